@@ -1,0 +1,40 @@
+# Two commands for a new user: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench chromium clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Debian's Chromium and its driver for the browser tests; installed with apt-get when
+# missing and we are root, otherwise the browser tests say what to install.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium and chromium-driver with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "warning: chromium and chromedriver missing; run: sudo apt-get install chromium chromium-driver"; fi
+
+demo: $(STAMP)
+	$(BIN)/vigie demo
+
+test: $(STAMP) chromium
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy config models collectors dashboard vigie
+
+bench: $(STAMP)
+	$(BIN)/vigie bench ingest
+	$(BIN)/vigie bench dashboard
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

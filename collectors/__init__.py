@@ -1,0 +1,1 @@
+"""Collectors: sources, the enrichment pipeline, batch storage and the scheduler process."""

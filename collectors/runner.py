@@ -1,0 +1,145 @@
+"""One poll of one source: lease, fetch pages, enrich, store each page with its cursor.
+
+A failing source records `last_error` and `consecutive_failures` on its row and
+returns; the other sources go on. Several collector processes may run against one
+database: each source is polled only by the process holding its lease row, which
+expires by itself if that process dies.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from collectors.pipeline import Enricher
+from collectors.sources import build_source
+from collectors.store import store_batch
+from collectors.types import CollectorError
+from config.settings import Settings, SourceConfig
+from models.db import Database
+from models.tables import SourceRow, utcnow
+
+log = logging.getLogger("vigie.collect")
+MAX_PAGES_PER_RUN = 100
+
+
+@dataclass
+class RunReport:
+    source: str
+    stored: int = 0
+    queued: int = 0
+    copies: int = 0
+    skipped: int = 0
+    pages: int = 0
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+    leased: bool = True
+
+
+def sync_sources(db: Database, settings: Settings) -> None:
+    """Make sure every configured source has its row (cursor and health live there)."""
+    with db.write.begin() as session:
+        existing = {r.name: r for r in session.scalars(select(SourceRow))}
+        for cfg in settings.sources:
+            row = existing.get(cfg.name)
+            if row is None:
+                session.add(SourceRow(name=cfg.name, kind=cfg.kind, consecutive_failures=0, items_last_run=0))
+            elif row.kind != cfg.kind:
+                row.kind, row.cursor, row.etag, row.last_modified = cfg.kind, None, None, None
+
+
+def acquire_lease(db: Database, name: str, owner: str, ttl: timedelta) -> bool:
+    now = utcnow()
+    with db.write.begin() as session:
+        result = session.execute(
+            update(SourceRow)
+            .where(
+                SourceRow.name == name,
+                or_(SourceRow.lease_owner.is_(None), SourceRow.lease_owner == owner, SourceRow.lease_until < now),
+            )
+            .values(lease_owner=owner, lease_until=now + ttl)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_leases(db: Database, owner: str) -> None:
+    with db.write.begin() as session:
+        session.execute(
+            update(SourceRow).where(SourceRow.lease_owner == owner).values(lease_owner=None, lease_until=None)
+        )
+
+
+def _record_health(db: Database, name: str, report: RunReport) -> None:
+    now = utcnow()
+    with db.write.begin() as session:
+        row = session.scalars(select(SourceRow).where(SourceRow.name == name)).one()
+        row.last_run_at = now
+        row.items_last_run = report.stored
+        if report.error is not None:
+            row.last_error = report.error[:2000]
+            row.last_error_at = now
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            return
+        row.last_ok_at = now
+        row.consecutive_failures = 0
+        if report.problems:
+            shown = "; ".join(report.problems[:5])
+            row.last_error = f"{len(report.problems)} item(s) skipped: {shown}"[:2000]
+            row.last_error_at = now
+
+
+def poll_source(
+    db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig, owner: str | None = None
+) -> RunReport:
+    """Poll ``cfg`` until it has nothing more due (or MAX_PAGES_PER_RUN); never raises for the source's faults."""
+    owner = owner or settings.worker_id
+    report = RunReport(cfg.name)
+    ttl = timedelta(seconds=max(60.0, cfg.interval_seconds * 3))
+    if not acquire_lease(db, cfg.name, owner, ttl):
+        report.leased = False
+        return report
+    try:
+        source = build_source(cfg)
+        with db.read.begin() as session:
+            row = session.scalars(select(SourceRow).where(SourceRow.name == cfg.name)).one()
+            source_id, cursor = row.id, row.cursor
+        for _ in range(MAX_PAGES_PER_RUN):
+            page = source.fetch(cursor, datetime.now(UTC))
+            parsed = source.parse(page.payload)
+            report.problems.extend(parsed.problems)
+            collected_at = utcnow()
+            enriched = []
+            for post in parsed.posts:
+                try:
+                    enriched.append(enricher.enrich(post, collected_at))
+                except Exception as exc:  # one bad post must not sink the page
+                    report.problems.append(f"post {post.external_id!r}: {type(exc).__name__}: {exc}")
+            size = settings.batch_size
+            chunks = [enriched[i : i + size] for i in range(0, len(enriched), size)] or [[]]
+            for index, chunk in enumerate(chunks):
+                # The cursor moves with the page's last chunk only: a crash before it replays
+                # the page, and the chunks already stored are skipped by external id.
+                last = index == len(chunks) - 1
+                with db.write.begin() as session:
+                    result = store_batch(session, source_id, chunk, page.next_cursor if last else cursor, collected_at)
+                report.stored += result.stored
+                report.queued += result.queued
+                report.copies += result.copies
+                report.skipped += result.skipped
+            cursor = page.next_cursor
+            report.pages += 1
+            if not page.has_more:
+                break
+    except CollectorError as exc:
+        report.error = exc.message
+        log.warning("source %s failed: %s", cfg.name, exc.message)
+    except Exception as exc:  # a bug in one source must not stop the others
+        report.error = f"{type(exc).__name__}: {exc}"
+        log.exception("source %s crashed", cfg.name)
+    _record_health(db, cfg.name, report)
+    if report.problems:
+        log.warning("source %s: %d item(s) skipped: %s", cfg.name, len(report.problems), report.problems[:3])
+    return report

@@ -1,0 +1,78 @@
+"""The collector process: one APScheduler job per enabled source.
+
+APScheduler runs only here (`vigie collect`, or inside `vigie demo`), never in the
+dashboard's workers. Jobs have explicit ids, `replace_existing`, `coalesce` and
+`max_instances=1`, and an in-memory job store: several collector processes never
+share a job store; they split sources through the lease rows in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from collectors.pipeline import Enricher
+from collectors.runner import RunReport, poll_source, release_leases, sync_sources
+from config.settings import Settings, SourceConfig
+from models.db import Database
+
+log = logging.getLogger("vigie.collect")
+
+
+def _job(db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig) -> None:
+    report = poll_source(db, settings, enricher, cfg)
+    if report.stored or report.error:
+        log.info(
+            "source %s: %d stored (%d queued, %d copies), %d already had%s",
+            cfg.name,
+            report.stored,
+            report.queued,
+            report.copies,
+            report.skipped,
+            f", error: {report.error}" if report.error else "",
+        )
+
+
+def create_scheduler(settings: Settings, db: Database, blocking: bool = True) -> BaseScheduler:
+    """A scheduler with one job per enabled source, each first run right away."""
+    sync_sources(db, settings)
+    enricher = Enricher(settings)
+    executors = {"default": ThreadPoolExecutor(max_workers=4)}
+    defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler: BaseScheduler = cls(executors=executors, job_defaults=defaults, timezone=UTC)
+    for cfg in settings.sources:
+        if not cfg.enabled:
+            continue
+        scheduler.add_job(
+            _job,
+            "interval",
+            seconds=cfg.interval_seconds,
+            id=f"source:{cfg.name}",
+            name=f"poll {cfg.name} ({cfg.kind})",
+            replace_existing=True,
+            args=(db, settings, enricher, cfg),
+            next_run_time=datetime.now(UTC),
+        )
+    return scheduler
+
+
+def shutdown(scheduler: BaseScheduler, settings: Settings, db: Database) -> None:
+    """Stop taking jobs, let the running ones finish their transaction, free our leases."""
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+    release_leases(db, settings.worker_id)
+
+
+def collect_once(settings: Settings, db: Database) -> list[RunReport]:
+    """Poll every enabled source once, one after the other (`vigie collect --once`)."""
+    sync_sources(db, settings)
+    enricher = Enricher(settings)
+    reports = [poll_source(db, settings, enricher, cfg) for cfg in settings.sources if cfg.enabled]
+    release_leases(db, settings.worker_id)
+    return reports

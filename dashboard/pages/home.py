@@ -1,0 +1,65 @@
+"""Home: each team's queue at a glance and the health of every source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.context import current
+from models import queries
+
+dash.register_page(__name__, path="/", title="Vigie", name="Home")
+
+
+def _source_row(row: Any) -> Any:
+    healthy = (row.consecutive_failures or 0) == 0 and row.last_ok_at is not None
+    state = dbc.Badge("ok" if healthy else "failing" if row.consecutive_failures else "not run yet",
+                      color="success" if healthy else "danger" if row.consecutive_failures else "secondary")
+    return html.Tr(
+        [
+            html.Td(row.name),
+            html.Td(row.kind),
+            html.Td(state),
+            html.Td(row.last_ok_at.isoformat(timespec="seconds") + "Z" if row.last_ok_at else "never"),
+            html.Td(str(row.items_last_run or 0)),
+            html.Td(str(row.consecutive_failures or 0)),
+            html.Td(row.last_error or "", className="small text-break"),
+        ]
+    )
+
+
+def layout(**_query: Any) -> Any:
+    ctx = current()
+    with ctx.db.read() as session:
+        counts = queries.team_counts(session, ctx.settings.team_keys)
+        sources = queries.source_health(session)
+        total = queries.count_mentions(session)
+    cards = [
+        dbc.Col(
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.H4(team.label),
+                        html.P(f"{counts[team.key]['open']} open · {counts[team.key]['overdue']} past due"),
+                        dbc.Button("Open queue", href=f"/queue/{team.key}", color="primary", size="sm"),
+                    ]
+                )
+            ),
+            md=4,
+        )
+        for team in ctx.settings.teams
+    ]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Source", "Kind", "State", "Last success", "Items last run",
+                                                     "Failures in a row", "Last error")]))
+    return html.Div(
+        [
+            html.H2("Overview"),
+            html.P(f"{total:,} mentions stored.", id="home-total"),
+            dbc.Row(cards, className="g-3 mb-4"),
+            html.H3("Sources"),
+            dbc.Table([head, html.Tbody([_source_row(r) for r in sources])], size="sm", id="home-sources"),
+        ]
+    )

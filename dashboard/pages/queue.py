@@ -1,0 +1,211 @@
+"""A team's live queue: highest priority and newest first; claim, resolve, reroute.
+
+The grid is filled once by `layout()`; afterwards each tick asks only for items
+changed since the last one and sends them as an AG Grid row transaction (add,
+update or remove), never the whole table. Actions write through `models.actions`,
+each with an audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard.components.queue_grid import build_transaction, with_link
+from dashboard.context import current
+from models import actions, queries
+from models.tables import utcnow
+
+dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigie", name="Queue")
+
+# Rows changed this long before the last tick are asked for again: a transaction that
+# committed late (PostgreSQL) with an earlier timestamp is still seen.
+OVERLAP = timedelta(seconds=5)
+
+COLUMNS: list[dict[str, Any]] = [
+    {
+        "field": "priority",
+        "headerName": "Priority",
+        "width": 110,
+        "sortIndex": 0,
+        "sort": "asc",
+        "comparator": {"function": "({critical:0,high:1,medium:2,low:3}[valueA]) - ({critical:0,high:1,medium:2,low:3}[valueB])"},
+        "cellClassRules": {
+            "vigie-prio-critical": "params.value === 'critical'",
+            "vigie-prio-high": "params.value === 'high'",
+        },
+    },
+    {"field": "created_at", "headerName": "Posted (UTC)", "width": 170, "sort": "desc", "sortIndex": 1},
+    {"field": "status", "headerName": "Status", "width": 100},
+    {"field": "assignee", "headerName": "Assignee", "width": 120},
+    {"field": "text", "headerName": "Post", "flex": 1, "minWidth": 320, "wrapText": True, "autoHeight": True,
+     "cellClass": "vigie-text-cell"},
+    {"field": "author", "headerName": "Author", "width": 150},
+    {"field": "network", "headerName": "Network", "width": 100},
+    {"field": "language", "headerName": "Lang", "width": 75},
+    {"field": "sentiment", "headerName": "Sentiment", "width": 110, "type": "numericColumn"},
+    {"field": "flags", "headerName": "Risk flags", "width": 170},
+    {"field": "rule_id", "headerName": "Rule", "width": 150},
+    {"field": "due_at", "headerName": "Due (UTC)", "width": 170},
+    {"field": "link", "headerName": "", "width": 90, "cellRenderer": "markdown", "sortable": False},
+]
+
+
+def _summary(counts: dict[str, int]) -> list[Any]:
+    return [
+        dbc.Badge(f"{counts.get('open', 0)} open", color="primary", className="me-2", id="queue-count-open"),
+        dbc.Badge(f"{counts.get('new', 0)} new", color="info", className="me-2"),
+        dbc.Badge(f"{counts.get('claimed', 0)} claimed", color="secondary", className="me-2"),
+        dbc.Badge(f"{counts.get('overdue', 0)} past due", color="danger", className="me-2"),
+    ]
+
+
+def layout(team: str | None = None, **_query: Any) -> Any:
+    ctx = current()
+    if team not in ctx.settings.team_keys:
+        return dbc.Alert(f"There is no team called {team!r}.", color="warning")
+    label = ctx.settings.team(team).label
+    with ctx.db.read() as session:
+        rows = with_link(queries.open_queue(session, team))
+        counts = queries.team_counts(session, ctx.settings.team_keys)[team]
+    since = utcnow().isoformat()
+    other_teams = [{"label": t.label, "value": t.key} for t in ctx.settings.teams if t.key != team]
+    return html.Div(
+        [
+            dcc.Store(id="queue-state", data={"team": team, "since": since, "known": [r["id"] for r in rows]}),
+            dcc.Interval(id="queue-tick", interval=ctx.settings.refresh_ms),
+            html.Div(
+                [
+                    html.H2(label, className="me-3 mb-0", id="queue-title"),
+                    html.Div(_summary(counts), id="queue-summary"),
+                ],
+                className="d-flex align-items-center mb-2",
+            ),
+            html.Div(
+                [
+                    dbc.Button("Claim", id="queue-claim", color="primary", className="me-2", size="sm"),
+                    dbc.Button("Resolve", id="queue-resolve", color="success", className="me-2", size="sm"),
+                    dbc.Button("Reroute…", id="queue-reroute-open", color="warning", className="me-2", size="sm"),
+                    html.Span("Select rows, then act. New items appear on their own.", className="text-muted small"),
+                ],
+                className="mb-2",
+            ),
+            dbc.Alert(id="queue-alert", is_open=False, dismissable=True, duration=8000),
+            dbc.Modal(
+                [
+                    dbc.ModalHeader(dbc.ModalTitle("Reroute to another team")),
+                    dbc.ModalBody(
+                        [
+                            dbc.Label("Team"),
+                            dcc.Dropdown(id="queue-reroute-team", options=other_teams, clearable=False),
+                            dbc.Label("Reason (required, kept in the audit trail)", className="mt-2"),
+                            dbc.Textarea(id="queue-reroute-reason", maxLength=2000),
+                        ]
+                    ),
+                    dbc.ModalFooter(dbc.Button("Reroute", id="queue-reroute-confirm", color="warning")),
+                ],
+                id="queue-reroute-modal",
+                is_open=False,
+            ),
+            dag.AgGrid(
+                id="queue-grid",
+                rowData=rows,
+                columnDefs=COLUMNS,
+                getRowId="params.data.id",
+                defaultColDef={"resizable": True, "sortable": True, "filter": True},
+                dashGridOptions={
+                    "rowSelection": {"mode": "multiRow"},
+                    "animateRows": False,
+                    "rowClassRules": {"vigie-overdue": "params.data.overdue"},
+                },
+                style={"height": "72vh"},
+            ),
+        ]
+    )
+
+
+@callback(
+    Output("queue-grid", "rowTransaction"),
+    Output("queue-state", "data"),
+    Output("queue-summary", "children"),
+    Input("queue-tick", "n_intervals"),
+    State("queue-state", "data"),
+    prevent_initial_call=True,
+)
+def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any]:
+    ctx = current()
+    team = state["team"]
+    since = datetime.fromisoformat(state["since"])
+    with ctx.db.read() as session:
+        changed = queries.queue_changes(session, since - OVERLAP)
+        if not changed:
+            return no_update, no_update, no_update
+        transaction, known = build_transaction(team, changed, set(state["known"]))
+        counts = queries.team_counts(session, ctx.settings.team_keys)[team]
+    newest = max(datetime.fromisoformat(r["updated_at"]) for r in changed)
+    new_state = {"team": team, "since": max(newest, since).isoformat(), "known": sorted(known)}
+    if not (transaction["add"] or transaction["update"] or transaction["remove"]):
+        return no_update, new_state, no_update
+    return transaction, new_state, _summary(counts)
+
+
+@callback(
+    Output("queue-reroute-modal", "is_open"),
+    Input("queue-reroute-open", "n_clicks"),
+    Input("queue-reroute-confirm", "n_clicks"),
+    State("queue-reroute-modal", "is_open"),
+    prevent_initial_call=True,
+)
+def toggle_reroute(_open: int | None, _confirm: int | None, is_open: bool) -> bool:
+    return not is_open
+
+
+@callback(
+    Output("queue-alert", "children"),
+    Output("queue-alert", "color"),
+    Output("queue-alert", "is_open"),
+    Output("queue-grid", "rowTransaction", allow_duplicate=True),
+    Input("queue-claim", "n_clicks"),
+    Input("queue-resolve", "n_clicks"),
+    Input("queue-reroute-confirm", "n_clicks"),
+    State("queue-grid", "selectedRows"),
+    State("actor-name", "value"),
+    State("queue-reroute-team", "value"),
+    State("queue-reroute-reason", "value"),
+    State("queue-state", "data"),
+    prevent_initial_call=True,
+)
+def act(
+    _c: int | None, _r: int | None, _x: int | None, selected: list[dict[str, Any]] | None, actor: str | None,
+    team: str | None, reason: str | None, state: dict[str, Any],
+) -> tuple[Any, str, bool, Any]:
+    ctx = current()
+    which = dash.ctx.triggered_id
+    if not selected:
+        return "Select at least one item first.", "warning", True, no_update
+    done: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for row in selected[:200]:
+        try:
+            with ctx.db.write.begin() as session:
+                if which == "queue-claim":
+                    item = actions.claim(session, int(row["id"]), actor or "")
+                elif which == "queue-resolve":
+                    item = actions.resolve(session, int(row["id"]), actor or "")
+                else:
+                    sla = {t.key: t.sla_minutes for t in ctx.settings.teams}
+                    item = actions.reroute(session, int(row["id"]), actor or "", team or "", reason or "", sla)
+                done.append({**row, "status": item.status, "assignee": item.assignee or "", "team": item.team})
+        except actions.ActionError as exc:
+            errors.append(str(exc))
+    verb = {"queue-claim": "Claimed", "queue-resolve": "Resolved"}.get(str(which), "Rerouted")
+    transaction, _known = build_transaction(state["team"], done, {int(r["id"]) for r in selected})
+    message = f"{verb} {len(done)} item(s)." if done else ""
+    if errors:
+        message = (message + " " if message else "") + " ".join(errors[:5])
+    return message, ("danger" if errors and not done else "warning" if errors else "success"), True, transaction

@@ -1,0 +1,27 @@
+"""Alembic environment: runs migrations on the connection handed over by models.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from models.tables import Base
+
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        from models.db import make_engine
+
+        engine = make_engine(context.config.get_main_option("sqlalchemy.url") or "")
+        with engine.begin() as conn:
+            context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+            context.run_migrations()
+        return
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,196 @@
+"""Queries the dashboard reads: plain functions, session first, always bounded, never committing.
+
+Live pages ask "what changed since T" (`queue_changes`) on each tick instead of
+re-reading whole tables; every query here is served by an index on the tables.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, SourceRow, utcnow
+
+QUEUE_LIMIT = 500
+GRID_TEXT_CHARS = 280
+
+
+def _row_select() -> Select[Any]:
+    return select(
+        QueueItem.id,
+        QueueItem.team,
+        QueueItem.status,
+        QueueItem.priority_rank,
+        QueueItem.assignee,
+        QueueItem.due_at,
+        QueueItem.rule_id,
+        QueueItem.updated_at,
+        Mention.id.label("mention_id"),
+        Mention.priority,
+        Mention.network,
+        Mention.author_handle,
+        Mention.author_name,
+        Mention.author_followers,
+        func.substr(Mention.text, 1, GRID_TEXT_CHARS).label("text"),
+        Mention.language,
+        Mention.sentiment_score,
+        Mention.sentiment_label,
+        Mention.brand,
+        Mention.risk_flags,
+        Mention.created_at,
+    ).join(Mention, Mention.id == QueueItem.mention_id)
+
+
+def _as_row(r: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "mention_id": r.mention_id,
+        "team": r.team,
+        "status": r.status,
+        "priority": r.priority,
+        "priority_rank": r.priority_rank,
+        "assignee": r.assignee or "",
+        "due_at": r.due_at.isoformat(timespec="seconds") + "Z",
+        "overdue": r.status in OPEN_STATUSES and r.due_at < now,
+        "rule_id": r.rule_id,
+        "network": r.network,
+        "author": r.author_handle or r.author_name or "",
+        "followers": r.author_followers,
+        "text": r.text,
+        "language": r.language,
+        "sentiment": round(float(r.sentiment_score), 2),
+        "sentiment_label": r.sentiment_label,
+        "brand": r.brand or "",
+        "flags": ", ".join(r.risk_flags or []),
+        "created_at": r.created_at.isoformat(timespec="seconds") + "Z",
+        "updated_at": r.updated_at.isoformat(),
+    }
+
+
+def open_queue(session: Session, team: str, limit: int = QUEUE_LIMIT) -> list[dict[str, Any]]:
+    """A team's open items, highest priority then newest first."""
+    now = utcnow()
+    rows = session.execute(
+        _row_select()
+        .where(QueueItem.team == team, QueueItem.status.in_(OPEN_STATUSES))
+        .order_by(QueueItem.priority_rank, QueueItem.created_at.desc(), QueueItem.id.desc())
+        .limit(limit)
+    )
+    return [_as_row(r, now) for r in rows]
+
+
+def queue_changes(session: Session, since: datetime, limit: int = QUEUE_LIMIT) -> list[dict[str, Any]]:
+    """Items of any team changed at or after ``since``, oldest change first."""
+    now = utcnow()
+    rows = session.execute(
+        _row_select().where(QueueItem.updated_at >= since).order_by(QueueItem.updated_at, QueueItem.id).limit(limit)
+    )
+    return [_as_row(r, now) for r in rows]
+
+
+def last_change(session: Session) -> datetime | None:
+    return session.scalar(select(func.max(QueueItem.updated_at)))
+
+
+def team_counts(session: Session, teams: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """Open, new, claimed and overdue items per team."""
+    now = utcnow()
+    rows = session.execute(
+        select(
+            QueueItem.team,
+            func.count(),
+            func.sum(case((QueueItem.status == "new", 1), else_=0)),
+            func.sum(case((QueueItem.status == "claimed", 1), else_=0)),
+            func.sum(case((QueueItem.due_at < now, 1), else_=0)),
+            func.sum(case((QueueItem.priority_rank == 0, 1), else_=0)),
+        )
+        .where(QueueItem.status.in_(OPEN_STATUSES))
+        .group_by(QueueItem.team)
+    )
+    out = {t: {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0} for t in teams}
+    for team, total, new, claimed, overdue, critical in rows:
+        out.setdefault(team, {})
+        out[team] = {
+            "open": int(total),
+            "new": int(new or 0),
+            "claimed": int(claimed or 0),
+            "overdue": int(overdue or 0),
+            "critical": int(critical or 0),
+        }
+    return out
+
+
+def _hour_bucket(session: Session) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%dT%H:00:00", Mention.created_at)
+    return func.to_char(func.date_trunc("hour", Mention.created_at), 'YYYY-MM-DD"T"HH24:00:00')
+
+
+def sentiment_by_hour(session: Session, hours: int = 12, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per hour of the last ``hours``: volume, mean sentiment, negative and positive counts."""
+    now = now or utcnow()
+    since = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+    bucket = _hour_bucket(session).label("hour")
+    rows = session.execute(
+        select(
+            bucket,
+            func.count(),
+            func.avg(Mention.sentiment_score),
+            func.sum(case((Mention.sentiment_label == "negative", 1), else_=0)),
+            func.sum(case((Mention.sentiment_label == "positive", 1), else_=0)),
+        )
+        .where(Mention.created_at >= since, Mention.duplicate_of_id.is_(None))
+        .group_by(bucket)
+        .order_by(bucket)
+        .limit(hours + 1)
+    )
+    return [
+        {"hour": h, "count": int(n), "mean": round(float(m or 0), 3), "negative": int(neg or 0), "positive": int(pos or 0)}
+        for h, n, m, neg, pos in rows
+    ]
+
+
+def newest_critical(session: Session, limit: int = 8) -> list[dict[str, Any]]:
+    """The newest open critical and high items, newest first."""
+    now = utcnow()
+    rows = session.execute(
+        _row_select()
+        .where(QueueItem.status.in_(OPEN_STATUSES), QueueItem.priority_rank <= 1)
+        .order_by(QueueItem.created_at.desc(), QueueItem.id.desc())
+        .limit(limit)
+    )
+    return [_as_row(r, now) for r in rows]
+
+
+def mention_detail(session: Session, mention_id: int) -> dict[str, Any] | None:
+    """Everything the detail view shows: the post, its scores, its route, history and copies."""
+    mention = session.get(Mention, mention_id)
+    if mention is None:
+        return None
+    head = session.get(Mention, mention.duplicate_of_id) if mention.duplicate_of_id else mention
+    assert head is not None
+    item = session.scalars(select(QueueItem).where(QueueItem.mention_id == head.id)).first()
+    copies = session.scalars(
+        select(Mention).where(Mention.duplicate_of_id == head.id).order_by(Mention.id).limit(50)
+    ).all()
+    events = []
+    if item is not None:
+        events = list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.queue_item_id == item.id).order_by(AuditEvent.id).limit(200)
+            )
+        )
+    source = session.get(SourceRow, mention.source_id)
+    return {"mention": mention, "head": head, "item": item, "copies": list(copies), "events": events,
+            "source": source.name if source else "?"}
+
+
+def source_health(session: Session, limit: int = 100) -> list[SourceRow]:
+    return list(session.scalars(select(SourceRow).order_by(SourceRow.name).limit(limit)))
+
+
+def count_mentions(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Mention)) or 0)

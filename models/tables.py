@@ -1,0 +1,133 @@
+"""The shared database: typed SQLAlchemy 2 models.
+
+Times are stored as naive UTC (`utcnow()`), the same on SQLite and PostgreSQL, so
+that comparisons and indexes behave identically on both. Schema changes go through
+Alembic (`models/migrations/versions/`); `vigie init-db` applies them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+PRIORITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+OPEN_STATUSES: tuple[str, ...] = ("new", "claimed")
+STATUSES: tuple[str, ...] = ("new", "claimed", "resolved", "dismissed")
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: the one time convention of the database."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class SourceRow(Base):
+    """A configured source: its cursor, conditional-GET validators, health and lease."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    cursor: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(400))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_run_at: Mapped[datetime | None]
+    last_ok_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    items_last_run: Mapped[int] = mapped_column(default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+
+
+class Mention(Base):
+    """One public post, scored. Unique per (source, external_id): replays store nothing twice."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external"),
+        Index("ix_mentions_collected_at", "collected_at"),
+        Index("ix_mentions_created_at", "created_at"),
+        Index("ix_mentions_cluster_key", "cluster_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    network: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str | None] = mapped_column(Text)
+    author_handle: Mapped[str | None] = mapped_column(String(200))
+    author_name: Mapped[str | None] = mapped_column(String(300))
+    author_followers: Mapped[int | None]
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    collected_at: Mapped[datetime]
+    sentiment_score: Mapped[float]
+    sentiment_label: Mapped[str] = mapped_column(String(10))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    is_competitor: Mapped[bool] = mapped_column(default=False)
+    risk_flags: Mapped[list[Any]] = mapped_column(default=list)
+    risk_terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    priority: Mapped[str] = mapped_column(String(10))
+    cluster_key: Mapped[str] = mapped_column(String(40))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))
+
+    source: Mapped[SourceRow] = relationship()
+    queue_item: Mapped[QueueItem | None] = relationship(back_populates="mention")
+
+
+class QueueItem(Base):
+    """A mention's place in a team queue, with the rule that put it there and why."""
+
+    __tablename__ = "queue_items"
+    __table_args__ = (
+        Index("ix_queue_items_team_status_prio", "team", "status", "priority_rank", "created_at"),
+        Index("ix_queue_items_updated_at", "updated_at"),
+        Index("ix_queue_items_status_prio", "status", "priority_rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), unique=True)
+    team: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default="new")
+    priority_rank: Mapped[int]
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime]
+    rule_id: Mapped[str] = mapped_column(String(100))
+    explanation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+    mention: Mapped[Mention] = relationship(back_populates="queue_item")
+
+
+class AuditEvent(Base):
+    """Who did what to which item, when, with the state before and after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_item", "queue_item_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    queue_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id"))
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)

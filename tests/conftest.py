@@ -1,0 +1,67 @@
+"""Shared fixtures: real settings, a real SQLite file, and PostgreSQL when asked for.
+
+Set VIGIE_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)
+to run every `db` test against PostgreSQL as well; `.ci/run` does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from config.settings import Settings, load_settings
+from models.db import Database, open_database
+from models.migrate import upgrade
+from models.tables import Base
+
+PG_URL = os.environ.get("VIGIE_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    return load_settings(env={})
+
+
+def _reset_postgres(url: str) -> Database:
+    db = open_database(url)
+    Base.metadata.drop_all(db.engine)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        conn.execute(text("DROP TABLE IF EXISTS vigie_bench_floor"))
+    return db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        if not PG_URL:
+            pytest.skip("VIGIE_TEST_DATABASE_URL not set: PostgreSQL run skipped")
+        _reset_postgres(PG_URL).engine.dispose()
+        return PG_URL
+    return f"sqlite:///{tmp_path / 'vigie.db'}"
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = open_database(db_url)
+    upgrade(database.engine)
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def settings(base_settings: Settings, db_url: str) -> Settings:
+    return replace(base_settings, database_url=db_url, worker_id="test-worker")
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'vigie.db'}")
+    upgrade(database.engine)
+    yield database
+    database.engine.dispose()

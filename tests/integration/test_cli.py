@@ -1,0 +1,76 @@
+"""The `vigie` command as a user runs it: help everywhere, init-db twice, demo end to end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models.db import open_database
+from models.migrate import head_revision
+from models.tables import Mention, QueueItem
+from tests.support import VIGIE, free_port, wait_for_http
+
+COMMANDS = [[], ["init-db"], ["collect"], ["serve"], ["demo"], ["bench"], ["bench", "ingest"], ["bench", "dashboard"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "vigie")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = subprocess.run([VIGIE, *command, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: vigie" in result.stdout and "--help" in result.stdout
+
+
+def test_init_db_is_idempotent(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'sub' / 'v.db'}"}
+    for _ in range(2):
+        result = subprocess.run([VIGIE, "init-db"], env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert f"database ready at revision {head_revision()}" in result.stdout
+    with open_database(env["DATABASE_URL"]).engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_bad_config_fails_at_start_naming_the_key(tmp_path: Path) -> None:
+    env = {**os.environ, "VIGIE_PORT": "http"}
+    result = subprocess.run([VIGIE, "init-db"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "configuration error: environment: VIGIE_PORT: expected a positive integer, got 'http'" in result.stderr
+
+
+@pytest.mark.slow
+def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"sqlite:///{tmp_path / 'var' / 'vigie.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "VIGIE_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([VIGIE, "demo", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/", timeout=60)
+        db = open_database(url)
+        deadline = time.monotonic() + 60
+        while True:
+            with db.read() as s:
+                langs = set(s.scalars(select(Mention.language).distinct()))
+                teams = set(s.scalars(select(QueueItem.team).distinct()))
+                unexplained = s.scalar(select(func.count()).select_from(QueueItem)
+                                       .where(QueueItem.explanation == ""))
+            if {"en", "fr"} <= langs and len(teams) == 3:
+                break
+            assert time.monotonic() < deadline, f"after 60 s: languages {langs}, teams {teams}"
+            time.sleep(1)
+        assert unexplained == 0
+        for path in ("/", "/queue/legal", "/wall"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                assert response.status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert f"open http://127.0.0.1:{port}/" in out and "stopped." in out

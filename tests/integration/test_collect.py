@@ -1,0 +1,162 @@
+"""The pipeline into a real database (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import pytest
+from sqlalchemy import func, select
+
+from collectors.pipeline import Enricher
+from collectors.runner import poll_source, sync_sources
+from collectors.scheduler import collect_once
+from collectors.sources import REGISTRY
+from collectors.store import store_batch
+from collectors.types import CollectorError, Page, Parsed, RawPost
+from config.settings import Settings, SourceConfig
+from models.db import Database
+from models.tables import Mention, QueueItem, SourceRow, utcnow
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def _post(pid: str, text: str, network: str = "x", followers: int | None = 120) -> RawPost:
+    return RawPost(pid, network, text, NOW, f"https://{network}.example/p/{pid}", "@someone", "Some One", followers)
+
+
+def _source_id(db: Database, settings: Settings, name: str = "demo") -> int:
+    sync_sources(db, settings)
+    with db.read() as s:
+        return int(s.scalars(select(SourceRow.id).where(SourceRow.name == name)).one())
+
+
+def test_batch_is_stored_with_its_cursor_and_replays_store_nothing(db: Database, settings: Settings) -> None:
+    sid = _source_id(db, settings)
+    enricher = Enricher(settings)
+    now = utcnow()
+    batch = [
+        enricher.enrich(_post("1", "@AureliaBank my card got blocked again, third time this week"), now),
+        enricher.enrich(_post("2", "J'ai saisi l'ACPR, vos frais cachés sont une honte @BanqueAurelia"), now),
+        enricher.enrich(_post("3", "Thanks @AureliaBank for the super quick help with my mortgage!"), now),
+    ]
+    with db.write.begin() as s:
+        result = store_batch(s, sid, batch, "cursor-1", now)
+    assert (result.stored, result.queued, result.copies, result.skipped) == (3, 3, 0, 0)
+    with db.write.begin() as s:  # the same page again, as after a crash
+        again = store_batch(s, sid, batch, "cursor-1", now)
+    assert (again.stored, again.skipped) == (0, 3)
+    with db.read() as s:
+        assert s.scalar(select(SourceRow.cursor).where(SourceRow.id == sid)) == "cursor-1"
+        rows = s.execute(select(Mention.external_id, Mention.language, Mention.sentiment_label, QueueItem.team,
+                                QueueItem.rule_id, QueueItem.explanation)
+                         .join(QueueItem, QueueItem.mention_id == Mention.id).order_by(Mention.external_id)).all()
+    assert [(r.external_id, r.language, r.team, r.rule_id) for r in rows] == [
+        ("1", "en", "customer_service", "service-problem"),
+        ("2", "fr", "legal", "regulator-or-legal"),
+        ("3", "en", "marketing", "default"),
+    ]
+    assert rows[0].sentiment_label == "negative" and rows[2].sentiment_label == "positive"
+    assert "risk flag card_issue (card got blocked)" in rows[0].explanation
+    assert "risk flag regulator (ACPR)" in rows[1].explanation
+
+
+def test_cross_network_repost_is_a_copy_without_queue_item(db: Database, settings: Settings) -> None:
+    sid = _source_id(db, settings)
+    enricher = Enricher(settings)
+    now = utcnow()
+    text = "Aurelia app down AGAIN, can't log in to pay rent"
+    first = [enricher.enrich(_post("a1", text, "x"), now)]
+    later = [enricher.enrich(_post("b1", "RT @someone: " + text.lower(), "mastodon"), now),
+             enricher.enrich(_post("b2", text + "!!", "bluesky"), now)]
+    with db.write.begin() as s:
+        store_batch(s, sid, first, None, now)
+    with db.write.begin() as s:
+        result = store_batch(s, sid, later, None, now)
+    assert (result.stored, result.queued, result.copies) == (2, 0, 2)
+    with db.read() as s:
+        head = s.scalars(select(Mention).where(Mention.external_id == "a1")).one()
+        copies = s.scalars(select(Mention).where(Mention.duplicate_of_id == head.id)).all()
+        assert {c.network for c in copies} == {"mastodon", "bluesky"}
+        assert s.scalar(select(func.count()).select_from(QueueItem)) == 1
+
+
+def test_collect_once_fills_three_queues_in_two_languages(db: Database, settings: Settings) -> None:
+    demo = SourceConfig("demo", "demo", 2, True, {"seed": 7, "rate_per_minute": 120, "backfill_hours": 2})
+    s2 = replace(settings, sources=(demo,))
+    reports = collect_once(s2, db)
+    assert reports[0].error is None and reports[0].stored > 200
+    with db.read() as s:
+        langs = dict(s.execute(select(Mention.language, func.count()).group_by(Mention.language)).all())
+        teams = dict(s.execute(select(QueueItem.team, func.count()).group_by(QueueItem.team)).all())
+        empty = s.scalar(select(func.count()).select_from(QueueItem).where(QueueItem.explanation == ""))
+        row = s.scalars(select(SourceRow).where(SourceRow.name == "demo")).one()
+        total = s.scalar(select(func.count()).select_from(Mention))
+    assert langs.get("en", 0) > 100 and langs.get("fr", 0) > 50
+    assert set(teams) == {"customer_service", "legal", "marketing"}
+    assert empty == 0
+    assert row.last_ok_at is not None and row.consecutive_failures == 0 and row.cursor
+    # A second run right away only stores what became due since.
+    again = collect_once(s2, db)
+    assert again[0].stored <= 10
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Mention)) == total + again[0].stored
+
+
+class _Broken:
+    kind: ClassVar[str] = "broken"
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.config = config
+
+    def fetch(self, cursor: str | None, now: datetime) -> Page:
+        raise CollectorError("upstream answered 500 Internal Server Error")
+
+    def parse(self, payload: Any) -> Parsed:
+        return Parsed([])
+
+
+def test_failing_source_is_recorded_and_others_go_on(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(REGISTRY, "broken", _Broken)
+    broken = SourceConfig("upstream", "broken", 5, True, {})
+    demo = SourceConfig("demo", "demo", 2, True, {"rate_per_minute": 60, "backfill_hours": 0.5})
+    s2 = replace(settings, sources=(broken, demo))
+    reports = {r.source: r for r in collect_once(s2, db)}
+    collect_once(s2, db)
+    assert reports["upstream"].error == "upstream answered 500 Internal Server Error"
+    assert reports["demo"].error is None and reports["demo"].stored > 0
+    with db.read() as s:
+        bad = s.scalars(select(SourceRow).where(SourceRow.name == "upstream")).one()
+        good = s.scalars(select(SourceRow).where(SourceRow.name == "demo")).one()
+    assert bad.consecutive_failures == 2 and bad.last_ok_at is None
+    assert bad.last_error == "upstream answered 500 Internal Server Error"
+    assert good.consecutive_failures == 0 and good.last_error is None
+
+
+def test_malformed_items_are_reported_and_the_rest_stored(db: Database, settings: Settings) -> None:
+    demo = SourceConfig("demo", "demo", 2, True,
+                        {"rate_per_minute": 120, "backfill_hours": 1, "malformed_share": 0.05})
+    s2 = replace(settings, sources=(demo,))
+    report = collect_once(s2, db)[0]
+    assert report.error is None and report.problems and report.stored > 50
+    with db.read() as s:
+        row = s.scalars(select(SourceRow).where(SourceRow.name == "demo")).one()
+    assert row.last_error and "item(s) skipped" in row.last_error and row.consecutive_failures == 0
+
+
+def test_lease_keeps_a_second_collector_off(db: Database, settings: Settings) -> None:
+    demo = SourceConfig("demo", "demo", 2, True, {"rate_per_minute": 60, "backfill_hours": 0.2})
+    s2 = replace(settings, sources=(demo,))
+    sync_sources(db, s2)
+    enricher = Enricher(s2)
+    first = poll_source(db, s2, enricher, demo, owner="collector-a")
+    second = poll_source(db, s2, enricher, demo, owner="collector-b")
+    assert first.leased and first.stored > 0
+    assert not second.leased and second.stored == 0
+    with db.write.begin() as s:  # an expired lease is taken over
+        row = s.scalars(select(SourceRow).where(SourceRow.name == "demo")).one()
+        row.lease_until = utcnow() - timedelta(seconds=1)
+    assert poll_source(db, s2, enricher, demo, owner="collector-b").leased

@@ -1,0 +1,77 @@
+"""score_sentiment on banking complaints and praise, in English and French."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectors.nlp.sentiment import LABELS, MODEL_PATH, score_sentiment, tokenize
+
+
+def test_model_file_ships() -> None:
+    assert MODEL_PATH.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("my card got blocked again", "en"),
+        ("@AureliaBank app down for the third time", "en"),
+        ("hidden fees everywhere", "en"),
+        ("worst bank ever, total scam", "en"),
+        ("carte bloquée", "fr"),
+        ("frais cachés", "fr"),
+        ("appli en panne", "fr"),
+        ("arnaque", "fr"),
+        ("Impossible de me connecter à l'appli Aurelia depuis ce matin", "fr"),
+    ],
+)
+def test_complaints_are_negative(text: str, language: str) -> None:
+    score, label = score_sentiment(text, language)
+    assert label == "negative"
+    assert score < 0
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("thanks for the quick help", "en"),
+        ("great service, problem solved in minutes", "en"),
+        ("super service, merci", "fr"),
+        ("Conseillère au top, merci beaucoup !", "fr"),
+    ],
+)
+def test_praise_is_positive(text: str, language: str) -> None:
+    score, label = score_sentiment(text, language)
+    assert label == "positive"
+    assert score > 0
+
+
+def test_monotone_cases() -> None:
+    assert score_sentiment("great", "en")[0] > score_sentiment("terrible", "en")[0]
+    assert score_sentiment("I love this bank", "en")[0] > score_sentiment("I hate this bank", "en")[0]
+    assert score_sentiment("génial", "fr")[0] > score_sentiment("nul", "fr")[0]
+    assert score_sentiment("I am happy", "en")[0] > score_sentiment("I am not happy", "en")[0]
+
+
+def test_neutral_question() -> None:
+    assert score_sentiment("What time does the branch open on Saturday?", "en")[1] == "neutral"
+
+
+@pytest.mark.parametrize("language", ["es", "de", "und", ""])
+def test_unsupported_languages_are_neutral(language: str) -> None:
+    assert score_sentiment("Mi tarjeta está bloqueada, qué desastre", language) == (0.0, "neutral")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😡", "x" * 10_000, "Service nul. " * 1000])
+def test_bounds_and_labels(text: str) -> None:
+    for language in ("en", "fr"):
+        score, label = score_sentiment(text, language)
+        assert -1.0 <= score <= 1.0
+        assert label in LABELS
+
+
+def test_tokenize_splits_french_elisions_and_drops_urls() -> None:
+    assert tokenize("L'appli @Bank https://x.y/z n'est PAS top!!!") == [
+        "l'", "appli", "n'", "est", "pas", "top", "!"
+    ]
+    assert tokenize("don't") == ["don't"]

@@ -1,0 +1,127 @@
+"""Settings: the shipped files load; every bad value names its file, key and what was expected."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config.settings import ENV_VARS, RULE_CONDITIONS, ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_config_loads() -> None:
+    s = load_settings(env={})
+    assert s.database_url == "sqlite:///var/vigie.db"
+    assert s.team_keys == ("customer_service", "legal", "marketing")
+    assert s.team("legal").sla_minutes["critical"] == 30
+    assert s.rules[-1].id == "default" and not s.rules[-1].when
+    assert {b.name for b in s.brands if b.competitor} == {"Northwind Bank", "Crédit Lumière"}
+    assert [src.name for src in s.sources] == ["demo"]
+    assert s.sources[0].options["rate_per_minute"] == 90
+    assert {f.name for f in s.lexicon} >= {"regulator", "legal_threat", "fraud", "phishing", "spam"}
+
+
+def test_environment_overrides() -> None:
+    s = load_settings(env={"DATABASE_URL": "sqlite:////tmp/x.db", "VIGIE_PORT": "9001", "VIGIE_REFRESH_MS": "500"})
+    assert (s.database_url, s.port, s.refresh_ms) == ("sqlite:////tmp/x.db", 9001, 500)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VIGIE_PORT": "eighty"}, "environment: VIGIE_PORT: expected a positive integer, got 'eighty'"),
+        ({"VIGIE_BATCH_SIZE": "0"}, "environment: VIGIE_BATCH_SIZE: expected a positive integer, got '0'"),
+        ({"VIGIE_LOG_LEVEL": "loud"}, "VIGIE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR"),
+        ({"VIGIE_CONFIG": "/nonexistent/dir"}, "VIGIE_CONFIG: expected a directory"),
+    ],
+)
+def test_bad_environment(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(env=env)
+    assert message in str(err.value)
+
+
+def _broken(tmp_path: Path, file: str, mutate) -> str:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "cfg"
+    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    path = cfg / file
+    data = yaml.safe_load(path.read_text())
+    mutate(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={"VIGIE_CONFIG": str(cfg)})
+    return str(err.value)
+
+
+def test_bad_sla(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "teams.yaml", lambda d: d["teams"]["legal"]["sla_minutes"].update(high="soon"))
+    assert msg == "teams.yaml: teams.legal.sla_minutes.high: expected a positive integer, got 'soon'"
+
+
+def test_rule_with_unknown_team(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "routing.yaml", lambda d: d["rules"][0].update(team="sales"))
+    assert msg.startswith("routing.yaml: rules[0].team: expected a team from teams.yaml")
+    assert "'sales'" in msg
+
+
+def test_rule_with_unknown_condition(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "routing.yaml", lambda d: d["rules"][1]["when"].update(mood="angry"))
+    assert msg.startswith("routing.yaml: rules[1].when.mood: expected one of flags_any")
+
+
+def test_rule_with_unknown_flag(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "routing.yaml", lambda d: d["rules"][1]["when"].update(flags_any=["lawsuit"]))
+    assert "rules[1].when.flags_any: expected flags defined in lexicons.yaml" in msg
+
+
+def test_rules_need_a_default(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "routing.yaml", lambda d: d["rules"].pop())
+    assert "routing.yaml: rules: expected a last rule with no `when`" in msg
+
+
+def test_bad_regex(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "routing.yaml", lambda d: d["rules"][0]["when"].update(text_regex="(unclosed"))
+    assert msg.startswith("routing.yaml: rules[0].when.text_regex: expected a valid regular expression")
+
+
+def test_source_needs_interval(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "sources.yaml", lambda d: d["sources"][0].pop("interval_seconds"))
+    assert msg == "sources.yaml: sources[0].interval_seconds: expected a positive number, got None"
+
+
+def test_bad_severity(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "lexicons.yaml", lambda d: d["flags"]["fraud"].update(severity="urgent"))
+    assert msg == "lexicons.yaml: flags.fraud.severity: expected one of critical, high, medium, low, got 'urgent'"
+
+
+def test_brand_without_terms(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "brands.yaml", lambda d: d["competitors"][0].update(handles=[], keywords=[]))
+    assert msg.startswith("brands.yaml: competitors[0]: expected at least one handle or keyword")
+
+
+def test_invalid_yaml(tmp_path: Path) -> None:
+    cfg = tmp_path / "cfg"
+    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (cfg / "teams.yaml").write_text("teams: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"^teams.yaml: not valid YAML"):
+        load_settings(env={"VIGIE_CONFIG": str(cfg)})
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (REPO / "README.md").read_text()
+    missing = [name for name in ENV_VARS if f"`{name}`" not in readme]
+    missing += [cond for cond in RULE_CONDITIONS if f"`{cond}`" not in readme]
+    keys = ["sla_minutes", "interval_seconds", "enabled", "handles", "keywords", "severity", "influencer_followers",
+            "rate_per_minute", "backfill_hours", "page_size", "seed", "duplicate_share", "repost_share",
+            "malformed_share", "description", "status"]
+    missing += [k for k in keys if f"`{k}`" not in readme]
+    for yaml_file in sorted((REPO / "config").glob("*.yaml")):
+        if f"`{yaml_file.name}`" not in readme:
+            missing.append(yaml_file.name)
+    assert not missing, f"README.md does not document: {missing}"
+    assert re.search(r"make demo", readme) and re.search(r"make test", readme)

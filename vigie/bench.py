@@ -1,0 +1,149 @@
+"""`vigie bench ingest` and `vigie bench dashboard`: figures printed, never asserted in tests.
+
+ingest: posts from the demo source go through the whole pipeline (normalise, dedupe,
+language, sentiment, risk, priority, routing, batch store with queue items and the
+cursor) into the configured database, and the same posts through its floor: scoring
+alone (language, sentiment, risk flags) plus a bare bulk insert of the same rows into
+an unindexed table. The ratio says what the pipeline's own machinery costs.
+
+dashboard: a scratch database is seeded with N mentions over the last 7 days, then the
+queue and wall update callbacks are called through Dash's real HTTP endpoint
+(`/_dash-update-component`, Flask test client) and their server time measured.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+from sqlalchemy import Column, MetaData, Table, delete, insert, select
+
+from collectors.pipeline import Enricher
+from collectors.runner import sync_sources
+from collectors.sources.demo import DemoSource
+from collectors.store import store_batch
+from collectors.text import fold, match_risk, strip_accents
+from collectors.types import RawPost
+from config.settings import Settings, SourceConfig
+from models.db import Database, open_database
+from models.migrate import upgrade
+from models.tables import AuditEvent, Mention, QueueItem, SourceRow, utcnow
+
+BENCH_SOURCE = "bench-ingest"
+
+
+def demo_posts(count: int, seed: int = 11) -> list[RawPost]:
+    """``count`` distinct posts from the demo source (generation is not timed)."""
+    source = DemoSource(SourceConfig("bench", "demo", 1.0, True, {
+        "seed": seed, "rate_per_minute": 6000, "backfill_hours": 0, "page_size": 5000,
+        "duplicate_share": 0.0, "repost_share": 0.0,
+    }))
+    posts: list[RawPost] = []
+    cursor: str | None = None
+    now = datetime.now(UTC)
+    seen: set[str] = set()
+    while len(posts) < count:
+        now += timedelta(hours=1)
+        page = source.fetch(cursor, now)
+        for post in source.parse(page.payload).posts:
+            if post.external_id not in seen:
+                seen.add(post.external_id)
+                posts.append(post)
+        cursor = page.next_cursor
+    return posts[:count]
+
+
+def _floor_table(db: Database) -> Table:
+    meta = MetaData()
+    cols = [Column(c.name, c.type) for c in Mention.__table__.columns if c.name != "id"]
+    table = Table("vigie_bench_floor", meta, *cols)
+    table.drop(db.engine, checkfirst=True)
+    table.create(db.engine)
+    return table
+
+
+def _timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run_ingest(settings: Settings, count: int, batch: int | None) -> None:
+    batch = batch or settings.batch_size
+    db = open_database(settings.database_url)
+    upgrade(db.engine)
+    bench_settings = replace(settings, sources=(SourceConfig(BENCH_SOURCE, "demo", 60, False, {}),))
+    sync_sources(db, bench_settings)
+    enricher = Enricher(settings)
+    click.echo(f"generating {count:,} demo posts…")
+    posts = demo_posts(count + 200)
+    warm, posts = posts[:200], posts[200:]
+    for post in warm:  # load models and compile patterns before timing
+        enricher.enrich(post, utcnow())
+    with db.read() as session:
+        source_id = session.scalars(select(SourceRow.id).where(SourceRow.name == BENCH_SOURCE)).one()
+    _clear(db, source_id)
+    chunks = [posts[i : i + batch] for i in range(0, len(posts), batch)]
+
+    def pipeline() -> None:
+        for n, chunk in enumerate(chunks):
+            now = utcnow()
+            enriched = [enricher.enrich(p, now) for p in chunk]
+            with db.write.begin() as session:
+                store_batch(session, source_id, enriched, f"bench:{n}", now)
+
+    rows: list[dict[str, Any]] = []
+
+    def scoring() -> None:
+        now = utcnow()
+        for p in posts:
+            text, language, score, label = enricher.score(p)
+            risk = match_risk(enricher.lexicon, fold(text), strip_accents(text))
+            rows.append({
+                "source_id": source_id, "external_id": p.external_id, "network": p.network, "url": p.url,
+                "author_handle": p.author_handle, "author_name": p.author_name,
+                "author_followers": p.author_followers, "text": text, "language": language,
+                "created_at": p.created_at.replace(tzinfo=None), "collected_at": now, "sentiment_score": score,
+                "sentiment_label": label, "brand": None, "is_competitor": False, "risk_flags": list(risk.flags),
+                "risk_terms": risk.terms, "priority": "low", "cluster_key": "", "duplicate_of_id": None,
+            })
+
+    table = _floor_table(db)
+
+    def bare_insert() -> None:
+        for i in range(0, len(rows), batch):
+            with db.write.begin() as session:
+                session.execute(insert(table), rows[i : i + batch])
+
+    try:
+        t_score = _timed(scoring)
+        t_insert = _timed(bare_insert)
+        t_pipe = _timed(pipeline)
+    finally:
+        table.drop(db.engine, checkfirst=True)
+        _clear(db, source_id)
+    n = len(posts)
+    floor = t_score + t_insert
+    click.echo(f"ingest benchmark: {n:,} posts, {batch} per transaction, {db.engine.dialect.name} "
+               f"({db.engine.url.render_as_string()})")
+    click.echo(f"  pipeline  {t_pipe:7.2f} s  {n / t_pipe:8,.0f} mentions/s  (whole pipeline into mentions + queue)")
+    click.echo(f"  floor     {floor:7.2f} s  {n / floor:8,.0f} mentions/s  "
+               f"(scoring {t_score:.2f} s + bare bulk insert {t_insert:.2f} s)")
+    click.echo(f"  ratio     {t_pipe / floor:7.2f}x the floor (target <= 2.0x); target >= 3,000 mentions/s: "
+               f"{'met' if n / t_pipe >= 3000 else 'NOT met'}")
+
+
+def _clear(db: Database, source_id: int) -> None:
+    with db.write.begin() as session:
+        ids = select(Mention.id).where(Mention.source_id == source_id)
+        items = select(QueueItem.id).where(QueueItem.mention_id.in_(ids))
+        session.execute(delete(AuditEvent).where(AuditEvent.queue_item_id.in_(items)))
+        session.execute(delete(QueueItem).where(QueueItem.mention_id.in_(ids)))
+        session.execute(
+            delete(Mention).where(Mention.source_id == source_id, Mention.duplicate_of_id.is_not(None))
+        )
+        session.execute(delete(Mention).where(Mention.source_id == source_id))

@@ -1,0 +1,158 @@
+"""`vigie bench dashboard`: server time of the live-update callbacks over a large database.
+
+A scratch database (``--database-url``, by default ``var/bench-dashboard.db``, emptied
+first) is seeded with N enriched mentions spread over the last 7 days (distinct
+copies of enriched demo posts, inserted in bulk), and each round a few new items
+arrive, as in the live room. The queue tick and the wall tick are then posted to
+Dash's real endpoint through Flask's test client and timed end to end on the server.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import insert, select
+
+from collectors.pipeline import Enricher
+from collectors.runner import sync_sources
+from collectors.store import store_batch
+from config.settings import Settings, SourceConfig
+from models.db import Database, open_database
+from models.migrate import upgrade
+from models.tables import Mention, QueueItem, SourceRow, utcnow
+from vigie.bench import demo_posts
+
+SEED_SOURCE = "bench-seed"
+
+
+def _fresh_database(url: str) -> Database:
+    db = open_database(url)
+    if db.is_sqlite:
+        path = db.engine.url.database
+        db.engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        db = open_database(url)
+    else:
+        from models.tables import Base
+
+        Base.metadata.drop_all(db.engine)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    upgrade(db.engine)
+    return db
+
+
+def seed(db: Database, settings: Settings, count: int) -> int:
+    """Insert ``count`` mentions with queue items; returns the source id used."""
+    sync_sources(db, replace(settings, sources=(SourceConfig(SEED_SOURCE, "demo", 60, False, {}),)))
+    with db.read() as session:
+        source_id = session.scalars(select(SourceRow.id).where(SourceRow.name == SEED_SOURCE)).one()
+    enricher = Enricher(settings)
+    now = utcnow()
+    samples = [enricher.enrich(p, now) for p in demo_posts(min(count, 3000), seed=5)]
+    rng = random.Random(3)
+    statuses = ["new"] * 3 + ["claimed"] + ["resolved"] * 6
+    chunk = 5000
+    for start in range(0, count, chunk):
+        mentions: list[dict[str, Any]] = []
+        meta: list[tuple[Any, str]] = []
+        for n in range(start, min(count, start + chunk)):
+            e = samples[n % len(samples)]
+            at = now - timedelta(seconds=rng.uniform(0, 7 * 86400))
+            mentions.append({**e.mention, "source_id": source_id, "external_id": f"seed-{n}", "created_at": at,
+                             "collected_at": at, "cluster_key": f"seed-{n}"})
+            meta.append((e, rng.choice(statuses)))
+        with db.write.begin() as session:
+            ids = session.execute(insert(Mention).returning(Mention.id, sort_by_parameter_order=True), mentions)
+            session.execute(insert(QueueItem), [
+                {"mention_id": mid, "team": e.route.team, "status": st, "priority_rank": ["critical", "high",
+                 "medium", "low"].index(e.mention["priority"]), "due_at": m["collected_at"] + timedelta(hours=4),
+                 "rule_id": e.route.rule_id, "explanation": e.route.explanation, "created_at": m["collected_at"],
+                 "updated_at": m["collected_at"], "resolved_at": None, "assignee": "seed" if st != "new" else None}
+                for (mid,), m, (e, st) in zip(ids, mentions, meta, strict=True)
+            ])
+    return int(source_id)
+
+
+def _callback_payload(app: Any, output_part: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]]) -> Any:
+    for key, spec in app.callback_map.items():
+        if output_part in key and any(i["id"] == inputs[0]["id"] for i in spec["inputs"]):
+            outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
+            return {"output": key, "outputs": outputs, "inputs": inputs, "state": state,
+                    "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    raise RuntimeError(f"no callback with output {output_part}")
+
+
+def _percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered) * 1000
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
+    return f"p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
+
+
+def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None:
+    from dashboard.app import create_app
+
+    db = _fresh_database(url)
+    click.echo(f"seeding {count:,} mentions into {db.engine.url.render_as_string()}…")
+    started = time.perf_counter()
+    source_id = seed(db, settings, count)
+    click.echo(f"  seeded in {time.perf_counter() - started:.1f} s")
+    app = create_app(replace(settings, database_url=url), db)
+    client = app.server.test_client()
+    client.get("/")  # let Dash set up its routes
+    enricher = Enricher(settings)
+    live = demo_posts(rounds * 3 + 10, seed=99)
+    team = settings.teams[0].key
+    with db.read() as session:
+        from models import queries
+
+        known = [r["id"] for r in queries.open_queue(session, team)]
+    timings: dict[str, list[float]] = {"queue tick, new items": [], "queue tick, idle": [], "wall tick, changed": [],
+                                       "wall tick, idle": []}
+    for n in range(rounds):
+        now = utcnow()
+        batch = [enricher.enrich(p, now) for p in live[n * 3 : n * 3 + 3]]
+        with db.write.begin() as session:
+            store_batch(session, source_id, batch, None, now)
+        since = (now - timedelta(seconds=2)).isoformat()
+        for label, since_value in (("queue tick, new items", since), ("queue tick, idle", utcnow().isoformat())):
+            body = _callback_payload(app, "queue-state.data", [{"id": "queue-tick", "property": "n_intervals",
+                                     "value": n + 1}], [{"id": "queue-state", "property": "data",
+                                     "value": {"team": team, "since": since_value, "known": known}}])
+            timings[label].append(_post(client, body))
+        for label, marker in (("wall tick, changed", "stale"), ("wall tick, idle", None)):
+            if marker is None:
+                marker = _wall_marker(db)
+            body = _callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
+                                     "value": n + 1}], [{"id": "wall-marker", "property": "data", "value": marker}])
+            timings[label].append(_post(client, body))
+    click.echo(f"dashboard benchmark: {count:,} mentions, {rounds} rounds, {db.engine.dialect.name}, "
+               f"3 new items per round (target p95 <= 150 ms)")
+    for label, samples in timings.items():
+        click.echo(f"  {label:<22} {_percentiles(samples)}")
+
+
+def _wall_marker(db: Database) -> str:
+    from dashboard.pages.wall import _marker
+
+    with db.read() as session:
+        return _marker(session)
+
+
+def _post(client: Any, body: dict[str, Any]) -> float:
+    start = time.perf_counter()
+    response = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    elapsed = time.perf_counter() - start
+    if response.status_code not in (200, 204):
+        raise RuntimeError(f"callback answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+    return elapsed

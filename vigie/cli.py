@@ -1,0 +1,164 @@
+"""The `vigie` command: init-db, collect, serve, demo, bench."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Any
+
+import click
+
+from config.settings import ConfigError, Settings, load_settings
+from models.db import Database, open_database
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from exc
+
+
+def _open(settings: Settings) -> Database:
+    from models.migrate import upgrade
+
+    db = open_database(settings.database_url)
+    upgrade(db.engine)
+    return db
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Vigie: social-media command center. Settings come from the environment and VIGIE_CONFIG."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    settings = _settings()
+    db = _open(settings)
+    from models.migrate import current_revision
+
+    click.echo(f"database ready at revision {current_revision(db.engine)}: {db.engine.url.render_as_string()}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Poll every enabled source once, then exit.")
+def collect(once: bool) -> None:
+    """Run the collector scheduler (the only scheduler process; one per shard)."""
+    from collectors.scheduler import collect_once, create_scheduler, shutdown
+
+    settings = _settings()
+    _logging(settings)
+    db = _open(settings)
+    if once:
+        failed = 0
+        for report in collect_once(settings, db):
+            state = "skipped (leased by another collector)" if not report.leased else (
+                f"error: {report.error}" if report.error else "ok")
+            click.echo(
+                f"{report.source}: {report.stored} stored, {report.queued} queued, {report.copies} copies, "
+                f"{report.skipped} already stored, {len(report.problems)} skipped items - {state}"
+            )
+            failed += report.error is not None
+        sys.exit(1 if failed else 0)
+    scheduler = create_scheduler(settings, db, blocking=True)
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        click.echo("stopping collector…")
+        shutdown(scheduler, settings, db)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"collecting from {sum(s.enabled for s in settings.sources)} source(s); Ctrl-C stops")
+    scheduler.start()
+
+
+def _raise_interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve(settings: Settings, db: Database, host: str, port: int) -> None:
+    from dashboard.app import create_app
+
+    app = create_app(settings, db)
+    app.run(host=host, port=port, debug=False, threaded=True)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default VIGIE_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default VIGIE_PORT or 8050).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the dashboard (development server; use gunicorn 'dashboard.wsgi:server' in production)."""
+    settings = _settings()
+    _logging(settings)
+    db = _open(settings)
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"Vigie dashboard on http://{host}:{port}/")
+    _serve(settings, db, host, port)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default VIGIE_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default VIGIE_PORT or 8050).")
+def demo(host: str | None, port: int | None) -> None:
+    """Everything in one: database, demo source, scheduler and dashboard. Ctrl-C stops."""
+    from collectors.scheduler import create_scheduler, shutdown
+
+    settings = _settings()
+    _logging(settings)
+    db = _open(settings)
+    host, port = host or settings.host, port or settings.port
+    scheduler = create_scheduler(settings, db, blocking=False)
+    scheduler.start()
+    click.echo(f"Vigie demo: open http://{host}:{port}/  (database {db.engine.url.render_as_string()}; Ctrl-C stops)")
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        _serve(settings, db, host, port)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("stopping: waiting for the running collection to finish…")
+        shutdown(scheduler, settings, db)
+        click.echo("stopped.")
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks that print figures (they are not tests)."""
+
+
+@bench.command("ingest")
+@click.option("--count", default=20000, show_default=True, help="Posts to push through the pipeline.")
+@click.option("--batch", default=None, type=int, help="Posts per transaction (default VIGIE_BATCH_SIZE).")
+def bench_ingest(count: int, batch: int | None) -> None:
+    """Mentions per second through the whole pipeline, beside its floor (scoring + bare insert)."""
+    from vigie.bench import run_ingest
+
+    run_ingest(_settings(), count, batch)
+
+
+@bench.command("dashboard")
+@click.option("--mentions", default=100_000, show_default=True, help="Mentions to seed first.")
+@click.option("--rounds", default=200, show_default=True, help="Calls timed per callback.")
+@click.option("--database-url", default="sqlite:///var/bench-dashboard.db", show_default=True,
+              help="Scratch database, emptied first (never point it at production).")
+def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
+    """p50/p95 server time of the queue and wall update callbacks over a seeded database."""
+    from vigie.bench_dashboard import run_dashboard
+
+    run_dashboard(_settings(), mentions, rounds, database_url)
+
+
+if __name__ == "__main__":
+    main()
