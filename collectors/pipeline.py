@@ -23,6 +23,7 @@ from collectors.text import (
     match_risk,
     normalize_text,
     strip_accents,
+    tokenize,
 )
 from collectors.types import RawPost
 from config.settings import Settings
@@ -66,8 +67,9 @@ class Enricher:
     def enrich(self, raw: RawPost, collected_at: datetime) -> Enriched:
         text, language, score, label = self.score(raw)
         folded = fold(text)
-        brand, competitor = match_brand(self.brands, folded)
-        risk = match_risk(self.lexicon, folded, strip_accents(text))
+        words = tokenize(folded)
+        brand, competitor = match_brand(self.brands, folded, words)
+        risk = match_risk(self.lexicon, folded, strip_accents(text), words)
         followers = raw.author_followers if raw.author_followers and raw.author_followers > 0 else None
         priority, why_priority = compute_priority(
             risk.flags, self.severities, score, followers, self.settings.influencer_followers
@@ -93,7 +95,7 @@ class Enricher:
             "risk_flags": list(risk.flags),
             "risk_terms": risk.terms,
             "priority": priority,
-            "cluster_key": cluster_key(text),
+            "cluster_key": cluster_key(text, folded),
         }
         return Enriched(mention, decided, due)
 
