@@ -148,7 +148,8 @@ def sentiment_by_hour(session: Session, hours: int = 12, now: datetime | None = 
         .limit(hours + 1)
     )
     return [
-        {"hour": h, "count": int(n), "mean": round(float(m or 0), 3), "negative": int(neg or 0), "positive": int(pos or 0)}
+        {"hour": h, "count": int(n), "mean": round(float(m or 0), 3), "negative": int(neg or 0),
+         "positive": int(pos or 0)}
         for h, n, m, neg, pos in rows
     ]
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
 
 WALL_TEXT = "#f2f4f8"
+
+
+def complete_hours(rows: list[dict[str, Any]], now: datetime, hours: int) -> list[dict[str, Any]]:
+    """One row per hour of the last ``hours`` (zeros where nothing was said), oldest first."""
+    by_hour = {r["hour"]: r for r in rows}
+    last = now.replace(minute=0, second=0, microsecond=0)
+    out = []
+    for back in range(hours - 1, -1, -1):
+        key = (last - timedelta(hours=back)).strftime("%Y-%m-%dT%H:00:00")
+        out.append(by_hour.get(key, {"hour": key, "count": 0, "mean": None, "negative": 0, "positive": 0}))
+    return out
 
 
 def build_sentiment_figure(rows: list[dict[str, Any]], dark: bool = True) -> go.Figure:
@@ -33,6 +45,6 @@ def build_sentiment_figure(rows: list[dict[str, Any]], dark: bool = True) -> go.
         legend={"orientation": "h", "y": 1.12},
         yaxis={"title": "mentions per hour", "gridcolor": "#2a3348"},
         yaxis2={"title": "mean sentiment", "overlaying": "y", "side": "right", "range": [-1, 1], "showgrid": False},
-        xaxis={"type": "date", "tickformat": "%H:%M"},
+        xaxis={"type": "date", "tickformat": "%H:%M", "dtick": 3600000 * 2},
     )
     return fig

@@ -55,12 +55,13 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
     m, head, item = detail["mention"], detail["head"], detail["item"]
     terms = m.risk_terms or {}
     flags = [
-        dbc.Badge(f"{flag}: {', '.join(terms.get(flag, []))}", color="danger", className="me-1") for flag in m.risk_flags
+        dbc.Badge(f"{flag}: {', '.join(terms.get(flag, []))}", color="danger", className="me-1")
+        for flag in m.risk_flags
     ] or [html.Span("none", className="text-muted")]
     teams = {t.key: t.label for t in ctx.settings.teams}
     route = (
         [
-            html.P([html.B(teams.get(item.team, item.team)), f" · {item.status}", f" · {item.assignee or 'unassigned'}"]),
+            html.P([html.B(teams.get(item.team, item.team)), f" · {item.status} · {item.assignee or 'unassigned'}"]),
             html.P(item.explanation, id="mention-explanation"),
             html.P(f"Due {item.due_at.isoformat(timespec='minutes')}Z", className="text-muted"),
         ]

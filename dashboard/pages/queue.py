@@ -27,6 +27,7 @@ dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigi
 # committed late (PostgreSQL) with an earlier timestamp is still seen.
 OVERLAP = timedelta(seconds=5)
 
+PRIORITY_COMPARATOR = "({critical:0,high:1,medium:2,low:3})[valueA] - ({critical:0,high:1,medium:2,low:3})[valueB]"
 COLUMNS: list[dict[str, Any]] = [
     {
         "field": "priority",
@@ -34,7 +35,7 @@ COLUMNS: list[dict[str, Any]] = [
         "width": 110,
         "sortIndex": 0,
         "sort": "asc",
-        "comparator": {"function": "({critical:0,high:1,medium:2,low:3}[valueA]) - ({critical:0,high:1,medium:2,low:3}[valueB])"},
+        "comparator": {"function": PRIORITY_COMPARATOR},
         "cellClassRules": {
             "vigie-prio-critical": "params.value === 'critical'",
             "vigie-prio-high": "params.value === 'high'",

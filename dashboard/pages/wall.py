@@ -13,10 +13,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from sqlalchemy import func, select
 
-from dashboard.components.figures import build_sentiment_figure
+from dashboard.components.figures import build_sentiment_figure, complete_hours
 from dashboard.context import current
 from models import queries
-from models.tables import Mention
+from models.tables import Mention, utcnow
 
 dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall")
 
@@ -79,7 +79,8 @@ def _snapshot() -> tuple[str, list[Any], Any, list[Any]]:
         counts = queries.team_counts(session, ctx.settings.team_keys)
         hourly = queries.sentiment_by_hour(session, WALL_HOURS)
         critical = queries.newest_critical(session, limit=6)
-    return marker, _kpis(counts, labels), build_sentiment_figure(hourly), _ticker(critical, labels)
+    figure = build_sentiment_figure(complete_hours(hourly, utcnow(), WALL_HOURS))
+    return marker, _kpis(counts, labels), figure, _ticker(critical, labels)
 
 
 def layout(**_query: Any) -> Any:
@@ -102,7 +103,10 @@ def layout(**_query: Any) -> Any:
                         md=7,
                     ),
                     dbc.Col(
-                        [html.Div("Newest critical items", className="kpi-label mb-2"), html.Div(ticker, id="wall-ticker")],
+                        [
+                            html.Div("Newest critical items", className="kpi-label mb-2"),
+                            html.Div(ticker, id="wall-ticker"),
+                        ],
                         md=5,
                     ),
                 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from dashboard.components.figures import build_sentiment_figure
+from dashboard.components.figures import build_sentiment_figure, complete_hours
 from dashboard.components.links import safe_link
 from dashboard.components.queue_grid import build_transaction
 
@@ -42,3 +43,10 @@ def test_links_only_for_http() -> None:
     assert not hasattr(js, "href") or js.href is None
     assert js.children == "javascript:alert(1)"
     assert safe_link(None).children == "no link"
+
+
+def test_hours_without_mentions_are_zero() -> None:
+    rows = [{"hour": "2026-11-25T08:00:00", "count": 10, "mean": -0.2, "negative": 5, "positive": 2}]
+    filled = complete_hours(rows, datetime(2026, 11, 25, 9, 41), hours=3)
+    assert [r["hour"] for r in filled] == ["2026-11-25T07:00:00", "2026-11-25T08:00:00", "2026-11-25T09:00:00"]
+    assert [r["count"] for r in filled] == [0, 10, 0]
