@@ -26,6 +26,7 @@ demo: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy config models collectors dashboard vigie
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -81,16 +81,15 @@ def store_batch(
     # order does not matter.
     conn = session.connection()
     if originals:
-        table = Mention.__table__
         returned = conn.execute(
-            insert(table).returning(table.c.external_id, table.c.id),
+            insert(Mention).returning(Mention.external_id, Mention.id),
             [{**e.mention, "source_id": source_id} for e in originals],
         )
         new_ids = {str(ext): int(mid) for ext, mid in returned}
         for e in originals:
             heads[e.cluster_key] = int(new_ids[e.external_id])
         conn.execute(
-            insert(QueueItem.__table__),
+            insert(QueueItem),
             [
                 {
                     "mention_id": int(new_ids[e.external_id]),
@@ -110,7 +109,7 @@ def store_batch(
         )
     if copies:
         conn.execute(
-            insert(Mention.__table__),
+            insert(Mention),
             [{**e.mention, "source_id": source_id, "duplicate_of_id": heads[e.cluster_key]} for e in copies],
         )
     session.execute(update(SourceRow).where(SourceRow.id == source_id).values(cursor=next_cursor))

@@ -64,13 +64,13 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
     server.extensions["vigie"] = AppContext(settings=settings, db=db)
     app = dash.Dash(
         "vigie",
-        server=server,
+        server=server,  # type: ignore[arg-type]  # a Flask app is accepted (Dash docs)
         use_pages=True,
         pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"),
         title="Vigie",
         suppress_callback_exceptions=True,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None disables the "Updating…" title
         serve_locally=True,
     )
     app.layout = html.Div(

@@ -18,7 +18,7 @@ QUEUE_LIMIT = 500
 GRID_TEXT_CHARS = 280
 
 
-def _row_select() -> Select[Any]:
+def _row_select() -> Select[*tuple[Any, ...]]:
     return select(
         QueueItem.id,
         QueueItem.team,
