@@ -9,15 +9,15 @@ expires by itself if that process dies.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
 from collectors.pipeline import Enricher
 from collectors.sources import build_source
-from collectors.store import store_batch
-from collectors.types import CollectorError
+from collectors.store import Lease, LeaseLost, store_batch
+from collectors.types import CollectorError, Rejected
 from config.settings import Settings, SourceConfig
 from models.db import Database
 from models.tables import SourceRow, utcnow
@@ -87,59 +87,77 @@ def _record_health(db: Database, name: str, report: RunReport) -> None:
         row.consecutive_failures = 0
         if report.problems:
             shown = "; ".join(report.problems[:5])
-            row.last_error = f"{len(report.problems)} item(s) skipped: {shown}"[:2000]
+            row.last_error = f"{len(report.problems)} item(s) rejected (kept in rejected_items): {shown}"[:2000]
             row.last_error_at = now
 
 
 def poll_source(
     db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig, owner: str | None = None
 ) -> RunReport:
-    """Poll ``cfg`` until it has nothing more due (or MAX_PAGES_PER_RUN); never raises for the source's faults."""
-    owner = owner or settings.worker_id
+    """Poll ``cfg`` until it has nothing more due (or MAX_PAGES_PER_RUN). Never raises: every
+    failure, the source's or the database's, ends up in the report and, when the database
+    answers, on the source's row."""
     report = RunReport(cfg.name)
-    ttl = timedelta(seconds=max(60.0, cfg.interval_seconds * 3))
-    if not acquire_lease(db, cfg.name, owner, ttl):
-        report.leased = False
-        return report
+    lease = Lease(owner or settings.worker_id, timedelta(seconds=max(60.0, cfg.interval_seconds * 3)))
     try:
-        source = build_source(cfg)
-        with db.read.begin() as session:
-            row = session.scalars(select(SourceRow).where(SourceRow.name == cfg.name)).one()
-            source_id, cursor = row.id, row.cursor
-        for _ in range(MAX_PAGES_PER_RUN):
-            page = source.fetch(cursor, datetime.now(UTC))
-            parsed = source.parse(page.payload)
-            report.problems.extend(parsed.problems)
-            collected_at = utcnow()
-            enriched = []
-            for post in parsed.posts:
-                try:
-                    enriched.append(enricher.enrich(post, collected_at))
-                except Exception as exc:  # one bad post must not sink the page
-                    report.problems.append(f"post {post.external_id!r}: {type(exc).__name__}: {exc}")
-            size = settings.batch_size
-            chunks = [enriched[i : i + size] for i in range(0, len(enriched), size)] or [[]]
-            for index, chunk in enumerate(chunks):
-                # The cursor moves with the page's last chunk only: a crash before it replays
-                # the page, and the chunks already stored are skipped by external id.
-                last = index == len(chunks) - 1
-                with db.write.begin() as session:
-                    result = store_batch(session, source_id, chunk, page.next_cursor if last else cursor, collected_at)
-                report.stored += result.stored
-                report.queued += result.queued
-                report.copies += result.copies
-                report.skipped += result.skipped
-            cursor = page.next_cursor
-            report.pages += 1
-            if not page.has_more:
-                break
+        if not acquire_lease(db, cfg.name, lease.owner, lease.ttl):
+            report.leased = False
+            return report
+        _poll_pages(db, settings, enricher, cfg, lease, report)
     except CollectorError as exc:
         report.error = exc.message
         log.warning("source %s failed: %s", cfg.name, exc.message)
-    except Exception as exc:  # a bug in one source must not stop the others
+    except LeaseLost as exc:
+        report.error = str(exc)
+        log.warning("source %s: %s", cfg.name, exc)
+    except Exception as exc:  # a bug in one source, or the database, must not stop the others
         report.error = f"{type(exc).__name__}: {exc}"
         log.exception("source %s crashed", cfg.name)
-    _record_health(db, cfg.name, report)
+    try:
+        _record_health(db, cfg.name, report)
+    except Exception:
+        log.exception("source %s: could not record its health", cfg.name)
     if report.problems:
-        log.warning("source %s: %d item(s) skipped: %s", cfg.name, len(report.problems), report.problems[:3])
+        log.warning("source %s: %d item(s) rejected: %s", cfg.name, len(report.problems), report.problems[:3])
     return report
+
+
+def _poll_pages(
+    db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig, lease: Lease, report: RunReport
+) -> None:
+    source = build_source(cfg)
+    with db.read() as session:
+        row = session.scalars(select(SourceRow).where(SourceRow.name == cfg.name)).one()
+        source_id, cursor = row.id, row.cursor
+    for _ in range(MAX_PAGES_PER_RUN):
+        page = source.fetch(cursor, datetime.now(UTC))
+        parsed = source.parse(page.payload)
+        rejected = list(parsed.rejected)
+        collected_at = utcnow()
+        enriched = []
+        for post in parsed.posts:
+            try:
+                enriched.append(enricher.enrich(post, collected_at))
+            except Exception as exc:  # one post that breaks scoring must not sink the page; keep it raw
+                reason = f"post {post.external_id!r} could not be scored: {type(exc).__name__}: {exc}"
+                rejected.append(Rejected(post.external_id, reason, asdict(post)))
+        report.problems.extend(r.reason for r in rejected)
+        size = settings.batch_size
+        chunks = [enriched[i : i + size] for i in range(0, len(enriched), size)] or [[]]
+        for index, chunk in enumerate(chunks):
+            # The cursor moves with the page's last chunk only: a crash before it replays
+            # the page, and the chunks already stored are skipped by external id.
+            last = index == len(chunks) - 1
+            with db.write.begin() as session:
+                result = store_batch(
+                    session, source_id, chunk, page.next_cursor if last else cursor, lease,
+                    rejected if last else (),
+                )
+            report.stored += result.stored
+            report.queued += result.queued
+            report.copies += result.copies
+            report.skipped += result.skipped
+        cursor = page.next_cursor
+        report.pages += 1
+        if not page.has_more:
+            break

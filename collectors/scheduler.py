@@ -9,7 +9,7 @@ share a job store; they split sources through the lease rows in the database.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,7 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from collectors.pipeline import Enricher
 from collectors.runner import RunReport, poll_source, release_leases, sync_sources
 from config.settings import Settings, SourceConfig
-from models.db import Database
+from models.db import Database, analyze
 
 log = logging.getLogger("vigie.collect")
 
@@ -59,7 +59,24 @@ def create_scheduler(settings: Settings, db: Database, blocking: bool = True) ->
             args=(db, settings, enricher, cfg),
             next_run_time=datetime.now(UTC),
         )
+    scheduler.add_job(
+        _analyze,
+        "interval",
+        hours=1,
+        id="maintenance:analyze",
+        name="refresh query planner statistics",
+        replace_existing=True,
+        args=(db,),
+        next_run_time=datetime.now(UTC) + timedelta(minutes=2),
+    )
     return scheduler
+
+
+def _analyze(db: Database) -> None:
+    try:
+        analyze(db)
+    except Exception:  # statistics are an optimisation: never let them stop collection
+        log.exception("ANALYZE failed")
 
 
 def shutdown(scheduler: BaseScheduler, settings: Settings, db: Database) -> None:

@@ -57,9 +57,22 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """An item that could not be read or scored: kept with its raw form, never dropped silently."""
+
+    external_id: str | None
+    reason: str
+    raw: Any
+
+
+@dataclass(frozen=True)
 class Parsed:
     posts: list[RawPost]
-    problems: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return [r.reason for r in self.rejected]
 
 
 class Source(Protocol):

@@ -64,6 +64,13 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
 
+def analyze(db: Database) -> None:
+    """Refresh the planner's statistics (SQLite has none until asked; without them it may pick
+    a poor index on a large queue). Run at init-db and hourly by the collector."""
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
 def open_database(url: str) -> Database:
     engine = make_engine(url)
     writer = engine.execution_options(**{_WRITE_OPTION: True})

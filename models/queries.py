@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, SourceRow, utcnow
@@ -82,13 +82,41 @@ def open_queue(session: Session, team: str, limit: int = QUEUE_LIMIT) -> list[di
     return [_as_row(r, now) for r in rows]
 
 
-def queue_changes(session: Session, since: datetime, limit: int = QUEUE_LIMIT) -> list[dict[str, Any]]:
-    """Items of any team changed at or after ``since``, oldest change first."""
-    now = utcnow()
+ChangeKey = tuple[str, int]  # (updated_at ISO, item id): a position in the stream of changes
+
+
+def changes_after(session: Session, key: ChangeKey, limit: int = QUEUE_LIMIT) -> list[dict[str, Any]]:
+    """Items of any team changed after ``key``, in change order (keyset paging: never stuck)."""
+    at, item_id = datetime.fromisoformat(key[0]), key[1]
     rows = session.execute(
-        _row_select().where(QueueItem.updated_at >= since).order_by(QueueItem.updated_at, QueueItem.id).limit(limit)
+        _row_select()
+        .where(tuple_(QueueItem.updated_at, QueueItem.id) > tuple_(at, item_id))
+        .order_by(QueueItem.updated_at, QueueItem.id)
+        .limit(limit)
     )
+    now = utcnow()
     return [_as_row(r, now) for r in rows]
+
+
+def changes_between(session: Session, start: datetime, end: datetime, limit: int = QUEUE_LIMIT) -> list[dict[str, Any]]:
+    """Items changed in (start, end]: the window just behind a page's position, asked again in
+    case a transaction stamped earlier committed later. (No team filter here: on the time
+    range alone the planner always takes the change index.)"""
+    rows = session.execute(
+        _row_select()
+        .where(QueueItem.updated_at > start, QueueItem.updated_at <= end)
+        .order_by(QueueItem.updated_at, QueueItem.id)
+        .limit(limit)
+    )
+    now = utcnow()
+    return [_as_row(r, now) for r in rows]
+
+
+def newest_change(session: Session) -> ChangeKey:
+    row = session.execute(
+        select(QueueItem.updated_at, QueueItem.id).order_by(QueueItem.updated_at.desc(), QueueItem.id.desc()).limit(1)
+    ).first()
+    return (row[0].isoformat(), int(row[1])) if row else (datetime(2000, 1, 1).isoformat(), 0)
 
 
 def last_change(session: Session) -> datetime | None:
@@ -98,28 +126,25 @@ def last_change(session: Session) -> datetime | None:
 def team_counts(session: Session, teams: tuple[str, ...]) -> dict[str, dict[str, int]]:
     """Open, new, claimed and overdue items per team."""
     now = utcnow()
+    # Grouped by (status, team), the leading columns of ix_queue_items_open: read from the index alone.
     rows = session.execute(
         select(
+            QueueItem.status,
             QueueItem.team,
             func.count(),
-            func.sum(case((QueueItem.status == "new", 1), else_=0)),
-            func.sum(case((QueueItem.status == "claimed", 1), else_=0)),
             func.sum(case((QueueItem.due_at < now, 1), else_=0)),
             func.sum(case((QueueItem.priority_rank == 0, 1), else_=0)),
         )
         .where(QueueItem.status.in_(OPEN_STATUSES))
-        .group_by(QueueItem.team)
+        .group_by(QueueItem.status, QueueItem.team)
     )
     out = {t: {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0} for t in teams}
-    for team, total, new, claimed, overdue, critical in rows:
-        out.setdefault(team, {})
-        out[team] = {
-            "open": int(total),
-            "new": int(new or 0),
-            "claimed": int(claimed or 0),
-            "overdue": int(overdue or 0),
-            "critical": int(critical or 0),
-        }
+    for status, team, total, overdue, critical in rows:
+        counts = out.setdefault(team, {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0})
+        counts[status] += int(total)
+        counts["open"] += int(total)
+        counts["overdue"] += int(overdue or 0)
+        counts["critical"] += int(critical or 0)
     return out
 
 

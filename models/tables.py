@@ -96,9 +96,9 @@ class QueueItem(Base):
 
     __tablename__ = "queue_items"
     __table_args__ = (
-        Index("ix_queue_items_team_status_prio", "team", "status", "priority_rank", "created_at"),
-        Index("ix_queue_items_updated_at", "updated_at"),
-        Index("ix_queue_items_status_prio", "status", "priority_rank"),
+        Index("ix_queue_items_updated_at_id", "updated_at", "id"),  # live pages: changes since a position
+        Index("ix_queue_items_open", "status", "team", "priority_rank", "due_at"),  # counts, read from the index
+        Index("ix_queue_items_created_at", "created_at"),  # newest critical items
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +115,24 @@ class QueueItem(Base):
     resolved_at: Mapped[datetime | None]
 
     mention: Mapped[Mention] = relationship(back_populates="queue_item")
+
+
+# A team's queue in display order (priority, newest first), walked without sorting.
+Index("ix_queue_items_team_queue", QueueItem.team, QueueItem.priority_rank, QueueItem.created_at.desc())
+
+
+class RejectedItem(Base):
+    """An item a source sent that could not be read or scored, kept raw for an operator to see."""
+
+    __tablename__ = "rejected_items"
+    __table_args__ = (Index("ix_rejected_items_source_at", "source_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)  # JSON text of what the source sent
+    at: Mapped[datetime]
 
 
 class AuditEvent(Base):

@@ -116,7 +116,7 @@ def run_ingest(settings: Settings, count: int, batch: int | None) -> None:
             now = utcnow()
             enriched = [enricher.enrich(p, now) for p in chunk]
             with db.write.begin() as session:
-                store_batch(session, source_id, enriched, f"bench:{n}", now)
+                store_batch(session, source_id, enriched, f"bench:{n}")
             t_pipe += time.perf_counter() - start
     finally:
         table.drop(db.engine, checkfirst=True)

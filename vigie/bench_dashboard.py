@@ -25,7 +25,7 @@ from collectors.pipeline import Enricher
 from collectors.runner import sync_sources
 from collectors.store import store_batch
 from config.settings import Settings, SourceConfig
-from models.db import Database, open_database
+from models.db import Database, analyze, open_database
 from models.migrate import upgrade
 from models.tables import Mention, QueueItem, SourceRow, utcnow
 from vigie.bench import demo_posts
@@ -83,7 +83,7 @@ def seed(db: Database, settings: Settings, count: int) -> int:
     return int(source_id)
 
 
-def _callback_payload(app: Any, output_part: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]]) -> Any:
+def callback_payload(app: Any, output_part: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]]) -> Any:
     for key, spec in app.callback_map.items():
         if output_part in key and any(i["id"] == inputs[0]["id"] for i in spec["inputs"]):
             outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
@@ -106,6 +106,7 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
     click.echo(f"seeding {count:,} mentions into {db.engine.url.render_as_string()}…")
     started = time.perf_counter()
     source_id = seed(db, settings, count)
+    analyze(db)  # as the collector does hourly
     click.echo(f"  seeded in {time.perf_counter() - started:.1f} s")
     app = create_app(replace(settings, database_url=url), db)
     client = app.server.test_client()
@@ -120,21 +121,25 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
     timings: dict[str, list[float]] = {"queue tick, 3 new items": [], "queue tick, nothing new": [],
                                        "wall tick, 3 new items": [], "wall tick, nothing new": []}
     for n in range(rounds):
+        with db.read() as session:
+            before = queries.newest_change(session)
         now = utcnow()
         batch = [enricher.enrich(p, now) for p in live[n * 3 : n * 3 + 3]]
         with db.write.begin() as session:
-            store_batch(session, source_id, batch, None, now)
-        since = (now - timedelta(seconds=2)).isoformat()
-        quiet = (utcnow() + timedelta(seconds=10)).isoformat()  # as if the last change was a while ago
-        for label, since_value in (("queue tick, 3 new items", since), ("queue tick, nothing new", quiet)):
-            body = _callback_payload(app, "queue-state.data", [{"id": "queue-tick", "property": "n_intervals",
-                                     "value": n + 1}], [{"id": "queue-state", "property": "data",
-                                     "value": {"team": team, "since": since_value, "known": known}}])
+            store_batch(session, source_id, batch, None)
+        with db.read() as session:
+            after = queries.newest_change(session)
+        # The page's position: just before this round's items, or already past them (a tick
+        # that finds nothing new, but still re-checks the last seconds for late commits).
+        for label, key in (("queue tick, 3 new items", before), ("queue tick, nothing new", after)):
+            state = {"team": team, "key": list(key), "known": known, "floor": before[0]}
+            body = callback_payload(app, "queue-state.data", [{"id": "queue-tick", "property": "n_intervals",
+                                     "value": n + 1}], [{"id": "queue-state", "property": "data", "value": state}])
             timings[label].append(_post(client, body))
         for label, marker in (("wall tick, 3 new items", "stale"), ("wall tick, nothing new", None)):
             if marker is None:
                 marker = _wall_marker(db)
-            body = _callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
+            body = callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
                                      "value": n + 1}], [{"id": "wall-marker", "property": "data", "value": marker}])
             timings[label].append(_post(client, body))
     click.echo(f"dashboard benchmark: {count:,} mentions, {rounds} rounds, {db.engine.dialect.name}, "

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from config.settings import ConfigError, Settings, load_settings
-from models.db import Database, open_database
+from models.db import Database, analyze, open_database
 
 
 def _settings() -> Settings:
@@ -25,6 +25,7 @@ def _open(settings: Settings) -> Database:
 
     db = open_database(settings.database_url)
     upgrade(db.engine)
+    analyze(db)
     return db
 
 
@@ -34,7 +35,7 @@ def _logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: max instances" is expected
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +69,7 @@ def collect(once: bool) -> None:
                 f"error: {report.error}" if report.error else "ok")
             click.echo(
                 f"{report.source}: {report.stored} stored, {report.queued} queued, {report.copies} copies, "
-                f"{report.skipped} already stored, {len(report.problems)} skipped items - {state}"
+                f"{report.skipped} already stored, {len(report.problems)} rejected items - {state}"
             )
             failed += report.error is not None
         sys.exit(1 if failed else 0)

@@ -84,7 +84,7 @@ from itertools import accumulate
 from typing import Any, ClassVar, TypeVar
 
 from collectors.sources import demo_corpus as corpus
-from collectors.types import CollectorError, Page, Parsed, RawPost
+from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
 
 NETWORKS: tuple[str, ...] = ("x", "mastodon", "bluesky", "reddit", "news")
@@ -460,14 +460,15 @@ class DemoSource:
         if not isinstance(data, list):
             raise CollectorError(f"source {self.name!r}: payload has no 'data' list")
         posts: list[RawPost] = []
-        problems: list[str] = []
+        rejected: list[Rejected] = []
         for index, item in enumerate(data):
             try:
                 posts.append(_raw_post(item))
             except ValueError as exc:
                 item_id = item.get("id") if isinstance(item, Mapping) else None
-                problems.append(f"source {self.name!r}: item {index} (id {item_id!r}): {exc}")
-        return Parsed(posts, problems)
+                reason = f"source {self.name!r}: item {index} (id {item_id!r}): {exc}"
+                rejected.append(Rejected(str(item_id) if item_id is not None else None, reason, item))
+        return Parsed(posts, rejected)
 
 
 def _optional_str(value: Any, what: str) -> str | None:

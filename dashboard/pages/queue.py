@@ -23,9 +23,14 @@ from models.tables import utcnow
 
 dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigie", name="Queue")
 
-# Rows changed this long before the last tick are asked for again: a transaction that
-# committed late (PostgreSQL) with an earlier timestamp is still seen.
+# Rows changed this long before the page's position are asked for again while that
+# position is recent: a transaction stamped earlier that committed later (PostgreSQL
+# writers run concurrently) is still seen.
 OVERLAP = timedelta(seconds=5)
+RECHECK_FOR = timedelta(seconds=30)
+# Past this many changes at once (a backfill, a bulk action) or this many rows shown, the
+# page reloads its top rows instead of applying a transaction: the grid stays bounded.
+MAX_SHOWN = 2 * queries.QUEUE_LIMIT
 
 PRIORITY_COMPARATOR = "({critical:0,high:1,medium:2,low:3})[valueA] - ({critical:0,high:1,medium:2,low:3})[valueB]"
 COLUMNS: list[dict[str, Any]] = [
@@ -66,19 +71,25 @@ def _summary(counts: dict[str, int]) -> list[Any]:
     ]
 
 
+def _state(team: str, key: queries.ChangeKey, known: list[int], floor: str) -> dict[str, Any]:
+    """The page's position in the stream of changes; ``floor``: the rows were read whole at
+    that time, so nothing stamped before it needs asking for again."""
+    return {"team": team, "key": list(key), "known": known, "floor": floor}
+
+
 def layout(team: str | None = None, **_query: Any) -> Any:
     ctx = current()
     if team not in ctx.settings.team_keys:
         return dbc.Alert(f"There is no team called {team!r}.", color="warning")
     label = ctx.settings.team(team).label
     with ctx.db.read() as session:
+        key = queries.newest_change(session)  # before the rows: a change in between is sent again, not lost
         rows = with_link(queries.open_queue(session, team))
         counts = queries.team_counts(session, ctx.settings.team_keys)[team]
-    since = utcnow().isoformat()
     other_teams = [{"label": t.label, "value": t.key} for t in ctx.settings.teams if t.key != team]
     return html.Div(
         [
-            dcc.Store(id="queue-state", data={"team": team, "since": since, "known": [r["id"] for r in rows]}),
+            dcc.Store(id="queue-state", data=_state(team, key, [r["id"] for r in rows], floor=key[0])),
             dcc.Interval(id="queue-tick", interval=ctx.settings.refresh_ms),
             html.Div(
                 [
@@ -122,7 +133,8 @@ def layout(team: str | None = None, **_query: Any) -> Any:
                 dashGridOptions={
                     "rowSelection": {"mode": "multiRow"},
                     "animateRows": False,
-                    "rowClassRules": {"vigie-overdue": "params.data.overdue"},
+                    # Evaluated in the browser, so an item turns overdue on time without a change.
+                    "rowClassRules": {"vigie-overdue": "params.data.due_at < new Date().toISOString()"},
                 },
                 style={"height": "72vh"},
             ),
@@ -132,27 +144,43 @@ def layout(team: str | None = None, **_query: Any) -> Any:
 
 @callback(
     Output("queue-grid", "rowTransaction"),
+    Output("queue-grid", "rowData"),
     Output("queue-state", "data"),
     Output("queue-summary", "children"),
     Input("queue-tick", "n_intervals"),
     State("queue-state", "data"),
     prevent_initial_call=True,
 )
-def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any]:
+def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     ctx = current()
     team = state["team"]
-    since = datetime.fromisoformat(state["since"])
+    key: queries.ChangeKey = (str(state["key"][0]), int(state["key"][1]))
+    known = set(state["known"])
     with ctx.db.read() as session:
-        changed = queries.queue_changes(session, since - OVERLAP)
-        if not changed:
-            return no_update, no_update, no_update
-        transaction, known = build_transaction(team, changed, set(state["known"]))
-        counts = queries.team_counts(session, ctx.settings.team_keys)[team]
-    newest = max(datetime.fromisoformat(r["updated_at"]) for r in changed)
-    new_state = {"team": team, "since": max(newest, since).isoformat(), "known": sorted(known)}
+        forward = queries.changes_after(session, key, limit=queries.QUEUE_LIMIT)
+        if len(forward) >= queries.QUEUE_LIMIT or len(known) > MAX_SHOWN:
+            # A burst: reload the queue's top rows rather than page through thousands of changes.
+            newest = queries.newest_change(session)
+            rows = with_link(queries.open_queue(session, team))
+            counts = queries.team_counts(session, ctx.settings.team_keys)[team]
+            new_state = _state(team, newest, [r["id"] for r in rows], floor=newest[0])
+            return no_update, rows, new_state, _summary(counts)
+        at = datetime.fromisoformat(key[0])
+        behind = []
+        if utcnow() - at < RECHECK_FOR:
+            start = max(at - OVERLAP, datetime.fromisoformat(state["floor"]))
+            behind = queries.changes_between(session, start, at)
+        if not forward and not behind:
+            return no_update, no_update, no_update, no_update
+        transaction, known = build_transaction(team, behind + forward, known)
+        fresh_counts = queries.team_counts(session, ctx.settings.team_keys)[team] if forward else None
+    if forward:
+        key = (forward[-1]["updated_at"], int(forward[-1]["id"]))
+    new_state = _state(team, key, sorted(known), floor=state["floor"])
     if not (transaction["add"] or transaction["update"] or transaction["remove"]):
-        return no_update, new_state, no_update
-    return transaction, new_state, _summary(counts)
+        return no_update, no_update, new_state, no_update
+    summary = _summary(fresh_counts) if fresh_counts is not None else no_update
+    return transaction, no_update, new_state, summary
 
 
 @callback(

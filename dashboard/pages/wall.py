@@ -24,9 +24,10 @@ WALL_HOURS = 12
 
 
 def _marker(session: Any) -> str:
+    """Changes when an item or mention arrives or changes, and once a minute (items fall due)."""
     last = queries.last_change(session)
     newest = session.scalar(select(func.max(Mention.id)))
-    return f"{last.isoformat() if last else '-'}|{newest or 0}"
+    return f"{last.isoformat() if last else '-'}|{newest or 0}|{utcnow():%Y%m%d%H%M}"
 
 
 def _kpis(counts: dict[str, dict[str, int]], labels: dict[str, str]) -> list[Any]:

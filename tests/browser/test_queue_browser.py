@@ -104,7 +104,7 @@ def inject(db: Database, settings: Any, text: str) -> tuple[int, int]:
                    "@browser_test", "Browser Test", 321)
     with db.write.begin() as s:
         sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], None, utcnow())
+        store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], None)
     with db.read() as s:
         mention = s.scalars(select(Mention).where(Mention.external_id == post.external_id)).one()
         item = s.scalars(select(QueueItem).where(QueueItem.mention_id == mention.id)).one()

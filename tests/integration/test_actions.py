@@ -23,7 +23,7 @@ def _item(db: Database, settings: Settings, text: str = "@AureliaBank my card go
     with db.write.begin() as s:
         sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
         post = RawPost("p1", "x", text, datetime.now(UTC), None, "@a", "A", 10)
-        store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], None, utcnow())
+        store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], None)
     with db.read() as s:
         return int(s.scalars(select(QueueItem.id)).one())
 

@@ -17,7 +17,7 @@ from collectors.store import store_batch
 from collectors.types import CollectorError, Page, Parsed, RawPost
 from config.settings import Settings, SourceConfig
 from models.db import Database
-from models.tables import Mention, QueueItem, SourceRow, utcnow
+from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -42,10 +42,10 @@ def test_batch_is_stored_with_its_cursor_and_replays_store_nothing(db: Database,
         enricher.enrich(_post("3", "Thanks @AureliaBank for the super quick help with my mortgage!"), now),
     ]
     with db.write.begin() as s:
-        result = store_batch(s, sid, batch, "cursor-1", now)
+        result = store_batch(s, sid, batch, "cursor-1")
     assert (result.stored, result.queued, result.copies, result.skipped) == (3, 3, 0, 0)
     with db.write.begin() as s:  # the same page again, as after a crash
-        again = store_batch(s, sid, batch, "cursor-1", now)
+        again = store_batch(s, sid, batch, "cursor-1")
     assert (again.stored, again.skipped) == (0, 3)
     with db.read() as s:
         assert s.scalar(select(SourceRow.cursor).where(SourceRow.id == sid)) == "cursor-1"
@@ -71,9 +71,9 @@ def test_cross_network_repost_is_a_copy_without_queue_item(db: Database, setting
     later = [enricher.enrich(_post("b1", "RT @someone: " + text.lower(), "mastodon"), now),
              enricher.enrich(_post("b2", text + "!!", "bluesky"), now)]
     with db.write.begin() as s:
-        store_batch(s, sid, first, None, now)
+        store_batch(s, sid, first, None)
     with db.write.begin() as s:
-        result = store_batch(s, sid, later, None, now)
+        result = store_batch(s, sid, later, None)
     assert (result.stored, result.queued, result.copies) == (2, 0, 2)
     with db.read() as s:
         head = s.scalars(select(Mention).where(Mention.external_id == "a1")).one()
@@ -144,7 +144,12 @@ def test_malformed_items_are_reported_and_the_rest_stored(db: Database, settings
     assert report.error is None and report.problems and report.stored > 50
     with db.read() as s:
         row = s.scalars(select(SourceRow).where(SourceRow.name == "demo")).one()
-    assert row.last_error and "item(s) skipped" in row.last_error and row.consecutive_failures == 0
+    assert row.last_error and "item(s) rejected (kept in rejected_items)" in row.last_error
+    assert row.consecutive_failures == 0
+    with db.read() as s:
+        kept = s.scalars(select(RejectedItem)).all()
+    assert len(kept) == len(report.problems) and all(k.raw.startswith("{") for k in kept)
+    assert {k.reason for k in kept} == set(report.problems)
 
 
 def test_lease_keeps_a_second_collector_off(db: Database, settings: Settings) -> None:

@@ -1,0 +1,140 @@
+"""What live pages read: keyset paging of changes, and the queue tick through Dash's real endpoint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from collectors.pipeline import Enricher
+from collectors.runner import sync_sources
+from collectors.store import Lease, LeaseLost, store_batch
+from collectors.types import RawPost
+from config.settings import Settings
+from models import actions, queries
+from models.db import Database, open_database
+from models.migrate import upgrade
+from models.tables import Mention, QueueItem, SourceRow, utcnow
+from vigie.bench_dashboard import callback_payload
+
+COMPLAINT = "@AureliaBank my card got declined again, number {n}"
+
+
+def _add(db: Database, settings: Settings, count: int, start: int = 0, per_batch: int = 200) -> None:
+    sync_sources(db, settings)
+    enricher = Enricher(settings)
+    with db.read() as s:
+        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
+    for first in range(start, start + count, per_batch):
+        posts = [RawPost(f"p{n}", "x", COMPLAINT.format(n=n), datetime.now(UTC))
+                 for n in range(first, min(start + count, first + per_batch))]
+        with db.write.begin() as s:
+            store_batch(s, sid, [enricher.enrich(p, utcnow()) for p in posts], None)
+
+
+def test_changes_are_paged_without_getting_stuck(db: Database, settings: Settings) -> None:
+    start = ("2000-01-01T00:00:00", 0)
+    _add(db, settings, 1200, per_batch=600)  # 600 rows share each timestamp
+    seen: list[int] = []
+    key = start
+    for _ in range(10):
+        with db.read() as s:
+            page = queries.changes_after(s, key, limit=250)
+        if not page:
+            break
+        seen.extend(r["id"] for r in page)
+        key = (page[-1]["updated_at"], page[-1]["id"])
+    assert len(seen) == 1200 and len(set(seen)) == 1200
+    with db.read() as s:
+        assert queries.newest_change(s) == key
+        assert queries.changes_after(s, key) == []
+
+
+def test_lost_lease_stores_nothing(db: Database, settings: Settings) -> None:
+    sync_sources(db, settings)
+    with db.write.begin() as s:
+        row = s.scalars(select(SourceRow).where(SourceRow.name == "demo")).one()
+        row.lease_owner, row.cursor = "collector-b", "b-cursor"
+        sid = row.id
+    post = RawPost("x1", "x", "Aurelia Bank fees again", datetime.now(UTC))
+    with pytest.raises(LeaseLost, match="another collector took it over"):
+        with db.write.begin() as s:
+            store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], "a-cursor",
+                        Lease("collector-a", timedelta(seconds=60)))
+    with db.read() as s:
+        assert s.scalars(select(Mention)).all() == []
+        assert s.scalar(select(SourceRow.cursor).where(SourceRow.id == sid)) == "b-cursor"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, base_settings: Settings) -> Iterator[dict[str, Any]]:
+    """One Dash app per test process (Dash registers page callbacks globally)."""
+    from dashboard.app import create_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'vigie.db'}"
+    db = open_database(url)
+    upgrade(db.engine)
+    settings = replace(base_settings, database_url=url)
+    app = create_app(settings, db)
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200
+    yield {"app": app, "client": client, "db": db, "settings": settings}
+    db.engine.dispose()
+
+
+def _tick(live: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    app, client = live["app"], live["client"]
+    body = callback_payload(app, "queue-state.data", [{"id": "queue-tick", "property": "n_intervals", "value": 1}],
+                            [{"id": "queue-state", "property": "data", "value": state}])
+    response = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    if response.status_code == 204:
+        return {}
+    assert response.status_code == 200, response.get_data(as_text=True)
+    sent = json.loads(response.get_data(as_text=True))["response"]
+    if not sent:
+        return {}
+    return {**sent.get("queue-grid", {}), "state": sent["queue-state"]["data"]}
+
+
+def test_queue_tick_adds_updates_removes_and_survives_a_burst(live: dict[str, Any], tmp_path: Path) -> None:
+    db, settings, team = live["db"], live["settings"], "customer_service"
+    with db.read() as s:
+        key = queries.newest_change(s)
+    state = {"team": team, "key": list(key), "known": [], "floor": key[0]}
+    assert _tick(live, state) == {}  # nothing changed: 204, nothing sent
+
+    _add(db, settings, 3)
+    out = _tick(live, state)
+    assert [r["text"] for r in out["rowTransaction"]["add"]] == [COMPLAINT.format(n=n) for n in range(3)]
+    state = out["state"]
+    assert len(state["known"]) == 3
+
+    with db.read() as s:
+        first = s.scalars(select(QueueItem.id).order_by(QueueItem.id)).first()
+    with db.write.begin() as s:
+        actions.claim(s, first, "alice")
+    out = _tick(live, state)
+    assert [(r["id"], r["status"], r["assignee"]) for r in out["rowTransaction"]["update"]
+            if r["id"] == first] == [(first, "claimed", "alice")]
+    state = out["state"]
+    with db.write.begin() as s:
+        actions.resolve(s, first, "alice")
+    out = _tick(live, state)
+    assert out["rowTransaction"]["remove"] == [{"id": first}]
+    state = out["state"]
+    assert first not in state["known"]
+
+    _add(db, settings, 1500, start=100, per_batch=750)  # a burst bigger than a page
+    out = _tick(live, state)
+    assert "rowTransaction" not in out and len(out["rowData"]) == queries.QUEUE_LIMIT
+    assert out["rowData"][0]["priority"] in ("critical", "high")
+    state = out["state"]
+    _add(db, settings, 2, start=5000)
+    out = _tick(live, state)
+    assert {r["text"] for r in out["rowTransaction"]["add"]} == {COMPLAINT.format(n=n) for n in (5000, 5001)}
