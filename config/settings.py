@@ -229,14 +229,20 @@ RULE_CONDITIONS: dict[str, str] = {
 }
 
 
-def _check_condition(name: str, value: Any, file: str, key: str, flags: set[str]) -> Any:
+def _check_condition(name: str, value: Any, file: str, key: str, flags: set[str], brands: set[str]) -> Any:
     if name == "flags_any":
         names = _strings(value, file, key)
         unknown = [n for n in names if n not in flags]
         if unknown:
             raise _fail(file, key, f"flags defined in lexicons.yaml ({', '.join(sorted(flags))})", unknown)
         return names
-    if name in ("brand_any", "language_any"):
+    if name == "brand_any":
+        names = _strings(value, file, key)
+        unknown = [n for n in names if n not in brands]
+        if unknown:
+            raise _fail(file, key, f"brand names from brands.yaml ({', '.join(sorted(brands))})", unknown)
+        return names
+    if name == "language_any":
         return _strings(value, file, key)
     if name == "sentiment":
         if value not in SENTIMENT_LABELS:
@@ -265,7 +271,7 @@ def _check_condition(name: str, value: Any, file: str, key: str, flags: set[str]
 
 
 def parse_routing(
-    data: Any, teams: tuple[TeamConfig, ...], flags: set[str], file: str = "routing.yaml"
+    data: Any, teams: tuple[TeamConfig, ...], flags: set[str], brands: set[str], file: str = "routing.yaml"
 ) -> tuple[RoutingRule, ...]:
     root = _mapping(data, file, "(top level)")
     team_keys = {t.key for t in teams}
@@ -284,7 +290,7 @@ def parse_routing(
             raise _fail(file, f"{key}.team", f"a team from teams.yaml ({', '.join(sorted(team_keys))})", team)
         when_raw = _mapping(item.get("when", {}), file, f"{key}.when")
         when = {
-            cond: _check_condition(cond, val, file, f"{key}.when.{cond}", flags)
+            cond: _check_condition(cond, val, file, f"{key}.when.{cond}", flags, brands)
             for cond, val in when_raw.items()
         }
         description = _text(item.get("description", rule_id), file, f"{key}.description")
@@ -356,8 +362,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         raise ConfigError(f"environment: VIGIE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
     lexicon = parse_lexicons(_read_yaml(config_dir / "lexicons.yaml"))
     teams = parse_teams(_read_yaml(config_dir / "teams.yaml"))
+    brands = parse_brands(_read_yaml(config_dir / "brands.yaml"))
     routing_data = _read_yaml(config_dir / "routing.yaml")
-    rules = parse_routing(routing_data, teams, {f.name for f in lexicon})
+    rules = parse_routing(routing_data, teams, {f.name for f in lexicon}, {b.name for b in brands})
     influencer = _positive_int(
         _mapping(routing_data, "routing.yaml", "(top level)").get("influencer_followers", 10000),
         "routing.yaml",
@@ -375,7 +382,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         sources=parse_sources(_read_yaml(config_dir / "sources.yaml")),
         teams=teams,
         rules=rules,
-        brands=parse_brands(_read_yaml(config_dir / "brands.yaml")),
+        brands=brands,
         lexicon=lexicon,
         influencer_followers=influencer,
     )

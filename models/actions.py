@@ -33,7 +33,8 @@ def _snapshot(item: QueueItem) -> dict[str, Any]:
 
 
 def _load(session: Session, item_id: int) -> QueueItem:
-    item = session.get(QueueItem, item_id, populate_existing=True)
+    # FOR UPDATE (PostgreSQL): the "before" of the audit event is the state this change replaces.
+    item = session.get(QueueItem, item_id, populate_existing=True, with_for_update=True)
     if item is None:
         raise ActionError(f"item {item_id} does not exist")
     return item

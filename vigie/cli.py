@@ -14,10 +14,17 @@ from models.db import Database, analyze, open_database
 
 
 def _settings() -> Settings:
+    from collectors.sources import check_sources
+    from collectors.types import CollectorError
+
     try:
-        return load_settings()
+        settings = load_settings()
+        check_sources(settings.sources)
     except ConfigError as exc:
         raise click.ClickException(f"configuration error: {exc}") from exc
+    except CollectorError as exc:
+        raise click.ClickException(f"configuration error: {exc.message}") from exc
+    return settings
 
 
 def _open(settings: Settings) -> Database:

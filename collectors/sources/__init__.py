@@ -11,6 +11,18 @@ REGISTRY: dict[str, type[Source]] = {
 }
 
 
+def check_sources(configs: tuple[SourceConfig, ...]) -> None:
+    """Build every enabled source once at start, so a bad kind or option stops the program
+    with a message naming sources.yaml and the source, instead of failing every poll."""
+    for index, config in enumerate(configs):
+        if not config.enabled:
+            continue
+        try:
+            build_source(config)
+        except CollectorError as exc:
+            raise CollectorError(f"sources.yaml: sources[{index}] ({config.name}): {exc.message}", True) from exc
+
+
 def build_source(config: SourceConfig) -> Source:
     """Instantiate the class for ``config.kind``; a bad kind or option raises CollectorError."""
     try:

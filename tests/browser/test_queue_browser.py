@@ -124,7 +124,8 @@ def test_new_post_appears_live_and_is_claimed_and_resolved(server: dict[str, Any
     marker = uuid.uuid4().hex[:6]
     mention_id, item_id = inject(db, settings, f"@AureliaHelp my card got blocked again at the till, ref {marker}")
     row_css = f".ag-center-cols-container .ag-row[row-id='{item_id}']"
-    row = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, row_css), timeout=10, what="the new row")
+    # Within 5 s of being stored, without a reload (the page asks every second here).
+    row = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, row_css), timeout=5, what="the new row")
     assert marker in row.text
     assert browser.execute_script("return window.__vigieNoReload;") == "still here", "the page reloaded"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from models.db import open_database
 from models.migrate import head_revision
 from models.tables import Mention, QueueItem
-from tests.support import VIGIE, free_port, wait_for_http
+from tests.support import REPO, VIGIE, free_port, wait_for_http
 
 COMMANDS = [[], ["init-db"], ["collect"], ["serve"], ["demo"], ["bench"], ["bench", "ingest"], ["bench", "dashboard"]]
 
@@ -42,6 +43,21 @@ def test_bad_config_fails_at_start_naming_the_key(tmp_path: Path) -> None:
     result = subprocess.run([VIGIE, "init-db"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "configuration error: environment: VIGIE_PORT: expected a positive integer, got 'http'" in result.stderr
+
+
+def test_bad_source_option_fails_at_start_naming_the_source(tmp_path: Path) -> None:
+    cfg = tmp_path / "config"
+    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (cfg / "sources.yaml").write_text(
+        "sources:\n  - {name: demo, kind: demo, interval_seconds: 2, rate_per_minute: lots}\n"
+        "  - {name: feed, kind: carrier-pigeon, interval_seconds: 60, enabled: false}\n"
+    )
+    env = {**os.environ, "VIGIE_CONFIG": str(cfg), "DATABASE_URL": f"sqlite:///{tmp_path / 'v.db'}"}
+    result = subprocess.run([VIGIE, "collect", "--once"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "configuration error: sources.yaml: sources[0] (demo):" in result.stderr
+    assert "rate_per_minute" in result.stderr
+    assert not (tmp_path / "v.db").exists() or "Traceback" not in result.stderr
 
 
 @pytest.mark.slow

@@ -79,6 +79,12 @@ def test_rule_with_unknown_flag(tmp_path: Path) -> None:
     assert "rules[1].when.flags_any: expected flags defined in lexicons.yaml" in msg
 
 
+def test_rule_with_unknown_brand(tmp_path: Path) -> None:
+    msg = _broken(tmp_path, "routing.yaml", lambda d: d["rules"][1]["when"].update(brand_any=["Aurelia"]))
+    assert msg.startswith("routing.yaml: rules[1].when.brand_any: expected brand names from brands.yaml")
+    assert "['Aurelia']" in msg
+
+
 def test_rules_need_a_default(tmp_path: Path) -> None:
     msg = _broken(tmp_path, "routing.yaml", lambda d: d["rules"].pop())
     assert "routing.yaml: rules: expected a last rule with no `when`" in msg
