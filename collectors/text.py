@@ -83,19 +83,28 @@ class PhraseMatcher:
     """
 
     def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
-        self.exact: dict[str, list[_Term]] = {}
-        self.prefix: dict[str, list[_Term]] = {}
+        self.exact: dict[str, list[_Term]] = {}  # one-token terms and those whose second token is a wildcard
+        self.pairs: dict[tuple[str, str], list[_Term]] = {}  # phrases, by their first two tokens
+        self.prefix: dict[str, list[_Term]] = {}  # terms whose first token is a wildcard
         for label, text in entries:
             parts = _term_parts(text)
             if not parts:
                 continue
-            first, wildcard = parts[0]
-            (self.prefix if wildcard else self.exact).setdefault(first, []).append(_Term(label, parts))
+            term = _Term(label, parts)
+            (first, wild_first) = parts[0]
+            if wild_first:
+                self.prefix.setdefault(first, []).append(term)
+            elif len(parts) > 1 and not parts[1][1]:
+                # Keyed by two tokens, "@ aureliabank" or "my card" is only tried where it can match,
+                # not at every "@" or "my".
+                self.pairs.setdefault((first, parts[1][0]), []).append(term)
+            else:
+                self.exact.setdefault(first, []).append(term)
         self.prefix_lengths = sorted({len(k) for k in self.prefix})
-        # Most words start no wildcard term: a set of first letters skips them at once.
-        self.prefix_heads = {k[:2] for k in self.prefix}
-        if any(len(k) < 2 for k in self.prefix):
-            raise ValueError("a wildcard term needs at least two letters before its *")
+        # Most words start no wildcard term: a set of first three letters skips them at once.
+        self.prefix_heads = {k[:3] for k in self.prefix}
+        if any(len(k) < 3 for k in self.prefix):
+            raise ValueError("a wildcard term needs at least three letters before its *")
 
     def find(self, text: str, words: list[str] | None = None) -> list[tuple[str, str]]:
         """(label, matched text) for every term found, in order of appearance.
@@ -104,16 +113,34 @@ class PhraseMatcher:
         """
         if words is None:
             words = tokenize(text)
+        hits = self.hits(words)
+        if not hits:
+            return []
+        starts = _token_starts(text, words, max(end for _, _, end in hits))
+        return [(label, text[starts[i] : starts[end - 1] + len(words[end - 1])]) for label, i, end in hits]
+
+    def labels(self, words: list[str]) -> list[str]:
+        """The labels found in ``tokenize(text)``, in order of appearance."""
+        return [label for label, _, _ in self.hits(words)]
+
+    def hits(self, words: list[str]) -> list[tuple[str, int, int]]:
+        """(label, first token, end token) for every term found."""
         hits: list[tuple[str, int, int]] = []
+        exact, pairs, heads = self.exact, self.pairs, self.prefix_heads
+        last = len(words) - 1
         for i, word in enumerate(words):
-            candidates = self.exact.get(word, [])
-            if word[:2] in self.prefix_heads:
+            candidates = exact.get(word, ())
+            if i < last:
+                paired = pairs.get((word, words[i + 1]))
+                if paired:
+                    candidates = [*candidates, *paired]
+            if word[:3] in heads:
                 for length in self.prefix_lengths:
                     if length > len(word):
                         break
                     more = self.prefix.get(word[:length])
                     if more:
-                        candidates = candidates + more
+                        candidates = [*candidates, *more]
             for term in candidates:
                 end = i + len(term.parts)
                 if end <= len(words) and all(
@@ -121,13 +148,7 @@ class PhraseMatcher:
                     for k, (tok, wild) in enumerate(term.parts)
                 ):
                     hits.append((term.label, i, end))
-        if not hits:
-            return []
-        starts = _token_starts(text, words, max(end for _, _, end in hits))
-        return [(label, text[starts[i] : starts[end - 1] + len(words[end - 1])]) for label, i, end in hits]
-
-    def labels(self, text: str, words: list[str] | None = None) -> list[str]:
-        return [label for label, _ in self.find(text, words)]
+        return hits
 
 
 def _token_starts(text: str, words: list[str], upto: int) -> list[int]:
@@ -211,7 +232,7 @@ def compile_brands(brands: Iterable[Brand]) -> CompiledBrands:
 
 def match_brand(brands: CompiledBrands, folded: str, words: list[str] | None = None) -> tuple[str | None, bool]:
     """The first brand named; a post naming our brand and a competitor counts as ours."""
-    named = [label for label, _ in brands.matcher.find(folded, words)]
+    named = brands.matcher.labels(words if words is not None else tokenize(folded))
     for name in named:
         if not brands.competitor[name]:
             return name, False

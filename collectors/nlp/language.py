@@ -55,12 +55,16 @@ _NON_LETTER = re.compile(r"[\W\d_]+")
 _EN_WORDS = frozenset(
     "the and is my to you for of with it this that your have was are be just what why how they we "
     "will get got has had from about but if all been were would can't don't i'm it's their them "
-    "thanks please again account today anyone really still there our does did not at".split()
+    "thanks please again account today anyone really still there our does did not at every other after now "
+    "new same day here where when which who what could should very more most some any many much only also "
+    "back into out up than then these those us good great free money customer looking".split()
 )
 _FR_WORDS = frozenset(
     "je vous est les des une pour avec pas mon mes cette sur et le du au aux nous mais suis ai "
     "c'est j'ai n'est qu'il ça très depuis encore toujours votre vos "
-    "merci bonjour compte aujourd'hui vraiment rien chez quand comme fait être elle sont ont leur cela".split()
+    "merci bonjour compte aujourd'hui vraiment rien chez quand comme fait être elle sont ont leur cela dans "
+    "bien tout tous aussi alors donc après avant sans sous jours mois ans nouvelle nouveau déjà jamais carte "
+    "banque agence faire peut veux dois vais lance ouvre plainte".split()
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 FAST_MIN_WORDS = 2
