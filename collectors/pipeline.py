@@ -95,7 +95,7 @@ class Enricher:
             "risk_flags": list(risk.flags),
             "risk_terms": risk.terms,
             "priority": priority,
-            "cluster_key": cluster_key(text, folded),
+            "cluster_key": cluster_key(text, raw.author_handle, folded),
         }
         return Enriched(mention, decided, due)
 

@@ -19,7 +19,7 @@ from config.settings import Brand, LexiconFlag
 MAX_TEXT_CHARS = 20_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
-_REPOST_PREFIX = re.compile(r"^\s*(rt|repost|via)\s+@[\w.]+:?\s*", re.IGNORECASE)
+_REPOST_PREFIX = re.compile(r"^\s*(?:rt|repost|via)\s+@([\w.]+):?\s*", re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+")
 _HANDLE = re.compile(r"@[\w.]+")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -45,12 +45,24 @@ def fold(text: str) -> str:
     return strip_accents(text).casefold()
 
 
-def cluster_key(text: str, folded: str | None = None) -> str:
-    """Same words in the same order, whatever the network, repost prefix, handles or punctuation."""
-    body = _REPOST_PREFIX.sub("", folded if folded is not None else fold(text))
-    body = _HANDLE.sub(" ", body)
-    body = _NON_WORD.sub(" ", body).strip()
-    return hashlib.sha1(body.encode("utf-8")).hexdigest()
+def author_key(handle: str | None) -> str:
+    """One author across networks: "@Zoe_Lee", "zoe_lee" and "zoe_lee@mastodon.example" are one."""
+    return (handle or "").strip().lstrip("@").split("@", 1)[0].casefold()
+
+
+def cluster_key(text: str, author: str | None, folded: str | None = None) -> str:
+    """Same author, same words in the same order, whatever the network, handles or punctuation.
+
+    A repost ("RT @zoe_lee: …") counts as its original author's, so it joins the original.
+    Two different people writing the same words are two customers, not one post: they are
+    not clustered (a bank answers each of them).
+    """
+    body = folded if folded is not None else fold(text)
+    reposted = _REPOST_PREFIX.match(body)
+    if reposted:
+        author, body = reposted.group(1), body[reposted.end() :]
+    body = _NON_WORD.sub(" ", _HANDLE.sub(" ", body)).strip()
+    return hashlib.sha1(f"{author_key(author)}|{body}".encode()).hexdigest()
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")

@@ -110,7 +110,8 @@ _DEFAULTS: dict[str, Any] = {
 }
 _CATEGORIES: list[str] = list(corpus.CATEGORY_WEIGHTS)
 _CATEGORY_CUM: list[float] = list(accumulate(corpus.CATEGORY_WEIGHTS.values()))
-_GENERATED_SLOTS = frozenset({"amount", "fee", "small", "days", "minutes", "count"})
+_GENERATED_SLOTS = frozenset({"amount", "fee", "small", "days", "minutes", "count", "times", "last4", "case",
+                              "clock"})
 
 Author = tuple[str, str, int | None]  # handle, display name, followers
 T = TypeVar("T")
@@ -180,6 +181,12 @@ class _Slots(dict[str, str]):
             value = str(rng.randint(2, 21))
         elif key == "minutes":
             value = str(rng.choice((5, 10, 20, 35, 45, 50, 60, 90)))
+        elif key == "last4":
+            value = f"{rng.randint(0, 9999):04d}"
+        elif key == "case":
+            value = str(rng.randint(100000, 999999))
+        elif key == "clock":
+            value = f"{rng.randint(7, 22)}:{rng.randint(0, 59):02d}"
         else:
             value = str(rng.randint(2, 6))
         self[key] = value  # the same slot twice in a template gets the same value
@@ -302,10 +309,14 @@ class DemoSource:
         lang = "en" if rng.random() < EN_SHARE else "fr"
         category = _CATEGORIES[bisect(_CATEGORY_CUM, rng.random() * _CATEGORY_CUM[-1])]
         template = rng.choice(corpus.TEMPLATES[category][lang])
-        text = template.format_map(_Slots(rng, lang))
+        slots = _Slots(rng, lang)
+        text = template.format_map(slots)
         mood = corpus.MOODS.get(category)
         if mood is not None and rng.random() < 0.35:
             text = f"{rng.choice(corpus.OPENERS[mood][lang])} {text}"
+        tail_mood = corpus.TAIL_MOODS.get(category)
+        if tail_mood is not None and rng.random() < corpus.TAIL_SHARE:
+            text = f"{text} {rng.choice(corpus.TAILS[tail_mood][lang]).format_map(slots)}".strip()
         text = " ".join(text.split())
         news_share = 0.7 if category == "news" else NEWS_ELSEWHERE_SHARE
         followers: int | None

@@ -327,6 +327,41 @@ OPENERS: dict[str, dict[str, list[str]]] = {
         "fr": ["Petite question :", "Bonjour,", "Salut,", "Besoin d'aide :", "Question bête :"],
     },
 }
+# Personal details after the text: two people rarely write the very same post, and the
+# pipeline clusters identical texts as one (a repost), so without them the demo's queues
+# would fill with "copies". Same moods as OPENERS; none for news, spam or vulnerable customers.
+TAILS: dict[str, dict[str, list[str]]] = {
+    "neg": {
+        "en": ["Account ending {last4}.", "Case #{case}, still nothing.", "Tried the {city} branch too.",
+               "It's {clock} and still nothing.", "Called {times} times today.", "Ref {case}.",
+               "Card ending {last4}.", "On hold {minutes} min so far.", "(branch in {city})"],
+        "fr": ["Compte finissant par {last4}.", "Dossier n°{case}, toujours rien.", "Même à l'agence de {city}.",
+               "Il est {clock} et toujours rien.", "Appelé {times} fois aujourd'hui.", "Réf. {case}.",
+               "Carte finissant par {last4}.", "En attente depuis {minutes} min.", "(agence de {city})"],
+    },
+    "pos": {
+        "en": ["Thanks to the {city} branch team.", "Sorted by {clock}.", "Took {minutes} minutes.",
+               "Ref {case} if anyone from the team reads this.", "Customer for {days} years."],
+        "fr": ["Merci à l'agence de {city}.", "Réglé avant {clock}.", "En {minutes} minutes.",
+               "Réf. {case} si l'équipe passe par là.", "Client depuis {days} ans."],
+    },
+    "ask": {
+        "en": ["(I'm in {city})", "Asking before {clock} if possible.", "Been a customer {days} years.",
+               "Thanks in advance!", "DMs open, ref {case}."],
+        "fr": ["(je suis à {city})", "Réponse avant {clock} si possible.", "Client depuis {days} ans.",
+               "Merci d'avance !", "MP ouverts, réf. {case}."],
+    },
+}
+TAILS["chat"] = {
+    "en": ["Just saying.", "Thoughts?", "(seen in {city})", "Anyone else?", "Noticed at {clock}.",
+           "Been {days} years with them.", ""],
+    "fr": ["Je dis ça…", "Des avis ?", "(vu à {city})", "D'autres ?", "Vu à {clock}.", "Client depuis {days} ans.", ""],
+}
+TAIL_SHARE = 0.8
+
 # (No openers for vulnerable customers: "Wow." before a bereavement reads as a joke.)
 MOODS: dict[str, str] = {"complaint": "neg", "fraud": "neg", "legal": "neg", "praise": "pos",
                          "question": "ask", "sales_lead": "ask"}
+
+# Which tails each category takes (news, spam and vulnerable customers take none).
+TAIL_MOODS: dict[str, str] = {**MOODS, "competitor": "chat"}

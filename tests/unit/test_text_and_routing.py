@@ -27,10 +27,13 @@ def test_normalize_strips_controls_and_bidi_overrides() -> None:
     assert normalize_text("Cafe\u0301") == "Café"  # NFC
 
 
-def test_cluster_key_ignores_repost_prefix_handles_case_and_punctuation() -> None:
-    a = cluster_key("My card got BLOCKED again!! @AureliaBank")
-    assert a == cluster_key("RT @someone: my card got blocked again @aureliahelp")
-    assert a != cluster_key("My card got blocked again today")
+def test_cluster_key_ignores_network_repost_prefix_handles_case_and_punctuation() -> None:
+    a = cluster_key("My card got BLOCKED again!! @AureliaBank", "@Zoe_Lee")
+    assert a == cluster_key("RT @zoe_lee: my card got blocked again @aureliahelp", "@someone_else")
+    assert a == cluster_key("My card got blocked again @AureliaBank", "zoe_lee@mastodon.example")
+    assert a != cluster_key("My card got blocked again today", "@Zoe_Lee")
+    # Another customer with the very same words is another customer, not a copy.
+    assert a != cluster_key("My card got BLOCKED again!! @AureliaBank", "@max_b")
 
 
 def test_english_risk_flags(base_settings: Settings) -> None:
