@@ -9,6 +9,7 @@ expires by itself if that process dies.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -92,7 +93,12 @@ def _record_health(db: Database, name: str, report: RunReport) -> None:
 
 
 def poll_source(
-    db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig, owner: str | None = None
+    db: Database,
+    settings: Settings,
+    enricher: Enricher,
+    cfg: SourceConfig,
+    owner: str | None = None,
+    stop: threading.Event | None = None,
 ) -> RunReport:
     """Poll ``cfg`` until it has nothing more due (or MAX_PAGES_PER_RUN). Never raises: every
     failure, the source's or the database's, ends up in the report and, when the database
@@ -103,7 +109,7 @@ def poll_source(
         if not acquire_lease(db, cfg.name, lease.owner, lease.ttl):
             report.leased = False
             return report
-        _poll_pages(db, settings, enricher, cfg, lease, report)
+        _poll_pages(db, settings, enricher, cfg, lease, report, stop)
     except CollectorError as exc:
         report.error = exc.message
         log.warning("source %s failed: %s", cfg.name, exc.message)
@@ -123,13 +129,21 @@ def poll_source(
 
 
 def _poll_pages(
-    db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig, lease: Lease, report: RunReport
+    db: Database,
+    settings: Settings,
+    enricher: Enricher,
+    cfg: SourceConfig,
+    lease: Lease,
+    report: RunReport,
+    stop: threading.Event | None,
 ) -> None:
     source = build_source(cfg)
     with db.read() as session:
         row = session.scalars(select(SourceRow).where(SourceRow.name == cfg.name)).one()
         source_id, cursor = row.id, row.cursor
     for _ in range(MAX_PAGES_PER_RUN):
+        if stop is not None and stop.is_set():  # shutting down: the pages left wait for the next run
+            break
         page = source.fetch(cursor, datetime.now(UTC))
         parsed = source.parse(page.payload)
         rejected = list(parsed.rejected)

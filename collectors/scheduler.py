@@ -9,6 +9,7 @@ share a job store; they split sources through the lease rows in the database.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -24,8 +25,8 @@ from models.db import Database, analyze
 log = logging.getLogger("vigie.collect")
 
 
-def _job(db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig) -> None:
-    report = poll_source(db, settings, enricher, cfg)
+def _job(db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig, stop: threading.Event) -> None:
+    report = poll_source(db, settings, enricher, cfg, stop=stop)
     if report.stored or report.error:
         log.info(
             "source %s: %d stored (%d queued, %d copies), %d already had%s",
@@ -38,8 +39,9 @@ def _job(db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig
         )
 
 
-def create_scheduler(settings: Settings, db: Database, blocking: bool = True) -> BaseScheduler:
-    """A scheduler with one job per enabled source, each first run right away."""
+def create_scheduler(settings: Settings, db: Database, stop: threading.Event, blocking: bool = True) -> BaseScheduler:
+    """A scheduler with one job per enabled source, each first run right away. Running polls
+    stop between pages once ``stop`` is set (by `shutdown`)."""
     sync_sources(db, settings)
     enricher = Enricher(settings)
     executors = {"default": ThreadPoolExecutor(max_workers=4)}
@@ -56,7 +58,7 @@ def create_scheduler(settings: Settings, db: Database, blocking: bool = True) ->
             id=f"source:{cfg.name}",
             name=f"poll {cfg.name} ({cfg.kind})",
             replace_existing=True,
-            args=(db, settings, enricher, cfg),
+            args=(db, settings, enricher, cfg, stop),
             next_run_time=datetime.now(UTC),
         )
     scheduler.add_job(
@@ -79,8 +81,9 @@ def _analyze(db: Database) -> None:
         log.exception("ANALYZE failed")
 
 
-def shutdown(scheduler: BaseScheduler, settings: Settings, db: Database) -> None:
-    """Stop taking jobs, let the running ones finish their transaction, free our leases."""
+def shutdown(scheduler: BaseScheduler, stop: threading.Event, settings: Settings, db: Database) -> None:
+    """Stop taking jobs, let the running ones finish their current page, free our leases."""
+    stop.set()
     if scheduler.running:
         scheduler.shutdown(wait=True)
     release_leases(db, settings.worker_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from typing import Any
 
 import click
@@ -42,6 +43,7 @@ def _logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: max instances" is expected
 
 
@@ -80,11 +82,12 @@ def collect(once: bool) -> None:
             )
             failed += report.error is not None
         sys.exit(1 if failed else 0)
-    scheduler = create_scheduler(settings, db, blocking=True)
+    stop = threading.Event()
+    scheduler = create_scheduler(settings, db, stop, blocking=True)
 
     def _stop(_signum: int, _frame: Any) -> None:
         click.echo("stopping collector…")
-        shutdown(scheduler, settings, db)
+        shutdown(scheduler, stop, settings, db)
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -127,7 +130,8 @@ def demo(host: str | None, port: int | None) -> None:
     _logging(settings)
     db = _open(settings)
     host, port = host or settings.host, port or settings.port
-    scheduler = create_scheduler(settings, db, blocking=False)
+    stop = threading.Event()
+    scheduler = create_scheduler(settings, db, stop, blocking=False)
     scheduler.start()
     click.echo(f"Vigie demo: open http://{host}:{port}/  (database {db.engine.url.render_as_string()}; Ctrl-C stops)")
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -137,7 +141,7 @@ def demo(host: str | None, port: int | None) -> None:
         pass
     finally:
         click.echo("stopping: waiting for the running collection to finish…")
-        shutdown(scheduler, settings, db)
+        shutdown(scheduler, stop, settings, db)
         click.echo("stopped.")
 
 

@@ -86,7 +86,10 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
                 assert response.status == 200
     finally:
+        asked = time.monotonic()
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
+    # Stopped within seconds, even in the middle of the 6-hour backfill: polls stop between pages.
+    assert time.monotonic() - asked < 10, out
     assert proc.returncode == 0, out
     assert f"open http://127.0.0.1:{port}/" in out and "stopped." in out
