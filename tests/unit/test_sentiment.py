@@ -75,3 +75,17 @@ def test_tokenize_splits_french_elisions_and_drops_urls() -> None:
         "l'", "appli", "n'", "est", "pas", "top", "!"
     ]
     assert tokenize("don't") == ["don't"]
+
+
+def test_threats_and_fraud_reports_read_negative_to_a_bank() -> None:
+    # A tweet corpus scores these neutral; the banking lexicon must not.
+    from collectors.nlp.sentiment import score_sentiment
+
+    cases = [
+        ("Talked to a lawyer about the way Aurelia handled my mortgage. Legal action is next", "en"),
+        ("Si Banque Aurelia ne me rembourse pas 1 509 € je porte plainte, point final", "fr"),
+        ("Un faux conseiller Aurelia m'a appelé et m'a demandé mon code, tentative d'hameçonnage", "fr"),
+    ]
+    for text, lang in cases:
+        score, label = score_sentiment(text, lang)
+        assert label == "negative" and score < -0.2, (text, score, label)
