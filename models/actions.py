@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
 from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, utcnow
@@ -128,12 +128,3 @@ def reroute(
         raise ActionError(f"item {item_id} is {item.status} in {item.team}; only open items can be rerouted")
     _audit(session, item_id, actor, "reroute", before, _snapshot(item), reason[:2000])
     return item
-
-
-def history(session: Session, item_id: int, limit: int = 200) -> list[AuditEvent]:
-    return list(
-        session.scalars(
-            select(AuditEvent).where(AuditEvent.queue_item_id == item_id).order_by(AuditEvent.at, AuditEvent.id)
-            .limit(limit)
-        )
-    )

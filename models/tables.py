@@ -13,9 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-PRIORITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-OPEN_STATUSES: tuple[str, ...] = ("new", "claimed")
-STATUSES: tuple[str, ...] = ("new", "claimed", "resolved", "dismissed")
+OPEN_STATUSES: tuple[str, ...] = ("new", "claimed")  # the others: resolved, dismissed
 
 
 def utcnow() -> datetime:

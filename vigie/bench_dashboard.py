@@ -21,7 +21,7 @@ from typing import Any
 import click
 from sqlalchemy import insert, select
 
-from collectors.pipeline import Enricher
+from collectors.pipeline import Enricher, priority_rank
 from collectors.runner import sync_sources
 from collectors.store import store_batch
 from config.settings import Settings, SourceConfig
@@ -74,9 +74,10 @@ def seed(db: Database, settings: Settings, count: int) -> int:
         with db.write.begin() as session:
             ids = session.execute(insert(Mention).returning(Mention.id, sort_by_parameter_order=True), mentions)
             session.execute(insert(QueueItem), [
-                {"mention_id": mid, "team": e.route.team, "status": st, "priority_rank": ["critical", "high",
-                 "medium", "low"].index(e.mention["priority"]), "due_at": m["collected_at"] + timedelta(hours=4),
-                 "rule_id": e.route.rule_id, "explanation": e.route.explanation, "created_at": m["collected_at"],
+                {"mention_id": mid, "team": e.route.team, "status": st,
+                 "priority_rank": priority_rank(e.mention["priority"]),
+                 "due_at": m["collected_at"] + timedelta(hours=4), "rule_id": e.route.rule_id,
+                 "explanation": e.route.explanation, "created_at": m["collected_at"],
                  "updated_at": m["collected_at"], "resolved_at": None, "assignee": "seed" if st != "new" else None}
                 for (mid,), m, (e, st) in zip(ids, mentions, meta, strict=True)
             ])
