@@ -229,19 +229,19 @@ RULE_CONDITIONS: dict[str, str] = {
 }
 
 
+def _known_names(value: Any, file: str, key: str, known: set[str], what: str) -> tuple[str, ...]:
+    names = _strings(value, file, key)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise _fail(file, key, f"{what} ({', '.join(sorted(known))})", unknown)
+    return names
+
+
 def _check_condition(name: str, value: Any, file: str, key: str, flags: set[str], brands: set[str]) -> Any:
     if name == "flags_any":
-        names = _strings(value, file, key)
-        unknown = [n for n in names if n not in flags]
-        if unknown:
-            raise _fail(file, key, f"flags defined in lexicons.yaml ({', '.join(sorted(flags))})", unknown)
-        return names
+        return _known_names(value, file, key, flags, "flags defined in lexicons.yaml")
     if name == "brand_any":
-        names = _strings(value, file, key)
-        unknown = [n for n in names if n not in brands]
-        if unknown:
-            raise _fail(file, key, f"brand names from brands.yaml ({', '.join(sorted(brands))})", unknown)
-        return names
+        return _known_names(value, file, key, brands, "brand names from brands.yaml")
     if name == "language_any":
         return _strings(value, file, key)
     if name == "sentiment":

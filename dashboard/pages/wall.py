@@ -72,21 +72,20 @@ def _ticker(items: list[dict[str, Any]], labels: dict[str, str]) -> list[Any]:
     ]
 
 
-def _snapshot() -> tuple[str, list[Any], Any, list[Any]]:
+def _snapshot(session: Any, marker: str) -> tuple[str, list[Any], Any, list[Any]]:
     ctx = current()
     labels = {t.key: t.label for t in ctx.settings.teams}
-    with ctx.db.read() as session:
-        marker = _marker(session)
-        counts = queries.team_counts(session, ctx.settings.team_keys)
-        hourly = queries.sentiment_by_hour(session, WALL_HOURS)
-        critical = queries.newest_critical(session, limit=6)
+    counts = queries.team_counts(session, ctx.settings.team_keys)
+    hourly = queries.sentiment_by_hour(session, WALL_HOURS)
+    critical = queries.newest_critical(session, limit=6)
     figure = build_sentiment_figure(complete_hours(hourly, utcnow(), WALL_HOURS))
     return marker, _kpis(counts, labels), figure, _ticker(critical, labels)
 
 
 def layout(**_query: Any) -> Any:
     ctx = current()
-    marker, kpis, figure, ticker = _snapshot()
+    with ctx.db.read() as session:
+        marker, kpis, figure, ticker = _snapshot(session, _marker(session))
     return html.Div(
         [
             dcc.Store(id="wall-marker", data=marker),
@@ -129,6 +128,7 @@ def layout(**_query: Any) -> Any:
 def refresh_wall(_n: int, marker: str) -> tuple[Any, Any, Any, Any]:
     ctx = current()
     with ctx.db.read() as session:
-        if _marker(session) == marker:
+        latest = _marker(session)
+        if latest == marker:
             return no_update, no_update, no_update, no_update
-    return _snapshot()
+        return _snapshot(session, latest)
