@@ -9,22 +9,25 @@ expires by itself if that process dies.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from collectors.http import RateLimited
 from collectors.pipeline import Enricher
 from collectors.sources import build_source
 from collectors.store import Lease, LeaseLost, store_batch
-from collectors.types import CollectorError, Rejected
+from collectors.types import CollectorError, Rejected, Source
 from config.settings import Settings, SourceConfig
 from models.db import Database
-from models.tables import SourceRow, utcnow
+from models.tables import SourceRow, to_naive_utc, utcnow
 
 log = logging.getLogger("vigie.collect")
 MAX_PAGES_PER_RUN = 100
+MAX_BACKOFF_SECONDS = 3600.0
 
 
 @dataclass
@@ -38,6 +41,8 @@ class RunReport:
     problems: list[str] = field(default_factory=list)
     error: str | None = None
     leased: bool = True
+    waiting_until: datetime | None = None  # not polled: the source asked us to wait, or is backing off
+    retry_at: datetime | None = None  # set by a failure: no request before this time
 
 
 def sync_sources(db: Database, settings: Settings) -> None:
@@ -49,7 +54,7 @@ def sync_sources(db: Database, settings: Settings) -> None:
             if row is None:
                 session.add(SourceRow(name=cfg.name, kind=cfg.kind, consecutive_failures=0, items_last_run=0))
             elif row.kind != cfg.kind:
-                row.kind, row.cursor, row.etag, row.last_modified = cfg.kind, None, None, None
+                row.kind, row.cursor, row.not_before = cfg.kind, None, None
 
 
 def acquire_lease(db: Database, name: str, owner: str, ttl: timedelta) -> bool:
@@ -83,13 +88,28 @@ def _record_health(db: Database, name: str, report: RunReport) -> None:
             row.last_error = report.error[:2000]
             row.last_error_at = now
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.not_before = report.retry_at and to_naive_utc(report.retry_at)
             return
         row.last_ok_at = now
         row.consecutive_failures = 0
+        row.not_before = None
         if report.problems:
             shown = "; ".join(report.problems[:5])
             row.last_error = f"{len(report.problems)} item(s) rejected (kept in rejected_items): {shown}"[:2000]
             row.last_error_at = now
+
+
+def failure_backoff(interval: float, failures: int, permanent: bool) -> datetime | None:
+    """When a failing source may be asked again. The first failure keeps the normal schedule;
+    then the wait doubles (interval x 2, x 4, …, jittered by 10 %) up to an hour, and a
+    permanent error (bad credentials or config) waits the hour at once."""
+    if permanent:
+        seconds = MAX_BACKOFF_SECONDS
+    elif failures <= 1:
+        return None
+    else:
+        seconds = min(MAX_BACKOFF_SECONDS, interval * 2 ** (failures - 1))
+    return datetime.now(UTC) + timedelta(seconds=seconds * random.uniform(0.9, 1.0))
 
 
 def poll_source(
@@ -104,21 +124,43 @@ def poll_source(
     failure, the source's or the database's, ends up in the report and, when the database
     answers, on the source's row."""
     report = RunReport(cfg.name)
+    failures = 0
     lease = Lease(owner or settings.worker_id, timedelta(seconds=max(60.0, cfg.interval_seconds * 3)))
     try:
         if not acquire_lease(db, cfg.name, lease.owner, lease.ttl):
             report.leased = False
             return report
-        _poll_pages(db, settings, enricher, cfg, lease, report, stop)
+        with db.read() as session:
+            row = session.scalars(select(SourceRow).where(SourceRow.name == cfg.name)).one()
+            source_id, cursor = row.id, row.cursor
+            not_before, failures = row.not_before, row.consecutive_failures
+        if not_before is not None and not_before > utcnow():  # no request before the wait is over
+            report.waiting_until = not_before.replace(tzinfo=UTC)
+            return report
+        source = build_source(cfg)
+        try:
+            _poll_pages(db, settings, enricher, source, source_id, cursor, lease, report, stop)
+        finally:
+            close = getattr(source, "close", None)  # sources holding an HTTP client release it
+            if close is not None:
+                close()
+    except RateLimited as exc:
+        report.error, report.retry_at = exc.message, exc.retry_at
+        log.warning("source %s rate limited: %s", cfg.name, exc.message)
     except CollectorError as exc:
         report.error = exc.message
+        report.retry_at = failure_backoff(cfg.interval_seconds, failures + 1, exc.permanent)
         log.warning("source %s failed: %s", cfg.name, exc.message)
     except LeaseLost as exc:
         report.error = str(exc)
         log.warning("source %s: %s", cfg.name, exc)
     except Exception as exc:  # a bug in one source, or the database, must not stop the others
         report.error = f"{type(exc).__name__}: {exc}"
+        report.retry_at = failure_backoff(cfg.interval_seconds, failures + 1, False)
         log.exception("source %s crashed", cfg.name)
+    if report.waiting_until is not None:
+        log.info("source %s: waiting until %s before its next request", cfg.name, report.waiting_until)
+        return report
     try:
         _record_health(db, cfg.name, report)
     except Exception:
@@ -132,15 +174,13 @@ def _poll_pages(
     db: Database,
     settings: Settings,
     enricher: Enricher,
-    cfg: SourceConfig,
+    source: Source,
+    source_id: int,
+    cursor: str | None,
     lease: Lease,
     report: RunReport,
     stop: threading.Event | None,
 ) -> None:
-    source = build_source(cfg)
-    with db.read() as session:
-        row = session.scalars(select(SourceRow).where(SourceRow.name == cfg.name)).one()
-        source_id, cursor = row.id, row.cursor
     for _ in range(MAX_PAGES_PER_RUN):
         if stop is not None and stop.is_set():  # shutting down: the pages left wait for the next run
             break

@@ -151,6 +151,11 @@ def store_batch(
             insert(Mention),
             [{**e.mention, "source_id": source_id, "duplicate_of_id": heads[e.cluster_key]} for e in copies],
         )
+    if rejected:  # an item already kept (a feed re-read) is not kept twice
+        named = [r.external_id[:200] for r in rejected if r.external_id]
+        kept = set(session.scalars(select(RejectedItem.external_id).where(
+            RejectedItem.source_id == source_id, RejectedItem.external_id.in_(named)))) if named else set()
+        rejected = [r for r in rejected if not r.external_id or r.external_id[:200] not in kept]
     if rejected:
         conn.execute(
             insert(RejectedItem),

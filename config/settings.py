@@ -43,6 +43,30 @@ class ConfigError(Exception):
     """A configuration value is missing or wrong; the message names file and key."""
 
 
+class Secret:
+    """A credential read at start. Its repr and str never show the value, so a log line or a
+    traceback that prints a config object leaks nothing; `reveal()` is the one way to it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     name: str
@@ -50,6 +74,8 @@ class SourceConfig:
     interval_seconds: float
     enabled: bool
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Credentials, from `<name>_env: VARIABLE` or `<name>_file: PATH` keys in sources.yaml.
+    secrets: Mapping[str, Secret] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,7 +198,38 @@ def _strings(value: Any, file: str, key: str) -> tuple[str, ...]:
 # --- the files ----------------------------------------------------------------------------
 
 
-def parse_sources(data: Any, file: str = "sources.yaml") -> tuple[SourceConfig, ...]:
+def _source_secrets(
+    item: Mapping[str, Any], file: str, key: str, env: Mapping[str, str], enabled: bool
+) -> dict[str, Secret]:
+    """`token_env: VAR` reads the variable, `token_file: PATH` the file (stripped), both as secret `token`.
+    A disabled source's missing credentials are not an error (it will not be polled)."""
+    secrets: dict[str, Secret] = {}
+    for option, value in item.items():
+        if not isinstance(option, str) or not option.endswith(("_env", "_file")):
+            continue
+        name, _, via = option.rpartition("_")
+        where = f"{key}.{option}"
+        ref = _text(value, file, where)
+        if name in secrets:
+            raise _fail(file, where, f"one of {name}_env or {name}_file, not both", ref)
+        if via == "env":
+            found = env.get(ref, "")
+            if not found and enabled:
+                raise ConfigError(f"{file}: {where}: environment variable {ref} is not set")
+        else:
+            try:
+                found = Path(ref).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                if enabled:
+                    raise ConfigError(f"{file}: {where}: cannot read secret file {ref!r}: {exc.strerror}") from None
+                found = ""
+        secrets[name] = Secret(found)
+    return secrets
+
+
+def parse_sources(
+    data: Any, file: str = "sources.yaml", env: Mapping[str, str] | None = None
+) -> tuple[SourceConfig, ...]:
     root = _mapping(data, file, "(top level)")
     out: list[SourceConfig] = []
     seen: set[str] = set()
@@ -188,8 +245,13 @@ def parse_sources(data: Any, file: str = "sources.yaml") -> tuple[SourceConfig, 
         kind = _text(item.get("kind"), file, f"{key}.kind")
         interval = _positive_number(item.get("interval_seconds"), file, f"{key}.interval_seconds")
         enabled = _bool(item.get("enabled", True), file, f"{key}.enabled")
-        options = {k: v for k, v in item.items() if k not in {"name", "kind", "interval_seconds", "enabled"}}
-        out.append(SourceConfig(name, kind, interval, enabled, options))
+        secrets = _source_secrets(item, file, key, env or {}, enabled)
+        options = {
+            k: v
+            for k, v in item.items()
+            if k not in {"name", "kind", "interval_seconds", "enabled"} and not str(k).endswith(("_env", "_file"))
+        }
+        out.append(SourceConfig(name, kind, interval, enabled, options, secrets))
     return tuple(out)
 
 
@@ -379,7 +441,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         batch_size=_env_int(env, "VIGIE_BATCH_SIZE", 200),
         log_level=level,
         worker_id=env.get("VIGIE_WORKER_ID") or f"{os.uname().nodename}:{os.getpid()}",
-        sources=parse_sources(_read_yaml(config_dir / "sources.yaml")),
+        sources=parse_sources(_read_yaml(config_dir / "sources.yaml"), env=env),
         teams=teams,
         rules=rules,
         brands=brands,

@@ -32,7 +32,7 @@ class Base(DeclarativeBase):
 
 
 class SourceRow(Base):
-    """A configured source: its cursor, conditional-GET validators, health and lease."""
+    """A configured source: its cursor (with conditional-GET validators where used), health and lease."""
 
     __tablename__ = "sources"
 
@@ -40,8 +40,6 @@ class SourceRow(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
     cursor: Mapped[str | None] = mapped_column(Text)
-    etag: Mapped[str | None] = mapped_column(String(400))
-    last_modified: Mapped[str | None] = mapped_column(String(100))
     last_run_at: Mapped[datetime | None]
     last_ok_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -50,6 +48,8 @@ class SourceRow(Base):
     items_last_run: Mapped[int] = mapped_column(default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None]
+    # No request to this source before this time: the server's Retry-After, or backoff after failures.
+    not_before: Mapped[datetime | None]
 
 
 class Mention(Base):
@@ -61,6 +61,8 @@ class Mention(Base):
         Index("ix_mentions_collected_at", "collected_at"),
         Index("ix_mentions_created_at", "created_at"),
         Index("ix_mentions_cluster_key", "cluster_key"),
+        Index("ix_mentions_text_key", "text_key"),
+        Index("ix_mentions_link_key", "link_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +84,9 @@ class Mention(Base):
     risk_flags: Mapped[list[Any]] = mapped_column(default=list)
     risk_terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     priority: Mapped[str] = mapped_column(String(10))
-    cluster_key: Mapped[str] = mapped_column(String(40))
+    cluster_key: Mapped[str] = mapped_column(String(40))  # same author, same words (any network)
+    text_key: Mapped[str | None] = mapped_column(String(40))  # same words, long enough to be one post
+    link_key: Mapped[str | None] = mapped_column(String(40))  # the same outbound link
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))
 
     source: Mapped[SourceRow] = relationship()
@@ -111,6 +115,7 @@ class QueueItem(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    copy_count: Mapped[int] = mapped_column(default=0, server_default="0")  # copies seen on other networks
 
     mention: Mapped[Mention] = relationship(back_populates="queue_item")
 

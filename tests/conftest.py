@@ -18,6 +18,7 @@ from config.settings import Settings, load_settings
 from models.db import Database, open_database
 from models.migrate import upgrade
 from models.tables import Base
+from tests.replay import ReplayServer
 
 PG_URL = os.environ.get("VIGIE_TEST_DATABASE_URL", "")
 
@@ -65,3 +66,11 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     upgrade(database.engine)
     yield database
     database.engine.dispose()
+
+
+@pytest.fixture
+def replay() -> Iterator[ReplayServer]:
+    """A local HTTP server replaying recorded platform payloads (see tests/replay.py)."""
+    server = ReplayServer()
+    yield server
+    server.close()

@@ -45,6 +45,9 @@ def _logging(settings: Settings) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: max instances" is expected
+    # httpx logs every request URL at INFO; a query string may hold a credential.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,8 +77,12 @@ def collect(once: bool) -> None:
     if once:
         failed = 0
         for report in collect_once(settings, db):
-            state = "skipped (leased by another collector)" if not report.leased else (
-                f"error: {report.error}" if report.error else "ok")
+            if not report.leased:
+                state = "skipped (leased by another collector)"
+            elif report.waiting_until is not None:
+                state = f"waiting until {report.waiting_until:%Y-%m-%d %H:%M:%S} UTC (rate limit or backoff)"
+            else:
+                state = f"error: {report.error}" if report.error else "ok"
             click.echo(
                 f"{report.source}: {report.stored} stored, {report.queued} queued, {report.copies} copies, "
                 f"{report.skipped} already stored, {len(report.problems)} rejected items - {state}"

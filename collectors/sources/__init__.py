@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collectors.sources.demo import DemoSource
+from collectors.sources.rss import RssSource
 from collectors.types import CollectorError, Source
 from config.settings import SourceConfig
 
 REGISTRY: dict[str, type[Source]] = {
     "demo": DemoSource,
+    "rss": RssSource,
 }
 
 

@@ -1,0 +1,239 @@
+"""The one HTTP client every source uses.
+
+* Timeouts are always set (connect, read, write, pool); a server that stops answering
+  costs at most ``timeout`` seconds per attempt.
+* Failures worth another try (connection errors, timeouts, truncated bodies, 5xx) are
+  retried ``retries`` times with jittered exponential backoff ("full jitter":
+  a uniform wait in [0, min(cap, base * 2**attempt)]).
+* 429 and 503 with ``Retry-After`` (seconds or an HTTP-date) are not retried here: the
+  client raises `RateLimited` carrying the moment the server allows the next request;
+  the runner stores it on the source row and polls nothing before it (`not_before`).
+* Bodies are read in a stream and cut at ``max_bytes``: a 50 MB answer to a feed poll
+  fails with a clear error instead of filling memory.
+* ``expect`` lists the content types a call accepts: an HTML error page served with 200
+  in place of JSON fails naming what came back.
+* Credentials travel in headers the caller gives; they are never put in an error
+  message or a log line (errors name the URL without its query string).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from collectors.types import CollectorError
+
+USER_AGENT = "Vigie/0.1 (self-hosted social listening; +https://example.invalid/vigie)"
+JSON_TYPES = ("application/json", "+json")
+FEED_TYPES = ("xml", "rss", "atom")
+
+
+class RateLimited(CollectorError):
+    """The server asked us to wait (429/503 with Retry-After): nothing is sent before ``retry_at``."""
+
+    def __init__(self, message: str, retry_at: datetime) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    url: str
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CollectorError(f"{_safe(self.url)}: malformed JSON ({exc})") from None
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """``Retry-After`` as an absolute UTC time: delta-seconds or an HTTP-date; None when absent or unreadable."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when.astimezone(UTC), now)
+
+
+def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Full-jitter exponential backoff for ``attempt`` (0-based)."""
+    return (rng or random).uniform(0, min(cap, base * (2**attempt)))
+
+
+def _safe(url: str) -> str:
+    """The URL without its query string, which may hold a token."""
+    return url.split("?", 1)[0]
+
+
+class HttpClient:
+    """A small synchronous client around httpx with Vigie's rules (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        retries: int = 2,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 30.0,
+        max_bytes: int = 20 * 1024 * 1024,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_bytes = max_bytes
+        self._sleep = sleep
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT},
+            trust_env=False,  # no proxies or netrc picked up from the environment
+        )
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], where: str) -> HttpClient:
+        """Build from a source's options: timeout_seconds, retries, retry_base_seconds, max_response_mb."""
+
+        def number(key: str, default: float, minimum: float) -> float:
+            value = options.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+                raise CollectorError(f"{where}: {key}: expected a number >= {minimum}, got {value!r}", permanent=True)
+            return float(value)
+
+        return cls(
+            timeout=number("timeout_seconds", 10.0, 0.01),
+            retries=int(number("retries", 2, 0)),
+            backoff_base=number("retry_base_seconds", 1.0, 0.0),
+            max_bytes=int(number("max_response_mb", 20, 0.001) * 1024 * 1024),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        expect: tuple[str, ...] | None = JSON_TYPES,
+        ok: tuple[int, ...] = (200,),
+        auth: tuple[str, str] | None = None,
+    ) -> Response:
+        """Send one request (with retries); return the response when its status is in ``ok``."""
+        last: str = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self._sleep(backoff_seconds(attempt - 1, self.backoff_base, self.backoff_cap))
+            try:
+                response = self._send(method, url, params, headers, data, json_body, auth)
+            except _Retry as exc:
+                last = exc.message
+                continue
+            if response.status in ok:
+                _check_type(response, expect)
+                return response
+            now = datetime.now(UTC)
+            if response.status in (429, 503):
+                retry_at = parse_retry_after(response.headers.get("retry-after"), now)
+                if retry_at is None and "x-rate-limit-reset" in response.headers:
+                    reset = response.headers["x-rate-limit-reset"]
+                    retry_at = datetime.fromtimestamp(int(reset), UTC) if reset.isdigit() else None
+                if retry_at is not None or response.status == 429:
+                    retry_at = retry_at or now + timedelta(seconds=60)
+                    raise RateLimited(
+                        f"{_safe(url)}: HTTP {response.status}, rate limited until {retry_at:%Y-%m-%d %H:%M:%S} UTC",
+                        retry_at,
+                    )
+            if response.status >= 500:
+                last = f"{_safe(url)}: HTTP {response.status}"
+                continue
+            detail = response.body[:200].decode("utf-8", "replace").strip()
+            raise CollectorError(
+                f"{_safe(url)}: HTTP {response.status}" + (f": {detail}" if detail else ""),
+                permanent=response.status in (401, 403, 404, 410),
+            )
+        raise CollectorError(f"{last} (after {self.retries + 1} attempts)")
+
+    def get(self, url: str, **kwargs: Any) -> Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Response:
+        return self.request("POST", url, **kwargs)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        data: Mapping[str, str] | None,
+        json_body: Any,
+        auth: tuple[str, str] | None,
+    ) -> Response:
+        try:
+            with self._client.stream(
+                method, url, params=params, headers=headers, data=data, json=json_body, auth=auth
+            ) as resp:
+                declared = resp.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                    raise CollectorError(f"{_safe(url)}: response of {int(declared):,} bytes is over the limit "
+                                         f"of {self.max_bytes:,}")
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise CollectorError(f"{_safe(url)}: response over the limit of {self.max_bytes:,} bytes")
+                    chunks.append(chunk)
+                return Response(
+                    resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, b"".join(chunks), str(resp.url)
+                )
+        except httpx.TimeoutException:
+            raise _Retry(f"{_safe(url)}: timed out after {self.timeout:g} s") from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            # connection refused or reset, truncated body (RemoteProtocolError), bad gzip…
+            raise _Retry(f"{_safe(url)}: {type(exc).__name__}: {_strip_query(str(exc))}") from None
+
+
+class _Retry(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _strip_query(text: str) -> str:
+    return " ".join(_safe(word) if "://" in word else word for word in text.split())
+
+
+def _check_type(response: Response, expect: tuple[str, ...] | None) -> None:
+    if expect is None or response.status == 304:
+        return
+    ctype = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not any(e in ctype for e in expect):
+        raise CollectorError(
+            f"{_safe(response.url)}: expected {' or '.join(expect)} content, got {ctype or 'no content type'!r}"
+        )

@@ -1,0 +1,177 @@
+"""RSS and Atom feeds: blogs, news sites, forums, Google Alerts-style alert feeds.
+
+Config keys (`sources.yaml`)::
+
+    - name: banking-news
+      kind: rss
+      url: https://news.example.com/banking.rss   # required, http(s)
+      interval_seconds: 300
+      network: news          # label shown in the queues (default: rss)
+      timeout_seconds: 10    # per request (default 10)
+      retries: 2             # extra tries on timeouts, resets and 5xx (default 2)
+      retry_base_seconds: 1  # backoff base, doubled per try, fully jittered (default 1)
+      max_response_mb: 20    # larger answers are refused (default 20)
+      username_env: FEED_USER      # optional HTTP basic auth, from the environment…
+      password_file: /run/secrets/feed_password   # …or from a file
+
+Authentication: none for public feeds; HTTP basic auth when `username`/`password` secrets
+are given. Rate limits: one conditional GET per interval. The feed's ETag and
+Last-Modified are sent back as If-None-Match / If-Modified-Since, and a 304 costs one
+short request. The validators are kept in the cursor, so they move only in the
+transaction that stores the items of that response. 429/503 with Retry-After are honoured.
+
+Each entry becomes one post: its id (guid) is the external id (the link, or a hash of
+title and summary, when the feed gives none). Its text is the title and the summary with
+the HTML markup removed. Its time is `published` (or `updated`; the fetch time when
+neither is given). Entries with neither title nor summary are rejected and kept raw.
+A feed that cannot be read at all (not XML, truncated) fails the poll with the parser's
+message; the cursor does not move.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any, ClassVar
+
+import feedparser
+
+from collectors.http import FEED_TYPES, HttpClient
+from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
+from config.settings import SourceConfig
+
+
+class RssSource:
+    kind: ClassVar[str] = "rss"
+
+    def __init__(self, config: SourceConfig) -> None:
+        where = f"source {config.name!r}"
+        url = config.options.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise CollectorError(f"{where}: url: expected an http(s) URL, got {url!r}", permanent=True)
+        network = config.options.get("network", "rss")
+        if not isinstance(network, str) or not network:
+            raise CollectorError(f"{where}: network: expected a short label, got {network!r}", permanent=True)
+        self.url, self.network = url, network
+        user, password = config.secrets.get("username"), config.secrets.get("password")
+        self.auth = (user.reveal(), password.reveal()) if user and password else None
+        self.http = HttpClient.from_options(config.options, where)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def fetch(self, cursor: str | None, now: datetime) -> Page:
+        validators = _validators(cursor)
+        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8"}
+        if validators.get("etag"):
+            headers["If-None-Match"] = validators["etag"]
+        if validators.get("modified"):
+            headers["If-Modified-Since"] = validators["modified"]
+        response = self.http.get(self.url, headers=headers, expect=FEED_TYPES, ok=(200, 304), auth=self.auth)
+        if response.status == 304:  # nothing new since the validators we hold
+            return Page(None, cursor)
+        fresh = {"etag": response.headers.get("etag"), "modified": response.headers.get("last-modified")}
+        fresh = {k: v for k, v in fresh.items() if v}
+        return Page({"body": response.body, "fetched_at": now}, json.dumps(fresh, sort_keys=True) if fresh else None)
+
+    def parse(self, payload: Any) -> Parsed:
+        if payload is None:
+            return Parsed([])
+        feed = feedparser.parse(payload["body"], sanitize_html=False, resolve_relative_uris=False)
+        if feed.bozo and not feed.entries:
+            raise CollectorError(f"{self.url}: unreadable feed: {feed.get('bozo_exception')}")
+        posts: list[RawPost] = []
+        rejected: list[Rejected] = []
+        if feed.bozo and not isinstance(feed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+            # Not well-formed, yet entries could be read (feeds often are a little broken):
+            # keep those, and keep the body where an operator sees why the feed is suspect.
+            body = payload["body"].decode("utf-8", "replace")
+            rejected.append(Rejected(None, f"{self.url}: feed is not well-formed: {feed.get('bozo_exception')}", body))
+        for entry in feed.entries:
+            title = _plain(entry.get("title", ""))
+            summary = _plain(_summary(entry))
+            link = entry.get("link") or None
+            ext = entry.get("id") or link or _digest(title, summary)
+            if not title and not summary:
+                rejected.append(Rejected(ext, f"feed entry {ext!r} has neither title nor summary", dict(entry)))
+                continue
+            if not summary or not title or summary.startswith(title):
+                text = summary or title
+            else:
+                text = f"{title}\n\n{summary}"
+            posts.append(
+                RawPost(
+                    external_id=str(ext)[:200],
+                    network=self.network,
+                    text=text,
+                    created_at=_entry_time(entry) or payload["fetched_at"],
+                    url=link,
+                    author_handle=entry.get("author") or None,
+                    author_name=entry.get("author") or None,
+                    language_hint=(entry.get("language") or feed.feed.get("language") or None),
+                )
+            )
+        return Parsed(posts, rejected)
+
+
+def _validators(cursor: str | None) -> dict[str, str]:
+    if not cursor:
+        return {}
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        return {}
+    return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
+
+
+def _summary(entry: Any) -> str:
+    if entry.get("summary"):
+        return str(entry["summary"])
+    content = entry.get("content") or []
+    return str(content[0].get("value", "")) if content else ""
+
+
+def _entry_time(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed"):
+        value = entry.get(key)
+        if value:
+            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    return None
+
+
+def _digest(*parts: str) -> str:
+    return "sha1:" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "li"):
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _plain(markup: str) -> str:
+    """Feed titles and summaries are HTML: keep the words, drop tags, scripts and styles."""
+    if "<" not in markup and "&" not in markup:
+        return " ".join(markup.split())
+    parser = _TextOnly()
+    parser.feed(markup)
+    parser.close()
+    return " ".join("".join(parser.parts).split())

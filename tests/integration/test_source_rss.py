@@ -1,0 +1,147 @@
+"""The RSS/Atom connector against a local feed server, into a real database, and end to end."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from collectors.pipeline import Enricher
+from collectors.runner import poll_source, sync_sources
+from collectors.sources.rss import RssSource
+from config.settings import Secret, Settings, SourceConfig
+from models.db import Database, open_database
+from models.migrate import upgrade
+from models.tables import Mention, QueueItem, SourceRow
+from tests.replay import FIXTURES, ReplayServer, Reply
+from tests.support import REPO, VIGIE
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+RSS = "application/rss+xml"
+
+
+def _source(url: str, **options: object) -> RssSource:
+    return RssSource(SourceConfig("feed", "rss", 60, True, {"url": url, "retry_base_seconds": 0.01, **options}))
+
+
+def test_rss_items_become_posts_with_plain_text_times_and_links() -> None:
+    src = _source("http://127.0.0.1:1/feed.xml", network="news")
+    parsed = src.parse({"body": (FIXTURES / "rss/news.xml").read_bytes(), "fetched_at": NOW})
+    by_id = {p.external_id: p for p in parsed.posts}
+    outage = by_id["bw-1001"]
+    assert outage.text.startswith("Aurelia Bank app outage leaves customers unable to pay\n\nCustomers of Aurelia Bank")
+    assert "<b>" not in outage.text and "alert(1)" not in outage.text and "😡" in outage.text
+    assert outage.created_at == datetime(2026, 11, 25, 8, 15, tzinfo=UTC)
+    assert (outage.network, outage.url, outage.author_name) == ("news", "https://news.example/2026/11/aurelia-outage",
+                                                               "Jane Doe")
+    # a guid that is a permalink, a +0100 date, an RTL title, an item with no title nor guid
+    assert by_id["https://news.example/2026/11/northwind-fees"].created_at == datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+    assert by_id["bw-1003"].text.startswith("بنك أوريليا") and "🏦" in by_id["bw-1003"].text
+    assert by_id["https://news.example/2026/11/untitled"].text == "Aurelia Bank opens a new branch downtown."
+    assert [(r.external_id, r.reason) for r in parsed.rejected] == [
+        ("bw-empty", "feed entry 'bw-empty' has neither title nor summary")
+    ]
+
+
+def test_atom_entries_use_content_author_and_published_time() -> None:
+    parsed = _source("http://127.0.0.1:1/forum.atom").parse(
+        {"body": (FIXTURES / "rss/forum.atom").read_bytes(), "fetched_at": NOW}
+    )
+    first, second = parsed.posts
+    assert first.text == "Carte bloquée chez Banque Aurelia\n\nMa carte est bloquée depuis lundi, j'ai saisi l'ACPR."
+    assert (first.author_handle, first.language_hint) == ("lucie_m", "fr")
+    assert second.created_at == datetime(2026, 11, 25, 7, 50, tzinfo=UTC)  # published, not updated
+
+
+def test_long_item_is_kept_whole() -> None:
+    body = "Aurelia Bank " + "x" * 10_000
+    feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>long</guid>'
+            f"<title>Long</title><description>{body}</description></item></channel></rss>").encode()
+    (post,) = _source("http://127.0.0.1:1/f").parse({"body": feed, "fetched_at": NOW}).posts
+    assert post.text == f"Long\n\n{body}" and post.created_at == NOW
+
+
+def test_conditional_get_sends_validators_and_304_stores_nothing(
+    db: Database, settings: Settings, replay: ReplayServer
+) -> None:
+    def answer(req):  # type: ignore[no-untyped-def]
+        if req.headers.get("if-none-match") == '"v1"':
+            return Reply(304, b"", content_type=None)
+        return Reply.file("rss/news.xml", content_type=RSS, headers={"ETag": '"v1"',
+                                                                     "Last-Modified": "Wed, 25 Nov 2026 08:20:00 GMT"})
+
+    replay.route("/feed.xml", answer)
+    cfg = SourceConfig("feed", "rss", 60, True, {"url": f"{replay.url}/feed.xml"})
+    s2 = replace(settings, sources=(cfg,))
+    sync_sources(db, s2)
+    enricher = Enricher(s2)
+    first = poll_source(db, s2, enricher, cfg)
+    assert (first.stored, first.error) == (4, None)
+    second = poll_source(db, s2, enricher, cfg)
+    assert (second.stored, second.skipped, second.error) == (0, 0, None)
+    hits = replay.hits("/feed.xml")
+    assert "if-none-match" not in hits[0].headers
+    assert hits[1].headers["if-none-match"] == '"v1"'
+    assert hits[1].headers["if-modified-since"] == "Wed, 25 Nov 2026 08:20:00 GMT"
+    with db.read() as s:
+        row = s.scalars(select(SourceRow).where(SourceRow.name == "feed")).one()
+        assert row.last_ok_at is not None and row.items_last_run == 0 and row.consecutive_failures == 0
+        assert json.loads(row.cursor or "{}")["etag"] == '"v1"'
+        teams = set(s.scalars(select(QueueItem.team).join(Mention).join(SourceRow).where(SourceRow.name == "feed")))
+    assert "legal" in teams  # the CFPB complaint in the outage article
+
+
+def test_basic_auth_comes_from_secrets_and_is_never_in_errors(replay: ReplayServer) -> None:
+    replay.route("/private.xml", Reply(401, b"bad credentials", content_type="text/plain"))
+    cfg = SourceConfig("feed", "rss", 60, True, {"url": f"{replay.url}/private.xml?token=abc", "retries": 0},
+                       {"username": Secret("ops"), "password": Secret("hunter2")})
+    src = RssSource(cfg)
+    try:
+        src.fetch(None, NOW)
+    except Exception as exc:
+        message = str(exc)
+    assert "HTTP 401" in message and "hunter2" not in message and "token=abc" not in message
+    assert "hunter2" not in repr(cfg)
+    sent = replay.hits("/private.xml")[0].headers["authorization"]
+    assert sent == "Basic " + base64.b64encode(b"ops:hunter2").decode()
+
+
+def test_collect_once_stores_a_local_feed_once_and_records_a_failing_source(
+    tmp_path: Path, replay: ReplayServer
+) -> None:
+    """The issue's end-to-end check, as a user runs it: sources.yaml, `vigie collect --once`, twice."""
+    replay.route("/feed.xml", Reply.file("rss/news.xml", content_type=RSS))
+    cfg = tmp_path / "config"
+    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (cfg / "sources.yaml").write_text(
+        "sources:\n"
+        f"  - {{name: news, kind: rss, url: '{replay.url}/feed.xml', interval_seconds: 300}}\n"
+        f"  - {{name: broken, kind: rss, url: '{replay.url}/status/500', interval_seconds: 300,"
+        " retries: 1, retry_base_seconds: 0.01}\n"
+    )
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    env = {**os.environ, "VIGIE_CONFIG": str(cfg), "DATABASE_URL": url}
+    for run in range(2):
+        result = subprocess.run([VIGIE, "collect", "--once"], env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1, result.stderr  # a source failed: scripts are told
+        assert "HTTP 500" in result.stdout and "news: " in result.stdout
+        assert "GET http" not in result.stderr  # request URLs (which may carry tokens) are not logged
+        db = open_database(url)
+        upgrade(db.engine)
+        with db.read() as s:
+            ids = sorted(s.scalars(select(Mention.external_id).join(SourceRow).where(SourceRow.name == "news")))
+            broken = s.scalars(select(SourceRow).where(SourceRow.name == "broken")).one()
+            news = s.scalars(select(SourceRow).where(SourceRow.name == "news")).one()
+        assert ids == sorted(["bw-1001", "bw-1003", "https://news.example/2026/11/northwind-fees",
+                              "https://news.example/2026/11/untitled"]), f"run {run + 1}"
+        assert news.items_last_run == (4 if run == 0 else 0) and news.last_error is not None  # the empty entry
+        assert broken.last_error and "HTTP 500" in broken.last_error
+        assert broken.consecutive_failures == run + 1
+        db.engine.dispose()
