@@ -74,6 +74,24 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     return max(when.astimezone(UTC), now)
 
 
+def parse_rate_limit_reset(value: str, now: datetime) -> datetime | None:
+    """A rate-limit reset header: epoch seconds (X, Bluesky), seconds to wait (Reddit) or an
+    ISO 8601 time (Mastodon). None when unreadable."""
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return max(when.astimezone(UTC), now)
+    if number > 1_000_000_000:  # an epoch time, not a delay
+        return max(datetime.fromtimestamp(number, UTC), now)
+    return now + timedelta(seconds=max(0.0, number))
+
+
 def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Full-jitter exponential backoff for ``attempt`` (0-based)."""
     return (rng or random).uniform(0, min(cap, base * (2**attempt)))
@@ -159,9 +177,9 @@ class HttpClient:
             now = datetime.now(UTC)
             if response.status in (429, 503):
                 retry_at = parse_retry_after(response.headers.get("retry-after"), now)
-                if retry_at is None and "x-rate-limit-reset" in response.headers:
-                    reset = response.headers["x-rate-limit-reset"]
-                    retry_at = datetime.fromtimestamp(int(reset), UTC) if reset.isdigit() else None
+                for name in ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset"):  # X, Mastodon, Bluesky
+                    if retry_at is None and name in response.headers:
+                        retry_at = parse_rate_limit_reset(response.headers[name], now)
                 if retry_at is not None or response.status == 429:
                     retry_at = retry_at or now + timedelta(seconds=60)
                     raise RateLimited(

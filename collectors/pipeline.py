@@ -19,10 +19,12 @@ from collectors.text import (
     compile_brands,
     compile_lexicon,
     fold,
+    link_key,
     match_brand,
     match_risk,
     normalize_text,
     strip_accents,
+    text_key,
     tokenize,
 )
 from collectors.types import RawPost
@@ -96,6 +98,8 @@ class Enricher:
             "risk_terms": risk.terms,
             "priority": priority,
             "cluster_key": cluster_key(text, raw.author_handle, folded),
+            "text_key": text_key(text, folded),
+            "link_key": link_key(text, raw.links),
         }
         return Enriched(mention, decided, due)
 

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select, update
 
 from collectors.http import RateLimited
 from collectors.pipeline import Enricher
-from collectors.sources import build_source
+from collectors.sources import build_polled_source
 from collectors.store import Lease, LeaseLost, store_batch
 from collectors.types import CollectorError, Rejected, Source
 from config.settings import Settings, SourceConfig
@@ -78,7 +78,7 @@ def release_leases(db: Database, owner: str) -> None:
         )
 
 
-def _record_health(db: Database, name: str, report: RunReport) -> None:
+def record_health(db: Database, name: str, report: RunReport) -> None:
     now = utcnow()
     with db.write.begin() as session:
         row = session.scalars(select(SourceRow).where(SourceRow.name == name)).one()
@@ -137,7 +137,7 @@ def poll_source(
         if not_before is not None and not_before > utcnow():  # no request before the wait is over
             report.waiting_until = not_before.replace(tzinfo=UTC)
             return report
-        source = build_source(cfg)
+        source = build_polled_source(cfg)
         try:
             _poll_pages(db, settings, enricher, source, source_id, cursor, lease, report, stop)
         finally:
@@ -162,7 +162,7 @@ def poll_source(
         log.info("source %s: waiting until %s before its next request", cfg.name, report.waiting_until)
         return report
     try:
-        _record_health(db, cfg.name, report)
+        record_health(db, cfg.name, report)
     except Exception:
         log.exception("source %s: could not record its health", cfg.name)
     if report.problems:

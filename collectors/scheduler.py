@@ -19,10 +19,16 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from collectors.pipeline import Enricher
 from collectors.runner import RunReport, poll_source, release_leases, sync_sources
+from collectors.sources import REGISTRY
 from config.settings import Settings, SourceConfig
 from models.db import Database, analyze
 
 log = logging.getLogger("vigie.collect")
+
+
+def polled_sources(settings: Settings) -> list[SourceConfig]:
+    """Enabled sources the scheduler polls: push sources (webhooks) are fed by their senders."""
+    return [c for c in settings.sources if c.enabled and not getattr(REGISTRY.get(c.kind), "push", False)]
 
 
 def _job(db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig, stop: threading.Event) -> None:
@@ -48,9 +54,7 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler: BaseScheduler = cls(executors=executors, job_defaults=defaults, timezone=UTC)
-    for cfg in settings.sources:
-        if not cfg.enabled:
-            continue
+    for cfg in polled_sources(settings):
         scheduler.add_job(
             _job,
             "interval",
@@ -93,6 +97,6 @@ def collect_once(settings: Settings, db: Database) -> list[RunReport]:
     """Poll every enabled source once, one after the other (`vigie collect --once`)."""
     sync_sources(db, settings)
     enricher = Enricher(settings)
-    reports = [poll_source(db, settings, enricher, cfg) for cfg in settings.sources if cfg.enabled]
+    reports = [poll_source(db, settings, enricher, cfg) for cfg in polled_sources(settings)]
     release_leases(db, settings.worker_id)
     return reports

@@ -4,7 +4,10 @@ Dedupe happens here, against the database: a post whose (source, external id) is
 already stored is skipped (a replay after a crash stores nothing twice), and a post
 whose cluster key matches a mention of the last `CLUSTER_WINDOW` is stored as a copy
 (`duplicate_of_id`) without a queue item of its own, so a repost across networks is
-worked once. The cursor is written in the same transaction as the items it covers,
+worked once. Three keys make a cluster: the same author with the same words (any
+network); the same words of a long enough text on another network; the same outbound
+link on another network. The head's queue item counts its copies (`copy_count`).
+The cursor is written in the same transaction as the items it covers,
 so it can never run ahead of what is stored. Items a source sent that could not be
 read or scored are kept raw in `rejected_items`, in the same transaction: nothing the
 cursor moves past is lost.
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from collectors.pipeline import Enriched, priority_rank
@@ -51,6 +54,44 @@ def _cluster_heads(session: Session, keys: Sequence[str], since: datetime) -> di
         .group_by(Mention.cluster_key)
     )
     return {key: int(head) for key, head in rows}
+
+
+def _shared_heads(
+    session: Session, items: Sequence[Enriched], since: datetime
+) -> dict[tuple[str, str], list[tuple[str, int | str]]]:
+    """Originals of the cluster window sharing a text or a link with ``items``, per network:
+    {("text"|"link", key): [(network, mention id)]}."""
+    found: dict[tuple[str, str], list[tuple[str, int | str]]] = {}
+    for kind, column in (("text", Mention.text_key), ("link", Mention.link_key)):
+        keys = list({k for e in items if (k := e.mention.get(f"{kind}_key"))})
+        if not keys:
+            continue
+        rows = session.execute(
+            select(column, Mention.network, func.min(Mention.id))
+            .where(column.in_(keys), column.is_not(None), Mention.collected_at >= since,
+                   Mention.duplicate_of_id.is_(None))
+            .group_by(column, Mention.network)
+        )
+        for key, network, head in rows:
+            found.setdefault((kind, str(key)), []).append((str(network), int(head)))
+    return found
+
+
+def _other_network_head(
+    item: Enriched, shared: dict[tuple[str, str], list[tuple[str, int | str]]]
+) -> tuple[str, str] | None:
+    """The (kind, key) under which an original on another network shares this item's text or link.
+    The same text or link on the same network is two people (two customers), not a copy."""
+    for kind in ("text", "link"):
+        key = item.mention.get(f"{kind}_key")
+        if key and any(net != item.mention["network"] for net, _ in shared.get((kind, key), ())):
+            return (kind, key)
+    return None
+
+
+def _head_id(item: Enriched, entries: list[tuple[str, int | str]]) -> int:
+    ids = [head for net, head in entries if net != item.mention["network"] and isinstance(head, int)]
+    return min(ids)
 
 
 @dataclass(frozen=True)
@@ -100,16 +141,25 @@ def store_batch(
         fresh.append(item)
     skipped = len(batch) - len(fresh)
 
-    heads = _cluster_heads(session, list({e.cluster_key for e in fresh}), now - CLUSTER_WINDOW) if fresh else {}
+    since = now - CLUSTER_WINDOW
+    heads = _cluster_heads(session, list({e.cluster_key for e in fresh}), since) if fresh else {}
+    shared = _shared_heads(session, fresh, since) if fresh else {}
     originals: list[Enriched] = []
-    copies: list[Enriched] = []
+    copies: list[tuple[Enriched, str | tuple[str, str]]] = []  # the item and the key of its head
     batch_keys: set[str] = set()
     for item in fresh:
         if item.cluster_key in heads or item.cluster_key in batch_keys:
-            copies.append(item)
-        else:
-            batch_keys.add(item.cluster_key)
-            originals.append(item)
+            copies.append((item, item.cluster_key))
+            continue
+        other = _other_network_head(item, shared)
+        if other is not None:
+            copies.append((item, other))
+            continue
+        batch_keys.add(item.cluster_key)
+        originals.append(item)
+        for kind, key in (("text", item.mention.get("text_key")), ("link", item.mention.get("link_key"))):
+            if key:  # later items of this batch can be copies of this one
+                shared.setdefault((kind, key), []).append((item.mention["network"], item.external_id))
 
     # Core executemany without RETURNING: sqlite3 and psycopg (pipeline mode) send these fast,
     # where a multi-row INSERT … RETURNING is a new, huge statement for psycopg to parse each
@@ -127,6 +177,8 @@ def store_batch(
         }
         for e in originals:
             heads[e.cluster_key] = new_ids[e.external_id]
+        for entries in shared.values():  # heads of this batch, named by external id until now
+            entries[:] = [(net, new_ids.get(head, head) if isinstance(head, str) else head) for net, head in entries]
         conn.execute(
             insert(QueueItem),
             [
@@ -147,9 +199,22 @@ def store_batch(
             ],
         )
     if copies:
+        rows = []
+        for e, ref in copies:
+            head = heads[ref] if isinstance(ref, str) else _head_id(e, shared[ref])
+            # A copy is never a head: without its text and link keys, head lookups skip it.
+            rows.append({**e.mention, "source_id": source_id, "duplicate_of_id": head, "text_key": None,
+                         "link_key": None})
+        conn.execute(insert(Mention), rows)
+        # The head's queue item shows how many copies it has, and moves in the live queues.
+        per_head: dict[int, int] = {}
+        for row in rows:
+            per_head[row["duplicate_of_id"]] = per_head.get(row["duplicate_of_id"], 0) + 1
         conn.execute(
-            insert(Mention),
-            [{**e.mention, "source_id": source_id, "duplicate_of_id": heads[e.cluster_key]} for e in copies],
+            update(QueueItem)
+            .where(QueueItem.mention_id == bindparam("head"))
+            .values(copy_count=QueueItem.copy_count + bindparam("added"), updated_at=now),
+            [{"head": head, "added": added} for head, added in per_head.items()],
         )
     if rejected:  # an item already kept (a feed re-read) is not kept twice
         named = [r.external_id[:200] for r in rejected if r.external_id]

@@ -65,6 +65,53 @@ def cluster_key(text: str, author: str | None, folded: str | None = None) -> str
     return hashlib.sha1(f"{author_key(author)}|{body}".encode()).hexdigest()
 
 
+TEXT_KEY_MIN_WORDS = 8  # shorter texts ("thanks!", "app down?") are said by many people, not copied
+_URL = re.compile(r"https?://[^\s<>\"'\]\)]+", re.IGNORECASE)
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_\w+|igshid|si|s|ref|ref_src|src)$")
+# Links that name a post or profile on a network, not content that travels between networks.
+PLATFORM_HOSTS = frozenset({
+    "x.com", "twitter.com", "t.co", "bsky.app", "reddit.com", "old.reddit.com", "redd.it",
+    "facebook.com", "fb.me", "instagram.com", "linkedin.com", "lnkd.in", "youtube.com", "youtu.be",
+})
+
+
+def text_key(text: str, folded: str | None = None) -> str | None:
+    """Same words in the same order, whoever wrote them: the key of a text copied from one
+    network to another. None for short texts, which different people write independently."""
+    body = folded if folded is not None else fold(text)
+    reposted = _REPOST_PREFIX.match(body)
+    if reposted:
+        body = body[reposted.end() :]
+    body = _NON_WORD.sub(" ", _HANDLE.sub(" ", _URL.sub(" ", body))).strip()
+    if body.count(" ") + 1 < TEXT_KEY_MIN_WORDS:
+        return None
+    return hashlib.sha1(f"text|{body}".encode()).hexdigest()
+
+
+def canonical_link(url: str) -> str | None:
+    """A link in one form whatever the sharer's client added: scheme, www., tracking
+    parameters, fragment and trailing slash dropped. None for links to network pages."""
+    match = re.match(r"https?://([^/?#]+)([^?#]*)(?:\?([^#]*))?", url.strip(), re.IGNORECASE)
+    if not match:
+        return None
+    host = match.group(1).lower().rsplit("@", 1)[-1].split(":", 1)[0].removeprefix("www.").removeprefix("m.")
+    if not host or host in PLATFORM_HOSTS or "." not in host:
+        return None
+    path = match.group(2).rstrip("/.,;:!?")
+    query = "&".join(sorted(p for p in (match.group(3) or "").split("&")
+                            if p and not _TRACKING.match(p.split("=", 1)[0].lower())))
+    return f"{host}{path}" + (f"?{query}" if query else "")
+
+
+def link_key(text: str, links: Iterable[str] = ()) -> str | None:
+    """The key of the first outbound link of a post (given by the source, or found in its text)."""
+    for url in [*links, *_URL.findall(text)]:
+        canonical = canonical_link(url)
+        if canonical:
+            return hashlib.sha1(f"link|{canonical}".encode()).hexdigest()
+    return None
+
+
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 

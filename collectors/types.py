@@ -45,6 +45,7 @@ class RawPost:
     author_name: str | None = None
     author_followers: int | None = None
     language_hint: str | None = None  # the platform's own language tag, when it gives one
+    links: tuple[str, ...] = ()  # outbound links the platform gives expanded (X entities, a link post's url)
 
 
 @dataclass(frozen=True)
@@ -83,5 +84,17 @@ class Source(Protocol):
     def __init__(self, config: SourceConfig) -> None: ...
 
     def fetch(self, cursor: str | None, now: datetime) -> Page: ...
+
+    def parse(self, payload: Any) -> Parsed: ...
+
+
+class PushSource(Protocol):
+    """A source the outside world pushes to (the webhook): nothing to fetch, so the scheduler
+    never polls it (``push`` is True); what arrives goes through ``parse`` like a fetched page."""
+
+    kind: ClassVar[str]
+    push: ClassVar[bool]
+
+    def __init__(self, config: SourceConfig) -> None: ...
 
     def parse(self, payload: Any) -> Parsed: ...

@@ -17,6 +17,7 @@ from flask import Flask
 
 from config.settings import Settings
 from dashboard.context import AppContext
+from dashboard.hooks import register_hooks
 from models.db import Database
 
 HERE = Path(__file__).resolve().parent
@@ -29,7 +30,8 @@ def _navbar(settings: Settings) -> dbc.Navbar:
             [
                 dbc.NavbarBrand("Vigie", href="/"),
                 dbc.Nav(
-                    team_links + [dbc.NavItem(dbc.NavLink("Wall", href="/wall", id="nav-wall"))],
+                    team_links + [dbc.NavItem(dbc.NavLink("Sources", href="/sources", id="nav-sources")),
+                                  dbc.NavItem(dbc.NavLink("Wall", href="/wall", id="nav-wall"))],
                     navbar=True,
                     className="me-auto",
                 ),
@@ -62,6 +64,7 @@ def _navbar(settings: Settings) -> dbc.Navbar:
 def create_app(settings: Settings, db: Database) -> dash.Dash:
     server = Flask("vigie")
     server.extensions["vigie"] = AppContext(settings=settings, db=db)
+    register_hooks(server)  # POST /hooks/<source>: signed webhook deliveries (no login: the signature is the auth)
     app = dash.Dash(
         "vigie",
         server=server,  # type: ignore[arg-type]  # a Flask app is accepted (Dash docs)

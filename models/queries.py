@@ -28,6 +28,7 @@ def _row_select() -> Select[*tuple[Any, ...]]:
         QueueItem.due_at,
         QueueItem.rule_id,
         QueueItem.updated_at,
+        QueueItem.copy_count,
         Mention.id.label("mention_id"),
         Mention.priority,
         Mention.network,
@@ -56,7 +57,8 @@ def _as_row(r: Any, now: datetime) -> dict[str, Any]:
         "due_at": r.due_at.isoformat(timespec="seconds") + "Z",
         "overdue": r.status in OPEN_STATUSES and r.due_at < now,
         "rule_id": r.rule_id,
-        "network": r.network,
+        "network": r.network + (f" +{r.copy_count}" if r.copy_count else ""),  # copies on other networks
+        "copies": r.copy_count,
         "author": r.author_handle or r.author_name or "",
         "followers": r.author_followers,
         "text": r.text,

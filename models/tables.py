@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 OPEN_STATUSES: tuple[str, ...] = ("new", "claimed")  # the others: resolved, dismissed
@@ -58,11 +58,11 @@ class Mention(Base):
     __tablename__ = "mentions"
     __table_args__ = (
         UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external"),
-        Index("ix_mentions_collected_at", "collected_at"),
         Index("ix_mentions_created_at", "created_at"),
         Index("ix_mentions_cluster_key", "cluster_key"),
         Index("ix_mentions_text_key", "text_key"),
-        Index("ix_mentions_link_key", "link_key"),
+        Index("ix_mentions_link_key", "link_key", sqlite_where=text("link_key IS NOT NULL"),
+              postgresql_where=text("link_key IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,11 +1,13 @@
-"""The `vigie` command: init-db, collect, serve, demo, bench."""
+"""The `vigie` command: init-db, collect, serve, demo, import, bench."""
 
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -98,7 +100,9 @@ def collect(once: bool) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    click.echo(f"collecting from {sum(s.enabled for s in settings.sources)} source(s); Ctrl-C stops")
+    from collectors.scheduler import polled_sources
+
+    click.echo(f"collecting from {len(polled_sources(settings))} source(s); Ctrl-C stops")
     scheduler.start()
 
 
@@ -150,6 +154,87 @@ def demo(host: str | None, port: int | None) -> None:
         click.echo("stopping: waiting for the running collection to finish…")
         shutdown(scheduler, stop, settings, db)
         click.echo("stopped.")
+
+
+def _fields(values: tuple[str, ...]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for value in values:
+        name, sep, paths = value.partition("=")
+        if not sep or not name.strip() or not paths.strip():
+            raise click.BadParameter(f"expected FIELD=PATH (e.g. text=message.body), got {value!r}",
+                                     param_hint="--field")
+        fields[name.strip()] = [p.strip() for p in paths.split(",")]
+    return fields
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option("--source", "source_name", default="import", show_default=True,
+              help="Source the posts are stored under (its own name, not one from sources.yaml); "
+                   "the import's cursor is kept on it.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
+              help="File format (default: from the extension, .jsonl/.ndjson or .csv).")
+@click.option("--network", default="import", show_default=True, help="Network label of posts that carry none.")
+@click.option("--field", "fields", multiple=True, metavar="FIELD=PATH[,PATH]",
+              help="Where a post field is in each line, e.g. text=message.body or author_handle=from.username "
+                   "(repeatable; defaults: id, text, created_at, url, author.handle, author.name, "
+                   "author.followers, network, language, links).")
+@click.option("--delimiter", default=",", show_default=True, help="CSV cell delimiter (one character).")
+@click.option("--rescan", is_flag=True, help="Read the file from the start even if it was imported before "
+                                             "(posts already stored are skipped as duplicates).")
+def import_file(file: Path, source_name: str, fmt: str | None, network: str, fields: tuple[str, ...],
+                delimiter: str, rescan: bool) -> None:
+    """Backfill posts from a JSONL or CSV FILE; resumable (run it again after an interruption) and idempotent."""
+    from collectors.importer import FileImport, format_of
+    from collectors.mapping import FieldMapping
+    from collectors.runner import RunReport, record_health
+    from collectors.types import CollectorError
+
+    settings = _settings()
+    _logging(settings)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", source_name):
+        raise click.BadParameter("lower-case letters, digits, '-' or '_'", param_hint="--source")
+    configured = next((s for s in settings.sources if s.name == source_name), None)
+    if configured is not None:
+        raise click.BadParameter(f"{source_name!r} is a {configured.kind} source in sources.yaml; "
+                                 "give the import its own name", param_hint="--source")
+    if len(delimiter) != 1:
+        raise click.BadParameter("expected one character", param_hint="--delimiter")
+    try:
+        mapping = FieldMapping.from_options(_fields(fields), "--field", network)
+        job = FileImport(_open(settings), settings, file, source_name, format_of(file, fmt), mapping, delimiter)
+        job.prepare(rescan)
+    except CollectorError as exc:
+        raise click.ClickException(exc.message) from exc
+    if job.report.note:
+        click.echo(f"note: {job.report.note}", err=True)
+    start_line = job.line
+    if job.offset >= job.size:
+        click.echo(f"nothing new: {file.name} was imported into source {source_name!r} up to its line {job.line}")
+        return
+    try:
+        with click.progressbar(length=job.size, label=f"importing {file.name}", file=sys.stderr) as bar:
+            bar.update(job.offset)
+            done = [job.offset]
+
+            def advance(offset: int) -> None:
+                bar.update(offset - done[0])
+                done[0] = offset
+
+            report = job.run(advance)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted after line {job.line}: run the same command again to resume", err=True)
+        sys.exit(130)
+    record_health(job.db, source_name, RunReport(source_name, stored=report.stored, queued=report.queued,
+                                                  copies=report.copies, skipped=report.duplicates,
+                                                  problems=report.problems))
+    for problem in report.problems[:5]:
+        click.echo(f"rejected: {problem}", err=True)
+    click.echo(
+        f"{file.name} lines {start_line + 1}-{report.lines} into source {source_name!r}: {report.stored} stored "
+        f"({report.queued} queued, {report.copies} copies), {report.duplicates} duplicates, "
+        f"{report.rejected} rejected (kept in rejected_items)"
+    )
 
 
 @main.group()

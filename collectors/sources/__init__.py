@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collectors.sources.bluesky import BlueskySource
 from collectors.sources.demo import DemoSource
+from collectors.sources.mastodon import MastodonSource
+from collectors.sources.reddit import RedditSource
 from collectors.sources.rss import RssSource
-from collectors.types import CollectorError, Source
+from collectors.sources.webhook import WebhookSource
+from collectors.sources.x import XSource
+from collectors.types import CollectorError, PushSource, Source
 from config.settings import SourceConfig
 
-REGISTRY: dict[str, type[Source]] = {
+REGISTRY: dict[str, type[Source] | type[PushSource]] = {
+    "bluesky": BlueskySource,
     "demo": DemoSource,
+    "mastodon": MastodonSource,
+    "reddit": RedditSource,
     "rss": RssSource,
+    "webhook": WebhookSource,  # a PushSource: nothing to fetch; the scheduler skips it
+    "x": XSource,
 }
 
 
@@ -25,7 +35,7 @@ def check_sources(configs: tuple[SourceConfig, ...]) -> None:
             raise CollectorError(f"sources.yaml: sources[{index}] ({config.name}): {exc.message}", True) from exc
 
 
-def build_source(config: SourceConfig) -> Source:
+def build_source(config: SourceConfig) -> Source | PushSource:
     """Instantiate the class for ``config.kind``; a bad kind or option raises CollectorError."""
     try:
         cls = REGISTRY[config.kind]
@@ -35,3 +45,11 @@ def build_source(config: SourceConfig) -> Source:
             permanent=True,
         ) from None
     return cls(config)
+
+
+def build_polled_source(config: SourceConfig) -> Source:
+    """The source for one poll; a push source (webhook) has nothing to poll."""
+    source = build_source(config)
+    if getattr(source, "push", False) or not hasattr(source, "fetch"):
+        raise CollectorError(f"source {config.name!r}: kind {config.kind!r} is pushed to, not polled", True)
+    return source  # type: ignore[return-value]  # has fetch(): a polled Source

@@ -34,12 +34,12 @@ import calendar
 import hashlib
 import json
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 
 import feedparser
 
 from collectors.http import FEED_TYPES, HttpClient
+from collectors.markup import html_to_text
 from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
 
@@ -91,8 +91,8 @@ class RssSource:
             body = payload["body"].decode("utf-8", "replace")
             rejected.append(Rejected(None, f"{self.url}: feed is not well-formed: {feed.get('bozo_exception')}", body))
         for entry in feed.entries:
-            title = _plain(entry.get("title", ""))
-            summary = _plain(_summary(entry))
+            title = html_to_text(entry.get("title", ""))
+            summary = html_to_text(_summary(entry))
             link = entry.get("link") or None
             ext = entry.get("id") or link or _digest(title, summary)
             if not title and not summary:
@@ -144,34 +144,3 @@ def _entry_time(entry: Any) -> datetime | None:
 
 def _digest(*parts: str) -> str:
     return "sha1:" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
-
-
-class _TextOnly(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag in ("br", "p", "div", "li"):
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def _plain(markup: str) -> str:
-    """Feed titles and summaries are HTML: keep the words, drop tags, scripts and styles."""
-    if "<" not in markup and "&" not in markup:
-        return " ".join(markup.split())
-    parser = _TextOnly()
-    parser.feed(markup)
-    parser.close()
-    return " ".join("".join(parser.parts).split())

@@ -52,7 +52,7 @@ COLUMNS: list[dict[str, Any]] = [
     {"field": "text", "headerName": "Post", "flex": 1, "minWidth": 320, "wrapText": True, "autoHeight": True,
      "cellClass": "vigie-text-cell"},
     {"field": "author", "headerName": "Author", "width": 150},
-    {"field": "network", "headerName": "Network", "width": 100},
+    {"field": "network", "headerName": "Network (+copies)", "width": 130},
     {"field": "language", "headerName": "Lang", "width": 75},
     {"field": "sentiment", "headerName": "Sentiment", "width": 110, "type": "numericColumn"},
     {"field": "flags", "headerName": "Risk flags", "width": 170},

@@ -25,7 +25,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import select
 
 from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
+from collectors.runner import poll_source, sync_sources
 from collectors.store import store_batch
 from collectors.types import RawPost
 from config.settings import load_settings
@@ -48,7 +48,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     cfg = tmp / "config"
     shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": [
-        {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False}]}))
+        {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False},
+        # Enabled, never polled by this server (no collector runs): the test polls it, and it fails.
+        {"name": "partner-feed", "kind": "rss", "interval_seconds": 300, "url": f"http://127.0.0.1:{free_port()}/f",
+         "retries": 0}]}))
     url = f"sqlite:///{tmp / 'vigie.db'}"
     env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_REFRESH_MS": "1000"}
     db = open_database(url)
@@ -187,3 +190,26 @@ def test_wall_shows_what_the_database_holds(server: dict[str, Any], browser: Web
                what="the wall to count the new legal item")
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "wall-1920x1080.png"))
+
+
+def test_failing_source_shows_on_sources_page_and_wall_strip(server: dict[str, Any], browser: WebDriver) -> None:
+    db, settings = server["db"], server["settings"]
+    browser.set_window_size(1920, 1080)
+    browser.get(server["base"] + "/wall")
+    wait_until(lambda: browser.find_element(By.ID, "wall-kpis"), what="wall")
+    assert browser.find_element(By.ID, "wall-strip").text == ""
+    cfg = next(c for c in settings.sources if c.name == "partner-feed")
+    report = poll_source(db, settings, Enricher(settings), cfg)  # a real poll of a closed port
+    assert report.error and "ConnectError" in report.error
+    strip = wait_until(lambda: browser.find_element(By.ID, "wall-strip") if "partner-feed" in
+                       browser.find_element(By.ID, "wall-strip").text else None, timeout=10,
+                       what="the wall's source strip")
+    assert "SOURCE DOWN" in strip.text and "ConnectError" in strip.text
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "wall-source-down.png"))
+    browser.get(server["base"] + "/sources")
+    row = wait_until(lambda: browser.find_element(By.ID, "sources-row-partner-feed"), what="sources row")
+    assert "failing" in row.text and "1 failed poll(s) in a row" in row.text and "ConnectError" in row.text
+    demo = browser.find_element(By.ID, "sources-row-demo")
+    assert "disabled" in demo.text
+    browser.save_screenshot(str(ARTIFACTS / "sources.png"))

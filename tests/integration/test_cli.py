@@ -18,7 +18,8 @@ from models.migrate import head_revision
 from models.tables import Mention, QueueItem
 from tests.support import REPO, VIGIE, free_port, wait_for_http
 
-COMMANDS = [[], ["init-db"], ["collect"], ["serve"], ["demo"], ["bench"], ["bench", "ingest"], ["bench", "dashboard"]]
+COMMANDS = [[], ["init-db"], ["collect"], ["serve"], ["demo"], ["import"], ["bench"], ["bench", "ingest"],
+            ["bench", "dashboard"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "vigie")

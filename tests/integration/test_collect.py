@@ -16,6 +16,7 @@ from collectors.sources import REGISTRY
 from collectors.store import store_batch
 from collectors.types import CollectorError, Page, Parsed, RawPost
 from config.settings import Settings, SourceConfig
+from models import queries
 from models.db import Database
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
 
@@ -82,13 +83,75 @@ def test_cross_network_repost_is_a_copy_without_queue_item(db: Database, setting
         assert s.scalar(select(func.count()).select_from(QueueItem)) == 1
 
 
+def _by_author(pid: str, text: str, network: str, author: str, links: tuple[str, ...] = ()) -> RawPost:
+    return RawPost(pid, network, text, NOW, f"https://{network}.example/p/{pid}", author, author, 50, links=links)
+
+
+def test_same_text_or_link_on_other_networks_is_one_cluster(db: Database, settings: Settings) -> None:
+    """Different handles on different networks: copied text and shared links cluster; the same
+    words by two people on one network, or a short common phrase, stay two items."""
+    sid = _source_id(db, settings)
+    enricher = Enricher(settings)
+    now = utcnow()
+    text = "Aurelia Bank froze my savings account without any notice and nobody answers the phone"
+    article = "https://www.news.example/2026/aurelia-outage?utm_source=twitter"
+    first = [
+        enricher.enrich(_by_author("x1", text, "x", "@zoe_l"), now),
+        enricher.enrich(_by_author("r1", "Aurelia Bank outage explained", "rss", "news desk",
+                                   ("https://news.example/2026/aurelia-outage",)), now),
+        enricher.enrich(_by_author("x2", "app down?", "x", "@a"), now),
+    ]
+    later = [
+        enricher.enrich(_by_author("m1", text + " 😡", "mastodon", "zoe@banking.social"), now),  # copied text
+        enricher.enrich(_by_author("x3", text, "x", "@other_customer"), now),  # same words, same network
+        enricher.enrich(_by_author("b1", f"Wow, read this {article}", "bluesky", "kim.bsky.social"), now),
+        enricher.enrich(_by_author("b2", "app down?", "bluesky", "lee.bsky.social"), now),  # too short
+        enricher.enrich(_by_author("rd1", "Same story", "reddit", "u1", (article,)), now),  # link from the source
+    ]
+    with db.write.begin() as s:
+        store_batch(s, sid, first, None)
+    with db.write.begin() as s:
+        result = store_batch(s, sid, later, None)
+    assert (result.stored, result.queued, result.copies) == (5, 2, 3)
+    with db.read() as s:
+        ids = {m.external_id: m for m in s.scalars(select(Mention))}
+        assert ids["m1"].duplicate_of_id == ids["x1"].id
+        assert ids["b1"].duplicate_of_id == ids["r1"].id and ids["rd1"].duplicate_of_id == ids["r1"].id
+        assert ids["x3"].duplicate_of_id is None and ids["b2"].duplicate_of_id is None
+        counts = {m: c for m, c in s.execute(select(Mention.external_id, QueueItem.copy_count).join(QueueItem))}
+    assert counts == {"x1": 1, "r1": 2, "x2": 0, "x3": 0, "b2": 0}
+    with db.read() as s:  # shown once in the queue, with its copies counted
+        rows = {r["mention_id"]: r for team in ("customer_service", "legal", "marketing")
+                for r in queries.open_queue(s, team)}
+    assert rows[ids["x1"].id]["network"] == "x +1" and rows[ids["r1"].id]["network"] == "rss +2"
+    assert ids["m1"].id not in rows and ids["b1"].id not in rows
+
+
+def test_copies_within_one_batch_point_at_the_batch_original(db: Database, settings: Settings) -> None:
+    sid = _source_id(db, settings)
+    enricher = Enricher(settings)
+    now = utcnow()
+    text = "Is anyone else getting phishing texts pretending to be Aurelia Bank asking for card codes"
+    batch = [enricher.enrich(_by_author("x1", text, "x", "@a"), now),
+             enricher.enrich(_by_author("t1", text, "threads", "b"), now)]
+    with db.write.begin() as s:
+        result = store_batch(s, sid, batch, None)
+    assert (result.queued, result.copies) == (1, 1)
+    with db.read() as s:
+        head = s.scalars(select(Mention).where(Mention.external_id == "x1")).one()
+        copy = s.scalars(select(Mention).where(Mention.external_id == "t1")).one()
+        assert copy.duplicate_of_id == head.id and head.queue_item is not None
+        assert head.queue_item.copy_count == 1
+
+
 def test_collect_once_fills_three_queues_in_two_languages(db: Database, settings: Settings) -> None:
     demo = SourceConfig("demo", "demo", 2, True, {"seed": 7, "rate_per_minute": 120, "backfill_hours": 2})
     s2 = replace(settings, sources=(demo,))
     reports = collect_once(s2, db)
     assert reports[0].error is None and reports[0].stored > 200
-    # Most posts are people's own: copies (reposts, cross-posts) stay a small share.
-    assert reports[0].queued > 0.75 * reports[0].stored
+    # Most posts are people's own; copies are reposts, headlines shared on several networks and
+    # spam campaigns (the demo repeats its templates more than people do, hence about 30 %).
+    assert 0.6 * reports[0].stored < reports[0].queued < reports[0].stored and reports[0].copies > 0
     with db.read() as s:
         langs = dict(s.execute(select(Mention.language, func.count()).group_by(Mention.language)).all())
         teams = dict(s.execute(select(QueueItem.team, func.count()).group_by(QueueItem.team)).all())

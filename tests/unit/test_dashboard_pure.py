@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dashboard.components.figures import build_sentiment_figure, complete_hours
@@ -50,3 +50,36 @@ def test_hours_without_mentions_are_zero() -> None:
     filled = complete_hours(rows, datetime(2026, 11, 25, 9, 41), hours=3)
     assert [r["hour"] for r in filled] == ["2026-11-25T07:00:00", "2026-11-25T08:00:00", "2026-11-25T09:00:00"]
     assert [r["count"] for r in filled] == [0, 10, 0]
+
+
+def test_source_state_and_wall_strip() -> None:
+    from types import SimpleNamespace
+
+    from dashboard.components.health import build_health_strip, health_marker, source_state
+
+    now = datetime(2026, 11, 25, 12, 0)
+
+    def row(**kw: Any) -> Any:
+        base = dict(name="feed", kind="rss", consecutive_failures=0, last_ok_at=None, not_before=None,
+                    last_error=None)
+        return SimpleNamespace(**{**base, **kw})
+
+    ok = row(last_ok_at=now - timedelta(minutes=3))
+    assert source_state(ok, now, True, True).label == "ok"
+    assert source_state(ok, now, True, True).detail == "last success 3 min ago"
+    assert source_state(row(), now, True, True).label == "not run yet"
+    assert source_state(ok, now, True, False).label == "disabled"
+    assert source_state(ok, now, False, True).label == "not configured"
+    waiting = row(last_ok_at=now, not_before=now + timedelta(seconds=90))
+    assert source_state(waiting, now, True, True).label == "waiting"
+    bad = row(name="x-search", kind="x", consecutive_failures=3, last_ok_at=now - timedelta(hours=2),
+              not_before=now + timedelta(minutes=5), last_error="HTTP 500 <b>oops</b>")
+    state = source_state(bad, now, True, True)
+    assert (state.label, state.color) == ("failing", "danger")
+    assert state.detail == "3 failed poll(s) in a row since 2 h ago; next request after 12:05:00 UTC"
+    strip = build_health_strip([ok, bad], {"feed", "x-search"}, now)
+    assert len(strip) == 1
+    text = strip[0].children[0].children + strip[0].children[1].children
+    assert text == "SOURCE DOWN · x-search (x) — 3 failed poll(s), last success 2 h ago: HTTP 500 <b>oops</b>"
+    assert build_health_strip([bad], {"feed"}, now) == []  # a disabled source is not on the wall
+    assert health_marker([ok, bad], {"feed", "x-search"}) != health_marker([ok], {"feed", "x-search"})

@@ -131,3 +131,37 @@ def test_readme_documents_every_setting() -> None:
             missing.append(yaml_file.name)
     assert not missing, f"README.md does not document: {missing}"
     assert re.search(r"make demo", readme) and re.search(r"make test", readme)
+
+
+def test_rate_limit_reset_headers_in_every_platform_form() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from collectors.http import parse_rate_limit_reset, parse_retry_after
+
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("120", now) == now + timedelta(seconds=120)
+    assert parse_retry_after("Wed, 25 Nov 2026 12:05:00 GMT", now) == now + timedelta(minutes=5)
+    assert parse_retry_after("soon", now) is None
+    assert parse_rate_limit_reset(str(int((now + timedelta(minutes=15)).timestamp())), now) == now + timedelta(
+        minutes=15)  # X and Bluesky: epoch seconds
+    assert parse_rate_limit_reset("42.0", now) == now + timedelta(seconds=42)  # Reddit: seconds to wait
+    assert parse_rate_limit_reset("2026-11-25T12:10:00.000Z", now) == now + timedelta(minutes=10)  # Mastodon
+    assert parse_rate_limit_reset("later", now) is None
+
+
+def test_readme_documents_every_connector_key() -> None:
+    """Each connector's module docstring holds a sources.yaml example; every key in it is in the README."""
+    import inspect
+
+    from collectors.sources import REGISTRY
+
+    readme = (REPO / "README.md").read_text()
+    common = {"sources", "name", "kind", "interval_seconds", "enabled"}
+    missing = []
+    for kind, cls in REGISTRY.items():
+        doc = inspect.getmodule(cls).__doc__ or ""  # type: ignore[union-attr]
+        keys = set(re.findall(r"^\s+(?:- )?([a-z][a-z0-9_]*):(?:\s|$)", doc, re.MULTILINE)) - common
+        assert keys or kind == "demo", f"{kind}: no sources.yaml example in its module docstring"
+        missing += [f"{kind}.{k}" for k in sorted(keys) if f"`{k}`" not in readme]
+        assert f"`{kind}`" in readme, kind
+    assert not missing, f"README.md does not document: {missing}"

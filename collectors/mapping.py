@@ -1,0 +1,245 @@
+"""Field mapping: one JSON object (or CSV row) → a `RawPost`, shared by the webhook source and `vigie import`.
+
+A mapping names, for each `RawPost` field, where the value is in the item, as a dotted
+path (``message.body``, ``from.username``; a number walks into a list: ``attachments.0.url``).
+A field may list several paths; the first one holding a value wins. A key that is itself
+dotted (a CSV column named ``author.handle``) is found before the path is walked.
+
+Defaults (`DEFAULT_PATHS`): ``id``, ``text``, ``created_at``, ``url``, ``author.handle``,
+``author.name``, ``author.followers``, ``network``, ``language``, ``links`` (a URL or a list of
+them: the outbound links, used to spot the same link posted on several networks). Times are ISO 8601
+(``2026-11-25T08:15:00Z``, ``…+01:00``, ``…+0000``; without an offset they are read as UTC)
+or epoch seconds (numbers above 10^11 are read as epoch milliseconds, as LinkedIn sends).
+An item without a time gets the time it was received.
+
+An item without an id or a text becomes a `Rejected` with a reason naming the path;
+`map_item` never raises. A bad mapping fails at start (`FieldMapping.from_options`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from collectors.types import CollectorError, RawPost, Rejected
+
+Path = tuple[str, ...]
+
+DEFAULT_PATHS: dict[str, tuple[str, ...]] = {
+    "external_id": ("id",),
+    "text": ("text",),
+    "created_at": ("created_at",),
+    "url": ("url",),
+    "author_handle": ("author.handle",),
+    "author_name": ("author.name",),
+    "author_followers": ("author.followers",),
+    "network": ("network",),
+    "language_hint": ("language",),
+    "links": ("links",),
+}
+_WEB = ("http://", "https://")
+MILLISECONDS_ABOVE = 10**11  # epoch seconds this large are 5,000 years away: the number is milliseconds
+
+
+def parse_path(value: Any, where: str) -> Path:
+    """``"message.body"`` → ``("message", "body")``; raise a permanent CollectorError naming ``where``."""
+    if not isinstance(value, str) or not value.strip():
+        raise CollectorError(f"{where}: expected a dotted path such as 'message.body', got {value!r}", permanent=True)
+    parts = tuple(value.strip().split("."))
+    if any(not p for p in parts):
+        raise CollectorError(f"{where}: empty segment in path {value!r}", permanent=True)
+    return parts
+
+
+def resolve(item: Any, path: Path) -> Any:
+    """The value at ``path`` in ``item``, or None. A literal dotted key is tried first (CSV columns)."""
+    if isinstance(item, Mapping):
+        whole = ".".join(path)
+        if len(path) > 1 and whole in item:
+            return item[whole]
+    current = item
+    for part in path:
+        if isinstance(current, Mapping):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current
+
+
+def select_items(body: Any, path: Path | None) -> list[Any]:
+    """The list of items in a request body. ``*`` in the path walks every element of a list, and
+    each match is then an item (``entry.*.changes.*.value`` flattens a Facebook page webhook).
+    Without a path: the body itself when it is a list, else its ``items`` key. Raise ValueError
+    when the path is not in the body or, without a wildcard, does not lead to a list."""
+    if path is None:
+        if isinstance(body, list):
+            return body
+        path = ("items",)
+    found: list[Any] = [body]
+    for index, part in enumerate(path):
+        step: list[Any] = []
+        for node in found:
+            if part == "*":
+                if not isinstance(node, list):
+                    raise ValueError(f"{'.'.join(path[:index]) or 'the body'}: expected a list, got {_kind(node)}")
+                step.extend(node)
+            elif isinstance(node, Mapping) and part in node:
+                step.append(node[part])
+            else:
+                raise ValueError(f"{'.'.join(path[: index + 1])}: not found in {_kind(node)}")
+        found = step
+    if "*" not in path:
+        if not isinstance(found[0], list):
+            raise ValueError(f"{'.'.join(path)}: expected a list of items, got {_kind(found[0])}")
+        return list(found[0])
+    items: list[Any] = []
+    for node in found:  # after a wildcard, each match is an item, or a list of items
+        items.extend(node if isinstance(node, list) else [node])
+    return items
+
+
+_KINDS: dict[type, str] = {dict: "an object", list: "a list", str: "a string", type(None): "null"}
+
+
+def _kind(value: Any) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A timezone-aware UTC datetime from ISO 8601 text or epoch seconds/milliseconds; None when absent.
+    Raise ValueError when a value is present but is not a time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a time: {value!r}")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number: float = float(text)
+        except ValueError:
+            parsed = datetime.fromisoformat(text)  # 3.11: Z, +01:00, +0000, fractions
+            return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+    elif isinstance(value, int | float):
+        number = float(value)
+    else:
+        raise ValueError(f"not a time: {_kind(value)}")
+    if number != number or number < 0:  # NaN or before 1970
+        raise ValueError(f"not a time: {value!r}")
+    if number > MILLISECONDS_ABOVE:
+        number /= 1000
+    try:
+        return datetime.fromtimestamp(number, UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"not a time: {value!r}") from exc
+
+
+def _scalar_text(value: Any) -> str | None:
+    """Ids and handles arrive as strings or numbers; anything else (objects, lists) is not one."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    return None
+
+
+def _followers(value: Any) -> int | None:
+    """A count that cannot be read is left out rather than sinking the post: it only nudges priority."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        value = value.strip().replace(",", "").replace("_", "")
+        if not value.isdigit():
+            return None
+    if isinstance(value, int | str):
+        number = int(value)
+        return number if number >= 0 else None
+    return None
+
+
+def _links(value: Any) -> tuple[str, ...]:
+    values = value if isinstance(value, list) else [value]
+    return tuple(v.strip() for v in values if isinstance(v, str) and v.strip().lower().startswith(_WEB))[:20]
+
+
+def item_digest(item: Any) -> str:
+    """A stable name for an item that has no id, so a redelivered bad item is kept once."""
+    canonical = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+    return "sha1:" + hashlib.sha1(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    paths: Mapping[str, tuple[Path, ...]]
+    network: str  # used when the item carries no network of its own
+
+    @classmethod
+    def from_options(cls, fields: Any, where: str, network: str) -> FieldMapping:
+        """Validate a ``fields:`` mapping (RawPost field → path or list of paths) at start."""
+        if fields is None:
+            fields = {}
+        if not isinstance(fields, Mapping):
+            raise CollectorError(f"{where}: fields: expected a mapping of field: path, got {fields!r}", permanent=True)
+        paths = {name: tuple(parse_path(p, f"{where}: fields.{name}") for p in default)
+                 for name, default in DEFAULT_PATHS.items()}
+        for name, value in fields.items():
+            if name not in DEFAULT_PATHS:
+                known = ", ".join(DEFAULT_PATHS)
+                raise CollectorError(f"{where}: fields.{name}: unknown field (known: {known})", permanent=True)
+            candidates = value if isinstance(value, list) else [value]
+            if not candidates:
+                raise CollectorError(f"{where}: fields.{name}: expected a path or a list of paths, got []", True)
+            paths[name] = tuple(parse_path(p, f"{where}: fields.{name}") for p in candidates)
+        if not isinstance(network, str) or not network.strip() or len(network) > 40:
+            raise CollectorError(f"{where}: network: expected a short label, got {network!r}", permanent=True)
+        return cls(paths, network.strip())
+
+    def _first(self, item: Any, name: str) -> tuple[Any, str]:
+        for path in self.paths[name]:
+            value = resolve(item, path)
+            if value is not None and value != "":
+                return value, ".".join(path)
+        return None, " or ".join(".".join(p) for p in self.paths[name])
+
+    def map_item(self, item: Any, received_at: datetime) -> RawPost | Rejected:
+        """One item → a RawPost, or a Rejected saying which field is missing or wrong. Never raises."""
+        if not isinstance(item, Mapping):
+            return Rejected(item_digest(item), f"item is {_kind(item)}, not an object", item)
+        raw_id, id_path = self._first(item, "external_id")
+        external_id = _scalar_text(raw_id)
+        if external_id is None:
+            why = "missing" if raw_id is None else f"not a string or number ({_kind(raw_id)})"
+            return Rejected(item_digest(item), f"no id: {id_path} {why}", item)
+        text, text_path = self._first(item, "text")
+        if not isinstance(text, str) or not text.strip():
+            why = "missing or empty" if text is None or isinstance(text, str) else f"not a string ({_kind(text)})"
+            return Rejected(external_id, f"item {external_id!r}: no text: {text_path} {why}", item)
+        raw_time, time_path = self._first(item, "created_at")
+        try:
+            created_at = parse_time(raw_time) or received_at
+        except ValueError as exc:
+            return Rejected(external_id, f"item {external_id!r}: {time_path}: {exc}", item)
+        url = _scalar_text(self._first(item, "url")[0])
+        network = _scalar_text(self._first(item, "network")[0]) or self.network
+        language = _scalar_text(self._first(item, "language_hint")[0])
+        return RawPost(
+            external_id=external_id,
+            network=network[:40],
+            text=text,
+            created_at=created_at,
+            url=url if url and url.lower().startswith(_WEB) else None,
+            author_handle=_scalar_text(self._first(item, "author_handle")[0]),
+            author_name=_scalar_text(self._first(item, "author_name")[0]),
+            author_followers=_followers(self._first(item, "author_followers")[0]),
+            language_hint=language[:8] if language else None,
+            links=_links(self._first(item, "links")[0]),
+        )

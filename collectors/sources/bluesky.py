@@ -1,0 +1,314 @@
+"""Bluesky (AT Protocol): posts matching a search query, newest first.
+
+Config keys (`sources.yaml`)::
+
+    - name: bluesky-aurelia
+      kind: bluesky
+      query: '"Aurelia Bank" OR aureliabank'   # required (Lucene-like syntax, per app.bsky.feed.searchPosts)
+      service: https://bsky.social              # default; the host the XRPC calls go to
+      identifier: listener.bsky.social          # the account's handle (or DID, or e-mail)…
+      app_password_env: BLUESKY_APP_PASSWORD    # …and an app password, or app_password_file: /run/secrets/bsky
+      interval_seconds: 120
+      lang: en               # optional: only posts tagged with this language
+      limit: 100             # posts per request, 1 to 100 (default 100)
+      backfill_hours: 24     # how far back the very first run looks (default 24)
+      overlap_seconds: 120   # how far back each later run looks again (default 120), see below
+      network: bluesky       # label shown in the queues (default: bluesky)
+      timeout_seconds: 10    # as for rss, with retries, retry_base_seconds and max_response_mb
+
+Authentication: searchPosts on bsky.social needs a logged-in session. Create an *app password*
+(Bluesky settings: Privacy and security, App passwords) and never give the account's own
+password. The session comes from `com.atproto.server.createSession` and is sent as
+`Authorization: Bearer`; it is kept in memory for the life of the collector process, because
+createSession is limited to 30 calls per 5 minutes and 300 per day per account. When the
+access token expires (`ExpiredToken`) it is renewed with `com.atproto.server.refreshSession`,
+or by logging in again once. A refused login (HTTP 401) is a permanent error, reported
+without the password. `identifier` and the app password go together; without both, requests
+are sent without a session (for a service answering searches anonymously).
+
+Rate limits: bsky.social allows 3000 requests per 5 minutes per IP address for most calls;
+429 with Retry-After is honoured (otherwise the source waits 60 s).
+
+Catching up: searchPosts (`sort=latest`) pages from the newest post to older ones with an
+opaque cursor. A run makes one *sweep*: it asks for posts since the high-water mark (the
+newest post time of the previous sweep, less `overlap_seconds`), follows the cursor until
+the pages end, then moves the high-water mark to the newest post time of that sweep. Times
+are Bluesky's `sortAt` (the earlier of the post's `createdAt` and `indexedAt`), the field
+`since` filters on. The overlap catches posts the search index took a while to receive;
+posts seen twice are stored once (one item per `uri`). The sweep, its cursor and the mark
+are the source's cursor, stored with each page: a crash replays one page, no more.
+
+Each post becomes one item: its `uri` is the external id, `record.text` the text (the images'
+alt texts for a post with no text), `record.createdAt` the time (`indexedAt` when that is
+earlier: a wrong clock must not date a post in the future), `author.handle` and
+`displayName` the author (followers are not in search results: left empty),
+`record.langs[0]` the language hint, and `https://bsky.app/profile/<handle>/post/<rkey>` the
+link. Posts without a uri or text (deleted, or not a post record) are rejected and kept raw.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from collectors.http import HttpClient, Response
+from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
+from config.settings import SourceConfig
+
+SEARCH = "/xrpc/app.bsky.feed.searchPosts"
+CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
+REFRESH_SESSION = "/xrpc/com.atproto.server.refreshSession"
+
+
+@dataclass(frozen=True)
+class _Session:
+    access: str
+    refresh: str
+
+
+# Sessions outlive one run (a source object lives for one poll): logging in at every poll
+# would spend createSession's 300 calls a day within hours. Keyed by service and account.
+_SESSIONS: dict[tuple[str, str], _Session] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def forget_sessions() -> None:
+    """Drop every kept session (tests; a changed app password is picked up at the next login)."""
+    with _SESSIONS_LOCK:
+        _SESSIONS.clear()
+
+
+class BlueskySource:
+    kind: ClassVar[str] = "bluesky"
+
+    def __init__(self, config: SourceConfig) -> None:
+        where = self.where = f"source {config.name!r}"
+        options = config.options
+        query, service = options.get("query"), options.get("service", "https://bsky.social")
+        if not isinstance(query, str) or not query.strip():
+            raise CollectorError(f"{where}: query: expected a search text, got {query!r}", permanent=True)
+        if not isinstance(service, str) or not service.startswith(("http://", "https://")):
+            raise CollectorError(f"{where}: service: expected an http(s) URL, got {service!r}", permanent=True)
+        identifier, password = options.get("identifier"), config.secrets.get("app_password")
+        if (identifier is None) != (password is None) or (identifier is not None and not isinstance(identifier, str)):
+            raise CollectorError(f"{where}: identifier and app_password_env (or app_password_file) go together",
+                                 permanent=True)
+        self.limit = int(_number(options, "limit", 100, 1, 100, where))
+        self.backfill = timedelta(hours=_number(options, "backfill_hours", 24, 0, 24 * 365, where))
+        self.overlap = timedelta(seconds=_number(options, "overlap_seconds", 120, 0, 86_400, where))
+        lang, network = options.get("lang"), options.get("network", "bluesky")
+        if lang is not None and (not isinstance(lang, str) or not lang):
+            raise CollectorError(f"{where}: lang: expected a language code such as 'en', got {lang!r}", True)
+        if not isinstance(network, str) or not network:
+            raise CollectorError(f"{where}: network: expected a short label, got {network!r}", permanent=True)
+        self.query, self.lang, self.network = query, lang, network
+        self.service = service.rstrip("/")
+        self.identifier = identifier
+        self._password = password.reveal() if password else None
+        self.http = HttpClient.from_options(options, where)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def fetch(self, cursor: str | None, now: datetime) -> Page:
+        state = _load(cursor)
+        sweep = state.get("sweep")
+        if sweep is None:  # a new sweep: everything since the mark (less the overlap), or the backfill
+            mark = _when(state.get("mark"))
+            start = mark - self.overlap if mark else now - self.backfill
+            sweep = {"since": _iso(start), "top": state.get("mark")}
+        params: dict[str, Any] = {"q": self.query, "sort": "latest", "limit": self.limit, "since": sweep["since"]}
+        if self.lang:
+            params["lang"] = self.lang
+        if sweep.get("cursor"):
+            params["cursor"] = sweep["cursor"]
+        body = self._xrpc_get(SEARCH, params)
+        posts = body.get("posts") if isinstance(body, dict) else None
+        if not isinstance(posts, list):
+            raise CollectorError(f"{self.service}{SEARCH}: expected an object with a list of posts")
+        times = [t for t in (_sort_at(p) for p in posts) if t is not None]
+        top = max([t for t in (_when(sweep.get("top")), *times) if t is not None], default=None)
+        since = _when(sweep["since"])
+        # The sweep ends with the pages, or on reaching posts older than its start (a service
+        # that ignores `since` would otherwise be walked back to the beginning of time).
+        api_cursor = body.get("cursor")
+        ended = not posts or not isinstance(api_cursor, str) or not api_cursor or (
+            since is not None and any(t < since for t in times))
+        if ended:
+            state = {"mark": _iso(top) if top else state.get("mark")}
+        else:
+            sweep = {**sweep, "cursor": api_cursor, "top": _iso(top) if top else None}
+            state = {"mark": state.get("mark"), "sweep": sweep}
+        next_cursor = json.dumps({k: v for k, v in state.items() if v is not None}, sort_keys=True)
+        return Page({"posts": posts, "fetched_at": now}, next_cursor, has_more=not ended)
+
+    def parse(self, payload: Any) -> Parsed:
+        posts: list[RawPost] = []
+        rejected: list[Rejected] = []
+        for view in payload["posts"]:
+            uri = view.get("uri") if isinstance(view, dict) else None
+            if not isinstance(uri, str) or not uri.startswith("at://"):
+                rejected.append(Rejected(None, "bluesky: post without an at:// uri", view))
+                continue
+            record: dict[str, Any] = view["record"] if isinstance(view.get("record"), dict) else {}
+            text = _text(record)
+            if not text:
+                rejected.append(Rejected(uri[:200], f"bluesky: post {uri} has no text (deleted or not a post)", view))
+                continue
+            author: dict[str, Any] = view["author"] if isinstance(view.get("author"), dict) else {}
+            handle = author.get("handle") if isinstance(author.get("handle"), str) else None
+            name = author.get("displayName")
+            langs = record.get("langs")
+            posts.append(
+                RawPost(
+                    external_id=uri[:200],
+                    network=self.network,
+                    text=text,
+                    created_at=_sort_at(view) or payload["fetched_at"],
+                    url=_web_url(uri, handle),
+                    author_handle=handle,
+                    author_name=name if isinstance(name, str) and name.strip() else handle,
+                    language_hint=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
+                )
+            )
+        return Parsed(posts, rejected)
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def _xrpc_get(self, path: str, params: dict[str, Any]) -> Any:
+        """GET with the session; an expired or revoked token is renewed once, then the call is made again."""
+        for attempt in range(2):
+            session = self._session() if self.identifier else None
+            headers = {"Authorization": f"Bearer {session.access}"} if session else {}
+            response = self.http.get(self.service + path, params=params, headers=headers, expect=None,
+                                     ok=(200, 400, 401))
+            if response.status == 200:
+                return _json(response)
+            error, message = _error(response)
+            if session and attempt == 0 and error in ("ExpiredToken", "InvalidToken"):
+                self._renew(session)
+                continue
+            raise CollectorError(f"{self.service}{path}: HTTP {response.status}: {error}: {message}",
+                                 permanent=response.status == 401 or error == "BadQueryString")
+        raise AssertionError("unreachable")
+
+    def _key(self) -> tuple[str, str]:
+        return self.service, self.identifier or ""
+
+    def _session(self) -> _Session:
+        with _SESSIONS_LOCK:
+            session = _SESSIONS.get(self._key())
+        return session or self._login()
+
+    def _renew(self, old: _Session) -> None:
+        """refreshSession with the refresh token; when that one is refused too, log in again."""
+        response = self.http.post(self.service + REFRESH_SESSION, headers={"Authorization": f"Bearer {old.refresh}"},
+                                  expect=None, ok=(200, 400, 401))
+        if response.status == 200:
+            self._keep(_json(response))
+        else:
+            self._login()
+
+    def _login(self) -> _Session:
+        assert self.identifier is not None and self._password is not None
+        response = self.http.post(self.service + CREATE_SESSION, expect=None, ok=(200, 400, 401),
+                                  json_body={"identifier": self.identifier, "password": self._password})
+        if response.status != 200:
+            error, message = _error(response)
+            # The server's words, never ours with the password in them (a server echoing it is scrubbed).
+            detail = f"{error}: {message}".replace(self._password, "********")
+            raise CollectorError(f"{self.where}: Bluesky login of {self.identifier!r} refused: HTTP {response.status}: "
+                                 f"{detail}", permanent=True)
+        return self._keep(_json(response))
+
+    def _keep(self, body: Any) -> _Session:
+        access = body.get("accessJwt") if isinstance(body, dict) else None
+        refresh = body.get("refreshJwt") if isinstance(body, dict) else None
+        if not isinstance(access, str) or not isinstance(refresh, str):
+            raise CollectorError(f"{self.service}: session answer without accessJwt and refreshJwt")
+        session = _Session(access, refresh)
+        with _SESSIONS_LOCK:
+            _SESSIONS[self._key()] = session
+        return session
+
+
+def _number(options: Any, key: str, default: float, low: float, high: float, where: str) -> float:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise CollectorError(f"{where}: {key}: expected a number from {low:g} to {high:g}, got {value!r}", True)
+    return float(value)
+
+
+def _json(response: Response) -> Any:
+    ctype = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if "json" not in ctype:  # an HTML error page served with 200 in place of JSON
+        raise CollectorError(f"{response.url.split('?', 1)[0]}: expected application/json content, "
+                             f"got {ctype or 'no content type'!r}")
+    return response.json()
+
+
+def _error(response: Response) -> tuple[str, str]:
+    """XRPC errors are `{"error": name, "message": text}`; anything else is shown shortened."""
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return body["error"], str(body.get("message") or "")[:200]
+    return "Error", response.body[:200].decode("utf-8", "replace").strip()
+
+
+def _load(cursor: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(cursor) if cursor else {}
+    except ValueError:
+        value = {}
+    if not isinstance(value, dict):
+        return {}
+    sweep = value.get("sweep")
+    return {"mark": value.get("mark"), "sweep": sweep if isinstance(sweep, dict) and _when(sweep.get("since"))
+            else None}
+
+
+def _text(record: dict[str, Any]) -> str:
+    text = record.get("text")
+    if isinstance(text, str) and text.strip():
+        return text
+    if text is None:
+        return ""  # no text field at all: not a readable post record
+    embed: dict[str, Any] = record["embed"] if isinstance(record.get("embed"), dict) else {}
+    images: list[Any] = embed["images"] if isinstance(embed.get("images"), list) else []
+    return " ".join(i["alt"] for i in images if isinstance(i, dict) and isinstance(i.get("alt"), str) and i["alt"])
+
+
+def _sort_at(view: Any) -> datetime | None:
+    """What `since` filters on: the earlier of createdAt and indexedAt (a post dated in the future sorts when seen)."""
+    if not isinstance(view, dict):
+        return None
+    record: dict[str, Any] = view["record"] if isinstance(view.get("record"), dict) else {}
+    times = [t for t in (_when(record.get("createdAt")), _when(view.get("indexedAt"))) if t is not None]
+    return min(times) if times else None
+
+
+def _web_url(uri: str, handle: str | None) -> str | None:
+    parts = uri[len("at://"):].split("/")
+    if len(parts) != 3 or parts[1] != "app.bsky.feed.post":
+        return None
+    return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

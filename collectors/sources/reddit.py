@@ -1,0 +1,341 @@
+"""Reddit: new posts matching a search, and/or new posts in chosen subreddits.
+
+Config keys (`sources.yaml`)::
+
+    - name: reddit-aurelia
+      kind: reddit
+      interval_seconds: 120
+      query: '"Aurelia Bank" OR "Banque Aurelia"'   # a Reddit search; optional with subreddits
+      subreddits: [personalfinance, banking]        # optional with query
+      client_id_env: REDDIT_CLIENT_ID               # required, or client_id_file: PATH
+      client_secret_env: REDDIT_CLIENT_SECRET       # required, or client_secret_file: PATH
+      user_agent: "server:com.example.vigie:v1 (by /u/your_account)"   # Reddit asks for a unique one
+      limit: 100             # posts per page, 1..100 (default 100)
+      auth_url: https://www.reddit.com/api/v1/access_token   # default
+      api_url: https://oauth.reddit.com                      # default
+      timeout_seconds: 10    # and retries, retry_base_seconds, max_response_mb, as for rss
+
+What is polled: with `query` only, `GET /search?q=…&sort=new&type=link`; with `subreddits`
+only, `GET /r/a+b/new`; with both, `GET /r/a+b/search?q=…&restrict_sr=1&sort=new` (one
+listing either way: Reddit combines subreddits with `+`).
+
+Authentication: an application-only OAuth token ("client credentials" grant of a
+"script" or "web app" created at https://www.reddit.com/prefs/apps), asked for with HTTP
+basic auth and kept in memory until it expires; a 401 fetches a new one once. The
+credentials travel only in headers, never in URLs, errors or logs.
+
+Rate limits: Reddit answers with `X-Ratelimit-Remaining` and `X-Ratelimit-Reset` (seconds
+until the window ends). When Remaining reaches 0 the page in hand is stored and the poll
+stops, recording the reset time: nothing is sent before it. A 429 waits for Retry-After,
+else X-Ratelimit-Reset, else 60 s.
+
+No gaps between polls: a listing pages to older posts with `after`. A sweep starts at the
+newest post and pages back until it meets the newest post of the previous sweep (the
+high-water mark: fullname and `created_utc`) or the listing ends (Reddit keeps about
+1,000 posts per listing: the first sweep backfills that far). Only then does the mark
+move to the sweep's newest post. The cursor holds the mark, the `after` of the sweep in
+progress and its newest post; it is stored with each page, so a crash resumes the sweep
+where it stopped.
+
+Each post (`t3`) becomes one post: its fullname (`t3_…`) is the external id, its text the
+title, the self text and, for link posts, the linked URL (also given as the post's link);
+its time is `created_utc`, its URL `https://www.reddit.com{permalink}`, its author the
+username (the subreddit shows in the URL). Removed or deleted posts (`[removed]`,
+`[deleted]`) are stored with their title only and no author: the removed words are not
+kept; a post left with no text at all, or without fullname or time, is rejected and kept raw.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from collectors.http import HttpClient, RateLimited, Response, parse_retry_after
+from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
+from config.settings import SourceConfig
+
+AUTH_URL = "https://www.reddit.com/api/v1/access_token"
+API_URL = "https://oauth.reddit.com"
+WEB_URL = "https://www.reddit.com"
+DEFAULT_USER_AGENT = "server:vigie:v0.1 (self-hosted social listening)"
+GONE = frozenset({"[removed]", "[deleted]", "[deleted by user]", "[removed by reddit]"})
+_SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
+
+
+class _Tokens:
+    """Access tokens per (auth URL, client id), shared by the polls of one process: a source
+    built anew for every poll must not ask for a token each time (they last a day)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        with self._lock:
+            token, expires = self._tokens.get(key, ("", 0.0))
+        return token if token and time.monotonic() < expires else None
+
+    def put(self, key: tuple[str, str], token: str, lifetime: float) -> None:
+        with self._lock:
+            self._tokens[key] = (token, time.monotonic() + max(0.0, lifetime - 60))  # a minute's margin
+
+    def drop(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._tokens.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+TOKENS = _Tokens()
+
+
+class RedditSource:
+    kind: ClassVar[str] = "reddit"
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.where = where = f"source {config.name!r}"
+        opts = config.options
+
+        def bad(key: str, expected: str) -> CollectorError:
+            return CollectorError(f"{where}: {key}: expected {expected}, got {opts.get(key)!r}", permanent=True)
+
+        query = opts.get("query")
+        if query is not None and (not isinstance(query, str) or not query.strip()):
+            raise bad("query", "a non-empty search string")
+        subs = opts.get("subreddits", [])
+        if not isinstance(subs, list) or not all(isinstance(s, str) and _SUBREDDIT.fullmatch(s) for s in subs):
+            raise bad("subreddits", "a list of subreddit names (letters, digits, '_')")
+        if not query and not subs:
+            raise CollectorError(f"{where}: expected query, subreddits or both", permanent=True)
+        limit = opts.get("limit", 100)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise bad("limit", "an integer from 1 to 100")
+        for key in ("auth_url", "api_url"):
+            if key in opts and (not isinstance(opts[key], str) or not opts[key].startswith(("http://", "https://"))):
+                raise bad(key, "an http(s) URL")
+        agent = opts.get("user_agent", DEFAULT_USER_AGENT)
+        if not isinstance(agent, str) or not agent.strip():
+            raise bad("user_agent", "a descriptive User-Agent string")
+        client_id, secret = config.secrets.get("client_id"), config.secrets.get("client_secret")
+        if client_id is None or secret is None or not client_id.reveal() or not secret.reveal():
+            raise CollectorError(f"{where}: needs client_id_env/_file and client_secret_env/_file", permanent=True)
+        self.query, self.subreddits, self.limit, self.user_agent = query, subs, limit, agent
+        self.auth_url: str = opts.get("auth_url", AUTH_URL)
+        self.api_url: str = opts.get("api_url", API_URL).rstrip("/")
+        self._credentials = (client_id.reveal(), secret.reveal())
+        self._token_key = (self.auth_url, client_id.reveal())
+        self._blocked_until: datetime | None = None
+        self.http = HttpClient.from_options(opts, where)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- network -------------------------------------------------------------------------
+
+    def fetch(self, cursor: str | None, now: datetime) -> Page:
+        if self._blocked_until is not None:  # the last answer used up the window: no request before reset
+            raise RateLimited(f"{self.where}: Reddit rate limit used up, rate limited until "
+                              f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until)
+        state = _load(cursor)
+        seen, after, top = state.get("seen"), state.get("after"), state.get("top")
+        response = self._get(self._path(), self._params(after), now)
+        listing = _json(response)
+        data = listing.get("data") if isinstance(listing, dict) and listing.get("kind") == "Listing" else None
+        if not isinstance(data, dict) or not isinstance(data.get("children"), list):
+            raise CollectorError(f"{self.where}: unexpected answer from Reddit: not a Listing")
+        children: list[Any] = data["children"]
+        if after is None:  # a sweep starts at the newest post: it is the next high-water mark
+            top = next((m for m in map(_mark, children) if m is not None), None)
+        kept: list[Any] = []
+        reached = False
+        for child in children:
+            post = child.get("data") if isinstance(child, dict) else None
+            if seen and isinstance(post, dict) and _is_seen(post, seen):
+                reached = True  # sorted by new: this post and all after it were stored by an earlier sweep
+                break
+            kept.append(child)
+        next_after = data.get("after")
+        has_more = not reached and bool(children) and isinstance(next_after, str) and bool(next_after)
+        state = {"seen": seen, "after": next_after, "top": top} if has_more else {"seen": _newer(top, seen)}
+        payload = {**listing, "data": {**data, "children": kept}}
+        # A used-up window ends the poll after this page is stored: the next fetch raises RateLimited.
+        return Page(payload, _dump(state), has_more or self._blocked_until is not None)
+
+    def _path(self) -> str:
+        if not self.subreddits:
+            return "/search"
+        subs = "+".join(self.subreddits)
+        return f"/r/{subs}/search" if self.query else f"/r/{subs}/new"
+
+    def _params(self, after: str | None) -> dict[str, Any]:
+        # raw_json=1: without it Reddit escapes &, < and > in every text as HTML entities
+        params: dict[str, Any] = {"limit": self.limit, "raw_json": 1}
+        if self.query:
+            params.update(q=self.query, sort="new", type="link")
+            if self.subreddits:
+                params["restrict_sr"] = 1
+        if after:
+            params["after"] = after
+        return params
+
+    def _get(self, path: str, params: dict[str, Any], now: datetime) -> Response:
+        response = self._send(path, params)
+        if response.status == 401:  # the token expired or was revoked: one new token, once
+            TOKENS.drop(self._token_key)
+            response = self._send(path, params)
+            if response.status == 401:
+                TOKENS.drop(self._token_key)
+                raise CollectorError(f"{self.where}: Reddit refused a fresh token (HTTP 401)", permanent=True)
+        reset = _seconds(response.headers.get("x-ratelimit-reset"))
+        if response.status == 429:
+            retry_at = (parse_retry_after(response.headers.get("retry-after"), now)
+                        or now + timedelta(seconds=reset if reset is not None else 60))
+            raise RateLimited(f"{self.where}: Reddit HTTP 429, rate limited until "
+                              f"{retry_at:%Y-%m-%d %H:%M:%S} UTC", retry_at)
+        remaining = _seconds(response.headers.get("x-ratelimit-remaining"))
+        if remaining is not None and remaining < 1:
+            self._blocked_until = now + timedelta(seconds=reset if reset is not None else 60)
+        return response
+
+    def _send(self, path: str, params: dict[str, Any]) -> Response:
+        token = TOKENS.get(self._token_key) or self._new_token()
+        headers = {"Authorization": f"bearer {token}", "User-Agent": self.user_agent}
+        # 401 and 429 are answered here (new token; Reddit's own reset header), so the client passes them on
+        return self.http.get(self.api_url + path, params=params, headers=headers, expect=None, ok=(200, 401, 429))
+
+    def _new_token(self) -> str:
+        response = self.http.post(self.auth_url, data={"grant_type": "client_credentials"}, auth=self._credentials,
+                                  headers={"User-Agent": self.user_agent})
+        body = response.json()
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            # Reddit answers some refusals with 200 and {"error": "..."}; the error names no credential
+            error = body.get("error") if isinstance(body, dict) else None
+            raise CollectorError(f"{self.where}: Reddit gave no access token ({error or 'no error given'})",
+                                 permanent=True)
+        lifetime = body.get("expires_in")
+        TOKENS.put(self._token_key, token, float(lifetime) if isinstance(lifetime, int | float) else 3600.0)
+        return token
+
+    # --- parsing -------------------------------------------------------------------------
+
+    def parse(self, payload: Any) -> Parsed:
+        data = payload.get("data") if isinstance(payload, dict) else None
+        children = data.get("children") if isinstance(data, dict) else None
+        if not isinstance(children, list):
+            raise CollectorError(f"{self.where}: unexpected answer from Reddit: not a Listing")
+        posts: list[RawPost] = []
+        rejected: list[Rejected] = []
+        for child in children:
+            post = _post(child)
+            if isinstance(post, Rejected):
+                rejected.append(post)
+            else:
+                posts.append(post)
+        return Parsed(posts, rejected)
+
+
+def _post(child: Any) -> RawPost | Rejected:
+    data = child.get("data") if isinstance(child, dict) else None
+    if not isinstance(child, dict) or child.get("kind") != "t3" or not isinstance(data, dict):
+        kind = child.get("kind") if isinstance(child, dict) else type(child).__name__
+        return Rejected(None, f"Reddit listing item is not a post (kind {kind!r})", child)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.startswith("t3_"):
+        return Rejected(None, "Reddit post without a fullname (t3_…)", child)
+    created = _time(data.get("created_utc"))
+    if created is None:
+        return Rejected(name, f"Reddit post {name!r} has no readable created_utc", child)
+    title = _text(data.get("title"))
+    body = _text(data.get("selftext"))
+    link = data.get("url") if not data.get("is_self") and isinstance(data.get("url"), str) else None
+    permalink = data.get("permalink")
+    url = f"{WEB_URL}{permalink}" if isinstance(permalink, str) and permalink.startswith("/") else None
+    if link and (not link.startswith(("http://", "https://")) or link == url):
+        link = None
+    if not title and not body:
+        return Rejected(name, f"Reddit post {name!r} has no text left (removed or deleted)", child)
+    author = data.get("author")
+    handle = author if isinstance(author, str) and author and author not in GONE else None
+    return RawPost(
+        external_id=name,
+        network="reddit",
+        text="\n\n".join(part for part in (title, body, link) if part),
+        created_at=created,
+        url=url,
+        author_handle=handle,
+        author_name=handle,
+        links=(link,) if link else (),
+    )
+
+
+def _text(value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    return "" if text in GONE else text
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _mark(child: Any) -> dict[str, Any] | None:
+    """A post's place in a new-first listing: its fullname and creation time."""
+    post = child.get("data") if isinstance(child, dict) else None
+    if not isinstance(post, dict) or not isinstance(post.get("name"), str) or _time(post.get("created_utc")) is None:
+        return None
+    return {"name": post["name"], "created": float(post["created_utc"])}
+
+
+def _newer(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The later of two marks: the newest post of a sweep may have been deleted since the last one."""
+    if a is None or b is None:
+        return a or b
+    return a if float(a.get("created", 0)) >= float(b.get("created", 0)) else b
+
+
+def _is_seen(post: dict[str, Any], seen: dict[str, Any]) -> bool:
+    if post.get("name") == seen.get("name"):
+        return True
+    created, mark = post.get("created_utc"), seen.get("created")
+    # strictly older only: a post of the same second as the mark may not have been stored
+    return isinstance(created, int | float) and isinstance(mark, int | float) and created < mark
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None  # Reddit sends floats ("599.0")
+    except ValueError:
+        return None
+
+
+def _json(response: Response) -> Any:
+    ctype = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if "json" not in ctype:
+        raise CollectorError(f"{response.url.split('?', 1)[0]}: expected JSON content, got {ctype or 'nothing'!r}")
+    return response.json()
+
+
+def _load(cursor: str | None) -> dict[str, Any]:
+    if not cursor:
+        return {}
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        return {}  # a cursor from elsewhere: start a fresh sweep (dedupe skips what is stored)
+    return value if isinstance(value, dict) else {}
+
+
+def _dump(state: dict[str, Any]) -> str | None:
+    state = {k: v for k, v in state.items() if v is not None}
+    return json.dumps(state, sort_keys=True) if state else None

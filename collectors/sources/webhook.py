@@ -1,0 +1,133 @@
+"""Webhook: JSON batches pushed to Vigie by listening tools and page-webhook relays.
+
+Third-party listening tools, and relays of the Facebook, Instagram and LinkedIn page
+webhooks, POST batches of posts to ``/hooks/<source name>`` on the dashboard server
+(`vigie serve`, or gunicorn's ``dashboard.wsgi:server``). Nothing is polled: the
+collector's scheduler skips this kind (``push = True``).
+
+Config keys (`sources.yaml`)::
+
+    - name: fb-page
+      kind: webhook
+      interval_seconds: 60          # required by every source; unused here
+      secret_env: VIGIE_FB_HOOK_SECRET   # required: the shared signing secret (or secret_file: PATH),
+                                    # at least 16 characters
+      network: facebook             # label of the posts when an item carries none (default: webhook)
+      items_path: entry.*.changes.*.value   # where the items are in the body (default: the body
+                                    # itself when it is a list, else its `items` key); `*` walks a list
+      fields:                       # where each post field is in an item (see collectors/mapping.py);
+        external_id: post_id        # defaults: id, text, created_at, url, author.handle,
+        text: [message, story]      # author.name, author.followers, network, language
+        created_at: created_time    # ISO 8601 or epoch seconds (or milliseconds)
+        author_handle: from.id
+        author_name: from.name
+      max_body_mb: 5                # larger bodies are refused with 413 (default 5)
+      tolerance_seconds: 300        # how old (or early) a signed timestamp may be (default 300)
+
+Authentication: every request is signed with the shared secret. The sender adds
+``X-Vigie-Timestamp: <unix seconds>`` and
+``X-Vigie-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + the raw body>``. A request
+with no signature, a wrong one, or a timestamp further than ``tolerance_seconds`` from our
+clock is refused with 401 and nothing is stored; within the tolerance a replayed batch stores
+nothing twice, since posts are unique per source and id. (The platforms' own signatures,
+e.g. Facebook's ``X-Hub-Signature-256``, are checked by the relay, which re-signs.)
+The dashboard's login guard does not apply to ``/hooks/``: the signature is its authentication.
+
+Answers (JSON): 200 ``{"stored", "duplicates", "rejected", "queued", "copies"}``; 400 the body
+is not JSON or has no list where ``items_path`` says; 401 bad or missing signature, stale
+timestamp; 404 no enabled webhook source of that name; 413 body over ``max_body_mb``.
+Items without an id or a text, or with an unreadable time, are kept in `rejected_items` and
+the rest of the batch is stored. Limits: one batch is one transaction; keep batches to a few
+thousand items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from collectors.mapping import FieldMapping, parse_path, select_items
+from collectors.types import CollectorError, Parsed, PushSource, RawPost, Rejected
+from config.settings import SourceConfig
+
+TIMESTAMP_HEADER = "X-Vigie-Timestamp"
+SIGNATURE_HEADER = "X-Vigie-Signature"
+MIN_SECRET_LENGTH = 16
+_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+
+
+class Unauthorized(Exception):
+    """The request is not signed by someone holding the secret (the message never holds the secret)."""
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Vigie-Signature`` value for ``body`` sent at ``timestamp`` (senders and tests use it)."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def _positive(options: Any, key: str, default: float, where: str) -> float:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise CollectorError(f"{where}: {key}: expected a positive number, got {value!r}", permanent=True)
+    return float(value)
+
+
+class WebhookSource:
+    kind: ClassVar[str] = "webhook"
+    push: ClassVar[bool] = True
+
+    def __init__(self, config: SourceConfig) -> None:
+        where = f"source {config.name!r}"
+        self.name = config.name
+        secret = config.secrets.get("secret")
+        if secret is None or not secret.reveal():
+            raise CollectorError(f"{where}: secret: required (secret_env: VARIABLE or secret_file: PATH)", True)
+        if len(secret.reveal()) < MIN_SECRET_LENGTH:
+            raise CollectorError(f"{where}: secret: too short (at least {MIN_SECRET_LENGTH} characters)", True)
+        self._secret = secret.reveal().encode()
+        items_path = config.options.get("items_path")
+        self.items_path = None if items_path is None else parse_path(items_path, f"{where}: items_path")
+        self.mapping = FieldMapping.from_options(
+            config.options.get("fields"), where, config.options.get("network", "webhook")
+        )
+        self.max_body_bytes = int(_positive(config.options, "max_body_mb", 5, where) * 1024 * 1024)
+        self.tolerance_seconds = _positive(config.options, "tolerance_seconds", 300, where)
+
+    def verify(self, timestamp: str | None, signature: str | None, body: bytes, now: datetime) -> None:
+        """Raise `Unauthorized` unless ``signature`` is ours for ``body`` and ``timestamp`` is recent."""
+        if not timestamp or not signature:
+            raise Unauthorized(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
+        if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+            raise Unauthorized(f"{TIMESTAMP_HEADER}: expected unix seconds")
+        if abs(now.timestamp() - int(timestamp)) > self.tolerance_seconds:
+            raise Unauthorized(f"{TIMESTAMP_HEADER}: outside the {self.tolerance_seconds:g} s tolerance (replay?)")
+        match = _SIGNATURE.fullmatch(signature.strip())
+        if match is None:
+            raise Unauthorized(f"{SIGNATURE_HEADER}: expected sha256=<64 hex digits>")
+        expected = hmac.new(self._secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode(), match.group(1).lower().encode()):
+            raise Unauthorized(f"{SIGNATURE_HEADER}: signature does not match")
+
+    def items(self, body: Any) -> list[Any]:
+        """The items of a decoded body; ValueError (→ 400) when the body has no list where expected."""
+        return select_items(body, self.items_path)
+
+    def parse(self, payload: Any) -> Parsed:
+        """``payload``: ``{"items": [...], "received_at": datetime}``; one Rejected per unreadable item."""
+        received_at = payload.get("received_at") or datetime.now(UTC)
+        posts: list[RawPost] = []
+        rejected: list[Rejected] = []
+        for item in payload["items"]:
+            mapped = self.mapping.map_item(item, received_at)
+            if isinstance(mapped, RawPost):
+                posts.append(mapped)
+            else:
+                rejected.append(mapped)
+        return Parsed(posts, rejected)
+
+
+_CONFORMS: type[PushSource] = WebhookSource  # mypy checks here that the webhook keeps the PushSource contract

@@ -1,0 +1,157 @@
+"""``POST /hooks/<source name>``: signed JSON batches for webhook sources (`collectors/sources/webhook.py`).
+
+This route is authenticated by the request's HMAC signature, not by the dashboard's login
+guard (the senders are machines holding the source's shared secret): the guard must let
+``/hooks/`` through. Checks run cheapest first, and nothing is parsed before the signature
+is verified: 404 (no such enabled webhook source), 413 (body too large), 401 (signature,
+timestamp), 400 (not JSON, no list of items), then one write transaction stores the batch
+(`collectors.store.store_batch`: duplicates skipped, unreadable items kept in `rejected_items`).
+Answers are JSON; they never hold the secret nor echo the body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from collectors.importer import enrich_batch, source_row
+from collectors.pipeline import Enriched, Enricher
+from collectors.runner import RunReport, record_health
+from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, WebhookSource
+from collectors.store import StoreResult, store_batch
+from collectors.types import CollectorError, Rejected
+from config.settings import Settings, SourceConfig
+from dashboard.context import current
+from models.db import Database
+from models.tables import to_naive_utc
+
+log = logging.getLogger("vigie.hooks")
+EXTENSION = "vigie.hooks"
+REFUSAL_NOTE_SECONDS = 60.0  # unsigned requests write the source's health at most this often
+
+
+@dataclass
+class _Hooks:
+    """Per-app state, built lazily on the first delivery: the enricher (lexicons compiled once),
+    the webhook sources (their config checked once) and their row ids."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    enricher: Enricher | None = None
+    sources: dict[str, tuple[WebhookSource, int]] = field(default_factory=dict)
+    refusal_noted: dict[str, float] = field(default_factory=dict)
+
+    def source(self, db: Database, cfg: SourceConfig) -> tuple[WebhookSource, int]:
+        with self.lock:
+            if cfg.name not in self.sources:
+                self.sources[cfg.name] = (WebhookSource(cfg), source_row(db, cfg.name, cfg.kind)[0])
+            return self.sources[cfg.name]
+
+    def get_enricher(self, settings: Settings) -> Enricher:
+        with self.lock:
+            if self.enricher is None:
+                self.enricher = Enricher(settings)
+            return self.enricher
+
+    def should_note_refusal(self, name: str) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            if now - self.refusal_noted.get(name, -REFUSAL_NOTE_SECONDS) < REFUSAL_NOTE_SECONDS:
+                return False
+            self.refusal_noted[name] = now
+            return True
+
+
+def register_hooks(server: Flask) -> None:
+    server.extensions[EXTENSION] = _Hooks()
+    server.add_url_rule("/hooks/<name>", "vigie_hook", receive_hook, methods=["POST"])
+
+
+def _answer(status: int, **fields: Any) -> Response:
+    response = jsonify(fields)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _health(db: Database, name: str, report: RunReport) -> None:
+    try:
+        record_health(db, name, report)
+    except Exception:  # health is for operators; the answer to the sender must still go out
+        log.exception("hook %s: could not record its health", name)
+
+
+def receive_hook(name: str) -> Response:
+    ctx = current()
+    hooks: _Hooks = current_app.extensions[EXTENSION]
+    cfg = next((c for c in ctx.settings.sources if c.name == name), None)
+    if cfg is None or cfg.kind != WebhookSource.kind or not cfg.enabled:
+        return _answer(404, error="no enabled webhook source of that name")
+    try:
+        source, source_id = hooks.source(ctx.db, cfg)
+    except CollectorError as exc:  # only under a server that skipped check_sources at start
+        log.error("hook %s: misconfigured: %s", name, exc.message)
+        return _answer(500, error="this webhook source is misconfigured; see the server log")
+    if request.content_length is not None and request.content_length > source.max_body_bytes:
+        return _answer(413, error=f"body larger than {source.max_body_bytes} bytes")
+    body = request.stream.read(source.max_body_bytes + 1)  # no Content-Length (chunked): read one byte more
+    if len(body) > source.max_body_bytes:
+        return _answer(413, error=f"body larger than {source.max_body_bytes} bytes")
+    now = datetime.now(UTC)
+    try:
+        source.verify(request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body, now)
+    except Unauthorized as exc:
+        log.warning("hook %s: refused a delivery from %s: %s", name, request.remote_addr, exc)
+        if hooks.should_note_refusal(name):
+            _health(ctx.db, name, RunReport(name, error=f"delivery refused (401): {exc}"))
+        return _answer(401, error=str(exc))
+    try:
+        decoded = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        return _bad_request(ctx.db, name, f"body is not JSON: {exc}")
+    try:
+        items = source.items(decoded)
+    except ValueError as exc:
+        return _bad_request(ctx.db, name, f"no list of items: {exc}")
+    parsed = source.parse({"items": items, "received_at": now})
+    enriched, rejected = enrich_batch(hooks.get_enricher(ctx.settings), parsed, to_naive_utc(now))
+    try:
+        result = _store(ctx.db, source_id, enriched, rejected)
+    except Exception as exc:  # the sender will retry; the operator needs the reason
+        log.exception("hook %s: could not store a batch of %d item(s)", name, len(items))
+        _health(ctx.db, name, RunReport(name, error=f"could not store a delivery: {type(exc).__name__}"))
+        return _answer(500, error="could not store the batch; retry later")
+    report = RunReport(name, stored=result.stored, queued=result.queued, copies=result.copies,
+                       skipped=result.skipped, pages=1, problems=[r.reason for r in rejected])
+    _health(ctx.db, name, report)
+    log.info("hook %s: %d item(s): %d stored, %d duplicates, %d rejected",
+             name, len(items), result.stored, result.skipped, len(rejected))
+    return _answer(200, stored=result.stored, duplicates=result.skipped, rejected=len(rejected),
+                   queued=result.queued, copies=result.copies)
+
+
+def _bad_request(db: Database, name: str, error: str) -> Response:
+    log.warning("hook %s: refused a signed delivery: %s", name, error)
+    _health(db, name, RunReport(name, error=f"delivery refused (400): {error}"))
+    return _answer(400, error=error)
+
+
+def _store(db: Database, source_id: int, enriched: list[Enriched], rejected: list[Rejected]) -> StoreResult:
+    """One transaction; retried once if a concurrent delivery of the same posts won the race
+    (the unique (source, id) constraint): the retry then skips them as duplicates."""
+    for attempt in range(2):
+        try:
+            with db.write.begin() as session:
+                return store_batch(session, source_id, enriched, None, rejected=rejected)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,102 @@
+"""Sources: the health of every configured source, live.
+
+State (ok, failing, waiting on a rate limit, not run yet, disabled), last success, the
+items of the last run, failures in a row, when the next request is allowed and the last
+error as the collector recorded it, plus the items each source sent that could not be
+read (kept in rejected_items) over the last 24 hours.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+from sqlalchemy import func, select
+
+from dashboard.components.health import age, source_state
+from dashboard.context import current
+from models import queries
+from models.tables import RejectedItem, utcnow
+
+dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources")
+
+HEADERS = ("Source", "Kind", "State", "Last success", "Last run", "Items last run", "Failures in a row",
+           "Next request", "Rejected (24 h)", "Last error")
+
+
+def _rows(session: Any) -> tuple[list[Any], dict[int, int]]:
+    rows = queries.source_health(session)
+    since = utcnow() - timedelta(hours=24)
+    counts = select(RejectedItem.source_id, func.count()).where(RejectedItem.at >= since)
+    rejected = {sid: n for sid, n in session.execute(counts.group_by(RejectedItem.source_id))}
+    return rows, rejected
+
+
+def _table(rows: list[Any], rejected: dict[int, int]) -> Any:
+    ctx = current()
+    configured = {s.name: s for s in ctx.settings.sources}
+    now = utcnow()
+    body = []
+    for row in rows:
+        cfg = configured.get(row.name)
+        state = source_state(row, now, cfg is not None, bool(cfg and cfg.enabled))
+        nxt = row.not_before.strftime("%H:%M:%S UTC") if row.not_before and row.not_before > now else "on schedule"
+        body.append(
+            html.Tr(
+                [
+                    html.Td(row.name),
+                    html.Td(row.kind),
+                    html.Td([dbc.Badge(state.label, color=state.color), html.Div(state.detail, className="small")]),
+                    html.Td(age(row.last_ok_at, now)),
+                    html.Td(age(row.last_run_at, now)),
+                    html.Td(str(row.items_last_run or 0)),
+                    html.Td(str(row.consecutive_failures or 0)),
+                    html.Td(nxt),
+                    html.Td(str(rejected.get(row.id, 0))),
+                    html.Td(row.last_error or "", className="small text-break"),  # plain text, never HTML
+                ],
+                id=f"sources-row-{row.name}",
+            )
+        )
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in HEADERS])), html.Tbody(body)], size="sm",
+                     hover=True, responsive=True)
+
+
+def _signature(rows: list[Any], rejected: dict[int, int]) -> str:
+    return "|".join(f"{r.name}:{r.last_run_at}:{r.consecutive_failures}:{r.not_before}:{rejected.get(r.id, 0)}"
+                    for r in rows)
+
+
+def layout(**_query: Any) -> Any:
+    ctx = current()
+    with ctx.db.read() as session:
+        rows, rejected = _rows(session)
+    return html.Div(
+        [
+            dcc.Interval(id="sources-tick", interval=max(ctx.settings.refresh_ms, 5000)),
+            dcc.Store(id="sources-marker", data=_signature(rows, rejected)),
+            html.H2("Sources"),
+            html.P("Health of each source as the collectors last recorded it. A failing source is retried "
+                   "with growing waits and never stops the others.", className="text-muted"),
+            html.Div(_table(rows, rejected), id="sources-table"),
+        ]
+    )
+
+
+@callback(
+    Output("sources-marker", "data"),
+    Output("sources-table", "children"),
+    Input("sources-tick", "n_intervals"),
+    State("sources-marker", "data"),
+    prevent_initial_call=True,
+)
+def refresh_sources(_n: int, marker: str) -> tuple[Any, Any]:
+    with current().db.read() as session:
+        rows, rejected = _rows(session)
+    latest = _signature(rows, rejected)
+    if latest == marker:
+        return no_update, no_update
+    return latest, _table(rows, rejected)

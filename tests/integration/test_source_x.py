@@ -1,0 +1,244 @@
+"""The X connector against a local recent-search server, into a real database.
+
+Fixtures follow the X API v2 documentation: the GET /2/tweets/search/recent response
+(docs.x.com/x-api/posts/recent-search: `data`, `includes.users`, `errors` as problem objects,
+`meta.newest_id/oldest_id/result_count/next_token`, no `data` when nothing matched), the
+Post object's `entities.urls[].expanded_url` and `note_tweet` for long posts, the
+pagination guide (docs.x.com/x-api/posts/search/integrate/paginate: the first page's
+`newest_id` is the next poll's `since_id`) and the rate-limit headers
+(x-rate-limit-limit / -remaining / -reset, the last in epoch seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from collectors.pipeline import Enricher
+from collectors.runner import poll_source, sync_sources
+from collectors.sources.x import XSource
+from collectors.types import CollectorError
+from config.settings import Secret, Settings, SourceConfig
+from models.db import Database
+from models.tables import Mention, SourceRow
+from tests.replay import FIXTURES, ReplayServer, Reply
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+PATH = "/2/tweets/search/recent"
+QUERY = '"Aurelia Bank" OR @AureliaBank -is:retweet'
+TOKEN = "AAAAAAAAAAAAAAAAAAAAAtest%2Fbearer"
+
+
+def _page(name: str) -> dict[str, Any]:
+    return dict(json.loads((FIXTURES / "x" / name).read_text(encoding="utf-8")))
+
+
+def _config(base: str, **options: Any) -> SourceConfig:
+    opts = {"query": QUERY, "api_url": base, "retries": 0, **options}
+    return SourceConfig("x-search", "x", 60, True, opts, {"bearer_token": Secret(TOKEN)})
+
+
+def _poll(db: Database, settings: Settings, cfg: SourceConfig) -> Any:
+    s2 = replace(settings, sources=(cfg,))
+    sync_sources(db, s2)
+    return poll_source(db, s2, Enricher(s2), cfg)
+
+
+def _row(db: Database) -> SourceRow:
+    with db.read() as s:
+        row = s.scalars(select(SourceRow).where(SourceRow.name == "x-search")).one()
+        s.expunge(row)
+        return row
+
+
+def _stored(db: Database) -> list[str]:
+    with db.read() as s:
+        return sorted(s.scalars(select(Mention.external_id)))
+
+
+def test_bearer_header_next_token_pages_and_since_id_on_the_next_run(
+    db: Database, settings: Settings, replay: ReplayServer
+) -> None:
+    replay.route(PATH, Reply.file("x/search_page1.json"), Reply.file("x/search_page2.json"),
+                 Reply.file("x/search_empty.json"))
+    cfg = _config(replay.url, max_results=50)
+    report = _poll(db, settings, cfg)
+    assert (report.stored, report.pages, report.error) == (5, 2, None)
+    assert _stored(db) == ["1861099000000000001", "1861099000000000002", "1861100000000000001",
+                           "1861100000000000002", "1861100000000000003"]
+    first, second = replay.hits(PATH)
+    for req in (first, second):
+        assert req.headers["authorization"] == f"Bearer {TOKEN}"
+        assert TOKEN not in json.dumps(req.query)
+        assert (req.arg("query"), req.arg("max_results"), req.arg("expansions")) == (QUERY, "50", "author_id")
+        assert req.arg("tweet.fields") == "created_at,lang,author_id,public_metrics,entities,note_tweet"
+        assert req.arg("user.fields") == "username,name,public_metrics"
+        assert req.arg("since_id") is None  # the first sweep reads all X keeps
+    assert first.arg("next_token") is None
+    assert second.arg("next_token") == "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l"
+    # the sweep ended: since_id is the FIRST page's newest_id, not the last page's
+    assert json.loads(_row(db).cursor or "{}") == {"since_id": "1861100000000000003"}
+
+    again = _poll(db, settings, cfg)  # nothing new: meta.result_count 0 and no data key
+    assert (again.stored, again.pages, again.error) == (0, 1, None)
+    third = replay.hits(PATH)[-1]
+    assert (third.arg("since_id"), third.arg("next_token")) == ("1861100000000000003", None)
+    assert json.loads(_row(db).cursor or "{}") == {"since_id": "1861100000000000003"}
+
+
+def test_a_sweep_interrupted_after_page_one_resumes_under_the_same_since_id(replay: ReplayServer) -> None:
+    replay.route(PATH, Reply.file("x/search_page1.json"), Reply.file("x/search_page2.json"))
+    start = json.dumps({"since_id": "1861000000000000000"})
+    page = XSource(_config(replay.url)).fetch(start, NOW)
+    assert page.has_more
+    assert json.loads(page.next_cursor or "{}") == {
+        "since_id": "1861000000000000000", "next_token": "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l",
+        "newest": "1861100000000000003"}
+    # the process dies after storing page 1 with that cursor; a new process resumes from it
+    resumed = XSource(_config(replay.url)).fetch(page.next_cursor, NOW)
+    last = replay.hits(PATH)[-1]
+    assert (last.arg("since_id"), last.arg("next_token")) == ("1861000000000000000",
+                                                              "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l")
+    assert not resumed.has_more
+    assert json.loads(resumed.next_cursor or "{}") == {"since_id": "1861100000000000003"}
+
+
+def test_empty_result_keeps_since_id_and_parses_to_nothing(replay: ReplayServer) -> None:
+    replay.route(PATH, Reply.file("x/search_empty.json"))
+    src = XSource(_config(replay.url))
+    page = src.fetch(json.dumps({"since_id": "1861100000000000003"}), NOW)
+    assert (page.has_more, json.loads(page.next_cursor or "{}")) == (False, {"since_id": "1861100000000000003"})
+    parsed = src.parse(page.payload)
+    assert (parsed.posts, parsed.rejected) == ([], [])
+    assert XSource(_config(replay.url)).fetch(None, NOW).next_cursor is None  # nothing ever seen: no cursor
+
+
+def test_posts_map_text_links_authors_and_partial_errors() -> None:
+    parsed = XSource(_config("http://127.0.0.1:1")).parse(_page("search_page1.json"))
+    by_id = {p.external_id: p for p in parsed.posts}
+    card = by_id["1861100000000000003"]
+    assert card.text == ("@AureliaBank my card got declined twice today 😡 status page says all good? "
+                         "https://status.aurelia.example/incidents/42")  # t.co replaced by where it leads
+    assert card.links == ("https://status.aurelia.example/incidents/42",)
+    assert card.created_at == datetime(2026, 11, 25, 8, 15, tzinfo=UTC)
+    assert (card.network, card.author_handle, card.author_name, card.author_followers, card.language_hint) == (
+        "x", "@zoe_lee", "Zoé Lee", 1520, "en")
+    assert card.url == "https://x.com/zoe_lee/status/1861100000000000003"
+    # the partial error X reports next to the data is kept, not dropped
+    assert [(r.external_id, r.reason) for r in parsed.rejected] == [
+        (None, "X partial error: Not Found Error: Could not find user with author_id: [999000111].")
+    ]
+
+
+def test_long_note_tweet_emoji_and_rtl_text_are_kept_whole() -> None:
+    parsed = XSource(_config("http://127.0.0.1:1")).parse(_page("search_page1.json"))
+    by_id = {p.external_id: p for p in parsed.posts}
+    note = by_id["1861100000000000002"]
+    full = _page("search_page1.json")["data"][1]["note_tweet"]["text"]
+    assert len(full) > 10_000
+    assert note.text == full.replace("https://t.co/LoNg0001", "https://blog.moneymatters.example/leaving-aurelia")
+    assert "…" not in note.text and "TrUnC8ted" not in note.text  # not the cut-off short text
+    assert note.links == ("https://blog.moneymatters.example/leaving-aurelia",)
+    assert (note.author_handle, note.author_followers) == ("@moneymatters", 48210)
+    rtl = by_id["1861100000000000001"]
+    assert rtl.text == "بنك أوريليا أغلق حسابي بدون أي سبب 🏦😞 @AureliaBank" and rtl.language_hint == "ar"
+
+
+def test_missing_author_in_includes_and_missing_fields() -> None:
+    src = XSource(_config("http://127.0.0.1:1"))
+    orphan = {p.external_id: p for p in src.parse(_page("search_page1.json")).posts}["1861100000000000001"]
+    assert (orphan.author_handle, orphan.author_name, orphan.author_followers) == (None, None, None)
+    assert orphan.url == "https://x.com/i/web/status/1861100000000000001"
+    page2 = src.parse(_page("search_page2.json")).posts
+    assert [p.language_hint for p in page2] == [None, "fr"]  # "und" is no language
+    payload = {"data": [
+        {"id": "1", "text": "bare Aurelia Bank post", "created_at": "2026-11-25T09:00:00Z"},
+        {"text": "no id", "created_at": "2026-11-25T09:00:00Z"},
+        {"id": "2", "created_at": "2026-11-25T09:00:00Z"},
+        {"id": "3", "text": "bad time", "created_at": "25/11/2026"},
+        "garbage",
+    ], "errors": [{"resource_type": "tweet", "resource_id": "4", "title": "Not Found Error",
+                   "detail": "Could not find tweet with ids: [4]."}], "meta": {"result_count": 4}}
+    parsed = src.parse(payload)
+    (bare,) = parsed.posts
+    assert (bare.external_id, bare.text, bare.author_handle, bare.links, bare.language_hint) == (
+        "1", "bare Aurelia Bank post", None, (), None)
+    assert [(r.external_id, r.reason) for r in parsed.rejected] == [
+        (None, "X post without a numeric id"),
+        ("2", "X post 2 has no text"),
+        ("3", "X post 3 has no readable created_at"),
+        (None, "X post without a numeric id"),
+        ("4", "X partial error: Not Found Error: Could not find tweet with ids: [4]."),
+    ]
+
+
+def test_429_with_x_rate_limit_reset_waits_until_that_epoch(
+    db: Database, settings: Settings, replay: ReplayServer
+) -> None:
+    reset = int(time.time()) + 600
+    replay.route(PATH, Reply.json({"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+                                  status=429, headers={"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
+                                                       "x-rate-limit-reset": str(reset)}))
+    cfg = _config(replay.url)
+    report = _poll(db, settings, cfg)
+    assert report.error and "rate limited" in report.error and report.stored == 0
+    assert _row(db).not_before == datetime.fromtimestamp(reset, UTC).replace(tzinfo=None)
+    again = _poll(db, settings, cfg)
+    assert again.waiting_until is not None and len(replay.hits(PATH)) == 1  # nothing sent before the reset
+
+
+def test_remaining_zero_on_a_200_stores_the_page_then_stops_until_reset(
+    db: Database, settings: Settings, replay: ReplayServer
+) -> None:
+    reset = int(time.time()) + 900
+    limits = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
+    replay.route(PATH, Reply.file("x/search_page1.json", headers=limits), Reply.file("x/search_page2.json"))
+    cfg = _config(replay.url)
+    report = _poll(db, settings, cfg)
+    assert report.stored == 3 and len(replay.hits(PATH)) == 1
+    row = _row(db)
+    assert row.not_before == datetime.fromtimestamp(reset, UTC).replace(tzinfo=None)
+    assert json.loads(row.cursor or "{}")["next_token"] == "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l"
+    assert _poll(db, settings, cfg).waiting_until is not None and len(replay.hits(PATH)) == 1
+
+
+def test_a_since_id_older_than_seven_days_restarts_the_sweep(replay: ReplayServer) -> None:
+    refusal = {"errors": [{"parameters": {"since_id": ["1"]},
+                           "message": "Invalid 'since_id':'1'. 'since_id' must be a tweet id created after "
+                                      "2026-11-18T10:00Z."}],
+               "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+               "type": "https://api.twitter.com/2/problems/invalid-request"}
+    replay.route(PATH, Reply.json(refusal, status=400), Reply.file("x/search_page2.json"))
+    page = XSource(_config(replay.url)).fetch(json.dumps({"since_id": "1"}), NOW)
+    assert [h.arg("since_id") for h in replay.hits(PATH)] == ["1", None]
+    assert json.loads(page.next_cursor or "{}") == {"since_id": "1861099000000000002"}
+
+    replay.route(PATH, Reply.json({**refusal, "errors": [{"message": "There were errors processing your request: "
+                                                                     "Ambiguous use of and as a keyword"}]},
+                                  status=400))
+    with pytest.raises(CollectorError) as caught:
+        XSource(_config(replay.url)).fetch(None, NOW)
+    assert caught.value.permanent and "Ambiguous use of and" in caught.value.message
+    assert TOKEN not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("options", "secret", "message"),
+    [
+        ({"query": " "}, TOKEN, "query: expected an X search query"),
+        ({"max_results": 5}, TOKEN, "max_results: expected an integer from 10 to 100"),
+        ({"api_url": "api.x.com"}, TOKEN, "api_url: expected an http(s) URL"),
+        ({}, "", "needs bearer_token_env or bearer_token_file"),
+    ],
+)
+def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], secret: str, message: str) -> None:
+    cfg = SourceConfig("x", "x", 60, True, {"query": QUERY, **options}, {"bearer_token": Secret(secret)})
+    with pytest.raises(CollectorError) as caught:
+        XSource(cfg)
+    assert caught.value.permanent and message in caught.value.message
