@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,8 @@ from collectors.types import CollectorError, Parsed, RawPost, Rejected
 from config.settings import Settings
 from models.db import Database
 from models.tables import SourceRow, to_naive_utc
+
+log = logging.getLogger("vigie.import")
 
 FORMATS = ("jsonl", "csv")
 _HASH_CHUNK = 1024 * 1024
@@ -170,6 +173,15 @@ class FileImport:
                 return
             stream.seek(self.offset)
             for raw in stream:
+                if not raw.endswith(b"\n"):
+                    # The last line may still be being written: the cursor stays before it. Read
+                    # whole, it is stored now and skipped by id next time; cut, it waits for the rest.
+                    try:
+                        yield self.line + 1, json.loads(raw)
+                    except (ValueError, RecursionError):
+                        log.warning("%s: last line has no newline and is not valid JSON yet: left for the "
+                                    "next import", self.path)
+                    return
                 self.offset += len(raw)
                 self.line += 1
                 self.hasher.update(raw)

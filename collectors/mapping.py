@@ -158,7 +158,7 @@ def _followers(value: Any) -> int | None:
         value = int(value)
     if isinstance(value, str):
         value = value.strip().replace(",", "").replace("_", "")
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # "²".isdigit() is True, int("²") fails
             return None
     if isinstance(value, int | str):
         number = int(value)

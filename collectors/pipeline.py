@@ -7,6 +7,7 @@ the transaction with the cursor) lives in `collectors.store`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,9 @@ from collectors.text import (
 from collectors.types import RawPost
 from config.settings import Settings
 from models.tables import to_naive_utc
+
+MAX_FOLLOWERS = 2**31 - 1
+MAX_ID_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class Enricher:
         brand, competitor = match_brand(self.brands, folded, words)
         risk = match_risk(self.lexicon, folded, strip_accents(text), words)
         followers = raw.author_followers if raw.author_followers and raw.author_followers > 0 else None
+        if followers is not None:  # a platform's odd count must not sink the batch (int4 on PostgreSQL)
+            followers = min(int(followers), MAX_FOLLOWERS)
         priority, why_priority = compute_priority(
             risk.flags, self.severities, score, followers, self.settings.influencer_followers
         )
@@ -80,7 +86,7 @@ class Enricher:
         decided = route(self.settings.rules, scored, why_priority)
         due = collected_at + timedelta(minutes=self.sla[decided.team][priority])
         mention = {
-            "external_id": raw.external_id[:200],
+            "external_id": storable_id(raw.external_id),
             "network": raw.network[:40],
             "url": raw.url,
             "author_handle": (raw.author_handle or None) and raw.author_handle[:200],
@@ -102,6 +108,14 @@ class Enricher:
             "link_key": link_key(text, raw.links),
         }
         return Enriched(mention, decided, due)
+
+
+def storable_id(external_id: str) -> str:
+    """Ids fit the 200-character column; longer ones (tracking URLs used as guids) keep a prefix
+    and a hash of the whole, so two long ids sharing a prefix stay two items."""
+    if len(external_id) <= MAX_ID_CHARS:
+        return external_id
+    return external_id[:150] + "#" + hashlib.sha1(external_id.encode()).hexdigest()
 
 
 def priority_rank(priority: str) -> int:

@@ -92,7 +92,7 @@ def record_health(db: Database, name: str, report: RunReport) -> None:
             return
         row.last_ok_at = now
         row.consecutive_failures = 0
-        row.not_before = None
+        row.not_before = report.retry_at and to_naive_utc(report.retry_at)
         if report.problems:
             shown = "; ".join(report.problems[:5])
             row.last_error = f"{len(report.problems)} item(s) rejected (kept in rejected_items): {shown}"[:2000]
@@ -145,8 +145,12 @@ def poll_source(
             if close is not None:
                 close()
     except RateLimited as exc:
-        report.error, report.retry_at = exc.message, exc.retry_at
-        log.warning("source %s rate limited: %s", cfg.name, exc.message)
+        report.retry_at = exc.retry_at
+        if exc.preemptive:  # the quota ran out on a good answer: the source waits, it has not failed
+            log.info("source %s: %s", cfg.name, exc.message)
+        else:
+            report.error = exc.message
+            log.warning("source %s rate limited: %s", cfg.name, exc.message)
     except CollectorError as exc:
         report.error = exc.message
         report.retry_at = failure_backoff(cfg.interval_seconds, failures + 1, exc.permanent)

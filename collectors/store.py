@@ -49,7 +49,8 @@ def _known_external_ids(session: Session, source_id: int, ids: Sequence[str]) ->
 
 def _cluster_heads(session: Session, keys: Sequence[str], since: datetime) -> dict[str, int]:
     rows = session.execute(
-        select(Mention.cluster_key, func.min(Mention.id))
+        # a copy points at its original: coalesce makes the head an original, never another copy
+        select(Mention.cluster_key, func.min(func.coalesce(Mention.duplicate_of_id, Mention.id)))
         .where(Mention.cluster_key.in_(keys), Mention.collected_at >= since)
         .group_by(Mention.cluster_key)
     )

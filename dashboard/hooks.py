@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from collectors.importer import enrich_batch, source_row
@@ -31,7 +32,7 @@ from collectors.types import CollectorError, Rejected
 from config.settings import Settings, SourceConfig
 from dashboard.context import current
 from models.db import Database
-from models.tables import to_naive_utc
+from models.tables import SourceRow, to_naive_utc, utcnow
 
 log = logging.getLogger("vigie.hooks")
 EXTENSION = "vigie.hooks"
@@ -110,8 +111,8 @@ def receive_hook(name: str) -> Response:
         source.verify(request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body, now)
     except Unauthorized as exc:
         log.warning("hook %s: refused a delivery from %s: %s", name, request.remote_addr, exc)
-        if hooks.should_note_refusal(name):
-            _health(ctx.db, name, RunReport(name, error=f"delivery refused (401): {exc}"))
+        if hooks.should_note_refusal(name):  # shown as the last error; not a failure of the source:
+            _note_refusal(ctx.db, name, f"delivery refused (401): {exc}")  # anyone can send unsigned requests
         return _answer(401, error=str(exc))
     try:
         decoded = json.loads(body)
@@ -136,6 +137,15 @@ def receive_hook(name: str) -> Response:
              name, len(items), result.stored, result.skipped, len(rejected))
     return _answer(200, stored=result.stored, duplicates=result.skipped, rejected=len(rejected),
                    queued=result.queued, copies=result.copies)
+
+
+def _note_refusal(db: Database, name: str, error: str) -> None:
+    try:
+        with db.write.begin() as session:
+            session.execute(update(SourceRow).where(SourceRow.name == name)
+                            .values(last_error=error[:2000], last_error_at=utcnow()))
+    except Exception:  # noting a refusal must never turn the 401 into a 500
+        log.exception("hook %s: could not note a refused delivery", name)
 
 
 def _bad_request(db: Database, name: str, error: str) -> Response:

@@ -26,7 +26,7 @@ token is sent as `Authorization: Bearer`, never in the URL.
 Rate limits: by default 300 requests per 5 minutes per token (per IP address without one),
 and 300 paging requests (`min_id`/`max_id`) per 15 minutes; instances may set others. When
 a response says `X-RateLimit-Remaining: 0`, the run stops paging and resumes at the next
-interval. A 429 is honoured: Mastodon sends no Retry-After, so the source waits 60 s.
+interval. A 429 waits until its ISO 8601 `X-RateLimit-Reset` (60 s when absent).
 
 Catching up: each hashtag timeline keeps the newest status id it has seen. The next run asks
 for `min_id=<that id>`, which Mastodon answers with the statuses immediately newer than it

@@ -141,7 +141,7 @@ class RedditSource:
     def fetch(self, cursor: str | None, now: datetime) -> Page:
         if self._blocked_until is not None:  # the last answer used up the window: no request before reset
             raise RateLimited(f"{self.where}: Reddit rate limit used up, rate limited until "
-                              f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until)
+                              f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until, preemptive=True)
         state = _load(cursor)
         seen, after, top = state.get("seen"), state.get("after"), state.get("top")
         response = self._get(self._path(), self._params(after), now)

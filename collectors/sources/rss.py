@@ -104,7 +104,7 @@ class RssSource:
                 text = f"{title}\n\n{summary}"
             posts.append(
                 RawPost(
-                    external_id=str(ext)[:200],
+                    external_id=str(ext),  # the pipeline makes long ids fit (prefix + hash)
                     network=self.network,
                     text=text,
                     created_at=_entry_time(entry) or payload["fetched_at"],

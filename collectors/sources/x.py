@@ -90,7 +90,7 @@ class XSource:
     def fetch(self, cursor: str | None, now: datetime) -> Page:
         if self._blocked_until is not None:  # the last answer used up the window: no request before reset
             raise RateLimited(f"{self.where}: X rate limit used up, rate limited until "
-                              f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until)
+                              f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until, preemptive=True)
         state: dict[str, str | None] = dict(_load(cursor))
         since_id, next_token, newest = state.get("since_id"), state.get("next_token"), state.get("newest")
         response = self._search(since_id, next_token)

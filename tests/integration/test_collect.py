@@ -127,6 +127,43 @@ def test_same_text_or_link_on_other_networks_is_one_cluster(db: Database, settin
     assert ids["m1"].id not in rows and ids["b1"].id not in rows
 
 
+def test_a_copy_of_a_copy_points_at_the_original(db: Database, settings: Settings) -> None:
+    """x1 (X) → m1 (Mastodon, same words, another handle) → m2 (m1's author again): all one cluster on x1."""
+    sid = _source_id(db, settings)
+    enricher = Enricher(settings)
+    now = utcnow()
+    text = "Aurelia Bank froze my savings account without any notice and nobody answers the phone"
+    for post in (_by_author("x1", text, "x", "@zoe"), _by_author("m1", text, "mastodon", "zoe_m@social.example"),
+                 _by_author("m2", text + "!", "mastodon", "zoe_m@social.example")):
+        with db.write.begin() as s:
+            store_batch(s, sid, [enricher.enrich(post, now)], None)
+    with db.read() as s:
+        ids = {m.external_id: m for m in s.scalars(select(Mention))}
+        assert ids["m1"].duplicate_of_id == ids["x1"].id and ids["m2"].duplicate_of_id == ids["x1"].id
+        assert ids["x1"].queue_item is not None and ids["x1"].queue_item.copy_count == 2
+        detail = queries.mention_detail(s, ids["x1"].id)
+        assert detail is not None and [c.external_id for c in detail["copies"]] == ["m1", "m2"]
+
+
+def test_odd_platform_values_do_not_sink_a_batch(db: Database, settings: Settings) -> None:
+    """A follower count beyond int4 and ids longer than the column: stored, distinct, nothing lost."""
+    sid = _source_id(db, settings)
+    enricher = Enricher(settings)
+    now = utcnow()
+    base = "https://news.example/track?" + "x" * 300
+    posts = [RawPost(base + "1", "rss", "Aurelia Bank story one", NOW, author_followers=10**30),
+             RawPost(base + "2", "rss", "Aurelia Bank story two", NOW)]
+    batch = [enricher.enrich(p, now) for p in posts]
+    with db.write.begin() as s:
+        assert store_batch(s, sid, batch, None).stored == 2
+    with db.write.begin() as s:  # the same posts again: recognised by their shortened ids
+        assert store_batch(s, sid, [enricher.enrich(p, now) for p in posts], None).skipped == 2
+    with db.read() as s:
+        rows = s.execute(select(Mention.external_id, Mention.author_followers).order_by(Mention.id)).all()
+    assert len({r.external_id for r in rows}) == 2 and all(len(r.external_id) <= 200 for r in rows)
+    assert rows[0].author_followers == 2**31 - 1
+
+
 def test_copies_within_one_batch_point_at_the_batch_original(db: Database, settings: Settings) -> None:
     sid = _source_id(db, settings)
     enricher = Enricher(settings)

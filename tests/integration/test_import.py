@@ -295,3 +295,17 @@ def test_csv_import_interrupted_between_batches_resumes_at_the_next_record(
     assert (report.stored, report.duplicates, report.rejected) == (1, 0, 3)
     assert set(_stored(sqlite_db, "csv-resume")) == {"bw-1", "bw-2", "bw-6"}
     assert _cursor(sqlite_db, "csv-resume")["sha256"] == hashlib.sha256(CSV.read_bytes()).hexdigest()
+
+
+def test_a_last_line_still_being_written_is_not_lost(env: dict[str, str], tmp_path: Path) -> None:
+    """A log being appended to: its unfinished last line waits, and is stored once finished."""
+    log = tmp_path / "growing.jsonl"
+    first = json.dumps({"id": "a", "text": "Aurelia Bank app down again this morning"})
+    second = json.dumps({"id": "b", "text": "Aurelia Bank charged me twice for the same transfer"})
+    log.write_text(first + "\n" + second[:20])  # the writer is in the middle of line 2
+    assert _vigie(env, log, "--source", "grow").returncode == 0
+    assert set(_stored(_db(env), "grow")) == {"a"} and _rejected(_db(env), "grow") == []
+    log.write_text(first + "\n" + second + "\n")  # the writer finished the line
+    result = _vigie(env, log, "--source", "grow")
+    assert result.returncode == 0, result.stderr
+    assert set(_stored(_db(env), "grow")) == {"a", "b"} and _rejected(_db(env), "grow") == []

@@ -1,10 +1,13 @@
-"""`vigie collect` polling a real HTTP feed, SIGKILLed at random points over 20 trials.
+"""`vigie collect` polling real HTTP sources, SIGKILLed at random points over 20 trials each.
 
-A local server serves a feed that keeps growing (every item it ever published stays in
-it, so nothing is lost by the feed itself). The collector is killed at a random moment
-of its work — while fetching, enriching, or between the small batches of one page — and
-restarted. At the end the stored items are exactly the items the server published:
-none lost, none twice, one queue item per original.
+Two sources that keep growing: an RSS feed (every item it ever published stays in it,
+dedupe by id carries the correctness) and an X recent search served as X documents it
+(newest first, `since_id`, `next_token` pages of 10), where correctness rests on the
+cursor: a cursor written ahead of its items would lose posts, one written behind them
+would only replay pages. The collector is killed at a random moment of its work (while
+fetching, enriching, or between the small batches of one page) and restarted. At the end
+the stored items are exactly the items the server published: none lost, none twice, one
+queue item per original.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sqlalchemy import func, select
 
 from models.db import open_database
 from models.tables import Mention, QueueItem
-from tests.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply, Request
 from tests.support import REPO, VIGIE
 
 TRIALS = 20
@@ -51,40 +54,94 @@ class GrowingFeed:
         return Reply(body=body.encode(), content_type="application/rss+xml")
 
 
-@pytest.mark.slow
-def test_sigkill_at_random_points_over_20_trials(tmp_path: Path, replay: ReplayServer) -> None:
-    feed = GrowingFeed(limit=2000)
-    replay.route("/feed.xml", feed)
+class GrowingSearch:
+    """X API v2 recent search over a stream publishing 15 posts per request served, up to ``limit``.
+    ``next_token`` names the id to continue below, so pages stay stable while posts arrive."""
+
+    PATH = "/2/tweets/search/recent"
+
+    def __init__(self, limit: int) -> None:
+        self.published = 0
+        self.limit = limit
+        self.lock = threading.Lock()
+
+    def __call__(self, req: Request) -> Reply:
+        with self.lock:
+            self.published = min(self.limit, self.published + 15)
+            newest = self.published
+        since = int(req.arg("since_id") or 0)
+        below = int(req.arg("next_token") or newest + 1)
+        size = int(req.arg("max_results") or 10)
+        ids = [n for n in range(min(below - 1, newest), since, -1)][:size]
+        if not ids:
+            return Reply.json({"meta": {"result_count": 0}})
+        data = [{"id": str(n), "text": f"@AureliaBank my card was declined again, ticket {n}",
+                 "created_at": "2026-11-25T08:00:00.000Z", "author_id": "42", "lang": "en"} for n in ids]
+        meta: dict[str, object] = {"newest_id": str(ids[0]), "oldest_id": str(ids[-1]), "result_count": len(ids)}
+        if ids[-1] - 1 > since:
+            meta["next_token"] = str(ids[-1])
+        users = [{"id": "42", "username": "kim", "name": "Kim", "public_metrics": {"followers_count": 12}}]
+        return Reply.json({"data": data, "includes": {"users": users}, "meta": meta})
+
+
+def _kill_loop(tmp_path: Path, replay: ReplayServer, path: str, source: dict[str, object]) -> dict[str, str]:
     cfg = tmp_path / "config"
     shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": [
-        {"name": "feed", "kind": "rss", "url": f"{replay.url}/feed.xml", "interval_seconds": 0.2}]}))
+    (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": [source]}))
     url = f"sqlite:///{tmp_path / 'vigie.db'}"
     env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_WORKER_ID": "collector-1",
-           "VIGIE_BATCH_SIZE": "7", "VIGIE_LOG_LEVEL": "WARNING"}
+           "VIGIE_BATCH_SIZE": "7", "VIGIE_LOG_LEVEL": "WARNING", "TEST_X_TOKEN": "token-for-tests"}
     subprocess.run([VIGIE, "init-db"], env=env, check=True, capture_output=True)
     rng = random.Random(20261125)
     for trial in range(TRIALS):
-        served = len(replay.hits("/feed.xml"))
+        served = len(replay.hits(path))
         proc = subprocess.Popen([VIGIE, "collect"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
-        while len(replay.hits("/feed.xml")) == served and time.monotonic() < deadline:
+        while len(replay.hits(path)) == served and time.monotonic() < deadline:
             time.sleep(0.01)  # until this process has asked for the feed
         time.sleep(rng.uniform(0.0, 0.6))  # then a random moment of its work
         assert proc.poll() is None, f"trial {trial}: {proc.stderr.read().decode() if proc.stderr else ''}"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-    feed.limit = feed.published  # the server publishes nothing more: the last run must catch up
-    finished = subprocess.run([VIGIE, "collect", "--once"], env=env, capture_output=True, text=True, timeout=120)
-    assert finished.returncode == 0, finished.stderr
+    return env
 
-    db = open_database(url)
+
+def _check(env: dict[str, str], expected: set[str]) -> None:
+    for _ in range(6):  # the server publishes nothing more: catch up (at most 100 pages per run)
+        finished = subprocess.run([VIGIE, "collect", "--once"], env=env, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stderr
+        if " 0 stored" in finished.stdout:
+            break
+    db = open_database(env["DATABASE_URL"])
     with db.read() as s:
         stored = list(s.scalars(select(Mention.external_id)))
         queued = s.scalar(select(func.count()).select_from(QueueItem))
         originals = s.scalar(select(func.count()).select_from(Mention).where(Mention.duplicate_of_id.is_(None)))
-    expected = {f"post-{n}" for n in range(1, feed.published + 1)}
+    db.engine.dispose()
     assert len(stored) == len(set(stored)), "an item was stored twice"
     assert set(stored) == expected, f"lost: {sorted(expected - set(stored))[:5]}"
-    assert feed.published >= 40 * TRIALS // 2  # the kills fell while the feed was growing
     assert queued == originals
+
+
+@pytest.mark.slow
+def test_sigkill_rss_at_random_points_over_20_trials(tmp_path: Path, replay: ReplayServer) -> None:
+    feed = GrowingFeed(limit=2000)
+    replay.route("/feed.xml", feed)
+    env = _kill_loop(tmp_path, replay, "/feed.xml",
+                     {"name": "feed", "kind": "rss", "url": f"{replay.url}/feed.xml", "interval_seconds": 0.2})
+    feed.limit = feed.published  # the server publishes nothing more: the last run must catch up
+    assert feed.published >= 40 * TRIALS // 2  # the kills fell while the feed was growing
+    _check(env, {f"post-{n}" for n in range(1, feed.published + 1)})
+
+
+@pytest.mark.slow
+def test_sigkill_x_search_with_cursor_pages_over_20_trials(tmp_path: Path, replay: ReplayServer) -> None:
+    search = GrowingSearch(limit=3000)
+    replay.route(GrowingSearch.PATH, search)
+    env = _kill_loop(tmp_path, replay, GrowingSearch.PATH, {
+        "name": "x-search", "kind": "x", "query": "@AureliaBank", "interval_seconds": 0.2, "max_results": 10,
+        "api_url": replay.url, "bearer_token_env": "TEST_X_TOKEN"})
+    search.limit = search.published
+    sent = replay.hits(GrowingSearch.PATH)
+    assert any(r.arg("next_token") for r in sent) and any(r.arg("since_id") for r in sent)  # both cursors used
+    _check(env, {str(n) for n in range(1, search.published + 1)})

@@ -202,7 +202,9 @@ def test_remaining_zero_on_a_200_stores_the_page_then_stops_until_reset(
     cfg = _config(replay.url)
     report = _poll(db, settings, cfg)
     assert report.stored == 3 and len(replay.hits(PATH)) == 1
+    assert report.error is None  # a used-up window is a wait, not a failure
     row = _row(db)
+    assert row.consecutive_failures == 0 and row.last_ok_at is not None
     assert row.not_before == datetime.fromtimestamp(reset, UTC).replace(tzinfo=None)
     assert json.loads(row.cursor or "{}")["next_token"] == "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l"
     assert _poll(db, settings, cfg).waiting_until is not None and len(replay.hits(PATH)) == 1

@@ -146,3 +146,10 @@ def test_select_items_says_what_is_wrong(body: object, path: tuple[str, ...] | N
     with pytest.raises(ValueError) as caught:
         select_items(body, path)
     assert str(caught.value) == message
+
+
+def test_a_follower_count_that_is_not_a_plain_number_is_left_out() -> None:
+    from collectors.mapping import _followers
+
+    assert _followers("²") is None and _followers("1,204") == 1204 and _followers(-3) is None
+    assert _followers(12.0) == 12 and _followers(True) is None
