@@ -60,6 +60,12 @@ class Response:
         except (ValueError, UnicodeDecodeError) as exc:
             raise CollectorError(f"{_safe(self.url)}: malformed JSON ({exc})") from None
 
+    def checked_json(self) -> Any:
+        """The JSON body, for callers that accepted error statuses themselves (``expect=None``):
+        an HTML error page served in place of JSON fails naming what came back."""
+        _check_type(self, JSON_TYPES)
+        return self.json()
+
 
 def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     """``Retry-After`` as an absolute UTC time: delta-seconds or an HTTP-date; None when absent or unreadable."""

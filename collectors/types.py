@@ -16,11 +16,39 @@ nothing (mentions are unique per source and external id).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
 from config.settings import SourceConfig
+
+
+def load_json_cursor(cursor: str | None) -> dict[str, Any]:
+    """A source's JSON cursor; anything unreadable (a cursor from elsewhere) starts afresh, which
+    is safe: dedupe by (source, external id) skips what is already stored."""
+    try:
+        value = json.loads(cursor) if cursor else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def dump_json_cursor(state: dict[str, Any]) -> str | None:
+    """The cursor to store: empty values left out, keys sorted (a stable text for the same state)."""
+    kept = {k: v for k, v in state.items() if v is not None and v != ""}
+    return json.dumps(kept, sort_keys=True) if kept else None
+
+
+def parse_iso_time(value: Any) -> datetime | None:
+    """An ISO 8601 time from a platform (Z or an offset; none means UTC) as aware UTC; None if unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 class CollectorError(Exception):

@@ -55,7 +55,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from collectors.http import HttpClient, Response
-from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
+from collectors.types import (
+    CollectorError,
+    Page,
+    Parsed,
+    RawPost,
+    Rejected,
+    load_json_cursor,
+    parse_iso_time,
+)
 from config.settings import SourceConfig
 
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
@@ -117,7 +125,7 @@ class BlueskySource:
         state = _load(cursor)
         sweep = state.get("sweep")
         if sweep is None:  # a new sweep: everything since the mark (less the overlap), or the backfill
-            mark = _when(state.get("mark"))
+            mark = parse_iso_time(state.get("mark"))
             start = mark - self.overlap if mark else now - self.backfill
             sweep = {"since": _iso(start), "top": state.get("mark")}
         params: dict[str, Any] = {"q": self.query, "sort": "latest", "limit": self.limit, "since": sweep["since"]}
@@ -130,8 +138,8 @@ class BlueskySource:
         if not isinstance(posts, list):
             raise CollectorError(f"{self.service}{SEARCH}: expected an object with a list of posts")
         times = [t for t in (_sort_at(p) for p in posts) if t is not None]
-        top = max([t for t in (_when(sweep.get("top")), *times) if t is not None], default=None)
-        since = _when(sweep["since"])
+        top = max([t for t in (parse_iso_time(sweep.get("top")), *times) if t is not None], default=None)
+        since = parse_iso_time(sweep["since"])
         # The sweep ends with the pages, or on reaching posts older than its start (a service
         # that ignores `since` would otherwise be walked back to the beginning of time).
         api_cursor = body.get("cursor")
@@ -186,7 +194,7 @@ class BlueskySource:
             response = self.http.get(self.service + path, params=params, headers=headers, expect=None,
                                      ok=(200, 400, 401))
             if response.status == 200:
-                return _json(response)
+                return response.checked_json()
             error, message = _error(response)
             if session and attempt == 0 and error in ("ExpiredToken", "InvalidToken"):
                 self._renew(session)
@@ -208,7 +216,7 @@ class BlueskySource:
         response = self.http.post(self.service + REFRESH_SESSION, headers={"Authorization": f"Bearer {old.refresh}"},
                                   expect=None, ok=(200, 400, 401))
         if response.status == 200:
-            self._keep(_json(response))
+            self._keep(response.checked_json())
         else:
             self._login()
 
@@ -222,7 +230,7 @@ class BlueskySource:
             detail = f"{error}: {message}".replace(self._password, "********")
             raise CollectorError(f"{self.where}: Bluesky login of {self.identifier!r} refused: HTTP {response.status}: "
                                  f"{detail}", permanent=True)
-        return self._keep(_json(response))
+        return self._keep(response.checked_json())
 
     def _keep(self, body: Any) -> _Session:
         access = body.get("accessJwt") if isinstance(body, dict) else None
@@ -242,12 +250,6 @@ def _number(options: Any, key: str, default: float, low: float, high: float, whe
     return float(value)
 
 
-def _json(response: Response) -> Any:
-    ctype = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if "json" not in ctype:  # an HTML error page served with 200 in place of JSON
-        raise CollectorError(f"{response.url.split('?', 1)[0]}: expected application/json content, "
-                             f"got {ctype or 'no content type'!r}")
-    return response.json()
 
 
 def _error(response: Response) -> tuple[str, str]:
@@ -262,14 +264,9 @@ def _error(response: Response) -> tuple[str, str]:
 
 
 def _load(cursor: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(cursor) if cursor else {}
-    except ValueError:
-        value = {}
-    if not isinstance(value, dict):
-        return {}
+    value = load_json_cursor(cursor)
     sweep = value.get("sweep")
-    return {"mark": value.get("mark"), "sweep": sweep if isinstance(sweep, dict) and _when(sweep.get("since"))
+    return {"mark": value.get("mark"), "sweep": sweep if isinstance(sweep, dict) and parse_iso_time(sweep.get("since"))
             else None}
 
 
@@ -289,7 +286,8 @@ def _sort_at(view: Any) -> datetime | None:
     if not isinstance(view, dict):
         return None
     record: dict[str, Any] = view["record"] if isinstance(view.get("record"), dict) else {}
-    times = [t for t in (_when(record.get("createdAt")), _when(view.get("indexedAt"))) if t is not None]
+    found = (parse_iso_time(record.get("createdAt")), parse_iso_time(view.get("indexedAt")))
+    times = [t for t in found if t is not None]
     return min(times) if times else None
 
 
@@ -300,14 +298,6 @@ def _web_url(uri: str, handle: str | None) -> str | None:
     return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
 
 
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _iso(when: datetime) -> str:

@@ -47,13 +47,21 @@ language hint. A status without an id, or without text and media, is rejected an
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from collectors.http import HttpClient, Response
 from collectors.markup import html_to_text
-from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
+from collectors.types import (
+    CollectorError,
+    Page,
+    Parsed,
+    RawPost,
+    Rejected,
+    load_json_cursor,
+    parse_iso_time,
+)
 from config.settings import SourceConfig
 
 MAX_LIMIT = 40  # Mastodon caps `limit` at 40 for statuses
@@ -147,11 +155,7 @@ class MastodonSource:
 
     def _load(self, cursor: str | None) -> dict[str, Any]:
         """The stored cursor, limited to the timelines still configured (a removed hashtag is forgotten)."""
-        try:
-            value = json.loads(cursor) if cursor else {}
-        except ValueError:
-            value = {}
-        value = value if isinstance(value, dict) else {}
+        value = load_json_cursor(cursor)
         last = value["last"] if isinstance(value.get("last"), dict) else {}
         state: dict[str, Any] = {
             "last": {k: v for k, v in last.items() if k in self.keys and isinstance(v, str)},
@@ -187,7 +191,7 @@ class MastodonSource:
                     external_id=ext[:200],
                     network=self.network,
                     text=text,
-                    created_at=_when(status.get("created_at")) or payload["fetched_at"],
+                    created_at=parse_iso_time(status.get("created_at")) or payload["fetched_at"],
                     url=url if isinstance(url, str) else None,
                     author_handle=(acct if acct is None or "@" in acct else f"{acct}@{self.host}"),
                     author_name=name if isinstance(name, str) and name.strip() else acct,
@@ -237,13 +241,3 @@ def _text(status: dict[str, Any]) -> str:
     if text and isinstance(spoiler, str) and spoiler.strip():
         text = f"{spoiler.strip()}\n\n{text}"
     return text
-
-
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)

@@ -47,7 +47,6 @@ kept; a post left with no text at all, or without fullname or time, is rejected 
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -55,7 +54,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from collectors.http import HttpClient, RateLimited, Response, parse_retry_after
-from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
+from collectors.types import (
+    CollectorError,
+    Page,
+    Parsed,
+    RawPost,
+    Rejected,
+    dump_json_cursor,
+    load_json_cursor,
+)
 from config.settings import SourceConfig
 
 AUTH_URL = "https://www.reddit.com/api/v1/access_token"
@@ -142,10 +149,10 @@ class RedditSource:
         if self._blocked_until is not None:  # the last answer used up the window: no request before reset
             raise RateLimited(f"{self.where}: Reddit rate limit used up, rate limited until "
                               f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until, preemptive=True)
-        state = _load(cursor)
+        state = load_json_cursor(cursor)
         seen, after, top = state.get("seen"), state.get("after"), state.get("top")
         response = self._get(self._path(), self._params(after), now)
-        listing = _json(response)
+        listing = response.checked_json()
         data = listing.get("data") if isinstance(listing, dict) and listing.get("kind") == "Listing" else None
         if not isinstance(data, dict) or not isinstance(data.get("children"), list):
             raise CollectorError(f"{self.where}: unexpected answer from Reddit: not a Listing")
@@ -165,7 +172,7 @@ class RedditSource:
         state = {"seen": seen, "after": next_after, "top": top} if has_more else {"seen": _newer(top, seen)}
         payload = {**listing, "data": {**data, "children": kept}}
         # A used-up window ends the poll after this page is stored: the next fetch raises RateLimited.
-        return Page(payload, _dump(state), has_more or self._blocked_until is not None)
+        return Page(payload, dump_json_cursor(state), has_more or self._blocked_until is not None)
 
     def _path(self) -> str:
         if not self.subreddits:
@@ -317,25 +324,3 @@ def _seconds(value: str | None) -> float | None:
         return max(0.0, float(value)) if value is not None else None  # Reddit sends floats ("599.0")
     except ValueError:
         return None
-
-
-def _json(response: Response) -> Any:
-    ctype = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if "json" not in ctype:
-        raise CollectorError(f"{response.url.split('?', 1)[0]}: expected JSON content, got {ctype or 'nothing'!r}")
-    return response.json()
-
-
-def _load(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        return {}  # a cursor from elsewhere: start a fresh sweep (dedupe skips what is stored)
-    return value if isinstance(value, dict) else {}
-
-
-def _dump(state: dict[str, Any]) -> str | None:
-    state = {k: v for k, v in state.items() if v is not None}
-    return json.dumps(state, sort_keys=True) if state else None

@@ -48,7 +48,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from collectors.http import HttpClient, RateLimited, Response
-from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
+from collectors.types import (
+    CollectorError,
+    Page,
+    Parsed,
+    RawPost,
+    Rejected,
+    dump_json_cursor,
+    load_json_cursor,
+)
 from config.settings import SourceConfig
 
 API_URL = "https://api.x.com"
@@ -91,7 +99,7 @@ class XSource:
         if self._blocked_until is not None:  # the last answer used up the window: no request before reset
             raise RateLimited(f"{self.where}: X rate limit used up, rate limited until "
                               f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until, preemptive=True)
-        state: dict[str, str | None] = dict(_load(cursor))
+        state: dict[str, str | None] = {k: v for k, v in load_json_cursor(cursor).items() if isinstance(v, str)}
         since_id, next_token, newest = state.get("since_id"), state.get("next_token"), state.get("newest")
         response = self._search(since_id, next_token)
         if response.status == 400:
@@ -102,7 +110,7 @@ class XSource:
             if response.status == 400:
                 raise CollectorError(f"{self.where}: X refused the search (HTTP 400): {_problem(response)}",
                                      permanent=True)
-        body = _json(response)
+        body = response.checked_json()
         meta = body.get("meta") if isinstance(body, dict) else None
         if not isinstance(meta, dict) or not isinstance(body.get("data", []), list):
             raise CollectorError(f"{self.where}: unexpected answer from X: no meta or data is not a list")
@@ -119,7 +127,7 @@ class XSource:
             self._blocked_until = (datetime.fromtimestamp(int(reset), UTC) if reset.isdigit()
                                    else now + timedelta(minutes=15))
         # A used-up window ends the poll after this page is stored: the next fetch raises RateLimited.
-        return Page(body, _dump(state), "next_token" in state or self._blocked_until is not None)
+        return Page(body, dump_json_cursor(state), "next_token" in state or self._blocked_until is not None)
 
     def _search(self, since_id: str | None, next_token: str | None) -> Response:
         params: dict[str, Any] = {
@@ -231,25 +239,3 @@ def _problem(response: Response) -> str:
                          for e in errors)[:500]
     detail = body.get("detail") if isinstance(body, dict) else None
     return str(detail or body)[:500]
-
-
-def _json(response: Response) -> Any:
-    ctype = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if "json" not in ctype:
-        raise CollectorError(f"{response.url.split('?', 1)[0]}: expected JSON content, got {ctype or 'nothing'!r}")
-    return response.json()
-
-
-def _load(cursor: str | None) -> dict[str, str]:
-    if not cursor:
-        return {}
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        return {}  # not ours: start a fresh sweep (dedupe skips what is already stored)
-    return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
-
-
-def _dump(state: dict[str, Any]) -> str | None:
-    state = {k: v for k, v in state.items() if v}
-    return json.dumps(state, sort_keys=True) if state else None
