@@ -33,7 +33,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_HOST": ("127.0.0.1", "address `vigie serve` and `vigie demo` listen on"),
     "VIGIE_PORT": ("8050", "port `vigie serve` and `vigie demo` listen on"),
     "VIGIE_REFRESH_MS": ("2000", "how often live pages ask for changes, in milliseconds"),
-    "VIGIE_BATCH_SIZE": ("200", "mentions written per transaction by the collectors"),
+    "VIGIE_BATCH_SIZE": ("500", "mentions written per transaction by the collectors"),
     "VIGIE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "VIGIE_WORKER_ID": ("hostname:pid", "name of this collector process in source leases"),
 }
@@ -438,7 +438,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         host=env.get("VIGIE_HOST") or "127.0.0.1",
         port=_env_int(env, "VIGIE_PORT", 8050),
         refresh_ms=_env_int(env, "VIGIE_REFRESH_MS", 2000),
-        batch_size=_env_int(env, "VIGIE_BATCH_SIZE", 200),
+        batch_size=_env_int(env, "VIGIE_BATCH_SIZE", 500),
         log_level=level,
         worker_id=env.get("VIGIE_WORKER_ID") or f"{os.uname().nodename}:{os.getpid()}",
         sources=parse_sources(_read_yaml(config_dir / "sources.yaml"), env=env),

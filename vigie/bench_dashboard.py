@@ -139,7 +139,7 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
             timings[label].append(_post(client, body))
         for label, marker in (("wall tick, 3 new items", "stale"), ("wall tick, nothing new", None)):
             if marker is None:
-                marker = _wall_marker(db)
+                marker = _wall_marker(app, db)
             body = callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
                                      "value": n + 1}], [{"id": "wall-marker", "property": "data", "value": marker}])
             timings[label].append(_post(client, body))
@@ -149,10 +149,10 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
         click.echo(f"  {label:<24} {_percentiles(samples)}")
 
 
-def _wall_marker(db: Database) -> str:
+def _wall_marker(app: Any, db: Database) -> str:
     from dashboard.pages.wall import _marker
 
-    with db.read() as session:
+    with app.server.app_context(), db.read() as session:  # the marker reads the configured sources
         return _marker(session)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -94,3 +95,20 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
     assert time.monotonic() - asked < 10, out
     assert proc.returncode == 0, out
     assert f"open http://127.0.0.1:{port}/" in out and "stopped." in out
+
+
+def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
+    """Small runs of both benchmarks: they must keep working as the code changes (figures are not judged here)."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'ingest.db'}", "VIGIE_LOG_LEVEL": "WARNING"}
+    ingest = subprocess.run([VIGIE, "bench", "ingest", "--count", "600", "--batch", "200"], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    assert "ingest benchmark: 600 posts, 200 per transaction, sqlite" in ingest.stdout
+    assert re.search(r"ratio +\d+\.\d+x the floor", ingest.stdout), ingest.stdout
+    dashboard = subprocess.run([VIGIE, "bench", "dashboard", "--mentions", "2000", "--rounds", "5",
+                                "--database-url", f"sqlite:///{tmp_path / 'dash.db'}"], env=env,
+                               capture_output=True, text=True, timeout=300)
+    assert dashboard.returncode == 0, dashboard.stderr
+    for label in ("queue tick, 3 new items", "queue tick, nothing new", "wall tick, 3 new items",
+                  "wall tick, nothing new"):
+        assert re.search(rf"{label} +p50 +\d+\.\d ms +p95 +\d+\.\d ms", dashboard.stdout), dashboard.stdout
