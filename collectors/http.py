@@ -39,12 +39,9 @@ FEED_TYPES = ("xml", "rss", "atom")
 class RateLimited(CollectorError):
     """The server asked us to wait (429/503 with Retry-After): nothing is sent before ``retry_at``."""
 
-    def __init__(self, message: str, retry_at: datetime, preemptive: bool = False) -> None:
+    def __init__(self, message: str, retry_at: datetime) -> None:
         super().__init__(message)
         self.retry_at = retry_at
-        # True when the source stopped itself before sending (its quota read 0 on the last answer):
-        # a wait, not a failure.
-        self.preemptive = preemptive
 
 
 @dataclass(frozen=True)

@@ -145,12 +145,8 @@ def poll_source(
             if close is not None:
                 close()
     except RateLimited as exc:
-        report.retry_at = exc.retry_at
-        if exc.preemptive:  # the quota ran out on a good answer: the source waits, it has not failed
-            log.info("source %s: %s", cfg.name, exc.message)
-        else:
-            report.error = exc.message
-            log.warning("source %s rate limited: %s", cfg.name, exc.message)
+        report.error, report.retry_at = exc.message, exc.retry_at
+        log.warning("source %s rate limited: %s", cfg.name, exc.message)
     except CollectorError as exc:
         report.error = exc.message
         report.retry_at = failure_backoff(cfg.interval_seconds, failures + 1, exc.permanent)
@@ -217,5 +213,9 @@ def _poll_pages(
             report.skipped += result.skipped
         cursor = page.next_cursor
         report.pages += 1
+        if page.wait_until is not None:  # quota used up: the page is stored, the rest waits for the reset
+            report.retry_at = page.wait_until
+            log.info("source %s: quota used up, next request after %s", report.source, page.wait_until)
+            break
         if not page.has_more:
             break

@@ -83,6 +83,9 @@ class Page:
     payload: Any
     next_cursor: str | None
     has_more: bool = False
+    # The platform's quota ran out on this (good) answer: store the page, then send nothing to
+    # this source before this time. A wait, not a failure.
+    wait_until: datetime | None = None
 
 
 @dataclass(frozen=True)

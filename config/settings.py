@@ -16,11 +16,24 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from config.checks import (
+    ConfigError,
+    _bool,
+    _fail,
+    _list,
+    _mapping,
+    _positive_int,
+    _read_yaml,
+    _strings,
+    _text,
+)
+from config.sources import Secret as Secret  # re-exported: the rest of Vigie imports from config.settings
+from config.sources import SourceConfig as SourceConfig
+from config.sources import parse_sources as parse_sources
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent
 PRIORITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
@@ -37,45 +50,6 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "VIGIE_WORKER_ID": ("hostname:pid", "name of this collector process in source leases"),
 }
-
-
-class ConfigError(Exception):
-    """A configuration value is missing or wrong; the message names file and key."""
-
-
-class Secret:
-    """A credential read at start. Its repr and str never show the value, so a log line or a
-    traceback that prints a config object leaks nothing; `reveal()` is the one way to it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    name: str
-    kind: str
-    interval_seconds: float
-    enabled: bool
-    options: Mapping[str, Any] = field(default_factory=dict)
-    # Credentials, from `<name>_env: VARIABLE` or `<name>_file: PATH` keys in sources.yaml.
-    secrets: Mapping[str, Secret] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,120 +113,7 @@ class Settings:
         return tuple(t.key for t in self.teams)
 
 
-# --- small validators -------------------------------------------------------------------
-
-
-def _fail(file: str, key: str, expected: str, got: Any) -> ConfigError:
-    return ConfigError(f"{file}: {key}: expected {expected}, got {got!r}")
-
-
-def _read_yaml(path: Path) -> Any:
-    if not path.is_file():
-        raise ConfigError(f"{path.name}: file not found in {path.parent}")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name}: not valid YAML: {exc}") from exc
-
-
-def _mapping(value: Any, file: str, key: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(file, key, "a mapping", value)
-    return value
-
-
-def _list(value: Any, file: str, key: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _fail(file, key, "a list", value)
-    return value
-
-
-def _text(value: Any, file: str, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(file, key, "a non-empty string", value)
-    return value.strip()
-
-
-def _positive_int(value: Any, file: str, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise _fail(file, key, "a positive integer", value)
-    return value
-
-
-def _positive_number(value: Any, file: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise _fail(file, key, "a positive number", value)
-    return float(value)
-
-
-def _bool(value: Any, file: str, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(file, key, "true or false", value)
-    return value
-
-
-def _strings(value: Any, file: str, key: str) -> tuple[str, ...]:
-    return tuple(_text(v, file, f"{key}[{i}]") for i, v in enumerate(_list(value, file, key)))
-
-
 # --- the files ----------------------------------------------------------------------------
-
-
-def _source_secrets(
-    item: Mapping[str, Any], file: str, key: str, env: Mapping[str, str], enabled: bool
-) -> dict[str, Secret]:
-    """`token_env: VAR` reads the variable, `token_file: PATH` the file (stripped), both as secret `token`.
-    A disabled source's missing credentials are not an error (it will not be polled)."""
-    secrets: dict[str, Secret] = {}
-    for option, value in item.items():
-        if not isinstance(option, str) or not option.endswith(("_env", "_file")):
-            continue
-        name, _, via = option.rpartition("_")
-        where = f"{key}.{option}"
-        ref = _text(value, file, where)
-        if name in secrets:
-            raise _fail(file, where, f"one of {name}_env or {name}_file, not both", ref)
-        if via == "env":
-            found = env.get(ref, "")
-            if not found and enabled:
-                raise ConfigError(f"{file}: {where}: environment variable {ref} is not set")
-        else:
-            try:
-                found = Path(ref).read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                if enabled:
-                    raise ConfigError(f"{file}: {where}: cannot read secret file {ref!r}: {exc.strerror}") from None
-                found = ""
-        secrets[name] = Secret(found)
-    return secrets
-
-
-def parse_sources(
-    data: Any, file: str = "sources.yaml", env: Mapping[str, str] | None = None
-) -> tuple[SourceConfig, ...]:
-    root = _mapping(data, file, "(top level)")
-    out: list[SourceConfig] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(_list(root.get("sources"), file, "sources")):
-        key = f"sources[{i}]"
-        item = _mapping(raw, file, key)
-        name = _text(item.get("name"), file, f"{key}.name")
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
-            raise _fail(file, f"{key}.name", "lower-case letters, digits, '-' or '_'", name)
-        if name in seen:
-            raise _fail(file, f"{key}.name", "a name used once", name)
-        seen.add(name)
-        kind = _text(item.get("kind"), file, f"{key}.kind")
-        interval = _positive_number(item.get("interval_seconds"), file, f"{key}.interval_seconds")
-        enabled = _bool(item.get("enabled", True), file, f"{key}.enabled")
-        secrets = _source_secrets(item, file, key, env or {}, enabled)
-        options = {
-            k: v
-            for k, v in item.items()
-            if k not in {"name", "kind", "interval_seconds", "enabled"} and not str(k).endswith(("_env", "_file"))
-        }
-        out.append(SourceConfig(name, kind, interval, enabled, options, secrets))
-    return tuple(out)
 
 
 def parse_teams(data: Any, file: str = "teams.yaml") -> tuple[TeamConfig, ...]:

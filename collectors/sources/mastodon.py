@@ -25,8 +25,8 @@ token is sent as `Authorization: Bearer`, never in the URL.
 
 Rate limits: by default 300 requests per 5 minutes per token (per IP address without one),
 and 300 paging requests (`min_id`/`max_id`) per 15 minutes; instances may set others. When
-a response says `X-RateLimit-Remaining: 0`, the run stops paging and resumes at the next
-interval. A 429 waits until its ISO 8601 `X-RateLimit-Reset` (60 s when absent).
+a response says `X-RateLimit-Remaining: 0`, that page is stored and nothing is sent before its
+`X-RateLimit-Reset`. A 429 waits until its ISO 8601 `X-RateLimit-Reset` (60 s when absent).
 
 Catching up: each hashtag timeline keeps the newest status id it has seen. The next run asks
 for `min_id=<that id>`, which Mastodon answers with the statuses immediately newer than it
@@ -47,11 +47,11 @@ language hint. A status without an id, or without text and media, is rejected an
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from collectors.http import HttpClient, Response
+from collectors.http import HttpClient, Response, parse_rate_limit_reset
 from collectors.markup import html_to_text
 from collectors.types import (
     CollectorError,
@@ -128,9 +128,11 @@ class MastodonSource:
             todo = todo[1:]
         state["todo"] = todo
         exhausted = response.headers.get("x-ratelimit-remaining") == "0"
+        wait = (parse_rate_limit_reset(response.headers.get("x-ratelimit-reset", ""), now)
+                or now + timedelta(minutes=5)) if exhausted else None
         payload = {"statuses": statuses, "fetched_at": now}
         next_cursor = json.dumps(state, sort_keys=True, ensure_ascii=False)
-        return Page(payload, next_cursor, has_more=bool(todo) and not exhausted)
+        return Page(payload, next_cursor, has_more=bool(todo) and not exhausted, wait_until=wait)
 
     def _search_page(self, state: dict[str, Any], key: str, last: str | None) -> tuple[list[Any], Response, bool]:
         """One page of a downward sweep: newest first, then older with max_id, until `last` is reached."""

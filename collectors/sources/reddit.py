@@ -137,7 +137,6 @@ class RedditSource:
         self.api_url: str = opts.get("api_url", API_URL).rstrip("/")
         self._credentials = (client_id.reveal(), secret.reveal())
         self._token_key = (self.auth_url, client_id.reveal())
-        self._blocked_until: datetime | None = None
         self.http = HttpClient.from_options(opts, where)
 
     def close(self) -> None:
@@ -146,9 +145,6 @@ class RedditSource:
     # --- network -------------------------------------------------------------------------
 
     def fetch(self, cursor: str | None, now: datetime) -> Page:
-        if self._blocked_until is not None:  # the last answer used up the window: no request before reset
-            raise RateLimited(f"{self.where}: Reddit rate limit used up, rate limited until "
-                              f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until, preemptive=True)
         state = load_json_cursor(cursor)
         seen, after, top = state.get("seen"), state.get("after"), state.get("top")
         response = self._get(self._path(), self._params(after), now)
@@ -171,8 +167,7 @@ class RedditSource:
         has_more = not reached and bool(children) and isinstance(next_after, str) and bool(next_after)
         state = {"seen": seen, "after": next_after, "top": top} if has_more else {"seen": _newer(top, seen)}
         payload = {**listing, "data": {**data, "children": kept}}
-        # A used-up window ends the poll after this page is stored: the next fetch raises RateLimited.
-        return Page(payload, dump_json_cursor(state), has_more or self._blocked_until is not None)
+        return Page(payload, dump_json_cursor(state), has_more, wait_until=_quota_wait(response, now))
 
     def _path(self) -> str:
         if not self.subreddits:
@@ -205,9 +200,6 @@ class RedditSource:
                         or now + timedelta(seconds=reset if reset is not None else 60))
             raise RateLimited(f"{self.where}: Reddit HTTP 429, rate limited until "
                               f"{retry_at:%Y-%m-%d %H:%M:%S} UTC", retry_at)
-        remaining = _seconds(response.headers.get("x-ratelimit-remaining"))
-        if remaining is not None and remaining < 1:
-            self._blocked_until = now + timedelta(seconds=reset if reset is not None else 60)
         return response
 
     def _send(self, path: str, params: dict[str, Any]) -> Response:
@@ -324,3 +316,12 @@ def _seconds(value: str | None) -> float | None:
         return max(0.0, float(value)) if value is not None else None  # Reddit sends floats ("599.0")
     except ValueError:
         return None
+
+
+def _quota_wait(response: Response, now: datetime) -> datetime | None:
+    """When the answer used up the window (X-Ratelimit-Remaining below 1): its reset, in seconds from now."""
+    remaining = _seconds(response.headers.get("x-ratelimit-remaining"))
+    if remaining is None or remaining >= 1:
+        return None
+    reset = _seconds(response.headers.get("x-ratelimit-reset"))
+    return now + timedelta(seconds=reset if reset is not None else 60)

@@ -44,10 +44,10 @@ its title and detail, so the source row shows it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from collectors.http import HttpClient, RateLimited, Response
+from collectors.http import HttpClient, Response, parse_rate_limit_reset
 from collectors.types import (
     CollectorError,
     Page,
@@ -56,6 +56,7 @@ from collectors.types import (
     Rejected,
     dump_json_cursor,
     load_json_cursor,
+    parse_iso_time,
 )
 from config.settings import SourceConfig
 
@@ -89,16 +90,12 @@ class XSource:
             raise CollectorError(f"{where}: needs bearer_token_env or bearer_token_file", permanent=True)
         self.query, self.max_results, self.url = query.strip(), max_results, api_url.rstrip("/") + SEARCH_PATH
         self._headers = {"Authorization": f"Bearer {token.reveal()}"}
-        self._blocked_until: datetime | None = None
         self.http = HttpClient.from_options(opts, where)
 
     def close(self) -> None:
         self.http.close()
 
     def fetch(self, cursor: str | None, now: datetime) -> Page:
-        if self._blocked_until is not None:  # the last answer used up the window: no request before reset
-            raise RateLimited(f"{self.where}: X rate limit used up, rate limited until "
-                              f"{self._blocked_until:%Y-%m-%d %H:%M:%S} UTC", self._blocked_until, preemptive=True)
         state: dict[str, str | None] = {k: v for k, v in load_json_cursor(cursor).items() if isinstance(v, str)}
         since_id, next_token, newest = state.get("since_id"), state.get("next_token"), state.get("newest")
         response = self._search(since_id, next_token)
@@ -121,13 +118,11 @@ class XSource:
             state = {"since_id": since_id, "next_token": token, "newest": newest}
         else:
             state = {"since_id": _later(newest, since_id)}
-        remaining = response.headers.get("x-rate-limit-remaining")
-        if remaining is not None and remaining.strip() == "0":
+        wait = None
+        if (response.headers.get("x-rate-limit-remaining") or "").strip() == "0":  # window used up
             reset = response.headers.get("x-rate-limit-reset", "")
-            self._blocked_until = (datetime.fromtimestamp(int(reset), UTC) if reset.isdigit()
-                                   else now + timedelta(minutes=15))
-        # A used-up window ends the poll after this page is stored: the next fetch raises RateLimited.
-        return Page(body, dump_json_cursor(state), "next_token" in state or self._blocked_until is not None)
+            wait = parse_rate_limit_reset(reset, now) or now + timedelta(minutes=15)
+        return Page(body, dump_json_cursor(state), "next_token" in state, wait_until=wait)
 
     def _search(self, since_id: str | None, next_token: str | None) -> Response:
         params: dict[str, Any] = {
@@ -174,7 +169,7 @@ def _post(tweet: Any, users: dict[str, Any]) -> RawPost | Rejected:
     text = long_text if isinstance(long_text, str) and long_text.strip() else tweet.get("text")
     if not isinstance(text, str) or not text.strip():
         return Rejected(post_id, f"X post {post_id} has no text", tweet)
-    created = _time(tweet.get("created_at"))
+    created = parse_iso_time(tweet.get("created_at"))
     if created is None:
         return Rejected(post_id, f"X post {post_id} has no readable created_at", tweet)
     # a note tweet's links are in its own entities; the short text's point into the cut-off copy
@@ -217,14 +212,6 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _problem(response: Response) -> str:

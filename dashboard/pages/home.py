@@ -8,21 +8,21 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.components.health import source_state
 from dashboard.context import current
 from models import queries
+from models.tables import utcnow
 
 dash.register_page(__name__, path="/", title="Vigie", name="Home")
 
 
-def _source_row(row: Any) -> Any:
-    healthy = (row.consecutive_failures or 0) == 0 and row.last_ok_at is not None
-    state = dbc.Badge("ok" if healthy else "failing" if row.consecutive_failures else "not run yet",
-                      color="success" if healthy else "danger" if row.consecutive_failures else "secondary")
+def _source_row(row: Any, configured: dict[str, bool], now: Any) -> Any:
+    state = source_state(row, now, row.name in configured, configured.get(row.name, False))
     return html.Tr(
         [
             html.Td(row.name),
             html.Td(row.kind),
-            html.Td(state),
+            html.Td(dbc.Badge(state.label, color=state.color)),
             html.Td(row.last_ok_at.isoformat(timespec="seconds") + "Z" if row.last_ok_at else "never"),
             html.Td(str(row.items_last_run or 0)),
             html.Td(str(row.consecutive_failures or 0)),
@@ -37,6 +37,8 @@ def layout(**_query: Any) -> Any:
         counts = queries.team_counts(session, ctx.settings.team_keys)
         sources = queries.source_health(session)
         total = queries.count_mentions(session)
+    configured = {s.name: s.enabled for s in ctx.settings.sources}
+    now = utcnow()
     cards = [
         dbc.Col(
             dbc.Card(
@@ -59,7 +61,8 @@ def layout(**_query: Any) -> Any:
             html.H2("Overview"),
             html.P(f"{total:,} mentions stored.", id="home-total"),
             dbc.Row(cards, className="g-3 mb-4"),
-            html.H3("Sources"),
-            dbc.Table([head, html.Tbody([_source_row(r) for r in sources])], size="sm", id="home-sources"),
+            html.H3(["Sources ", dbc.Button("Details", href="/sources", size="sm", color="link")]),
+            dbc.Table([head, html.Tbody([_source_row(r, configured, now) for r in sources])], size="sm",
+                      id="home-sources"),
         ]
     )
