@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from collectors.nlp.language import detect_language
@@ -30,6 +30,7 @@ from collectors.text import (
 )
 from collectors.types import RawPost
 from config.settings import Settings
+from models.sla import SlaClock
 from models.tables import to_naive_utc
 
 MAX_FOLLOWERS = 2**31 - 1
@@ -43,6 +44,7 @@ class Enriched:
     mention: dict[str, Any]
     route: Route
     due_at: datetime
+    at_risk_at: datetime
 
     @property
     def external_id(self) -> str:
@@ -61,7 +63,7 @@ class Enricher:
         self.lexicon = compile_lexicon(settings.lexicon)
         self.severities = {f.name: f.severity for f in settings.lexicon}
         self.brands = compile_brands(settings.brands)
-        self.sla = {t.key: t.sla_minutes for t in settings.teams}
+        self.clock = SlaClock.from_settings(settings)
 
     def score(self, raw: RawPost) -> tuple[str, str, float, str]:
         """Text, language and sentiment: the costly part, also measured alone by the benchmark."""
@@ -84,7 +86,7 @@ class Enricher:
         )
         scored = Scored(text, language, score, label, brand, competitor, risk.flags, risk.terms, followers, priority)
         decided = route(self.settings.rules, scored, why_priority)
-        due = collected_at + timedelta(minutes=self.sla[decided.team][priority])
+        at_risk, due = self.clock.deadlines(decided.team, priority, collected_at)
         mention = {
             "external_id": storable_id(raw.external_id),
             "network": raw.network[:40],
@@ -107,7 +109,7 @@ class Enricher:
             "text_key": text_key(text, folded),
             "link_key": link_key(text, raw.links),
         }
-        return Enriched(mention, decided, due)
+        return Enriched(mention, decided, due, at_risk)
 
 
 def storable_id(external_id: str) -> str:

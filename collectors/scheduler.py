@@ -1,4 +1,5 @@
-"""The collector process: one APScheduler job per enabled source.
+"""The collector process: one APScheduler job per enabled source, plus the SLA watch
+(``sla:watch``, every 30 s) and the notification sender (``notify:send``, every 10 s).
 
 APScheduler runs only here (`vigie collect`, or inside `vigie demo`), never in the
 dashboard's workers. Jobs have explicit ids, `replace_existing`, `coalesce` and
@@ -17,8 +18,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from collectors.notify import deliver_pending
 from collectors.pipeline import Enricher
 from collectors.runner import RunReport, poll_source, release_leases, sync_sources
+from collectors.sla_watch import run_sla_watch
 from collectors.sources import REGISTRY
 from config.settings import Settings, SourceConfig
 from models.db import Database, analyze
@@ -75,7 +78,57 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
         args=(db,),
         next_run_time=datetime.now(UTC) + timedelta(minutes=2),
     )
+    _add_alert_jobs(scheduler, settings, db)
     return scheduler
+
+
+# --- SLA watch and notifications -------------------------------------------------------------
+
+
+def _add_alert_jobs(scheduler: BaseScheduler, settings: Settings, db: Database) -> None:
+    """The SLA watch escalates breached and critical items; the sender delivers the notification outbox."""
+    scheduler.add_job(
+        _sla_watch,
+        "interval",
+        seconds=30,
+        id="sla:watch",
+        name="escalate breached and critical items",
+        replace_existing=True,
+        args=(db, settings),
+        next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+    )
+    scheduler.add_job(
+        _send_notifications,
+        "interval",
+        seconds=10,
+        id="notify:send",
+        name="send pending notifications",
+        replace_existing=True,
+        args=(db, settings),
+        next_run_time=datetime.now(UTC) + timedelta(seconds=10),
+    )
+
+
+def _sla_watch(db: Database, settings: Settings) -> None:
+    try:
+        report = run_sla_watch(db, settings)
+    except Exception:  # the watch runs again in 30 s: never let it stop the scheduler
+        log.exception("SLA watch failed")
+        return
+    if report.breached or report.critical or report.errors:
+        log.info("SLA watch: %d breached and %d critical items escalated, %d notifications queued%s",
+                 report.breached, report.critical, report.notifications,
+                 f", {len(report.errors)} errors" if report.errors else "")
+
+
+def _send_notifications(db: Database, settings: Settings) -> None:
+    try:
+        report = deliver_pending(db, settings)
+    except Exception:  # the sender runs again in 10 s
+        log.exception("sending notifications failed")
+        return
+    if report.sent or report.retrying or report.failed or report.errors:
+        log.info("notifications: %d sent, %d to retry, %d given up", report.sent, report.retrying, report.failed)
 
 
 def _analyze(db: Database) -> None:

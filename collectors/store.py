@@ -190,6 +190,7 @@ def store_batch(
                     "priority_rank": priority_rank(e.mention["priority"]),
                     "assignee": None,
                     "due_at": e.due_at,
+                    "at_risk_at": e.at_risk_at,
                     "rule_id": e.route.rule_id,
                     "explanation": e.route.explanation,
                     "created_at": now,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from config.auth import AUTH_ENV_VARS, AuthConfig, parse_auth
 from config.checks import (
     ConfigError,
     _bool,
@@ -31,6 +32,8 @@ from config.checks import (
     _strings,
     _text,
 )
+from config.notifications import NotificationChannel, load_notifications
+from config.sla import SlaConfig, parse_sla
 from config.sources import Secret as Secret  # re-exported: the rest of Vigie imports from config.settings
 from config.sources import SourceConfig as SourceConfig
 from config.sources import parse_sources as parse_sources
@@ -49,6 +52,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_BATCH_SIZE": ("500", "mentions written per transaction by the collectors"),
     "VIGIE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "VIGIE_WORKER_ID": ("hostname:pid", "name of this collector process in source leases"),
+    **AUTH_ENV_VARS,
 }
 
 
@@ -101,6 +105,9 @@ class Settings:
     brands: tuple[Brand, ...]
     lexicon: tuple[LexiconFlag, ...]
     influencer_followers: int
+    auth: AuthConfig
+    sla: SlaConfig
+    notifications: tuple[NotificationChannel, ...]
 
     def team(self, key: str) -> TeamConfig:
         for team in self.teams:
@@ -284,7 +291,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"environment: VIGIE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
     lexicon = parse_lexicons(_read_yaml(config_dir / "lexicons.yaml"))
-    teams = parse_teams(_read_yaml(config_dir / "teams.yaml"))
+    teams_data = _read_yaml(config_dir / "teams.yaml")
+    teams = parse_teams(teams_data)
     brands = parse_brands(_read_yaml(config_dir / "brands.yaml"))
     routing_data = _read_yaml(config_dir / "routing.yaml")
     rules = parse_routing(routing_data, teams, {f.name for f in lexicon}, {b.name for b in brands})
@@ -293,11 +301,13 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         "routing.yaml",
         "influencer_followers",
     )
+    host = env.get("VIGIE_HOST") or "127.0.0.1"
+    port = _env_int(env, "VIGIE_PORT", 8050)
     values: dict[str, Any] = dict(
         config_dir=config_dir,
         database_url=env.get("DATABASE_URL") or "sqlite:///var/vigie.db",
-        host=env.get("VIGIE_HOST") or "127.0.0.1",
-        port=_env_int(env, "VIGIE_PORT", 8050),
+        host=host,
+        port=port,
         refresh_ms=_env_int(env, "VIGIE_REFRESH_MS", 2000),
         batch_size=_env_int(env, "VIGIE_BATCH_SIZE", 500),
         log_level=level,
@@ -308,6 +318,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         brands=brands,
         lexicon=lexicon,
         influencer_followers=influencer,
+        sla=parse_sla(teams_data, PRIORITIES),
+        notifications=load_notifications(config_dir, {t.key for t in teams}, env),
     )
+    if "auth" not in overrides:  # tests pass their own (the default keeps a key file under var/)
+        values["auth"] = parse_auth(env, host, port)
     values.update(overrides)
     return Settings(**values)

@@ -9,6 +9,7 @@ process serves one app (as gunicorn workers and `vigie serve` do).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -16,42 +17,46 @@ from dash import dcc, html
 from flask import Flask
 
 from config.settings import Settings
+from dashboard.auth.guard import current_principal, page_for_path, page_roles
+from dashboard.auth.guard import install as install_guard
+from dashboard.auth.login import register_login
+from dashboard.auth.policy import Principal, can_read_team
 from dashboard.context import AppContext
+from dashboard.exports import register_exports
 from dashboard.hooks import register_hooks
 from models.db import Database
 
 HERE = Path(__file__).resolve().parent
 
 
-def _navbar(settings: Settings) -> dbc.Navbar:
-    team_links = [dbc.NavItem(dbc.NavLink(t.label, href=f"/queue/{t.key}", id=f"nav-{t.key}")) for t in settings.teams]
+def _nav_links(settings: Settings, principal: Principal) -> list[Any]:
+    """The links this principal may follow (hiding a link is convenience, not access control:
+    the guard and each page check again)."""
+    links: list[Any] = []
+    for t in settings.teams:
+        if can_read_team(principal, t.key):
+            links.append(dbc.NavItem(dbc.NavLink(t.label, href=f"/queue/{t.key}", id=f"nav-{t.key}")))
+    for path, label in (("/triage", "Triage"), ("/sources", "Sources"), ("/wall", "Wall"), ("/audit", "Audit")):
+        page = page_for_path(path)
+        roles = page_roles(page) if page else None
+        if roles and principal.role in roles:
+            links.append(dbc.NavItem(dbc.NavLink(label, href=path, id=f"nav-{path.strip('/')}")))
+    return links
+
+
+def _navbar(settings: Settings, principal: Principal | None) -> Any:
+    if principal is None or principal.is_kiosk:
+        return html.Div(id="vigie-user")  # a wall screen: no navigation
+    teams = f" · {', '.join(principal.teams)}" if principal.teams else ""
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("Vigie", href="/"),
-                dbc.Nav(
-                    team_links + [dbc.NavItem(dbc.NavLink("Sources", href="/sources", id="nav-sources")),
-                                  dbc.NavItem(dbc.NavLink("Wall", href="/wall", id="nav-wall"))],
-                    navbar=True,
-                    className="me-auto",
-                ),
-                dbc.InputGroup(
-                    [
-                        dbc.InputGroupText("Acting as"),
-                        dbc.Input(
-                            id="actor-name",
-                            type="text",
-                            placeholder="your name",
-                            value="operator",
-                            maxLength=60,
-                            persistence=True,
-                            persistence_type="local",
-                            debounce=True,
-                        ),
-                    ],
-                    size="sm",
-                    style={"maxWidth": "260px"},
-                ),
+                dbc.Nav(_nav_links(settings, principal), navbar=True, className="me-auto"),
+                html.Span([html.B(principal.name, id="vigie-user"), f" ({principal.role}{teams})"],
+                          className="text-light small me-3"),
+                dbc.Button("Sign out", href="/logout", external_link=True, color="secondary", size="sm",
+                           id="vigie-logout"),
             ],
             fluid=True,
         ),
@@ -62,9 +67,15 @@ def _navbar(settings: Settings) -> dbc.Navbar:
 
 
 def create_app(settings: Settings, db: Database) -> dash.Dash:
-    server = Flask("vigie")
+    server = Flask("vigie", static_folder=None)
     server.extensions["vigie"] = AppContext(settings=settings, db=db)
     register_hooks(server)  # POST /hooks/<source>: signed webhook deliveries (no login: the signature is the auth)
+    register_login(server)
+    register_exports(server)  # /audit/export.csv and .jsonl (compliance, admin)
+    if settings.auth.oidc is not None:
+        from dashboard.auth.oidc import register_oidc
+
+        register_oidc(server, settings.auth.oidc, settings.auth.public_url)
     app = dash.Dash(
         "vigie",
         server=server,  # type: ignore[arg-type]  # a Flask app is accepted (Dash docs)
@@ -76,11 +87,16 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
         update_title=None,  # type: ignore[arg-type]  # None disables the "Updating…" title
         serve_locally=True,
     )
-    app.layout = html.Div(
-        [
-            dcc.Location(id="url"),
-            _navbar(settings),
-            dbc.Container(dash.page_container, fluid=True),
-        ]
-    )
+
+    def layout() -> Any:  # built per request: the navigation depends on who asks
+        return html.Div(
+            [
+                dcc.Location(id="url"),
+                _navbar(settings, current_principal()),
+                dbc.Container(dash.page_container, fluid=True),
+            ]
+        )
+
+    app.layout = layout
+    install_guard(app, server)
     return app

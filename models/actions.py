@@ -1,34 +1,52 @@
-"""Writes made by people: claim, resolve, reroute. Each one writes an audit event.
+"""Writes made by people (and the SLA watch) to queue items. Each one writes an audit event.
 
-Functions take the session first and never commit: the caller opens
-``with db.write.begin()`` around them, so the change and its audit event land
-together or not at all. State changes are conditional updates (``WHERE status =
-'new'``), which makes claiming atomic: of two agents claiming at once, exactly one
-wins and the other is told who has the item.
+The lifecycle: new → claimed → resolved or dismissed, with reopen back to new; an open
+item can be released (back to new), assigned by a lead, escalated to the lead, or rerouted
+to another team with a mandatory reason. Functions take the session first and never
+commit: the caller opens ``with db.write.begin()`` around them, so the change and its audit
+event land together or not at all. State changes are conditional updates (``WHERE status =
+'new'``), which makes claiming atomic: of two agents claiming at once, exactly one wins and
+the other is told who has the item. Each audit event holds the item's whole mutable state
+before and after (`snapshot`), so the trail alone rebuilds every item's history.
+
+Who may do what is decided by the dashboard (`dashboard.auth.policy`); this layer checks
+what the data itself forbids (state, teams, the assignee's membership).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, utcnow
+from models.sla import SlaClock
+from models.tables import CLOSED_STATUSES, OPEN_STATUSES, AuditEvent, Mention, QueueItem, User, utcnow
+
+SNAPSHOT_FIELDS = ("team", "status", "assignee", "due_at", "at_risk_at", "claimed_at", "escalated_at", "resolved_at")
+MAX_REASON = 2000
 
 
 class ActionError(Exception):
     """The action cannot be done (already claimed, unknown team, missing reason…)."""
 
 
-def _snapshot(item: QueueItem) -> dict[str, Any]:
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def snapshot(item: QueueItem) -> dict[str, Any]:
+    """The item's mutable state, as the audit trail keeps it."""
     return {
         "team": item.team,
         "status": item.status,
         "assignee": item.assignee,
-        "due_at": item.due_at.isoformat(timespec="seconds"),
+        "due_at": _iso(item.due_at),
+        "at_risk_at": _iso(item.at_risk_at),
+        "claimed_at": _iso(item.claimed_at),
+        "escalated_at": _iso(item.escalated_at),
+        "resolved_at": _iso(item.resolved_at),
     }
 
 
@@ -42,13 +60,10 @@ def _load(session: Session, item_id: int) -> QueueItem:
 
 def _audit(
     session: Session, item_id: int, actor: str, action: str, before: dict[str, Any], after: dict[str, Any],
-    reason: str | None = None,
+    reason: str | None = None, at: datetime | None = None,
 ) -> None:
-    session.add(
-        AuditEvent(
-            at=utcnow(), actor=actor, action=action, queue_item_id=item_id, before=before, after=after, reason=reason
-        )
-    )
+    session.add(AuditEvent(at=at or utcnow(), actor=actor, action=action, queue_item_id=item_id, before=before,
+                           after=after, reason=reason))
 
 
 def _clean_actor(actor: str) -> str:
@@ -58,73 +73,135 @@ def _clean_actor(actor: str) -> str:
     return actor[:200]
 
 
-def claim(session: Session, item_id: int, actor: str) -> QueueItem:
-    actor = _clean_actor(actor)
-    before = _snapshot(_load(session, item_id))
-    now = utcnow()
-    result = session.execute(
-        update(QueueItem)
-        .where(QueueItem.id == item_id, QueueItem.status == "new")
-        .values(status="claimed", assignee=actor, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    item = _load(session, item_id)
+def _reason(reason: str | None, required_for: str | None = None) -> str | None:
+    text = (reason or "").strip()
+    if not text:
+        if required_for:
+            raise ActionError(f"a reason is required to {required_for} an item")
+        return None
+    return text[:MAX_REASON]
+
+
+def _change(
+    session: Session, item: QueueItem, actor: str, action: str, allowed: tuple[str, ...], values: dict[str, Any],
+    refuse: str, reason: str | None = None, extra_where: Any = None,
+) -> QueueItem:
+    """One conditional update of ``item`` (loaded and locked by `_start`) from the ``allowed``
+    statuses, then its audit event."""
+    before = snapshot(item)
+    statement = update(QueueItem).where(QueueItem.id == item.id, QueueItem.status.in_(allowed))
+    if extra_where is not None:
+        statement = statement.where(extra_where)
+    result = session.execute(statement.values(**values).execution_options(synchronize_session=False))
+    item = _load(session, item.id)
     if not result.rowcount:  # type: ignore[attr-defined]
-        if item.status == "claimed":
-            raise ActionError(f"item {item_id} is already claimed by {item.assignee}")
-        raise ActionError(f"item {item_id} is {item.status}, not new")
-    _audit(session, item_id, actor, "claim", before, _snapshot(item))
+        raise ActionError(refuse.format(id=item.id, status=item.status, assignee=item.assignee, team=item.team))
+    _audit(session, item.id, _clean_actor(actor), action, before, snapshot(item), reason, at=values["updated_at"])
     return item
+
+
+def _start(session: Session, item_id: int, actor: str) -> tuple[QueueItem, datetime]:
+    """Load and lock the item first, then read the clock: an action that waited for the lock
+    (SQLite's BEGIN IMMEDIATE, PostgreSQL's FOR UPDATE) is stamped after the change it waited
+    for, so times follow commit order (the live pages read changes by time)."""
+    _clean_actor(actor)
+    item = _load(session, item_id)
+    return item, utcnow()
+
+
+def claim(session: Session, item_id: int, actor: str) -> QueueItem:
+    """Take a new item. Of two agents claiming at once exactly one wins; the other learns who has it."""
+    item, now = _start(session, item_id, actor)
+    if item.status == "claimed":
+        raise ActionError(f"item {item_id} is already claimed by {item.assignee}")
+    return _change(session, item, actor, "claim", ("new",),
+                   {"status": "claimed", "assignee": _clean_actor(actor), "updated_at": now,
+                    "claimed_at": item.claimed_at or now},
+                   "item {id} is {status}, not new")
+
+
+def release(session: Session, item_id: int, actor: str) -> QueueItem:
+    """Give a claimed item back to the team's queue."""
+    item, now = _start(session, item_id, actor)
+    return _change(session, item, actor, "release", ("claimed",), {"status": "new", "assignee": None,
+                                                                     "updated_at": now},
+                   "item {id} is {status}; only a claimed item can be released")
+
+
+def assign(session: Session, item_id: int, actor: str, assignee: str) -> QueueItem:
+    """A lead hands an open item to an agent of the item's team (claimed on the agent's behalf)."""
+    item, now = _start(session, item_id, actor)
+    user = session.scalars(select(User).where(User.name == assignee, User.active.is_(True))).first()
+    if user is None:
+        raise ActionError(f"there is no active user called {assignee!r}")
+    if user.role not in ("agent", "lead") or item.team not in (user.teams or []):
+        raise ActionError(f"{assignee} does not work for team {item.team}")
+    return _change(
+        session, item, actor, "assign", OPEN_STATUSES,
+        {"status": "claimed", "assignee": assignee, "updated_at": now, "claimed_at": item.claimed_at or now},
+        "item {id} is {status}; only open items can be assigned", extra_where=QueueItem.team == item.team,
+    )
 
 
 def resolve(session: Session, item_id: int, actor: str, note: str | None = None) -> QueueItem:
-    actor = _clean_actor(actor)
-    before = _snapshot(_load(session, item_id))
-    now = utcnow()
-    result = session.execute(
-        update(QueueItem)
-        .where(QueueItem.id == item_id, QueueItem.status.in_(OPEN_STATUSES))
-        .values(status="resolved", resolved_at=now, updated_at=now, assignee=func.coalesce(QueueItem.assignee, actor))
-        .execution_options(synchronize_session=False)
-    )
-    item = _load(session, item_id)
-    if not result.rowcount:  # type: ignore[attr-defined]
-        raise ActionError(f"item {item_id} is {item.status}; only new or claimed items can be resolved")
-    _audit(session, item_id, actor, "resolve", before, _snapshot(item), note.strip() if note else None)
-    return item
+    item, now = _start(session, item_id, actor)
+    return _change(session, item, actor, "resolve", OPEN_STATUSES,
+                   {"status": "resolved", "resolved_at": now, "updated_at": now,
+                    "assignee": item.assignee or _clean_actor(actor), "claimed_at": item.claimed_at or now},
+                   "item {id} is {status}; only new or claimed items can be resolved", _reason(note))
 
 
-def reroute(
-    session: Session,
-    item_id: int,
-    actor: str,
-    team: str,
-    reason: str,
-    sla_minutes: Mapping[str, Mapping[str, int]],
-) -> QueueItem:
-    """Move an open item to another team's queue, new and unassigned, due by that team's SLA."""
-    actor = _clean_actor(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ActionError("a reason is required to reroute an item")
-    if team not in sla_minutes:
-        raise ActionError(f"unknown team {team!r}")
-    item = _load(session, item_id)
-    if item.team == team:
-        raise ActionError(f"item {item_id} is already in {team}")
-    before = _snapshot(item)
+def dismiss(session: Session, item_id: int, actor: str, reason: str | None = None) -> QueueItem:
+    """Close an item that needs no action (spam, not about us, already handled elsewhere)."""
+    item, now = _start(session, item_id, actor)
+    return _change(session, item, actor, "dismiss", OPEN_STATUSES,
+                   {"status": "dismissed", "resolved_at": now, "updated_at": now},
+                   "item {id} is {status}; only new or claimed items can be dismissed", _reason(reason))
+
+
+def reopen(session: Session, item_id: int, actor: str, reason: str, clock: SlaClock) -> QueueItem:
+    """Bring a resolved or dismissed item back as new and unassigned; its SLA starts again now."""
+    text = _reason(reason, "reopen")
+    item, now = _start(session, item_id, actor)
     mention = session.get(Mention, item.mention_id)
     assert mention is not None
-    now = utcnow()
-    due = mention.collected_at + timedelta(minutes=sla_minutes[team][mention.priority])
-    result = session.execute(
-        update(QueueItem)
-        .where(QueueItem.id == item_id, QueueItem.status.in_(OPEN_STATUSES), QueueItem.team == item.team)
-        .values(team=team, status="new", assignee=None, due_at=due, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    item = _load(session, item_id)
-    if not result.rowcount:  # type: ignore[attr-defined]
-        raise ActionError(f"item {item_id} is {item.status} in {item.team}; only open items can be rerouted")
-    _audit(session, item_id, actor, "reroute", before, _snapshot(item), reason[:2000])
-    return item
+    at_risk, due = clock.deadlines(item.team, mention.priority, now)
+    return _change(session, item, actor, "reopen", CLOSED_STATUSES,
+                   {"status": "new", "assignee": None, "resolved_at": None, "escalated_at": None,
+                    "escalation_reason": None, "due_at": due, "at_risk_at": at_risk, "updated_at": now},
+                   "item {id} is {status}; only resolved or dismissed items can be reopened", text)
+
+
+def escalate(session: Session, item_id: int, actor: str, reason: str) -> QueueItem:
+    """Flag an open item for the team's lead (it shows on the triage page until closed or rerouted)."""
+    text = _reason(reason, "escalate")
+    item, now = _start(session, item_id, actor)
+    return _change(session, item, actor, "escalate", OPEN_STATUSES,
+                   {"escalated_at": now, "escalation_reason": text, "updated_at": now},
+                   "item {id} is {status} or already escalated; only open items not yet escalated can be escalated",
+                   text, extra_where=QueueItem.escalated_at.is_(None))
+
+
+def reroute(session: Session, item_id: int, actor: str, team: str, reason: str, clock: SlaClock) -> QueueItem:
+    """Move an open item to another team's queue, new, unassigned and not escalated (the new team's
+    lead decides; the SLA watch escalates it again if it is critical or late), due by that team's
+    SLA counted from when the post was collected, as for items routed there at first."""
+    text = _reason(reason, "reroute")
+    if not clock.knows(team):
+        raise ActionError(f"unknown team {team!r}")
+    item, now = _start(session, item_id, actor)
+    if item.team == team:
+        raise ActionError(f"item {item_id} is already in {team}")
+    mention = session.get(Mention, item.mention_id)
+    assert mention is not None
+    at_risk, due = clock.deadlines(team, mention.priority, mention.collected_at)
+    return _change(session, item, actor, "reroute", OPEN_STATUSES,
+                   {"team": team, "status": "new", "assignee": None, "due_at": due, "at_risk_at": at_risk,
+                    "escalated_at": None, "escalation_reason": None, "updated_at": now},
+                   "item {id} is {status} in {team}; only open items can be rerouted", text,
+                   extra_where=QueueItem.team == item.team)
+
+
+def history(session: Session, item_id: int, limit: int = 1000) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.queue_item_id == item_id)
+                                .order_by(AuditEvent.id).limit(limit)))

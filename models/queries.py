@@ -26,6 +26,9 @@ def _row_select() -> Select[*tuple[Any, ...]]:
         QueueItem.priority_rank,
         QueueItem.assignee,
         QueueItem.due_at,
+        QueueItem.at_risk_at,
+        QueueItem.escalated_at,
+        QueueItem.created_at.label("queued_at"),
         QueueItem.rule_id,
         QueueItem.updated_at,
         QueueItem.copy_count,
@@ -56,6 +59,10 @@ def _as_row(r: Any, now: datetime) -> dict[str, Any]:
         "assignee": r.assignee or "",
         "due_at": r.due_at.isoformat(timespec="seconds") + "Z",
         "overdue": r.status in OPEN_STATUSES and r.due_at < now,
+        "at_risk_at": (r.at_risk_at or r.due_at).isoformat(timespec="seconds") + "Z",
+        "sla": sla_state(r.status, r.due_at, r.at_risk_at, now),
+        "escalated": r.escalated_at is not None,
+        "queued_at": r.queued_at.isoformat(timespec="seconds") + "Z",
         "rule_id": r.rule_id,
         "network": r.network + (f" +{r.copy_count}" if r.copy_count else ""),  # copies on other networks
         "copies": r.copy_count,
@@ -70,6 +77,17 @@ def _as_row(r: Any, now: datetime) -> dict[str, Any]:
         "created_at": r.created_at.isoformat(timespec="seconds") + "Z",
         "updated_at": r.updated_at.isoformat(),
     }
+
+
+def sla_state(status: str, due_at: datetime, at_risk_at: datetime | None, now: datetime) -> str:
+    """"breached", "at risk", "on time", or "" for a closed item (pure)."""
+    if status not in OPEN_STATUSES:
+        return ""
+    if due_at <= now:
+        return "breached"
+    if at_risk_at is not None and at_risk_at <= now:
+        return "at risk"
+    return "on time"
 
 
 def open_queue(session: Session, team: str, limit: int = QUEUE_LIMIT) -> list[dict[str, Any]]:
@@ -204,16 +222,15 @@ def mention_detail(session: Session, mention_id: int) -> dict[str, Any] | None:
     copies = session.scalars(
         select(Mention).where(Mention.duplicate_of_id == head.id).order_by(Mention.id).limit(50)
     ).all()
-    events = []
-    if item is not None:
-        events = list(
-            session.scalars(
-                select(AuditEvent).where(AuditEvent.queue_item_id == item.id).order_by(AuditEvent.id).limit(200)
-            )
-        )
+    events = item_events(session, item.id) if item is not None else []
     source = session.get(SourceRow, mention.source_id)
     return {"mention": mention, "head": head, "item": item, "copies": list(copies), "events": events,
             "source": source.name if source else "?"}
+
+
+def item_events(session: Session, item_id: int, limit: int = 200) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.queue_item_id == item_id)
+                                .order_by(AuditEvent.id).limit(limit)))
 
 
 def source_health(session: Session, limit: int = 100) -> list[SourceRow]:
@@ -222,3 +239,73 @@ def source_health(session: Session, limit: int = 100) -> list[SourceRow]:
 
 def count_mentions(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Mention)) or 0)
+
+
+TRIAGE_LIMIT = 200
+
+
+def triage_rows(session: Session, teams: list[str], limit: int = TRIAGE_LIMIT) -> list[dict[str, Any]]:
+    """What a lead must look at, for ``teams``: escalated items, items at risk or past their SLA,
+    and unassigned items, oldest first. Each row says why it is here (``why``)."""
+    if not teams:
+        return []
+    now = utcnow()
+    open_in_teams = (QueueItem.team.in_(teams), QueueItem.status.in_(OPEN_STATUSES))
+    found: dict[int, dict[str, Any]] = {}
+    queries = (
+        ("escalated", _row_select().where(*open_in_teams, QueueItem.escalated_at.is_not(None))
+         .order_by(QueueItem.escalated_at.desc())),
+        ("sla", _row_select().where(*open_in_teams, QueueItem.at_risk_at <= now).order_by(QueueItem.due_at)),
+        ("unassigned", _row_select().where(QueueItem.team.in_(teams), QueueItem.status == "new")
+         .order_by(QueueItem.created_at, QueueItem.id)),
+    )
+    for reason, statement in queries:
+        for r in session.execute(statement.limit(limit)):
+            row = found.setdefault(r.id, {**_as_row(r, now), "why": []})
+            label = row["sla"] if reason == "sla" else reason
+            if label not in row["why"]:
+                row["why"].append(label)
+    for row in found.values():
+        row["why"] = ", ".join(row["why"])
+    return list(found.values())
+
+
+def workload(session: Session, teams: list[str], limit: int = 500) -> list[dict[str, Any]]:
+    """Claimed items per assignee and team, with the oldest claim (bounded)."""
+    if not teams:
+        return []
+    rows = session.execute(
+        select(QueueItem.assignee, QueueItem.team, func.count(), func.min(QueueItem.claimed_at),
+               func.sum(case((QueueItem.due_at < utcnow(), 1), else_=0)))
+        .where(QueueItem.status == "claimed", QueueItem.team.in_(teams))
+        .group_by(QueueItem.assignee, QueueItem.team)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [{"assignee": a or "", "team": t, "claimed": int(n), "oldest": o, "breached": int(b or 0)}
+            for a, t, n, o, b in rows]
+
+
+def newest_audit_events(
+    session: Session, since: datetime | None = None, until: datetime | None = None, item_id: int | None = None,
+    actor: str | None = None, limit: int = 100,
+) -> list[AuditEvent]:
+    """The newest audit events matching the filters, newest first (bounded)."""
+    statement = select(AuditEvent)
+    if since is not None:
+        statement = statement.where(AuditEvent.at >= since)
+    if until is not None:
+        statement = statement.where(AuditEvent.at < until)
+    if item_id is not None:
+        statement = statement.where(AuditEvent.queue_item_id == item_id)
+    if actor:
+        statement = statement.where(AuditEvent.actor == actor)
+    return list(session.scalars(statement.order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def rows_by_ids(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """Queue rows of these items (after an action: what the grid should now show)."""
+    if not ids:
+        return []
+    now = utcnow()
+    return [_as_row(r, now) for r in session.execute(_row_select().where(QueueItem.id.in_(ids[:QUEUE_LIMIT])))]

@@ -14,6 +14,8 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 OPEN_STATUSES: tuple[str, ...] = ("new", "claimed")  # the others: resolved, dismissed
+CLOSED_STATUSES: tuple[str, ...] = ("resolved", "dismissed")
+ROLES: tuple[str, ...] = ("operator", "agent", "lead", "compliance", "manager", "admin")
 
 
 def utcnow() -> datetime:
@@ -116,6 +118,11 @@ class QueueItem(Base):
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     copy_count: Mapped[int] = mapped_column(default=0, server_default="0")  # copies seen on other networks
+    # The SLA: at_risk_at is when the remaining business time falls under the team's at-risk share.
+    at_risk_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]  # first claim: the first response
+    escalated_at: Mapped[datetime | None]  # escalated to the team's lead (by a person or the SLA watch)
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
 
     mention: Mapped[Mention] = relationship(back_populates="queue_item")
 
@@ -142,7 +149,7 @@ class AuditEvent(Base):
     """Who did what to which item, when, with the state before and after."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_item", "queue_item_id", "at"),)
+    __table_args__ = (Index("ix_audit_events_item", "queue_item_id", "at"), Index("ix_audit_events_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
@@ -152,3 +159,69 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any]] = mapped_column(default=dict)
     after: Mapped[dict[str, Any]] = mapped_column(default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    """A person who signs in: a role, the teams it works for, an argon2 password hash (none for
+    accounts that sign in only through OpenID Connect). ``session_epoch`` moves when the password
+    changes or the account is disabled: every session signed before it ends."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    teams: Mapped[list[Any]] = mapped_column(default=list)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class KioskToken(Base):
+    """A revocable read-only sign-in for a wall screen. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "kiosk_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class Presence(Base):
+    """Who has an item open right now: refreshed by the item page while it is shown."""
+
+    __tablename__ = "presence"
+
+    queue_item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """An outgoing notification (SLA breach, critical item, escalation), written in the transaction
+    that caused it and delivered afterwards by the collector's sender job (an outbox: a crash
+    between the two loses nothing, a failing channel is retried and its error kept)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    event: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(100))
+    queue_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id"))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]

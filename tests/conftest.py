@@ -74,3 +74,39 @@ def replay() -> Iterator[ReplayServer]:
     server = ReplayServer()
     yield server
     server.close()
+
+
+# --- the web app -----------------------------------------------------------------------------
+# Dash registers page callbacks globally and hands them to the first app that serves a request,
+# so the whole test run shares one app; each test points it at its own database and settings.
+
+TEST_SECRET = "test-secret-key-of-at-least-32-characters"
+
+
+def web_settings(settings: Settings, **auth_changes: object) -> Settings:
+    from config.auth import parse_auth
+
+    auth = parse_auth({"VIGIE_SECRET_KEY": TEST_SECRET}, "127.0.0.1", 8050)
+    return replace(settings, auth=replace(auth, **auth_changes))
+
+
+@pytest.fixture(scope="session")
+def web_app(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from dashboard.app import create_app
+
+    database = open_database(f"sqlite:///{tmp_path_factory.mktemp('web') / 'vigie.db'}")
+    upgrade(database.engine)
+    app = create_app(web_settings(base_settings), database)
+    app.server.test_client().get("/_dash-dependencies")  # Dash sets itself up on its first request
+    return app
+
+
+@pytest.fixture
+def web(web_app, db: Database, settings: Settings):  # type: ignore[no-untyped-def]
+    """The shared app, reading and writing this test's database (SQLite and PostgreSQL)."""
+    from dashboard.context import AppContext
+
+    before = web_app.server.extensions["vigie"]
+    web_app.server.extensions["vigie"] = AppContext(settings=web_settings(settings), db=db)
+    yield web_app
+    web_app.server.extensions["vigie"] = before

@@ -1,4 +1,4 @@
-"""The `vigie` command: init-db, collect, serve, demo, import, bench."""
+"""The `vigie` command: init-db, collect, serve, demo, import, bench, users, kiosk-token, audit."""
 
 from __future__ import annotations
 
@@ -144,6 +144,10 @@ def demo(host: str | None, port: int | None) -> None:
     stop = threading.Event()
     scheduler = create_scheduler(settings, db, stop, blocking=False)
     scheduler.start()
+    from vigie.cli_users import seed_demo
+
+    for line in seed_demo(settings, db):
+        click.echo(line)
     click.echo(f"Vigie demo: open http://{host}:{port}/  (database {db.engine.url.render_as_string()}; Ctrl-C stops)")
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -263,6 +267,17 @@ def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
 
     run_dashboard(_settings(), mentions, rounds, database_url)
 
+
+def _add_groups() -> None:
+    from vigie.cli_audit import audit
+    from vigie.cli_users import kiosk_token, users
+
+    main.add_command(users)
+    main.add_command(kiosk_token)
+    main.add_command(audit)
+
+
+_add_groups()
 
 if __name__ == "__main__":
     main()

@@ -8,12 +8,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.auth.policy import SIGNED_IN
 from dashboard.components.health import source_state
 from dashboard.context import current
 from models import queries
 from models.tables import utcnow
 
-dash.register_page(__name__, path="/", title="Vigie", name="Home")
+dash.register_page(__name__, path="/", title="Vigie", name="Home", roles=SIGNED_IN)
 
 
 def _source_row(row: Any, configured: dict[str, bool], now: Any) -> Any:

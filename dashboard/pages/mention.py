@@ -1,4 +1,5 @@
-"""One mention: its text, author, link, scores, risk flags, why it was routed, history, copies.
+"""One mention: its text, author, link, scores, risk flags, why it was routed, history, copies;
+the item's actions for those who work its team, and who else has it open ("being viewed by").
 
 Everything from the post (text, names, URL) is untrusted and shown as plain text; the
 link is only made clickable for http(s) URLs.
@@ -10,13 +11,20 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
+from dashboard.auth.guard import current_principal, forbidden_notice, guarded
+from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
+from dashboard.components.item_actions import perform
 from dashboard.components.links import safe_link
 from dashboard.context import current
-from models import queries
+from models import presence, queries
+from models.tables import QueueItem, utcnow
 
-dash.register_page(__name__, path_template="/mention/<mention_id>", title="Mention · Vigie", name="Mention")
+dash.register_page(__name__, path_template="/mention/<mention_id>", title="Mention · Vigie", name="Mention",
+                   roles=QUEUE_READERS)
+PRESENCE_MS = 5000
 
 
 def _field(label: str, value: Any) -> Any:
@@ -42,6 +50,39 @@ def _history(events: list[Any]) -> Any:
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, id="mention-history")
 
 
+def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
+    if item is None:
+        return [html.P("Not queued.", className="text-muted")]
+    sla = queries.sla_state(item.status, item.due_at, item.at_risk_at, utcnow())
+    out = [
+        html.P([html.B(teams.get(item.team, item.team)), f" · {item.status} · {item.assignee or 'unassigned'}"],
+               id="mention-status"),
+        html.P(item.explanation, id="mention-explanation"),
+        html.P(f"Due {item.due_at.isoformat(timespec='minutes')}Z" + (f" · SLA {sla}" if sla else ""),
+               className="text-muted", id="mention-sla"),
+    ]
+    if item.escalated_at is not None:
+        out.append(dbc.Alert(f"Escalated to the lead: {item.escalation_reason or ''}", color="danger",
+                             className="py-1"))
+    return out
+
+
+def _actions(item: QueueItem, teams: dict[str, str]) -> list[Any]:
+    buttons = [("claim", "Claim", "primary"), ("release", "Release", "secondary"), ("resolve", "Resolve", "success"),
+               ("dismiss", "Dismiss", "secondary"), ("escalate", "Escalate", "danger"),
+               ("reroute", "Reroute", "warning"), ("reopen", "Reopen", "info")]
+    return [
+        html.H4("Act"),
+        dbc.Textarea(id="mention-reason", placeholder="Reason or note (required to escalate, reroute, reopen)",
+                     maxLength=2000, className="mb-2"),
+        dcc.Dropdown(id="mention-team", placeholder="Team to reroute to", className="mb-2",
+                     options=[{"label": label, "value": key} for key, label in teams.items() if key != item.team]),
+        html.Div([dbc.Button(label, id={"type": "mention-act", "action": key}, color=colour, size="sm",
+                             className="me-2 mb-2") for key, label, colour in buttons]),
+        dbc.Alert(id="mention-alert", is_open=False, dismissable=True, duration=8000),
+    ]
+
+
 def layout(mention_id: str | None = None, **_query: Any) -> Any:
     ctx = current()
     try:
@@ -53,21 +94,16 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
     if detail is None:
         return dbc.Alert(f"Mention {wanted} does not exist.", color="warning")
     m, head, item = detail["mention"], detail["head"], detail["item"]
+    principal = current_principal()
+    if item is not None and not can_read_team(principal, item.team):
+        return forbidden_notice("This item belongs to a team you do not work for.")
     terms = m.risk_terms or {}
     flags = [
         dbc.Badge(f"{flag}: {', '.join(terms.get(flag, []))}", color="danger", className="me-1")
         for flag in m.risk_flags
     ] or [html.Span("none", className="text-muted")]
     teams = {t.key: t.label for t in ctx.settings.teams}
-    route = (
-        [
-            html.P([html.B(teams.get(item.team, item.team)), f" · {item.status} · {item.assignee or 'unassigned'}"]),
-            html.P(item.explanation, id="mention-explanation"),
-            html.P(f"Due {item.due_at.isoformat(timespec='minutes')}Z", className="text-muted"),
-        ]
-        if item is not None
-        else [html.P("Not queued.", className="text-muted")]
-    )
+    route = _route(item, teams)
     copy_note = (
         [dbc.Alert(["This post is a copy of ", html.A(f"mention {head.id}", href=f"/mention/{head.id}"), "."],
                    color="info")]
@@ -79,8 +115,13 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
                  " ", safe_link(c.url)])
         for c in detail["copies"]
     ]
+    live = []
+    if item is not None:
+        live = [dcc.Store(id="mention-item", data={"id": item.id, "changed": item.updated_at.isoformat()}),
+                dcc.Interval(id="mention-tick", interval=PRESENCE_MS)]
     return dbc.Row(
         [
+            *live,
             dbc.Col(
                 [
                     html.H3(f"Mention {m.id}"),
@@ -109,10 +150,12 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
             ),
             dbc.Col(
                 [
+                    html.Div(id="mention-presence", className="mb-2"),
                     html.H4("Why it is here"),
-                    *route,
+                    html.Div(route, id="mention-route"),
+                    *(_actions(item, teams) if item is not None and can_work_team(principal, item.team) else []),
                     html.H4("History"),
-                    _history(detail["events"]),
+                    html.Div(_history(detail["events"]), id="mention-history-box"),
                     html.H4("Copies on other networks"),
                     html.Ul(copies) if copies else html.P("None.", className="text-muted"),
                 ],
@@ -120,3 +163,57 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
             ),
         ]
     )
+
+
+@callback(
+    Output("mention-presence", "children"),
+    Output("mention-route", "children"),
+    Output("mention-history-box", "children"),
+    Output("mention-item", "data"),
+    Input("mention-tick", "n_intervals"),
+    State("mention-item", "data"),
+)
+@guarded(*QUEUE_READERS)
+def tick(_n: int | None, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    """Say who else has the item open, note that we do, and refresh the item when it changed."""
+    ctx, principal = current(), current_principal()
+    assert principal is not None  # guarded
+    now = utcnow()
+    with ctx.db.write.begin() as session:
+        item = session.get(QueueItem, int(state["id"]))
+        if item is None or not can_read_team(principal, item.team):
+            raise PreventUpdate
+        presence.touch(session, item.id, principal.name, now)
+        others = [n for n in presence.viewers(session, item.id, now) if n != principal.name]
+        changed = item.updated_at.isoformat() != state.get("changed")
+        teams = {t.key: t.label for t in ctx.settings.teams}
+        route = _route(item, teams) if changed else no_update
+        events = queries.item_events(session, item.id) if changed else None
+        new_state = {"id": item.id, "changed": item.updated_at.isoformat()}
+    note = html.Span(f"Also viewing: {', '.join(others)}", className="vigie-presence") if others else ""
+    history = _history(events) if events is not None else no_update
+    return note, route, history, (new_state if changed else no_update)
+
+
+@callback(
+    Output("mention-alert", "children"),
+    Output("mention-alert", "color"),
+    Output("mention-alert", "is_open"),
+    Input({"type": "mention-act", "action": dash.ALL}, "n_clicks"),
+    State("mention-item", "data"),
+    State("mention-reason", "value"),
+    State("mention-team", "value"),
+    prevent_initial_call=True,
+)
+@guarded(*WORKERS)
+def act(
+    _clicks: list[int | None], state: dict[str, Any], reason: str | None, team: str | None
+) -> tuple[Any, str, bool]:
+    principal = current_principal()
+    assert principal is not None  # guarded
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(_clicks):
+        raise PreventUpdate
+    outcome = perform(current(), principal, str(trigger["action"]), [state["id"]], reason=reason, team=team)
+    text, colour = outcome.message(str(trigger["action"]))
+    return text, colour, True

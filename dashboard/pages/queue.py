@@ -1,4 +1,5 @@
-"""A team's live queue: highest priority and newest first; claim, resolve, reroute.
+"""A team's live queue: highest priority and newest first; claim, release, resolve, dismiss,
+escalate, reroute. Agents and leads of the team work it; compliance and admins read it.
 
 The grid is filled once by `layout()`; afterwards each tick asks only for items
 changed since the last one and sends them as an AG Grid row transaction (add,
@@ -15,13 +16,17 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
+from dashboard.auth.guard import current_principal, forbidden_notice, guarded
+from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
+from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import build_transaction, with_link
 from dashboard.context import current
-from models import actions, queries
+from models import queries
 from models.tables import utcnow
 
-dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigie", name="Queue")
+dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigie", name="Queue", roles=QUEUE_READERS)
 
 # Rows changed this long before the page's position are asked for again while that
 # position is recent: a transaction stamped earlier that committed later (PostgreSQL
@@ -33,6 +38,9 @@ RECHECK_FOR = timedelta(seconds=30)
 MAX_SHOWN = 2 * queries.QUEUE_LIMIT
 
 PRIORITY_COMPARATOR = "({critical:0,high:1,medium:2,low:3})[valueA] - ({critical:0,high:1,medium:2,low:3})[valueB]"
+# Computed in the browser at each render, so the state moves with the clock, not only with changes.
+SLA_GETTER = ("params.data.due_at < new Date().toISOString() ? 'breached' : "
+              "(params.data.at_risk_at < new Date().toISOString() ? 'at risk' : 'on time')")
 COLUMNS: list[dict[str, Any]] = [
     {
         "field": "priority",
@@ -58,6 +66,12 @@ COLUMNS: list[dict[str, Any]] = [
     {"field": "flags", "headerName": "Risk flags", "width": 170},
     {"field": "rule_id", "headerName": "Rule", "width": 150},
     {"field": "due_at", "headerName": "Due (UTC)", "width": 170},
+    {"headerName": "SLA", "colId": "sla", "width": 100,
+     "valueGetter": {"function": SLA_GETTER},
+     "cellClassRules": {"vigie-sla-breached": "params.value === 'breached'",
+                        "vigie-sla-risk": "params.value === 'at risk'"}},
+    {"field": "escalated", "headerName": "Esc.", "width": 80,
+     "valueFormatter": {"function": "params.value ? '▲ lead' : ''"}},
     {"field": "link", "headerName": "", "width": 90, "cellRenderer": "markdown", "sortable": False},
 ]
 
@@ -77,10 +91,51 @@ def _state(team: str, key: queries.ChangeKey, known: list[int], floor: str) -> d
     return {"team": team, "key": list(key), "known": known, "floor": floor}
 
 
+def _buttons(can_work: bool) -> Any:
+    if not can_work:
+        return html.P("Read-only: your role reads this queue but does not work it.", className="text-muted small")
+    return html.Div(
+        [
+            dbc.Button("Claim", id="queue-claim", color="primary", className="me-2", size="sm"),
+            dbc.Button("Release", id="queue-release", color="secondary", outline=True, className="me-2", size="sm"),
+            dbc.Button("Resolve", id="queue-resolve", color="success", className="me-2", size="sm"),
+            dbc.Button("Dismiss…", id="queue-dismiss-open", color="secondary", className="me-2", size="sm"),
+            dbc.Button("Escalate…", id="queue-escalate-open", color="danger", className="me-2", size="sm"),
+            dbc.Button("Reroute…", id="queue-reroute-open", color="warning", className="me-2", size="sm"),
+            html.Span("Select rows, then act. New items appear on their own.", className="text-muted small"),
+        ],
+        className="mb-2",
+    )
+
+
+def _reason_modal(other_teams: list[dict[str, str]]) -> Any:
+    """One dialog for the actions that need a reason (reroute also needs a team)."""
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Reason", id="queue-modal-title")),
+            dbc.ModalBody(
+                [
+                    html.Div([dbc.Label("Team"), dcc.Dropdown(id="queue-reroute-team", options=other_teams,
+                                                              clearable=False)],
+                             id="queue-team-box"),
+                    dbc.Label("Reason (kept in the audit trail)", className="mt-2"),
+                    dbc.Textarea(id="queue-reason", maxLength=2000),
+                ]
+            ),
+            dbc.ModalFooter(dbc.Button("Confirm", id="queue-modal-confirm", color="warning")),
+        ],
+        id="queue-modal",
+        is_open=False,
+    )
+
+
 def layout(team: str | None = None, **_query: Any) -> Any:
     ctx = current()
     if team not in ctx.settings.team_keys:
         return dbc.Alert(f"There is no team called {team!r}.", color="warning")
+    principal = current_principal()
+    if not can_read_team(principal, team):
+        return forbidden_notice(f"You do not work for {ctx.settings.team(team).label}.")
     label = ctx.settings.team(team).label
     with ctx.db.read() as session:
         key = queries.newest_change(session)  # before the rows: a change in between is sent again, not lost
@@ -90,6 +145,7 @@ def layout(team: str | None = None, **_query: Any) -> Any:
     return html.Div(
         [
             dcc.Store(id="queue-state", data=_state(team, key, [r["id"] for r in rows], floor=key[0])),
+            dcc.Store(id="queue-pending"),
             dcc.Interval(id="queue-tick", interval=ctx.settings.refresh_ms),
             html.Div(
                 [
@@ -98,32 +154,9 @@ def layout(team: str | None = None, **_query: Any) -> Any:
                 ],
                 className="d-flex align-items-center mb-2",
             ),
-            html.Div(
-                [
-                    dbc.Button("Claim", id="queue-claim", color="primary", className="me-2", size="sm"),
-                    dbc.Button("Resolve", id="queue-resolve", color="success", className="me-2", size="sm"),
-                    dbc.Button("Reroute…", id="queue-reroute-open", color="warning", className="me-2", size="sm"),
-                    html.Span("Select rows, then act. New items appear on their own.", className="text-muted small"),
-                ],
-                className="mb-2",
-            ),
+            _buttons(can_work_team(principal, team)),
             dbc.Alert(id="queue-alert", is_open=False, dismissable=True, duration=8000),
-            dbc.Modal(
-                [
-                    dbc.ModalHeader(dbc.ModalTitle("Reroute to another team")),
-                    dbc.ModalBody(
-                        [
-                            dbc.Label("Team"),
-                            dcc.Dropdown(id="queue-reroute-team", options=other_teams, clearable=False),
-                            dbc.Label("Reason (required, kept in the audit trail)", className="mt-2"),
-                            dbc.Textarea(id="queue-reroute-reason", maxLength=2000),
-                        ]
-                    ),
-                    dbc.ModalFooter(dbc.Button("Reroute", id="queue-reroute-confirm", color="warning")),
-                ],
-                id="queue-reroute-modal",
-                is_open=False,
-            ),
+            _reason_modal(other_teams),
             dag.AgGrid(
                 id="queue-grid",
                 rowData=rows,
@@ -133,8 +166,12 @@ def layout(team: str | None = None, **_query: Any) -> Any:
                 dashGridOptions={
                     "rowSelection": {"mode": "multiRow"},
                     "animateRows": False,
-                    # Evaluated in the browser, so an item turns overdue on time without a change.
-                    "rowClassRules": {"vigie-overdue": "params.data.due_at < new Date().toISOString()"},
+                    # Evaluated in the browser, so an item turns at risk or overdue on time without a change.
+                    "rowClassRules": {
+                        "vigie-overdue": "params.data.due_at < new Date().toISOString()",
+                        "vigie-at-risk": "params.data.due_at >= new Date().toISOString() && "
+                                         "params.data.at_risk_at < new Date().toISOString()",
+                    },
                 },
                 style={"height": "72vh"},
             ),
@@ -151,9 +188,12 @@ def layout(team: str | None = None, **_query: Any) -> Any:
     State("queue-state", "data"),
     prevent_initial_call=True,
 )
+@guarded(*QUEUE_READERS)
 def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     ctx = current()
-    team = state["team"]
+    team = str(state["team"])
+    if not can_read_team(current_principal(), team):
+        raise PreventUpdate
     key: queries.ChangeKey = (str(state["key"][0]), int(state["key"][1]))
     known = set(state["known"])
     with ctx.db.read() as session:
@@ -183,15 +223,25 @@ def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     return transaction, no_update, new_state, summary
 
 
+MODAL_OPENERS = {"queue-dismiss-open": ("dismiss", "Dismiss: why needs it no action?"),
+                 "queue-escalate-open": ("escalate", "Escalate to the team lead: why?"),
+                 "queue-reroute-open": ("reroute", "Reroute to another team")}
+
+
 @callback(
-    Output("queue-reroute-modal", "is_open"),
+    Output("queue-modal", "is_open"),
+    Output("queue-modal-title", "children"),
+    Output("queue-team-box", "style"),
+    Output("queue-pending", "data"),
+    Input("queue-dismiss-open", "n_clicks"),
+    Input("queue-escalate-open", "n_clicks"),
     Input("queue-reroute-open", "n_clicks"),
-    Input("queue-reroute-confirm", "n_clicks"),
-    State("queue-reroute-modal", "is_open"),
     prevent_initial_call=True,
 )
-def toggle_reroute(_open: int | None, _confirm: int | None, is_open: bool) -> bool:
-    return not is_open
+@guarded(*WORKERS)
+def open_modal(_d: int | None, _e: int | None, _r: int | None) -> tuple[bool, str, dict[str, str], str]:
+    action, title = MODAL_OPENERS[str(dash.ctx.triggered_id)]
+    return True, title, ({} if action == "reroute" else {"display": "none"}), action
 
 
 @callback(
@@ -199,42 +249,34 @@ def toggle_reroute(_open: int | None, _confirm: int | None, is_open: bool) -> bo
     Output("queue-alert", "color"),
     Output("queue-alert", "is_open"),
     Output("queue-grid", "rowTransaction", allow_duplicate=True),
+    Output("queue-modal", "is_open", allow_duplicate=True),
     Input("queue-claim", "n_clicks"),
+    Input("queue-release", "n_clicks"),
     Input("queue-resolve", "n_clicks"),
-    Input("queue-reroute-confirm", "n_clicks"),
+    Input("queue-modal-confirm", "n_clicks"),
     State("queue-grid", "selectedRows"),
-    State("actor-name", "value"),
+    State("queue-pending", "data"),
     State("queue-reroute-team", "value"),
-    State("queue-reroute-reason", "value"),
+    State("queue-reason", "value"),
     State("queue-state", "data"),
     prevent_initial_call=True,
 )
+@guarded(*WORKERS)
 def act(
-    _c: int | None, _r: int | None, _x: int | None, selected: list[dict[str, Any]] | None, actor: str | None,
-    team: str | None, reason: str | None, state: dict[str, Any],
-) -> tuple[Any, str, bool, Any]:
-    ctx = current()
-    which = dash.ctx.triggered_id
+    _c: int | None, _rl: int | None, _r: int | None, _m: int | None, selected: list[dict[str, Any]] | None,
+    pending: str | None, team: str | None, reason: str | None, state: dict[str, Any],
+) -> tuple[Any, str, bool, Any, bool]:
+    principal = current_principal()
+    assert principal is not None  # guarded
+    which = str(dash.ctx.triggered_id)
+    action = {"queue-claim": "claim", "queue-release": "release", "queue-resolve": "resolve"}.get(which, pending)
+    if action not in ("claim", "release", "resolve", "dismiss", "escalate", "reroute"):
+        raise PreventUpdate
     if not selected:
-        return "Select at least one item first.", "warning", True, no_update
-    done: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for row in selected[:200]:
-        try:
-            with ctx.db.write.begin() as session:
-                if which == "queue-claim":
-                    item = actions.claim(session, int(row["id"]), actor or "")
-                elif which == "queue-resolve":
-                    item = actions.resolve(session, int(row["id"]), actor or "")
-                else:
-                    sla = {t.key: t.sla_minutes for t in ctx.settings.teams}
-                    item = actions.reroute(session, int(row["id"]), actor or "", team or "", reason or "", sla)
-                done.append({**row, "status": item.status, "assignee": item.assignee or "", "team": item.team})
-        except actions.ActionError as exc:
-            errors.append(str(exc))
-    verb = {"queue-claim": "Claimed", "queue-resolve": "Resolved"}.get(str(which), "Rerouted")
-    transaction, _known = build_transaction(state["team"], done, {int(r["id"]) for r in selected})
-    message = f"{verb} {len(done)} item(s)." if done else ""
-    if errors:
-        message = (message + " " if message else "") + " ".join(errors[:5])
-    return message, ("danger" if errors and not done else "warning" if errors else "success"), True, transaction
+        return "Select at least one item first.", "warning", True, no_update, False
+    outcome = perform(current(), principal, action, [r.get("id") for r in selected], reason=reason, team=team)
+    with current().db.read() as session:  # the rows as stored now, not as the browser sent them
+        done = queries.rows_by_ids(session, [d["id"] for d in outcome.done])
+    transaction, _known = build_transaction(str(state["team"]), done, {d["id"] for d in outcome.done})
+    text, colour = outcome.message(action)
+    return text, colour, True, transaction, False

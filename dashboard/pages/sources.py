@@ -16,12 +16,15 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from sqlalchemy import func, select
 
+from dashboard.auth.guard import guarded
+from dashboard.auth.policy import SIGNED_IN
 from dashboard.components.health import age, source_state
 from dashboard.context import current
 from models import queries
+from models.notifications import failed_notifications, pending_count
 from models.tables import RejectedItem, utcnow
 
-dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources")
+dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources", roles=SIGNED_IN)
 
 HEADERS = ("Source", "Kind", "State", "Last success", "Last run", "Items last run", "Failures in a row",
            "Next request", "Rejected (24 h)", "Last error")
@@ -65,23 +68,49 @@ def _table(rows: list[Any], rejected: dict[int, int]) -> Any:
                      hover=True, responsive=True)
 
 
-def _signature(rows: list[Any], rejected: dict[int, int]) -> str:
+def _signature(rows: list[Any], rejected: dict[int, int], notes: tuple[list[Any], int]) -> str:
+    failed, pending = notes
     return "|".join(f"{r.name}:{r.last_run_at}:{r.consecutive_failures}:{r.not_before}:{rejected.get(r.id, 0)}"
-                    for r in rows)
+                    for r in rows) + f"|n:{failed[0].id if failed else 0}:{pending}"
+
+
+def _notes(session: Any) -> tuple[list[Any], int]:
+    return failed_notifications(session), pending_count(session)
+
+
+def _notifications(notes: tuple[list[Any], int]) -> Any:
+    """Notifications the collector gave up on (a channel's URL or token is wrong, its service is down)."""
+    failed, pending = notes
+    head = html.P(f"{pending} notification(s) waiting to be sent. "
+                  + ("None given up on." if not failed else f"The newest {len(failed)} given up on:"),
+                  className="small", id="sources-notifications-summary")
+    if not failed:
+        return head
+    rows = [html.Tr([html.Td(n.created_at.isoformat(timespec="seconds") + "Z"), html.Td(n.channel), html.Td(n.event),
+                     html.Td(html.A(f"item {n.queue_item_id}", href=f"/mention/{n.queue_item_id}")
+                             if n.queue_item_id else ""),
+                     html.Td(str(n.attempts)), html.Td(n.last_error or "", className="small text-break")])
+            for n in failed]
+    table_head = html.Thead(html.Tr([html.Th(h) for h in ("Written (UTC)", "Channel", "Event", "Item", "Attempts",
+                                                           "Last error")]))
+    return html.Div([head, dbc.Table([table_head, html.Tbody(rows)], size="sm", id="sources-notifications")])
 
 
 def layout(**_query: Any) -> Any:
     ctx = current()
     with ctx.db.read() as session:
         rows, rejected = _rows(session)
+        notes = _notes(session)
     return html.Div(
         [
             dcc.Interval(id="sources-tick", interval=max(ctx.settings.refresh_ms, 5000)),
-            dcc.Store(id="sources-marker", data=_signature(rows, rejected)),
+            dcc.Store(id="sources-marker", data=_signature(rows, rejected, notes)),
             html.H2("Sources"),
             html.P("Health of each source as the collectors last recorded it. A failing source is retried "
                    "with growing waits and never stops the others.", className="text-muted"),
             html.Div(_table(rows, rejected), id="sources-table"),
+            html.H4("Notifications"),
+            html.Div(_notifications(notes), id="sources-notes"),
         ]
     )
 
@@ -89,14 +118,17 @@ def layout(**_query: Any) -> Any:
 @callback(
     Output("sources-marker", "data"),
     Output("sources-table", "children"),
+    Output("sources-notes", "children"),
     Input("sources-tick", "n_intervals"),
     State("sources-marker", "data"),
     prevent_initial_call=True,
 )
-def refresh_sources(_n: int, marker: str) -> tuple[Any, Any]:
+@guarded(*SIGNED_IN)
+def refresh_sources(_n: int, marker: str) -> tuple[Any, Any, Any]:
     with current().db.read() as session:
         rows, rejected = _rows(session)
-    latest = _signature(rows, rejected)
+        notes = _notes(session)
+    latest = _signature(rows, rejected, notes)
     if latest == marker:
-        return no_update, no_update
-    return latest, _table(rows, rejected)
+        return no_update, no_update, no_update
+    return latest, _table(rows, rejected), _notifications(notes)

@@ -14,13 +14,15 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from sqlalchemy import func, select
 
+from dashboard.auth.guard import guarded
+from dashboard.auth.policy import WALL
 from dashboard.components.figures import build_sentiment_figure, complete_hours
 from dashboard.components.health import build_health_strip, health_marker
 from dashboard.context import current
 from models import queries
 from models.tables import Mention, utcnow
 
-dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall")
+dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", roles=WALL)
 
 WALL_HOURS = 12
 
@@ -136,6 +138,7 @@ def layout(**_query: Any) -> Any:
     State("wall-marker", "data"),
     prevent_initial_call=True,
 )
+@guarded(*WALL)
 def refresh_wall(_n: int, marker: str) -> tuple[Any, Any, Any, Any, Any]:
     ctx = current()
     with ctx.db.read() as session:

@@ -1,7 +1,10 @@
 """Real Chromium against a real `vigie serve` on a temporary database.
 
-A post goes through the pipeline into the database; the open queue page shows it
-without a reload; the agent claims and resolves it; both audit events are on the item.
+Agents sign in through the login page. A post goes through the pipeline into the
+database; the open queue page shows it without a reload; the agent claims and resolves
+it; both audit events are on the item. A second agent's claim of the same item fails
+with a clear message; a lead bulk-reroutes from the triage page and sees an SLA breach
+appear there without a reload; the wall is opened with a kiosk link.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +23,8 @@ import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
 from collectors.pipeline import Enricher
@@ -33,7 +36,10 @@ from models import queries
 from models.db import Database, open_database
 from models.migrate import upgrade
 from models.tables import AuditEvent, Mention, QueueItem, SourceRow, utcnow
+from models.users import create_kiosk_token
+from tests.conftest import TEST_SECRET
 from tests.support import REPO, VIGIE, free_port, wait_for_http
+from tests.web import PASSWORD, make_accounts
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -53,11 +59,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         {"name": "partner-feed", "kind": "rss", "interval_seconds": 300, "url": f"http://127.0.0.1:{free_port()}/f",
          "retries": 0}]}))
     url = f"sqlite:///{tmp / 'vigie.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_REFRESH_MS": "1000"}
+    env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_REFRESH_MS": "1000",
+           "VIGIE_SECRET_KEY": TEST_SECRET}
     db = open_database(url)
     upgrade(db.engine)
     settings = load_settings(env=env)
     sync_sources(db, settings)
+    make_accounts(db, settings)
     port = free_port()
     log = (tmp / "serve.log").open("w")
     proc = subprocess.Popen([VIGIE, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -70,8 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+def _chromium(tmp_path_factory: pytest.TempPathFactory) -> WebDriver:
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.fail("chromium and chromedriver are needed: `make test` installs them (apt-get install "
                     "chromium chromium-driver)")
@@ -84,8 +91,34 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    driver = _chromium(tmp_path_factory)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="module")
+def browser2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """A second browser (its own cookies): a second person at another desk."""
+    driver = _chromium(tmp_path_factory)
+    yield driver
+    driver.quit()
+
+
+def sign_in_as(browser: WebDriver, base: str, name: str, then: str) -> None:
+    """Through the login page, as a person would; lands on ``then``."""
+    browser.delete_all_cookies()
+    browser.get(f"{base}{then}")
+    wait_until(lambda: "/login" in browser.current_url, what="the redirect to the login page")
+    browser.find_element(By.ID, "login-name").send_keys(name)
+    browser.find_element(By.ID, "login-password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait_until(lambda: browser.current_url == f"{base}{then}", what=f"{name} signed in on {then}")
+    wait_until(lambda: browser.find_element(By.ID, "vigie-user").text == name, what="the signed-in name")
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
@@ -117,11 +150,8 @@ def inject(db: Database, settings: Any, text: str) -> tuple[int, int]:
 def test_new_post_appears_live_and_is_claimed_and_resolved(server: dict[str, Any], browser: WebDriver) -> None:
     db, settings = server["db"], server["settings"]
     inject(db, settings, "@AureliaBank the app is down again, can't log in to pay my rent")
-    browser.get(server["base"] + "/queue/customer_service")
+    sign_in_as(browser, server["base"], "agent", "/queue/customer_service")
     wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, ".ag-row"), what="the grid's first rows")
-    name = browser.find_element(By.ID, "actor-name")
-    name.clear()
-    name.send_keys("Alice Agent", Keys.TAB)
     browser.execute_script("window.__vigieNoReload = 'still here';")
 
     marker = uuid.uuid4().hex[:6]
@@ -138,20 +168,20 @@ def test_new_post_appears_live_and_is_claimed_and_resolved(server: dict[str, Any
     wait_until(lambda: "Claimed 1 item" in browser.find_element(By.ID, "queue-alert").text, what="claim message")
     wait_until(lambda: browser.find_element(By.CSS_SELECTOR, f"{row_css} [col-id='status']").text == "claimed",
                what="status claimed")
-    assert browser.find_element(By.CSS_SELECTOR, f"{row_css} [col-id='assignee']").text == "Alice Agent"
+    assert browser.find_element(By.CSS_SELECTOR, f"{row_css} [col-id='assignee']").text == "agent"
     browser.find_element(By.ID, "queue-resolve").click()
     wait_until(lambda: "Resolved 1 item" in browser.find_element(By.ID, "queue-alert").text, what="resolve message")
     wait_until(lambda: not browser.find_elements(By.CSS_SELECTOR, row_css), what="resolved row to leave the queue")
 
     with db.read() as s:
         events = s.scalars(select(AuditEvent).where(AuditEvent.queue_item_id == item_id).order_by(AuditEvent.id))
-        assert [(e.actor, e.action) for e in events] == [("Alice Agent", "claim"), ("Alice Agent", "resolve")]
+        assert [(e.actor, e.action) for e in events] == [("agent", "claim"), ("agent", "resolve")]
 
     browser.get(f"{server['base']}/mention/{mention_id}")
     history = wait_until(lambda: browser.find_element(By.ID, "mention-history"), what="history table")
     actions = [c.text for c in history.find_elements(By.CSS_SELECTOR, "td.audit-action")]
     assert actions == ["claim", "resolve"]
-    assert "Alice Agent" in history.text
+    assert "agent" in history.text
     assert "card_issue" in browser.find_element(By.ID, "mention-explanation").text
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "mention.png"))
@@ -160,7 +190,7 @@ def test_new_post_appears_live_and_is_claimed_and_resolved(server: dict[str, Any
 def test_untrusted_text_is_shown_as_text(server: dict[str, Any], browser: WebDriver) -> None:
     payload = "<img src=x onerror=\"window.__pwned=1\"><b>bold</b> @AureliaBank fees are a rip-off"
     mention_id, item_id = inject(server["db"], server["settings"], payload)
-    browser.get(f"{server['base']}/mention/{mention_id}")
+    sign_in_as(browser, server["base"], "agent", f"/mention/{mention_id}")
     text = wait_until(lambda: browser.find_element(By.ID, "mention-text"), what="mention text")
     assert text.text == payload
     assert browser.execute_script("return window.__pwned === undefined;")
@@ -176,7 +206,10 @@ def test_wall_shows_what_the_database_holds(server: dict[str, Any], browser: Web
     db, settings = server["db"], server["settings"]
     inject(db, settings, "I reported Aurelia Bank to the CFPB, my lawyer is preparing a class action")
     browser.set_window_size(1920, 1080)
-    browser.get(server["base"] + "/wall")
+    browser.delete_all_cookies()
+    with db.write.begin() as s:
+        token = create_kiosk_token(s, "browser-wall")
+    browser.get(f"{server['base']}/wall?kiosk={token}")  # a wall screen: no account, read-only
     with db.read() as s:
         counts = queries.team_counts(s, settings.team_keys)
     for team, c in counts.items():
@@ -207,9 +240,82 @@ def test_failing_source_shows_on_sources_page_and_wall_strip(server: dict[str, A
     assert "SOURCE DOWN" in strip.text and "ConnectError" in strip.text
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "wall-source-down.png"))
-    browser.get(server["base"] + "/sources")
+    sign_in_as(browser, server["base"], "operator", "/sources")
     row = wait_until(lambda: browser.find_element(By.ID, "sources-row-partner-feed"), what="sources row")
     assert "failing" in row.text and "1 failed poll(s) in a row" in row.text and "ConnectError" in row.text
     demo = browser.find_element(By.ID, "sources-row-demo")
     assert "disabled" in demo.text
     browser.save_screenshot(str(ARTIFACTS / "sources.png"))
+
+
+def test_second_agents_claim_fails_with_a_clear_message(server: dict[str, Any], browser: WebDriver,
+                                                        browser2: WebDriver) -> None:
+    db, settings, base = server["db"], server["settings"], server["base"]
+    mention_id, item_id = inject(db, settings, "@AureliaBank charged twice for the same card payment, ref dbl")
+    row_css = f".ag-center-cols-container .ag-row[row-id='{item_id}']"
+    pinned = f".ag-row[row-id='{item_id}'] .ag-selection-checkbox input"
+    for driver, name in ((browser, "agent"), (browser2, "agent2")):
+        sign_in_as(driver, base, name, "/queue/customer_service")
+        wait_until(lambda d=driver: d.find_element(By.CSS_SELECTOR, row_css), what=f"the row for {name}")
+        driver.find_element(By.CSS_SELECTOR, pinned).click()  # both have it selected
+    browser.find_element(By.ID, "queue-claim").click()
+    wait_until(lambda: "Claimed 1 item" in browser.find_element(By.ID, "queue-alert").text, what="first claim")
+    browser2.find_element(By.ID, "queue-claim").click()
+    alert = wait_until(lambda: browser2.find_element(By.ID, "queue-alert").text, what="second claim's answer")
+    assert f"item {item_id} is already claimed by agent" in alert
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser2.save_screenshot(str(ARTIFACTS / "second-claim-refused.png"))
+    with db.read() as s:
+        item = s.get(QueueItem, item_id)
+        assert item is not None and item.assignee == "agent"
+        claims = s.scalars(select(AuditEvent).where(AuditEvent.queue_item_id == item_id)).all()
+        assert [(e.actor, e.action) for e in claims] == [("agent", "claim")]
+
+    # Both open the item: each sees the other there.
+    browser.get(f"{base}/mention/{mention_id}")
+    browser2.get(f"{base}/mention/{mention_id}")
+    wait_until(lambda: "Also viewing: agent" in browser2.find_element(By.ID, "mention-presence").text, timeout=12,
+               what="agent2 to see agent on the item")
+    wait_until(lambda: "Also viewing: agent2" in browser.find_element(By.ID, "mention-presence").text, timeout=12,
+               what="agent to see agent2 on the item")
+
+
+def test_lead_bulk_reroutes_and_sees_a_breach_without_reload(server: dict[str, Any], browser: WebDriver) -> None:
+    db, settings, base = server["db"], server["settings"], server["base"]
+    ids = [inject(db, settings, f"@AureliaBank my card got declined at the shop again, ref bulk{n}")[1]
+           for n in range(3)]
+    sign_in_as(browser, base, "lead", "/triage")
+    for item_id in ids:
+        wait_until(lambda i=item_id: browser.find_element(By.CSS_SELECTOR, f".ag-row[row-id='{i}']"),
+                   what=f"unassigned item {item_id} on triage")
+        browser.find_element(By.CSS_SELECTOR, f".ag-row[row-id='{item_id}'] .ag-selection-checkbox input").click()
+    Select(browser.find_element(By.ID, "triage-team")).select_by_visible_text("Legal & compliance")
+    browser.find_element(By.ID, "triage-reason").send_keys("card disputes go to legal this quarter")
+    browser.find_element(By.ID, "triage-reroute").click()
+    wait_until(lambda: "Rerouted 3 item(s)" in browser.find_element(By.ID, "triage-alert").text, what="bulk reroute")
+    for item_id in ids:  # they leave this lead's triage (legal is not its team)
+        wait_until(lambda i=item_id: not browser.find_elements(By.CSS_SELECTOR, f".ag-row[row-id='{i}']"),
+                   what=f"item {item_id} to leave triage")
+    with db.read() as s:
+        moved = s.scalars(select(QueueItem).where(QueueItem.id.in_(ids))).all()
+        reasons = s.scalars(select(AuditEvent.reason).where(AuditEvent.queue_item_id.in_(ids),
+                                                            AuditEvent.action == "reroute")).all()
+    assert {i.team for i in moved} == {"legal"} and len(reasons) == 3
+    assert set(reasons) == {"card disputes go to legal this quarter"}
+
+    # An item of the lead's team falls past its SLA while the page is open.
+    browser.execute_script("window.__vigieNoReload = 'still here';")
+    _mention, late = inject(db, settings, "@AureliaBank my card got declined and still no refund, ref breach")
+    row_css = f".ag-row[row-id='{late}'] [col-id='why']"
+    wait_until(lambda: "breached" not in browser.find_element(By.CSS_SELECTOR, row_css).text, what="the new item")
+    with db.write.begin() as s:
+        item = s.get(QueueItem, late)
+        assert item is not None
+        item.due_at = utcnow() + timedelta(seconds=3)
+        item.at_risk_at = utcnow()
+    wait_until(lambda: "breached" in browser.find_element(By.CSS_SELECTOR, row_css).text, timeout=15,
+               what="the breach on the lead's page")
+    assert browser.execute_script("return window.__vigieNoReload;") == "still here", "the page reloaded"
+    assert "breached" in browser.find_element(By.ID, "triage-counts").text
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "triage-breach.png"))

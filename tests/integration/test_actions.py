@@ -15,7 +15,9 @@ from collectors.types import RawPost
 from config.settings import Settings
 from models import actions
 from models.db import Database
+from models.sla import SlaClock
 from models.tables import AuditEvent, QueueItem, SourceRow, utcnow
+from models.users import add_user
 
 
 def _item(db: Database, settings: Settings, text: str = "@AureliaBank my card got declined again") -> int:
@@ -37,8 +39,9 @@ def test_claim_then_resolve_writes_two_audit_events(db: Database, settings: Sett
     with db.read() as s:
         events = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [(e.actor, e.action) for e in events] == [("alice", "claim"), ("alice", "resolve")]
-    assert events[0].before["status"] == "new" and events[0].after == {**events[0].before, "status": "claimed",
-                                                                        "assignee": "alice"}
+    assert events[0].before["status"] == "new" and events[0].after == {
+        **events[0].before, "status": "claimed", "assignee": "alice", "claimed_at": events[0].after["claimed_at"]}
+    assert events[0].after["claimed_at"] is not None
     assert events[1].after["status"] == "resolved" and events[1].reason == "called the customer back"
 
 
@@ -81,7 +84,7 @@ def test_concurrent_claims_have_exactly_one_winner(db: Database, settings: Setti
 
 def test_reroute_needs_a_reason_and_resets_the_item(db: Database, settings: Settings) -> None:
     item_id = _item(db, settings)
-    sla = {t.key: t.sla_minutes for t in settings.teams}
+    sla = SlaClock.from_settings(settings)
     with pytest.raises(actions.ActionError, match="a reason is required"):
         with db.write.begin() as s:
             actions.reroute(s, item_id, "lead", "legal", "   ", sla)
@@ -113,3 +116,54 @@ def test_resolved_items_cannot_be_claimed_or_resolved_again(db: Database, settin
     with pytest.raises(actions.ActionError, match="an actor name is required"):
         with db.write.begin() as s:
             actions.claim(s, item_id, " ")
+
+
+def test_lifecycle_release_dismiss_reopen_escalate(db: Database, settings: Settings) -> None:
+    item_id = _item(db, settings)
+    clock = SlaClock.from_settings(settings)
+    with db.write.begin() as s:
+        actions.claim(s, item_id, "alice")
+    with db.write.begin() as s:
+        item = actions.release(s, item_id, "alice")
+        assert (item.status, item.assignee) == ("new", None) and item.claimed_at is not None  # first response kept
+    with pytest.raises(actions.ActionError, match="only a claimed item can be released"):
+        with db.write.begin() as s:
+            actions.release(s, item_id, "alice")
+    with pytest.raises(actions.ActionError, match="a reason is required to escalate"):
+        with db.write.begin() as s:
+            actions.escalate(s, item_id, "alice", "")
+    with db.write.begin() as s:
+        assert actions.escalate(s, item_id, "alice", "journalist asking").escalated_at is not None
+    with pytest.raises(actions.ActionError, match="already escalated"):
+        with db.write.begin() as s:
+            actions.escalate(s, item_id, "bob", "again")
+    with db.write.begin() as s:
+        assert actions.dismiss(s, item_id, "alice", "spam").status == "dismissed"
+    with pytest.raises(actions.ActionError, match="a reason is required to reopen"):
+        with db.write.begin() as s:
+            actions.reopen(s, item_id, "bob", " ", clock)
+    with db.write.begin() as s:
+        item = actions.reopen(s, item_id, "bob", "customer wrote again", clock)
+        assert (item.status, item.resolved_at, item.escalated_at) == ("new", None, None)
+        assert item.due_at > utcnow()  # the SLA starts again
+    with db.read() as s:
+        trail = [(e.action, e.before["status"], e.after["status"]) for e in actions.history(s, item_id)]
+    assert trail == [("claim", "new", "claimed"), ("release", "claimed", "new"), ("escalate", "new", "new"),
+                     ("dismiss", "new", "dismissed"), ("reopen", "dismissed", "new")]
+
+
+def test_assign_only_to_an_active_member_of_the_items_team(db: Database, settings: Settings) -> None:
+    item_id = _item(db, settings)
+    with db.write.begin() as s:
+        add_user(s, "carol", "agent", ["customer_service"], None, settings.team_keys)
+        add_user(s, "dan", "agent", ["legal"], None, settings.team_keys)
+        add_user(s, "erin", "manager", [], None, settings.team_keys)
+    for who, message in (("dan", "dan does not work for team customer_service"),
+                         ("erin", "erin does not work for team customer_service"),
+                         ("nobody", "no active user called 'nobody'")):
+        with pytest.raises(actions.ActionError, match=message):
+            with db.write.begin() as s:
+                actions.assign(s, item_id, "lead", who)
+    with db.write.begin() as s:
+        item = actions.assign(s, item_id, "lead", "carol")
+        assert (item.status, item.assignee) == ("claimed", "carol")

@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import re
 import shutil
 import signal
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import click
 import pytest
 from sqlalchemy import func, select
 
 from models.db import open_database
 from models.migrate import head_revision
-from models.tables import Mention, QueueItem
+from models.tables import AuditEvent, KioskToken, Mention, QueueItem, User
 from tests.support import REPO, VIGIE, free_port, wait_for_http
+from vigie.cli import main as cli_main
+from vigie.cli_users import DEMO_PASSWORD
 
-COMMANDS = [[], ["init-db"], ["collect"], ["serve"], ["demo"], ["import"], ["bench"], ["bench", "ingest"],
-            ["bench", "dashboard"]]
+
+def _walk(command: click.Command, path: list[str]) -> list[list[str]]:
+    found = [path]
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found += _walk(sub, [*path, name])
+    return found
+
+
+COMMANDS = _walk(cli_main, [])  # every command and group, as registered
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "vigie")
@@ -84,9 +97,20 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
             assert time.monotonic() < deadline, f"after 60 s: languages {langs}, teams {teams}"
             time.sleep(1)
         assert unexplained == 0
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/queue/legal", timeout=10) as response:  # signed out: the login form
+            assert response.url.startswith(f"{base}/login") and b'name="password"' in response.read()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = browser.open(f"{base}/login", timeout=10).read().decode()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        data = urllib.parse.urlencode({"csrf": csrf.group(1), "name": "agent.legal", "password": DEMO_PASSWORD,
+                                       "next": "/queue/legal"}).encode()
+        with browser.open(f"{base}/login", data=data, timeout=10) as response:
+            assert response.url == f"{base}/queue/legal"
         for path in ("/", "/queue/legal", "/wall"):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
-                assert response.status == 200
+            with browser.open(f"{base}{path}", timeout=10) as response:
+                assert response.status == 200 and "/login" not in response.url
     finally:
         asked = time.monotonic()
         proc.send_signal(signal.SIGINT)
@@ -95,6 +119,8 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
     assert time.monotonic() - asked < 10, out
     assert proc.returncode == 0, out
     assert f"open http://127.0.0.1:{port}/" in out and "stopped." in out
+    wall_link = re.search(r"(http://\S+/wall\?kiosk=\S+)", out)
+    assert wall_link and "demo accounts" in out, out
 
 
 def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
@@ -112,3 +138,48 @@ def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
     for label in ("queue tick, 3 new items", "queue tick, nothing new", "wall tick, 3 new items",
                   "wall tick, nothing new"):
         assert re.search(rf"{label} +p50 +\d+\.\d ms +p95 +\d+\.\d ms", dashboard.stdout), dashboard.stdout
+
+
+def test_users_and_kiosk_tokens_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "VIGIE_SECRET_KEY": "k" * 40,
+           "VIGIE_PUBLIC_URL": "https://vigie.bank.example"}
+
+    def vigie(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([VIGIE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
+
+    added = vigie("users", "add", "ann", "--role", "agent", "--team", "legal", "--password-stdin",
+                  stdin="a long enough password\n")
+    assert added.returncode == 0 and "user ann added (agent: legal)" in added.stdout, added.stderr
+    for args, stdin, message in (
+        (("users", "add", "ann", "--role", "agent", "--team", "legal", "--password-stdin"), "another password!",
+         "user 'ann' already exists"),
+        (("users", "add", "bob", "--role", "agent", "--password-stdin"), "a long enough password",
+         "works for at least one team"),
+        (("users", "add", "bob", "--role", "lead", "--team", "sales", "--password-stdin"), "a long enough password",
+         "team(s) sales"),
+        (("users", "add", "bob", "--role", "admin", "--password-stdin"), "short", "at least 10 characters"),
+        (("users", "add", "Bob Smith", "--role", "admin", "--password-stdin"), "a long enough password",
+         "use lower-case letters"),
+    ):
+        refused = vigie(*args, stdin=stdin)
+        assert refused.returncode == 1 and message in refused.stderr, (args, refused.stderr)
+    listed = vigie("users", "list")
+    assert listed.stdout.splitlines() == ["ann\tagent\tlegal\tactive\tlast sign-in never"]
+
+    made = vigie("kiosk-token", "create", "lobby")
+    assert made.returncode == 0 and re.fullmatch(r"https://vigie\.bank\.example/wall\?kiosk=[\w-]{40,}\n",
+                                                 made.stdout), made.stdout
+    assert "already has a token" in vigie("kiosk-token", "create", "lobby").stderr
+    assert vigie("kiosk-token", "revoke", "lobby").returncode == 0
+    assert "has no live token" in vigie("kiosk-token", "revoke", "lobby").stderr
+    assert "revoked" in vigie("kiosk-token", "list").stdout
+    assert vigie("users", "disable", "ann").returncode == 0
+    db = open_database(url)
+    with db.read() as s:
+        user = s.scalars(select(User)).one()
+        token = s.scalars(select(KioskToken)).one()
+        actions_logged = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert user.password_hash and user.password_hash.startswith("$argon2id$") and not user.active
+    assert made.stdout.strip().rsplit("=", 1)[1] not in token.token_sha256  # only its hash is kept
+    assert actions_logged == ["user.add", "kiosk.create", "kiosk.revoke", "user.disable"]

@@ -72,19 +72,26 @@ def test_lost_lease_stores_nothing(db: Database, settings: Settings) -> None:
         assert s.scalar(select(SourceRow.cursor).where(SourceRow.id == sid)) == "b-cursor"
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, base_settings: Settings) -> Iterator[dict[str, Any]]:
-    """One Dash app per test process (Dash registers page callbacks globally)."""
-    from dashboard.app import create_app
+@pytest.fixture
+def live(web_app: Any, tmp_path: Path, base_settings: Settings) -> Iterator[dict[str, Any]]:
+    """The shared app (Dash registers page callbacks globally) on this test's database, signed
+    in as an agent of customer service."""
+    from dashboard.context import AppContext
+    from tests.conftest import web_settings
+    from tests.web import make_accounts, sign_in
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'vigie.db'}"
+    url = f"sqlite:///{tmp_path / 'vigie.db'}"
     db = open_database(url)
     upgrade(db.engine)
     settings = replace(base_settings, database_url=url)
-    app = create_app(settings, db)
-    client = app.server.test_client()
+    before = web_app.server.extensions["vigie"]
+    web_app.server.extensions["vigie"] = AppContext(settings=web_settings(settings), db=db)
+    make_accounts(db, settings)
+    client = web_app.server.test_client()
+    assert sign_in(client, "agent").status_code == 302
     assert client.get("/").status_code == 200
-    yield {"app": app, "client": client, "db": db, "settings": settings}
+    yield {"app": web_app, "client": client, "db": db, "settings": settings}
+    web_app.server.extensions["vigie"] = before
     db.engine.dispose()
 
 

@@ -349,7 +349,8 @@ def test_scheduler_never_polls_push_sources(db: Database, settings: Settings) ->
     assert [r.source for r in reports] == ["demo"] and reports[0].error is None
     stop = threading.Event()
     scheduler = create_scheduler(both, db, stop, blocking=False)
-    assert {job.id for job in scheduler.get_jobs()} == {"source:demo", "maintenance:analyze"}
+    assert {job.id for job in scheduler.get_jobs()} == {"source:demo", "maintenance:analyze", "sla:watch",
+                                                        "notify:send"}
     with db.read() as s:  # its row exists (health is shown for it) but it was never polled
         hook = s.scalars(select(SourceRow).where(SourceRow.name == "hook")).one()
     assert (hook.kind, hook.last_run_at) == ("webhook", None)

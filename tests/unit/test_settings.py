@@ -124,7 +124,9 @@ def test_readme_documents_every_setting() -> None:
     missing += [cond for cond in RULE_CONDITIONS if f"`{cond}`" not in readme]
     keys = ["sla_minutes", "interval_seconds", "enabled", "handles", "keywords", "severity", "influencer_followers",
             "rate_per_minute", "backfill_hours", "page_size", "seed", "duplicate_share", "repost_share",
-            "malformed_share", "description", "status"]
+            "malformed_share", "description", "status", "business_hours.timezone", "business_hours.days",
+            "business_hours.hours", "business_hours.holidays", "around_the_clock", "at_risk_share", "channels",
+            "url_env", "url_file", "events", "sla_breach", "critical", "escalation"]
     missing += [k for k in keys if f"`{k}`" not in readme]
     for yaml_file in sorted((REPO / "config").glob("*.yaml")):
         if f"`{yaml_file.name}`" not in readme:

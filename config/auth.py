@@ -1,0 +1,104 @@
+"""Sign-in settings from the environment: the session-signing key, session lifetimes, the public
+address, and OpenID Connect (optional). Read once by `config.settings.load_settings`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from config.checks import ConfigError
+from config.sources import Secret
+
+AUTH_ENV_VARS: dict[str, tuple[str, str]] = {
+    "VIGIE_SECRET_KEY": ("random, kept in var/secret_key", "signs session cookies; set the same value on every "
+                         "dashboard worker (at least 32 characters)"),
+    "VIGIE_SESSION_IDLE_MINUTES": ("30", "a signed-in session ends after this long without a request"),
+    "VIGIE_SESSION_MAX_HOURS": ("12", "a signed-in session ends this long after sign-in, busy or not"),
+    "VIGIE_PUBLIC_URL": ("http://VIGIE_HOST:VIGIE_PORT", "the dashboard's address as users reach it: kiosk "
+                         "links, links in notifications, the OpenID Connect redirect; https:// makes cookies Secure"),
+    "VIGIE_OIDC_ISSUER": ("unset (OpenID Connect off)", "issuer URL of the OpenID Connect provider "
+                          "(its /.well-known/openid-configuration is read at start)"),
+    "VIGIE_OIDC_CLIENT_ID": ("", "client id registered with the provider"),
+    "VIGIE_OIDC_CLIENT_SECRET": ("", "client secret registered with the provider"),
+    "VIGIE_OIDC_USERNAME_CLAIM": ("preferred_username", "ID-token claim matched against a Vigie user name "
+                                  "(accounts are made with `vigie users add`, never on first sign-in)"),
+}
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    issuer: str
+    client_id: str
+    client_secret: Secret
+    username_claim: str
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    secret_key: Secret
+    session_idle_minutes: int
+    session_max_hours: int
+    public_url: str
+    oidc: OidcConfig | None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ConfigError(f"environment: {name}: expected a positive integer, got {raw!r}")
+    return int(raw)
+
+
+def _secret_key(env: Mapping[str, str], key_file: Path) -> Secret:
+    given = env.get("VIGIE_SECRET_KEY") or ""
+    if given:
+        if len(given) < 32:
+            raise ConfigError("environment: VIGIE_SECRET_KEY: expected at least 32 characters, got a shorter value")
+        return Secret(given)
+    # One random key per installation, shared by the workers of this machine through the file.
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    value = key_file.read_text().strip()
+    if len(value) < 32:
+        raise ConfigError(f"{key_file}: expected a session key of at least 32 characters; delete the file to make one")
+    return Secret(value)
+
+
+def parse_auth(env: Mapping[str, str], host: str, port: int, key_file: Path = Path("var/secret_key")) -> AuthConfig:
+    public_url = (env.get("VIGIE_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"environment: VIGIE_PUBLIC_URL: expected an http(s):// address, got {public_url!r}")
+    oidc = None
+    issuer = (env.get("VIGIE_OIDC_ISSUER") or "").rstrip("/")
+    if issuer:
+        if urlsplit(issuer).scheme not in ("http", "https"):
+            raise ConfigError(f"environment: VIGIE_OIDC_ISSUER: expected an http(s):// address, got {issuer!r}")
+        for name in ("VIGIE_OIDC_CLIENT_ID", "VIGIE_OIDC_CLIENT_SECRET"):
+            if not env.get(name):
+                raise ConfigError(f"environment: {name}: required when VIGIE_OIDC_ISSUER is set")
+        oidc = OidcConfig(issuer, env["VIGIE_OIDC_CLIENT_ID"], Secret(env["VIGIE_OIDC_CLIENT_SECRET"]),
+                          env.get("VIGIE_OIDC_USERNAME_CLAIM") or "preferred_username")
+    return AuthConfig(
+        secret_key=_secret_key(env, key_file),
+        session_idle_minutes=_int(env, "VIGIE_SESSION_IDLE_MINUTES", 30),
+        session_max_hours=_int(env, "VIGIE_SESSION_MAX_HOURS", 12),
+        public_url=public_url,
+        oidc=oidc,
+    )

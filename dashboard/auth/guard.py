@@ -1,0 +1,278 @@
+"""The login guard: every Flask route and every Dash callback is checked before it runs.
+
+`install(app)` registers a ``before_request`` hook. Each route endpoint has a policy in
+`ROUTE_POLICY` (an endpoint with none is refused: fail closed, and the route × role matrix
+test names it). Pages are checked against the roles their `dash.register_page(..., roles=...)`
+names, both when the page is requested and when its layout is built. Each Dash callback
+names its roles with `@guarded(...)` (placed under `@callback`); a POST to
+``/_dash-update-component`` for a callback the principal may not run is answered 403 before
+Dash reads anything, and the wrapper checks again when it runs. Team-level checks (an agent
+sees its teams only) are made inside the callbacks with `dashboard.auth.policy`.
+
+A principal is a user signed in through the login page or OpenID Connect (the session
+cookie holds the user id, the account's session epoch and the sign-in and last-seen times,
+checked against the database on every request) or a wall screen signed in with a kiosk
+token (``/wall?kiosk=TOKEN``; the token is checked on every request, so revoking it ends
+the screen's session at its next tick).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import dash
+from dash.exceptions import PreventUpdate
+from flask import Flask, Response, current_app, g, jsonify, redirect, request, session
+from sqlalchemy import update
+
+from dashboard.auth.policy import ALL_ROLES, KIOSK, Principal, allowed, can_read_team
+from dashboard.context import current
+from models.tables import KioskToken, User, utcnow
+from models.users import kiosk_by_token
+
+PUBLIC = "public"  # no sign-in: static files, the login pages, signed webhooks
+PAGE = "page"  # a Dash page: the roles its register_page names
+CALLBACK = "callback"  # /_dash-update-component: the roles of the callback asked for
+ROUTE_POLICY: dict[str, str | tuple[str, ...]] = {
+    "_dash_assets.static": PUBLIC,
+    "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": PUBLIC,
+    "/_favicon.ico": PUBLIC,
+    "vigie_hook": PUBLIC,  # its HMAC signature is its authentication (dashboard/hooks.py)
+    "vigie_login": PUBLIC,
+    "vigie_logout": PUBLIC,
+    "vigie_oidc_start": PUBLIC,
+    "vigie_oidc_callback": PUBLIC,
+    "/_dash-layout": ALL_ROLES,
+    "/_dash-dependencies": ALL_ROLES,
+    "/_reload-hash": ALL_ROLES,
+    "/_dash-update-component": CALLBACK,
+    "vigie_audit_csv": ("compliance", "admin"),
+    "vigie_audit_jsonl": ("compliance", "admin"),
+    "/": PAGE,
+    "/<path:path>": PAGE,
+}
+ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."  # Dash Pages: builds the page asked for
+ROUTER_ROLES = ALL_ROLES  # the page's own roles are checked by its wrapped layout
+REFRESH_SEEN = timedelta(seconds=60)  # the session's last-seen time is rewritten at most this often
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_principal() -> Principal | None:
+    return g.get("vigie_principal")
+
+
+def guarded(*roles: str) -> Callable[[F], F]:
+    """Name the roles that may run a callback. Put it under ``@callback``: the guard reads the
+    roles before the request reaches Dash, and the wrapper refuses to run for anyone else."""
+    unknown = [r for r in roles if r not in ALL_ROLES]
+    if unknown or not roles:
+        raise ValueError(f"guarded(): unknown roles {unknown or 'none given'}")
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not allowed(current_principal(), roles):
+                raise PreventUpdate
+            return fn(*args, **kwargs)
+
+        wrapper.vigie_roles = tuple(roles)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def callback_roles(app: dash.Dash, output: str) -> tuple[str, ...] | None:
+    """The roles of the callback answering ``output``; None when it names none (refused)."""
+    if output == ROUTER_OUTPUT:
+        return ROUTER_ROLES
+    entry = app.callback_map.get(output)
+    fn = entry.get("callback") if entry else None
+    while fn is not None:
+        roles = getattr(fn, "vigie_roles", None)
+        if roles is not None:
+            return tuple(roles)
+        fn = getattr(fn, "__wrapped__", None)
+    return None
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(<[^>]+>)", template.rstrip("/") or "/")
+    return re.compile("".join("[^/]+" if p.startswith("<") else re.escape(p) for p in parts) + "/?")
+
+
+def page_for_path(path: str) -> dict[str, Any] | None:
+    for page in dash.page_registry.values():
+        template = page.get("path_template") or page["path"]
+        if _template_regex(template).fullmatch(path):
+            return page
+    return None
+
+
+def _path_team(page: dict[str, Any], path: str) -> str | None:
+    """The ``<team>`` of a page path like /queue/<team>, if the page has one."""
+    template = page.get("path_template") or ""
+    if "<team>" not in template:
+        return None
+    parts, names = path.rstrip("/").split("/"), template.rstrip("/").split("/")
+    return next((p for p, n in zip(parts, names, strict=False) if n == "<team>"), None)
+
+
+def page_roles(page: dict[str, Any]) -> tuple[str, ...] | None:
+    roles = page.get("roles")
+    return tuple(roles) if roles else None
+
+
+def _wrap_layouts() -> None:
+    """Every page layout refuses to build for a principal its page does not name."""
+    for page in dash.page_registry.values():
+        layout = page["layout"]
+        if getattr(layout, "vigie_checked", False):
+            continue
+        if not callable(layout):
+            raise TypeError(f"page {page['module']}: layout must be a function (it is checked per request)")
+
+        def checked(*args: Any, _layout: Callable[..., Any] = layout, _page: dict[str, Any] = page,
+                    **kwargs: Any) -> Any:
+            roles = page_roles(_page)
+            if roles is None or not allowed(current_principal(), roles):
+                return forbidden_notice()
+            return _layout(*args, **kwargs)
+
+        checked.vigie_checked = True  # type: ignore[attr-defined]
+        page["layout"] = checked
+
+
+def forbidden_notice(message: str = "Your role does not give access to this page.") -> Any:
+    import dash_bootstrap_components as dbc
+
+    return dbc.Alert(message, color="danger", id="access-denied")
+
+
+def _load_principal() -> Principal | None:
+    """The principal of this request, from its session cookie; None when signed out or expired."""
+    ctx = current()
+    now = utcnow()
+    if "kiosk_id" in session:
+        with ctx.db.read() as db_session:
+            kiosk = db_session.get(KioskToken, int(session["kiosk_id"]))
+        if kiosk is None or kiosk.revoked_at is not None:
+            session.clear()
+            return None
+        return Principal(f"kiosk:{kiosk.name}", KIOSK)
+    if "uid" not in session:
+        return None
+    auth = ctx.settings.auth
+    try:
+        login_at = datetime.fromisoformat(session["login_at"])
+        seen_at = datetime.fromisoformat(session["seen_at"])
+    except (KeyError, TypeError, ValueError):
+        session.clear()
+        return None
+    if now - seen_at > timedelta(minutes=auth.session_idle_minutes) or \
+            now - login_at > timedelta(hours=auth.session_max_hours):
+        session.clear()
+        g.vigie_expired = True
+        return None
+    with ctx.db.read() as db_session:
+        user = db_session.get(User, int(session["uid"]))
+    if user is None or not user.active or user.session_epoch != session.get("epoch"):
+        session.clear()
+        return None
+    if now - seen_at > REFRESH_SEEN:
+        session["seen_at"] = now.isoformat()
+    return Principal(user.name, user.role, tuple(user.teams or ()))
+
+
+def _kiosk_sign_in(token: str) -> Principal | None:
+    ctx = current()
+    with ctx.db.write.begin() as db_session:
+        kiosk = kiosk_by_token(db_session, token)
+        if kiosk is None:
+            return None
+        db_session.execute(update(KioskToken).where(KioskToken.id == kiosk.id).values(last_used_at=utcnow()))
+        kiosk_id, name = kiosk.id, kiosk.name
+    session.clear()
+    session.permanent = True
+    session["kiosk_id"] = kiosk_id
+    return Principal(f"kiosk:{name}", KIOSK)
+
+
+def _refuse(status: int, message: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+def _check() -> Response | None:
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # no such route: Flask answers 404 and runs nothing
+    policy = ROUTE_POLICY.get(endpoint)
+    if policy is None:
+        return _refuse(403, f"route {endpoint} has no access policy")
+    if policy == PUBLIC:
+        return None
+    principal = _load_principal()
+    if policy == PAGE and request.args.get("kiosk"):
+        principal = _kiosk_sign_in(request.args["kiosk"])
+        if principal is None:
+            return _refuse(401, "this kiosk link is not valid (revoked or mistyped); ask for a new one")
+    g.vigie_principal = principal
+    if principal is None:
+        if policy == PAGE:
+            note = "&expired=1" if g.get("vigie_expired") else ""
+            return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/')}{note}")  # type: ignore[return-value]
+        return _refuse(401, "sign in first")
+    if policy == PAGE:
+        page = page_for_path(request.path)
+        roles = page_roles(page) if page else ALL_ROLES
+        if roles is None or principal.role not in roles:
+            return _refuse(403, "your role does not give access to this page")
+        team = _path_team(page, request.path) if page else None
+        if team is not None and not can_read_team(principal, team):
+            return _refuse(403, "you do not work for this team")
+        return None
+    if policy == CALLBACK:
+        body = request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        roles = callback_roles(current_app.extensions["vigie.dash"], output) if isinstance(output, str) else None
+        if roles is None or principal.role not in roles:
+            return _refuse(403, "your role may not run this update")
+        return None
+    if principal.role not in policy:
+        return _refuse(403, "your role does not give access to this address")
+    return None
+
+
+def _headers(response: Response) -> Response:
+    # A kiosk link carries its token: never send it on in a Referer header.
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if request.endpoint not in ("_dash_assets.static",
+                                "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def install(app: dash.Dash, server: Flask) -> None:
+    auth = server.extensions["vigie"].settings.auth
+    server.extensions["vigie.dash"] = app
+    server.secret_key = auth.secret_key.reveal()
+    server.config.update(
+        SESSION_COOKIE_NAME="vigie_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=auth.secure_cookies,
+        # Kiosk sessions last until revoked; users' sessions end by the times kept in them.
+        PERMANENT_SESSION_LIFETIME=timedelta(days=400),
+    )
+    server.before_request(_check)
+    server.after_request(_headers)
+    _wrap_layouts()

@@ -1,0 +1,123 @@
+"""``/login`` and ``/logout``: the local sign-in form (argon2 passwords, `models.users`).
+
+The form carries a per-session CSRF token. A successful sign-in starts a fresh session
+(no session fixation) holding the user id, the account's session epoch and the times
+the guard checks; sign-in, failure and sign-out each write an audit event. ``next`` only
+ever sends to a path of this site.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from flask import Flask, Response, redirect, render_template_string, request, session
+
+from dashboard.context import current
+from models.tables import AuditEvent, utcnow
+from models.users import authenticate
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in · Vigie</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/00-bootstrap-5.3.9.min.css"></head>
+<body class="bg-light"><main class="container" style="max-width: 420px; margin-top: 10vh">
+<h1 class="h3 mb-3">Vigie</h1>
+{% if notice %}<div class="alert alert-info" id="login-notice">{{ notice }}</div>{% endif %}
+{% if error %}<div class="alert alert-danger" id="login-error">{{ error }}</div>{% endif %}
+<form method="post" action="/login" class="card card-body">
+  <input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="next" value="{{ next }}">
+  <label class="form-label" for="login-name">User name</label>
+  <input class="form-control mb-2" id="login-name" name="name" autocomplete="username" required autofocus
+         value="{{ name }}" maxlength="100">
+  <label class="form-label" for="login-password">Password</label>
+  <input class="form-control mb-3" id="login-password" name="password" type="password"
+         autocomplete="current-password" required maxlength="1000">
+  <button class="btn btn-primary" id="login-submit" type="submit">Sign in</button>
+</form>
+{% if oidc %}<a class="btn btn-outline-secondary w-100 mt-3" id="login-oidc"
+   href="/login/oidc?next={{ next|urlencode }}">Sign in with single sign-on</a>{% endif %}
+</main></body></html>"""
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never another host (``//evil``, ``https://…``, ``/\\evil``)."""
+    target = (target or "").strip()
+    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\") or "\n" in target:
+        return "/"
+    return target
+
+
+def audit(actor: str, action: str, detail: dict[str, Any] | None = None) -> None:
+    with current().db.write.begin() as db_session:
+        db_session.add(AuditEvent(at=utcnow(), actor=actor[:200], action=action, queue_item_id=None,
+                                  before={}, after=detail or {}))
+
+
+def sign_in(user_id: int, name: str, epoch: int, how: str) -> None:
+    """Start a fresh session for a user whose identity was just proven (password or OpenID Connect)."""
+    session.clear()
+    now = utcnow().isoformat()
+    session.permanent = True
+    session.update(uid=user_id, epoch=epoch, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(24))
+    audit(name, "login", {"method": how, "address": request.remote_addr or ""})
+
+
+def _csrf() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return str(session["csrf"])
+
+
+def _form(error: str = "", name: str = "", status: int = 200) -> Response:
+    notice = ""
+    if request.args.get("expired"):
+        notice = "Your session ended; sign in again."
+    elif request.args.get("signed_out"):
+        notice = "You are signed out."
+    html = render_template_string(PAGE, error=error, notice=notice, name=name, csrf=_csrf(),
+                                  next=safe_next(request.values.get("next")),
+                                  oidc=current().settings.auth.oidc is not None)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def login() -> Response:
+    if request.method == "GET":
+        return _form()
+    sent = request.form.get("csrf", "")
+    if not sent or not hmac.compare_digest(sent, str(session.get("csrf", ""))):
+        return _form("The form expired; please sign in again.", status=400)
+    name = (request.form.get("name") or "").strip().lower()[:100]
+    password = request.form.get("password") or ""
+    with current().db.write.begin() as db_session:
+        user, why = authenticate(db_session, name, password)
+        found = (user.id, user.name, user.session_epoch) if user else None
+    if found is None:
+        audit(name or "?", "login.failed", {"address": request.remote_addr or "", "why": why})
+        return _form(why, name=name, status=401)
+    sign_in(found[0], found[1], found[2], "password")
+    return redirect(safe_next(request.form.get("next")))  # type: ignore[return-value]
+
+
+def logout() -> Response:
+    from dashboard.auth.guard import current_principal
+
+    principal = current_principal()
+    if principal is None and "uid" in session:
+        from models.tables import User
+
+        with current().db.read() as db_session:
+            user = db_session.get(User, int(session["uid"]))
+        name = user.name if user else "?"
+    else:
+        name = principal.name if principal else ""
+    if name:
+        audit(name, "logout")
+    session.clear()
+    return redirect("/login?signed_out=1")  # type: ignore[return-value]
+
+
+def register_login(server: Flask) -> None:
+    server.add_url_rule("/login", "vigie_login", login, methods=["GET", "POST"])
+    server.add_url_rule("/logout", "vigie_logout", logout, methods=["GET", "POST"])

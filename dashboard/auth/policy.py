@@ -1,0 +1,83 @@
+"""Who may do what: pure functions of a `Principal` (a signed-in user or a kiosk screen).
+
+Roles (README, "Users and roles"):
+- operator: the wall and source health, read-only.
+- agent: works its teams' queues (claim, release, resolve, dismiss, reopen, escalate, reroute).
+- lead: what an agent does for its teams, plus the triage page and assigning to others.
+- compliance: reads every team's queue and item, exports the audit trail; changes nothing.
+- manager: overviews and summaries, read-only.
+- admin: everything.
+- kiosk: not a user role but a wall screen signed in with a kiosk token: the wall only.
+
+Pages and callbacks name the roles allowed (`dash.register_page(..., roles=...)`, the
+`guard.guarded(...)` decorator); this module answers the team-level questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from models.tables import ROLES
+
+KIOSK = "kiosk"
+ALL_ROLES: tuple[str, ...] = (*ROLES, KIOSK)
+SIGNED_IN: tuple[str, ...] = ROLES  # every person (not kiosks)
+WORKERS: tuple[str, ...] = ("agent", "lead", "admin")  # change items
+QUEUE_READERS: tuple[str, ...] = ("agent", "lead", "compliance", "admin")  # read items
+LEADS: tuple[str, ...] = ("lead", "admin")
+WALL: tuple[str, ...] = ALL_ROLES
+EVERY_TEAM_ROLES = ("compliance", "admin")  # see items of every team
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+    teams: tuple[str, ...] = ()
+
+    @property
+    def is_kiosk(self) -> bool:
+        return self.role == KIOSK
+
+
+def allowed(principal: Principal | None, roles: Iterable[str]) -> bool:
+    return principal is not None and principal.role in tuple(roles)
+
+
+def can_read_team(principal: Principal | None, team: str) -> bool:
+    """May read the items of ``team`` (its queue, an item's page)."""
+    if principal is None:
+        return False
+    if principal.role in EVERY_TEAM_ROLES:
+        return True
+    return principal.role in ("agent", "lead") and team in principal.teams
+
+
+def can_work_team(principal: Principal | None, team: str) -> bool:
+    """May change the items of ``team``."""
+    if principal is None:
+        return False
+    if principal.role == "admin":
+        return True
+    return principal.role in ("agent", "lead") and team in principal.teams
+
+
+def can_lead_team(principal: Principal | None, team: str) -> bool:
+    """May assign items of ``team`` to others and see its triage."""
+    if principal is None:
+        return False
+    return principal.role == "admin" or (principal.role == "lead" and team in principal.teams)
+
+
+def readable_teams(principal: Principal | None, teams: Iterable[str]) -> list[str]:
+    return [t for t in teams if can_read_team(principal, t)]
+
+
+def led_teams(principal: Principal | None, teams: Iterable[str]) -> list[str]:
+    return [t for t in teams if can_lead_team(principal, t)]
+
+
+def can_reroute(principal: Principal | None, from_team: str, to_team: str) -> bool:
+    """An agent or lead may send its own team's item to any team (that is what reroute is for)."""
+    return can_work_team(principal, from_team) and from_team != to_team

@@ -1,0 +1,103 @@
+"""Run a lifecycle action on items for the signed-in principal (used by queue, item and triage pages).
+
+Row data sent by the browser is untrusted: only the item ids are used, and each item's team
+is read from the database and checked against the principal's rights before the action runs.
+Each item is changed in its own transaction, so one refusal (already claimed, closed…)
+leaves the others done; refusals come back as messages for the page to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dashboard.auth.policy import Principal, can_lead_team, can_work_team
+from dashboard.context import AppContext
+from models import actions
+from models.notifications import notify_item
+from models.sla import SlaClock
+from models.tables import QueueItem
+
+ACTIONS = ("claim", "release", "resolve", "dismiss", "reopen", "escalate", "reroute", "assign")
+MAX_ITEMS = 200  # per click: a bulk action is bounded like every query
+VERBS = {"claim": "Claimed", "release": "Released", "resolve": "Resolved", "dismiss": "Dismissed",
+         "reopen": "Reopened", "escalate": "Escalated", "reroute": "Rerouted", "assign": "Assigned"}
+
+
+@dataclass
+class Outcome:
+    done: list[dict[str, Any]] = field(default_factory=list)  # {id, team, status, assignee}
+    errors: list[str] = field(default_factory=list)
+
+    def message(self, action: str) -> tuple[str, str]:
+        """(text, colour) for the page's alert."""
+        text = f"{VERBS[action]} {len(self.done)} item(s)." if self.done else ""
+        if self.errors:
+            text = (text + " " if text else "") + " ".join(self.errors[:5])
+            if len(self.errors) > 5:
+                text += f" (+{len(self.errors) - 5} more)"
+        colour = "danger" if self.errors and not self.done else "warning" if self.errors else "success"
+        return text, colour
+
+
+def _allowed(principal: Principal, action: str, team: str) -> bool:
+    if action == "assign":
+        return can_lead_team(principal, team)
+    return can_work_team(principal, team)
+
+
+def perform(
+    ctx: AppContext, principal: Principal, action: str, item_ids: Iterable[Any], *, reason: str | None = None,
+    team: str | None = None, assignee: str | None = None,
+) -> Outcome:
+    if action not in ACTIONS:
+        raise ValueError(action)
+    outcome = Outcome()
+    clock = SlaClock.from_settings(ctx.settings)
+    ids: list[int] = []
+    for raw in list(item_ids)[:MAX_ITEMS]:
+        try:
+            ids.append(int(raw))
+        except (TypeError, ValueError):
+            outcome.errors.append(f"{str(raw)[:20]!r} is not an item number.")
+    for item_id in ids:
+        try:
+            with ctx.db.write.begin() as session:
+                found = session.get(QueueItem, item_id)
+                if found is None:
+                    raise actions.ActionError(f"item {item_id} does not exist")
+                if not _allowed(principal, action, found.team):
+                    raise actions.ActionError(f"item {item_id} belongs to {found.team}: not yours to {action}")
+                item = _run(session, principal.name, action, item_id, clock, reason, team, assignee)
+                if action == "escalate":
+                    _notify_escalation(ctx, session, item, principal.name, reason or "")
+                outcome.done.append({"id": item.id, "team": item.team, "status": item.status,
+                                     "assignee": item.assignee or ""})
+        except actions.ActionError as exc:
+            outcome.errors.append(str(exc))
+    return outcome
+
+
+def _run(session: Any, actor: str, action: str, item_id: int, clock: SlaClock, reason: str | None,
+         team: str | None, assignee: str | None) -> QueueItem:
+    if action == "claim":
+        return actions.claim(session, item_id, actor)
+    if action == "release":
+        return actions.release(session, item_id, actor)
+    if action == "resolve":
+        return actions.resolve(session, item_id, actor, reason)
+    if action == "dismiss":
+        return actions.dismiss(session, item_id, actor, reason)
+    if action == "reopen":
+        return actions.reopen(session, item_id, actor, reason or "", clock)
+    if action == "escalate":
+        return actions.escalate(session, item_id, actor, reason or "")
+    if action == "reroute":
+        return actions.reroute(session, item_id, actor, team or "", reason or "", clock)
+    return actions.assign(session, item_id, actor, assignee or "")
+
+
+def _notify_escalation(ctx: AppContext, session: Any, item: QueueItem, actor: str, reason: str) -> None:
+    """Escalations reach the channels subscribed to them, in the same transaction (outbox)."""
+    notify_item(session, ctx.settings, "escalation", item.id, f"escalated by {actor}: {reason}")

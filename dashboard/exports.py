@@ -1,0 +1,86 @@
+"""``GET /audit/export.csv`` and ``/audit/export.jsonl``: the audit trail for auditors.
+
+Streamed from the database page by page (`models.audit.iter_events`), so an export of
+millions of events holds one page in memory. Compliance officers and admins only (the
+guard's `ROUTE_POLICY`); each export is itself recorded in the audit trail. CSV cells are
+neutralised against formula injection (`models.audit.safe_cell`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from flask import Flask, Response, request, stream_with_context
+
+from dashboard.auth.guard import current_principal
+from dashboard.auth.login import audit
+from dashboard.context import current
+from models.audit import CSV_COLUMNS, csv_row, event_record, iter_events
+
+EXPORT_ROLES = ("compliance", "admin")
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def _when(name: str, end_of_day: bool = False) -> datetime | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadQuery(f"{name}: expected a date like 2026-11-25 or a UTC time, got {raw[:40]!r}") from None
+    if end_of_day and len(raw) == 10:  # a date: up to the end of that day
+        value += timedelta(days=1)
+    return value
+
+
+def filters() -> dict[str, object]:
+    item = (request.args.get("item") or "").strip()
+    if item and not item.isdigit():
+        raise BadQuery(f"item: expected an item number, got {item[:20]!r}")
+    return {"since": _when("since"), "until": _when("until", end_of_day=True),
+            "item_id": int(item) if item else None, "actor": (request.args.get("actor") or "").strip() or None}
+
+
+def _rows(fmt: str, wanted: dict[str, object]) -> Iterator[str]:
+    with current().db.read() as session:
+        if fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(CSV_COLUMNS)
+            for event in iter_events(session, **wanted):  # type: ignore[arg-type]
+                writer.writerow(csv_row(event))
+                if buffer.tell() > 64_000:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+        else:
+            for event in iter_events(session, **wanted):  # type: ignore[arg-type]
+                yield json.dumps(event_record(event), ensure_ascii=False) + "\n"
+
+
+def export(fmt: str) -> Response:
+    try:
+        wanted = filters()
+    except BadQuery as exc:
+        return Response(str(exc), status=400, mimetype="text/plain")
+    principal = current_principal()
+    assert principal is not None  # the guard let only signed-in compliance officers and admins here
+    audit(principal.name, "audit.export", {"format": fmt, **{k: str(v) for k, v in wanted.items() if v is not None}})
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    return Response(stream_with_context(_rows(fmt, wanted)), mimetype=f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="vigie-audit-{stamp}.{fmt}"'})
+
+
+def register_exports(server: Flask) -> None:
+    server.add_url_rule("/audit/export.csv", "vigie_audit_csv", lambda: export("csv"))
+    server.add_url_rule("/audit/export.jsonl", "vigie_audit_jsonl", lambda: export("jsonl"))

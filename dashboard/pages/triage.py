@@ -1,0 +1,198 @@
+"""Triage, for team leads: escalations, items at risk or past their SLA, unassigned items by
+age, and the workload of each agent; bulk assign, reroute and resolve.
+
+A lead sees the teams it leads (an admin sees all). The page re-reads its bounded lists on
+each tick and sends the grid only what changed (an AG Grid row transaction); an item that
+falls past its SLA moves to "breached" without a reload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from sqlalchemy import select
+
+from dashboard.auth.guard import current_principal, guarded
+from dashboard.auth.policy import LEADS, Principal, led_teams
+from dashboard.components.item_actions import perform
+from dashboard.components.queue_grid import with_link
+from dashboard.context import current
+from models import queries
+from models.tables import User, utcnow
+
+dash.register_page(__name__, path="/triage", title="Triage · Vigie", name="Triage", roles=LEADS)
+
+COLUMNS: list[dict[str, Any]] = [
+    {"field": "why", "headerName": "Why here", "width": 170, "checkboxSelection": True,
+     "cellClassRules": {"vigie-sla-breached": "params.value.includes('breached')",
+                        "vigie-sla-risk": "params.value.includes('at risk')"}},
+    {"field": "priority", "headerName": "Priority", "width": 100,
+     "cellClassRules": {"vigie-prio-critical": "params.value === 'critical'",
+                        "vigie-prio-high": "params.value === 'high'"}},
+    {"field": "team", "headerName": "Team", "width": 140},
+    {"field": "status", "headerName": "Status", "width": 95},
+    {"field": "assignee", "headerName": "Assignee", "width": 120},
+    {"field": "queued_at", "headerName": "Queued (UTC)", "width": 170, "sort": "asc"},
+    {"field": "due_at", "headerName": "Due (UTC)", "width": 170},
+    {"field": "text", "headerName": "Post", "flex": 1, "minWidth": 280, "wrapText": True, "autoHeight": True,
+     "cellClass": "vigie-text-cell"},
+    {"field": "network", "headerName": "Network", "width": 110},
+    {"field": "link", "headerName": "", "width": 90, "cellRenderer": "markdown", "sortable": False},
+]
+
+
+def _teams(principal: Principal | None) -> list[str]:
+    return led_teams(principal, current().settings.team_keys)
+
+
+def _signature(row: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _members(session: Any, teams: list[str]) -> list[tuple[str, str]]:
+    """(name, team) of the active agents and leads of ``teams``."""
+    users = session.scalars(select(User).where(User.active.is_(True), User.role.in_(("agent", "lead")))
+                            .order_by(User.name).limit(1000))
+    return [(u.name, t) for u in users for t in (u.teams or []) if t in teams]
+
+
+def _workload_table(session: Any, teams: list[str]) -> tuple[Any, str]:
+    """The table and a signature of its figures (the tick sends it only when they change)."""
+    loads = {(w["assignee"], w["team"]): w for w in queries.workload(session, teams)}
+    now = utcnow()
+    rows, figures = [], []
+    for name, team in sorted(set(_members(session, teams)) | set(loads)):
+        w = loads.get((name, team), {"claimed": 0, "oldest": None, "breached": 0})
+        oldest = f"{int((now - w['oldest']).total_seconds() // 60)} min" if w["oldest"] else "-"
+        figures.append((name, team, w["claimed"], oldest, w["breached"]))
+        rows.append(html.Tr([html.Td(name), html.Td(team), html.Td(str(w["claimed"])), html.Td(oldest),
+                             html.Td(str(w["breached"]), className="text-danger fw-bold" if w["breached"] else "")]))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Agent", "Team", "Claimed", "Oldest claim", "Past due")]))
+    table = dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, id="triage-workload")
+    return table, _signature({"figures": figures})
+
+
+def _counts(rows: list[dict[str, Any]]) -> list[Any]:
+    def n(word: str) -> int:
+        return sum(1 for r in rows if word in r["why"])
+
+    return [dbc.Badge(f"{n('escalated')} escalated", color="danger", className="me-2", id="triage-count-escalated"),
+            dbc.Badge(f"{n('breached')} breached", color="danger", className="me-2", id="triage-count-breached"),
+            dbc.Badge(f"{n('at risk')} at risk", color="warning", text_color="dark", className="me-2"),
+            dbc.Badge(f"{n('unassigned')} unassigned", color="info", className="me-2")]
+
+
+def layout(**_query: Any) -> Any:
+    ctx = current()
+    teams = _teams(current_principal())
+    with ctx.db.read() as session:
+        rows = with_link(queries.triage_rows(session, teams))
+        workload, load_signature = _workload_table(session, teams)
+        members = [{"label": n, "value": n} for n in sorted({name for name, _t in _members(session, teams)})]
+    labels = {t.key: t.label for t in ctx.settings.teams}
+    return html.Div(
+        [
+            dcc.Store(id="triage-known", data={"rows": {str(r["id"]): _signature(r) for r in rows},
+                                               "load": load_signature}),
+            dcc.Interval(id="triage-tick", interval=ctx.settings.refresh_ms),
+            html.Div([html.H2("Triage", className="me-3 mb-0"),
+                      html.Span(", ".join(labels[t] for t in teams), className="text-muted me-3"),
+                      html.Div(_counts(rows), id="triage-counts")],
+                     className="d-flex align-items-center mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(dbc.Select(id="triage-assignee", size="sm",
+                                       options=[{"label": "Assign to…", "value": ""}, *members]), md=2),
+                    dbc.Col(dbc.Button("Assign", id="triage-assign", color="primary", size="sm"), md="auto"),
+                    dbc.Col(dbc.Select(id="triage-team", size="sm", options=[
+                        {"label": "Reroute to team…", "value": ""},
+                        *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)]), md=2),
+                    dbc.Col(dbc.Input(id="triage-reason", placeholder="Reason (required to reroute)", maxLength=2000,
+                                      size="sm"), md=3),
+                    dbc.Col(dbc.Button("Reroute", id="triage-reroute", color="warning", size="sm"), md="auto"),
+                    dbc.Col(dbc.Button("Resolve", id="triage-resolve", color="success", size="sm"), md="auto"),
+                ],
+                className="g-2 mb-2 align-items-center",
+            ),
+            dbc.Alert(id="triage-alert", is_open=False, dismissable=True, duration=10000),
+            dag.AgGrid(
+                id="triage-grid",
+                rowData=rows,
+                columnDefs=COLUMNS,
+                getRowId="params.data.id",
+                defaultColDef={"resizable": True, "sortable": True, "filter": True},
+                dashGridOptions={"rowSelection": {"mode": "multiRow"}, "animateRows": False},
+                style={"height": "55vh"},
+            ),
+            html.H4("Workload", className="mt-3"),
+            html.Div(workload, id="triage-workload-box"),
+        ]
+    )
+
+
+@callback(
+    Output("triage-grid", "rowTransaction"),
+    Output("triage-known", "data"),
+    Output("triage-counts", "children"),
+    Output("triage-workload-box", "children"),
+    Input("triage-tick", "n_intervals"),
+    State("triage-known", "data"),
+    prevent_initial_call=True,
+)
+@guarded(*LEADS)
+def refresh(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    """Re-read the bounded lists; send only added, changed and removed rows."""
+    ctx = current()
+    teams = _teams(current_principal())
+    with ctx.db.read() as session:
+        rows = with_link(queries.triage_rows(session, teams))
+        workload, load_signature = _workload_table(session, teams)
+    known: dict[str, str] = state.get("rows", {})
+    now = {str(r["id"]): _signature(r) for r in rows}
+    new_state = {"rows": now, "load": load_signature}
+    table = workload if load_signature != state.get("load") else no_update
+    if now == known:
+        return no_update, (new_state if table is not no_update else no_update), no_update, table
+    add = [r for r in rows if str(r["id"]) not in known]
+    update = [r for r in rows if str(r["id"]) in known and known[str(r["id"])] != now[str(r["id"])]]
+    remove = [{"id": int(i)} for i in known if i not in now]
+    return {"add": add, "update": update, "remove": remove}, new_state, _counts(rows), table
+
+
+@callback(
+    Output("triage-alert", "children"),
+    Output("triage-alert", "color"),
+    Output("triage-alert", "is_open"),
+    Input("triage-assign", "n_clicks"),
+    Input("triage-reroute", "n_clicks"),
+    Input("triage-resolve", "n_clicks"),
+    State("triage-grid", "selectedRows"),
+    State("triage-assignee", "value"),
+    State("triage-team", "value"),
+    State("triage-reason", "value"),
+    prevent_initial_call=True,
+)
+@guarded(*LEADS)
+def bulk(_a: int | None, _r: int | None, _s: int | None, selected: list[dict[str, Any]] | None,
+         assignee: str | None, team: str | None, reason: str | None) -> tuple[str, str, bool]:
+    principal = current_principal()
+    assert principal is not None  # guarded
+    action = {"triage-assign": "assign", "triage-reroute": "reroute", "triage-resolve": "resolve"}.get(
+        str(dash.ctx.triggered_id))
+    if action is None:
+        raise PreventUpdate
+    if not selected:
+        return "Select at least one item first.", "warning", True
+    if action == "assign" and not assignee:
+        return "Choose who to assign the items to.", "warning", True
+    outcome = perform(current(), principal, action, [r.get("id") for r in selected], reason=reason, team=team,
+                      assignee=assignee)
+    text, colour = outcome.message(action)
+    return text, colour, True

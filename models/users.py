@@ -1,0 +1,181 @@
+"""Accounts and kiosk tokens: create, check a password, lock after failures, revoke.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults). Five wrong passwords in a row
+lock an account for 15 minutes. Kiosk tokens are random 32-byte strings of which only the
+SHA-256 is stored; a revoked token signs nothing in again, and the sessions it opened end
+at their next request (the guard checks the token on every request). Every change here
+writes an audit event. Functions take the session first and never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.tables import ROLES, AuditEvent, KioskToken, User, utcnow
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,99}")
+MIN_PASSWORD = 10
+MAX_FAILED_LOGINS = 5
+LOCK_FOR = timedelta(minutes=15)
+TEAM_ROLES = ("agent", "lead")  # roles that work for named teams
+
+_hasher = PasswordHasher()
+# Checked against when the name is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class UserError(Exception):
+    """The account change cannot be made (bad name, unknown role, short password…)."""
+
+
+def _audit(session: Session, actor: str, action: str, before: Mapping[str, object],
+           after: Mapping[str, object]) -> None:
+    session.add(AuditEvent(at=utcnow(), actor=actor, action=action, queue_item_id=None, before=dict(before),
+                           after=dict(after)))
+
+
+def _describe(user: User) -> dict[str, object]:
+    return {"user": user.name, "role": user.role, "teams": list(user.teams or []), "active": user.active}
+
+
+def check_user_fields(name: str, role: str, teams: Sequence[str], known_teams: Sequence[str]) -> None:
+    if not NAME_PATTERN.fullmatch(name):
+        raise UserError(f"user name {name!r}: use lower-case letters, digits, '.', '_', '-' or '@' (up to 100)")
+    if role not in ROLES:
+        raise UserError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    unknown = [t for t in teams if t not in known_teams]
+    if unknown:
+        raise UserError(f"team(s) {', '.join(unknown)}: expected teams from teams.yaml ({', '.join(known_teams)})")
+    if role in TEAM_ROLES and not teams:
+        raise UserError(f"a{'n' if role == 'agent' else ''} {role} works for at least one team: add --team")
+    if role not in TEAM_ROLES and teams:
+        raise UserError(f"a {role} sees every team; --team applies to agents and leads only")
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def add_user(
+    session: Session, name: str, role: str, teams: Sequence[str], password: str | None, known_teams: Sequence[str],
+    actor: str = "cli",
+) -> User:
+    """Create an account; ``password`` None makes an account that signs in only through OpenID Connect."""
+    check_user_fields(name, role, teams, known_teams)
+    if password is not None:
+        check_password(password)
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise UserError(f"user {name!r} already exists")
+    user = User(name=name, role=role, teams=list(dict.fromkeys(teams)), active=True, session_epoch=0,
+                failed_logins=0, created_at=utcnow(),
+                password_hash=_hasher.hash(password) if password is not None else None)
+    session.add(user)
+    session.flush()
+    _audit(session, actor, "user.add", {}, _describe(user))
+    return user
+
+
+def get_user(session: Session, name: str) -> User | None:
+    return session.scalars(select(User).where(User.name == name)).first()
+
+
+def set_password(session: Session, name: str, password: str, actor: str = "cli") -> User:
+    user = _require(session, name)
+    check_password(password)
+    user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1  # sessions signed in with the old password end
+    user.failed_logins, user.locked_until = 0, None
+    _audit(session, actor, "user.password", {"user": name}, {"user": name})
+    return user
+
+
+def set_active(session: Session, name: str, active: bool, actor: str = "cli") -> User:
+    user = _require(session, name)
+    before = _describe(user)
+    user.active = active
+    user.session_epoch += 1
+    _audit(session, actor, "user.enable" if active else "user.disable", before, _describe(user))
+    return user
+
+
+def _require(session: Session, name: str) -> User:
+    user = get_user(session, name)
+    if user is None:
+        raise UserError(f"no user called {name!r}")
+    return user
+
+
+def authenticate(session: Session, name: str, password: str) -> tuple[User | None, str]:
+    """(user, "") when the password is right; (None, why) otherwise. Counts failures and locks."""
+    user = get_user(session, name.strip().lower())
+    now = utcnow()
+    if user is None or not user.password_hash:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return None, "Wrong user name or password."
+    if user.locked_until is not None and user.locked_until > now:
+        return None, "This account is locked after too many wrong passwords; try again later."
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until, user.failed_logins = now + LOCK_FOR, 0
+            locked = {"user": user.name, "locked_until": user.locked_until.isoformat()}
+            _audit(session, "system", "user.lock", {"user": user.name}, locked)
+        return None, "Wrong user name or password."
+    if not user.active:
+        return None, "This account is disabled."
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    return user, ""
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_kiosk_token(session: Session, name: str, actor: str = "cli") -> str:
+    """A new token for the wall screen ``name``; the token itself is returned once and never stored."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise UserError(f"kiosk name {name!r}: use lower-case letters, digits, '.', '_', '-' (up to 100)")
+    existing = session.scalars(select(KioskToken).where(KioskToken.name == name)).first()
+    if existing is not None and existing.revoked_at is None:
+        raise UserError(f"kiosk {name!r} already has a token; revoke it first to make a new one")
+    token = secrets.token_urlsafe(32)
+    if existing is not None:  # a revoked name is reused with a new token
+        existing.token_sha256, existing.revoked_at, existing.created_at = token_sha256(token), None, utcnow()
+        existing.created_by, existing.last_used_at = actor, None
+    else:
+        session.add(KioskToken(name=name, token_sha256=token_sha256(token), created_at=utcnow(), created_by=actor))
+    _audit(session, actor, "kiosk.create", {}, {"kiosk": name})
+    return token
+
+
+def revoke_kiosk_token(session: Session, name: str, actor: str = "cli") -> None:
+    row = session.scalars(select(KioskToken).where(KioskToken.name == name)).first()
+    if row is None or row.revoked_at is not None:
+        raise UserError(f"kiosk {name!r} has no live token")
+    row.revoked_at = utcnow()
+    _audit(session, actor, "kiosk.revoke", {"kiosk": name}, {"kiosk": name, "revoked": True})
+
+
+def kiosk_by_token(session: Session, token: str) -> KioskToken | None:
+    """The live kiosk this token signs in, or None (unknown or revoked)."""
+    if not token or len(token) > 200:
+        return None
+    row = session.scalars(select(KioskToken).where(KioskToken.token_sha256 == token_sha256(token))).first()
+    return row if row is not None and row.revoked_at is None else None

@@ -1,0 +1,238 @@
+"""Access control: every route and every Dash callback against every role, and crafted requests.
+
+The matrix walks what the app really registers (Flask's url_map, Dash's callback_map, the
+page registry), so a new route, page or callback without a policy fails here by name.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+import pytest
+from sqlalchemy import func, select
+
+from collectors.pipeline import Enricher
+from collectors.runner import sync_sources
+from collectors.store import store_batch
+from collectors.types import RawPost
+from config.settings import Settings
+from dashboard.auth.guard import CALLBACK, PAGE, PUBLIC, ROUTE_POLICY, callback_roles, page_roles
+from dashboard.auth.policy import ALL_ROLES, KIOSK, can_read_team
+from dashboard.auth.policy import Principal as P
+from models import actions
+from models.db import Database
+from models.tables import AuditEvent, QueueItem, SourceRow, utcnow
+from models.users import create_kiosk_token
+from tests.web import ACCOUNTS, dash_post, make_accounts, sign_in, spec_inputs
+
+ANON = "anonymous"
+PRINCIPALS = [*ACCOUNTS, KIOSK, ANON]  # account names; their roles are in ACCOUNTS
+
+
+def _role(who: str) -> str:
+    return KIOSK if who == KIOSK else ANON if who == ANON else ACCOUNTS[who][0]
+
+
+def _principal(who: str) -> P | None:
+    if who == ANON:
+        return None
+    if who == KIOSK:
+        return P("kiosk:wall", KIOSK)
+    role, teams = ACCOUNTS[who]
+    return P(who, role, teams)
+
+
+def _client(web: Any, db: Database, who: str) -> Any:
+    client = web.server.test_client()
+    if who == KIOSK:
+        with db.write.begin() as s:
+            token = create_kiosk_token(s, f"wall-{datetime.now().timestamp():.0f}".replace(".", ""))
+        assert client.get(f"/wall?kiosk={token}").status_code == 200
+    elif who != ANON:
+        assert sign_in(client, who).status_code == 302
+    return client
+
+
+def _items(db: Database, settings: Settings) -> dict[str, int]:
+    """One open item per team: {team: item id}."""
+    sync_sources(db, settings)
+    enricher = Enricher(settings)
+    texts = {"customer_service": "@AureliaBank my card got declined again at the shop",
+             "legal": "@AureliaBank I will sue you, my lawyer is on it: class action",
+             "marketing": "@AureliaBank love the new app design, well done"}
+    with db.write.begin() as s:
+        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
+        posts = [enricher.enrich(RawPost(f"p-{team}", "x", text, datetime.now(UTC), None, f"@{team}", team, 10),
+                                 utcnow()) for team, text in texts.items()]
+        store_batch(s, sid, posts, None)
+    with db.read() as s:
+        return {team: item_id for item_id, team in s.execute(select(QueueItem.id, QueueItem.team))}
+
+
+def _state(db: Database) -> tuple[Any, ...]:
+    with db.read() as s:
+        items = tuple(s.execute(select(QueueItem.id, QueueItem.status, QueueItem.assignee, QueueItem.team,
+                                       QueueItem.escalated_at).order_by(QueueItem.id)))
+        events = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.queue_item_id.is_not(None)))
+    return items, events
+
+
+def test_every_route_has_a_policy(web: Any) -> None:
+    endpoints = {rule.endpoint for rule in web.server.url_map.iter_rules()}
+    missing = sorted(endpoints - set(ROUTE_POLICY))
+    assert not missing, f"routes without an access policy in dashboard/auth/guard.py ROUTE_POLICY: {missing}"
+
+
+def test_every_page_and_callback_names_its_roles(web: Any) -> None:
+    pages_without = [p["module"] for p in dash.page_registry.values() if page_roles(p) is None]
+    assert not pages_without, f"pages without roles= in register_page: {pages_without}"
+    server_callbacks = [key for key, entry in web.callback_map.items() if "callback" in entry]
+    assert len(server_callbacks) >= 10, server_callbacks  # the shared app got the page callbacks
+    without = [key for key in server_callbacks if callback_roles(web, key) is None]
+    assert not without, f"callbacks without @guarded(...): {without}"
+
+
+def _sample_path(rule: str) -> str:
+    return (rule.replace("<path:path>", "sources").replace("<name>", "nosuchhook")
+            .replace("<path:filename>", "vigie.css").replace("<string:package_name>", "dash")
+            .replace("<path:fingerprinted_path>", "dash-renderer/build/dash_renderer.min.js"))
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+def test_route_matrix(web: Any, db: Database, settings: Settings, who: str) -> None:
+    make_accounts(db, settings)
+    client = _client(web, db, who)
+    role = _role(who)
+    # Signing out last: it ends the session the other requests use.
+    for rule in sorted(web.server.url_map.iter_rules(), key=lambda r: r.endpoint == "vigie_logout"):
+        policy = ROUTE_POLICY[rule.endpoint]
+        if policy in (PAGE, CALLBACK):
+            continue  # below, per page and per callback
+        path = _sample_path(rule.rule)
+        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        response = client.open(path, method=method)
+        response.get_data()  # a streamed export is read to its end
+        response.close()
+        if policy == PUBLIC:
+            assert response.status_code not in (401, 403), (who, path, response.status_code)
+        elif role == ANON:
+            assert response.status_code == 401, (who, path, response.status_code)
+        elif role in policy:
+            assert response.status_code not in (401, 403), (who, path, response.status_code)
+        else:
+            assert response.status_code == 403, (who, path, response.status_code)
+            assert b"vigie" not in response.data.lower().replace(b"vigie_", b""), response.data[:200]
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> None:
+    make_accounts(db, settings)
+    client = _client(web, db, who)
+    role, principal = _role(who), _principal(who)
+    paths = ["/", "/sources", "/wall", "/triage", "/audit", "/mention/1",
+             *(f"/queue/{t}" for t in settings.team_keys)]
+    for path in paths:
+        page = next(p for p in dash.page_registry.values() if p["path"] == path or
+                    (p.get("path_template") and path.startswith(p["path_template"].split("<")[0])))
+        response = client.get(path)
+        roles = page_roles(page) or ()
+        team = path.rsplit("/", 1)[1] if path.startswith("/queue/") else None
+        if role == ANON:
+            assert response.status_code == 302 and "/login" in response.headers["Location"], (path, response.status)
+        elif role in roles and (team is None or can_read_team(principal, team)):
+            assert response.status_code == 200, (who, path, response.status_code)
+        else:
+            assert response.status_code == 403, (who, path, response.status_code)
+        # The page's content comes through Dash's router callback, whose layout checks again.
+        built = dash_post(client, ".._pages_content.children..._pages_store.data..",
+                          [{"id": "_pages_location", "property": "pathname", "value": path},
+                           {"id": "_pages_location", "property": "search", "value": ""}])
+        if role == ANON:
+            assert built.status_code == 401
+        elif role in roles and (team is None or can_read_team(principal, team)):
+            assert b"access-denied" not in built.data, (who, path)
+        else:
+            assert b"access-denied" in built.data, (who, path, built.data[:300])
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+def test_callback_matrix_refused_callbacks_read_and_change_nothing(web: Any, db: Database, settings: Settings,
+                                                                   who: str) -> None:
+    make_accounts(db, settings)
+    items = _items(db, settings)
+    client = _client(web, db, who)
+    role = _role(who)
+    for key, entry in web.callback_map.items():
+        if "callback" not in entry:
+            continue  # clientside: runs in the browser, never on the server
+        roles = callback_roles(web, key)
+        assert roles is not None, key
+        before = _state(db)
+        values = {"queue-state.data": {"team": "legal", "key": ["2000-01-01T00:00:00", 0], "known": [],
+                                       "floor": "2000-01-01T00:00:00"},
+                  "queue-grid.selectedRows": [{"id": i} for i in items.values()],
+                  "mention-item.data": {"id": items["legal"], "changed": ""},
+                  "queue-pending.data": "escalate", "queue-reason.value": "crafted",
+                  "triage-grid.selectedRows": [{"id": i} for i in items.values()],
+                  "triage-known.data": {"rows": {}, "load": ""}}
+        response = dash_post(client, key, spec_inputs(entry["inputs"], values), spec_inputs(entry["state"], values))
+        if role == ANON:
+            assert response.status_code == 401, (who, key)
+        elif role not in roles:
+            assert response.status_code == 403, (who, key, response.status_code)
+        else:
+            assert response.status_code not in (401, 403), (who, key, response.status_code)
+            continue
+        assert b"legal" not in response.data and b"declined" not in response.data, (who, key)
+        assert _state(db) == before, (who, key)
+
+
+def test_crafted_update_without_session_or_with_wrong_team_reads_and_changes_nothing(
+    web: Any, db: Database, settings: Settings
+) -> None:
+    make_accounts(db, settings)
+    items = _items(db, settings)
+    legal_state = {"team": "legal", "key": ["2000-01-01T00:00:00", 0], "known": [], "floor": "2000-01-01T00:00:00"}
+    refresh = next(k for k in web.callback_map if k.startswith("..queue-grid.rowTransaction..."))
+    act = next(k for k in web.callback_map if k.startswith("..queue-alert.children"))
+    anonymous = web.server.test_client()
+    tick = [{"id": "queue-tick", "property": "n_intervals", "value": 1}]
+    state = [{"id": "queue-state", "property": "data", "value": legal_state}]
+    before = _state(db)
+
+    response = dash_post(anonymous, refresh, tick, state)
+    assert response.status_code == 401 and b"lawyer" not in response.data
+
+    # An agent of customer service asks for legal's queue: nothing comes back.
+    agent = _client(web, db, "agent")
+    response = dash_post(agent, refresh, tick, state)
+    assert response.status_code == 204 and b"lawyer" not in response.data
+    # ... and the legal agent asking the same gets the rows (the request itself was well formed).
+    legal = _client(web, db, "legal-agent")
+    assert b"lawyer" in dash_post(legal, refresh, tick, state).data
+
+    # The customer-service agent claims legal's item by id: refused, nothing changes.
+    entry = web.callback_map[act]
+    values = {"queue-grid.selectedRows": [{"id": items["legal"]}], "queue-state.data": legal_state}
+    response = dash_post(agent, act, spec_inputs(entry["inputs"], values), spec_inputs(entry["state"], values),
+                         changed="queue-claim.n_clicks")
+    assert response.status_code == 200 and b"not yours" in response.data
+    # An operator (read-only) may not run the action callback at all.
+    response = dash_post(_client(web, db, "operator"), act, spec_inputs(entry["inputs"], values),
+                         spec_inputs(entry["state"], values), changed="queue-claim.n_clicks")
+    assert response.status_code == 403
+    assert _state(db) == before
+
+    # The right agent can: the same request changes the item.
+    response = dash_post(legal, act, spec_inputs(entry["inputs"], values), spec_inputs(entry["state"], values),
+                         changed="queue-claim.n_clicks")
+    assert response.status_code == 200 and b"Claimed 1 item" in response.data
+    with db.read() as s:
+        assert s.get(QueueItem, items["legal"]).assignee == "legal-agent"  # type: ignore[union-attr]
+
+
+def test_all_roles_are_known() -> None:
+    assert set(ALL_ROLES) == {r for r, _t in ACCOUNTS.values()} | {KIOSK}
+    assert actions.ActionError  # the lifecycle errors the pages show

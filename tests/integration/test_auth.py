@@ -1,0 +1,134 @@
+"""Sign-in, sessions and kiosk tokens, through the real Flask app and database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from config.settings import Settings
+from dashboard.auth.login import safe_next
+from models.db import Database
+from models.tables import AuditEvent, User, utcnow
+from models.users import MAX_FAILED_LOGINS, create_kiosk_token, revoke_kiosk_token, set_active, set_password
+from tests.web import PASSWORD, csrf_of, dash_post, make_accounts, sign_in
+
+WALL_OUTPUTS = ("wall-marker.data", "wall-kpis.children", "wall-sentiment.figure", "wall-ticker.children",
+                "wall-strip.children")
+WALL_TICK = ".." + "...".join(WALL_OUTPUTS) + ".."
+
+
+def _actions(db: Database) -> list[tuple[str, str]]:
+    with db.read() as s:
+        return [(e.actor, e.action) for e in s.scalars(select(AuditEvent).where(AuditEvent.queue_item_id.is_(None))
+                                                        .order_by(AuditEvent.id))]
+
+
+def test_sign_in_sign_out_and_audit(web: Any, db: Database, settings: Settings) -> None:
+    make_accounts(db, settings)
+    client = web.server.test_client()
+    assert client.get("/triage").headers["Location"] == "/login?next=/triage"
+    response = sign_in(client, "lead", next_path="/triage")
+    assert response.status_code == 302 and response.headers["Location"] == "/triage"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/triage").status_code == 200
+    assert client.get("/logout").headers["Location"] == "/login?signed_out=1"
+    assert client.get("/triage").status_code == 302
+    assert _actions(db)[-2:] == [("lead", "login"), ("lead", "logout")]
+
+
+def test_wrong_password_locks_after_repeated_failures(web: Any, db: Database, settings: Settings) -> None:
+    make_accounts(db, settings)
+    client = web.server.test_client()
+    wrong = sign_in(client, "agent", "not the password")
+    assert wrong.status_code == 401 and b"Wrong user name or password." in wrong.data
+    unknown = sign_in(client, "nobody", "whatever it is")
+    assert unknown.status_code == 401 and b"Wrong user name or password." in unknown.data  # same answer
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        sign_in(client, "agent", "still wrong")
+    locked = sign_in(client, "agent", PASSWORD)  # even the right password, while locked
+    assert locked.status_code == 401 and b"locked" in locked.data
+    assert ("system", "user.lock") in _actions(db)
+    assert _actions(db).count(("agent", "login.failed")) == MAX_FAILED_LOGINS + 1
+
+
+def test_form_needs_its_csrf_token_and_next_stays_on_site(web: Any, db: Database, settings: Settings) -> None:
+    make_accounts(db, settings)
+    client = web.server.test_client()
+    csrf_of(client)
+    forged = client.post("/login", data={"csrf": "forged", "name": "agent", "password": PASSWORD})
+    assert forged.status_code == 400 and "uid" not in str(forged.headers.get("Set-Cookie", ""))
+    assert client.get("/queue/customer_service").status_code == 302
+    for target, expected in (("//evil.example/x", "/"), ("https://evil.example", "/"), ("/\\evil", "/"),
+                             ("/queue/legal?x=1", "/queue/legal?x=1"), ("", "/")):
+        assert safe_next(target) == expected
+    assert sign_in(client, "agent", next_path="//evil.example").headers["Location"] == "/"
+
+
+def test_untrusted_name_on_login_page_is_escaped(web: Any, db: Database, settings: Settings) -> None:
+    client = web.server.test_client()
+    page = sign_in(client, '<script>alert(1)</script>', "x" * 12).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_sessions_expire_and_end_with_password_change_or_disable(web: Any, db: Database, settings: Settings) -> None:
+    make_accounts(db, settings)
+    client = web.server.test_client()
+    sign_in(client, "agent")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:  # 31 minutes idle (VIGIE_SESSION_IDLE_MINUTES is 30)
+        session["seen_at"] = (utcnow() - timedelta(minutes=31)).isoformat()
+    assert client.get("/").headers["Location"].endswith("&expired=1")
+    sign_in(client, "agent")
+    with client.session_transaction() as session:  # busy all along, but signed in 13 hours ago
+        session["login_at"] = (utcnow() - timedelta(hours=13)).isoformat()
+    assert client.get("/").status_code == 302
+    sign_in(client, "agent")
+    with db.write.begin() as s:
+        set_password(s, "agent", "a brand new password")
+    assert client.get("/").status_code == 302  # the old session ended
+    assert sign_in(client, "agent", "a brand new password").status_code == 302
+    with db.write.begin() as s:
+        set_active(s, "agent", False)
+    assert client.get("/").status_code == 302
+    assert sign_in(client, "agent", "a brand new password").status_code == 401
+
+
+def test_kiosk_token_opens_the_wall_only_until_revoked(web: Any, db: Database, settings: Settings) -> None:
+    with db.write.begin() as s:
+        token = create_kiosk_token(s, "lobby")
+    screen = web.server.test_client()
+    assert screen.get("/wall?kiosk=not-a-token").status_code == 401
+    wall = screen.get(f"/wall?kiosk={token}")
+    assert wall.status_code == 200 and wall.headers["Referrer-Policy"] == "same-origin"
+    tick = dash_post(screen, WALL_TICK, [{"id": "wall-tick", "property": "n_intervals", "value": 1}],
+                     [{"id": "wall-marker", "property": "data", "value": "x"}])
+    assert tick.status_code == 200 and b"wall-kpis" in tick.data
+    for path in ("/", "/queue/legal", "/triage", "/audit", "/sources"):
+        assert screen.get(path).status_code == 403, path
+    assert screen.get("/audit/export.csv").status_code == 403
+    with db.write.begin() as s:
+        revoke_kiosk_token(s, "lobby")
+    again = dash_post(screen, WALL_TICK, [{"id": "wall-tick", "property": "n_intervals", "value": 2}],
+                      [{"id": "wall-marker", "property": "data", "value": "x"}])
+    assert again.status_code == 401  # the screen's session ended with its token
+    assert screen.get(f"/wall?kiosk={token}").status_code == 401
+    with db.read() as s:
+        assert s.scalars(select(User)).all() == []  # a kiosk is not an account
+
+
+def test_navigation_shows_what_the_role_may_open(web: Any, db: Database, settings: Settings) -> None:
+    make_accounts(db, settings)
+    expected = {"agent": ({"nav-customer_service", "nav-sources", "nav-wall"}, {"nav-legal", "nav-triage"}),
+                "lead": ({"nav-customer_service", "nav-triage"}, {"nav-legal", "nav-audit"}),
+                "compliance": ({"nav-customer_service", "nav-legal", "nav-audit"}, {"nav-triage"}),
+                "operator": ({"nav-wall", "nav-sources"}, {"nav-legal", "nav-triage", "nav-audit"})}
+    for who, (shown, hidden) in expected.items():
+        client = web.server.test_client()
+        sign_in(client, who)
+        layout = client.get("/_dash-layout").get_data(as_text=True)
+        assert all(f'"{i}"' in layout for i in shown), (who, shown)
+        assert not any(f'"{i}"' in layout for i in hidden), (who, hidden)
+        assert f'"{who}"' in layout  # who is signed in

@@ -1,0 +1,74 @@
+"""Helpers for tests of the web app: accounts per role, signing in, crafted Dash requests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from config.settings import Settings
+from models.db import Database
+from models.users import add_user
+
+PASSWORD = "correct horse battery"
+# One account per role (agents and leads work for customer_service unless named otherwise).
+ACCOUNTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "admin": ("admin", ()),
+    "lead": ("lead", ("customer_service",)),
+    "agent": ("agent", ("customer_service",)),
+    "agent2": ("agent", ("customer_service",)),
+    "legal-agent": ("agent", ("legal",)),
+    "legal-lead": ("lead", ("legal",)),
+    "operator": ("operator", ()),
+    "compliance": ("compliance", ()),
+    "manager": ("manager", ()),
+}
+
+
+def make_accounts(db: Database, settings: Settings) -> None:
+    with db.write.begin() as session:
+        for name, (role, teams) in ACCOUNTS.items():
+            add_user(session, name, role, teams, PASSWORD, settings.team_keys, actor="test")
+
+
+def csrf_of(client: FlaskClient) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, name: str, password: str = PASSWORD, next_path: str = "/") -> Any:
+    return client.post("/login", data={"csrf": csrf_of(client), "name": name, "password": password,
+                                       "next": next_path})
+
+
+def outputs_of(key: str) -> Any:
+    """The ``outputs`` of a Dash request from a callback_map key ("a.b" or "..a.b...c.d..")."""
+    def one(part: str) -> dict[str, str]:
+        ident, _, prop = part.rpartition(".")
+        return {"id": ident, "property": prop.split("@")[0]}
+
+    if key.startswith(".."):
+        return [one(p) for p in key.strip(".").split("...")]
+    return one(key)
+
+
+def dash_post(client: FlaskClient, key: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]] | None = None,
+              changed: str | None = None) -> Any:
+    """POST /_dash-update-component as the browser would, for the callback answering ``key``."""
+    body = {"output": key, "outputs": outputs_of(key), "inputs": inputs, "state": state or [],
+            "changedPropIds": [changed or f"{inputs[0]['id']}.{inputs[0]['property']}"] if inputs else []}
+    return client.post("/_dash-update-component", json=body)
+
+
+def spec_inputs(spec: list[dict[str, Any]], values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Inputs or state of a callback_map entry with values (1 where none is given: a click or a tick)."""
+    values = values or {}
+    out = []
+    for item in spec:
+        ident = item["id"]
+        key = f"{ident}.{item['property']}" if isinstance(ident, str) else item["property"]
+        out.append({"id": ident, "property": item["property"], "value": values.get(key, 1)})
+    return out

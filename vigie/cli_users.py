@@ -1,0 +1,182 @@
+"""`vigie users …` and `vigie kiosk-token …`: accounts and wall-screen tokens.
+
+Passwords are read from a hidden prompt (asked twice) or, with ``--password-stdin``, from
+the first line of standard input (for scripts); never from the command line, where they
+would stay in the shell history and the process list.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from models.tables import KioskToken, User
+from models.users import UserError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_password
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _db():  # type: ignore[no-untyped-def]
+    from vigie.cli import _open, _settings
+
+    settings = _settings()
+    return settings, _open(settings)
+
+
+@click.group()
+def users() -> None:
+    """Local accounts: add, list, change a password, disable or enable."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["operator", "agent", "lead", "compliance", "manager",
+                                                          "admin"]), help="What the account may see and do.")
+@click.option("--team", "teams", multiple=True, help="A team the agent or lead works for (repeatable).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option("--no-password", is_flag=True, help="No local password: the account signs in through OpenID Connect.")
+def users_add(name: str, role: str, teams: tuple[str, ...], password_stdin: bool, no_password: bool) -> None:
+    """Create the account NAME."""
+    settings, db = _db()
+    password = None if no_password else _password(password_stdin)
+    try:
+        with db.write.begin() as session:
+            add_user(session, name, role, teams, password, settings.team_keys)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {name} added ({role}{': ' + ', '.join(teams) if teams else ''})")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Accounts, their roles and teams."""
+    _settings, db = _db()
+    with db.read() as session:
+        rows = session.scalars(select(User).order_by(User.name).limit(10_000)).all()
+    for u in rows:
+        state = "active" if u.active else "disabled"
+        login = u.last_login_at.isoformat(timespec="minutes") + "Z" if u.last_login_at else "never"
+        click.echo(f"{u.name}\t{u.role}\t{','.join(u.teams or []) or '-'}\t{state}\tlast sign-in {login}")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def users_passwd(name: str, password_stdin: bool) -> None:
+    """Set NAME's password (its open sessions end)."""
+    _settings, db = _db()
+    try:
+        with db.write.begin() as session:
+            set_password(session, name, _password(password_stdin))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"password of {name} changed; its sessions are ended")
+
+
+@users.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Disable NAME: it can no longer sign in and its open sessions end."""
+    _settings, db = _db()
+    try:
+        with db.write.begin() as session:
+            set_active(session, name, False)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {name} disabled")
+
+
+@users.command("enable")
+@click.argument("name")
+def users_enable(name: str) -> None:
+    """Enable NAME again."""
+    _settings, db = _db()
+    try:
+        with db.write.begin() as session:
+            set_active(session, name, True)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {name} enabled")
+
+
+@click.group("kiosk-token")
+def kiosk_token() -> None:
+    """Read-only sign-in links for wall screens."""
+
+
+@kiosk_token.command("create")
+@click.argument("name")
+def kiosk_create(name: str) -> None:
+    """Make a token for the wall screen NAME and print the wall URL carrying it (shown once)."""
+    settings, db = _db()
+    try:
+        with db.write.begin() as session:
+            token = create_kiosk_token(session, name)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{settings.auth.public_url}/wall?kiosk={token}")
+
+
+@kiosk_token.command("revoke")
+@click.argument("name")
+def kiosk_revoke(name: str) -> None:
+    """End the token of the wall screen NAME (the screen is signed out at its next update)."""
+    _settings, db = _db()
+    try:
+        with db.write.begin() as session:
+            revoke_kiosk_token(session, name)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"kiosk token {name} revoked")
+
+
+@kiosk_token.command("list")
+def kiosk_list() -> None:
+    """Wall screens and whether their token is live."""
+    _settings, db = _db()
+    with db.read() as session:
+        rows = session.scalars(select(KioskToken).order_by(KioskToken.name).limit(10_000)).all()
+    for k in rows:
+        state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}Z" if k.revoked_at else "live"
+        used = f"{k.last_used_at:%Y-%m-%d %H:%M}Z" if k.last_used_at else "never"
+        click.echo(f"{k.name}\t{state}\tmade {k.created_at:%Y-%m-%d %H:%M}Z by {k.created_by}\tlast used {used}")
+
+
+DEMO_PASSWORD = "vigie-demo"  # `vigie demo` only, on its own database; printed at start
+DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("admin", "admin", ()),
+    ("lead.cs", "lead", ("customer_service",)),
+    ("agent.cs", "agent", ("customer_service",)),
+    ("agent2.cs", "agent", ("customer_service",)),
+    ("lead.legal", "lead", ("legal",)),
+    ("agent.legal", "agent", ("legal",)),
+    ("agent.marketing", "agent", ("marketing",)),
+    ("operator", "operator", ()),
+    ("compliance", "compliance", ()),
+    ("manager", "manager", ()),
+)
+
+
+def seed_demo(settings, db) -> list[str]:  # type: ignore[no-untyped-def]
+    """Demo accounts (made once, when the database has none) and a fresh wall-screen link."""
+    lines: list[str] = []
+    with db.write.begin() as session:
+        if session.scalar(select(User.id).limit(1)) is None:
+            for name, role, teams in DEMO_USERS:
+                add_user(session, name, role, [t for t in teams if t in settings.team_keys], DEMO_PASSWORD,
+                         settings.team_keys, actor="demo")
+            lines.append(f"demo accounts (password {DEMO_PASSWORD!r}, demo only): "
+                         + ", ".join(f"{n} ({r})" for n, r, _t in DEMO_USERS))
+        try:
+            revoke_kiosk_token(session, "demo-wall", actor="demo")
+        except UserError:
+            pass  # none yet
+        token = create_kiosk_token(session, "demo-wall", actor="demo")
+    lines.append(f"wall screen link (kiosk, read-only): {settings.auth.public_url}/wall?kiosk={token}")
+    return lines
