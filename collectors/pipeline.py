@@ -64,6 +64,18 @@ class Enricher:
         self.severities = {f.name: f.severity for f in settings.lexicon}
         self.brands = compile_brands(settings.brands)
         self.clock = SlaClock.from_settings(settings)
+        self._due: dict[tuple[str, str, datetime], tuple[datetime, datetime]] = {}
+
+    def _deadlines(self, team: str, priority: str, start: datetime) -> tuple[datetime, datetime]:
+        """The clock's answer, remembered: a batch shares one collection time, so a handful of
+        (team, priority) pairs cover it (the business-hours walk is the costly part)."""
+        key = (team, priority, start)
+        found = self._due.get(key)
+        if found is None:
+            if len(self._due) > 1000:
+                self._due.clear()
+            found = self._due[key] = self.clock.deadlines(team, priority, start)
+        return found
 
     def score(self, raw: RawPost) -> tuple[str, str, float, str]:
         """Text, language and sentiment: the costly part, also measured alone by the benchmark."""
@@ -86,7 +98,7 @@ class Enricher:
         )
         scored = Scored(text, language, score, label, brand, competitor, risk.flags, risk.terms, followers, priority)
         decided = route(self.settings.rules, scored, why_priority)
-        at_risk, due = self.clock.deadlines(decided.team, priority, collected_at)
+        at_risk, due = self._deadlines(decided.team, priority, collected_at)
         mention = {
             "external_id": storable_id(raw.external_id),
             "network": raw.network[:40],

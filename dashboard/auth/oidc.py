@@ -1,0 +1,197 @@
+"""``/login/oidc`` and ``/login/oidc/callback``: optional sign-in through an OpenID Connect provider.
+
+Authlib's Flask client runs the authorization-code flow with state, nonce and PKCE (S256); the
+state, nonce and code verifier wait in the signed session cookie between the two requests. On
+the way back the ID token is checked before anyone is signed in: its signature against the
+provider's published keys (JWKS), its issuer (the configured VIGIE_OIDC_ISSUER), its audience
+(our client id), its nonce and its expiry. Authlib checks the audience only when asked, so the
+claims options below ask for issuer and audience explicitly.
+
+Accounts are never made here: the claim named by VIGIE_OIDC_USERNAME_CLAIM, lower-cased, must be
+the name of an active Vigie user (``vigie users add NAME --no-password``). A refusal, a provider
+error, a forged or stale state, a token that does not verify or a provider that cannot be reached
+each end on a short page linking back to /login, and each writes a ``login.failed`` audit event;
+the details go to the log, never to the page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, Response, redirect, render_template_string, request, session
+from joserfc.errors import JoseError
+
+from config.auth import OidcConfig
+from dashboard.auth.login import audit, safe_next, sign_in
+from dashboard.context import current
+from models.tables import utcnow
+from models.users import get_user
+
+log = logging.getLogger("vigie.oidc")
+
+SCOPE = "openid profile email"
+TIMEOUT_SECONDS = 10  # every call to the provider (discovery, keys, token)
+LEEWAY_SECONDS = 60  # clock skew allowed on exp / iat / nbf
+NEXT_KEY = "oidc_next"
+STATE_PREFIX = "_state_vigie_"  # where Authlib keeps state, nonce and code verifier in the session
+ERROR_CODE = re.compile(r"[a-z_]{1,40}")  # an OAuth error code; anything else from the URL is not shown
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Single sign-on · Vigie</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/00-bootstrap-5.3.9.min.css"></head>
+<body class="bg-light"><main class="container" style="max-width: 520px; margin-top: 10vh">
+<h1 class="h3 mb-3">Vigie</h1>
+<div class="alert alert-danger" id="oidc-error">{{ message }}</div>
+<a class="btn btn-primary" id="oidc-back" href="/login?next={{ next|urlencode }}">Back to sign-in</a>
+</main></body></html>"""
+
+
+class SignInRefused(Exception):
+    """The sign-in cannot go on; ``message`` is shown to the user, ``why`` goes to the audit trail."""
+
+    def __init__(self, message: str, why: str, status: int, actor: str = "?") -> None:
+        super().__init__(message)
+        self.message, self.why, self.status, self.actor = message, why, status, actor
+
+
+def _page(message: str, status: int, target: str = "/") -> Response:
+    html = render_template_string(PAGE, message=message, next=target)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _claims_options(config: OidcConfig) -> dict[str, Any]:
+    # Built afresh per call: Authlib pops entries from the dict it is given.
+    return {"iss": {"essential": True, "value": config.issuer},
+            "aud": {"essential": True, "value": config.client_id}}
+
+
+def _metadata(client: Any, config: OidcConfig) -> dict[str, Any]:
+    """The provider's discovery document (fetched once, then kept), checked against our settings."""
+    try:
+        metadata: dict[str, Any] = client.load_server_metadata()
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("OpenID Connect provider %s unreachable: %s", config.issuer, type(exc).__name__)
+        raise SignInRefused("The single sign-on provider cannot be reached right now; try again later.",
+                            "provider unreachable", 502) from exc
+    if str(metadata.get("issuer", "")).rstrip("/") != config.issuer:
+        # OpenID Connect Discovery 4.3: the document must name the issuer it was fetched for.
+        log.error("OpenID Connect: %s/.well-known/openid-configuration names issuer %r; check VIGIE_OIDC_ISSUER",
+                  config.issuer, metadata.get("issuer"))
+        raise SignInRefused("Single sign-on is misconfigured (issuer mismatch); ask an admin.",
+                            "issuer mismatch", 502)
+    if "_vigie_checked" not in metadata:
+        # Never accept an unsigned ID token, whatever the provider advertises.
+        algs = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+        metadata["id_token_signing_alg_values_supported"] = [a for a in algs if str(a).lower() != "none"]
+        methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+        if "client_secret_basic" not in methods and "client_secret_post" in methods:
+            client.client_kwargs["token_endpoint_auth_method"] = "client_secret_post"
+        metadata["_vigie_checked"] = True
+    return metadata
+
+
+def _username(userinfo: dict[str, Any] | None, config: OidcConfig) -> str:
+    if not userinfo:
+        raise SignInRefused("The single sign-on provider sent no ID token; ask an admin.", "no id_token", 502)
+    raw = userinfo.get(config.username_claim)
+    if not isinstance(raw, str) or not raw.strip():
+        log.warning("OpenID Connect: the ID token of sub=%r has no %r claim", userinfo.get("sub"),
+                    config.username_claim)
+        raise SignInRefused(f"The single sign-on provider sent no {config.username_claim!r} claim; ask an admin.",
+                            f"no {config.username_claim} claim", 403)
+    return raw.strip().lower()
+
+
+def _verified_username(client: Any, config: OidcConfig) -> str:
+    """The user name proven by this callback's code and ID token, or SignInRefused."""
+    error = request.args.get("error")
+    if error:
+        code = error if ERROR_CODE.fullmatch(error) else "error"
+        raise SignInRefused(f"The single sign-on provider did not sign you in ({code}).", f"provider: {code}", 403)
+    _metadata(client, config)
+    try:
+        token = client.authorize_access_token(claims_options=_claims_options(config), leeway=LEEWAY_SECONDS)
+    except MismatchingStateError as exc:
+        raise SignInRefused("This sign-in was not started here or has expired; please sign in again.",
+                            "missing or unknown state", 400) from exc
+    except OAuthError as exc:  # the token endpoint said no (bad code, bad client secret…)
+        log.warning("OpenID Connect token request refused: %s", exc.error)
+        raise SignInRefused("The single sign-on provider refused the sign-in; please sign in again.",
+                            f"token endpoint: {exc.error}", 400) from exc
+    except requests.RequestException as exc:
+        log.warning("OpenID Connect provider %s unreachable: %s", config.issuer, type(exc).__name__)
+        raise SignInRefused("The single sign-on provider cannot be reached right now; try again later.",
+                            "provider unreachable", 502) from exc
+    except (JoseError, AuthlibBaseError, ValueError) as exc:  # signature, issuer, audience, nonce, expiry
+        log.warning("OpenID Connect ID token refused: %s: %s", type(exc).__name__, exc)
+        raise SignInRefused("The single sign-on answer could not be verified; please sign in again.",
+                            f"id_token refused: {type(exc).__name__}", 400) from exc
+    return _username(token.get("userinfo"), config)
+
+
+def _account(name: str) -> tuple[int, str, int]:
+    """(id, name, session epoch) of the active account ``name``; SignInRefused otherwise."""
+    with current().db.write.begin() as db_session:
+        user = get_user(db_session, name)
+        if user is None:
+            raise SignInRefused(f"No Vigie account for {name}; ask an admin to run `vigie users add`.",
+                                "no such account", 403, actor=name)
+        if not user.active:
+            raise SignInRefused("This account is disabled.", "account disabled", 403, actor=name)
+        user.last_login_at = utcnow()
+        return user.id, user.name, user.session_epoch
+
+
+def register_oidc(server: Flask, config: OidcConfig, public_url: str) -> None:
+    oauth = OAuth(server)
+    client = oauth.register(
+        name="vigie",
+        server_metadata_url=f"{config.issuer}/.well-known/openid-configuration",
+        client_id=config.client_id,
+        client_secret=config.client_secret.reveal(),
+        client_kwargs={"scope": SCOPE, "code_challenge_method": "S256", "default_timeout": TIMEOUT_SECONDS},
+    )
+    redirect_uri = f"{public_url}/login/oidc/callback"
+
+    def start() -> Response:
+        target = safe_next(request.args.get("next"))
+        for key in [k for k in session if k.startswith(STATE_PREFIX)]:
+            session.pop(key)  # one sign-in in flight per browser: keeps the cookie small
+        session[NEXT_KEY] = target
+        try:
+            _metadata(client, config)
+            response: Response = client.authorize_redirect(redirect_uri=redirect_uri)
+        except SignInRefused as refused:
+            return _page(refused.message, refused.status, target)
+        except requests.RequestException:
+            return _page("The single sign-on provider cannot be reached right now; try again later.", 502, target)
+        return response
+
+    def callback() -> Response:
+        target = safe_next(session.pop(NEXT_KEY, None))
+        try:
+            name = _verified_username(client, config)
+            user_id, user_name, epoch = _account(name)
+        except SignInRefused as refused:
+            audit(refused.actor, "login.failed",
+                  {"method": "oidc", "address": request.remote_addr or "", "why": refused.why})
+            return _page(refused.message, refused.status, target)
+        sign_in(user_id, user_name, epoch, "oidc")
+        return redirect(target)  # type: ignore[return-value]
+
+    view: Callable[[], Response]
+    for rule, endpoint, view in (("/login/oidc", "vigie_oidc_start", start),
+                                 ("/login/oidc/callback", "vigie_oidc_callback", callback)):
+        server.add_url_rule(rule, endpoint, view, methods=["GET"])
+    try:  # read the provider's discovery document now, so a wrong issuer shows in the log at start
+        _metadata(client, config)
+    except SignInRefused:
+        pass  # already logged; sign-in retries the provider and explains itself on the page

@@ -1,0 +1,273 @@
+"""OpenID Connect sign-in end to end: the Flask test client plays the browser, a real local provider
+(tests/oidc_provider.py) answers over loopback, and Authlib checks its ID tokens.
+
+Dash registers page callbacks globally (only the first app of a process gets them), so nothing here
+relies on a callback: the test client follows the redirects by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from config.settings import Settings, load_settings
+from models.db import Database
+from models.tables import AuditEvent, User
+from models.users import add_user, set_active
+from tests.oidc_provider import Misbehaviour, OidcProvider
+from tests.support import free_port
+
+PUBLIC_URL = "http://127.0.0.1:8050"
+REDIRECT_URI = f"{PUBLIC_URL}/login/oidc/callback"
+CLIENT_ID = "vigie-dashboard"
+CLIENT_SECRET = "never-shown-client-secret-4f1c"
+
+
+def _settings(db: Database, issuer: str | None, secret: str) -> Settings:
+    env = {"VIGIE_SECRET_KEY": "k" * 40, "VIGIE_PUBLIC_URL": PUBLIC_URL}
+    if issuer is not None:
+        env.update(VIGIE_OIDC_ISSUER=issuer, VIGIE_OIDC_CLIENT_ID=CLIENT_ID, VIGIE_OIDC_CLIENT_SECRET=secret)
+    return load_settings(env=env, database_url=db.engine.url.render_as_string(hide_password=False),
+                         worker_id="test-worker")
+
+
+def _client(db: Database, issuer: str | None, secret: str = CLIENT_SECRET) -> FlaskClient:
+    from dashboard.app import create_app
+
+    app = create_app(_settings(db, issuer, secret), db)
+    return app.server.test_client()
+
+
+@pytest.fixture
+def provider() -> Iterator[OidcProvider]:
+    with OidcProvider(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI) as running:
+        yield running
+
+
+@pytest.fixture
+def client(db: Database, provider: OidcProvider) -> FlaskClient:
+    with db.write.begin() as session:
+        add_user(session, "alice", "admin", [], None, ["service"])  # an OpenID-Connect-only account
+        add_user(session, "dora", "admin", [], None, ["service"])
+        set_active(session, "dora", False)
+    return _client(db, provider.issuer)
+
+
+def _to_provider(client: FlaskClient, provider: OidcProvider, next_path: str = "/") -> str:
+    start = client.get(f"/login/oidc?next={quote(next_path, safe='')}")
+    assert start.status_code == 302, start.get_data(as_text=True)
+    location = start.headers["Location"]
+    assert location.startswith(f"{provider.issuer}/authorize?")
+    return location
+
+
+def _from_provider(client: FlaskClient, provider: OidcProvider, authorize_url: str) -> tuple[int, str, str]:
+    """The provider's answer fed back to the callback: (status, Location or "", page text)."""
+    with httpx.Client(trust_env=False, timeout=10) as http:  # loopback only
+        answer = http.get(authorize_url)
+    assert answer.status_code == 302, answer.text
+    back = urlsplit(answer.headers["location"])
+    assert f"{back.scheme}://{back.netloc}{back.path}" == REDIRECT_URI
+    response = client.get(f"{back.path}?{back.query}")
+    return response.status_code, response.headers.get("Location", ""), response.get_data(as_text=True)
+
+
+def _sign_in(client: FlaskClient, provider: OidcProvider, next_path: str = "/") -> tuple[int, str, str]:
+    return _from_provider(client, provider, _to_provider(client, provider, next_path))
+
+
+def _signed_in(client: FlaskClient) -> bool:
+    response = client.get("/")
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
+
+
+def _audits(db: Database, action: str) -> list[AuditEvent]:
+    with db.read() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all())
+
+
+def test_known_user_signs_in(client: FlaskClient, provider: OidcProvider, db: Database) -> None:
+    assert not _signed_in(client)
+    authorize_url = _to_provider(client, provider, "/audit?page=2")
+    asked = parse_qs(urlsplit(authorize_url).query)
+    # Authlib sends state, nonce and a PKCE challenge; the redirect URI comes from VIGIE_PUBLIC_URL.
+    assert asked["state"][0] and asked["nonce"][0] and asked["code_challenge_method"] == ["S256"]
+    assert asked["redirect_uri"] == [REDIRECT_URI] and asked["client_id"] == [CLIENT_ID]
+    assert "openid" in asked["scope"][0].split()
+
+    status, location, _ = _from_provider(client, provider, authorize_url)
+    assert (status, location) == (302, "/audit?page=2")
+    assert _signed_in(client)
+    logins = _audits(db, "login")
+    assert [(e.actor, e.after["method"]) for e in logins] == [("alice", "oidc")]
+    assert provider.token_requests == ["client_secret_basic"]
+    with db.read() as session:
+        assert session.scalars(select(User.last_login_at).where(User.name == "alice")).one() is not None
+
+
+def test_user_name_claim_is_lower_cased(client: FlaskClient, provider: OidcProvider) -> None:
+    provider.user = "Alice"
+    assert _sign_in(client, provider)[0] == 302
+    assert _signed_in(client)
+
+
+def test_client_secret_post_when_the_provider_takes_only_that(sqlite_db: Database, provider: OidcProvider) -> None:
+    provider.auth_methods = ["client_secret_post"]
+    with sqlite_db.write.begin() as session:
+        add_user(session, "alice", "admin", [], None, ["service"])
+    client = _client(sqlite_db, provider.issuer)
+    assert _sign_in(client, provider)[0] == 302
+    assert provider.token_requests == ["client_secret_post"] and _signed_in(client)
+
+
+def test_unknown_user_is_refused(client: FlaskClient, provider: OidcProvider, db: Database) -> None:
+    provider.user = "bob"
+    status, _, page = _sign_in(client, provider)
+    assert status == 403
+    assert "No Vigie account for bob" in page and "vigie users add" in page and 'href="/login?next=' in page
+    assert not _signed_in(client)
+    failed = _audits(db, "login.failed")
+    assert [(e.actor, e.after["method"], e.after["why"]) for e in failed] == [("bob", "oidc", "no such account")]
+    assert _audits(db, "login") == []
+
+
+def test_disabled_user_is_refused(client: FlaskClient, provider: OidcProvider, db: Database) -> None:
+    provider.user = "dora"
+    status, _, page = _sign_in(client, provider)
+    assert status == 403 and "disabled" in page
+    assert not _signed_in(client)
+    assert [e.after["why"] for e in _audits(db, "login.failed")] == ["account disabled"]
+
+
+def test_missing_user_name_claim_is_refused(client: FlaskClient, provider: OidcProvider) -> None:
+    provider.misbehave = Misbehaviour(extra_claims={"preferred_username": None})
+    status, _, page = _sign_in(client, provider)
+    assert status == 403 and "preferred_username" in page
+    assert not _signed_in(client)
+
+
+def test_forged_or_missing_state_is_refused(client: FlaskClient, provider: OidcProvider,
+                                            db: Database) -> None:
+    authorize_url = _to_provider(client, provider)
+    with httpx.Client(trust_env=False, timeout=10) as http:
+        back = parse_qs(urlsplit(http.get(authorize_url).headers["location"]).query)
+    forged = client.get(f"/login/oidc/callback?code={back['code'][0]}&state=forged-{back['state'][0]}")
+    assert forged.status_code == 400 and "not started here" in forged.get_data(as_text=True)
+    assert client.get(f"/login/oidc/callback?code={back['code'][0]}").status_code == 400
+    assert not _signed_in(client)
+    # A browser that never started a sign-in (a link sent to a victim) cannot finish one either.
+    stranger = client.application.test_client()
+    assert stranger.get(f"/login/oidc/callback?code={back['code'][0]}&state={back['state'][0]}").status_code == 400
+    assert not _signed_in(stranger)
+    assert {e.after["why"] for e in _audits(db, "login.failed")} == {"missing or unknown state"}
+
+
+def test_state_is_good_once(client: FlaskClient, provider: OidcProvider) -> None:
+    authorize_url = _to_provider(client, provider)
+    with httpx.Client(trust_env=False, timeout=10) as http:
+        back = urlsplit(http.get(authorize_url).headers["location"])
+    assert client.get(f"{back.path}?{back.query}").status_code == 302
+    client.get("/logout")
+    assert client.get(f"{back.path}?{back.query}").status_code == 400
+    assert not _signed_in(client)
+
+
+@pytest.mark.parametrize(
+    ("misbehaviour", "logged"),
+    [
+        (Misbehaviour(wrong_key=True), "BadSignatureError"),
+        (Misbehaviour(audience="someone-else"), "Invalid claim: 'aud'"),
+        # Authlib alone would take this one: it checks "aud" only when told to (claims_options).
+        (Misbehaviour(audience="someone-else", extra_claims={"azp": CLIENT_ID}), "Invalid claim: 'aud'"),
+        (Misbehaviour(nonce="not-the-nonce-sent"), "Invalid claim: 'nonce'"),
+        (Misbehaviour(expired=True), "ExpiredTokenError"),
+        (Misbehaviour(issuer="http://127.0.0.1:1/other"), "Invalid claim: 'iss'"),
+        (Misbehaviour(unsigned=True), "'none' is not allowed"),
+    ],
+    ids=["wrong-signing-key", "wrong-audience", "wrong-audience-with-azp", "wrong-nonce", "expired", "wrong-issuer",
+         "unsigned"],
+)
+def test_id_token_that_does_not_verify_is_refused(
+    client: FlaskClient, provider: OidcProvider, db: Database, caplog: pytest.LogCaptureFixture,
+    misbehaviour: Misbehaviour, logged: str,
+) -> None:
+    provider.misbehave = misbehaviour
+    with caplog.at_level(logging.WARNING, logger="vigie.oidc"):
+        status, _, page = _sign_in(client, provider)
+    assert status == 400 and "could not be verified" in page
+    assert logged in caplog.text
+    assert CLIENT_SECRET not in page and "Traceback" not in page
+    assert not _signed_in(client)
+    assert _audits(db, "login") == []
+    assert [e.after["why"].startswith("id_token refused") for e in _audits(db, "login.failed")] == [True]
+
+
+def test_audience_list_with_our_client_id_and_azp_is_accepted(client: FlaskClient, provider: OidcProvider) -> None:
+    provider.misbehave = Misbehaviour(extra_claims={"aud": [CLIENT_ID, "other-api"], "azp": CLIENT_ID})
+    assert _sign_in(client, provider)[0] == 302 and _signed_in(client)
+
+
+def test_token_answer_without_id_token_is_refused(client: FlaskClient, provider: OidcProvider) -> None:
+    provider.misbehave = Misbehaviour(no_id_token=True)
+    status, _, page = _sign_in(client, provider)
+    assert status == 502 and "no ID token" in page
+    assert not _signed_in(client)
+
+
+def test_provider_error_is_shown(client: FlaskClient, provider: OidcProvider, db: Database) -> None:
+    provider.misbehave = Misbehaviour(deny=True)
+    status, _, page = _sign_in(client, provider, "/audit")
+    assert status == 403 and "access_denied" in page
+    assert "The user said no" not in page  # text from the URL is not echoed
+    assert 'href="/login?next=/audit"' in page
+    assert not _signed_in(client)
+    assert [e.after["why"] for e in _audits(db, "login.failed")] == ["provider: access_denied"]
+
+
+def test_next_never_leaves_the_site(client: FlaskClient, provider: OidcProvider) -> None:
+    status, location, _ = _sign_in(client, provider, "//evil.example/x")
+    assert (status, location) == (302, "/")
+
+
+def test_wrong_client_secret_is_refused_by_the_provider(sqlite_db: Database, provider: OidcProvider) -> None:
+    with sqlite_db.write.begin() as session:
+        add_user(session, "alice", "admin", [], None, ["service"])
+    client = _client(sqlite_db, provider.issuer, secret="a-wrong-client-secret-9d2e")
+    status, _, page = _sign_in(client, provider)
+    assert status == 400 and "refused the sign-in" in page and "a-wrong-client-secret" not in page
+    assert not _signed_in(client)
+    assert [e.after["why"] for e in _audits(sqlite_db, "login.failed")] == ["token endpoint: invalid_client"]
+
+
+def test_provider_gone_during_sign_in_shows_a_page(client: FlaskClient, provider: OidcProvider) -> None:
+    authorize_url = _to_provider(client, provider)
+    with httpx.Client(trust_env=False, timeout=10) as http:
+        back = urlsplit(http.get(authorize_url).headers["location"])
+    provider.close()
+    response = client.get(f"{back.path}?{back.query}")
+    assert response.status_code == 502 and "cannot be reached" in response.get_data(as_text=True)
+    assert not _signed_in(client)
+
+
+def test_unreachable_provider_shows_a_page(sqlite_db: Database) -> None:
+    client = _client(sqlite_db, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    response = client.get("/login/oidc?next=/audit")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 502 and "cannot be reached" in page and 'href="/login?next=/audit"' in page
+    assert CLIENT_SECRET not in page and "Traceback" not in page
+
+
+def test_login_page_shows_single_sign_on_only_when_configured(sqlite_db: Database, provider: OidcProvider) -> None:
+    with_oidc = _client(sqlite_db, provider.issuer).get("/login?next=/audit").get_data(as_text=True)
+    assert 'id="login-oidc"' in with_oidc and "/login/oidc?next=/audit" in with_oidc
+    without = _client(sqlite_db, None)
+    assert 'id="login-oidc"' not in without.get("/login").get_data(as_text=True)
+    unrouted = without.get("/login/oidc")  # no such route: a page address, so the guard asks to sign in
+    assert unrouted.status_code == 302 and unrouted.headers["Location"].startswith("/login?next=")
