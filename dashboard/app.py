@@ -19,7 +19,7 @@ from flask import Flask
 from config.settings import Settings
 from dashboard.auth.guard import current_principal, page_for_path, page_roles
 from dashboard.auth.guard import install as install_guard
-from dashboard.auth.login import register_login
+from dashboard.auth.login import csrf_token, register_login
 from dashboard.auth.policy import Principal, can_read_team
 from dashboard.context import AppContext
 from dashboard.exports import register_exports
@@ -55,8 +55,10 @@ def _navbar(settings: Settings, principal: Principal | None) -> Any:
                 dbc.Nav(_nav_links(settings, principal), navbar=True, className="me-auto"),
                 html.Span([html.B(principal.name, id="vigie-user"), f" ({principal.role}{teams})"],
                           className="text-light small me-3"),
-                dbc.Button("Sign out", href="/logout", external_link=True, color="secondary", size="sm",
-                           id="vigie-logout"),
+                html.Form([dcc.Input(type="hidden", name="csrf", value=csrf_token()),
+                           html.Button("Sign out", type="submit", className="btn btn-secondary btn-sm",
+                                       id="vigie-logout")],
+                          action="/logout", method="POST", className="mb-0"),
             ],
             fluid=True,
         ),

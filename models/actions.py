@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from models.sla import SlaClock
 from models.tables import CLOSED_STATUSES, OPEN_STATUSES, AuditEvent, Mention, QueueItem, User, utcnow
 
-SNAPSHOT_FIELDS = ("team", "status", "assignee", "due_at", "at_risk_at", "claimed_at", "escalated_at", "resolved_at")
+SNAPSHOT_FIELDS = ("team", "status", "assignee", "due_at", "at_risk_at", "claimed_at", "escalated_at",
+                   "escalation_reason", "resolved_at")
 MAX_REASON = 2000
 
 
@@ -46,6 +47,7 @@ def snapshot(item: QueueItem) -> dict[str, Any]:
         "at_risk_at": _iso(item.at_risk_at),
         "claimed_at": _iso(item.claimed_at),
         "escalated_at": _iso(item.escalated_at),
+        "escalation_reason": item.escalation_reason,
         "resolved_at": _iso(item.resolved_at),
     }
 

@@ -1,7 +1,7 @@
 """Who is looking at an item right now ("being viewed by"): refreshed by the item page's tick.
 
-Not audited (nothing changes); rows older than `STALE` are ignored and swept by the page's
-own upsert path, so the table stays as small as the number of open item pages.
+Not audited (nothing changes); rows older than `STALE` are ignored, and each upsert sweeps
+every row long gone, so the table stays as small as the number of open item pages.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def touch(session: Session, item_id: int, user_name: str, now: datetime) -> None
     statement = insert(Presence).values(queue_item_id=item_id, user_name=user_name[:100], seen_at=now)
     session.execute(statement.on_conflict_do_update(index_elements=["queue_item_id", "user_name"],
                                                     set_={"seen_at": now}))
-    session.execute(delete(Presence).where(Presence.queue_item_id == item_id, Presence.seen_at < now - 10 * STALE))
+    session.execute(delete(Presence).where(Presence.seen_at < now - 10 * STALE))  # closed pages, any item
 
 
 def leave(session: Session, item_id: int, user_name: str) -> None:

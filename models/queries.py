@@ -146,7 +146,7 @@ def last_change(session: Session) -> datetime | None:
 def team_counts(session: Session, teams: tuple[str, ...]) -> dict[str, dict[str, int]]:
     """Open, new, claimed and overdue items per team."""
     now = utcnow()
-    # Grouped by (status, team), the leading columns of ix_queue_items_open: read from the index alone.
+    # Grouped by (status, team), the leading columns of ix_queue_items_open_due: read from the index alone.
     rows = session.execute(
         select(
             QueueItem.status,
@@ -245,26 +245,28 @@ TRIAGE_LIMIT = 200
 
 
 def triage_rows(session: Session, teams: list[str], limit: int = TRIAGE_LIMIT) -> list[dict[str, Any]]:
-    """What a lead must look at, for ``teams``: escalated items, items at risk or past their SLA,
-    and unassigned items, oldest first. Each row says why it is here (``why``)."""
-    if not teams:
-        return []
+    """What a lead must look at, for ``teams``: escalated items, items at risk or past their SLA
+    (soonest due first), and unassigned items (oldest first). Each row says why it is here
+    (``why``). One bounded query per (list, status, team), each walking its own index in order."""
     now = utcnow()
-    open_in_teams = (QueueItem.team.in_(teams), QueueItem.status.in_(OPEN_STATUSES))
     found: dict[int, dict[str, Any]] = {}
-    queries = (
-        ("escalated", _row_select().where(*open_in_teams, QueueItem.escalated_at.is_not(None))
-         .order_by(QueueItem.escalated_at.desc())),
-        ("sla", _row_select().where(*open_in_teams, QueueItem.at_risk_at <= now).order_by(QueueItem.due_at)),
-        ("unassigned", _row_select().where(QueueItem.team.in_(teams), QueueItem.status == "new")
-         .order_by(QueueItem.created_at, QueueItem.id)),
-    )
-    for reason, statement in queries:
+
+    def add(reason: str, statement: Select[Any]) -> None:
         for r in session.execute(statement.limit(limit)):
             row = found.setdefault(r.id, {**_as_row(r, now), "why": []})
             label = row["sla"] if reason == "sla" else reason
             if label not in row["why"]:
                 row["why"].append(label)
+
+    for team in teams:
+        for status in OPEN_STATUSES:
+            mine = (QueueItem.status == status, QueueItem.team == team)
+            add("escalated", _row_select().where(*mine, QueueItem.escalated_at.is_not(None))
+                .order_by(QueueItem.escalated_at.desc()))
+            # at_risk_at <= due_at: walking by due time, the at-risk items come first.
+            add("sla", _row_select().where(*mine, QueueItem.at_risk_at <= now).order_by(QueueItem.due_at))
+        add("unassigned", _row_select().where(QueueItem.status == "new", QueueItem.team == team)
+            .order_by(QueueItem.created_at, QueueItem.id))
     for row in found.values():
         row["why"] = ", ".join(row["why"])
     return list(found.values())

@@ -101,7 +101,10 @@ class QueueItem(Base):
     __tablename__ = "queue_items"
     __table_args__ = (
         Index("ix_queue_items_updated_at_id", "updated_at", "id"),  # live pages: changes since a position
-        Index("ix_queue_items_open", "status", "team", "priority_rank", "due_at"),  # counts, read from the index
+        # Counts per (status, team), read from the index alone; the SLA lists, walked in due order.
+        Index("ix_queue_items_open_due", "status", "team", "due_at", "priority_rank"),
+        Index("ix_queue_items_open_age", "status", "team", "created_at"),  # unassigned items, oldest first
+        Index("ix_queue_items_escalated", "status", "team", "escalated_at"),  # open escalations
         Index("ix_queue_items_created_at", "created_at"),  # newest critical items
     )
 

@@ -55,7 +55,7 @@ def outputs_of(key: str) -> Any:
     return one(key)
 
 
-def dash_post(client: FlaskClient, key: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]] | None = None,
+def dash_post(client: FlaskClient, key: str, inputs: list[Any], state: list[dict[str, Any]] | None = None,
               changed: str | None = None) -> Any:
     """POST /_dash-update-component as the browser would, for the callback answering ``key``."""
     body = {"output": key, "outputs": outputs_of(key), "inputs": inputs, "state": state or [],

@@ -111,7 +111,8 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
     click.echo(f"  seeded in {time.perf_counter() - started:.1f} s")
     app = create_app(replace(settings, database_url=url), db)
     team = settings.teams[0].key
-    client = _signed_in_client(app, db, settings, team)  # timed through the login guard, as users are
+    client = _signed_in_client(app, db, settings, team, "agent")  # timed through the login guard, as users are
+    lead = _signed_in_client(app, db, settings, team, "lead")
     enricher = Enricher(settings)
     live = demo_posts(rounds * 3 + 10, seed=99)
     with db.read() as session:
@@ -119,7 +120,8 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
 
         known = [r["id"] for r in queries.open_queue(session, team)]
     timings: dict[str, list[float]] = {"queue tick, 3 new items": [], "queue tick, nothing new": [],
-                                       "wall tick, 3 new items": [], "wall tick, nothing new": []}
+                                       "wall tick, 3 new items": [], "wall tick, nothing new": [],
+                                       "triage tick (lead)": []}
     for n in range(rounds):
         with db.read() as session:
             before = queries.newest_change(session)
@@ -142,14 +144,21 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
             body = callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
                                      "value": n + 1}], [{"id": "wall-marker", "property": "data", "value": marker}])
             timings[label].append(_post(client, body))
+        # The lead's triage page re-reads its bounded lists on every tick (escalated, at risk or
+        # breached, unassigned), whatever changed.
+        body = callback_payload(app, "triage-known.data", [{"id": "triage-tick", "property": "n_intervals",
+                                 "value": n + 1}], [{"id": "triage-known", "property": "data",
+                                                     "value": {"rows": {}, "load": ""}}])
+        timings["triage tick (lead)"].append(_post(lead, body))
     click.echo(f"dashboard benchmark: {count:,} mentions, {rounds} rounds, {db.engine.dialect.name}, "
                f"3 new items per round (target p95 <= 150 ms)")
     for label, samples in timings.items():
         click.echo(f"  {label:<24} {_percentiles(samples)}")
 
 
-def _signed_in_client(app: Any, db: Database, settings: Settings, team: str) -> Any:
-    """A test client signed in through the login form as an agent of ``team`` (made in the scratch database)."""
+def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, role: str) -> Any:
+    """A test client signed in through the login form as an agent or lead of ``team`` (made in the
+    scratch database)."""
     import re
     import secrets
 
@@ -157,12 +166,12 @@ def _signed_in_client(app: Any, db: Database, settings: Settings, team: str) -> 
 
     password = secrets.token_urlsafe(16)
     with db.write.begin() as session:
-        add_user(session, "bench.agent", "agent", [team], password, settings.team_keys, actor="bench")
+        add_user(session, f"bench.{role}", role, [team], password, settings.team_keys, actor="bench")
     client = app.server.test_client()
     form = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', form)
     assert csrf is not None
-    answer = client.post("/login", data={"csrf": csrf.group(1), "name": "bench.agent", "password": password})
+    answer = client.post("/login", data={"csrf": csrf.group(1), "name": f"bench.{role}", "password": password})
     if answer.status_code != 302:
         raise RuntimeError("the benchmark could not sign in")
     client.get("/")  # let Dash set up its routes

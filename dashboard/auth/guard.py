@@ -137,15 +137,18 @@ def _wrap_layouts() -> None:
         if not callable(layout):
             raise TypeError(f"page {page['module']}: layout must be a function (it is checked per request)")
 
-        def checked(*args: Any, _layout: Callable[..., Any] = layout, _page: dict[str, Any] = page,
-                    **kwargs: Any) -> Any:
-            roles = page_roles(_page)
-            if roles is None or not allowed(current_principal(), roles):
-                return forbidden_notice()
-            return _layout(*args, **kwargs)
+        page["layout"] = _checked_layout(layout, page)
 
-        checked.vigie_checked = True  # type: ignore[attr-defined]
-        page["layout"] = checked
+
+def _checked_layout(layout: Callable[..., Any], page: dict[str, Any]) -> Callable[..., Any]:
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        roles = page_roles(page)
+        if roles is None or not allowed(current_principal(), roles):
+            return forbidden_notice()
+        return layout(*args, **kwargs)
+
+    checked.vigie_checked = True  # type: ignore[attr-defined]
+    return checked
 
 
 def forbidden_notice(message: str = "Your role does not give access to this page.") -> Any:
@@ -154,14 +157,16 @@ def forbidden_notice(message: str = "Your role does not give access to this page
     return dbc.Alert(message, color="danger", id="access-denied")
 
 
-def _load_principal() -> Principal | None:
+def load_principal() -> Principal | None:
     """The principal of this request, from its session cookie; None when signed out or expired."""
     ctx = current()
     now = utcnow()
     if "kiosk_id" in session:
         with ctx.db.read() as db_session:
             kiosk = db_session.get(KioskToken, int(session["kiosk_id"]))
-        if kiosk is None or kiosk.revoked_at is not None:
+        # The token's hash, not only the row: a token made again for the same screen name does not
+        # bring back the sessions of the revoked one.
+        if kiosk is None or kiosk.revoked_at is not None or kiosk.token_sha256 != session.get("kiosk_sha"):
             session.clear()
             return None
         return Principal(f"kiosk:{kiosk.name}", KIOSK)
@@ -196,10 +201,10 @@ def _kiosk_sign_in(token: str) -> Principal | None:
         if kiosk is None:
             return None
         db_session.execute(update(KioskToken).where(KioskToken.id == kiosk.id).values(last_used_at=utcnow()))
-        kiosk_id, name = kiosk.id, kiosk.name
+        kiosk_id, name, sha = kiosk.id, kiosk.name, kiosk.token_sha256
     session.clear()
     session.permanent = True
-    session["kiosk_id"] = kiosk_id
+    session["kiosk_id"], session["kiosk_sha"] = kiosk_id, sha
     return Principal(f"kiosk:{name}", KIOSK)
 
 
@@ -218,7 +223,7 @@ def _check() -> Response | None:
         return _refuse(403, f"route {endpoint} has no access policy")
     if policy == PUBLIC:
         return None
-    principal = _load_principal()
+    principal = load_principal()
     if policy == PAGE and request.args.get("kiosk"):
         principal = _kiosk_sign_in(request.args["kiosk"])
         if principal is None:

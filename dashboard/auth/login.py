@@ -11,11 +11,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, render_template_string, request, session
+from sqlalchemy import update
 
 from dashboard.context import current
-from models.tables import AuditEvent, utcnow
+from models.tables import AuditEvent, User, utcnow
 from models.users import authenticate
 
 PAGE = """<!doctype html>
@@ -42,9 +44,13 @@ PAGE = """<!doctype html>
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (``//evil``, ``https://…``, ``/\\evil``)."""
+    """Only a path on this site: never another host (``//evil``, ``https://…``, ``/\\evil``, and
+    the same with a tab or newline inside, which browsers drop)."""
     target = (target or "").strip()
-    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\") or "\n" in target:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    parts = urlsplit(target.replace("\\", "/"))
+    if not target.startswith("/") or parts.scheme or parts.netloc or target.replace("\\", "/").startswith("//"):
         return "/"
     return target
 
@@ -64,7 +70,7 @@ def sign_in(user_id: int, name: str, epoch: int, how: str) -> None:
     audit(name, "login", {"method": how, "address": request.remote_addr or ""})
 
 
-def _csrf() -> str:
+def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(24)
     return str(session["csrf"])
@@ -76,7 +82,7 @@ def _form(error: str = "", name: str = "", status: int = 200) -> Response:
         notice = "Your session ended; sign in again."
     elif request.args.get("signed_out"):
         notice = "You are signed out."
-    html = render_template_string(PAGE, error=error, notice=notice, name=name, csrf=_csrf(),
+    html = render_template_string(PAGE, error=error, notice=notice, name=name, csrf=csrf_token(),
                                   next=safe_next(request.values.get("next")),
                                   oidc=current().settings.auth.oidc is not None)
     return Response(html, status=status, mimetype="text/html")
@@ -101,23 +107,23 @@ def login() -> Response:
 
 
 def logout() -> Response:
-    from dashboard.auth.guard import current_principal
+    """Sign out (POST with the session's token): every session of the account ends, copies of the
+    cookie included (its session epoch moves)."""
+    from dashboard.auth.guard import load_principal
 
-    principal = current_principal()
-    if principal is None and "uid" in session:
-        from models.tables import User
-
-        with current().db.read() as db_session:
-            user = db_session.get(User, int(session["uid"]))
-        name = user.name if user else "?"
-    else:
-        name = principal.name if principal else ""
-    if name:
-        audit(name, "logout")
+    sent = request.form.get("csrf", "")
+    if not sent or not hmac.compare_digest(sent, str(session.get("csrf", ""))):
+        return redirect("/")  # type: ignore[return-value]  # a link from elsewhere signs nobody out
+    principal = load_principal()
+    if principal is not None and not principal.is_kiosk:
+        with current().db.write.begin() as db_session:
+            db_session.execute(update(User).where(User.name == principal.name)
+                               .values(session_epoch=User.session_epoch + 1))
+        audit(principal.name, "logout")
     session.clear()
     return redirect("/login?signed_out=1")  # type: ignore[return-value]
 
 
 def register_login(server: Flask) -> None:
     server.add_url_rule("/login", "vigie_login", login, methods=["GET", "POST"])
-    server.add_url_rule("/logout", "vigie_logout", logout, methods=["GET", "POST"])
+    server.add_url_rule("/logout", "vigie_logout", logout, methods=["POST"])

@@ -16,7 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, forbidden_notice, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
-from dashboard.components.item_actions import perform
+from dashboard.components.item_actions import ACTIONS, perform
 from dashboard.components.links import safe_link
 from dashboard.context import current
 from models import presence, queries
@@ -212,7 +212,7 @@ def act(
     principal = current_principal()
     assert principal is not None  # guarded
     trigger = dash.ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(_clicks):
+    if not isinstance(trigger, dict) or trigger.get("action") not in ACTIONS or not any(_clicks):
         raise PreventUpdate
     outcome = perform(current(), principal, str(trigger["action"]), [state["id"]], reason=reason, team=team)
     text, colour = outcome.message(str(trigger["action"]))

@@ -274,9 +274,17 @@ def act(
         raise PreventUpdate
     if not selected:
         return "Select at least one item first.", "warning", True, no_update, False
-    outcome = perform(current(), principal, action, [r.get("id") for r in selected], reason=reason, team=team)
-    with current().db.read() as session:  # the rows as stored now, not as the browser sent them
-        done = queries.rows_by_ids(session, [d["id"] for d in outcome.done])
-    transaction, _known = build_transaction(str(state["team"]), done, {d["id"] for d in outcome.done})
+    ids = [r.get("id") for r in selected if isinstance(r, dict)]
+    outcome = perform(current(), principal, action, ids, reason=reason, team=team)
     text, colour = outcome.message(action)
+    # The selected rows as stored now (not as the browser sent them), refused ones included: an item
+    # another agent claimed first shows who has it at once. Only items of this page's team are read.
+    team_key = str(state["team"])
+    if not can_read_team(principal, team_key):  # the page's team comes from the browser: checked
+        return text, colour, True, no_update, False
+    wanted = [int(str(i)) for i in ids if str(i).isdigit()]
+    done = {d["id"] for d in outcome.done}
+    with current().db.read() as session:
+        rows = [r for r in queries.rows_by_ids(session, wanted) if r["team"] == team_key or r["id"] in done]
+    transaction, _known = build_transaction(team_key, rows, {r["id"] for r in rows})
     return text, colour, True, transaction, False

@@ -22,7 +22,7 @@ from dashboard.components.health import age, source_state
 from dashboard.context import current
 from models import queries
 from models.notifications import failed_notifications, pending_count
-from models.tables import RejectedItem, utcnow
+from models.tables import QueueItem, RejectedItem, utcnow
 
 dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources", roles=SIGNED_IN)
 
@@ -68,27 +68,32 @@ def _table(rows: list[Any], rejected: dict[int, int]) -> Any:
                      hover=True, responsive=True)
 
 
-def _signature(rows: list[Any], rejected: dict[int, int], notes: tuple[list[Any], int]) -> str:
-    failed, pending = notes
+def _signature(rows: list[Any], rejected: dict[int, int], notes: tuple[list[Any], int, dict[int, int]]) -> str:
+    failed, pending, _mentions = notes
     return "|".join(f"{r.name}:{r.last_run_at}:{r.consecutive_failures}:{r.not_before}:{rejected.get(r.id, 0)}"
                     for r in rows) + f"|n:{failed[0].id if failed else 0}:{pending}"
 
 
-def _notes(session: Any) -> tuple[list[Any], int]:
-    return failed_notifications(session), pending_count(session)
+def _notes(session: Any) -> tuple[list[Any], int, dict[int, int]]:
+    """Given-up notifications, the pending count, and the mention of each item named (for links)."""
+    failed = failed_notifications(session)
+    items = {n.queue_item_id for n in failed if n.queue_item_id}
+    mentions = dict(session.execute(select(QueueItem.id, QueueItem.mention_id).where(QueueItem.id.in_(items))).all()) \
+        if items else {}
+    return failed, pending_count(session), mentions
 
 
-def _notifications(notes: tuple[list[Any], int]) -> Any:
+def _notifications(notes: tuple[list[Any], int, dict[int, int]]) -> Any:
     """Notifications the collector gave up on (a channel's URL or token is wrong, its service is down)."""
-    failed, pending = notes
+    failed, pending, mentions = notes
     head = html.P(f"{pending} notification(s) waiting to be sent. "
                   + ("None given up on." if not failed else f"The newest {len(failed)} given up on:"),
                   className="small", id="sources-notifications-summary")
     if not failed:
         return head
     rows = [html.Tr([html.Td(n.created_at.isoformat(timespec="seconds") + "Z"), html.Td(n.channel), html.Td(n.event),
-                     html.Td(html.A(f"item {n.queue_item_id}", href=f"/mention/{n.queue_item_id}")
-                             if n.queue_item_id else ""),
+                     html.Td(html.A(f"item {n.queue_item_id}", href=f"/mention/{mentions[n.queue_item_id]}")
+                             if n.queue_item_id in mentions else ""),
                      html.Td(str(n.attempts)), html.Td(n.last_error or "", className="small text-break")])
             for n in failed]
     table_head = html.Thead(html.Tr([html.Th(h) for h in ("Written (UTC)", "Channel", "Event", "Item", "Attempts",

@@ -30,7 +30,7 @@ from models.tables import User, utcnow
 dash.register_page(__name__, path="/triage", title="Triage · Vigie", name="Triage", roles=LEADS)
 
 COLUMNS: list[dict[str, Any]] = [
-    {"field": "why", "headerName": "Why here", "width": 170, "checkboxSelection": True,
+    {"field": "why", "headerName": "Why here", "width": 200,
      "cellClassRules": {"vigie-sla-breached": "params.value.includes('breached')",
                         "vigie-sla-risk": "params.value.includes('at risk')"}},
     {"field": "priority", "headerName": "Priority", "width": 100,
@@ -108,10 +108,10 @@ def layout(**_query: Any) -> Any:
                      className="d-flex align-items-center mb-2"),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Select(id="triage-assignee", size="sm",
+                    dbc.Col(dbc.Select(id="triage-assignee", size="sm", value="",
                                        options=[{"label": "Assign to…", "value": ""}, *members]), md=2),
                     dbc.Col(dbc.Button("Assign", id="triage-assign", color="primary", size="sm"), md="auto"),
-                    dbc.Col(dbc.Select(id="triage-team", size="sm", options=[
+                    dbc.Col(dbc.Select(id="triage-team", size="sm", value="", options=[
                         {"label": "Reroute to team…", "value": ""},
                         *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)]), md=2),
                     dbc.Col(dbc.Input(id="triage-reason", placeholder="Reason (required to reroute)", maxLength=2000,
@@ -192,7 +192,7 @@ def bulk(_a: int | None, _r: int | None, _s: int | None, selected: list[dict[str
         return "Select at least one item first.", "warning", True
     if action == "assign" and not assignee:
         return "Choose who to assign the items to.", "warning", True
-    outcome = perform(current(), principal, action, [r.get("id") for r in selected], reason=reason, team=team,
-                      assignee=assignee)
+    ids = [r.get("id") for r in selected if isinstance(r, dict)]
+    outcome = perform(current(), principal, action, ids, reason=reason, team=team, assignee=assignee)
     text, colour = outcome.message(action)
     return text, colour, True

@@ -34,8 +34,15 @@ def test_sign_in_sign_out_and_audit(web: Any, db: Database, settings: Settings) 
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert client.get("/triage").status_code == 200
-    assert client.get("/logout").headers["Location"] == "/login?signed_out=1"
+    copy = web.server.test_client()  # a copy of the cookie (another tab, or a stolen one)
+    copy.set_cookie("vigie_session", client.get_cookie("vigie_session").value)
+    assert copy.get("/triage").status_code == 200
+    client.get("/logout")  # a link from another site signs nobody out (sign-out is a POST)
+    assert client.post("/logout").headers["Location"] == "/"  # nor a form without the session's token
+    assert client.get("/triage").status_code == 200
+    assert client.post("/logout", data={"csrf": csrf_of(client)}).headers["Location"] == "/login?signed_out=1"
     assert client.get("/triage").status_code == 302
+    assert copy.get("/triage").status_code == 302  # every session of the account ended
     assert _actions(db)[-2:] == [("lead", "login"), ("lead", "logout")]
 
 
@@ -62,9 +69,11 @@ def test_form_needs_its_csrf_token_and_next_stays_on_site(web: Any, db: Database
     assert forged.status_code == 400 and "uid" not in str(forged.headers.get("Set-Cookie", ""))
     assert client.get("/queue/customer_service").status_code == 302
     for target, expected in (("//evil.example/x", "/"), ("https://evil.example", "/"), ("/\\evil", "/"),
+                             ("/\t/evil.example", "/"), ("/\t\\evil.example", "/"), ("/\r\nSet-Cookie: x", "/"),
                              ("/queue/legal?x=1", "/queue/legal?x=1"), ("", "/")):
         assert safe_next(target) == expected
     assert sign_in(client, "agent", next_path="//evil.example").headers["Location"] == "/"
+    assert sign_in(client, "agent", next_path="/\t/evil.example").headers["Location"] == "/"
 
 
 def test_untrusted_name_on_login_page_is_escaped(web: Any, db: Database, settings: Settings) -> None:
@@ -115,6 +124,17 @@ def test_kiosk_token_opens_the_wall_only_until_revoked(web: Any, db: Database, s
                       [{"id": "wall-marker", "property": "data", "value": "x"}])
     assert again.status_code == 401  # the screen's session ended with its token
     assert screen.get(f"/wall?kiosk={token}").status_code == 401
+    # A copy of the revoked screen's cookie stays out when a new token is made for the same name.
+    stolen = web.server.test_client()
+    thief_token = None
+    with db.write.begin() as s:
+        thief_token = create_kiosk_token(s, "hall")
+    assert stolen.get(f"/wall?kiosk={thief_token}").status_code == 200
+    with db.write.begin() as s:
+        revoke_kiosk_token(s, "hall")
+        fresh = create_kiosk_token(s, "hall")
+    assert stolen.get("/_dash-layout").status_code == 401
+    assert web.server.test_client().get(f"/wall?kiosk={fresh}").status_code == 200
     with db.read() as s:
         assert s.scalars(select(User)).all() == []  # a kiosk is not an account
 

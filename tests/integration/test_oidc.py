@@ -174,7 +174,9 @@ def test_state_is_good_once(client: FlaskClient, provider: OidcProvider) -> None
     with httpx.Client(trust_env=False, timeout=10) as http:
         back = urlsplit(http.get(authorize_url).headers["location"])
     assert client.get(f"{back.path}?{back.query}").status_code == 302
-    client.get("/logout")
+    with client.session_transaction() as session:
+        token = session["csrf"]
+    client.post("/logout", data={"csrf": token})
     assert client.get(f"{back.path}?{back.query}").status_code == 400
     assert not _signed_in(client)
 
