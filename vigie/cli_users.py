@@ -8,12 +8,19 @@ would stay in the shell history and the process list.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from config.settings import Settings
+from models.db import Database
 from models.tables import KioskToken, User
 from models.users import UserError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_password
+
+T = TypeVar("T")
 
 
 def _password(from_stdin: bool) -> str:
@@ -22,11 +29,21 @@ def _password(from_stdin: bool) -> str:
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
-def _db():  # type: ignore[no-untyped-def]
+def _db() -> tuple[Settings, Database]:
     from vigie.cli import _open, _settings
 
     settings = _settings()
     return settings, _open(settings)
+
+
+def _write(change: Callable[[Settings, Session], T]) -> tuple[Settings, T]:
+    """Run ``change`` in one write transaction; a refused change stops the command with its reason."""
+    settings, db = _db()
+    try:
+        with db.write.begin() as session:
+            return settings, change(settings, session)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -43,13 +60,8 @@ def users() -> None:
 @click.option("--no-password", is_flag=True, help="No local password: the account signs in through OpenID Connect.")
 def users_add(name: str, role: str, teams: tuple[str, ...], password_stdin: bool, no_password: bool) -> None:
     """Create the account NAME."""
-    settings, db = _db()
     password = None if no_password else _password(password_stdin)
-    try:
-        with db.write.begin() as session:
-            add_user(session, name, role, teams, password, settings.team_keys)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _write(lambda settings, session: add_user(session, name, role, teams, password, settings.team_keys))
     click.echo(f"user {name} added ({role}{': ' + ', '.join(teams) if teams else ''})")
 
 
@@ -70,12 +82,8 @@ def users_list() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def users_passwd(name: str, password_stdin: bool) -> None:
     """Set NAME's password (its open sessions end)."""
-    _settings, db = _db()
-    try:
-        with db.write.begin() as session:
-            set_password(session, name, _password(password_stdin))
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+    password = _password(password_stdin)
+    _write(lambda _settings, session: set_password(session, name, password))
     click.echo(f"password of {name} changed; its sessions are ended")
 
 
@@ -83,12 +91,7 @@ def users_passwd(name: str, password_stdin: bool) -> None:
 @click.argument("name")
 def users_disable(name: str) -> None:
     """Disable NAME: it can no longer sign in and its open sessions end."""
-    _settings, db = _db()
-    try:
-        with db.write.begin() as session:
-            set_active(session, name, False)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _write(lambda _settings, session: set_active(session, name, False))
     click.echo(f"user {name} disabled")
 
 
@@ -96,12 +99,7 @@ def users_disable(name: str) -> None:
 @click.argument("name")
 def users_enable(name: str) -> None:
     """Enable NAME again."""
-    _settings, db = _db()
-    try:
-        with db.write.begin() as session:
-            set_active(session, name, True)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _write(lambda _settings, session: set_active(session, name, True))
     click.echo(f"user {name} enabled")
 
 
@@ -114,12 +112,7 @@ def kiosk_token() -> None:
 @click.argument("name")
 def kiosk_create(name: str) -> None:
     """Make a token for the wall screen NAME and print the wall URL carrying it (shown once)."""
-    settings, db = _db()
-    try:
-        with db.write.begin() as session:
-            token = create_kiosk_token(session, name)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings, token = _write(lambda _settings, session: create_kiosk_token(session, name))
     click.echo(f"{settings.auth.public_url}/wall?kiosk={token}")
 
 
@@ -127,12 +120,7 @@ def kiosk_create(name: str) -> None:
 @click.argument("name")
 def kiosk_revoke(name: str) -> None:
     """End the token of the wall screen NAME (the screen is signed out at its next update)."""
-    _settings, db = _db()
-    try:
-        with db.write.begin() as session:
-            revoke_kiosk_token(session, name)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _write(lambda _settings, session: revoke_kiosk_token(session, name))
     click.echo(f"kiosk token {name} revoked")
 
 
@@ -163,7 +151,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def seed_demo(settings, db) -> list[str]:  # type: ignore[no-untyped-def]
+def seed_demo(settings: Settings, db: Database) -> list[str]:
     """Demo accounts (made once, when the database has none) and a fresh wall-screen link."""
     lines: list[str] = []
     with db.write.begin() as session:

@@ -1,7 +1,8 @@
 """Who may do what: pure functions of a `Principal` (a signed-in user or a kiosk screen).
 
 Roles (README, "Users and roles"):
-- operator: the wall and source health, read-only.
+- operator: the wall and source health, read-only (the wall shows every team's critical items,
+  so agents and leads, who see their own teams only, do not get it).
 - agent: works its teams' queues (claim, release, resolve, dismiss, reopen, escalate, reroute).
 - lead: what an agent does for its teams, plus the triage page and assigning to others.
 - compliance: reads every team's queue and item, exports the audit trail; changes nothing.
@@ -26,7 +27,8 @@ SIGNED_IN: tuple[str, ...] = ROLES  # every person (not kiosks)
 WORKERS: tuple[str, ...] = ("agent", "lead", "admin")  # change items
 QUEUE_READERS: tuple[str, ...] = ("agent", "lead", "compliance", "admin")  # read items
 LEADS: tuple[str, ...] = ("lead", "admin")
-WALL: tuple[str, ...] = ALL_ROLES
+# The wall shows every team's newest critical items: not for agents and leads, who see their teams only.
+WALL: tuple[str, ...] = ("operator", "compliance", "manager", "admin", KIOSK)
 EVERY_TEAM_ROLES = ("compliance", "admin")  # see items of every team
 
 

@@ -228,7 +228,7 @@ def test_wall_shows_what_the_database_holds(server: dict[str, Any], browser: Web
 def test_failing_source_shows_on_sources_page_and_wall_strip(server: dict[str, Any], browser: WebDriver) -> None:
     db, settings = server["db"], server["settings"]
     browser.set_window_size(1920, 1080)
-    browser.get(server["base"] + "/wall")
+    sign_in_as(browser, server["base"], "operator", "/wall")
     wait_until(lambda: browser.find_element(By.ID, "wall-kpis"), what="wall")
     assert browser.find_element(By.ID, "wall-strip").text == ""
     cfg = next(c for c in settings.sources if c.name == "partner-feed")
@@ -240,7 +240,7 @@ def test_failing_source_shows_on_sources_page_and_wall_strip(server: dict[str, A
     assert "SOURCE DOWN" in strip.text and "ConnectError" in strip.text
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "wall-source-down.png"))
-    sign_in_as(browser, server["base"], "operator", "/sources")
+    browser.get(server["base"] + "/sources")
     row = wait_until(lambda: browser.find_element(By.ID, "sources-row-partner-feed"), what="sources row")
     assert "failing" in row.text and "1 failed poll(s) in a row" in row.text and "ConnectError" in row.text
     demo = browser.find_element(By.ID, "sources-row-demo")
