@@ -228,7 +228,8 @@ def test_wall_shows_what_the_database_holds(server: dict[str, Any], browser: Web
 def test_failing_source_shows_on_sources_page_and_wall_strip(server: dict[str, Any], browser: WebDriver) -> None:
     db, settings = server["db"], server["settings"]
     browser.set_window_size(1920, 1080)
-    sign_in_as(browser, server["base"], "operator", "/wall")
+    sign_in_as(browser, server["base"], "operator", "/sources")
+    browser.get(server["base"] + "/wall")  # (the wall hides the navigation bar)
     wait_until(lambda: browser.find_element(By.ID, "wall-kpis"), what="wall")
     assert browser.find_element(By.ID, "wall-strip").text == ""
     cfg = next(c for c in settings.sources if c.name == "partner-feed")
