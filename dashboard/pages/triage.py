@@ -79,14 +79,22 @@ def _workload_table(session: Any, teams: list[str]) -> tuple[Any, str]:
     return table, _signature({"figures": figures})
 
 
-def _counts(rows: list[dict[str, Any]]) -> list[Any]:
-    def n(word: str) -> int:
-        return sum(1 for r in rows if word in r["why"])
+def _counts(rows: list[dict[str, Any]], totals: dict[str, int]) -> list[Any]:
+    """Badges: breached and unassigned from the whole teams' counts (read from the count index);
+    escalated and at risk from the bounded lists ("200+" when a list is full)."""
+    def n(word: str) -> str:
+        found = sum(1 for r in rows if word in r["why"])
+        return f"{found}+" if found >= queries.TRIAGE_LIMIT else str(found)
 
     return [dbc.Badge(f"{n('escalated')} escalated", color="danger", className="me-2", id="triage-count-escalated"),
-            dbc.Badge(f"{n('breached')} breached", color="danger", className="me-2", id="triage-count-breached"),
+            dbc.Badge(f"{totals['overdue']} breached", color="danger", className="me-2", id="triage-count-breached"),
             dbc.Badge(f"{n('at risk')} at risk", color="warning", text_color="dark", className="me-2"),
-            dbc.Badge(f"{n('unassigned')} unassigned", color="info", className="me-2")]
+            dbc.Badge(f"{totals['new']} unassigned", color="info", className="me-2")]
+
+
+def _totals(session: Any, teams: list[str]) -> dict[str, int]:
+    counts = queries.team_counts(session, tuple(teams))
+    return {k: sum(counts[t][k] for t in teams) for k in ("overdue", "new")}
 
 
 def layout(**_query: Any) -> Any:
@@ -94,17 +102,18 @@ def layout(**_query: Any) -> Any:
     teams = _teams(current_principal())
     with ctx.db.read() as session:
         rows = with_link(queries.triage_rows(session, teams))
+        totals = _totals(session, teams)
         workload, load_signature = _workload_table(session, teams)
         members = [{"label": n, "value": n} for n in sorted({name for name, _t in _members(session, teams)})]
     labels = {t.key: t.label for t in ctx.settings.teams}
     return html.Div(
         [
             dcc.Store(id="triage-known", data={"rows": {str(r["id"]): _signature(r) for r in rows},
-                                               "load": load_signature}),
+                                               "load": load_signature, "totals": totals}),
             dcc.Interval(id="triage-tick", interval=ctx.settings.refresh_ms),
             html.Div([html.H2("Triage", className="me-3 mb-0"),
                       html.Span(", ".join(labels[t] for t in teams), className="text-muted me-3"),
-                      html.Div(_counts(rows), id="triage-counts")],
+                      html.Div(_counts(rows, totals), id="triage-counts")],
                      className="d-flex align-items-center mb-2"),
             dbc.Row(
                 [
@@ -153,17 +162,20 @@ def refresh(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     teams = _teams(current_principal())
     with ctx.db.read() as session:
         rows = with_link(queries.triage_rows(session, teams))
+        totals = _totals(session, teams)
         workload, load_signature = _workload_table(session, teams)
     known: dict[str, str] = state.get("rows", {})
     now = {str(r["id"]): _signature(r) for r in rows}
-    new_state = {"rows": now, "load": load_signature}
+    new_state = {"rows": now, "load": load_signature, "totals": totals}
     table = workload if load_signature != state.get("load") else no_update
+    badges = _counts(rows, totals) if now != known or totals != state.get("totals") else no_update
     if now == known:
-        return no_update, (new_state if table is not no_update else no_update), no_update, table
+        changed = table is not no_update or badges is not no_update
+        return no_update, (new_state if changed else no_update), badges, table
     add = [r for r in rows if str(r["id"]) not in known]
     update = [r for r in rows if str(r["id"]) in known and known[str(r["id"])] != now[str(r["id"])]]
     remove = [{"id": int(i)} for i in known if i not in now]
-    return {"add": add, "update": update, "remove": remove}, new_state, _counts(rows), table
+    return {"add": add, "update": update, "remove": remove}, new_state, badges, table
 
 
 @callback(
