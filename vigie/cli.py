@@ -110,6 +110,15 @@ def _raise_interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _listening(settings: Settings, host: str, port: int) -> Settings:
+    """With --host/--port, the public address (unless VIGIE_PUBLIC_URL names one) is where we listen."""
+    from dataclasses import replace
+
+    if settings.auth.public_url != f"http://{settings.host}:{settings.port}":
+        return settings  # set by VIGIE_PUBLIC_URL
+    return replace(settings, auth=replace(settings.auth, public_url=f"http://{host}:{port}"))
+
+
 def _serve(settings: Settings, db: Database, host: str, port: int) -> None:
     from dashboard.app import create_app
 
@@ -126,6 +135,7 @@ def serve(host: str | None, port: int | None) -> None:
     _logging(settings)
     db = _open(settings)
     host, port = host or settings.host, port or settings.port
+    settings = _listening(settings, host, port)
     click.echo(f"Vigie dashboard on http://{host}:{port}/")
     _serve(settings, db, host, port)
 
@@ -141,6 +151,7 @@ def demo(host: str | None, port: int | None) -> None:
     _logging(settings)
     db = _open(settings)
     host, port = host or settings.host, port or settings.port
+    settings = _listening(settings, host, port)
     stop = threading.Event()
     scheduler = create_scheduler(settings, db, stop, blocking=False)
     scheduler.start()

@@ -82,7 +82,15 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
     env = {**os.environ, "DATABASE_URL": url, "VIGIE_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([VIGIE, "demo", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
+    printed: list[str] = []
     try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the demo says its accounts and wall link before it serves
+            printed.append(line)
+            if "wall screen link" in line:
+                break
+        wall_link = re.search(r"(http://\S+/wall\?kiosk=\S+)", printed[-1])
+        assert wall_link and any("demo accounts" in p for p in printed), printed
         wait_for_http(f"http://127.0.0.1:{port}/", timeout=60)
         db = open_database(url)
         deadline = time.monotonic() + 60
@@ -108,19 +116,24 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
                                        "next": "/queue/legal"}).encode()
         with browser.open(f"{base}/login", data=data, timeout=10) as response:
             assert response.url == f"{base}/queue/legal"
-        for path in ("/", "/queue/legal", "/wall"):
+        for path in ("/", "/queue/legal"):
             with browser.open(f"{base}{path}", timeout=10) as response:
                 assert response.status == 200 and "/login" not in response.url
+        with pytest.raises(urllib.error.HTTPError, match="403"):  # the wall shows every team: not an agent's
+            browser.open(f"{base}/wall", timeout=10)
+        with urllib.request.urlopen(wall_link.group(1), timeout=10) as response:  # the wall screen's link
+            assert response.status == 200 and "/login" not in response.url
     finally:
         asked = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        assert proc.stdout is not None
+        # read through the same text buffer the loop above read from (communicate() would skip it)
+        out = "".join(printed) + proc.stdout.read()
     # Stopped within seconds, even in the middle of the 6-hour backfill: polls stop between pages.
     assert time.monotonic() - asked < 10, out
     assert proc.returncode == 0, out
     assert f"open http://127.0.0.1:{port}/" in out and "stopped." in out
-    wall_link = re.search(r"(http://\S+/wall\?kiosk=\S+)", out)
-    assert wall_link and "demo accounts" in out, out
 
 
 def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
