@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +22,9 @@ from sqlalchemy import update
 from dashboard.context import current
 from models.tables import AuditEvent, User, utcnow
 from models.users import authenticate
+
+MAX_FAILURES_PER_ADDRESS = 20
+THROTTLE_WINDOW = timedelta(minutes=10)
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · Vigie</title>
@@ -88,19 +94,66 @@ def _form(error: str = "", name: str = "", status: int = 200) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
+class AddressThrottle:
+    """Failed sign-ins per client address, in this process: past `MAX_FAILURES_PER_ADDRESS` within
+    `THROTTLE_WINDOW`, the address is refused without a password check and without an audit row
+    each (one ``login.throttled`` event per window). It bounds guessing across many accounts and
+    audit-trail flooding; the per-account lock (`models.users`) bounds guessing one account, in
+    every process. With several workers, each keeps its own count."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.failures: dict[str, list[float]] = {}
+
+    def _recent(self, address: str, now: float) -> list[float]:
+        kept = [t for t in self.failures.get(address, []) if now - t < THROTTLE_WINDOW.total_seconds()]
+        if kept:
+            self.failures[address] = kept
+        else:
+            self.failures.pop(address, None)
+        return kept
+
+    def blocked(self, address: str) -> bool:
+        with self.lock:
+            return len(self._recent(address, time.monotonic())) >= MAX_FAILURES_PER_ADDRESS
+
+    def failed(self, address: str) -> bool:
+        """Count a failure; True when it is the one that blocks the address."""
+        with self.lock:
+            now = time.monotonic()
+            recent = self._recent(address, now)
+            if len(self.failures) > 10_000:  # many addresses: forget the quiet ones first
+                self.failures = dict(list(self.failures.items())[-5_000:])
+            self.failures[address] = [*recent, now]
+            return len(recent) + 1 == MAX_FAILURES_PER_ADDRESS
+
+
+def _throttle() -> AddressThrottle:
+    from flask import current_app
+
+    return current_app.extensions.setdefault("vigie.login_throttle", AddressThrottle())  # type: ignore[no-any-return]
+
+
 def login() -> Response:
     if request.method == "GET":
         return _form()
     sent = request.form.get("csrf", "")
     if not sent or not hmac.compare_digest(sent, str(session.get("csrf", ""))):
         return _form("The form expired; please sign in again.", status=400)
+    address = request.remote_addr or ""
+    throttle = _throttle()
+    if throttle.blocked(address):
+        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+        return _form(f"Too many failed sign-ins from this address; try again in {minutes} minutes.", status=429)
     name = (request.form.get("name") or "").strip().lower()[:100]
     password = request.form.get("password") or ""
     with current().db.write.begin() as db_session:
         user, why = authenticate(db_session, name, password)
         found = (user.id, user.name, user.session_epoch) if user else None
     if found is None:
-        audit(name or "?", "login.failed", {"address": request.remote_addr or "", "why": why})
+        audit(name or "?", "login.failed", {"address": address, "why": why})
+        if throttle.failed(address):
+            audit("system", "login.throttled", {"address": address})
         return _form(why, name=name, status=401)
     sign_in(found[0], found[1], found[2], "password")
     return redirect(safe_next(request.form.get("next")))  # type: ignore[return-value]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from config.settings import Settings
-from dashboard.auth.login import safe_next
+from dashboard.auth.login import MAX_FAILURES_PER_ADDRESS, safe_next
 from models.db import Database
 from models.tables import AuditEvent, User, utcnow
 from models.users import MAX_FAILED_LOGINS, create_kiosk_token, revoke_kiosk_token, set_active, set_password
@@ -59,6 +59,20 @@ def test_wrong_password_locks_after_repeated_failures(web: Any, db: Database, se
     assert locked.status_code == 401 and b"locked" in locked.data
     assert ("system", "user.lock") in _actions(db)
     assert _actions(db).count(("agent", "login.failed")) == MAX_FAILED_LOGINS + 1
+
+
+def test_many_failures_from_one_address_are_throttled(web: Any, db: Database, settings: Settings) -> None:
+    make_accounts(db, settings)
+    client = web.server.test_client()
+    for n in range(MAX_FAILURES_PER_ADDRESS):  # guessing across accounts: no single account locks
+        assert sign_in(client, f"guess{n}", "wrong password").status_code == 401
+    refused = sign_in(client, "agent")  # even the right password, from this address, for a while
+    assert refused.status_code == 429 and b"Too many failed sign-ins" in refused.data
+    other = web.server.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    assert sign_in(other, "agent").status_code == 302  # another address signs in
+    assert _actions(db).count(("system", "login.throttled")) == 1
+    assert sum(1 for _a, action in _actions(db) if action == "login.failed") == MAX_FAILURES_PER_ADDRESS
 
 
 def test_form_needs_its_csrf_token_and_next_stays_on_site(web: Any, db: Database, settings: Settings) -> None:
