@@ -1,15 +1,17 @@
 """Triage, for team leads: escalations, items at risk or past their SLA, unassigned items by
 age, and the workload of each agent; bulk assign, reroute and resolve.
 
-A lead sees the teams it leads (an admin sees all). The page re-reads its bounded lists on
-each tick and sends the grid only what changed (an AG Grid row transaction); an item that
-falls past its SLA moves to "breached" without a reload.
+A lead sees the teams it leads (an admin sees all). Each tick reads a cheap marker (the newest
+item change, and the clock in 5-second steps); when it moved, the page re-reads its bounded
+lists and sends the grid only what changed (an AG Grid row transaction), so an item that falls
+past its SLA moves to "breached" without a reload.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 
 import dash
@@ -29,6 +31,7 @@ from models.tables import User, utcnow
 
 dash.register_page(__name__, path="/triage", title="Triage · Vigie", name="Triage", roles=LEADS)
 
+RECHECK_SECONDS = 5
 COLUMNS: list[dict[str, Any]] = [
     {"field": "why", "headerName": "Why here", "width": 200,
      "cellClassRules": {"vigie-sla-breached": "params.value.includes('breached')",
@@ -63,12 +66,12 @@ def _members(session: Any, teams: list[str]) -> list[tuple[str, str]]:
     return [(u.name, t) for u in users for t in (u.teams or []) if t in teams]
 
 
-def _workload_table(session: Any, teams: list[str]) -> tuple[Any, str]:
+def _workload_table(session: Any, teams: list[str], members: list[tuple[str, str]]) -> tuple[Any, str]:
     """The table and a signature of its figures (the tick sends it only when they change)."""
     loads = {(w["assignee"], w["team"]): w for w in queries.workload(session, teams)}
     now = utcnow()
     rows, figures = [], []
-    for name, team in sorted(set(_members(session, teams)) | set(loads)):
+    for name, team in sorted(set(members) | set(loads)):
         w = loads.get((name, team), {"claimed": 0, "oldest": None, "breached": 0})
         oldest = f"{int((now - w['oldest']).total_seconds() // 60)} min" if w["oldest"] else "-"
         figures.append((name, team, w["claimed"], oldest, w["breached"]))
@@ -97,19 +100,35 @@ def _totals(session: Any, teams: list[str]) -> dict[str, int]:
     return {k: sum(counts[t][k] for t in teams) for k in ("overdue", "new")}
 
 
+def _marker(session: Any) -> str:
+    """Changes when any item changes and every `RECHECK_SECONDS` (items fall at risk or due with
+    the clock alone): between two, a tick reads nothing more."""
+    last = queries.last_change(session)
+    return f"{last.isoformat() if last else '-'}|{int(time.time() // RECHECK_SECONDS)}"
+
+
+def _read(session: Any, teams: list[str]) -> dict[str, Any]:
+    """Everything the page shows, and the state its tick compares against."""
+    members = _members(session, teams)
+    rows = with_link(queries.triage_rows(session, teams))
+    totals = _totals(session, teams)
+    workload, load_signature = _workload_table(session, teams, members)
+    state = {"rows": {str(r["id"]): _signature(r) for r in rows}, "load": load_signature, "totals": totals}
+    return {"rows": rows, "totals": totals, "workload": workload, "members": members, "state": state}
+
+
 def layout(**_query: Any) -> Any:
     ctx = current()
     teams = _teams(current_principal())
     with ctx.db.read() as session:
-        rows = with_link(queries.triage_rows(session, teams))
-        totals = _totals(session, teams)
-        workload, load_signature = _workload_table(session, teams)
-        members = [{"label": n, "value": n} for n in sorted({name for name, _t in _members(session, teams)})]
+        marker = _marker(session)  # before the reads: a change in between is read again, not missed
+        seen = _read(session, teams)
+    rows, totals, workload = seen["rows"], seen["totals"], seen["workload"]
+    members = [{"label": n, "value": n} for n in sorted({name for name, _t in seen["members"]})]
     labels = {t.key: t.label for t in ctx.settings.teams}
     return html.Div(
         [
-            dcc.Store(id="triage-known", data={"rows": {str(r["id"]): _signature(r) for r in rows},
-                                               "load": load_signature, "totals": totals}),
+            dcc.Store(id="triage-known", data={**seen["state"], "marker": marker}),
             dcc.Interval(id="triage-tick", interval=ctx.settings.refresh_ms),
             html.Div([html.H2("Triage", className="me-3 mb-0"),
                       html.Span(", ".join(labels[t] for t in teams), className="text-muted me-3"),
@@ -157,21 +176,22 @@ def layout(**_query: Any) -> Any:
 )
 @guarded(*LEADS)
 def refresh(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-    """Re-read the bounded lists; send only added, changed and removed rows."""
+    """When the marker moved, re-read the bounded lists; send only added, changed and removed rows."""
     ctx = current()
     teams = _teams(current_principal())
     with ctx.db.read() as session:
-        rows = with_link(queries.triage_rows(session, teams))
-        totals = _totals(session, teams)
-        workload, load_signature = _workload_table(session, teams)
+        marker = _marker(session)
+        if marker == state.get("marker"):
+            return no_update, no_update, no_update, no_update
+        seen = _read(session, teams)
+    rows, totals, workload = seen["rows"], seen["totals"], seen["workload"]
     known: dict[str, str] = state.get("rows", {})
-    now = {str(r["id"]): _signature(r) for r in rows}
-    new_state = {"rows": now, "load": load_signature, "totals": totals}
-    table = workload if load_signature != state.get("load") else no_update
+    now = seen["state"]["rows"]
+    new_state = {**seen["state"], "marker": marker}
+    table = workload if seen["state"]["load"] != state.get("load") else no_update
     badges = _counts(rows, totals) if now != known or totals != state.get("totals") else no_update
     if now == known:
-        changed = table is not no_update or badges is not no_update
-        return no_update, (new_state if changed else no_update), badges, table
+        return no_update, new_state, badges, table
     add = [r for r in rows if str(r["id"]) not in known]
     update = [r for r in rows if str(r["id"]) in known and known[str(r["id"])] != now[str(r["id"])]]
     remove = [{"id": int(i)} for i in known if i not in now]
