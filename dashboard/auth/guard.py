@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import dash
 from dash.exceptions import PreventUpdate
-from flask import Flask, Response, current_app, g, jsonify, redirect, request, session
+from flask import Flask, Response, current_app, g, jsonify, redirect, render_template_string, request, session
 from sqlalchemy import update
 
 from dashboard.auth.policy import ALL_ROLES, KIOSK, Principal, allowed, can_read_team
@@ -214,6 +214,16 @@ def _refuse(status: int, message: str) -> Response:
     return response
 
 
+def _refuse_page(message: str) -> Response:
+    """A person's browser asked for a page it may not see: a readable page, not JSON."""
+    body = render_template_string(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed · Vigie</title>'
+        '<link rel="stylesheet" href="/assets/00-bootstrap-5.3.9.min.css"></head><body class="container mt-5">'
+        '<div class="alert alert-danger" id="access-denied">{{ message }}</div>'
+        '<a href="/" class="btn btn-primary">Back to the overview</a></body></html>', message=message)
+    return Response(body, status=403, mimetype="text/html")
+
+
 def _check() -> Response | None:
     endpoint = request.endpoint
     if endpoint is None:
@@ -238,10 +248,10 @@ def _check() -> Response | None:
         page = page_for_path(request.path)
         roles = page_roles(page) if page else ALL_ROLES
         if roles is None or principal.role not in roles:
-            return _refuse(403, "your role does not give access to this page")
+            return _refuse_page("Your role does not give access to this page.")
         team = _path_team(page, request.path) if page else None
         if team is not None and not can_read_team(principal, team):
-            return _refuse(403, "you do not work for this team")
+            return _refuse_page("You do not work for this team.")
         return None
     if policy == CALLBACK:
         body = request.get_json(silent=True)

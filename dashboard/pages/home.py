@@ -8,7 +8,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard.auth.policy import SIGNED_IN
+from dashboard.auth.guard import current_principal
+from dashboard.auth.policy import SIGNED_IN, can_read_team
 from dashboard.components.health import source_state
 from dashboard.context import current
 from models import queries
@@ -39,6 +40,7 @@ def layout(**_query: Any) -> Any:
         sources = queries.source_health(session)
         total = queries.count_mentions(session)
     configured = {s.name: s.enabled for s in ctx.settings.sources}
+    principal = current_principal()
     now = utcnow()
     cards = [
         dbc.Col(
@@ -47,7 +49,8 @@ def layout(**_query: Any) -> Any:
                     [
                         html.H4(team.label),
                         html.P(f"{counts[team.key]['open']} open · {counts[team.key]['overdue']} past due"),
-                        dbc.Button("Open queue", href=f"/queue/{team.key}", color="primary", size="sm"),
+                        *([dbc.Button("Open queue", href=f"/queue/{team.key}", color="primary", size="sm")]
+                          if can_read_team(principal, team.key) else []),
                     ]
                 )
             ),

@@ -145,6 +145,7 @@ def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> No
             assert response.status_code == 200, (who, path, response.status_code)
         else:
             assert response.status_code == 403, (who, path, response.status_code)
+            assert response.mimetype == "text/html" and b"access-denied" in response.data  # a page, for a person
         # The page's content comes through Dash's router callback, whose layout checks again.
         built = dash_post(client, ".._pages_content.children..._pages_store.data..",
                           [{"id": "_pages_location", "property": "pathname", "value": path},
