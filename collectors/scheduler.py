@@ -23,6 +23,7 @@ from collectors.pipeline import Enricher
 from collectors.runner import RunReport, poll_source, release_leases, sync_sources
 from collectors.sla_watch import run_sla_watch
 from collectors.sources import REGISTRY
+from collectors.spike_watch import run_spike_watch
 from config.settings import Settings, SourceConfig
 from models.db import Database, analyze
 
@@ -86,7 +87,8 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
 
 
 def _add_alert_jobs(scheduler: BaseScheduler, settings: Settings, db: Database) -> None:
-    """The SLA watch escalates breached and critical items; the sender delivers the notification outbox."""
+    """The SLA watch escalates breached and critical items, the spike watch raises alerts, and the sender
+    delivers the notification outbox."""
     scheduler.add_job(
         _sla_watch,
         "interval",
@@ -96,6 +98,17 @@ def _add_alert_jobs(scheduler: BaseScheduler, settings: Settings, db: Database) 
         replace_existing=True,
         args=(db, settings),
         next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+    )
+    every = settings.reporting.detector.every_seconds
+    scheduler.add_job(
+        _spike_watch,
+        "interval",
+        seconds=every,
+        id="alerts:detect",
+        name="detect volume surges and sentiment drops",
+        replace_existing=True,
+        args=(db, settings),
+        next_run_time=datetime.now(UTC) + timedelta(seconds=min(every, 15)),
     )
     scheduler.add_job(
         _send_notifications,
@@ -119,6 +132,17 @@ def _sla_watch(db: Database, settings: Settings) -> None:
         log.info("SLA watch: %d breached and %d critical items escalated, %d notifications queued%s",
                  report.breached, report.critical, report.notifications,
                  f", {len(report.errors)} errors" if report.errors else "")
+
+
+def _spike_watch(db: Database, settings: Settings) -> None:
+    try:
+        report = run_spike_watch(db, settings)
+    except Exception:  # the detector runs again at its next interval
+        log.exception("spike watch failed")
+        return
+    if report.opened or report.closed:
+        log.info("spike watch: %d alerts opened, %d closed, %d notifications queued",
+                 len(report.opened), report.closed, report.notifications)
 
 
 def _send_notifications(db: Database, settings: Settings) -> None:

@@ -6,8 +6,9 @@ Each channel::
       - name: leads-mail                     # lower-case letters, digits, '-' or '_'; used once
         url_env: VIGIE_NOTIFY_LEADS_URL      # the Apprise URL: `url`, `url_env` (a variable) or
                                              # `url_file` (a file) — read once at start, kept secret
-        events: [sla_breach, critical]       # any of sla_breach, critical, escalation
-        teams: [legal]                       # optional: only items of these teams (default: all)
+        events: [sla_breach, critical]       # any of sla_breach, critical, escalation, spike
+        teams: [legal]                       # optional: only items of these teams (default: all;
+                                             # spike alerts concern no one team: every subscriber gets them)
         enabled: true                        # optional; a disabled channel needs no URL
 
 The URL is checked by Apprise at start: an unknown scheme or a malformed URL fails with a
@@ -26,7 +27,7 @@ from typing import Any
 from config.checks import ConfigError, _bool, _fail, _list, _mapping, _read_yaml, _strings, _text
 from config.sources import Secret, _source_secrets
 
-EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation")
+EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike")
 CHANNEL_KEYS: tuple[str, ...] = ("name", "url", "url_env", "url_file", "events", "teams", "enabled")
 
 
@@ -38,7 +39,8 @@ class NotificationChannel:
     teams: frozenset[str] = frozenset()  # empty: items of every team
 
     def wants(self, event: str, team: str | None) -> bool:
-        return event in self.events and (not self.teams or team in self.teams)
+        """``team`` None: a firm-wide message (a spike alert), for every channel subscribed to the event."""
+        return event in self.events and (not self.teams or team is None or team in self.teams)
 
 
 def _check_url(url: Secret, file: str, key: str) -> None:

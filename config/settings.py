@@ -33,6 +33,7 @@ from config.checks import (
     _text,
 )
 from config.notifications import NotificationChannel, load_notifications
+from config.reporting import ReportingConfig, load_reporting
 from config.sla import SlaConfig, parse_sla
 from config.sources import Secret as Secret  # re-exported: the rest of Vigie imports from config.settings
 from config.sources import SourceConfig as SourceConfig
@@ -108,6 +109,7 @@ class Settings:
     auth: AuthConfig
     sla: SlaConfig
     notifications: tuple[NotificationChannel, ...]
+    reporting: ReportingConfig
 
     def team(self, key: str) -> TeamConfig:
         for team in self.teams:
@@ -320,6 +322,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         influencer_followers=influencer,
         sla=parse_sla(teams_data, PRIORITIES),
         notifications=load_notifications(config_dir, {t.key for t in teams}, env),
+        reporting=load_reporting(config_dir, {f.name for f in lexicon}),
     )
     if "auth" not in overrides:  # tests pass their own (the default keeps a key file under var/)
         values["auth"] = parse_auth(env, host, port)

@@ -61,10 +61,11 @@ def item_message(session: Session, settings: Settings, event: str, item_id: int,
 
 
 def enqueue(
-    session: Session, settings: Settings, event: str, item_id: int, title: str, body: str
+    session: Session, settings: Settings, event: str, item_id: int | None, title: str, body: str
 ) -> list[Notification]:
-    """One pending row per channel subscribed to ``event`` for the item's team; none if no channel is."""
-    item = session.get(QueueItem, item_id)
+    """One pending row per channel subscribed to ``event`` for the item's team (``item_id`` None: a
+    firm-wide message such as a spike alert, for every subscribed channel); none if no channel is."""
+    item = session.get(QueueItem, item_id) if item_id is not None else None
     team = item.team if item is not None else None
     now = utcnow()
     rows = [

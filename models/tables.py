@@ -106,6 +106,7 @@ class QueueItem(Base):
         Index("ix_queue_items_open_age", "status", "team", "created_at"),  # unassigned items, oldest first
         Index("ix_queue_items_escalated", "status", "team", "escalated_at"),  # open escalations
         Index("ix_queue_items_created_at", "created_at"),  # newest critical items
+        Index("ix_queue_items_claimed_at", "claimed_at"),  # first responses of a day
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,6 +222,7 @@ class Notification(Base):
     event: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(100))
     queue_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))  # a spike alert's message
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
@@ -228,3 +230,33 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+
+
+class Alert(Base):
+    """A volume surge or sentiment drop found by the spike detector, for one scope ("all", a brand or
+    a topic). One row per episode: while the condition holds (and until ``quiet_minutes`` after) the
+    same row is updated, never a new one; ``mention_ids`` are the posts that triggered it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        # At most one open alert per (kind, scope, key), even with two collectors running the detector.
+        Index("ux_alerts_open", "kind", "scope", "scope_key", unique=True,
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
+        Index("ix_alerts_last_seen", "last_seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # volume_surge, sentiment_drop
+    scope: Mapped[str] = mapped_column(String(10))  # all, brand, topic
+    scope_key: Mapped[str] = mapped_column(String(200))  # "" for all, the brand's name, the flag
+    opened_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]  # the last run that found the condition
+    closed_at: Mapped[datetime | None]
+    window_minutes: Mapped[int]
+    observed: Mapped[float]  # mentions in the window, or its negative share
+    expected: Mapped[float]  # the baseline's
+    z: Mapped[float]
+    peak_observed: Mapped[float]
+    mentions_in_window: Mapped[int]
+    summary: Mapped[str] = mapped_column(Text)  # one plain line, as the wall and the message show it
+    mention_ids: Mapped[list[Any]] = mapped_column(default=list)  # newest first, at most 20

@@ -1,0 +1,110 @@
+"""The spike watch on a replayed stream: the demo source's seeded posts over eight hours, stored
+through the real pipeline, with bursts injected; the detector run at chosen times."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from collectors.spike_watch import run_spike_watch
+from config.notifications import parse_notifications
+from config.settings import Settings
+from models.db import Database
+from models.tables import Alert, Mention, Notification
+from tests.streams import inject, outage_complaints, replay_demo
+
+END = datetime(2026, 11, 20, 15, 0)  # the replayed stream's last minute (naive UTC)
+PHISHING = [f"Got a fake sms pretending to be Aurelia Bank asking for my card code, suspicious link {w}"
+            for w in ("again", "today", "tonight", "this morning", "twice", "at work", "at home", "on my phone",
+                      "from a new number", "with my name", "in French", "with a logo", "for my mum", "for my son")]
+
+
+def _alerts(db: Database) -> list[Alert]:
+    with db.read() as s:
+        return list(s.scalars(select(Alert).order_by(Alert.id)))
+
+
+def _with_spike_channel(settings: Settings) -> Settings:
+    channels = parse_notifications({"channels": [
+        {"name": "crisis-room", "url": "json://127.0.0.1:9/hook", "events": ["spike"], "teams": ["legal"]},
+        {"name": "agents", "url": "json://127.0.0.1:9/other", "events": ["critical"]},
+    ]}, set(settings.team_keys))
+    return replace(settings, notifications=channels)
+
+
+def test_steady_stream_raises_nothing_and_injected_surges_are_found_once(db: Database, settings: Settings) -> None:
+    settings = _with_spike_channel(settings)
+    served = replay_demo(db, settings, END, hours=8, rate_per_minute=20)
+    assert served > 9000
+
+    # The steady baseline: two hours of runs, one every five minutes, find nothing.
+    for minutes in range(120, -1, -5):
+        report = run_spike_watch(db, settings, END - timedelta(minutes=minutes))
+        assert report.verdicts == 0, (minutes, report)
+    assert _alerts(db) == []
+
+    # A burst of 48 outage complaints over four minutes, an hour before the end.
+    burst_start = END - timedelta(minutes=60)
+    injected = inject(db, settings, outage_complaints(48), burst_start, 240)
+    with db.read() as s:
+        burst_ids = set(s.scalars(select(Mention.id).where(Mention.external_id.in_(injected))))
+    assert len(burst_ids) == 48
+    assert run_spike_watch(db, settings, burst_start - timedelta(minutes=1)).verdicts == 0  # not yet
+    opened = run_spike_watch(db, settings, burst_start + timedelta(minutes=5))
+    alerts = {(a.kind, a.scope, a.scope_key): a for a in _alerts(db)}
+    assert ("volume_surge", "topic", "outage") in alerts, alerts.keys()
+    assert ("sentiment_drop", "brand", "Aurelia Bank") in alerts, alerts.keys()
+    surge = alerts[("volume_surge", "topic", "outage")]
+    assert surge.mentions_in_window >= 48 and surge.z >= 4 and surge.observed >= 2 * surge.expected
+    assert surge.summary.startswith("Volume surge · topic outage: ")
+    assert set(surge.mention_ids) <= burst_ids | _outage_ids(db), "an alert lists posts of its own scope"
+    assert len(set(surge.mention_ids) & burst_ids) >= 15
+    drop = alerts[("sentiment_drop", "brand", "Aurelia Bank")]
+    with db.read() as s:
+        labels = set(s.scalars(select(Mention.sentiment_label).where(Mention.id.in_(drop.mention_ids))))
+    assert labels == {"negative"}
+
+    # One message per alert, to the channel subscribed to spikes (its team filter does not apply).
+    with db.read() as s:
+        messages = list(s.scalars(select(Notification).order_by(Notification.id)))
+    assert len(messages) == len(opened.opened) == len(alerts)
+    assert {m.channel for m in messages} == {"crisis-room"} and {m.alert_id for m in messages} == set(opened.opened)
+    outage_message = next(m for m in messages if m.alert_id == surge.id)
+    assert outage_message.title == "Vigie: Volume surge · topic outage" and "Aurelia" in outage_message.body
+
+    # While it lasts, the same alerts are updated: no new rows, no new messages.
+    for minute in (6, 7, 8):
+        again = run_spike_watch(db, settings, burst_start + timedelta(minutes=minute))
+        assert again.opened == [] and again.updated >= 1
+    assert len(_alerts(db)) == len(alerts)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Notification)) == len(messages)
+
+    # Once the burst has left the window and 30 quiet minutes passed, they close.
+    assert run_spike_watch(db, settings, burst_start + timedelta(minutes=20)).closed == 0
+    closing = run_spike_watch(db, settings, burst_start + timedelta(minutes=40))
+    assert closing.verdicts == 0 and closing.closed == len(alerts)
+    assert all(a.closed_at is not None for a in _alerts(db))
+
+    # A second surge, of another topic, opens a new alert (and the closed outage one stays closed).
+    phishing_start = END - timedelta(minutes=12)
+    inject(db, settings, PHISHING, phishing_start, 120, prefix="phish")
+    report = run_spike_watch(db, settings, phishing_start + timedelta(minutes=3))
+    new = {(a.kind, a.scope, a.scope_key) for a in _alerts(db) if a.id in report.opened}
+    assert ("volume_surge", "topic", "phishing") in new
+    assert ("volume_surge", "topic", "outage") not in new
+
+
+def _outage_ids(db: Database) -> set[int]:
+    with db.read() as s:
+        rows = s.execute(select(Mention.id, Mention.risk_flags).where(
+            Mention.created_at >= END - timedelta(minutes=75))).all()
+    return {i for i, flags in rows if "outage" in (flags or [])}
+
+
+def test_a_new_install_does_not_alert_on_its_first_posts(db: Database, settings: Settings) -> None:
+    inject(db, settings, outage_complaints(30), END - timedelta(minutes=3), 120)
+    assert run_spike_watch(db, settings, END).verdicts == 0  # no history yet: no verdict
+    assert _alerts(db) == []

@@ -1,0 +1,85 @@
+"""Streams for tests: the demo source's seeded posts replayed through the real pipeline into a
+database over a chosen stretch of time, and bursts injected into it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from collectors.pipeline import Enricher
+from collectors.runner import sync_sources
+from collectors.sources.demo import DemoSource
+from collectors.store import store_batch
+from collectors.types import RawPost
+from config.settings import Settings, SourceConfig
+from models.db import Database
+from models.tables import SourceRow
+
+STREAM_SOURCE = "demo"  # the source of the shipped sources.yaml
+
+
+def _source_id(db: Database, settings: Settings) -> int:
+    sync_sources(db, settings)
+    with db.read() as s:
+        return int(s.scalars(select(SourceRow.id).where(SourceRow.name == STREAM_SOURCE)).one())
+
+
+def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, rate_per_minute: float,
+                seed: int = 7, shift: timedelta = timedelta(0)) -> int:
+    """Store the demo stream of ``seed`` due between ``end - hours`` and ``end`` (its duplicates and
+    reposts included), each post's time moved by ``shift``; the number of posts served."""
+    source = DemoSource(SourceConfig(STREAM_SOURCE, "demo", 1.0, True, {
+        "seed": seed, "rate_per_minute": rate_per_minute, "backfill_hours": hours, "page_size": 2000}))
+    source_id = _source_id(db, settings)
+    enricher = Enricher(settings)
+    cursor: str | None = None
+    served = 0
+    while True:
+        page = source.fetch(cursor, end.replace(tzinfo=UTC))
+        posts = [replace(p, created_at=p.created_at + shift) for p in source.parse(page.payload).posts]
+        collected = end.replace(tzinfo=None)
+        with db.write.begin() as s:
+            store_batch(s, source_id, [enricher.enrich(p, collected) for p in posts], None)
+        served += len(posts)
+        cursor = page.next_cursor
+        if not page.has_more:
+            return served
+
+
+def inject(db: Database, settings: Settings, texts: Sequence[str], start: datetime, seconds: float,
+           network: str = "x", prefix: str = "burst") -> list[str]:
+    """Store one post per text, spread evenly over ``seconds`` from ``start``; their external ids."""
+    source_id = _source_id(db, settings)
+    enricher = Enricher(settings)
+    step = seconds / max(1, len(texts))
+    posts = [RawPost(f"{prefix}-{start:%H%M%S}-{i}", network, text,
+                     (start + timedelta(seconds=i * step)).replace(tzinfo=UTC), None,
+                     f"@{prefix}{i}", f"Burst {i}", 50)
+             for i, text in enumerate(texts)]
+    with db.write.begin() as s:
+        store_batch(s, source_id, [enricher.enrich(p, start.replace(tzinfo=None)) for p in posts], None)
+    return [p.external_id for p in posts]
+
+
+_OUTAGE = (
+    "Aurelia app down again, cannot log in and my card payment failed. Terrible service.",
+    "The Aurelia Bank app has been down for an hour, outage again, useless and awful.",
+    "Aurelia Bank outage: card declined at the shop, app not working, furious.",
+    "Is the Aurelia app down for everyone? Outage, cannot log in, this is a disgrace.",
+)
+_CLOSERS = ("Fix it now!", "Third time this month.", "Unacceptable.", "Nobody answers the phone.",
+            "I want my money.", "Switching banks.", "Stuck at the till.", "Rent is due today.",
+            "What a joke.", "Shame on you.", "Still waiting.", "Never again.")
+
+
+def outage_complaints(count: int) -> list[str]:
+    """``count`` different angry posts about an Aurelia Bank outage (no two share a text)."""
+    out = []
+    for i in range(count):
+        text = f"{_OUTAGE[i % len(_OUTAGE)]} {_CLOSERS[(i // len(_OUTAGE)) % len(_CLOSERS)]}"
+        round_ = i // (len(_OUTAGE) * len(_CLOSERS))
+        out.append(text if round_ == 0 else f"{text} (again, {round_ + 1} times)")
+    return out
