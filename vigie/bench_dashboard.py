@@ -122,6 +122,7 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
         known = [r["id"] for r in queries.open_queue(session, team)]
     timings: dict[str, list[float]] = {"queue tick, 3 new items": [], "queue tick, nothing new": [],
                                        "wall tick, 3 new items": [], "wall tick, nothing new": [],
+                                       "wall tick, all recomputed": [],
                                        "triage tick, re-read": []}
     for n in range(rounds):
         with db.read() as session:
@@ -139,11 +140,18 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
             body = callback_payload(app, "queue-state.data", [{"id": "queue-tick", "property": "n_intervals",
                                      "value": n + 1}], [{"id": "queue-state", "property": "data", "value": state}])
             timings[label].append(_post(client, body))
-        for label, marker in (("wall tick, 3 new items", "stale"), ("wall tick, nothing new", None)):
-            if marker is None:
-                marker = _wall_marker(app, db)
+        # The wall: its live panels after new items (the 24-hour panels still current), nothing new,
+        # and every panel recomputed (as for the first screen after the 15 s step; then shared).
+        current_markers = _wall_markers(app, db)
+        for label, markers in (("wall tick, 3 new items", ("stale", current_markers[1])),
+                               ("wall tick, nothing new", current_markers),
+                               ("wall tick, all recomputed", ("stale", "stale"))):
+            if label == "wall tick, all recomputed":
+                _clear_wall_cache()
             body = callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
-                                     "value": n + 1}], [{"id": "wall-marker", "property": "data", "value": marker}])
+                                     "value": n + 1}], [{"id": "wall-marker", "property": "data", "value": markers[0]},
+                                                        {"id": "wall-slow-marker", "property": "data",
+                                                         "value": markers[1]}])
             timings[label].append(_post(operator, body))
         # The lead's triage page when its marker moved (an item changed, or 5 s passed): it re-reads
         # its bounded lists (escalated, at risk or breached, unassigned) and the workload.
@@ -180,11 +188,18 @@ def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, rol
     return client
 
 
-def _wall_marker(app: Any, db: Database) -> str:
-    from dashboard.pages.wall import _marker
+def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
+    from dashboard.pages.wall import _markers
 
     with app.server.app_context(), db.read() as session:  # the marker reads the configured sources
-        return _marker(session)
+        return _markers(session, utcnow())
+
+
+def _clear_wall_cache() -> None:
+    from dashboard.pages.wall import _cache, _cache_lock
+
+    with _cache_lock:
+        _cache.clear()
 
 
 def _post(client: Any, body: dict[str, Any]) -> float:

@@ -1,127 +1,197 @@
-"""The wall: live counts per team, sentiment over the last hours, newest critical items,
-and a red strip naming any source that is failing.
+"""The wall: the command-center screen. Dark, large, nothing to click, read from five metres.
 
-Dark, large type, nothing to click. Each tick first asks for a cheap change marker
-(newest queue change and newest mention); when nothing changed, nothing is sent.
+Panels: an alerts banner (open spike alerts with the posts that triggered them), a source
+health strip, headline KPIs (mentions in the last hour against the same hour last week, net
+sentiment, today's median first response), each team's open items and SLA breaches, a 24-hour
+timeline per network with net sentiment, a ticker of the newest critical and high items, the
+network mix, top terms and hashtags, and share of voice against the competitors.
+
+Each tick (``VIGIE_REFRESH_MS``) first reads a cheap change marker; when nothing changed,
+nothing is sent. The "live" panels follow every change; the 24-hour panels (timeline, mix,
+terms, voice) are recomputed at most every 15 s. Both are computed once per marker for all
+the screens this worker serves. ``?rotate=SECONDS`` alternates the two halves of the wall
+(assets/wall.js), which also reconnects and reloads the page by itself (see there).
 """
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from sqlalchemy import func, select
 
 from dashboard.auth.guard import guarded
 from dashboard.auth.policy import WALL
-from dashboard.components.figures import build_sentiment_figure, complete_hours
-from dashboard.components.health import build_health_strip, health_marker
+from dashboard.components import wall_panels as panels
+from dashboard.components.health import health_marker
 from dashboard.context import current
-from models import queries
-from models.tables import Mention, utcnow
+from models import kpis, queries
+from models.tables import Alert, Mention, utcnow
 
 dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", roles=WALL)
 
-WALL_HOURS = 12
+TIMELINE_HOURS = 24
+SLOW_SECONDS = 15
+TICKER_ITEMS = 4
+ROTATE_RANGE = (5, 3600)
+_cache: dict[str, tuple[str, Any]] = {}
+_cache_lock = threading.Lock()
 
 
-def _enabled() -> set[str]:
-    return {s.name for s in current().settings.sources if s.enabled}
+def _cached(name: str, marker: str, compute: Any) -> Any:
+    """The value computed for ``marker``, shared by every screen of this worker."""
+    with _cache_lock:
+        hit = _cache.get(name)
+    if hit is not None and hit[0] == marker:
+        return hit[1]
+    value = compute()
+    with _cache_lock:
+        _cache[name] = (marker, value)
+    return value
 
 
-def _marker(session: Any) -> str:
-    """Changes when an item or mention arrives or changes, when a source starts or stops
-    failing, and once a minute (items fall due)."""
+def _configured() -> dict[str, bool]:
+    return {s.name: s.enabled for s in current().settings.sources}
+
+
+def _markers(session: Any, now: datetime) -> tuple[str, str]:
+    """(live, slow): live moves with any item, mention, alert or source-health change, and each
+    minute (items fall due); slow moves with new mentions, at most every ``SLOW_SECONDS``."""
     last = queries.last_change(session)
-    newest = session.scalar(select(func.max(Mention.id)))
-    health = health_marker(queries.source_health(session), _enabled())
-    return f"{last.isoformat() if last else '-'}|{newest or 0}|{utcnow():%Y%m%d%H%M}|{health}"
+    newest = session.scalar(select(func.max(Mention.id))) or 0
+    alert = session.scalar(select(func.max(Alert.last_seen_at)))
+    health = health_marker(queries.source_health(session), {k for k, v in _configured().items() if v})
+    live = f"{last.isoformat() if last else '-'}|{newest}|{alert or '-'}|{now:%Y%m%d%H%M}|{health}"
+    slow = f"{newest}|{int(now.timestamp()) // SLOW_SECONDS}"
+    return live, slow
 
 
-def _kpis(counts: dict[str, dict[str, int]], labels: dict[str, str]) -> list[Any]:
-    cards = []
-    for team, c in counts.items():
-        overdue_class = "kpi-sub kpi-bad" if c.get("overdue") else "kpi-sub"
-        cards.append(
-            dbc.Col(
-                html.Div(
-                    [
-                        html.Div(labels.get(team, team), className="kpi-label"),
-                        html.Div(str(c.get("open", 0)), className="kpi-value", id=f"wall-open-{team}"),
-                        html.Div(f"{c.get('new', 0)} new · {c.get('claimed', 0)} claimed", className="kpi-sub"),
-                        html.Div(
-                            f"{c.get('overdue', 0)} past due · {c.get('critical', 0)} critical", className=overdue_class
-                        ),
-                    ],
-                    className="kpi",
-                ),
-                md=4,
-            )
-        )
-    return cards
+def _live(session: Any, now: datetime) -> dict[str, Any]:
+    settings = current().settings
+    hour_ago, week = now - timedelta(hours=1), timedelta(days=7)
+    midnight = kpis.local_midnight(now, settings.reporting.timezone)
+    responses = kpis.first_responses(session, midnight, now)
+    overall, per_team = kpis.medians_by_team(responses)
+    alerts = kpis.open_alerts(session)
+    return {
+        "last_hour": kpis.mention_count(session, hour_ago, now),
+        "last_week": kpis.mention_count(session, hour_ago - week, now - week),
+        "net_hour": kpis.net_sentiment(kpis.sentiment_counts(session, hour_ago, now)),
+        "net_day": kpis.net_sentiment(kpis.sentiment_counts(session, now - timedelta(hours=24), now)),
+        "frt": overall, "frt_count": len(responses), "frt_team": per_team,
+        "counts": queries.team_counts(session, settings.team_keys),
+        "ticker": queries.newest_critical(session, limit=TICKER_ITEMS),
+        "alerts": alerts,
+        "excerpts": {a.id: kpis.mention_excerpts(session, a.mention_ids[:3]) for a in alerts},
+        "sources": queries.source_health(session),
+    }
 
 
-def _ticker(items: list[dict[str, Any]], labels: dict[str, str]) -> list[Any]:
-    if not items:
-        return [html.Div("No open critical or high-priority items.", className="ticker-meta")]
-    return [
-        html.Div(
-            [
-                html.Div(item["text"][:200]),  # plain text: Dash escapes it, never HTML
-                html.Div(
-                    f"{item['priority'].upper()} · {labels.get(item['team'], item['team'])} · {item['network']} · "
-                    f"{item['author']} · {item['created_at'][11:16]} UTC",
-                    className="ticker-meta",
-                ),
-            ],
-            className="ticker-item",
-        )
-        for item in items
-    ]
+def _slow(session: Any, now: datetime) -> dict[str, Any]:
+    settings = current().settings
+    since = kpis.hours_back(now, TIMELINE_HOURS)
+    rows = kpis.network_hours(session, since, now)
+    brands = [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords]
+    words, tags = kpis.top_terms(kpis.recent_texts(session, now - timedelta(hours=TIMELINE_HOURS), now), brands)
+    hours = [(since + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00:00") for i in range(TIMELINE_HOURS)]
+    return {"rows": rows, "hours": hours, "words": words, "tags": tags,
+            "voice": kpis.share_of_voice(kpis.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
 
 
-def _snapshot(session: Any, marker: str) -> tuple[str, list[Any], Any, list[Any], list[Any]]:
+def _live_parts(data: dict[str, Any], now: datetime) -> tuple[Any, ...]:
+    settings = current().settings
+    zone = settings.reporting.timezone
+    labels = {t.key: t.label for t in settings.teams}
+    head = panels.headline_kpis(data["last_hour"], data["last_week"], kpis.change(data["last_hour"], data["last_week"]),
+                                data["net_hour"], data["net_day"], data["frt"], data["frt_count"])
+    teams = panels.team_cards(data["counts"], labels, data["frt_team"])
+    return (head + teams, panels.ticker(data["ticker"], labels, zone),
+            panels.alerts_banner(data["alerts"], data["excerpts"], zone),
+            panels.health_strip(data["sources"], _configured(), now),
+            f"Updated {panels.local_time(now, zone, '%H:%M:%S')} ({zone})")
+
+
+def _slow_parts(data: dict[str, Any]) -> tuple[Any, ...]:
+    zone = current().settings.reporting.timezone
+    return (panels.timeline_figure(data["rows"], data["hours"], zone),
+            panels.network_mix(kpis.network_totals(data["rows"])),
+            panels.terms(data["words"], data["tags"]),
+            panels.voice(data["voice"]))
+
+
+def _snapshot(session: Any, now: datetime, live: str, slow: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    return (_cached("live", live, lambda: _live(session, now)), _cached("slow", slow, lambda: _slow(session, now)))
+
+
+def _rotate(raw: Any) -> tuple[int, str]:
+    """Seconds between the halves (0: no rotation), and a note when ``?rotate=`` was not understood."""
+    if raw in (None, ""):
+        return 0, ""
+    try:
+        seconds = int(str(raw))
+    except ValueError:
+        seconds = -1
+    low, high = ROTATE_RANGE
+    if not low <= seconds <= high:
+        return 0, f"rotate={str(raw)[:20]} ignored: expected whole seconds from {low} to {high}"
+    return seconds, ""
+
+
+def _box(title: str, body: Any, wide: bool = False) -> Any:
+    return html.Div([html.Div(title, className="kpi-label mb-1"), body],
+                    className="wall-box wall-wide" if wide else "wall-box")
+
+
+def layout(rotate: Any = None, **_query: Any) -> Any:
     ctx = current()
-    labels = {t.key: t.label for t in ctx.settings.teams}
-    counts = queries.team_counts(session, ctx.settings.team_keys)
-    hourly = queries.sentiment_by_hour(session, WALL_HOURS)
-    critical = queries.newest_critical(session, limit=6)
-    figure = build_sentiment_figure(complete_hours(hourly, utcnow(), WALL_HOURS))
-    strip = build_health_strip(queries.source_health(session), _enabled(), utcnow())
-    return marker, _kpis(counts, labels), figure, _ticker(critical, labels), strip
-
-
-def layout(**_query: Any) -> Any:
-    ctx = current()
+    now = utcnow()
+    seconds, note = _rotate(rotate)
     with ctx.db.read() as session:
-        marker, kpis, figure, ticker, strip = _snapshot(session, _marker(session))
+        live_marker, slow_marker = _markers(session, now)
+        live, slow = _snapshot(session, now, live_marker, slow_marker)
+    kpi_cards, ticker, alerts, strip, updated = _live_parts(live, now)
+    timeline, mix, term_panel, voice = _slow_parts(slow)
+    config = panels.data_attributes(rotate=seconds, reload_minutes=ctx.settings.reporting.wall_reload_minutes,
+                                    refresh_ms=ctx.settings.refresh_ms)
     return html.Div(
         [
-            dcc.Store(id="wall-marker", data=marker),
+            dcc.Store(id="wall-marker", data=live_marker),
+            dcc.Store(id="wall-slow-marker", data=slow_marker),
             dcc.Interval(id="wall-tick", interval=ctx.settings.refresh_ms),
+            html.Div(id="wall-config", **config),
+            html.Div([html.H1("Command center", className="wall-title"),
+                      html.Span(note, id="wall-note", className="wall-note"),
+                      html.Span(updated, id="wall-updated", className="wall-updated"),
+                      html.Span("● live", id="wall-connection", className="wall-connection")],
+                     className="wall-head"),
+            html.Div(alerts, id="wall-alerts", className="wall-alerts"),
             html.Div(strip, id="wall-strip", className="source-strip"),
-            html.H1("Command center"),
-            dbc.Row(kpis, id="wall-kpis", className="g-3 mb-3"),
-            dbc.Row(
+            html.Div(
                 [
-                    dbc.Col(
+                    html.Div(kpi_cards, id="wall-kpis", className="wall-kpis"),
+                    html.Div(
                         [
-                            html.Div(f"Sentiment, last {WALL_HOURS} hours", className="kpi-label"),
-                            dcc.Graph(id="wall-sentiment", figure=figure, config={"displayModeBar": False},
-                                      style={"height": "52vh"}),
+                            _box(f"Last {TIMELINE_HOURS} hours: mentions per network, net sentiment",
+                                 dcc.Graph(id="wall-timeline", figure=timeline, config={"displayModeBar": False,
+                                                                                         "staticPlot": True},
+                                           responsive=True, className="wall-graph"), wide=True),
+                            _box("Newest critical and high-priority items", html.Div(ticker, id="wall-ticker")),
                         ],
-                        md=7,
+                        className="wall-row",
                     ),
-                    dbc.Col(
-                        [
-                            html.Div("Newest critical items", className="kpi-label mb-2"),
-                            html.Div(ticker, id="wall-ticker"),
-                        ],
-                        md=5,
-                    ),
-                ]
+                ],
+                className="wall-panel", **panels.data_attributes(panel=0),
+            ),
+            html.Div(
+                [
+                    _box(f"Network mix, {TIMELINE_HOURS} h", html.Div(mix, id="wall-networks-box")),
+                    _box(f"Conversation, {TIMELINE_HOURS} h", html.Div(term_panel, id="wall-terms-box")),
+                    _box(f"Share of voice, {TIMELINE_HOURS} h", html.Div(voice, id="wall-voice-box")),
+                ],
+                className="wall-panel wall-row wall-row-3", **panels.data_attributes(panel=1),
             ),
         ],
         className="vigie-wall",
@@ -130,19 +200,31 @@ def layout(**_query: Any) -> Any:
 
 @callback(
     Output("wall-marker", "data"),
+    Output("wall-slow-marker", "data"),
     Output("wall-kpis", "children"),
-    Output("wall-sentiment", "figure"),
     Output("wall-ticker", "children"),
+    Output("wall-alerts", "children"),
     Output("wall-strip", "children"),
+    Output("wall-updated", "children"),
+    Output("wall-timeline", "figure"),
+    Output("wall-networks-box", "children"),
+    Output("wall-terms-box", "children"),
+    Output("wall-voice-box", "children"),
     Input("wall-tick", "n_intervals"),
     State("wall-marker", "data"),
+    State("wall-slow-marker", "data"),
     prevent_initial_call=True,
 )
 @guarded(*WALL)
-def refresh_wall(_n: int, marker: str) -> tuple[Any, Any, Any, Any, Any]:
+def refresh_wall(_n: int, marker: str, slow_marker: str) -> tuple[Any, ...]:
     ctx = current()
+    now = utcnow()
     with ctx.db.read() as session:
-        latest = _marker(session)
-        if latest == marker:
-            return no_update, no_update, no_update, no_update, no_update
-        return _snapshot(session, latest)
+        live_marker, new_slow = _markers(session, now)
+        live_changed, slow_changed = live_marker != marker, new_slow != slow_marker
+        if not live_changed and not slow_changed:
+            return (no_update,) * 11
+        live, slow = _snapshot(session, now, live_marker, new_slow)
+    live_out = _live_parts(live, now) if live_changed else (no_update,) * 5
+    slow_out = _slow_parts(slow) if slow_changed else (no_update,) * 4
+    return (live_marker if live_changed else no_update, new_slow if slow_changed else no_update, *live_out, *slow_out)

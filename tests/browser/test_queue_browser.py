@@ -12,16 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
@@ -37,13 +34,10 @@ from models.db import Database, open_database
 from models.migrate import upgrade
 from models.tables import AuditEvent, Mention, QueueItem, SourceRow, utcnow
 from models.users import create_kiosk_token
+from tests.chrome import ARTIFACTS, chromium, wait_until
 from tests.conftest import TEST_SECRET
 from tests.support import REPO, VIGIE, free_port, wait_for_http
 from tests.web import PASSWORD, make_accounts
-
-ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 pytestmark = pytest.mark.browser
 
@@ -79,19 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 
 def _chromium(tmp_path_factory: pytest.TempPathFactory) -> WebDriver:
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail("chromium and chromedriver are needed: `make test` installs them (apt-get install "
-                    "chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--window-size=1600,1000",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    return driver
+    return chromium(tmp_path_factory.mktemp("chromium-profile"))
 
 
 @pytest.fixture(scope="module")
@@ -119,19 +101,6 @@ def sign_in_as(browser: WebDriver, base: str, name: str, then: str) -> None:
     browser.find_element(By.ID, "login-submit").click()
     wait_until(lambda: browser.current_url == f"{base}{then}", what=f"{name} signed in on {then}")
     wait_until(lambda: browser.find_element(By.ID, "vigie-user").text == name, what="the signed-in name")
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception:  # element not there yet, stale after a grid update
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def inject(db: Database, settings: Any, text: str) -> tuple[int, int]:
@@ -231,14 +200,15 @@ def test_failing_source_shows_on_sources_page_and_wall_strip(server: dict[str, A
     sign_in_as(browser, server["base"], "operator", "/sources")
     browser.get(server["base"] + "/wall")  # (the wall hides the navigation bar)
     wait_until(lambda: browser.find_element(By.ID, "wall-kpis"), what="wall")
-    assert browser.find_element(By.ID, "wall-strip").text == ""
+    strip = browser.find_element(By.ID, "wall-strip").text
+    assert "partner-feed · not run yet" in strip and "SOURCE DOWN" not in strip
     cfg = next(c for c in settings.sources if c.name == "partner-feed")
     report = poll_source(db, settings, Enricher(settings), cfg)  # a real poll of a closed port
     assert report.error and "ConnectError" in report.error
-    strip = wait_until(lambda: browser.find_element(By.ID, "wall-strip") if "partner-feed" in
+    strip = wait_until(lambda: browser.find_element(By.ID, "wall-strip") if "SOURCE DOWN · partner-feed" in
                        browser.find_element(By.ID, "wall-strip").text else None, timeout=10,
                        what="the wall's source strip")
-    assert "SOURCE DOWN" in strip.text and "ConnectError" in strip.text
+    assert "SOURCE DOWN" in strip.text and "ConnectError" in strip.text and "partner-feed · failing" in strip.text
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "wall-source-down.png"))
     browser.get(server["base"] + "/sources")

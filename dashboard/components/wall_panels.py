@@ -1,0 +1,198 @@
+"""The wall's panels: figures in, Dash components out (pure, tested without a browser).
+
+Every text that came from outside (posts, handles, source errors) is a plain string child: Dash
+escapes it, it is never HTML. Sizes are in rem; the wall scales the root font with the screen's
+width, so a 3840x2160 screen shows the same layout twice as large.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+from dash import html
+
+from dashboard.components.figures import WALL_TEXT
+from dashboard.components.health import age, source_state
+from models.kpis import Voice
+
+NETWORK_COLOURS = {"x": "#9aa5b8", "mastodon": "#8c7bff", "bluesky": "#3ea8ff", "reddit": "#ff6a33",
+                   "news": "#ffd166", "rss": "#ffd166", "import": "#4cd97b"}
+OTHER_COLOUR = "#c9a0ff"
+
+
+def data_attributes(**values: Any) -> Any:
+    """``data-*`` attributes for a component (Dash passes them through; its type hints do not know them)."""
+    return {f"data-{k.replace('_', '-')}": str(v) for k, v in values.items()}
+
+
+def colour(network: str) -> str:
+    return NETWORK_COLOURS.get(network, OTHER_COLOUR)
+
+
+def signed(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:+.{digits}f}"
+
+
+def minutes_text(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value >= 120:
+        return f"{value / 60:.1f} h"
+    return f"{value:.0f} min" if value >= 10 else f"{value:.1f} min"
+
+
+def local_time(value: datetime, zone: str, fmt: str = "%H:%M") -> str:
+    return value.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def kpi(label: str, value: str, sub: str | list[Any], ident: str, bad: bool = False) -> Any:
+    return html.Div([html.Div(label, className="kpi-label"),
+                     html.Div(value, id=ident, className="kpi-value" + (" kpi-bad" if bad else "")),
+                     html.Div(sub, className="kpi-sub")], className="kpi")
+
+
+def headline_kpis(last_hour: int, last_week: int, change: float | None, net_hour: float | None,
+                  net_day: float | None, frt_median: float | None, frt_count: int) -> list[Any]:
+    trend = "" if change is None else f" ({change:+.0f}%)"
+    return [
+        kpi("Mentions, last hour", f"{last_hour:,}",
+            [html.Span(f"{last_week:,}", id="wall-kpi-volume-week"), f" in the same hour last week{trend}"],
+            "wall-kpi-volume", bad=change is not None and change >= 100),
+        kpi("Net sentiment, last hour", signed(net_hour), ["24 h: ", html.Span(signed(net_day), id="wall-kpi-net-day"),
+                                                          " · positive minus negative, per 100 mentions"],
+            "wall-kpi-net", bad=net_hour is not None and net_hour < -20),
+        kpi("Median first response, today", minutes_text(frt_median),
+            [html.Span(f"{frt_count:,}", id="wall-kpi-frt-count"), " items claimed since midnight"], "wall-kpi-frt"),
+    ]
+
+
+def team_cards(counts: dict[str, dict[str, int]], labels: dict[str, str],
+               frt: dict[str, float | None]) -> list[Any]:
+    cards = []
+    for team, c in counts.items():
+        breached = c.get("overdue", 0)
+        cards.append(html.Div([
+            html.Div(labels.get(team, team), className="kpi-label"),
+            html.Div([html.Span(str(c.get("open", 0)), id=f"wall-open-{team}", className="kpi-value"),
+                      html.Span(" open", className="kpi-unit")]),
+            html.Div([html.Span(str(breached), id=f"wall-breached-{team}"), " SLA breaches"],
+                     className="kpi-sub kpi-bad" if breached else "kpi-sub"),
+            html.Div(f"{c.get('new', 0)} new · {c.get('claimed', 0)} claimed · {c.get('critical', 0)} critical · "
+                     f"first response {minutes_text(frt.get(team))}", className="kpi-sub"),
+        ], className="kpi team-kpi"))
+    return cards
+
+
+def ticker(items: list[dict[str, Any]], labels: dict[str, str], zone: str) -> list[Any]:
+    if not items:
+        return [html.Div("No open critical or high-priority items.", className="ticker-meta")]
+    out = []
+    for item in items:
+        created = datetime.fromisoformat(item["created_at"].rstrip("Z"))
+        out.append(html.Div([
+            html.Div(item["text"][:200], className="ticker-text"),
+            html.Div(f"{item['priority'].upper()} · {labels.get(item['team'], item['team'])} · {item['network']} · "
+                     f"{item['author']} · {local_time(created, zone)}", className="ticker-meta"),
+        ], className=f"ticker-item ticker-{item['priority']}"))
+    return out
+
+
+def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], zone: str) -> list[Any]:
+    """One block per open alert: what was found, since when, and the first posts that triggered it."""
+    out = []
+    for n, alert in enumerate(alerts):
+        shown = 2 if n == 0 else 0  # the newest alert's posts; the others in one line each (the banner is capped)
+        posts = [html.Li(f"{p['author'] or 'unknown'} · {p['network']}: {p['text'][:160]}")
+                 for p in excerpts.get(alert.id, [])[:shown]]
+        out.append(html.Div([
+            html.Div([html.Span("ALERT", className="alert-tag"), " ", alert.summary], className="alert-title"),
+            html.Div(f"since {local_time(alert.opened_at, zone)}, last confirmed "
+                     f"{local_time(alert.last_seen_at, zone, '%H:%M:%S')} · {len(alert.mention_ids)} posts listed",
+                     className="alert-meta"),
+            html.Ul(posts, className="alert-posts"),
+        ], className=f"wall-alert wall-alert-{alert.kind}", id=f"wall-alert-{alert.id}"))
+    return out
+
+
+def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime) -> list[Any]:
+    """A chip per enabled source (ok, waiting, failing…), then a line per failing source."""
+    chips, down = [], []
+    for row in rows:
+        if not configured.get(row.name, False):
+            continue
+        state = source_state(row, now, True, True)
+        chips.append(html.Span(f"{row.name} · {state.label}", className=f"health-chip health-{state.color}",
+                               title=state.detail))
+        if state.label == "failing":
+            down.append(html.Div([
+                html.Span(f"SOURCE DOWN · {row.name} ({row.kind})", className="strip-name"),
+                html.Span(f" — {row.consecutive_failures} failed poll(s), last success {age(row.last_ok_at, now)}: "
+                          f"{(row.last_error or 'no message')[:160]}"),
+            ], className="strip-item"))
+    return [html.Div(chips, className="health-chips"), *down]
+
+
+def bars(rows: list[tuple[str, int, float, str]], ident: str) -> Any:
+    """Horizontal bars as plain HTML: (label, value, share 0..1, colour)."""
+    return html.Div([
+        html.Div([
+            html.Div(label, className="bar-label"),
+            html.Div(html.Div(className="bar-fill", style={"width": f"{share * 100:.1f}%", "background": col}),
+                     className="bar-track"),
+            html.Div(f"{value:,} · {share:.0%}", className="bar-value"),
+        ], className="bar-row", **data_attributes(label=label, value=value))
+        for label, value, share, col in rows
+    ] or [html.Div("No mentions yet.", className="ticker-meta")], id=ident, className="bars")
+
+
+def network_mix(totals: list[tuple[str, int]]) -> Any:
+    total = sum(n for _, n in totals) or 1
+    return bars([(net, n, n / total, colour(net)) for net, n in totals], "wall-networks")
+
+
+def voice(rows: list[Voice]) -> Any:
+    return bars([(v.brand + (" (competitor)" if v.competitor else ""), v.mentions, v.share,
+                  "#ff9f43" if v.competitor else "#3ea8ff") for v in rows], "wall-voice")
+
+
+def terms(words: list[tuple[str, int]], tags: list[tuple[str, int]]) -> list[Any]:
+    def cloud(pairs: list[tuple[str, int]], ident: str, empty: str) -> Any:
+        top = pairs[0][1] if pairs else 1
+        return html.Div([html.Span([w, html.Small(f" {n}")], className="term",
+                                   style={"fontSize": f"{1.05 + 0.8 * n / top:.2f}rem"}, **data_attributes(count=n))
+                         for w, n in pairs] or [html.Span(empty, className="ticker-meta")], id=ident,
+                        className="terms")
+    return [html.Div("Top terms", className="kpi-label"), cloud(words, "wall-terms", "No terms yet."),
+            html.Div("Top hashtags", className="kpi-label mt-2"), cloud(tags, "wall-tags", "No hashtags yet.")]
+
+
+def timeline_figure(rows: list[dict[str, Any]], hours: list[str], zone: str) -> go.Figure:
+    """24 h of volume per network (stacked bars) with net sentiment per hour (line, right axis)."""
+    networks = sorted({r["network"] for r in rows})
+    by = {(r["hour"], r["network"]): r for r in rows}
+    shown = [local_time(datetime.fromisoformat(h), zone, "%Y-%m-%d %H:%M") for h in hours]
+    fig = go.Figure()
+    for net in networks:
+        fig.add_bar(x=shown, y=[by[(h, net)]["count"] if (h, net) in by else 0 for h in hours], name=net,
+                    marker_color=colour(net))
+    net_line = []
+    for h in hours:
+        cells = [by[(h, n)] for n in networks if (h, n) in by]
+        total = sum(c["count"] for c in cells)
+        net_line.append(None if not total else
+                        round(100 * (sum(c["positive"] for c in cells) - sum(c["negative"] for c in cells)) / total, 1))
+    fig.add_scatter(x=shown, y=net_line, name="net sentiment", yaxis="y2", mode="lines+markers",
+                    line={"color": "#ffffff", "width": 4}, connectgaps=False)
+    fig.update_layout(
+        barmode="stack", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        font={"color": WALL_TEXT, "size": 18}, margin={"l": 60, "r": 70, "t": 10, "b": 40},
+        legend={"orientation": "h", "y": 1.14}, uirevision="wall",
+        yaxis={"title": "mentions per hour", "gridcolor": "#2a3348"},
+        yaxis2={"title": "net sentiment", "overlaying": "y", "side": "right", "range": [-100, 100],
+                "tickvals": [-100, -50, 0, 50, 100], "showgrid": False, "zeroline": True, "zerolinecolor": "#55607a"},
+        xaxis={"type": "date", "tickformat": "%H:%M", "dtick": 3600000 * 3},
+    )
+    return fig
