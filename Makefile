@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench chromium clean
+.PHONY: demo test soak lint bench chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy config models collectors dashboard vigie
 	$(BIN)/pytest -q
+
+soak: $(STAMP) chromium
+	VIGIE_SOAK_MINUTES=30 $(BIN)/pytest -q -s tests/browser/test_wall_soak.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
