@@ -17,9 +17,11 @@ HTML or markup, so a post's text is never interpreted as HTML.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import apprise
 from sqlalchemy import or_, select, update
@@ -28,6 +30,8 @@ from config.notifications import NotificationChannel
 from config.settings import Settings
 from models.db import Database
 from models.notifications import enqueue as enqueue  # re-exported: the outbox's writer
+from models.summary import stored_summary
+from models.summary_export import summary_pdf
 from models.tables import Notification, utcnow
 
 log = logging.getLogger("vigie.notify")
@@ -53,15 +57,17 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
-def send(url: str, title: str, body: str) -> str | None:
-    """Send one message to one Apprise URL: None when delivered, else why not. Apprise reports a
-    failure by returning False and logging the reason, so its warnings are captured meanwhile."""
+def send(url: str, title: str, body: str, attach: list[str] | None = None) -> str | None:
+    """Send one message to one Apprise URL (with files ``attach``ed, where the service takes them):
+    None when delivered, else why not. Apprise reports a failure by returning False and logging
+    the reason, so its warnings are captured meanwhile."""
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return "Apprise does not accept this channel's URL"
     with apprise.LogCapture(level=logging.WARNING, fmt="%(levelname)s %(message)s") as captured:
         try:
-            delivered = bool(notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT))
+            delivered = bool(notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT,
+                                             attach=apprise.AppriseAttachment(attach) if attach else None))
         except Exception as exc:  # a plugin bug must not end the run
             return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
         logged = captured.getvalue()
@@ -139,6 +145,21 @@ def deliver_pending(
     return report
 
 
+SUMMARY_MISSING = "the summary of this day is not stored"
+
+
+def _send_summary(db: Database, channel: NotificationChannel, row: Notification) -> str | None:
+    assert row.summary_day is not None
+    with db.read() as session:
+        figures = stored_summary(session, row.summary_day)
+    if figures is None:
+        return SUMMARY_MISSING
+    with tempfile.TemporaryDirectory(prefix="vigie-summary-") as folder:
+        path = Path(folder) / f"vigie-summary-{row.summary_day.isoformat()}.pdf"
+        path.write_bytes(summary_pdf(figures))
+        return send(channel.url.reveal(), row.title, row.body, attach=[str(path)])
+
+
 def _attempt(
     db: Database, channels: dict[str, NotificationChannel], row_id: int, attempts: int, clock: Callable[[], datetime]
 ) -> str:
@@ -150,6 +171,9 @@ def _attempt(
     if channel is None:  # removed from (or disabled in) notifications.yaml since the row was written
         error = f"channel {row.channel!r} is not configured (any more)"
         outcome = _record(db, row_id, attempts + 1, error, clock(), give_up=True)
+    elif row.summary_day is not None:  # the daily summary: its PDF, rendered from the stored figures
+        error = _send_summary(db, channel, row)
+        outcome = _record(db, row_id, attempts + 1, error, clock(), give_up=error == SUMMARY_MISSING)
     else:
         error = send(channel.url.reveal(), row.title, row.body)
         outcome = _record(db, row_id, attempts + 1, error, clock())

@@ -24,6 +24,7 @@ from collectors.runner import RunReport, poll_source, release_leases, sync_sourc
 from collectors.sla_watch import run_sla_watch
 from collectors.sources import REGISTRY
 from collectors.spike_watch import run_spike_watch
+from collectors.summary_job import run_daily_summary
 from config.settings import Settings, SourceConfig
 from models.db import Database, analyze
 
@@ -111,6 +112,16 @@ def _add_alert_jobs(scheduler: BaseScheduler, settings: Settings, db: Database) 
         next_run_time=datetime.now(UTC) + timedelta(seconds=min(every, 15)),
     )
     scheduler.add_job(
+        _daily_summary,
+        "interval",
+        minutes=5,
+        id="summary:daily",
+        name="compute, store and send yesterday's summary",
+        replace_existing=True,
+        args=(db, settings),
+        next_run_time=datetime.now(UTC) + timedelta(seconds=20),
+    )
+    scheduler.add_job(
         _send_notifications,
         "interval",
         seconds=10,
@@ -143,6 +154,13 @@ def _spike_watch(db: Database, settings: Settings) -> None:
     if report.opened or report.closed:
         log.info("spike watch: %d alerts opened, %d closed, %d notifications queued",
                  len(report.opened), report.closed, report.notifications)
+
+
+def _daily_summary(db: Database, settings: Settings) -> None:
+    try:
+        run_daily_summary(db, settings)
+    except Exception:  # tried again in 5 minutes
+        log.exception("daily summary failed")
 
 
 def _send_notifications(db: Database, settings: Settings) -> None:

@@ -6,9 +6,10 @@ Each channel::
       - name: leads-mail                     # lower-case letters, digits, '-' or '_'; used once
         url_env: VIGIE_NOTIFY_LEADS_URL      # the Apprise URL: `url`, `url_env` (a variable) or
                                              # `url_file` (a file) — read once at start, kept secret
-        events: [sla_breach, critical]       # any of sla_breach, critical, escalation, spike
+        events: [sla_breach, critical]       # any of sla_breach, critical, escalation, spike, daily_summary
         teams: [legal]                       # optional: only items of these teams (default: all;
-                                             # spike alerts concern no one team: every subscriber gets them)
+                                             # spike alerts and daily summaries concern no one team:
+                                             # every subscriber gets them)
         enabled: true                        # optional; a disabled channel needs no URL
 
 The URL is checked by Apprise at start: an unknown scheme or a malformed URL fails with a
@@ -27,7 +28,7 @@ from typing import Any
 from config.checks import ConfigError, _bool, _fail, _list, _mapping, _read_yaml, _strings, _text
 from config.sources import Secret, _source_secrets
 
-EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike")
+EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike", "daily_summary")
 CHANNEL_KEYS: tuple[str, ...] = ("name", "url", "url_env", "url_file", "events", "teams", "enabled")
 
 

@@ -1,4 +1,4 @@
-"""`reporting.yaml`: the reporting time zone, the spike and crisis detector, and the wall.
+"""`reporting.yaml`: the reporting time zone, the spike and crisis detector, the wall, the daily summary.
 
 ::
 
@@ -18,12 +18,15 @@
       ignore_topics: [spam]       # flags that are not topics worth an alert
     wall:
       reload_minutes: 360         # the wall reloads itself this often (0: never), once the server answers
+    summary:
+      run_at: "00:30"             # local time after which the scheduler computes (and sends) yesterday's summary
 
 Every key is optional; the defaults are the values above. A missing file means all defaults.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +36,13 @@ from config.checks import _fail, _mapping, _positive_int, _positive_number, _rea
 from config.sla import _zone
 
 SCOPES: tuple[str, ...] = ("all", "brand", "topic")
-TOP_KEYS: tuple[str, ...] = ("timezone", "detector", "wall")
+TOP_KEYS: tuple[str, ...] = ("timezone", "detector", "wall", "summary")
 DETECTOR_KEYS: tuple[str, ...] = (
     "every_seconds", "window_minutes", "baseline_windows", "min_baseline_windows", "ewma_alpha", "z_threshold",
     "min_mentions", "min_ratio", "min_negative_rise", "quiet_minutes", "scopes", "ignore_topics",
 )
 WALL_KEYS: tuple[str, ...] = ("reload_minutes",)
+SUMMARY_KEYS: tuple[str, ...] = ("run_at",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class ReportingConfig:
     timezone: str = "UTC"
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     wall_reload_minutes: int = 360
+    summary_run_at: tuple[int, int] = (0, 30)  # (hour, minute), local
 
 
 def _only(raw: Mapping[str, Any], allowed: tuple[str, ...], file: str, key: str) -> None:
@@ -80,6 +85,13 @@ def _non_negative_int(value: Any, file: str, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _fail(file, key, "a whole number, 0 or more", value)
     return value
+
+
+def _clock(value: Any, file: str, key: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{2}):(\d{2})", value.strip()) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise _fail(file, key, 'a time of day like "00:30"', value)
+    return int(match.group(1)), int(match.group(2))
 
 
 def _detector(data: Any, flags: set[str], file: str) -> DetectorConfig:
@@ -125,10 +137,13 @@ def parse_reporting(data: Any, flags: set[str], file: str = "reporting.yaml") ->
     _only(root, TOP_KEYS, file, "(top level)")
     wall = _mapping(root.get("wall") or {}, file, "wall")
     _only(wall, WALL_KEYS, file, "wall")
+    summary = _mapping(root.get("summary") or {}, file, "summary")
+    _only(summary, SUMMARY_KEYS, file, "summary")
     return ReportingConfig(
         timezone=_zone(root["timezone"], file, "timezone") if "timezone" in root else "UTC",
         detector=_detector(root.get("detector") or {}, flags, file),
         wall_reload_minutes=_non_negative_int(wall.get("reload_minutes", 360), file, "wall.reload_minutes"),
+        summary_run_at=_clock(summary.get("run_at", "00:30"), file, "summary.run_at"),
     )
 
 

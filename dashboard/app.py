@@ -22,7 +22,7 @@ from dashboard.auth.guard import install as install_guard
 from dashboard.auth.login import csrf_token, register_login
 from dashboard.auth.policy import Principal, can_read_team
 from dashboard.context import AppContext
-from dashboard.exports import register_exports
+from dashboard.exports import register_exports, register_summary_exports
 from dashboard.hooks import register_hooks
 from models.db import Database
 
@@ -36,7 +36,8 @@ def _nav_links(settings: Settings, principal: Principal) -> list[Any]:
     for t in settings.teams:
         if can_read_team(principal, t.key):
             links.append(dbc.NavItem(dbc.NavLink(t.label, href=f"/queue/{t.key}", id=f"nav-{t.key}")))
-    for path, label in (("/triage", "Triage"), ("/sources", "Sources"), ("/wall", "Wall"), ("/audit", "Audit")):
+    for path, label in (("/triage", "Triage"), ("/sources", "Sources"), ("/wall", "Wall"), ("/summary", "Summary"),
+                        ("/audit", "Audit")):
         page = page_for_path(path)
         roles = page_roles(page) if page else None
         if roles and principal.role in roles:
@@ -74,6 +75,7 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
     register_hooks(server)  # POST /hooks/<source>: signed webhook deliveries (no login: the signature is the auth)
     register_login(server)
     register_exports(server)  # /audit/export.csv and .jsonl (compliance, admin)
+    register_summary_exports(server)  # /summary/export.pdf and .csv (managers, compliance, admin)
     if settings.auth.oidc is not None:
         from dashboard.auth.oidc import register_oidc
 

@@ -1,4 +1,5 @@
-"""``GET /audit/export.csv`` and ``/audit/export.jsonl``: the audit trail for auditors.
+"""``GET /audit/export.csv`` and ``/audit/export.jsonl``: the audit trail for auditors; and
+``/summary/export.pdf`` and ``.csv``: the daily summary of ``?date=``.
 
 Streamed from the database page by page (`models.audit.iter_events`), so an export of
 millions of events holds one page in memory. Compliance officers and admins only (the
@@ -12,7 +13,8 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import Flask, Response, request, stream_with_context
 
@@ -84,3 +86,46 @@ def export(fmt: str) -> Response:
 def register_exports(server: Flask) -> None:
     server.add_url_rule("/audit/export.csv", "vigie_audit_csv", lambda: export("csv"))
     server.add_url_rule("/audit/export.jsonl", "vigie_audit_jsonl", lambda: export("jsonl"))
+
+
+# --- the daily summary ------------------------------------------------------------------------
+
+
+def summary_figures(raw: str | None) -> tuple[dict[str, Any], bool]:
+    """The figures of ``?date=`` (default: yesterday, local): the stored summary, or computed now
+    when none is stored (a day in progress, or one before the scheduler ran); and whether stored."""
+    from models.summary import compute_summary, local_day, stored_summary
+    from models.tables import utcnow
+
+    ctx = current()
+    zone = ctx.settings.reporting.timezone
+    text = (raw or "").strip()
+    try:
+        day = date.fromisoformat(text) if text else local_day(utcnow(), zone) - timedelta(days=1)
+    except ValueError:
+        raise BadQuery(f"date: expected a date like 2026-11-24, got {text[:20]!r}") from None
+    with ctx.db.read() as session:
+        stored = stored_summary(session, day)
+        if stored is not None:
+            return stored, True
+        return compute_summary(session, ctx.settings, day), False
+
+
+def summary_export(fmt: str) -> Response:
+    from models.summary_export import summary_csv, summary_pdf
+
+    try:
+        figures, _stored = summary_figures(request.args.get("date"))
+    except BadQuery as exc:
+        return Response(str(exc), status=400, mimetype="text/plain")
+    name = f"vigie-summary-{figures['day']}.{fmt}"
+    if fmt == "pdf":
+        return Response(summary_pdf(figures), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(summary_csv(figures), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def register_summary_exports(server: Flask) -> None:
+    server.add_url_rule("/summary/export.pdf", "vigie_summary_pdf", lambda: summary_export("pdf"))
+    server.add_url_rule("/summary/export.csv", "vigie_summary_csv", lambda: summary_export("csv"))

@@ -7,7 +7,7 @@ Alembic (`models/migrations/versions/`); `vigie init-db` applies them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -223,6 +223,7 @@ class Notification(Base):
     channel: Mapped[str] = mapped_column(String(100))
     queue_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id"))
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))  # a spike alert's message
+    summary_day: Mapped[date | None]  # a daily summary's message: its PDF is attached when sent
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
@@ -260,3 +261,14 @@ class Alert(Base):
     mentions_in_window: Mapped[int]
     summary: Mapped[str] = mapped_column(Text)  # one plain line, as the wall and the message show it
     mention_ids: Mapped[list[Any]] = mapped_column(default=list)  # newest first, at most 20
+
+
+class DailySummary(Base):
+    """The managers' summary of one local day (`models.summary`), computed after midnight and kept."""
+
+    __tablename__ = "daily_summaries"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from collectors.pipeline import Enricher
 from collectors.runner import sync_sources
@@ -16,7 +16,7 @@ from collectors.store import store_batch
 from collectors.types import RawPost
 from config.settings import Settings, SourceConfig
 from models.db import Database
-from models.tables import SourceRow
+from models.tables import Mention, QueueItem, SourceRow, utcnow
 
 STREAM_SOURCE = "demo"  # the source of the shipped sources.yaml
 
@@ -28,21 +28,34 @@ def _source_id(db: Database, settings: Settings) -> int:
 
 
 def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, rate_per_minute: float,
-                seed: int = 7, shift: timedelta = timedelta(0)) -> int:
+                seed: int = 7, shift: timedelta = timedelta(0), lag: timedelta | None = None) -> int:
     """Store the demo stream of ``seed`` due between ``end - hours`` and ``end`` (its duplicates and
-    reposts included), each post's time moved by ``shift``; the number of posts served."""
+    reposts included), each post's time moved by ``shift``; the number of posts served.
+
+    By default every post is collected at ``end``. With ``lag``, each is collected that long after
+    it was posted, as a live collector would have, and its queue item is stamped then (its SLA
+    deadlines counted from then): a history of several days with queues as they were."""
     source = DemoSource(SourceConfig(STREAM_SOURCE, "demo", 1.0, True, {
         "seed": seed, "rate_per_minute": rate_per_minute, "backfill_hours": hours, "page_size": 2000}))
     source_id = _source_id(db, settings)
     enricher = Enricher(settings)
     cursor: str | None = None
     served = 0
+    started = utcnow()
     while True:
         page = source.fetch(cursor, end.replace(tzinfo=UTC))
         posts = [replace(p, created_at=p.created_at + shift) for p in source.parse(page.payload).posts]
         collected = end.replace(tzinfo=None)
+        enriched = [enricher.enrich(p, collected if lag is None else p.created_at.replace(tzinfo=None) + lag)
+                    for p in posts]
         with db.write.begin() as s:
-            store_batch(s, source_id, [enricher.enrich(p, collected) for p in posts], None)
+            store_batch(s, source_id, enriched, None)
+            if lag is not None:  # the store stamps items with the clock: put them at their collection time
+                s.execute(update(QueueItem).where(QueueItem.created_at >= started).values(
+                    created_at=select(Mention.collected_at).where(Mention.id == QueueItem.mention_id)
+                    .scalar_subquery(),
+                    updated_at=select(Mention.collected_at).where(Mention.id == QueueItem.mention_id)
+                    .scalar_subquery()))
         served += len(posts)
         cursor = page.next_cursor
         if not page.has_more:

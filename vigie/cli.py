@@ -281,11 +281,13 @@ def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
 
 def _add_groups() -> None:
     from vigie.cli_audit import audit
+    from vigie.cli_summary import summary
     from vigie.cli_users import kiosk_token, users
 
     main.add_command(users)
     main.add_command(kiosk_token)
     main.add_command(audit)
+    main.add_command(summary)
 
 
 _add_groups()

@@ -30,7 +30,7 @@ from dash.exceptions import PreventUpdate
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template_string, request, session
 from sqlalchemy import update
 
-from dashboard.auth.policy import ALL_ROLES, KIOSK, Principal, allowed, can_read_team
+from dashboard.auth.policy import ALL_ROLES, KIOSK, SUMMARY_READERS, Principal, allowed, can_read_team
 from dashboard.context import current
 from models.tables import KioskToken, User, utcnow
 from models.users import kiosk_by_token
@@ -53,6 +53,8 @@ ROUTE_POLICY: dict[str, str | tuple[str, ...]] = {
     "/_dash-update-component": CALLBACK,
     "vigie_audit_csv": ("compliance", "admin"),
     "vigie_audit_jsonl": ("compliance", "admin"),
+    "vigie_summary_pdf": SUMMARY_READERS,
+    "vigie_summary_csv": SUMMARY_READERS,
     "/": PAGE,
     "/<path:path>": PAGE,
 }

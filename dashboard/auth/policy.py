@@ -30,6 +30,8 @@ LEADS: tuple[str, ...] = ("lead", "admin")
 # The wall shows every team's newest critical items: not for agents and leads, who see their teams only.
 WALL: tuple[str, ...] = ("operator", "compliance", "manager", "admin", KIOSK)
 EVERY_TEAM_ROLES = ("compliance", "admin")  # see items of every team
+# The daily summary covers every team (and quotes notable posts of each): managers, compliance, admins.
+SUMMARY_READERS: tuple[str, ...] = ("manager", "compliance", "admin")
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,10 @@ def test_disabled_channel_needs_no_url() -> None:
          "notifications.yaml: channels[0]: expected exactly one of url, url_env or url_file, got None"),
         ({"name": "x", "url": SLACK, "events": ["breach"]},
          "notifications.yaml: channels[0].events[0]: expected one of sla_breach, critical, escalation, spike, "
-         "got 'breach'"),
+         "daily_summary, got 'breach'"),
         ({"name": "x", "url": SLACK, "events": []},
-         "notifications.yaml: channels[0].events: expected at least one of sla_breach, critical, escalation, spike"),
+         "notifications.yaml: channels[0].events: expected at least one of sla_breach, critical, escalation, spike, "
+         "daily_summary"),
         ({"name": "x", "url": SLACK, "events": ["critical"], "teams": ["sales"]},
          "notifications.yaml: channels[0].teams[0]: expected a team from teams.yaml"),
         ({"name": "Ops Chat", "url": SLACK, "events": ["critical"]},

@@ -1,0 +1,278 @@
+"""The managers' daily summary: computed for one local day, stored, compared with the 7 days before.
+
+A day is midnight to midnight in the ``reporting.yaml`` time zone (23 or 25 hours across a
+DST change). "Mentions" are original posts created that day (copies counted apart); "items"
+are queue items queued that day, judged as they stand when the summary is computed:
+
+- **first response**: minutes from queueing to the first claim; **resolution**: to resolving
+  (dismissals are not resolutions);
+- **SLA**: items filed closed by a routing rule (spam) are counted but not judged; an item
+  *met* its SLA when it was closed (resolved or dismissed) by its due time;
+  it *breached* when it was closed after it, or is still open past it; still open and not yet
+  due is *pending*. Adherence is met / (met + breached);
+- **per-network value**: of a network's items, those that needed action (resolved, escalated,
+  or claimed and still being worked) against those dismissed as noise.
+
+`compute_summary` reads (bounded) and returns plain JSON-able figures; `store_summary` keeps
+them (`daily_summaries`, one row per day, never rewritten by the scheduler).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.kpis import median, top_terms
+from models.tables import CLOSED_STATUSES, Alert, DailySummary, Mention, QueueItem, utcnow
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+ITEM_LIMIT = 500_000  # items of one day read for the SLA figures
+TEXT_LIMIT = 5000  # newest posts of the day read for the top terms
+NOTABLE = 10
+PREVIOUS_DAYS = 7
+COMPARED = ("mentions", "net_sentiment", "negative_share", "items", "breached", "adherence",
+            "first_response_median", "resolution_median")
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """[start, end) of a local day, as naive UTC."""
+    zone = ZoneInfo(timezone)
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    nxt = day + timedelta(days=1)
+    end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone)
+    return start.astimezone(UTC).replace(tzinfo=None), end.astimezone(UTC).replace(tzinfo=None)
+
+
+def local_day(now: datetime, timezone: str) -> date:
+    return now.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).date()
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (0 < share <= 1)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _minutes(later: datetime | None, earlier: datetime) -> float | None:
+    return None if later is None else max(0.0, (later - earlier).total_seconds() / 60)
+
+
+def filed_closed(item: Any) -> bool:
+    """Filed dismissed by a routing rule (``status: dismissed``, e.g. spam): never anyone's work."""
+    return item.status == "dismissed" and item.claimed_at is None and item.resolved_at == item.created_at
+
+
+def sla_figures(items: list[Any], now: datetime) -> dict[str, Any]:
+    """First response, resolution and SLA verdicts of queue item rows (pure). Items filed closed by
+    routing are counted (``filed_closed``) but not judged."""
+    filed = sum(1 for i in items if filed_closed(i))
+    items = [i for i in items if not filed_closed(i)]
+    responses = [m for m in (_minutes(i.claimed_at, i.created_at) for i in items) if m is not None]
+    resolutions = [m for m in (_minutes(i.resolved_at, i.created_at) for i in items if i.status == "resolved")
+                   if m is not None]
+    met = breached = pending = 0
+    for i in items:
+        if i.status in CLOSED_STATUSES and i.resolved_at is not None:
+            if i.resolved_at <= i.due_at:
+                met += 1
+            else:
+                breached += 1
+        elif i.due_at < now:
+            breached += 1
+        else:
+            pending += 1
+    judged = met + breached
+    return {
+        "items": len(items) + filed, "filed_closed": filed, "responded": len(responses),
+        "first_response_median": median(responses), "first_response_p90": percentile(responses, 0.9),
+        "resolved": sum(1 for i in items if i.status == "resolved"),
+        "dismissed": sum(1 for i in items if i.status == "dismissed"),
+        "resolution_median": median(resolutions), "resolution_p90": percentile(resolutions, 0.9),
+        "met": met, "breached": breached, "pending": pending,
+        "adherence": met / judged if judged else None,
+    }
+
+
+def _needed_action(item: Any) -> bool:
+    return item.status == "resolved" or item.escalated_at is not None or item.status == "claimed"
+
+
+def network_value(items: list[Any], mentions: dict[str, int]) -> list[dict[str, Any]]:
+    """Per network: mentions, items, items that needed action, noise dismissed, critical/high (pure)."""
+    per: dict[str, list[Any]] = defaultdict(list)
+    for i in items:
+        per[i.network].append(i)
+    out = []
+    for network in sorted(set(per) | set(mentions)):
+        rows = per.get(network, [])
+        actioned = sum(1 for i in rows if _needed_action(i))
+        out.append({"network": network, "mentions": mentions.get(network, 0), "items": len(rows),
+                    "needed_action": actioned, "dismissed": sum(1 for i in rows if i.status == "dismissed"),
+                    "critical_high": sum(1 for i in rows if i.priority_rank <= 1),
+                    "action_share": actioned / len(rows) if rows else None})
+    return sorted(out, key=lambda r: (-r["needed_action"], -r["mentions"], r["network"]))
+
+
+def _net(labels: dict[str, int]) -> float | None:
+    total = sum(labels.values())
+    return None if not total else 100.0 * (labels.get("positive", 0) - labels.get("negative", 0)) / total
+
+
+def core_figures(session: Session, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
+    """The figures compared from day to day."""
+    labels = dict(session.execute(
+        select(Mention.sentiment_label, func.count()).where(
+            Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None))
+        .group_by(Mention.sentiment_label)).all())
+    labels = {str(k): int(v) for k, v in labels.items()}
+    items = _items(session, start, end)
+    sla = sla_figures(items, now)
+    total = sum(labels.values())
+    return {"mentions": total, "net_sentiment": _net(labels),
+            "negative_share": labels.get("negative", 0) / total if total else None,
+            "items": sla["items"], "breached": sla["breached"], "adherence": sla["adherence"],
+            "first_response_median": sla["first_response_median"], "resolution_median": sla["resolution_median"]}
+
+
+def _items(session: Session, start: datetime, end: datetime) -> list[Any]:
+    return list(session.execute(
+        select(QueueItem.id, QueueItem.team, QueueItem.status, QueueItem.priority_rank, QueueItem.created_at,
+               QueueItem.claimed_at, QueueItem.resolved_at, QueueItem.due_at, QueueItem.escalated_at,
+               QueueItem.rule_id, Mention.network)
+        .join(Mention, Mention.id == QueueItem.mention_id)
+        .where(QueueItem.created_at >= start, QueueItem.created_at < end)
+        .order_by(QueueItem.id).limit(ITEM_LIMIT)).all())
+
+
+def comparison(today: dict[str, Any], previous: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each compared figure against the mean of the previous days that have it (pure). Days without
+    a single mention (before the install, or a collection outage) are left out."""
+    out = {}
+    previous = [p for p in previous if p.get("mentions")]
+    for key in COMPARED:
+        values = [p[key] for p in previous if p.get(key) is not None]
+        mean = sum(values) / len(values) if values else None
+        value = today.get(key)
+        change = None
+        if value is not None and mean not in (None, 0):
+            change = 100.0 * (value - mean) / abs(mean)
+        out[key] = {"value": value, "previous_mean": mean, "change_pct": change}
+    return out
+
+
+def compute_summary(session: Session, settings: Settings, day: date, now: datetime | None = None) -> dict[str, Any]:
+    """Every figure of ``day`` (a local date), as the database stands at ``now``."""
+    now = now or utcnow()
+    zone = settings.reporting.timezone
+    start, end = day_bounds(day, zone)
+    heads = (Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None))
+    rows = session.execute(select(Mention.network, Mention.sentiment_label, func.count()).where(*heads)
+                           .group_by(Mention.network, Mention.sentiment_label)).all()
+    by_network: Counter[str] = Counter()
+    by_sentiment: Counter[str] = Counter()
+    for network, label, n in rows:
+        by_network[str(network)] += int(n)
+        by_sentiment[str(label)] += int(n)
+    copies = int(session.scalar(select(func.count()).select_from(Mention).where(
+        Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_not(None))) or 0)
+    items = _items(session, start, end)
+    teams: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        teams[item.team].append(item)
+    labels = {t.key: t.label for t in settings.teams}
+    rules = {r.id: r.description for r in settings.rules}
+    flags: Counter[str] = Counter()
+    for (raw,) in session.execute(select(Mention.risk_flags).where(*heads).limit(ITEM_LIMIT)):
+        flags.update(set(raw or []))
+    texts = list(session.scalars(select(Mention.text).where(*heads).order_by(Mention.created_at.desc())
+                                 .limit(TEXT_LIMIT)))
+    words, tags = top_terms(texts, [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords])
+    core = core_figures(session, start, end, now)
+    previous = []
+    for back in range(1, PREVIOUS_DAYS + 1):
+        earlier = day - timedelta(days=back)
+        p_start, p_end = day_bounds(earlier, zone)
+        previous.append({"day": earlier.isoformat(), **core_figures(session, p_start, p_end, now)})
+    return {
+        "day": day.isoformat(), "timezone": zone, "start_utc": start.isoformat(), "end_utc": end.isoformat(),
+        "computed_at_utc": now.isoformat(timespec="seconds"), "complete": now >= end,
+        "volume": {"mentions": sum(by_network.values()), "copies": copies,
+                   "by_network": dict(by_network.most_common()), "by_sentiment": dict(by_sentiment.most_common()),
+                   "by_team": {labels.get(t, t): len(v) for t, v in sorted(teams.items())},
+                   "net_sentiment": _net(dict(by_sentiment))},
+        "sla": {"overall": sla_figures(items, now),
+                "teams": {labels.get(t, t): sla_figures(v, now) for t, v in sorted(teams.items())}},
+        "issues": [{"rule": r, "description": rules.get(r, r), "items": n}
+                   for r, n in Counter(i.rule_id for i in items).most_common(8)],
+        "topics": [{"topic": f, "mentions": n} for f, n in flags.most_common(10)],
+        "terms": [{"term": w, "posts": n} for w, n in words],
+        "hashtags": [{"hashtag": t, "posts": n} for t, n in tags],
+        "alerts": _alerts(session, start, end),
+        "notable": _notable(session, start, end, labels),
+        "networks": network_value(items, dict(by_network)),
+        "previous": previous,
+        "comparison": comparison(core, previous),
+    }
+
+
+def _alerts(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Alert).where(Alert.opened_at >= start, Alert.opened_at < end)
+                           .order_by(Alert.opened_at).limit(50))
+    return [{"summary": a.summary, "opened_at_utc": a.opened_at.isoformat(timespec="seconds"),
+             "closed_at_utc": a.closed_at.isoformat(timespec="seconds") if a.closed_at else None} for a in rows]
+
+
+def _notable(session: Session, start: datetime, end: datetime, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The day's items that mattered most: highest priority first, then the widest audience, one per
+    author (an influencer's ten complaints are one notable voice)."""
+    rows = session.execute(
+        select(QueueItem.id, QueueItem.team, QueueItem.status, Mention.id, Mention.network, Mention.author_handle,
+               Mention.author_followers, Mention.priority, Mention.text, Mention.created_at)
+        .join(Mention, Mention.id == QueueItem.mention_id)
+        .where(QueueItem.created_at >= start, QueueItem.created_at < end, QueueItem.priority_rank <= 1)
+        .order_by(QueueItem.priority_rank, Mention.author_followers.desc().nulls_last(), QueueItem.id)
+        .limit(NOTABLE * 20)).all()
+    authors: set[str] = set()
+    picked = []
+    for row in rows:
+        if (row[5] or "") in authors:
+            continue
+        authors.add(row[5] or "")
+        picked.append(row)
+    rows = picked[:NOTABLE]
+    return [{"item": i, "team": labels.get(team, team), "status": status, "mention": m, "network": net,
+             "author": author or "", "followers": followers, "priority": prio, "text": text[:280],
+             "created_at_utc": created.isoformat(timespec="seconds")}
+            for i, team, status, m, net, author, followers, prio, text, created in rows]
+
+
+def store_summary(session: Session, figures: dict[str, Any], now: datetime | None = None) -> DailySummary:
+    """Keep (or replace) the stored summary of its day."""
+    day = date.fromisoformat(figures["day"])
+    row = session.get(DailySummary, day)
+    if row is None:
+        row = DailySummary(day=day)
+        session.add(row)
+    row.timezone = figures["timezone"]
+    row.computed_at = now or utcnow()
+    row.figures = figures
+    return row
+
+
+def stored_summary(session: Session, day: date) -> dict[str, Any] | None:
+    row = session.get(DailySummary, day)
+    return dict(row.figures) if row is not None else None
+
+
+def stored_days(session: Session, limit: int = 400) -> list[date]:
+    return list(session.scalars(select(DailySummary.day).order_by(DailySummary.day.desc()).limit(limit)))

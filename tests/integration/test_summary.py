@@ -1,0 +1,223 @@
+"""The daily summary on a database seeded over several days (the demo stream replayed through the
+pipeline, then items claimed, resolved and dismissed at chosen times): every figure is checked
+against independent SQL; the PDF renders with pdftoppm; the collector's job stores it once and
+its e-mail reaches a local SMTP server with the PDF attached."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+
+from collectors.notify import deliver_pending
+from collectors.summary_job import run_daily_summary
+from config.notifications import parse_notifications
+from config.settings import Settings
+from models.db import Database
+from models.summary import compute_summary, stored_summary
+from models.summary_export import summary_csv, summary_pdf
+from models.tables import DailySummary, Notification
+from tests.integration.test_notifications import Inbox, smtp  # noqa: F401  (the local SMTP server fixture)
+from tests.streams import replay_demo
+from tests.support import VIGIE
+
+ZONE = "Europe/Paris"
+END = datetime(2026, 10, 27, 6, 0)  # naive UTC; the seeded days include 2026-10-25, 25 hours long in Paris
+DAYS = [date(2026, 10, 24), date(2026, 10, 25), date(2026, 10, 26)]
+
+
+def _bounds(day: date) -> tuple[datetime, datetime]:
+    """Local midnight to midnight as naive UTC, worked out here independently of models.summary."""
+    zone = ZoneInfo(ZONE)
+    start = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC).replace(tzinfo=None)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC).replace(tzinfo=None)
+    return start, end
+
+
+def _dt(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+@pytest.fixture
+def seeded(db: Database, settings: Settings) -> Settings:
+    settings = replace(settings, reporting=replace(settings.reporting, timezone=ZONE))
+    replay_demo(db, settings, END, hours=90, rate_per_minute=1.2, seed=31, lag=timedelta(minutes=2))
+    # Work done on the items, by their id: some claimed and resolved in time, some resolved late,
+    # some claimed only, some dismissed by a person; the rest left open.
+    with db.engine.begin() as conn:
+        rows = conn.execute(text("SELECT id, created_at, due_at FROM queue_items WHERE status = 'new'")).all()
+        for item_id, created, due in rows:
+            created, due = _dt(created), _dt(due)
+            if item_id % 3 == 0:
+                conn.execute(text("UPDATE queue_items SET status = 'resolved', claimed_at = :c, resolved_at = :r "
+                                  "WHERE id = :i"), {"c": created + timedelta(minutes=item_id % 17 + 1),
+                                                     "r": created + timedelta(minutes=item_id % 29 + 20), "i": item_id})
+            elif item_id % 7 == 0:
+                conn.execute(text("UPDATE queue_items SET status = 'resolved', claimed_at = :c, resolved_at = :r "
+                                  "WHERE id = :i"), {"c": created + timedelta(minutes=45),
+                                                     "r": due + timedelta(hours=1), "i": item_id})
+            elif item_id % 5 == 0:
+                conn.execute(text("UPDATE queue_items SET status = 'claimed', claimed_at = :c, assignee = 'a' "
+                                  "WHERE id = :i"), {"c": created + timedelta(minutes=item_id % 13 + 2), "i": item_id})
+            elif item_id % 11 == 0:
+                conn.execute(text("UPDATE queue_items SET status = 'dismissed', claimed_at = :c, resolved_at = :c "
+                                  "WHERE id = :i"), {"c": created + timedelta(minutes=5), "i": item_id})
+    return settings
+
+
+def _independent(db: Database, day: date, now: datetime) -> dict[str, Any]:
+    start, end = _bounds(day)
+    span = {"a": start, "b": end}
+    with db.engine.connect() as conn:
+        def rows(sql: str, **extra: Any) -> list[Any]:
+            return list(conn.execute(text(sql), {**span, **extra}))
+        heads = "created_at >= :a AND created_at < :b AND duplicate_of_id IS NULL"
+        by_network = dict(rows(f"SELECT network, count(*) FROM mentions WHERE {heads} GROUP BY network"))
+        by_sentiment = dict(rows(f"SELECT sentiment_label, count(*) FROM mentions WHERE {heads} GROUP BY 1"))
+        copies = rows("SELECT count(*) FROM mentions WHERE created_at >= :a AND created_at < :b "
+                      "AND duplicate_of_id IS NOT NULL")[0][0]
+        items = rows("SELECT q.id, q.team, q.status, q.created_at, q.claimed_at, q.resolved_at, q.due_at, "
+                     "q.escalated_at, m.network FROM queue_items q JOIN mentions m ON m.id = q.mention_id "
+                     "WHERE q.created_at >= :a AND q.created_at < :b")
+        flags = rows(f"SELECT risk_flags FROM mentions WHERE {heads}")
+    filed = [i for i in items if i.status == "dismissed" and i.claimed_at is None
+             and _dt(i.resolved_at) == _dt(i.created_at)]
+    judged = [i for i in items if i not in filed]
+    first = [(_dt(i.claimed_at) - _dt(i.created_at)).total_seconds() / 60 for i in judged if i.claimed_at]
+    resolution = [(_dt(i.resolved_at) - _dt(i.created_at)).total_seconds() / 60 for i in judged
+                  if i.status == "resolved"]
+    met = sum(1 for i in judged if i.status in ("resolved", "dismissed") and _dt(i.resolved_at) <= _dt(i.due_at))
+    breached = sum(1 for i in judged if (i.status in ("resolved", "dismissed") and _dt(i.resolved_at) > _dt(i.due_at))
+                   or (i.status in ("new", "claimed") and _dt(i.due_at) < now))
+    topics: Counter[str] = Counter()
+    for (raw,) in flags:
+        topics.update(set(raw if isinstance(raw, list) else __import__("json").loads(raw)))
+    per_network: dict[str, int] = Counter(i.network for i in items)
+    needed = Counter(i.network for i in items if i.status in ("resolved", "claimed") or i.escalated_at)
+    return {"by_network": by_network, "by_sentiment": by_sentiment, "copies": copies, "items": len(items),
+            "filed": len(filed), "first_median": statistics.median(first) if first else None,
+            "resolution_median": statistics.median(resolution) if resolution else None, "met": met,
+            "breached": breached, "topics": topics, "per_network": per_network, "needed": needed,
+            "mentions": sum(by_network.values())}
+
+
+def test_summary_figures_match_independent_sql_over_several_days(db: Database, seeded: Settings) -> None:
+    now = END
+    computed = {}
+    for day in DAYS:
+        with db.read() as s:
+            figures = compute_summary(s, seeded, day, now)
+        computed[day] = figures
+        want = _independent(db, day, now)
+        assert want["mentions"] > 1000, day  # a real day of data
+        assert figures["complete"] and figures["timezone"] == ZONE
+        assert figures["volume"]["by_network"] == want["by_network"]
+        assert figures["volume"]["by_sentiment"] == want["by_sentiment"]
+        assert figures["volume"]["copies"] == want["copies"] > 0
+        overall = figures["sla"]["overall"]
+        assert overall["items"] == want["items"] and overall["filed_closed"] == want["filed"]
+        assert overall["first_response_median"] == pytest.approx(want["first_median"])
+        assert overall["resolution_median"] == pytest.approx(want["resolution_median"])
+        assert (overall["met"], overall["breached"]) == (want["met"], want["breached"])
+        assert overall["met"] > 0 and overall["breached"] > 0
+        assert overall["adherence"] == pytest.approx(want["met"] / (want["met"] + want["breached"]))
+        assert sum(figures["volume"]["by_team"].values()) == want["items"]
+        assert {t["topic"]: t["mentions"] for t in figures["topics"]} == dict(want["topics"].most_common(10))
+        for net in figures["networks"]:
+            assert net["items"] == want["per_network"].get(net["network"], 0)
+            assert net["needed_action"] == want["needed"].get(net["network"], 0)
+        assert len(figures["notable"]) == 10
+        assert len({n["author"] for n in figures["notable"]}) == 10  # one per author
+    # 2026-10-25 lasted 25 hours in Paris: its bounds say so.
+    start, end = _bounds(DAYS[1])
+    assert end - start == timedelta(hours=25)
+    assert computed[DAYS[1]]["start_utc"] == start.isoformat() and computed[DAYS[1]]["end_utc"] == end.isoformat()
+    # Against the previous 7 days: the 26th compares with the 25th, 24th and the afternoon of the
+    # 23rd (the days before the first mention hold none and are left out of the mean).
+    last = computed[DAYS[2]]
+    assert [p["day"] for p in last["previous"]][:3] == ["2026-10-25", "2026-10-24", "2026-10-23"]
+    counts = [_independent(db, DAYS[2] - timedelta(days=back), now)["mentions"] for back in range(1, 8)]
+    assert counts[3:] == [0, 0, 0, 0] and all(counts[:3])
+    mean = sum(counts[:3]) / 3
+    assert last["comparison"]["mentions"]["previous_mean"] == pytest.approx(mean)
+    assert last["comparison"]["mentions"]["change_pct"] == pytest.approx(
+        100 * (last["volume"]["mentions"] - mean) / mean)
+
+
+def test_pdf_renders_and_csv_holds_the_figures(db: Database, seeded: Settings, tmp_path: Path) -> None:
+    with db.read() as s:
+        figures = compute_summary(s, seeded, DAYS[1], END)
+    pdf = tmp_path / "summary.pdf"
+    pdf.write_bytes(summary_pdf(figures))
+    assert shutil.which("pdftoppm"), "pdftoppm is needed: `make test` installs poppler-utils"
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 2 and all(p.stat().st_size > 5000 for p in pages)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "A4" in info
+    body = summary_csv(figures)
+    assert f"headline,2026-10-25,mentions,{figures['volume']['mentions']}," in body
+    for network, n in figures["volume"]["by_network"].items():
+        assert f"volume.by_network,{network},mentions,{n},," in body
+
+
+def test_the_job_stores_once_and_mails_the_pdf(db: Database, seeded: Settings, smtp: tuple[Inbox, int],  # noqa: F811
+                                               tmp_path: Path) -> None:
+    inbox, port = smtp
+    channels = parse_notifications({"channels": [
+        {"name": "managers", "url": f"mailto://127.0.0.1:{port}?from=vigie@example.com&to=ceo@example.com",
+         "events": ["daily_summary"], "teams": ["legal"]}]}, set(seeded.team_keys))
+    settings = replace(seeded, notifications=channels)
+    # 00:10 in Paris on the 27th is before run_at (00:30): the 25th's summary is due, not the 26th's.
+    early = datetime(2026, 10, 26, 23, 10)
+    assert run_daily_summary(db, settings, early) == DAYS[1]
+    assert run_daily_summary(db, settings, early) is None  # stored already: nothing more
+    late = datetime(2026, 10, 26, 23, 40)
+    assert run_daily_summary(db, settings, late) == DAYS[2]
+    with db.read() as s:
+        assert sorted(s.scalars(select(DailySummary.day))) == DAYS[1:]
+        stored = stored_summary(s, DAYS[2])
+        assert stored is not None and stored["day"] == "2026-10-26"
+        messages = list(s.scalars(select(Notification).order_by(Notification.id)))
+    assert [m.summary_day for m in messages] == DAYS[1:]
+    report = deliver_pending(db, settings, now=late)
+    assert report.sent == 2, report
+    assert len(inbox.messages) == 2
+    mail = inbox.messages[-1]
+    assert mail["Subject"] == "Vigie daily summary - 2026-10-26" and mail["To"] == "ceo@example.com"
+    attachments = [part for part in mail.iter_attachments()]
+    assert [a.get_filename() for a in attachments] == ["vigie-summary-2026-10-26.pdf"]
+    received = tmp_path / "received.pdf"
+    received.write_bytes(attachments[0].get_content())
+    info = subprocess.run(["pdfinfo", str(received)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:" in info and int(info.split("Pages:")[1].split()[0]) >= 2
+    text_part = mail.get_body(preferencelist=("plain",))
+    assert text_part is not None and "Mentions:" in text_part.get_content()
+
+
+def test_the_command_prints_and_exports(db: Database, seeded: Settings, tmp_path: Path, db_url: str) -> None:
+    import os
+
+    env = {**os.environ, "DATABASE_URL": db_url, "VIGIE_CONFIG": str(seeded.config_dir)}
+    env_cfg = tmp_path / "cfg"
+    shutil.copytree(seeded.config_dir, env_cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (env_cfg / "reporting.yaml").write_text(f"timezone: {ZONE}\n")
+    env["VIGIE_CONFIG"] = str(env_cfg)
+    out = subprocess.run([VIGIE, "summary", "--date", "2026-10-24", "--pdf", str(tmp_path / "d.pdf"), "--csv",
+                          str(tmp_path / "d.csv")], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    with db.read() as s:
+        figures = compute_summary(s, seeded, DAYS[0])
+    assert f"{figures['volume']['mentions']:,}" in out.stdout
+    assert (tmp_path / "d.pdf").read_bytes()[:4] == b"%PDF" and "volume.by_network" in (tmp_path / "d.csv").read_text()
+    bad = subprocess.run([VIGIE, "summary", "--date", "24/10/2026"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "expected a date like 2026-11-24, got '24/10/2026'" in bad.stderr

@@ -1,0 +1,79 @@
+"""`vigie summary`: the managers' daily summary from the command line.
+
+    vigie summary [--date YYYY-MM-DD] [--pdf FILE] [--csv FILE]
+
+Computes the summary of the day (default: yesterday in the `reporting.yaml` time zone) as the
+database stands now, prints it, and writes the PDF and CSV exports when asked. It reads only:
+the stored summaries are the collector's (`summary:daily`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from models.summary import compute_summary, local_day
+from models.summary_export import LABELS, change_text, fmt, summary_csv, summary_pdf
+from models.tables import utcnow
+
+
+def _day(value: str | None, timezone: str) -> date:
+    if value is None:
+        return local_day(utcnow(), timezone) - timedelta(days=1)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected a date like 2026-11-24, got {value!r}", param_hint="--date") from None
+
+
+def render_text(figures: dict[str, Any]) -> str:
+    """The summary as plain text (what the command prints)."""
+    out = [f"Vigie daily summary {figures['day']} ({figures['timezone']}"
+           f"{'' if figures['complete'] else ', day in progress'})", ""]
+    out.append(f"{'figure':<30} {'this day':>12} {'prev. 7 days':>13} {'change':>7}")
+    for key, c in figures["comparison"].items():
+        out.append(f"{LABELS[key]:<30} {fmt(key, c['value']):>12} {fmt(key, c['previous_mean']):>13} "
+                   f"{change_text(c['change_pct']):>7}")
+    vol = figures["volume"]
+    out += ["", "Mentions by network: " + ", ".join(f"{k} {v:,}" for k, v in vol["by_network"].items()),
+            "Mentions by sentiment: " + ", ".join(f"{k} {v:,}" for k, v in vol["by_sentiment"].items()),
+            "Items by team: " + ", ".join(f"{k} {v:,}" for k, v in vol["by_team"].items()), "", "SLA by team:"]
+    for team, s in [("All teams", figures["sla"]["overall"]), *figures["sla"]["teams"].items()]:
+        out.append(f"  {team}: {s['items']:,} items, first response median {fmt('', s['first_response_median'])} min,"
+                   f" resolution median {fmt('', s['resolution_median'])} min, {s['met']:,} met, "
+                   f"{s['breached']:,} breached, adherence {fmt('adherence', s['adherence'])}")
+    out += ["", "Top issues: " + "; ".join(f"{i['description']} ({i['items']:,})" for i in figures["issues"]),
+            "Top topics: " + ", ".join(f"{t['topic']} ({t['mentions']:,})" for t in figures["topics"]),
+            "Networks that brought work: " + ", ".join(
+                f"{n['network']} {n['needed_action']:,}/{n['items']:,}" for n in figures["networks"]),
+            f"Alerts: {len(figures['alerts'])}", "Notable items:"]
+    out += [f"  #{n['item']} {n['priority']} {n['network']} {n['author']}: {n['text'][:100]}"
+            for n in figures["notable"]]
+    return "\n".join(out)
+
+
+@click.command("summary")
+@click.option("--date", "day_text", default=None, metavar="YYYY-MM-DD", help="The day (default: yesterday, local).")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the PDF report here.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the figures as CSV here.")
+def summary(day_text: str | None, pdf_path: Path | None, csv_path: Path | None) -> None:
+    """Compute, print and export the managers' summary of one day."""
+    from vigie.cli import _open, _settings
+
+    settings = _settings()
+    day = _day(day_text, settings.reporting.timezone)
+    db = _open(settings)
+    with db.read() as session:
+        figures = compute_summary(session, settings, day)
+    click.echo(render_text(figures))
+    if pdf_path is not None:
+        pdf_path.write_bytes(summary_pdf(figures))
+        click.echo(f"PDF written to {pdf_path}")
+    if csv_path is not None:
+        csv_path.write_text(summary_csv(figures), encoding="utf-8")
+        click.echo(f"CSV written to {csv_path}")
