@@ -271,3 +271,51 @@ def test_the_wall_recovers_from_a_server_restart(wall: dict[str, Any], browser: 
                what="the wall to reload itself")
     wait_until(lambda: _text(browser, "wall-connection") == "● live" and _text(browser, "wall-kpi-volume"),
                timeout=15, what="live again")
+
+
+def test_manager_reads_a_stored_summary_and_picks_another_day(wall: dict[str, Any], browser: WebDriver) -> None:
+    from models.summary import compute_summary, local_day, store_summary
+
+    db, settings = wall["db"], wall["settings"]
+    today = local_day(utcnow(), ZONE)
+    last_week = local_day(utcnow() - timedelta(days=7, minutes=30), ZONE)
+    with db.write.begin() as s:
+        stored = compute_summary(s, settings, last_week)
+        store_summary(s, stored)
+    viewport(browser, 1600, 1000)
+    browser.delete_all_cookies()
+    browser.get(f"{wall['base']}/summary?date={last_week.isoformat()}")
+    wait_until(lambda: "/login" in browser.current_url, what="the login page")
+    browser.find_element(By.ID, "login-name").send_keys("manager")
+    from tests.web import PASSWORD
+    browser.find_element(By.ID, "login-password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    state = wait_until(lambda: _text(browser, "summary-state") if "Stored summary" in _text(browser, "summary-state")
+                       else None, timeout=15, what="the stored summary")
+    assert stored["computed_at_utc"] in state
+    networks = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[1].text
+                for r in browser.find_elements(By.CSS_SELECTOR, "#summary-networks tbody tr")}
+    start, end = (datetime.fromisoformat(stored["start_utc"]), datetime.fromisoformat(stored["end_utc"]))
+    expected = {n: f"{c:,}" for n, c in _rows(
+        wall, f"SELECT network, count(*) FROM mentions WHERE created_at >= :a AND created_at < :b AND {HEADS} "
+              "GROUP BY network", a=start, b=end)}
+    assert networks == expected and expected
+    status = browser.execute_script(
+        "return fetch(arguments[0]).then(r => r.status + ' ' + r.headers.get('content-type'));",
+        f"/summary/export.pdf?date={last_week.isoformat()}")
+    assert status == "200 application/pdf"
+    # Another day through the date field: today, computed on the spot and said to be in progress.
+    field = browser.find_element(By.ID, "summary-date")
+    browser.execute_script(
+        "const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;"
+        "setter.call(arguments[0], arguments[1]);"
+        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
+        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));"
+        "arguments[0].dispatchEvent(new FocusEvent('focusout', {bubbles: true}));", field, today.isoformat())
+    wait_until(lambda: "still in progress" in _text(browser, "summary-state"), timeout=15, what="today's summary")
+    headline = browser.find_element(By.ID, "summary-headline").text
+    mentions_today = _scalar(wall, f"SELECT count(*) FROM mentions WHERE created_at >= :a AND {HEADS}",
+                             a=local_midnight(utcnow(), ZONE))
+    assert f"Mentions {mentions_today:,}" in headline
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "summary-page.png"))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 from dashboard.components import wall_panels as panels
 from models import kpis
@@ -56,3 +57,57 @@ def test_panels_keep_untrusted_text_as_text() -> None:
     assert panels.minutes_text(None) == "–" and panels.minutes_text(4.25) == "4.2 min"
     assert panels.minutes_text(45) == "45 min" and panels.minutes_text(150) == "2.5 h"
     assert panels.signed(-19.6) == "-20" and panels.signed(None) == "–"
+
+
+def test_summary_sla_verdicts_percentiles_and_comparison() -> None:
+    from models.summary import comparison, day_bounds, percentile, sla_figures
+
+    t0 = datetime(2026, 11, 24, 9, 0)
+
+    def item(status: str, claimed: int | None, closed: int | None, due: int, created: datetime = t0) -> Any:
+        def at(minutes: int | None) -> datetime | None:
+            return None if minutes is None else created + timedelta(minutes=minutes)
+
+        return SimpleNamespace(status=status, created_at=created, claimed_at=at(claimed), resolved_at=at(closed),
+                               due_at=created + timedelta(minutes=due))
+
+    items = [item("resolved", 5, 30, 60),  # met
+             item("resolved", 10, 90, 60),  # closed late: breached
+             item("dismissed", 3, 20, 60),  # closed in time by a person: met
+             item("dismissed", None, 0, 60),  # filed closed by routing: not judged
+             item("claimed", 40, None, 60),  # open past due: breached
+             item("new", None, None, 600)]  # open, not yet due: pending
+    figures = sla_figures(items, now=t0 + timedelta(minutes=120))
+    assert (figures["items"], figures["filed_closed"]) == (6, 1)
+    assert (figures["met"], figures["breached"], figures["pending"]) == (2, 2, 1)
+    assert figures["adherence"] == 0.5
+    assert figures["first_response_median"] == 7.5 and figures["first_response_p90"] == 40
+    assert figures["resolution_median"] == 60 and figures["resolved"] == 2
+    assert figures["dismissed"] == 1  # by a person; the one filed closed is counted apart
+    assert percentile([], 0.9) is None and percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9
+    assert sla_figures([], t0)["adherence"] is None
+
+    prev = [{"mentions": 100, "net_sentiment": -10.0}, {"mentions": 0, "net_sentiment": None},
+            {"mentions": 300, "net_sentiment": 10.0}]
+    result = comparison({"mentions": 300, "net_sentiment": 5.0}, prev)
+    assert result["mentions"] == {"value": 300, "previous_mean": 200.0, "change_pct": 50.0}  # the empty day left out
+    assert result["net_sentiment"]["previous_mean"] == 0.0 and result["net_sentiment"]["change_pct"] is None
+    assert day_bounds(datetime(2026, 10, 25).date(), "Europe/Paris") == (datetime(2026, 10, 24, 22, 0),
+                                                                         datetime(2026, 10, 25, 23, 0))
+
+
+def test_summary_csv_neutralises_formulas_but_keeps_numbers() -> None:
+    from models.summary_export import csv_rows, summary_csv
+
+    figures = {"day": "2026-11-24", "comparison": {"net_sentiment": {"value": -12.5, "previous_mean": None,
+                                                                      "change_pct": None}},
+               "volume": {"by_network": {"x": 3}, "by_sentiment": {}, "by_team": {}, "copies": 0},
+               "sla": {"overall": {"items": 3}, "teams": {}}, "issues": [], "topics": [], "terms": [],
+               "hashtags": [], "networks": [], "alerts": [], "previous": [],
+               "notable": [{"item": 1, "priority": "high", "network": "x", "author": "@a",
+                            "text": "=HYPERLINK(\"http://evil\")"}]}
+    assert csv_rows(figures)[1] == ["headline", "2026-11-24", "net_sentiment", -12.5, None, None]
+    body = summary_csv(figures)
+    assert "headline,2026-11-24,net_sentiment,-12.5,," in body  # a negative figure stays a number
+    assert "x @a: =HYPERLINK" in body  # the text cell does not start with "=": no formula
+    assert ',"=HYPERLINK' not in body and ",=HYPERLINK" not in body

@@ -127,8 +127,9 @@ def test_readme_documents_every_setting() -> None:
             "malformed_share", "description", "status", "business_hours.timezone", "business_hours.days",
             "business_hours.hours", "business_hours.holidays", "around_the_clock", "at_risk_share", "channels",
             "url_env", "url_file", "events", "sla_breach", "critical", "escalation", "spike", "timezone"]
-    from config.reporting import DETECTOR_KEYS, WALL_KEYS
+    from config.reporting import DETECTOR_KEYS, SUMMARY_KEYS, WALL_KEYS
     keys += [f"detector.{k}" for k in DETECTOR_KEYS] + [f"wall.{k}" for k in WALL_KEYS]
+    keys += [f"summary.{k}" for k in SUMMARY_KEYS] + ["daily_summary"]
     missing += [k for k in keys if f"`{k}`" not in readme]
     for yaml_file in sorted((REPO / "config").glob("*.yaml")):
         if f"`{yaml_file.name}`" not in readme:

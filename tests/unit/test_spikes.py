@@ -105,6 +105,8 @@ def test_reporting_config_is_checked() -> None:
         ({"detector": {"baseline_windows": 3}}, "reporting.yaml: detector.min_baseline_windows: expected at most"),
         ({"wall": {"reload_minutes": -1}}, "reporting.yaml: wall.reload_minutes: expected a whole number"),
         ({"colour": "red"}, "reporting.yaml: (top level): expected only timezone"),
+        ({"summary": {"run_at": "25:00"}}, "reporting.yaml: summary.run_at: expected a time of day like \"00:30\""),
+        ({"summary": {"at": "01:00"}}, "reporting.yaml: summary: expected only run_at"),
     ]:
         with pytest.raises(ConfigError) as err:
             parse_reporting(data, flags)
