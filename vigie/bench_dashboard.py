@@ -71,6 +71,7 @@ def seed(db: Database, settings: Settings, count: int) -> int:
             mentions.append({**e.mention, "source_id": source_id, "external_id": f"seed-{n}", "created_at": at,
                              "collected_at": at, "cluster_key": f"seed-{n}"})
             meta.append((e, rng.choice(statuses)))
+        waits = [rng.uniform(1, 120) for _ in meta]
         with db.write.begin() as session:
             ids = session.execute(insert(Mention).returning(Mention.id, sort_by_parameter_order=True), mentions)
             session.execute(insert(QueueItem), [
@@ -78,8 +79,10 @@ def seed(db: Database, settings: Settings, count: int) -> int:
                  "priority_rank": priority_rank(e.mention["priority"]),
                  "due_at": m["collected_at"] + timedelta(hours=4), "rule_id": e.route.rule_id,
                  "explanation": e.route.explanation, "created_at": m["collected_at"],
-                 "updated_at": m["collected_at"], "resolved_at": None, "assignee": "seed" if st != "new" else None}
-                for (mid,), m, (e, st) in zip(ids, mentions, meta, strict=True)
+                 "updated_at": m["collected_at"], "assignee": "seed" if st != "new" else None,
+                 "claimed_at": m["collected_at"] + timedelta(minutes=wait) if st != "new" else None,
+                 "resolved_at": m["collected_at"] + timedelta(minutes=3 * wait) if st == "resolved" else None}
+                for (mid,), m, (e, st), wait in zip(ids, mentions, meta, waits, strict=True)
             ])
     return int(source_id)
 
@@ -140,14 +143,15 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
             body = callback_payload(app, "queue-state.data", [{"id": "queue-tick", "property": "n_intervals",
                                      "value": n + 1}], [{"id": "queue-state", "property": "data", "value": state}])
             timings[label].append(_post(client, body))
-        # The wall: its live panels after new items (the 24-hour panels still current), nothing new,
-        # and every panel recomputed (as for the first screen after the 15 s step; then shared).
+        # The wall: its live panels recomputed after new items (the 24-hour panels still current),
+        # every panel recomputed (the first screen after the 15 s step; the other screens of the
+        # worker then share it), and nothing new. The first wall call after the write reads cold pages.
         current_markers = _wall_markers(app, db)
         for label, markers in (("wall tick, 3 new items", ("stale", current_markers[1])),
-                               ("wall tick, nothing new", current_markers),
-                               ("wall tick, all recomputed", ("stale", "stale"))):
-            if label == "wall tick, all recomputed":
-                _clear_wall_cache()
+                               ("wall tick, all recomputed", ("stale", "stale")),
+                               ("wall tick, nothing new", current_markers)):
+            if label != "wall tick, nothing new":
+                _clear_wall_cache(everything=label == "wall tick, all recomputed")
             body = callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
                                      "value": n + 1}], [{"id": "wall-marker", "property": "data", "value": markers[0]},
                                                         {"id": "wall-slow-marker", "property": "data",
@@ -162,7 +166,34 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
     click.echo(f"dashboard benchmark: {count:,} mentions, {rounds} rounds, {db.engine.dialect.name}, "
                f"3 new items per round (target p95 <= 150 ms)")
     for label, samples in timings.items():
-        click.echo(f"  {label:<24} {_percentiles(samples)}")
+        click.echo(f"  {label:<26} {_percentiles(samples)}")
+    _jobs(db, settings, count)
+
+
+def _jobs(db: Database, settings: Settings, count: int) -> None:
+    """The collector's reporting jobs over the same database: a spike-watch run (the last
+    ``(baseline_windows + 1) x window_minutes``) and a whole day's summary (with its 7 days before)."""
+    from collectors.spike_watch import run_spike_watch
+    from models.summary import compute_summary, local_day
+    from models.summary_export import summary_pdf
+
+    timings: dict[str, list[float]] = {"spike watch run": [], "daily summary, one day": [], "summary PDF": []}
+    for _ in range(10):
+        start = time.perf_counter()
+        run_spike_watch(db, settings)
+        timings["spike watch run"].append(time.perf_counter() - start)
+    day = local_day(utcnow(), settings.reporting.timezone) - timedelta(days=1)
+    for _ in range(5):
+        start = time.perf_counter()
+        with db.read() as session:
+            figures = compute_summary(session, settings, day)
+        timings["daily summary, one day"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        summary_pdf(figures)
+        timings["summary PDF"].append(time.perf_counter() - start)
+    click.echo(f"collector jobs: {count:,} mentions over 7 days ({count // 7:,} a day)")
+    for label, samples in timings.items():
+        click.echo(f"  {label:<26} {_percentiles(samples)}")
 
 
 def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, role: str) -> Any:
@@ -195,11 +226,15 @@ def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
         return _markers(session, utcnow())
 
 
-def _clear_wall_cache() -> None:
+def _clear_wall_cache(everything: bool) -> None:
+    """Forget what the wall computed (the live panels, or all), so that the next tick computes it."""
     from dashboard.pages.wall import _cache, _cache_lock
 
     with _cache_lock:
-        _cache.clear()
+        if everything:
+            _cache.clear()
+        else:
+            _cache.pop("live", None)
 
 
 def _post(client: Any, body: dict[str, Any]) -> float:
