@@ -156,7 +156,11 @@ def _send_summary(db: Database, channel: NotificationChannel, row: Notification)
         return SUMMARY_MISSING
     with tempfile.TemporaryDirectory(prefix="vigie-summary-") as folder:
         path = Path(folder) / f"vigie-summary-{row.summary_day.isoformat()}.pdf"
-        path.write_bytes(summary_pdf(figures))
+        try:
+            path.write_bytes(summary_pdf(figures))
+        except Exception as exc:  # recorded like a failed send: retried with backoff, then given up
+            log.exception("the PDF of the %s summary could not be made", row.summary_day)
+            return f"the PDF could not be made: {type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
         return send(channel.url.reveal(), row.title, row.body, attach=[str(path)])
 
 

@@ -15,7 +15,7 @@ exponentially weighted moving mean and variance (EWMA) of the windows before it,
   z_threshold``, the share rose by ``min_negative_rise`` or more and at least ``min_mentions``
   mentions were negative.
 
-Windows that end before the first mention ever stored are not history (a new install would
+Windows that start before the first mention ever stored are not history (a new install would
 otherwise see a surge in its first poll); a scope with fewer than ``min_baseline_windows`` of
 history gets no verdict.
 """
@@ -74,14 +74,16 @@ def ewma(values: Iterable[float], alpha: float) -> tuple[float, float]:
 
 
 def window_index(minute: datetime, now: datetime, window_minutes: int) -> int:
-    """Which window a minute falls in: 0 for the last ``window_minutes`` (later minutes too: clocks skew)."""
+    """Which window a minute falls in: 0 for the last ``window_minutes`` (a later minute too, though
+    the watch reads nothing after ``now``: a post stamped ahead of our clock waits for its time)."""
     last = now.replace(second=0, microsecond=0)
     back = int((last - minute.replace(second=0, microsecond=0)).total_seconds() // 60)
     return max(0, back // window_minutes)
 
 
 def history_windows(first_mention: datetime | None, now: datetime, cfg: DetectorConfig) -> int:
-    """How many windows before window 0 are history: those that end after the first mention."""
+    """How many windows before window 0 are history: those that start at or after the first
+    mention (a window the install began in the middle of would look quiet, and is left out)."""
     if first_mention is None:
         return 0
     last = now.replace(second=0, microsecond=0)

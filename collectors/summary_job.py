@@ -3,8 +3,9 @@ computes yesterday's summary, stores it and writes its ``daily_summary`` notific
 outbox; `collectors.notify` attaches the PDF when sending), in one transaction.
 
 It runs every 5 minutes and does nothing once the day's summary is stored, so a collector that
-was down at ``run_at`` catches up when it starts; the day's primary key keeps two collectors
-from storing or sending it twice (the loser's transaction fails and it moves on).
+was down at ``run_at`` catches up when it starts (up to a week back, never before the first
+stored mention: a new install sends no empty reports); the day's primary key keeps two
+collectors from storing or sending it twice (the loser's transaction fails and it moves on).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from config.settings import Settings
 from models.db import Database
 from models.notifications import enqueue
-from models.summary import compute_summary, local_day, store_summary, stored_summary
+from models.summary import compute_summary, day_bounds, local_day, store_summary, stored_summary
 from models.summary_export import LABELS, change_text, fmt
-from models.tables import utcnow
+from models.tables import DailySummary, Mention, utcnow
 
 log = logging.getLogger("vigie.summary")
 
@@ -45,22 +47,39 @@ def summary_message(figures: dict[str, Any], public_url: str) -> tuple[str, str]
     return f"Vigie daily summary - {figures['day']}", "\n".join(lines)
 
 
-def run_daily_summary(db: Database, settings: Settings, now: datetime | None = None) -> date | None:
-    """Store and send the due day's summary if it is not stored yet; the day done, or None."""
+CATCH_UP_DAYS = 7  # a collector down for several nights stores (and sends) the days it missed
+
+
+def run_daily_summary(db: Database, settings: Settings, now: datetime | None = None) -> list[date]:
+    """Store and send each due day's summary not stored yet (the last ``CATCH_UP_DAYS``, none from
+    before the first mention); the days done, oldest first. Each day is computed in a read
+    transaction and then written in a short one, so collection and people are never held up."""
     now = now or utcnow()
-    day = due_day(now, settings)
+    last = due_day(now, settings)
+    done: list[date] = []
     with db.read() as session:
-        if stored_summary(session, day) is not None:
-            return None
-    try:
-        with db.write.begin() as session:
+        first = session.scalar(select(func.min(Mention.created_at)))
+        if first is None:
+            return done
+        stored = set(session.scalars(select(DailySummary.day).where(
+            DailySummary.day > last - timedelta(days=CATCH_UP_DAYS), DailySummary.day <= last)))
+    for back in range(CATCH_UP_DAYS - 1, -1, -1):
+        day = last - timedelta(days=back)
+        if day in stored or day_bounds(day, settings.reporting.timezone)[1] <= first:
+            continue
+        with db.read() as session:
             figures = compute_summary(session, settings, day, now)
-            store_summary(session, figures, now)
-            title, body = summary_message(figures, settings.auth.public_url)
-            for row in enqueue(session, settings, "daily_summary", None, title, body):
-                row.summary_day = day
-    except IntegrityError:  # another collector stored it first
-        log.info("daily summary of %s: stored by another process", day)
-        return None
-    log.info("daily summary of %s stored", day)
-    return day
+        try:
+            with db.write.begin() as session:
+                if stored_summary(session, day) is not None:  # another collector was quicker
+                    continue
+                store_summary(session, figures, now)
+                title, body = summary_message(figures, settings.auth.public_url)
+                for row in enqueue(session, settings, "daily_summary", None, title, body):
+                    row.summary_day = day
+        except IntegrityError:  # stored by another collector between the check and the insert
+            log.info("daily summary of %s: stored by another process", day)
+            continue
+        log.info("daily summary of %s stored", day)
+        done.append(day)
+    return done

@@ -8,8 +8,8 @@ Each channel::
                                              # `url_file` (a file) — read once at start, kept secret
         events: [sla_breach, critical]       # any of sla_breach, critical, escalation, spike, daily_summary
         teams: [legal]                       # optional: only items of these teams (default: all;
-                                             # spike alerts and daily summaries concern no one team:
-                                             # every subscriber gets them)
+                                             # a channel with teams gets no spike alert nor daily
+                                             # summary: they concern every team)
         enabled: true                        # optional; a disabled channel needs no URL
 
 The URL is checked by Apprise at start: an unknown scheme or a malformed URL fails with a
@@ -40,8 +40,9 @@ class NotificationChannel:
     teams: frozenset[str] = frozenset()  # empty: items of every team
 
     def wants(self, event: str, team: str | None) -> bool:
-        """``team`` None: a firm-wide message (a spike alert), for every channel subscribed to the event."""
-        return event in self.events and (not self.teams or team is None or team in self.teams)
+        """``team`` None: a firm-wide message (a spike alert, the daily summary), for the subscribed
+        channels without a ``teams`` filter only (a team's channel gets its team's items only)."""
+        return event in self.events and (not self.teams or (team is not None and team in self.teams))
 
 
 def _check_url(url: Secret, file: str, key: str) -> None:

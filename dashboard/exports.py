@@ -91,24 +91,39 @@ def register_exports(server: Flask) -> None:
 # --- the daily summary ------------------------------------------------------------------------
 
 
-def summary_figures(raw: str | None) -> tuple[dict[str, Any], bool]:
+_computed: dict[date, tuple[datetime, dict[str, Any]]] = {}  # days without a stored summary, per worker
+COMPUTED_FOR = timedelta(seconds=60)
+
+
+def summary_figures(raw: Any) -> tuple[dict[str, Any], bool]:
     """The figures of ``?date=`` (default: yesterday, local): the stored summary, or computed now
-    when none is stored (a day in progress, or one before the scheduler ran); and whether stored."""
-    from models.summary import compute_summary, local_day, stored_summary
+    when none is stored (a day in progress, or one before the scheduler ran; kept a minute, so
+    that reloading the page does not compute it again); and whether stored."""
+    from models.summary import FIRST_DAY, LAST_DAY, compute_summary, local_day, stored_summary
     from models.tables import utcnow
 
     ctx = current()
     zone = ctx.settings.reporting.timezone
-    text = (raw or "").strip()
+    text = (raw[0] if isinstance(raw, list) and raw else raw if isinstance(raw, str) else "").strip()
     try:
         day = date.fromisoformat(text) if text else local_day(utcnow(), zone) - timedelta(days=1)
     except ValueError:
         raise BadQuery(f"date: expected a date like 2026-11-24, got {text[:20]!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadQuery(f"date: expected a day from {FIRST_DAY} to {LAST_DAY}, got {day}")
     with ctx.db.read() as session:
         stored = stored_summary(session, day)
         if stored is not None:
             return stored, True
-        return compute_summary(session, ctx.settings, day), False
+        now = utcnow()
+        cached = _computed.get(day)
+        if cached is not None and now - cached[0] < COMPUTED_FOR:
+            return cached[1], False
+        figures = compute_summary(session, ctx.settings, day, now)
+    if len(_computed) > 50:
+        _computed.clear()
+    _computed[day] = (now, figures)
+    return figures, False
 
 
 def summary_export(fmt: str) -> Response:

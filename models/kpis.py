@@ -41,7 +41,7 @@ def mention_count(session: Session, since: datetime, until: datetime) -> int:
 def sentiment_counts(session: Session, since: datetime, until: datetime) -> dict[str, int]:
     """Mentions per sentiment label created in [since, until)."""
     rows = session.execute(select(Mention.sentiment_label, func.count()).where(
-        Mention.created_at >= since, Mention.created_at < until, _heads()).group_by(Mention.sentiment_label))
+        Mention.created_at >= since, Mention.created_at < until, _heads()).group_by(Mention.sentiment_label).limit(10))
     return {str(label): int(n) for label, n in rows}
 
 
@@ -110,6 +110,14 @@ def local_midnight(now: datetime, timezone: str) -> datetime:
     local = now.replace(tzinfo=UTC).astimezone(zone)
     start = datetime(local.year, local.month, local.day, tzinfo=zone)
     return start.astimezone(UTC).replace(tzinfo=None)
+
+
+def same_time_last_week(now: datetime, timezone: str) -> datetime:
+    """The same local time of day a week ago, as naive UTC (across a DST change this is not
+    ``now - 7 days``: the local clock moved)."""
+    zone = ZoneInfo(timezone)
+    local = now.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None) - timedelta(days=7)
+    return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def net_sentiment(counts: dict[str, int]) -> float | None:

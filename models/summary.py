@@ -10,8 +10,13 @@ are queue items queued that day, judged as they stand when the summary is comput
   *met* its SLA when it was closed (resolved or dismissed) by its due time;
   it *breached* when it was closed after it, or is still open past it; still open and not yet
   due is *pending*. Adherence is met / (met + breached);
-- **per-network value**: of a network's items, those that needed action (resolved, escalated,
-  or claimed and still being worked) against those dismissed as noise.
+- **per-network value**: of a network's items, those that needed action (resolved, or claimed
+  and still being worked) against those dismissed as noise.
+
+Figures are as the database stood at ``now``; the previous 7 days are judged at the same
+distance after their own end (a claim or closing stamped later had not happened yet), so the
+day compares with its week on equal terms: the collector's summary at 00:30 sees each earlier
+day as it stood at 00:30 the next morning.
 
 `compute_summary` reads (bounded) and returns plain JSON-able figures; `store_summary` keeps
 them (`daily_summaries`, one row per day, never rewritten by the scheduler).
@@ -42,8 +47,13 @@ COMPARED = ("mentions", "net_sentiment", "negative_share", "items", "breached", 
             "first_response_median", "resolution_median")
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
-    """[start, end) of a local day, as naive UTC."""
+    """[start, end) of a local day, as naive UTC (days from 2000 to 2099: others raise ValueError)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"expected a day from {FIRST_DAY} to {LAST_DAY}, got {day}")
     zone = ZoneInfo(timezone)
     start = datetime(day.year, day.month, day.day, tzinfo=zone)
     nxt = day + timedelta(days=1)
@@ -73,21 +83,26 @@ def filed_closed(item: Any) -> bool:
 
 
 def sla_figures(items: list[Any], now: datetime) -> dict[str, Any]:
-    """First response, resolution and SLA verdicts of queue item rows (pure). Items filed closed by
+    """First response, resolution and SLA verdicts of queue item rows as they stood at ``now``
+    (a claim or a closing stamped later had not happened yet), pure. Items filed closed by
     routing are counted (``filed_closed``) but not judged."""
     filed = sum(1 for i in items if filed_closed(i))
     items = [i for i in items if not filed_closed(i)]
-    responses = [m for m in (_minutes(i.claimed_at, i.created_at) for i in items) if m is not None]
-    resolutions = [m for m in (_minutes(i.resolved_at, i.created_at) for i in items if i.status == "resolved")
+
+    def by_now(at: datetime | None) -> datetime | None:
+        return at if at is not None and at <= now else None
+
+    closed = [i for i in items if i.status in CLOSED_STATUSES and by_now(i.resolved_at) is not None]
+    responses = [m for m in (_minutes(by_now(i.claimed_at), i.created_at) for i in items) if m is not None]
+    resolutions = [m for m in (_minutes(i.resolved_at, i.created_at) for i in closed if i.status == "resolved")
                    if m is not None]
-    met = breached = pending = 0
+    met = sum(1 for i in closed if i.resolved_at <= i.due_at)
+    breached = len(closed) - met
+    pending = 0
     for i in items:
-        if i.status in CLOSED_STATUSES and i.resolved_at is not None:
-            if i.resolved_at <= i.due_at:
-                met += 1
-            else:
-                breached += 1
-        elif i.due_at < now:
+        if i in closed:
+            continue
+        if i.due_at < now:
             breached += 1
         else:
             pending += 1
@@ -95,8 +110,8 @@ def sla_figures(items: list[Any], now: datetime) -> dict[str, Any]:
     return {
         "items": len(items) + filed, "filed_closed": filed, "responded": len(responses),
         "first_response_median": median(responses), "first_response_p90": percentile(responses, 0.9),
-        "resolved": sum(1 for i in items if i.status == "resolved"),
-        "dismissed": sum(1 for i in items if i.status == "dismissed"),
+        "resolved": sum(1 for i in closed if i.status == "resolved"),
+        "dismissed": sum(1 for i in closed if i.status == "dismissed"),
         "resolution_median": median(resolutions), "resolution_p90": percentile(resolutions, 0.9),
         "met": met, "breached": breached, "pending": pending,
         "adherence": met / judged if judged else None,
@@ -104,7 +119,9 @@ def sla_figures(items: list[Any], now: datetime) -> dict[str, Any]:
 
 
 def _needed_action(item: Any) -> bool:
-    return item.status == "resolved" or item.escalated_at is not None or item.status == "claimed"
+    """Someone worked it: resolved, or claimed and being worked. (Escalation is no sign: the SLA
+    watch escalates every breached or critical item by itself, noise included.)"""
+    return item.status in ("resolved", "claimed")
 
 
 def network_value(items: list[Any], mentions: dict[str, int]) -> list[dict[str, Any]]:
@@ -133,7 +150,7 @@ def core_figures(session: Session, start: datetime, end: datetime, now: datetime
     labels = dict(session.execute(
         select(Mention.sentiment_label, func.count()).where(
             Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None))
-        .group_by(Mention.sentiment_label)).all())
+        .group_by(Mention.sentiment_label).limit(10)).all())
     labels = {str(k): int(v) for k, v in labels.items()}
     items = _items(session, start, end)
     sla = sla_figures(items, now)
@@ -177,7 +194,7 @@ def compute_summary(session: Session, settings: Settings, day: date, now: dateti
     start, end = day_bounds(day, zone)
     heads = (Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None))
     rows = session.execute(select(Mention.network, Mention.sentiment_label, func.count()).where(*heads)
-                           .group_by(Mention.network, Mention.sentiment_label)).all()
+                           .group_by(Mention.network, Mention.sentiment_label).limit(1000)).all()
     by_network: Counter[str] = Counter()
     by_sentiment: Counter[str] = Counter()
     for network, label, n in rows:
@@ -198,14 +215,16 @@ def compute_summary(session: Session, settings: Settings, day: date, now: dateti
                                  .limit(TEXT_LIMIT)))
     words, tags = top_terms(texts, [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords])
     core = core_figures(session, start, end, now)
+    lag = max(now - end, timedelta(0))  # how long after its end this day is judged
     previous = []
     for back in range(1, PREVIOUS_DAYS + 1):
         earlier = day - timedelta(days=back)
         p_start, p_end = day_bounds(earlier, zone)
-        previous.append({"day": earlier.isoformat(), **core_figures(session, p_start, p_end, now)})
+        previous.append({"day": earlier.isoformat(), **core_figures(session, p_start, p_end, min(now, p_end + lag))})
     return {
         "day": day.isoformat(), "timezone": zone, "start_utc": start.isoformat(), "end_utc": end.isoformat(),
         "computed_at_utc": now.isoformat(timespec="seconds"), "complete": now >= end,
+        "truncated": len(items) >= ITEM_LIMIT,  # more items than read: the SLA figures cover the first
         "volume": {"mentions": sum(by_network.values()), "copies": copies,
                    "by_network": dict(by_network.most_common()), "by_sentiment": dict(by_sentiment.most_common()),
                    "by_team": {labels.get(t, t): len(v) for t, v in sorted(teams.items())},

@@ -153,7 +153,8 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
             if label != "wall tick, nothing new":
                 _clear_wall_cache(everything=label == "wall tick, all recomputed")
             body = callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
-                                     "value": n + 1}], [{"id": "wall-marker", "property": "data", "value": markers[0]},
+                                     "value": n + 1}, {"id": "wall-scale", "property": "data", "value": 1.0}],
+                                    [{"id": "wall-marker", "property": "data", "value": markers[0]},
                                                         {"id": "wall-slow-marker", "property": "data",
                                                          "value": markers[1]}])
             timings[label].append(_post(operator, body))

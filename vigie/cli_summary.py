@@ -1,10 +1,12 @@
 """`vigie summary`: the managers' daily summary from the command line.
 
-    vigie summary [--date YYYY-MM-DD] [--pdf FILE] [--csv FILE]
+    vigie summary [--date YYYY-MM-DD] [--pdf FILE] [--csv FILE] [--store]
 
 Computes the summary of the day (default: yesterday in the `reporting.yaml` time zone) as the
-database stands now, prints it, and writes the PDF and CSV exports when asked. It reads only:
-the stored summaries are the collector's (`summary:daily`).
+database stands now, prints it, and writes the PDF and CSV exports when asked. It changes
+nothing unless ``--store`` is given: then the figures replace the day's stored summary (the one
+/summary shows; the collector's `summary:daily` stores each day once, at 00:30, and sends it),
+for instance after posts of that day arrived late. ``--store`` sends nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import click
 
-from models.summary import compute_summary, local_day
+from models.summary import FIRST_DAY, LAST_DAY, compute_summary, local_day, store_summary
 from models.summary_export import LABELS, change_text, fmt, summary_csv, summary_pdf
 from models.tables import utcnow
 
@@ -61,16 +63,23 @@ def render_text(figures: dict[str, Any]) -> str:
               help="Write the PDF report here.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the figures as CSV here.")
-def summary(day_text: str | None, pdf_path: Path | None, csv_path: Path | None) -> None:
+@click.option("--store", is_flag=True, help="Replace the day's stored summary with these figures (sends nothing).")
+def summary(day_text: str | None, pdf_path: Path | None, csv_path: Path | None, store: bool) -> None:
     """Compute, print and export the managers' summary of one day."""
     from vigie.cli import _open, _settings
 
     settings = _settings()
     day = _day(day_text, settings.reporting.timezone)
     db = _open(settings)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise click.BadParameter(f"expected a day from {FIRST_DAY} to {LAST_DAY}, got {day}", param_hint="--date")
     with db.read() as session:
         figures = compute_summary(session, settings, day)
     click.echo(render_text(figures))
+    if store:
+        with db.write.begin() as session:
+            store_summary(session, figures)
+        click.echo(f"stored as the summary of {day}")
     if pdf_path is not None:
         pdf_path.write_bytes(summary_pdf(figures))
         click.echo(f"PDF written to {pdf_path}")

@@ -5,10 +5,15 @@
 //   its last figures; once the server answers again it reloads, so a restarted server's new
 //   code and session are picked up;
 // - it reloads itself every data-reload-minutes (fresh page, flat memory), and if no update has
-//   succeeded for a minute; it reloads only after the server has answered a probe, so a kiosk
-//   never lands on a browser error page.
+//   succeeded for a minute; it reloads only after the server has answered a probe (and after a
+//   random pause of up to 10 s, so a room of screens does not reload at once), so a kiosk never
+//   lands on a browser error page; a probe answered with a refusal is repeated once a minute;
+// - a 403 (the screen may no longer see the wall) says so on the screen instead of "live"; a
+//   401 (session ended, token revoked) is auth.js's: a kiosk reloads its link and signs in again.
 (function () {
-  var state = { lastOk: Date.now(), failingSince: null, loadedAt: Date.now(), panel: 0, rotatedAt: Date.now() };
+  var state = { lastOk: Date.now(), failingSince: null, loadedAt: Date.now(), panel: 0, rotatedAt: Date.now(),
+                ok: 0, failed: 0, refused: false, probeEvery: 5000 };
+  window.__vigieWall = state;  // read by the soak test: updates that succeeded, and when the page loaded
 
   function wall() { return document.querySelector(".vigie-wall"); }
   function config(name, fallback) {
@@ -17,20 +22,27 @@
     return isNaN(value) ? fallback : value;
   }
   function probeThenReload() {
-    if (state.reloading || Date.now() - (state.probedAt || 0) < 5000) { return; }
+    if (state.reloading || Date.now() - (state.probedAt || 0) < state.probeEvery) { return; }
     state.reloading = true;
     state.probedAt = Date.now();
     fetch(window.location.href, { cache: "no-store", credentials: "same-origin" })
-      .then(function (r) { if (r.ok) { window.location.reload(); } else { state.reloading = false; } })
+      .then(function (r) {
+        if (r.ok) {  // up: reload after a random pause, so that a room of screens does not all hit at once
+          setTimeout(function () { window.location.reload(); }, Math.random() * 10000);
+        } else {
+          state.reloading = false;
+          state.probeEvery = 60000;  // answered but refused (signed out, token revoked): ask rarely
+        }
+      })
       .catch(function () { state.reloading = false; });
   }
-  function setOffline(offline) {
+  function setOffline(offline, why) {
     var root = wall(), label = document.getElementById("wall-connection");
     if (!root || !label) { return; }
     root.classList.toggle("wall-offline", offline);
-    label.textContent = offline
-      ? "● reconnecting since " + new Date(state.failingSince).toLocaleTimeString()
-      : "● live";
+    label.textContent = !offline ? "● live"
+      : why ? "● " + why
+      : "● reconnecting since " + new Date(state.failingSince).toLocaleTimeString();
   }
 
   var originalFetch = window.fetch;
@@ -42,13 +54,20 @@
     return result.then(function (response) {
       if (response.ok || response.status === 204) {
         state.lastOk = Date.now();
+        state.ok += 1;
         if (state.failingSince !== null) { probeThenReload(); }  // back after a failure: start afresh
+      } else if (response.status === 403) {  // the screen's role no longer allows the wall
+        state.refused = true;
+        state.probeEvery = 60000;
+        setOffline(true, "access refused: sign this screen in again");
       } else if (response.status >= 500 && state.failingSince === null) {
+        state.failed += 1;
         state.failingSince = Date.now();
         setOffline(true);
       }
       return response;
     }, function (error) {
+      state.failed += 1;
       if (state.failingSince === null) { state.failingSince = Date.now(); setOffline(true); }
       throw error;
     });
@@ -71,6 +90,7 @@
   setInterval(function () {
     if (!wall()) { return; }
     rotate();
+    if (state.refused) { return; }  // a person must act; auth.js handles a session that ended (401)
     if (state.failingSince !== null) {  // down: probe now and then; a success reloads
       probeThenReload();
       return;

@@ -7,7 +7,8 @@ width, so a 3840x2160 screen shows the same layout twice as large.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,12 @@ OTHER_COLOUR = "#c9a0ff"
 def data_attributes(**values: Any) -> Any:
     """``data-*`` attributes for a component (Dash passes them through; its type hints do not know them)."""
     return {f"data-{k.replace('_', '-')}": str(v) for k, v in values.items()}
+
+
+def legend_name(network: str) -> str:
+    """A network's name for a Plotly legend, which reads some HTML tags: a webhook or an import can
+    name its network, so the characters of markup are left out."""
+    return re.sub(r"[<>&\"']", "", network)[:40] or "?"
 
 
 def colour(network: str) -> str:
@@ -169,15 +176,19 @@ def terms(words: list[tuple[str, int]], tags: list[tuple[str, int]]) -> list[Any
             html.Div("Top hashtags", className="kpi-label mt-2"), cloud(tags, "wall-tags", "No hashtags yet.")]
 
 
-def timeline_figure(rows: list[dict[str, Any]], hours: list[str], zone: str) -> go.Figure:
-    """24 h of volume per network (stacked bars) with net sentiment per hour (line, right axis)."""
+def timeline_figure(rows: list[dict[str, Any]], hours: list[str], zone: str, scale: float = 1.0) -> go.Figure:
+    """24 h of volume per network (stacked bars) with net sentiment per hour (line, right axis).
+    ``scale``: the screen's width over 1920 (a 4K wall draws the chart's text twice as large)."""
     networks = sorted({r["network"] for r in rows})
     by = {(r["hour"], r["network"]): r for r in rows}
-    shown = [local_time(datetime.fromisoformat(h), zone, "%Y-%m-%d %H:%M") for h in hours]
+    # Local time at the current UTC offset for every bar: across a DST change the axis stays
+    # continuous (two UTC hours never share one local label), off by an hour before the change.
+    offset = ZoneInfo(zone).utcoffset(datetime.fromisoformat(hours[-1])) if hours else None
+    shown = [(datetime.fromisoformat(h) + (offset or timedelta(0))).strftime("%Y-%m-%d %H:%M") for h in hours]
     fig = go.Figure()
     for net in networks:
-        fig.add_bar(x=shown, y=[by[(h, net)]["count"] if (h, net) in by else 0 for h in hours], name=net,
-                    marker_color=colour(net))
+        fig.add_bar(x=shown, y=[by[(h, net)]["count"] if (h, net) in by else 0 for h in hours],
+                    name=legend_name(net), marker_color=colour(net))
     net_line = []
     for h in hours:
         cells = [by[(h, n)] for n in networks if (h, n) in by]
@@ -185,10 +196,11 @@ def timeline_figure(rows: list[dict[str, Any]], hours: list[str], zone: str) -> 
         net_line.append(None if not total else
                         round(100 * (sum(c["positive"] for c in cells) - sum(c["negative"] for c in cells)) / total, 1))
     fig.add_scatter(x=shown, y=net_line, name="net sentiment", yaxis="y2", mode="lines+markers",
-                    line={"color": "#ffffff", "width": 4}, connectgaps=False)
+                    line={"color": "#ffffff", "width": 4 * scale}, marker={"size": 7 * scale}, connectgaps=False)
     fig.update_layout(
         barmode="stack", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        font={"color": WALL_TEXT, "size": 18}, margin={"l": 60, "r": 70, "t": 10, "b": 40},
+        font={"color": WALL_TEXT, "size": round(18 * scale)},
+        margin={"l": round(60 * scale), "r": round(70 * scale), "t": round(10 * scale), "b": round(40 * scale)},
         legend={"orientation": "h", "y": 1.14}, uirevision="wall",
         yaxis={"title": "mentions per hour", "gridcolor": "#2a3348"},
         yaxis2={"title": "net sentiment", "overlaying": "y", "side": "right", "range": [-100, 100],

@@ -11,8 +11,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard.auth.guard import guarded
-from dashboard.auth.policy import SUMMARY_READERS
+from dashboard.auth.guard import current_principal, guarded
+from dashboard.auth.policy import EVERY_TEAM_ROLES, SUMMARY_READERS
 from dashboard.exports import BadQuery, summary_figures
 from models.summary_export import LABELS, change_text, fmt
 
@@ -31,6 +31,14 @@ def _section(title: str, *children: Any) -> Any:
     return dbc.Col([html.H4(title, className="mt-3"), *children], lg=6)
 
 
+def _item_link(notable: dict[str, Any]) -> Any:
+    """A link to the item for those who may open it (compliance, admins); its number for the others."""
+    principal = current_principal()
+    if principal is not None and principal.role in EVERY_TEAM_ROLES:
+        return html.A(f"#{notable['item']}", href=f"/mention/{notable['mention']}")
+    return f"#{notable['item']}"
+
+
 def render(figures: dict[str, Any], stored: bool) -> list[Any]:
     """The page's body for one day's figures (plain text cells: post texts are never HTML)."""
     day = figures["day"]
@@ -38,6 +46,8 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
              f"No stored summary for this day: computed now ({figures['computed_at_utc']} UTC)"
              + ("" if figures["complete"] else ", the day is still in progress") + ".")
     vol, sla = figures["volume"], figures["sla"]
+    if figures.get("truncated"):
+        state += " More items were queued that day than the summary reads: its SLA figures cover the first ones."
     sla_rows = [[team, f"{s['items']:,}", fmt("", s["first_response_median"]), fmt("", s["first_response_p90"]),
                  fmt("", s["resolution_median"]), f"{s['met']:,}", f"{s['breached']:,}", f"{s['pending']:,}",
                  fmt("adherence", s["adherence"])]
@@ -85,7 +95,7 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                 for n in figures["networks"]], "summary-value"),
         html.H4("Notable items", className="mt-3"),
         _table(["Item", "Priority", "Team", "Network", "Author (followers)", "Post", "Status"],
-               [[html.A(f"#{n['item']}", href=f"/mention/{n['mention']}"), n["priority"], n["team"], n["network"],
+               [[_item_link(n), n["priority"], n["team"], n["network"],
                  f"{n['author']} ({fmt('', n['followers'])})", n["text"][:200], n["status"]]
                 for n in figures["notable"]], "summary-notable"),
         html.H4("Spike and crisis alerts", className="mt-3"),

@@ -8,9 +8,10 @@ network mix, top terms and hashtags, and share of voice against the competitors.
 
 Each tick (``VIGIE_REFRESH_MS``) first reads a cheap change marker; when nothing changed,
 nothing is sent. The "live" panels follow every change; the 24-hour panels (timeline, mix,
-terms, voice) are recomputed at most every 15 s. Both are computed once per marker for all
-the screens this worker serves. ``?rotate=SECONDS`` alternates the two halves of the wall
-(assets/wall.js), which also reconnects and reloads the page by itself (see there).
+terms, voice, and the day's sentiment and first responses) are recomputed every 15 s. Both
+are computed once per marker for all the screens this worker serves. ``?rotate=SECONDS``
+alternates the two halves of the wall (assets/wall.js), which also reconnects and reloads the
+page by itself (see there).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import ctx as dash_ctx
 from sqlalchemy import func, select
 
 from dashboard.auth.guard import guarded
@@ -35,7 +37,7 @@ dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", r
 
 TIMELINE_HOURS = 24
 SLOW_SECONDS = 15
-TICKER_ITEMS = 4
+TICKER_ITEMS = 5
 ROTATE_RANGE = (5, 3600)
 _cache: dict[str, tuple[str, Any]] = {}
 _cache_lock = threading.Lock()
@@ -53,35 +55,35 @@ def _cached(name: str, marker: str, compute: Any) -> Any:
     return value
 
 
+def ctx_triggered(component: str) -> bool:
+    return any(t["prop_id"].startswith(component + ".") for t in dash_ctx.triggered)
+
+
 def _configured() -> dict[str, bool]:
     return {s.name: s.enabled for s in current().settings.sources}
 
 
 def _markers(session: Any, now: datetime) -> tuple[str, str]:
     """(live, slow): live moves with any item, mention, alert or source-health change, and each
-    minute (items fall due); slow moves with new mentions, at most every ``SLOW_SECONDS``."""
+    minute (items fall due); slow moves every ``SLOW_SECONDS``."""
     last = queries.last_change(session)
     newest = session.scalar(select(func.max(Mention.id))) or 0
     alert = session.scalar(select(func.max(Alert.last_seen_at)))
     health = health_marker(queries.source_health(session), {k for k, v in _configured().items() if v})
     live = f"{last.isoformat() if last else '-'}|{newest}|{alert or '-'}|{now:%Y%m%d%H%M}|{health}"
-    slow = f"{newest}|{int(now.timestamp()) // SLOW_SECONDS}"
+    slow = str(int(now.timestamp()) // SLOW_SECONDS)
     return live, slow
 
 
 def _live(session: Any, now: datetime) -> dict[str, Any]:
     settings = current().settings
-    hour_ago, week = now - timedelta(hours=1), timedelta(days=7)
-    midnight = kpis.local_midnight(now, settings.reporting.timezone)
-    responses = kpis.first_responses(session, midnight, now)
-    overall, per_team = kpis.medians_by_team(responses)
+    hour_ago = now - timedelta(hours=1)
+    week_end = kpis.same_time_last_week(now, settings.reporting.timezone)
     alerts = kpis.open_alerts(session)
     return {
         "last_hour": kpis.mention_count(session, hour_ago, now),
-        "last_week": kpis.mention_count(session, hour_ago - week, now - week),
+        "last_week": kpis.mention_count(session, week_end - timedelta(hours=1), week_end),
         "net_hour": kpis.net_sentiment(kpis.sentiment_counts(session, hour_ago, now)),
-        "net_day": kpis.net_sentiment(kpis.sentiment_counts(session, now - timedelta(hours=24), now)),
-        "frt": overall, "frt_count": len(responses), "frt_team": per_team,
         "counts": queries.team_counts(session, settings.team_keys),
         "ticker": queries.newest_critical(session, limit=TICKER_ITEMS),
         "alerts": alerts,
@@ -97,26 +99,32 @@ def _slow(session: Any, now: datetime) -> dict[str, Any]:
     brands = [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords]
     words, tags = kpis.top_terms(kpis.recent_texts(session, now - timedelta(hours=TIMELINE_HOURS), now), brands)
     hours = [(since + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00:00") for i in range(TIMELINE_HOURS)]
+    responses = kpis.first_responses(session, kpis.local_midnight(now, settings.reporting.timezone), now)
+    overall, per_team = kpis.medians_by_team(responses)
     return {"rows": rows, "hours": hours, "words": words, "tags": tags,
+            "net_day": kpis.net_sentiment(kpis.sentiment_counts(session, now - timedelta(hours=24), now)),
+            "frt": overall, "frt_count": len(responses), "frt_team": per_team,
             "voice": kpis.share_of_voice(kpis.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
 
 
-def _live_parts(data: dict[str, Any], now: datetime) -> tuple[Any, ...]:
+def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tuple[Any, ...]:
+    """The live panels; the day's figures of the KPI cards (24 h sentiment, first responses) come
+    from the 15-second panels' data."""
     settings = current().settings
     zone = settings.reporting.timezone
     labels = {t.key: t.label for t in settings.teams}
     head = panels.headline_kpis(data["last_hour"], data["last_week"], kpis.change(data["last_hour"], data["last_week"]),
-                                data["net_hour"], data["net_day"], data["frt"], data["frt_count"])
-    teams = panels.team_cards(data["counts"], labels, data["frt_team"])
+                                data["net_hour"], slow["net_day"], slow["frt"], slow["frt_count"])
+    teams = panels.team_cards(data["counts"], labels, slow["frt_team"])
     return (head + teams, panels.ticker(data["ticker"], labels, zone),
             panels.alerts_banner(data["alerts"], data["excerpts"], zone),
             panels.health_strip(data["sources"], _configured(), now),
             f"Updated {panels.local_time(now, zone, '%H:%M:%S')} ({zone})")
 
 
-def _slow_parts(data: dict[str, Any]) -> tuple[Any, ...]:
+def _slow_parts(data: dict[str, Any], scale: float = 1.0) -> tuple[Any, ...]:
     zone = current().settings.reporting.timezone
-    return (panels.timeline_figure(data["rows"], data["hours"], zone),
+    return (panels.timeline_figure(data["rows"], data["hours"], zone, scale),
             panels.network_mix(kpis.network_totals(data["rows"])),
             panels.terms(data["words"], data["tags"]),
             panels.voice(data["voice"]))
@@ -152,7 +160,7 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
     with ctx.db.read() as session:
         live_marker, slow_marker = _markers(session, now)
         live, slow = _snapshot(session, now, live_marker, slow_marker)
-    kpi_cards, ticker, alerts, strip, updated = _live_parts(live, now)
+    kpi_cards, ticker, alerts, strip, updated = _live_parts(live, slow, now)
     timeline, mix, term_panel, voice = _slow_parts(slow)
     config = panels.data_attributes(rotate=seconds, reload_minutes=ctx.settings.reporting.wall_reload_minutes,
                                     refresh_ms=ctx.settings.refresh_ms)
@@ -160,6 +168,7 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
         [
             dcc.Store(id="wall-marker", data=live_marker),
             dcc.Store(id="wall-slow-marker", data=slow_marker),
+            dcc.Store(id="wall-scale", data=1.0),  # the screen's width over 1920, set in the browser
             dcc.Interval(id="wall-tick", interval=ctx.settings.refresh_ms),
             html.Div(id="wall-config", **config),
             html.Div([html.H1("Command center", className="wall-title"),
@@ -198,6 +207,19 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
     )
 
 
+# The screen's size is known in the browser only: a 3840-pixel wall draws the chart's text twice as large.
+clientside_callback("function(_) { return Math.max(1, Math.round(window.innerWidth / 192) / 10); }",
+                    Output("wall-scale", "data"), Input("wall-config", "id"))
+
+
+def _scale(raw: Any) -> float:
+    """The browser's scale, kept within 1..4 (it comes from the client)."""
+    try:
+        return min(4.0, max(1.0, float(raw)))
+    except (TypeError, ValueError):
+        return 1.0
+
+
 @callback(
     Output("wall-marker", "data"),
     Output("wall-slow-marker", "data"),
@@ -211,20 +233,22 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
     Output("wall-terms-box", "children"),
     Output("wall-voice-box", "children"),
     Input("wall-tick", "n_intervals"),
+    Input("wall-scale", "data"),
     State("wall-marker", "data"),
     State("wall-slow-marker", "data"),
     prevent_initial_call=True,
 )
 @guarded(*WALL)
-def refresh_wall(_n: int, marker: str, slow_marker: str) -> tuple[Any, ...]:
+def refresh_wall(_n: int, scale: Any, marker: str, slow_marker: str) -> tuple[Any, ...]:
     ctx = current()
     now = utcnow()
+    rescaled = ctx_triggered("wall-scale")
     with ctx.db.read() as session:
         live_marker, new_slow = _markers(session, now)
-        live_changed, slow_changed = live_marker != marker, new_slow != slow_marker
+        live_changed, slow_changed = live_marker != marker, new_slow != slow_marker or rescaled
         if not live_changed and not slow_changed:
             return (no_update,) * 11
         live, slow = _snapshot(session, now, live_marker, new_slow)
-    live_out = _live_parts(live, now) if live_changed else (no_update,) * 5
-    slow_out = _slow_parts(slow) if slow_changed else (no_update,) * 4
+    live_out = _live_parts(live, slow, now) if live_changed else (no_update,) * 5
+    slow_out = _slow_parts(slow, _scale(scale)) if slow_changed else (no_update,) * 4
     return (live_marker if live_changed else no_update, new_slow if slow_changed else no_update, *live_out, *slow_out)

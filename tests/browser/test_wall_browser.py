@@ -14,8 +14,9 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -129,7 +130,10 @@ def _dt(value: Any) -> datetime:
 def _expected_headline(wall: dict[str, Any]) -> dict[str, str]:
     now = utcnow()
     hour = {"a": now - timedelta(hours=1), "b": now}
-    week = {"a": now - timedelta(days=7, hours=1), "b": now - timedelta(days=7)}
+    zone = ZoneInfo(ZONE)  # the same local time a week ago (not UTC minus 7 days across a DST change)
+    local_then = now.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None) - timedelta(days=7)
+    then = local_then.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    week = {"a": then - timedelta(hours=1), "b": then}
     count = f"SELECT count(*) FROM mentions WHERE created_at >= :a AND created_at < :b AND {HEADS}"
     labels = dict(_rows(wall, f"SELECT sentiment_label, count(*) FROM mentions WHERE created_at >= :a "
                               f"AND created_at < :b AND {HEADS} GROUP BY sentiment_label", **hour))
@@ -204,8 +208,9 @@ def test_each_panel_shows_what_the_database_holds(wall: dict[str, Any], browser:
     # Ticker: the newest open critical and high items, newest first.
     newest = [t for (t,) in _rows(wall, "SELECT m.text FROM queue_items q JOIN mentions m ON m.id = q.mention_id "
                                         "WHERE q.status IN ('new', 'claimed') AND q.priority_rank <= 1 "
-                                        "ORDER BY q.created_at DESC, q.id DESC LIMIT 4")]
-    shown_ticker = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#wall-ticker .ticker-text")]
+                                        "ORDER BY q.created_at DESC, q.id DESC LIMIT 5")]
+    shown_ticker = [e.get_attribute("textContent")  # (the last may be clipped by the box: not "displayed")
+                    for e in browser.find_elements(By.CSS_SELECTOR, "#wall-ticker .ticker-text")]
     assert [t[:40] for t in shown_ticker] == [t[:40] for t in newest]
 
     # No alert on the steady stream; the source strip names the configured source.

@@ -28,7 +28,8 @@ def _alerts(db: Database) -> list[Alert]:
 
 def _with_spike_channel(settings: Settings) -> Settings:
     channels = parse_notifications({"channels": [
-        {"name": "crisis-room", "url": "json://127.0.0.1:9/hook", "events": ["spike"], "teams": ["legal"]},
+        {"name": "crisis-room", "url": "json://127.0.0.1:9/hook", "events": ["spike"]},
+        {"name": "legal-room", "url": "json://127.0.0.1:9/legal", "events": ["spike"], "teams": ["legal"]},
         {"name": "agents", "url": "json://127.0.0.1:9/other", "events": ["critical"]},
     ]}, set(settings.team_keys))
     return replace(settings, notifications=channels)
@@ -66,7 +67,8 @@ def test_steady_stream_raises_nothing_and_injected_surges_are_found_once(db: Dat
         labels = set(s.scalars(select(Mention.sentiment_label).where(Mention.id.in_(drop.mention_ids))))
     assert labels == {"negative"}
 
-    # One message per alert, to the channel subscribed to spikes (its team filter does not apply).
+    # One message per alert, to the channel subscribed to spikes (not to a team's channel: an alert
+    # quotes posts of every team).
     with db.read() as s:
         messages = list(s.scalars(select(Notification).order_by(Notification.id)))
     assert len(messages) == len(opened.opened) == len(alerts)
@@ -108,3 +110,22 @@ def test_a_new_install_does_not_alert_on_its_first_posts(db: Database, settings:
     inject(db, settings, outage_complaints(30), END - timedelta(minutes=3), 120)
     assert run_spike_watch(db, settings, END).verdicts == 0  # no history yet: no verdict
     assert _alerts(db) == []
+
+
+def test_one_open_alert_per_kind_and_scope_even_from_two_writers(db: Database) -> None:
+    """The unique index the detector relies on when two collectors run it at once."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    def alert(closed: datetime | None) -> Alert:
+        return Alert(kind="volume_surge", scope="topic", scope_key="outage", opened_at=END, last_seen_at=END,
+                     closed_at=closed, window_minutes=10, observed=50, expected=5, z=9, peak_observed=50,
+                     mentions_in_window=50, summary="Volume surge · topic outage", mention_ids=[])
+
+    with db.write.begin() as s:
+        # Closed ones of the same (kind, scope) may repeat; one open.
+        s.add_all([alert(END - timedelta(hours=2)), alert(END - timedelta(hours=1)), alert(None)])
+    with pytest.raises(IntegrityError):
+        with db.write.begin() as s:
+            s.add(alert(None))
+    assert len(_alerts(db)) == 3

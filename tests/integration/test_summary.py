@@ -92,17 +92,20 @@ def _independent(db: Database, day: date, now: datetime) -> dict[str, Any]:
     filed = [i for i in items if i.status == "dismissed" and i.claimed_at is None
              and _dt(i.resolved_at) == _dt(i.created_at)]
     judged = [i for i in items if i not in filed]
-    first = [(_dt(i.claimed_at) - _dt(i.created_at)).total_seconds() / 60 for i in judged if i.claimed_at]
-    resolution = [(_dt(i.resolved_at) - _dt(i.created_at)).total_seconds() / 60 for i in judged
+    # As the database stood at ``now``: a claim or a closing stamped later had not happened yet.
+    closed = [i for i in judged if i.status in ("resolved", "dismissed") and _dt(i.resolved_at) <= now]
+    first = [(_dt(i.claimed_at) - _dt(i.created_at)).total_seconds() / 60 for i in judged
+             if i.claimed_at and _dt(i.claimed_at) <= now]
+    resolution = [(_dt(i.resolved_at) - _dt(i.created_at)).total_seconds() / 60 for i in closed
                   if i.status == "resolved"]
-    met = sum(1 for i in judged if i.status in ("resolved", "dismissed") and _dt(i.resolved_at) <= _dt(i.due_at))
-    breached = sum(1 for i in judged if (i.status in ("resolved", "dismissed") and _dt(i.resolved_at) > _dt(i.due_at))
-                   or (i.status in ("new", "claimed") and _dt(i.due_at) < now))
+    met = sum(1 for i in closed if _dt(i.resolved_at) <= _dt(i.due_at))
+    breached = sum(1 for i in closed if _dt(i.resolved_at) > _dt(i.due_at)) + sum(
+        1 for i in judged if i not in closed and _dt(i.due_at) < now)
     topics: Counter[str] = Counter()
     for (raw,) in flags:
         topics.update(set(raw if isinstance(raw, list) else __import__("json").loads(raw)))
     per_network: dict[str, int] = Counter(i.network for i in items)
-    needed = Counter(i.network for i in items if i.status in ("resolved", "claimed") or i.escalated_at)
+    needed = Counter(i.network for i in items if i.status in ("resolved", "claimed"))
     return {"by_network": by_network, "by_sentiment": by_sentiment, "copies": copies, "items": len(items),
             "filed": len(filed), "first_median": statistics.median(first) if first else None,
             "resolution_median": statistics.median(resolution) if resolution else None, "met": met,
@@ -175,23 +178,28 @@ def test_the_job_stores_once_and_mails_the_pdf(db: Database, seeded: Settings, s
     inbox, port = smtp
     channels = parse_notifications({"channels": [
         {"name": "managers", "url": f"mailto://127.0.0.1:{port}?from=vigie@example.com&to=ceo@example.com",
+         "events": ["daily_summary"]},
+        {"name": "legal-mail", "url": f"mailto://127.0.0.1:{port}?from=vigie@example.com&to=legal@example.com",
          "events": ["daily_summary"], "teams": ["legal"]}]}, set(seeded.team_keys))
     settings = replace(seeded, notifications=channels)
-    # 00:10 in Paris on the 27th is before run_at (00:30): the 25th's summary is due, not the 26th's.
+    # 00:10 in Paris on the 27th is before run_at (00:30): the 25th is the last day due, and the days
+    # before it since the first mention (the afternoon of the 23rd) are caught up, oldest first.
     early = datetime(2026, 10, 26, 23, 10)
-    assert run_daily_summary(db, settings, early) == DAYS[1]
-    assert run_daily_summary(db, settings, early) is None  # stored already: nothing more
+    assert run_daily_summary(db, settings, early) == [date(2026, 10, 23), *DAYS[:2]]
+    assert run_daily_summary(db, settings, early) == []  # stored already: nothing more
     late = datetime(2026, 10, 26, 23, 40)
-    assert run_daily_summary(db, settings, late) == DAYS[2]
+    assert run_daily_summary(db, settings, late) == [DAYS[2]]
     with db.read() as s:
-        assert sorted(s.scalars(select(DailySummary.day))) == DAYS[1:]
+        assert sorted(s.scalars(select(DailySummary.day))) == [date(2026, 10, 23), *DAYS]
         stored = stored_summary(s, DAYS[2])
         assert stored is not None and stored["day"] == "2026-10-26"
         messages = list(s.scalars(select(Notification).order_by(Notification.id)))
-    assert [m.summary_day for m in messages] == DAYS[1:]
+    # One message per day, to the managers' channel only (the legal team's channel gets no summary).
+    assert [m.summary_day for m in messages] == [date(2026, 10, 23), *DAYS]
+    assert {m.channel for m in messages} == {"managers"}
     report = deliver_pending(db, settings, now=late)
-    assert report.sent == 2, report
-    assert len(inbox.messages) == 2
+    assert report.sent == 4, report
+    assert len(inbox.messages) == 4
     mail = inbox.messages[-1]
     assert mail["Subject"] == "Vigie daily summary - 2026-10-26" and mail["To"] == "ceo@example.com"
     attachments = [part for part in mail.iter_attachments()]
@@ -221,3 +229,24 @@ def test_the_command_prints_and_exports(db: Database, seeded: Settings, tmp_path
     assert (tmp_path / "d.pdf").read_bytes()[:4] == b"%PDF" and "volume.by_network" in (tmp_path / "d.csv").read_text()
     bad = subprocess.run([VIGIE, "summary", "--date", "24/10/2026"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "expected a date like 2026-11-24, got '24/10/2026'" in bad.stderr
+
+
+def test_a_summary_message_without_its_summary_is_given_up_with_the_reason(db: Database, seeded: Settings) -> None:
+    channels = parse_notifications({"channels": [
+        {"name": "managers", "url": "mailto://127.0.0.1:9?from=vigie@example.com&to=ceo@example.com",
+         "events": ["daily_summary"]}]}, set(seeded.team_keys))
+    settings = replace(seeded, notifications=channels)
+    with db.write.begin() as s:
+        s.add(Notification(created_at=END, event="daily_summary", channel="managers", title="t", body="b",
+                           status="pending", attempts=0, summary_day=date(2026, 1, 1)))
+    report = deliver_pending(db, settings, now=END)
+    assert report.failed == 1 and report.sent == 0
+    with db.read() as s:
+        row = s.scalars(select(Notification)).one()
+    assert (row.status, row.last_error) == ("failed", "the summary of this day is not stored")
+
+
+def test_a_new_install_stores_no_empty_summaries(db: Database, settings: Settings) -> None:
+    assert run_daily_summary(db, settings, END) == []  # no mention at all: nothing to report
+    with db.read() as s:
+        assert s.scalars(select(DailySummary)).first() is None

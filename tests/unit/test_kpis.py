@@ -104,10 +104,10 @@ def test_summary_csv_neutralises_formulas_but_keeps_numbers() -> None:
                "volume": {"by_network": {"x": 3}, "by_sentiment": {}, "by_team": {}, "copies": 0},
                "sla": {"overall": {"items": 3}, "teams": {}}, "issues": [], "topics": [], "terms": [],
                "hashtags": [], "networks": [], "alerts": [], "previous": [],
-               "notable": [{"item": 1, "priority": "high", "network": "x", "author": "@a",
-                            "text": "=HYPERLINK(\"http://evil\")"}]}
+               "notable": [{"item": 1, "priority": "high", "network": "=HYPERLINK(\"http://evil\")",
+                            "author": "@a", "text": "hello"}]}
     assert csv_rows(figures)[1] == ["headline", "2026-11-24", "net_sentiment", -12.5, None, None]
     body = summary_csv(figures)
     assert "headline,2026-11-24,net_sentiment,-12.5,," in body  # a negative figure stays a number
-    assert "x @a: =HYPERLINK" in body  # the text cell does not start with "=": no formula
-    assert ',"=HYPERLINK' not in body and ",=HYPERLINK" not in body
+    # A network named by a webhook starts the cell: it is quoted, never read as a formula.
+    assert ",\"'=HYPERLINK" in body and ',"=HYPERLINK' not in body and ",=HYPERLINK" not in body
