@@ -167,4 +167,5 @@ def seed_demo(settings: Settings, db: Database) -> list[str]:
             pass  # none yet
         token = create_kiosk_token(session, "demo-wall", actor="demo")
     lines.append(f"wall screen link (kiosk, read-only): {settings.auth.public_url}/wall?kiosk={token}")
+    lines.append(f"daily summary (manager, compliance, admin): {settings.auth.public_url}/summary")
     return lines

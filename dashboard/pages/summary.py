@@ -42,6 +42,7 @@ def _item_link(notable: dict[str, Any]) -> Any:
 def render(figures: dict[str, Any], stored: bool) -> list[Any]:
     """The page's body for one day's figures (plain text cells: post texts are never HTML)."""
     day = figures["day"]
+    heading = html.H3(f"{day} ({figures['timezone']})", id="summary-day", className="mt-2")
     state = (f"Stored summary, computed {figures['computed_at_utc']} UTC." if stored else
              f"No stored summary for this day: computed now ({figures['computed_at_utc']} UTC)"
              + ("" if figures["complete"] else ", the day is still in progress") + ".")
@@ -53,6 +54,7 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                  fmt("adherence", s["adherence"])]
                 for team, s in [("All teams", sla["overall"]), *sla["teams"].items()]]
     return [
+        heading,
         html.P([state, " ", html.A("PDF", href=f"/summary/export.pdf?date={day}", id="summary-pdf"), " · ",
                 html.A("CSV", href=f"/summary/export.csv?date={day}", id="summary-csv")],
                id="summary-state", className="text-muted"),
