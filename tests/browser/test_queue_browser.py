@@ -9,8 +9,6 @@ appear there without a reload; the wall is opened with a kiosk link.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -18,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import yaml
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
@@ -28,16 +25,13 @@ from collectors.pipeline import Enricher
 from collectors.runner import poll_source, sync_sources
 from collectors.store import store_batch
 from collectors.types import RawPost
-from config.settings import load_settings
 from models import queries
-from models.db import Database, open_database
-from models.migrate import upgrade
+from models.db import Database
 from models.tables import AuditEvent, Mention, QueueItem, SourceRow, utcnow
 from models.users import create_kiosk_token
-from tests.chrome import ARTIFACTS, chromium, wait_until
-from tests.conftest import TEST_SECRET
-from tests.support import REPO, VIGIE, free_port, wait_for_http
-from tests.web import PASSWORD, make_accounts
+from tests.chrome import ARTIFACTS, chromium, prepare_site, wait_until
+from tests.support import VIGIE, free_port, wait_for_http
+from tests.web import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -45,21 +39,12 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("browser")
-    cfg = tmp / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": [
+    env, db, settings = prepare_site(tmp, {"sources.yaml": {"sources": [
         {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False},
         # Enabled, never polled by this server (no collector runs): the test polls it, and it fails.
         {"name": "partner-feed", "kind": "rss", "interval_seconds": 300, "url": f"http://127.0.0.1:{free_port()}/f",
-         "retries": 0}]}))
-    url = f"sqlite:///{tmp / 'vigie.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_REFRESH_MS": "1000",
-           "VIGIE_SECRET_KEY": TEST_SECRET}
-    db = open_database(url)
-    upgrade(db.engine)
-    settings = load_settings(env=env)
+         "retries": 0}]}})
     sync_sources(db, settings)
-    make_accounts(db, settings)
     port = free_port()
     log = (tmp / "serve.log").open("w")
     proc = subprocess.Popen([VIGIE, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)

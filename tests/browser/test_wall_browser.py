@@ -8,9 +8,7 @@ recovery from a server restart are checked; screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,19 +22,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import select, text
 
-from config.settings import load_settings
 from dashboard.components.wall_panels import minutes_text, signed
 from models import actions
-from models.db import open_database
 from models.kpis import local_midnight
-from models.migrate import upgrade
 from models.tables import Mention, QueueItem, utcnow
 from models.users import create_kiosk_token
-from tests.chrome import ARTIFACTS, chromium, viewport, wait_until
-from tests.conftest import TEST_SECRET
+from tests.chrome import ARTIFACTS, chromium, prepare_site, viewport, wait_until
 from tests.streams import inject, outage_complaints, replay_demo
-from tests.support import REPO, VIGIE, free_port, wait_for_http
-from tests.web import make_accounts
+from tests.support import VIGIE, free_port, wait_for_http
 
 pytestmark = pytest.mark.browser
 ZONE = "Europe/Paris"
@@ -49,21 +42,13 @@ def _start(cmd: list[str], env: dict[str, str], log_path: Any) -> subprocess.Pop
 @pytest.fixture(scope="module")
 def wall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("wall")
-    cfg = tmp / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": [
-        {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False},  # the tests store its stream
-        # Polled by the collector at start, at a closed port: it fails, and the strip says so.
-        {"name": "partner-feed", "kind": "rss", "interval_seconds": 3600, "retries": 0,
-         "url": f"http://127.0.0.1:{free_port()}/feed"}]}))
-    (cfg / "reporting.yaml").write_text(yaml.safe_dump({"timezone": ZONE, "detector": {"every_seconds": 2}}))
-    url = f"sqlite:///{tmp / 'vigie.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_REFRESH_MS": "1000",
-           "VIGIE_SECRET_KEY": TEST_SECRET}
-    db = open_database(url)
-    upgrade(db.engine)
-    settings = load_settings(env=env)
-    make_accounts(db, settings)
+    env, db, settings = prepare_site(tmp, {
+        "sources.yaml": {"sources": [
+            {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False},  # the tests store its stream
+            # Polled by the collector at start, at a closed port: it fails, and the strip says so.
+            {"name": "partner-feed", "kind": "rss", "interval_seconds": 3600, "retries": 0,
+             "url": f"http://127.0.0.1:{free_port()}/feed"}]},
+        "reporting.yaml": {"timezone": ZONE, "detector": {"every_seconds": 2}}})
     now = utcnow()
     # Three steady hours up to 65 minutes ago, then a quieter stream for the last 50 minutes (no post
     # near the hour's boundary, so "the last hour" holds still while the tests read it), and the same
