@@ -220,22 +220,30 @@ def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, rol
     return client
 
 
-def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
-    from dashboard.pages.wall import _markers
+def _wall_module() -> Any:
+    """The wall page's module as Dash imported it (Dash Pages names modules after their path: a
+    plain `import dashboard.pages.wall` would load a second copy, with a cache of its own)."""
+    import sys
 
+    import dash
+
+    return sys.modules[next(p["module"] for p in dash.page_registry.values() if p["path"] == "/wall")]
+
+
+def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
     with app.server.app_context(), db.read() as session:  # the marker reads the configured sources
-        return _markers(session, utcnow())
+        markers: tuple[str, str] = _wall_module()._markers(session, utcnow())
+        return markers
 
 
 def _clear_wall_cache(everything: bool) -> None:
     """Forget what the wall computed (the live panels, or all), so that the next tick computes it."""
-    from dashboard.pages.wall import _cache, _cache_lock
-
-    with _cache_lock:
+    wall = _wall_module()
+    with wall._cache_lock:
         if everything:
-            _cache.clear()
+            wall._cache.clear()
         else:
-            _cache.pop("live", None)
+            wall._cache.pop("live", None)
 
 
 def _post(client: Any, body: dict[str, Any]) -> float:
