@@ -28,7 +28,8 @@ def _source_id(db: Database, settings: Settings) -> int:
 
 
 def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, rate_per_minute: float,
-                seed: int = 7, shift: timedelta = timedelta(0), lag: timedelta | None = None) -> int:
+                seed: int = 7, shift: timedelta = timedelta(0), lag: timedelta | None = None,
+                **options: object) -> int:
     """Store the demo stream of ``seed`` due between ``end - hours`` and ``end`` (its duplicates and
     reposts included), each post's time moved by ``shift``; the number of posts served.
 
@@ -36,7 +37,7 @@ def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, r
     it was posted, as a live collector would have, and its queue item is stamped then (its SLA
     deadlines counted from then): a history of several days with queues as they were."""
     source = DemoSource(SourceConfig(STREAM_SOURCE, "demo", 1.0, True, {
-        "seed": seed, "rate_per_minute": rate_per_minute, "backfill_hours": hours, "page_size": 2000}))
+        "seed": seed, "rate_per_minute": rate_per_minute, "backfill_hours": hours, "page_size": 2000, **options}))
     source_id = _source_id(db, settings)
     enricher = Enricher(settings)
     cursor: str | None = None

@@ -34,6 +34,11 @@ Options (keys of the source's entry in ``sources.yaml``; unknown keys are refuse
     Share of exact duplicates and of cross-network reposts among served items.
 ``malformed_share`` (0..1, default 0.0)
     Share of items with a missing text or an unreadable ``created_at``.
+``crisis_every_minutes`` (number ≥ 0, default 0: never), ``crisis_minutes`` (positive, default 8)
+    A recurring crisis for the wall's alerts: in the first ``crisis_minutes`` of every
+    ``crisis_every_minutes`` of the clock (counted from the Unix epoch, so the same for every
+    cursor), half of the original posts are complaints (app down, card declined, fees). The
+    rest of the stream is unchanged: without a crisis it is the same stream as before.
 
 Example::
 
@@ -48,6 +53,8 @@ Example::
         duplicate_share: 0.03
         repost_share: 0.04
         malformed_share: 0.0
+        crisis_every_minutes: 60
+        crisis_minutes: 8
 
 Determinism: post ``n`` is drawn from its own random stream (a BLAKE2 hash of
 ``"{seed}:{n}"``), so it does not depend on what was generated before. The cursor is
@@ -107,7 +114,10 @@ _DEFAULTS: dict[str, Any] = {
     "duplicate_share": 0.03,
     "repost_share": 0.04,
     "malformed_share": 0.0,
+    "crisis_every_minutes": 0,
+    "crisis_minutes": 8,
 }
+CRISIS_SHARE = 0.5  # of the original posts during a crisis: complaints
 _CATEGORIES: list[str] = list(corpus.CATEGORY_WEIGHTS)
 _CATEGORY_CUM: list[float] = list(accumulate(corpus.CATEGORY_WEIGHTS.values()))
 _GENERATED_SLOTS = frozenset({"amount", "fee", "small", "days", "minutes", "count", "times", "last4", "case",
@@ -250,6 +260,14 @@ class DemoSource:
         if shares["duplicate_share"] + shares["repost_share"] > 1:
             raise self._bad("repost_share", "a share with duplicate_share + repost_share ≤ 1",
                             shares["repost_share"])
+        crisis_every = options["crisis_every_minutes"]
+        if not _is_number(crisis_every) or crisis_every < 0:
+            raise self._bad("crisis_every_minutes", "a number ≥ 0 (0: no crisis)", crisis_every)
+        crisis_minutes = options["crisis_minutes"]
+        if not _is_number(crisis_minutes) or crisis_minutes <= 0:
+            raise self._bad("crisis_minutes", "a positive number", crisis_minutes)
+        self.crisis_every = float(crisis_every)
+        self.crisis_minutes = float(crisis_minutes)
         self.seed: int = seed
         self.rate_per_minute = float(rate)
         self.backfill_hours = float(backfill)
@@ -305,9 +323,14 @@ class DemoSource:
         return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031
             d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond)
 
+    def _in_crisis(self, timestamp: float) -> bool:
+        return (timestamp / 60) % self.crisis_every < self.crisis_minutes
+
     def _original(self, n: int, anchor: float, rng: _Draws) -> dict[str, Any]:
         lang = "en" if rng.random() < EN_SHARE else "fr"
         category = _CATEGORIES[bisect(_CATEGORY_CUM, rng.random() * _CATEGORY_CUM[-1])]
+        if self.crisis_every and self._in_crisis(anchor + n * self._step) and rng.random() < CRISIS_SHARE:
+            category = "complaint"  # (the extra draw happens in a crisis only: other posts stay the same)
         template = rng.choice(corpus.TEMPLATES[category][lang])
         slots = _Slots(rng, lang)
         text = template.format_map(slots)

@@ -129,3 +129,15 @@ def test_one_open_alert_per_kind_and_scope_even_from_two_writers(db: Database) -
         with db.write.begin() as s:
             s.add(alert(None))
     assert len(_alerts(db)) == 3
+
+
+def test_the_demo_streams_crises_raise_alerts_and_its_quiet_hours_none(db: Database, settings: Settings) -> None:
+    """`vigie demo` ships a crisis in the first 8 minutes of each hour: the detector finds each one."""
+    replay_demo(db, settings, END, hours=5, rate_per_minute=30, seed=12, crisis_every_minutes=60, crisis_minutes=8)
+    quiet = [END - timedelta(minutes=m) for m in (100, 80, 70, 40, 20)]  # hh:20 to hh:50: no crisis
+    for at in quiet:
+        assert run_spike_watch(db, settings, at).verdicts == 0, at
+    crisis = run_spike_watch(db, settings, END - timedelta(minutes=53))  # 14:07, seven minutes into one
+    assert crisis.opened, "no alert in the demo's crisis"
+    kinds = {(a.kind, a.scope, a.scope_key) for a in _alerts(db)}
+    assert ("sentiment_drop", "brand", "Aurelia Bank") in kinds or ("volume_surge", "topic", "outage") in kinds, kinds
