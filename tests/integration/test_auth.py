@@ -12,11 +12,16 @@ from dashboard.auth.login import MAX_FAILURES_PER_ADDRESS, safe_next
 from models.db import Database
 from models.tables import AuditEvent, User, utcnow
 from models.users import MAX_FAILED_LOGINS, create_kiosk_token, revoke_kiosk_token, set_active, set_password
-from tests.web import PASSWORD, csrf_of, dash_post, make_accounts, sign_in
+from tests.web import PASSWORD, csrf_of, dash_post, make_accounts, sign_in, spec_inputs
 
-WALL_OUTPUTS = ("wall-marker.data", "wall-kpis.children", "wall-sentiment.figure", "wall-ticker.children",
-                "wall-strip.children")
-WALL_TICK = ".." + "...".join(WALL_OUTPUTS) + ".."
+
+def _wall_tick(web: Any, client: Any, n: int) -> Any:
+    """One tick of the wall's update callback, posted as the browser does (its key and inputs read
+    from the app's callback map)."""
+    key = next(k for k in web.callback_map if "wall-marker.data" in k)
+    spec = web.callback_map[key]
+    return dash_post(client, key, spec_inputs(spec["inputs"], {"wall-tick.n_intervals": n, "wall-scale.data": 1.0}),
+                     spec_inputs(spec["state"], {"wall-marker.data": "x", "wall-slow-marker.data": "x"}))
 
 
 def _actions(db: Database) -> list[tuple[str, str]]:
@@ -126,16 +131,14 @@ def test_kiosk_token_opens_the_wall_only_until_revoked(web: Any, db: Database, s
     assert screen.get("/wall?kiosk=not-a-token").status_code == 401
     wall = screen.get(f"/wall?kiosk={token}")
     assert wall.status_code == 200 and wall.headers["Referrer-Policy"] == "same-origin"
-    tick = dash_post(screen, WALL_TICK, [{"id": "wall-tick", "property": "n_intervals", "value": 1}],
-                     [{"id": "wall-marker", "property": "data", "value": "x"}])
+    tick = _wall_tick(web, screen, 1)
     assert tick.status_code == 200 and b"wall-kpis" in tick.data
     for path in ("/", "/queue/legal", "/triage", "/audit", "/sources"):
         assert screen.get(path).status_code == 403, path
     assert screen.get("/audit/export.csv").status_code == 403
     with db.write.begin() as s:
         revoke_kiosk_token(s, "lobby")
-    again = dash_post(screen, WALL_TICK, [{"id": "wall-tick", "property": "n_intervals", "value": 2}],
-                      [{"id": "wall-marker", "property": "data", "value": "x"}])
+    again = _wall_tick(web, screen, 2)
     assert again.status_code == 401  # the screen's session ended with its token
     assert screen.get(f"/wall?kiosk={token}").status_code == 401
     # A copy of the revoked screen's cookie stays out when a new token is made for the same name.
