@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.kpis import median, top_terms
+from models.kpis import median, net_sentiment, top_terms
 from models.tables import CLOSED_STATUSES, Alert, DailySummary, Mention, QueueItem, utcnow
 
 if TYPE_CHECKING:
@@ -140,22 +140,19 @@ def network_value(items: list[Any], mentions: dict[str, int]) -> list[dict[str, 
     return sorted(out, key=lambda r: (-r["needed_action"], -r["mentions"], r["network"]))
 
 
-def _net(labels: dict[str, int]) -> float | None:
-    total = sum(labels.values())
-    return None if not total else 100.0 * (labels.get("positive", 0) - labels.get("negative", 0)) / total
-
-
 def core_figures(session: Session, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
     """The figures compared from day to day."""
     labels = dict(session.execute(
         select(Mention.sentiment_label, func.count()).where(
             Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None))
         .group_by(Mention.sentiment_label).limit(10)).all())
-    labels = {str(k): int(v) for k, v in labels.items()}
-    items = _items(session, start, end)
-    sla = sla_figures(items, now)
+    return core_from({str(k): int(v) for k, v in labels.items()}, sla_figures(_items(session, start, end), now))
+
+
+def core_from(labels: dict[str, int], sla: dict[str, Any]) -> dict[str, Any]:
+    """The compared figures from a day's sentiment counts and SLA figures (pure)."""
     total = sum(labels.values())
-    return {"mentions": total, "net_sentiment": _net(labels),
+    return {"mentions": total, "net_sentiment": net_sentiment(labels),
             "negative_share": labels.get("negative", 0) / total if total else None,
             "items": sla["items"], "breached": sla["breached"], "adherence": sla["adherence"],
             "first_response_median": sla["first_response_median"], "resolution_median": sla["resolution_median"]}
@@ -214,7 +211,8 @@ def compute_summary(session: Session, settings: Settings, day: date, now: dateti
     texts = list(session.scalars(select(Mention.text).where(*heads).order_by(Mention.created_at.desc())
                                  .limit(TEXT_LIMIT)))
     words, tags = top_terms(texts, [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords])
-    core = core_figures(session, start, end, now)
+    overall = sla_figures(items, now)
+    core = core_from(dict(by_sentiment), overall)  # from what was read above: no second pass over the day
     lag = max(now - end, timedelta(0))  # how long after its end this day is judged
     previous = []
     for back in range(1, PREVIOUS_DAYS + 1):
@@ -228,8 +226,8 @@ def compute_summary(session: Session, settings: Settings, day: date, now: dateti
         "volume": {"mentions": sum(by_network.values()), "copies": copies,
                    "by_network": dict(by_network.most_common()), "by_sentiment": dict(by_sentiment.most_common()),
                    "by_team": {labels.get(t, t): len(v) for t, v in sorted(teams.items())},
-                   "net_sentiment": _net(dict(by_sentiment))},
-        "sla": {"overall": sla_figures(items, now),
+                   "net_sentiment": net_sentiment(dict(by_sentiment))},
+        "sla": {"overall": overall,
                 "teams": {labels.get(t, t): sla_figures(v, now) for t, v in sorted(teams.items())}},
         "issues": [{"rule": r, "description": rules.get(r, r), "items": n}
                    for r, n in Counter(i.rule_id for i in items).most_common(8)],
