@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import re
 import signal
@@ -55,6 +56,8 @@ def _logging(settings: Settings) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Vigie: social-media command center. Settings come from the environment and VIGIE_CONFIG."""
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack to stderr: where is it stuck?
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 @main.command("init-db")
@@ -160,6 +163,8 @@ def demo(host: str | None, port: int | None) -> None:
     for line in seed_demo(settings, db):
         click.echo(line)
     click.echo(f"Vigie demo: open http://{host}:{port}/  (database {db.engine.url.render_as_string()}; Ctrl-C stops)")
+    # Ctrl-C and SIGTERM stop it, even when started from a shell that ignores SIGINT (a background job)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         _serve(settings, db, host, port)

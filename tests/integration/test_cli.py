@@ -126,7 +126,13 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
     finally:
         asked = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # say where it is stuck: every thread's stack, then stop it
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            proc.kill()
+            proc.wait(timeout=10)
         assert proc.stdout is not None
         # read through the same text buffer the loop above read from (communicate() would skip it)
         out = "".join(printed) + proc.stdout.read()
