@@ -8,7 +8,7 @@ width, so a 3840x2160 screen shows the same layout twice as large.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -181,13 +181,13 @@ def timeline_figure(rows: list[dict[str, Any]], hours: list[str], zone: str, sca
     ``scale``: the screen's width over 1920 (a 4K wall draws the chart's text twice as large)."""
     networks = sorted({r["network"] for r in rows})
     by = {(r["hour"], r["network"]): r for r in rows}
-    # Local time at the current UTC offset for every bar: across a DST change the axis stays
-    # continuous (two UTC hours never share one local label), off by an hour before the change.
-    offset = ZoneInfo(zone).utcoffset(datetime.fromisoformat(hours[-1])) if hours else None
-    shown = [(datetime.fromisoformat(h) + (offset or timedelta(0))).strftime("%Y-%m-%d %H:%M") for h in hours]
+    # The axis runs in UTC (continuous across a DST change: two hours never share one place);
+    # each tick is labelled with its own local time, every third local hour.
+    local = [local_time(datetime.fromisoformat(h), zone) for h in hours]
+    ticks = [(h, label) for h, label in zip(hours, local, strict=True) if int(label[:2]) % 3 == 0]
     fig = go.Figure()
     for net in networks:
-        fig.add_bar(x=shown, y=[by[(h, net)]["count"] if (h, net) in by else 0 for h in hours],
+        fig.add_bar(x=hours, y=[by[(h, net)]["count"] if (h, net) in by else 0 for h in hours],
                     name=legend_name(net), marker_color=colour(net))
     net_line = []
     for h in hours:
@@ -195,7 +195,7 @@ def timeline_figure(rows: list[dict[str, Any]], hours: list[str], zone: str, sca
         total = sum(c["count"] for c in cells)
         net_line.append(None if not total else
                         round(100 * (sum(c["positive"] for c in cells) - sum(c["negative"] for c in cells)) / total, 1))
-    fig.add_scatter(x=shown, y=net_line, name="net sentiment", yaxis="y2", mode="lines+markers",
+    fig.add_scatter(x=hours, y=net_line, name="net sentiment", yaxis="y2", mode="lines+markers",
                     line={"color": "#ffffff", "width": 4 * scale}, marker={"size": 7 * scale}, connectgaps=False)
     fig.update_layout(
         barmode="stack", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
@@ -205,6 +205,7 @@ def timeline_figure(rows: list[dict[str, Any]], hours: list[str], zone: str, sca
         yaxis={"title": "mentions per hour", "gridcolor": "#2a3348"},
         yaxis2={"title": "net sentiment", "overlaying": "y", "side": "right", "range": [-100, 100],
                 "tickvals": [-100, -50, 0, 50, 100], "showgrid": False, "zeroline": True, "zerolinecolor": "#55607a"},
-        xaxis={"type": "date", "tickformat": "%H:%M", "dtick": 3600000 * 3},
+        xaxis={"type": "date", "tickmode": "array", "tickvals": [h for h, _ in ticks],
+               "ticktext": [label for _, label in ticks]},
     )
     return fig

@@ -111,3 +111,24 @@ def test_summary_csv_neutralises_formulas_but_keeps_numbers() -> None:
     assert "headline,2026-11-24,net_sentiment,-12.5,," in body  # a negative figure stays a number
     # A network named by a webhook starts the cell: it is quoted, never read as a formula.
     assert ",\"'=HYPERLINK" in body and ',"=HYPERLINK' not in body and ",=HYPERLINK" not in body
+
+
+def test_timeline_labels_each_hour_with_its_own_local_time_across_a_dst_change() -> None:
+    # 2026-10-25 01:00 UTC: Paris goes back from 03:00 summer time to 02:00 winter time.
+    start = datetime(2026, 10, 24, 12, 0)
+    hours = [(start + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00:00") for i in range(24)]
+    rows = [{"hour": hours[0], "network": "x", "count": 4, "positive": 3, "negative": 1},
+            {"hour": hours[13], "network": "x", "count": 2, "positive": 0, "negative": 2}]
+    fig = panels.timeline_figure(rows, hours, "Europe/Paris")
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert list(bars[0].x) == hours and sum(bars[0].y) == 6  # the axis runs in UTC: 24 distinct places
+    labels = dict(zip(fig.layout.xaxis.tickvals, fig.layout.xaxis.ticktext, strict=True))
+    # before the change (summer, UTC+2) and after it (winter, UTC+1), each tick says the local hour
+    assert labels["2026-10-24T13:00:00"] == "15:00" and labels["2026-10-24T22:00:00"] == "00:00"
+    assert labels["2026-10-25T02:00:00"] == "03:00" and labels["2026-10-25T08:00:00"] == "09:00"
+    # 00:00 and 01:00 UTC are both 02:00 in Paris (summer, then winter time): two bars, no tick
+    assert [h for h in hours if "2026-10-24T22" <= h <= "2026-10-25T02:00:00" and h in labels] == \
+        ["2026-10-24T22:00:00", "2026-10-25T02:00:00"]
+    assert all(int(text[:2]) % 3 == 0 for text in labels.values())
+    line = next(t for t in fig.data if t.type == "scatter")
+    assert line.y[0] == 50.0 and line.y[13] == -100.0 and line.y[1] is None
