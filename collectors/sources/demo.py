@@ -81,26 +81,22 @@ from __future__ import annotations
 
 import math
 import random
-import struct
-import unicodedata
 from bisect import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from hashlib import blake2b
 from itertools import accumulate
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from collectors.sources import demo_corpus as corpus
+from collectors.sources.demo_draws import Draws, Slots, ascii_fold, language_hint, post_url
 from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
 
 NETWORKS: tuple[str, ...] = ("x", "mastodon", "bluesky", "reddit", "news")
 _SOCIAL: tuple[str, ...] = ("x", "bluesky", "mastodon", "reddit")
 _SOCIAL_CUM: list[float] = list(accumulate((0.42, 0.20, 0.18, 0.20)))
-_HINTING: frozenset[str] = frozenset({"mastodon", "bluesky"})  # networks that tag a language
 EN_SHARE = 0.65
 RT_SHARE = 0.02  # RT / quote-style reposts, on top of repost_share
-WRONG_HINT_SHARE = 0.03  # platforms sometimes guess the language wrong
 NEWS_ELSEWHERE_SHARE = 0.02  # readers' comments under news articles
 AUTHORS: dict[str, int] = {"en": 208, "fr": 112}
 INFLUENCERS: dict[str, int] = {"en": 3, "fr": 2}
@@ -120,111 +116,12 @@ _DEFAULTS: dict[str, Any] = {
 CRISIS_SHARE = 0.5  # of the original posts during a crisis: complaints
 _CATEGORIES: list[str] = list(corpus.CATEGORY_WEIGHTS)
 _CATEGORY_CUM: list[float] = list(accumulate(corpus.CATEGORY_WEIGHTS.values()))
-_GENERATED_SLOTS = frozenset({"amount", "fee", "small", "days", "minutes", "count", "times", "last4", "case",
-                              "clock"})
 
 Author = tuple[str, str, int | None]  # handle, display name, followers
-T = TypeVar("T")
-_SIXTEEN_WORDS = struct.Struct("<16I")  # one 64-byte BLAKE2 digest = 16 draws
-
-
-class _Draws:
-    """Per-post random draws from a hash of ``"{seed}:{n}"``.
-
-    Like ``random.Random(f"{seed}:{n}")`` (stable across runs, machines and Python
-    versions) but about five times cheaper to set up, which matters at thousands of
-    posts per second: seeding a Mersenne Twister costs more than generating a post.
-    """
-
-    __slots__ = ("_key", "_values", "_round")
-
-    def __init__(self, key: str) -> None:
-        self._key = key.encode()
-        self._round = 0
-        self._values: list[int] = []
-
-    def random(self) -> float:
-        """A float in [0, 1) with 32 bits of resolution (plenty for picking among templates)."""
-        values = self._values
-        if not values:
-            digest = blake2b(self._key + b"/%d" % self._round, digest_size=64).digest()
-            values.extend(_SIXTEEN_WORDS.unpack(digest))
-            self._round += 1
-        return values.pop() * 2.3283064365386963e-10  # 2 ** -32
-
-    def choice(self, seq: Sequence[T]) -> T:
-        return seq[int(self.random() * len(seq))]
-
-    def randint(self, low: int, high: int) -> int:
-        return low + int(self.random() * (high - low + 1))
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _money(value: float, lang: str) -> str:
-    if lang == "en":
-        return f"${value:,.2f}".replace(".00", "")
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(",00", "") + " €"
-
-
-class _Slots(dict[str, str]):
-    """Template slots drawn lazily, so a post only pays for the slots its template uses."""
-
-    def __init__(self, rng: _Draws, lang: str) -> None:
-        super().__init__()
-        self.rng = rng
-        self.lang = lang
-
-    def __missing__(self, key: str) -> str:
-        rng = self.rng
-        if key not in _GENERATED_SLOTS:
-            value = rng.choice(corpus.SLOTS[self.lang][key])
-        elif key == "amount":
-            value = _money(rng.randint(40, 4000) + rng.choice((0, 0, 0.5, 0.99)), self.lang)
-        elif key == "fee":
-            value = _money(rng.choice((12, 15, 25, 29, 34, 35, 39)), self.lang)
-        elif key == "small":
-            value = _money(rng.randint(1, 20), self.lang)
-        elif key == "days":
-            value = str(rng.randint(2, 21))
-        elif key == "minutes":
-            value = str(rng.choice((5, 10, 20, 35, 45, 50, 60, 90)))
-        elif key == "last4":
-            value = f"{rng.randint(0, 9999):04d}"
-        elif key == "case":
-            value = str(rng.randint(100000, 999999))
-        elif key == "clock":
-            value = f"{rng.randint(7, 22)}:{rng.randint(0, 59):02d}"
-        else:
-            value = str(rng.randint(2, 6))
-        self[key] = value  # the same slot twice in a template gets the same value
-        return value
-
-
-def _url(network: str, handle: str, post_id: str, lang: str, rng: _Draws) -> str:
-    if network == "x":
-        return f"https://x.example/{handle}/status/{post_id}"
-    if network == "mastodon":
-        return f"https://mastodon.example/@{handle}/{post_id}"
-    if network == "bluesky":
-        return f"https://bsky.example/profile/{handle}.bsky.example/post/{post_id}"
-    if network == "reddit":
-        return f"https://reddit.example/r/{rng.choice(corpus.SUBREDDITS[lang])}/comments/{post_id}/"
-    return f"https://news.example/{handle}/{post_id}"
-
-
-def _hint(network: str, lang: str, rng: _Draws) -> str | None:
-    if network not in _HINTING:
-        return None
-    if rng.random() < WRONG_HINT_SHARE:
-        return "fr" if lang == "en" else "en"
-    return lang
-
-
-def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
 class DemoSource:
@@ -293,7 +190,7 @@ class DemoSource:
             for i in range(count):
                 first = rng.choice(corpus.FIRST_NAMES[lang])
                 last = rng.choice(corpus.LAST_NAMES[lang])
-                f, la = _ascii(first), _ascii(last)
+                f, la = ascii_fold(first), ascii_fold(last)
                 handle = rng.choice((f + la, f"{f}_{la}", f"{f[0]}{la}{rng.randint(1, 99)}",
                                      f"{f}{rng.randint(70, 2009)}", f"{la}_{f[0]}", f"the{f}{la[:3]}"))
                 while handle in taken:
@@ -326,13 +223,13 @@ class DemoSource:
     def _in_crisis(self, timestamp: float) -> bool:
         return (timestamp / 60) % self.crisis_every < self.crisis_minutes
 
-    def _original(self, n: int, anchor: float, rng: _Draws) -> dict[str, Any]:
+    def _original(self, n: int, anchor: float, rng: Draws) -> dict[str, Any]:
         lang = "en" if rng.random() < EN_SHARE else "fr"
         category = _CATEGORIES[bisect(_CATEGORY_CUM, rng.random() * _CATEGORY_CUM[-1])]
         if self.crisis_every and self._in_crisis(anchor + n * self._step) and rng.random() < CRISIS_SHARE:
             category = "complaint"  # (the extra draw happens in a crisis only: other posts stay the same)
         template = rng.choice(corpus.TEMPLATES[category][lang])
-        slots = _Slots(rng, lang)
+        slots = Slots(rng, lang)
         text = template.format_map(slots)
         mood = corpus.MOODS.get(category)
         if mood is not None and rng.random() < 0.35:
@@ -357,13 +254,13 @@ class DemoSource:
             "network": network,
             "text": text,
             "created_at": self._created(anchor, n),
-            "url": _url(network, handle, post_id, lang, rng),
-            "lang": _hint(network, lang, rng),
+            "url": post_url(network, handle, post_id, lang, rng),
+            "lang": language_hint(network, lang, rng),
             "author": {"handle": handle, "name": name, "followers_count": followers},
             "_demo": {"category": category, "variant": "original", "lang": lang},
         }
 
-    def _repost(self, item: dict[str, Any], n: int, anchor: float, rng: _Draws) -> dict[str, Any]:
+    def _repost(self, item: dict[str, Any], n: int, anchor: float, rng: Draws) -> dict[str, Any]:
         """The same author posts the same text on another network, under a new id."""
         truth = item["_demo"]
         network = rng.choice([net for net in _SOCIAL if net != item["network"]])
@@ -374,12 +271,12 @@ class DemoSource:
             "id": post_id,
             "network": network,
             "created_at": self._created(anchor, n),
-            "url": _url(network, handle, post_id, truth["lang"], rng),
-            "lang": _hint(network, truth["lang"], rng),
+            "url": post_url(network, handle, post_id, truth["lang"], rng),
+            "lang": language_hint(network, truth["lang"], rng),
             "_demo": {**truth, "variant": "repost", "of": item["id"]},
         }
 
-    def _retweet(self, item: dict[str, Any], n: int, anchor: float, rng: _Draws) -> dict[str, Any]:
+    def _retweet(self, item: dict[str, Any], n: int, anchor: float, rng: Draws) -> dict[str, Any]:
         """Someone else shares the post: "RT @author: text" on x, a quote elsewhere."""
         truth = item["_demo"]
         lang = truth["lang"]
@@ -396,18 +293,18 @@ class DemoSource:
             "network": network,
             "text": text,
             "created_at": self._created(anchor, n),
-            "url": _url(network, handle, post_id, lang, rng),
-            "lang": _hint(network, lang, rng),
+            "url": post_url(network, handle, post_id, lang, rng),
+            "lang": language_hint(network, lang, rng),
             "author": {"handle": handle, "name": name, "followers_count": followers},
             "_demo": {**truth, "variant": "rt", "of": item["id"]},
         }
 
     def _item(self, n: int, anchor: float) -> dict[str, Any]:
         """The item served as post number ``n``: a pure function of (seed, n, anchor, rate)."""
-        steps: list[tuple[str, int, _Draws]] = []
+        steps: list[tuple[str, int, Draws]] = []
         k = n
         while True:  # follow duplicate/repost links back to an original, without recursion
-            rng = _Draws(f"{self.seed}:{k}")
+            rng = Draws(f"{self.seed}:{k}")
             kind_u = rng.random()
             if k == n:
                 own_rng, malformed = rng, rng.random() < self.malformed_share
@@ -440,7 +337,7 @@ class DemoSource:
         return item
 
     @staticmethod
-    def _malform(item: dict[str, Any], rng: _Draws) -> dict[str, Any]:
+    def _malform(item: dict[str, Any], rng: Draws) -> dict[str, Any]:
         item = {**item, "_demo": {**item["_demo"], "variant": "malformed"}}
         flaw = rng.randint(0, 3)
         if flaw == 0:
