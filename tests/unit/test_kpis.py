@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -63,12 +64,13 @@ def test_summary_sla_verdicts_percentiles_and_comparison() -> None:
     from models.summary import comparison, day_bounds, percentile, sla_figures
 
     t0 = datetime(2026, 11, 24, 9, 0)
+    ids = itertools.count(1)
 
     def item(status: str, claimed: int | None, closed: int | None, due: int, created: datetime = t0) -> Any:
         def at(minutes: int | None) -> datetime | None:
             return None if minutes is None else created + timedelta(minutes=minutes)
 
-        return SimpleNamespace(status=status, created_at=created, claimed_at=at(claimed), resolved_at=at(closed),
+        return SimpleNamespace(id=next(ids), status=status, created_at=created, claimed_at=at(claimed), resolved_at=at(closed),
                                due_at=created + timedelta(minutes=due))
 
     items = [item("resolved", 5, 30, 60),  # met
