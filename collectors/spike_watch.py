@@ -68,8 +68,9 @@ def _flags(raw: Any) -> list[str]:
 Series = dict[tuple[str, str], list[Counts]]  # (scope, key) -> counts per window, index 0 = now
 
 
-def window_series(session: Session, settings: Settings, now: datetime) -> tuple[Series, int]:
-    """(scope, key) -> counts per window (index 0 = now), and how many earlier windows are history."""
+def window_series(session: Session, settings: Settings, now: datetime) -> tuple[Series, int, frozenset[int]]:
+    """(scope, key) -> counts per window (index 0 = now), how many earlier windows are history, and
+    the earlier windows in which nothing at all was stored (collection gaps)."""
     cfg = settings.reporting.detector
     windows = cfg.baseline_windows + 1
     start = now.replace(second=0, microsecond=0) - timedelta(minutes=windows * cfg.window_minutes - 1)
@@ -83,8 +84,10 @@ def window_series(session: Session, settings: Settings, now: datetime) -> tuple[
     )
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * windows)
     negatives: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * windows)
+    stored = [0] * windows  # every mention, whatever the scopes
     for bucket, brand, label, flag_text, n in rows:
         index = min(windows - 1, window_index(datetime.fromisoformat(bucket), now, cfg.window_minutes))
+        stored[index] += int(n)
         scopes: list[tuple[str, str]] = []
         if "all" in cfg.scopes:
             scopes.append(("all", ""))
@@ -98,7 +101,8 @@ def window_series(session: Session, settings: Settings, now: datetime) -> tuple[
                 negatives[scope][index] += int(n)
     first = session.scalar(select(func.min(Mention.created_at)))  # the created_at index's first entry
     series = {k: [Counts(t, negatives[k][i]) for i, t in enumerate(v)] for k, v in totals.items()}
-    return series, history_windows(first, now, cfg)
+    gaps = frozenset(i for i in range(1, windows) if not stored[i])
+    return series, history_windows(first, now, cfg), gaps
 
 
 def _triggering(session: Session, settings: Settings, verdict: Verdict, now: datetime) -> list[int]:
@@ -156,8 +160,8 @@ def run_spike_watch(db: Database, settings: Settings, now: datetime | None = Non
     cfg = settings.reporting.detector
     report = SpikeReport()
     with db.read() as session:
-        series, history = window_series(session, settings, now)
-    verdicts = detect(series, history, cfg)
+        series, history, gaps = window_series(session, settings, now)
+    verdicts = detect(series, history, cfg, gaps)
     report.verdicts = len(verdicts)
     try:
         with db.write.begin() as session:

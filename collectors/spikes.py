@@ -16,8 +16,11 @@ exponentially weighted moving mean and variance (EWMA) of the windows before it,
   mentions were negative.
 
 Windows that start before the first mention ever stored are not history (a new install would
-otherwise see a surge in its first poll); a scope with fewer than ``min_baseline_windows`` of
-history gets no verdict.
+otherwise see a surge in its first poll), nor are earlier windows in which nothing at all was
+stored, in any scope: for a firm's public mentions that is a collection gap (collector stopped,
+sources failing), not a quiet spell, and counting it as zero would make the first windows after
+the gap look like a surge. A scope with fewer than ``min_baseline_windows`` of history gets no
+verdict.
 """
 
 from __future__ import annotations
@@ -128,11 +131,13 @@ def judge_sentiment(counts: Sequence[Counts], cfg: DetectorConfig) -> tuple[floa
     return None
 
 
-def detect(series: dict[tuple[str, str], list[Counts]], history: int, cfg: DetectorConfig) -> list[Verdict]:
-    """Verdicts for every scope of ``series`` ((scope, key) -> counts of windows 0..history)."""
+def detect(series: dict[tuple[str, str], list[Counts]], history: int, cfg: DetectorConfig,
+           gaps: frozenset[int] = frozenset()) -> list[Verdict]:
+    """Verdicts for every scope of ``series`` ((scope, key) -> counts of windows 0..history);
+    ``gaps``: earlier windows in which nothing was stored at all, left out of every baseline."""
     out: list[Verdict] = []
     for (scope, key), counts in sorted(series.items()):
-        counts = counts[: history + 1]
+        counts = [c for i, c in enumerate(counts[: history + 1]) if i == 0 or i not in gaps]
         found = judge_volume(counts, cfg)
         if found:
             out.append(Verdict("volume_surge", scope, key, *found, mentions=counts[0].total))

@@ -112,6 +112,21 @@ def test_a_new_install_does_not_alert_on_its_first_posts(db: Database, settings:
     assert _alerts(db) == []
 
 
+def test_the_stream_coming_back_after_a_collection_gap_is_no_surge(db: Database, settings: Settings) -> None:
+    # Six hours of stream, four hours in which the collector stored nothing, then the stream again
+    # (another seed: other ids) for the last hour.
+    replay_demo(db, settings, END - timedelta(hours=5), hours=6, rate_per_minute=20)
+    replay_demo(db, settings, END, hours=1, rate_per_minute=20, seed=8)
+    for minutes in (50, 40, 20, 0):
+        report = run_spike_watch(db, settings, END - timedelta(minutes=minutes))
+        assert report.verdicts == 0, (minutes, report)
+    # ... while a surge right after the gap is still found, against the stream before it
+    inject(db, settings, outage_complaints(48), END - timedelta(minutes=4), 180)
+    found = run_spike_watch(db, settings, END)
+    assert found.verdicts > 0 and ("volume_surge", "topic", "outage") in {
+        (a.kind, a.scope, a.scope_key) for a in _alerts(db)}
+
+
 def test_one_open_alert_per_kind_and_scope_even_from_two_writers(db: Database) -> None:
     """The unique index the detector relies on when two collectors run it at once."""
     import pytest

@@ -70,8 +70,8 @@ def test_summary_sla_verdicts_percentiles_and_comparison() -> None:
         def at(minutes: int | None) -> datetime | None:
             return None if minutes is None else created + timedelta(minutes=minutes)
 
-        return SimpleNamespace(id=next(ids), status=status, created_at=created, claimed_at=at(claimed), resolved_at=at(closed),
-                               due_at=created + timedelta(minutes=due))
+        return SimpleNamespace(id=next(ids), status=status, created_at=created, claimed_at=at(claimed),
+                               resolved_at=at(closed), due_at=created + timedelta(minutes=due))
 
     items = [item("resolved", 5, 30, 60),  # met
              item("resolved", 10, 90, 60),  # closed late: breached

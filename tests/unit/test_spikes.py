@@ -91,6 +91,22 @@ def test_detect_names_kind_scope_and_key() -> None:
     assert detect(series, 3, CFG) == []  # three windows of history: not enough to judge
 
 
+def test_a_collection_gap_is_not_a_quiet_spell() -> None:
+    # A steady 900 posts per window, then four hours in which the collector stored nothing, then
+    # the stream again: the gap's empty windows are left out of the baseline, so no surge.
+    steady = [Counts(900, 180)] * 12
+    series = {("all", ""): [Counts(900, 180)] + [Counts(0)] * 24 + steady}
+    gaps = frozenset(range(1, 25))
+    assert detect(series, 36, CFG, gaps) == []
+    assert [v.kind for v in detect(series, 36, CFG)] == ["volume_surge"]  # counted as silence, it would fire
+    # a real surge right after the gap is still found, against the windows before it
+    series[("all", "")][0] = Counts(3000, 600)
+    assert [v.kind for v in detect(series, 36, CFG, gaps)] == ["volume_surge"]
+    # gaps leave too little history: no verdict rather than a guess
+    assert detect({("all", ""): [Counts(3000)] + [Counts(0)] * 33 + [Counts(900)] * 3}, 36, CFG,
+                  frozenset(range(1, 34))) == []
+
+
 def test_reporting_config_is_checked() -> None:
     flags = {"spam", "outage"}
     cfg = parse_reporting({"timezone": "Europe/Paris", "detector": {"z_threshold": 3, "scopes": ["topic"]}}, flags)
