@@ -7,9 +7,11 @@
 // - it reloads itself every data-reload-minutes (fresh page, flat memory), and if no update has
 //   succeeded for a minute; it reloads only after the server has answered a probe (and after a
 //   random pause of up to 10 s, so a room of screens does not reload at once), so a kiosk never
-//   lands on a browser error page; a probe answered with a refusal is repeated once a minute;
-// - a 403 (the screen may no longer see the wall) says so on the screen instead of "live"; a
-//   401 (session ended, token revoked) is auth.js's: a kiosk reloads its link and signs in again.
+//   lands on a browser error page; a probe answered with a refusal is repeated every 30 s;
+// - a 403 (the screen may no longer see the wall, or a new release answers an update the old page
+//   asked for) says so on the screen instead of "live", and the page is probed every 30 s: once
+//   the wall is served again (role given back, release loaded) it reloads; a 401 (session ended,
+//   token revoked) is auth.js's: a kiosk reloads its link and signs in again.
 (function () {
   var state = { lastOk: Date.now(), failingSince: null, loadedAt: Date.now(), panel: 0, rotatedAt: Date.now(),
                 ok: 0, failed: 0, refused: false, probeEvery: 5000 };
@@ -25,16 +27,19 @@
     if (state.reloading || Date.now() - (state.probedAt || 0) < state.probeEvery) { return; }
     state.reloading = true;
     state.probedAt = Date.now();
-    fetch(window.location.href, { cache: "no-store", credentials: "same-origin" })
+    var abort = new AbortController();  // a probe that hangs must not stop the next one
+    var timer = setTimeout(function () { abort.abort(); }, 10000);
+    originalFetch.call(window, window.location.href, { cache: "no-store", credentials: "same-origin", signal: abort.signal })
       .then(function (r) {
+        clearTimeout(timer);
         if (r.ok) {  // up: reload after a random pause, so that a room of screens does not all hit at once
           setTimeout(function () { window.location.reload(); }, Math.random() * 10000);
         } else {
           state.reloading = false;
-          state.probeEvery = 60000;  // answered but refused (signed out, token revoked): ask rarely
+          state.probeEvery = 30000;  // answered but refused (signed out, role taken away): ask less often
         }
       })
-      .catch(function () { state.reloading = false; });
+      .catch(function () { clearTimeout(timer); state.reloading = false; });
   }
   function setOffline(offline, why) {
     var root = wall(), label = document.getElementById("wall-connection");
@@ -55,10 +60,12 @@
       if (response.ok || response.status === 204) {
         state.lastOk = Date.now();
         state.ok += 1;
+        if (state.refused) { state.refused = false; state.probeEvery = 5000; setOffline(false); }
         if (state.failingSince !== null) { probeThenReload(); }  // back after a failure: start afresh
       } else if (response.status === 403) {  // the screen's role no longer allows the wall
         state.refused = true;
-        state.probeEvery = 60000;
+        state.probeEvery = 30000;
+        state.probedAt = Date.now();
         setOffline(true, "access refused: sign this screen in again");
       } else if (response.status >= 500 && state.failingSince === null) {
         state.failed += 1;
@@ -90,7 +97,7 @@
   setInterval(function () {
     if (!wall()) { return; }
     rotate();
-    if (state.refused) { return; }  // a person must act; auth.js handles a session that ended (401)
+    if (state.refused) { probeThenReload(); return; }  // reloads once the wall is served again
     if (state.failingSince !== null) {  // down: probe now and then; a success reloads
       probeThenReload();
       return;

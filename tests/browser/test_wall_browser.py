@@ -263,6 +263,33 @@ def test_the_wall_recovers_from_a_server_restart(wall: dict[str, Any], browser: 
                timeout=15, what="live again")
 
 
+def test_a_refused_wall_says_so_and_comes_back_by_itself(wall: dict[str, Any], browser: WebDriver) -> None:
+    # A wall screen signed in as the operator account; an admin takes the role away by mistake
+    # (every update is then refused with 403), then gives it back: nobody touches the screen.
+    from tests.web import PASSWORD
+
+    browser.delete_all_cookies()
+    browser.get(f"{wall['base']}/login?next=/wall")
+    browser.find_element(By.ID, "login-name").send_keys("operator")
+    browser.find_element(By.ID, "login-password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait_until(lambda: _text(browser, "wall-connection") == "● live", timeout=15, what="the wall, live")
+    browser.execute_script("window.__beforeRefusal = true;")
+
+    def set_role(role: str) -> None:
+        with wall["db"].write.begin() as s:
+            s.execute(text("UPDATE users SET role = :r WHERE name = 'operator'"), {"r": role})
+
+    set_role("agent")
+    wait_until(lambda: "access refused" in _text(browser, "wall-connection"), timeout=15, what="the refusal shown")
+    assert _text(browser, "wall-kpi-volume")  # the last figures stay up meanwhile
+    time.sleep(3)
+    assert "access refused" in _text(browser, "wall-connection")  # no reload loop while refused
+    set_role("operator")
+    wait_until(lambda: _text(browser, "wall-connection") == "● live", timeout=45, what="live again, by itself")
+    assert _text(browser, "wall-kpi-volume")
+
+
 def test_manager_reads_a_stored_summary_and_picks_another_day(wall: dict[str, Any], browser: WebDriver) -> None:
     from models.summary import compute_summary, local_day, store_summary
 
