@@ -2,10 +2,12 @@
 computes yesterday's summary, stores it and writes its ``daily_summary`` notifications (the
 outbox; `collectors.notify` attaches the PDF when sending), in one transaction.
 
-It runs every 5 minutes and does nothing once the day's summary is stored, so a collector that
-was down at ``run_at`` catches up when it starts (up to a week back, never before the first
-stored mention: a new install sends no empty reports); the day's primary key keeps two
-collectors from storing or sending it twice (the loser's transaction fails and it moves on).
+It runs every 5 minutes and does nothing once the day's summary is stored and announced (its
+messages written), so a collector that was down at ``run_at`` catches up when it starts (up to a
+week back, never before the first stored mention: a new install sends no empty reports); the
+day's primary key keeps two collectors from storing or sending it twice (the loser's transaction
+fails and it moves on). A day stored first by `vigie summary --store` is announced with the
+figures stored.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from config.settings import Settings
 from models.db import Database
 from models.notifications import enqueue
-from models.summary import compute_summary, day_bounds, local_day, store_summary, stored_summary
+from models.summary import compute_summary, day_bounds, local_day, store_summary
 from models.summary_export import LABELS, change_text, fmt
 from models.tables import DailySummary, Mention, utcnow
 
@@ -61,22 +63,30 @@ def run_daily_summary(db: Database, settings: Settings, now: datetime | None = N
         first = session.scalar(select(func.min(Mention.created_at)))
         if first is None:
             return done
-        stored = set(session.scalars(select(DailySummary.day).where(
-            DailySummary.day > last - timedelta(days=CATCH_UP_DAYS), DailySummary.day <= last)))
+        stored = dict(session.execute(select(DailySummary.day, DailySummary.announced_at).where(
+            DailySummary.day > last - timedelta(days=CATCH_UP_DAYS), DailySummary.day <= last)).all())
     for back in range(CATCH_UP_DAYS - 1, -1, -1):
         day = last - timedelta(days=back)
-        if day in stored or day_bounds(day, settings.reporting.timezone)[1] <= first:
+        if stored.get(day) is not None or day_bounds(day, settings.reporting.timezone)[1] <= first:
             continue
-        with db.read() as session:
-            figures = compute_summary(session, settings, day, now)
+        figures = None
+        if day not in stored:
+            with db.read() as session:
+                figures = compute_summary(session, settings, day, now)
         try:
             with db.write.begin() as session:
-                if stored_summary(session, day) is not None:  # another collector was quicker
+                row = session.get(DailySummary, day, with_for_update=True)
+                if row is not None and row.announced_at is not None:  # another collector was quicker
                     continue
-                store_summary(session, figures, now)
-                title, body = summary_message(figures, settings.auth.public_url)
-                for row in enqueue(session, settings, "daily_summary", None, title, body):
-                    row.summary_day = day
+                if row is None:
+                    if figures is None:  # deleted meanwhile: next run
+                        continue
+                    row = store_summary(session, figures, now)
+                # else stored by `vigie summary --store` before the job came: send those figures
+                title, body = summary_message(dict(row.figures), settings.auth.public_url)
+                for message in enqueue(session, settings, "daily_summary", None, title, body):
+                    message.summary_day = day
+                row.announced_at = now
         except IntegrityError:  # stored by another collector between the check and the insert
             log.info("daily summary of %s: stored by another process", day)
             continue

@@ -272,3 +272,6 @@ class DailySummary(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     computed_at: Mapped[datetime]
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # when the job wrote the day's `daily_summary` messages (to every subscribed channel, maybe
+    # none); None: not yet (stored by `vigie summary --store` first): the job sends it on its next run
+    announced_at: Mapped[datetime | None]

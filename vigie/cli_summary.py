@@ -6,7 +6,9 @@ Computes the summary of the day (default: yesterday in the `reporting.yaml` time
 database stands now, prints it, and writes the PDF and CSV exports when asked. It changes
 nothing unless ``--store`` is given: then the figures replace the day's stored summary (the one
 /summary shows; the collector's `summary:daily` stores each day once, at 00:30, and sends it),
-for instance after posts of that day arrived late. ``--store`` sends nothing.
+for instance after posts of that day arrived late. Only a day that is over can be stored.
+``--store`` sends nothing itself; a day the collector had not yet sent is sent by it at its next
+run, with the figures stored.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import click
 
-from models.summary import FIRST_DAY, LAST_DAY, compute_summary, local_day, store_summary
+from models.summary import FIRST_DAY, LAST_DAY, compute_summary, day_bounds, local_day, store_summary
 from models.summary_export import LABELS, change_text, fmt, summary_csv, summary_pdf
 from models.tables import utcnow
 
@@ -73,6 +75,13 @@ def summary(day_text: str | None, pdf_path: Path | None, csv_path: Path | None, 
     db = _open(settings)
     if not FIRST_DAY <= day <= LAST_DAY:
         raise click.BadParameter(f"expected a day from {FIRST_DAY} to {LAST_DAY}, got {day}", param_hint="--date")
+    for path, option in ((pdf_path, "--pdf"), (csv_path, "--csv")):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise click.BadParameter(f"no folder {path.resolve().parent} to write {path.name} in", param_hint=option)
+    day_end = day_bounds(day, settings.reporting.timezone)[1]
+    if store and utcnow() < day_end:
+        raise click.BadParameter(f"{day} is not over yet (it ends at {day_end:%Y-%m-%d %H:%M} UTC): only a whole "
+                                 "day can be stored", param_hint="--store")
     with db.read() as session:
         figures = compute_summary(session, settings, day)
     click.echo(render_text(figures))

@@ -23,7 +23,7 @@ from collectors.summary_job import run_daily_summary
 from config.notifications import parse_notifications
 from config.settings import Settings
 from models.db import Database
-from models.summary import compute_summary, stored_summary
+from models.summary import compute_summary, store_summary, stored_summary
 from models.summary_export import summary_csv, summary_pdf
 from models.tables import DailySummary, Notification
 from tests.integration.test_notifications import Inbox, smtp  # noqa: F401  (the local SMTP server fixture)
@@ -212,6 +212,25 @@ def test_the_job_stores_once_and_mails_the_pdf(db: Database, seeded: Settings, s
     assert text_part is not None and "Mentions:" in text_part.get_content()
 
 
+def test_a_day_stored_by_hand_before_the_job_is_still_sent_with_those_figures(db: Database,
+                                                                               seeded: Settings) -> None:
+    channels = parse_notifications({"channels": [
+        {"name": "managers", "url": "mailto://127.0.0.1:9?from=vigie@example.com&to=ceo@example.com",
+         "events": ["daily_summary"]}]}, set(seeded.team_keys))
+    settings = replace(seeded, notifications=channels)
+    by_hand = datetime(2026, 10, 26, 23, 20)  # `vigie summary --store` at 00:20, before the job's 00:30
+    with db.write.begin() as s:
+        store_summary(s, compute_summary(s, settings, DAYS[2], by_hand), by_hand)
+    late = datetime(2026, 10, 26, 23, 40)
+    assert run_daily_summary(db, settings, late) == [date(2026, 10, 23), *DAYS]
+    assert run_daily_summary(db, settings, late) == []  # announced: never twice
+    with db.read() as s:
+        row = s.get(DailySummary, DAYS[2])
+        assert row is not None and row.computed_at == by_hand and row.announced_at == late  # its figures kept
+        messages = list(s.scalars(select(Notification).where(Notification.summary_day == DAYS[2])))
+    assert len(messages) == 1 and messages[0].channel == "managers"
+
+
 def test_the_command_prints_and_exports(db: Database, seeded: Settings, tmp_path: Path, db_url: str) -> None:
     import os
 
@@ -229,6 +248,14 @@ def test_the_command_prints_and_exports(db: Database, seeded: Settings, tmp_path
     assert (tmp_path / "d.pdf").read_bytes()[:4] == b"%PDF" and "volume.by_network" in (tmp_path / "d.csv").read_text()
     bad = subprocess.run([VIGIE, "summary", "--date", "24/10/2026"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "expected a date like 2026-11-24, got '24/10/2026'" in bad.stderr
+    nowhere = subprocess.run([VIGIE, "summary", "--date", "2026-10-24", "--pdf", str(tmp_path / "no" / "d.pdf")],
+                             env=env, capture_output=True, text=True)
+    assert nowhere.returncode == 2 and f"no folder {tmp_path / 'no'} to write d.pdf in" in nowhere.stderr
+    today = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()  # not over in any time zone
+    early = subprocess.run([VIGIE, "summary", "--date", today, "--store"], env=env, capture_output=True, text=True)
+    assert early.returncode == 2 and f"{today} is not over yet" in early.stderr
+    with db.read() as s:
+        assert s.scalars(select(DailySummary)).first() is None  # neither stored
 
 
 def test_a_summary_message_without_its_summary_is_given_up_with_the_reason(db: Database, seeded: Settings) -> None:
