@@ -111,7 +111,7 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
     """One block per open alert: what was found, since when, and the first posts that triggered it."""
     out = []
     for n, alert in enumerate(alerts):
-        shown = 2 if n == 0 else 0  # the newest alert's posts; the others in one line each (the banner is capped)
+        shown = 2 if n == 0 else 1  # every alert shows what triggered it; the newest two posts (the banner is capped)
         posts = [html.Li(f"{p['author'] or 'unknown'} · {p['network']}: {p['text'][:160]}")
                  for p in excerpts.get(alert.id, [])[:shown]]
         out.append(html.Div([

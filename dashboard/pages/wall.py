@@ -7,7 +7,8 @@ timeline per network with net sentiment, a ticker of the newest critical and hig
 network mix, top terms and hashtags, and share of voice against the competitors.
 
 Each tick (``VIGIE_REFRESH_MS``) first reads a cheap change marker; when nothing changed,
-nothing is sent. The "live" panels follow every change; the 24-hour panels (timeline, mix,
+nothing is sent. The "live" panels follow every change, and what changes with time alone
+(items falling due, a source's wait ending) within 5 s; the 24-hour panels (timeline, mix,
 terms, voice, and the day's sentiment and first responses) are recomputed every 15 s. Both
 are computed once per marker for all the screens this worker serves. ``?rotate=SECONDS``
 alternates the two halves of the wall (assets/wall.js), which also reconnects and reloads the
@@ -37,6 +38,9 @@ dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", r
 
 TIMELINE_HOURS = 24
 SLOW_SECONDS = 15
+# What changes with time alone (an item falling due, a source's wait ending, the day's first
+# responses at midnight) is recomputed this often at most, once per worker for all its screens.
+CLOCK_SECONDS = 5
 TICKER_ITEMS = 5
 ROTATE_RANGE = (5, 3600)
 _cache: dict[str, tuple[str, Any]] = {}
@@ -64,13 +68,14 @@ def _configured() -> dict[str, bool]:
 
 
 def _markers(session: Any, now: datetime) -> tuple[str, str]:
-    """(live, slow): live moves with any item, mention, alert or source-health change, and each
-    minute (items fall due); slow moves every ``SLOW_SECONDS``."""
+    """(live, slow): live moves with any item, mention, alert (opened, confirmed, closed) or
+    failing-source change, and every ``CLOCK_SECONDS``; slow moves every ``SLOW_SECONDS``."""
     last = queries.last_change(session)
     newest = session.scalar(select(func.max(Mention.id))) or 0
-    alert = session.scalar(select(func.max(Alert.last_seen_at)))
+    seen, closed = session.execute(select(func.max(Alert.last_seen_at), func.max(Alert.closed_at))).one()
     health = health_marker(queries.source_health(session), {k for k, v in _configured().items() if v})
-    live = f"{last.isoformat() if last else '-'}|{newest}|{alert or '-'}|{now:%Y%m%d%H%M}|{health}"
+    clock = int(now.timestamp()) // CLOCK_SECONDS
+    live = f"{last.isoformat() if last else '-'}|{newest}|{seen or '-'}|{closed or '-'}|{clock}|{health}"
     slow = str(int(now.timestamp()) // SLOW_SECONDS)
     return live, slow
 
@@ -249,6 +254,7 @@ def refresh_wall(_n: int, scale: Any, marker: str, slow_marker: str) -> tuple[An
         if not live_changed and not slow_changed:
             return (no_update,) * 11
         live, slow = _snapshot(session, now, live_marker, new_slow)
-    live_out = _live_parts(live, slow, now) if live_changed else (no_update,) * 5
+    # the KPI cards also show figures of the slow data (24 h sentiment, first responses today)
+    live_out = _live_parts(live, slow, now) if live_changed or slow_changed else (no_update,) * 5
     slow_out = _slow_parts(slow, _scale(scale)) if slow_changed else (no_update,) * 4
     return (live_marker if live_changed else no_update, new_slow if slow_changed else no_update, *live_out, *slow_out)
