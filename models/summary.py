@@ -263,9 +263,10 @@ def _notable(session: Session, start: datetime, end: datetime, labels: dict[str,
     authors: set[str] = set()
     picked = []
     for row in rows:
-        if (row[5] or "") in authors:
+        author = row[5] or f"#{row[3]}"  # a post without a handle (news, imports) is its own voice
+        if author in authors:
             continue
-        authors.add(row[5] or "")
+        authors.add(author)
         picked.append(row)
     rows = picked[:NOTABLE]
     return [{"item": i, "team": labels.get(team, team), "status": status, "mention": m, "network": net,
