@@ -142,12 +142,14 @@ def network_value(items: list[Any], mentions: dict[str, int]) -> list[dict[str, 
 
 
 def core_figures(session: Session, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
-    """The figures compared from day to day."""
+    """The figures compared from day to day, as the day stood at ``now``: posts collected later
+    and items queued later are left out, as claims and closings stamped later are."""
     labels = dict(session.execute(
         select(Mention.sentiment_label, func.count()).where(
-            Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None))
+            Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None),
+            Mention.collected_at <= now)
         .group_by(Mention.sentiment_label).limit(10)).all())
-    return core_from({str(k): int(v) for k, v in labels.items()}, sla_figures(_items(session, start, end), now))
+    return core_from({str(k): int(v) for k, v in labels.items()}, sla_figures(_items(session, start, end, now), now))
 
 
 def core_from(labels: dict[str, int], sla: dict[str, Any]) -> dict[str, Any]:
@@ -159,13 +161,14 @@ def core_from(labels: dict[str, int], sla: dict[str, Any]) -> dict[str, Any]:
             "first_response_median": sla["first_response_median"], "resolution_median": sla["resolution_median"]}
 
 
-def _items(session: Session, start: datetime, end: datetime) -> list[Any]:
+def _items(session: Session, start: datetime, end: datetime, as_of: datetime | None = None) -> list[Any]:
+    queued = () if as_of is None else (QueueItem.created_at <= as_of,)
     return list(session.execute(
         select(QueueItem.id, QueueItem.team, QueueItem.status, QueueItem.priority_rank, QueueItem.created_at,
                QueueItem.claimed_at, QueueItem.resolved_at, QueueItem.due_at, QueueItem.escalated_at,
                QueueItem.rule_id, Mention.network)
         .join(Mention, Mention.id == QueueItem.mention_id)
-        .where(QueueItem.created_at >= start, QueueItem.created_at < end)
+        .where(QueueItem.created_at >= start, QueueItem.created_at < end, *queued)
         .order_by(QueueItem.id).limit(ITEM_LIMIT)).all())
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from collectors.notify import deliver_pending
 from collectors.summary_job import run_daily_summary
@@ -25,9 +25,9 @@ from config.settings import Settings
 from models.db import Database
 from models.summary import compute_summary, store_summary, stored_summary
 from models.summary_export import summary_csv, summary_pdf
-from models.tables import DailySummary, Notification
+from models.tables import DailySummary, Mention, Notification
 from tests.integration.test_notifications import Inbox, smtp  # noqa: F401  (the local SMTP server fixture)
-from tests.streams import replay_demo
+from tests.streams import inject, replay_demo
 from tests.support import VIGIE
 
 ZONE = "Europe/Paris"
@@ -154,6 +154,23 @@ def test_summary_figures_match_independent_sql_over_several_days(db: Database, s
     assert last["comparison"]["mentions"]["previous_mean"] == pytest.approx(mean)
     assert last["comparison"]["mentions"]["change_pct"] == pytest.approx(
         100 * (last["volume"]["mentions"] - mean) / mean)
+
+
+def test_earlier_days_are_compared_as_they_stood_at_the_same_lag(db: Database, seeded: Settings) -> None:
+    # The 26th, summed up at END (7 hours after its end), compares with the 25th as it stood 7 hours
+    # after the 25th ended: a post of the 25th collected later than that was not there yet.
+    def previous_mentions() -> int:
+        with db.read() as s:
+            return int(compute_summary(s, seeded, DAYS[2], END)["previous"][0]["mentions"])
+
+    before = previous_mentions()
+    day_end = _bounds(DAYS[1])[1]
+    for name, collected in (("late", day_end + timedelta(hours=8)), ("in-time", day_end + timedelta(hours=1))):
+        ids = inject(db, seeded, [f"Aurelia Bank app {name} post"], collected, 1, prefix=name)
+        with db.write.begin() as s:  # posted at 23:00 on the 25th (Paris), collected at `collected`
+            s.execute(update(Mention).where(Mention.external_id.in_(ids)).values(
+                created_at=day_end - timedelta(hours=1), collected_at=collected))
+    assert previous_mentions() == before + 1  # the in-time one only
 
 
 def test_pdf_renders_and_csv_holds_the_figures(db: Database, seeded: Settings, tmp_path: Path) -> None:
