@@ -25,7 +25,7 @@ from models.stopwords import STOPWORDS
 from models.tables import Alert, Mention, QueueItem
 
 TEXT_SAMPLE = 2000  # newest posts read for the top terms
-RESPONSE_SAMPLE = 20000  # first responses read for a median
+RESPONSE_SAMPLE = 20000  # first responses read for a median (the newest, on a day with more)
 
 
 def _heads() -> Any:
@@ -47,9 +47,11 @@ def sentiment_counts(session: Session, since: datetime, until: datetime) -> dict
 
 def first_responses(session: Session, since: datetime, until: datetime,
                     limit: int = RESPONSE_SAMPLE) -> list[tuple[str, float]]:
-    """(team, minutes from queueing to the first claim) of the items first claimed in [since, until)."""
+    """(team, minutes from queueing to the first claim) of the items first claimed in [since, until),
+    the newest ``limit`` of them."""
     rows = session.execute(select(QueueItem.team, QueueItem.created_at, QueueItem.claimed_at).where(
-        QueueItem.claimed_at >= since, QueueItem.claimed_at < until).order_by(QueueItem.claimed_at).limit(limit))
+        QueueItem.claimed_at >= since, QueueItem.claimed_at < until).order_by(QueueItem.claimed_at.desc())
+        .limit(limit))
     return [(str(team), max(0.0, (claimed - created).total_seconds() / 60))
             for team, created, claimed in rows if claimed is not None]
 
