@@ -95,25 +95,33 @@ _computed: dict[date, tuple[datetime, dict[str, Any]]] = {}  # days without a st
 COMPUTED_FOR = timedelta(seconds=60)
 
 
+def default_summary_day() -> date:
+    """The day /summary shows without ``?date=``: the newest stored summary, or today so far."""
+    from models.summary import local_day, stored_days
+    from models.tables import utcnow
+
+    ctx = current()
+    with ctx.db.read() as session:
+        newest = stored_days(session, limit=1)
+    return newest[0] if newest else local_day(utcnow(), ctx.settings.reporting.timezone)
+
+
 def summary_figures(raw: Any) -> tuple[dict[str, Any], bool]:
     """The figures of ``?date=`` (default: the newest stored summary, or today so far when none is
     stored yet): the stored summary, or computed now when none is stored (a day in progress, or
     one before the scheduler ran; kept a minute, so that reloading the page does not compute it
     again); and whether stored."""
-    from models.summary import FIRST_DAY, LAST_DAY, compute_summary, local_day, stored_days, stored_summary
+    from models.summary import FIRST_DAY, LAST_DAY, compute_summary, stored_summary
     from models.tables import utcnow
 
     ctx = current()
-    zone = ctx.settings.reporting.timezone
     text = (raw[0] if isinstance(raw, list) and raw else raw if isinstance(raw, str) else "").strip()
     try:
         day = date.fromisoformat(text) if text else None
     except ValueError:
         raise BadQuery(f"date: expected a date like 2026-11-24, got {text[:20]!r}") from None
     if day is None:
-        with ctx.db.read() as session:
-            newest = stored_days(session, limit=1)
-        day = newest[0] if newest else local_day(utcnow(), zone)
+        day = default_summary_day()
     if not FIRST_DAY <= day <= LAST_DAY:
         raise BadQuery(f"date: expected a day from {FIRST_DAY} to {LAST_DAY}, got {day}")
     with ctx.db.read() as session:

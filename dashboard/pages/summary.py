@@ -13,7 +13,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, SUMMARY_READERS
-from dashboard.exports import BadQuery, summary_figures
+from dashboard.exports import BadQuery, default_summary_day, summary_figures
 from models.summary_export import LABELS, change_text, fmt
 
 dash.register_page(__name__, path="/summary", title="Daily summary · Vigie", name="Summary", roles=SUMMARY_READERS)
@@ -115,7 +115,8 @@ def layout(date: str | None = None, **_query: Any) -> Any:
     return html.Div([
         html.H2("Daily summary"),
         dbc.Row([dbc.Col([dbc.Label("Day", html_for="summary-date"),
-                          dbc.Input(id="summary-date", type="date", value=(date or "")[:10], debounce=True,
+                          dbc.Input(id="summary-date", type="date", debounce=True,
+                                    value=(date or "")[:10] or default_summary_day().isoformat(),
                                     size="sm")], md=2)], className="mb-2"),
         dcc.Loading(html.Div(id="summary-body")),
     ])

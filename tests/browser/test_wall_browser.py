@@ -345,3 +345,7 @@ def test_manager_reads_a_stored_summary_and_picks_another_day(wall: dict[str, An
     assert f"Mentions {mentions_today:,}" in headline
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "summary-page.png"))
+    # Without ?date= the page shows the newest stored summary, and its date field says which day.
+    browser.get(f"{wall['base']}/summary")
+    wait_until(lambda: "Stored summary" in _text(browser, "summary-state"), timeout=15, what="the default day")
+    assert browser.find_element(By.ID, "summary-date").get_attribute("value") == last_week.isoformat()
