@@ -4,7 +4,10 @@ Time is cut into windows of ``window_minutes`` ending at the current minute: win
 last ``window_minutes`` (the current minute included), window 1 the one before, and so on up
 to ``baseline_windows``. For each scope (all mentions, each brand, each topic) the detector has
 the mentions and the negative mentions of every window, and judges window 0 against an
-exponentially weighted moving mean and variance (EWMA) of the windows before it, oldest first:
+exponentially weighted moving mean and variance (EWMA) of the windows before it, oldest first,
+started from their median, each window entering it at most ``BASELINE_CAP_SD`` standard
+deviations above it (a past crisis counts as a high window, not as a new normal, so it does not
+hide the next one; a lasting rise still lifts the baseline step by step):
 
 - **volume surge**: ``z = (count - mean) / sd`` with ``sd`` at least the Poisson spread of the
   mean (``sqrt(mean)``, and at least 1), so a quiet scope's few mentions never look like a
@@ -26,13 +29,17 @@ verdict.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+import statistics
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from config.reporting import DetectorConfig
 
 KINDS: tuple[str, ...] = ("volume_surge", "sentiment_drop")
+# A window enters the baseline at most this many standard deviations above it (winsorized): the
+# windows of a past surge count as high, not as a new normal, and do not inflate the spread.
+BASELINE_CAP_SD = 2.0
 
 
 @dataclass(frozen=True)
@@ -61,19 +68,28 @@ class Verdict:
                 f"(usually {self.expected:.0%}, {self.mentions} mentions, z {self.z:.1f})")
 
 
-def ewma(values: Iterable[float], alpha: float) -> tuple[float, float]:
-    """Exponentially weighted mean and variance of ``values`` (oldest first); (0, 0) if empty."""
-    mean: float | None = None
+def ewma(values: Iterable[float], alpha: float,
+         cap: Callable[[float, float, int], float] | None = None) -> tuple[float, float]:
+    """Exponentially weighted mean and variance of ``values`` (oldest first); (0, 0) if empty.
+
+    With ``cap(mean, var, i)``, value ``i`` enters the baseline at most at that level, and the mean
+    starts from the values' median: a past surge counts as a high window, not as a new normal (so
+    one crisis does not hide the next), while a lasting rise still lifts the baseline step by step."""
+    values = list(values)
+    if not values:
+        return 0.0, 0.0
+    mean = statistics.median(values) if cap is not None else float(values[0])
     var = 0.0
-    for x in values:
-        if mean is None:
-            mean = float(x)
+    for i, x in enumerate(values):
+        if cap is None and i == 0:
             continue
+        if cap is not None:
+            x = min(x, cap(mean, var, i))
         diff = x - mean
         step = alpha * diff
         mean += step
         var = (1 - alpha) * (var + diff * step)
-    return (mean or 0.0), var
+    return mean, var
 
 
 def window_index(minute: datetime, now: datetime, window_minutes: int) -> int:
@@ -97,14 +113,23 @@ def history_windows(first_mention: datetime | None, now: datetime, cfg: Detector
     return min(cfg.baseline_windows, whole)
 
 
+def _volume_sd(mean: float, var: float) -> float:
+    return math.sqrt(max(var, mean, 1.0))  # never below the Poisson spread of the mean
+
+
+def _share_sd(base: float, total: int) -> float:
+    p = min(max(base, 0.02), 0.98)  # a baseline with no negatives at all still has some spread
+    return math.sqrt(p * (1 - p) / total)
+
+
 def judge_volume(counts: Sequence[Counts], cfg: DetectorConfig) -> tuple[float, float, float] | None:
     """(observed, expected, z) if window 0 (``counts[0]``) is a surge over ``counts[1:]``."""
     history = [c.total for c in reversed(counts[1:])]
     if len(history) < cfg.min_baseline_windows:
         return None
-    mean, var = ewma(history, cfg.ewma_alpha)
+    mean, var = ewma(history, cfg.ewma_alpha, lambda m, v, _i: m + BASELINE_CAP_SD * _volume_sd(m, v))
     x = counts[0].total
-    sd = math.sqrt(max(var, mean, 1.0))
+    sd = _volume_sd(mean, var)
     z = (x - mean) / sd
     if x >= cfg.min_mentions and z >= cfg.z_threshold and x >= cfg.min_ratio * mean:
         return float(x), mean, z
@@ -119,13 +144,13 @@ def judge_sentiment(counts: Sequence[Counts], cfg: DetectorConfig) -> tuple[floa
     now = counts[0]
     if now.total == 0 or now.negative < cfg.min_mentions:
         return None
-    shares = [c.negative / c.total for c in history if c.total]
-    if len(shares) < cfg.min_baseline_windows:
+    judged = [c for c in history if c.total]
+    if len(judged) < cfg.min_baseline_windows:
         return None
-    base, _ = ewma(shares, cfg.ewma_alpha)
+    base, _ = ewma([c.negative / c.total for c in judged], cfg.ewma_alpha,
+                   lambda m, _v, i: m + BASELINE_CAP_SD * _share_sd(m, judged[i].total))
     share = now.negative / now.total
-    p = min(max(base, 0.02), 0.98)  # a baseline with no negatives at all still has some spread
-    z = (share - base) / math.sqrt(p * (1 - p) / now.total)
+    z = (share - base) / _share_sd(base, now.total)
     if z >= cfg.z_threshold and share - base >= cfg.min_negative_rise:
         return share, base, z
     return None

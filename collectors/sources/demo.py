@@ -37,8 +37,8 @@ Options (keys of the source's entry in ``sources.yaml``; unknown keys are refuse
 ``crisis_every_minutes`` (number ≥ 0, default 0: never), ``crisis_minutes`` (positive, default 8)
     A recurring crisis for the wall's alerts: in the first ``crisis_minutes`` of every
     ``crisis_every_minutes`` of the clock (counted from the Unix epoch, so the same for every
-    cursor), half of the original posts are complaints (app down, card declined, fees). The
-    rest of the stream is unchanged: without a crisis it is the same stream as before.
+    cursor), an outage: half of the original posts are complaints that the app or the website
+    is down. The rest of the stream is unchanged: without a crisis it is the same stream.
 
 Example::
 
@@ -226,9 +226,11 @@ class DemoSource:
     def _original(self, n: int, anchor: float, rng: Draws) -> dict[str, Any]:
         lang = "en" if rng.random() < EN_SHARE else "fr"
         category = _CATEGORIES[bisect(_CATEGORY_CUM, rng.random() * _CATEGORY_CUM[-1])]
+        templates = corpus.TEMPLATES[category][lang]
         if self.crisis_every and self._in_crisis(anchor + n * self._step) and rng.random() < CRISIS_SHARE:
-            category = "complaint"  # (the extra draw happens in a crisis only: other posts stay the same)
-        template = rng.choice(corpus.TEMPLATES[category][lang])
+            # (the extra draw happens in a crisis only: other posts stay the same)
+            category, templates = "complaint", corpus.CRISIS_TEMPLATES[lang]
+        template = rng.choice(templates)
         slots = Slots(rng, lang)
         text = template.format_map(slots)
         mood = corpus.MOODS.get(category)

@@ -228,6 +228,12 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
 }
 
 # Slot values per language. `amount`, `fee`, `days`... are drawn by the generator instead.
+# The demo's recurring crisis is an outage: the complaint templates about the app or site being down.
+CRISIS_TEMPLATES: dict[str, list[str]] = {
+    "en": TEMPLATES["complaint"]["en"][:5],
+    "fr": TEMPLATES["complaint"]["fr"][:4],
+}
+
 SLOTS: dict[str, dict[str, list[str]]] = {
     "en": {
         "brand": ["@AureliaBank", "@AureliaBank", "Aurelia Bank", "Aurelia Bank", "Aurelia"],

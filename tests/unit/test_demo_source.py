@@ -280,3 +280,37 @@ def test_fetch_and_parse_are_cheap() -> None:
     parsed = source.parse(source.fetch(f"{ANCHOR!r}:0", NOW).payload)
     per_post = (time.perf_counter() - started) / len(parsed.posts)
     assert per_post < 200e-6  # measured ≈ 20 µs; the bound is loose to stay stable on slow CI
+
+
+def test_the_crisis_is_an_outage_and_leaves_the_rest_of_the_stream_alone(sample: list[dict[str, Any]]) -> None:
+    from collectors.sources import demo_corpus as corpus
+
+    # ANCHOR is 02:00 UTC: at 90 a minute, the first 720 posts fall in 02:00-02:08, the crisis.
+    crisis = make(page_size=2000, crisis_every_minutes=60, crisis_minutes=8).fetch(f"{ANCHOR!r}:0", NOW)
+    items = crisis.payload["data"]
+    assert len(items) == 2000 and ids(items) == ids(sample)
+    inside = [i for i in items if i["created_at"] < "2024-11-25T02:08"]
+    outside = [i for i in items if i["created_at"] >= "2024-11-25T02:08"]
+    assert 700 <= len(inside) <= 740
+    # after it, the same original posts (reposts may quote a post of the crisis)
+    assert [i for i in outside if i["_demo"]["variant"] == "original"] == [
+        i for i in sample if i["created_at"] >= "2024-11-25T02:08" and i["_demo"]["variant"] == "original"]
+    originals = [i for i in inside if i["_demo"]["variant"] == "original"]
+    outages = [i for i in originals if i["_demo"]["category"] == "complaint" and any(
+        _matches(t, i["text"]) for t in corpus.CRISIS_TEMPLATES[i["_demo"]["lang"]])]
+    before = [i for i in sample if i["created_at"] < "2024-11-25T02:08" and i["_demo"]["variant"] == "original"
+              and i["_demo"]["category"] == "complaint"]
+    assert 0.45 <= len(outages) / len(originals) <= 0.7, (len(outages), len(originals))  # half, and a few usual
+    assert len(outages) > 2 * len(before)
+
+
+def _matches(template: str, text: str) -> bool:
+    """Whether ``text`` was made from ``template`` (its fixed words, in order)."""
+    words = [w for w in re.split(r"\{[^}]*\}", template) if w.strip()]
+    position = 0
+    for w in words:
+        found = text.find(w.strip(), position)
+        if found < 0:
+            return False
+        position = found + len(w.strip())
+    return True

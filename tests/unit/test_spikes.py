@@ -91,6 +91,21 @@ def test_detect_names_kind_scope_and_key() -> None:
     assert detect(series, 3, CFG) == []  # three windows of history: not enough to judge
 
 
+def test_a_past_surge_does_not_hide_the_next_one() -> None:
+    # An hour ago the topic jumped from 70 to 230 posts per window, for two windows; now it does
+    # again. Taken as they were, those windows would lift the baseline and its spread so much that
+    # the new surge passed unseen; they enter the baseline capped (winsorized) instead.
+    history = [Counts(70)] * 5 + [Counts(230), Counts(170)] + [Counts(70)] * 4
+    counts = [Counts(190), *reversed(history)]
+    found = judge_volume(counts, CFG)
+    assert found is not None and found[1] < 85, found
+    uncapped_mean, uncapped_var = ewma([c.total for c in history], CFG.ewma_alpha)
+    assert (190 - uncapped_mean) / uncapped_var ** 0.5 < CFG.z_threshold  # what the plain EWMA would say
+    # a lasting rise still becomes the new normal, step by step
+    risen = [Counts(70)] * 12 + [Counts(140)] * 24
+    assert judge_volume([Counts(145), *reversed(risen)], CFG) is None
+
+
 def test_a_collection_gap_is_not_a_quiet_spell() -> None:
     # A steady 900 posts per window, then four hours in which the collector stored nothing, then
     # the stream again: the gap's empty windows are left out of the baseline, so no surge.
