@@ -1,4 +1,4 @@
-"""Source health as operators read it: one state per source, and the wall's failure strip.
+"""Source health as operators read it: one state per source, and what fails.
 
 Pure functions of the source rows and the time, tested without a browser.
 """
@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from dash import html
 
 
 @dataclass(frozen=True)
@@ -57,18 +55,3 @@ def failing(rows: list[Any], enabled: set[str]) -> list[Any]:
 def health_marker(rows: list[Any], enabled: set[str]) -> str:
     """Changes when the set of failing sources or their errors change (not on every poll)."""
     return ";".join(f"{r.name}:{r.consecutive_failures}:{(r.last_error or '')[:40]}" for r in failing(rows, enabled))
-
-
-def build_health_strip(rows: list[Any], enabled: set[str], now: datetime) -> list[Any]:
-    """The wall's red strip: one line per failing source (plain text: errors quote servers)."""
-    return [
-        html.Div(
-            [
-                html.Span(f"SOURCE DOWN · {r.name} ({r.kind})", className="strip-name"),
-                html.Span(f" — {r.consecutive_failures} failed poll(s), last success {age(r.last_ok_at, now)}: "
-                          f"{(r.last_error or 'no message')[:160]}"),
-            ],
-            className="strip-item",
-        )
-        for r in failing(rows, enabled)
-    ]

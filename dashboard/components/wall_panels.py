@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from dash import html
 
 from dashboard.components.figures import WALL_TEXT
-from dashboard.components.health import age, source_state
+from dashboard.components.health import age, failing, source_state
 from models.kpis import Voice
 
 NETWORK_COLOURS = {"x": "#9aa5b8", "mastodon": "#8c7bff", "bluesky": "#3ea8ff", "reddit": "#ff6a33",
@@ -126,19 +126,19 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
 
 def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime) -> list[Any]:
     """A chip per enabled source (ok, waiting, failing…), then a line per failing source."""
-    chips, down = [], []
+    enabled = {name for name, on in configured.items() if on}
+    chips = []
     for row in rows:
-        if not configured.get(row.name, False):
+        if row.name not in enabled:
             continue
         state = source_state(row, now, True, True)
         chips.append(html.Span(f"{row.name} · {state.label}", className=f"health-chip health-{state.color}",
                                title=state.detail))
-        if state.label == "failing":
-            down.append(html.Div([
-                html.Span(f"SOURCE DOWN · {row.name} ({row.kind})", className="strip-name"),
-                html.Span(f" — {row.consecutive_failures} failed poll(s), last success {age(row.last_ok_at, now)}: "
-                          f"{(row.last_error or 'no message')[:160]}"),
-            ], className="strip-item"))
+    down = [html.Div([  # plain text: errors quote servers
+        html.Span(f"SOURCE DOWN · {row.name} ({row.kind})", className="strip-name"),
+        html.Span(f" — {row.consecutive_failures} failed poll(s), last success {age(row.last_ok_at, now)}: "
+                  f"{(row.last_error or 'no message')[:160]}"),
+    ], className="strip-item") for row in failing(rows, enabled)]  # most failures first
     return [html.Div(chips, className="health-chips"), *down]
 
 

@@ -55,7 +55,8 @@ def test_hours_without_mentions_are_zero() -> None:
 def test_source_state_and_wall_strip() -> None:
     from types import SimpleNamespace
 
-    from dashboard.components.health import build_health_strip, health_marker, source_state
+    from dashboard.components.health import health_marker, source_state
+    from dashboard.components.wall_panels import health_strip
 
     now = datetime(2026, 11, 25, 12, 0)
 
@@ -77,9 +78,10 @@ def test_source_state_and_wall_strip() -> None:
     state = source_state(bad, now, True, True)
     assert (state.label, state.color) == ("failing", "danger")
     assert state.detail == "3 failed poll(s) in a row since 2 h ago; next request after 12:05:00 UTC"
-    strip = build_health_strip([ok, bad], {"feed", "x-search"}, now)
-    assert len(strip) == 1
-    text = strip[0].children[0].children + strip[0].children[1].children
+    strip = health_strip([ok, bad], {"feed": True, "x-search": True}, now)
+    assert [c.children for c in strip[0].children] == ["feed · ok", "x-search · failing"]
+    assert len(strip) == 2
+    text = strip[1].children[0].children + strip[1].children[1].children
     assert text == "SOURCE DOWN · x-search (x) — 3 failed poll(s), last success 2 h ago: HTTP 500 <b>oops</b>"
-    assert build_health_strip([bad], {"feed"}, now) == []  # a disabled source is not on the wall
+    assert health_strip([bad], {"feed": True, "x-search": False}, now)[1:] == []  # a disabled source: not on the wall
     assert health_marker([ok, bad], {"feed", "x-search"}) != health_marker([ok], {"feed", "x-search"})
