@@ -348,4 +348,6 @@ def test_manager_reads_a_stored_summary_and_picks_another_day(wall: dict[str, An
     # Without ?date= the page shows the newest stored summary, and its date field says which day.
     browser.get(f"{wall['base']}/summary")
     wait_until(lambda: "Stored summary" in _text(browser, "summary-state"), timeout=15, what="the default day")
-    assert browser.find_element(By.ID, "summary-date").get_attribute("value") == last_week.isoformat()
+    newest = str(_scalar(wall, "SELECT max(day) FROM daily_summaries"))[:10]  # (the collector stores days too)
+    assert browser.find_element(By.ID, "summary-date").get_attribute("value") == newest
+    assert f"{newest} (" in _text(browser, "summary-body")
