@@ -69,6 +69,38 @@ def _ids(db: Database) -> list[str]:
         return sorted(s.scalars(select(Mention.external_id)))
 
 
+def _recent() -> timedelta:
+    """How far to move the recorded times so that NOW is ten minutes ago (whole minutes, so every
+    post, the newest at NOW + 5 min included, is in the past): a first run looks back
+    ``backfill_hours`` from the real clock, and the recordings were made on NOW's day."""
+    return timedelta(minutes=int((datetime.now(UTC) - NOW).total_seconds() // 60) - 10)
+
+
+def _at(when: str, shift: timedelta) -> str:
+    """A recorded time string moved by ``shift``, in the service's own format."""
+    moved = datetime.fromisoformat(when.replace("Z", "+00:00")) + shift
+    return moved.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _moved(value: Any, shift: timedelta) -> Any:
+    """A recorded payload with every readable createdAt / indexedAt moved by ``shift``."""
+    if isinstance(value, list):
+        return [_moved(v, shift) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, v in value.items():
+        try:
+            out[key] = _at(v, shift) if key in ("createdAt", "indexedAt") and isinstance(v, str) else _moved(v, shift)
+        except ValueError:  # an unreadable time stays as recorded
+            out[key] = v
+    return out
+
+
+def _page(name: str, shift: timedelta) -> Reply:
+    return Reply.json(_moved(_load(name), shift))
+
+
 def _post(rkey: str, text: str, at: str) -> dict[str, Any]:
     view = copy.deepcopy(_load("search_page1.json")["posts"][0])
     view["uri"] = ALICE + rkey
@@ -115,8 +147,9 @@ def test_posts_without_uri_or_text_are_rejected_raw_and_the_rest_kept() -> None:
 def test_login_sends_bearer_pages_with_the_cursor_and_keeps_the_session(
     db: Database, settings: Settings, replay: ReplayServer
 ) -> None:
+    shift = _recent()  # the first run's backfill (24 h back from the real clock) must reach the posts
     replay.route(CREATE_SESSION, Reply.file("bluesky/create_session.json"))
-    replay.route(SEARCH, Reply.file("bluesky/search_page1.json"), Reply.file("bluesky/search_page2.json"))
+    replay.route(SEARCH, _page("search_page1.json", shift), _page("search_page2.json", shift))
     cfg = _cfg(replay.url, limit=50, lang="en")
     report = _poll(db, settings, cfg)
     assert (report.stored, report.pages, report.error) == (6, 2, None)
@@ -132,7 +165,7 @@ def test_login_sends_bearer_pages_with_the_cursor_and_keeps_the_session(
     assert abs(since - (datetime.now(UTC) - timedelta(hours=24))) < timedelta(minutes=1)  # the first run's backfill
     assert (first.arg("cursor"), second.arg("cursor"), second.arg("since")) == (None, "eyJvZmZzZXQiOjR9",
                                                                               first.arg("since"))
-    assert _cursor(db) == {"mark": "2026-11-25T09:50:00.000Z"}
+    assert _cursor(db) == {"mark": _at("2026-11-25T09:50:00.000Z", shift)}
     _poll(db, settings, cfg)  # a new source object (as every run), the same process: no new login
     assert len(replay.hits(CREATE_SESSION)) == 1 and len(replay.hits(SEARCH)) == 3
 
@@ -140,17 +173,19 @@ def test_login_sends_bearer_pages_with_the_cursor_and_keeps_the_session(
 def test_high_water_mark_moves_once_per_sweep_and_a_stopped_sweep_resumes(
     db: Database, settings: Settings, replay: ReplayServer
 ) -> None:
+    shift = _recent()
     replay.route(CREATE_SESSION, Reply.file("bluesky/create_session.json"))
-    replay.route(SEARCH, Reply.file("bluesky/search_page1.json"), Reply.file("bluesky/search_page2.json"))
+    replay.route(SEARCH, _page("search_page1.json", shift), _page("search_page2.json", shift))
     cfg = _cfg(replay.url, overlap_seconds=60)
     _poll(db, settings, cfg)
-    assert _cursor(db)["mark"] == "2026-11-25T09:50:00.000Z"
+    assert _cursor(db)["mark"] == _at("2026-11-25T09:50:00.000Z", shift)
 
     stop = threading.Event()
-    newer = {"cursor": "c2", "posts": [_post("3lbxr9new001", "Aurelia Bank app back up", "2026-11-25T10:05:00.000Z"),
-                                       _post("3lbxr8new002", "Aurelia Bank still down?", "2026-11-25T10:01:00.000Z")]}
-    older = {"posts": [_post("3lbxr7new003", "Aurelia Bank outage day 2", "2026-11-25T09:55:00.000Z"),
-                       _load("search_page1.json")["posts"][0]]}  # the overlap: already stored
+    newer = {"cursor": "c2",
+             "posts": [_post("3lbxr9new001", "Aurelia Bank app back up", _at("2026-11-25T10:05:00.000Z", shift)),
+                       _post("3lbxr8new002", "Aurelia Bank still down?", _at("2026-11-25T10:01:00.000Z", shift))]}
+    older = {"posts": [_post("3lbxr7new003", "Aurelia Bank outage day 2", _at("2026-11-25T09:55:00.000Z", shift)),
+                       _moved(_load("search_page1.json")["posts"][0], shift)]}  # the overlap: already stored
 
     def first_page_then_stop(req: Request) -> Reply:
         stop.set()  # the collector is shutting down while it holds the sweep's first page
@@ -160,14 +195,15 @@ def test_high_water_mark_moves_once_per_sweep_and_a_stopped_sweep_resumes(
     stopped = _poll(db, settings, cfg, stop=stop)
     assert (stopped.stored, stopped.pages) == (2, 1)
     mid = _cursor(db)  # the mark has not moved yet: the sweep is not over
-    assert mid == {"mark": "2026-11-25T09:50:00.000Z",
-                   "sweep": {"cursor": "c2", "since": "2026-11-25T09:49:00.000Z", "top": "2026-11-25T10:05:00.000Z"}}
+    assert mid == {"mark": _at("2026-11-25T09:50:00.000Z", shift),
+                   "sweep": {"cursor": "c2", "since": _at("2026-11-25T09:49:00.000Z", shift),
+                             "top": _at("2026-11-25T10:05:00.000Z", shift)}}
     resumed = _poll(db, settings, cfg)
     assert (resumed.stored, resumed.skipped, resumed.pages) == (1, 1, 1)
     third, fourth = replay.hits(SEARCH)[-2:]
-    assert (third.arg("since"), third.arg("cursor")) == ("2026-11-25T09:49:00.000Z", None)
-    assert (fourth.arg("since"), fourth.arg("cursor")) == ("2026-11-25T09:49:00.000Z", "c2")
-    assert _cursor(db) == {"mark": "2026-11-25T10:05:00.000Z"}
+    assert (third.arg("since"), third.arg("cursor")) == (_at("2026-11-25T09:49:00.000Z", shift), None)
+    assert (fourth.arg("since"), fourth.arg("cursor")) == (_at("2026-11-25T09:49:00.000Z", shift), "c2")
+    assert _cursor(db) == {"mark": _at("2026-11-25T10:05:00.000Z", shift)}
     assert len(_ids(db)) == 9 and len(set(_ids(db))) == 9
 
 
