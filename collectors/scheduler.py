@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from collectors.demo_desk import RUN_SECONDS, run_demo_desk
 from collectors.notify import deliver_pending
 from collectors.pipeline import Enricher
 from collectors.runner import RunReport, poll_source, release_leases, sync_sources
@@ -50,9 +51,11 @@ def _job(db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig
         )
 
 
-def create_scheduler(settings: Settings, db: Database, stop: threading.Event, blocking: bool = True) -> BaseScheduler:
+def create_scheduler(settings: Settings, db: Database, stop: threading.Event, blocking: bool = True,
+                     demo_desk: bool = False) -> BaseScheduler:
     """A scheduler with one job per enabled source, each first run right away. Running polls
-    stop between pages once ``stop`` is set (by `shutdown`)."""
+    stop between pages once ``stop`` is set (by `shutdown`). ``demo_desk`` (`vigie demo` only)
+    adds the demo's simulated agents (collectors/demo_desk.py)."""
     sync_sources(db, settings)
     enricher = Enricher(settings)
     executors = {"default": ThreadPoolExecutor(max_workers=4)}
@@ -81,6 +84,17 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
         next_run_time=datetime.now(UTC) + timedelta(minutes=2),
     )
     _add_alert_jobs(scheduler, settings, db)
+    if demo_desk:
+        scheduler.add_job(
+            _demo_desk,
+            "interval",
+            seconds=RUN_SECONDS,
+            id="demo:desk",
+            name="the demo's simulated agents claim and close items",
+            replace_existing=True,
+            args=(db, settings),
+            next_run_time=datetime.now(UTC) + timedelta(seconds=RUN_SECONDS),
+        )
     return scheduler
 
 
@@ -171,6 +185,17 @@ def _send_notifications(db: Database, settings: Settings) -> None:
         return
     if report.sent or report.retrying or report.failed or report.errors:
         log.info("notifications: %d sent, %d to retry, %d given up", report.sent, report.retrying, report.failed)
+
+
+def _demo_desk(db: Database, settings: Settings) -> None:
+    try:
+        report = run_demo_desk(db, settings)
+    except Exception:  # the desk works again at its next round
+        log.exception("demo desk failed")
+        return
+    if report.claimed or report.resolved or report.dismissed:
+        log.info("demo desk: %d claimed, %d resolved, %d dismissed", report.claimed, report.resolved,
+                 report.dismissed)
 
 
 def _analyze(db: Database) -> None:

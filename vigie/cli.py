@@ -146,7 +146,9 @@ def serve(host: str | None, port: int | None) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default VIGIE_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default VIGIE_PORT or 8050).")
-def demo(host: str | None, port: int | None) -> None:
+@click.option("--desk/--no-desk", default=True, show_default=True,
+              help="Simulated agents (desk.<team>) claim and close items, so the SLA figures move.")
+def demo(host: str | None, port: int | None, desk: bool) -> None:
     """Everything in one: database, demo source, scheduler and dashboard. Ctrl-C stops."""
     from collectors.scheduler import create_scheduler, shutdown
 
@@ -156,11 +158,11 @@ def demo(host: str | None, port: int | None) -> None:
     host, port = host or settings.host, port or settings.port
     settings = _listening(settings, host, port)
     stop = threading.Event()
-    scheduler = create_scheduler(settings, db, stop, blocking=False)
+    scheduler = create_scheduler(settings, db, stop, blocking=False, demo_desk=desk)
     scheduler.start()
     from vigie.cli_users import seed_demo
 
-    for line in seed_demo(settings, db):
+    for line in seed_demo(settings, db, desk):  # (the desk looks for its accounts at every round)
         click.echo(line)
     click.echo(f"Vigie demo: open http://{host}:{port}/  (database {db.engine.url.render_as_string()}; Ctrl-C stops)")
     # Ctrl-C and SIGTERM stop it, even when started from a shell that ignores SIGINT (a background job)

@@ -91,6 +91,7 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
                 break
         wall_link = re.search(r"(http://\S+/wall\?kiosk=\S+)", printed[-1])
         assert wall_link and any("demo accounts" in p for p in printed), printed
+        assert any("simulated agents" in p and "desk.legal" in p for p in printed), printed
         wait_for_http(f"http://127.0.0.1:{port}/", timeout=60)
         db = open_database(url)
         deadline = time.monotonic() + 60
@@ -100,9 +101,11 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
                 teams = set(s.scalars(select(QueueItem.team).distinct()))
                 unexplained = s.scalar(select(func.count()).select_from(QueueItem)
                                        .where(QueueItem.explanation == ""))
-            if {"en", "fr"} <= langs and len(teams) == 3:
+                desk = set(s.scalars(select(QueueItem.assignee).where(QueueItem.assignee.like("desk.%")).distinct()))
+            # the simulated agents (collectors/demo_desk.py) are at work in every team within a round or two
+            if {"en", "fr"} <= langs and len(teams) == 3 and len(desk) == 3:
                 break
-            assert time.monotonic() < deadline, f"after 60 s: languages {langs}, teams {teams}"
+            assert time.monotonic() < deadline, f"after 60 s: languages {langs}, teams {teams}, desk {desk}"
             time.sleep(1)
         assert unexplained == 0
         base = f"http://127.0.0.1:{port}"

@@ -1,0 +1,157 @@
+"""The demo's simulated agents (`vigie demo`): they claim the most urgent items of their own team,
+close them after their hold time through the audited actions, and never touch anyone else's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from collectors.demo_desk import CAPACITY, DISMISS_REASON, RESOLVE_NOTE, closes_as, desk_agent, run_demo_desk
+from collectors.pipeline import Enricher
+from collectors.runner import sync_sources
+from collectors.store import store_batch
+from collectors.types import RawPost
+from config.settings import Settings
+from models import actions
+from models.db import Database
+from models.tables import AuditEvent, QueueItem, SourceRow, User, utcnow
+from models.users import add_user, set_active
+from vigie.cli_users import seed_demo
+
+TEXTS = (
+    "@AureliaBank my card got declined again at the store",
+    "Aurelia Bank app down again, can't log in, on hold 40 min",
+    "Aurelia Bank charged me an overdraft fee twice this month",
+    "Got a fake text pretending to be @AureliaBank asking for my password, phishing",
+    "I'm going to sue Aurelia Bank, my lawyer is filing a complaint with the CFPB",
+    "Does Aurelia Bank offer a savings account for kids?",
+    "Love the new Aurelia Bank app design, great job",
+    "Aurelia Bank locked my account for no reason, nobody answers",
+)
+
+
+def _seed(db: Database, settings: Settings, copies: int = 3) -> None:
+    sync_sources(db, settings)
+    enricher = Enricher(settings)
+    now = datetime.now(UTC)
+    posts = [RawPost(f"p{n}", "x", f"{text} #{n}", now - timedelta(minutes=n), None, f"@user{n}", f"User {n}",
+                     10 ** (n % 6)) for n, text in enumerate(TEXTS * copies)]
+    with db.write.begin() as s:
+        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
+        store_batch(s, sid, [enricher.enrich(p, utcnow()) for p in posts], None)
+
+
+def _desks(db: Database, settings: Settings) -> None:
+    with db.write.begin() as s:
+        for team in settings.team_keys:
+            add_user(s, desk_agent(team), "agent", [team], None, settings.team_keys, actor="test")
+
+
+def _items(db: Database) -> list[QueueItem]:
+    with db.read() as s:
+        return list(s.scalars(select(QueueItem).order_by(QueueItem.id)))
+
+
+def _urgent_first(items: list[QueueItem], team: str) -> list[int]:
+    return [i.id for i in sorted((i for i in items if i.team == team and i.status == "new"),
+                                 key=lambda i: (i.priority_rank, i.due_at, i.id))]
+
+
+def test_each_desk_claims_the_most_urgent_new_items_of_its_own_team(db: Database, settings: Settings) -> None:
+    _seed(db, settings)
+    with db.write.begin() as s:  # a person's claim: the desk never touches it
+        human = s.scalars(select(QueueItem.id).where(QueueItem.team == "customer_service")
+                          .order_by(QueueItem.priority_rank, QueueItem.due_at).limit(1)).one()
+        actions.claim(s, human, "agent.cs")
+    _desks(db, settings)
+    before = _items(db)
+    expected = {team: _urgent_first(before, team)[:CAPACITY] for team in settings.team_keys}
+    assert sum(len(v) for v in expected.values()) > CAPACITY  # items in more than one team
+
+    report = run_demo_desk(db, settings)
+
+    after = {i.id: i for i in _items(db)}
+    for team, ids in expected.items():
+        held = sorted(i.id for i in after.values() if i.assignee == desk_agent(team))
+        assert held == sorted(ids), team
+        assert all(after[i].status == "claimed" and after[i].team == team and after[i].claimed_at for i in ids)
+    assert (after[human].status, after[human].assignee) == ("claimed", "agent.cs")
+    assert report.claimed == sum(len(v) for v in expected.values())
+    assert (report.resolved, report.dismissed, report.errors) == (0, 0, [])
+    with db.read() as s:
+        claims = s.execute(select(AuditEvent.actor, AuditEvent.queue_item_id).where(AuditEvent.action == "claim")).all()
+    assert sorted(claims) == sorted([("agent.cs", human)] + [(desk_agent(t), i) for t, ids in expected.items()
+                                                             for i in ids])
+
+    again = run_demo_desk(db, settings)  # at capacity, nothing held long enough: nothing to do
+    assert (again.claimed, again.resolved, again.dismissed) == (0, 0, 0)
+
+
+def test_held_items_are_closed_after_their_hold_time_audited_then_the_next_are_claimed(
+    db: Database, settings: Settings
+) -> None:
+    _seed(db, settings, copies=4)
+    _desks(db, settings)
+    run_demo_desk(db, settings)
+    first = {i.id: i for i in _items(db) if i.assignee and i.assignee.startswith("desk.")}
+    waiting = {t: _urgent_first(_items(db), t)[:CAPACITY] for t in settings.team_keys}
+
+    report = run_demo_desk(db, settings, now=utcnow() + timedelta(minutes=7))  # every hold (1-6 min) is over
+
+    after = {i.id: i for i in _items(db)}
+    for item_id, held in first.items():
+        want = "dismissed" if closes_as(item_id) == "dismiss" else "resolved"
+        assert (after[item_id].status, after[item_id].assignee) == (want, held.assignee)
+    assert report.resolved + report.dismissed == len(first)
+    assert report.resolved == sum(1 for i in first if closes_as(i) == "resolve")
+    for team, ids in waiting.items():  # the freed places go to the next most urgent
+        assert sorted(i.id for i in after.values() if i.assignee == desk_agent(team) and i.status == "claimed") \
+            == sorted(ids)
+    with db.read() as s:
+        closings = s.execute(select(AuditEvent.queue_item_id, AuditEvent.actor, AuditEvent.action, AuditEvent.reason)
+                             .where(AuditEvent.action.in_(("resolve", "dismiss")))).all()
+    assert sorted(closings) == sorted(
+        (i, held.assignee, closes_as(i), DISMISS_REASON if closes_as(i) == "dismiss" else RESOLVE_NOTE)
+        for i, held in first.items())
+
+
+def test_an_item_taken_meanwhile_is_skipped_and_a_disabled_desk_does_nothing(db: Database, settings: Settings) -> None:
+    _seed(db, settings)
+    _desks(db, settings)
+    run_demo_desk(db, settings)
+    agent = desk_agent("customer_service")
+    with db.write.begin() as s:  # a lead resolved one of the desk's items meanwhile, another was released
+        taken, released = s.scalars(select(QueueItem.id).where(QueueItem.assignee == agent).order_by(QueueItem.id)
+                                    .limit(2)).all()
+        actions.resolve(s, taken, "lead.cs", "answered by phone")
+        actions.release(s, released, agent)
+        set_active(s, desk_agent("legal"), False, actor="test")
+        legal_held = s.scalars(select(QueueItem.id).where(QueueItem.assignee == desk_agent("legal"))).all()
+        legal_new = s.scalar(select(QueueItem.id).where(QueueItem.team == "legal", QueueItem.status == "new")
+                             .limit(1))
+    run_demo_desk(db, settings, now=utcnow() + timedelta(minutes=7))
+    after = {i.id: i for i in _items(db)}
+    assert (after[taken].status, after[taken].assignee) == ("resolved", agent)  # resolved by the lead, kept
+    with db.read() as s:
+        by_desk = s.scalars(select(AuditEvent.action).where(AuditEvent.queue_item_id == taken,
+                                                            AuditEvent.actor == agent)).all()
+    assert by_desk == ["claim"]  # the desk did not close what the lead closed
+    assert legal_new is not None and after[legal_new].status == "new"  # the disabled desk claimed nothing
+    assert legal_held and all(after[i].status == "claimed" for i in legal_held)  # nor closed what it held
+
+
+def test_seed_demo_makes_one_desk_account_per_team_that_cannot_sign_in(db: Database, settings: Settings) -> None:
+    lines = seed_demo(settings, db, desk=True)
+    assert any("desk." in line for line in lines)
+    seed_demo(settings, db, desk=True)  # a second start: the accounts are kept, not made again
+    with db.read() as s:
+        desks = s.execute(select(User.name, User.role, User.teams, User.password_hash)
+                          .where(User.name.like("desk.%")).order_by(User.name)).all()
+    assert [(n, r, t, h) for n, r, t, h in desks] == sorted(
+        (desk_agent(t), "agent", [t], None) for t in settings.team_keys)
+    with db.read() as s:
+        assert s.scalar(select(User.id).where(User.name == "agent.cs")) is not None
+    with db.write.begin() as s:  # the desk is off (vigie demo --no-desk): no new accounts
+        s.execute(update(User).where(User.name.like("desk.%")).values(active=False))
+    assert not any("desk." in line for line in seed_demo(settings, db, desk=False))
