@@ -83,11 +83,11 @@ def team_cards(counts: dict[str, dict[str, int]], labels: dict[str, str],
         breached = c.get("overdue", 0)
         cards.append(html.Div([
             html.Div(labels.get(team, team), className="kpi-label"),
-            html.Div([html.Span(str(c.get("open", 0)), id=f"wall-open-{team}", className="kpi-value"),
+            html.Div([html.Span(f"{c.get('open', 0):,}", id=f"wall-open-{team}", className="kpi-value"),
                       html.Span(" open", className="kpi-unit")]),
-            html.Div([html.Span(str(breached), id=f"wall-breached-{team}"), " SLA breaches"],
+            html.Div([html.Span(f"{breached:,}", id=f"wall-breached-{team}"), " SLA breaches"],
                      className="kpi-sub kpi-bad" if breached else "kpi-sub"),
-            html.Div(f"{c.get('new', 0)} new · {c.get('claimed', 0)} claimed · {c.get('critical', 0)} critical · "
+            html.Div(f"{c.get('new', 0):,} new · {c.get('claimed', 0):,} claimed · {c.get('critical', 0):,} critical · "
                      f"first response {minutes_text(frt.get(team))}", className="kpi-sub"),
         ], className="kpi team-kpi"))
     return cards

@@ -167,13 +167,13 @@ def test_wall_shows_what_the_database_holds(server: dict[str, Any], browser: Web
     with db.read() as s:
         counts = queries.team_counts(s, settings.team_keys)
     for team, c in counts.items():
-        wait_until(lambda t=team, n=c["open"]: browser.find_element(By.ID, f"wall-open-{t}").text == str(n),
+        wait_until(lambda t=team, n=c["open"]: browser.find_element(By.ID, f"wall-open-{t}").text == f"{n:,}",
                    what=f"open count of {team}")
     ticker = browser.find_element(By.ID, "wall-ticker").text
     assert "class action" in ticker
     before = counts["legal"]["open"]
     inject(db, settings, "Aurelia Bank: I filed a complaint with the CFPB today, fraud on my account")
-    wait_until(lambda: browser.find_element(By.ID, "wall-open-legal").text == str(before + 1), timeout=10,
+    wait_until(lambda: browser.find_element(By.ID, "wall-open-legal").text == f"{before + 1:,}", timeout=10,
                what="the wall to count the new legal item")
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "wall-1920x1080.png"))

@@ -154,7 +154,7 @@ def test_each_panel_shows_what_the_database_holds(wall: dict[str, Any], browser:
     def teams_match() -> bool:
         rows = _rows(wall, "SELECT team, count(*), sum(CASE WHEN due_at < :now THEN 1 ELSE 0 END) FROM queue_items "
                            "WHERE status IN ('new', 'claimed') GROUP BY team", now=utcnow())
-        return all(_text(browser, f"wall-open-{t}") == str(n) and _text(browser, f"wall-breached-{t}") == str(b)
+        return all(_text(browser, f"wall-open-{t}") == f"{n:,}" and _text(browser, f"wall-breached-{t}") == f"{b:,}"
                    for t, n, b in rows)
     wait_until(teams_match, timeout=15, what="open items and breaches per team")
 
