@@ -92,7 +92,12 @@ def _act(db: Database, report: DeskReport, what: str, item_id: int, agent: str) 
             if what == "claim":
                 actions.claim(s, item_id, agent)
                 report.claimed += 1
-            elif what == "dismiss":
+                return
+            item = s.get(QueueItem, item_id, populate_existing=True, with_for_update=True)
+            if item is None or (item.status, item.assignee) != ("claimed", agent):
+                report.skipped += 1  # reassigned or closed since we read it: no longer ours to close
+                return
+            if what == "dismiss":
                 actions.dismiss(s, item_id, agent, DISMISS_REASON)
                 report.dismissed += 1
             else:

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from collectors.demo_desk import CAPACITY, DISMISS_REASON, RESOLVE_NOTE, closes_as, desk_agent, run_demo_desk
+from collectors.demo_desk import (
+    CAPACITY,
+    DISMISS_REASON,
+    RESOLVE_NOTE,
+    DeskReport,
+    _act,
+    closes_as,
+    desk_agent,
+    run_demo_desk,
+)
 from collectors.pipeline import Enricher
 from collectors.runner import sync_sources
 from collectors.store import store_batch
@@ -139,6 +148,26 @@ def test_an_item_taken_meanwhile_is_skipped_and_a_disabled_desk_does_nothing(db:
     assert by_desk == ["claim"]  # the desk did not close what the lead closed
     assert legal_new is not None and after[legal_new].status == "new"  # the disabled desk claimed nothing
     assert legal_held and all(after[i].status == "claimed" for i in legal_held)  # nor closed what it held
+
+
+def test_an_item_reassigned_between_the_desks_read_and_its_action_is_left_alone(
+    db: Database, settings: Settings
+) -> None:
+    _seed(db, settings)
+    _desks(db, settings)
+    run_demo_desk(db, settings)
+    agent = desk_agent("customer_service")
+    with db.write.begin() as s:
+        add_user(s, "agent.cs", "agent", ["customer_service"], None, settings.team_keys, actor="test")
+        item_id = s.scalars(select(QueueItem.id).where(QueueItem.assignee == agent).limit(1)).one()
+        actions.assign(s, item_id, "lead.cs", "agent.cs")  # after the desk read its held items
+    report = DeskReport()
+    for what in ("resolve", "dismiss"):
+        _act(db, report, what, item_id, agent)
+    assert (report.resolved, report.dismissed, report.skipped) == (0, 0, 2)
+    with db.read() as s:
+        item = s.get(QueueItem, item_id)
+        assert item is not None and (item.status, item.assignee) == ("claimed", "agent.cs")
 
 
 def test_seed_demo_makes_one_desk_account_per_team_that_cannot_sign_in(db: Database, settings: Settings) -> None:
