@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,24 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
 
 def local_day(now: datetime, timezone: str) -> date:
     return now.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).date()
+
+
+def local_time(now: datetime, timezone: str) -> time:
+    return now.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).time().replace(tzinfo=None)
+
+
+def compared_window(day: date, timezone: str, lag: timedelta,
+                    until: time | None) -> tuple[datetime, datetime, datetime]:
+    """(start, end, as of) of an earlier ``day`` compared with the summarised one, naive UTC (pure).
+
+    ``until`` set (the summarised day is in progress): midnight to that local time, as it stood
+    then. Otherwise the whole day, as it stood ``lag`` after its end (never before it)."""
+    start, end = day_bounds(day, timezone)
+    if until is None:
+        return start, end, end + max(lag, timedelta(0))
+    cut = datetime.combine(day, until, tzinfo=ZoneInfo(timezone)).astimezone(UTC).replace(tzinfo=None)
+    cut = min(max(cut, start), end)  # (a time a DST change skips or repeats stays inside the day)
+    return start, cut, cut
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -217,15 +235,19 @@ def compute_summary(session: Session, settings: Settings, day: date, now: dateti
     words, tags = top_terms(texts, [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords])
     overall = sla_figures(items, now)
     core = core_from(dict(by_sentiment), overall)  # from what was read above: no second pass over the day
-    lag = max(now - end, timedelta(0))  # how long after its end this day is judged
+    complete = now >= end
+    # A day in progress is compared with the same part of the days before (midnight to the same
+    # local time); a day that is over with the whole days, as they stood as long after their end.
+    until = None if complete else local_time(now, zone)
     previous = []
     for back in range(1, PREVIOUS_DAYS + 1):
         earlier = day - timedelta(days=back)
-        p_start, p_end = day_bounds(earlier, zone)
-        previous.append({"day": earlier.isoformat(), **core_figures(session, p_start, p_end, min(now, p_end + lag))})
+        p_start, p_end, as_of = compared_window(earlier, zone, now - end, until)
+        previous.append({"day": earlier.isoformat(), **core_figures(session, p_start, p_end, as_of)})
     return {
         "day": day.isoformat(), "timezone": zone, "start_utc": start.isoformat(), "end_utc": end.isoformat(),
-        "computed_at_utc": now.isoformat(timespec="seconds"), "complete": now >= end,
+        "computed_at_utc": now.isoformat(timespec="seconds"), "complete": complete,
+        "compared_until": until.strftime("%H:%M") if until else None,
         "truncated": len(items) >= ITEM_LIMIT,  # more items than read: the SLA figures cover the first
         "volume": {"mentions": sum(by_network.values()), "copies": copies,
                    "by_network": dict(by_network.most_common()), "by_sentiment": dict(by_sentiment.most_common()),

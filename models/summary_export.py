@@ -40,6 +40,12 @@ def change_text(change: float | None) -> str:
     return "–" if change is None else f"{change:+.0f}%"
 
 
+def compared_text(figures: dict[str, Any]) -> str:
+    """How the earlier days are compared: whole days, or (a day in progress) up to the same time."""
+    until = figures.get("compared_until")
+    return f"each from midnight to {until}, as this day so far" if until else "whole days"
+
+
 def csv_rows(figures: dict[str, Any]) -> list[list[Any]]:
     """(section, name, figure, value, mean of the previous 7 days, change %) rows."""
     rows: list[list[Any]] = [["section", "name", "figure", "value", "previous_7_days_mean", "change_pct"]]
@@ -72,6 +78,7 @@ def csv_rows(figures: dict[str, Any]) -> list[list[Any]]:
     for prev in figures["previous"]:
         for key in LABELS:
             rows.append(["previous", prev["day"], key, prev[key], "", ""])
+    rows.append(["previous", "compared", "until_local_time", figures.get("compared_until") or "end of day", "", ""])
     return rows
 
 
@@ -118,7 +125,7 @@ def summary_pdf(figures: dict[str, Any]) -> bytes:
     state = "complete day" if figures["complete"] else "day in progress"
     pdf.cell(0, 5, f"{figures['timezone']} day ({state}); computed {figures['computed_at_utc']} UTC",
              new_x="LMARGIN", new_y="NEXT")
-    title("Headline, against the mean of the previous 7 days")
+    title(f"Headline, against the mean of the previous 7 days ({compared_text(figures)})")
     table(["Figure", "This day", "Previous 7 days", "Change"],
           [[LABELS[k], fmt(k, c["value"]), fmt(k, c["previous_mean"]), change_text(c["change_pct"])]
            for k, c in figures["comparison"].items()], (70, 40, 40, 30))
@@ -161,7 +168,7 @@ def summary_pdf(figures: dict[str, Any]) -> bytes:
     table(["Item", "Priority", "Team", "Network · author", "Post"],
           [[str(n["item"]), n["priority"], n["team"], f"{n['network']} · {n['author']} ({fmt('', n['followers'])})",
             n["text"][:200]] for n in figures["notable"]], (14, 18, 28, 40, 80))
-    title("The previous 7 days")
+    title(f"The previous 7 days ({compared_text(figures)})")
     table(["Day", "Mentions", "Net sentiment", "Items", "Breaches", "Adherence", "1st resp. median"],
           [[p["day"], fmt("", p["mentions"]), fmt("net_sentiment", p["net_sentiment"]), fmt("", p["items"]),
             fmt("", p["breached"]), fmt("adherence", p["adherence"]), fmt("", p["first_response_median"])]

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from models.summary import FIRST_DAY, LAST_DAY, compute_summary, day_bounds, local_day, store_summary
-from models.summary_export import LABELS, change_text, fmt, summary_csv, summary_pdf
+from models.summary_export import LABELS, change_text, compared_text, fmt, summary_csv, summary_pdf
 from models.tables import utcnow
 
 
@@ -37,6 +37,7 @@ def render_text(figures: dict[str, Any]) -> str:
     """The summary as plain text (what the command prints)."""
     out = [f"Vigie daily summary {figures['day']} ({figures['timezone']}"
            f"{'' if figures['complete'] else ', day in progress'})", ""]
+    out.append(f"Compared with the mean of the previous 7 days: {compared_text(figures)}.")
     out.append(f"{'figure':<30} {'this day':>12} {'prev. 7 days':>13} {'change':>7}")
     for key, c in figures["comparison"].items():
         out.append(f"{LABELS[key]:<30} {fmt(key, c['value']):>12} {fmt(key, c['previous_mean']):>13} "

@@ -14,7 +14,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, SUMMARY_READERS
 from dashboard.exports import BadQuery, default_summary_day, summary_figures
-from models.summary_export import LABELS, change_text, fmt
+from models.summary_export import LABELS, change_text, compared_text, fmt
 
 dash.register_page(__name__, path="/summary", title="Daily summary · Vigie", name="Summary", roles=SUMMARY_READERS)
 
@@ -59,7 +59,7 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                 html.A("CSV", href=f"/summary/export.csv?date={day}", id="summary-csv")],
                id="summary-state", className="text-muted"),
         dbc.Row([
-            _section("Headline, against the previous 7 days", _table(
+            _section(f"Headline, against the previous 7 days ({compared_text(figures)})", _table(
                 ["Figure", "This day", "Previous 7 days (mean)", "Change"],
                 [[LABELS[k], fmt(k, c["value"]), fmt(k, c["previous_mean"]), change_text(c["change_pct"])]
                  for k, c in figures["comparison"].items()], "summary-headline")),
@@ -103,7 +103,7 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
         html.H4("Spike and crisis alerts", className="mt-3"),
         _table(["Opened (UTC)", "Alert"], [[a["opened_at_utc"], a["summary"]] for a in figures["alerts"]],
                "summary-alerts"),
-        html.H4("The previous 7 days", className="mt-3"),
+        html.H4(f"The previous 7 days ({compared_text(figures)})", className="mt-3"),
         _table(["Day", "Mentions", "Net sentiment", "Items", "Breaches", "Adherence", "First response median"],
                [[p["day"], f"{p['mentions']:,}", fmt("net_sentiment", p["net_sentiment"]), f"{p['items']:,}",
                  f"{p['breached']:,}", fmt("adherence", p["adherence"]), fmt("", p["first_response_median"])]

@@ -173,6 +173,38 @@ def test_earlier_days_are_compared_as_they_stood_at_the_same_lag(db: Database, s
     assert previous_mentions() == before + 1  # the in-time one only
 
 
+def test_a_day_in_progress_is_compared_with_the_same_hours_of_the_days_before(db: Database, seeded: Settings) -> None:
+    # At 13:30 in Paris on the 26th, the 26th so far compares with midnight to 13:30 of each day
+    # before, as it stood at 13:30 that day (the 25th: 25 hours long, its 13:30 after the change).
+    now = datetime(2026, 10, 26, 12, 30)  # 13:30 CET
+    with db.read() as s:
+        figures = compute_summary(s, seeded, DAYS[2], now)
+    assert not figures["complete"] and figures["compared_until"] == "13:30"
+    zone = ZoneInfo(ZONE)
+    want = []
+    for back in range(1, 8):
+        day = DAYS[2] - timedelta(days=back)
+        start = _bounds(day)[0]
+        cut = datetime.combine(day, datetime.strptime("13:30", "%H:%M").time(), zone).astimezone(UTC)
+        span = {"a": start, "b": cut.replace(tzinfo=None)}
+        with db.engine.connect() as conn:
+            mentions = conn.execute(text(
+                "SELECT count(*) FROM mentions WHERE created_at >= :a AND created_at < :b AND collected_at <= :b "
+                "AND duplicate_of_id IS NULL"), span).scalar_one()
+            items = conn.execute(text("SELECT count(*) FROM queue_items WHERE created_at >= :a AND created_at < :b"),
+                                 span).scalar_one()
+        want.append({"day": day.isoformat(), "mentions": mentions, "items": items})
+    assert [{k: p[k] for k in ("day", "mentions", "items")} for p in figures["previous"]] == want
+    assert want[0]["mentions"] > 500 and want[1]["mentions"] > 500  # real half days
+    with db.read() as s:  # the whole 25th is far more than its morning: the comparison is of like with like
+        whole = compute_summary(s, seeded, DAYS[2], END)["previous"][0]["mentions"]
+    assert whole > want[0]["mentions"] * 1.5
+    counted = [w["mentions"] for w in want if w["mentions"]]  # (the stream began on the 23rd's afternoon)
+    assert len(counted) == 2
+    assert figures["comparison"]["mentions"]["previous_mean"] == pytest.approx(sum(counted) / 2)
+    assert "previous,compared,until_local_time,13:30" in summary_csv(figures)
+
+
 def test_pdf_renders_and_csv_holds_the_figures(db: Database, seeded: Settings, tmp_path: Path) -> None:
     with db.read() as s:
         figures = compute_summary(s, seeded, DAYS[1], END)

@@ -134,3 +134,23 @@ def test_timeline_labels_each_hour_with_its_own_local_time_across_a_dst_change()
     assert all(int(text[:2]) % 3 == 0 for text in labels.values())
     line = next(t for t in fig.data if t.type == "scatter")
     assert line.y[0] == 50.0 and line.y[13] == -100.0 and line.y[1] is None
+
+
+def test_earlier_days_compared_whole_or_up_to_the_same_local_time() -> None:
+    from datetime import date, time, timedelta
+
+    from models.summary import compared_window, day_bounds
+
+    start, end = day_bounds(date(2026, 11, 30), "Europe/Paris")
+    assert compared_window(date(2026, 11, 30), "Europe/Paris", timedelta(minutes=30), None) == (
+        start, end, end + timedelta(minutes=30))
+    assert compared_window(date(2026, 11, 30), "Europe/Paris", timedelta(hours=-3), None) == (start, end, end)
+    cut = compared_window(date(2026, 11, 30), "Europe/Paris", timedelta(0), time(13, 30))
+    assert cut == (start, datetime(2026, 11, 30, 12, 30), datetime(2026, 11, 30, 12, 30))  # CET: UTC+1
+    summer = compared_window(date(2026, 7, 1), "Europe/Paris", timedelta(0), time(13, 30))
+    assert summer[1] == datetime(2026, 7, 1, 11, 30)  # CEST: UTC+2
+    # 02:30 does not exist on 2026-03-29 in Paris (02:00 -> 03:00): still a moment inside that day
+    s, e = day_bounds(date(2026, 3, 29), "Europe/Paris")
+    gap = compared_window(date(2026, 3, 29), "Europe/Paris", timedelta(0), time(2, 30))
+    assert s < gap[1] <= e and gap[1] == gap[2]
+    assert e - s == timedelta(hours=23)
