@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -115,17 +116,24 @@ def active_desk_agents(db: Database, settings: Settings) -> dict[str, str]:
     return {wanted[n]: n for n in names}
 
 
-def run_demo_desk(db: Database, settings: Settings, now: datetime | None = None) -> DeskReport:
-    """One round of every team's desk agent. Never raises for one team's failure: the others go on."""
+def run_demo_desk(db: Database, settings: Settings, now: datetime | None = None,
+                  stop: threading.Event | None = None) -> DeskReport:
+    """One round of every team's desk agent, ended between two actions once ``stop`` is set (the
+    demo shutting down). Never raises for one team's failure: the others go on."""
     report = DeskReport()
+    stopping = stop.is_set if stop is not None else lambda: False
     for team, agent in sorted(active_desk_agents(db, settings).items()):
         try:
             held = _held(db, agent)
             closing = due_to_close(held, now or utcnow())
             for item_id in closing:
+                if stopping():
+                    return report
                 _act(db, report, closes_as(item_id), item_id, agent)
             free = CAPACITY - (len(held) - len(closing))
             for item_id in _most_urgent(db, team, max(0, free)):
+                if stopping():
+                    return report
                 _act(db, report, "claim", item_id, agent)
         except Exception as exc:  # the database refused (locked, gone): next round tries again
             report.errors.append(f"{team}: {exc}")

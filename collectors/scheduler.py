@@ -92,7 +92,7 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
             id="demo:desk",
             name="the demo's simulated agents claim and close items",
             replace_existing=True,
-            args=(db, settings),
+            args=(db, settings, stop),
             next_run_time=datetime.now(UTC) + timedelta(seconds=RUN_SECONDS),
         )
     return scheduler
@@ -187,9 +187,9 @@ def _send_notifications(db: Database, settings: Settings) -> None:
         log.info("notifications: %d sent, %d to retry, %d given up", report.sent, report.retrying, report.failed)
 
 
-def _demo_desk(db: Database, settings: Settings) -> None:
+def _demo_desk(db: Database, settings: Settings, stop: threading.Event) -> None:
     try:
-        report = run_demo_desk(db, settings)
+        report = run_demo_desk(db, settings, stop=stop)
     except Exception:  # the desk works again at its next round
         log.exception("demo desk failed")
         return

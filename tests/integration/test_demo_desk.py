@@ -3,6 +3,7 @@ close them after their hold time through the audited actions, and never touch an
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -168,6 +169,15 @@ def test_an_item_reassigned_between_the_desks_read_and_its_action_is_left_alone(
     with db.read() as s:
         item = s.get(QueueItem, item_id)
         assert item is not None and (item.status, item.assignee) == ("claimed", "agent.cs")
+
+
+def test_a_round_stops_between_two_actions_once_the_demo_is_stopping(db: Database, settings: Settings) -> None:
+    _seed(db, settings)
+    _desks(db, settings)
+    stop = threading.Event()
+    stop.set()
+    assert run_demo_desk(db, settings, stop=stop).claimed == 0
+    assert run_demo_desk(db, settings, stop=threading.Event()).claimed > 0
 
 
 def test_seed_demo_makes_one_desk_account_per_team_that_cannot_sign_in(db: Database, settings: Settings) -> None:
