@@ -125,7 +125,8 @@ def summary_pdf(figures: dict[str, Any]) -> bytes:
     state = "complete day" if figures["complete"] else "day in progress"
     pdf.cell(0, 5, f"{figures['timezone']} day ({state}); computed {figures['computed_at_utc']} UTC",
              new_x="LMARGIN", new_y="NEXT")
-    title(f"Headline, against the mean of the previous 7 days ({compared_text(figures)})")
+    title("Headline, against the mean of the previous 7 days")
+    pdf.cell(0, 5, f"Earlier days: {compared_text(figures)}.", new_x="LMARGIN", new_y="NEXT")
     table(["Figure", "This day", "Previous 7 days", "Change"],
           [[LABELS[k], fmt(k, c["value"]), fmt(k, c["previous_mean"]), change_text(c["change_pct"])]
            for k, c in figures["comparison"].items()], (70, 40, 40, 30))
@@ -168,7 +169,8 @@ def summary_pdf(figures: dict[str, Any]) -> bytes:
     table(["Item", "Priority", "Team", "Network · author", "Post"],
           [[str(n["item"]), n["priority"], n["team"], f"{n['network']} · {n['author']} ({fmt('', n['followers'])})",
             n["text"][:200]] for n in figures["notable"]], (14, 18, 28, 40, 80))
-    title(f"The previous 7 days ({compared_text(figures)})")
+    title("The previous 7 days")
+    pdf.cell(0, 5, f"Earlier days: {compared_text(figures)}.", new_x="LMARGIN", new_y="NEXT")
     table(["Day", "Mentions", "Net sentiment", "Items", "Breaches", "Adherence", "1st resp. median"],
           [[p["day"], fmt("", p["mentions"]), fmt("net_sentiment", p["net_sentiment"]), fmt("", p["items"]),
             fmt("", p["breached"]), fmt("adherence", p["adherence"]), fmt("", p["first_response_median"])]
