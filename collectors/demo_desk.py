@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from models import actions
 from models.db import Database
 from models.tables import QueueItem, User, utcnow
+from models.users import add_user, get_user
 
 log = logging.getLogger("vigie.collect")
 
@@ -106,6 +108,15 @@ def _act(db: Database, report: DeskReport, what: str, item_id: int, agent: str) 
                 report.resolved += 1
     except actions.ActionError:
         report.skipped += 1
+
+
+def ensure_desk_accounts(session: Session, settings: Settings) -> list[str]:
+    """The desk agents' accounts, one per team, made when missing (an agent of that team, no
+    password: nobody signs in as them); their names."""
+    for team in settings.team_keys:
+        if get_user(session, desk_agent(team)) is None:
+            add_user(session, desk_agent(team), "agent", [team], None, settings.team_keys, actor="demo")
+    return [desk_agent(t) for t in settings.team_keys]
 
 
 def active_desk_agents(db: Database, settings: Settings) -> dict[str, str]:

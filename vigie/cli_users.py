@@ -15,19 +15,11 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collectors.demo_desk import desk_agent
+from collectors.demo_desk import ensure_desk_accounts
 from config.settings import Settings
 from models.db import Database
 from models.tables import KioskToken, User
-from models.users import (
-    UserError,
-    add_user,
-    create_kiosk_token,
-    get_user,
-    revoke_kiosk_token,
-    set_active,
-    set_password,
-)
+from models.users import UserError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_password
 
 T = TypeVar("T")
 
@@ -172,11 +164,8 @@ def seed_demo(settings: Settings, db: Database, desk: bool = False) -> list[str]
             lines.append(f"demo accounts (password {DEMO_PASSWORD!r}, demo only): "
                          + ", ".join(f"{n} ({r})" for n, r, _t in DEMO_USERS))
         if desk:
-            for team in settings.team_keys:
-                if get_user(session, desk_agent(team)) is None:
-                    add_user(session, desk_agent(team), "agent", [team], None, settings.team_keys, actor="demo")
             lines.append("simulated agents claiming and closing items (none with --no-desk): "
-                         + ", ".join(desk_agent(t) for t in settings.team_keys))
+                         + ", ".join(ensure_desk_accounts(session, settings)))
         try:
             revoke_kiosk_token(session, "demo-wall", actor="demo")
         except UserError:

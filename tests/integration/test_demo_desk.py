@@ -4,7 +4,7 @@ close them after their hold time through the audited actions, and never touch an
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -16,17 +16,15 @@ from collectors.demo_desk import (
     _act,
     closes_as,
     desk_agent,
+    ensure_desk_accounts,
     run_demo_desk,
 )
-from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
-from collectors.store import store_batch
-from collectors.types import RawPost
 from config.settings import Settings
 from models import actions
 from models.db import Database
-from models.tables import AuditEvent, QueueItem, SourceRow, User, utcnow
+from models.tables import AuditEvent, QueueItem, User, utcnow
 from models.users import add_user, set_active
+from tests.streams import inject
 from vigie.cli_users import seed_demo
 
 TEXTS = (
@@ -42,20 +40,13 @@ TEXTS = (
 
 
 def _seed(db: Database, settings: Settings, copies: int = 3) -> None:
-    sync_sources(db, settings)
-    enricher = Enricher(settings)
-    now = datetime.now(UTC)
-    posts = [RawPost(f"p{n}", "x", f"{text} #{n}", now - timedelta(minutes=n), None, f"@user{n}", f"User {n}",
-                     10 ** (n % 6)) for n, text in enumerate(TEXTS * copies)]
-    with db.write.begin() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        store_batch(s, sid, [enricher.enrich(p, utcnow()) for p in posts], None)
+    texts = [f"{text} #{n}" for n, text in enumerate(TEXTS * copies)]
+    inject(db, settings, texts, utcnow() - timedelta(hours=1), 3000, prefix="desk")
 
 
 def _desks(db: Database, settings: Settings) -> None:
     with db.write.begin() as s:
-        for team in settings.team_keys:
-            add_user(s, desk_agent(team), "agent", [team], None, settings.team_keys, actor="test")
+        ensure_desk_accounts(s, settings)
 
 
 def _items(db: Database) -> list[QueueItem]:
