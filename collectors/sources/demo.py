@@ -80,7 +80,6 @@ malformed, true language) for demos and tests; `parse` ignores it.
 from __future__ import annotations
 
 import math
-import random
 from bisect import bisect
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -88,7 +87,8 @@ from itertools import accumulate
 from typing import Any, ClassVar
 
 from collectors.sources import demo_corpus as corpus
-from collectors.sources.demo_draws import Draws, Slots, ascii_fold, language_hint, post_url
+from collectors.sources.demo_draws import Draws, Slots, language_hint, post_url
+from collectors.sources.demo_options import make_authors, parse_demo_options
 from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
 
@@ -98,31 +98,11 @@ _SOCIAL_CUM: list[float] = list(accumulate((0.42, 0.20, 0.18, 0.20)))
 EN_SHARE = 0.65
 RT_SHARE = 0.02  # RT / quote-style reposts, on top of repost_share
 NEWS_ELSEWHERE_SHARE = 0.02  # readers' comments under news articles
-AUTHORS: dict[str, int] = {"en": 208, "fr": 112}
-INFLUENCERS: dict[str, int] = {"en": 3, "fr": 2}
 LOOKBACK = 300  # duplicates and reposts refer to one of the previous LOOKBACK posts
 
-_DEFAULTS: dict[str, Any] = {
-    "seed": 7,
-    "rate_per_minute": 90,
-    "backfill_hours": 6,
-    "page_size": 200,
-    "duplicate_share": 0.03,
-    "repost_share": 0.04,
-    "malformed_share": 0.0,
-    "crisis_every_minutes": 0,
-    "crisis_minutes": 8,
-}
 CRISIS_SHARE = 0.5  # of the original posts during a crisis: complaints
 _CATEGORIES: list[str] = list(corpus.CATEGORY_WEIGHTS)
 _CATEGORY_CUM: list[float] = list(accumulate(corpus.CATEGORY_WEIGHTS.values()))
-
-Author = tuple[str, str, int | None]  # handle, display name, followers
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
 
 class DemoSource:
     """Seeded generator of bank-related posts; see the module docstring for its options."""
@@ -131,83 +111,18 @@ class DemoSource:
 
     def __init__(self, config: SourceConfig) -> None:
         self.name = config.name
-        options = {**_DEFAULTS, **dict(config.options)}
-        unknown = sorted(set(options) - set(_DEFAULTS))
-        if unknown:
-            key = unknown[0]
-            raise self._bad(key, f"one of {', '.join(_DEFAULTS)}", options[key], "unknown option")
-        seed = options["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise self._bad("seed", "an integer ≥ 0", seed)
-        rate = options["rate_per_minute"]
-        if not _is_number(rate) or rate <= 0:
-            raise self._bad("rate_per_minute", "a positive number", rate)
-        backfill = options["backfill_hours"]
-        if not _is_number(backfill) or backfill < 0:
-            raise self._bad("backfill_hours", "a number ≥ 0", backfill)
-        page_size = options["page_size"]
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
-            raise self._bad("page_size", "a positive integer", page_size)
-        shares = {}
-        for key in ("duplicate_share", "repost_share", "malformed_share"):
-            value = options[key]
-            if not _is_number(value) or not 0 <= value <= 1:
-                raise self._bad(key, "a number between 0 and 1", value)
-            shares[key] = float(value)
-        if shares["duplicate_share"] + shares["repost_share"] > 1:
-            raise self._bad("repost_share", "a share with duplicate_share + repost_share ≤ 1",
-                            shares["repost_share"])
-        crisis_every = options["crisis_every_minutes"]
-        if not _is_number(crisis_every) or crisis_every < 0:
-            raise self._bad("crisis_every_minutes", "a number ≥ 0 (0: no crisis)", crisis_every)
-        crisis_minutes = options["crisis_minutes"]
-        if not _is_number(crisis_minutes) or crisis_minutes <= 0:
-            raise self._bad("crisis_minutes", "a positive number", crisis_minutes)
-        self.crisis_every = float(crisis_every)
-        self.crisis_minutes = float(crisis_minutes)
-        self.seed: int = seed
-        self.rate_per_minute = float(rate)
-        self.backfill_hours = float(backfill)
-        self.page_size: int = page_size
-        self.duplicate_share = shares["duplicate_share"]
-        self.repost_share = shares["repost_share"]
-        self.malformed_share = shares["malformed_share"]
+        options = parse_demo_options(config.name, config.options)
+        self.seed = options.seed
+        self.rate_per_minute = options.rate_per_minute
+        self.backfill_hours = options.backfill_hours
+        self.page_size = options.page_size
+        self.duplicate_share = options.duplicate_share
+        self.repost_share = options.repost_share
+        self.malformed_share = options.malformed_share
+        self.crisis_every = options.crisis_every_minutes
+        self.crisis_minutes = options.crisis_minutes
         self._step = 60.0 / self.rate_per_minute
-        self._authors = self._make_authors()
-
-    def _bad(self, key: str, expected: str, got: Any, what: str = "option") -> CollectorError:
-        return CollectorError(f"source {self.name!r}: {what} {key!r}: expected {expected}, got {got!r}",
-                              permanent=True)
-
-    def _make_authors(self) -> dict[str, list[Author]]:
-        """A fixed pool per seed: handles, EN/FR display names, heavy-tailed followers."""
-        rng = random.Random(f"{self.seed}:authors")
-        taken: set[str] = set()
-        pools: dict[str, list[Author]] = {}
-        for lang, count in AUTHORS.items():
-            pool: list[Author] = []
-            stars = set(rng.sample(range(count), INFLUENCERS[lang]))
-            for i in range(count):
-                first = rng.choice(corpus.FIRST_NAMES[lang])
-                last = rng.choice(corpus.LAST_NAMES[lang])
-                f, la = ascii_fold(first), ascii_fold(last)
-                handle = rng.choice((f + la, f"{f}_{la}", f"{f[0]}{la}{rng.randint(1, 99)}",
-                                     f"{f}{rng.randint(70, 2009)}", f"{la}_{f[0]}", f"the{f}{la[:3]}"))
-                while handle in taken:
-                    handle += str(rng.randint(0, 9))
-                taken.add(handle)
-                full = f"{first} {last}"
-                name = rng.choice((full,) * 6 + (f"{first} {last[0]}.", first, f"{full} 🌻", full.upper()))
-                followers: int | None
-                if i in stars:
-                    followers = rng.randint(12_000, 250_000)
-                elif rng.random() < 0.06:
-                    followers = None  # some platforms hide or omit the count
-                else:
-                    followers = min(9_000, int(25 * rng.paretovariate(1.1)) - 25 + rng.randint(0, 15))
-                pool.append((handle, name, followers))
-            pools[lang] = pool
-        return pools
+        self._authors = make_authors(self.seed)
 
     # --- generation ---------------------------------------------------------------------
 

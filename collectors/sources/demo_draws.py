@@ -1,6 +1,6 @@
 """The demo source's per-post random draws and the text slots its templates fill.
 
-Kept apart from ``demo.py`` (the source: options, stream, fetch/parse) because these run once
+Kept apart from ``demo.py`` (the source: stream, fetch/parse) because these run once
 per generated post and are tuned for it; nothing here knows about cursors or pages.
 """
 
