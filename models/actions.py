@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from models.audit_log import record_event
 from models.sla import SlaClock
 from models.tables import CLOSED_STATUSES, OPEN_STATUSES, AuditEvent, Mention, QueueItem, User, utcnow
 
@@ -52,20 +53,18 @@ def snapshot(item: QueueItem) -> dict[str, Any]:
     }
 
 
+def lock_item(session: Session, item_id: int) -> QueueItem | None:
+    """The item read afresh and locked for this transaction (FOR UPDATE on PostgreSQL; SQLite's
+    writer lock is already held), or None when there is no such item."""
+    return session.get(QueueItem, item_id, populate_existing=True, with_for_update=True)
+
+
 def _load(session: Session, item_id: int) -> QueueItem:
-    # FOR UPDATE (PostgreSQL): the "before" of the audit event is the state this change replaces.
-    item = session.get(QueueItem, item_id, populate_existing=True, with_for_update=True)
+    # Locked: the "before" of the audit event is the state this change replaces.
+    item = lock_item(session, item_id)
     if item is None:
         raise ActionError(f"item {item_id} does not exist")
     return item
-
-
-def _audit(
-    session: Session, item_id: int, actor: str, action: str, before: dict[str, Any], after: dict[str, Any],
-    reason: str | None = None, at: datetime | None = None,
-) -> None:
-    session.add(AuditEvent(at=at or utcnow(), actor=actor, action=action, queue_item_id=item_id, before=before,
-                           after=after, reason=reason))
 
 
 def _clean_actor(actor: str) -> str:
@@ -98,7 +97,8 @@ def _change(
     item = _load(session, item.id)
     if not result.rowcount:  # type: ignore[attr-defined]
         raise ActionError(refuse.format(id=item.id, status=item.status, assignee=item.assignee, team=item.team))
-    _audit(session, item.id, _clean_actor(actor), action, before, snapshot(item), reason, at=values["updated_at"])
+    record_event(session, _clean_actor(actor), action, item_id=item.id, before=before, after=snapshot(item),
+                 reason=reason, at=values["updated_at"])
     return item
 
 

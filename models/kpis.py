@@ -94,6 +94,14 @@ def open_alerts(session: Session, limit: int = 6) -> list[Alert]:
                                 .order_by(Alert.last_seen_at.desc(), Alert.id.desc()).limit(limit)))
 
 
+def change_marks(session: Session) -> tuple[int, datetime | None, datetime | None]:
+    """The newest mention id and the latest alert sighting and closing: with the newest item
+    change, the wall's cheap "did anything change" marker."""
+    newest = session.scalar(select(func.max(Mention.id))) or 0
+    seen, closed = session.execute(select(func.max(Alert.last_seen_at), func.max(Alert.closed_at))).one()
+    return newest, seen, closed
+
+
 def mention_excerpts(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     """Author, network and text of these mentions, in the order given."""
     if not ids:

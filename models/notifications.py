@@ -92,6 +92,14 @@ def failed_notifications(session: Session, limit: int = 20) -> list[Notification
                                 .order_by(Notification.id.desc()).limit(limit)))
 
 
+def item_mentions(session: Session, item_ids: set[int]) -> dict[int, int]:
+    """The mention of each of these items (a notification links to its item's page)."""
+    if not item_ids:
+        return {}
+    rows = session.execute(select(QueueItem.id, QueueItem.mention_id).where(QueueItem.id.in_(item_ids))).all()
+    return {item_id: mention_id for item_id, mention_id in rows}
+
+
 def pending_count(session: Session, limit: int = 1000) -> int:
     """Messages still to send, counted up to ``limit`` (a backlog hints at a channel down)."""
     ids = select(Notification.id).where(Notification.status == "pending").limit(limit).subquery()

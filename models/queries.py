@@ -228,6 +228,10 @@ def mention_detail(session: Session, mention_id: int) -> dict[str, Any] | None:
             "source": source.name if source else "?"}
 
 
+def queue_item(session: Session, item_id: int) -> QueueItem | None:
+    return session.get(QueueItem, item_id)
+
+
 def item_events(session: Session, item_id: int, limit: int = 200) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).where(AuditEvent.queue_item_id == item_id)
                                 .order_by(AuditEvent.id).limit(limit)))

@@ -12,15 +12,16 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.tables import ROLES, AuditEvent, KioskToken, User, utcnow
+from models.audit_log import record_event
+from models.tables import ROLES, KioskToken, User, utcnow
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,99}")
 MIN_PASSWORD = 10
@@ -35,12 +36,6 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 class UserError(Exception):
     """The account change cannot be made (bad name, unknown role, short password…)."""
-
-
-def _audit(session: Session, actor: str, action: str, before: Mapping[str, object],
-           after: Mapping[str, object]) -> None:
-    session.add(AuditEvent(at=utcnow(), actor=actor, action=action, queue_item_id=None, before=dict(before),
-                           after=dict(after)))
 
 
 def _describe(user: User) -> dict[str, object]:
@@ -81,12 +76,40 @@ def add_user(
                 password_hash=_hasher.hash(password) if password is not None else None)
     session.add(user)
     session.flush()
-    _audit(session, actor, "user.add", {}, _describe(user))
+    record_event(session, actor, "user.add", after=_describe(user))
     return user
 
 
 def get_user(session: Session, name: str) -> User | None:
     return session.scalars(select(User).where(User.name == name)).first()
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def team_members(session: Session, teams: Sequence[str], limit: int = 1000) -> list[tuple[str, str]]:
+    """(name, team) of the active agents and leads of ``teams``, by name."""
+    users = session.scalars(select(User).where(User.active.is_(True), User.role.in_(TEAM_ROLES))
+                            .order_by(User.name).limit(limit))
+    return [(u.name, t) for u in users for t in (u.teams or []) if t in teams]
+
+
+def end_sessions(session: Session, name: str) -> None:
+    """Sign ``name`` out everywhere: every session signed in before ends (its epoch moves)."""
+    session.execute(update(User).where(User.name == name).values(session_epoch=User.session_epoch + 1))
+
+
+def sso_account(session: Session, name: str) -> tuple[User | None, str]:
+    """(user, "") for the active account ``name`` signing in through OpenID Connect, its sign-in
+    time noted; (None, why) when there is no such account or it is disabled."""
+    user = get_user(session, name)
+    if user is None:
+        return None, "no such account"
+    if not user.active:
+        return None, "account disabled"
+    user.last_login_at = utcnow()
+    return user, ""
 
 
 def set_password(session: Session, name: str, password: str, actor: str = "cli") -> User:
@@ -95,7 +118,7 @@ def set_password(session: Session, name: str, password: str, actor: str = "cli")
     user.password_hash = _hasher.hash(password)
     user.session_epoch += 1  # sessions signed in with the old password end
     user.failed_logins, user.locked_until = 0, None
-    _audit(session, actor, "user.password", {"user": name}, {"user": name})
+    record_event(session, actor, "user.password", before={"user": name}, after={"user": name})
     return user
 
 
@@ -104,7 +127,7 @@ def set_active(session: Session, name: str, active: bool, actor: str = "cli") ->
     before = _describe(user)
     user.active = active
     user.session_epoch += 1
-    _audit(session, actor, "user.enable" if active else "user.disable", before, _describe(user))
+    record_event(session, actor, "user.enable" if active else "user.disable", before=before, after=_describe(user))
     return user
 
 
@@ -134,7 +157,7 @@ def authenticate(session: Session, name: str, password: str) -> tuple[User | Non
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until, user.failed_logins = now + LOCK_FOR, 0
             locked = {"user": user.name, "locked_until": user.locked_until.isoformat()}
-            _audit(session, "system", "user.lock", {"user": user.name}, locked)
+            record_event(session, "system", "user.lock", before={"user": user.name}, after=locked)
         return None, "Wrong user name or password."
     if not user.active:
         return None, "This account is disabled."
@@ -161,7 +184,7 @@ def create_kiosk_token(session: Session, name: str, actor: str = "cli") -> str:
         existing.created_by, existing.last_used_at = actor, None
     else:
         session.add(KioskToken(name=name, token_sha256=token_sha256(token), created_at=utcnow(), created_by=actor))
-    _audit(session, actor, "kiosk.create", {}, {"kiosk": name})
+    record_event(session, actor, "kiosk.create", after={"kiosk": name})
     return token
 
 
@@ -170,7 +193,15 @@ def revoke_kiosk_token(session: Session, name: str, actor: str = "cli") -> None:
     if row is None or row.revoked_at is not None:
         raise UserError(f"kiosk {name!r} has no live token")
     row.revoked_at = utcnow()
-    _audit(session, actor, "kiosk.revoke", {"kiosk": name}, {"kiosk": name, "revoked": True})
+    record_event(session, actor, "kiosk.revoke", before={"kiosk": name}, after={"kiosk": name, "revoked": True})
+
+
+def kiosk_by_id(session: Session, kiosk_id: int) -> KioskToken | None:
+    return session.get(KioskToken, kiosk_id)
+
+
+def mark_kiosk_used(session: Session, kiosk_id: int) -> None:
+    session.execute(update(KioskToken).where(KioskToken.id == kiosk_id).values(last_used_at=utcnow()))
 
 
 def kiosk_by_token(session: Session, token: str) -> KioskToken | None:

@@ -28,12 +28,11 @@ from urllib.parse import quote
 import dash
 from dash.exceptions import PreventUpdate
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template_string, request, session
-from sqlalchemy import update
 
 from dashboard.auth.policy import ALL_ROLES, KIOSK, SUMMARY_READERS, Principal, allowed, can_read_team
 from dashboard.context import current
-from models.tables import KioskToken, User, utcnow
-from models.users import kiosk_by_token
+from models import users
+from models.tables import utcnow
 
 PUBLIC = "public"  # no sign-in: static files, the login pages, signed webhooks
 PAGE = "page"  # a Dash page: the roles its register_page names
@@ -165,7 +164,7 @@ def load_principal() -> Principal | None:
     now = utcnow()
     if "kiosk_id" in session:
         with ctx.db.read() as db_session:
-            kiosk = db_session.get(KioskToken, int(session["kiosk_id"]))
+            kiosk = users.kiosk_by_id(db_session, int(session["kiosk_id"]))
         # The token's hash, not only the row: a token made again for the same screen name does not
         # bring back the sessions of the revoked one.
         if kiosk is None or kiosk.revoked_at is not None or kiosk.token_sha256 != session.get("kiosk_sha"):
@@ -187,7 +186,7 @@ def load_principal() -> Principal | None:
         g.vigie_expired = True
         return None
     with ctx.db.read() as db_session:
-        user = db_session.get(User, int(session["uid"]))
+        user = users.user_by_id(db_session, int(session["uid"]))
     if user is None or not user.active or user.session_epoch != session.get("epoch"):
         session.clear()
         return None
@@ -199,10 +198,10 @@ def load_principal() -> Principal | None:
 def _kiosk_sign_in(token: str) -> Principal | None:
     ctx = current()
     with ctx.db.write.begin() as db_session:
-        kiosk = kiosk_by_token(db_session, token)
+        kiosk = users.kiosk_by_token(db_session, token)
         if kiosk is None:
             return None
-        db_session.execute(update(KioskToken).where(KioskToken.id == kiosk.id).values(last_used_at=utcnow()))
+        users.mark_kiosk_used(db_session, kiosk.id)
         kiosk_id, name, sha = kiosk.id, kiosk.name, kiosk.token_sha256
     session.clear()
     session.permanent = True

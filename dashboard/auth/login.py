@@ -17,11 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, render_template_string, request, session
-from sqlalchemy import update
 
 from dashboard.context import current
-from models.tables import AuditEvent, User, utcnow
-from models.users import authenticate
+from models.audit_log import record_event
+from models.tables import utcnow
+from models.users import authenticate, end_sessions
 
 MAX_FAILURES_PER_ADDRESS = 20
 THROTTLE_WINDOW = timedelta(minutes=10)
@@ -63,8 +63,7 @@ def safe_next(target: str | None) -> str:
 
 def audit(actor: str, action: str, detail: dict[str, Any] | None = None) -> None:
     with current().db.write.begin() as db_session:
-        db_session.add(AuditEvent(at=utcnow(), actor=actor[:200], action=action, queue_item_id=None,
-                                  before={}, after=detail or {}))
+        record_event(db_session, actor, action, after=detail)
 
 
 def sign_in(user_id: int, name: str, epoch: int, how: str) -> None:
@@ -170,8 +169,7 @@ def logout() -> Response:
     principal = load_principal()
     if principal is not None and not principal.is_kiosk:
         with current().db.write.begin() as db_session:
-            db_session.execute(update(User).where(User.name == principal.name)
-                               .values(session_epoch=User.session_epoch + 1))
+            end_sessions(db_session, principal.name)
         audit(principal.name, "logout")
     session.clear()
     return redirect("/login?signed_out=1")  # type: ignore[return-value]

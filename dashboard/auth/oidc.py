@@ -31,8 +31,7 @@ from joserfc.errors import JoseError
 from config.auth import OidcConfig
 from dashboard.auth.login import audit, safe_next, sign_in
 from dashboard.context import current
-from models.tables import utcnow
-from models.users import get_user
+from models.users import sso_account
 
 log = logging.getLogger("vigie.oidc")
 
@@ -140,14 +139,12 @@ def _verified_username(client: Any, config: OidcConfig) -> str:
 def _account(name: str) -> tuple[int, str, int]:
     """(id, name, session epoch) of the active account ``name``; SignInRefused otherwise."""
     with current().db.write.begin() as db_session:
-        user = get_user(db_session, name)
-        if user is None:
-            raise SignInRefused(f"No Vigie account for {name}; ask an admin to run `vigie users add`.",
-                                "no such account", 403, actor=name)
-        if not user.active:
-            raise SignInRefused("This account is disabled.", "account disabled", 403, actor=name)
-        user.last_login_at = utcnow()
-        return user.id, user.name, user.session_epoch
+        user, why = sso_account(db_session, name)
+        if user is not None:
+            return user.id, user.name, user.session_epoch
+    if why == "account disabled":
+        raise SignInRefused("This account is disabled.", why, 403, actor=name)
+    raise SignInRefused(f"No Vigie account for {name}; ask an admin to run `vigie users add`.", why, 403, actor=name)
 
 
 def register_oidc(server: Flask, config: OidcConfig, public_url: str) -> None:

@@ -64,9 +64,9 @@ def perform(
     for item_id in ids:
         try:
             with ctx.db.write.begin() as session:
-                # Locked before the check (FOR UPDATE on PostgreSQL; SQLite's writer lock is already
-                # held): a reroute committing in between cannot slip another team's item past it.
-                found = session.get(QueueItem, item_id, with_for_update=True, populate_existing=True)
+                # Locked before the check: a reroute committing in between cannot slip another
+                # team's item past it.
+                found = actions.lock_item(session, item_id)
                 if found is None or not _allowed(principal, action, found.team):
                     raise actions.ActionError(f"item {item_id} does not exist or is not in your teams")
                 item = _run(session, principal.name, action, item_id, clock, reason, team, assignee)

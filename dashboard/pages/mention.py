@@ -180,7 +180,7 @@ def tick(_n: int | None, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     assert principal is not None  # guarded
     now = utcnow()
     with ctx.db.write.begin() as session:
-        item = session.get(QueueItem, int(state["id"]))
+        item = queries.queue_item(session, int(state["id"]))
         if item is None or not can_read_team(principal, item.team):
             raise PreventUpdate
         presence.touch(session, item.id, principal.name, now)

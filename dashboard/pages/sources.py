@@ -14,15 +14,15 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
-from sqlalchemy import func, select
 
 from dashboard.auth.guard import guarded
 from dashboard.auth.policy import SIGNED_IN
 from dashboard.components.health import age, source_state
 from dashboard.context import current
 from models import queries
-from models.notifications import failed_notifications, pending_count
-from models.tables import QueueItem, RejectedItem, utcnow
+from models.health import rejected_counts
+from models.notifications import failed_notifications, item_mentions, pending_count
+from models.tables import utcnow
 
 dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources", roles=SIGNED_IN)
 
@@ -32,10 +32,7 @@ HEADERS = ("Source", "Kind", "State", "Last success", "Last run", "Items last ru
 
 def _rows(session: Any) -> tuple[list[Any], dict[int, int]]:
     rows = queries.source_health(session)
-    since = utcnow() - timedelta(hours=24)
-    counts = select(RejectedItem.source_id, func.count()).where(RejectedItem.at >= since)
-    rejected = {sid: n for sid, n in session.execute(counts.group_by(RejectedItem.source_id))}
-    return rows, rejected
+    return rows, rejected_counts(session, utcnow() - timedelta(hours=24))
 
 
 def _table(rows: list[Any], rejected: dict[int, int]) -> Any:
@@ -78,9 +75,7 @@ def _notes(session: Any) -> tuple[list[Any], int, dict[int, int]]:
     """Given-up notifications, the pending count, and the mention of each item named (for links)."""
     failed = failed_notifications(session)
     items = {n.queue_item_id for n in failed if n.queue_item_id}
-    mentions = dict(session.execute(select(QueueItem.id, QueueItem.mention_id).where(QueueItem.id.in_(items))).all()) \
-        if items else {}
-    return failed, pending_count(session), mentions
+    return failed, pending_count(session), item_mentions(session, items)
 
 
 def _notifications(notes: tuple[list[Any], int, dict[int, int]]) -> Any:

@@ -19,15 +19,14 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
-from sqlalchemy import select
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import LEADS, Principal, led_teams
 from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import with_link
 from dashboard.context import current
-from models import queries
-from models.tables import User, utcnow
+from models import queries, users
+from models.tables import utcnow
 
 dash.register_page(__name__, path="/triage", title="Triage · Vigie", name="Triage", roles=LEADS)
 
@@ -57,13 +56,6 @@ def _teams(principal: Principal | None) -> list[str]:
 
 def _signature(row: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _members(session: Any, teams: list[str]) -> list[tuple[str, str]]:
-    """(name, team) of the active agents and leads of ``teams``."""
-    users = session.scalars(select(User).where(User.active.is_(True), User.role.in_(("agent", "lead")))
-                            .order_by(User.name).limit(1000))
-    return [(u.name, t) for u in users for t in (u.teams or []) if t in teams]
 
 
 def _workload_table(session: Any, teams: list[str], members: list[tuple[str, str]]) -> tuple[Any, str]:
@@ -109,7 +101,7 @@ def _marker(session: Any) -> str:
 
 def _read(session: Any, teams: list[str]) -> dict[str, Any]:
     """Everything the page shows, and the state its tick compares against."""
-    members = _members(session, teams)
+    members = users.team_members(session, teams)
     rows = with_link(queries.triage_rows(session, teams))
     totals = _totals(session, teams)
     workload, load_signature = _workload_table(session, teams, members)

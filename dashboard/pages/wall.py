@@ -24,7 +24,6 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash import ctx as dash_ctx
-from sqlalchemy import func, select
 
 from dashboard.auth.guard import guarded
 from dashboard.auth.policy import WALL
@@ -32,7 +31,7 @@ from dashboard.components import wall_panels as panels
 from dashboard.components.health import health_marker
 from dashboard.context import current
 from models import kpis, queries
-from models.tables import Alert, Mention, utcnow
+from models.tables import utcnow
 
 dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", roles=WALL)
 
@@ -71,8 +70,7 @@ def _markers(session: Any, now: datetime) -> tuple[str, str]:
     """(live, slow): live moves with any item, mention, alert (opened, confirmed, closed) or
     failing-source change, and every ``CLOCK_SECONDS``; slow moves every ``SLOW_SECONDS``."""
     last = queries.last_change(session)
-    newest = session.scalar(select(func.max(Mention.id))) or 0
-    seen, closed = session.execute(select(func.max(Alert.last_seen_at), func.max(Alert.closed_at))).one()
+    newest, seen, closed = kpis.change_marks(session)
     health = health_marker(queries.source_health(session), {k for k, v in _configured().items() if v})
     clock = int(now.timestamp()) // CLOCK_SECONDS
     live = f"{last.isoformat() if last else '-'}|{newest}|{seen or '-'}|{closed or '-'}|{clock}|{health}"
