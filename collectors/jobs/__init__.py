@@ -8,6 +8,9 @@ what it does, how often it runs and when first, and how its report is logged. Th
 runs every job through one wrapper: an exception is logged with its traceback, never raised into
 the scheduler (the job simply runs again at its next interval), and the report is logged when
 ``log_line`` has something to say. Jobs open their own short transactions.
+
+Adding a job is one file here plus its line in `JOBS` (and its module on the import line);
+tests/unit/test_job_registry.py fails while a file of this package is not in the table.
 """
 
 from __future__ import annotations
