@@ -3,7 +3,7 @@
 ::
 
     timezone: Europe/Paris        # an IANA zone: where "today" starts on the wall (and the daily summary's day)
-    detector:                     # the collector's `alerts:detect` job (see collectors/spike_watch.py)
+    detector:                     # the collector's `alerts:detect` job (see collectors/jobs/spike_watch.py)
       every_seconds: 30           # how often it runs
       window_minutes: 10          # the window it judges: the last N minutes, against the windows before
       baseline_windows: 36        # how many earlier windows make the baseline (36 x 10 min = 6 h)

@@ -2,7 +2,7 @@
 
 `enqueue` adds one `Notification` row per channel subscribed to the event (and to the item's
 team) inside the caller's transaction, so an escalation and its alert commit together or not at
-all; `collectors.notify.deliver_pending` sends them afterwards. `item_message` builds the plain
+all; `collectors.jobs.notify.deliver_pending` sends them afterwards. `item_message` builds the plain
 text every channel gets, and `failed_notifications` is the bounded read for the dashboard.
 Functions take the session first and never commit.
 """

@@ -174,7 +174,7 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
 def _jobs(db: Database, settings: Settings, count: int) -> None:
     """The collector's reporting jobs over the same database: a spike-watch run (the last
     ``(baseline_windows + 1) x window_minutes``) and a whole day's summary (with its 7 days before)."""
-    from collectors.spike_watch import run_spike_watch
+    from collectors.jobs.spike_watch import run_spike_watch
     from models.summary import compute_summary, local_day
     from models.summary_export import summary_pdf
 

@@ -15,7 +15,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collectors.demo_desk import ensure_desk_accounts
+from collectors.jobs.demo_desk import ensure_desk_accounts
 from config.settings import Settings
 from models.db import Database
 from models.tables import KioskToken, User

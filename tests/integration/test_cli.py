@@ -102,7 +102,7 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
                 unexplained = s.scalar(select(func.count()).select_from(QueueItem)
                                        .where(QueueItem.explanation == ""))
                 desk = set(s.scalars(select(QueueItem.assignee).where(QueueItem.assignee.like("desk.%")).distinct()))
-            # the simulated agents (collectors/demo_desk.py) are at work in every team within a round or two
+            # the simulated agents (collectors/jobs/demo_desk.py) are at work in every team within a round or two
             if {"en", "fr"} <= langs and len(teams) == 3 and len(desk) == 3:
                 break
             assert time.monotonic() < deadline, f"after 60 s: languages {langs}, teams {teams}, desk {desk}"

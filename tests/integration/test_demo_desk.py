@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from collectors.demo_desk import (
+from collectors.jobs.demo_desk import (
     CAPACITY,
     DISMISS_REASON,
     RESOLVE_NOTE,

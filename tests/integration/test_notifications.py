@@ -18,11 +18,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from collectors.notify import MAX_ATTEMPTS, deliver_pending
+from collectors.jobs.notify import MAX_ATTEMPTS, deliver_pending
+from collectors.jobs.sla_watch import run_sla_watch
 from collectors.pipeline import Enricher
 from collectors.runner import sync_sources
 from collectors.scheduler import create_scheduler
-from collectors.sla_watch import run_sla_watch
 from collectors.store import store_batch
 from collectors.types import RawPost
 from config.notifications import parse_notifications

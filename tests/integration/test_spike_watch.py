@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from collectors.spike_watch import run_spike_watch
+from collectors.jobs.spike_watch import run_spike_watch
 from config.notifications import parse_notifications
 from config.settings import Settings
 from models.db import Database

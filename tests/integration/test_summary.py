@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text, update
 
-from collectors.notify import deliver_pending
-from collectors.summary_job import run_daily_summary
+from collectors.jobs.daily_summary import run_daily_summary
+from collectors.jobs.notify import deliver_pending
 from config.notifications import parse_notifications
 from config.settings import Settings
 from models.db import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from collectors.demo_desk import DISMISS_ONE_IN, HOLD_MINUTES, closes_as, desk_agent, due_to_close, hold_for
+from collectors.jobs.demo_desk import DISMISS_ONE_IN, HOLD_MINUTES, closes_as, desk_agent, due_to_close, hold_for
 
 
 def test_holds_spread_over_the_whole_range_by_id() -> None:

@@ -1,6 +1,6 @@
 """The SLA watch (the collector's ``sla:watch`` job): escalates items to their team's lead.
 
-Each run escalates, as actor ``sla-watch``,
+Every 30 s (first 5 s after the collector starts), each run escalates, as actor ``sla-watch``,
 - open items past their due time, not yet escalated: reason "SLA breached (due …)", event ``sla_breach``;
 - open critical items not yet escalated: reason "critical item", event ``critical``.
 The escalation, its audit event and its notification rows (one per subscribed channel, see
@@ -36,6 +36,15 @@ class SlaWatchReport:
     notifications: int = 0  # outbox rows written
     skipped: int = 0  # closed or escalated by someone meanwhile
     errors: list[str] = field(default_factory=list)
+
+
+def log_line(report: SlaWatchReport) -> str | None:
+    """The collector's log line about a run, None when nothing was escalated or failed."""
+    if not (report.breached or report.critical or report.errors):
+        return None
+    errors = f", {len(report.errors)} errors" if report.errors else ""
+    return (f"SLA watch: {report.breached} breached and {report.critical} critical items escalated, "
+            f"{report.notifications} notifications queued{errors}")
 
 
 def _due_text(settings: Settings, team: str, due_at: datetime) -> str:

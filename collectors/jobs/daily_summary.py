@@ -1,13 +1,13 @@
 """The daily summary job (the collector's ``summary:daily``): after ``summary.run_at`` local time,
 computes yesterday's summary, stores it and writes its ``daily_summary`` notifications (the
-outbox; `collectors.notify` attaches the PDF when sending), in one transaction.
+outbox; `collectors.jobs.notify` attaches the PDF when sending), in one transaction.
 
-It runs every 5 minutes and does nothing once the day's summary is stored and announced (its
-messages written), so a collector that was down at ``run_at`` catches up when it starts (up to a
-week back, never before the first stored mention: a new install sends no empty reports); the
-day's primary key keeps two collectors from storing or sending it twice (the loser's transaction
-fails and it moves on). A day stored first by `vigie summary --store` is announced with the
-figures stored.
+It runs every 5 minutes (the first run 20 s after the collector starts) and does nothing once
+the day's summary is stored and announced (its messages written), so a collector that was down
+at ``run_at`` catches up when it starts (up to a week back, never before the first stored
+mention: a new install sends no empty reports); the day's primary key keeps two collectors from
+storing or sending it twice (the loser's transaction fails and it moves on). A day stored first
+by `vigie summary --store` is announced with the figures stored.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The spike watch (the collector's ``alerts:detect`` job): finds surges and sentiment drops and
 keeps one alert per episode.
 
-Each run reads the mentions of the last ``(baseline_windows + 1) * window_minutes`` minutes,
-grouped per minute, brand, sentiment and risk flags (one bounded query), counts them per scope
-and window, and asks `collectors.spikes.detect` for verdicts. Then, in one transaction:
+It runs every ``detector.every_seconds`` (reporting.yaml, 30 s by default; the first run after
+at most 15 s). Each run reads the mentions of the last ``(baseline_windows + 1) *
+window_minutes`` minutes, grouped per minute, brand, sentiment and risk flags (one bounded
+query), counts them per scope and window, and asks `collectors.spikes.detect` for verdicts.
+Then, in one transaction:
 
 - a verdict with no open alert of its (kind, scope) opens one, with the newest posts of the
   window that triggered it, and writes its ``spike`` notifications (the outbox of
@@ -47,6 +49,14 @@ class SpikeReport:
     updated: int = 0
     closed: int = 0
     notifications: int = 0
+
+
+def log_line(report: SpikeReport) -> str | None:
+    """The collector's log line about a run, None when no alert opened or closed."""
+    if not (report.opened or report.closed):
+        return None
+    return (f"spike watch: {len(report.opened)} alerts opened, {report.closed} closed, "
+            f"{report.notifications} notifications queued")
 
 
 def _minute_bucket(session: Session) -> Any:

@@ -1,5 +1,5 @@
-"""The demo's desk: one simulated agent per team working the queues, in `vigie demo` only
-(never in `vigie collect`; `vigie demo --no-desk` turns it off).
+"""The demo's desk (the collector's ``demo:desk`` job): one simulated agent per team working the
+queues, in `vigie demo` only (never in `vigie collect`; `vigie demo --no-desk` turns it off).
 
 Without it nobody claims or resolves anything in a demo until someone signs in, so the wall's
 first responses, the queues' claimed items and the daily summary's SLA figures stay empty.
@@ -72,6 +72,13 @@ class DeskReport:
     dismissed: int = 0
     skipped: int = 0  # taken or closed by someone else between our read and our action
     errors: list[str] = field(default_factory=list)
+
+
+def log_line(report: DeskReport) -> str | None:
+    """The collector's log line about a round, None when the desk did nothing."""
+    if not (report.claimed or report.resolved or report.dismissed):
+        return None
+    return f"demo desk: {report.claimed} claimed, {report.resolved} resolved, {report.dismissed} dismissed"
 
 
 def _held(db: Database, agent: str) -> list[tuple[int, datetime]]:

@@ -1,4 +1,4 @@
-"""Sending the notification outbox through Apprise (the collector's ``notify:send`` job).
+"""Sending the notification outbox through Apprise (the collector's ``notify:send`` job, every 10 s).
 
 `enqueue` (from `models.notifications`) writes the rows; `deliver_pending` sends the ones that
 are due. Each row goes through three short transactions, never holding one open over the
@@ -50,6 +50,13 @@ class DeliveryReport:
     failed: int = 0  # given up on
     skipped: int = 0  # taken by another process meanwhile
     errors: list[str] = field(default_factory=list)
+
+
+def log_line(report: DeliveryReport) -> str | None:
+    """The collector's log line about a run, None when nothing was tried."""
+    if not (report.sent or report.retrying or report.failed or report.errors):
+        return None
+    return f"notifications: {report.sent} sent, {report.retrying} to retry, {report.failed} given up"
 
 
 def backoff(attempts: int) -> timedelta:

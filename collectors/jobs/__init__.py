@@ -1,0 +1,64 @@
+"""The collector's scheduled jobs: one file each, all listed in `JOBS`, the table that
+`collectors.scheduler` reads (the source polls, ``source:<name>``, are made there, one per
+configured source).
+
+A job is a function ``run(db, settings)`` returning a report (a dataclass, or anything), in its
+own module whose docstring says what it does and how often. Its line in `JOBS` gives its id,
+what it does, how often it runs and when first, and how its report is logged. The scheduler
+runs every job through one wrapper: an exception is logged with its traceback, never raised into
+the scheduler (the job simply runs again at its next interval), and the report is logged when
+``log_line`` has something to say. Jobs open their own short transactions.
+
+Adding a job is one file here plus its line in `JOBS` (and its module on the import line);
+tests/unit/test_job_registry.py fails while a file of this package is not in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from collectors.jobs import analyze, daily_summary, demo_desk, notify, sla_watch, spike_watch
+from config.settings import Settings
+
+Report = TypeVar("Report")
+Seconds = float | Callable[[Settings], float]
+
+
+@dataclass(frozen=True)
+class Job(Generic[Report]):
+    id: str  # the APScheduler id: logs and tests name it, keep it across releases
+    name: str  # what it does, in a few words (the APScheduler job's name)
+    every: Seconds  # seconds between two runs, or a function of the settings giving them
+    first: Seconds  # seconds from the scheduler's creation to the first run
+    run: Callable[..., Report]  # run(db, settings), plus stop=<threading.Event> when heeds_stop
+    log_line: Callable[[Report], str | None] | None = None  # the report's log line, None: nothing to say
+    heeds_stop: bool = False  # run ends early once the collector's stop event is set (stop=...)
+    demo_only: bool = False  # only in `vigie demo`, never in `vigie collect`
+
+    def every_seconds(self, settings: Settings) -> float:
+        return self.every(settings) if callable(self.every) else self.every
+
+    def first_seconds(self, settings: Settings) -> float:
+        return self.first(settings) if callable(self.first) else self.first
+
+
+def _detector_every(settings: Settings) -> float:
+    return settings.reporting.detector.every_seconds
+
+
+JOBS: tuple[Job[Any], ...] = (
+    Job("maintenance:analyze", "refresh query planner statistics", every=3600, first=120, run=analyze.run_analyze),
+    Job("sla:watch", "escalate breached and critical items", every=30, first=5,
+        run=sla_watch.run_sla_watch, log_line=sla_watch.log_line),
+    Job("alerts:detect", "detect volume surges and sentiment drops", every=_detector_every,
+        first=lambda s: min(_detector_every(s), 15), run=spike_watch.run_spike_watch, log_line=spike_watch.log_line),
+    Job("summary:daily", "compute, store and send yesterday's summary", every=300, first=20,
+        run=daily_summary.run_daily_summary),  # logs each day it stores itself
+    Job("notify:send", "send pending notifications", every=10, first=10,
+        run=notify.deliver_pending, log_line=notify.log_line),
+    Job("demo:desk", "the demo's simulated agents claim and close items", every=demo_desk.RUN_SECONDS,
+        first=demo_desk.RUN_SECONDS, run=demo_desk.run_demo_desk, log_line=demo_desk.log_line,
+        heeds_stop=True, demo_only=True),
+)

@@ -1,0 +1,91 @@
+"""The scheduled-jobs table (collectors/jobs/__init__.py) is what the scheduler schedules: a real
+APScheduler, not started, built against a temp SQLite file; and the one wrapper every job runs in."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from apscheduler.schedulers.base import BaseScheduler
+
+import collectors.jobs
+from collectors.jobs import JOBS, Job
+from collectors.scheduler import create_scheduler, run_job
+from config.settings import Settings
+from models.db import Database
+
+IDS = ["maintenance:analyze", "sla:watch", "alerts:detect", "summary:daily", "notify:send", "demo:desk"]
+
+
+def _built(settings: Settings, db: Database, demo_desk: bool) -> tuple[BaseScheduler, datetime, datetime]:
+    before = datetime.now(UTC)
+    scheduler = create_scheduler(settings, db, threading.Event(), blocking=False, demo_desk=demo_desk)
+    return scheduler, before, datetime.now(UTC)
+
+
+@pytest.mark.parametrize("demo_desk", [False, True])
+def test_the_scheduler_schedules_the_table(base_settings: Settings, sqlite_db: Database, demo_desk: bool) -> None:
+    detector = replace(base_settings.reporting.detector, every_seconds=45)  # an interval read from the settings
+    settings = replace(base_settings, sources=(), worker_id="test-worker",
+                       reporting=replace(base_settings.reporting, detector=detector))
+    scheduler, before, after = _built(settings, sqlite_db, demo_desk)
+    scheduled = {job.id: job for job in scheduler.get_jobs()}
+    wanted = [job for job in JOBS if demo_desk or not job.demo_only]
+    assert sorted(scheduled) == sorted(job.id for job in wanted)
+    assert ("demo:desk" in scheduled) is demo_desk
+    for job in wanted:
+        every = timedelta(seconds=job.every_seconds(settings))
+        first = timedelta(seconds=job.first_seconds(settings))
+        assert scheduled[job.id].name == job.name
+        assert scheduled[job.id].trigger.interval == every, job.id
+        assert before + first <= scheduled[job.id].next_run_time <= after + first, job.id
+    assert scheduled["alerts:detect"].trigger.interval == timedelta(seconds=45)
+    assert JOBS[IDS.index("alerts:detect")].first_seconds(settings) == 15
+
+
+def test_the_ids_and_the_first_runs_are_kept(base_settings: Settings) -> None:
+    assert [job.id for job in JOBS] == IDS
+    assert [job.first_seconds(base_settings) for job in JOBS] == [120, 5, 15, 20, 10, 10]
+    assert [job.every_seconds(base_settings) for job in JOBS] == [3600, 30, 30, 300, 10, 10]
+    assert [job.id for job in JOBS if job.demo_only] == ["demo:desk"]
+
+
+def test_every_job_file_is_registered_and_documented() -> None:
+    registered = {job.run.__module__ for job in JOBS}
+    modules = {f"collectors.jobs.{m.name}" for m in pkgutil.iter_modules(collectors.jobs.__path__)}
+    assert modules == registered
+    for name in modules:
+        doc = importlib.import_module(name).__doc__ or ""
+        assert "every" in doc.lower() and any(job.id in doc for job in JOBS), name
+
+
+def _job(run: Any, log_line: Any = None) -> Job[Any]:
+    return Job("test:job", "a test job", every=60, first=1, run=run, log_line=log_line)
+
+
+def test_a_failing_job_is_logged_and_never_raised(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(db: Any, settings: Any) -> None:
+        raise RuntimeError("the database is gone")
+
+    with caplog.at_level(logging.INFO, logger="vigie.collect"):
+        run_job(_job(broken), None, None)  # type: ignore[arg-type]
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR and "test:job" in record.getMessage()
+    assert record.exc_info is not None and "the database is gone" in caplog.text
+
+
+def test_a_report_is_logged_only_when_it_has_something_to_say(caplog: pytest.LogCaptureFixture) -> None:
+    def line(report: int) -> str | None:
+        return f"test job: {report} done" if report else None
+
+    with caplog.at_level(logging.INFO, logger="vigie.collect"):
+        run_job(_job(lambda db, settings: 0, line), None, None)  # type: ignore[arg-type]
+        run_job(_job(lambda db, settings: 3, line), None, None)  # type: ignore[arg-type]
+        run_job(_job(lambda db, settings: 3), None, None)  # type: ignore[arg-type]
+    assert [r.getMessage() for r in caplog.records] == ["test job: 3 done"]
