@@ -59,11 +59,13 @@ def run_job(job: Job[Any], db: Database, settings: Settings, stop: threading.Eve
     """One run of a scheduled job: a failure is logged, never raised into the scheduler (the job
     runs again at its next interval), and the report is logged when it has something to say."""
     try:
-        report = job.run(db, settings, stop=stop) if job.heeds_stop else job.run(db, settings)
+        run = job.function()
+        report = run(db, settings, stop=stop) if job.heeds_stop else run(db, settings)
     except Exception:
         log.exception("job %s (%s) failed; it runs again in %g s", job.id, job.name, job.every_seconds(settings))
         return
-    line = job.log_line(report) if job.log_line is not None else None
+    log_line = job.report_line()
+    line = log_line(report) if log_line is not None else None
     if line:
         log.info("%s", line)
 

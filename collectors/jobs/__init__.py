@@ -9,17 +9,19 @@ runs every job through one wrapper: an exception is logged with its traceback, n
 the scheduler (the job simply runs again at its next interval), and the report is logged when
 ``log_line`` has something to say. Jobs open their own short transactions.
 
-Adding a job is one file here plus its line in `JOBS` (and its module on the import line);
-tests/unit/test_job_registry.py fails while a file of this package is not in the table.
+Adding a job is one file here plus its line in `JOBS`: the line names its function as
+``"module:function"`` in this package (resolved when the scheduler is built), and the module's
+``log_line(report)``, when it has one, words its report. tests/unit/test_job_registry.py fails
+while a file of this package is not in the table.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from collectors.jobs import analyze, daily_summary, demo_desk, notify, sla_watch, spike_watch
 from config.settings import Settings
 
 Report = TypeVar("Report")
@@ -32,7 +34,9 @@ class Job(Generic[Report]):
     name: str  # what it does, in a few words (the APScheduler job's name)
     every: Seconds  # seconds between two runs, or a function of the settings giving them
     first: Seconds  # seconds from the scheduler's creation to the first run
-    run: Callable[..., Report]  # run(db, settings), plus stop=<threading.Event> when heeds_stop
+    # run(db, settings), plus stop=<threading.Event> when heeds_stop: "module:function" of this
+    # package (its module's log_line words the report), or a function
+    run: str | Callable[..., Report]
     log_line: Callable[[Report], str | None] | None = None  # the report's log line, None: nothing to say
     heeds_stop: bool = False  # run ends early once the collector's stop event is set (stop=...)
     demo_only: bool = False  # only in `vigie demo`, never in `vigie collect`
@@ -43,22 +47,33 @@ class Job(Generic[Report]):
     def first_seconds(self, settings: Settings) -> float:
         return self.first(settings) if callable(self.first) else self.first
 
+    def function(self) -> Callable[..., Report]:
+        if callable(self.run):
+            return self.run
+        module, _, name = self.run.partition(":")
+        found: Callable[..., Report] = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        return found
+
+    def report_line(self) -> Callable[[Report], str | None] | None:
+        if self.log_line is not None or callable(self.run):
+            return self.log_line
+        module = importlib.import_module(f"{__name__}.{self.run.partition(':')[0]}")
+        found: Callable[[Report], str | None] | None = getattr(module, "log_line", None)
+        return found
+
 
 def _detector_every(settings: Settings) -> float:
     return settings.reporting.detector.every_seconds
 
 
 JOBS: tuple[Job[Any], ...] = (
-    Job("maintenance:analyze", "refresh query planner statistics", every=3600, first=120, run=analyze.run_analyze),
-    Job("sla:watch", "escalate breached and critical items", every=30, first=5,
-        run=sla_watch.run_sla_watch, log_line=sla_watch.log_line),
+    Job("maintenance:analyze", "refresh query planner statistics", every=3600, first=120, run="analyze:run_analyze"),
+    Job("sla:watch", "escalate breached and critical items", every=30, first=5, run="sla_watch:run_sla_watch"),
     Job("alerts:detect", "detect volume surges and sentiment drops", every=_detector_every,
-        first=lambda s: min(_detector_every(s), 15), run=spike_watch.run_spike_watch, log_line=spike_watch.log_line),
+        first=lambda s: min(_detector_every(s), 15), run="spike_watch:run_spike_watch"),
     Job("summary:daily", "compute, store and send yesterday's summary", every=300, first=20,
-        run=daily_summary.run_daily_summary),  # logs each day it stores itself
-    Job("notify:send", "send pending notifications", every=10, first=10,
-        run=notify.deliver_pending, log_line=notify.log_line),
-    Job("demo:desk", "the demo's simulated agents claim and close items", every=demo_desk.RUN_SECONDS,
-        first=demo_desk.RUN_SECONDS, run=demo_desk.run_demo_desk, log_line=demo_desk.log_line,
-        heeds_stop=True, demo_only=True),
+        run="daily_summary:run_daily_summary"),  # logs each day it stores itself
+    Job("notify:send", "send pending notifications", every=10, first=10, run="notify:deliver_pending"),
+    Job("demo:desk", "the demo's simulated agents claim and close items", every=10, first=10,
+        run="demo_desk:run_demo_desk", heeds_stop=True, demo_only=True),
 )

@@ -3,7 +3,7 @@ queues, in `vigie demo` only (never in `vigie collect`; `vigie demo --no-desk` t
 
 Without it nobody claims or resolves anything in a demo until someone signs in, so the wall's
 first responses, the queues' claimed items and the daily summary's SLA figures stay empty.
-Every ``RUN_SECONDS`` each team's desk agent (``desk.<team>``, an account without a password:
+Every 10 s (its line in `collectors.jobs.JOBS`) each team's desk agent (``desk.<team>``, an account without a password:
 nobody can sign in as it) first closes the items it has held long enough, then claims the most
 urgent new items of its team (critical first, then the earliest due) until it holds
 ``CAPACITY``. An item is held ``HOLD_MINUTES`` (1 to 6 minutes, chosen from its id); about one in
@@ -32,7 +32,6 @@ from models.users import add_user, get_user
 
 log = logging.getLogger("vigie.collect")
 
-RUN_SECONDS = 10
 CAPACITY = 4  # items one desk agent holds at once
 HOLD_MINUTES = (1.0, 6.0)
 DISMISS_ONE_IN = 6

@@ -57,7 +57,7 @@ def test_the_ids_and_the_first_runs_are_kept(base_settings: Settings) -> None:
 
 
 def test_every_job_file_is_registered_and_documented() -> None:
-    registered = {job.run.__module__ for job in JOBS}
+    registered = {job.function().__module__ for job in JOBS}
     modules = {f"collectors.jobs.{m.name}" for m in pkgutil.iter_modules(collectors.jobs.__path__)}
     assert modules == registered
     for name in modules:
