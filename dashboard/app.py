@@ -1,6 +1,6 @@
 """create_app(): the only place that creates the Dash object.
 
-Pages live in `dashboard/pages/`, one file each (layout + callbacks). Settings and
+Pages live in `dashboard/pages/`, one file each (layout, roles, nav entry, callbacks). Settings and
 the database are attached to the Flask server once; callbacks reach them through
 `dashboard.context.current()`. Dash registers page callbacks globally, so one
 process serves one app (as gunicorn workers and `vigie serve` do).
@@ -17,10 +17,11 @@ from dash import dcc, html
 from flask import Flask
 
 from config.settings import Settings
-from dashboard.auth.guard import current_principal, page_for_path, page_roles
+from dashboard.auth.guard import current_principal
 from dashboard.auth.guard import install as install_guard
 from dashboard.auth.login import csrf_token, register_login
-from dashboard.auth.policy import Principal, can_read_team
+from dashboard.auth.policy import Principal
+from dashboard.components.nav import nav_entry, nav_links
 from dashboard.context import AppContext
 from dashboard.exports import register_exports, register_summary_exports
 from dashboard.hooks import register_hooks
@@ -30,19 +31,10 @@ HERE = Path(__file__).resolve().parent
 
 
 def _nav_links(settings: Settings, principal: Principal) -> list[Any]:
-    """The links this principal may follow (hiding a link is convenience, not access control:
-    the guard and each page check again)."""
-    links: list[Any] = []
-    for t in settings.teams:
-        if can_read_team(principal, t.key):
-            links.append(dbc.NavItem(dbc.NavLink(t.label, href=f"/queue/{t.key}", id=f"nav-{t.key}")))
-    for path, label in (("/triage", "Triage"), ("/sources", "Sources"), ("/wall", "Wall"), ("/summary", "Summary"),
-                        ("/audit", "Audit")):
-        page = page_for_path(path)
-        roles = page_roles(page) if page else None
-        if roles and principal.role in roles:
-            links.append(dbc.NavItem(dbc.NavLink(label, href=path, id=f"nav-{path.strip('/')}")))
-    return links
+    """The bar's links: the pages this principal may open that declare a nav entry (dashboard/components/nav.py)."""
+    teams = [(t.key, t.label) for t in settings.teams]
+    return [dbc.NavItem(dbc.NavLink(link.label, href=link.href, id=link.ident))
+            for link in nav_links(dash.page_registry.values(), principal, teams)]
 
 
 def _navbar(settings: Settings, principal: Principal | None) -> Any:
@@ -102,5 +94,7 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
         )
 
     app.layout = layout
+    for page in dash.page_registry.values():
+        nav_entry(page)  # a nav entry that cannot make a link fails at start, naming its page
     install_guard(app, server)
     return app

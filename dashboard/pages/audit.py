@@ -17,7 +17,8 @@ from dashboard.exports import EXPORT_ROLES
 from models import queries
 from models.audit import describe_changes, utc_text
 
-dash.register_page(__name__, path="/audit", title="Audit trail · Vigie", name="Audit", roles=EXPORT_ROLES)
+dash.register_page(__name__, path="/audit", title="Audit trail · Vigie", name="Audit", roles=EXPORT_ROLES,
+                   nav={"order": 60, "label": "Audit"})
 SHOWN = 100
 
 

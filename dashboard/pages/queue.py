@@ -26,7 +26,8 @@ from dashboard.context import current
 from models import queries
 from models.tables import utcnow
 
-dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigie", name="Queue", roles=QUEUE_READERS)
+dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigie", name="Queue", roles=QUEUE_READERS,
+                   nav={"order": 10, "per_team": True})
 
 # Rows changed this long before the page's position are asked for again while that
 # position is recent: a transaction stamped earlier that committed later (PostgreSQL

@@ -24,7 +24,8 @@ from models.health import rejected_counts
 from models.notifications import failed_notifications, item_mentions, pending_count
 from models.tables import utcnow
 
-dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources", roles=SIGNED_IN)
+dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources", roles=SIGNED_IN,
+                   nav={"order": 30, "label": "Sources"})
 
 HEADERS = ("Source", "Kind", "State", "Last success", "Last run", "Items last run", "Failures in a row",
            "Next request", "Rejected (24 h)", "Last error")

@@ -16,7 +16,8 @@ from dashboard.auth.policy import EVERY_TEAM_ROLES, SUMMARY_READERS
 from dashboard.exports import BadQuery, default_summary_day, summary_figures
 from models.summary_export import LABELS, change_text, compared_text, fmt
 
-dash.register_page(__name__, path="/summary", title="Daily summary · Vigie", name="Summary", roles=SUMMARY_READERS)
+dash.register_page(__name__, path="/summary", title="Daily summary · Vigie", name="Summary", roles=SUMMARY_READERS,
+                   nav={"order": 50, "label": "Summary"})
 
 
 def _table(header: list[str], rows: list[list[Any]], ident: str | None = None) -> Any:

@@ -28,7 +28,8 @@ from dashboard.context import current
 from models import queries, users
 from models.tables import utcnow
 
-dash.register_page(__name__, path="/triage", title="Triage · Vigie", name="Triage", roles=LEADS)
+dash.register_page(__name__, path="/triage", title="Triage · Vigie", name="Triage", roles=LEADS,
+                   nav={"order": 20, "label": "Triage"})
 
 RECHECK_SECONDS = 5
 COLUMNS: list[dict[str, Any]] = [

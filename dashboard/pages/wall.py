@@ -33,7 +33,8 @@ from dashboard.context import current
 from models import kpis, queries
 from models.tables import utcnow
 
-dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", roles=WALL)
+dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", roles=WALL,
+                   nav={"order": 40, "label": "Wall"})
 
 TIMELINE_HOURS = 24
 SLOW_SECONDS = 15

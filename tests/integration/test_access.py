@@ -6,13 +6,16 @@ page registry), so a new route, page or callback without a policy fails here by 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dash
 import pytest
 from sqlalchemy import func, select
 
+import dashboard
 from collectors.pipeline import Enricher
 from collectors.runner import sync_sources
 from collectors.store import store_batch
@@ -21,6 +24,7 @@ from config.settings import Settings
 from dashboard.auth.guard import CALLBACK, PAGE, PUBLIC, ROUTE_POLICY, callback_roles, page_roles
 from dashboard.auth.policy import ALL_ROLES, KIOSK, can_read_team
 from dashboard.auth.policy import Principal as P
+from dashboard.components.nav import nav_entry
 from models import actions
 from models.db import Database
 from models.tables import AuditEvent, QueueItem, SourceRow, utcnow
@@ -28,6 +32,9 @@ from models.users import create_kiosk_token
 from tests.web import ACCOUNTS, dash_post, make_accounts, sign_in, spec_inputs
 
 ANON = "anonymous"
+ROUTER = ".._pages_content.children..._pages_store.data.."
+PAGES_DIR = Path(dashboard.__file__).parent / "pages"
+MISSING = "999999"  # an item id that does not exist
 PRINCIPALS = [*ACCOUNTS, KIOSK, ANON]  # account names; their roles are in ACCOUNTS
 
 
@@ -126,36 +133,125 @@ def test_route_matrix(web: Any, db: Database, settings: Settings, who: str) -> N
             assert b"vigie" not in response.data.lower().replace(b"vigie_", b""), response.data[:200]
 
 
+def _walked_paths(db: Database, settings: Settings) -> list[tuple[dict[str, Any], str, str | None]]:
+    """Every registered page at a concrete path: (page, path, the team whose items it shows or None).
+    A path template's variables get examples here: each team for <team>, each team's item for
+    <mention_id> (and one that does not exist); a page with another variable fails by name (give it
+    examples below)."""
+    items = _items(db, settings)
+    with db.read() as s:
+        mentions = {team: s.get(QueueItem, item_id).mention_id for team, item_id in items.items()}  # type: ignore[union-attr]
+    examples: dict[str, dict[str, str | None]] = {  # {variable: {example value: its team}}
+        "team": {team: team for team in settings.team_keys},
+        "mention_id": {**{str(mention_id): team for team, mention_id in mentions.items()}, MISSING: None}}
+    walked: list[tuple[dict[str, Any], str, str | None]] = []
+    for page in dash.page_registry.values():
+        template = page.get("path_template")
+        variables = re.findall(r"<([^>]+)>", template or "")
+        if not variables:
+            walked.append((page, page["path"], None))
+            continue
+        assert len(variables) == 1 and variables[0] in examples, \
+            f"page {page['module']}: no example values for {variables} in tests/integration/test_access.py"
+        name = variables[0]
+        walked += [(page, template.replace(f"<{name}>", value), team) for value, team in examples[name].items()]
+    return walked
+
+
+def _components(node: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(type, props) of every component of a Dash layout (its JSON), in document order."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("props"), dict) and "type" in node:
+            found.append((node["type"], node["props"]))
+        for value in node.values():
+            found += _components(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _components(value)
+    return found
+
+
 @pytest.mark.parametrize("who", PRINCIPALS)
 def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> None:
+    """Every page of the registry, at each example path, for every principal: what its declared
+    roles and team rule say (a new page is walked here without naming it)."""
     make_accounts(db, settings)
+    walked = _walked_paths(db, settings)
     client = _client(web, db, who)
     role, principal = _role(who), _principal(who)
-    paths = ["/", "/sources", "/wall", "/triage", "/audit", "/mention/1",
-             *(f"/queue/{t}" for t in settings.team_keys)]
-    for path in paths:
-        page = next(p for p in dash.page_registry.values() if p["path"] == path or
-                    (p.get("path_template") and path.startswith(p["path_template"].split("<")[0])))
+    assert {page["module"] for page, _p, _t in walked} == set(dash.page_registry)
+    assert {"/", "/sources", "/wall", "/triage", "/audit", "/summary", "/mention/1",
+            *(f"/queue/{t}" for t in settings.team_keys)} <= {path for _page, path, _t in walked}
+    for page, path, team in walked:
         response = client.get(path)
         roles = page_roles(page) or ()
-        team = path.rsplit("/", 1)[1] if path.startswith("/queue/") else None
+        # The guard checks a team named in the path; an item's team is checked by its page's layout.
+        path_team = team if "<team>" in (page.get("path_template") or "") else None
         if role == ANON:
             assert response.status_code == 302 and "/login" in response.headers["Location"], (path, response.status)
-        elif role in roles and (team is None or can_read_team(principal, team)):
+        elif role in roles and (path_team is None or can_read_team(principal, path_team)):
             assert response.status_code == 200, (who, path, response.status_code)
         else:
             assert response.status_code == 403, (who, path, response.status_code)
             assert response.mimetype == "text/html" and b"access-denied" in response.data  # a page, for a person
         # The page's content comes through Dash's router callback, whose layout checks again.
-        built = dash_post(client, ".._pages_content.children..._pages_store.data..",
-                          [{"id": "_pages_location", "property": "pathname", "value": path},
-                           {"id": "_pages_location", "property": "search", "value": ""}])
+        built = dash_post(client, ROUTER, [{"id": "_pages_location", "property": "pathname", "value": path},
+                                           {"id": "_pages_location", "property": "search", "value": ""}])
         if role == ANON:
             assert built.status_code == 401
         elif role in roles and (team is None or can_read_team(principal, team)):
             assert built.status_code == 200 and b"access-denied" not in built.data, (who, path)
+            # ... and it is this page's layout: its title, and its own ids (prefixed by the page's name).
+            answer = built.get_json()["response"]
+            assert answer["_pages_store"]["data"]["title"] == page["title"], (who, path)
+            prefix = page["module"].rsplit(".", 1)[-1] + "-"
+            if not path.endswith(f"/{MISSING}"):  # (a missing item: the page says so, with no ids of its own)
+                ids = [str(props.get("id")) for _type, props in _components(answer["_pages_content"])]
+                assert any(i.startswith(prefix) for i in ids), (who, path)
         else:
             assert b"access-denied" in built.data, (who, path, built.data[:300])
+
+
+def test_navigation_bar_is_the_registry_pages_the_principal_may_open(web: Any, db: Database,
+                                                                     settings: Settings) -> None:
+    """The bar's links are the pages declaring a nav entry (one per readable team for a per-team
+    page) that the principal may open, by declared order; each one opens for that principal."""
+    make_accounts(db, settings)
+    for who in PRINCIPALS:
+        client = _client(web, db, who)
+        layout = client.get("/_dash-layout")
+        if who == ANON:
+            assert layout.status_code == 401
+            continue
+        hrefs = [(props["id"], props["href"]) for kind, props in _components(layout.get_json()) if kind == "NavLink"]
+        idents = [ident for ident, _h in hrefs]
+        assert len(set(idents)) == len(idents) and all(i.startswith("nav-") for i in idents), idents
+        role, principal = _role(who), _principal(who)
+        assert principal is not None
+        expected: list[tuple[int, str]] = []  # (declared order, path); a wall screen has no bar
+        for page in dash.page_registry.values():
+            entry = nav_entry(page)
+            if entry is None or role not in (page_roles(page) or ()) or principal.is_kiosk:
+                continue
+            if entry.per_team:
+                expected += [(entry.order, page["path_template"].replace("<team>", t)) for t in settings.team_keys
+                             if can_read_team(principal, t)]
+            else:
+                expected.append((entry.order, page["path"]))
+        assert [h for _i, h in hrefs] == [path for _o, path in sorted(expected, key=lambda e: e[0])], (who, hrefs)
+        assert hrefs or role == KIOSK, who  # every person has somewhere to go
+        for _ident, href in hrefs:  # nothing in the bar that this principal may not open
+            assert client.get(href).status_code == 200, (who, href)
+            assert b"access-denied" not in _page(client, href), (who, href)
+
+
+def test_every_page_file_registers_a_page_with_roles(web: Any) -> None:
+    """A file in dashboard/pages/ that registers no page (so declares no roles) would be walked by nothing."""
+    files = {f.stem for f in PAGES_DIR.glob("*.py") if f.stem != "__init__"}
+    modules = {module.rsplit(".", 1)[-1] for module in dash.page_registry}  # Dash names them by their folder
+    assert files <= modules, f"page files without dash.register_page(..., roles=...): {sorted(files - modules)}"
+    assert all(page_roles(p) for p in dash.page_registry.values())
 
 
 @pytest.mark.parametrize("who", PRINCIPALS)
@@ -232,9 +328,6 @@ def test_crafted_update_without_session_or_with_wrong_team_reads_and_changes_not
     assert response.status_code == 200 and b"Claimed 1 item" in response.data
     with db.read() as s:
         assert s.get(QueueItem, items["legal"]).assignee == "legal-agent"  # type: ignore[union-attr]
-
-
-ROUTER = ".._pages_content.children..._pages_store.data.."
 
 
 def _page(client: Any, path: str, search: str = "") -> bytes:

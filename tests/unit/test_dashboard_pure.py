@@ -85,3 +85,35 @@ def test_source_state_and_wall_strip() -> None:
     assert text == "SOURCE DOWN · x-search (x) — 3 failed poll(s), last success 2 h ago: HTTP 500 <b>oops</b>"
     assert health_strip([bad], {"feed": True, "x-search": False}, now)[1:] == []  # a disabled source: not on the wall
     assert health_marker([ok, bad], {"feed", "x-search"}) != health_marker([ok], {"feed", "x-search"})
+
+
+def test_navigation_from_page_declarations() -> None:
+    import pytest
+
+    from dashboard.auth.policy import Principal
+    from dashboard.components.nav import nav_links
+
+    def page(name: str, roles: tuple[str, ...], nav: dict[str, Any] | None, template: str = "") -> dict[str, Any]:
+        path = template.replace("<team>", "none") if template else f"/{name}"
+        return {"module": f"pages.{name}", "path": path, "path_template": template or None, "roles": roles,
+                **({"nav": nav} if nav is not None else {})}
+
+    pages = [page("home", ("agent", "admin"), None), page("audit", ("admin",), {"order": 60, "label": "Audit"}),
+             page("queue", ("agent", "admin"), {"order": 10, "per_team": True}, "/queue/<team>"),
+             page("sources", ("agent", "admin"), {"order": 30, "label": "Sources"}),
+             page("mention", ("agent", "admin"), None, "/mention/<mention_id>")]
+    teams = [("legal", "Legal"), ("cs", "Customer service")]
+    shown = [(x.label, x.href, x.ident) for x in nav_links(pages, Principal("a", "admin"), teams)]
+    assert shown == [("Legal", "/queue/legal", "nav-legal"), ("Customer service", "/queue/cs", "nav-cs"),
+                     ("Sources", "/sources", "nav-sources"), ("Audit", "/audit", "nav-audit")]
+    agent = nav_links(pages, Principal("b", "agent", ("cs",)), teams)
+    assert [x.href for x in agent] == ["/queue/cs", "/sources"]  # its team only; no audit
+    assert nav_links(pages, Principal("c", "operator"), teams) == []
+    for bad, why in (({"order": 1}, "not both or neither"), ({"order": 1, "label": "X", "per_team": True}, "not both"),
+                     ({"order": 1, "lable": "X"}, "lable"), ({"order": "1", "label": "X"}, "whole number")):
+        with pytest.raises(ValueError, match=why):
+            nav_links([page("odd", ("admin",), bad)], Principal("a", "admin"), teams)
+    with pytest.raises(ValueError, match="pages.item: a nav link needs a fixed path"):
+        nav_links([page("item", ("admin",), {"order": 1, "label": "X"}, "/item/<id>")], Principal("a", "admin"), teams)
+    with pytest.raises(ValueError, match="per-team nav entry needs a path like"):
+        nav_links([page("all", ("admin",), {"order": 1, "per_team": True})], Principal("a", "admin"), teams)
