@@ -1,5 +1,4 @@
-"""Batches that arrive whole rather than by polling: `vigie import FILE` backfills, and the helpers
-the webhook endpoint shares with it (enrich a parsed batch, find or create a source's row).
+"""`vigie import FILE`: backfills from a file, through the one ingest entry point (`collectors.ingest`).
 
 An import reads a JSONL file (one JSON object a line) or a CSV file (a header row, then one
 post a row) through a field mapping (`collectors.mapping`), and stores it under a source of
@@ -23,54 +22,25 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from collectors.ingest import RunReport, ingest, record_health, source_row
 from collectors.mapping import FieldMapping
-from collectors.pipeline import Enriched, Enricher
-from collectors.store import store_batch
+from collectors.pipeline import Enricher
 from collectors.types import CollectorError, Parsed, RawPost, Rejected
 from config.settings import Settings
 from models.db import Database
-from models.tables import SourceRow, to_naive_utc
+from models.tables import SourceRow
 
 log = logging.getLogger("vigie.import")
 
 FORMATS = ("jsonl", "csv")
 _HASH_CHUNK = 1024 * 1024
-
-
-def enrich_batch(enricher: Enricher, parsed: Parsed, collected_at: datetime) -> tuple[list[Enriched], list[Rejected]]:
-    """Score every post; one that breaks scoring is kept raw with the parse rejects, not lost."""
-    enriched: list[Enriched] = []
-    rejected = list(parsed.rejected)
-    for post in parsed.posts:
-        try:
-            enriched.append(enricher.enrich(post, collected_at))
-        except Exception as exc:  # one post must not sink the batch
-            reason = f"post {post.external_id!r} could not be scored: {type(exc).__name__}: {exc}"
-            rejected.append(Rejected(post.external_id, reason, asdict(post)))
-    return enriched, rejected
-
-
-def source_row(db: Database, name: str, kind: str) -> tuple[int, str]:
-    """The id and kind of source ``name``'s row, created with ``kind`` when missing."""
-    for _ in range(3):
-        with db.read() as session:
-            found = session.execute(select(SourceRow.id, SourceRow.kind).where(SourceRow.name == name)).first()
-        if found is not None:
-            return int(found[0]), str(found[1])
-        try:
-            with db.write.begin() as session:
-                session.add(SourceRow(name=name, kind=kind, consecutive_failures=0, items_last_run=0))
-        except IntegrityError:  # another process created it between our read and write: read it
-            continue
-    raise CollectorError(f"source {name!r}: could not create its row")
 
 
 def format_of(path: Path, given: str | None) -> str:
@@ -127,6 +97,7 @@ class FileImport:
         self.source_name, self.mapping, self.delimiter = source_name, mapping, delimiter
         self.size = path.stat().st_size
         self.source_id = 0
+        self.cursor: str | None = None  # the source's cursor as last stored
         self.offset, self.line = 0, 0
         self.hasher = hashlib.sha256()
         self.report = ImportReport()
@@ -139,6 +110,7 @@ class FileImport:
         self.source_id = source_id
         with self.db.read() as session:
             cursor = session.scalar(select(SourceRow.cursor).where(SourceRow.id == source_id))
+        self.cursor = cursor
         kept = _read_cursor(cursor)
         if rescan or kept is None:
             return
@@ -154,7 +126,8 @@ class FileImport:
         self.report.started_at_line = line
 
     def run(self, progress: Callable[[int], None] = lambda _done: None) -> ImportReport:
-        """Store the file from the prepared position; ``progress`` gets the bytes read after each batch."""
+        """Store the file from the prepared position, then record the source's health; ``progress``
+        gets the bytes read after each batch."""
         enricher = Enricher(self.settings)
         pending: list[tuple[int, Any]] = []  # (line number, item or Rejected), in file order
         for record in self._records():
@@ -164,6 +137,9 @@ class FileImport:
                 pending = []
         self._store(enricher, pending, progress)
         self.report.lines = self.line
+        record_health(self.db, self.source_name, RunReport(
+            self.source_name, stored=self.report.stored, queued=self.report.queued, copies=self.report.copies,
+            skipped=self.report.duplicates, problems=self.report.problems))
         return self.report
 
     def _records(self) -> Iterator[tuple[int, Any]]:
@@ -235,17 +211,18 @@ class FileImport:
             else:
                 rejected.append(Rejected(mapped.external_id, f"line {line}: {mapped.reason}",
                                          {"line": line, "item": mapped.raw}))
-        enriched, rejected = enrich_batch(enricher, Parsed(posts, rejected), to_naive_utc(received_at))
         cursor = json.dumps({"format": self.fmt, "offset": self.offset, "line": self.line,
                              "sha256": self.hasher.hexdigest(), "file": self.path.name})
-        with self.db.write.begin() as session:
-            result = store_batch(session, self.source_id, enriched, cursor, rejected=rejected)
-        self.report.stored += result.stored
-        self.report.queued += result.queued
-        self.report.copies += result.copies
-        self.report.duplicates += result.skipped
-        self.report.rejected += len(rejected)
-        self.report.problems.extend(r.reason for r in rejected)
+        batch = ingest(self.db, self.source_id, enricher, Parsed(posts, rejected), received_at,
+                       RunReport(self.source_name), chunk_size=self.settings.batch_size, cursor=self.cursor,
+                       next_cursor=cursor)
+        self.cursor = cursor
+        self.report.stored += batch.stored
+        self.report.queued += batch.queued
+        self.report.copies += batch.copies
+        self.report.duplicates += batch.skipped
+        self.report.rejected += len(batch.problems)
+        self.report.problems.extend(batch.problems)
         progress(self.offset)
 
 

@@ -1,4 +1,5 @@
-"""One poll of one source: lease, fetch pages, enrich, store each page with its cursor.
+"""One poll of one source: lease, fetch pages, and hand each to the ingest entry point
+(`collectors.ingest`: enrich, store with its cursor), then record the source's health.
 
 A failing source records `last_error` and `consecutive_failures` on its row and
 returns; the other sources go on. Several collector processes may run against one
@@ -11,38 +12,23 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
 from collectors.http import RateLimited
+from collectors.ingest import RunReport, ingest, record_health
 from collectors.pipeline import Enricher
 from collectors.sources import build_polled_source
-from collectors.store import Lease, LeaseLost, store_batch
-from collectors.types import CollectorError, Rejected, Source
+from collectors.store import Lease, LeaseLost
+from collectors.types import CollectorError, Source
 from config.settings import Settings, SourceConfig
 from models.db import Database
-from models.tables import SourceRow, to_naive_utc, utcnow
+from models.tables import SourceRow, utcnow
 
 log = logging.getLogger("vigie.collect")
 MAX_PAGES_PER_RUN = 100
 MAX_BACKOFF_SECONDS = 3600.0
-
-
-@dataclass
-class RunReport:
-    source: str
-    stored: int = 0
-    queued: int = 0
-    copies: int = 0
-    skipped: int = 0
-    pages: int = 0
-    problems: list[str] = field(default_factory=list)
-    error: str | None = None
-    leased: bool = True
-    waiting_until: datetime | None = None  # not polled: the source asked us to wait, or is backing off
-    retry_at: datetime | None = None  # set by a failure: no request before this time
 
 
 def sync_sources(db: Database, settings: Settings) -> None:
@@ -76,27 +62,6 @@ def release_leases(db: Database, owner: str) -> None:
         session.execute(
             update(SourceRow).where(SourceRow.lease_owner == owner).values(lease_owner=None, lease_until=None)
         )
-
-
-def record_health(db: Database, name: str, report: RunReport) -> None:
-    now = utcnow()
-    with db.write.begin() as session:
-        row = session.scalars(select(SourceRow).where(SourceRow.name == name)).one()
-        row.last_run_at = now
-        row.items_last_run = report.stored
-        if report.error is not None:
-            row.last_error = report.error[:2000]
-            row.last_error_at = now
-            row.consecutive_failures = (row.consecutive_failures or 0) + 1
-            row.not_before = report.retry_at and to_naive_utc(report.retry_at)
-            return
-        row.last_ok_at = now
-        row.consecutive_failures = 0
-        row.not_before = report.retry_at and to_naive_utc(report.retry_at)
-        if report.problems:
-            shown = "; ".join(report.problems[:5])
-            row.last_error = f"{len(report.problems)} item(s) rejected (kept in rejected_items): {shown}"[:2000]
-            row.last_error_at = now
 
 
 def failure_backoff(interval: float, failures: int, permanent: bool) -> datetime | None:
@@ -186,31 +151,8 @@ def _poll_pages(
             break
         page = source.fetch(cursor, datetime.now(UTC))
         parsed = source.parse(page.payload)
-        rejected = list(parsed.rejected)
-        collected_at = utcnow()
-        enriched = []
-        for post in parsed.posts:
-            try:
-                enriched.append(enricher.enrich(post, collected_at))
-            except Exception as exc:  # one post that breaks scoring must not sink the page; keep it raw
-                reason = f"post {post.external_id!r} could not be scored: {type(exc).__name__}: {exc}"
-                rejected.append(Rejected(post.external_id, reason, asdict(post)))
-        report.problems.extend(r.reason for r in rejected)
-        size = settings.batch_size
-        chunks = [enriched[i : i + size] for i in range(0, len(enriched), size)] or [[]]
-        for index, chunk in enumerate(chunks):
-            # The cursor moves with the page's last chunk only: a crash before it replays
-            # the page, and the chunks already stored are skipped by external id.
-            last = index == len(chunks) - 1
-            with db.write.begin() as session:
-                result = store_batch(
-                    session, source_id, chunk, page.next_cursor if last else cursor, lease,
-                    rejected if last else (),
-                )
-            report.stored += result.stored
-            report.queued += result.queued
-            report.copies += result.copies
-            report.skipped += result.skipped
+        ingest(db, source_id, enricher, parsed, utcnow(), report, chunk_size=settings.batch_size,
+               cursor=cursor, next_cursor=page.next_cursor, lease=lease)
         cursor = page.next_cursor
         report.pages += 1
         if page.wait_until is not None:  # quota used up: the page is stored, the rest waits for the reset

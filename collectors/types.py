@@ -9,14 +9,15 @@ A source is one file under `collectors/sources/` with a class registered in
 * ``parse(payload)`` turns that payload into `RawPost` items and a list of problems
   (one string per item that could not be read; the rest of the page goes on).
 
-The runner stores each page in one transaction together with ``next_cursor``, so a
-crash between pages loses nothing and a page replayed after a crash duplicates
-nothing (mentions are unique per source and external id).
+The one ingest entry point (`collectors.ingest`) stores each page with ``next_cursor`` in
+its last write transaction, so a crash between pages loses nothing and a page replayed
+after a crash duplicates nothing (mentions are unique per source and external id).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
@@ -119,13 +120,44 @@ class Source(Protocol):
     def parse(self, payload: Any) -> Parsed: ...
 
 
+class Unauthorized(Exception):
+    """A pushed delivery is not from someone holding the source's secret: refused (401), nothing
+    read. The message is shown to the sender and the operator: it never holds the secret."""
+
+
+class Headers(Mapping[str, str]):
+    """A request's headers, looked up case-insensitively (HTTP header names are)."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._values = {key.lower(): value for key, value in pairs}
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 class PushSource(Protocol):
     """A source the outside world pushes to (the webhook): nothing to fetch, so the scheduler
-    never polls it (``push`` is True); what arrives goes through ``parse`` like a fetched page."""
+    never polls it (``push`` is True). ``POST /hooks/<name>`` serves every enabled source whose
+    kind is a push source, checking cheapest first: a body over ``max_body_bytes`` is refused
+    (413); ``verify`` raises `Unauthorized` (401) before anything is read; the body is decoded
+    as JSON and ``items`` finds its list of items (ValueError: 400); then ``parse`` gets
+    ``{"items": [...], "received_at": datetime}`` and the batch goes through the one ingest
+    entry point (`collectors.ingest`) like a fetched page."""
 
     kind: ClassVar[str]
     push: ClassVar[bool]
+    max_body_bytes: int
 
     def __init__(self, config: SourceConfig) -> None: ...
+
+    def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None: ...
+
+    def items(self, decoded: Any) -> list[Any]: ...
 
     def parse(self, payload: Any) -> Parsed: ...

@@ -1,12 +1,15 @@
-"""``POST /hooks/<source name>``: signed JSON batches for webhook sources (`collectors/sources/webhook.py`).
+"""``POST /hooks/<source name>``: deliveries to push sources, e.g. signed JSON batches for webhook
+sources (`collectors/sources/webhook.py`).
 
-This route is authenticated by the request's HMAC signature, not by the dashboard's login
-guard (the senders are machines holding the source's shared secret): the guard must let
-``/hooks/`` through. Checks run cheapest first, and nothing is parsed before the signature
-is verified: 404 (no such enabled webhook source), 413 (body too large), 401 (signature,
-timestamp), 400 (not JSON, no list of items), then one write transaction stores the batch
-(`collectors.store.store_batch`: duplicates skipped, unreadable items kept in `rejected_items`).
-Answers are JSON; they never hold the secret nor echo the body.
+The route serves every enabled source whose registered kind is a push source
+(`collectors.types.PushSource`, found in `collectors.sources.REGISTRY`). It is authenticated by
+the source's own check of the request (the webhook's HMAC signature), not by the dashboard's
+login guard (the senders are machines holding the source's shared secret): the guard must let
+``/hooks/`` through. Checks run cheapest first, and nothing is parsed before the delivery is
+verified: 404 (no such enabled push source), 413 (body too large), 401 (signature, timestamp),
+400 (not JSON, no list of items), then the one ingest entry point stores the batch in one write
+transaction (`collectors.ingest.ingest`: duplicates skipped, unreadable items kept in
+`rejected_items`). Answers are JSON; they never hold the secret nor echo the body.
 """
 
 from __future__ import annotations
@@ -20,19 +23,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 
-from collectors.importer import enrich_batch, source_row
-from collectors.pipeline import Enriched, Enricher
-from collectors.runner import RunReport, record_health
-from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, WebhookSource
-from collectors.store import StoreResult, store_batch
-from collectors.types import CollectorError, Rejected
+from collectors.ingest import RunReport, build_push_source, ingest, note_error, push_config, record_health, source_row
+from collectors.pipeline import Enricher
+from collectors.types import CollectorError, Headers, PushSource, Unauthorized
 from config.settings import Settings, SourceConfig
 from dashboard.context import current
 from models.db import Database
-from models.tables import SourceRow, to_naive_utc, utcnow
 
 log = logging.getLogger("vigie.hooks")
 EXTENSION = "vigie.hooks"
@@ -42,17 +39,17 @@ REFUSAL_NOTE_SECONDS = 60.0  # unsigned requests write the source's health at mo
 @dataclass
 class _Hooks:
     """Per-app state, built lazily on the first delivery: the enricher (lexicons compiled once),
-    the webhook sources (their config checked once) and their row ids."""
+    the push sources (their config checked once) and their row ids."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     enricher: Enricher | None = None
-    sources: dict[str, tuple[WebhookSource, int]] = field(default_factory=dict)
+    sources: dict[str, tuple[PushSource, int]] = field(default_factory=dict)
     refusal_noted: dict[str, float] = field(default_factory=dict)
 
-    def source(self, db: Database, cfg: SourceConfig) -> tuple[WebhookSource, int]:
+    def source(self, db: Database, cfg: SourceConfig) -> tuple[PushSource, int]:
         with self.lock:
             if cfg.name not in self.sources:
-                self.sources[cfg.name] = (WebhookSource(cfg), source_row(db, cfg.name, cfg.kind)[0])
+                self.sources[cfg.name] = (build_push_source(cfg), source_row(db, cfg.name, cfg.kind)[0])
             return self.sources[cfg.name]
 
     def get_enricher(self, settings: Settings) -> Enricher:
@@ -93,8 +90,8 @@ def _health(db: Database, name: str, report: RunReport) -> None:
 def receive_hook(name: str) -> Response:
     ctx = current()
     hooks: _Hooks = current_app.extensions[EXTENSION]
-    cfg = next((c for c in ctx.settings.sources if c.name == name), None)
-    if cfg is None or cfg.kind != WebhookSource.kind or not cfg.enabled:
+    cfg = push_config(ctx.settings, name)
+    if cfg is None:
         return _answer(404, error="no enabled webhook source of that name")
     try:
         source, source_id = hooks.source(ctx.db, cfg)
@@ -108,7 +105,7 @@ def receive_hook(name: str) -> Response:
         return _answer(413, error=f"body larger than {source.max_body_bytes} bytes")
     now = datetime.now(UTC)
     try:
-        source.verify(request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body, now)
+        source.verify(Headers(request.headers.items()), body, now)
     except Unauthorized as exc:
         log.warning("hook %s: refused a delivery from %s: %s", name, request.remote_addr, exc)
         if hooks.should_note_refusal(name):  # shown as the last error; not a failure of the source:
@@ -123,27 +120,24 @@ def receive_hook(name: str) -> Response:
     except ValueError as exc:
         return _bad_request(ctx.db, name, f"no list of items: {exc}")
     parsed = source.parse({"items": items, "received_at": now})
-    enriched, rejected = enrich_batch(hooks.get_enricher(ctx.settings), parsed, to_naive_utc(now))
-    try:
-        result = _store(ctx.db, source_id, enriched, rejected)
+    enricher = hooks.get_enricher(ctx.settings)
+    try:  # one transaction, no cursor; retried once if a concurrent delivery of the same posts won the race
+        report = ingest(ctx.db, source_id, enricher, parsed, now, RunReport(name, pages=1),
+                        chunk_size=None, retry_duplicates=True)
     except Exception as exc:  # the sender will retry; the operator needs the reason
         log.exception("hook %s: could not store a batch of %d item(s)", name, len(items))
         _health(ctx.db, name, RunReport(name, error=f"could not store a delivery: {type(exc).__name__}"))
         return _answer(500, error="could not store the batch; retry later")
-    report = RunReport(name, stored=result.stored, queued=result.queued, copies=result.copies,
-                       skipped=result.skipped, pages=1, problems=[r.reason for r in rejected])
     _health(ctx.db, name, report)
     log.info("hook %s: %d item(s): %d stored, %d duplicates, %d rejected",
-             name, len(items), result.stored, result.skipped, len(rejected))
-    return _answer(200, stored=result.stored, duplicates=result.skipped, rejected=len(rejected),
-                   queued=result.queued, copies=result.copies)
+             name, len(items), report.stored, report.skipped, len(report.problems))
+    return _answer(200, stored=report.stored, duplicates=report.skipped, rejected=len(report.problems),
+                   queued=report.queued, copies=report.copies)
 
 
 def _note_refusal(db: Database, name: str, error: str) -> None:
     try:
-        with db.write.begin() as session:
-            session.execute(update(SourceRow).where(SourceRow.name == name)
-                            .values(last_error=error[:2000], last_error_at=utcnow()))
+        note_error(db, name, error)
     except Exception:  # noting a refusal must never turn the 401 into a 500
         log.exception("hook %s: could not note a refused delivery", name)
 
@@ -152,16 +146,3 @@ def _bad_request(db: Database, name: str, error: str) -> Response:
     log.warning("hook %s: refused a signed delivery: %s", name, error)
     _health(db, name, RunReport(name, error=f"delivery refused (400): {error}"))
     return _answer(400, error=error)
-
-
-def _store(db: Database, source_id: int, enriched: list[Enriched], rejected: list[Rejected]) -> StoreResult:
-    """One transaction; retried once if a concurrent delivery of the same posts won the race
-    (the unique (source, id) constraint): the retry then skips them as duplicates."""
-    for attempt in range(2):
-        try:
-            with db.write.begin() as session:
-                return store_batch(session, source_id, enriched, None, rejected=rejected)
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")

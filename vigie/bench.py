@@ -21,12 +21,12 @@ from typing import Any
 import click
 from sqlalchemy import Column, MetaData, Table, delete, insert, select
 
+from collectors.ingest import RunReport, ingest
 from collectors.pipeline import Enricher
 from collectors.runner import sync_sources
 from collectors.sources.demo import DemoSource
-from collectors.store import store_batch
 from collectors.text import fold, match_risk, strip_accents
-from collectors.types import RawPost
+from collectors.types import Parsed, RawPost
 from config.settings import Settings, SourceConfig
 from models.db import Database, open_database
 from models.migrate import upgrade
@@ -113,10 +113,8 @@ def run_ingest(settings: Settings, count: int, batch: int | None) -> None:
                 session.execute(insert(table), rows)
             t_insert += time.perf_counter() - start
             start = time.perf_counter()
-            now = utcnow()
-            enriched = [enricher.enrich(p, now) for p in chunk]
-            with db.write.begin() as session:
-                store_batch(session, source_id, enriched, f"bench:{n}")
+            ingest(db, source_id, enricher, Parsed(chunk), utcnow(), RunReport("bench"), chunk_size=None,
+                   next_cursor=f"bench:{n}")  # the one ingest entry point, one transaction per chunk
             t_pipe += time.perf_counter() - start
     finally:
         table.drop(db.engine, checkfirst=True)

@@ -21,9 +21,10 @@ from typing import Any
 import click
 from sqlalchemy import insert, select
 
+from collectors.ingest import RunReport, ingest
 from collectors.pipeline import Enricher, priority_rank
 from collectors.runner import sync_sources
-from collectors.store import store_batch
+from collectors.types import Parsed
 from config.settings import Settings, SourceConfig
 from models.db import Database, analyze, open_database
 from models.migrate import upgrade
@@ -130,10 +131,8 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
     for n in range(rounds):
         with db.read() as session:
             before = queries.newest_change(session)
-        now = utcnow()
-        batch = [enricher.enrich(p, now) for p in live[n * 3 : n * 3 + 3]]
-        with db.write.begin() as session:
-            store_batch(session, source_id, batch, None)
+        ingest(db, source_id, enricher, Parsed(live[n * 3 : n * 3 + 3]), utcnow(), RunReport(SEED_SOURCE),
+               chunk_size=None)
         with db.read() as session:
             after = queries.newest_change(session)
         # The page's position: just before this round's items, or already past them (a tick

@@ -209,7 +209,6 @@ def import_file(file: Path, source_name: str, fmt: str | None, network: str, fie
     """Backfill posts from a JSONL or CSV FILE; resumable (run it again after an interruption) and idempotent."""
     from collectors.importer import FileImport, format_of
     from collectors.mapping import FieldMapping
-    from collectors.runner import RunReport, record_health
     from collectors.types import CollectorError
 
     settings = _settings()
@@ -247,9 +246,6 @@ def import_file(file: Path, source_name: str, fmt: str | None, network: str, fie
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted after line {job.line}: run the same command again to resume", err=True)
         sys.exit(130)
-    record_health(job.db, source_name, RunReport(source_name, stored=report.stored, queued=report.queued,
-                                                  copies=report.copies, skipped=report.duplicates,
-                                                  problems=report.problems))
     for problem in report.problems[:5]:
         click.echo(f"rejected: {problem}", err=True)
     click.echo(

@@ -46,21 +46,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from collectors.mapping import FieldMapping, parse_path, select_items
-from collectors.types import CollectorError, Parsed, PushSource, RawPost, Rejected
+from collectors.types import CollectorError, Parsed, PushSource, RawPost, Rejected, Unauthorized
 from config.settings import SourceConfig
 
 TIMESTAMP_HEADER = "X-Vigie-Timestamp"
 SIGNATURE_HEADER = "X-Vigie-Signature"
 MIN_SECRET_LENGTH = 16
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
-
-
-class Unauthorized(Exception):
-    """The request is not signed by someone holding the secret (the message never holds the secret)."""
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -97,8 +94,9 @@ class WebhookSource:
         self.max_body_bytes = int(_positive(config.options, "max_body_mb", 5, where) * 1024 * 1024)
         self.tolerance_seconds = _positive(config.options, "tolerance_seconds", 300, where)
 
-    def verify(self, timestamp: str | None, signature: str | None, body: bytes, now: datetime) -> None:
-        """Raise `Unauthorized` unless ``signature`` is ours for ``body`` and ``timestamp`` is recent."""
+    def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        """Raise `Unauthorized` unless the signature header is ours for ``body`` and the timestamp is recent."""
+        timestamp, signature = headers.get(TIMESTAMP_HEADER), headers.get(SIGNATURE_HEADER)
         if not timestamp or not signature:
             raise Unauthorized(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
         if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:

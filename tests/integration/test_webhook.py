@@ -21,8 +21,8 @@ import yaml
 from sqlalchemy import select
 
 from collectors.scheduler import collect_once, create_scheduler
-from collectors.sources.webhook import Unauthorized, WebhookSource, sign
-from collectors.types import CollectorError
+from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, WebhookSource, sign
+from collectors.types import CollectorError, Headers
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow
@@ -317,12 +317,16 @@ def test_verify_accepts_our_signature_only() -> None:
     hook = WebhookSource(_config())
     now = datetime.now(UTC)
     ts = str(int(now.timestamp()))
-    hook.verify(ts, sign(SECRET, ts, b"[]"), b"[]", now)
-    hook.verify(ts, sign(SECRET, ts, b"[]").upper().replace("SHA256=", "sha256="), b"[]", now)
+    hook.verify(_signed(ts, sign(SECRET, ts, b"[]")), b"[]", now)
+    hook.verify(_signed(ts, sign(SECRET, ts, b"[]").upper().replace("SHA256=", "sha256=")), b"[]", now)
     for bad_ts, signature in ((ts, sign(SECRET, ts, b"[ ]")), (str(int(ts) + 1), sign(SECRET, ts, b"[]")),
                               ("12.5", sign(SECRET, "12.5", b"[]")), ("-1", sign(SECRET, "-1", b"[]"))):
         with pytest.raises(Unauthorized):
-            hook.verify(bad_ts, signature, b"[]", now)
+            hook.verify(_signed(bad_ts, signature), b"[]", now)
+
+
+def _signed(timestamp: str, signature: str) -> Headers:
+    return Headers([(TIMESTAMP_HEADER.lower(), timestamp), (SIGNATURE_HEADER.upper(), signature)])
 
 
 @pytest.mark.parametrize(("options", "secret", "message"), [

@@ -14,10 +14,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("config", "models", "collectors", "dashboard", "vigie")  # bottom first: each imports only those before it
-# Known exceptions, each to be dropped when its branch is merged: (module, imported package).
-KNOWN: set[tuple[str, str]] = {
-    ("dashboard/hooks.py", "sqlalchemy"),  # issue 12: the hook's source update moves into models/ on another branch
-}
 
 
 def imported_packages(source: str) -> set[str]:
@@ -46,8 +42,7 @@ def violations(package: str) -> list[str]:
     for path in modules(package):
         name = path.relative_to(ROOT).as_posix()
         for imported in sorted(imported_packages(path.read_text(encoding="utf-8")) & forbidden(package)):
-            if (name, imported) not in KNOWN:
-                found.append(f"{name} imports {imported}")
+            found.append(f"{name} imports {imported}")
     return found
 
 
@@ -65,10 +60,3 @@ def test_imports_point_down_only(package: str) -> None:
     assert modules(package), f"no modules found under {package}/"
     assert violations(package) == []
 
-
-def test_known_exceptions_are_still_needed() -> None:
-    """An exception whose import is gone must leave the list (so the list never hides a new one)."""
-    for name, imported in KNOWN:
-        path = ROOT / name
-        assert path.exists() and imported in imported_packages(path.read_text(encoding="utf-8")), \
-            f"{name} no longer imports {imported}: drop it from KNOWN"
