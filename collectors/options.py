@@ -80,7 +80,8 @@ def describe(exc: ValidationError) -> str:
             message = str(error["ctx"]["error"])
         else:
             message = error["msg"]
-            if error["type"] != "missing":
+            # An unknown key's value is not shown: it may be a credential written in the wrong place.
+            if error["type"] not in ("missing", "extra_forbidden"):
                 message += f", got {error['input']!r}"
         parts.append(f"{key}: {message}" if key else message)
     return "; ".join(parts)
