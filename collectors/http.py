@@ -28,12 +28,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from pydantic import Field
 
+from collectors.options import SourceOptions
 from collectors.types import CollectorError
 
 USER_AGENT = "Vigie/0.1 (self-hosted social listening; +https://example.invalid/vigie)"
 JSON_TYPES = ("application/json", "+json")
 FEED_TYPES = ("xml", "rss", "atom")
+
+
+class HttpOptions(SourceOptions):
+    """The keys every polled source takes for this client (its model extends this one)."""
+
+    timeout_seconds: float = Field(10, ge=0.01, allow_inf_nan=False,
+                                   description="connect/read/write timeout of each request")
+    retries: int = Field(2, ge=0, description="extra tries on timeouts, connection errors, truncated bodies and 5xx")
+    retry_base_seconds: float = Field(1, ge=0, allow_inf_nan=False,
+                                      description="backoff base: the n-th retry waits up to base × 2^(n-1)")
+    max_response_mb: float = Field(20, ge=0.001, allow_inf_nan=False, description="a larger answer is refused")
 
 
 class RateLimited(CollectorError):
@@ -135,20 +148,13 @@ class HttpClient:
         )
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any], where: str) -> HttpClient:
-        """Build from a source's options: timeout_seconds, retries, retry_base_seconds, max_response_mb."""
-
-        def number(key: str, default: float, minimum: float) -> float:
-            value = options.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-                raise CollectorError(f"{where}: {key}: expected a number >= {minimum}, got {value!r}", permanent=True)
-            return float(value)
-
+    def from_options(cls, options: HttpOptions) -> HttpClient:
+        """Build from a source's checked options (`HttpOptions`)."""
         return cls(
-            timeout=number("timeout_seconds", 10.0, 0.01),
-            retries=int(number("retries", 2, 0)),
-            backoff_base=number("retry_base_seconds", 1.0, 0.0),
-            max_bytes=int(number("max_response_mb", 20, 0.001) * 1024 * 1024),
+            timeout=float(options.timeout_seconds),
+            retries=options.retries,
+            backoff_base=float(options.retry_base_seconds),
+            max_bytes=int(options.max_response_mb * 1024 * 1024),
         )
 
     def close(self) -> None:

@@ -13,31 +13,10 @@ from typing import Any
 
 import click
 
-from config.settings import ConfigError, Settings, load_settings
-from models.db import Database, analyze, open_database
-
-
-def _settings() -> Settings:
-    from collectors.sources import check_sources
-    from collectors.types import CollectorError
-
-    try:
-        settings = load_settings()
-        check_sources(settings.sources)
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from exc
-    except CollectorError as exc:
-        raise click.ClickException(f"configuration error: {exc.message}") from exc
-    return settings
-
-
-def _open(settings: Settings) -> Database:
-    from models.migrate import upgrade
-
-    db = open_database(settings.database_url)
-    upgrade(db.engine)
-    analyze(db)
-    return db
+from config.settings import Settings
+from models.db import Database
+from vigie.common import checked_settings as _settings
+from vigie.common import open_migrated as _open
 
 
 def _logging(settings: Settings) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models.audit import iter_events, verify_chains, write_csv, write_jsonl
 from models.db import Database
 from models.tables import to_naive_utc
+from vigie.common import checked_settings, open_migrated
 
 
 def _when(value: str | None, option: str, end_of_day: bool) -> datetime | None:
@@ -89,12 +90,10 @@ def audit() -> None:
 def export(fmt: str, since: str | None, until: str | None, item_id: int | None, actor: str | None,
            output: Path | None) -> None:
     """Export audit events in id order (streamed: any size)."""
-    from vigie.cli import _open, _settings
-
     start, end = _when(since, "--since", False), _when(until, "--until", True)
     if start is not None and end is not None and end <= start:
         raise click.BadParameter("--until must be after --since", param_hint="--until")
-    db = _open(_settings())
+    db = open_migrated(checked_settings())
     try:
         with _snapshot_session(db) as session, _output(output, fmt) as out:
             events = iter_events(session, since=start, until=end, item_id=item_id, actor=actor)
@@ -111,9 +110,7 @@ def verify() -> None:
 
     Each event must start where the previous one left the item, and the last one must match
     the item as it is now. Every break is printed, one a line."""
-    from vigie.cli import _open, _settings
-
-    db = _open(_settings())
+    db = open_migrated(checked_settings())
     items = broken = problems = 0
     with _snapshot_session(db) as session:
         for _item_id, found in verify_chains(session):

@@ -22,6 +22,7 @@ import click
 from models.summary import FIRST_DAY, LAST_DAY, compute_summary, day_bounds, local_day, store_summary
 from models.summary_export import LABELS, change_text, compared_text, fmt, summary_csv, summary_pdf
 from models.tables import utcnow
+from vigie.common import checked_settings, open_migrated
 
 
 def _day(value: str | None, timezone: str) -> date:
@@ -69,11 +70,9 @@ def render_text(figures: dict[str, Any]) -> str:
 @click.option("--store", is_flag=True, help="Replace the day's stored summary with these figures (sends nothing).")
 def summary(day_text: str | None, pdf_path: Path | None, csv_path: Path | None, store: bool) -> None:
     """Compute, print and export the managers' summary of one day."""
-    from vigie.cli import _open, _settings
-
-    settings = _settings()
+    settings = checked_settings()
     day = _day(day_text, settings.reporting.timezone)
-    db = _open(settings)
+    db = open_migrated(settings)
     if not FIRST_DAY <= day <= LAST_DAY:
         raise click.BadParameter(f"expected a day from {FIRST_DAY} to {LAST_DAY}, got {day}", param_hint="--date")
     for path, option in ((pdf_path, "--pdf"), (csv_path, "--csv")):

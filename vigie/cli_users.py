@@ -20,6 +20,7 @@ from config.settings import Settings
 from models.db import Database
 from models.tables import KioskToken, User
 from models.users import UserError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_password
+from vigie.common import checked_settings, open_migrated
 
 T = TypeVar("T")
 
@@ -31,10 +32,8 @@ def _password(from_stdin: bool) -> str:
 
 
 def _db() -> tuple[Settings, Database]:
-    from vigie.cli import _open, _settings
-
-    settings = _settings()
-    return settings, _open(settings)
+    settings = checked_settings()
+    return settings, open_migrated(settings)
 
 
 def _write(change: Callable[[Settings, Session], T]) -> tuple[Settings, T]:

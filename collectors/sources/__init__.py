@@ -1,7 +1,17 @@
-"""Source registry: kind name -> class. Adding a source is one file and one line here."""
+"""Source registry: kind name -> class. Adding a source is one file and one line here.
+
+A source class declares its options (``Options``, a `collectors.options.SourceOptions` model) and
+the credentials it takes (``credentials``); `load_checked_settings` checks every source of
+`sources.yaml` against them when the settings load, in every process, so a bad option stops the
+start with a message naming the file, the source and the key.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from collectors.options import Credential, SourceOptions, check_options
 from collectors.sources.bluesky import BlueskySource
 from collectors.sources.demo import DemoSource
 from collectors.sources.mastodon import MastodonSource
@@ -10,9 +20,26 @@ from collectors.sources.rss import RssSource
 from collectors.sources.webhook import WebhookSource
 from collectors.sources.x import XSource
 from collectors.types import CollectorError, PushSource, Source
-from config.settings import SourceConfig
+from config.settings import ConfigError, Settings, SourceConfig, load_settings
 
-REGISTRY: dict[str, type[Source] | type[PushSource]] = {
+
+class SourceClass(Protocol):
+    """What the registry holds: a source class (read-only members: its class attributes), its
+    declared options and credentials, and its constructor."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def Options(self) -> type[SourceOptions]: ...  # the class attribute naming its model
+
+    @property
+    def credentials(self) -> tuple[Credential, ...]: ...
+
+    def __call__(self, config: SourceConfig, options: Any = None) -> Source | PushSource: ...
+
+
+REGISTRY: dict[str, SourceClass] = {
     "bluesky": BlueskySource,
     "demo": DemoSource,
     "mastodon": MastodonSource,
@@ -23,28 +50,44 @@ REGISTRY: dict[str, type[Source] | type[PushSource]] = {
 }
 
 
+def load_checked_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """`config.settings.load_settings` and then `check_sources`: what every process starts with
+    (the `vigie` commands and gunicorn's `dashboard.wsgi`). Raise ConfigError."""
+    settings = load_settings(env, **overrides)
+    check_sources(settings.sources)
+    return settings
+
+
 def check_sources(configs: tuple[SourceConfig, ...]) -> None:
-    """Build every enabled source once at start, so a bad kind or option stops the program
-    with a message naming sources.yaml and the source, instead of failing every poll."""
+    """Check every source's kind, options and credentials against its declaration; raise ConfigError
+    naming sources.yaml, the source and the key. A disabled source's options are checked too (a typo
+    is caught before it is enabled), but not its credentials (it may lack them while disabled), and
+    a disabled source of a kind this version does not know is left alone (it is never built)."""
     for index, config in enumerate(configs):
-        if not config.enabled:
+        cls = REGISTRY.get(config.kind)
+        where = f"sources.yaml: sources[{index}] ({config.name})"
+        if cls is None:
+            if config.enabled:
+                raise ConfigError(f"{where}: {_unknown_kind(config.kind)}")
             continue
         try:
-            build_source(config)
+            check_options(config, cls.Options, cls.credentials, where)
         except CollectorError as exc:
-            raise CollectorError(f"sources.yaml: sources[{index}] ({config.name}): {exc.message}", True) from exc
+            raise ConfigError(exc.message) from None
+
+
+def _unknown_kind(kind: str) -> str:
+    return f"unknown kind {kind!r} (known: {', '.join(sorted(REGISTRY))})"
 
 
 def build_source(config: SourceConfig) -> Source | PushSource:
-    """Instantiate the class for ``config.kind``; a bad kind or option raises CollectorError."""
+    """Instantiate the class for ``config.kind`` with its checked options; a bad kind or option
+    raises a permanent CollectorError."""
     try:
         cls = REGISTRY[config.kind]
     except KeyError:
-        raise CollectorError(
-            f"source {config.name!r}: unknown kind {config.kind!r} (known: {', '.join(sorted(REGISTRY))})",
-            permanent=True,
-        ) from None
-    return cls(config)
+        raise CollectorError(f"source {config.name!r}: {_unknown_kind(config.kind)}", permanent=True) from None
+    return cls(config, check_options(config, cls.Options, cls.credentials))
 
 
 def build_polled_source(config: SourceConfig) -> Source:

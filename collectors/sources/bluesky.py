@@ -52,9 +52,12 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from collectors.http import HttpClient, Response
+from pydantic import Field, ValidationInfo, model_validator
+
+from collectors.http import HttpClient, HttpOptions, Response
+from collectors.options import Credential, HttpUrl, check_options, label, text
 from collectors.types import (
     CollectorError,
     Page,
@@ -89,34 +92,46 @@ def forget_sessions() -> None:
         _SESSIONS.clear()
 
 
+class BlueskyOptions(HttpOptions):
+    query: Annotated[str, text("a search text")] = Field(description="the search (searchPosts' Lucene-like syntax)")
+    service: HttpUrl = Field("https://bsky.social", description="the PDS/AppView the XRPC calls go to")
+    identifier: str | None = Field(None, description="handle, DID or e-mail of the listening account, "
+                                                     "with app_password_env/_file")
+    lang: Annotated[str, label("a language code such as 'en'")] | None = Field(
+        None, description="only posts tagged with this language")
+    limit: int = Field(100, ge=1, le=100, description="posts per request, 1..100")
+    backfill_hours: float = Field(24, ge=0, le=24 * 365, description="how far back the first run looks")
+    overlap_seconds: float = Field(120, ge=0, le=86_400,
+                                   description="how far back later runs look again, for posts indexed late")
+    network: Annotated[str, label()] = Field("bluesky", description="label shown in the queues")
+
+    @model_validator(mode="after")
+    def _login_goes_together(self, info: ValidationInfo) -> BlueskyOptions:
+        credentials = (info.context or {}).get("credentials", frozenset())
+        if (self.identifier is None) != ("app_password" not in credentials):
+            raise ValueError("identifier and app_password_env (or app_password_file) go together")
+        return self
+
+
 class BlueskySource:
     kind: ClassVar[str] = "bluesky"
+    Options: ClassVar[type[BlueskyOptions]] = BlueskyOptions
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("app_password", "an app password of the identifier's account (never the account password)"),
+    )
 
-    def __init__(self, config: SourceConfig) -> None:
-        where = self.where = f"source {config.name!r}"
-        options = config.options
-        query, service = options.get("query"), options.get("service", "https://bsky.social")
-        if not isinstance(query, str) or not query.strip():
-            raise CollectorError(f"{where}: query: expected a search text, got {query!r}", permanent=True)
-        if not isinstance(service, str) or not service.startswith(("http://", "https://")):
-            raise CollectorError(f"{where}: service: expected an http(s) URL, got {service!r}", permanent=True)
-        identifier, password = options.get("identifier"), config.secrets.get("app_password")
-        if (identifier is None) != (password is None) or (identifier is not None and not isinstance(identifier, str)):
-            raise CollectorError(f"{where}: identifier and app_password_env (or app_password_file) go together",
-                                 permanent=True)
-        self.limit = int(_number(options, "limit", 100, 1, 100, where))
-        self.backfill = timedelta(hours=_number(options, "backfill_hours", 24, 0, 24 * 365, where))
-        self.overlap = timedelta(seconds=_number(options, "overlap_seconds", 120, 0, 86_400, where))
-        lang, network = options.get("lang"), options.get("network", "bluesky")
-        if lang is not None and (not isinstance(lang, str) or not lang):
-            raise CollectorError(f"{where}: lang: expected a language code such as 'en', got {lang!r}", True)
-        if not isinstance(network, str) or not network:
-            raise CollectorError(f"{where}: network: expected a short label, got {network!r}", permanent=True)
-        self.query, self.lang, self.network = query, lang, network
-        self.service = service.rstrip("/")
-        self.identifier = identifier
+    def __init__(self, config: SourceConfig, options: BlueskyOptions | None = None) -> None:
+        self.where = f"source {config.name!r}"
+        options = options or check_options(config, BlueskyOptions, self.credentials)
+        password = config.secrets.get("app_password")
+        self.limit = options.limit
+        self.backfill = timedelta(hours=options.backfill_hours)
+        self.overlap = timedelta(seconds=options.overlap_seconds)
+        self.query, self.lang, self.network = options.query, options.lang, options.network
+        self.service = options.service.rstrip("/")
+        self.identifier = options.identifier
         self._password = password.reveal() if password else None
-        self.http = HttpClient.from_options(options, where)
+        self.http = HttpClient.from_options(options)
 
     def close(self) -> None:
         self.http.close()
@@ -241,13 +256,6 @@ class BlueskySource:
         with _SESSIONS_LOCK:
             _SESSIONS[self._key()] = session
         return session
-
-
-def _number(options: Any, key: str, default: float, low: float, high: float, where: str) -> float:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise CollectorError(f"{where}: {key}: expected a number from {low:g} to {high:g}, got {value!r}", True)
-    return float(value)
 
 
 

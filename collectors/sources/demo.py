@@ -86,9 +86,10 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any, ClassVar
 
+from collectors.options import Credential, check_options
 from collectors.sources import demo_corpus as corpus
 from collectors.sources.demo_draws import Draws, Slots, language_hint, post_url
-from collectors.sources.demo_options import make_authors, parse_demo_options
+from collectors.sources.demo_options import DemoOptions, make_authors
 from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
 
@@ -108,19 +109,21 @@ class DemoSource:
     """Seeded generator of bank-related posts; see the module docstring for its options."""
 
     kind: ClassVar[str] = "demo"
+    Options: ClassVar[type[DemoOptions]] = DemoOptions
+    credentials: ClassVar[tuple[Credential, ...]] = ()
 
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: SourceConfig, options: DemoOptions | None = None) -> None:
         self.name = config.name
-        options = parse_demo_options(config.name, config.options)
+        options = options or check_options(config, DemoOptions)
         self.seed = options.seed
-        self.rate_per_minute = options.rate_per_minute
-        self.backfill_hours = options.backfill_hours
+        self.rate_per_minute = float(options.rate_per_minute)
+        self.backfill_hours = float(options.backfill_hours)
         self.page_size = options.page_size
-        self.duplicate_share = options.duplicate_share
-        self.repost_share = options.repost_share
-        self.malformed_share = options.malformed_share
-        self.crisis_every = options.crisis_every_minutes
-        self.crisis_minutes = options.crisis_minutes
+        self.duplicate_share = float(options.duplicate_share)
+        self.repost_share = float(options.repost_share)
+        self.malformed_share = float(options.malformed_share)
+        self.crisis_every = float(options.crisis_every_minutes)
+        self.crisis_minutes = float(options.crisis_minutes)
         self._step = 60.0 / self.rate_per_minute
         self._authors = make_authors(self.seed)
 

@@ -48,11 +48,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from collectors.http import HttpClient, Response, parse_rate_limit_reset
+from pydantic import BeforeValidator, Field, model_validator
+
+from collectors.http import HttpClient, HttpOptions, Response, parse_rate_limit_reset
 from collectors.markup import html_to_text
+from collectors.options import Credential, HttpUrl, check_options, every, label, text
 from collectors.types import (
     CollectorError,
     Page,
@@ -67,40 +70,49 @@ from config.settings import SourceConfig
 MAX_LIMIT = 40  # Mastodon caps `limit` at 40 for statuses
 
 
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _tag(tag: str) -> bool:
+    return bool(tag.strip("# "))
+
+
+class MastodonOptions(HttpOptions):
+    instance: HttpUrl = Field(description="the instance, http(s)")
+    hashtags: Annotated[list[str], BeforeValidator(_one_or_many), every(_tag, "a list of hashtags")] = Field(
+        [], description="hashtag timelines to follow ('#' optional; one may be given alone)")
+    query: Annotated[str, text("a search text")] | None = Field(
+        None, description="a status search (at least one of hashtags and query)")
+    limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT, description=f"statuses per request, 1..{MAX_LIMIT}")
+    network: Annotated[str, label()] = Field("mastodon", description="label shown in the queues")
+
+    @model_validator(mode="after")
+    def _something_to_follow(self) -> MastodonOptions:
+        if not self.hashtags and self.query is None:
+            raise ValueError("give hashtags, a query, or both")
+        return self
+
+
 class MastodonSource:
     kind: ClassVar[str] = "mastodon"
+    Options: ClassVar[type[MastodonOptions]] = MastodonOptions
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("access_token", "a user token (read:search for search), sent as a Bearer header"),
+    )
 
-    def __init__(self, config: SourceConfig) -> None:
-        where = self.where = f"source {config.name!r}"
-        options = config.options
-        instance = options.get("instance")
-        if not isinstance(instance, str) or not instance.startswith(("http://", "https://")):
-            raise CollectorError(f"{where}: instance: expected an http(s) URL, got {instance!r}", permanent=True)
-        hashtags = options.get("hashtags", [])
-        if isinstance(hashtags, str):
-            hashtags = [hashtags]
-        if not isinstance(hashtags, list) or not all(isinstance(t, str) and t.strip("# ") for t in hashtags):
-            raise CollectorError(f"{where}: hashtags: expected a list of hashtags, got {hashtags!r}", permanent=True)
-        query = options.get("query")
-        if query is not None and (not isinstance(query, str) or not query.strip()):
-            raise CollectorError(f"{where}: query: expected a search text, got {query!r}", permanent=True)
-        if not hashtags and query is None:
-            raise CollectorError(f"{where}: give hashtags, a query, or both", permanent=True)
-        limit = options.get("limit", MAX_LIMIT)
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise CollectorError(f"{where}: limit: expected an integer from 1 to {MAX_LIMIT}, got {limit!r}", True)
-        network = options.get("network", "mastodon")
-        if not isinstance(network, str) or not network:
-            raise CollectorError(f"{where}: network: expected a short label, got {network!r}", permanent=True)
-        self.instance = instance.rstrip("/")
+    def __init__(self, config: SourceConfig, options: MastodonOptions | None = None) -> None:
+        self.where = f"source {config.name!r}"
+        options = options or check_options(config, MastodonOptions, self.credentials)
+        self.instance = options.instance.rstrip("/")
         self.host = urlsplit(self.instance).netloc
-        self.query, self.limit, self.network = query, limit, network
+        self.query, self.limit, self.network = options.query, options.limit, options.network
         # Timeline keys, in polling order; tags are case-insensitive on Mastodon.
-        self.tags = {f"tag:{t.strip('# ').lower()}": t.strip("# ") for t in hashtags}
-        self.keys = list(self.tags) + ([f"search:{query}"] if query is not None else [])
+        self.tags = {f"tag:{t.strip('# ').lower()}": t.strip("# ") for t in options.hashtags}
+        self.keys = list(self.tags) + ([f"search:{self.query}"] if self.query is not None else [])
         token = config.secrets.get("access_token")
         self.headers = {"Authorization": f"Bearer {token.reveal()}"} if token else {}
-        self.http = HttpClient.from_options(options, where)
+        self.http = HttpClient.from_options(options)
 
     def close(self) -> None:
         self.http.close()

@@ -51,9 +51,12 @@ import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from collectors.http import HttpClient, RateLimited, Response, parse_retry_after
+from pydantic import Field, model_validator
+
+from collectors.http import HttpClient, HttpOptions, RateLimited, Response, parse_retry_after
+from collectors.options import Credential, HttpUrl, check_options, every, text
 from collectors.types import (
     CollectorError,
     Page,
@@ -71,6 +74,7 @@ WEB_URL = "https://www.reddit.com"
 DEFAULT_USER_AGENT = "server:vigie:v0.1 (self-hosted social listening)"
 GONE = frozenset({"[removed]", "[deleted]", "[deleted by user]", "[removed by reddit]"})
 _SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
+_SUBREDDITS = "a list of subreddit names (letters, digits, '_')"
 
 
 class _Tokens:
@@ -102,42 +106,43 @@ class _Tokens:
 TOKENS = _Tokens()
 
 
+class RedditOptions(HttpOptions):
+    query: Annotated[str, text("a non-empty search string")] | None = Field(
+        None, description="a Reddit search (sort=new); optional when subreddits is given")
+    subreddits: Annotated[list[str], every(_SUBREDDIT.fullmatch, _SUBREDDITS)] = Field(
+        [], description="list of subreddits (/r/a+b/new, or /r/a+b/search?restrict_sr=1 with a query)")
+    user_agent: Annotated[str, text("a descriptive User-Agent string")] = Field(
+        DEFAULT_USER_AGENT, description="Reddit asks for a unique one")
+    limit: int = Field(100, ge=1, le=100, description="posts per page, 1..100")
+    auth_url: HttpUrl = Field(AUTH_URL, description="token endpoint")
+    api_url: HttpUrl = Field(API_URL, description="API endpoint")
+
+    @model_validator(mode="after")
+    def _something_to_poll(self) -> RedditOptions:
+        if not self.query and not self.subreddits:
+            raise ValueError("expected query, subreddits or both")
+        return self
+
+
 class RedditSource:
     kind: ClassVar[str] = "reddit"
+    Options: ClassVar[type[RedditOptions]] = RedditOptions
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("client_id", "the app's client id (https://www.reddit.com/prefs/apps)", required=True),
+        Credential("client_secret", "the app's client secret", required=True),
+    )
 
-    def __init__(self, config: SourceConfig) -> None:
-        self.where = where = f"source {config.name!r}"
-        opts = config.options
-
-        def bad(key: str, expected: str) -> CollectorError:
-            return CollectorError(f"{where}: {key}: expected {expected}, got {opts.get(key)!r}", permanent=True)
-
-        query = opts.get("query")
-        if query is not None and (not isinstance(query, str) or not query.strip()):
-            raise bad("query", "a non-empty search string")
-        subs = opts.get("subreddits", [])
-        if not isinstance(subs, list) or not all(isinstance(s, str) and _SUBREDDIT.fullmatch(s) for s in subs):
-            raise bad("subreddits", "a list of subreddit names (letters, digits, '_')")
-        if not query and not subs:
-            raise CollectorError(f"{where}: expected query, subreddits or both", permanent=True)
-        limit = opts.get("limit", 100)
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise bad("limit", "an integer from 1 to 100")
-        for key in ("auth_url", "api_url"):
-            if key in opts and (not isinstance(opts[key], str) or not opts[key].startswith(("http://", "https://"))):
-                raise bad(key, "an http(s) URL")
-        agent = opts.get("user_agent", DEFAULT_USER_AGENT)
-        if not isinstance(agent, str) or not agent.strip():
-            raise bad("user_agent", "a descriptive User-Agent string")
-        client_id, secret = config.secrets.get("client_id"), config.secrets.get("client_secret")
-        if client_id is None or secret is None or not client_id.reveal() or not secret.reveal():
-            raise CollectorError(f"{where}: needs client_id_env/_file and client_secret_env/_file", permanent=True)
-        self.query, self.subreddits, self.limit, self.user_agent = query, subs, limit, agent
-        self.auth_url: str = opts.get("auth_url", AUTH_URL)
-        self.api_url: str = opts.get("api_url", API_URL).rstrip("/")
+    def __init__(self, config: SourceConfig, options: RedditOptions | None = None) -> None:
+        self.where = f"source {config.name!r}"
+        options = options or check_options(config, RedditOptions, self.credentials)
+        client_id, secret = config.secrets["client_id"], config.secrets["client_secret"]
+        self.query, self.subreddits, self.limit = options.query, list(options.subreddits), options.limit
+        self.user_agent = options.user_agent
+        self.auth_url: str = options.auth_url
+        self.api_url: str = options.api_url.rstrip("/")
         self._credentials = (client_id.reveal(), secret.reveal())
         self._token_key = (self.auth_url, client_id.reveal())
-        self.http = HttpClient.from_options(opts, where)
+        self.http = HttpClient.from_options(options)
 
     def close(self) -> None:
         self.http.close()

@@ -34,31 +34,37 @@ import calendar
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import feedparser
+from pydantic import Field
 
-from collectors.http import FEED_TYPES, HttpClient
+from collectors.http import FEED_TYPES, HttpClient, HttpOptions
 from collectors.markup import html_to_text
+from collectors.options import Credential, HttpUrl, check_options, label
 from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
 
 
+class RssOptions(HttpOptions):
+    url: HttpUrl = Field(description="the feed, http(s)")
+    network: Annotated[str, label()] = Field("rss", description="label shown in the queues (news, forum, …)")
+
+
 class RssSource:
     kind: ClassVar[str] = "rss"
+    Options: ClassVar[type[RssOptions]] = RssOptions
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("username", "HTTP basic auth user"),
+        Credential("password", "HTTP basic auth password"),
+    )
 
-    def __init__(self, config: SourceConfig) -> None:
-        where = f"source {config.name!r}"
-        url = config.options.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise CollectorError(f"{where}: url: expected an http(s) URL, got {url!r}", permanent=True)
-        network = config.options.get("network", "rss")
-        if not isinstance(network, str) or not network:
-            raise CollectorError(f"{where}: network: expected a short label, got {network!r}", permanent=True)
-        self.url, self.network = url, network
+    def __init__(self, config: SourceConfig, options: RssOptions | None = None) -> None:
+        options = options or check_options(config, RssOptions, self.credentials)
+        self.url, self.network = options.url, options.network
         user, password = config.secrets.get("username"), config.secrets.get("password")
         self.auth = (user.reveal(), password.reveal()) if user and password else None
-        self.http = HttpClient.from_options(config.options, where)
+        self.http = HttpClient.from_options(options)
 
     def close(self) -> None:
         self.http.close()

@@ -48,9 +48,12 @@ import hmac
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, Field, model_validator
 
 from collectors.mapping import FieldMapping, parse_path, select_items
+from collectors.options import Credential, SourceOptions, check_options
 from collectors.types import CollectorError, Parsed, PushSource, RawPost, Rejected, Unauthorized
 from config.settings import SourceConfig
 
@@ -66,33 +69,50 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def _positive(options: Any, key: str, default: float, where: str) -> float:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise CollectorError(f"{where}: {key}: expected a positive number, got {value!r}", permanent=True)
-    return float(value)
+def _path(value: str) -> str:
+    try:
+        parse_path(value, "items_path")
+    except CollectorError as exc:
+        raise ValueError(exc.message.removeprefix("items_path: ")) from None
+    return value
+
+
+class WebhookOptions(SourceOptions):
+    network: str = Field("webhook", description="label for items that carry none")
+    items_path: Annotated[str, AfterValidator(_path)] | None = Field(
+        None, description="where the items are in the body (default: the body if it is a list, else its `items` key)")
+    fields: dict[str, Any] | None = Field(
+        None, description="where each post field is in an item (collectors/mapping.py); a list: the first present")
+    max_body_mb: float = Field(5, gt=0, allow_inf_nan=False, description="larger bodies get 413")
+    tolerance_seconds: float = Field(300, gt=0, allow_inf_nan=False,
+                                     description="accepted clock skew, and the replay window")
+
+    @model_validator(mode="after")
+    def _mapping(self) -> WebhookOptions:
+        try:
+            FieldMapping.from_options(self.fields, "-", self.network)
+        except CollectorError as exc:  # its message names the key (fields.<name>, network)
+            raise ValueError(exc.message.removeprefix("-: ")) from None
+        return self
 
 
 class WebhookSource:
     kind: ClassVar[str] = "webhook"
     push: ClassVar[bool] = True
+    Options: ClassVar[type[WebhookOptions]] = WebhookOptions
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("secret", f"the shared signing secret (at least {MIN_SECRET_LENGTH} characters)",
+                   required=True, min_length=MIN_SECRET_LENGTH),
+    )
 
-    def __init__(self, config: SourceConfig) -> None:
-        where = f"source {config.name!r}"
+    def __init__(self, config: SourceConfig, options: WebhookOptions | None = None) -> None:
+        options = options or check_options(config, WebhookOptions, self.credentials)
         self.name = config.name
-        secret = config.secrets.get("secret")
-        if secret is None or not secret.reveal():
-            raise CollectorError(f"{where}: secret: required (secret_env: VARIABLE or secret_file: PATH)", True)
-        if len(secret.reveal()) < MIN_SECRET_LENGTH:
-            raise CollectorError(f"{where}: secret: too short (at least {MIN_SECRET_LENGTH} characters)", True)
-        self._secret = secret.reveal().encode()
-        items_path = config.options.get("items_path")
-        self.items_path = None if items_path is None else parse_path(items_path, f"{where}: items_path")
-        self.mapping = FieldMapping.from_options(
-            config.options.get("fields"), where, config.options.get("network", "webhook")
-        )
-        self.max_body_bytes = int(_positive(config.options, "max_body_mb", 5, where) * 1024 * 1024)
-        self.tolerance_seconds = _positive(config.options, "tolerance_seconds", 300, where)
+        self._secret = config.secrets["secret"].reveal().encode()
+        self.items_path = None if options.items_path is None else parse_path(options.items_path, "items_path")
+        self.mapping = FieldMapping.from_options(options.fields, f"source {config.name!r}", options.network)
+        self.max_body_bytes = int(options.max_body_mb * 1024 * 1024)
+        self.tolerance_seconds = float(options.tolerance_seconds)
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
         """Raise `Unauthorized` unless the signature header is ours for ``body`` and the timestamp is recent."""

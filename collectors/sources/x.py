@@ -45,9 +45,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from collectors.http import HttpClient, Response, parse_rate_limit_reset
+from pydantic import Field
+
+from collectors.http import HttpClient, HttpOptions, Response, parse_rate_limit_reset
+from collectors.options import Credential, HttpUrl, check_options, text
 from collectors.types import (
     CollectorError,
     Page,
@@ -66,31 +69,27 @@ TWEET_FIELDS = "created_at,lang,author_id,public_metrics,entities,note_tweet"
 USER_FIELDS = "username,name,public_metrics"
 
 
+class XOptions(HttpOptions):
+    query: Annotated[str, text("an X search query")] = Field(description="an X search query")
+    max_results: int = Field(100, ge=10, le=100, description="posts per page, 10..100")
+    api_url: HttpUrl = Field(API_URL, description="endpoint")
+
+
 class XSource:
     kind: ClassVar[str] = "x"
+    Options: ClassVar[type[XOptions]] = XOptions
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("bearer_token", "an app-only Bearer token", required=True),
+    )
 
-    def __init__(self, config: SourceConfig) -> None:
-        self.where = where = f"source {config.name!r}"
-        opts = config.options
-
-        def bad(key: str, expected: str) -> CollectorError:
-            return CollectorError(f"{where}: {key}: expected {expected}, got {opts.get(key)!r}", permanent=True)
-
-        query = opts.get("query")
-        if not isinstance(query, str) or not query.strip():
-            raise bad("query", "an X search query")
-        max_results = opts.get("max_results", 100)
-        if isinstance(max_results, bool) or not isinstance(max_results, int) or not 10 <= max_results <= 100:
-            raise bad("max_results", "an integer from 10 to 100")
-        api_url = opts.get("api_url", API_URL)
-        if not isinstance(api_url, str) or not api_url.startswith(("http://", "https://")):
-            raise bad("api_url", "an http(s) URL")
-        token = config.secrets.get("bearer_token")
-        if token is None or not token.reveal():
-            raise CollectorError(f"{where}: needs bearer_token_env or bearer_token_file", permanent=True)
-        self.query, self.max_results, self.url = query.strip(), max_results, api_url.rstrip("/") + SEARCH_PATH
+    def __init__(self, config: SourceConfig, options: XOptions | None = None) -> None:
+        self.where = f"source {config.name!r}"
+        options = options or check_options(config, XOptions, self.credentials)
+        token = config.secrets["bearer_token"]
+        self.query, self.max_results = options.query.strip(), options.max_results
+        self.url = options.api_url.rstrip("/") + SEARCH_PATH
         self._headers = {"Authorization": f"Bearer {token.reveal()}"}
-        self.http = HttpClient.from_options(opts, where)
+        self.http = HttpClient.from_options(options)
 
     def close(self) -> None:
         self.http.close()

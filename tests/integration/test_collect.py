@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import func, select
 
+from collectors.options import Credential, SourceOptions
 from collectors.pipeline import Enricher
 from collectors.runner import poll_source, sync_sources
 from collectors.scheduler import collect_once
@@ -208,8 +209,10 @@ def test_collect_once_fills_three_queues_in_two_languages(db: Database, settings
 
 class _Broken:
     kind: ClassVar[str] = "broken"
+    Options: ClassVar[type[SourceOptions]] = SourceOptions  # no options
+    credentials: ClassVar[tuple[Credential, ...]] = ()
 
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: SourceConfig, options: SourceOptions | None = None) -> None:
         self.config = config
 
     def fetch(self, cursor: str | None, now: datetime) -> Page:

@@ -279,11 +279,11 @@ def test_a_10000_character_post_is_stored_whole(db: Database, settings: Settings
 @pytest.mark.parametrize(
     ("options", "secrets", "message"),
     [
-        ({}, {}, "query: expected a search text"),
+        ({}, {}, "query: Field required"),
         ({"query": "a", "service": "bsky.social"}, {}, "service: expected an http(s) URL"),
         ({"query": "a", "identifier": "me.bsky.social"}, {}, "identifier and app_password_env"),
         ({"query": "a"}, {"app_password": Secret("x")}, "identifier and app_password_env"),
-        ({"query": "a", "limit": 101}, {}, "limit: expected a number from 1 to 100"),
+        ({"query": "a", "limit": 101}, {}, "limit: Input should be less than or equal to 100, got 101"),
     ],
 )
 def test_bad_options_fail_at_start_naming_the_key(

@@ -304,9 +304,10 @@ def test_refused_credentials_fail_permanently_without_showing_them(replay: Repla
         ({"query": ""}, SECRETS, "query: expected a non-empty search string"),
         ({"query": None, "subreddits": []}, SECRETS, "expected query, subreddits or both"),
         ({"subreddits": ["ok", "not a sub!"]}, SECRETS, "subreddits: expected a list of subreddit names"),
-        ({"limit": 101}, SECRETS, "limit: expected an integer from 1 to 100"),
+        ({"limit": 101}, SECRETS, "limit: Input should be less than or equal to 100, got 101"),
         ({"api_url": "ftp://x"}, SECRETS, "api_url: expected an http(s) URL"),
-        ({}, {"client_id": Secret("id")}, "needs client_id_env/_file and client_secret_env/_file"),
+        ({}, {"client_id": Secret("id")},
+         "client_secret: required (client_secret_env: VARIABLE or client_secret_file: PATH)"),
     ],
 )
 def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], secrets: dict[str, Secret],

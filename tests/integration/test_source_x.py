@@ -234,9 +234,9 @@ def test_a_since_id_older_than_seven_days_restarts_the_sweep(replay: ReplayServe
     ("options", "secret", "message"),
     [
         ({"query": " "}, TOKEN, "query: expected an X search query"),
-        ({"max_results": 5}, TOKEN, "max_results: expected an integer from 10 to 100"),
+        ({"max_results": 5}, TOKEN, "max_results: Input should be greater than or equal to 10, got 5"),
         ({"api_url": "api.x.com"}, TOKEN, "api_url: expected an http(s) URL"),
-        ({}, "", "needs bearer_token_env or bearer_token_file"),
+        ({}, "", "bearer_token: required (bearer_token_env: VARIABLE or bearer_token_file: PATH)"),
     ],
 )
 def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], secret: str, message: str) -> None:

@@ -334,8 +334,8 @@ def _signed(timestamp: str, signature: str) -> Headers:
     ({}, "", "source 'hook': secret: required (secret_env: VARIABLE or secret_file: PATH)"),
     ({}, "s3cr3t", "source 'hook': secret: too short (at least 16 characters)"),
     ({"items_path": "a..b"}, SECRET, "source 'hook': items_path: empty segment in path 'a..b'"),
-    ({"max_body_mb": "big"}, SECRET, "source 'hook': max_body_mb: expected a positive number, got 'big'"),
-    ({"tolerance_seconds": 0}, SECRET, "source 'hook': tolerance_seconds: expected a positive number, got 0"),
+    ({"max_body_mb": "big"}, SECRET, "source 'hook': max_body_mb: Input should be a valid number, got 'big'"),
+    ({"tolerance_seconds": 0}, SECRET, "source 'hook': tolerance_seconds: Input should be greater than 0, got 0"),
     ({"fields": {"body": "x"}}, SECRET, "source 'hook': fields.body: unknown field"),
 ])
 def test_bad_webhook_config_fails_at_start(options: dict[str, Any], secret: str | None, message: str) -> None:
