@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import select
 
+from collectors.options import Credential, SourceOptions
 from collectors.sources import REGISTRY
 from collectors.types import Parsed, RawPost, Rejected, Unauthorized
 from config.settings import Secret, Settings, SourceConfig
@@ -28,8 +29,10 @@ class TokenPush:
 
     kind: ClassVar[str] = "token-push"
     push: ClassVar[bool] = True
+    Options: ClassVar[type[SourceOptions]] = SourceOptions  # no options of its own
+    credentials: ClassVar[tuple[Credential, ...]] = (Credential("token", "the bearer token", required=True),)
 
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: SourceConfig, options: SourceOptions | None = None) -> None:
         self._token = config.secrets["token"].reveal()
         self.max_body_bytes = 2000
 
