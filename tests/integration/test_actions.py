@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
-from collectors.store import store_batch
-from collectors.types import RawPost
 from config.settings import Settings
 from models import actions
 from models.db import Database
 from models.sla import SlaClock
-from models.tables import AuditEvent, QueueItem, SourceRow, utcnow
+from models.tables import AuditEvent, utcnow
 from models.users import add_user
+from tests.kit import seed_items
 
 
 def _item(db: Database, settings: Settings, text: str = "@AureliaBank my card got declined again") -> int:
-    sync_sources(db, settings)
-    with db.write.begin() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        post = RawPost("p1", "x", text, datetime.now(UTC), None, "@a", "A", 10)
-        store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], None)
-    with db.read() as s:
-        return int(s.scalars(select(QueueItem.id)).one())
+    (item_id,) = seed_items(db, settings, [text])
+    return item_id
 
 
 def test_claim_then_resolve_writes_two_audit_events(db: Database, settings: Settings) -> None:

