@@ -1,8 +1,10 @@
 """The test kit: what many tests set up, in one place.
 
 - Posts into a database through the real enrichment and store path (never hand-built rows):
-  `store_posts` (the store's own answer), `seed_items` (the queue item ids), `source_id`.
-- Connector tests: `poll` one source as the collector does, `source_row` to read its row.
+  `store_posts` (the store's own answer), `seed_items` (the queue item ids), `source_id`;
+  `claim_at_once`, agents racing for one item.
+- Connector tests: `poll` one source as the collector does, `source_row` to read its row,
+  `stored_ids` what was stored.
 - Subprocesses (`vigie collect`, `vigie serve`…): `config_dir`, a copy of the shipped
   configuration with some files replaced, and `vigie_env`, the environment to run them in.
 
@@ -29,6 +31,7 @@ from collectors.runner import RunReport, poll_source, sync_sources
 from collectors.store import Lease, StoreResult, store_batch
 from collectors.types import RawPost
 from config.settings import Settings, SourceConfig
+from models import actions
 from models.db import Database
 from models.tables import Mention, QueueItem, SourceRow, utcnow
 from tests.support import REPO
@@ -80,6 +83,29 @@ def seed_items(db: Database, settings: Settings, texts_or_posts: Sequence[str | 
     return [found[p.external_id] for p in posts if p.external_id in found]
 
 
+def claim_at_once(db: Database, item_id: int, names: Sequence[str]) -> list[str]:
+    """Each of ``names`` claims item ``item_id`` at the same moment, one thread each; what each was
+    told, in the order they finished: ``won:<name>``, or the refusal's message."""
+    barrier = threading.Barrier(len(names))
+    outcomes: list[str] = []
+
+    def agent(name: str) -> None:
+        barrier.wait()
+        try:
+            with db.write.begin() as s:
+                actions.claim(s, item_id, name)
+            outcomes.append(f"won:{name}")
+        except actions.ActionError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=agent, args=(name,)) for name in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
 # --- connectors ---------------------------------------------------------------------------------
 
 
@@ -97,6 +123,12 @@ def source_row(db: Database, name: str) -> SourceRow:
         row = s.scalars(select(SourceRow).where(SourceRow.name == name)).one()
         s.expunge(row)
         return row
+
+
+def stored_ids(db: Database) -> list[str]:
+    """The external ids of every stored mention, sorted."""
+    with db.read() as s:
+        return sorted(s.scalars(select(Mention.external_id)))
 
 
 # --- subprocesses -------------------------------------------------------------------------------

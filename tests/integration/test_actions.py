@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -13,7 +11,7 @@ from models.db import Database
 from models.sla import SlaClock
 from models.tables import AuditEvent, utcnow
 from models.users import add_user
-from tests.kit import seed_items
+from tests.kit import claim_at_once, seed_items
 
 
 def _item(db: Database, settings: Settings, text: str = "@AureliaBank my card got declined again") -> int:
@@ -47,23 +45,7 @@ def test_second_claim_is_told_who_has_it(db: Database, settings: Settings) -> No
 
 def test_concurrent_claims_have_exactly_one_winner(db: Database, settings: Settings) -> None:
     item_id = _item(db, settings)
-    barrier = threading.Barrier(4)
-    outcomes: list[str] = []
-
-    def agent(name: str) -> None:
-        barrier.wait()
-        try:
-            with db.write.begin() as s:
-                actions.claim(s, item_id, name)
-            outcomes.append(f"won:{name}")
-        except actions.ActionError as exc:
-            outcomes.append(str(exc))
-
-    threads = [threading.Thread(target=agent, args=(f"agent{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = claim_at_once(db, item_id, [f"agent{i}" for i in range(4)])
     winners = [o for o in outcomes if o.startswith("won:")]
     assert len(winners) == 1, outcomes
     winner = winners[0].removeprefix("won:")

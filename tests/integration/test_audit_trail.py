@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import random
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from models.db import Database
 from models.sla import SlaClock
 from models.tables import AuditEvent, QueueItem
 from models.users import add_user, set_active
-from tests.kit import seed_items
+from tests.kit import claim_at_once, seed_items
 from vigie.cli_audit import audit
 
 SEED = 20240501
@@ -106,23 +105,7 @@ def _script(rng: random.Random, item_ids: list[int], clock: SlaClock) -> tuple[s
 
 def _concurrent_claims(db: Database, item_id: int) -> tuple[int, int]:
     """Two agents claim the same new item at once: (wins, refusals)."""
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def agent(name: str) -> None:
-        barrier.wait()
-        try:
-            with db.write.begin() as s:
-                actions.claim(s, item_id, name)
-            outcomes.append("won")
-        except actions.ActionError as exc:
-            outcomes.append(str(exc))
-
-    threads = [threading.Thread(target=agent, args=(name,)) for name in ("cs.ann", "cs.bob")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = ["won" if o.startswith("won:") else o for o in claim_at_once(db, item_id, ["cs.ann", "cs.bob"])]
     assert outcomes.count("won") == 1, outcomes
     assert [o for o in outcomes if o != "won"][0].startswith(f"item {item_id} is already claimed by cs.")
     return 1, 1

@@ -25,7 +25,7 @@ from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
 from models.tables import Mention
-from tests.kit import poll, source_row
+from tests.kit import poll, source_row, stored_ids
 from tests.replay import FIXTURES, ReplayServer, Reply, Request
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -53,11 +53,6 @@ def _cfg(base: str, login: bool = True, **options: Any) -> SourceConfig:
 
 def _cursor(db: Database) -> dict[str, Any]:
     return dict(json.loads(source_row(db, "sky").cursor or "{}"))
-
-
-def _ids(db: Database) -> list[str]:
-    with db.read() as s:
-        return sorted(s.scalars(select(Mention.external_id)))
 
 
 def _recent() -> timedelta:
@@ -195,7 +190,7 @@ def test_high_water_mark_moves_once_per_sweep_and_a_stopped_sweep_resumes(
     assert (third.arg("since"), third.arg("cursor")) == (_at("2026-11-25T09:49:00.000Z", shift), None)
     assert (fourth.arg("since"), fourth.arg("cursor")) == (_at("2026-11-25T09:49:00.000Z", shift), "c2")
     assert _cursor(db) == {"mark": _at("2026-11-25T10:05:00.000Z", shift)}
-    assert len(_ids(db)) == 9 and len(set(_ids(db))) == 9
+    assert len(stored_ids(db)) == 9 and len(set(stored_ids(db))) == 9
 
 
 def test_a_service_ignoring_since_ends_the_sweep_at_older_posts(replay: ReplayServer) -> None:

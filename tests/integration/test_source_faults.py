@@ -53,6 +53,9 @@ FAULTS = {
     ),
 }
 
+# Faults that wait by design (a Retry-After, a timeout, 50 MB streamed): in `make test-all`, not `make test`.
+SLOW = {"429-retry-after-seconds", "429-retry-after-http-date", "timeout", "50MB", "50MB-chunked"}
+
 
 def _settings(settings: Settings, case: ConnectorCase, server: ReplayServer) -> Settings:
     options = {**case.options(server.url), "retries": RETRIES, "retry_base_seconds": 0.01, "timeout_seconds": 0.5}
@@ -67,7 +70,7 @@ def _stored(db: Database, name: str) -> list[str]:
         return list(s.scalars(select(Mention.external_id).join(SourceRow).where(SourceRow.name == name)))
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("fault", [pytest.param(f, marks=pytest.mark.slow) if f in SLOW else f for f in sorted(FAULTS)])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.kind)
 def test_connector_survives_fault_and_stores_everything_once_after_recovery(
     db: Database, settings: Settings, replay: ReplayServer, case: ConnectorCase, fault: str

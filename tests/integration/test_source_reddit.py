@@ -19,15 +19,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from sqlalchemy import select
 
 from collectors.http import RateLimited
 from collectors.sources.reddit import TOKENS, RedditSource
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
-from models.tables import Mention
-from tests.kit import poll, source_row
+from tests.kit import poll, source_row, stored_ids
 from tests.replay import FIXTURES, ReplayServer, Reply, Request
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -58,11 +56,6 @@ def _token_route(server: ReplayServer, *tokens: str) -> None:
     server.route("/api/v1/access_token", *replies)
 
 
-def _stored(db: Database) -> list[str]:
-    with db.read() as s:
-        return sorted(s.scalars(select(Mention.external_id)))
-
-
 def test_token_request_bearer_user_agent_and_after_pagination(
     db: Database, settings: Settings, replay: ReplayServer
 ) -> None:
@@ -70,7 +63,7 @@ def test_token_request_bearer_user_agent_and_after_pagination(
     replay.route("/search", Reply.file("reddit/search_page1.json"), Reply.file("reddit/search_page2.json"))
     report = poll(db, settings, _config(replay.url))
     assert (report.stored, report.pages, report.error) == (4, 2, None)
-    assert _stored(db) == ["t3_1h2k3cd", "t3_1h2k5ab", "t3_1h2k7xw", "t3_1h2k9zq"]
+    assert stored_ids(db) == ["t3_1h2k3cd", "t3_1h2k5ab", "t3_1h2k7xw", "t3_1h2k9zq"]
 
     (token,) = replay.hits("/api/v1/access_token")
     assert token.method == "POST"
@@ -128,7 +121,7 @@ def test_high_water_mark_over_two_runs_pages_back_to_the_previous_newest_post(
     hits = replay.hits("/search")[before:]
     assert [h.arg("after") for h in hits] == [None, "t3_p7"]
     assert json.loads(source_row(db, "reddit").cursor or "{}") == {"seen": {"name": "t3_p8", "created": 1795580480.0}}
-    assert _stored(db) == sorted(f"t3_p{n}" for n in range(1, 9))
+    assert stored_ids(db) == sorted(f"t3_p{n}" for n in range(1, 9))
 
 
 def test_an_interrupted_sweep_resumes_with_after_and_keeps_the_old_mark(replay: ReplayServer) -> None:

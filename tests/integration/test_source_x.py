@@ -17,14 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from collectors.sources.x import XSource
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
-from models.tables import Mention
-from tests.kit import poll, source_row
+from tests.kit import poll, source_row, stored_ids
 from tests.replay import FIXTURES, ReplayServer, Reply
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -42,11 +40,6 @@ def _config(base: str, **options: Any) -> SourceConfig:
     return SourceConfig("x-search", "x", 60, True, opts, {"bearer_token": Secret(TOKEN)})
 
 
-def _stored(db: Database) -> list[str]:
-    with db.read() as s:
-        return sorted(s.scalars(select(Mention.external_id)))
-
-
 def test_bearer_header_next_token_pages_and_since_id_on_the_next_run(
     db: Database, settings: Settings, replay: ReplayServer
 ) -> None:
@@ -55,7 +48,7 @@ def test_bearer_header_next_token_pages_and_since_id_on_the_next_run(
     cfg = _config(replay.url, max_results=50)
     report = poll(db, settings, cfg)
     assert (report.stored, report.pages, report.error) == (5, 2, None)
-    assert _stored(db) == ["1861099000000000001", "1861099000000000002", "1861100000000000001",
+    assert stored_ids(db) == ["1861099000000000001", "1861099000000000002", "1861100000000000001",
                            "1861100000000000002", "1861100000000000003"]
     first, second = replay.hits(PATH)
     for req in (first, second):
