@@ -31,7 +31,7 @@ demo: $(STAMP)
 # PostgreSQL variants when VIGIE_TEST_DATABASE_URL is set).
 test: $(STAMP) chromium lint
 	$(BIN)/pytest -q -m "not slow"
-	@echo "make test ran the fast suite; the slow tests (SIGKILL series, slow faults, the 3-minute wall soak): make test-slow; everything: make test-all"
+	@echo "make test ran the fast suite; the slow tests (SIGKILL series, waiting faults, wall soak...): make test-slow; everything, as CI: make test-all"
 
 # Only the tests marked slow.
 test-slow: $(STAMP) chromium

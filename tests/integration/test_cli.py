@@ -142,6 +142,7 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
     assert f"open http://127.0.0.1:{port}/" in out and "stopped." in out
 
 
+@pytest.mark.slow
 def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
     """Small runs of both benchmarks: they must keep working as the code changes (figures are not judged here)."""
     env = vigie_env(tmp_path / "ingest.db", log_level="WARNING")
@@ -159,6 +160,7 @@ def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
         assert re.search(rf"{label} +p50 +\d+\.\d ms +p95 +\d+\.\d ms", dashboard.stdout), dashboard.stdout
 
 
+@pytest.mark.slow
 def test_users_and_kiosk_tokens_from_the_command_line(tmp_path: Path) -> None:
     env = vigie_env(tmp_path / "v.db", secret_key="k" * 40, public_url="https://vigie.bank.example")
     url = env["DATABASE_URL"]
