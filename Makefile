@@ -1,10 +1,12 @@
 # Two commands for a new user: `make demo` and `make test`. Both set up .venv first.
+# `make test` is the fast suite (every test not marked slow); `make test-all` runs everything, as CI
+# does (.ci/run). pytest exits 5 when a run selects no test: make counts that as a failure, as it must.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test soak lint bench chromium clean
+.PHONY: demo test test-slow test-all soak lint bench chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +27,18 @@ chromium:
 demo: $(STAMP)
 	$(BIN)/vigie demo
 
-test: $(STAMP) chromium
-	$(BIN)/ruff check .
-	$(BIN)/mypy config models collectors dashboard vigie
+# The fast suite: lint, types, and every test not marked slow (the browser tests among them, and the
+# PostgreSQL variants when VIGIE_TEST_DATABASE_URL is set).
+test: $(STAMP) chromium lint
+	$(BIN)/pytest -q -m "not slow"
+	@echo "make test ran the fast suite; the slow tests (SIGKILL series, waiting faults, wall soak...): make test-slow; everything, as CI: make test-all"
+
+# Only the tests marked slow.
+test-slow: $(STAMP) chromium
+	$(BIN)/pytest -q -m slow
+
+# Everything: lint, types, the fast and the slow tests (what .ci/run runs, against PostgreSQL too).
+test-all: $(STAMP) chromium lint
 	$(BIN)/pytest -q
 
 soak: $(STAMP) chromium

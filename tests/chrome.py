@@ -55,26 +55,19 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10.0, what: str = 
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def prepare_site(tmp: Path, files: dict[str, Any]) -> tuple[dict[str, str], Any, Any]:
-    """A configuration folder (the shipped one, with ``files`` written over it as YAML), a migrated
-    SQLite database and the test accounts: the environment for `vigie serve` / `vigie collect`,
-    the database and the settings, as a browser test's server starts from."""
-    import yaml
-
+def prepare_site(tmp: Path, **files: Any) -> tuple[dict[str, str], Any, Any]:
+    """A configuration folder (the shipped one, with ``files`` written over it as YAML: see
+    `tests.kit.config_dir`), a migrated SQLite database and the test accounts: the environment for
+    `vigie serve` / `vigie collect`, the database and the settings, as a browser test's server starts from."""
     from config.settings import load_settings
     from models.db import open_database
     from models.migrate import upgrade
     from tests.conftest import TEST_SECRET
+    from tests.kit import config_dir, vigie_env
     from tests.web import make_accounts
 
-    cfg = tmp / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    for name, data in files.items():
-        (cfg / name).write_text(yaml.safe_dump(data))
-    url = f"sqlite:///{tmp / 'vigie.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_REFRESH_MS": "1000",
-           "VIGIE_SECRET_KEY": TEST_SECRET}
-    db = open_database(url)
+    env = vigie_env(tmp / "vigie.db", config=config_dir(tmp, **files), refresh_ms=1000, secret_key=TEST_SECRET)
+    db = open_database(env["DATABASE_URL"])
     upgrade(db.engine)
     settings = load_settings(env=env)
     make_accounts(db, settings)

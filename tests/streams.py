@@ -10,21 +10,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
 from collectors.sources.demo import DemoSource
 from collectors.store import store_batch
 from collectors.types import RawPost
 from config.settings import Settings, SourceConfig
 from models.db import Database
-from models.tables import Mention, QueueItem, SourceRow, utcnow
+from models.tables import Mention, QueueItem, utcnow
+from tests.kit import source_id, store_posts
 
 STREAM_SOURCE = "demo"  # the source of the shipped sources.yaml
-
-
-def _source_id(db: Database, settings: Settings) -> int:
-    sync_sources(db, settings)
-    with db.read() as s:
-        return int(s.scalars(select(SourceRow.id).where(SourceRow.name == STREAM_SOURCE)).one())
 
 
 def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, rate_per_minute: float,
@@ -38,7 +32,7 @@ def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, r
     deadlines counted from then): a history of several days with queues as they were."""
     source = DemoSource(SourceConfig(STREAM_SOURCE, "demo", 1.0, True, {
         "seed": seed, "rate_per_minute": rate_per_minute, "backfill_hours": hours, "page_size": 2000, **options}))
-    source_id = _source_id(db, settings)
+    sid = source_id(db, settings, STREAM_SOURCE)
     enricher = Enricher(settings)
     cursor: str | None = None
     served = 0
@@ -50,7 +44,7 @@ def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, r
         enriched = [enricher.enrich(p, collected if lag is None else p.created_at.replace(tzinfo=None) + lag)
                     for p in posts]
         with db.write.begin() as s:
-            store_batch(s, source_id, enriched, None)
+            store_batch(s, sid, enriched, None)
             if lag is not None:  # the store stamps items with the clock: put them at their collection time
                 s.execute(update(QueueItem).where(QueueItem.created_at >= started).values(
                     created_at=select(Mention.collected_at).where(Mention.id == QueueItem.mention_id)
@@ -66,15 +60,12 @@ def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, r
 def inject(db: Database, settings: Settings, texts: Sequence[str], start: datetime, seconds: float,
            network: str = "x", prefix: str = "burst") -> list[str]:
     """Store one post per text, spread evenly over ``seconds`` from ``start``; their external ids."""
-    source_id = _source_id(db, settings)
-    enricher = Enricher(settings)
     step = seconds / max(1, len(texts))
     posts = [RawPost(f"{prefix}-{start:%H%M%S}-{i}", network, text,
                      (start + timedelta(seconds=i * step)).replace(tzinfo=UTC), None,
                      f"@{prefix}{i}", f"Burst {i}", 50)
              for i, text in enumerate(texts)]
-    with db.write.begin() as s:
-        store_batch(s, source_id, [enricher.enrich(p, start.replace(tzinfo=None)) for p in posts], None)
+    store_posts(db, settings, posts, source=STREAM_SOURCE, collected_at=start.replace(tzinfo=None))
     return [p.external_id for p in posts]
 
 

@@ -21,15 +21,14 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
-from collectors.pipeline import Enricher
-from collectors.runner import poll_source, sync_sources
-from collectors.store import store_batch
+from collectors.runner import sync_sources
 from collectors.types import RawPost
 from models import queries
 from models.db import Database
-from models.tables import AuditEvent, Mention, QueueItem, SourceRow, utcnow
+from models.tables import AuditEvent, Mention, QueueItem, utcnow
 from models.users import create_kiosk_token
 from tests.chrome import ARTIFACTS, chromium, prepare_site, wait_until
+from tests.kit import poll, store_posts
 from tests.support import VIGIE, free_port, wait_for_http
 from tests.web import PASSWORD
 
@@ -39,11 +38,11 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("browser")
-    env, db, settings = prepare_site(tmp, {"sources.yaml": {"sources": [
+    env, db, settings = prepare_site(tmp, sources={"sources": [
         {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False},
         # Enabled, never polled by this server (no collector runs): the test polls it, and it fails.
         {"name": "partner-feed", "kind": "rss", "interval_seconds": 300, "url": f"http://127.0.0.1:{free_port()}/f",
-         "retries": 0}]}})
+         "retries": 0}]})
     sync_sources(db, settings)
     port = free_port()
     log = (tmp / "serve.log").open("w")
@@ -92,9 +91,7 @@ def inject(db: Database, settings: Any, text: str) -> tuple[int, int]:
     """Send one post through the real pipeline into the database; returns (mention id, item id)."""
     post = RawPost(f"b-{uuid.uuid4().hex[:12]}", "x", text, datetime.now(UTC), "https://x.example/p/1",
                    "@browser_test", "Browser Test", 321)
-    with db.write.begin() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], None)
+    store_posts(db, settings, [post])
     with db.read() as s:
         mention = s.scalars(select(Mention).where(Mention.external_id == post.external_id)).one()
         item = s.scalars(select(QueueItem).where(QueueItem.mention_id == mention.id)).one()
@@ -188,7 +185,7 @@ def test_failing_source_shows_on_sources_page_and_wall_strip(server: dict[str, A
     strip = browser.find_element(By.ID, "wall-strip").text
     assert "partner-feed · not run yet" in strip and "SOURCE DOWN" not in strip
     cfg = next(c for c in settings.sources if c.name == "partner-feed")
-    report = poll_source(db, settings, Enricher(settings), cfg)  # a real poll of a closed port
+    report = poll(db, settings, cfg)  # a real poll of a closed port
     assert report.error and "ConnectError" in report.error
     strip = wait_until(lambda: browser.find_element(By.ID, "wall-strip") if "SOURCE DOWN · partner-feed" in
                        browser.find_element(By.ID, "wall-strip").text else None, timeout=10,

@@ -42,13 +42,14 @@ def _start(cmd: list[str], env: dict[str, str], log_path: Any) -> subprocess.Pop
 @pytest.fixture(scope="module")
 def wall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("wall")
-    env, db, settings = prepare_site(tmp, {
-        "sources.yaml": {"sources": [
+    env, db, settings = prepare_site(
+        tmp,
+        sources={"sources": [
             {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False},  # the tests store its stream
             # Polled by the collector at start, at a closed port: it fails, and the strip says so.
             {"name": "partner-feed", "kind": "rss", "interval_seconds": 3600, "retries": 0,
              "url": f"http://127.0.0.1:{free_port()}/feed"}]},
-        "reporting.yaml": {"timezone": ZONE, "detector": {"every_seconds": 2}}})
+        reporting={"timezone": ZONE, "detector": {"every_seconds": 2}})
     now = utcnow()
     # Three steady hours up to 65 minutes ago, then a quieter stream for the last 50 minutes (no post
     # near the hour's boundary, so "the last hour" holds still while the tests read it), and the same

@@ -3,7 +3,7 @@
 `vigie demo` runs as a user starts it (database, demo stream at 90 posts a minute, collector,
 dashboard) and Chromium keeps the wall open at 1920x1080 through the printed kiosk link. After
 a one-minute warm-up the heap is measured (after a forced garbage collection) every 30 s;
-the last reading must be less than 20 % above the first. `make test` soaks for
+the last reading must be less than 20 % above the first. `make test-all` soaks for
 `VIGIE_SOAK_MINUTES` (default 3), `make soak` for 30 minutes; the readings are written to
 tests/artifacts/wall-soak.json.
 """
@@ -21,6 +21,7 @@ import pytest
 
 from tests.chrome import ARTIFACTS, chromium, viewport, wait_until
 from tests.conftest import TEST_SECRET
+from tests.kit import vigie_env
 from tests.support import VIGIE, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,8 +38,7 @@ def _heap(browser: object) -> int:
 def test_wall_heap_stays_flat_on_the_demo_stream(tmp_path: Path) -> None:
     minutes = float(os.environ.get("VIGIE_SOAK_MINUTES", "3"))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "VIGIE_SECRET_KEY": TEST_SECRET,
-           "VIGIE_PORT": str(port)}
+    env = vigie_env(tmp_path / "demo.db", secret_key=TEST_SECRET, port=port)
     log = (tmp_path / "demo.log").open("w")
     demo = subprocess.Popen([VIGIE, "demo"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     browser = chromium(tmp_path / "profile")

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import select
 
-from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
-from collectors.store import store_batch
-from collectors.types import RawPost
 from config.settings import Settings
 from models import actions
 from models.db import Database
 from models.sla import SlaClock
-from models.tables import AuditEvent, QueueItem, SourceRow, utcnow
+from models.tables import AuditEvent, utcnow
 from models.users import add_user
+from tests.kit import claim_at_once, seed_items
 
 
 def _item(db: Database, settings: Settings, text: str = "@AureliaBank my card got declined again") -> int:
-    sync_sources(db, settings)
-    with db.write.begin() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        post = RawPost("p1", "x", text, datetime.now(UTC), None, "@a", "A", 10)
-        store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], None)
-    with db.read() as s:
-        return int(s.scalars(select(QueueItem.id)).one())
+    (item_id,) = seed_items(db, settings, [text])
+    return item_id
 
 
 def test_claim_then_resolve_writes_two_audit_events(db: Database, settings: Settings) -> None:
@@ -56,23 +45,7 @@ def test_second_claim_is_told_who_has_it(db: Database, settings: Settings) -> No
 
 def test_concurrent_claims_have_exactly_one_winner(db: Database, settings: Settings) -> None:
     item_id = _item(db, settings)
-    barrier = threading.Barrier(4)
-    outcomes: list[str] = []
-
-    def agent(name: str) -> None:
-        barrier.wait()
-        try:
-            with db.write.begin() as s:
-                actions.claim(s, item_id, name)
-            outcomes.append(f"won:{name}")
-        except actions.ActionError as exc:
-            outcomes.append(str(exc))
-
-    threads = [threading.Thread(target=agent, args=(f"agent{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = claim_at_once(db, item_id, [f"agent{i}" for i in range(4)])
     winners = [o for o in outcomes if o.startswith("won:")]
     assert len(winners) == 1, outcomes
     winner = winners[0].removeprefix("won:")

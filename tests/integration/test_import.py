@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import pty
-import shutil
 import signal
 import subprocess
 import time
@@ -23,8 +22,9 @@ from collectors.mapping import FieldMapping
 from config.settings import Settings
 from models.db import Database, open_database
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow
+from tests.kit import config_dir, vigie_env
 from tests.replay import FIXTURES
-from tests.support import REPO, VIGIE
+from tests.support import VIGIE
 
 JSONL = FIXTURES / "import/mentions.jsonl"
 CSV = FIXTURES / "import/export.csv"
@@ -34,10 +34,7 @@ CSV_FIELDS = ["--field", "external_id=Mention Id", "--field", "text=Full Text", 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    cfg = tmp_path / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return {**os.environ, "VIGIE_CONFIG": str(cfg), "DATABASE_URL": f"sqlite:///{tmp_path / 'vigie.db'}",
-            "VIGIE_LOG_LEVEL": "WARNING"}
+    return vigie_env(tmp_path / "vigie.db", config=config_dir(tmp_path), log_level="WARNING")
 
 
 def _vigie(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:

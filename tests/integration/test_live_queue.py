@@ -12,30 +12,25 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from collectors.pipeline import Enricher
 from collectors.runner import sync_sources
-from collectors.store import Lease, LeaseLost, store_batch
+from collectors.store import Lease, LeaseLost
 from collectors.types import RawPost
 from config.settings import Settings
 from models import actions, queries
 from models.db import Database, open_database
 from models.migrate import upgrade
-from models.tables import Mention, QueueItem, SourceRow, utcnow
+from models.tables import Mention, QueueItem, SourceRow
+from tests.kit import store_posts
 from vigie.bench_dashboard import callback_payload
 
 COMPLAINT = "@AureliaBank my card got declined again, number {n}"
 
 
 def _add(db: Database, settings: Settings, count: int, start: int = 0, per_batch: int = 200) -> None:
-    sync_sources(db, settings)
-    enricher = Enricher(settings)
-    with db.read() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
     for first in range(start, start + count, per_batch):
         posts = [RawPost(f"p{n}", "x", COMPLAINT.format(n=n), datetime.now(UTC))
                  for n in range(first, min(start + count, first + per_batch))]
-        with db.write.begin() as s:
-            store_batch(s, sid, [enricher.enrich(p, utcnow()) for p in posts], None)
+        store_posts(db, settings, posts)
 
 
 def test_changes_are_paged_without_getting_stuck(db: Database, settings: Settings) -> None:
@@ -64,9 +59,7 @@ def test_lost_lease_stores_nothing(db: Database, settings: Settings) -> None:
         sid = row.id
     post = RawPost("x1", "x", "Aurelia Bank fees again", datetime.now(UTC))
     with pytest.raises(LeaseLost, match="another collector took it over"):
-        with db.write.begin() as s:
-            store_batch(s, sid, [Enricher(settings).enrich(post, utcnow())], "a-cursor",
-                        Lease("collector-a", timedelta(seconds=60)))
+        store_posts(db, settings, [post], cursor="a-cursor", lease=Lease("collector-a", timedelta(seconds=60)))
     with db.read() as s:
         assert s.scalars(select(Mention)).all() == []
         assert s.scalar(select(SourceRow.cursor).where(SourceRow.id == sid)) == "b-cursor"

@@ -9,7 +9,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -20,17 +20,14 @@ from sqlalchemy import select, update
 
 from collectors.jobs.notify import MAX_ATTEMPTS, deliver_pending
 from collectors.jobs.sla_watch import run_sla_watch
-from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
 from collectors.scheduler import create_scheduler
-from collectors.store import store_batch
-from collectors.types import RawPost
 from config.notifications import parse_notifications
 from config.settings import Settings
 from models import actions
 from models.db import Database, open_database
 from models.notifications import failed_notifications, pending_count
-from models.tables import AuditEvent, Mention, Notification, QueueItem, SourceRow, utcnow
+from models.tables import AuditEvent, Mention, Notification, QueueItem, utcnow
+from tests.kit import seed_items
 from tests.replay import ReplayServer, Reply
 from tests.support import free_port
 
@@ -58,15 +55,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def _items(db: Database, settings: Settings, *texts: str) -> list[int]:
-    sync_sources(db, settings)
-    enricher = Enricher(settings)
-    with db.write.begin() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        posts = [RawPost(f"p{i}", "x", text, datetime.now(UTC), None, "@client", "A Client", 10)
-                 for i, text in enumerate(texts)]
-        store_batch(s, sid, [enricher.enrich(p, utcnow()) for p in posts], None)
-    with db.read() as s:
-        return list(s.scalars(select(QueueItem.id).order_by(QueueItem.id)))
+    return seed_items(db, settings, texts, author="@client", author_name="A Client")
 
 
 def _with_channels(settings: Settings, *channels: dict[str, Any]) -> Settings:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import signal
 import subprocess
 import time
@@ -12,24 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select
 
 from collectors.sources.demo import DemoSource
 from config.settings import SourceConfig
 from models.db import open_database
 from models.tables import Mention, QueueItem, SourceRow
-from tests.support import REPO, VIGIE
+from tests.kit import config_dir, vigie_env
+from tests.support import VIGIE
 
 DEMO = {"seed": 3, "rate_per_minute": 6000, "backfill_hours": 1.5, "page_size": 200}
-
-
-def _config_dir(tmp_path: Path) -> Path:
-    cfg = tmp_path / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    source = {"name": "demo", "kind": "demo", "interval_seconds": 1, "enabled": True, **DEMO}
-    (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": [source]}))
-    return cfg
 
 
 def _expected_ids(cursor: str) -> set[str]:
@@ -48,9 +38,10 @@ def _expected_ids(cursor: str) -> set[str]:
 
 @pytest.mark.slow
 def test_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'vigie.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(_config_dir(tmp_path)),
-           "VIGIE_WORKER_ID": "collector-1", "VIGIE_BATCH_SIZE": "100", "VIGIE_LOG_LEVEL": "WARNING"}
+    source = {"name": "demo", "kind": "demo", "interval_seconds": 1, "enabled": True, **DEMO}
+    env = vigie_env(tmp_path / "vigie.db", config=config_dir(tmp_path, sources={"sources": [source]}),
+                    worker_id="collector-1", batch_size=100, log_level="WARNING")
+    url = env["DATABASE_URL"]
     subprocess.run([VIGIE, "init-db"], env=env, check=True, capture_output=True)
     db = open_database(url)
     rng = random.Random(2026)

@@ -12,9 +12,7 @@ queue item per original.
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import signal
 import subprocess
 import threading
@@ -22,29 +20,41 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select
 
 from models.db import open_database
 from models.tables import Mention, QueueItem
+from tests.kit import config_dir, vigie_env
 from tests.replay import ReplayServer, Reply, Request
-from tests.support import REPO, VIGIE
+from tests.support import VIGIE
 
 TRIALS = 20
 
 
-class GrowingFeed:
+class Growing:
+    """A stream publishing ``step`` more items per request served, up to ``limit``."""
+
+    def __init__(self, limit: int, step: int) -> None:
+        self.published = 0
+        self.limit = limit
+        self.step = step
+        self.lock = threading.Lock()
+
+    def publish(self) -> int:
+        """One more request served: how many items are published now."""
+        with self.lock:
+            self.published = min(self.limit, self.published + self.step)
+            return self.published
+
+
+class GrowingFeed(Growing):
     """An RSS feed publishing 40 items per request served, up to ``limit``."""
 
     def __init__(self, limit: int) -> None:
-        self.published = 0
-        self.limit = limit
-        self.lock = threading.Lock()
+        super().__init__(limit, step=40)
 
     def __call__(self, _req: object) -> Reply:
-        with self.lock:
-            self.published = min(self.limit, self.published + 40)
-            count = self.published
+        count = self.publish()
         items = "".join(
             f"<item><guid>post-{n}</guid><title>Aurelia Bank customer {n} says the app is down again "
             f"(report {n})</title><pubDate>Wed, 25 Nov 2026 08:00:00 GMT</pubDate></item>"
@@ -54,21 +64,17 @@ class GrowingFeed:
         return Reply(body=body.encode(), content_type="application/rss+xml")
 
 
-class GrowingSearch:
+class GrowingSearch(Growing):
     """X API v2 recent search over a stream publishing 15 posts per request served, up to ``limit``.
     ``next_token`` names the id to continue below, so pages stay stable while posts arrive."""
 
     PATH = "/2/tweets/search/recent"
 
     def __init__(self, limit: int) -> None:
-        self.published = 0
-        self.limit = limit
-        self.lock = threading.Lock()
+        super().__init__(limit, step=15)
 
     def __call__(self, req: Request) -> Reply:
-        with self.lock:
-            self.published = min(self.limit, self.published + 15)
-            newest = self.published
+        newest = self.publish()
         since = int(req.arg("since_id") or 0)
         below = int(req.arg("next_token") or newest + 1)
         size = int(req.arg("max_results") or 10)
@@ -85,12 +91,9 @@ class GrowingSearch:
 
 
 def _kill_loop(tmp_path: Path, replay: ReplayServer, path: str, source: dict[str, object]) -> dict[str, str]:
-    cfg = tmp_path / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": [source]}))
-    url = f"sqlite:///{tmp_path / 'vigie.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_WORKER_ID": "collector-1",
-           "VIGIE_BATCH_SIZE": "7", "VIGIE_LOG_LEVEL": "WARNING", "TEST_X_TOKEN": "token-for-tests"}
+    env = vigie_env(tmp_path / "vigie.db", config=config_dir(tmp_path, sources={"sources": [source]}),
+                    worker_id="collector-1", batch_size=7, log_level="WARNING",
+                    extra={"TEST_X_TOKEN": "token-for-tests"})
     subprocess.run([VIGIE, "init-db"], env=env, check=True, capture_output=True)
     rng = random.Random(20261125)
     for trial in range(TRIALS):

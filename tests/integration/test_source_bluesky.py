@@ -14,20 +14,18 @@ import copy
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from collectors.pipeline import Enricher
-from collectors.runner import poll_source, sync_sources
 from collectors.sources.bluesky import CREATE_SESSION, REFRESH_SESSION, SEARCH, BlueskySource, forget_sessions
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
-from models.tables import Mention, SourceRow
+from models.tables import Mention
+from tests.kit import poll, source_row, stored_ids
 from tests.replay import FIXTURES, ReplayServer, Reply, Request
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -53,20 +51,8 @@ def _cfg(base: str, login: bool = True, **options: Any) -> SourceConfig:
     return SourceConfig("sky", "bluesky", 60, True, opts, {"app_password": Secret(PASSWORD)} if login else {})
 
 
-def _poll(db: Database, settings: Settings, cfg: SourceConfig, stop: threading.Event | None = None) -> Any:
-    s2 = replace(settings, sources=(cfg,))
-    sync_sources(db, s2)
-    return poll_source(db, s2, Enricher(s2), cfg, stop=stop)
-
-
 def _cursor(db: Database) -> dict[str, Any]:
-    with db.read() as s:
-        return dict(json.loads(s.scalars(select(SourceRow.cursor).where(SourceRow.name == "sky")).one() or "{}"))
-
-
-def _ids(db: Database) -> list[str]:
-    with db.read() as s:
-        return sorted(s.scalars(select(Mention.external_id)))
+    return dict(json.loads(source_row(db, "sky").cursor or "{}"))
 
 
 def _recent() -> timedelta:
@@ -151,7 +137,7 @@ def test_login_sends_bearer_pages_with_the_cursor_and_keeps_the_session(
     replay.route(CREATE_SESSION, Reply.file("bluesky/create_session.json"))
     replay.route(SEARCH, _page("search_page1.json", shift), _page("search_page2.json", shift))
     cfg = _cfg(replay.url, limit=50, lang="en")
-    report = _poll(db, settings, cfg)
+    report = poll(db, settings, cfg)
     assert (report.stored, report.pages, report.error) == (6, 2, None)
     (login,) = replay.hits(CREATE_SESSION)
     assert login.method == "POST" and json.loads(login.body) == {"identifier": "listener.bsky.social",
@@ -166,7 +152,7 @@ def test_login_sends_bearer_pages_with_the_cursor_and_keeps_the_session(
     assert (first.arg("cursor"), second.arg("cursor"), second.arg("since")) == (None, "eyJvZmZzZXQiOjR9",
                                                                               first.arg("since"))
     assert _cursor(db) == {"mark": _at("2026-11-25T09:50:00.000Z", shift)}
-    _poll(db, settings, cfg)  # a new source object (as every run), the same process: no new login
+    poll(db, settings, cfg)  # a new source object (as every run), the same process: no new login
     assert len(replay.hits(CREATE_SESSION)) == 1 and len(replay.hits(SEARCH)) == 3
 
 
@@ -177,7 +163,7 @@ def test_high_water_mark_moves_once_per_sweep_and_a_stopped_sweep_resumes(
     replay.route(CREATE_SESSION, Reply.file("bluesky/create_session.json"))
     replay.route(SEARCH, _page("search_page1.json", shift), _page("search_page2.json", shift))
     cfg = _cfg(replay.url, overlap_seconds=60)
-    _poll(db, settings, cfg)
+    poll(db, settings, cfg)
     assert _cursor(db)["mark"] == _at("2026-11-25T09:50:00.000Z", shift)
 
     stop = threading.Event()
@@ -192,19 +178,19 @@ def test_high_water_mark_moves_once_per_sweep_and_a_stopped_sweep_resumes(
         return Reply.json(newer)
 
     replay.route(SEARCH, first_page_then_stop, Reply.json(older))
-    stopped = _poll(db, settings, cfg, stop=stop)
+    stopped = poll(db, settings, cfg, stop=stop)
     assert (stopped.stored, stopped.pages) == (2, 1)
     mid = _cursor(db)  # the mark has not moved yet: the sweep is not over
     assert mid == {"mark": _at("2026-11-25T09:50:00.000Z", shift),
                    "sweep": {"cursor": "c2", "since": _at("2026-11-25T09:49:00.000Z", shift),
                              "top": _at("2026-11-25T10:05:00.000Z", shift)}}
-    resumed = _poll(db, settings, cfg)
+    resumed = poll(db, settings, cfg)
     assert (resumed.stored, resumed.skipped, resumed.pages) == (1, 1, 1)
     third, fourth = replay.hits(SEARCH)[-2:]
     assert (third.arg("since"), third.arg("cursor")) == (_at("2026-11-25T09:49:00.000Z", shift), None)
     assert (fourth.arg("since"), fourth.arg("cursor")) == (_at("2026-11-25T09:49:00.000Z", shift), "c2")
     assert _cursor(db) == {"mark": _at("2026-11-25T10:05:00.000Z", shift)}
-    assert len(_ids(db)) == 9 and len(set(_ids(db))) == 9
+    assert len(stored_ids(db)) == 9 and len(set(stored_ids(db))) == 9
 
 
 def test_a_service_ignoring_since_ends_the_sweep_at_older_posts(replay: ReplayServer) -> None:
@@ -254,9 +240,8 @@ def test_refused_login_is_permanent_and_never_shows_the_password(
     assert caught.value.permanent
     assert caught.value.message == ("source 'sky': Bluesky login of 'listener.bsky.social' refused: HTTP 401: "
                                     "AuthenticationRequired: Invalid identifier or password")
-    report = _poll(db, settings, _cfg(replay.url))
-    with db.read() as s:
-        row = s.scalars(select(SourceRow).where(SourceRow.name == "sky")).one()
+    report = poll(db, settings, _cfg(replay.url))
+    row = source_row(db, "sky")
     assert row.last_error and "refused: HTTP 401" in row.last_error and PASSWORD not in row.last_error
     assert report.retry_at is not None and report.retry_at > datetime.now(UTC) + timedelta(minutes=50)
     assert replay.hits(SEARCH) == []
@@ -270,7 +255,7 @@ def test_refused_login_is_permanent_and_never_shows_the_password(
 def test_a_10000_character_post_is_stored_whole(db: Database, settings: Settings, replay: ReplayServer) -> None:
     text = "Aurelia Bank 🏦 " + "ש" * 10_000
     replay.route(SEARCH, Reply.json({"posts": [_post("3long", text, "2026-11-25T09:00:00.000Z")]}))
-    report = _poll(db, settings, _cfg(replay.url, login=False))
+    report = poll(db, settings, _cfg(replay.url, login=False))
     assert (report.stored, report.error) == (1, None)
     with db.read() as s:
         assert s.scalars(select(Mention.text)).one() == text

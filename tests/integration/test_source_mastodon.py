@@ -15,20 +15,18 @@ import copy
 import json
 import re
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from collectors.pipeline import Enricher
-from collectors.runner import poll_source, sync_sources
 from collectors.sources.mastodon import MastodonSource
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
-from models.tables import Mention, SourceRow
+from models.tables import Mention
+from tests.kit import poll, source_row
 from tests.replay import FIXTURES, ReplayServer, Reply, Request
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -75,12 +73,6 @@ class Instance:
         return Reply.json({"accounts": [], "statuses": page, "hashtags": []})
 
 
-def _poll(db: Database, settings: Settings, cfg: SourceConfig, stop: threading.Event | None = None) -> Any:
-    s2 = replace(settings, sources=(cfg,))
-    sync_sources(db, s2)
-    return poll_source(db, s2, Enricher(s2), cfg, stop=stop)
-
-
 def _stored(db: Database) -> dict[str, Mention]:
     with db.read() as s:
         rows = s.scalars(select(Mention)).all()
@@ -90,8 +82,7 @@ def _stored(db: Database) -> dict[str, Mention]:
 
 
 def _cursor(db: Database) -> dict[str, Any]:
-    with db.read() as s:
-        return dict(json.loads(s.scalars(select(SourceRow.cursor).where(SourceRow.name == "masto")).one() or "{}"))
+    return dict(json.loads(source_row(db, "masto").cursor or "{}"))
 
 
 def test_statuses_become_posts_boosts_rtl_emoji_media_and_content_warnings() -> None:
@@ -138,7 +129,7 @@ def test_deleted_or_incomplete_statuses_are_rejected_raw_never_a_crash() -> None
 def test_a_10000_character_post_is_stored_whole(db: Database, settings: Settings, replay: ReplayServer) -> None:
     long_text = "Aurelia Bank " + "é" * 10_000
     replay.route("/api/v1/timelines/tag/aurelia", Reply.json([_status(1, long_text)]))
-    report = _poll(db, settings, _cfg(replay.url, hashtags=["aurelia"]))
+    report = poll(db, settings, _cfg(replay.url, hashtags=["aurelia"]))
     assert (report.stored, report.error) == (1, None)
     assert _stored(db)[str(113_560_000_000_000_001)].text == long_text
 
@@ -150,10 +141,10 @@ def test_min_id_pages_forward_without_gaps_after_a_burst(
     instance = Instance([_status(n) for n in range(1, 4)], link=link)
     replay.route("/api/v1/timelines/tag/Aurelia", instance.timeline)  # the tag as configured, without '#'
     cfg = _cfg(replay.url, hashtags=["#Aurelia"], limit=40)
-    first = _poll(db, settings, cfg)
+    first = poll(db, settings, cfg)
     assert (first.stored, first.pages) == (3, 1)
     instance.statuses += [_status(n) for n in range(4, 99)]  # 95 statuses arrive between two runs
-    second = _poll(db, settings, cfg)
+    second = poll(db, settings, cfg)
     assert (second.stored, second.pages, second.error) == (95, 3, None)
     sent = [(r.arg("limit"), r.arg("min_id"), r.arg("since_id")) for r in replay.hits("/api/v1/timelines/tag/Aurelia")]
     assert sent == [("40", None, None), ("40", "113560000000000003", None), ("40", "113560000000000043", None),
@@ -177,12 +168,12 @@ def test_cursor_resumes_after_a_stop_in_the_middle_of_a_catch_up(
 
     replay.route("/api/v1/timelines/tag/aurelia", stop_after_serving)
     cfg = _cfg(replay.url, hashtags=["aurelia"], limit=10)
-    _poll(db, settings, cfg)
+    poll(db, settings, cfg)
     instance.statuses += [_status(n) for n in range(2, 26)]
-    stopped = _poll(db, settings, cfg, stop=stop)
+    stopped = poll(db, settings, cfg, stop=stop)
     assert (stopped.stored, stopped.pages) == (10, 1)
     assert _cursor(db)["last"] == {"tag:aurelia": "113560000000000011"}
-    resumed = _poll(db, settings, cfg)  # a new process: the source is built again from the stored cursor
+    resumed = poll(db, settings, cfg)  # a new process: the source is built again from the stored cursor
     assert (resumed.stored, resumed.pages) == (14, 2)
     assert [r.arg("min_id") for r in replay.hits("/api/v1/timelines/tag/aurelia")][-2:] == [
         "113560000000000011", "113560000000000021"]
@@ -198,13 +189,13 @@ def test_several_hashtags_and_a_search_each_keep_their_own_place(
     replay.route("/api/v1/timelines/tag/AureliaBank", bank.timeline)
     replay.route("/api/v2/search", found.search)
     cfg = _cfg(replay.url, token="tok-123", hashtags=["aurelia", "AureliaBank"], query='"Aurelia Bank"', limit=2)
-    first = _poll(db, settings, cfg)
+    first = poll(db, settings, cfg)
     assert (first.stored, first.pages) == (5, 3)  # the first run takes each timeline's newest page
     assert _cursor(db)["last"] == {"tag:aurelia": "113560000000000002", "tag:aureliabank": "113560000000000010",
                                    'search:"Aurelia Bank"': "113560000000000022"}
     aurelia.statuses.append(_status(3))
     found.statuses += [_status(n, f"Aurelia Bank search hit {n}") for n in range(23, 28)]  # 5 new: 3 pages of 2
-    second = _poll(db, settings, cfg)
+    second = poll(db, settings, cfg)
     assert (second.stored, second.error) == (6, None)
     assert replay.hits("/api/v1/timelines/tag/aurelia")[-1].arg("min_id") == "113560000000000002"
     assert replay.hits("/api/v1/timelines/tag/AureliaBank")[-1].arg("min_id") == "113560000000000010"
@@ -236,7 +227,7 @@ def test_a_search_refused_without_token_is_a_permanent_error_naming_no_query(rep
     assert caught.value.permanent and "HTTP 401" in caught.value.message and "secret" not in caught.value.message
 
 
-def test_a_body_that_is_not_a_list_of_statuses_fails_the_poll(replay: ReplayServer) -> None:
+def test_a_body_that_is_not_a_list_of_statuses_fails_thepoll(replay: ReplayServer) -> None:
     replay.route("/api/v1/timelines/tag/a", Reply.json({"error": "Record not found"}))
     with pytest.raises(CollectorError, match="expected a list of statuses, got dict"):
         MastodonSource(_cfg(replay.url, hashtags=["a"])).fetch(None, NOW)

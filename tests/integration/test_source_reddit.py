@@ -19,16 +19,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from sqlalchemy import select
 
 from collectors.http import RateLimited
-from collectors.pipeline import Enricher
-from collectors.runner import poll_source, sync_sources
 from collectors.sources.reddit import TOKENS, RedditSource
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
-from models.tables import Mention, SourceRow
+from tests.kit import poll, source_row, stored_ids
 from tests.replay import FIXTURES, ReplayServer, Reply, Request
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -59,32 +56,14 @@ def _token_route(server: ReplayServer, *tokens: str) -> None:
     server.route("/api/v1/access_token", *replies)
 
 
-def _poll(db: Database, settings: Settings, cfg: SourceConfig) -> Any:
-    s2 = replace(settings, sources=(cfg,))
-    sync_sources(db, s2)
-    return poll_source(db, s2, Enricher(s2), cfg)
-
-
-def _row(db: Database) -> SourceRow:
-    with db.read() as s:
-        row = s.scalars(select(SourceRow).where(SourceRow.name == "reddit")).one()
-        s.expunge(row)
-        return row
-
-
-def _stored(db: Database) -> list[str]:
-    with db.read() as s:
-        return sorted(s.scalars(select(Mention.external_id)))
-
-
 def test_token_request_bearer_user_agent_and_after_pagination(
     db: Database, settings: Settings, replay: ReplayServer
 ) -> None:
     _token_route(replay)
     replay.route("/search", Reply.file("reddit/search_page1.json"), Reply.file("reddit/search_page2.json"))
-    report = _poll(db, settings, _config(replay.url))
+    report = poll(db, settings, _config(replay.url))
     assert (report.stored, report.pages, report.error) == (4, 2, None)
-    assert _stored(db) == ["t3_1h2k3cd", "t3_1h2k5ab", "t3_1h2k7xw", "t3_1h2k9zq"]
+    assert stored_ids(db) == ["t3_1h2k3cd", "t3_1h2k5ab", "t3_1h2k7xw", "t3_1h2k9zq"]
 
     (token,) = replay.hits("/api/v1/access_token")
     assert token.method == "POST"
@@ -100,7 +79,8 @@ def test_token_request_bearer_user_agent_and_after_pagination(
             "Aurelia Bank", "new", "link", "100", "1")
     assert first.arg("after") is None and second.arg("after") == "t3_1h2k5ab"
     # the sweep is over: the mark is the newest post, no sweep in progress
-    assert json.loads(_row(db).cursor or "{}") == {"seen": {"name": "t3_1h2k9zq", "created": 1795594500.0}}
+    assert json.loads(source_row(db, "reddit").cursor or "{}") == {
+        "seen": {"name": "t3_1h2k9zq", "created": 1795594500.0}}
 
 
 def test_high_water_mark_over_two_runs_pages_back_to_the_previous_newest_post(
@@ -129,19 +109,19 @@ def test_high_water_mark_over_two_runs_pages_back_to_the_previous_newest_post(
     for n in range(1, 6):
         add(n)
     cfg = _config(replay.url, limit=2)
-    first = _poll(db, settings, cfg)
+    first = poll(db, settings, cfg)
     assert (first.stored, first.pages) == (5, 3)  # p5 p4 | p3 p2 | p1 (the listing ends)
-    assert json.loads(_row(db).cursor or "{}")["seen"]["name"] == "t3_p5"
+    assert json.loads(source_row(db, "reddit").cursor or "{}")["seen"]["name"] == "t3_p5"
 
     for n in range(6, 9):
         add(n)  # three new posts since the first run
     before = len(replay.hits("/search"))
-    second = _poll(db, settings, cfg)
+    second = poll(db, settings, cfg)
     assert (second.stored, second.skipped, second.pages) == (3, 0, 2)  # p8 p7 | p6 (p5 is the mark: stop)
     hits = replay.hits("/search")[before:]
     assert [h.arg("after") for h in hits] == [None, "t3_p7"]
-    assert json.loads(_row(db).cursor or "{}") == {"seen": {"name": "t3_p8", "created": 1795580480.0}}
-    assert _stored(db) == sorted(f"t3_p{n}" for n in range(1, 9))
+    assert json.loads(source_row(db, "reddit").cursor or "{}") == {"seen": {"name": "t3_p8", "created": 1795580480.0}}
+    assert stored_ids(db) == sorted(f"t3_p{n}" for n in range(1, 9))
 
 
 def test_an_interrupted_sweep_resumes_with_after_and_keeps_the_old_mark(replay: ReplayServer) -> None:
@@ -246,15 +226,15 @@ def test_ratelimit_remaining_zero_stores_the_page_then_stops_until_reset(
     replay.route("/search", Reply.file("reddit/search_page1.json", headers=limits),
                  Reply.file("reddit/search_page2.json"))
     cfg = _config(replay.url)
-    report = _poll(db, settings, cfg)
+    report = poll(db, settings, cfg)
     assert report.stored == 3 and len(replay.hits("/search")) == 1  # page 1 stored, page 2 not asked for
     assert report.error is None and report.retry_at is not None  # a used-up window is a wait, not a failure
-    row = _row(db)
+    row = source_row(db, "reddit")
     assert row.consecutive_failures == 0 and row.last_ok_at is not None and row.not_before is not None
     wait = row.not_before - datetime.now(UTC).replace(tzinfo=None)
     assert timedelta(seconds=290) < wait <= timedelta(seconds=300)
     assert json.loads(row.cursor or "{}")["after"] == "t3_1h2k5ab"  # the sweep resumes there after the wait
-    again = _poll(db, settings, cfg)
+    again = poll(db, settings, cfg)
     assert again.waiting_until is not None and len(replay.hits("/search")) == 1
 
 

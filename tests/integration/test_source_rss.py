@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
-from collectors.pipeline import Enricher
-from collectors.runner import poll_source, sync_sources
 from collectors.sources.rss import RssSource
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
 from models.migrate import upgrade
 from models.tables import Mention, QueueItem, SourceRow
+from tests.kit import config_dir, poll, vigie_env
 from tests.replay import FIXTURES, ReplayServer, Reply
-from tests.support import REPO, VIGIE
+from tests.support import VIGIE
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 RSS = "application/rss+xml"
@@ -79,12 +75,9 @@ def test_conditional_get_sends_validators_and_304_stores_nothing(
 
     replay.route("/feed.xml", answer)
     cfg = SourceConfig("feed", "rss", 60, True, {"url": f"{replay.url}/feed.xml"})
-    s2 = replace(settings, sources=(cfg,))
-    sync_sources(db, s2)
-    enricher = Enricher(s2)
-    first = poll_source(db, s2, enricher, cfg)
+    first = poll(db, settings, cfg)
     assert (first.stored, first.error) == (4, None)
-    second = poll_source(db, s2, enricher, cfg)
+    second = poll(db, settings, cfg)
     assert (second.stored, second.skipped, second.error) == (0, 0, None)
     hits = replay.hits("/feed.xml")
     assert "if-none-match" not in hits[0].headers
@@ -118,16 +111,14 @@ def test_collect_once_stores_a_local_feed_once_and_records_a_failing_source(
 ) -> None:
     """The issue's end-to-end check, as a user runs it: sources.yaml, `vigie collect --once`, twice."""
     replay.route("/feed.xml", Reply.file("rss/news.xml", content_type=RSS))
-    cfg = tmp_path / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (cfg / "sources.yaml").write_text(
+    cfg = config_dir(tmp_path, sources=(
         "sources:\n"
         f"  - {{name: news, kind: rss, url: '{replay.url}/feed.xml', interval_seconds: 300}}\n"
         f"  - {{name: broken, kind: rss, url: '{replay.url}/status/500', interval_seconds: 300,"
         " retries: 1, retry_base_seconds: 0.01}\n"
-    )
-    url = f"sqlite:///{tmp_path / 'v.db'}"
-    env = {**os.environ, "VIGIE_CONFIG": str(cfg), "DATABASE_URL": url}
+    ))
+    env = vigie_env(tmp_path / "v.db", config=cfg)
+    url = env["DATABASE_URL"]
     for run in range(2):
         result = subprocess.run([VIGIE, "collect", "--once"], env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode == 1, result.stderr  # a source failed: scripts are told

@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from collectors.pipeline import Enricher
-from collectors.runner import poll_source, sync_sources
 from collectors.sources.x import XSource
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
-from models.tables import Mention, SourceRow
+from tests.kit import poll, source_row, stored_ids
 from tests.replay import FIXTURES, ReplayServer, Reply
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -44,33 +40,15 @@ def _config(base: str, **options: Any) -> SourceConfig:
     return SourceConfig("x-search", "x", 60, True, opts, {"bearer_token": Secret(TOKEN)})
 
 
-def _poll(db: Database, settings: Settings, cfg: SourceConfig) -> Any:
-    s2 = replace(settings, sources=(cfg,))
-    sync_sources(db, s2)
-    return poll_source(db, s2, Enricher(s2), cfg)
-
-
-def _row(db: Database) -> SourceRow:
-    with db.read() as s:
-        row = s.scalars(select(SourceRow).where(SourceRow.name == "x-search")).one()
-        s.expunge(row)
-        return row
-
-
-def _stored(db: Database) -> list[str]:
-    with db.read() as s:
-        return sorted(s.scalars(select(Mention.external_id)))
-
-
 def test_bearer_header_next_token_pages_and_since_id_on_the_next_run(
     db: Database, settings: Settings, replay: ReplayServer
 ) -> None:
     replay.route(PATH, Reply.file("x/search_page1.json"), Reply.file("x/search_page2.json"),
                  Reply.file("x/search_empty.json"))
     cfg = _config(replay.url, max_results=50)
-    report = _poll(db, settings, cfg)
+    report = poll(db, settings, cfg)
     assert (report.stored, report.pages, report.error) == (5, 2, None)
-    assert _stored(db) == ["1861099000000000001", "1861099000000000002", "1861100000000000001",
+    assert stored_ids(db) == ["1861099000000000001", "1861099000000000002", "1861100000000000001",
                            "1861100000000000002", "1861100000000000003"]
     first, second = replay.hits(PATH)
     for req in (first, second):
@@ -83,13 +61,13 @@ def test_bearer_header_next_token_pages_and_since_id_on_the_next_run(
     assert first.arg("next_token") is None
     assert second.arg("next_token") == "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l"
     # the sweep ended: since_id is the FIRST page's newest_id, not the last page's
-    assert json.loads(_row(db).cursor or "{}") == {"since_id": "1861100000000000003"}
+    assert json.loads(source_row(db, "x-search").cursor or "{}") == {"since_id": "1861100000000000003"}
 
-    again = _poll(db, settings, cfg)  # nothing new: meta.result_count 0 and no data key
+    again = poll(db, settings, cfg)  # nothing new: meta.result_count 0 and no data key
     assert (again.stored, again.pages, again.error) == (0, 1, None)
     third = replay.hits(PATH)[-1]
     assert (third.arg("since_id"), third.arg("next_token")) == ("1861100000000000003", None)
-    assert json.loads(_row(db).cursor or "{}") == {"since_id": "1861100000000000003"}
+    assert json.loads(source_row(db, "x-search").cursor or "{}") == {"since_id": "1861100000000000003"}
 
 
 def test_a_sweep_interrupted_after_page_one_resumes_under_the_same_since_id(replay: ReplayServer) -> None:
@@ -186,10 +164,10 @@ def test_429_with_x_rate_limit_reset_waits_until_that_epoch(
                                   status=429, headers={"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
                                                        "x-rate-limit-reset": str(reset)}))
     cfg = _config(replay.url)
-    report = _poll(db, settings, cfg)
+    report = poll(db, settings, cfg)
     assert report.error and "rate limited" in report.error and report.stored == 0
-    assert _row(db).not_before == datetime.fromtimestamp(reset, UTC).replace(tzinfo=None)
-    again = _poll(db, settings, cfg)
+    assert source_row(db, "x-search").not_before == datetime.fromtimestamp(reset, UTC).replace(tzinfo=None)
+    again = poll(db, settings, cfg)
     assert again.waiting_until is not None and len(replay.hits(PATH)) == 1  # nothing sent before the reset
 
 
@@ -200,14 +178,14 @@ def test_remaining_zero_on_a_200_stores_the_page_then_stops_until_reset(
     limits = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
     replay.route(PATH, Reply.file("x/search_page1.json", headers=limits), Reply.file("x/search_page2.json"))
     cfg = _config(replay.url)
-    report = _poll(db, settings, cfg)
+    report = poll(db, settings, cfg)
     assert report.stored == 3 and len(replay.hits(PATH)) == 1
     assert report.error is None  # a used-up window is a wait, not a failure
-    row = _row(db)
+    row = source_row(db, "x-search")
     assert row.consecutive_failures == 0 and row.last_ok_at is not None
     assert row.not_before == datetime.fromtimestamp(reset, UTC).replace(tzinfo=None)
     assert json.loads(row.cursor or "{}")["next_token"] == "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l"
-    assert _poll(db, settings, cfg).waiting_until is not None and len(replay.hits(PATH)) == 1
+    assert poll(db, settings, cfg).waiting_until is not None and len(replay.hits(PATH)) == 1
 
 
 def test_a_since_id_older_than_seven_days_restarts_the_sweep(replay: ReplayServer) -> None:

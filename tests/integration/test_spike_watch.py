@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from collectors.jobs.spike_watch import run_spike_watch
@@ -146,6 +147,7 @@ def test_one_open_alert_per_kind_and_scope_even_from_two_writers(db: Database) -
     assert len(_alerts(db)) == 3
 
 
+@pytest.mark.slow
 def test_the_demo_streams_crises_raise_alerts_and_its_quiet_hours_none(db: Database, settings: Settings) -> None:
     """`vigie demo` ships an outage in the first 8 minutes of each hour, at 90 posts a minute: the
     detector finds each one within a few minutes of its start, and nothing between."""

@@ -27,6 +27,7 @@ from models.summary import compute_summary, store_summary, stored_summary
 from models.summary_export import summary_csv, summary_pdf
 from models.tables import DailySummary, Mention, Notification
 from tests.integration.test_notifications import Inbox, smtp  # noqa: F401  (the local SMTP server fixture)
+from tests.kit import config_dir, vigie_env
 from tests.streams import inject, replay_demo
 from tests.support import VIGIE
 
@@ -281,13 +282,8 @@ def test_a_day_stored_by_hand_before_the_job_is_still_sent_with_those_figures(db
 
 
 def test_the_command_prints_and_exports(db: Database, seeded: Settings, tmp_path: Path, db_url: str) -> None:
-    import os
-
-    env = {**os.environ, "DATABASE_URL": db_url, "VIGIE_CONFIG": str(seeded.config_dir)}
-    env_cfg = tmp_path / "cfg"
-    shutil.copytree(seeded.config_dir, env_cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (env_cfg / "reporting.yaml").write_text(f"timezone: {ZONE}\n")
-    env["VIGIE_CONFIG"] = str(env_cfg)
+    cfg = config_dir(tmp_path, "cfg", base=seeded.config_dir, reporting=f"timezone: {ZONE}\n")
+    env = vigie_env(db_url, config=cfg)
     out = subprocess.run([VIGIE, "summary", "--date", "2026-10-24", "--pdf", str(tmp_path / "d.pdf"), "--csv",
                           str(tmp_path / "d.csv")], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -17,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from collectors.scheduler import collect_once, create_scheduler
@@ -26,8 +23,9 @@ from collectors.types import CollectorError, Headers
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow
+from tests.kit import config_dir, vigie_env
 from tests.replay import FIXTURES
-from tests.support import REPO, VIGIE, free_port, wait_for_http
+from tests.support import VIGIE, free_port, wait_for_http
 
 SECRET = "whsec-7Qm2-test-only-s3cr3t-value"
 FB_SECRET = "fb-relay-secret-abcdefghijklmnop"
@@ -76,8 +74,6 @@ def _hook(name: str, **options: Any) -> dict[str, Any]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One `vigie serve` for the module (Dash registers page callbacks globally: one app per process)."""
     tmp = tmp_path_factory.mktemp("webhook")
-    cfg = tmp / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (tmp / "fb_secret").write_text(FB_SECRET + "\n")
     fb = {**_hook("fb", network="facebook", items_path="entry.*.changes.*.value", fields=FB_FIELDS),
           "secret_file": str(tmp / "fb_secret")}
@@ -85,10 +81,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     sources = [_hook("relay", network="listening"), _hook("guarded"), _hook("stale"), fb,
                _hook("tiny", max_body_mb=0.001), _hook("off", enabled=False),
                {"name": "feed", "kind": "rss", "interval_seconds": 60, "url": "http://127.0.0.1:9/feed.xml"}]
-    (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True))
-    url = f"sqlite:///{tmp / 'vigie.db'}"
-    env = {**os.environ, "DATABASE_URL": url, "VIGIE_CONFIG": str(cfg), "VIGIE_LOG_LEVEL": "DEBUG",
-           "VIGIE_TEST_HOOK_SECRET": SECRET}
+    env = vigie_env(tmp / "vigie.db", config=config_dir(tmp, sources={"sources": sources}), log_level="DEBUG",
+                    test_hook_secret=SECRET)
+    url = env["DATABASE_URL"]
     port = free_port()
     log = tmp / "serve.log"
     with log.open("wb") as out:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 
 from config.notifications import NotificationChannel, parse_notifications
 from config.settings import ConfigError, Secret, load_settings
+from tests.kit import config_dir
 
 REPO = Path(__file__).resolve().parents[2]
 TEAMS = {"customer_service", "legal", "marketing"}
@@ -25,8 +25,7 @@ def test_shipped_file_has_no_active_channel() -> None:
 
 
 def test_missing_file_means_no_channel(tmp_path: Path) -> None:
-    cfg = tmp_path / "cfg"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__", "notifications.yaml"))
+    cfg = config_dir(tmp_path, "cfg", notifications=None)
     assert load_settings(env={"VIGIE_CONFIG": str(cfg)}).notifications == ()
 
 

@@ -11,35 +11,26 @@ def test_model_file_ships() -> None:
     assert MODEL_PATH.exists()
 
 
-@pytest.mark.parametrize(
-    ("text", "language"),
-    [
-        ("my card got blocked again", "en"),
-        ("@AureliaBank app down for the third time", "en"),
-        ("hidden fees everywhere", "en"),
-        ("worst bank ever, total scam", "en"),
-        ("carte bloquée", "fr"),
-        ("frais cachés", "fr"),
-        ("appli en panne", "fr"),
-        ("arnaque", "fr"),
-        ("Impossible de me connecter à l'appli Aurelia depuis ce matin", "fr"),
-    ],
-)
+COMPLAINTS = [  # (text, language)
+    ("my card got blocked again", "en"), ("@AureliaBank app down for the third time", "en"),
+    ("hidden fees everywhere", "en"), ("worst bank ever, total scam", "en"),
+    ("carte bloquée", "fr"), ("frais cachés", "fr"), ("appli en panne", "fr"), ("arnaque", "fr"),
+    ("Impossible de me connecter à l'appli Aurelia depuis ce matin", "fr"),
+]
+PRAISE = [
+    ("thanks for the quick help", "en"), ("great service, problem solved in minutes", "en"),
+    ("super service, merci", "fr"), ("Conseillère au top, merci beaucoup !", "fr"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), COMPLAINTS)
 def test_complaints_are_negative(text: str, language: str) -> None:
     score, label = score_sentiment(text, language)
     assert label == "negative"
     assert score < 0
 
 
-@pytest.mark.parametrize(
-    ("text", "language"),
-    [
-        ("thanks for the quick help", "en"),
-        ("great service, problem solved in minutes", "en"),
-        ("super service, merci", "fr"),
-        ("Conseillère au top, merci beaucoup !", "fr"),
-    ],
-)
+@pytest.mark.parametrize(("text", "language"), PRAISE)
 def test_praise_is_positive(text: str, language: str) -> None:
     score, label = score_sentiment(text, language)
     assert label == "positive"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from config.settings import ENV_VARS, RULE_CONDITIONS, ConfigError, load_settings
+from tests.kit import config_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,12 +46,7 @@ def test_bad_environment(env: dict[str, str], message: str) -> None:
 
 
 def _broken(tmp_path: Path, file: str, mutate) -> str:  # type: ignore[no-untyped-def]
-    cfg = tmp_path / "cfg"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    path = cfg / file
-    data = yaml.safe_load(path.read_text())
-    mutate(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    cfg = config_dir(tmp_path, "cfg", **{file.removesuffix(".yaml"): mutate})
     with pytest.raises(ConfigError) as err:
         load_settings(env={"VIGIE_CONFIG": str(cfg)})
     return str(err.value)
@@ -111,9 +105,7 @@ def test_brand_without_terms(tmp_path: Path) -> None:
 
 
 def test_invalid_yaml(tmp_path: Path) -> None:
-    cfg = tmp_path / "cfg"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (cfg / "teams.yaml").write_text("teams: [unclosed\n")
+    cfg = config_dir(tmp_path, "cfg", teams="teams: [unclosed\n")
     with pytest.raises(ConfigError, match=r"^teams.yaml: not valid YAML"):
         load_settings(env={"VIGIE_CONFIG": str(cfg)})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,11 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from config.settings import PRIORITIES, ConfigError, load_settings
 from config.sla import BusinessHours, parse_sla
 from models.sla import SlaClock, add_business_time, business_time_between
+from tests.kit import config_dir
 
 REPO = Path(__file__).resolve().parents[2]
 PARIS = ZoneInfo("Europe/Paris")
@@ -225,11 +224,8 @@ def test_bad_clock_settings(top: dict[str, Any], message: str) -> None:
 
 
 def test_bad_team_override_names_the_team(tmp_path: Path) -> None:
-    cfg = tmp_path / "cfg"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    data = yaml.safe_load((cfg / "teams.yaml").read_text())
-    data["teams"]["legal"]["business_hours"] = {"timezone": "Europe/Pariss"}
-    (cfg / "teams.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    cfg = config_dir(tmp_path, "cfg",
+                     teams=lambda data: data["teams"]["legal"].update(business_hours={"timezone": "Europe/Pariss"}))
     with pytest.raises(ConfigError) as err:
         load_settings(env={"VIGIE_CONFIG": str(cfg)})
     assert str(err.value) == ("teams.yaml: teams.legal.business_hours.timezone: expected an IANA time zone, "
