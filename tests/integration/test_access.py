@@ -16,9 +16,6 @@ import pytest
 from sqlalchemy import func, select
 
 import dashboard
-from collectors.pipeline import Enricher
-from collectors.runner import sync_sources
-from collectors.store import store_batch
 from collectors.types import RawPost
 from config.settings import Settings
 from dashboard.auth.guard import CALLBACK, PAGE, PUBLIC, ROUTE_POLICY, callback_roles, page_roles
@@ -27,8 +24,9 @@ from dashboard.auth.policy import Principal as P
 from dashboard.components.nav import nav_entry
 from models import actions
 from models.db import Database
-from models.tables import AuditEvent, QueueItem, SourceRow, utcnow
+from models.tables import AuditEvent, Mention, QueueItem
 from models.users import create_kiosk_token
+from tests.kit import seed_items, store_posts
 from tests.web import ACCOUNTS, dash_post, make_accounts, sign_in, spec_inputs
 
 ANON = "anonymous"
@@ -64,18 +62,15 @@ def _client(web: Any, db: Database, who: str) -> Any:
 
 def _items(db: Database, settings: Settings) -> dict[str, int]:
     """One open item per team: {team: item id}."""
-    sync_sources(db, settings)
-    enricher = Enricher(settings)
     texts = {"customer_service": "@AureliaBank my card got declined again at the shop",
              "legal": "@AureliaBank I will sue you, my lawyer is on it: class action",
              "marketing": "@AureliaBank love the new app design, well done"}
-    with db.write.begin() as s:
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
-        posts = [enricher.enrich(RawPost(f"p-{team}", "x", text, datetime.now(UTC), None, f"@{team}", team, 10),
-                                 utcnow()) for team, text in texts.items()]
-        store_batch(s, sid, posts, None)
-    with db.read() as s:
-        return {team: item_id for item_id, team in s.execute(select(QueueItem.id, QueueItem.team))}
+    posts = [RawPost(f"p-{team}", "x", text, datetime.now(UTC), None, f"@{team}", team, 10)
+             for team, text in texts.items()]
+    ids = seed_items(db, settings, posts)
+    with db.read() as s:  # the team routing chose, as the pages will read it
+        return {team: item_id for item_id, team in s.execute(select(QueueItem.id, QueueItem.team)
+                                                              .where(QueueItem.id.in_(ids)))}
 
 
 def _state(db: Database) -> tuple[Any, ...]:
@@ -340,21 +335,15 @@ def _page(client: Any, path: str, search: str = "") -> bytes:
 def test_item_pages_and_their_updates_check_the_items_team(web: Any, db: Database, settings: Settings) -> None:
     make_accounts(db, settings)
     items = _items(db, settings)
-    sync_sources(db, settings)
     with db.read() as s:
         legal = s.get(QueueItem, items["legal"])
         assert legal is not None
         legal_mention = legal.mention_id
-        sid = s.scalars(select(SourceRow.id).where(SourceRow.name == "demo")).one()
     # A copy of the legal post (same author, same words, another network) shows the legal item.
-    enricher = Enricher(settings)
     copy_post = RawPost("p-legal-copy", "mastodon", "@AureliaBank I will sue you, my lawyer is on it: class action",
                         datetime.now(UTC), None, "@legal", "legal", 10)
-    with db.write.begin() as s:
-        store_batch(s, sid, [enricher.enrich(copy_post, utcnow())], None)
+    assert store_posts(db, settings, [copy_post]).copies == 1
     with db.read() as s:
-        from models.tables import Mention
-
         copy_id = s.scalars(select(Mention.id).where(Mention.external_id == "p-legal-copy")).one()
     agent, legal_agent, lead = (_client(web, db, w) for w in ("agent", "legal-agent", "lead"))
     for mention_id in (legal_mention, copy_id):
