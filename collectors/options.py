@@ -10,21 +10,14 @@ The README's per-source tables are checked against these declarations by a test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
 from collectors.types import CollectorError
 from config.settings import SourceConfig
-
-
-class SourceOptions(BaseModel):
-    """The options of one source kind. Strict: YAML gives the types, so ``"10"`` is not a number and
-    ``true`` is not an integer; unknown keys are refused; a checked set of options never changes."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 @dataclass(frozen=True)
@@ -38,19 +31,28 @@ class Credential:
     min_length: int = 1
 
 
+class SourceOptions(BaseModel):
+    """The options of one source kind. Strict: YAML gives the types, so ``"10"`` is not a number and
+    ``true`` is not an integer; unknown keys are refused; a checked set of options never changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # The secrets the kind takes (``<name>_env`` / ``<name>_file``), declared with its options.
+    credentials: ClassVar[tuple[Credential, ...]] = ()
+
+
 M = TypeVar("M", bound=SourceOptions)
 
 
 def check_options(
     config: SourceConfig,
     model: type[M],
-    credentials: Sequence[Credential] = (),
     where: str | None = None,
 ) -> M:
-    """``config.options`` validated against ``model``, and ``config.secrets`` against ``credentials``
+    """``config.options`` validated against ``model``, and ``config.secrets`` against its ``credentials``
     (their presence only when the source is enabled: a disabled source may lack them).
     Raise a permanent CollectorError starting with ``where`` (default ``source '<name>'``)."""
     where = where or f"source {config.name!r}"
+    credentials = model.credentials
     known = {c.name for c in credentials}
     for name in config.secrets:
         if name not in known:
@@ -112,3 +114,15 @@ def label(expected: str = "a short label") -> AfterValidator:
 
 
 HttpUrl = Annotated[str, _check(lambda v: v.startswith(("http://", "https://")), "an http(s) URL")]
+
+
+def at_least_one(*keys: str, expected: str) -> Any:
+    """A check of the whole model, assigned in its class body: at least one of ``keys`` is given
+    (neither None nor empty); otherwise ``expected`` is the error."""
+
+    def check(model: Any) -> Any:
+        if not any(getattr(model, key) for key in keys):
+            raise ValueError(expected)
+        return model
+
+    return model_validator(mode="after")(check)

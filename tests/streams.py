@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from collectors.pipeline import Enricher
-from collectors.sources.demo import DemoSource
+from collectors.sources import build_polled_source
 from collectors.store import store_batch
 from collectors.types import RawPost
 from config.settings import Settings, SourceConfig
@@ -30,7 +30,7 @@ def replay_demo(db: Database, settings: Settings, end: datetime, hours: float, r
     By default every post is collected at ``end``. With ``lag``, each is collected that long after
     it was posted, as a live collector would have, and its queue item is stamped then (its SLA
     deadlines counted from then): a history of several days with queues as they were."""
-    source = DemoSource(SourceConfig(STREAM_SOURCE, "demo", 1.0, True, {
+    source = build_polled_source(SourceConfig(STREAM_SOURCE, "demo", 1.0, True, {
         "seed": seed, "rate_per_minute": rate_per_minute, "backfill_hours": hours, "page_size": 2000, **options}))
     sid = source_id(db, settings, STREAM_SOURCE)
     enricher = Enricher(settings)

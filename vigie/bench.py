@@ -24,7 +24,7 @@ from sqlalchemy import Column, MetaData, Table, delete, insert, select
 from collectors.ingest import RunReport, ingest
 from collectors.pipeline import Enricher
 from collectors.runner import sync_sources
-from collectors.sources.demo import DemoSource
+from collectors.sources import build_polled_source
 from collectors.text import fold, match_risk, strip_accents
 from collectors.types import Parsed, RawPost
 from config.settings import Settings, SourceConfig
@@ -37,7 +37,7 @@ BENCH_SOURCE = "bench-ingest"
 
 def demo_posts(count: int, seed: int = 11) -> list[RawPost]:
     """``count`` distinct posts from the demo source (generation is not timed)."""
-    source = DemoSource(SourceConfig("bench", "demo", 1.0, True, {
+    source = build_polled_source(SourceConfig("bench", "demo", 1.0, True, {
         "seed": seed, "rate_per_minute": 6000, "backfill_hours": 0, "page_size": 5000,
         "duplicate_share": 0.0, "repost_share": 0.0,
     }))

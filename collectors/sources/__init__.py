@@ -1,7 +1,7 @@
 """Source registry: kind name -> class. Adding a source is one file and one line here.
 
-A source class declares its options (``Options``, a `collectors.options.SourceOptions` model) and
-the credentials it takes (``credentials``); `load_checked_settings` checks every source of
+A source class declares its options (``Options``, a `collectors.options.SourceOptions` model,
+whose ``credentials`` are the secrets it takes); `load_checked_settings` checks every source of
 `sources.yaml` against them when the settings load, in every process, so a bad option stops the
 start with a message naming the file, the source and the key.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from collectors.options import Credential, SourceOptions, check_options
+from collectors.options import SourceOptions, check_options
 from collectors.sources.bluesky import BlueskySource
 from collectors.sources.demo import DemoSource
 from collectors.sources.mastodon import MastodonSource
@@ -25,7 +25,7 @@ from config.settings import ConfigError, Settings, SourceConfig, load_settings
 
 class SourceClass(Protocol):
     """What the registry holds: a source class (read-only members: its class attributes), its
-    declared options and credentials, and its constructor."""
+    declared options (with the credentials it takes), and its constructor."""
 
     @property
     def kind(self) -> str: ...
@@ -33,10 +33,7 @@ class SourceClass(Protocol):
     @property
     def Options(self) -> type[SourceOptions]: ...  # the class attribute naming its model
 
-    @property
-    def credentials(self) -> tuple[Credential, ...]: ...
-
-    def __call__(self, config: SourceConfig, options: Any = None) -> Source | PushSource: ...
+    def __call__(self, config: SourceConfig, options: Any) -> Source | PushSource: ...
 
 
 REGISTRY: dict[str, SourceClass] = {
@@ -71,7 +68,7 @@ def check_sources(configs: tuple[SourceConfig, ...]) -> None:
                 raise ConfigError(f"{where}: {_unknown_kind(config.kind)}")
             continue
         try:
-            check_options(config, cls.Options, cls.credentials, where)
+            check_options(config, cls.Options, where)
         except CollectorError as exc:
             raise ConfigError(exc.message) from None
 
@@ -87,7 +84,7 @@ def build_source(config: SourceConfig) -> Source | PushSource:
         cls = REGISTRY[config.kind]
     except KeyError:
         raise CollectorError(f"source {config.name!r}: {_unknown_kind(config.kind)}", permanent=True) from None
-    return cls(config, check_options(config, cls.Options, cls.credentials))
+    return cls(config, check_options(config, cls.Options))
 
 
 def build_polled_source(config: SourceConfig) -> Source:

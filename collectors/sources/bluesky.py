@@ -57,7 +57,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, ValidationInfo, model_validator
 
 from collectors.http import HttpClient, HttpOptions, Response
-from collectors.options import Credential, HttpUrl, check_options, label, text
+from collectors.options import Credential, HttpUrl, label, text
 from collectors.types import (
     CollectorError,
     Page,
@@ -93,6 +93,9 @@ def forget_sessions() -> None:
 
 
 class BlueskyOptions(HttpOptions):
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("app_password", "an app password of the identifier's account (never the account password)"),
+    )
     query: Annotated[str, text("a search text")] = Field(description="the search (searchPosts' Lucene-like syntax)")
     service: HttpUrl = Field("https://bsky.social", description="the PDS/AppView the XRPC calls go to")
     identifier: str | None = Field(None, description="handle, DID or e-mail of the listening account, "
@@ -116,13 +119,9 @@ class BlueskyOptions(HttpOptions):
 class BlueskySource:
     kind: ClassVar[str] = "bluesky"
     Options: ClassVar[type[BlueskyOptions]] = BlueskyOptions
-    credentials: ClassVar[tuple[Credential, ...]] = (
-        Credential("app_password", "an app password of the identifier's account (never the account password)"),
-    )
 
-    def __init__(self, config: SourceConfig, options: BlueskyOptions | None = None) -> None:
+    def __init__(self, config: SourceConfig, options: BlueskyOptions) -> None:
         self.where = f"source {config.name!r}"
-        options = options or check_options(config, BlueskyOptions, self.credentials)
         password = config.secrets.get("app_password")
         self.limit = options.limit
         self.backfill = timedelta(hours=options.backfill_hours)

@@ -86,7 +86,6 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any, ClassVar
 
-from collectors.options import Credential, check_options
 from collectors.sources import demo_corpus as corpus
 from collectors.sources.demo_draws import Draws, Slots, language_hint, post_url
 from collectors.sources.demo_options import DemoOptions, make_authors
@@ -110,11 +109,9 @@ class DemoSource:
 
     kind: ClassVar[str] = "demo"
     Options: ClassVar[type[DemoOptions]] = DemoOptions
-    credentials: ClassVar[tuple[Credential, ...]] = ()
 
-    def __init__(self, config: SourceConfig, options: DemoOptions | None = None) -> None:
+    def __init__(self, config: SourceConfig, options: DemoOptions) -> None:
         self.name = config.name
-        options = options or check_options(config, DemoOptions)
         self.seed = options.seed
         self.rate_per_minute = float(options.rate_per_minute)
         self.backfill_hours = float(options.backfill_hours)

@@ -51,11 +51,11 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field
 
 from collectors.http import HttpClient, HttpOptions, Response, parse_rate_limit_reset
 from collectors.markup import html_to_text
-from collectors.options import Credential, HttpUrl, check_options, every, label, text
+from collectors.options import Credential, HttpUrl, at_least_one, every, label, text
 from collectors.types import (
     CollectorError,
     Page,
@@ -79,6 +79,10 @@ def _tag(tag: str) -> bool:
 
 
 class MastodonOptions(HttpOptions):
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("access_token", "a user token (read:search for search), sent as a Bearer header"),
+    )
+    _something_to_follow = at_least_one("hashtags", "query", expected="give hashtags, a query, or both")
     instance: HttpUrl = Field(description="the instance, http(s)")
     hashtags: Annotated[list[str], BeforeValidator(_one_or_many), every(_tag, "a list of hashtags")] = Field(
         [], description="hashtag timelines to follow ('#' optional; one may be given alone)")
@@ -87,23 +91,13 @@ class MastodonOptions(HttpOptions):
     limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT, description=f"statuses per request, 1..{MAX_LIMIT}")
     network: Annotated[str, label()] = Field("mastodon", description="label shown in the queues")
 
-    @model_validator(mode="after")
-    def _something_to_follow(self) -> MastodonOptions:
-        if not self.hashtags and self.query is None:
-            raise ValueError("give hashtags, a query, or both")
-        return self
-
 
 class MastodonSource:
     kind: ClassVar[str] = "mastodon"
     Options: ClassVar[type[MastodonOptions]] = MastodonOptions
-    credentials: ClassVar[tuple[Credential, ...]] = (
-        Credential("access_token", "a user token (read:search for search), sent as a Bearer header"),
-    )
 
-    def __init__(self, config: SourceConfig, options: MastodonOptions | None = None) -> None:
+    def __init__(self, config: SourceConfig, options: MastodonOptions) -> None:
         self.where = f"source {config.name!r}"
-        options = options or check_options(config, MastodonOptions, self.credentials)
         self.instance = options.instance.rstrip("/")
         self.host = urlsplit(self.instance).netloc
         self.query, self.limit, self.network = options.query, options.limit, options.network

@@ -53,10 +53,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from collectors.http import HttpClient, HttpOptions, RateLimited, Response, parse_retry_after
-from collectors.options import Credential, HttpUrl, check_options, every, text
+from collectors.options import Credential, HttpUrl, at_least_one, every, text
 from collectors.types import (
     CollectorError,
     Page,
@@ -107,6 +107,11 @@ TOKENS = _Tokens()
 
 
 class RedditOptions(HttpOptions):
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("client_id", "the app's client id (https://www.reddit.com/prefs/apps)", required=True),
+        Credential("client_secret", "the app's client secret", required=True),
+    )
+    _something_to_poll = at_least_one("query", "subreddits", expected="expected query, subreddits or both")
     query: Annotated[str, text("a non-empty search string")] | None = Field(
         None, description="a Reddit search (sort=new); optional when subreddits is given")
     subreddits: Annotated[list[str], every(_SUBREDDIT.fullmatch, _SUBREDDITS)] = Field(
@@ -117,24 +122,13 @@ class RedditOptions(HttpOptions):
     auth_url: HttpUrl = Field(AUTH_URL, description="token endpoint")
     api_url: HttpUrl = Field(API_URL, description="API endpoint")
 
-    @model_validator(mode="after")
-    def _something_to_poll(self) -> RedditOptions:
-        if not self.query and not self.subreddits:
-            raise ValueError("expected query, subreddits or both")
-        return self
-
 
 class RedditSource:
     kind: ClassVar[str] = "reddit"
     Options: ClassVar[type[RedditOptions]] = RedditOptions
-    credentials: ClassVar[tuple[Credential, ...]] = (
-        Credential("client_id", "the app's client id (https://www.reddit.com/prefs/apps)", required=True),
-        Credential("client_secret", "the app's client secret", required=True),
-    )
 
-    def __init__(self, config: SourceConfig, options: RedditOptions | None = None) -> None:
+    def __init__(self, config: SourceConfig, options: RedditOptions) -> None:
         self.where = f"source {config.name!r}"
-        options = options or check_options(config, RedditOptions, self.credentials)
         client_id, secret = config.secrets["client_id"], config.secrets["client_secret"]
         self.query, self.subreddits, self.limit = options.query, list(options.subreddits), options.limit
         self.user_agent = options.user_agent

@@ -41,12 +41,16 @@ from pydantic import Field
 
 from collectors.http import FEED_TYPES, HttpClient, HttpOptions
 from collectors.markup import html_to_text
-from collectors.options import Credential, HttpUrl, check_options, label
+from collectors.options import Credential, HttpUrl, label
 from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
 
 
 class RssOptions(HttpOptions):
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("username", "HTTP basic auth user"),
+        Credential("password", "HTTP basic auth password"),
+    )
     url: HttpUrl = Field(description="the feed, http(s)")
     network: Annotated[str, label()] = Field("rss", description="label shown in the queues (news, forum, …)")
 
@@ -54,13 +58,8 @@ class RssOptions(HttpOptions):
 class RssSource:
     kind: ClassVar[str] = "rss"
     Options: ClassVar[type[RssOptions]] = RssOptions
-    credentials: ClassVar[tuple[Credential, ...]] = (
-        Credential("username", "HTTP basic auth user"),
-        Credential("password", "HTTP basic auth password"),
-    )
 
-    def __init__(self, config: SourceConfig, options: RssOptions | None = None) -> None:
-        options = options or check_options(config, RssOptions, self.credentials)
+    def __init__(self, config: SourceConfig, options: RssOptions) -> None:
         self.url, self.network = options.url, options.network
         user, password = config.secrets.get("username"), config.secrets.get("password")
         self.auth = (user.reveal(), password.reveal()) if user and password else None

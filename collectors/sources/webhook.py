@@ -53,7 +53,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, model_validator
 
 from collectors.mapping import FieldMapping, parse_path, select_items
-from collectors.options import Credential, SourceOptions, check_options
+from collectors.options import Credential, SourceOptions
 from collectors.types import CollectorError, Parsed, PushSource, RawPost, Rejected, Unauthorized
 from config.settings import SourceConfig
 
@@ -78,6 +78,10 @@ def _path(value: str) -> str:
 
 
 class WebhookOptions(SourceOptions):
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("secret", f"the shared signing secret (at least {MIN_SECRET_LENGTH} characters)",
+                   required=True, min_length=MIN_SECRET_LENGTH),
+    )
     network: str = Field("webhook", description="label for items that carry none")
     items_path: Annotated[str, AfterValidator(_path)] | None = Field(
         None, description="where the items are in the body (default: the body if it is a list, else its `items` key)")
@@ -100,13 +104,8 @@ class WebhookSource:
     kind: ClassVar[str] = "webhook"
     push: ClassVar[bool] = True
     Options: ClassVar[type[WebhookOptions]] = WebhookOptions
-    credentials: ClassVar[tuple[Credential, ...]] = (
-        Credential("secret", f"the shared signing secret (at least {MIN_SECRET_LENGTH} characters)",
-                   required=True, min_length=MIN_SECRET_LENGTH),
-    )
 
-    def __init__(self, config: SourceConfig, options: WebhookOptions | None = None) -> None:
-        options = options or check_options(config, WebhookOptions, self.credentials)
+    def __init__(self, config: SourceConfig, options: WebhookOptions) -> None:
         self.name = config.name
         self._secret = config.secrets["secret"].reveal().encode()
         self.items_path = None if options.items_path is None else parse_path(options.items_path, "items_path")

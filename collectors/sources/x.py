@@ -50,7 +50,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 
 from collectors.http import HttpClient, HttpOptions, Response, parse_rate_limit_reset
-from collectors.options import Credential, HttpUrl, check_options, text
+from collectors.options import Credential, HttpUrl, text
 from collectors.types import (
     CollectorError,
     Page,
@@ -70,6 +70,9 @@ USER_FIELDS = "username,name,public_metrics"
 
 
 class XOptions(HttpOptions):
+    credentials: ClassVar[tuple[Credential, ...]] = (
+        Credential("bearer_token", "an app-only Bearer token", required=True),
+    )
     query: Annotated[str, text("an X search query")] = Field(description="an X search query")
     max_results: int = Field(100, ge=10, le=100, description="posts per page, 10..100")
     api_url: HttpUrl = Field(API_URL, description="endpoint")
@@ -78,13 +81,9 @@ class XOptions(HttpOptions):
 class XSource:
     kind: ClassVar[str] = "x"
     Options: ClassVar[type[XOptions]] = XOptions
-    credentials: ClassVar[tuple[Credential, ...]] = (
-        Credential("bearer_token", "an app-only Bearer token", required=True),
-    )
 
-    def __init__(self, config: SourceConfig, options: XOptions | None = None) -> None:
+    def __init__(self, config: SourceConfig, options: XOptions) -> None:
         self.where = f"source {config.name!r}"
-        options = options or check_options(config, XOptions, self.credentials)
         token = config.secrets["bearer_token"]
         self.query, self.max_results = options.query.strip(), options.max_results
         self.url = options.api_url.rstrip("/") + SEARCH_PATH

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import func, select
 
-from collectors.options import Credential, SourceOptions
+from collectors.options import SourceOptions
 from collectors.scheduler import collect_once
 from collectors.sources import REGISTRY
 from collectors.types import CollectorError, Page, Parsed, RawPost
@@ -170,7 +170,6 @@ def test_collect_once_fills_three_queues_in_two_languages(db: Database, settings
 class _Broken:
     kind: ClassVar[str] = "broken"
     Options: ClassVar[type[SourceOptions]] = SourceOptions  # no options
-    credentials: ClassVar[tuple[Credential, ...]] = ()
 
     def __init__(self, config: SourceConfig, options: SourceOptions | None = None) -> None:
         self.config = config

@@ -24,13 +24,18 @@ from tests.conftest import web_settings
 TOKEN = "tok-push-test-only-0123456789"
 
 
+class TokenOptions(SourceOptions):
+    """No options; one required credential."""
+
+    credentials: ClassVar[tuple[Credential, ...]] = (Credential("token", "the bearer token", required=True),)
+
+
 class TokenPush:
     """A push source checked by a bearer token (not the webhook's HMAC): posts under ``posts``."""
 
     kind: ClassVar[str] = "token-push"
     push: ClassVar[bool] = True
-    Options: ClassVar[type[SourceOptions]] = SourceOptions  # no options of its own
-    credentials: ClassVar[tuple[Credential, ...]] = (Credential("token", "the bearer token", required=True),)
+    Options: ClassVar[type[SourceOptions]] = TokenOptions
 
     def __init__(self, config: SourceConfig, options: SourceOptions | None = None) -> None:
         self._token = config.secrets["token"].reveal()

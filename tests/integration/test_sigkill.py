@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from collectors.sources.demo import DemoSource
+from collectors.sources import build_polled_source
 from config.settings import SourceConfig
 from models.db import open_database
 from models.tables import Mention, QueueItem, SourceRow
@@ -25,7 +25,7 @@ DEMO = {"seed": 3, "rate_per_minute": 6000, "backfill_hours": 1.5, "page_size": 
 def _expected_ids(cursor: str) -> set[str]:
     """Every id the demo source served from its first item up to ``cursor``."""
     anchor, _, end = cursor.rpartition(":")
-    source = DemoSource(SourceConfig("demo", "demo", 1, True, DEMO))
+    source = build_polled_source(SourceConfig("demo", "demo", 1, True, DEMO))
     ids: set[str] = set()
     position = f"{anchor}:0"
     while int(position.rpartition(":")[2]) < int(end):

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from collectors.sources.bluesky import CREATE_SESSION, REFRESH_SESSION, SEARCH, BlueskySource, forget_sessions
+from collectors.sources import build_polled_source
+from collectors.sources.bluesky import CREATE_SESSION, REFRESH_SESSION, SEARCH, forget_sessions
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
@@ -97,7 +98,7 @@ def _post(rkey: str, text: str, at: str) -> dict[str, Any]:
 
 
 def test_post_views_become_posts_with_rtl_emoji_alt_text_and_web_links() -> None:
-    src = BlueskySource(_cfg("https://bsky.example"))
+    src = build_polled_source(_cfg("https://bsky.example"))
     posts = _load("search_page1.json")["posts"] + _load("search_page2.json")["posts"]
     parsed = src.parse({"posts": posts, "fetched_at": NOW})
     assert parsed.rejected == []
@@ -119,7 +120,7 @@ def test_post_views_become_posts_with_rtl_emoji_alt_text_and_web_links() -> None
 
 def test_posts_without_uri_or_text_are_rejected_raw_and_the_rest_kept() -> None:
     raw = _load("search_broken.json")["posts"]
-    parsed = BlueskySource(_cfg("https://bsky.example")).parse({"posts": raw, "fetched_at": NOW})
+    parsed = build_polled_source(_cfg("https://bsky.example")).parse({"posts": raw, "fetched_at": NOW})
     assert [(r.external_id, r.reason) for r in parsed.rejected] == [
         (ALICE + "3lbxq1gone01", f"bluesky: post {ALICE}3lbxq1gone01 has no text (deleted or not a post)"),
         (None, "bluesky: post without an at:// uri"),
@@ -195,7 +196,7 @@ def test_high_water_mark_moves_once_per_sweep_and_a_stopped_sweep_resumes(
 
 def test_a_service_ignoring_since_ends_the_sweep_at_older_posts(replay: ReplayServer) -> None:
     replay.route(SEARCH, Reply.json({"cursor": "more", "posts": [_post("3old", "Aurelia", "2026-11-20T00:00:00Z")]}))
-    src = BlueskySource(_cfg(replay.url, login=False))
+    src = build_polled_source(_cfg(replay.url, login=False))
     page = src.fetch(json.dumps({"mark": "2026-11-25T09:00:00.000Z"}), NOW)
     assert not page.has_more and json.loads(page.next_cursor or "") == {"mark": "2026-11-25T09:00:00.000Z"}
     assert "authorization" not in replay.requests[0].headers  # no identifier: no session
@@ -211,7 +212,7 @@ def test_expired_token_is_refreshed_once_then_login_again_when_refresh_is_refuse
         return Reply.file("bluesky/error_expired_token.json", status=400)
 
     replay.route(SEARCH, search)
-    page = BlueskySource(_cfg(replay.url)).fetch(None, NOW)
+    page = build_polled_source(_cfg(replay.url)).fetch(None, NOW)
     assert len(page.payload["posts"]) == 2
     (refresh,) = replay.hits(REFRESH_SESSION)
     assert refresh.method == "POST"
@@ -222,13 +223,13 @@ def test_expired_token_is_refreshed_once_then_login_again_when_refresh_is_refuse
     replay.route(REFRESH_SESSION, Reply.file("bluesky/error_expired_token.json", status=400))
     replay.route(SEARCH, Reply.file("bluesky/error_expired_token.json", status=400), Reply.file(
         "bluesky/search_page1.json"))
-    BlueskySource(_cfg(replay.url)).fetch(None, NOW)
+    build_polled_source(_cfg(replay.url)).fetch(None, NOW)
     assert len(replay.hits(CREATE_SESSION)) == 2 and len(replay.hits(REFRESH_SESSION)) == 2
 
     # still expired after the renewal: an error, not a loop
     replay.route(SEARCH, Reply.file("bluesky/error_expired_token.json", status=400))
     with pytest.raises(CollectorError, match="HTTP 400: ExpiredToken: Token has expired"):
-        BlueskySource(_cfg(replay.url)).fetch(None, NOW)
+        build_polled_source(_cfg(replay.url)).fetch(None, NOW)
 
 
 def test_refused_login_is_permanent_and_never_shows_the_password(
@@ -236,7 +237,7 @@ def test_refused_login_is_permanent_and_never_shows_the_password(
 ) -> None:
     replay.route(CREATE_SESSION, Reply.file("bluesky/error_auth_required.json", status=401))
     with pytest.raises(CollectorError) as caught:
-        BlueskySource(_cfg(replay.url)).fetch(None, NOW)
+        build_polled_source(_cfg(replay.url)).fetch(None, NOW)
     assert caught.value.permanent
     assert caught.value.message == ("source 'sky': Bluesky login of 'listener.bsky.social' refused: HTTP 401: "
                                     "AuthenticationRequired: Invalid identifier or password")
@@ -248,7 +249,7 @@ def test_refused_login_is_permanent_and_never_shows_the_password(
     # a server echoing the password back: scrubbed
     replay.route(CREATE_SESSION, Reply.json({"error": "AuthenticationRequired", "message": f"bad {PASSWORD}"}, 401))
     with pytest.raises(CollectorError) as echoed:
-        BlueskySource(_cfg(replay.url)).fetch(None, NOW)
+        build_polled_source(_cfg(replay.url)).fetch(None, NOW)
     assert PASSWORD not in echoed.value.message and "bad ********" in echoed.value.message
 
 
@@ -275,5 +276,5 @@ def test_bad_options_fail_at_start_naming_the_key(
     options: dict[str, Any], secrets: dict[str, Secret], message: str
 ) -> None:
     with pytest.raises(CollectorError) as caught:
-        BlueskySource(SourceConfig("sky", "bluesky", 60, True, options, secrets))
+        build_polled_source(SourceConfig("sky", "bluesky", 60, True, options, secrets))
     assert caught.value.permanent and message in caught.value.message

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from collectors.sources.mastodon import MastodonSource
+from collectors.sources import build_polled_source
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
@@ -86,7 +86,7 @@ def _cursor(db: Database) -> dict[str, Any]:
 
 
 def test_statuses_become_posts_boosts_rtl_emoji_media_and_content_warnings() -> None:
-    src = MastodonSource(_cfg("https://mastodon.example", hashtags=["aurelia"]))
+    src = build_polled_source(_cfg("https://mastodon.example", hashtags=["aurelia"]))
     payload = {"statuses": json.loads((FIXTURES / "mastodon/tag_aurelia.json").read_text()), "fetched_at": NOW}
     parsed = src.parse(payload)
     by_id = {p.external_id: p for p in parsed.posts}
@@ -113,7 +113,7 @@ def test_statuses_become_posts_boosts_rtl_emoji_media_and_content_warnings() -> 
 
 
 def test_deleted_or_incomplete_statuses_are_rejected_raw_never_a_crash() -> None:
-    src = MastodonSource(_cfg("https://mastodon.example", hashtags=["aurelia"]))
+    src = build_polled_source(_cfg("https://mastodon.example", hashtags=["aurelia"]))
     raw = json.loads((FIXTURES / "mastodon/tag_aurelia_broken.json").read_text())
     parsed = src.parse({"statuses": raw, "fetched_at": NOW})
     assert [(r.external_id, r.reason) for r in parsed.rejected] == [
@@ -212,7 +212,7 @@ def test_several_hashtags_and_a_search_each_keep_their_own_place(
 
 def test_an_exhausted_rate_limit_stops_paging_until_the_next_run(replay: ReplayServer) -> None:
     replay.route("/api/v1/timelines/tag/a", Reply.json([_status(1)], headers={"X-RateLimit-Remaining": "0"}))
-    src = MastodonSource(_cfg(replay.url, hashtags=["a", "b"]))
+    src = build_polled_source(_cfg(replay.url, hashtags=["a", "b"]))
     page = src.fetch(None, NOW)
     assert not page.has_more and json.loads(page.next_cursor or "")["todo"] == ["tag:b"]
     replay.route("/api/v1/timelines/tag/b", Reply.json([]))
@@ -223,14 +223,14 @@ def test_an_exhausted_rate_limit_stops_paging_until_the_next_run(replay: ReplayS
 def test_a_search_refused_without_token_is_a_permanent_error_naming_no_query(replay: ReplayServer) -> None:
     replay.route("/api/v2/search", Reply.json({"error": "The access token is invalid"}, status=401))
     with pytest.raises(CollectorError) as caught:
-        MastodonSource(_cfg(replay.url, query="secret plans", retries=0)).fetch(None, NOW)
+        build_polled_source(_cfg(replay.url, query="secret plans", retries=0)).fetch(None, NOW)
     assert caught.value.permanent and "HTTP 401" in caught.value.message and "secret" not in caught.value.message
 
 
 def test_a_body_that_is_not_a_list_of_statuses_fails_thepoll(replay: ReplayServer) -> None:
     replay.route("/api/v1/timelines/tag/a", Reply.json({"error": "Record not found"}))
     with pytest.raises(CollectorError, match="expected a list of statuses, got dict"):
-        MastodonSource(_cfg(replay.url, hashtags=["a"])).fetch(None, NOW)
+        build_polled_source(_cfg(replay.url, hashtags=["a"])).fetch(None, NOW)
 
 
 @pytest.mark.parametrize(
@@ -245,6 +245,6 @@ def test_a_body_that_is_not_a_list_of_statuses_fails_thepoll(replay: ReplayServe
 )
 def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], message: str) -> None:
     with pytest.raises(CollectorError, match=re.escape(message)) as caught:
-        MastodonSource(SourceConfig("masto", "mastodon", 60, True, options))
+        build_polled_source(SourceConfig("masto", "mastodon", 60, True, options))
     assert caught.value.permanent
 

@@ -21,7 +21,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from collectors.http import RateLimited
-from collectors.sources.reddit import TOKENS, RedditSource
+from collectors.sources import build_polled_source
+from collectors.sources.reddit import TOKENS
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
@@ -128,13 +129,13 @@ def test_an_interrupted_sweep_resumes_with_after_and_keeps_the_old_mark(replay: 
     _token_route(replay)
     replay.route("/search", Reply.file("reddit/search_page1.json"), Reply.file("reddit/search_page2.json"))
     old_mark = json.dumps({"seen": {"name": "t3_0ld", "created": 1795500000.0}})
-    page = RedditSource(_config(replay.url)).fetch(old_mark, NOW)
+    page = build_polled_source(_config(replay.url)).fetch(old_mark, NOW)
     assert page.has_more
     cursor = json.loads(page.next_cursor or "{}")
     assert cursor == {"seen": {"name": "t3_0ld", "created": 1795500000.0}, "after": "t3_1h2k5ab",
                       "top": {"name": "t3_1h2k9zq", "created": 1795594500.0}}
     # the process dies here, after storing page 1 and its cursor; a new one resumes from the cursor
-    resumed = RedditSource(_config(replay.url)).fetch(page.next_cursor, NOW)
+    resumed = build_polled_source(_config(replay.url)).fetch(page.next_cursor, NOW)
     assert replay.hits("/search")[-1].arg("after") == "t3_1h2k5ab"
     assert not resumed.has_more
     assert json.loads(resumed.next_cursor or "{}") == {"seen": {"name": "t3_1h2k9zq", "created": 1795594500.0}}
@@ -145,19 +146,19 @@ def test_subreddits_with_and_without_query(replay: ReplayServer) -> None:
     replay.route("/r/personalfinance+banking/search", Reply.file("reddit/search_page2.json"))
     replay.route("/r/personalfinance+banking/new", Reply.file("reddit/search_page2.json"))
     subs = ["personalfinance", "banking"]
-    RedditSource(_config(replay.url, subreddits=subs)).fetch(None, NOW)
+    build_polled_source(_config(replay.url, subreddits=subs)).fetch(None, NOW)
     (search,) = replay.hits("/r/personalfinance+banking/search")
     assert (search.arg("q"), search.arg("restrict_sr"), search.arg("sort")) == ("Aurelia Bank", "1", "new")
     cfg = _config(replay.url, subreddits=subs)
     cfg = replace(cfg, options={k: v for k, v in cfg.options.items() if k != "query"})
-    RedditSource(cfg).fetch(None, NOW)
+    build_polled_source(cfg).fetch(None, NOW)
     (new,) = replay.hits("/r/personalfinance+banking/new")
     assert new.arg("q") is None and new.arg("restrict_sr") is None and new.arg("limit") == "100"
     assert len(replay.hits("/api/v1/access_token")) == 1  # the token is reused while it is valid
 
 
 def test_posts_map_to_text_time_author_url_and_link() -> None:
-    src = RedditSource(_config("http://127.0.0.1:1"))
+    src = build_polled_source(_config("http://127.0.0.1:1"))
     parsed = src.parse(_page("search_page1.json"))
     by_id = {p.external_id: p for p in parsed.posts}
     own = by_id["t3_1h2k9zq"]
@@ -173,7 +174,7 @@ def test_posts_map_to_text_time_author_url_and_link() -> None:
 
 
 def test_removed_and_deleted_posts_keep_no_removed_text() -> None:
-    src = RedditSource(_config("http://127.0.0.1:1"))
+    src = build_polled_source(_config("http://127.0.0.1:1"))
     removed = {p.external_id: p for p in src.parse(_page("search_page1.json")).posts}["t3_1h2k5ab"]
     assert removed.text == "Aurelia Bank branch manager is a scammer, here is his number"  # the title stays public
     assert removed.author_handle is None and "[removed]" not in removed.text
@@ -185,7 +186,7 @@ def test_removed_and_deleted_posts_keep_no_removed_text() -> None:
 
 
 def test_emoji_rtl_and_a_10k_character_selftext_are_kept_whole() -> None:
-    src = RedditSource(_config("http://127.0.0.1:1"))
+    src = build_polled_source(_config("http://127.0.0.1:1"))
     listing = _page("search_page2.json")
     body = "بنك أوريليا 🏦 " + "x" * 10_000
     listing["data"]["children"][0]["data"]["selftext"] = body
@@ -195,7 +196,7 @@ def test_emoji_rtl_and_a_10k_character_selftext_are_kept_whole() -> None:
 
 
 def test_missing_fields_reject_the_item_or_leave_the_field_empty() -> None:
-    src = RedditSource(_config("http://127.0.0.1:1"))
+    src = build_polled_source(_config("http://127.0.0.1:1"))
     bare = {"kind": "t3", "data": {"name": "t3_bare", "created_utc": 1795594500, "title": "Aurelia Bank?"}}
     listing = {"kind": "Listing", "data": {"after": None, "children": [
         bare,
@@ -243,7 +244,7 @@ def test_429_waits_for_the_reddit_reset_header(replay: ReplayServer) -> None:
     replay.route("/search", Reply(429, b'{"message": "Too Many Requests", "error": 429}',
                                   headers={"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "420"}))
     with pytest.raises(RateLimited) as caught:
-        RedditSource(_config(replay.url)).fetch(None, NOW)
+        build_polled_source(_config(replay.url)).fetch(None, NOW)
     assert caught.value.retry_at == NOW + timedelta(seconds=420)
 
 
@@ -256,7 +257,7 @@ def test_expired_token_is_renewed_once_then_a_second_401_is_permanent(replay: Re
         return Reply.file("reddit/search_page2.json")
 
     replay.route("/search", listing)
-    page = RedditSource(_config(replay.url)).fetch(None, NOW)
+    page = build_polled_source(_config(replay.url)).fetch(None, NOW)
     assert len(page.payload["data"]["children"]) == 2
     assert [h.headers["authorization"] for h in replay.hits("/search")] == ["bearer old-token", "bearer new-token"]
     assert len(replay.hits("/api/v1/access_token")) == 2
@@ -264,7 +265,7 @@ def test_expired_token_is_renewed_once_then_a_second_401_is_permanent(replay: Re
     TOKENS.clear()
     replay.route("/search", Reply.json({"message": "Unauthorized", "error": 401}, status=401))
     with pytest.raises(CollectorError) as caught:
-        RedditSource(_config(replay.url)).fetch(None, NOW)
+        build_polled_source(_config(replay.url)).fetch(None, NOW)
     assert caught.value.permanent and "401" in caught.value.message and "s3cret" not in caught.value.message
     assert len(replay.hits("/api/v1/access_token")) == 4  # one fresh token, once: no loop
 
@@ -272,7 +273,7 @@ def test_expired_token_is_renewed_once_then_a_second_401_is_permanent(replay: Re
 def test_refused_credentials_fail_permanently_without_showing_them(replay: ReplayServer) -> None:
     replay.route("/api/v1/access_token", Reply.json({"error": "invalid_grant"}))
     with pytest.raises(CollectorError) as caught:
-        RedditSource(_config(replay.url)).fetch(None, NOW)
+        build_polled_source(_config(replay.url)).fetch(None, NOW)
     assert caught.value.permanent and "invalid_grant" in caught.value.message
     assert "s3cret" not in caught.value.message and "my-client" not in caught.value.message
     assert replay.hits("/search") == []
@@ -294,5 +295,5 @@ def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], secre
                                                   message: str) -> None:
     opts = {k: v for k, v in {"query": "Aurelia", **options}.items() if v is not None}
     with pytest.raises(CollectorError) as caught:
-        RedditSource(SourceConfig("r", "reddit", 60, True, opts, secrets))
+        build_polled_source(SourceConfig("r", "reddit", 60, True, opts, secrets))
     assert caught.value.permanent and message in caught.value.message

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from collectors.sources import build_polled_source
 from collectors.sources.rss import RssSource
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
@@ -24,7 +25,8 @@ RSS = "application/rss+xml"
 
 
 def _source(url: str, **options: object) -> RssSource:
-    return RssSource(SourceConfig("feed", "rss", 60, True, {"url": url, "retry_base_seconds": 0.01, **options}))
+    options = {"url": url, "retry_base_seconds": 0.01, **options}
+    return build_polled_source(SourceConfig("feed", "rss", 60, True, options))  # type: ignore[return-value]
 
 
 def test_rss_items_become_posts_with_plain_text_times_and_links() -> None:
@@ -95,7 +97,7 @@ def test_basic_auth_comes_from_secrets_and_is_never_in_errors(replay: ReplayServ
     replay.route("/private.xml", Reply(401, b"bad credentials", content_type="text/plain"))
     cfg = SourceConfig("feed", "rss", 60, True, {"url": f"{replay.url}/private.xml?token=abc", "retries": 0},
                        {"username": Secret("ops"), "password": Secret("hunter2")})
-    src = RssSource(cfg)
+    src = build_polled_source(cfg)
     try:
         src.fetch(None, NOW)
     except Exception as exc:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from collectors.sources.x import XSource
+from collectors.sources import build_polled_source
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database
@@ -73,13 +73,13 @@ def test_bearer_header_next_token_pages_and_since_id_on_the_next_run(
 def test_a_sweep_interrupted_after_page_one_resumes_under_the_same_since_id(replay: ReplayServer) -> None:
     replay.route(PATH, Reply.file("x/search_page1.json"), Reply.file("x/search_page2.json"))
     start = json.dumps({"since_id": "1861000000000000000"})
-    page = XSource(_config(replay.url)).fetch(start, NOW)
+    page = build_polled_source(_config(replay.url)).fetch(start, NOW)
     assert page.has_more
     assert json.loads(page.next_cursor or "{}") == {
         "since_id": "1861000000000000000", "next_token": "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l",
         "newest": "1861100000000000003"}
     # the process dies after storing page 1 with that cursor; a new process resumes from it
-    resumed = XSource(_config(replay.url)).fetch(page.next_cursor, NOW)
+    resumed = build_polled_source(_config(replay.url)).fetch(page.next_cursor, NOW)
     last = replay.hits(PATH)[-1]
     assert (last.arg("since_id"), last.arg("next_token")) == ("1861000000000000000",
                                                               "b26v89c19zqg8o3fosbu6t2ehjd0lzy0tdm6flaqf4p6l")
@@ -89,16 +89,16 @@ def test_a_sweep_interrupted_after_page_one_resumes_under_the_same_since_id(repl
 
 def test_empty_result_keeps_since_id_and_parses_to_nothing(replay: ReplayServer) -> None:
     replay.route(PATH, Reply.file("x/search_empty.json"))
-    src = XSource(_config(replay.url))
+    src = build_polled_source(_config(replay.url))
     page = src.fetch(json.dumps({"since_id": "1861100000000000003"}), NOW)
     assert (page.has_more, json.loads(page.next_cursor or "{}")) == (False, {"since_id": "1861100000000000003"})
     parsed = src.parse(page.payload)
     assert (parsed.posts, parsed.rejected) == ([], [])
-    assert XSource(_config(replay.url)).fetch(None, NOW).next_cursor is None  # nothing ever seen: no cursor
+    assert build_polled_source(_config(replay.url)).fetch(None, NOW).next_cursor is None  # nothing ever seen: no cursor
 
 
 def test_posts_map_text_links_authors_and_partial_errors() -> None:
-    parsed = XSource(_config("http://127.0.0.1:1")).parse(_page("search_page1.json"))
+    parsed = build_polled_source(_config("http://127.0.0.1:1")).parse(_page("search_page1.json"))
     by_id = {p.external_id: p for p in parsed.posts}
     card = by_id["1861100000000000003"]
     assert card.text == ("@AureliaBank my card got declined twice today 😡 status page says all good? "
@@ -115,7 +115,7 @@ def test_posts_map_text_links_authors_and_partial_errors() -> None:
 
 
 def test_long_note_tweet_emoji_and_rtl_text_are_kept_whole() -> None:
-    parsed = XSource(_config("http://127.0.0.1:1")).parse(_page("search_page1.json"))
+    parsed = build_polled_source(_config("http://127.0.0.1:1")).parse(_page("search_page1.json"))
     by_id = {p.external_id: p for p in parsed.posts}
     note = by_id["1861100000000000002"]
     full = _page("search_page1.json")["data"][1]["note_tweet"]["text"]
@@ -129,7 +129,7 @@ def test_long_note_tweet_emoji_and_rtl_text_are_kept_whole() -> None:
 
 
 def test_missing_author_in_includes_and_missing_fields() -> None:
-    src = XSource(_config("http://127.0.0.1:1"))
+    src = build_polled_source(_config("http://127.0.0.1:1"))
     orphan = {p.external_id: p for p in src.parse(_page("search_page1.json")).posts}["1861100000000000001"]
     assert (orphan.author_handle, orphan.author_name, orphan.author_followers) == (None, None, None)
     assert orphan.url == "https://x.com/i/web/status/1861100000000000001"
@@ -195,7 +195,7 @@ def test_a_since_id_older_than_seven_days_restarts_the_sweep(replay: ReplayServe
                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
                "type": "https://api.twitter.com/2/problems/invalid-request"}
     replay.route(PATH, Reply.json(refusal, status=400), Reply.file("x/search_page2.json"))
-    page = XSource(_config(replay.url)).fetch(json.dumps({"since_id": "1"}), NOW)
+    page = build_polled_source(_config(replay.url)).fetch(json.dumps({"since_id": "1"}), NOW)
     assert [h.arg("since_id") for h in replay.hits(PATH)] == ["1", None]
     assert json.loads(page.next_cursor or "{}") == {"since_id": "1861099000000000002"}
 
@@ -203,7 +203,7 @@ def test_a_since_id_older_than_seven_days_restarts_the_sweep(replay: ReplayServe
                                                                      "Ambiguous use of and as a keyword"}]},
                                   status=400))
     with pytest.raises(CollectorError) as caught:
-        XSource(_config(replay.url)).fetch(None, NOW)
+        build_polled_source(_config(replay.url)).fetch(None, NOW)
     assert caught.value.permanent and "Ambiguous use of and" in caught.value.message
     assert TOKEN not in caught.value.message
 
@@ -220,5 +220,5 @@ def test_a_since_id_older_than_seven_days_restarts_the_sweep(replay: ReplayServe
 def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], secret: str, message: str) -> None:
     cfg = SourceConfig("x", "x", 60, True, {"query": QUERY, **options}, {"bearer_token": Secret(secret)})
     with pytest.raises(CollectorError) as caught:
-        XSource(cfg)
+        build_polled_source(cfg)
     assert caught.value.permanent and message in caught.value.message

@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from collectors.scheduler import collect_once, create_scheduler
-from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, WebhookSource, sign
+from collectors.sources import build_source
+from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, sign
 from collectors.types import CollectorError, Headers
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
@@ -309,7 +310,7 @@ def _config(**options: Any) -> SourceConfig:
 
 
 def test_verify_accepts_our_signature_only() -> None:
-    hook = WebhookSource(_config())
+    hook = build_source(_config())
     now = datetime.now(UTC)
     ts = str(int(now.timestamp()))
     hook.verify(_signed(ts, sign(SECRET, ts, b"[]")), b"[]", now)
@@ -336,7 +337,7 @@ def _signed(timestamp: str, signature: str) -> Headers:
 def test_bad_webhook_config_fails_at_start(options: dict[str, Any], secret: str | None, message: str) -> None:
     secrets = {} if secret is None else {"secret": Secret(secret)}
     with pytest.raises(CollectorError) as caught:
-        WebhookSource(SourceConfig("hook", "webhook", 60, True, options, secrets))
+        build_source(SourceConfig("hook", "webhook", 60, True, options, secrets))
     assert caught.value.permanent and caught.value.message.startswith(message)
     assert secret is None or not secret or secret not in caught.value.message
 

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
+from collectors.sources import build_polled_source
 from collectors.sources.demo import NETWORKS, DemoSource
 from collectors.types import CollectorError, RawPost
 from config.settings import SourceConfig
@@ -23,7 +24,7 @@ LEXICONS = Path(__file__).resolve().parents[2] / "config" / "lexicons.yaml"
 
 
 def make(**options: Any) -> DemoSource:
-    return DemoSource(SourceConfig("demo", "demo", 2.0, True, options))
+    return build_polled_source(SourceConfig("demo", "demo", 2.0, True, options))
 
 
 def ids(items: list[dict[str, Any]]) -> list[str]:
