@@ -68,7 +68,8 @@ def check_options(
             if secret is not None and secret.reveal() and len(secret.reveal()) < need.min_length:
                 raise CollectorError(f"{where}: {need.name}: too short (at least {need.min_length} characters)", True)
     try:
-        return model.model_validate(dict(config.options), context={"credentials": frozenset(config.secrets)})
+        return model.model_validate(dict(config.options), context={"credentials": frozenset(config.secrets),
+                                                                   "enabled": config.enabled})
     except ValidationError as exc:
         raise CollectorError(f"{where}: {describe(exc)}", permanent=True) from None
 

@@ -113,7 +113,7 @@ class Source(Protocol):
 
     kind: ClassVar[str]
 
-    def __init__(self, config: SourceConfig) -> None: ...
+    def __init__(self, config: SourceConfig, options: Any) -> None: ...  # options: its checked Options
 
     def fetch(self, cursor: str | None, now: datetime) -> Page: ...
 
@@ -154,7 +154,7 @@ class PushSource(Protocol):
     push: ClassVar[bool]
     max_body_bytes: int
 
-    def __init__(self, config: SourceConfig) -> None: ...
+    def __init__(self, config: SourceConfig, options: Any) -> None: ...  # options: its checked Options
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None: ...
 

@@ -95,7 +95,7 @@ def receive_hook(name: str) -> Response:
         return _answer(404, error="no enabled webhook source of that name")
     try:
         source, source_id = hooks.source(ctx.db, cfg)
-    except CollectorError as exc:  # options are checked at start: its credentials or row, then
+    except CollectorError as exc:  # options are checked at start; a missing credential or row can still fail
         log.error("hook %s: misconfigured: %s", name, exc.message)
         return _answer(500, error="this webhook source is misconfigured; see the server log")
     if request.content_length is not None and request.content_length > source.max_body_bytes:

@@ -26,9 +26,9 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from collectors.ingest import ingest
+from collectors.ingest import RunReport, ingest
 from collectors.pipeline import Enricher
-from collectors.runner import RunReport, poll_source, sync_sources
+from collectors.runner import poll_source, sync_sources
 from collectors.store import Lease
 from collectors.types import Parsed, RawPost
 from config.settings import Settings, SourceConfig

@@ -15,8 +15,7 @@ import click
 
 from config.settings import Settings
 from models.db import Database
-from vigie.common import checked_settings as _settings
-from vigie.common import open_migrated as _open
+from vigie.common import checked_settings, open_migrated
 
 
 def _logging(settings: Settings) -> None:
@@ -42,8 +41,8 @@ def main() -> None:
 @main.command("init-db")
 def init_db() -> None:
     """Create or upgrade the database schema (safe to run again)."""
-    settings = _settings()
-    db = _open(settings)
+    settings = checked_settings()
+    db = open_migrated(settings)
     from models.migrate import current_revision
 
     click.echo(f"database ready at revision {current_revision(db.engine)}: {db.engine.url.render_as_string()}")
@@ -55,9 +54,9 @@ def collect(once: bool) -> None:
     """Run the collector scheduler (the only scheduler process; one per shard)."""
     from collectors.scheduler import collect_once, create_scheduler, shutdown
 
-    settings = _settings()
+    settings = checked_settings()
     _logging(settings)
-    db = _open(settings)
+    db = open_migrated(settings)
     if once:
         failed = 0
         for report in collect_once(settings, db):
@@ -113,9 +112,9 @@ def _serve(settings: Settings, db: Database, host: str, port: int) -> None:
 @click.option("--port", default=None, type=int, help="Port to listen on (default VIGIE_PORT or 8050).")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the dashboard (development server; use gunicorn 'dashboard.wsgi:server' in production)."""
-    settings = _settings()
+    settings = checked_settings()
     _logging(settings)
-    db = _open(settings)
+    db = open_migrated(settings)
     host, port = host or settings.host, port or settings.port
     settings = _listening(settings, host, port)
     click.echo(f"Vigie dashboard on http://{host}:{port}/")
@@ -131,9 +130,9 @@ def demo(host: str | None, port: int | None, desk: bool) -> None:
     """Everything in one: database, demo source, scheduler and dashboard. Ctrl-C stops."""
     from collectors.scheduler import create_scheduler, shutdown
 
-    settings = _settings()
+    settings = checked_settings()
     _logging(settings)
-    db = _open(settings)
+    db = open_migrated(settings)
     host, port = host or settings.host, port or settings.port
     settings = _listening(settings, host, port)
     stop = threading.Event()
@@ -190,7 +189,7 @@ def import_file(file: Path, source_name: str, fmt: str | None, network: str, fie
     from collectors.mapping import FieldMapping
     from collectors.types import CollectorError
 
-    settings = _settings()
+    settings = checked_settings()
     _logging(settings)
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", source_name):
         raise click.BadParameter("lower-case letters, digits, '-' or '_'", param_hint="--source")
@@ -202,7 +201,7 @@ def import_file(file: Path, source_name: str, fmt: str | None, network: str, fie
         raise click.BadParameter("expected one character", param_hint="--delimiter")
     try:
         mapping = FieldMapping.from_options(_fields(fields), "--field", network)
-        job = FileImport(_open(settings), settings, file, source_name, format_of(file, fmt), mapping, delimiter)
+        job = FileImport(open_migrated(settings), settings, file, source_name, format_of(file, fmt), mapping, delimiter)
         job.prepare(rescan)
     except CollectorError as exc:
         raise click.ClickException(exc.message) from exc
@@ -246,7 +245,7 @@ def bench_ingest(count: int, batch: int | None) -> None:
     """Mentions per second through the whole pipeline, beside its floor (scoring + bare insert)."""
     from vigie.bench import run_ingest
 
-    run_ingest(_settings(), count, batch)
+    run_ingest(checked_settings(), count, batch)
 
 
 @bench.command("dashboard")
@@ -258,7 +257,7 @@ def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
     """p50/p95 server time of the queue and wall update callbacks over a seeded database."""
     from vigie.bench_dashboard import run_dashboard
 
-    run_dashboard(_settings(), mentions, rounds, database_url)
+    run_dashboard(checked_settings(), mentions, rounds, database_url)
 
 
 def _add_groups() -> None:

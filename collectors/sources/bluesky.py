@@ -110,7 +110,10 @@ class BlueskyOptions(HttpOptions):
 
     @model_validator(mode="after")
     def _login_goes_together(self, info: ValidationInfo) -> BlueskyOptions:
-        credentials = (info.context or {}).get("credentials", frozenset())
+        context = info.context or {}
+        if not context.get("enabled", True):  # a disabled source may lack its credentials
+            return self
+        credentials = context.get("credentials", frozenset())
         if (self.identifier is None) != ("app_password" not in credentials):
             raise ValueError("identifier and app_password_env (or app_password_file) go together")
         return self

@@ -227,7 +227,7 @@ def test_a_search_refused_without_token_is_a_permanent_error_naming_no_query(rep
     assert caught.value.permanent and "HTTP 401" in caught.value.message and "secret" not in caught.value.message
 
 
-def test_a_body_that_is_not_a_list_of_statuses_fails_thepoll(replay: ReplayServer) -> None:
+def test_a_body_that_is_not_a_list_of_statuses_fails_the_poll(replay: ReplayServer) -> None:
     replay.route("/api/v1/timelines/tag/a", Reply.json({"error": "Record not found"}))
     with pytest.raises(CollectorError, match="expected a list of statuses, got dict"):
         build_polled_source(_cfg(replay.url, hashtags=["a"])).fetch(None, NOW)

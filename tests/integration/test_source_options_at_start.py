@@ -53,7 +53,10 @@ def test_load_checked_settings_names_a_missing_required_credential(tmp_path: Pat
 
 def test_a_disabled_source_has_its_options_checked_but_may_lack_its_credentials() -> None:
     check_sources((SourceConfig("off", "webhook", 60, False, {}),  # no secret: fine while disabled
-                   SourceConfig("later", "carrier-pigeon", 60, False, {"x": 1})))  # unknown kind: never built
+                   SourceConfig("later", "carrier-pigeon", 60, False, {"x": 1}),  # unknown kind: never built
+                   SourceConfig("sky-off", "bluesky", 60, False, {"query": "a", "identifier": "me.example"})))
+    with pytest.raises(ConfigError, match=r"\(sky\): identifier and app_password_env .* go together"):
+        check_sources((SourceConfig("sky", "bluesky", 60, True, {"query": "a", "identifier": "me.example"}),))
     with pytest.raises(ConfigError, match=r"^sources.yaml: sources\[1\] \(off\): max_body_mb: Input should be"):
         check_sources((SourceConfig("demo", "demo", 2, True, {}),
                        SourceConfig("off", "webhook", 60, False, {"max_body_mb": -1})))
