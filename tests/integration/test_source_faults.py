@@ -22,7 +22,7 @@ from models.db import Database
 from models.tables import Mention, SourceRow
 from tests.connector_cases import ConnectorCase, all_cases
 from tests.kit import source_row
-from tests.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply, Request, Responder
 
 CASES = all_cases()
 RETRIES = 1  # one extra try per request: a retryable fault is served (RETRIES + 1) times
@@ -32,9 +32,12 @@ def _retry_after_seconds(case: ConnectorCase) -> list[Reply]:
     return [Reply(429, b'{"error": "slow down"}', headers={"Retry-After": "2"})]
 
 
-def _retry_after_date(case: ConnectorCase) -> list[Reply]:
-    when = datetime.now(UTC) + timedelta(seconds=3)
-    return [Reply(429, b"", content_type="text/plain", headers={"Retry-After": format_datetime(when, usegmt=True)})]
+def _retry_after_date(case: ConnectorCase) -> list[Responder]:
+    def reply(request: Request) -> Reply:  # dated when served: a slow start must not eat the wait
+        when = datetime.now(UTC) + timedelta(seconds=5)  # whole seconds: 4 to 5 s from now
+        return Reply(429, b"", content_type="text/plain", headers={"Retry-After": format_datetime(when, usegmt=True)})
+
+    return [reply]
 
 
 FAULTS = {
