@@ -17,7 +17,6 @@ after a crash duplicates nothing (mentions are unique per source and external id
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
@@ -125,20 +124,11 @@ class Unauthorized(Exception):
     read. The message is shown to the sender and the operator: it never holds the secret."""
 
 
-class Headers(Mapping[str, str]):
-    """A request's headers, looked up case-insensitively (HTTP header names are)."""
+class Headers(Protocol):
+    """A delivery's headers as the route passes them: the web framework's own (werkzeug's
+    ``request.headers``), looked up case-insensitively, a repeated header by its first value."""
 
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
-        self._values = {key.lower(): value for key, value in pairs}
-
-    def __getitem__(self, key: str) -> str:
-        return self._values[key.lower()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
+    def get(self, key: str) -> str | None: ...
 
 
 class PushSource(Protocol):
@@ -156,7 +146,7 @@ class PushSource(Protocol):
 
     def __init__(self, config: SourceConfig, options: Any) -> None: ...  # options: its checked Options
 
-    def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None: ...
+    def verify(self, headers: Headers, body: bytes, now: datetime) -> None: ...
 
     def items(self, decoded: Any) -> list[Any]: ...
 

@@ -26,7 +26,7 @@ from flask import Flask, Response, current_app, jsonify, request
 
 from collectors.ingest import RunReport, build_push_source, ingest, note_error, push_config, record_health, source_row
 from collectors.pipeline import Enricher
-from collectors.types import CollectorError, Headers, PushSource, Unauthorized
+from collectors.types import CollectorError, PushSource, Unauthorized
 from config.settings import Settings, SourceConfig
 from dashboard.context import current
 from models.db import Database
@@ -105,7 +105,7 @@ def receive_hook(name: str) -> Response:
         return _answer(413, error=f"body larger than {source.max_body_bytes} bytes")
     now = datetime.now(UTC)
     try:
-        source.verify(Headers(request.headers.items()), body, now)
+        source.verify(request.headers, body, now)
     except Unauthorized as exc:
         log.warning("hook %s: refused a delivery from %s: %s", name, request.remote_addr, exc)
         if hooks.should_note_refusal(name):  # shown as the last error; not a failure of the source:

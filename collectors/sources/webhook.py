@@ -46,7 +46,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -54,7 +53,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from collectors.mapping import FieldMapping, parse_path, select_items
 from collectors.options import Credential, SourceOptions
-from collectors.types import CollectorError, Parsed, PushSource, RawPost, Rejected, Unauthorized
+from collectors.types import CollectorError, Headers, Parsed, PushSource, RawPost, Rejected, Unauthorized
 from config.settings import SourceConfig
 
 TIMESTAMP_HEADER = "X-Vigie-Timestamp"
@@ -113,7 +112,7 @@ class WebhookSource:
         self.max_body_bytes = int(options.max_body_mb * 1024 * 1024)
         self.tolerance_seconds = float(options.tolerance_seconds)
 
-    def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+    def verify(self, headers: Headers, body: bytes, now: datetime) -> None:
         """Raise `Unauthorized` unless the signature header is ours for ``body`` and the timestamp is recent."""
         timestamp, signature = headers.get(TIMESTAMP_HEADER), headers.get(SIGNATURE_HEADER)
         if not timestamp or not signature:

@@ -4,7 +4,6 @@ second push source, with its own verification, registered for the test, through 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from collectors.options import Credential, SourceOptions
 from collectors.sources import REGISTRY
-from collectors.types import Parsed, RawPost, Rejected, Unauthorized
+from collectors.types import Headers, Parsed, RawPost, Rejected, Unauthorized
 from config.settings import Secret, Settings, SourceConfig
 from dashboard.context import AppContext
 from models.db import Database
@@ -41,7 +40,7 @@ class TokenPush:
         self._token = config.secrets["token"].reveal()
         self.max_body_bytes = 2000
 
-    def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+    def verify(self, headers: Headers, body: bytes, now: datetime) -> None:
         if headers.get("authorization") != f"Bearer {self._token}":  # the route's headers ignore case
             raise Unauthorized("authorization: expected the source's bearer token")
 

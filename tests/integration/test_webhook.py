@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import Headers
 
 from collectors.scheduler import collect_once, create_scheduler
 from collectors.sources import build_source
 from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, sign
-from collectors.types import CollectorError, Headers
+from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow
@@ -321,7 +322,7 @@ def test_verify_accepts_our_signature_only() -> None:
             hook.verify(_signed(bad_ts, signature), b"[]", now)
 
 
-def _signed(timestamp: str, signature: str) -> Headers:
+def _signed(timestamp: str, signature: str) -> Headers:  # as the route passes them: werkzeug's
     return Headers([(TIMESTAMP_HEADER.lower(), timestamp), (SIGNATURE_HEADER.upper(), signature)])
 
 
