@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 
 from collectors.ingest import RunReport, ingest, record_health, source_row
-from collectors.mapping import FieldMapping
+from collectors.mapping import FieldMapping, decode_json
 from collectors.pipeline import Enricher
 from collectors.types import CollectorError, Parsed, RawPost, Rejected
 from config.settings import Settings
@@ -139,7 +139,7 @@ class FileImport:
         self.report.lines = self.line
         record_health(self.db, self.source_name, RunReport(
             self.source_name, stored=self.report.stored, queued=self.report.queued, copies=self.report.copies,
-            skipped=self.report.duplicates, problems=self.report.problems))
+            skipped=self.report.duplicates, rejected=self.report.rejected, problems=self.report.problems))
         return self.report
 
     def _records(self) -> Iterator[tuple[int, Any]]:
@@ -153,7 +153,7 @@ class FileImport:
                     # The last line may still be being written: the cursor stays before it. Read
                     # whole, it is stored now and skipped by id next time; cut, it waits for the rest.
                     try:
-                        yield self.line + 1, json.loads(raw)
+                        yield self.line + 1, decode_json(raw)
                     except (ValueError, RecursionError):
                         log.warning("%s: last line has no newline and is not valid JSON yet: left for the "
                                     "next import", self.path)
@@ -165,7 +165,7 @@ class FileImport:
                     continue
                 item: Any
                 try:
-                    item = json.loads(raw.rstrip(b"\r\n"))  # without the newline the parser says "unterminated"
+                    item = decode_json(raw.rstrip(b"\r\n"))  # without the newline the parser says "unterminated"
                 except (ValueError, RecursionError) as exc:
                     text = raw.decode("utf-8", "replace").rstrip("\r\n")
                     reason = f"line {self.line}: invalid JSON: {exc}"
@@ -221,7 +221,7 @@ class FileImport:
         self.report.queued += batch.queued
         self.report.copies += batch.copies
         self.report.duplicates += batch.skipped
-        self.report.rejected += len(batch.problems)
+        self.report.rejected += batch.rejected
         self.report.problems.extend(batch.problems)
         progress(self.offset)
 

@@ -18,12 +18,13 @@ the one health recorder, for polls, deliveries and imports.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from collectors.clean import clean_post, clean_rejected, post_raw
 from collectors.pipeline import Enriched, Enricher
 from collectors.sources import REGISTRY, build_source
 from collectors.store import Lease, store_batch
@@ -39,7 +40,8 @@ class RunReport:
     stored: int = 0
     queued: int = 0
     copies: int = 0
-    skipped: int = 0
+    skipped: int = 0  # already stored: posts (same id) and rejected items (same id and raw form)
+    rejected: int = 0  # unreadable items newly kept in rejected_items
     pages: int = 0
     problems: list[str] = field(default_factory=list)
     error: str | None = None
@@ -49,15 +51,20 @@ class RunReport:
 
 
 def enrich_batch(enricher: Enricher, parsed: Parsed, collected_at: datetime) -> tuple[list[Enriched], list[Rejected]]:
-    """Score every post; one that breaks scoring is kept raw with the parse rejects, not lost."""
+    """Clean (`collectors.clean`: the one place text from outside is made storable) and score
+    every post; one that cannot be kept or breaks scoring is kept raw with the parse rejects."""
     enriched: list[Enriched] = []
-    rejected = list(parsed.rejected)
+    rejected = [clean_rejected(r) for r in parsed.rejected]
     for post in parsed.posts:
+        cleaned = clean_post(post)
+        if isinstance(cleaned, Rejected):
+            rejected.append(clean_rejected(cleaned))
+            continue
         try:
-            enriched.append(enricher.enrich(post, collected_at))
+            enriched.append(enricher.enrich(cleaned, collected_at))
         except Exception as exc:  # one post must not sink the batch
-            reason = f"post {post.external_id!r} could not be scored: {type(exc).__name__}: {exc}"
-            rejected.append(Rejected(post.external_id, reason, asdict(post)))
+            reason = f"post {cleaned.external_id!r} could not be scored: {type(exc).__name__}: {exc}"
+            rejected.append(clean_rejected(Rejected(cleaned.external_id, reason, post_raw(cleaned))))
     return enriched, rejected
 
 
@@ -104,7 +111,8 @@ def ingest(
         report.stored += result.stored
         report.queued += result.queued
         report.copies += result.copies
-        report.skipped += result.skipped
+        report.skipped += result.skipped + result.rejected_known
+        report.rejected += result.rejected
     return report
 
 

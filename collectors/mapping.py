@@ -12,22 +12,74 @@ them: the outbound links, used to spot the same link posted on several networks)
 or epoch seconds (numbers above 10^11 are read as epoch milliseconds, as LinkedIn sends).
 An item without a time gets the time it was received.
 
+A path may also be a template: text with dotted paths in braces,
+``https://www.facebook.com/{post_id}``, used only when every path in it holds a value (each
+value URL-quoted); it builds a post's address from its id.
+
 An item without an id or a text becomes a `Rejected` with a reason naming the path;
-`map_item` never raises. A bad mapping fails at start (`FieldMapping.from_options`).
+`map_item` never raises, whatever the item holds (text fields are made storable later, in
+one place for every source: `collectors.clean`). A bad mapping fails at start
+(`FieldMapping.from_options`). `decode_json` reads a body or a line as JSON without the
+limits that would sink a whole batch for one odd value (an integer of 5,000 digits is kept
+as its digits).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
+from collectors.clean import canonical_json
 from collectors.types import CollectorError, RawPost, Rejected
 
 Path = tuple[str, ...]
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+MAX_INT_DIGITS = 4000  # Python refuses to read longer integers (4,300 digits): keep their digits as text
+
+
+@dataclass(frozen=True)
+class Template:
+    """``https://www.facebook.com/{post_id}``: text with dotted paths in braces."""
+
+    text: str
+    paths: tuple[Path, ...]
+
+    def render(self, item: Any) -> str | None:
+        values = []
+        for path in self.paths:
+            value = _scalar_text(resolve(item, path))
+            if value is None:
+                return None
+            values.append(quote(value, safe=""))
+        parts = iter(values)
+        return _PLACEHOLDER.sub(lambda _m: next(parts), self.text)
+
+
+Locator = Path | Template
+
+
+def parse_locator(value: Any, where: str) -> Locator:
+    """A dotted path, or a template when the text holds ``{…}``; raise a permanent CollectorError."""
+    if isinstance(value, str) and "{" in value:
+        names = _PLACEHOLDER.findall(value)
+        if not names or "{" in _PLACEHOLDER.sub("", value) or "}" in _PLACEHOLDER.sub("", value):
+            raise CollectorError(f"{where}: expected a template such as 'https://x.example/{{id}}', got {value!r}",
+                                 permanent=True)
+        return Template(value, tuple(parse_path(name, where) for name in names))
+    return parse_path(value, where)
+
+
+def decode_json(data: bytes | str) -> Any:
+    """JSON text as Python values; an integer too long for Python is kept as its digits (a string),
+    so one odd number costs at most its own item. Raise ValueError (or RecursionError) when the
+    text is not JSON."""
+    return json.loads(data, parse_int=lambda digits: int(digits) if len(digits) <= MAX_INT_DIGITS else digits)
 
 DEFAULT_PATHS: dict[str, tuple[str, ...]] = {
     "external_id": ("id",),
@@ -81,19 +133,33 @@ def select_items(body: Any, path: Path | None) -> list[Any]:
         if isinstance(body, list):
             return body
         path = ("items",)
-    found: list[Any] = [body]
+    # Before the first wildcard the path is the delivery's shape: a miss refuses it whole. After
+    # it, each match is one item's way down: a miss is that item's problem (a Rejected), and its
+    # neighbours go on (a Facebook change without a `value`).
+    found: list[Any] = [(body, "")]
     for index, part in enumerate(path):
         step: list[Any] = []
-        for node in found:
-            if part == "*":
-                if not isinstance(node, list):
+        wild = "*" in path[:index]
+        for entry in found:
+            if isinstance(entry, Rejected):
+                step.append(entry)
+                continue
+            node, where = entry
+            if part == "*" and isinstance(node, list):
+                step.extend((child, f"{where}.{n}".lstrip(".")) for n, child in enumerate(node))
+            elif part != "*" and isinstance(node, Mapping) and part in node:
+                step.append((node[part], f"{where}.{part}".lstrip(".")))
+            elif not wild:
+                if part == "*":
                     raise ValueError(f"{'.'.join(path[:index]) or 'the body'}: expected a list, got {_kind(node)}")
-                step.extend(node)
-            elif isinstance(node, Mapping) and part in node:
-                step.append(node[part])
-            else:
                 raise ValueError(f"{'.'.join(path[: index + 1])}: not found in {_kind(node)}")
+            else:
+                wanted = "a list" if part == "*" else f"no {part!r}"
+                reason = (f"{where or 'the body'}: {wanted}, got {_kind(node)}" if part == "*"
+                          else f"{where or 'the body'}: {wanted} (expected by items_path {'.'.join(path)})")
+                step.append(Rejected(item_digest(node), reason, node))
         found = step
+    found = [entry if isinstance(entry, Rejected) else entry[0] for entry in found]
     if "*" not in path:
         if not isinstance(found[0], list):
             raise ValueError(f"{'.'.join(path)}: expected a list of items, got {_kind(found[0])}")
@@ -124,9 +190,12 @@ def parse_time(value: Any) -> datetime | None:
             number: float = float(text)
         except ValueError:
             parsed = datetime.fromisoformat(text)  # 3.11: Z, +01:00, +0000, fractions
-            return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+            try:
+                return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+            except OverflowError as exc:  # 9999-12-31T23:00:00-05:00 is after year 9999 in UTC
+                raise ValueError(f"not a time: {value!r} is out of range in UTC") from exc
     elif isinstance(value, int | float):
-        number = float(value)
+        number = float(value) if abs(value) < 1e300 else float("inf")
     else:
         raise ValueError(f"not a time: {_kind(value)}")
     if number != number or number < 0:  # NaN or before 1970
@@ -158,7 +227,7 @@ def _followers(value: Any) -> int | None:
         value = int(value)
     if isinstance(value, str):
         value = value.strip().replace(",", "").replace("_", "")
-        if not (value.isascii() and value.isdigit()):  # "²".isdigit() is True, int("²") fails
+        if not (value.isascii() and value.isdigit()) or len(value) > 18:  # "²".isdigit() is True, int("²") fails
             return None
     if isinstance(value, int | str):
         number = int(value)
@@ -171,15 +240,18 @@ def _links(value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in values if isinstance(v, str) and v.strip().lower().startswith(_WEB))[:20]
 
 
+def _name(locator: Locator) -> str:
+    return locator.text if isinstance(locator, Template) else ".".join(locator)
+
+
 def item_digest(item: Any) -> str:
     """A stable name for an item that has no id, so a redelivered bad item is kept once."""
-    canonical = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
-    return "sha1:" + hashlib.sha1(canonical.encode()).hexdigest()
+    return "sha1:" + hashlib.sha1(canonical_json(item).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class FieldMapping:
-    paths: Mapping[str, tuple[Path, ...]]
+    paths: Mapping[str, tuple[Locator, ...]]
     network: str  # used when the item carries no network of its own
 
     @classmethod
@@ -189,7 +261,8 @@ class FieldMapping:
             fields = {}
         if not isinstance(fields, Mapping):
             raise CollectorError(f"{where}: fields: expected a mapping of field: path, got {fields!r}", permanent=True)
-        paths = {name: tuple(parse_path(p, f"{where}: fields.{name}") for p in default)
+        paths: dict[str, tuple[Locator, ...]] = {
+            name: tuple(parse_path(p, f"{where}: fields.{name}") for p in default)
                  for name, default in DEFAULT_PATHS.items()}
         for name, value in fields.items():
             if name not in DEFAULT_PATHS:
@@ -198,20 +271,29 @@ class FieldMapping:
             candidates = value if isinstance(value, list) else [value]
             if not candidates:
                 raise CollectorError(f"{where}: fields.{name}: expected a path or a list of paths, got []", True)
-            paths[name] = tuple(parse_path(p, f"{where}: fields.{name}") for p in candidates)
+            paths[name] = tuple(parse_locator(p, f"{where}: fields.{name}") for p in candidates)
         if not isinstance(network, str) or not network.strip() or len(network) > 40:
             raise CollectorError(f"{where}: network: expected a short label, got {network!r}", permanent=True)
         return cls(paths, network.strip())
 
     def _first(self, item: Any, name: str) -> tuple[Any, str]:
-        for path in self.paths[name]:
-            value = resolve(item, path)
+        for locator in self.paths[name]:
+            value = locator.render(item) if isinstance(locator, Template) else resolve(item, locator)
             if value is not None and value != "":
-                return value, ".".join(path)
-        return None, " or ".join(".".join(p) for p in self.paths[name])
+                return value, _name(locator)
+        return None, " or ".join(_name(p) for p in self.paths[name])
 
     def map_item(self, item: Any, received_at: datetime) -> RawPost | Rejected:
-        """One item → a RawPost, or a Rejected saying which field is missing or wrong. Never raises."""
+        """One item → a RawPost, or a Rejected saying which field is missing or wrong. Never raises:
+        an item that is already a Rejected (`select_items` found no item there) is returned as is."""
+        if isinstance(item, Rejected):
+            return item
+        try:
+            return self._map(item, received_at)
+        except Exception as exc:  # a case not foreseen below must cost this item only
+            return Rejected(item_digest(item), f"item could not be read: {type(exc).__name__}: {exc}", item)
+
+    def _map(self, item: Any, received_at: datetime) -> RawPost | Rejected:
         if not isinstance(item, Mapping):
             return Rejected(item_digest(item), f"item is {_kind(item)}, not an object", item)
         raw_id, id_path = self._first(item, "external_id")

@@ -10,20 +10,21 @@ link on another network. The head's queue item counts its copies (`copy_count`).
 The cursor is written in the same transaction as the items it covers,
 so it can never run ahead of what is stored. Items a source sent that could not be
 read or scored are kept raw in `rejected_items`, in the same transaction: nothing the
-cursor moves past is lost.
+cursor moves past is lost; an item already kept (the same id and raw form) is counted,
+not kept twice.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from collectors.clean import canonical_json, storable_json
 from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
@@ -37,7 +38,8 @@ class StoreResult:
     queued: int  # of which got a queue item
     copies: int  # stored as copies of an earlier post (cross-network reposts)
     skipped: int  # already stored (same source and external id)
-    rejected: int = 0  # unreadable items kept in rejected_items
+    rejected: int = 0  # unreadable items newly kept in rejected_items
+    rejected_known: int = 0  # unreadable items already kept (the same item sent again): not kept twice
 
 
 def _known_external_ids(session: Session, source_id: int, ids: Sequence[str]) -> set[str]:
@@ -218,25 +220,34 @@ def store_batch(
             .values(copy_count=QueueItem.copy_count + bindparam("added"), updated_at=now),
             [{"head": head, "added": added} for head, added in per_head.items()],
         )
-    if rejected:  # an item already kept (a feed re-read) is not kept twice
-        named = [r.external_id[:200] for r in rejected if r.external_id]
-        kept = set(session.scalars(select(RejectedItem.external_id).where(
-            RejectedItem.source_id == source_id, RejectedItem.external_id.in_(named)))) if named else set()
-        rejected = [r for r in rejected if not r.external_id or r.external_id[:200] not in kept]
-    if rejected:
-        conn.execute(
-            insert(RejectedItem),
-            [
-                {"source_id": source_id, "external_id": (r.external_id or None) and r.external_id[:200],
-                 "reason": r.reason[:4000], "raw": _as_json(r.raw), "at": now}
-                for r in rejected
-            ],
-        )
-    return StoreResult(len(fresh), len(originals), len(copies), skipped, len(rejected))
+    kept_new, kept_before = _keep_rejected(session, source_id, rejected, now) if rejected else (0, 0)
+    return StoreResult(len(fresh), len(originals), len(copies), skipped, kept_new, kept_before)
 
 
-def _as_json(raw: Any) -> str:
-    try:
-        return json.dumps(raw, default=str, ensure_ascii=False)[:100_000]
-    except (TypeError, ValueError):
-        return json.dumps(repr(raw)[:100_000])
+def _keep_rejected(session: Session, source_id: int, rejected: Sequence[Rejected], now: datetime) -> tuple[int, int]:
+    """Insert the rejected items not already kept for this source; return (kept, already kept).
+
+    An item is the same when its id and raw form are (`rejected_digest`): a feed re-read or a
+    redelivered batch keeps its bad item once, while two different bad items that share an id
+    (two lines of an import) are two rows, whatever batch each falls in."""
+    by_digest: dict[str, Rejected] = {}
+    for item in rejected:
+        by_digest.setdefault(rejected_digest(item), item)
+    digests = list(by_digest)
+    kept: set[str] = set()
+    for start in range(0, len(digests), 500):  # bounded IN lists
+        kept.update(session.scalars(select(RejectedItem.digest).where(
+            RejectedItem.source_id == source_id, RejectedItem.digest.in_(digests[start : start + 500]))))
+    new = [(digest, item) for digest, item in by_digest.items() if digest not in kept]
+    if new:
+        session.connection().execute(insert(RejectedItem), [
+            {"source_id": source_id, "external_id": item.external_id, "digest": digest,
+             "reason": item.reason, "raw": storable_json(item.raw), "at": now}
+            for digest, item in new
+        ])
+    return len(new), len(rejected) - len(new)
+
+
+def rejected_digest(item: Rejected) -> str:
+    """What makes a rejected item the same item: its id and its raw form (SHA-256, hex)."""
+    return hashlib.sha256(canonical_json({"id": item.external_id, "raw": item.raw}).encode()).hexdigest()

@@ -14,7 +14,6 @@ transaction (`collectors.ingest.ingest`: duplicates skipped, unreadable items ke
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,6 +24,7 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, request
 
 from collectors.ingest import RunReport, build_push_source, ingest, note_error, push_config, record_health, source_row
+from collectors.mapping import decode_json
 from collectors.pipeline import Enricher
 from collectors.types import CollectorError, PushSource, Unauthorized
 from config.settings import Settings, SourceConfig
@@ -112,7 +112,7 @@ def receive_hook(name: str) -> Response:
             _note_refusal(ctx.db, name, f"delivery refused (401): {exc}")  # anyone can send unsigned requests
         return _answer(401, error=str(exc))
     try:
-        decoded = json.loads(body)
+        decoded = decode_json(body)
     except (ValueError, RecursionError) as exc:
         return _bad_request(ctx.db, name, f"body is not JSON: {exc}")
     try:
@@ -130,8 +130,8 @@ def receive_hook(name: str) -> Response:
         return _answer(500, error="could not store the batch; retry later")
     _health(ctx.db, name, report)
     log.info("hook %s: %d item(s): %d stored, %d duplicates, %d rejected",
-             name, len(items), report.stored, report.skipped, len(report.problems))
-    return _answer(200, stored=report.stored, duplicates=report.skipped, rejected=len(report.problems),
+             name, len(items), report.stored, report.skipped, report.rejected)
+    return _answer(200, stored=report.stored, duplicates=report.skipped, rejected=report.rejected,
                    queued=report.queued, copies=report.copies)
 
 

@@ -139,11 +139,15 @@ class RejectedItem(Base):
     """An item a source sent that could not be read or scored, kept raw for an operator to see."""
 
     __tablename__ = "rejected_items"
-    __table_args__ = (Index("ix_rejected_items_source_at", "source_id", "at"),)
+    __table_args__ = (Index("ix_rejected_items_source_at", "source_id", "at"),
+                      Index("ix_rejected_items_source_digest", "source_id", "digest"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     external_id: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the item's id and raw form: the same item sent again is not kept twice
+    # (rows kept before revision 0009 have none)
+    digest: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)  # JSON text of what the source sent
     at: Mapped[datetime]

@@ -68,7 +68,7 @@ def collect(once: bool) -> None:
                 state = f"error: {report.error}" if report.error else "ok"
             click.echo(
                 f"{report.source}: {report.stored} stored, {report.queued} queued, {report.copies} copies, "
-                f"{report.skipped} already stored, {len(report.problems)} rejected items - {state}"
+                f"{report.skipped} already stored, {report.rejected} rejected items - {state}"
             )
             failed += report.error is not None
         sys.exit(1 if failed else 0)

@@ -137,7 +137,7 @@ class WebhookSource:
         received_at = payload.get("received_at") or datetime.now(UTC)
         posts: list[RawPost] = []
         rejected: list[Rejected] = []
-        for item in payload["items"]:
+        for item in payload["items"]:  # map_item passes on the Rejected that select_items made
             mapped = self.mapping.map_item(item, received_at)
             if isinstance(mapped, RawPost):
                 posts.append(mapped)

@@ -104,8 +104,9 @@ def test_reimport_stores_nothing_new_and_rescan_finds_only_duplicates(env: dict[
     assert second.stdout.strip() == "nothing new: mentions.jsonl was imported into source 'again' up to its line 8"
     rescan = _vigie(env, JSONL, "--source", "again", "--rescan")
     assert rescan.returncode == 0, rescan.stderr
+    # the 3 bad lines are already kept: duplicates, like the 4 posts (it said "3 rejected (kept)" and kept none)
     assert rescan.stdout.strip() == ("mentions.jsonl lines 1-8 into source 'again': 0 stored (0 queued, 0 copies), "
-                                     "4 duplicates, 3 rejected (kept in rejected_items)")
+                                     "7 duplicates, 0 rejected (kept in rejected_items)")
     db = _db(env)
     assert len(_stored(db, "again")) == 4
     assert len(_rejected(db, "again")) == 3  # the bad lines are not kept twice either

@@ -173,7 +173,7 @@ def test_body_altered_after_signing_is_refused(server: Server) -> None:
     assert status == 401 and "alt-1" not in server.mentions("guarded")
 
 
-@pytest.mark.parametrize("offset", [-301, 301, -100_000])
+@pytest.mark.parametrize("offset", [-310, 310, -100_000])  # 10 s past the edge: a loaded machine is slow
 def test_timestamp_outside_the_tolerance_is_refused(server: Server, offset: int) -> None:
     body = _items({"id": f"late{offset}", "text": "Aurelia Bank card blocked"})
     status, answer = server.post("stale", body, ts=int(time.time()) + offset)  # correctly signed, but old or early
