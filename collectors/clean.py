@@ -74,21 +74,25 @@ def clean_post(post: RawPost) -> RawPost | Rejected:
         return _clean_post(post)
     except Exception as exc:  # a bug here must cost one post, not the batch
         ident = clean_id(str(post.external_id)) if isinstance(post.external_id, str) else None
-        return Rejected(ident, f"post {ident!r} could not be cleaned: {type(exc).__name__}: {exc}", post_raw(post))
+        return _rejected(post, ident, f"post {ident!r} could not be cleaned: {type(exc).__name__}: {exc}")
+
+
+def _rejected(post: RawPost, external_id: str | None, reason: str) -> Rejected:
+    raw = post_raw(post)
+    return Rejected(external_id, reason, raw, identity={k: v for k, v in raw.items() if k != "created_at"})
 
 
 def _clean_post(post: RawPost) -> RawPost | Rejected:
     external_id = clean_id(post.external_id)
     if not external_id:
-        return Rejected(None, "post has an empty id", post_raw(post))
+        return _rejected(post, None, "post has an empty id")
     text = clean_text(post.text)[: MAX_TEXT_CHARS * 2]
     if not has_visible(normalize_text(text)):
-        return Rejected(external_id, f"post {external_id!r}: no visible text (only spaces or invisible characters)",
-                        post_raw(post))
+        return _rejected(post, external_id,
+                         f"post {external_id!r}: no visible text (only spaces or invisible characters)")
     created_at = post.created_at if post.created_at.tzinfo else post.created_at.replace(tzinfo=UTC)
     if not _LOWEST <= created_at <= _HIGHEST:
-        return Rejected(external_id, f"post {external_id!r}: time {created_at.isoformat()} cannot be stored",
-                        post_raw(post))
+        return _rejected(post, external_id, f"post {external_id!r}: time {created_at.isoformat()} cannot be stored")
     links = tuple(link for link in (_field(v) for v in post.links) if link and " " not in link)
     return replace(
         post,
@@ -111,7 +115,7 @@ def _url(value: str | None) -> str | None:
 def clean_rejected(item: Rejected) -> Rejected:
     """A rejected item with its id and reason storable; its raw form is made storable by `storable_json`."""
     external_id = clean_id(item.external_id)[:200] if isinstance(item.external_id, str) else None
-    return Rejected(external_id or None, clean_text(str(item.reason))[:4000], item.raw)
+    return Rejected(external_id or None, clean_text(str(item.reason))[:4000], item.raw, item.identity)
 
 
 def post_raw(post: RawPost) -> dict[str, Any]:

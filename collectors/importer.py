@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from collectors.clean import clean_post
 from collectors.ingest import RunReport, ingest, record_health, source_row
 from collectors.mapping import FieldMapping, decode_json
 from collectors.pipeline import Enricher
@@ -204,13 +205,15 @@ class FileImport:
         rejected: list[Rejected] = []
         for line, item in pending:
             mapped = item if isinstance(item, Rejected) else self.mapping.map_item(item, received_at)
+            if isinstance(mapped, RawPost):  # cleaned again by ingest (a no-op): here to name the line
+                mapped = clean_post(mapped)
             if isinstance(mapped, RawPost):
                 posts.append(mapped)
             elif mapped is item:  # unreadable line: already named and explained
                 rejected.append(mapped)
-            else:
-                rejected.append(Rejected(mapped.external_id, f"line {line}: {mapped.reason}",
-                                         {"line": line, "item": mapped.raw}))
+            else:  # the item as read, with its line: the same line read again is the same item
+                raw = mapped.raw if mapped.identity is None else item
+                rejected.append(Rejected(mapped.external_id, f"line {line}: {mapped.reason}", {"line": line, "item": raw}))
         cursor = json.dumps({"format": self.fmt, "offset": self.offset, "line": self.line,
                              "sha256": self.hasher.hexdigest(), "file": self.path.name})
         batch = ingest(self.db, self.source_id, enricher, Parsed(posts, rejected), received_at,

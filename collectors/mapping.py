@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from collectors.types import CollectorError, RawPost, Rejected
 
 Path = tuple[str, ...]
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+MAX_JSON_DEPTH = 1000  # levels of nesting `decode_json` always reads
 MAX_INT_DIGITS = 4000  # Python refuses to read longer integers (4,300 digits): keep their digits as text
 
 
@@ -77,9 +79,24 @@ def parse_locator(value: Any, where: str) -> Locator:
 
 def decode_json(data: bytes | str) -> Any:
     """JSON text as Python values; an integer too long for Python is kept as its digits (a string),
-    so one odd number costs at most its own item. Raise ValueError (or RecursionError) when the
-    text is not JSON."""
-    return json.loads(data, parse_int=lambda digits: int(digits) if len(digits) <= MAX_INT_DIGITS else digits)
+    so one odd number costs at most its own item. Nesting up to `MAX_JSON_DEPTH` levels is read
+    whatever the caller's own depth (the decoder counts against Python's recursion limit, which
+    is raised for it when needed, never lowered). Raise ValueError, or RecursionError beyond that
+    depth, when the text is not JSON that can be read."""
+    try:
+        return json.loads(data, parse_int=_parse_int)
+    except RecursionError:
+        depth, frame = 0, sys._getframe()
+        while frame is not None:
+            depth, frame = depth + 1, frame.f_back  # type: ignore[assignment]
+        if sys.getrecursionlimit() >= depth + MAX_JSON_DEPTH + 50:
+            raise
+        sys.setrecursionlimit(depth + MAX_JSON_DEPTH + 50)
+        return json.loads(data, parse_int=_parse_int)
+
+
+def _parse_int(digits: str) -> int | str:
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
 
 DEFAULT_PATHS: dict[str, tuple[str, ...]] = {
     "external_id": ("id",),

@@ -250,4 +250,5 @@ def _keep_rejected(session: Session, source_id: int, rejected: Sequence[Rejected
 
 def rejected_digest(item: Rejected) -> str:
     """What makes a rejected item the same item: its id and its raw form (SHA-256, hex)."""
-    return hashlib.sha256(canonical_json({"id": item.external_id, "raw": item.raw}).encode()).hexdigest()
+    identity = item.raw if item.identity is None else item.identity
+    return hashlib.sha256(canonical_json({"id": item.external_id, "raw": identity}).encode()).hexdigest()

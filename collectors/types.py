@@ -95,6 +95,10 @@ class Rejected:
     external_id: str | None
     reason: str
     raw: Any
+    # What makes it the same item when it is sent again (`collectors.store.rejected_digest`);
+    # None: its id and raw form. A post rejected after parsing leaves out the time it was
+    # given on receipt, so a redelivery is recognised.
+    identity: Any = None
 
 
 @dataclass(frozen=True)
