@@ -213,7 +213,8 @@ class FileImport:
                 rejected.append(mapped)
             else:  # the item as read, with its line: the same line read again is the same item
                 raw = mapped.raw if mapped.identity is None else item
-                rejected.append(Rejected(mapped.external_id, f"line {line}: {mapped.reason}", {"line": line, "item": raw}))
+                rejected.append(Rejected(mapped.external_id, f"line {line}: {mapped.reason}",
+                                         {"line": line, "item": raw}))
         cursor = json.dumps({"format": self.fmt, "offset": self.offset, "line": self.line,
                              "sha256": self.hasher.hexdigest(), "file": self.path.name})
         batch = ingest(self.db, self.source_id, enricher, Parsed(posts, rejected), received_at,
