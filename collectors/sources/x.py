@@ -42,7 +42,8 @@ short with "…": the original's whole text (its `note_tweet` too) from `include
 follows the kept "RT @user: " prefix, so clustering still sees a repost of its author;
 without the original in `includes` the cut text is kept. Photos, videos and GIFs are no
 links: a t.co whose entity has a `media_key`, expands to `x.com|twitter.com/…/photo|video/N`
-or shows as `pic.x.com/…` (`pic.twitter.com/…`) is dropped from the text and from the links.
+or shows as `pic.x.com/…` (`pic.twitter.com/…`) is no link and is dropped from the text
+(a post of media alone keeps the media's page, x.com/…/photo/1, as its text).
 Its time is `created_at`, its language hint `lang` (X's "und" and q… codes
 are dropped). The author (from `includes.users`) gives `@username`, name and followers,
 and the URL `https://x.com/{username}/status/{id}` (`https://x.com/i/web/status/{id}` when
@@ -209,17 +210,28 @@ def _post(tweet: Any, users: dict[str, Any], tweets: dict[str, Any]) -> RawPost 
         if whole is not None:
             text, entities = prefix.group(0) + whole, whole_entities
     links: list[str] = []
+    media: list[tuple[str, str]] = []
     for item in _list(entities.get("urls")):
         short, expanded = (item.get("url"), item.get("expanded_url")) if isinstance(item, dict) else (None, None)
         if not isinstance(short, str) or not short:
             short = None
-        if _is_media(item):  # a photo, video or GIF of the post: its t.co is dropped, it is no link
+        if not isinstance(expanded, str) or not expanded.startswith(("http://", "https://")):
+            expanded = None
+        if _is_media(item):  # a photo, video or GIF of the post: no link, its t.co is dropped below
             if short:
-                text = text.replace(short, "")
-        elif isinstance(expanded, str) and expanded.startswith(("http://", "https://")):
+                media.append((short, expanded or short))
+        elif expanded:
             links.append(expanded)
             if short:
                 text = text.replace(short, expanded)
+    without_media = text
+    for short, _ in media:
+        without_media = without_media.replace(short, "")
+    if without_media.strip():
+        text = without_media
+    else:  # a photo and nothing else: the text is where it can be seen, not nothing
+        for short, page in media:
+            text = text.replace(short, page)
     text = text.strip()
     author = _dict(users.get(str(tweet.get("author_id"))))
     username = author.get("username") if isinstance(author.get("username"), str) and author["username"] else None

@@ -286,6 +286,10 @@ def test_photos_and_videos_are_not_outbound_links() -> None:
     (post,) = src.parse(_search(_tweet("50", text, entities={"urls": urls}))).posts
     assert post.links == ("https://news.example/queues",)
     assert post.text == "Queue at the Aurelia branch https://news.example/queues"  # media t.co dropped
+    photo = {"url": "https://t.co/Ph0to0002", "expanded_url": "https://x.com/zoe_lee/status/51/photo/1",
+             "display_url": "pic.x.com/Ph0to0002", "media_key": "3_1861100000000000052"}
+    (alone,) = src.parse(_search(_tweet("51", "https://t.co/Ph0to0002", entities={"urls": [photo]}))).posts
+    assert (alone.text, alone.links) == ("https://x.com/zoe_lee/status/51/photo/1", ())  # never an empty text
 
 
 def test_an_edit_chain_is_one_post_in_a_page_and_across_polls(
