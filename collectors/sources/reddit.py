@@ -38,11 +38,20 @@ progress and its newest post; it is stored with each page, so a crash resumes th
 where it stopped.
 
 Each post (`t3`) becomes one post: its fullname (`t3_…`) is the external id, its text the
-title, the self text and, for link posts, the linked URL (also given as the post's link);
-its time is `created_utc`, its URL `https://www.reddit.com{permalink}`, its author the
-username (the subreddit shows in the URL). Removed or deleted posts (`[removed]`,
-`[deleted]`) are stored with their title only and no author: the removed words are not
-kept; a post left with no text at all, or without fullname or time, is rejected and kept raw.
+title, the self text and, for link posts, the outbound link (`url_overridden_by_dest`, else
+`url`; also given as the post's link); its time is `created_utc`, its URL
+`https://www.reddit.com{permalink}`, its author the username (the subreddit shows in the URL).
+Self text is Reddit markdown: `[label](https://…)` reads `label (https://…)` (just `label`
+for a link to Reddit) and, with bare URLs, its outbound links join the post's links. Reddit's
+own hosts are not outbound links: images (i.redd.it), videos (v.redd.it), previews
+(preview.redd.it), galleries (reddit.com/gallery/…), redd.it and the post's own page; an
+image or video post's text is its title. A crosspost carries the original in
+`crosspost_parent_list`: its link is the original's, and a crosspost with a title only
+takes the original's title (when it differs) and self text as its words. Removed or deleted
+posts (`[removed]`, `[deleted]`) are stored with their title only and no author: the
+removed words are not kept; a post left with no text at all, or without fullname or time,
+is rejected and kept raw. `parse` never raises: an unreadable listing, or a post that
+cannot be read, is a rejected item with its reason, and the rest of the page goes on.
 """
 
 from __future__ import annotations
@@ -224,19 +233,29 @@ class RedditSource:
     # --- parsing -------------------------------------------------------------------------
 
     def parse(self, payload: Any) -> Parsed:
+        """Never raises: an unreadable listing is one rejected item, an unreadable post another."""
         data = payload.get("data") if isinstance(payload, dict) else None
         children = data.get("children") if isinstance(data, dict) else None
         if not isinstance(children, list):
-            raise CollectorError(f"{self.where}: unexpected answer from Reddit: not a Listing")
+            return Parsed([], [Rejected(None, "unexpected answer from Reddit: not a Listing", payload)])
         posts: list[RawPost] = []
         rejected: list[Rejected] = []
         for child in children:
-            post = _post(child)
+            try:
+                post = _post(child)
+            except Exception as exc:  # noqa: BLE001 - one hostile post must not cost the page
+                post = Rejected(_name(child), f"Reddit post could not be read ({type(exc).__name__})", child)
             if isinstance(post, Rejected):
                 rejected.append(post)
             else:
                 posts.append(post)
         return Parsed(posts, rejected)
+
+
+def _name(child: Any) -> str | None:
+    data = child.get("data") if isinstance(child, dict) else None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name.startswith("t3_") else None
 
 
 def _post(child: Any) -> RawPost | Rejected:
@@ -250,27 +269,92 @@ def _post(child: Any) -> RawPost | Rejected:
     created = _time(data.get("created_utc"))
     if created is None:
         return Rejected(name, f"Reddit post {name!r} has no readable created_utc", child)
+    # a crosspost carries the original post (its text, its link) in crosspost_parent_list
+    parents = data.get("crosspost_parent_list")
+    parent = parents[0] if isinstance(parents, list) and parents and isinstance(parents[0], dict) else {}
     title = _text(data.get("title"))
-    body = _text(data.get("selftext"))
-    link = data.get("url") if not data.get("is_self") and isinstance(data.get("url"), str) else None
-    permalink = data.get("permalink")
-    url = f"{WEB_URL}{permalink}" if isinstance(permalink, str) and permalink.startswith("/") else None
-    if link and (not link.startswith(("http://", "https://")) or link == url):
-        link = None
+    body, body_links = _markdown(_text(data.get("selftext")))
+    parent_title = _text(parent.get("title"))
+    parent_body, parent_links = _markdown(_text(parent.get("selftext")))
+    link = _outbound(data) or _outbound(parent)
     if not title and not body:
         return Rejected(name, f"Reddit post {name!r} has no text left (removed or deleted)", child)
+    parts = [title, body]
+    if parent and not body:  # a crosspost with a title only: the original's words are its content
+        parts += [parent_title if parent_title.casefold() != title.casefold() else "", parent_body]
+        body_links += parent_links
+    parts.append(link or "")
+    permalink = data.get("permalink")
+    url = f"{WEB_URL}{permalink}" if isinstance(permalink, str) and permalink.startswith("/") else None
     author = data.get("author")
     handle = author if isinstance(author, str) and author and author not in GONE else None
     return RawPost(
         external_id=name,
         network="reddit",
-        text="\n\n".join(part for part in (title, body, link) if part),
+        text="\n\n".join(part for part in parts if part),
         created_at=created,
         url=url,
         author_handle=handle,
         author_name=handle,
-        links=(link,) if link else (),
+        links=tuple(dict.fromkeys([link, *body_links] if link else body_links)),
     )
+
+
+# Reddit's own hosts: the post itself, its images (i.redd.it), videos (v.redd.it), previews,
+# galleries (reddit.com/gallery/…), short links (redd.it): none is an outbound link.
+_REDDIT_HOST = re.compile(r"(?:^|\.)(?:reddit\.com|redd\.it|redditmedia\.com|reddituploads\.com|redditstatic\.com)$")
+_HOST = re.compile(r"^https?://([^/?#\s]+)", re.IGNORECASE)
+# [label](https://…) with an optional "title"; one level of parentheses inside the URL (Wikipedia)
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?(https?://(?:[^\s()<>]|\([^\s()<>]*\))+)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+_BARE_URL = re.compile(r"<?(https?://[^\s<>\[\]\"']+)>?", re.IGNORECASE)
+_TRAILING = ".,;:!?*_~'\""
+_LINKS = re.compile(f"{_MD_LINK.pattern}|{_BARE_URL.pattern}", re.IGNORECASE)
+
+
+def is_outbound(url: str) -> bool:
+    """An http(s) link to somewhere other than Reddit."""
+    match = _HOST.match(url)
+    if not match:
+        return False
+    host = match.group(1).rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
+    return "." in host and not _REDDIT_HOST.search(host)
+
+
+def _outbound(post: dict[str, Any]) -> str | None:
+    """A link post's outbound link: url_overridden_by_dest (where it points), else url."""
+    if post.get("is_self") is True:
+        return None
+    for key in ("url_overridden_by_dest", "url"):
+        value = post.get(key)
+        if isinstance(value, str) and is_outbound(value.strip()):
+            return value.strip()
+    return None
+
+
+def _markdown(text: str) -> tuple[str, list[str]]:
+    """Self text with its markdown links made readable, and the outbound links it holds.
+
+    `[label](https://…)` becomes `label (https://…)` for an outbound link and `label` for a
+    link to Reddit (a subreddit, a user); bare URLs stay as written. Only outbound links count.
+    """
+    links: list[str] = []
+
+    def read(match: re.Match[str]) -> str:
+        if match.group(2) is None:  # a bare URL (or <URL>): kept as written
+            url = match.group(3).rstrip(_TRAILING)
+            while url.endswith(")") and url.count(")") > url.count("("):
+                url = url[:-1].rstrip(_TRAILING)
+            if is_outbound(url):
+                links.append(url)
+            return match.group(0)
+        words, target = match.group(1).strip(), match.group(2)
+        if not is_outbound(target):
+            return words or target
+        links.append(target)
+        return target if not words or words == target else f"{words} ({target})"
+
+    readable = _LINKS.sub(read, text)
+    return readable, links
 
 
 def _text(value: Any) -> str:

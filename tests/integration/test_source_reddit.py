@@ -297,3 +297,98 @@ def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], secre
     with pytest.raises(CollectorError) as caught:
         build_polled_source(SourceConfig("r", "reddit", 60, True, opts, secrets))
     assert caught.value.permanent and message in caught.value.message
+
+
+def _t3(name: str, **data: Any) -> dict[str, Any]:
+    base = {"name": name, "id": name[3:], "created_utc": 1795594500.0, "author": "zoe_lee",
+            "permalink": f"/r/banking/comments/{name[3:]}/post/", "is_self": False, "selftext": ""}
+    return {"kind": "t3", "data": {**base, **data}}
+
+
+def _listing(*children: Any) -> dict[str, Any]:
+    return {"kind": "Listing", "data": {"after": None, "before": None, "children": list(children)}}
+
+
+def test_a_crosspost_keeps_the_originals_link_and_words() -> None:
+    """A crosspost is a title and crosspost_parent_list: its own url points at the original's
+    Reddit page; the outbound link and the words are the original's."""
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    original = {"name": "t3_orig1", "title": "Aurelia Bank quietly doubles its overdraft fee", "is_self": False,
+                "selftext": "", "url": "https://news.example/aurelia-fee", "domain": "news.example",
+                "url_overridden_by_dest": "https://news.example/aurelia-fee"}
+    self_original = {"name": "t3_orig2", "title": "Aurelia Bank froze my account",
+                     "is_self": True, "selftext": "Three weeks, no answer from support.",
+                     "url": "https://www.reddit.com/r/personalfinance/comments/orig2/frozen/"}
+    parsed = src.parse(_listing(
+        _t3("t3_xp1", title="Seen on r/news", url="/r/news/comments/orig1/aurelia_bank_quietly_doubles/",
+            crosspost_parent="t3_orig1", crosspost_parent_list=[original]),
+        _t3("t3_xp2", title="Aurelia Bank froze my account", crosspost_parent="t3_orig2",
+            url="/r/personalfinance/comments/orig2/frozen/", crosspost_parent_list=[self_original]),
+    ))
+    link, words = parsed.posts
+    assert link.links == ("https://news.example/aurelia-fee",)
+    assert link.text == ("Seen on r/news\n\nAurelia Bank quietly doubles its overdraft fee\n\n"
+                         "https://news.example/aurelia-fee")
+    assert words.links == ()
+    assert words.text == "Aurelia Bank froze my account\n\nThree weeks, no answer from support."  # title once
+
+
+def test_markdown_links_and_bare_urls_in_self_text_are_links_and_read_as_words() -> None:
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    body = ("Their [fee schedule](https://aurelia.example/fees?v=2&lang=en) says 0, see "
+            "[r/banking](https://www.reddit.com/r/banking/) and https://news.example/aurelia-fees. "
+            "Also [Bank (finance)](https://en.wikipedia.org/wiki/Bank_(finance)) and <https://cfpb.example/complaint>")
+    (post,) = src.parse(_listing(_t3("t3_md", title="Aurelia fees", is_self=True, selftext=body,
+                                     url="https://www.reddit.com/r/banking/comments/md/post/"))).posts
+    assert post.links == ("https://aurelia.example/fees?v=2&lang=en", "https://news.example/aurelia-fees",
+                          "https://en.wikipedia.org/wiki/Bank_(finance)", "https://cfpb.example/complaint")
+    assert post.text == (
+        "Aurelia fees\n\nTheir fee schedule (https://aurelia.example/fees?v=2&lang=en) says 0, see r/banking and "
+        "https://news.example/aurelia-fees. Also Bank (finance) (https://en.wikipedia.org/wiki/Bank_(finance)) "
+        "and <https://cfpb.example/complaint>")
+
+
+def test_reddit_hosted_media_and_the_post_itself_are_not_outbound_links() -> None:
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    parsed = src.parse(_listing(
+        _t3("t3_img", title="Aurelia queue", url="https://i.redd.it/q8x1b2c3d4e5.jpeg", post_hint="image",
+            url_overridden_by_dest="https://i.redd.it/q8x1b2c3d4e5.jpeg", domain="i.redd.it"),
+        _t3("t3_vid", title="Aurelia branch", url="https://v.redd.it/k2j3h4g5f6", is_video=True, domain="v.redd.it",
+            media={"reddit_video": {"fallback_url": "https://v.redd.it/k2j3h4g5f6/DASH_720.mp4"}}),
+        _t3("t3_gal", title="Aurelia letters", url="https://www.reddit.com/gallery/gal", is_gallery=True,
+            url_overridden_by_dest="https://www.reddit.com/gallery/gal", domain="reddit.com"),
+        _t3("t3_self", title="Aurelia?", is_self=True, url="https://www.reddit.com/r/banking/comments/self/post/",
+            selftext="screenshot: https://preview.redd.it/abc.png?width=640&format=png and https://redd.it/self"),
+    ))
+    assert [(p.external_id, p.links) for p in parsed.posts] == [
+        ("t3_img", ()), ("t3_vid", ()), ("t3_gal", ()), ("t3_self", ())]
+    assert [p.text for p in parsed.posts[:3]] == ["Aurelia queue", "Aurelia branch", "Aurelia letters"]
+
+
+def test_parse_never_raises_a_hostile_post_is_rejected_and_the_rest_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collectors.sources import reddit
+
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    for payload in (None, "text", [], {"data": None}, {"data": {"children": "abc"}}, 42):
+        parsed = src.parse(payload)
+        assert parsed.posts == [] and [r.reason for r in parsed.rejected] == [
+            "unexpected answer from Reddit: not a Listing"]
+    hostile = [
+        _t3("t3_h1", title=["list"], selftext={"a": 1}, url=7, crosspost_parent_list="x", author={}),
+        _t3("t3_h2", title="inf", created_utc=float("inf")),
+        _t3("t3_h3", title="nan", created_utc=float("nan")),
+        _t3("t3_h4", title="huge", created_utc=10**400, permalink=["/r/x"]),
+        _t3("t3_h5", title="parents", crosspost_parent_list=[None, 1], url_overridden_by_dest=None,
+            selftext="[x](https://a.example/(((((((((( [y](" + "(" * 5000),
+        _t3("t3_ok", title="Aurelia Bank is fine"),
+    ]
+    parsed = src.parse(_listing(*hostile))
+    assert [p.external_id for p in parsed.posts] == ["t3_h5", "t3_ok"]
+    assert [r.external_id for r in parsed.rejected] == ["t3_h1", "t3_h2", "t3_h3", "t3_h4"]
+
+    real = reddit._markdown
+    monkeypatch.setattr(reddit, "_markdown", lambda t: real(t) if t != "boom" else 1 / 0)
+    parsed = src.parse(_listing(_t3("t3_boom", title="x", selftext="boom"), _t3("t3_ok", title="fine")))
+    assert [p.external_id for p in parsed.posts] == ["t3_ok"]
+    assert [(r.external_id, r.reason) for r in parsed.rejected] == [
+        ("t3_boom", "Reddit post could not be read (ZeroDivisionError)")]

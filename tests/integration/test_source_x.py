@@ -54,8 +54,11 @@ def test_bearer_header_next_token_pages_and_since_id_on_the_next_run(
     for req in (first, second):
         assert req.headers["authorization"] == f"Bearer {TOKEN}"
         assert TOKEN not in json.dumps(req.query)
-        assert (req.arg("query"), req.arg("max_results"), req.arg("expansions")) == (QUERY, "50", "author_id")
-        assert req.arg("tweet.fields") == "created_at,lang,author_id,public_metrics,entities,note_tweet"
+        # referenced_tweets.id: a retweet's original whole, in includes.tweets (its own text is cut at 140)
+        assert (req.arg("query"), req.arg("max_results"), req.arg("expansions")) == (
+            QUERY, "50", "author_id,referenced_tweets.id")
+        assert req.arg("tweet.fields") == ("created_at,lang,author_id,public_metrics,entities,note_tweet,"
+                                           "referenced_tweets,edit_history_tweet_ids")
         assert req.arg("user.fields") == "username,name,public_metrics"
         assert req.arg("since_id") is None  # the first sweep reads all X keeps
     assert first.arg("next_token") is None
@@ -222,3 +225,119 @@ def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], secre
     with pytest.raises(CollectorError) as caught:
         build_polled_source(cfg)
     assert caught.value.permanent and message in caught.value.message
+
+
+def _tweet(tweet_id: str, text: str, **fields: Any) -> dict[str, Any]:
+    return {"id": tweet_id, "edit_history_tweet_ids": [tweet_id], "author_id": "2244994945",
+            "created_at": "2026-11-25T09:00:00.000Z", "lang": "en", "text": text, **fields}
+
+
+def _search(*tweets: Any, **includes: Any) -> dict[str, Any]:
+    users = [{"id": "2244994945", "name": "Zoé Lee", "username": "zoe_lee",
+              "public_metrics": {"followers_count": 1520}}]
+    return {"data": list(tweets), "includes": {"users": users, **includes},
+            "meta": {"result_count": len(tweets)}}
+
+
+def test_html_entities_are_undone_once() -> None:
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    (post,) = src.parse(_search(_tweet("10", "Debt &amp; owned by @AureliaBank &lt;3 &gt;:( I typed &amp;lt; "
+                                             "&quot;not this&quot;"))).posts
+    assert post.text == 'Debt & owned by @AureliaBank <3 >:( I typed &lt; &quot;not this&quot;'
+
+
+def test_a_retweet_reads_the_whole_original_behind_its_rt_prefix() -> None:
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    whole = ("Aurelia Bank charged me three overdraft fees for one late payment &amp; support hung up twice. "
+             "Filing with the regulator today, details: https://t.co/Blog0001")
+    original = {"id": "20", "edit_history_tweet_ids": ["20"], "author_id": "1500000000000000001",
+                "created_at": "2026-11-25T08:00:00.000Z", "text": whole,
+                "entities": {"urls": [{"url": "https://t.co/Blog0001", "expanded_url": "https://blog.example/fees",
+                                       "display_url": "blog.example/fees"}]}}
+    long_original = {"id": "30", "edit_history_tweet_ids": ["30"], "created_at": "2026-11-25T08:00:00.000Z",
+                     "text": "Short cut version… https://t.co/Cut", "note_tweet": {"text": "The long note " * 30}}
+    retweet = _tweet("21", "RT @moneymatters: Aurelia Bank charged me three overdraft fees for one late payment "
+                           "&amp; support hung up twice. Filing with t…",
+                     referenced_tweets=[{"type": "retweeted", "id": "20"}])
+    long_retweet = _tweet("31", "RT @longwriter: Short cut version…",
+                          referenced_tweets=[{"type": "retweeted", "id": "30"}])
+    missing = _tweet("41", "RT @gone: cut short…", referenced_tweets=[{"type": "retweeted", "id": "40"}])
+    parsed = src.parse(_search(retweet, long_retweet, missing, tweets=[original, long_original]))
+    rt, long_rt, kept = parsed.posts
+    assert rt.text == ("RT @moneymatters: Aurelia Bank charged me three overdraft fees for one late payment & "
+                       "support hung up twice. Filing with the regulator today, details: https://blog.example/fees")
+    assert rt.links == ("https://blog.example/fees",) and rt.author_handle == "@zoe_lee"
+    assert long_rt.text == "RT @longwriter: " + ("The long note " * 30).strip()
+    assert kept.text == "RT @gone: cut short…"  # the original is not in includes: the cut text is all there is
+
+
+def test_photos_and_videos_are_not_outbound_links() -> None:
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    text = "Queue at the Aurelia branch https://t.co/Art1cle01 https://t.co/Ph0to0001 https://t.co/Vid0000001"
+    urls = [
+        {"url": "https://t.co/Art1cle01", "expanded_url": "https://news.example/queues", "display_url": "news.example"},
+        {"url": "https://t.co/Ph0to0001", "expanded_url": "https://x.com/zoe_lee/status/50/photo/1",
+         "display_url": "pic.x.com/Ph0to0001", "media_key": "3_1861100000000000050"},
+        {"url": "https://t.co/Ph0to0001", "expanded_url": "https://x.com/zoe_lee/status/50/photo/1",
+         "display_url": "pic.x.com/Ph0to0001", "media_key": "3_1861100000000000051"},
+        {"url": "https://t.co/Vid0000001", "expanded_url": "https://twitter.com/zoe_lee/status/50/video/1",
+         "display_url": "pic.twitter.com/Vid0000001"},
+    ]
+    (post,) = src.parse(_search(_tweet("50", text, entities={"urls": urls}))).posts
+    assert post.links == ("https://news.example/queues",)
+    assert post.text == "Queue at the Aurelia branch https://news.example/queues"  # media t.co dropped
+    photo = {"url": "https://t.co/Ph0to0002", "expanded_url": "https://x.com/zoe_lee/status/51/photo/1",
+             "display_url": "pic.x.com/Ph0to0002", "media_key": "3_1861100000000000052"}
+    (alone,) = src.parse(_search(_tweet("51", "https://t.co/Ph0to0002", entities={"urls": [photo]}))).posts
+    assert (alone.text, alone.links) == ("https://x.com/zoe_lee/status/51/photo/1", ())  # never an empty text
+
+
+def test_an_edit_chain_is_one_post_in_a_page_and_across_polls(
+    db: Database, settings: Settings, replay: ReplayServer
+) -> None:
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    v1 = _tweet("60", "Aurelia Bank app donw again")
+    v2 = {**_tweet("61", "Aurelia Bank app down again"), "edit_history_tweet_ids": ["60", "61"]}
+    v3 = {**_tweet("62", "Aurelia Bank app down again (3rd time)"), "edit_history_tweet_ids": ["60", "61", "62"]}
+    for page in ([v3, v2, v1], [v1, v3, v2]):  # newest first, as X sorts, or not
+        (post,) = src.parse(_search(*page)).posts
+        assert (post.external_id, post.text, post.url) == (
+            "60", "Aurelia Bank app down again (3rd time)", "https://x.com/zoe_lee/status/62")
+
+    replay.route(PATH, Reply.json({**_search(v1), "meta": {"newest_id": "60", "result_count": 1}}),
+                 Reply.json({**_search(v2), "meta": {"newest_id": "61", "result_count": 1}}))
+    cfg = _config(replay.url)
+    assert poll(db, settings, cfg).stored == 1
+    again = poll(db, settings, cfg)  # the edit comes back with a new id: already stored
+    assert (again.stored, again.skipped) == (0, 1)
+    assert stored_ids(db) == ["60"]
+
+
+def test_parse_never_raises_a_hostile_post_is_rejected_and_the_rest_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collectors.sources import x
+
+    src = build_polled_source(_config("http://127.0.0.1:1"))
+    for payload in (None, "text", [], 42):
+        parsed = src.parse(payload)
+        assert parsed.posts == [] and [r.reason for r in parsed.rejected] == ["unexpected answer from X: not an object"]
+    assert src.parse({"data": 5, "includes": [], "errors": "x"}).posts == []
+    hostile = [
+        _tweet("1" * 30, "too long an id"),
+        _tweet("²", "not a number"),
+        _tweet("70", "bad time", created_at="9999-12-31T23:59:59-14:00"),
+        _tweet("71", "odd fields", entities={"urls": "x"}, note_tweet=[], referenced_tweets={"a": 1},
+               edit_history_tweet_ids=["99", 1], author_id=["x"], lang=5),
+        _tweet("72", "odd urls", entities={"urls": [None, {"url": 5, "expanded_url": ["a"]}, {"media_key": 1}]},
+               edit_history_tweet_ids="60"),
+        _tweet("73", "Aurelia Bank is fine"),
+    ]
+    parsed = src.parse(_search(*hostile, tweets="x"))
+    assert [p.external_id for p in parsed.posts] == ["71", "72", "73"]
+    assert [r.external_id for r in parsed.rejected] == [None, None, "70"]
+
+    real = x._full_text
+    monkeypatch.setattr(x, "_full_text", lambda t: real(t) if t.get("text") != "boom" else 1 / 0)
+    parsed = src.parse(_search(_tweet("80", "boom"), _tweet("81", "fine")))
+    assert [p.external_id for p in parsed.posts] == ["81"]
+    assert [(r.external_id, r.reason) for r in parsed.rejected] == [
+        ("80", "X post could not be read (ZeroDivisionError)")]
