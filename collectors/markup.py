@@ -39,3 +39,88 @@ def html_to_text(markup: str) -> str:
     parser.feed(markup)
     parser.close()
     return " ".join("".join(parser.parts).split())
+
+
+class _Anchors(HTMLParser):
+    """The links of a fragment, and where in the source the elements of one class start and end."""
+
+    def __init__(self, markup: str, cls: str | None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+        self.cut: list[tuple[int, int]] = []  # [start, end) source offsets of the elements of class `cls`
+        self._cls = cls
+        self._open: tuple[str, int, int] | None = None  # tag, depth, start offset of the element being cut
+        lines = markup.split("\n")
+        self._line_at = [0]
+        for line in lines[:-1]:
+            self._line_at.append(self._line_at[-1] + len(line) + 1)
+        self._markup = markup
+
+    def _offset(self) -> int:
+        line, col = self.getpos()
+        return self._line_at[line - 1] + col if 0 < line <= len(self._line_at) else len(self._markup)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        classes = values.get("class", "")
+        if tag == "a" and values.get("href"):
+            self.links.append((values["href"].strip(), classes))
+        if self._open is not None:
+            name, depth, start = self._open
+            if tag == name:
+                self._open = (name, depth + 1, start)
+        elif self._cls and self._cls in classes.split() and tag not in _VOID:
+            self._open = (tag, 1, self._offset())
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open is None or tag != self._open[0]:
+            return
+        name, depth, start = self._open
+        if depth > 1:
+            self._open = (name, depth - 1, start)
+            return
+        at = self._offset()
+        close = self._markup.find(">", at)
+        self.cut.append((start, len(self._markup) if close < 0 else close + 1))
+        self._open = None
+
+    def finish(self) -> None:
+        if self._open is not None:  # never closed: it runs to the end of the fragment
+            self.cut.append((self._open[2], len(self._markup)))
+            self._open = None
+
+
+_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "area", "base", "col", "embed", "source",
+                   "track", "param"})
+
+
+def _read_anchors(markup: str, cls: str | None) -> _Anchors:
+    parser = _Anchors(markup, cls)
+    parser.feed(markup)
+    parser.close()
+    parser.finish()
+    return parser
+
+
+def html_links(markup: str) -> list[tuple[str, str]]:
+    """Every ``<a href>`` of an HTML fragment, in order, as (href, class attribute): the caller
+    decides which are outbound (Mastodon marks mentions and hashtags with classes)."""
+    return _read_anchors(markup, None).links
+
+
+def html_without_class(markup: str, cls: str) -> str:
+    """The fragment without the elements carrying class `cls` (and all they hold), the rest of the
+    source kept byte for byte; an element never closed is cut to the end."""
+    cuts = _read_anchors(markup, cls).cut
+    if not cuts:
+        return markup
+    kept: list[str] = []
+    at = 0
+    for start, end in sorted(cuts):
+        if start >= at:
+            kept.append(markup[at:start])
+            at = end
+        else:
+            at = max(at, end)
+    kept.append(markup[at:])
+    return "".join(kept)

@@ -39,22 +39,38 @@ stored with each page, so a crash replays one page and no more.
 
 Each status becomes one post: its id is the external id (a boost is mapped to the boosted
 status, so the original and its boosts are one item), the HTML content becomes plain text
-(preceded by the content warning, if any; a post with only media uses the media descriptions),
-`account.acct` is the handle (local accounts get `@<instance host>`), and `language` is the
-language hint. A status without an id, or without text and media, is rejected and kept raw.
+(preceded by the content warning, if any), `account.acct` is the handle (local accounts get
+`@<instance host>`), and `language` is the language hint.
+
+Quote posts (Mastodon 4.4+): the `<p class="quote-inline">RE: <link></p>` paragraph Mastodon
+adds for clients that do not show quotes (other servers send a `<span class="quote-inline">`)
+is dropped from the text; its link to the quoted post stays in `links`.
+
+A status without words of its own shows what it carries: its media descriptions (`[image]`
+for one without), else the quoted post as `[quote @acct] its text`, and/or the preview card as
+`[link] title — description`; a quote whose post did not come with it keeps its "RE: <link>".
+
+`links` are the outbound links: each `<a href>` of the content in order, then the preview
+card's `url`, once each; mentions and hashtags (class `mention` / `hashtag`) and the account
+and tag pages (`/@name`, `/users/name`, `/tags/name`) of the status's own instance or of the
+polled one are left out.
+
+A status without an id, or with nothing to show, is rejected and kept raw; so is a status that
+cannot be read at all (parse never raises: the rest of the page goes on).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from pydantic import BeforeValidator, Field
 
 from collectors.http import HttpClient, HttpOptions, Response, parse_rate_limit_reset
-from collectors.markup import html_to_text
+from collectors.markup import html_links, html_to_text, html_without_class
 from collectors.options import Credential, HttpUrl, at_least_one, every, label, text
 from collectors.types import (
     CollectorError,
@@ -176,39 +192,78 @@ class MastodonSource:
         return state
 
     def parse(self, payload: Any) -> Parsed:
+        """Each status on its own: one that cannot be read is rejected with the reason, never a crash."""
         posts: list[RawPost] = []
         rejected: list[Rejected] = []
-        for item in payload["statuses"]:
-            status = item.get("reblog") if isinstance(item, dict) and isinstance(item.get("reblog"), dict) else item
-            if not isinstance(status, dict) or not _is_id(status.get("id")):
-                rejected.append(Rejected(None, f"{self.host}: status without an id", item))
+        body = payload if isinstance(payload, dict) else {}
+        fetched = body["fetched_at"] if isinstance(body.get("fetched_at"), datetime) else datetime.now(UTC)
+        items = body.get("statuses")
+        for item in items if isinstance(items, list) else []:
+            try:
+                post = self._post(item, fetched)
+            except Exception as exc:  # a hostile status: rejected whole, the page goes on
+                ext = _safe_id(item)
+                rejected.append(Rejected(ext, f"{self.host}: status {ext} could not be read "
+                                              f"({type(exc).__name__})", item))
                 continue
-            ext = str(status["id"])
-            text = _text(status)
-            if not text:
-                rejected.append(Rejected(ext, f"{self.host}: status {ext} has no text and no media", item))
-                continue
-            account: dict[str, Any] = status["account"] if isinstance(status.get("account"), dict) else {}
-            acct = account.get("acct") if isinstance(account.get("acct"), str) and account.get("acct") else None
-            name = account.get("display_name")
-            followers = account.get("followers_count")
-            url = status.get("url") or status.get("uri")
-            language = status.get("language")
-            posts.append(
-                RawPost(
-                    external_id=ext[:200],
-                    network=self.network,
-                    text=text,
-                    created_at=parse_iso_time(status.get("created_at")) or payload["fetched_at"],
-                    url=url if isinstance(url, str) else None,
-                    author_handle=(acct if acct is None or "@" in acct else f"{acct}@{self.host}"),
-                    author_name=name if isinstance(name, str) and name.strip() else acct,
-                    author_followers=followers if isinstance(followers, int) and not isinstance(followers, bool)
-                    else None,
-                    language_hint=language if isinstance(language, str) and language else None,
-                )
-            )
+            if isinstance(post, Rejected):
+                rejected.append(post)
+            else:
+                posts.append(post)
         return Parsed(posts, rejected)
+
+    def _post(self, item: Any, fetched: datetime) -> RawPost | Rejected:
+        status = _original(item)
+        if not _is_id(status.get("id")):
+            return Rejected(None, f"{self.host}: status without an id", item)
+        ext = str(status["id"])
+        text = _text(status)
+        if not text:
+            return Rejected(ext, f"{self.host}: status {ext} has no text and no media", item)
+        account: dict[str, Any] = status["account"] if isinstance(status.get("account"), dict) else {}
+        acct = account.get("acct") if isinstance(account.get("acct"), str) and account.get("acct") else None
+        name = account.get("display_name")
+        followers = account.get("followers_count")
+        url = status.get("url") or status.get("uri")
+        language = status.get("language")
+        return RawPost(
+            external_id=ext[:200],
+            network=self.network,
+            text=text,
+            created_at=_time(status.get("created_at")) or fetched,
+            url=url if isinstance(url, str) else None,
+            author_handle=(acct if acct is None or "@" in acct else f"{acct}@{self.host}"),
+            author_name=name if isinstance(name, str) and name.strip() else acct,
+            author_followers=followers if isinstance(followers, int) and not isinstance(followers, bool)
+            else None,
+            language_hint=language if isinstance(language, str) and language else None,
+            links=_links(status, self.host),
+        )
+
+
+def _time(value: Any) -> datetime | None:
+    """parse_iso_time, with a time that cannot be brought to UTC (year 1 at +14:00) as unreadable."""
+    try:
+        return parse_iso_time(value)
+    except OverflowError:
+        return None
+
+
+def _safe_id(item: Any) -> str | None:
+    """The external id to file a status that could not be read under, if even that can be read."""
+    try:
+        status = _original(item)
+        return str(status["id"])[:200] if _is_id(status.get("id")) else None
+    except Exception:  # an id too large to write out
+        return None
+
+
+def _original(item: Any) -> dict[str, Any]:
+    """The status an entry stands for: a boost is the boosted status; anything not an object is empty."""
+    if not isinstance(item, dict):
+        return {}
+    reblog = item.get("reblog")
+    return reblog if isinstance(reblog, dict) else item
 
 
 def _statuses(value: Any, response: Response) -> list[Any]:
@@ -237,15 +292,103 @@ def _newest(ids: list[str | None]) -> str | None:
     return max(present, key=_order) if present else None
 
 
-def _text(status: dict[str, Any]) -> str:
+# The fallback paragraph Mastodon 4.4+ adds to a quote post for clients that do not show quotes
+# (`<p class="quote-inline">RE: <a href="…">…</a></p>`, hidden by Mastodon's own web interface;
+# Akkoma and others send a `<span class="quote-inline">`): not the author's words.
+QUOTE_FALLBACK = "quote-inline"
+
+# A page of an instance that is about an account or a tag, not a link the author shares.
+_PROFILE_OR_TAG = re.compile(r"^/(@[^/]+|users/[^/]+|tags?/[^/]+)/?$")
+
+
+def _content(status: dict[str, Any]) -> str:
     content = status.get("content")
-    text = html_to_text(content) if isinstance(content, str) else ""
+    return html_without_class(content, QUOTE_FALLBACK) if isinstance(content, str) else ""
+
+
+def _text(status: dict[str, Any]) -> str:
+    text = html_to_text(_content(status))
     if not text:  # a post with only pictures or video: its descriptions are what can be read
         media = status.get("media_attachments")
-        described = [m.get("description") or f"[{m.get('type') or 'media'}]"
-                     for m in (media if isinstance(media, list) else []) if isinstance(m, dict)]
-        text = " ".join(str(d) for d in described)
+        text = " ".join(_media(m) for m in (media if isinstance(media, list) else []) if isinstance(m, dict))
+    if not text:  # only a quote, or only a link card: what they show
+        text = "\n\n".join(t for t in (_quoted(status.get("quote")), _card(status.get("card"))) if t)
+    if not text:  # a quote whose post did not come with it: the fallback is all there is to read
+        content = status.get("content")
+        text = html_to_text(content) if isinstance(content, str) else ""
     spoiler = status.get("spoiler_text")
     if text and isinstance(spoiler, str) and spoiler.strip():
         text = f"{spoiler.strip()}\n\n{text}"
     return text
+
+
+def _media(attachment: dict[str, Any]) -> str:
+    description = attachment.get("description")
+    if isinstance(description, str) and description.strip():
+        return description.strip()
+    kind = attachment.get("type")
+    return f"[{kind if isinstance(kind, str) and kind.strip() else 'media'}]"
+
+
+def _quoted(quote: Any) -> str:
+    """`[quote @acct] its text` for an accepted quote whose status came with it (a Quote entity;
+    a ShallowQuote has only an id, a pending or revoked quote no status)."""
+    quoted = quote.get("quoted_status") if isinstance(quote, dict) else None
+    if not isinstance(quoted, dict):
+        return ""
+    text = html_to_text(_content(quoted))
+    if not text:
+        media = quoted.get("media_attachments")
+        text = " ".join(_media(m) for m in (media if isinstance(media, list) else []) if isinstance(m, dict))
+    account = quoted.get("account")
+    acct = account.get("acct") if isinstance(account, dict) else None
+    if not text:
+        return ""
+    return f"[quote @{acct}] {text}" if isinstance(acct, str) and acct else f"[quote] {text}"
+
+
+def _card(card: Any) -> str:
+    """`[link] title — description` for a preview card (PreviewCard), or its URL when it has neither."""
+    if not isinstance(card, dict):
+        return ""
+    words = [html_to_text(card[k]) for k in ("title", "description") if isinstance(card.get(k), str)]
+    words = [w for w in words if w]
+    if words:
+        return "[link] " + " — ".join(words)
+    url = card.get("url")
+    return f"[link] {url}" if isinstance(url, str) and _is_web(url) else ""
+
+
+def _is_web(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _links(status: dict[str, Any], instance_host: str) -> tuple[str, ...]:
+    """Outbound links: each `<a href>` of the content, then the preview card's URL. Mentions and
+    hashtags (class "mention" / "hashtag") are not links the author shares, nor are account and tag
+    pages of the status's own instance (or of the instance polled). The quote fallback's link to
+    the quoted post is kept: it is the post this one talks about."""
+    content = status.get("content")
+    found = [href for href, classes in (html_links(content) if isinstance(content, str) else [])
+             if not {"mention", "hashtag"} & set(classes.split())]
+    card = status.get("card")
+    if isinstance(card, dict) and isinstance(card.get("url"), str):
+        found.append(card["url"].strip())
+    own = {instance_host.lower()}
+    for where in (status.get("url"), status.get("uri"), (status.get("account") or {}).get("url")
+                  if isinstance(status.get("account"), dict) else None):
+        if isinstance(where, str) and _is_web(where):
+            own.add(urlsplit(where).netloc.lower())
+    links: list[str] = []
+    for href in found:
+        if not _is_web(href) or href in links:
+            continue
+        parts = urlsplit(href)
+        if parts.netloc.lower() in own and _PROFILE_OR_TAG.match(parts.path) and not parts.query:
+            continue
+        links.append(href)
+    return tuple(links)

@@ -278,3 +278,101 @@ def test_bad_options_fail_at_start_naming_the_key(
     with pytest.raises(CollectorError) as caught:
         build_polled_source(SourceConfig("sky", "bluesky", 60, True, options, secrets))
     assert caught.value.permanent and message in caught.value.message
+
+
+LINK = "app.bsky.richtext.facet#link"
+
+
+def _parse(*views: Any) -> Any:
+    return build_polled_source(_cfg("https://bsky.example")).parse({"posts": list(views), "fetched_at": NOW})
+
+
+def _link(start: Any, end: Any, uri: str) -> dict[str, Any]:
+    return {"index": {"byteStart": start, "byteEnd": end}, "features": [{"$type": LINK, "uri": uri}]}
+
+
+def test_link_facets_write_out_shortened_links_by_utf8_byte_offsets_and_fill_links() -> None:
+    text = "Aurelia 😡 عطل: drive.google.com/file/d/1rpor... and this article"
+    start = text.encode().index(b"drive")
+    end = start + len("drive.google.com/file/d/1rpor...")
+    article = text.encode().index(b"this article")
+    full = "https://drive.google.com/file/d/1rporXq7aUrEl1aBcD/view"
+    view = _post("3mc3facet01", text, "2026-11-25T09:00:00.000Z")
+    view["record"]["facets"] = [_link(start, end, full), _link(article, article + 12, "https://news.example/a")]
+    (post,) = _parse(view).posts
+    assert post.text == f"Aurelia 😡 عطل: {full} and this article"  # words carrying a link stay words
+    assert post.links == (full, "https://news.example/a")
+
+
+@pytest.mark.parametrize("start, end", [(9, 20), (8, 9), (0, 10_000), (-5, 3), (30, 12), ("0", "4"), (True, 4),
+                                        (None, None), (2**70, 2**71)])
+def test_facet_offsets_out_of_range_or_off_character_boundaries_leave_the_text_alone(start: Any, end: Any) -> None:
+    text = "Aurelia 😡 aurelia.example/st..."
+    view = _post("3mc3facet02", text, "2026-11-25T09:00:00.000Z")
+    view["record"]["facets"] = [_link(start, end, "https://aurelia.example/status")]
+    (post,) = _parse(view).posts
+    assert (post.text, post.links) == (text, ("https://aurelia.example/status",))
+
+
+def test_posts_without_text_show_their_images_card_or_quote_and_only_empty_ones_are_rejected() -> None:
+    images = _post("3mc3img0001", "", "2026-11-25T09:00:00.000Z")
+    images["embed"] = {"$type": "app.bsky.embed.images#view",
+                       "images": [{"alt": "Aurelia app: error 503"}, {"alt": ""}]}
+    card = _post("3mc3card002", "", "2026-11-25T09:00:00.000Z")
+    card["embed"] = {"$type": "app.bsky.embed.external#view",
+                     "external": {"uri": "https://news.example/a", "title": "Aurelia fined", "description": ""}}
+    quote = _post("3mc3quot003", " ", "2026-11-25T09:00:00.000Z")
+    quote["embed"] = {"$type": "app.bsky.embed.record#view", "record": {
+        "$type": "app.bsky.embed.record#viewRecord", "author": {"did": "did:plc:x", "handle": "noa.example.com"},
+        "value": {"text": "Aurelia lost my transfer"}}}
+    video = _post("3mc3vide004", "", "2026-11-25T09:00:00.000Z")
+    video["record"].pop("text")  # no text field at all, but a video: still something to show
+    video["record"]["embed"] = {"$type": "app.bsky.embed.video", "video": {"$type": "blob"}}
+    nothing = _post("3mc3none005", "", "2026-11-25T09:00:00.000Z")
+    nothing["embed"] = {"$type": "app.bsky.embed.record#view", "record": {
+        "$type": "app.bsky.embed.record#viewBlocked", "blocked": True}}
+    parsed = _parse(images, card, quote, video, nothing)
+    assert [p.text for p in parsed.posts] == ["Aurelia app: error 503 [image]", "[link] Aurelia fined",
+                                              "[quote @noa.example.com] Aurelia lost my transfer", "[video]"]
+    assert parsed.posts[1].links == ("https://news.example/a",)
+    assert [r.external_id for r in parsed.rejected] == [ALICE + "3mc3none005"]
+
+
+def test_an_unverified_handle_is_never_shown_the_did_stands_in() -> None:
+    view = _post("3mc3inva001", "Aurelia again", "2026-11-25T09:00:00.000Z")
+    view["author"] = {"did": "did:plc:alice3x7kq2m5n6p7r8s9t0u", "handle": "handle.invalid"}
+    (post,) = _parse(view).posts
+    did = "did:plc:alice3x7kq2m5n6p7r8s9t0u"
+    assert (post.author_handle, post.author_name) == (did, did)
+    assert post.url == f"https://bsky.app/profile/{did}/post/3mc3inva001"
+
+
+def test_hostile_post_views_are_rejected_one_by_one_and_parse_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    good = _post("3mc3good001", "Aurelia branch reopened", "2026-11-25T09:00:00.000Z")
+    far = _post("3mc3far0002", "Aurelia in year 1", "0001-01-01T00:00:00+14:00")  # cannot be brought to UTC
+    surrogate = _post("3mc3surr003", "Aurelia \ud83d drive.google.com/f...", "2026-11-25T09:00:00.000Z")
+    surrogate["record"]["facets"] = [_link(10, 30, "https://drive.google.com/f/1")]
+    nested: dict[str, Any] = {"$type": "app.bsky.embed.images#view", "images": [{"alt": "deep"}]}
+    for _ in range(2000):
+        nested = {"$type": "app.bsky.embed.recordWithMedia#view", "media": nested, "record": {"record": {}}}
+    deep = _post("3mc3deep004", "", "2026-11-25T09:00:00.000Z")
+    deep["embed"] = nested
+    odd = _post("3mc3odd0005", "Aurelia", "2026-11-25T09:00:00.000Z")
+    odd.update(author="x", embed=[1], record={**odd["record"], "facets": {"a": 1}, "langs": "en", "embed": 3})
+    parsed = _parse(good, far, surrogate, deep, odd, None, 7, {"uri": "at://"}, [])
+    texts = {p.external_id.rsplit("/", 1)[1]: p.text for p in parsed.posts}
+    assert texts == {"3mc3good001": "Aurelia branch reopened", "3mc3far0002": "Aurelia in year 1",
+                     "3mc3surr003": "Aurelia \ud83d drive.google.com/f...", "3mc3odd0005": "Aurelia"}
+    assert [r.external_id for r in parsed.rejected] == [ALICE + "3mc3deep004", None, None, "at://", None]
+    # whatever breaks inside one post rejects that post with the reason; the page goes on
+    from collectors.sources import bluesky
+
+    def broken(record: Any, embed: Any) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bluesky, "_text", broken)
+    parsed = _parse(good)
+    assert parsed.posts == [] and parsed.rejected[0].reason == f"bluesky: post {ALICE}3mc3good001 could not be read " \
+                                                                "(RuntimeError)"
+    for payload in (None, [], {"posts": "x"}):
+        build_polled_source(_cfg("https://bsky.example")).parse(payload)

@@ -248,3 +248,84 @@ def test_bad_options_fail_at_start_naming_the_key(options: dict[str, Any], messa
         build_polled_source(SourceConfig("masto", "mastodon", 60, True, options))
     assert caught.value.permanent
 
+
+
+def _one(status: dict[str, Any], instance: str = "https://mastodon.example") -> Any:
+    parsed = build_polled_source(_cfg(instance, hashtags=["aurelia"])).parse({"statuses": [status], "fetched_at": NOW})
+    assert parsed.rejected == []
+    return parsed.posts[0]
+
+
+def test_links_are_the_contents_and_the_cards_never_mentions_hashtags_or_own_profile_pages() -> None:
+    status = _status(1)
+    status["url"] = "https://tooot.il/@dana/113560000000000001"
+    status["content"] = (
+        '<p><span class="h-card" translate="no"><a href="https://mastodon.example/@marc" class="u-url mention">'
+        '@<span>marc</span></a></span> <a href="https://tooot.il/tags/aurelia" class="mention hashtag" rel="tag">'
+        '#<span>Aurelia</span></a> fees went up: <a href="https://aurelia.example/fees" rel="nofollow noopener" '
+        'target="_blank"><span class="invisible">https://</span><span class="">aurelia.example/fees</span>'
+        '<span class="invisible"></span></a> (see <a href="https://tooot.il/@dana">my profile</a>, '
+        '<a href="https://mastodon.example/tags/banks">banks</a>, <a href="mailto:help@aurelia.example">mail</a>, '
+        '<a href="https://tooot.il/@dana/113550000000000000">my older post</a>)</p>')
+    status["card"] = {"url": "https://news.example/aurelia-fees", "title": "Aurelia raises fees", "description": "",
+                      "type": "link"}
+    post = _one(status)
+    assert post.links == ("https://aurelia.example/fees", "https://tooot.il/@dana/113550000000000000",
+                          "https://news.example/aurelia-fees")
+    assert post.text.startswith("@marc #Aurelia fees went up: https://aurelia.example/fees (see my profile,")
+
+
+def test_the_quote_fallback_paragraph_leaves_the_text_and_its_link_stays() -> None:
+    status = _status(2)
+    status["content"] = ('<p class="quote-inline">RE: <a href="https://social.example/@lee/1"><span class="invisible">'
+                         'https://</span><span class="">social.example/@lee/1</span></a></p>'
+                         '<p>Aurelia did this to me too</p>')
+    post = _one(status)
+    assert (post.text, post.links) == ("Aurelia did this to me too", ("https://social.example/@lee/1",))
+    # the form other servers send (Akkoma, Misskey): a span at the end of the last paragraph
+    status["content"] = ('<p>Aurelia did this to me too<span class="quote-inline"><br/><br/>RE: '
+                         '<a href="https://akko.example/notes/9">https://akko.example/notes/9</a></span></p>')
+    assert _one(status).text == "Aurelia did this to me too"
+
+
+def test_a_post_with_only_a_quote_or_a_card_shows_what_it_carries() -> None:
+    quoted = _status(3, "Aurelia Bank lost my transfer")
+    quoted["account"] = {**quoted["account"], "acct": "lee@social.example"}
+    status = _status(4)
+    status["content"] = '<p class="quote-inline">RE: <a href="https://social.example/@lee/3">x</a></p>'
+    status["quote"] = {"state": "accepted", "quoted_status": quoted}
+    assert _one(status).text == "[quote @lee@social.example] Aurelia Bank lost my transfer"
+    status["quote"] = {"state": "revoked", "quoted_status": None}  # nothing else to read: the fallback is kept
+    assert _one(status).text == "RE: x"
+    card_only = _status(5)
+    card_only["content"] = ""
+    card_only["card"] = {"url": "https://news.example/a", "title": "Aurelia &amp; the regulator",
+                         "description": "Fined again", "type": "link"}
+    assert (_one(card_only).text, _one(card_only).links) == ("[link] Aurelia & the regulator — Fined again",
+                                                             ("https://news.example/a",))
+
+
+def test_hostile_statuses_are_rejected_one_by_one_and_parse_never_raises() -> None:
+    src = build_polled_source(_cfg("https://mastodon.example", hashtags=["aurelia"]))
+    good = _status(6, "Aurelia branch reopened")
+    far = _status(7, "Aurelia from the year 1")
+    far["created_at"] = "0001-01-01T00:00:00+14:00"  # cannot be brought to UTC: dated when fetched
+    hostile: list[Any] = [
+        {"id": 10**5000, "content": "<p>an id too long to write out</p>"},
+        {"id": "8", "content": 5, "media_attachments": "x", "card": [1], "quote": "q", "spoiler_text": 3},
+        {"id": "9", "content": "<p><a href='http://[::1'>broken</a> <p class=quote-inline>RE: <a", "card": {"url": 1}},
+        {"id": "10", "content": "", "media_attachments": [{"type": 3, "description": {"a": 1}}]},
+        {"reblog": {"id": "11", "content": "<p>boosted</p>", "account": [], "url": 7}},
+        None, [], "status",
+    ]
+    parsed = src.parse({"statuses": [good, far, *hostile], "fetched_at": NOW})
+    kept = {p.external_id: p for p in parsed.posts}
+    assert kept[good["id"]].text == "Aurelia branch reopened"
+    assert kept[far["id"]].created_at == NOW
+    assert (kept["9"].text, kept["9"].links) == ("broken", ())
+    assert kept["10"].text == "[media]" and kept["11"].url is None
+    assert [r.external_id for r in parsed.rejected] == [None, "8", None, None, None]
+    assert "could not be read (ValueError)" in parsed.rejected[0].reason
+    assert parsed.rejected[0].raw is hostile[0]
+    for payload in (None, [], {"statuses": "x"}, {"statuses": [good]}):  # not even a page: nothing, or the fetch time
+        src.parse(payload)
