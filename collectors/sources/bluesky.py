@@ -478,20 +478,12 @@ def _did(uri: str, author: dict[str, Any]) -> str | None:
     return did if isinstance(did, str) and did.startswith("did:") else None
 
 
-def _time(value: Any) -> datetime | None:
-    """parse_iso_time, with a time that cannot be brought to UTC (year 1 at +14:00) as unreadable."""
-    try:
-        return parse_iso_time(value)
-    except OverflowError:
-        return None
-
-
 def _sort_at(view: Any) -> datetime | None:
     """What `since` filters on: the earlier of createdAt and indexedAt (a post dated in the future sorts when seen)."""
     if not isinstance(view, dict):
         return None
     record: dict[str, Any] = view["record"] if isinstance(view.get("record"), dict) else {}
-    found = (_time(record.get("createdAt")), _time(view.get("indexedAt")))
+    found = (parse_iso_time(record.get("createdAt")), parse_iso_time(view.get("indexedAt")))
     times = [t for t in found if t is not None]
     return min(times) if times else None
 

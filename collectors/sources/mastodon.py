@@ -230,7 +230,7 @@ class MastodonSource:
             external_id=ext[:200],
             network=self.network,
             text=text,
-            created_at=_time(status.get("created_at")) or fetched,
+            created_at=parse_iso_time(status.get("created_at")) or fetched,
             url=url if isinstance(url, str) else None,
             author_handle=(acct if acct is None or "@" in acct else f"{acct}@{self.host}"),
             author_name=name if isinstance(name, str) and name.strip() else acct,
@@ -239,14 +239,6 @@ class MastodonSource:
             language_hint=language if isinstance(language, str) and language else None,
             links=_links(status, self.host),
         )
-
-
-def _time(value: Any) -> datetime | None:
-    """parse_iso_time, with a time that cannot be brought to UTC (year 1 at +14:00) as unreadable."""
-    try:
-        return parse_iso_time(value)
-    except OverflowError:
-        return None
 
 
 def _safe_id(item: Any) -> str | None:
