@@ -7,19 +7,19 @@ whatever remains is still escaped by the dashboard, never rendered as HTML.
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from typing import Any
-
-# Elements that start a new block (HTML's block-level and table elements, and <br>): their
-# start and end tags separate words, so "Kitchen<h2>HEY</h2>" is "Kitchen HEY", never "KitchenHEY".
-_BREAKS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "caption", "center", "dd", "details", "dialog", "dir",
-    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hgroup", "hr", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
-    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
+from typing import Any, ClassVar
 
 
 class _TextOnly(HTMLParser):
+    # Elements that start a new block (HTML's block-level and table elements, and <br>): their
+    # start and end tags separate words, so "Kitchen<h2>HEY</h2>" is "Kitchen HEY", never "KitchenHEY".
+    BREAKS: ClassVar[frozenset[str]] = frozenset({
+        "address", "article", "aside", "blockquote", "br", "caption", "center", "dd", "details", "dialog", "dir",
+        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+        "header", "hgroup", "hr", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
+        "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    })
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
@@ -28,13 +28,13 @@ class _TextOnly(HTMLParser):
     def handle_starttag(self, tag: str, attrs: Any) -> None:
         if tag in ("script", "style"):
             self._skip += 1
-        elif tag in _BREAKS:
+        elif tag in self.BREAKS:
             self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
-        elif tag in _BREAKS:
+        elif tag in self.BREAKS:
             self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
