@@ -21,9 +21,11 @@ short request. The validators are kept in the cursor, so they move only in the
 transaction that stores the items of that response. 429/503 with Retry-After are honoured.
 
 Each entry becomes one post: its id (guid) is the external id (the link, or a hash of
-title and summary, when the feed gives none). Its text is the title and the summary with
-the HTML markup removed. Its time is `published` (or `updated`; the fetch time when
-neither is given). Entries with neither title nor summary are rejected and kept raw.
+title and summary, when the feed gives none). Its text is the title and the summary (else
+the content): HTML and XHTML lose their markup, block elements separating words; plain text
+(an Atom type="text", an RSS title without markup, as feedparser types them) is kept as
+written, so an escaped "&lt;blink&gt;" stays the text "<blink>". Its time is `published`
+(or `updated`; the fetch time when neither is given). Entries with neither title nor summary are rejected and kept raw.
 A feed that cannot be read at all (not XML, truncated) fails the poll with the parser's
 message; the cursor does not move.
 """
@@ -44,6 +46,8 @@ from collectors.markup import html_to_text
 from collectors.options import Credential, HttpUrl, label
 from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 class RssOptions(HttpOptions):
@@ -96,8 +100,8 @@ class RssSource:
             body = payload["body"].decode("utf-8", "replace")
             rejected.append(Rejected(None, f"{self.url}: feed is not well-formed: {feed.get('bozo_exception')}", body))
         for entry in feed.entries:
-            title = html_to_text(entry.get("title", ""))
-            summary = html_to_text(_summary(entry))
+            title = _text(entry.get("title_detail"), entry.get("title", ""))
+            summary = _text(*_summary(entry))
             link = entry.get("link") or None
             ext = entry.get("id") or link or _digest(title, summary)
             if not title and not summary:
@@ -132,11 +136,24 @@ def _validators(cursor: str | None) -> dict[str, str]:
     return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
 
 
-def _summary(entry: Any) -> str:
+def _summary(entry: Any) -> tuple[Any, str]:
+    """The summary (else the first content) and its detail, which gives its type."""
     if entry.get("summary"):
-        return str(entry["summary"])
+        return entry.get("summary_detail"), str(entry["summary"])
     content = entry.get("content") or []
-    return str(content[0].get("value", "")) if content else ""
+    return (content[0], str(content[0].get("value", ""))) if content else (None, "")
+
+
+def _text(detail: Any, value: Any) -> str:
+    """A title or summary as plain text, by the type feedparser gives it: HTML and XHTML lose their
+    markup; plain text (an Atom type="text", an RSS title without markup) is kept as written, its
+    entities already decoded, so "History of the &lt;blink&gt; tag" stays "History of the <blink> tag"
+    (shown escaped, never rendered). Without a type (not seen from feedparser) it is read as HTML."""
+    value = str(value or "")
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    if kind is None or kind in _HTML_TYPES:
+        return html_to_text(value)
+    return " ".join(value.split())
 
 
 def _entry_time(entry: Any) -> datetime | None:
