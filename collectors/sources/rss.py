@@ -24,7 +24,10 @@ Each entry becomes one post: its id (guid) is the external id (the link, or a ha
 title and summary, when the feed gives none). Its text is the title and the summary (else
 the content): HTML and XHTML lose their markup, block elements separating words; plain text
 (an Atom type="text", an RSS title without markup, as feedparser types them) is kept as
-written, so an escaped "&lt;blink&gt;" stays the text "<blink>". Its time is `published`
+written, so an escaped "&lt;blink&gt;" stays the text "<blink>". Its url is its link made
+absolute: against the xml:base in force, else the feed's own link (its site), else the feed's
+URL without its query; a link that is not http(s), or a guid that is no web address, gives
+no url. Its time is `published`
 (or `updated`; the fetch time when neither is given). Entries with neither title nor summary are rejected and kept raw.
 A feed that cannot be read at all (not XML, truncated) fails the poll with the parser's
 message; the cursor does not move.
@@ -37,6 +40,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
 from pydantic import Field
@@ -48,6 +52,13 @@ from collectors.types import CollectorError, Page, Parsed, RawPost, Rejected
 from config.settings import SourceConfig
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# What feedparser is told of the response. Its xml:base stack does not restore an empty base (an
+# item's xml:base would leak to the items after it), so the document gets a placeholder base in a
+# scheme urljoin does not resolve against: links under an xml:base come back absolute, the others
+# as written, and `_link` resolves those. The content type only avoids a "no Content-type" bozo
+# flag; it reads the body's encoding exactly as no header does (BOM, then the XML declaration).
+_HEADERS = {"content-location": "vigie-unresolved:/", "content-type": "application/xml"}
+_WEB = ("http", "https")
 
 
 class RssOptions(HttpOptions):
@@ -89,11 +100,13 @@ class RssSource:
     def parse(self, payload: Any) -> Parsed:
         if payload is None:
             return Parsed([])
-        feed = feedparser.parse(payload["body"], sanitize_html=False, resolve_relative_uris=False)
+        feed = feedparser.parse(payload["body"], sanitize_html=False, resolve_relative_uris=False,
+                                response_headers=_HEADERS)
         if feed.bozo and not feed.entries:
             raise CollectorError(f"{self.url}: unreadable feed: {feed.get('bozo_exception')}")
         posts: list[RawPost] = []
         rejected: list[Rejected] = []
+        base = _base(self.url, feed.feed.get("link"))
         if feed.bozo and not isinstance(feed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
             # Not well-formed, yet entries could be read (feeds often are a little broken):
             # keep those, and keep the body where an operator sees why the feed is suspect.
@@ -102,8 +115,7 @@ class RssSource:
         for entry in feed.entries:
             title = _text(entry.get("title_detail"), entry.get("title", ""))
             summary = _text(*_summary(entry))
-            link = entry.get("link") or None
-            ext = entry.get("id") or link or _digest(title, summary)
+            ext = entry.get("id") or entry.get("link") or _digest(title, summary)
             if not title and not summary:
                 rejected.append(Rejected(ext, f"feed entry {ext!r} has neither title nor summary", dict(entry)))
                 continue
@@ -117,7 +129,7 @@ class RssSource:
                     network=self.network,
                     text=text,
                     created_at=_entry_time(entry) or payload["fetched_at"],
-                    url=link,
+                    url=_link(entry, base),
                     author_handle=entry.get("author") or None,
                     author_name=entry.get("author") or None,
                     language_hint=(entry.get("language") or feed.feed.get("language") or None),
@@ -162,6 +174,38 @@ def _entry_time(entry: Any) -> datetime | None:
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), UTC)
     return None
+
+
+def _base(feed_url: str, site: Any) -> str:
+    """What a relative link is resolved against when no xml:base applies: the feed's own link (its
+    site), else the feed's URL without its query (which may hold a token) and fragment."""
+    parts = urlsplit(feed_url)
+    page = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    if isinstance(site, str) and site.strip():
+        resolved = _absolute(page, site)
+        if resolved:
+            return resolved
+    return page
+
+
+def _link(entry: Any, base: str) -> str | None:
+    """The entry's link as an absolute http(s) URL, else None. A guid that feedparser takes for the
+    link (RSS: isPermaLink is true unless said otherwise) counts only when it is a web address."""
+    link = entry.get("link")
+    if not isinstance(link, str) or not link.strip():
+        return None
+    if entry.get("guidislink") and link == entry.get("id") and not _absolute("", link):
+        return None
+    return _absolute(base, link)
+
+
+def _absolute(base: str, link: str) -> str | None:
+    try:
+        url = urljoin(base, link.strip())
+        parts = urlsplit(url)
+        return url if parts.scheme in _WEB and parts.hostname else None
+    except ValueError:  # e.g. a bad IPv6 host
+        return None
 
 
 def _digest(*parts: str) -> str:

@@ -66,6 +66,18 @@ def test_long_item_is_kept_whole() -> None:
     assert post.text == f"Long\n\n{body}" and post.created_at == NOW
 
 
+def test_relative_links_without_a_site_link_resolve_against_the_feed_url_without_its_query() -> None:
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            b"<item><guid>a</guid><title>A</title><link>p/1</link></item>"
+            b"<item><guid>b</guid><title>B</title><link>#c3</link></item>"
+            b"<item><guid>c</guid><title>C</title><link>http://[::1/x</link></item>"
+            b"<item><guid>d</guid><title>D</title><link>mailto:press@aurelia.example</link></item>"
+            b"</channel></rss>")
+    parsed = _source("http://127.0.0.1:1/feeds/x.xml?token=abc").parse({"body": feed, "fetched_at": NOW})
+    assert [p.url for p in parsed.posts] == ["http://127.0.0.1:1/feeds/p/1", "http://127.0.0.1:1/feeds/x.xml#c3",
+                                             None, None]
+
+
 def test_conditional_get_sends_validators_and_304_stores_nothing(
     db: Database, settings: Settings, replay: ReplayServer
 ) -> None:
