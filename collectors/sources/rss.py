@@ -27,8 +27,12 @@ the content): HTML and XHTML lose their markup, block elements separating words;
 written, so an escaped "&lt;blink&gt;" stays the text "<blink>". Its url is its link made
 absolute: against the xml:base in force, else the feed's own link (its site), else the feed's
 URL without its query; a link that is not http(s), or a guid that is no web address, gives
-no url. Its time is `published`
-(or `updated`; the fetch time when neither is given). Entries with neither title nor summary are rejected and kept raw.
+no url. Its time is `published`, else `updated` (also when `published` cannot be read);
+a date feedparser cannot read is tried again as ISO 8601 and RFC 2822. An entry that gives
+a date but none that can be read (or one past year 9999 once in UTC) is rejected and kept
+raw, never dated at the fetch time; an entry that gives no date at all is dated at the
+fetch time, the nearest we know. Entries with neither title nor summary are rejected and
+kept raw.
 A feed that cannot be read at all (not XML, truncated) fails the poll with the parser's
 message; the cursor does not move.
 """
@@ -36,6 +40,7 @@ message; the cursor does not move.
 from __future__ import annotations
 
 import calendar
+import email.utils
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -119,6 +124,11 @@ class RssSource:
             if not title and not summary:
                 rejected.append(Rejected(ext, f"feed entry {ext!r} has neither title nor summary", dict(entry)))
                 continue
+            created_at, unreadable = _entry_time(entry)
+            if unreadable is not None:
+                rejected.append(Rejected(str(ext), f"feed entry {str(ext)!r} has an unreadable date: {unreadable!r}",
+                                         dict(entry)))
+                continue
             if not summary or not title or summary.startswith(title):
                 text = summary or title
             else:
@@ -128,7 +138,7 @@ class RssSource:
                     external_id=str(ext),  # the pipeline makes long ids fit (prefix + hash)
                     network=self.network,
                     text=text,
-                    created_at=_entry_time(entry) or payload["fetched_at"],
+                    created_at=created_at or payload["fetched_at"],
                     url=_link(entry, base),
                     author_handle=entry.get("author") or None,
                     author_name=entry.get("author") or None,
@@ -168,11 +178,41 @@ def _text(detail: Any, value: Any) -> str:
     return " ".join(value.split())
 
 
-def _entry_time(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+def _entry_time(entry: Any) -> tuple[datetime | None, str | None]:
+    """The entry's time (published, else updated) and, when a date is given but none can be read,
+    that date (the entry is then rejected, not dated at the fetch time). (None, None): no date."""
+    unreadable = None
+    for key in ("published", "updated"):
+        # read as a plain dict: feedparser's own lookup answers "updated" with "published" (deprecated)
+        raw, parsed = dict.get(entry, key), dict.get(entry, f"{key}_parsed")
+        if not raw and not parsed:
+            continue
+        when = _read_time(raw, parsed)
+        if when is not None:
+            return when, None
+        if unreadable is None:
+            unreadable = str(raw)[:200]
+    return None, unreadable
+
+
+def _read_time(raw: Any, parsed: Any) -> datetime | None:
+    """A feed date as aware UTC, else None. ISO 8601 first: where Python reads it, it reads it
+    exactly (feedparser reads the basic form 20261202T095000Z as midnight); then feedparser's
+    reading; then RFC 2822 (an RFC 850 "Wednesday, 02-Dec-26" form). No offset means UTC. A time
+    that leaves datetime's range once in UTC (year 9999 at -05:00) is unreadable."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    readers = (
+        lambda: datetime.fromisoformat(text) if text else None,
+        lambda: datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None,
+        lambda: email.utils.parsedate_to_datetime(text) if text else None,
+    )
+    for read in readers:
+        try:
+            when = read()
+            if when is not None:
+                return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+        except (ValueError, TypeError, OverflowError, OSError, IndexError):
+            continue
     return None
 
 
