@@ -33,13 +33,17 @@ a date but none that can be read (or one past year 9999 once in UTC) is rejected
 raw, never dated at the fetch time; an entry that gives no date at all is dated at the
 fetch time, the nearest we know. Entries with neither title nor summary are rejected and
 kept raw.
-A feed that cannot be read at all (not XML, truncated) fails the poll with the parser's
-message; the cursor does not move.
+Whitespace or a UTF-8 byte order mark before `<?xml` is ignored. A feed that is not
+well-formed but whose entries can be read keeps them, and one rejected row names the problem
+with the first 8 KiB of the body (not all of it: the row is written on every change). A feed
+that cannot be read at all (not XML, truncated) fails the poll with the parser's message;
+the cursor does not move.
 """
 
 from __future__ import annotations
 
 import calendar
+import codecs
 import email.utils
 import hashlib
 import json
@@ -64,6 +68,8 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # flag; it reads the body's encoding exactly as no header does (BOM, then the XML declaration).
 _HEADERS = {"content-location": "vigie-unresolved:/", "content-type": "application/xml"}
 _WEB = ("http", "https")
+_LEADING = b" \t\r\n"
+_KEPT_BYTES = 8192  # of a body that is not well-formed
 
 
 class RssOptions(HttpOptions):
@@ -105,8 +111,8 @@ class RssSource:
     def parse(self, payload: Any) -> Parsed:
         if payload is None:
             return Parsed([])
-        feed = feedparser.parse(payload["body"], sanitize_html=False, resolve_relative_uris=False,
-                                response_headers=_HEADERS)
+        body = _from_the_first_tag(payload["body"])
+        feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers=_HEADERS)
         if feed.bozo and not feed.entries:
             raise CollectorError(f"{self.url}: unreadable feed: {feed.get('bozo_exception')}")
         posts: list[RawPost] = []
@@ -114,9 +120,10 @@ class RssSource:
         base = _base(self.url, feed.feed.get("link"))
         if feed.bozo and not isinstance(feed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
             # Not well-formed, yet entries could be read (feeds often are a little broken):
-            # keep those, and keep the body where an operator sees why the feed is suspect.
-            body = payload["body"].decode("utf-8", "replace")
-            rejected.append(Rejected(None, f"{self.url}: feed is not well-formed: {feed.get('bozo_exception')}", body))
+            # keep those, and keep the start of the body where an operator sees why the feed is suspect
+            # (not all of it: this row is written again each time the feed changes).
+            rejected.append(Rejected(None, f"{self.url}: feed is not well-formed: {feed.get('bozo_exception')}",
+                                     _head(body)))
         for entry in feed.entries:
             title = _text(entry.get("title_detail"), entry.get("title", ""))
             summary = _text(*_summary(entry))
@@ -146,6 +153,22 @@ class RssSource:
                 )
             )
         return Parsed(posts, rejected)
+
+
+def _from_the_first_tag(body: bytes) -> bytes:
+    """The body without the whitespace and UTF-8 byte order marks some servers send before
+    `<?xml` (XML allows nothing there, and feedparser would flag the whole feed). A body that does
+    not then start with "<" (UTF-16, not XML at all) is left as it is."""
+    start = body.lstrip(_LEADING)
+    while start.startswith(codecs.BOM_UTF8):
+        start = start[len(codecs.BOM_UTF8):].lstrip(_LEADING)
+    return start if start.startswith(b"<") else body
+
+
+def _head(body: bytes) -> str:
+    """The start of a suspect body, as kept beside its problem."""
+    head = body[:_KEPT_BYTES].decode("utf-8", "replace")
+    return head if len(body) <= _KEPT_BYTES else f"{head}\n… ({len(body)} bytes in all, the first {_KEPT_BYTES} kept)"
 
 
 def _validators(cursor: str | None) -> dict[str, str]:

@@ -78,6 +78,17 @@ def test_relative_links_without_a_site_link_resolve_against_the_feed_url_without
                                              None, None]
 
 
+def test_a_broken_feed_keeps_only_the_start_of_its_body_beside_the_problem() -> None:
+    items = "".join(f"<item><guid>i{n}</guid><title>Aurelia Bank {n}</title></item>" for n in range(5_000))
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t &nbsp; broken</title>{items}'.encode()
+    parsed = _source("http://127.0.0.1:1/f").parse({"body": feed, "fetched_at": NOW})
+    assert len(parsed.posts) == 5_000 and len(feed) > 200_000
+    (problem,) = parsed.rejected
+    assert "not well-formed" in problem.reason
+    assert problem.raw.startswith('<?xml version="1.0"?><rss') and len(problem.raw) < 8_300
+    assert problem.raw.endswith(f"({len(feed)} bytes in all, the first 8192 kept)")
+
+
 def test_conditional_get_sends_validators_and_304_stores_nothing(
     db: Database, settings: Settings, replay: ReplayServer
 ) -> None:
