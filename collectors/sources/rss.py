@@ -32,7 +32,8 @@ a date feedparser cannot read is tried again as ISO 8601 and RFC 2822. An entry 
 a date but none that can be read (or one past year 9999 once in UTC) is rejected and kept
 raw, never dated at the fetch time; an entry that gives no date at all is dated at the
 fetch time, the nearest we know. Entries with neither title nor summary are rejected and
-kept raw.
+kept raw, and so is an entry that fails to be read for any other reason (with that reason):
+one hostile entry never loses the rest of the page.
 Whitespace or a UTF-8 byte order mark before `<?xml` is ignored. A feed that is not
 well-formed but whose entries can be read keeps them, and one rejected row names the problem
 with the first 8 KiB of the body (not all of it: the row is written on every change). A feed
@@ -91,6 +92,30 @@ class RssSource:
         self.auth = (user.reveal(), password.reveal()) if user and password else None
         self.http = HttpClient.from_options(options)
 
+    def _entry(self, entry: Any, base: str, feed_language: Any, fetched_at: datetime) -> RawPost | Rejected:
+        title = _text(entry.get("title_detail"), entry.get("title", ""))
+        summary = _text(*_summary(entry))
+        ext = str(entry.get("id") or entry.get("link") or _digest(title, summary))
+        if not title and not summary:
+            return Rejected(ext, f"feed entry {ext!r} has neither title nor summary", dict(entry))
+        created_at, unreadable = _entry_time(entry)
+        if unreadable is not None:
+            return Rejected(ext, f"feed entry {ext!r} has an unreadable date: {unreadable!r}", dict(entry))
+        if not summary or not title or summary.startswith(title):
+            text = summary or title
+        else:
+            text = f"{title}\n\n{summary}"
+        return RawPost(
+            external_id=ext,  # the pipeline makes long ids fit (prefix + hash)
+            network=self.network,
+            text=text,
+            created_at=created_at or fetched_at,
+            url=_link(entry, base),
+            author_handle=entry.get("author") or None,
+            author_name=entry.get("author") or None,
+            language_hint=(entry.get("language") or feed_language or None),
+        )
+
     def close(self) -> None:
         self.http.close()
 
@@ -112,7 +137,10 @@ class RssSource:
         if payload is None:
             return Parsed([])
         body = _from_the_first_tag(payload["body"])
-        feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers=_HEADERS)
+        try:
+            feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers=_HEADERS)
+        except Exception as exc:  # feedparser reads almost anything; a failure of its own fails the poll
+            raise CollectorError(f"{self.url}: unreadable feed: {type(exc).__name__}: {exc}") from exc
         if feed.bozo and not feed.entries:
             raise CollectorError(f"{self.url}: unreadable feed: {feed.get('bozo_exception')}")
         posts: list[RawPost] = []
@@ -125,34 +153,31 @@ class RssSource:
             rejected.append(Rejected(None, f"{self.url}: feed is not well-formed: {feed.get('bozo_exception')}",
                                      _head(body)))
         for entry in feed.entries:
-            title = _text(entry.get("title_detail"), entry.get("title", ""))
-            summary = _text(*_summary(entry))
-            ext = entry.get("id") or entry.get("link") or _digest(title, summary)
-            if not title and not summary:
-                rejected.append(Rejected(ext, f"feed entry {ext!r} has neither title nor summary", dict(entry)))
-                continue
-            created_at, unreadable = _entry_time(entry)
-            if unreadable is not None:
-                rejected.append(Rejected(str(ext), f"feed entry {str(ext)!r} has an unreadable date: {unreadable!r}",
-                                         dict(entry)))
-                continue
-            if not summary or not title or summary.startswith(title):
-                text = summary or title
+            try:
+                item = self._entry(entry, base, feed.feed.get("language"), payload["fetched_at"])
+            except Exception as exc:  # one hostile entry is kept raw; the rest of the page goes on
+                ext = _known_id(entry)
+                item = Rejected(ext, f"feed entry {ext!r} could not be read: {type(exc).__name__}: {exc}", _raw(entry))
+            if isinstance(item, Rejected):
+                rejected.append(item)
             else:
-                text = f"{title}\n\n{summary}"
-            posts.append(
-                RawPost(
-                    external_id=str(ext),  # the pipeline makes long ids fit (prefix + hash)
-                    network=self.network,
-                    text=text,
-                    created_at=created_at or payload["fetched_at"],
-                    url=_link(entry, base),
-                    author_handle=entry.get("author") or None,
-                    author_name=entry.get("author") or None,
-                    language_hint=(entry.get("language") or feed.feed.get("language") or None),
-                )
-            )
+                posts.append(item)
         return Parsed(posts, rejected)
+
+
+def _known_id(entry: Any) -> str | None:
+    try:
+        ext = entry.get("id") or entry.get("link")
+        return str(ext) if ext else None
+    except Exception:
+        return None
+
+
+def _raw(entry: Any) -> Any:
+    try:
+        return dict(entry)
+    except Exception:
+        return repr(entry)
 
 
 def _from_the_first_tag(body: bytes) -> bytes:
@@ -242,8 +267,11 @@ def _read_time(raw: Any, parsed: Any) -> datetime | None:
 def _base(feed_url: str, site: Any) -> str:
     """What a relative link is resolved against when no xml:base applies: the feed's own link (its
     site), else the feed's URL without its query (which may hold a token) and fragment."""
-    parts = urlsplit(feed_url)
-    page = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    try:
+        parts = urlsplit(feed_url)
+        page = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    except ValueError:
+        page = ""
     if isinstance(site, str) and site.strip():
         resolved = _absolute(page, site)
         if resolved:
