@@ -8,9 +8,10 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from collectors.sources import build_polled_source
+from collectors.sources import build_polled_source, rss
 from collectors.sources.rss import RssSource
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
@@ -64,6 +65,49 @@ def test_long_item_is_kept_whole() -> None:
             f"<title>Long</title><description>{body}</description></item></channel></rss>").encode()
     (post,) = _source("http://127.0.0.1:1/f").parse({"body": feed, "fetched_at": NOW}).posts
     assert post.text == f"Long\n\n{body}" and post.created_at == NOW
+
+
+def test_relative_links_without_a_site_link_resolve_against_the_feed_url_without_its_query() -> None:
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            b"<item><guid>a</guid><title>A</title><link>p/1</link></item>"
+            b"<item><guid>b</guid><title>B</title><link>#c3</link></item>"
+            b"<item><guid>c</guid><title>C</title><link>http://[::1/x</link></item>"
+            b"<item><guid>d</guid><title>D</title><link>mailto:press@aurelia.example</link></item>"
+            b"</channel></rss>")
+    parsed = _source("http://127.0.0.1:1/feeds/x.xml?token=abc").parse({"body": feed, "fetched_at": NOW})
+    assert [p.url for p in parsed.posts] == ["http://127.0.0.1:1/feeds/p/1", "http://127.0.0.1:1/feeds/x.xml#c3",
+                                             None, None]
+
+
+def test_a_broken_feed_keeps_only_the_start_of_its_body_beside_the_problem() -> None:
+    items = "".join(f"<item><guid>i{n}</guid><title>Aurelia Bank {n}</title></item>" for n in range(5_000))
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t &nbsp; broken</title>{items}'.encode()
+    parsed = _source("http://127.0.0.1:1/f").parse({"body": feed, "fetched_at": NOW})
+    assert len(parsed.posts) == 5_000 and len(feed) > 200_000
+    (problem,) = parsed.rejected
+    assert "not well-formed" in problem.reason
+    assert problem.raw.startswith('<?xml version="1.0"?><rss') and len(problem.raw) < 8_300
+    assert problem.raw.endswith(f"({len(feed)} bytes in all, the first 8192 kept)")
+
+
+def test_an_entry_that_breaks_parsing_is_rejected_and_the_rest_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    def html_to_text(markup: str) -> str:
+        if "boom" in markup:
+            raise RecursionError("maximum recursion depth exceeded")
+        return markup
+
+    monkeypatch.setattr(rss, "html_to_text", html_to_text)
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            b"<item><guid>a</guid><title>A</title><description>fine</description></item>"
+            b"<item><guid>b</guid><title>B</title><description>&lt;b&gt;boom&lt;/b&gt;</description></item>"
+            b"<item><guid>c</guid><title>C</title><description>fine too</description></item>"
+            b"</channel></rss>")
+    parsed = _source("http://127.0.0.1:1/f").parse({"body": feed, "fetched_at": NOW})
+    assert [p.external_id for p in parsed.posts] == ["a", "c"]
+    (bad,) = parsed.rejected
+    assert (bad.external_id, bad.reason) == ("b", "feed entry 'b' could not be read: RecursionError: maximum recursion "
+                                                  "depth exceeded")
+    assert bad.raw["title"] == "B"
 
 
 def test_conditional_get_sends_validators_and_304_stores_nothing(
