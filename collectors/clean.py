@@ -53,7 +53,7 @@ def clean_text(value: str) -> str:
 def clean_id(value: str) -> str:
     """An external id that any database stores: surrogates and control characters as ``\\uXXXX``
     escapes (ids are compared, so nothing is dropped), surrounding spaces removed."""
-    return _ID_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", value).strip()
+    return _ID_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", value.strip())
 
 
 def _field(value: str | None) -> str | None:

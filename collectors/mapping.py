@@ -37,11 +37,13 @@ from typing import Any
 from urllib.parse import quote
 
 from collectors.clean import canonical_json
+from collectors.text import outbound
 from collectors.types import CollectorError, RawPost, Rejected
 
 Path = tuple[str, ...]
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MAX_JSON_DEPTH = 1000  # levels of nesting `decode_json` always reads
+MAX_FOLLOWERS = 10**12  # more than anyone has: a larger count is not one
 MAX_INT_DIGITS = 4000  # Python refuses to read longer integers (4,300 digits): keep their digits as text
 
 
@@ -248,13 +250,14 @@ def _followers(value: Any) -> int | None:
             return None
     if isinstance(value, int | str):
         number = int(value)
-        return number if number >= 0 else None
+        return number if 0 <= number <= MAX_FOLLOWERS else None
     return None
 
 
 def _links(value: Any) -> tuple[str, ...]:
+    """Outbound links only: a network's own pages and media (a Facebook photo's file) are not shared content."""
     values = value if isinstance(value, list) else [value]
-    return tuple(v.strip() for v in values if isinstance(v, str) and v.strip().lower().startswith(_WEB))[:20]
+    return tuple(v.strip() for v in values if isinstance(v, str) and outbound(v))[:20]
 
 
 def _name(locator: Locator) -> str:

@@ -73,6 +73,21 @@ PLATFORM_HOSTS = frozenset({
     "x.com", "twitter.com", "t.co", "bsky.app", "reddit.com", "old.reddit.com", "redd.it",
     "facebook.com", "fb.me", "instagram.com", "linkedin.com", "lnkd.in", "youtube.com", "youtu.be",
 })
+# Where networks keep their users' photos and videos (scontent.xx.fbcdn.net, pbs.twimg.com…),
+# any subdomain: a post's own media, not a link it shares.
+PLATFORM_MEDIA_DOMAINS = ("fbcdn.net", "cdninstagram.com", "twimg.com", "redd.it", "redditmedia.com",
+                          "licdn.com", "ytimg.com", "cdn.bsky.app")
+
+
+def is_platform_host(host: str) -> bool:
+    """A network's own page or media host (lower case, no port), not an outbound site."""
+    host = host.removeprefix("www.").removeprefix("m.")
+    return host in PLATFORM_HOSTS or any(host == d or host.endswith("." + d) for d in PLATFORM_MEDIA_DOMAINS)
+
+
+def outbound(url: str) -> bool:
+    """True for an http(s) link to a site outside the networks (what a post shares)."""
+    return canonical_link(url) is not None
 
 
 def text_key(text: str, folded: str | None = None) -> str | None:
@@ -95,7 +110,7 @@ def canonical_link(url: str) -> str | None:
     if not match:
         return None
     host = match.group(1).lower().rsplit("@", 1)[-1].split(":", 1)[0].removeprefix("www.").removeprefix("m.")
-    if not host or host in PLATFORM_HOSTS or "." not in host:
+    if not host or is_platform_host(host) or "." not in host:
         return None
     path = match.group(2).rstrip("/.,;:!?")
     query = "&".join(sorted(p for p in (match.group(3) or "").split("&")

@@ -21,6 +21,8 @@ Config keys (`sources.yaml`)::
         created_at: created_time    # ISO 8601 or epoch seconds (or milliseconds)
         author_handle: from.id
         author_name: from.name
+      # preset: facebook_page       # instead of items_path, fields and network: read the Graph
+                                    # API's Page feed webhook as a relay forwards it (PRESETS below)
       max_body_mb: 5                # larger bodies are refused with 413 (default 5)
       tolerance_seconds: 300        # how old (or early) a signed timestamp may be (default 300)
 
@@ -47,7 +49,7 @@ import hashlib
 import hmac
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -76,11 +78,37 @@ def _path(value: str) -> str:
     return value
 
 
+# What a relay of a platform's own webhook sends, read without writing a mapping (`preset:`).
+# facebook_page: the Page `feed` field of the Graph API webhooks (entry[].changes[].value): posts,
+# comments, shares and photos by their id; the author as `from` (or `sender_id`/`sender_name`,
+# the older format); the post's own address built from its id (`link` is what was shared, an
+# outbound link, and a photo's file, never the post); reactions and removals carry no message
+# and are kept as rejected items.
+PRESETS: dict[str, dict[str, Any]] = {
+    "facebook_page": {
+        "network": "facebook",
+        "items_path": "entry.*.changes.*.value",
+        "fields": {
+            "external_id": ["comment_id", "post_id"],
+            "text": "message",
+            "created_at": "created_time",
+            "author_handle": ["from.id", "sender_id"],
+            "author_name": ["from.name", "sender_name"],
+            "url": ["permalink_url", "https://www.facebook.com/{post_id}?comment_id={comment_id}",
+                    "https://www.facebook.com/{post_id}"],
+            "links": "link",
+        },
+    },
+}
+
+
 class WebhookOptions(SourceOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("secret", f"the shared signing secret (at least {MIN_SECRET_LENGTH} characters)",
                    required=True, min_length=MIN_SECRET_LENGTH),
     )
+    preset: Literal["facebook_page"] | None = Field(
+        None, description="read a platform's own webhook format: `facebook_page` (its items_path, fields and network)")
     network: str = Field("webhook", description="label for items that carry none")
     items_path: Annotated[str, AfterValidator(_path)] | None = Field(
         None, description="where the items are in the body (default: the body if it is a list, else its `items` key)")
@@ -93,10 +121,24 @@ class WebhookOptions(SourceOptions):
     @model_validator(mode="after")
     def _mapping(self) -> WebhookOptions:
         try:
-            FieldMapping.from_options(self.fields, "-", self.network)
+            FieldMapping.from_options(self.merged_fields(), "-", self.merged_network())
         except CollectorError as exc:  # its message names the key (fields.<name>, network)
             raise ValueError(exc.message.removeprefix("-: ")) from None
         return self
+
+    def _preset(self) -> dict[str, Any]:
+        return PRESETS[self.preset] if self.preset else {}
+
+    def merged_fields(self) -> dict[str, Any]:
+        """The preset's fields, with those given in `fields` in their place."""
+        return {**self._preset().get("fields", {}), **(self.fields or {})}
+
+    def merged_network(self) -> str:
+        explicit = "network" in self.model_fields_set
+        return self.network if explicit or not self.preset else str(self._preset()["network"])
+
+    def merged_items_path(self) -> str | None:
+        return self.items_path if self.items_path is not None else self._preset().get("items_path")
 
 
 class WebhookSource:
@@ -107,8 +149,10 @@ class WebhookSource:
     def __init__(self, config: SourceConfig, options: WebhookOptions) -> None:
         self.name = config.name
         self._secret = config.secrets["secret"].reveal().encode()
-        self.items_path = None if options.items_path is None else parse_path(options.items_path, "items_path")
-        self.mapping = FieldMapping.from_options(options.fields, f"source {config.name!r}", options.network)
+        items_path = options.merged_items_path()
+        self.items_path = None if items_path is None else parse_path(items_path, "items_path")
+        self.mapping = FieldMapping.from_options(options.merged_fields(), f"source {config.name!r}",
+                                                 options.merged_network())
         self.max_body_bytes = int(options.max_body_mb * 1024 * 1024)
         self.tolerance_seconds = float(options.tolerance_seconds)
 

@@ -90,3 +90,8 @@ def test_golden_payload_is_read_as_written_by_hand(payload: Path, replay: Replay
     for (external_id, reason), want in zip(rejected, expected["rejected"], strict=True):
         assert external_id == want["external_id"] and want["reason"] in reason, (external_id, reason)
 
+
+
+def test_every_connector_kind_has_golden_files() -> None:
+    kinds = {p.parent.name for p in _golden_cases()}
+    assert kinds >= {"rss", "mastodon", "bluesky", "reddit", "x", "webhook"}, sorted(kinds)
