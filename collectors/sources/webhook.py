@@ -35,8 +35,9 @@ nothing twice, since posts are unique per source and id. (The platforms' own sig
 e.g. Facebook's ``X-Hub-Signature-256``, are checked by the relay, which re-signs.)
 The dashboard's login guard does not apply to ``/hooks/``: the signature is its authentication.
 
-Answers (JSON): 200 ``{"stored", "duplicates", "rejected", "queued", "copies"}``; 400 the body
-is not JSON or has no list where ``items_path`` says; 401 bad or missing signature, stale
+Answers (JSON): 200 ``{"stored", "duplicates", "rejected", "queued", "copies"}`` (each item sent
+counted once in the first three); 400 the body is not JSON or, before the path's first ``*``,
+has no list where ``items_path`` says (after it, a missing item is rejected alone); 401 bad or missing signature, stale
 timestamp; 404 no enabled webhook source of that name; 413 body over ``max_body_mb``.
 Items without an id or a text, or with an unreadable time, are kept in `rejected_items` and
 the rest of the batch is stored. Limits: one batch is one transaction; keep batches to a few
