@@ -34,7 +34,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ID_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # Characters that draw nothing although Unicode files them as letters or symbols.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+# Not "Cn" (unassigned) nor "Co" (private use): an emoji newer than this Python's Unicode tables
+# (🫨, Unicode 15) is unassigned here, and a brand's logo glyph may be private use; both draw.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
 MAX_FIELD_CHARS = 2000  # handles, names, urls: far above any platform's limit
 MAX_RAW_CHARS = 100_000
 MAX_RAW_DEPTH = 40
@@ -74,10 +76,12 @@ def clean_post(post: RawPost) -> RawPost | Rejected:
         return _clean_post(post)
     except Exception as exc:  # a bug here must cost one post, not the batch
         ident = clean_id(str(post.external_id)) if isinstance(post.external_id, str) else None
-        return _rejected(post, ident, f"post {ident!r} could not be cleaned: {type(exc).__name__}: {exc}")
+        return rejected_post(post, ident, f"post {ident!r} could not be cleaned: {type(exc).__name__}: {exc}")
 
 
-def _rejected(post: RawPost, external_id: str | None, reason: str) -> Rejected:
+def rejected_post(post: RawPost, external_id: str | None, reason: str) -> Rejected:
+    """A parsed post that cannot be kept, as a Rejected. Its identity leaves out the time, which
+    may be the time it was received: the same post sent again is the same rejected item."""
     raw = post_raw(post)
     return Rejected(external_id, reason, raw, identity={k: v for k, v in raw.items() if k != "created_at"})
 
@@ -85,15 +89,15 @@ def _rejected(post: RawPost, external_id: str | None, reason: str) -> Rejected:
 def _clean_post(post: RawPost) -> RawPost | Rejected:
     external_id = clean_id(post.external_id)
     if not external_id:
-        return _rejected(post, None, "post has an empty id")
+        return rejected_post(post, None, "post has an empty id")
     text = clean_text(post.text)[: MAX_TEXT_CHARS * 2]
     if not has_visible(normalize_text(text)):
-        return _rejected(post, external_id,
+        return rejected_post(post, external_id,
                          f"post {external_id!r}: no visible text (only spaces or invisible characters)")
     created_at = post.created_at if post.created_at.tzinfo else post.created_at.replace(tzinfo=UTC)
     if not _LOWEST <= created_at <= _HIGHEST:
-        return _rejected(post, external_id, f"post {external_id!r}: time {created_at.isoformat()} cannot be stored")
-    links = tuple(link for link in (_field(v) for v in post.links) if link and " " not in link)
+        return rejected_post(post, external_id, f"post {external_id!r}: time {created_at.isoformat()} cannot be stored")
+    links = tuple(link for link in (_url(v) for v in post.links) if link)
     return replace(
         post,
         external_id=external_id,
@@ -108,8 +112,11 @@ def _clean_post(post: RawPost) -> RawPost | Rejected:
 
 
 def _url(value: str | None) -> str | None:
+    """An http(s) address or None: anything else (javascript:, data:) is not a link to show."""
     cleaned = _field(value)
-    return cleaned if cleaned and " " not in cleaned else None
+    if not cleaned or " " in cleaned or not cleaned.lower().startswith(("http://", "https://")):
+        return None
+    return cleaned
 
 
 def clean_rejected(item: Rejected) -> Rejected:

@@ -18,13 +18,13 @@ the one health recorder, for polls, deliveries and imports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from collectors.clean import clean_post, clean_rejected, post_raw
+from collectors.clean import clean_post, clean_rejected, rejected_post
 from collectors.pipeline import Enriched, Enricher
 from collectors.sources import REGISTRY, build_source
 from collectors.store import Lease, store_batch
@@ -64,8 +64,19 @@ def enrich_batch(enricher: Enricher, parsed: Parsed, collected_at: datetime) -> 
             enriched.append(enricher.enrich(cleaned, collected_at))
         except Exception as exc:  # one post must not sink the batch
             reason = f"post {cleaned.external_id!r} could not be scored: {type(exc).__name__}: {exc}"
-            rejected.append(clean_rejected(Rejected(cleaned.external_id, reason, post_raw(cleaned))))
+            rejected.append(clean_rejected(rejected_post(cleaned, cleaned.external_id, reason)))
     return enriched, rejected
+
+
+def same_item_by_reason(parsed: Parsed) -> Parsed:
+    """A polled page's rejected items, each known by its id and reason rather than its raw form:
+    a platform's post carries counters (likes, scores, followers) that move between two reads of
+    the same page, and a source that reads again (an overlap, a replayed page) must not keep the
+    same bad post twice. Items without an id keep their raw form as their identity."""
+    return Parsed(parsed.posts, [
+        replace(r, identity={"reason": r.reason}) if r.identity is None and r.external_id else r
+        for r in parsed.rejected
+    ])
 
 
 def ingest(

@@ -60,7 +60,7 @@ class Template:
             value = _scalar_text(resolve(item, path))
             if value is None:
                 return None
-            values.append(quote(value, safe=""))
+            values.append(quote(value, safe="", errors="surrogatepass"))  # a lone surrogate: %ED%A0%80
         parts = iter(values)
         return _PLACEHOLDER.sub(lambda _m: next(parts), self.text)
 

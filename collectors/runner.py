@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from collectors.http import RateLimited
-from collectors.ingest import RunReport, ingest, record_health
+from collectors.ingest import RunReport, ingest, record_health, same_item_by_reason
 from collectors.pipeline import Enricher
 from collectors.sources import build_polled_source
 from collectors.store import Lease, LeaseLost
@@ -150,7 +150,7 @@ def _poll_pages(
         if stop is not None and stop.is_set():  # shutting down: the pages left wait for the next run
             break
         page = source.fetch(cursor, datetime.now(UTC))
-        parsed = source.parse(page.payload)
+        parsed = same_item_by_reason(source.parse(page.payload))
         ingest(db, source_id, enricher, parsed, utcnow(), report, chunk_size=settings.batch_size,
                cursor=cursor, next_cursor=page.next_cursor, lease=lease)
         cursor = page.next_cursor

@@ -140,7 +140,7 @@ class RejectedItem(Base):
 
     __tablename__ = "rejected_items"
     __table_args__ = (Index("ix_rejected_items_source_at", "source_id", "at"),
-                      Index("ix_rejected_items_source_digest", "source_id", "digest"))
+                      Index("ix_rejected_items_source_digest", "source_id", "digest", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))

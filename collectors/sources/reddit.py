@@ -305,7 +305,7 @@ def _post(child: Any) -> RawPost | Rejected:
 _REDDIT_HOST = re.compile(r"(?:^|\.)(?:reddit\.com|redd\.it|redditmedia\.com|reddituploads\.com|redditstatic\.com)$")
 _HOST = re.compile(r"^https?://([^/?#\s]+)", re.IGNORECASE)
 # [label](https://…) with an optional "title"; one level of parentheses inside the URL (Wikipedia)
-_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?(https?://(?:[^\s()<>]|\([^\s()<>]*\))+)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+_MD_LINK = re.compile(r"\[([^\[\]\n]*)\]\(\s*<?(https?://(?:[^\s()<>]|\([^\s()<>]*\))+)>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _BARE_URL = re.compile(r"<?(https?://[^\s<>\[\]\"']+)>?", re.IGNORECASE)
 _TRAILING = ".,;:!?*_~'\""
 _LINKS = re.compile(f"{_MD_LINK.pattern}|{_BARE_URL.pattern}", re.IGNORECASE)
@@ -342,8 +342,9 @@ def _markdown(text: str) -> tuple[str, list[str]]:
     def read(match: re.Match[str]) -> str:
         if match.group(2) is None:  # a bare URL (or <URL>): kept as written
             url = match.group(3).rstrip(_TRAILING)
-            while url.endswith(")") and url.count(")") > url.count("("):
-                url = url[:-1].rstrip(_TRAILING)
+            extra = url.count(")") - url.count("(")  # counted once: a URL of 40,000 ")" is not a loop of counts
+            while extra > 0 and url.endswith(")"):
+                url, extra = url[:-1].rstrip(_TRAILING), extra - 1
             if is_outbound(url):
                 links.append(url)
             return match.group(0)

@@ -16,7 +16,7 @@ from collectors.sources.rss import RssSource
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
 from models.migrate import upgrade
-from models.tables import Mention, QueueItem, SourceRow
+from models.tables import Mention, QueueItem, RejectedItem, SourceRow
 from tests.kit import config_dir, poll, vigie_env
 from tests.replay import FIXTURES, ReplayServer, Reply
 from tests.support import VIGIE
@@ -182,3 +182,25 @@ def test_collect_once_stores_a_local_feed_once_and_records_a_failing_source(
         assert broken.last_error and "HTTP 500" in broken.last_error
         assert broken.consecutive_failures == run + 1
         db.engine.dispose()
+
+
+def test_a_bad_entry_read_again_with_a_new_comment_count_is_kept_once(
+    db: Database, settings: Settings, replay: ReplayServer
+) -> None:
+    """A feed changes (a new ETag) and is read whole again; its bad entry now shows another
+    comment count. It is the same bad entry (known by id and reason): a duplicate, not a new row."""
+    def feed(comments: int) -> Reply:
+        body = ("<?xml version='1.0'?><rss version='2.0' xmlns:slash='http://purl.org/rss/1.0/modules/slash/'>"
+                "<channel><title>T</title><link>https://news.example/</link>"
+                f"<item><guid isPermaLink='false'>bw-empty</guid><slash:comments>{comments}</slash:comments></item>"
+                "<item><guid isPermaLink='false'>bw-ok</guid><title>Aurelia Bank fees up again</title></item>"
+                "</channel></rss>")
+        return Reply(body=body.encode(), content_type=RSS, headers={"ETag": f'"c{comments}"'})
+
+    replay.route("/feed.xml", feed(3), feed(40))
+    cfg = SourceConfig("feed", "rss", 60, True, {"url": f"{replay.url}/feed.xml"})
+    first, second = poll(db, settings, cfg), poll(db, settings, cfg)
+    with db.read() as s:
+        kept = s.scalars(select(RejectedItem.external_id)).all()
+    assert kept == ["bw-empty"]
+    assert (first.stored, first.rejected, second.stored, second.skipped, second.rejected) == (1, 1, 0, 2, 0)

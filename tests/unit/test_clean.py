@@ -138,3 +138,19 @@ def test_platform_media_and_pages_are_not_outbound_links() -> None:
         "https://news.example/a?utm_source=fb"]}, NOW)
     assert isinstance(mapped, RawPost) and mapped.links == ("https://news.example/a?utm_source=fb",)
     assert canonical_link("https://i.redd.it/abc.png") is None
+
+
+@pytest.mark.parametrize("text", ["\U0001fae8", "\uf8ff"])  # 🫨 (Unicode 15, unassigned in 3.11's tables), private use
+def test_characters_this_python_does_not_know_still_count_as_visible(text: str) -> None:
+    assert isinstance(clean_post(_post(text=text)), RawPost)
+
+
+def test_only_http_links_are_kept_by_the_cleaning() -> None:
+    cleaned = clean_post(_post(url="javascript:alert(1)", links=("data:text/html,x", "https://ok.example/")))
+    assert isinstance(cleaned, RawPost) and (cleaned.url, cleaned.links) == (None, ("https://ok.example/",))
+
+
+def test_a_template_value_with_a_lone_surrogate_is_quoted_not_fatal() -> None:
+    mapping = FieldMapping.from_options({"url": "https://www.facebook.com/{post_id}"}, "test", "facebook")
+    mapped = mapping.map_item({"id": "1", "text": "hi", "post_id": "1_\ud800"}, NOW)
+    assert isinstance(mapped, RawPost) and mapped.url == "https://www.facebook.com/1_%ED%A0%80"

@@ -17,7 +17,9 @@ def upgrade() -> None:
     # Rows kept before have no digest: an item they hold, sent again, is kept once more (once).
     with op.batch_alter_table("rejected_items") as batch_op:
         batch_op.add_column(sa.Column("digest", sa.String(64), nullable=True))
-        batch_op.create_index("ix_rejected_items_source_digest", ["source_id", "digest"])
+        # unique: two deliveries of one bad item at once cannot both keep it (rows without a
+        # digest are distinct, as NULLs are in a unique index on SQLite and PostgreSQL)
+        batch_op.create_index("ix_rejected_items_source_digest", ["source_id", "digest"], unique=True)
 
 
 def downgrade() -> None:
