@@ -42,13 +42,36 @@ class _TextOnly(HTMLParser):
             self.parts.append(data)
 
 
+UNCLOSED_LIMIT = 64
+
+
+def _defused(markup: str) -> str:
+    """``markup`` safe to hand to Python's HTMLParser, which scans to the end again for every
+    ``<`` that no ``>`` closes before the next ``<`` (quadratic: 20,000 ``<a `` took 40 s). A
+    fragment with more than `UNCLOSED_LIMIT` of them has those written as text (``&lt;``), in
+    one linear pass; ordinary markup is left as it is (an apostrophe in a tag's text is rare
+    and harmless below the limit)."""
+    parts = markup.split("<")
+    unsafe = [_unclosed(part) for part in parts[1:]]
+    if sum(unsafe) <= UNCLOSED_LIMIT:
+        return markup
+    return parts[0] + "".join(("&lt;" if bad else "<") + part for part, bad in zip(parts[1:], unsafe, strict=True))
+
+
+def _unclosed(part: str) -> bool:
+    """Whether the tag that ``part`` (the text after a ``<``) starts may not close before the next
+    ``<``: no ``>``, or a quote left open before it (``<a b=">``)."""
+    end = part.find(">")
+    return end < 0 or part.count('"', 0, end) % 2 == 1 or part.count("'", 0, end) % 2 == 1
+
+
 def html_to_text(markup: str) -> str:
     """Keep the words of an HTML fragment (feed summaries, Mastodon statuses); drop tags, scripts and styles.
     Block-level elements (headings, paragraphs, quotes, list items, table cells…) separate words."""
     if "<" not in markup and "&" not in markup:
         return " ".join(markup.split())
     parser = _TextOnly()
-    parser.feed(markup)
+    parser.feed(_defused(markup))
     parser.close()
     return " ".join("".join(parser.parts).split())
 
@@ -107,6 +130,7 @@ _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "area", "b
 
 
 def _read_anchors(markup: str, cls: str | None) -> _Anchors:
+    markup = _defused(markup)
     parser = _Anchors(markup, cls)
     parser.feed(markup)
     parser.close()
@@ -123,6 +147,7 @@ def html_links(markup: str) -> list[tuple[str, str]]:
 def html_without_class(markup: str, cls: str) -> str:
     """The fragment without the elements carrying class `cls` (and all they hold), the rest of the
     source kept byte for byte; an element never closed is cut to the end."""
+    markup = _defused(markup)
     cuts = _read_anchors(markup, cls).cut
     if not cuts:
         return markup

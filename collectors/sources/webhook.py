@@ -54,6 +54,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from collectors.clean import clean_post
 from collectors.mapping import FieldMapping, parse_path, select_items
 from collectors.options import Credential, SourceOptions
 from collectors.types import CollectorError, Headers, Parsed, PushSource, RawPost, Rejected, Unauthorized
@@ -184,6 +185,10 @@ class WebhookSource:
         rejected: list[Rejected] = []
         for item in payload["items"]:  # map_item passes on the Rejected that select_items made
             mapped = self.mapping.map_item(item, received_at)
+            if isinstance(mapped, RawPost):  # cleaned again by ingest (a no-op): here to keep the item as sent
+                cleaned = clean_post(mapped)
+                if isinstance(cleaned, Rejected):
+                    mapped = Rejected(cleaned.external_id, cleaned.reason, item)
             if isinstance(mapped, RawPost):
                 posts.append(mapped)
             else:
