@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.text import MAX_TEXT_CHARS, normalize_text
+from collectors.text import MAX_TEXT_CHARS
 from collectors.types import RawPost, Rejected
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -37,7 +37,8 @@ _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 # Not "Cn" (unassigned) nor "Co" (private use): an emoji newer than this Python's Unicode tables
 # (🫨, Unicode 15) is unassigned here, and a brand's logo glyph may be private use; both draw.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
-MAX_FIELD_CHARS = 2000  # handles, names, urls: far above any platform's limit
+MAX_FIELD_CHARS = 2000  # handles, names: far above any platform's limit
+MAX_URL_CHARS = 8192  # longer addresses are dropped, not cut
 MAX_RAW_CHARS = 100_000
 MAX_RAW_DEPTH = 40
 _LOWEST = datetime(1, 1, 2, tzinfo=UTC)  # a day inside the range, so local conversions still fit
@@ -47,6 +48,8 @@ _HIGHEST = datetime(9999, 12, 30, tzinfo=UTC)
 def clean_text(value: str) -> str:
     """``value`` with lone surrogates as U+FFFD and control characters (NUL included) removed;
     tabs and newlines are kept."""
+    if value.isprintable():  # the common case, in C: no control character, no surrogate
+        return value
     if not value.isascii():
         value = _SURROGATE.sub("\ufffd", value)
     return _CONTROL.sub("", value)
@@ -55,19 +58,28 @@ def clean_text(value: str) -> str:
 def clean_id(value: str) -> str:
     """An external id that any database stores: surrogates and control characters as ``\\uXXXX``
     escapes (ids are compared, so nothing is dropped), surrounding spaces removed."""
-    return _ID_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", value.strip())
+    value = value.strip()
+    if value.isprintable():
+        return value
+    return _ID_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
 def _field(value: str | None) -> str | None:
     if value is None:
         return None
-    cleaned = " ".join(clean_text(value).split())[:MAX_FIELD_CHARS]
+    cleaned = clean_text(value)
+    if not cleaned.isprintable() or "  " in cleaned or cleaned != cleaned.strip():
+        cleaned = " ".join(cleaned.split())
+    cleaned = cleaned[:MAX_FIELD_CHARS]
     return cleaned if has_visible(cleaned) else None
 
 
 def has_visible(text: str) -> bool:
     """True when ``text`` draws at least one character (a letter, digit, mark of punctuation, emoji)."""
-    return any(c not in _BLANK_LETTERS and unicodedata.category(c) not in _INVISIBLE_CATEGORIES for c in text)
+    for c in text:  # most texts start with a visible character: one step
+        if c not in _BLANK_LETTERS and unicodedata.category(c) not in _INVISIBLE_CATEGORIES:
+            return True
+    return False
 
 
 def clean_post(post: RawPost) -> RawPost | Rejected:
@@ -91,28 +103,29 @@ def _clean_post(post: RawPost) -> RawPost | Rejected:
     if not external_id:
         return rejected_post(post, None, "post has an empty id")
     text = clean_text(post.text)[: MAX_TEXT_CHARS * 2]
-    if not has_visible(normalize_text(text)):
+    if not has_visible(text):
         return rejected_post(post, external_id,
                          f"post {external_id!r}: no visible text (only spaces or invisible characters)")
     created_at = post.created_at if post.created_at.tzinfo else post.created_at.replace(tzinfo=UTC)
     if not _LOWEST <= created_at <= _HIGHEST:
         return rejected_post(post, external_id, f"post {external_id!r}: time {created_at.isoformat()} cannot be stored")
-    links = tuple(link for link in (_url(v) for v in post.links) if link)
-    return replace(
-        post,
-        external_id=external_id,
-        network=_field(post.network) or "unknown",
-        text=text,
-        url=_url(post.url),
-        author_handle=_field(post.author_handle),
-        author_name=_field(post.author_name),
-        language_hint=_field(post.language_hint),
-        links=links,
-    )
+    network, url = _field(post.network) or "unknown", _url(post.url)
+    handle, name, language = _field(post.author_handle), _field(post.author_name), _field(post.language_hint)
+    links = tuple(link for link in (_url(v) for v in post.links) if link) if post.links else ()
+    if (external_id == post.external_id and text == post.text and network == post.network and url == post.url
+            and handle == post.author_handle and name == post.author_name and language == post.language_hint
+            and links == post.links):
+        return post  # nothing to clean (most posts): no copy
+    return replace(post, external_id=external_id, network=network, text=text, url=url, author_handle=handle,
+                   author_name=name, language_hint=language, links=links)
 
 
 def _url(value: str | None) -> str | None:
     """An http(s) address or None: anything else (javascript:, data:) is not a link to show."""
+    if value is None or len(value) > MAX_URL_CHARS:  # cut, it would lead elsewhere
+        return None
+    if value.isprintable() and " " not in value and value.startswith(("https://", "http://")):
+        return value  # the common case, without the general cleaning
     cleaned = _field(value)
     if not cleaned or " " in cleaned or not cleaned.lower().startswith(("http://", "https://")):
         return None

@@ -79,10 +79,13 @@ PLATFORM_MEDIA_DOMAINS = ("fbcdn.net", "cdninstagram.com", "twimg.com", "redd.it
                           "licdn.com", "ytimg.com", "cdn.bsky.app")
 
 
+_MEDIA_SUFFIXES = tuple("." + domain for domain in PLATFORM_MEDIA_DOMAINS)
+
+
 def is_platform_host(host: str) -> bool:
     """A network's own page or media host (lower case, no port), not an outbound site."""
     host = host.removeprefix("www.").removeprefix("m.")
-    return host in PLATFORM_HOSTS or any(host == d or host.endswith("." + d) for d in PLATFORM_MEDIA_DOMAINS)
+    return host in PLATFORM_HOSTS or host in PLATFORM_MEDIA_DOMAINS or host.endswith(_MEDIA_SUFFIXES)
 
 
 def outbound(url: str) -> bool:
