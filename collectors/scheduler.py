@@ -39,14 +39,15 @@ def polled_sources(settings: Settings) -> list[SourceConfig]:
 
 def _poll(db: Database, settings: Settings, enricher: Enricher, cfg: SourceConfig, stop: threading.Event) -> None:
     report = poll_source(db, settings, enricher, cfg, stop=stop)
-    if report.stored or report.error:
+    if report.stored or report.rejected or report.error:
         log.info(
-            "source %s: %d stored (%d queued, %d copies), %d already had%s",
+            "source %s: %d stored (%d queued, %d copies), %d already stored, %d rejected%s",
             cfg.name,
             report.stored,
             report.queued,
             report.copies,
             report.skipped,
+            report.rejected,
             f", error: {report.error}" if report.error else "",
         )
 

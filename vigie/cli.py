@@ -224,7 +224,7 @@ def import_file(file: Path, source_name: str, fmt: str | None, network: str, fie
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted after line {job.line}: run the same command again to resume", err=True)
         sys.exit(130)
-    for problem in report.problems[:5]:
+    for problem in report.problems[:5] if report.rejected else ():  # bad lines kept before are duplicates
         click.echo(f"rejected: {problem}", err=True)
     click.echo(
         f"{file.name} lines {start_line + 1}-{report.lines} into source {source_name!r}: {report.stored} stored "
