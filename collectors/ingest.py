@@ -40,7 +40,7 @@ class RunReport:
     stored: int = 0
     queued: int = 0
     copies: int = 0
-    skipped: int = 0  # already stored: posts (same id) and rejected items (same id and raw form)
+    skipped: int = 0  # already stored: posts (same id) and rejected items already kept (`store.rejected_digest`)
     rejected: int = 0  # unreadable items newly kept in rejected_items
     pages: int = 0
     problems: list[str] = field(default_factory=list)

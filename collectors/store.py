@@ -10,8 +10,8 @@ link on another network. The head's queue item counts its copies (`copy_count`).
 The cursor is written in the same transaction as the items it covers,
 so it can never run ahead of what is stored. Items a source sent that could not be
 read or scored are kept raw in `rejected_items`, in the same transaction: nothing the
-cursor moves past is lost; an item already kept (the same id and raw form) is counted,
-not kept twice.
+cursor moves past is lost; an item already kept (`rejected_digest`: the same id and the
+same raw form, or whatever the caller named as its identity) is counted, not kept twice.
 """
 
 from __future__ import annotations
@@ -227,9 +227,10 @@ def store_batch(
 def _keep_rejected(session: Session, source_id: int, rejected: Sequence[Rejected], now: datetime) -> tuple[int, int]:
     """Insert the rejected items not already kept for this source; return (kept, already kept).
 
-    An item is the same when its id and raw form are (`rejected_digest`): a feed re-read or a
-    redelivered batch keeps its bad item once, while two different bad items that share an id
-    (two lines of an import) are two rows, whatever batch each falls in."""
+    An item is the same when its id and identity are (`rejected_digest`; the identity is its raw
+    form unless the caller named another, e.g. the reason for a polled platform's post): a feed
+    re-read or a redelivered batch keeps its bad item once, while two different bad items that
+    share an id (two lines of an import) are two rows, whatever batch each falls in."""
     by_digest: dict[str, Rejected] = {}
     for item in rejected:
         by_digest.setdefault(rejected_digest(item), item)
@@ -249,6 +250,6 @@ def _keep_rejected(session: Session, source_id: int, rejected: Sequence[Rejected
 
 
 def rejected_digest(item: Rejected) -> str:
-    """What makes a rejected item the same item: its id and its raw form (SHA-256, hex)."""
+    """What makes a rejected item the same item: its id and its identity (by default its raw form), SHA-256 hex."""
     identity = item.raw if item.identity is None else item.identity
     return hashlib.sha256(canonical_json({"id": item.external_id, "raw": identity}).encode()).hexdigest()
