@@ -192,12 +192,16 @@ def test_each_panel_shows_what_the_database_holds(wall: dict[str, Any], browser:
     assert tags and all(t.text.startswith("#") for t in tags)
 
     # Ticker: the newest open critical and high items, newest first.
-    newest = [t for (t,) in _rows(wall, "SELECT m.text FROM queue_items q JOIN mentions m ON m.id = q.mention_id "
-                                        "WHERE q.status IN ('new', 'claimed') AND q.priority_rank <= 1 "
-                                        "ORDER BY q.created_at DESC, q.id DESC LIMIT 5")]
-    shown_ticker = [e.get_attribute("textContent")  # (the last may be clipped by the box: not "displayed")
-                    for e in browser.find_elements(By.CSS_SELECTOR, "#wall-ticker .ticker-text")]
-    assert [t[:40] for t in shown_ticker] == [t[:40] for t in newest]
+    def ticker_matches() -> bool:
+        newest = [t for (t,) in _rows(wall, "SELECT m.text FROM queue_items q JOIN mentions m ON m.id = q.mention_id "
+                                            "WHERE q.status IN ('new', 'claimed') AND q.priority_rank <= 1 "
+                                            "ORDER BY q.created_at DESC, q.id DESC LIMIT 5")]
+        # read in one script: the wall re-renders every 2 s, and an element found before a refresh
+        # is stale after it (textContent: the last may be clipped by the box, not "displayed")
+        shown = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#wall-ticker .ticker-text'), e => e.textContent);")
+        return bool(newest) and [t[:40] for t in shown] == [t[:40] for t in newest]
+    wait_until(ticker_matches, timeout=10, what="the ticker's newest open critical and high items")
 
     # No alert on the steady stream; the source strip names the configured source.
     assert _scalar(wall, "SELECT count(*) FROM alerts") == 0
