@@ -8,9 +8,19 @@ reason kept in `rejected_items`. Valid posts (``v-…``) are mixed in between.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import pytest
+
+from collectors.sources.webhook import sign
+from config.settings import Secret, Settings, SourceConfig
+from dashboard.context import AppContext
+from models.db import Database
+from tests.conftest import web_settings
+
+HOOK_SECRET = "hostile-secret-0123456789abcdef"
 DEEP = "[" * 985 + "]" * 985
 HUGE = "5" * 5000
 
@@ -81,3 +91,25 @@ def mix() -> list[Case]:
 
 def jsonl(cases: list[Case]) -> bytes:
     return "".join(c.line + "\n" for c in cases).encode("utf-8", "surrogatepass")
+
+
+@pytest.fixture
+def hook(web: Any, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A test client of the real app, with one webhook source ``relay`` on this test's database."""
+    from dashboard.hooks import EXTENSION, _Hooks
+
+    sources = (SourceConfig("relay", "webhook", 60, True, {"network": "listening"}, {"secret": Secret(HOOK_SECRET)}),)
+    monkeypatch.setitem(web.server.extensions, "vigie",
+                        AppContext(settings=web_settings(replace(settings, sources=sources)), db=db))
+    monkeypatch.setitem(web.server.extensions, EXTENSION, _Hooks())
+    return web.server.test_client()
+
+
+def post(client: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+    """``body`` signed and delivered to ``relay``: (status, JSON answer)."""
+    stamp = str(int(time.time()))
+    response = client.post("/hooks/relay", data=body, headers={
+        "Content-Type": "application/json", "X-Vigie-Timestamp": stamp,
+        "X-Vigie-Signature": sign(HOOK_SECRET, stamp, body)})
+    assert response.headers["Content-Type"] == "application/json"
+    return response.status_code, response.get_json()

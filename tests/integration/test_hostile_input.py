@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,12 @@ from sqlalchemy import select
 
 from collectors.importer import FileImport
 from collectors.mapping import FieldMapping
-from collectors.sources.webhook import sign
-from config.settings import Secret, Settings, SourceConfig
-from dashboard.context import AppContext
+from config.settings import Settings
 from models.db import Database
 from models.tables import Mention, RejectedItem, SourceRow
-from tests.conftest import web_settings
-from tests.hostile import HOSTILE, Case, jsonl, mix
+from tests.hostile import HOSTILE, Case, hook, jsonl, mix, post  # noqa: F401 (hook: a fixture)
 from tests.kit import config_dir, vigie_env
 from tests.support import VIGIE
-
-SECRET = "hostile-secret-0123456789abcdef"
 
 
 def _mentions(db: Database, source: str) -> dict[str, Mention]:
@@ -98,26 +92,7 @@ def test_vigie_import_prints_the_counts_of_what_it_kept(db_url: str, db: Databas
     _check_outcome(db, "mix", cases)
 
 
-@pytest.fixture
-def hook(web: Any, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from dashboard.hooks import EXTENSION, _Hooks
-
-    sources = (SourceConfig("relay", "webhook", 60, True, {"network": "listening"}, {"secret": Secret(SECRET)}),)
-    monkeypatch.setitem(web.server.extensions, "vigie",
-                        AppContext(settings=web_settings(replace(settings, sources=sources)), db=db))
-    monkeypatch.setitem(web.server.extensions, EXTENSION, _Hooks())
-    return web.server.test_client()
-
-
-def post(client: Any, body: bytes) -> tuple[int, dict[str, Any]]:
-    stamp = str(int(time.time()))
-    response = client.post("/hooks/relay", data=body, headers={
-        "Content-Type": "application/json", "X-Vigie-Timestamp": stamp, "X-Vigie-Signature": sign(SECRET, stamp, body)})
-    assert response.headers["Content-Type"] == "application/json"
-    return response.status_code, response.get_json()
-
-
-def test_webhook_stores_the_valid_items_beside_hostile_ones(hook: Any, db: Database) -> None:
+def test_webhook_stores_the_valid_items_beside_hostile_ones(hook: Any, db: Database) -> None:  # noqa: F811 (the fixture)
     cases = mix()
     body = ("[" + ",".join(c.line for c in cases) + "]").encode()
     stored, rejected = sum(c.stored is not None for c in cases), sum(c.reason is not None for c in cases)
@@ -132,7 +107,7 @@ def test_webhook_stores_the_valid_items_beside_hostile_ones(hook: Any, db: Datab
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=lambda c: c.name)
-def test_each_hostile_item_alone_gets_a_json_answer_never_a_500(hook: Any, case: Case) -> None:
+def test_each_hostile_item_alone_gets_a_json_answer_never_a_500(hook: Any, case: Case) -> None:  # noqa: F811 (the fixture)
     status, answer = post(hook, ("[" + case.line + "]").encode())
     assert status == 200, answer
     assert answer["stored"] + answer["rejected"] + answer["duplicates"] == 1

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -21,15 +19,12 @@ from sqlalchemy import func, select
 from collectors.clean import clean_post
 from collectors.importer import FileImport
 from collectors.mapping import FieldMapping, decode_json
-from collectors.sources.webhook import sign
 from collectors.types import RawPost, Rejected
-from config.settings import Secret, Settings, SourceConfig
-from dashboard.context import AppContext
+from config.settings import Settings
 from models.db import Database
 from models.tables import Mention, RejectedItem
-from tests.conftest import web_settings
+from tests.hostile import hook, post  # noqa: F401 (hook: a fixture)
 
-SECRET = "property-secret-0123456789abcdef"
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 MAPPING = FieldMapping.from_options(None, "property", "listening")
 RUNS = itertools.count()
@@ -112,36 +107,17 @@ def test_import_counts_add_up_and_a_second_run_stores_nothing(
     assert _counts(db) == after
 
 
-@pytest.fixture
-def hook(web: Any, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from dashboard.hooks import EXTENSION, _Hooks
-
-    sources = (SourceConfig("relay", "webhook", 60, True, {"network": "listening"}, {"secret": Secret(SECRET)}),)
-    monkeypatch.setitem(web.server.extensions, "vigie",
-                        AppContext(settings=web_settings(replace(settings, sources=sources)), db=db))
-    monkeypatch.setitem(web.server.extensions, EXTENSION, _Hooks())
-    return web.server.test_client()
-
-
-def _post(client: Any, body: bytes) -> tuple[int, dict[str, Any]]:
-    stamp = str(int(time.time()))
-    response = client.post("/hooks/relay", data=body, headers={
-        "Content-Type": "application/json", "X-Vigie-Timestamp": stamp, "X-Vigie-Signature": sign(SECRET, stamp, body)})
-    assert response.headers["Content-Type"] == "application/json"
-    return response.status_code, response.get_json()
-
-
 @given(items=st.lists(ITEM, min_size=1, max_size=12))
 @SLOW_DB
 def test_webhook_answers_200_counts_add_up_and_a_redelivery_stores_nothing(
-        hook: Any, db: Database, items: list[Any]) -> None:
+        hook: Any, db: Database, items: list[Any]) -> None:  # noqa: F811 (the fixture)
     body = json.dumps(items).encode()
     before = _counts(db)
-    status, answer = _post(hook, body)
+    status, answer = post(hook, body)
     assert status == 200, answer
     after = _counts(db)
     assert answer["stored"] + answer["duplicates"] + answer["rejected"] == len(items)
     assert (after[0] - before[0], after[1] - before[1]) == (answer["stored"], answer["rejected"])
-    assert _post(hook, body) == (200, {"stored": 0, "duplicates": len(items), "rejected": 0, "queued": 0,
+    assert post(hook, body) == (200, {"stored": 0, "duplicates": len(items), "rejected": 0, "queued": 0,
                                        "copies": 0})
     assert _counts(db) == after
