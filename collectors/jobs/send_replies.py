@@ -1,0 +1,232 @@
+"""The sender (the collector's ``replies:send`` job, every 5 s): replies and posts from the outbox to
+their networks, never twice.
+
+Each run first moves replies that waited for approval too long to ``expired``
+(``outbound.yaml: approval.expire_hours``), then settles replies a dead sender left ``sending``,
+then sends what is due, oldest first:
+
+1. the reply is claimed (``queued`` → ``sending``) and that claim committed before any request
+   (`models.outbox.claim`, which also refuses a text whose hash is not the approved text's);
+2. its source's writer (`collectors.replies`) makes ONE request that could create a post;
+3. the outcome is recorded: ``sent`` (the platform's id and URL), ``retry`` (rate limited: at
+   the time ``Retry-After`` gives; a refused connection: after a backoff), ``failed`` (refused
+   for good), or ``uncertain`` (a timeout or a 5xx after the request left: it may have been
+   posted). An uncertain send is repeated only when the platform's own idempotency makes a
+   repeat harmless (Mastodon's ``Idempotency-Key`` within its hour, Bluesky's record key);
+   otherwise the writer looks for the post, and when it cannot tell the reply becomes
+   ``unknown`` ("outcome unknown — check") for a person: never a second post.
+
+A crash between 1 and 3 leaves the reply ``sending``; the next run (after ``STALE``) treats it
+as uncertain. Failures and unknown outcomes notify the ``send_failed`` channels, and show on
+the item's page, on /sources and on the wall's health strip.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from collectors.replies import Outcome, Outgoing, Writer, writer_for
+from config.settings import Settings, SourceConfig
+from models import outbox, replies
+from models.db import Database
+from models.notifications import enqueue, plain
+from models.tables import Mention, Reply, to_naive_utc, utcnow
+
+log = logging.getLogger("vigie.collect")
+
+STALE = timedelta(minutes=2)  # a claim this old belongs to a sender that died (writers time out long before)
+MAX_ATTEMPTS = 8  # retries of a reply that is certainly not posted, then it fails for a person to see
+BACKOFF_BASE = 30.0  # seconds; doubled each attempt, capped, with full jitter
+BACKOFF_CAP = 1800.0
+BATCH = 50
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    expired: int = 0
+    settled: int = 0  # stale claims settled
+    errors: list[str] = field(default_factory=list)
+
+
+def log_line(report: SendReport) -> str | None:
+    if not (report.sent or report.retried or report.failed or report.unknown or report.expired or report.settled):
+        return None
+    return (f"replies: {report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+            f"{report.unknown} outcome unknown, {report.expired} approvals expired, {report.settled} stale settled")
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=max(1.0, (rng or random).uniform(ceiling / 2, ceiling)))
+
+
+class Writers:
+    """The writers of this run, built once per source that sends something, closed at the end."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._configs: dict[str, SourceConfig] = {s.name: s for s in settings.sources}
+        self._built: dict[str, Writer | None] = {}
+
+    def get(self, source_name: str | None) -> Writer | None:
+        if source_name is None or source_name not in self._configs:
+            return None
+        if source_name not in self._built:
+            self._built[source_name] = writer_for(self._configs[source_name])
+        return self._built[source_name]
+
+    def close(self) -> None:
+        for writer in self._built.values():
+            if writer is not None:
+                writer.close()
+
+
+def _outgoing(reply: Reply, mention: Mention | None) -> Outgoing:
+    return Outgoing(reply_id=reply.id, kind=reply.kind, text=reply.text, idempotency_key=reply.idempotency_key,
+                    target_id=mention.external_id if mention is not None else None,
+                    target_url=mention.url if mention is not None else None, attempt=reply.attempts,
+                    first_attempt_at=reply.first_attempt_at)
+
+
+def _notify(db: Database, settings: Settings, reply_id: int) -> None:
+    if not any("send_failed" in channel.events for channel in settings.notifications):
+        return
+    with db.write.begin() as session:
+        reply = outbox.reply(session, reply_id)
+        if reply is None:
+            return
+        what = "outcome unknown, check the account" if reply.status == "unknown" else "failed"
+        title = f"Vigie: a {reply.kind} on {reply.network} {what}"
+        body = "\n".join([plain(reply.last_error, 500), f"Text: {plain(reply.text, 300)}",
+                          f"Open in Vigie: {settings.auth.public_url}/outbox"])
+        enqueue(session, settings, "send_failed", reply.queue_item_id, title, body)
+
+
+def _apply(db: Database, settings: Settings, writer: Writer, out: Outgoing, outcome: Outcome,
+           report: SendReport) -> None:
+    """Record what the network answered (and settle an uncertain answer)."""
+    now = utcnow()
+    uncertain = outcome.state == "uncertain"
+    if uncertain:
+        if writer.idempotent(out, now):
+            outcome = Outcome("retry", retry_at=outcome.retry_at, error=f"repeated safely: {outcome.error}")
+        else:
+            try:
+                found = writer.find(out)
+            except Exception as exc:  # a failing look-up cannot tell: a person checks
+                log.warning("reply %s: looking for the post failed: %s", out.reply_id, exc)
+                found = None
+            if found is None:
+                with db.write.begin() as session:
+                    outbox.record_unknown(session, out.reply_id, outcome.error or "no answer from the network")
+                report.unknown += 1
+                _notify(db, settings, out.reply_id)
+                return
+            outcome = found if found.state == "sent" else Outcome("retry", error=outcome.error)
+    with db.write.begin() as session:
+        if outcome.state == "sent":
+            outbox.record_sent(session, out.reply_id, outcome.platform_id, outcome.url)
+            report.sent += 1
+            return
+        if outcome.state == "retry" and out.attempt < MAX_ATTEMPTS:
+            at = to_naive_utc(outcome.retry_at) if outcome.retry_at is not None else now + backoff(out.attempt)
+            outbox.record_retry(session, out.reply_id, max(at, now), outcome.error)
+            report.retried += 1
+            return
+        error = outcome.error or "refused by the network"
+        if outcome.state == "retry" and uncertain:  # the last attempts may have posted: a person checks
+            outbox.record_unknown(session, out.reply_id, f"no answer after {out.attempt} attempts: {error}")
+            report.unknown += 1
+        else:
+            if outcome.state == "retry":
+                error = f"gave up after {out.attempt} attempts: {error}"
+            outbox.record_failed(session, out.reply_id, error)
+            report.failed += 1
+    _notify(db, settings, out.reply_id)
+
+
+def _load(db: Database, reply_id: int) -> tuple[Reply, Mention | None] | None:
+    with db.read() as session:
+        reply = outbox.reply(session, reply_id)
+        if reply is None:
+            return None
+        mention = session.get(Mention, reply.mention_id) if reply.mention_id is not None else None
+        session.expunge_all()
+        return reply, mention
+
+
+def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int, worker: str,
+              report: SendReport) -> None:
+    with db.write.begin() as session:
+        claimed = outbox.claim(session, reply_id, worker)
+        if claimed is None:
+            return
+        mention = session.get(Mention, claimed.mention_id) if claimed.mention_id is not None else None
+        out, source = _outgoing(claimed, mention), claimed.source_name
+    writer = writers.get(source)
+    if writer is None:
+        with db.write.begin() as session:
+            outbox.record_failed(session, reply_id, f"source {source} cannot send: it has no writer or no write "
+                                                    "credentials configured (sources.yaml)")
+        report.failed += 1
+        _notify(db, settings, reply_id)
+        return
+    try:
+        outcome = writer.send(out)
+    except Exception as exc:  # a writer bug after the request may have left: treat as uncertain
+        log.exception("reply %s: the %s writer failed", reply_id, writer.network)
+        outcome = Outcome("uncertain", error=f"{type(exc).__name__}: {exc}"[:500])
+    _apply(db, settings, writer, out, outcome, report)
+
+
+def _settle_stale(db: Database, settings: Settings, writers: Writers, reply_id: int, report: SendReport) -> None:
+    loaded = _load(db, reply_id)
+    if loaded is None or loaded[0].status != "sending":
+        return
+    reply, mention = loaded
+    writer = writers.get(reply.source_name)
+    out = _outgoing(reply, mention)
+    report.settled += 1
+    if writer is None:
+        with db.write.begin() as session:
+            outbox.record_unknown(session, reply_id, "its sender stopped while sending, and the source can no "
+                                                     "longer send")
+        report.unknown += 1
+        return
+    _apply(db, settings, writer, out,
+           Outcome("uncertain", error="the sender stopped while sending (crash or restart)"), report)
+
+
+def run_send_replies(db: Database, settings: Settings, now: datetime | None = None,
+                     stop: threading.Event | None = None) -> SendReport:
+    report = SendReport()
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    worker = f"{settings.worker_id}:send"
+    with db.write.begin() as session:
+        report.expired = len(replies.expire_waiting(session, settings.outbound.expire_hours, now))
+    writers = Writers(settings)
+    try:
+        with db.read() as session:
+            stale_ids = outbox.stale(session, STALE, now, BATCH)
+        for reply_id in stale_ids:
+            _settle_stale(db, settings, writers, reply_id, report)
+        with db.read() as session:
+            due_ids = outbox.due(session, now, BATCH)
+        for reply_id in due_ids:
+            if stop is not None and stop.is_set():
+                break
+            try:
+                _send_one(db, settings, writers, reply_id, worker, report)
+            except Exception as exc:  # one reply's trouble (a database hiccup) does not stop the others
+                log.exception("reply %s: not sent this run", reply_id)
+                report.errors.append(f"reply {reply_id}: {exc}")
+    finally:
+        writers.close()
+    return report
