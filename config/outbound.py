@@ -150,6 +150,10 @@ def parse_outbound(data: Any, teams: set[str], brands: set[str], sources: set[st
     _only(screening, ("on_hit", "defaults", "terms"), file, "screening")
     terms = {str(lang): _strings(words, file, f"screening.terms.{lang}")
              for lang, words in _mapping(screening.get("terms") or {}, file, "screening.terms").items()}
+    for lang, words in terms.items():
+        for i, term in enumerate(words):
+            if any(word.endswith("*") and len(word.rstrip("*")) < 3 for word in term.split()):
+                raise _fail(file, f"screening.terms.{lang}[{i}]", "at least three letters before a *", term)
     accounts = {str(network): _known(name, sources, file, f"accounts.{network}", "a source from sources.yaml")
                 for network, name in _mapping(root.get("accounts") or {}, file, "accounts").items()}
     return OutboundConfig(

@@ -63,9 +63,10 @@ class Rules:
 
 def compile_rules(settings: Settings) -> Rules:
     config = settings.outbound
-    terms = [t for words in config.terms.values() for t in words]
+    terms: dict[str, list[str]] = {lang: list(words) for lang, words in config.terms.items()}
     if config.default_terms:
-        terms += [t for words in DEFAULT_SCREEN_TERMS.values() for t in words]
+        for lang, words in DEFAULT_SCREEN_TERMS.items():
+            terms.setdefault(lang, []).extend(words)
     return Rules(config, compile_screen(terms), settings)
 
 
