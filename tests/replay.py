@@ -10,7 +10,8 @@ Built-in routes, as in httpbin: ``/status/{code}`` answers that status and ``/sl
 waits 5 s before answering. Every request is recorded (method, path, query, headers,
 body, time) in ``server.requests`` so tests can check cursors, validators, auth headers
 and that nothing was sent during a wait. Fault replies: ``Reply(truncate=True)`` declares
-a longer Content-Length than it sends, then closes; ``Reply.huge(n)`` streams n bytes.
+a longer Content-Length than it sends, then closes; ``Reply.huge(n)`` streams n bytes;
+``Reply(drop=True)`` reads the request and closes the connection without a word.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Reply:
     truncate: bool = False  # declare the full length, send half, close
     stream_bytes: int = 0  # send this many filler bytes instead of body (oversized responses)
     declare_length: bool = True
+    drop: bool = False  # read the request, then close the connection without answering
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, **kwargs: Any) -> Reply:
@@ -95,6 +97,9 @@ class ReplayServer:
                 reply = server._reply_for(req)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 try:
                     self._send(reply)
                 except (BrokenPipeError, ConnectionResetError):
