@@ -117,11 +117,14 @@ def forget_sessions() -> None:
 class BlueskyOptions(HttpOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("app_password", "an app password of the identifier's account (never the account password)"),
+        Credential("write_password", "an app password of the write_identifier's account, for replies"),
     )
     query: Annotated[str, text("a search text")] = Field(description="the search (searchPosts' Lucene-like syntax)")
     service: HttpUrl = Field("https://bsky.social", description="the PDS/AppView the XRPC calls go to")
     identifier: str | None = Field(None, description="handle, DID or e-mail of the listening account, "
                                                      "with app_password_env/_file")
+    write_identifier: str | None = Field(None, description="handle or DID of the account that replies, "
+                                                           "with write_password_env/_file")
     lang: Annotated[str, label("a language code such as 'en'")] | None = Field(
         None, description="only posts tagged with this language")
     limit: int = Field(100, ge=1, le=100, description="posts per request, 1..100")
@@ -138,6 +141,8 @@ class BlueskyOptions(HttpOptions):
         credentials = context.get("credentials", frozenset())
         if (self.identifier is None) != ("app_password" not in credentials):
             raise ValueError("identifier and app_password_env (or app_password_file) go together")
+        if (self.write_identifier is None) != ("write_password" not in credentials):
+            raise ValueError("write_identifier and write_password_env (or write_password_file) go together")
         return self
 
 

@@ -97,6 +97,7 @@ def _tag(tag: str) -> bool:
 class MastodonOptions(HttpOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("access_token", "a user token (read:search for search), sent as a Bearer header"),
+        Credential("write_token", "a token of the account that replies (write:statuses, read:accounts)"),
     )
     _something_to_follow = at_least_one("hashtags", "query", expected="give hashtags, a query, or both")
     instance: HttpUrl = Field(description="the instance, http(s)")

@@ -119,6 +119,7 @@ class RedditOptions(HttpOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("client_id", "the app's client id (https://www.reddit.com/prefs/apps)", required=True),
         Credential("client_secret", "the app's client secret", required=True),
+        Credential("write_token", "a user OAuth token of the account that comments (submit, identity, history)"),
     )
     _something_to_poll = at_least_one("query", "subreddits", expected="expected query, subreddits or both")
     query: Annotated[str, text("a non-empty search string")] | None = Field(

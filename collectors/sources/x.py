@@ -87,6 +87,7 @@ USER_FIELDS = "username,name,public_metrics"
 class XOptions(HttpOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("bearer_token", "an app-only Bearer token", required=True),
+        Credential("write_token", "an OAuth 2.0 user-context token of the account that replies"),
     )
     query: Annotated[str, text("an X search query")] = Field(description="an X search query")
     max_results: int = Field(100, ge=10, le=100, description="posts per page, 10..100")
