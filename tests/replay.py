@@ -72,7 +72,7 @@ Responder = Reply | Callable[[Request], Reply]
 
 
 class ReplayServer:
-    def __init__(self) -> None:
+    def __init__(self, poll_interval: float = 0.5) -> None:  # close() waits up to one poll interval
         self._routes: dict[str, list[Responder]] = {}
         self._lock = threading.Lock()
         self.requests: list[Request] = []
@@ -141,7 +141,7 @@ class ReplayServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(poll_interval,), daemon=True)
         self._thread.start()
 
     def route(self, path: str, *responses: Responder) -> None:
