@@ -58,6 +58,16 @@ texts, `[image]` / `[video]` for one without; `[link] title — description` for
 nothing to show (no text and no readable embed: deleted, a quote of a deleted or blocked post,
 not a post record) is rejected, like one without a uri, and kept raw.
 
+Replying (collectors/replies/bluesky.py): `write_identifier` (handle or DID of the account that
+answers) with `write_password_env`/`write_password_file` (its app password), both or neither;
+without them the source cannot be answered. A reply reads its parent with `app.bsky.feed.getPosts`
+(cid, and the thread's root when the parent is itself a reply), then writes an app.bsky.feed.post
+record with `com.atproto.repo.createRecord` under a record key (a TID) derived from the reply's
+idempotency key, so every attempt uses the same key and the PDS refuses a second record: after a
+timeout Vigie sends again, and `com.atproto.repo.getRecord` tells whether it was made. Writes are
+limited per account (by the PDS: about 5,000 points an hour, a create costing 3); a 429 waits for
+its `ratelimit-reset`. One login (createSession) serves the collector process.
+
 An author whose handle the AppView could not verify comes as `handle.invalid`: that is never
 shown as a handle; the DID is the handle (and the name, without a display name) and the link
 is `https://bsky.app/profile/<did>/post/<rkey>`. parse never raises: a post view that cannot be
