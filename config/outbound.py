@@ -144,8 +144,8 @@ def parse_outbound(data: Any, teams: set[str], brands: set[str], sources: set[st
         networks = _strings(item.get("networks"), file, f"{key}.networks")
         if not networks:
             raise _fail(file, f"{key}.networks", "at least one network", networks)
-        disclosures.append(Disclosure(_known(item.get("brand"), brands, file, f"{key}.brand", "a brand from brands.yaml"),
-                                      frozenset(networks), _text(item.get("text"), file, f"{key}.text")))
+        brand = _known(item.get("brand"), brands, file, f"{key}.brand", "a brand from brands.yaml")
+        disclosures.append(Disclosure(brand, frozenset(networks), _text(item.get("text"), file, f"{key}.text")))
     screening = _mapping(root.get("screening") or {}, file, "screening")
     _only(screening, ("on_hit", "defaults", "terms"), file, "screening")
     terms = {str(lang): _strings(words, file, f"screening.terms.{lang}")

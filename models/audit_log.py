@@ -2,10 +2,10 @@
 `record_event`, so what an event holds (and how long its actor may be) is decided here only.
 
 Item events carry the item's whole state before and after (`models.actions.snapshot`): the
-chain `models.audit.verify_chains` checks. Account and sign-in events have no item. Replies' and templates' events name their
-``subject`` ("reply:12", "template:3") and carry that record's own state before and after. The
-function takes the session first and never commits: the event lands with the change it
-records, or not at all.
+chain `models.audit.verify_chains` checks. Account and sign-in events have no item. Replies'
+and templates' events name their ``subject`` ("reply:12", "template:3") and carry that
+record's own state before and after. The function takes the session first and never commits:
+the event lands with the change it records, or not at all.
 """
 
 from __future__ import annotations

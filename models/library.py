@@ -77,7 +77,8 @@ def _checked(draft: Draft, known_teams: Iterable[str]) -> Draft:
     teams = tuple(dict.fromkeys(t for t in draft.teams if t))
     unknown = [t for t in teams if t not in set(known_teams)]
     if unknown or not teams:
-        raise LibraryError(f"a template names the teams that may use it (unknown: {', '.join(unknown) or 'none given'})")
+        raise LibraryError("a template names the teams that may use it "
+                           f"(unknown: {', '.join(unknown) or 'none given'})")
     return Draft(title[:200], category[:60], body, teams, tuple(dict.fromkeys(n for n in draft.networks if n)),
                  draft.expires_at)
 

@@ -83,15 +83,16 @@ def record_sent(session: Session, reply_id: int, platform_id: str | None, url: s
     return _finish(session, reply_id, "reply.sent",
                    {"status": "sent", "platform_id": (platform_id or "")[:200] or None, "platform_url": url,
                     "sent_at": now, "sent_sha256": text_sha256(reply.text), "sending_since": None,
-                    "next_attempt_at": None, "last_error": None}, None, now, from_states)
+                    "next_attempt_at": None, "last_error": None, "check_first": False}, None, now, from_states)
 
 
 def record_retry(session: Session, reply_id: int, at: datetime, error: str | None,
-                 now: datetime | None = None) -> Reply | None:
-    """Not sent this time (rate limited, the network down, a safe repeat): queued again for ``at``."""
+                 now: datetime | None = None, check_first: bool = False) -> Reply | None:
+    """Not sent this time (rate limited, the network down, a safe repeat): queued again for ``at``.
+    ``check_first``: this attempt may have posted it, so the next one looks for the post first."""
     now = now or utcnow()
-    return _finish(session, reply_id, "reply.retry",
-                   {"status": "queued", "next_attempt_at": at, "sending_since": None,
+    return _finish(session, reply_id, "reply.check_later" if check_first else "reply.retry",
+                   {"status": "queued", "next_attempt_at": at, "sending_since": None, "check_first": check_first,
                     "last_error": (error or "")[:MAX_ERROR] or None}, (error or "")[:MAX_ERROR] or None, now)
 
 
@@ -108,7 +109,7 @@ def record_unknown(session: Session, reply_id: int, error: str, now: datetime | 
     Never retried by itself: a person looks at the account and says what happened."""
     now = now or utcnow()
     return _finish(session, reply_id, "reply.unknown",
-                   {"status": "unknown", "next_attempt_at": None, "sending_since": None,
+                   {"status": "unknown", "next_attempt_at": None, "sending_since": None, "check_first": False,
                     "last_error": ("outcome unknown — check: " + error)[:MAX_ERROR]}, error[:MAX_ERROR], now)
 
 
@@ -128,7 +129,7 @@ def person_checked(session: Session, reply_id: int, actor: str, posted: bool, ur
         reply.status, reply.platform_url, reply.sent_at = "sent", (url or "").strip() or None, now
         reply.sent_sha256 = text_sha256(reply.text)
     else:
-        reply.status, reply.next_attempt_at = "queued", now
+        reply.status, reply.next_attempt_at, reply.check_first = "queued", now, False
     reply.note, reply.updated_at, reply.last_error = note[:2000], now, None
     audit(session, actor, "reply.checked_posted" if posted else "reply.checked_resend", reply, before, note[:2000])
     return reply

@@ -32,8 +32,8 @@ from config.outbound import OutboundConfig
 from models.audit_log import record_event
 from models.compose import check_length, fill, fixed_text_changed, placeholders, text_sha256, with_disclosure
 from models.library import usable_version
-from models.screening import DEFAULT_SCREEN_TERMS, Screen, compile_screen, screen
 from models.notifications import enqueue, plain
+from models.screening import DEFAULT_SCREEN_TERMS, Screen, compile_screen, screen
 from models.tables import AuditEvent, Reply, TemplateVersion, utcnow
 
 if TYPE_CHECKING:
@@ -121,7 +121,8 @@ def state(reply: Reply) -> dict[str, Any]:
             "policy": reply.policy, "template_version_id": reply.template_version_id,
             "approved_by": reply.approved_by, "approved_sha256": reply.approved_sha256,
             "send_after": iso(reply.send_after), "attempts": reply.attempts, "platform_id": reply.platform_id,
-            "platform_url": reply.platform_url, "sent_sha256": reply.sent_sha256, "last_error": reply.last_error}
+            "platform_url": reply.platform_url, "sent_sha256": reply.sent_sha256, "last_error": reply.last_error,
+            "check_first": reply.check_first}
 
 
 def audit(session: Session, actor: str, action: str, reply: Reply, before: dict[str, Any] | None,

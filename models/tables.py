@@ -388,6 +388,9 @@ class Reply(Base):
     first_attempt_at: Mapped[datetime | None]
     sending_since: Mapped[datetime | None]
     sending_by: Mapped[str | None] = mapped_column(String(200))
+    # An earlier attempt may have posted it (a timeout, a crash mid-send) on a network without
+    # idempotency: look for the post before sending again, never send blind.
+    check_first: Mapped[bool] = mapped_column(default=False, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     platform_id: Mapped[str | None] = mapped_column(String(200))
     platform_url: Mapped[str | None] = mapped_column(Text)

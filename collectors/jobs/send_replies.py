@@ -13,11 +13,13 @@ then sends what is due, oldest first:
    for good), or ``uncertain`` (a timeout or a 5xx after the request left: it may have been
    posted). An uncertain send is repeated only when the platform's own idempotency makes a
    repeat harmless (Mastodon's ``Idempotency-Key`` within its hour, Bluesky's record key);
-   otherwise the writer looks for the post, and when it cannot tell the reply becomes
-   ``unknown`` ("outcome unknown — check") for a person: never a second post.
+   otherwise it is marked ``check_first`` and, ``FIND_DELAY`` later (the platform may still be
+   handling the request), the writer looks for the post before anything is sent: found, it is
+   recorded as sent; certainly absent, it is sent; when nothing can tell, the reply becomes
+   ``unknown`` ("outcome unknown — check") for a person. Never a second post.
 
 A crash between 1 and 3 leaves the reply ``sending``; the next run (after ``STALE``) treats it
-as uncertain. Failures and unknown outcomes notify the ``send_failed`` channels, and show on
+as uncertain the same way. Failures and unknown outcomes notify the ``send_failed`` channels, and show on
 the item's page, on /sources and on the wall's health strip.
 """
 
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from collectors.replies import Outcome, Outgoing, Writer, writer_for
+from collectors.types import CollectorError
 from config.settings import Settings, SourceConfig
 from models import outbox, replies
 from models.db import Database
@@ -39,6 +42,7 @@ from models.tables import Mention, Reply, to_naive_utc, utcnow
 log = logging.getLogger("vigie.collect")
 
 STALE = timedelta(minutes=2)  # a claim this old belongs to a sender that died (writers time out long before)
+FIND_DELAY = timedelta(seconds=60)  # after an unclear answer, let the platform finish before looking
 MAX_ATTEMPTS = 8  # retries of a reply that is certainly not posted, then it fails for a person to see
 BACKOFF_BASE = 30.0  # seconds; doubled each attempt, capped, with full jitter
 BACKOFF_CAP = 1800.0
@@ -75,12 +79,23 @@ class Writers:
         self._configs: dict[str, SourceConfig] = {s.name: s for s in settings.sources}
         self._built: dict[str, Writer | None] = {}
 
+        self._problems: dict[str, str] = {}
+
     def get(self, source_name: str | None) -> Writer | None:
         if source_name is None or source_name not in self._configs:
             return None
         if source_name not in self._built:
-            self._built[source_name] = writer_for(self._configs[source_name])
+            try:
+                self._built[source_name] = writer_for(self._configs[source_name])
+            except CollectorError as exc:  # bad write options: this source fails, the others go on
+                self._built[source_name], self._problems[source_name] = None, str(exc)
         return self._built[source_name]
+
+    def problem(self, source_name: str | None) -> str:
+        if source_name is None or source_name not in self._configs:
+            return "no such source in sources.yaml"
+        return self._problems.get(source_name, "no writer for its kind or no write credentials configured "
+                                               "(sources.yaml)")
 
     def close(self) -> None:
         for writer in self._built.values():
@@ -111,38 +126,25 @@ def _notify(db: Database, settings: Settings, reply_id: int) -> None:
 
 def _apply(db: Database, settings: Settings, writer: Writer, out: Outgoing, outcome: Outcome,
            report: SendReport) -> None:
-    """Record what the network answered (and settle an uncertain answer)."""
+    """Record what the network answered. An uncertain answer is repeated at once only where the
+    platform's idempotency makes a repeat harmless; elsewhere the next attempt, a little later
+    (the platform may still be handling the request), looks for the post before sending."""
     now = utcnow()
-    uncertain = outcome.state == "uncertain"
-    if uncertain:
-        if writer.idempotent(out, now):
-            outcome = Outcome("retry", retry_at=outcome.retry_at, error=f"repeated safely: {outcome.error}")
-        else:
-            try:
-                found = writer.find(out)
-            except Exception as exc:  # a failing look-up cannot tell: a person checks
-                log.warning("reply %s: looking for the post failed: %s", out.reply_id, exc)
-                found = None
-            if found is None:
-                with db.write.begin() as session:
-                    outbox.record_unknown(session, out.reply_id, outcome.error or "no answer from the network")
-                report.unknown += 1
-                _notify(db, settings, out.reply_id)
-                return
-            outcome = found if found.state == "sent" else Outcome("retry", error=outcome.error)
     with db.write.begin() as session:
         if outcome.state == "sent":
             outbox.record_sent(session, out.reply_id, outcome.platform_id, outcome.url)
             report.sent += 1
             return
-        if outcome.state == "retry" and out.attempt < MAX_ATTEMPTS:
-            at = to_naive_utc(outcome.retry_at) if outcome.retry_at is not None else now + backoff(out.attempt)
-            outbox.record_retry(session, out.reply_id, max(at, now), outcome.error)
+        if outcome.state in ("retry", "uncertain") and out.attempt < MAX_ATTEMPTS:
+            uncertain = outcome.state == "uncertain" and not writer.idempotent(out, now)
+            at = to_naive_utc(outcome.retry_at) if outcome.retry_at is not None else (
+                now + FIND_DELAY if uncertain else now + backoff(out.attempt))
+            outbox.record_retry(session, out.reply_id, max(at, now), outcome.error, check_first=uncertain)
             report.retried += 1
             return
         error = outcome.error or "refused by the network"
-        if outcome.state == "retry" and uncertain:  # the last attempts may have posted: a person checks
-            outbox.record_unknown(session, out.reply_id, f"no answer after {out.attempt} attempts: {error}")
+        if outcome.state == "uncertain":  # the last attempts may have posted it: a person checks
+            outbox.record_unknown(session, out.reply_id, f"no clear answer after {out.attempt} attempts: {error}")
             report.unknown += 1
         else:
             if outcome.state == "retry":
@@ -162,21 +164,49 @@ def _load(db: Database, reply_id: int) -> tuple[Reply, Mention | None] | None:
         return reply, mention
 
 
-def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int, worker: str,
-              report: SendReport) -> None:
+def _look_first(db: Database, settings: Settings, writer: Writer, out: Outgoing, report: SendReport) -> bool:
+    """For a reply an earlier attempt may have posted: look for the post. True when it may now be
+    sent (the platform says it does not exist); otherwise its outcome is recorded here."""
+    try:
+        found = writer.find(out)
+    except Exception as exc:  # a failing look-up cannot tell
+        log.warning("reply %s: looking for the post failed: %s", out.reply_id, exc)
+        found = None
+    if found is not None and found.state == "retry":
+        return True
     with db.write.begin() as session:
-        claimed = outbox.claim(session, reply_id, worker)
+        if found is not None and found.state == "sent":
+            outbox.record_sent(session, out.reply_id, found.platform_id, found.url)
+            report.sent += 1
+            return False
+        outbox.record_unknown(session, out.reply_id, "an earlier attempt may have posted it and the network "
+                                                     "cannot tell: check the account before sending again")
+        report.unknown += 1
+    _notify(db, settings, out.reply_id)
+    return False
+
+
+def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int, worker: str,
+              report: SendReport, now: datetime) -> None:
+    with db.write.begin() as session:
+        claimed = outbox.claim(session, reply_id, worker, now)
         if claimed is None:
             return
         mention = session.get(Mention, claimed.mention_id) if claimed.mention_id is not None else None
-        out, source = _outgoing(claimed, mention), claimed.source_name
+        out, source, check_first = _outgoing(claimed, mention), claimed.source_name, claimed.check_first
     writer = writers.get(source)
     if writer is None:
         with db.write.begin() as session:
-            outbox.record_failed(session, reply_id, f"source {source} cannot send: it has no writer or no write "
-                                                    "credentials configured (sources.yaml)")
-        report.failed += 1
+            if check_first:
+                outbox.record_unknown(session, reply_id, f"an earlier attempt may have posted it and source {source} "
+                                                         "can no longer send or look: check the account")
+                report.unknown += 1
+            else:
+                outbox.record_failed(session, reply_id, f"source {source} cannot send: {writers.problem(source)}")
+                report.failed += 1
         _notify(db, settings, reply_id)
+        return
+    if check_first and not _look_first(db, settings, writer, out, report):
         return
     try:
         outcome = writer.send(out)
@@ -186,7 +216,10 @@ def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int,
     _apply(db, settings, writer, out, outcome, report)
 
 
-def _settle_stale(db: Database, settings: Settings, writers: Writers, reply_id: int, report: SendReport) -> None:
+def _settle_stale(db: Database, settings: Settings, writers: Writers, reply_id: int, report: SendReport,
+                  now: datetime) -> None:
+    """A reply left ``sending`` by a sender that died: repeat it where that is harmless, else look
+    for the post first (at once: the request is minutes old)."""
     loaded = _load(db, reply_id)
     if loaded is None or loaded[0].status != "sending":
         return
@@ -194,14 +227,12 @@ def _settle_stale(db: Database, settings: Settings, writers: Writers, reply_id: 
     writer = writers.get(reply.source_name)
     out = _outgoing(reply, mention)
     report.settled += 1
-    if writer is None:
-        with db.write.begin() as session:
-            outbox.record_unknown(session, reply_id, "its sender stopped while sending, and the source can no "
-                                                     "longer send")
-        report.unknown += 1
-        return
-    _apply(db, settings, writer, out,
-           Outcome("uncertain", error="the sender stopped while sending (crash or restart)"), report)
+    with db.write.begin() as session:
+        note = "the sender stopped while sending (crash or restart)"
+        if writer is not None and writer.idempotent(out, now):
+            outbox.record_retry(session, reply_id, now, f"{note}: repeated safely")
+        else:
+            outbox.record_retry(session, reply_id, now, f"{note}: looking for the post first", check_first=True)
 
 
 def run_send_replies(db: Database, settings: Settings, now: datetime | None = None,
@@ -216,14 +247,14 @@ def run_send_replies(db: Database, settings: Settings, now: datetime | None = No
         with db.read() as session:
             stale_ids = outbox.stale(session, STALE, now, BATCH)
         for reply_id in stale_ids:
-            _settle_stale(db, settings, writers, reply_id, report)
+            _settle_stale(db, settings, writers, reply_id, report, now)
         with db.read() as session:
             due_ids = outbox.due(session, now, BATCH)
         for reply_id in due_ids:
             if stop is not None and stop.is_set():
                 break
             try:
-                _send_one(db, settings, writers, reply_id, worker, report)
+                _send_one(db, settings, writers, reply_id, worker, report, now)
             except Exception as exc:  # one reply's trouble (a database hiccup) does not stop the others
                 log.exception("reply %s: not sent this run", reply_id)
                 report.errors.append(f"reply {reply_id}: {exc}")

@@ -62,8 +62,8 @@ def item(db: Database, settings: Settings) -> int:
 def test_library_versions_four_eyes_expiry_and_retirement(db: Database) -> None:
     with db.write.begin() as s:
         first = library.create(s, "lib.author", "fees", "fr", "reply",
-                               Draft("Frais", "fees", "Bonjour {{first_name}}, voici nos tarifs.", ("customer_service",)),
-                               TEAMS)
+                               Draft("Frais", "fees", "Bonjour {{first_name}}, voici nos tarifs.",
+                                     ("customer_service",)), TEAMS)
         template_id, first_id = first.template_id, first.id
         assert library.usable_version(s, template_id) is None  # a draft is not usable
         with pytest.raises(LibraryError, match="four eyes"):
@@ -236,7 +236,8 @@ def test_the_sender_claims_once_and_never_sends_an_unapproved_text(db: Database,
         assert outbox.claim(s, other, "w1") is None
     with db.read() as s:
         refused = s.get(Reply, other)
-        assert refused is not None and refused.status == "failed" and "not the text approved" in (refused.last_error or "")
+        assert refused is not None and refused.status == "failed"
+        assert "not the text approved" in (refused.last_error or "")
 
 
 def test_answered_elsewhere_is_recorded(db: Database, settings: Settings, item: int) -> None:

@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("first_attempt_at", sa.DateTime, nullable=True),
         sa.Column("sending_since", sa.DateTime, nullable=True),
         sa.Column("sending_by", sa.String(200), nullable=True),
+        sa.Column("check_first", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("last_error", sa.Text, nullable=True),
         sa.Column("platform_id", sa.String(200), nullable=True),
         sa.Column("platform_url", sa.Text, nullable=True),
