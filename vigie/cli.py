@@ -260,6 +260,17 @@ def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
     run_dashboard(checked_settings(), mentions, rounds, database_url)
 
 
+@bench.command("outbox")
+@click.option("--count", default=2000, show_default=True, help="Replies to preview, compose and send.")
+@click.option("--database-url", default="sqlite:///var/bench-outbox.db", show_default=True,
+              help="Scratch database, emptied first (never point it at production).")
+def bench_outbox(count: int, database_url: str) -> None:
+    """Preview time, replies composed and sent per second through the outbox, beside the writer alone."""
+    from vigie.bench_outbox import run_outbox
+
+    run_outbox(checked_settings(), count, database_url)
+
+
 def _add_groups() -> None:
     from vigie.cli_audit import audit
     from vigie.cli_summary import summary
