@@ -248,3 +248,24 @@ def test_answered_elsewhere_is_recorded(db: Database, settings: Settings, item: 
         done = replies.answered_elsewhere(s, "agent.cs", target, "https://example.com/thread/1", "called back")
         assert done.status == "elsewhere" and done.platform_url == "https://example.com/thread/1"
     assert [e.action for e in _events(db, f"reply:{done.id}")] == ["reply.elsewhere"]
+
+
+def test_compliance_channels_hear_of_a_reply_waiting(db: Database, settings: Settings, item: int) -> None:
+    from config.notifications import NotificationChannel
+    from config.sources import Secret
+    from models.tables import Notification
+
+    channels = (NotificationChannel("compliance-mail", Secret("json://127.0.0.1:9/none"), frozenset({"approval"})),
+                NotificationChannel("cs-only", Secret("json://127.0.0.1:9/none"), frozenset({"critical"})))
+    rules = replies.compile_rules(replace(settings, notifications=channels))
+    version_id = _template(db)
+    with db.write.begin() as s:
+        replies.compose(s, rules, "agent.cs", _target(db, item), None, version_id,
+                        {"first_name": "Ana", "case_ref": "AUR-1"})  # goes at once: nobody to tell
+        waiting = replies.compose(s, rules, "agent.cs", _target(db, item), "Free text <b>bold</b>, sorry.")
+    with db.read() as s:
+        rows = s.scalars(select(Notification).where(Notification.event == "approval")).all()
+    assert [(r.channel, r.queue_item_id) for r in rows] == [("compliance-mail", item)]
+    assert "waits for approval" in rows[0].title and "/approvals" in rows[0].body
+    assert "Free text <b>bold</b>, sorry." in rows[0].body  # plain text: channels escape it themselves
+    assert waiting.status == "pending"
