@@ -143,7 +143,8 @@ def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime,
     ], className="strip-item") for row in failing(rows, enabled)]  # most failures first
     failed, unknown = (replies or {}).get("failed", 0), (replies or {}).get("unknown", 0)
     if failed or unknown:
-        down.append(html.Div([html.Span(f"{failed + unknown} REPLIES FAILED / UNKNOWN", className="strip-name"),
+        noun = "REPLY" if failed + unknown == 1 else "REPLIES"
+        down.append(html.Div([html.Span(f"{failed + unknown} {noun} FAILED / UNKNOWN", className="strip-name"),
                               html.Span(f" — {failed} failed, {unknown} of unknown outcome: check them on /outbox")],
                              className="strip-item", id="wall-replies-trouble"))
     return [html.Div(chips, className="health-chips"), *down]

@@ -107,7 +107,8 @@ def _drafts(session: Any, principal: Principal | None) -> Any:
             html.Div([html.B(f"{t.key} ({t.language}, {t.kind}) version {v.version}"),
                       f" · {v.title} · drafted by {v.author} at {utc(v.created_at)}"]),
             html.P(v.body, className="vigie-detail-text mt-2 mb-1"),
-            html.Div(diff_spans(word_diff(before.body, v.body)), className="vigie-diff") if before else
+            html.Div([html.Span(f"Changes from version {before.version}: ", className="small text-muted"),
+                      *diff_spans(word_diff(before.body, v.body))], className="vigie-diff") if before else
             html.Div("a new template", className="small text-muted"),
             dbc.Textarea(id={"type": "library-reason", "version": v.id}, maxLength=2000, className="my-2",
                          placeholder="Reason (required to reject)"),

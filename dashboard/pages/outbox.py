@@ -67,7 +67,8 @@ def build_row(reply: Any, now: datetime, may_act: bool) -> Any:
     if reply.last_error:
         parts.append(html.Div("Last error: " + reply.last_error[:500], className="small text-danger"))
     if reply.mention_id:
-        parts.append(html.A(f"mention {reply.mention_id}", href=f"/mention/{reply.mention_id}", className="small"))
+        parts.append(html.Div(html.A(f"mention {reply.mention_id}", href=f"/mention/{reply.mention_id}"),
+                              className="small mb-1"))
     if may_act and reply.status in ("failed", "unknown"):
         parts += [dbc.Input(id={"type": "outbox-url", "reply": reply.id}, placeholder="its URL, if it was posted",
                             className="my-1", size="sm"),
