@@ -176,8 +176,8 @@ def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> No
     client = _client(web, db, who)
     role, principal = _role(who), _principal(who)
     assert {page["module"] for page, _p, _t in walked} == set(dash.page_registry)
-    assert {"/", "/sources", "/wall", "/triage", "/audit", "/summary", "/mention/1",
-            *(f"/queue/{t}" for t in settings.team_keys)} <= {path for _page, path, _t in walked}
+    assert {"/", "/sources", "/wall", "/triage", "/audit", "/summary", "/mention/1", "/approvals", "/library",
+            "/outbox", *(f"/queue/{t}" for t in settings.team_keys)} <= {path for _page, path, _t in walked}
     for page, path, team in walked:
         response = client.get(path)
         roles = page_roles(page) or ()
@@ -268,7 +268,10 @@ def test_callback_matrix_refused_callbacks_read_and_change_nothing(web: Any, db:
                   "mention-item.data": {"id": items["legal"], "changed": ""},
                   "queue-pending.data": "escalate", "queue-reason.value": "crafted",
                   "triage-grid.selectedRows": [{"id": i} for i in items.values()],
-                  "triage-known.data": {"rows": {}, "load": ""}}
+                  "triage-known.data": {"rows": {}, "load": ""},
+                  "approvals-marker.data": "", "outbox-marker.data": "", "library-template.data": None,
+                  "library-retire-reason.value": "crafted", "outbox-text.value": "crafted post",
+                  "outbox-network.value": "demo", "outbox-team.value": "legal"}
         response = dash_post(client, key, spec_inputs(entry["inputs"], values), spec_inputs(entry["state"], values))
         if role == ANON:
             assert response.status_code == 401, (who, key)
@@ -387,6 +390,28 @@ def test_item_pages_and_their_updates_check_the_items_team(web: Any, db: Databas
                              changed=f"{button}.n_clicks")
         assert response.status_code == 200 and b"is not in your teams" in response.data, (button, response.data)
     assert _state(db) == before
+
+
+# The outbound pages' callbacks: exactly these roles may run them (the callback matrix above checks that
+# the others are refused and change nothing).
+OUTBOUND_CALLBACKS = {
+    "..approvals-marker.data": ("compliance", "admin"),
+    "..library-decide-alert.children": ("compliance", "admin"),
+    "..library-save-alert.children": ("lead", "compliance", "admin"),
+    "..library-retire-alert.children": ("lead", "compliance", "admin"),
+    "library-table.children": ("agent", "lead", "compliance", "admin"),
+    "..outbox-marker.data": ("agent", "lead", "compliance", "admin"),
+    "..outbox-send-alert.children": ("agent", "lead", "admin"),
+    "outbox-preview.children": ("agent", "lead", "admin"),
+    "outbox-fields.children": ("agent", "lead", "admin"),
+}
+
+
+def test_outbound_callbacks_name_exactly_their_roles(web: Any) -> None:
+    for prefix, roles in OUTBOUND_CALLBACKS.items():
+        keys = [k for k in web.callback_map if k == prefix or k.startswith(prefix + ".")]
+        assert len(keys) == 1, (prefix, keys)
+        assert set(callback_roles(web, keys[0]) or ()) == set(roles), prefix
 
 
 def test_all_roles_are_known() -> None:
