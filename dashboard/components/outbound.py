@@ -16,6 +16,7 @@ from typing import Any
 
 from dash import html
 
+from collectors import replies as writers
 from config.settings import Settings
 from models.replies import Rules, compile_rules
 
@@ -35,13 +36,12 @@ def rules_for(settings: Settings) -> Rules:
 
 
 def answerable(settings: Settings, source_name: str | None) -> bool:
-    """Can ``source_name`` be answered (or posted to) through Vigie?
-
-    The one place the pages ask this. Until the network writers (`collectors.replies.answerable`)
-    land, a source counts when it is configured and enabled; point this at them then."""
+    """Can ``source_name`` be answered (or posted to) through Vigie? The one place the pages ask:
+    a source configured and enabled whose kind has a writer and whose write credentials are set
+    (`collectors.replies.answerable`)."""
     if not source_name:
         return False
-    return any(s.name == source_name and s.enabled for s in settings.sources)
+    return any(s.name == source_name and s.enabled and writers.answerable(s) for s in settings.sources)
 
 
 @dataclass(frozen=True)
