@@ -157,7 +157,7 @@ def refresh(_n: Any, state: Any) -> tuple[Any, Any]:
         if ctx is None or not can_read_team(principal, ctx.team):
             raise PreventUpdate
         if thread_stamp(session, item_id) == state.get("stamp"):
-            return no_update, no_update
+            raise PreventUpdate  # unchanged: an empty answer
     return render_thread(item_id, principal)
 
 
