@@ -255,9 +255,10 @@ def _open(web: Any, client: Any, mode: str, reply_id: int) -> Any:
 
 
 def _save(web: Any, client: Any, mode: str, reply_id: int, text: str | None = None) -> Any:
-    state = [{"id": "thread-target", "property": "data", "value": {"reply": reply_id, "mode": mode}},
-             {"id": "thread-edit-text", "property": "value", "value": text},
-             {"id": "thread-cancel-reason", "property": "value", "value": "sent by mistake"}]
+    state: list[dict[str, Any]] = [{"id": "thread-target", "property": "data",
+                                    "value": {"reply": reply_id, "mode": mode}},
+                                   {"id": "thread-edit-text", "property": "value", "value": text},
+                                   {"id": "thread-cancel-reason", "property": "value", "value": "sent by mistake"}]
     return dash_post(client, _key(web, "..thread-alert.children"),
                      [{"id": "thread-modal-save", "property": "n_clicks", "value": 1}], state)
 
@@ -304,7 +305,8 @@ def test_a_source_vigie_cannot_post_to_offers_only_answered_elsewhere(web: Any, 
     feed = SourceConfig("feed", "rss", 600, True, {"url": "http://127.0.0.1:9/feed.xml"})
     with_feed = replace(web.server.extensions["vigie"].settings, sources=(*settings.sources, feed))
     web.server.extensions["vigie"] = AppContext(settings=with_feed, db=db)
-    post = RawPost("p-feed", "rss", "@AureliaBank my card got declined again at the shop, says a blog", datetime.now(UTC))
+    post = RawPost("p-feed", "rss", "@AureliaBank my card got declined again at the shop, says a blog",
+                   datetime.now(UTC))
     (item_id,) = seed_items(db, with_feed, [post], source="feed")
     with db.read() as s:
         found = s.get(QueueItem, item_id)
@@ -347,7 +349,8 @@ def test_pure_helpers() -> None:
     assert text_of(None, {}) == ""
 
     class R:
-        status, decided_by, decision_reason, send_after, attempts, last_error = "rejected", "c", "tone", None, 0, None
+        status, decided_by, decision_reason, send_after, attempts = "rejected", "c", "tone", None, 0
+        last_error: str | None = None
 
     assert status_label(R(), datetime(2026, 1, 1)) == ("rejected", "danger", "by c: tone")
     R.status, R.last_error = "unknown", "timeout"
