@@ -100,7 +100,7 @@ def preview_children(checked: replies.Checked, network: str, from_template: bool
     over = checked.count > checked.limit
     out: list[Any] = [
         html.Div("Will be sent as:", className="small text-muted"),
-        html.Div(checked.text or "(empty)", className="vigie-detail-text mb-1", id="compose-final"),
+        html.Div(checked.text or "(empty)", className="vigie-reply-text mb-1", id="compose-final"),
         html.Div(f"{checked.count} / {checked.limit} as {network} counts",
                  className="small " + ("text-danger fw-bold" if over else "text-muted"), id="compose-count"),
     ]
@@ -252,6 +252,7 @@ def preview(text: Any, version: Any, values: Any, ids: Any, item: Any) -> tuple[
     Output("compose-alert", "color"),
     Output("compose-alert", "is_open"),
     Output("compose-text", "value", allow_duplicate=True),
+    Output("compose-template", "value"),
     Output("thread-list", "children", allow_duplicate=True),
     Output("thread-state", "data", allow_duplicate=True),
     Input("compose-send", "n_clicks"),
@@ -283,12 +284,12 @@ def send(clicks: Any, text: Any, version: Any, values: Any, ids: Any, resolve: A
                        else f"Reply {reply.id} is queued: it goes out within seconds.")
             colour = "warning" if reply.status == "pending" else "success"
     except replies.ReplyError as exc:
-        return f"Not sent: {exc}", "danger", True, no_update, no_update, no_update
+        return f"Not sent: {exc}", "danger", True, no_update, no_update, no_update, no_update
     if resolve is True:
         text_, _c = perform(app, principal, "resolve", [ctx.item_id]).message("resolve")
         message += f" {text_}"
     children, state = render_thread(ctx.item_id, principal)
-    return message, colour, True, "", children, state
+    return message, colour, True, "", None, children, state  # an empty panel: nothing to send twice
 
 
 @callback(

@@ -87,7 +87,7 @@ def entry_view(e: ThreadEntry, can_work: bool, now: datetime) -> Any:
     if can_work and r.status in replies.CANCELLABLE:
         buttons.append(dbc.Button("Cancel", id={"type": "thread-cancel", "reply": r.id}, size="sm", outline=True,
                                   color="secondary"))
-    return html.Div([html.Div(head), *lines, html.Div(r.text, className="vigie-detail-text my-1"),
+    return html.Div([html.Div(head), *lines, html.Div(r.text, className="vigie-reply-text my-1"),
                      html.Div(buttons) if buttons else None],
                     className="vigie-thread-reply border-top pt-2 mt-2", id=f"thread-reply-{r.id}")
 

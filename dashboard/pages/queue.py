@@ -77,7 +77,7 @@ COLUMNS: list[dict[str, Any]] = [
 ]
 # Shown to those who work the team: opens the item page at its Reply panel.
 REPLY_COLUMN: dict[str, Any] = {"field": "reply", "headerName": "", "width": 80, "cellRenderer": "markdown",
-                                "sortable": False, "filter": False}
+                                "sortable": False, "filter": False, "pinned": "right"}
 
 
 def _summary(counts: dict[str, int]) -> list[Any]:
