@@ -66,7 +66,7 @@ def build_diff(reply: Any, version: Any, disclosure: str | None) -> Any:
 def build_waiting_card(reply: Any, mention: Any, version: Any, reason: str | None, now: datetime,
                        sla_minutes: int, disclosure: str | None) -> Any:
     sla = sla_state(reply.submitted_at, now, sla_minutes)
-    why = [reason or f"policy {reply.policy}"]
+    why = [(reason or f"policy {reply.policy}").removeprefix("waits for approval: ")]
     if reply.screening:
         why.append("screening: " + hits_text(reply.screening))
     return dbc.Card(dbc.CardBody([
