@@ -131,7 +131,7 @@ def test_template_and_free_text_replies_reach_the_network_once(site: dict[str, A
 
     # 2. Another agent writes free text to Bob: it waits for compliance.
     sign_in_as(browser, base, "agent2", f"/mention/{second}")
-    text = browser.find_element(By.ID, "compose-text")
+    text = wait_until(lambda: browser.find_element(By.ID, "compose-text"), what="the reply box")
     text.send_keys("Hi Bob, sorry for the trouble; please send us a private message so we can look at it.")
     wait_until(lambda: "waits for compliance" in browser.find_element(By.ID, "compose-outcome").text.lower(),
                what="the outcome line saying it waits")
