@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from config.sources import Secret, SourceConfig
@@ -38,6 +38,9 @@ def _now() -> str:
 
 class FakePlatform:
     """What every fake shares: the server, the published posts, the queue of injected faults."""
+
+    WRITE_PATH: ClassVar[str] = ""  # the route that creates a post
+    TIMELINE: ClassVar[str] = ""  # the route the writer's find() reads the account's posts from
 
     def __init__(self, token: str) -> None:
         self.server = ReplayServer(poll_interval=0.02)
@@ -71,14 +74,17 @@ class FakePlatform:
             return Reply(drop=True)
         return answer
 
-    def writes(self, path: str) -> list[Request]:
-        return [r for r in self.server.hits(path) if r.method == "POST"]
+    def writes(self, path: str | None = None) -> list[Request]:
+        """The write requests received (on ``path``; by default the platform's post-creating route)."""
+        return [r for r in self.server.hits(path or self.WRITE_PATH) if r.method == "POST"]
 
 
 class FakeMastodon(FakePlatform):
     """`POST /api/v1/statuses`, verify_credentials and the account's statuses."""
 
     ACCOUNT = "109000000000000001"
+    WRITE_PATH = "/api/v1/statuses"
+    TIMELINE = f"/api/v1/accounts/{ACCOUNT}/statuses"
 
     def __init__(self, token: str = "masto-write-token", statuses: tuple[str, ...] = ("111",)) -> None:
         super().__init__(token)
@@ -128,6 +134,8 @@ class FakeBluesky(FakePlatform):
 
     DID = "did:plc:aureliabank"
     HANDLE = "aurelia.bsky.social"
+    WRITE_PATH = "/xrpc/com.atproto.repo.createRecord"
+    TIMELINE = "/xrpc/com.atproto.repo.getRecord"
 
     def __init__(self, identifier: str = "aurelia.bsky.social", password: str = "app-pass-1234",
                  posts: dict[str, dict[str, Any]] | None = None) -> None:
@@ -202,6 +210,8 @@ class FakeX(FakePlatform):
     """`POST /2/tweets`, `GET /2/users/me` and the user's posts (X escapes &, < and > in text)."""
 
     USER = "4242"
+    WRITE_PATH = "/2/tweets"
+    TIMELINE = f"/2/users/{USER}/tweets"
 
     def __init__(self, token: str = "x-user-token", tweets: tuple[str, ...] = ("1850000000000000001",)) -> None:
         super().__init__(token)
@@ -258,6 +268,8 @@ class FakeReddit(FakePlatform):
     """`POST /api/comment` (errors inside a 200), `GET /api/v1/me` and the user's comments."""
 
     USER = "aurelia_bank"
+    WRITE_PATH = "/api/comment"
+    TIMELINE = f"/user/{USER}/comments"
 
     def __init__(self, token: str = "reddit-user-token", things: tuple[str, ...] = ("t3_abc123",)) -> None:
         super().__init__(token)
