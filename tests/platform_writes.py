@@ -9,6 +9,10 @@ under one key. ``inject(fault)`` makes the next write request misbehave, once pe
 * ``"500"``: a server error before publishing (nothing published);
 * ``"late"``: published, then answered after ``LATE`` seconds (beyond the tests' client timeout);
 * ``"drop"``: published, then the connection closed without an answer.
+
+The sources configured for each fake (``mastodon(fake)``… and ``NETWORKS``: each network's fake,
+its source config and the id of the post a reply answers) are here too, for the writers' tests
+and the sender job's tests alike.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
+from config.sources import Secret, SourceConfig
 from tests.replay import ReplayServer, Reply, Request
 
 LATE = 1.0  # seconds: longer than the tests' client timeout (0.3 s)
@@ -34,12 +39,16 @@ def _now() -> str:
 class FakePlatform:
     """What every fake shares: the server, the published posts, the queue of injected faults."""
 
+    WRITE_PATH: ClassVar[str] = ""  # the route that creates a post
+    TIMELINE: ClassVar[str] = ""  # the route the writer's find() reads the account's posts from
+
     def __init__(self, token: str) -> None:
         self.server = ReplayServer(poll_interval=0.02)
         self.url = self.server.url
         self.token = token
         self.posts: list[dict[str, Any]] = []
         self.faults: list[str] = []
+        self.retry_after: str | None = None  # a test's own Retry-After for "429" (else the platform's)
 
     def inject(self, *faults: str) -> None:
         self.faults.extend(faults)
@@ -54,7 +63,8 @@ class FakePlatform:
         """The answer to a write: a fault when one is queued, else what ``publish`` gives."""
         fault = self.faults.pop(0) if self.faults else None
         if fault == "429":
-            return Reply.json({"error": "Too many requests"}, status=429, headers={"Retry-After": retry_after})
+            return Reply.json({"error": "Too many requests"}, status=429,
+                              headers={"Retry-After": self.retry_after or retry_after})
         if fault == "500":
             return Reply.json({"error": "Internal server error"}, status=500)
         answer = publish()
@@ -64,14 +74,17 @@ class FakePlatform:
             return Reply(drop=True)
         return answer
 
-    def writes(self, path: str) -> list[Request]:
-        return [r for r in self.server.hits(path) if r.method == "POST"]
+    def writes(self, path: str | None = None) -> list[Request]:
+        """The write requests received (on ``path``; by default the platform's post-creating route)."""
+        return [r for r in self.server.hits(path or self.WRITE_PATH) if r.method == "POST"]
 
 
 class FakeMastodon(FakePlatform):
     """`POST /api/v1/statuses`, verify_credentials and the account's statuses."""
 
     ACCOUNT = "109000000000000001"
+    WRITE_PATH = "/api/v1/statuses"
+    TIMELINE = f"/api/v1/accounts/{ACCOUNT}/statuses"
 
     def __init__(self, token: str = "masto-write-token", statuses: tuple[str, ...] = ("111",)) -> None:
         super().__init__(token)
@@ -121,6 +134,8 @@ class FakeBluesky(FakePlatform):
 
     DID = "did:plc:aureliabank"
     HANDLE = "aurelia.bsky.social"
+    WRITE_PATH = "/xrpc/com.atproto.repo.createRecord"
+    TIMELINE = "/xrpc/com.atproto.repo.getRecord"
 
     def __init__(self, identifier: str = "aurelia.bsky.social", password: str = "app-pass-1234",
                  posts: dict[str, dict[str, Any]] | None = None) -> None:
@@ -195,6 +210,8 @@ class FakeX(FakePlatform):
     """`POST /2/tweets`, `GET /2/users/me` and the user's posts (X escapes &, < and > in text)."""
 
     USER = "4242"
+    WRITE_PATH = "/2/tweets"
+    TIMELINE = f"/2/users/{USER}/tweets"
 
     def __init__(self, token: str = "x-user-token", tweets: tuple[str, ...] = ("1850000000000000001",)) -> None:
         super().__init__(token)
@@ -251,6 +268,8 @@ class FakeReddit(FakePlatform):
     """`POST /api/comment` (errors inside a 200), `GET /api/v1/me` and the user's comments."""
 
     USER = "aurelia_bank"
+    WRITE_PATH = "/api/comment"
+    TIMELINE = f"/user/{USER}/comments"
 
     def __init__(self, token: str = "reddit-user-token", things: tuple[str, ...] = ("t3_abc123",)) -> None:
         super().__init__(token)
@@ -296,3 +315,52 @@ class FakeReddit(FakePlatform):
     def _comments(self, req: Request) -> Reply:
         children = [{"kind": "t1", "data": c} for c in reversed(self.posts)]
         return Reply.json({"kind": "Listing", "data": {"after": None, "children": children}})
+
+
+# -- the four networks, each with its fake, its config and the post a reply answers ----------------
+
+FAST = {"timeout_seconds": 0.3, "retries": 0, "retry_base_seconds": 0}
+PARENT = "at://did:plc:customer/app.bsky.feed.post/3kabcabcabc22"
+ROOT = "at://did:plc:someone/app.bsky.feed.post/3kzzzzzzzzz22"
+
+
+def source(kind: str, options: dict[str, Any], **secrets: str) -> SourceConfig:
+    return SourceConfig(f"{kind}-test", kind, 60, True, {**options, **FAST},
+                        {k: Secret(v) for k, v in secrets.items()})
+
+
+
+
+def mastodon(fake: FakeMastodon, token: str = "masto-write-token") -> SourceConfig:
+    return source("mastodon", {"instance": fake.url, "hashtags": ["aurelia"]}, write_token=token)
+
+
+def bluesky(fake: FakeBluesky, password: str = "app-pass-1234") -> SourceConfig:
+    return source("bluesky", {"query": "aurelia", "service": fake.url, "write_identifier": "aurelia.bsky.social"},
+                  write_password=password)
+
+
+def x(fake: FakeX, token: str = "x-user-token") -> SourceConfig:
+    return source("x", {"query": "aurelia", "api_url": fake.url}, bearer_token="app-only", write_token=token)
+
+
+def reddit(fake: FakeReddit, token: str = "reddit-user-token") -> SourceConfig:
+    return source("reddit", {"query": "aurelia", "api_url": fake.url, "user_agent": "server:vigie-test:v1"},
+                  client_id="id", client_secret="secret", write_token=token)
+
+
+def make_bluesky() -> FakeBluesky:
+    return FakeBluesky(posts={
+        ROOT: {"uri": ROOT, "cid": "bafyroot", "record": {"text": "thread start"}},
+        PARENT: {"uri": PARENT, "cid": "bafyparent", "record": {
+            "text": "@aurelia my card is blocked", "reply": {"root": {"uri": ROOT, "cid": "bafyroot"},
+                                                               "parent": {"uri": ROOT, "cid": "bafyroot"}}}},
+    })
+
+
+NETWORKS: dict[str, tuple[Callable[[], FakePlatform], Callable[[Any], SourceConfig], str]] = {
+    "mastodon": (FakeMastodon, mastodon, "111"),
+    "bluesky": (make_bluesky, bluesky, PARENT),
+    "x": (FakeX, x, "1850000000000000001"),
+    "reddit": (FakeReddit, reddit, "t3_abc123"),
+}

@@ -191,9 +191,18 @@ def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int,
     with db.write.begin() as session:
         claimed = outbox.claim(session, reply_id, worker, now)
         if claimed is None:
-            return
-        mention = session.get(Mention, claimed.mention_id) if claimed.mention_id is not None else None
-        out, source, check_first = _outgoing(claimed, mention), claimed.source_name, claimed.check_first
+            # Refused by this claim (its text is not the text approved), or taken by another sender.
+            refused = outbox.reply(session, reply_id)
+            refused_here = refused is not None and refused.status == "failed" and \
+                refused.sending_by == worker[:200] and refused.sending_since == now
+        else:
+            mention = session.get(Mention, claimed.mention_id) if claimed.mention_id is not None else None
+            out, source, check_first = _outgoing(claimed, mention), claimed.source_name, claimed.check_first
+    if claimed is None:
+        if refused_here:  # a failure like any other: the send_failed channels hear of it
+            report.failed += 1
+            _notify(db, settings, reply_id)
+        return
     writer = writers.get(source)
     if writer is None:
         with db.write.begin() as session:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,19 +23,24 @@ from collectors.replies.bluesky import forget_sessions, record_key
 from collectors.sources.bluesky import BlueskyOptions
 from collectors.types import CollectorError
 from config.sources import Secret, SourceConfig
-from tests.platform_writes import FakeBluesky, FakeMastodon, FakePlatform, FakeReddit, FakeX
+from tests.platform_writes import (
+    NETWORKS,
+    PARENT,
+    ROOT,
+    FakeBluesky,
+    FakeMastodon,
+    FakePlatform,
+    FakeReddit,
+    FakeX,
+    bluesky,
+    make_bluesky,
+    mastodon,
+    reddit,
+    source,
+    x,
+)
 
 KEY = "0123456789abcdef0123456789abcdef"
-FAST = {"timeout_seconds": 0.3, "retries": 0, "retry_base_seconds": 0}
-PARENT = "at://did:plc:customer/app.bsky.feed.post/3kabcabcabc22"
-ROOT = "at://did:plc:someone/app.bsky.feed.post/3kzzzzzzzzz22"
-
-
-def source(kind: str, options: dict[str, Any], **secrets: str) -> SourceConfig:
-    return SourceConfig(f"{kind}-test", kind, 60, True, {**options, **FAST},
-                        {k: Secret(v) for k, v in secrets.items()})
-
-
 def out(target: str | None, text: str = "Hello & welcome <3 — we are on it: https://aurelia.example/help",
         kind: str = "reply", **changes: Any) -> Outgoing:
     base = Outgoing(reply_id=7, kind=kind, text=text, idempotency_key=KEY, target_id=target,
@@ -48,43 +53,6 @@ def _fresh_sessions() -> Iterator[None]:
     forget_sessions()
     yield
     forget_sessions()
-
-
-# -- the four networks, each with its fake, its config and the mention it answers ------------------
-
-def mastodon(fake: FakeMastodon, token: str = "masto-write-token") -> SourceConfig:
-    return source("mastodon", {"instance": fake.url, "hashtags": ["aurelia"]}, write_token=token)
-
-
-def bluesky(fake: FakeBluesky, password: str = "app-pass-1234") -> SourceConfig:
-    return source("bluesky", {"query": "aurelia", "service": fake.url, "write_identifier": "aurelia.bsky.social"},
-                  write_password=password)
-
-
-def x(fake: FakeX, token: str = "x-user-token") -> SourceConfig:
-    return source("x", {"query": "aurelia", "api_url": fake.url}, bearer_token="app-only", write_token=token)
-
-
-def reddit(fake: FakeReddit, token: str = "reddit-user-token") -> SourceConfig:
-    return source("reddit", {"query": "aurelia", "api_url": fake.url, "user_agent": "server:vigie-test:v1"},
-                  client_id="id", client_secret="secret", write_token=token)
-
-
-def make_bluesky() -> FakeBluesky:
-    return FakeBluesky(posts={
-        ROOT: {"uri": ROOT, "cid": "bafyroot", "record": {"text": "thread start"}},
-        PARENT: {"uri": PARENT, "cid": "bafyparent", "record": {
-            "text": "@aurelia my card is blocked", "reply": {"root": {"uri": ROOT, "cid": "bafyroot"},
-                                                               "parent": {"uri": ROOT, "cid": "bafyroot"}}}},
-    })
-
-
-NETWORKS: dict[str, tuple[Callable[[], FakePlatform], Callable[[Any], SourceConfig], str]] = {
-    "mastodon": (FakeMastodon, mastodon, "111"),
-    "bluesky": (make_bluesky, bluesky, PARENT),
-    "x": (FakeX, x, "1850000000000000001"),
-    "reddit": (FakeReddit, reddit, "t3_abc123"),
-}
 
 
 @pytest.fixture(params=sorted(NETWORKS))
