@@ -42,7 +42,8 @@ def stale(session: Session, older_than: timedelta, now: datetime | None = None, 
 
 def claim(session: Session, reply_id: int, worker: str, now: datetime | None = None) -> Reply | None:
     """Take a due reply for sending (``queued`` → ``sending``); None when another sender took it or
-    it is no longer due. A reply whose text is not the text approved is failed, never sent."""
+    it is no longer due. A reply whose text is not the text approved is failed, never sent: it is
+    returned with status ``failed`` (the caller tells the channels)."""
     now = now or utcnow()
     taken = session.execute(
         update(Reply).where(Reply.id == reply_id, Reply.status == "queued", Reply.next_attempt_at <= now)
@@ -56,8 +57,9 @@ def claim(session: Session, reply_id: int, worker: str, now: datetime | None = N
     if text_sha256(reply.text) != reply.text_sha256 or (
             reply.needs_approval and reply.approved_sha256 != reply.text_sha256):
         reply.status, reply.last_error = "failed", "the text is not the text approved: not sent"
+        reply.sending_since = reply.next_attempt_at = None
         audit(session, SYSTEM, "reply.refuse", reply, before, reply.last_error, now)
-        return None
+        return reply
     audit(session, SYSTEM, "reply.sending", reply, before, f"attempt {reply.attempts} by {worker}"[:500], now)
     return reply
 

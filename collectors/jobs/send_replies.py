@@ -37,7 +37,7 @@ from config.settings import Settings, SourceConfig
 from models import outbox, replies
 from models.db import Database
 from models.notifications import enqueue, plain
-from models.tables import Mention, Reply, to_naive_utc, utcnow
+from models.tables import Mention, Reply, to_naive_utc
 
 log = logging.getLogger("vigie.collect")
 
@@ -125,11 +125,11 @@ def _notify(db: Database, settings: Settings, reply_id: int) -> None:
 
 
 def _apply(db: Database, settings: Settings, writer: Writer, out: Outgoing, outcome: Outcome,
-           report: SendReport) -> None:
+           report: SendReport, now: datetime) -> None:
     """Record what the network answered. An uncertain answer is repeated at once only where the
     platform's idempotency makes a repeat harmless; elsewhere the next attempt, a little later
-    (the platform may still be handling the request), looks for the post before sending."""
-    now = utcnow()
+    (the platform may still be handling the request), looks for the post before sending. ``now``
+    is the run's clock, as its due times were read."""
     with db.write.begin() as session:
         if outcome.state == "sent":
             outbox.record_sent(session, out.reply_id, outcome.platform_id, outcome.url)
@@ -190,18 +190,14 @@ def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int,
               report: SendReport, now: datetime) -> None:
     with db.write.begin() as session:
         claimed = outbox.claim(session, reply_id, worker, now)
-        if claimed is None:
-            # Refused by this claim (its text is not the text approved), or taken by another sender.
-            refused = outbox.reply(session, reply_id)
-            refused_here = refused is not None and refused.status == "failed" and \
-                refused.sending_by == worker[:200] and refused.sending_since == now
-        else:
+        if claimed is not None and claimed.status == "sending":
             mention = session.get(Mention, claimed.mention_id) if claimed.mention_id is not None else None
             out, source, check_first = _outgoing(claimed, mention), claimed.source_name, claimed.check_first
     if claimed is None:
-        if refused_here:  # a failure like any other: the send_failed channels hear of it
-            report.failed += 1
-            _notify(db, settings, reply_id)
+        return  # taken by another sender, or no longer due
+    if claimed.status != "sending":  # refused: its text is not the text approved
+        report.failed += 1
+        _notify(db, settings, reply_id)  # a failure like any other: the send_failed channels hear of it
         return
     writer = writers.get(source)
     if writer is None:
@@ -222,7 +218,7 @@ def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int,
     except Exception as exc:  # a writer bug after the request may have left: treat as uncertain
         log.exception("reply %s: the %s writer failed", reply_id, writer.network)
         outcome = Outcome("uncertain", error=f"{type(exc).__name__}: {exc}"[:500])
-    _apply(db, settings, writer, out, outcome, report)
+    _apply(db, settings, writer, out, outcome, report, now)
 
 
 def _settle_stale(db: Database, settings: Settings, writers: Writers, reply_id: int, report: SendReport,

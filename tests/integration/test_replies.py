@@ -233,7 +233,8 @@ def test_the_sender_claims_once_and_never_sends_an_unapproved_text(db: Database,
         replies.approve(s, other, "compliance")
         s.execute(update(Reply).where(Reply.id == other).values(text="Another answer, guaranteed!"))
     with db.write.begin() as s:
-        assert outbox.claim(s, other, "w1") is None
+        refused_claim = outbox.claim(s, other, "w1")
+        assert refused_claim is not None and refused_claim.status == "failed"
     with db.read() as s:
         refused = s.get(Reply, other)
         assert refused is not None and refused.status == "failed"

@@ -73,7 +73,7 @@ def _do(db: Database, rules: replies.Rules, target: Target, version_id: int, ids
                 replies.expire_waiting(s, rules.config.expire_hours, utcnow() + timedelta(hours=step[1]))
             elif kind == "send":
                 claimed = outbox.claim(s, pick(step[1]), "sender", utcnow() + timedelta(days=3))
-                if claimed is not None:
+                if claimed is not None and claimed.status == "sending":
                     outbox.record_sent(s, claimed.id, f"p{claimed.id}", None)
     except ReplyError:
         pass  # a refusal is an allowed outcome; what matters is what the record then proves
