@@ -273,6 +273,7 @@ def bench_outbox(count: int, database_url: str) -> None:
 
 def _add_groups() -> None:
     from vigie.cli_audit import audit
+    from vigie.cli_library import library
     from vigie.cli_summary import summary
     from vigie.cli_users import kiosk_token, users
 
@@ -280,6 +281,7 @@ def _add_groups() -> None:
     main.add_command(kiosk_token)
     main.add_command(audit)
     main.add_command(summary)
+    main.add_command(library)
 
 
 _add_groups()
