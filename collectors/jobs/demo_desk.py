@@ -162,15 +162,18 @@ def answer(session: Session, rules: replies.Rules, settings: Settings, options: 
     target = replies.Target("reply", mention.network, source, item.team, mention.brand, template.language,
                             item.id, mention.id)
     values = values_for(item.id, mention)
-    if free_form(item.id):
+    if free_form(item.id) and may_wait:
         text = FREE_FORM.get(template.language, FREE_FORM["en"]).format_map(values)
-        checked = replies.check(session, rules, target, text, None, {}, now)
-        if may_wait and not checked.problems:
+        try:
             return replies.compose(session, rules, agent, target, text, now=now)
-    checked = replies.check(session, rules, target, None, template.version_id, values, now)
-    if checked.problems or (checked.needs_approval and not may_wait):
+        except replies.ReplyError:
+            pass  # (too long for the network, say): the template then
+    if not may_wait and replies.check(session, rules, target, None, template.version_id, values, now).needs_approval:
         return None
-    return replies.compose(session, rules, agent, target, None, template.version_id, values, now=now)
+    try:
+        return replies.compose(session, rules, agent, target, None, template.version_id, values, now=now)
+    except replies.ReplyError:
+        return None
 
 
 @dataclass
