@@ -57,7 +57,7 @@ class Entry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    key: str = Field(pattern=KEY.pattern)
+    key: str = Field(pattern=rf"^{KEY.pattern}$")  # (a pattern is searched: anchored here)
     language: Literal["en", "fr"]
     kind: Literal["reply", "post"]
     category: str = Field(min_length=1, max_length=60)
