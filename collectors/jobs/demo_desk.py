@@ -54,6 +54,9 @@ UNANSWERED_NOTE = "demo desk: handled without a public reply"
 NOT_APPROVED_NOTE = "demo desk: the reply was not approved; the customer was contacted privately"
 FREE_FORM_ONE_IN = 12
 WAITING_MAX = 3  # replies of one desk agent waiting for compliance at once
+# items one agent may be found holding: the demo's history leaves a desk agent with its last
+# minutes' items (up to a few hundred), all of which count, so the read must see them all
+HELD_MAX = 2000
 STATUS_URL = "https://status.aurelia-bank.example"
 FREE_FORM = {
     "en": "Hi {first_name}, thanks for your patience. A colleague is looking into this with you under "
@@ -210,7 +213,7 @@ def _held(db: Database, agent: str) -> list[Held]:
     with db.read() as s:
         rows = s.execute(select(QueueItem.id, QueueItem.claimed_at)
                          .where(QueueItem.status == "claimed", QueueItem.assignee == agent)
-                         .order_by(QueueItem.id).limit(CAPACITY * 4 + WAITING_MAX * 4)).all()
+                         .order_by(QueueItem.id).limit(HELD_MAX)).all()
         ids = [int(i) for i, _at in rows]
         states: dict[int, set[str]] = {}
         for item_id, status in s.execute(select(Reply.queue_item_id, Reply.status)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from collectors.jobs.demo_desk import (
     CAPACITY,
@@ -283,3 +283,25 @@ def test_a_free_form_reply_waits_for_compliance_the_item_stays_claimed_and_the_d
     with db.read() as s:
         after = s.get(QueueItem, item.id)
         assert after is not None and (after.status, after.assignee) == ("resolved", reply.author)
+
+
+def test_a_desk_holding_many_items_after_the_history_claims_no_more(db: Database, settings: Settings) -> None:
+    _seed(db, settings, copies=12)
+    _desks(db, settings)
+    agent = desk_agent("customer_service")
+    rules = replies.compile_rules(settings)
+    with db.write.begin() as s:  # as the demo's history leaves it: replies waiting, then items being handled
+        ids = s.scalars(select(QueueItem.id).where(QueueItem.team == "customer_service", QueueItem.status == "new")
+                        .order_by(QueueItem.id).limit(36)).all()
+        for n, item_id in enumerate(ids):
+            actions.claim(s, item_id, agent)
+            if n < 30:
+                item = s.get(QueueItem, item_id)
+                assert item is not None
+                replies.compose(s, rules, agent, replies.Target("reply", "x", "demo", "customer_service", None, "en",
+                                                                item_id, item.mention_id), "Free text: we look into it")
+    assert len(ids) == 36 and 30 > CAPACITY * 4 + WAITING_MAX * 4  # more waiting than one read used to see
+    report = run_demo_desk(db, settings)  # 6 held without a reply, none held long enough: no claim
+    with db.read() as s:
+        held = s.scalar(select(func.count()).select_from(QueueItem).where(QueueItem.assignee == agent))
+    assert (held, report.resolved) == (36, 0)  # (the other teams' desks claim their own)
