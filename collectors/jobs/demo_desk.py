@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from collectors.replies import answerable
 from config.settings import Settings
 from models import actions, replies
 from models.db import Database
@@ -136,10 +137,9 @@ def free_form(item_id: int) -> bool:
 
 def reply_source(settings: Settings, source_name: str) -> str | None:
     """The source a reply to this source's mention goes out through, None when it cannot be
-    answered through Vigie. The demo network accepts replies. (To point at
-    `collectors.replies.answerable(source_config)` once the network writers land.)"""
+    answered through Vigie (`collectors.replies.answerable`: the demo network accepts replies)."""
     config = next((s for s in settings.sources if s.name == source_name), None)
-    return source_name if config is not None and config.kind == "demo" else None
+    return source_name if config is not None and answerable(config) else None
 
 
 def template_for(options: list[Usable], item: QueueItem, mention: Mention) -> Usable | None:
