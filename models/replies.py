@@ -197,10 +197,11 @@ def check(session: Session, rules: Rules, target: Target, text: str | None, vers
 
 def compose(session: Session, rules: Rules, actor: str, target: Target, text: str | None,
             version_id: int | None = None, values: Mapping[str, str] | None = None,
-            send_after: datetime | None = None) -> Reply:
+            send_after: datetime | None = None, now: datetime | None = None) -> Reply:
     """Store a reply (or a new post) with its final text: queued for the sender, or waiting for
-    approval when the rules say so. Refused (`ReplyError`) when it cannot be sent as it is."""
-    actor, values, now = _actor(actor), dict(values or {}), utcnow()
+    approval when the rules say so. Refused (`ReplyError`) when it cannot be sent as it is.
+    ``now`` replaces the clock for the demo's history only (the past replayed)."""
+    actor, values, now = _actor(actor), dict(values or {}), now or utcnow()
     if target.kind not in ("reply", "post"):
         raise ReplyError("a reply or a post")
     if target.kind == "reply" and target.queue_item_id is None:
@@ -295,10 +296,11 @@ def _decide(session: Session, reply_id: int, actor: str) -> Reply:
     return reply
 
 
-def approve(session: Session, reply_id: int, actor: str, note: str | None = None) -> Reply:
+def approve(session: Session, reply_id: int, actor: str, note: str | None = None,
+            now: datetime | None = None) -> Reply:
     """Compliance approves a waiting reply: it is queued for the sender with the hash of the text
-    approved (the sender refuses any other text)."""
-    actor, now = _actor(actor), utcnow()
+    approved (the sender refuses any other text). ``now``: the demo's history only."""
+    actor, now = _actor(actor), now or utcnow()
     reply = _decide(session, reply_id, actor)
     before = state(reply)
     reply.status, reply.approved_by, reply.approved_at = "queued", actor, now
