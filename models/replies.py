@@ -18,6 +18,7 @@ after. Functions take the session first and never commit.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -117,7 +118,8 @@ def state(reply: Reply) -> dict[str, Any]:
     """The reply's state as the audit trail keeps it."""
     def iso(v: datetime | None) -> str | None:
         return v.isoformat(timespec="seconds") if v else None
-    return {"status": reply.status, "text_sha256": reply.text_sha256, "needs_approval": reply.needs_approval,
+    return {"status": reply.status, "text": reply.text, "text_sha256": reply.text_sha256,
+            "needs_approval": reply.needs_approval,
             "policy": reply.policy, "template_version_id": reply.template_version_id,
             "approved_by": reply.approved_by, "approved_sha256": reply.approved_sha256,
             "send_after": iso(reply.send_after), "attempts": reply.attempts, "platform_id": reply.platform_id,
@@ -191,13 +193,32 @@ def check(session: Session, rules: Rules, target: Target, text: str | None, vers
         problems.append("outbound screening: " + "; ".join(f"'{h['found']}' ({h['term']})" for h in hits)
                         + " may not be published")
     policy = config.policy(target.team, target.network, target.brand)
-    needs = policy == "all" or (policy == "template_only" and (version is None or edited)) or bool(hits)
-    return Checked(text, length.count, length.limit, left, hits, policy, needs, edited, tuple(problems), disclosure)
+    free_values = version is not None and any(_free_text(name, values.get(name)) for name in placeholders(version.body))
+    needs = (policy == "all" or (policy == "template_only" and (version is None or edited or free_values))
+             or bool(hits))
+    return Checked(text, length.count, length.limit, left, hits, policy, needs, edited or free_values,
+                   tuple(problems), disclosure)
+
+
+# A placeholder holds a name, a reference, a date: a value with a link, a mention, a hashtag or
+# many words is free text published under an approved template, so it waits like free text.
+_LINKISH = re.compile(r"https?:|www\.|@|#|\b[\w-]+\.(?:[a-z]{2,})\b", re.IGNORECASE)
+MAX_PLAIN_VALUE = 60
+
+
+_HANDLE = re.compile(r"@?[\w.-]+(?:@[\w.-]+)?")  # @name or @name@instance: what {{handle}} holds
+
+
+def _free_text(name: str, value: object) -> bool:
+    text = str(value or "").strip()
+    if name == "handle" and _HANDLE.fullmatch(text):
+        return False  # the customer's own handle, as the mention gives it
+    return len(text) > MAX_PLAIN_VALUE or len(text.split()) > 6 or bool(_LINKISH.search(text))
 
 
 def compose(session: Session, rules: Rules, actor: str, target: Target, text: str | None,
             version_id: int | None = None, values: Mapping[str, str] | None = None,
-            send_after: datetime | None = None, now: datetime | None = None) -> Reply:
+            send_after: datetime | None = None, key: str | None = None, now: datetime | None = None) -> Reply:
     """Store a reply (or a new post) with its final text: queued for the sender, or waiting for
     approval when the rules say so. Refused (`ReplyError`) when it cannot be sent as it is.
     ``now`` replaces the clock for the demo's history only (the past replayed)."""
@@ -208,6 +229,8 @@ def compose(session: Session, rules: Rules, actor: str, target: Target, text: st
         raise ReplyError("a reply answers an item")
     if target.source_name is None:
         raise ReplyError("this source cannot be answered through Vigie: record an answer made elsewhere")
+    if key is not None and session.scalars(select(Reply.id).where(Reply.idempotency_key == key)).first():
+        raise ReplyError("this reply was stored already (Send pressed twice?): it is in the thread")
     checked = check(session, rules, target, text, version_id, values, now)
     if checked.problems:
         raise ReplyError("; ".join(checked.problems))
@@ -219,7 +242,7 @@ def compose(session: Session, rules: Rules, actor: str, target: Target, text: st
                   needs_approval=checked.needs_approval, screening=list(checked.hits),
                   status="pending" if checked.needs_approval else "queued", created_at=now, updated_at=now,
                   submitted_at=now if checked.needs_approval else None, send_after=send_after,
-                  idempotency_key=uuid.uuid4().hex, attempts=0,
+                  idempotency_key=key or uuid.uuid4().hex, attempts=0,
                   next_attempt_at=None if checked.needs_approval else max(now, send_after or now))
     session.add(reply)
     session.flush()
@@ -237,7 +260,8 @@ def _why(checked: Checked) -> str:
     if checked.policy == "all":
         reasons.append("policy all: every reply is approved")
     elif checked.edited:
-        reasons.append("the template's fixed text was edited")
+        reasons.append("the template's fixed text was edited, or a placeholder holds a link, a mention or "
+                       "free text")
     elif checked.policy == "template_only":
         reasons.append("free text under policy template_only")
     return "waits for approval: " + "; ".join(reasons)
@@ -263,6 +287,9 @@ def edit(session: Session, rules: Rules, reply_id: int, actor: str, text: str,
     reply = _load(session, reply_id)
     if reply.status not in EDITABLE:
         raise ReplyError(f"this reply is {reply.status}: it can no longer be edited")
+    if reply.attempts:
+        raise ReplyError("this reply was already sent to the network once (its outcome was unclear): it can no "
+                         "longer be edited; cancel it only once the account is checked on /outbox")
     values = dict(values if values is not None else reply.values or {})
     checked = check(session, rules, target_of(reply), text, reply.template_version_id, values, now)
     if checked.problems:
@@ -281,27 +308,33 @@ def edit(session: Session, rules: Rules, reply_id: int, actor: str, text: str,
     return reply
 
 
-def authors(session: Session, reply_id: int, limit: int = 100) -> set[str]:
-    """Everyone who wrote or edited the reply (from its audit events)."""
-    return set(session.scalars(select(AuditEvent.actor).where(AuditEvent.subject == f"reply:{reply_id}",
-                                                              AuditEvent.action.in_(WRITE_ACTIONS)).limit(limit)))
+def wrote(session: Session, reply_id: int, actor: str) -> bool:
+    """Did ``actor`` write or edit the reply (its audit events say)? One indexed look-up, however
+    many times it was edited."""
+    return session.scalars(select(AuditEvent.id).where(AuditEvent.subject == f"reply:{reply_id}",
+                                                       AuditEvent.action.in_(WRITE_ACTIONS),
+                                                       AuditEvent.actor == actor[:200]).limit(1)).first() is not None
 
 
 def _decide(session: Session, reply_id: int, actor: str) -> Reply:
     reply = _load(session, reply_id)
     if reply.status != "pending":
         raise ReplyError(f"this reply is {reply.status}: only a waiting reply can be decided")
-    if actor == reply.author or actor in authors(session, reply_id):
+    if actor == reply.author or wrote(session, reply_id, actor):
         raise ReplyError("whoever wrote or edited a reply cannot approve or reject it (four eyes)")
     return reply
 
 
 def approve(session: Session, reply_id: int, actor: str, note: str | None = None,
-            now: datetime | None = None) -> Reply:
+            now: datetime | None = None, expected_sha256: str | None = None) -> Reply:
     """Compliance approves a waiting reply: it is queued for the sender with the hash of the text
-    approved (the sender refuses any other text). ``now``: the demo's history only."""
+    approved (the sender refuses any other text). ``expected_sha256``: the hash of the text the
+    approver was shown (the page passes it): a text edited since is refused, never approved
+    unseen. ``now``: the demo's history only."""
     actor, now = _actor(actor), now or utcnow()
     reply = _decide(session, reply_id, actor)
+    if expected_sha256 is not None and expected_sha256 != reply.text_sha256:
+        raise ReplyError("the reply changed since you opened it: read it again before approving")
     before = state(reply)
     reply.status, reply.approved_by, reply.approved_at = "queued", actor, now
     reply.approved_sha256 = text_sha256(reply.text)
@@ -327,6 +360,9 @@ def cancel(session: Session, reply_id: int, actor: str, reason: str | None = Non
     reply = _load(session, reply_id)
     if reply.status not in CANCELLABLE:
         raise ReplyError(f"this reply is {reply.status}: it can no longer be cancelled")
+    if reply.status == "queued" and reply.attempts:
+        raise ReplyError("this reply is being retried after an unclear answer: it may be posted already, so it "
+                         "cannot be cancelled now (check the account on /outbox once it settles)")
     before = state(reply)
     reply.status, reply.updated_at, reply.next_attempt_at = "cancelled", now, None
     audit(session, actor, "reply.cancel", reply, before, (reason or "").strip()[:MAX_NOTE] or None)

@@ -23,10 +23,16 @@ from models.tables import AuditEvent, Mention, QueueItem, Reply, SourceRow, Temp
 DECISIONS = ("reply.approve", "reply.reject")
 
 
-def change_marker(session: Session) -> str:
-    """Changes whenever any reply is written or changed: the newest ``updated_at`` and the count
-    (two replies changed in the same microsecond still move the count or the newest id)."""
-    newest, count, top = session.execute(select(func.max(Reply.updated_at), func.count(), func.max(Reply.id))).one()
+def change_marker(session: Session, statuses: tuple[str, ...] | None = None) -> str:
+    """Changes whenever a reply (in one of ``statuses``, default any) is written or changed, or
+    leaves those states: the newest ``updated_at``, the count and the newest id among them (two
+    replies changed in the same microsecond still move the count or the newest id). A page that
+    lists waiting replies asks only about those: the sender's steady work does not rebuild it
+    (and wipe a reason being typed)."""
+    query = select(func.max(Reply.updated_at), func.count(), func.max(Reply.id))
+    if statuses is not None:
+        query = query.where(Reply.status.in_(statuses))
+    newest, count, top = session.execute(query).one()
     return f"{newest.isoformat() if newest else '-'}|{count}|{top or 0}"
 
 

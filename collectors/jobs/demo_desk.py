@@ -126,8 +126,7 @@ def first_name(author_name: str | None, handle: str | None) -> str:
 
 
 def values_for(item_id: int, mention: Mention) -> dict[str, str]:
-    return {"first_name": first_name(mention.author_name, mention.author_handle), "case_ref": case_ref(item_id),
-            "status_url": STATUS_URL}
+    return {"first_name": first_name(mention.author_name, mention.author_handle), "case_ref": case_ref(item_id)}
 
 
 def free_form(item_id: int) -> bool:

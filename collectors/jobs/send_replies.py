@@ -37,11 +37,13 @@ from config.settings import Settings, SourceConfig
 from models import outbox, replies
 from models.db import Database
 from models.notifications import enqueue, plain
-from models.tables import Mention, Reply, to_naive_utc
+from models.tables import Mention, Reply, to_naive_utc, utcnow
 
 log = logging.getLogger("vigie.collect")
 
-STALE = timedelta(minutes=2)  # a claim this old belongs to a sender that died (writers time out long before)
+# A claim this old belongs to a sender that died: far beyond one writer call (a few requests, each
+# with its timeout and read retries), so a slow sender is never taken for a dead one.
+STALE = timedelta(minutes=5)
 FIND_DELAY = timedelta(seconds=60)  # after an unclear answer, let the platform finish before looking
 MAX_ATTEMPTS = 8  # retries of a reply that is certainly not posted, then it fails for a person to see
 BACKOFF_BASE = 30.0  # seconds; doubled each attempt, capped, with full jitter
@@ -84,6 +86,9 @@ class Writers:
     def get(self, source_name: str | None) -> Writer | None:
         if source_name is None or source_name not in self._configs:
             return None
+        if not self._configs[source_name].enabled:
+            self._problems[source_name] = "the source is disabled in sources.yaml"
+            return None
         if source_name not in self._built:
             try:
                 self._built[source_name] = writer_for(self._configs[source_name])
@@ -124,34 +129,49 @@ def _notify(db: Database, settings: Settings, reply_id: int) -> None:
         enqueue(session, settings, "send_failed", reply.queue_item_id, title, body)
 
 
+def _late(reply_id: int, worker: str, outcome: Outcome) -> None:
+    """An outcome for a claim that was settled as stale meanwhile: nothing is overwritten, but an
+    operator must know (a post may exist beside the one the reply now records)."""
+    log.error("reply %s: %s answered %s (%s) after its claim was settled as stale: check the account",
+              reply_id, worker, outcome.state, outcome.platform_id or outcome.error or "no detail")
+
+
 def _apply(db: Database, settings: Settings, writer: Writer, out: Outgoing, outcome: Outcome,
-           report: SendReport, now: datetime) -> None:
-    """Record what the network answered. An uncertain answer is repeated at once only where the
-    platform's idempotency makes a repeat harmless; elsewhere the next attempt, a little later
-    (the platform may still be handling the request), looks for the post before sending. ``now``
-    is the run's clock, as its due times were read."""
+           report: SendReport, fence: outbox.Fence, was_uncertain: bool) -> None:
+    """Record what the network answered, for the claim ``fence`` only. After an uncertain answer the
+    next attempt looks for the post first (``check_first``) unless, when it comes, the platform's
+    own idempotency still makes a repeat harmless; it waits a little (the platform may still be
+    handling the request). ``was_uncertain``: an earlier attempt may have posted it, so a refusal
+    now is no proof it was not posted: a person checks."""
+    now = utcnow()
+    recorded: Reply | None
     with db.write.begin() as session:
         if outcome.state == "sent":
-            outbox.record_sent(session, out.reply_id, outcome.platform_id, outcome.url)
-            report.sent += 1
-            return
-        if outcome.state in ("retry", "uncertain") and out.attempt < MAX_ATTEMPTS:
-            uncertain = outcome.state == "uncertain" and not writer.idempotent(out, now)
+            recorded = outbox.record_sent(session, out.reply_id, outcome.platform_id, outcome.url, fence=fence)
+            report.sent += recorded is not None
+        elif outcome.state in ("retry", "uncertain") and out.attempt < MAX_ATTEMPTS:
+            uncertain = outcome.state == "uncertain"
             at = to_naive_utc(outcome.retry_at) if outcome.retry_at is not None else (
-                now + FIND_DELAY if uncertain else now + backoff(out.attempt))
-            outbox.record_retry(session, out.reply_id, max(at, now), outcome.error, check_first=uncertain)
-            report.retried += 1
-            return
-        error = outcome.error or "refused by the network"
-        if outcome.state == "uncertain":  # the last attempts may have posted it: a person checks
-            outbox.record_unknown(session, out.reply_id, f"no clear answer after {out.attempt} attempts: {error}")
-            report.unknown += 1
+                now + (backoff(out.attempt) if writer.idempotent(out, now) else FIND_DELAY) if uncertain
+                else now + backoff(out.attempt))
+            recorded = outbox.record_retry(session, out.reply_id, max(at, now), outcome.error,
+                                           check_first=uncertain or was_uncertain, fence=fence)
+            report.retried += recorded is not None
         else:
-            if outcome.state == "retry":
-                error = f"gave up after {out.attempt} attempts: {error}"
-            outbox.record_failed(session, out.reply_id, error)
-            report.failed += 1
-    _notify(db, settings, out.reply_id)
+            error = outcome.error or "refused by the network"
+            if outcome.state == "uncertain" or was_uncertain:  # an attempt may have posted it: a person checks
+                recorded = outbox.record_unknown(session, out.reply_id,
+                                                 f"no clear answer after {out.attempt} attempts: {error}", fence=fence)
+                report.unknown += recorded is not None
+            else:
+                if outcome.state == "retry":
+                    error = f"gave up after {out.attempt} attempts: {error}"
+                recorded = outbox.record_failed(session, out.reply_id, error, fence=fence)
+                report.failed += recorded is not None
+    if recorded is None:
+        _late(out.reply_id, fence[0], outcome)
+    elif recorded.status in ("failed", "unknown"):
+        _notify(db, settings, out.reply_id)
 
 
 def _load(db: Database, reply_id: int) -> tuple[Reply, Mention | None] | None:
@@ -164,7 +184,8 @@ def _load(db: Database, reply_id: int) -> tuple[Reply, Mention | None] | None:
         return reply, mention
 
 
-def _look_first(db: Database, settings: Settings, writer: Writer, out: Outgoing, report: SendReport) -> bool:
+def _look_first(db: Database, settings: Settings, writer: Writer, out: Outgoing, report: SendReport,
+                fence: outbox.Fence) -> bool:
     """For a reply an earlier attempt may have posted: look for the post. True when it may now be
     sent (the platform says it does not exist); otherwise its outcome is recorded here."""
     try:
@@ -176,12 +197,12 @@ def _look_first(db: Database, settings: Settings, writer: Writer, out: Outgoing,
         return True
     with db.write.begin() as session:
         if found is not None and found.state == "sent":
-            outbox.record_sent(session, out.reply_id, found.platform_id, found.url)
-            report.sent += 1
+            report.sent += outbox.record_sent(session, out.reply_id, found.platform_id, found.url,
+                                              fence=fence) is not None
             return False
-        outbox.record_unknown(session, out.reply_id, "an earlier attempt may have posted it and the network "
-                                                     "cannot tell: check the account before sending again")
-        report.unknown += 1
+        unknown = outbox.record_unknown(session, out.reply_id, "an earlier attempt may have posted it and the "
+                                        "network cannot tell: check the account before sending again", fence=fence)
+        report.unknown += unknown is not None
     _notify(db, settings, out.reply_id)
     return False
 
@@ -189,12 +210,14 @@ def _look_first(db: Database, settings: Settings, writer: Writer, out: Outgoing,
 def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int, worker: str,
               report: SendReport, now: datetime) -> None:
     with db.write.begin() as session:
-        claimed = outbox.claim(session, reply_id, worker, now)
+        # Due by the run's clock; stamped with the moment of the claim (stale claims are judged by it).
+        claimed = outbox.claim(session, reply_id, worker, utcnow(), due_by=now)
         if claimed is not None and claimed.status == "sending":
             mention = session.get(Mention, claimed.mention_id) if claimed.mention_id is not None else None
             out, source, check_first = _outgoing(claimed, mention), claimed.source_name, claimed.check_first
-    if claimed is None:
-        return  # taken by another sender, or no longer due
+            fence = (worker, claimed.attempts)
+    if claimed is None or claimed.status == "pending":
+        return  # taken by another sender, no longer due, or back to review (its template changed)
     if claimed.status != "sending":  # refused: its text is not the text approved
         report.failed += 1
         _notify(db, settings, reply_id)  # a failure like any other: the send_failed channels hear of it
@@ -204,40 +227,38 @@ def _send_one(db: Database, settings: Settings, writers: Writers, reply_id: int,
         with db.write.begin() as session:
             if check_first:
                 outbox.record_unknown(session, reply_id, f"an earlier attempt may have posted it and source {source} "
-                                                         "can no longer send or look: check the account")
+                                                         "can no longer send or look: check the account", fence=fence)
                 report.unknown += 1
             else:
-                outbox.record_failed(session, reply_id, f"source {source} cannot send: {writers.problem(source)}")
+                outbox.record_failed(session, reply_id, f"source {source} cannot send: {writers.problem(source)}",
+                                     fence=fence)
                 report.failed += 1
         _notify(db, settings, reply_id)
         return
-    if check_first and not _look_first(db, settings, writer, out, report):
+    # After an unclear answer: repeat only while the platform's idempotency still holds, else look first.
+    if check_first and not writer.idempotent(out, utcnow()) and not _look_first(db, settings, writer, out, report,
+                                                                                fence):
         return
     try:
         outcome = writer.send(out)
     except Exception as exc:  # a writer bug after the request may have left: treat as uncertain
         log.exception("reply %s: the %s writer failed", reply_id, writer.network)
         outcome = Outcome("uncertain", error=f"{type(exc).__name__}: {exc}"[:500])
-    _apply(db, settings, writer, out, outcome, report, now)
+    _apply(db, settings, writer, out, outcome, report, fence, check_first)
 
 
-def _settle_stale(db: Database, settings: Settings, writers: Writers, reply_id: int, report: SendReport,
-                  now: datetime) -> None:
-    """A reply left ``sending`` by a sender that died: repeat it where that is harmless, else look
-    for the post first (at once: the request is minutes old)."""
+def _settle_stale(db: Database, reply_id: int, report: SendReport) -> None:
+    """A reply left ``sending`` by a sender that died (or is far too slow): its next attempt looks
+    for the post first, unless the platform's idempotency makes a repeat harmless then. The
+    settling is fenced on the claim it read: a claim taken again meanwhile is left alone."""
     loaded = _load(db, reply_id)
     if loaded is None or loaded[0].status != "sending":
         return
-    reply, mention = loaded
-    writer = writers.get(reply.source_name)
-    out = _outgoing(reply, mention)
+    reply, _mention = loaded
     report.settled += 1
     with db.write.begin() as session:
-        note = "the sender stopped while sending (crash or restart)"
-        if writer is not None and writer.idempotent(out, now):
-            outbox.record_retry(session, reply_id, now, f"{note}: repeated safely")
-        else:
-            outbox.record_retry(session, reply_id, now, f"{note}: looking for the post first", check_first=True)
+        outbox.record_retry(session, reply_id, utcnow(), "the sender stopped while sending (crash or restart)",
+                            check_first=True, fence=(reply.sending_by or "", reply.attempts))
 
 
 def run_send_replies(db: Database, settings: Settings, now: datetime | None = None,
@@ -252,7 +273,7 @@ def run_send_replies(db: Database, settings: Settings, now: datetime | None = No
         with db.read() as session:
             stale_ids = outbox.stale(session, STALE, now, BATCH)
         for reply_id in stale_ids:
-            _settle_stale(db, settings, writers, reply_id, report, now)
+            _settle_stale(db, reply_id, report)
         with db.read() as session:
             due_ids = outbox.due(session, now, BATCH)
         for reply_id in due_ids:

@@ -10,6 +10,7 @@ post (names, template text, values) is shown as plain text.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from models import actions, library, replies
 from models.compose import fill
 from models.reply_views import ItemContext, item_context
 
+KEY = re.compile(r"[0-9a-f]{32}")
 DEBOUNCE_MS = 400  # the preview runs once typing pauses, not at every key
 MAX_VALUE = 200
 MAX_URL = 2000
@@ -142,7 +144,9 @@ def _elsewhere_form(open_: bool) -> Any:
 
 def panel(ctx: ItemContext, options: Sequence[library.Usable], can_send: bool) -> Any:
     """The Reply panel for someone who works the item's team (the caller checks that)."""
-    store = dcc.Store(id="compose-item", data={"id": ctx.item_id})
+    # The reply's idempotency key, chosen when the form is drawn: a second click (or a retried
+    # request) on Send stores nothing twice, so nothing is posted twice.
+    store = dcc.Store(id="compose-item", data={"id": ctx.item_id, "key": uuid.uuid4().hex})
     focus = dcc.Store(id="compose-focus")
     if not can_send:
         note = html.P(f"Posts from this source ({ctx.source_name or 'unknown'}) cannot be answered through Vigie: "
@@ -255,6 +259,7 @@ def preview(text: Any, version: Any, values: Any, ids: Any, item: Any) -> tuple[
     Output("compose-template", "value"),
     Output("thread-list", "children", allow_duplicate=True),
     Output("thread-state", "data", allow_duplicate=True),
+    Output("compose-item", "data"),
     Input("compose-send", "n_clicks"),
     State("compose-text", "value"),
     State("compose-template", "value"),
@@ -278,18 +283,23 @@ def send(clicks: Any, text: Any, version: Any, values: Any, ids: Any, resolve: A
             locked = actions.lock_item(session, ctx.item_id)  # a reroute committing meanwhile cannot slip past
             if locked is None or not can_work_team(principal, locked.team):
                 raise replies.ReplyError("this item is not in your teams any more")
+            key = item.get("key") if isinstance(item, dict) else None
             reply = replies.compose(session, rules_for(app.settings), principal.name, target_of(ctx, app.settings),
-                                    text_of(text, given), version_of(version), given)
+                                    text_of(text, given), version_of(version), given,
+                                    key=key if isinstance(key, str) and KEY.fullmatch(key) else None)
             message = (f"Reply {reply.id} waits for compliance." if reply.status == "pending"
                        else f"Reply {reply.id} is queued: it goes out within seconds.")
             colour = "warning" if reply.status == "pending" else "success"
     except replies.ReplyError as exc:
-        return f"Not sent: {exc}", "danger", True, no_update, no_update, no_update, no_update
-    if resolve is True:
+        return f"Not sent: {exc}", "danger", True, no_update, no_update, no_update, no_update, no_update
+    if resolve is True and colour == "success":
         text_, _c = perform(app, principal, "resolve", [ctx.item_id]).message("resolve")
         message += f" {text_}"
+    elif resolve is True:
+        message += " The item stays open until compliance decides."
     children, state = render_thread(ctx.item_id, principal)
-    return message, colour, True, "", None, children, state  # an empty panel: nothing to send twice
+    fresh = {"id": ctx.item_id, "key": uuid.uuid4().hex}  # the next reply is another reply
+    return message, colour, True, "", None, children, state, fresh  # an empty panel: nothing to send twice
 
 
 @callback(

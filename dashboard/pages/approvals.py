@@ -80,6 +80,8 @@ def build_waiting_card(reply: Any, mention: Any, version: Any, reason: str | Non
         build_diff(reply, version, disclosure),
         dbc.Textarea(id={"type": "approvals-reason", "reply": reply.id}, maxLength=2000, className="my-2",
                      placeholder="Reason (required to reject; the writer reads it)"),
+        # the hash of the text shown: approving a text edited since is refused (never approved unseen)
+        dcc.Store(id={"type": "approvals-sha", "reply": reply.id}, data=reply.text_sha256),
         dbc.Button("Approve", id={"type": "approvals-approve", "reply": reply.id}, color="success", size="sm",
                    className="me-2"),
         dbc.Button("Reject", id={"type": "approvals-reject", "reply": reply.id}, color="danger", size="sm"),
@@ -132,7 +134,7 @@ def _lists(session: Any) -> tuple[list[Any], str]:
 
 def layout(**_query: Any) -> Any:
     with current().db.read() as session:
-        marker = reply_views.change_marker(session)
+        marker = reply_views.change_marker(session, MARKED)
         lists, header = _lists(session)
     return html.Div([
         dcc.Interval(id="approvals-tick", interval=TICK_MS),
@@ -144,7 +146,7 @@ def layout(**_query: Any) -> Any:
     ])
 
 
-def _decide(action: str, reply_id: int, reason: str | None) -> tuple[str, str]:
+def _decide(action: str, reply_id: int, reason: str | None, shown_sha256: str | None) -> tuple[str, str]:
     ctx, principal = current(), current_principal()
     assert principal is not None  # guarded
     try:
@@ -153,13 +155,18 @@ def _decide(action: str, reply_id: int, reason: str | None) -> tuple[str, str]:
             if found is None or (found.team is not None and not can_read_team(principal, found.team)):
                 raise replies.ReplyError(f"reply {reply_id} does not exist")
             if action == "approve":
-                replies.approve(session, reply_id, principal.name, reason)
+                if not isinstance(shown_sha256, str):
+                    raise replies.ReplyError("reload the page: the text you approve must be the text shown")
+                replies.approve(session, reply_id, principal.name, reason, expected_sha256=shown_sha256)
             else:
                 replies.reject(session, reply_id, principal.name, reason or "")
     except replies.ReplyError as exc:
         return str(exc), "danger"
     return (f"Reply {reply_id} approved: queued for sending." if action == "approve"
             else f"Reply {reply_id} rejected."), "success"
+
+
+MARKED = ("pending", "expired")  # the states the page lists: the marker ignores the sender's work
 
 
 @callback(
@@ -173,12 +180,13 @@ def _decide(action: str, reply_id: int, reason: str | None) -> tuple[str, str]:
     Input({"type": "approvals-approve", "reply": ALL}, "n_clicks"),
     Input({"type": "approvals-reject", "reply": ALL}, "n_clicks"),
     State({"type": "approvals-reason", "reply": ALL}, "value"),
+    State({"type": "approvals-sha", "reply": ALL}, "data"),
     State("approvals-marker", "data"),
     prevent_initial_call=True,
 )
 @guarded(*APPROVERS)
 def update_approvals(_n: int | None, _approve: list[int | None], _reject: list[int | None],
-                     _reasons: list[str | None], marker: str | None) -> tuple[Any, ...]:
+                     _reasons: list[str | None], _shas: list[str | None], marker: str | None) -> tuple[Any, ...]:
     """A tick rebuilds the lists when a reply changed; a click approves or rejects one reply."""
     trigger = dash.ctx.triggered_id
     alert: tuple[Any, Any, Any] = (no_update, no_update, no_update)
@@ -192,10 +200,12 @@ def update_approvals(_n: int | None, _approve: list[int | None], _reject: list[i
         action = "approve" if trigger.get("type") == "approvals-approve" else "reject"
         reasons = {item["id"].get("reply"): item.get("value") for item in (dash.ctx.states_list[0] or [])
                    if isinstance(item, dict) and isinstance(item.get("id"), dict)}
-        text, colour = _decide(action, reply_id, reasons.get(reply_id))
+        shown = {item["id"].get("reply"): item.get("value") for item in (dash.ctx.states_list[1] or [])
+                 if isinstance(item, dict) and isinstance(item.get("id"), dict)}
+        text, colour = _decide(action, reply_id, reasons.get(reply_id), shown.get(reply_id))
         alert = (text, colour, True)
     with current().db.read() as session:
-        latest = reply_views.change_marker(session)
+        latest = reply_views.change_marker(session, MARKED)
         if latest == marker and alert[0] is no_update:
             raise PreventUpdate  # nothing changed: nothing sent
         lists, header = _lists(session)

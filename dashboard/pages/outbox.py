@@ -30,10 +30,18 @@ from models.tables import utcnow
 
 dash.register_page(__name__, path="/outbox", title="Outbox · Vigie", name="Outbox", roles=QUEUE_READERS,
                    nav={"order": 28, "label": "Outbox"})
-SHOWN = ("pending", "queued", "sending", "failed", "unknown")
+SHOWN = ("rejected", "expired", "pending", "queued", "sending", "failed", "unknown")
 LABELS = {"pending": "waiting for approval", "queued": "queued", "sending": "sending", "failed": "failed",
           "unknown": "outcome unknown — check"}
 TICK_MS = 5000
+
+
+def _may_act(principal: Principal | None, reply: Any) -> bool:
+    """A post is its team's (the team chose it when writing it): only its workers, or an admin,
+    cancel it or say what became of it; a reply's team works it."""
+    if reply.team is None:
+        return principal is not None and principal.role == "admin"
+    return can_work_team(principal, reply.team)
 
 
 def may_see(principal: Principal | None, reply: Any) -> bool:
@@ -90,7 +98,7 @@ def _list(session: Any, principal: Principal | None) -> Any:
     if not rows:
         return html.P("Nothing waits to go out, and nothing went wrong.", className="text-muted")
     acts = principal is not None and principal.role in WORKERS
-    return [build_row(r, now, acts and (r.kind == "post" or r.team is None or can_work_team(principal, r.team)))
+    return [build_row(r, now, acts and _may_act(principal, r))
             for r in rows]
 
 
@@ -254,8 +262,7 @@ def update_outbox(_n: Any, _posted: Any, _resend: Any, _cancel: Any, _urls: Any,
         try:
             with ctx.db.write.begin() as session:
                 found = outbox.reply(session, reply_id)
-                if found is None or not (found.kind == "post" or found.team is None
-                                         or can_work_team(principal, found.team)):
+                if found is None or not _may_act(principal, found):
                     raise replies.ReplyError(f"reply {reply_id} does not exist or is not in your teams")
                 kind = str(trigger.get("type"))
                 if kind == "outbox-cancel":

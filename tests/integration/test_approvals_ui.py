@@ -54,7 +54,10 @@ def _reply(db: Database, reply_id: int) -> Reply:
         return found
 
 
-def _decide(client: Any, web: Any, action: str, reply_id: int, reason: str | None) -> Any:
+def _decide(client: Any, web: Any, action: str, reply_id: int, reason: str | None,
+            shown_sha256: str | None = None) -> Any:
+    """Click Approve or Reject on a reply's card; ``shown_sha256`` is the hash of the text the card
+    showed (what its store holds)."""
     key = next(k for k in web.callback_map if k.startswith("..approvals-marker.data"))
     button = {"type": f"approvals-{action}", "reply": reply_id}
     other = {"type": "approvals-reject" if action == "approve" else "approvals-approve", "reply": reply_id}
@@ -64,6 +67,7 @@ def _decide(client: Any, web: Any, action: str, reply_id: int, reason: str | Non
               clicks["action"] if action == "approve" else clicks["other"],
               clicks["other"] if action == "approve" else clicks["action"]]
     state = [[{"id": {"type": "approvals-reason", "reply": reply_id}, "property": "value", "value": reason}],
+             [{"id": {"type": "approvals-sha", "reply": reply_id}, "property": "data", "value": shown_sha256}],
              {"id": "approvals-marker", "property": "data", "value": ""}]
     changed = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
     return dash_post(client, key, inputs, state, changed=changed)
@@ -72,7 +76,7 @@ def _decide(client: Any, web: Any, action: str, reply_id: int, reason: str | Non
 def test_compliance_approves_a_waiting_reply(web: Any, db: Database, settings: Settings) -> None:
     make_accounts(db, settings)
     reply_id = _compose(db, settings, "agent", "We are sorry: please call us so we can unblock it.")
-    response = _decide(_client(web, "compliance"), web, "approve", reply_id, None)
+    response = _decide(_client(web, "compliance"), web, "approve", reply_id, None, _reply(db, reply_id).text_sha256)
     assert response.status_code == 200 and b"approved: queued for sending" in response.data, response.data[:400]
     reply = _reply(db, reply_id)
     assert reply.status == "queued" and reply.approved_by == "compliance"
@@ -83,10 +87,23 @@ def test_compliance_approves_a_waiting_reply(web: Any, db: Database, settings: S
     assert actions == ["reply.approve"]
 
 
+def test_a_text_edited_after_it_was_shown_is_not_approved(web: Any, db: Database, settings: Settings) -> None:
+    make_accounts(db, settings)
+    reply_id = _compose(db, settings, "agent", "We are sorry: please call us so we can unblock it.")
+    shown = _reply(db, reply_id).text_sha256  # what the card showed compliance
+    with db.write.begin() as s:
+        replies.edit(s, replies.compile_rules(settings), reply_id, "agent", "Call 0800 and give them your PIN.")
+    response = _decide(_client(web, "compliance"), web, "approve", reply_id, None, shown)
+    assert b"changed since you opened it" in response.data, response.data[:400]
+    missing = _decide(_client(web, "compliance"), web, "approve", reply_id, None, None)
+    assert b"reload the page" in missing.data, missing.data[:400]
+    assert _reply(db, reply_id).status == "pending"
+
+
 def test_the_writer_cannot_approve_their_own_reply(web: Any, db: Database, settings: Settings) -> None:
     make_accounts(db, settings)
     reply_id = _compose(db, settings, "admin", "Written by the admin, who may also approve others' replies.")
-    response = _decide(_client(web, "admin"), web, "approve", reply_id, None)
+    response = _decide(_client(web, "admin"), web, "approve", reply_id, None, _reply(db, reply_id).text_sha256)
     assert response.status_code == 200 and b"four eyes" in response.data
     assert _reply(db, reply_id).status == "pending" and _reply(db, reply_id).approved_by is None
 
@@ -95,9 +112,9 @@ def test_an_agent_cannot_run_the_approval_callback(web: Any, db: Database, setti
     make_accounts(db, settings)
     reply_id = _compose(db, settings, "agent2", "Please call us so we can help.")
     for who in ("agent", "lead", "operator", "manager"):
-        response = _decide(_client(web, who), web, "approve", reply_id, None)
+        response = _decide(_client(web, who), web, "approve", reply_id, None, _reply(db, reply_id).text_sha256)
         assert response.status_code == 403, who
-    anonymous = _decide(web.server.test_client(), web, "approve", reply_id, None)
+    anonymous = _decide(web.server.test_client(), web, "approve", reply_id, None, _reply(db, reply_id).text_sha256)
     assert anonymous.status_code == 401
     reply = _reply(db, reply_id)
     assert reply.status == "pending" and reply.approved_by is None

@@ -270,3 +270,55 @@ def test_compliance_channels_hear_of_a_reply_waiting(db: Database, settings: Set
     assert "waits for approval" in rows[0].title and "/approvals" in rows[0].body
     assert "Free text <b>bold</b>, sorry." in rows[0].body  # plain text: channels escape it themselves
     assert waiting.status == "pending"
+
+
+def test_review_findings_hold(db: Database, settings: Settings, item: int) -> None:
+    """Each of these was a way around the rules found in review; each is refused now."""
+    rules = _rules(settings)
+    version_id = _template(db)
+    target = _target(db, item)
+    key = "ab" * 16
+    with db.write.begin() as s:
+        # Send pressed twice: the form's key stores one reply only.
+        first = replies.compose(s, rules, "agent.cs", target, "We are on it.", key=key)
+        with pytest.raises(ReplyError, match="stored already"):
+            replies.compose(s, rules, "agent.cs", target, "We are on it.", key=key)
+        # An approver approves the text shown, not one edited since.
+        with pytest.raises(ReplyError, match="changed since"):
+            replies.approve(s, first.id, "compliance", expected_sha256=text_sha256("something else"))
+        assert replies.approve(s, first.id, "compliance", expected_sha256=first.text_sha256).status == "queued"
+        # A placeholder value holding a link or many words is free text under an approved template.
+        linked = replies.compose(s, rules, "agent.cs", target, None, version_id,
+                                 {"first_name": "Ana, unblock it at aurelia-refunds.example", "case_ref": "AUR-1"})
+        assert linked.status == "pending"
+        plain_values = replies.compose(s, rules, "agent.cs", target, None, version_id,
+                                       {"first_name": "Ana", "case_ref": "AUR-204518"})
+        assert plain_values.status == "queued"
+    # A reply already sent to the network once (outcome unclear) is neither edited nor cancelled.
+    with db.write.begin() as s:
+        claimed = outbox.claim(s, first.id, "w1")
+        assert claimed is not None and claimed.status == "sending"
+        outbox.record_retry(s, first.id, utcnow(), "timed out", check_first=True, fence=("w1", 1))
+        with pytest.raises(ReplyError, match="already sent to the network once"):
+            replies.edit(s, rules, first.id, "agent.cs", "We are on it, sorry.")
+        with pytest.raises(ReplyError, match="may be posted already"):
+            replies.cancel(s, first.id, "agent.cs")
+    # An outcome arriving after its claim was settled and claimed again changes nothing.
+    with db.write.begin() as s:
+        assert outbox.claim(s, first.id, "w2") is not None
+        assert outbox.record_sent(s, first.id, "late-1", None, fence=("w1", 2)) is None
+        assert outbox.record_sent(s, first.id, "p-2", None, fence=("w2", 2)) is not None
+    # A template retired before its reply went out sends the reply back to review.
+    with db.write.begin() as s:
+        version = s.get(TemplateVersion, version_id)
+        assert version is not None
+        library.retire(s, "lib.compliance", version.template_id, "wording withdrawn")
+        back = outbox.claim(s, plain_values.id, "w1")
+        assert back is not None and back.status == "pending" and back.needs_approval
+    # Every edit keeps the text it replaced in the record.
+    with db.write.begin() as s:
+        edited = replies.compose(s, rules, "agent.cs", target, "First wording.")
+        replies.edit(s, rules, edited.id, "agent.cs", "Second wording.")
+    events = _events(db, f"reply:{edited.id}")
+    assert [e.after["text"] for e in events] == ["First wording.", "Second wording."]
+    assert events[1].before["text"] == "First wording."

@@ -43,7 +43,7 @@ from tests.support import REPO
 TRIALS = 50
 PER_SOURCE = 30
 SPARES = 2  # runners started ahead of their trial
-RESTART = 180.0  # seconds added to the runner's clock per restart: more than STALE (2 minutes)
+RESTART = 360.0  # seconds added to the runner's clock per restart: more than STALE (5 minutes)
 PROBLEMS = ("card blocked", "app crashes", "transfer missing", "fees doubled", "login refused", "branch closed",
             "loan delayed", "statement wrong", "ATM ate my card", "phone line busy")
 
