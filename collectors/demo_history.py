@@ -54,6 +54,9 @@ CLAIM_MINUTES = {"critical": (0.5, 3.0), "high": (1.0, 5.0), "medium": (1.5, 8.0
 LATE_ONE_IN = 25  # items claimed late (x 8): the few breaches a real desk has
 APPROVAL_MINUTES = (3.0, 25.0)  # compliance deciding a waiting reply
 SEND_SECONDS = 5  # the sender's next run after a reply is queued
+# One item in two was answered by private message back then (a bank moves most cases out of public
+# view): closed without a public reply, which also halves the replay's work at start.
+PRIVATE_ONE_IN = 2
 
 
 @dataclass
@@ -202,6 +205,11 @@ def _step(s: Session, answering: Answering, agent: str, entry: _Open, pending: d
     if entry.reply_id is None and closes_as(entry.item_id) == "dismiss":
         actions.dismiss(s, entry.item_id, agent, "demo desk: no action needed", at=entry.close_at)
         report.dismissed += 1
+        pending.pop(entry.item_id)
+        return
+    if entry.reply_id is None and _draw(entry.item_id, "history-private") % PRIVATE_ONE_IN == 0:
+        actions.resolve(s, entry.item_id, agent, "demo desk: answered by private message", at=entry.close_at)
+        report.resolved += 1
         pending.pop(entry.item_id)
         return
     if entry.reply_id is None:
