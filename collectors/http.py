@@ -14,6 +14,10 @@
   in place of JSON fails naming what came back.
 * Credentials travel in headers the caller gives; they are never put in an error
   message or a log line (errors name the URL without its query string).
+* Writes (a reply, a post) go through `HttpClient.send_once`, never `request`: one attempt,
+  no redirect followed, any status returned, and a failure says which side of the wire it
+  happened on: `NotSent` (nothing reached the server: the caller may try again) or
+  `OutcomeUnknown` (the request may have been acted on: trying again could post twice).
 """
 
 from __future__ import annotations
@@ -55,6 +59,15 @@ class RateLimited(CollectorError):
     def __init__(self, message: str, retry_at: datetime) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class NotSent(CollectorError):
+    """A write that certainly did not reach the server (connection refused, DNS, connect timeout)."""
+
+
+class OutcomeUnknown(CollectorError):
+    """A write that may have reached the server and been acted on (timeout after sending, reset,
+    a truncated or oversized answer): only the platform can say whether it was made."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +221,45 @@ class HttpClient:
             )
         raise CollectorError(f"{last} (after {self.retries + 1} attempts)")
 
+    def send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        data: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Make exactly ONE attempt of a request that could create something (a reply, a post) and
+        return the response whatever its status. `request` would retry a timeout or a 5xx, which
+        for a write may publish twice. Redirects are not followed (httpx would turn a POST into a
+        GET). Raise `NotSent` when nothing reached the server, `OutcomeUnknown` otherwise."""
+        try:
+            request = self._client.build_request(method, url, headers=headers, json=json_body, data=data)
+            resp = self._client.send(request, stream=True, follow_redirects=False)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # The connection was never made (refused, DNS, no free connection): nothing was written.
+            raise NotSent(f"{_safe(url)}: not sent: {_transport_error(exc, self.timeout)}") from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            # Written, maybe wholly, then a timeout, a reset or a close: the server may have acted.
+            raise OutcomeUnknown(f"{_safe(url)}: no answer: {_transport_error(exc, self.timeout)}") from None
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise OutcomeUnknown(f"{_safe(url)}: HTTP {resp.status_code}, answer over the limit of "
+                                         f"{self.max_bytes:,} bytes")
+                chunks.append(chunk)
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise OutcomeUnknown(f"{_safe(url)}: HTTP {resp.status_code}, answer cut short: "
+                                 f"{_transport_error(exc, self.timeout)}") from None
+        finally:
+            resp.close()
+        return Response(resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, b"".join(chunks),
+                        str(resp.url))
+
     def get(self, url: str, **kwargs: Any) -> Response:
         return self.request("GET", url, **kwargs)
 
@@ -253,6 +305,12 @@ class _Retry(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def _transport_error(exc: Exception, timeout: float) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{type(exc).__name__} after {timeout:g} s"
+    return f"{type(exc).__name__}: {_strip_query(str(exc))}"
 
 
 def _strip_query(text: str) -> str:

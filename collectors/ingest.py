@@ -92,6 +92,7 @@ def ingest(
     next_cursor: str | None = None,
     lease: Lease | None = None,
     retry_duplicates: bool = False,
+    stamped_at: datetime | None = None,
 ) -> RunReport:
     """Score ``parsed`` and store it in chunks of ``chunk_size`` posts (None: one transaction),
     adding the counts to ``report`` as each chunk commits (the problems first, so a failure
@@ -102,6 +103,7 @@ def ingest(
     is checked by every chunk. ``retry_duplicates``: a chunk that loses a race with a
     concurrent writer of the same posts (the unique (source, id) constraint) is retried once,
     and the retry skips them as duplicates (pushed deliveries, which hold no lease).
+    ``stamped_at`` (the demo's history only): the rows' time instead of the clock's.
     """
     enriched, rejected = enrich_batch(enricher, parsed, to_naive_utc(collected_at))
     report.problems.extend(r.reason for r in rejected)
@@ -113,7 +115,8 @@ def ingest(
             try:
                 with db.write.begin() as session:
                     result = store_batch(
-                        session, source_id, chunk, next_cursor if last else cursor, lease, rejected if last else ()
+                        session, source_id, chunk, next_cursor if last else cursor, lease, rejected if last else (),
+                        to_naive_utc(stamped_at) if stamped_at is not None else None,
                     )
                 break
             except IntegrityError:

@@ -116,15 +116,19 @@ def store_batch(
     next_cursor: str | None,
     lease: Lease | None = None,
     rejected: Sequence[Rejected] = (),
+    now: datetime | None = None,
 ) -> StoreResult:
     """Insert the batch, keep its rejected items and move the cursor; the caller owns the write transaction.
+
+    ``now`` stamps the rows instead of the clock: the demo's history only (`collectors.demo_history`
+    stores the backfill as if collected back then).
 
     With a ``lease``, the cursor moves only while this collector still holds the source
     (and the lease is extended); otherwise `LeaseLost` is raised and the caller's
     transaction rolls back, so two collectors never interleave one source's pages.
     """
     session.connection()  # BEGIN (IMMEDIATE on SQLite) now, so the stamp below follows commit order
-    now = utcnow()
+    now = now or utcnow()
     cursor_update = update(SourceRow).where(SourceRow.id == source_id)
     if lease is not None:
         cursor_update = cursor_update.where(SourceRow.lease_owner == lease.owner).values(

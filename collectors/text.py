@@ -4,6 +4,9 @@ Matching is done on a "folded" copy of the text (Unicode NFKD, accents removed,
 case folded) so that "Crédit Lumière", "credit lumiere" and "CRÉDIT LUMIÈRE" are one
 brand and "arnaqué" hits the term "arnaque*". Terms written in capitals (CFPB, SEC,
 AMF) are matched on the unfolded-case text only, so French "sec" is not the SEC.
+
+The folding functions, the tokenizer and PhraseMatcher live in models/terms.py (the outbound
+screen in models/ uses them too; models/ may not import collectors/) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,6 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from config.settings import Brand, LexiconFlag
+from models.terms import (  # noqa: F401  (re-exported: callers import these from here)
+    PhraseMatcher,
+    _term_parts,
+    _token_starts,
+    fold,
+    strip_accents,
+    tokenize,
+)
 
 MAX_TEXT_CHARS = 20_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -22,7 +33,6 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _REPOST_PREFIX = re.compile(r"^\s*(?:rt|repost|via)\s+@([\w.]+):?\s*", re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+")
 _HANDLE = re.compile(r"@[\w.]+")
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def normalize_text(text: str) -> str:
@@ -31,18 +41,6 @@ def normalize_text(text: str) -> str:
     text = _CONTROL.sub("", text)
     text = _SPACES.sub(" ", text).strip()
     return text[:MAX_TEXT_CHARS]
-
-
-def strip_accents(text: str) -> str:
-    """The text without combining accents (é → e), typographic apostrophes made plain."""
-    if text.isascii():
-        return text
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.replace("\u2019", "'")))
-
-
-def fold(text: str) -> str:
-    """Accent- and case-insensitive form used for matching."""
-    return strip_accents(text).casefold()
 
 
 def author_key(handle: str | None) -> str:
@@ -128,119 +126,6 @@ def link_key(text: str, links: Iterable[str] = ()) -> str | None:
         if canonical:
             return hashlib.sha1(f"link|{canonical}".encode()).hexdigest()
     return None
-
-
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-@dataclass(frozen=True)
-class _Term:
-    label: str
-    parts: tuple[tuple[str, bool], ...]  # (token, matches any ending)
-
-
-def _term_parts(term: str) -> tuple[tuple[str, bool], ...]:
-    parts: list[tuple[str, bool]] = []
-    for word in term.split():
-        wildcard = word.endswith("*")
-        toks = _TOKEN.findall(word[:-1] if wildcard else word)
-        parts.extend((t, False) for t in toks)
-        if wildcard and parts:
-            parts[-1] = (parts[-1][0], True)
-    return tuple(parts)
-
-
-class PhraseMatcher:
-    """Finds whole-word terms and phrases in a text with a few dict look-ups per word.
-
-    Terms and text are cut into the same tokens (runs of word characters, or one
-    punctuation mark), so "fee" never fires inside "feedback" and "can't log in"
-    matches across its apostrophe. A regex alternation of every term, tried at every
-    position, cost ~500 µs a post; this costs a few µs.
-    """
-
-    def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
-        self.exact: dict[str, list[_Term]] = {}  # one-token terms and those whose second token is a wildcard
-        self.pairs: dict[tuple[str, str], list[_Term]] = {}  # phrases, by their first two tokens
-        self.prefix: dict[str, list[_Term]] = {}  # terms whose first token is a wildcard
-        for label, text in entries:
-            parts = _term_parts(text)
-            if not parts:
-                continue
-            term = _Term(label, parts)
-            (first, wild_first) = parts[0]
-            if wild_first:
-                self.prefix.setdefault(first, []).append(term)
-            elif len(parts) > 1 and not parts[1][1]:
-                # Keyed by two tokens, "@ aureliabank" or "my card" is only tried where it can match,
-                # not at every "@" or "my".
-                self.pairs.setdefault((first, parts[1][0]), []).append(term)
-            else:
-                self.exact.setdefault(first, []).append(term)
-        self.prefix_lengths = sorted({len(k) for k in self.prefix})
-        # Most words start no wildcard term: a set of first three letters skips them at once.
-        self.prefix_heads = {k[:3] for k in self.prefix}
-        if any(len(k) < 3 for k in self.prefix):
-            raise ValueError("a wildcard term needs at least three letters before its *")
-
-    def find(self, text: str, words: list[str] | None = None) -> list[tuple[str, str]]:
-        """(label, matched text) for every term found, in order of appearance.
-
-        ``words`` may be passed when the caller already has ``tokenize(text)``.
-        """
-        if words is None:
-            words = tokenize(text)
-        hits = self.hits(words)
-        if not hits:
-            return []
-        starts = _token_starts(text, words, max(end for _, _, end in hits))
-        return [(label, text[starts[i] : starts[end - 1] + len(words[end - 1])]) for label, i, end in hits]
-
-    def labels(self, words: list[str]) -> list[str]:
-        """The labels found in ``tokenize(text)``, in order of appearance."""
-        return [label for label, _, _ in self.hits(words)]
-
-    def hits(self, words: list[str]) -> list[tuple[str, int, int]]:
-        """(label, first token, end token) for every term found."""
-        hits: list[tuple[str, int, int]] = []
-        exact, pairs, heads = self.exact, self.pairs, self.prefix_heads
-        last = len(words) - 1
-        for i, word in enumerate(words):
-            candidates = exact.get(word, ())
-            if i < last:
-                paired = pairs.get((word, words[i + 1]))
-                if paired:
-                    candidates = [*candidates, *paired]
-            if word[:3] in heads:
-                for length in self.prefix_lengths:
-                    if length > len(word):
-                        break
-                    more = self.prefix.get(word[:length])
-                    if more:
-                        candidates = [*candidates, *more]
-            for term in candidates:
-                end = i + len(term.parts)
-                if end <= len(words) and all(
-                    words[i + k].startswith(tok) if wild else words[i + k] == tok
-                    for k, (tok, wild) in enumerate(term.parts)
-                ):
-                    hits.append((term.label, i, end))
-        return hits
-
-
-def _token_starts(text: str, words: list[str], upto: int) -> list[int]:
-    """Offsets of the first ``upto`` tokens (tokens are consecutive substrings of ``text``)."""
-    starts: list[int] = []
-    pos = 0
-    for word in words[:upto]:
-        pos = text.find(word, pos)
-        starts.append(pos)
-        pos += len(word)
-    return starts
-
-
-def tokenize(text: str) -> list[str]:
-    return _TOKEN.findall(text)
 
 
 def _is_acronym(term: str) -> bool:

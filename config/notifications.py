@@ -6,7 +6,8 @@ Each channel::
       - name: leads-mail                     # lower-case letters, digits, '-' or '_'; used once
         url_env: VIGIE_NOTIFY_LEADS_URL      # the Apprise URL: `url`, `url_env` (a variable) or
                                              # `url_file` (a file) — read once at start, kept secret
-        events: [sla_breach, critical]       # any of sla_breach, critical, escalation, spike, daily_summary
+        events: [sla_breach, critical]       # any of sla_breach, critical, escalation, spike, daily_summary,
+                                             # approval (a draft waits for compliance), send_failed
         teams: [legal]                       # optional: only items of these teams (default: all;
                                              # a channel with teams gets no spike alert nor daily
                                              # summary: they concern every team)
@@ -28,7 +29,8 @@ from typing import Any
 from config.checks import ConfigError, _bool, _fail, _list, _mapping, _read_yaml, _strings, _text
 from config.sources import Secret, _source_secrets
 
-EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike", "daily_summary")
+EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike", "daily_summary", "approval",
+                           "send_failed")
 CHANNEL_KEYS: tuple[str, ...] = ("name", "url", "url_env", "url_file", "events", "teams", "enabled")
 
 

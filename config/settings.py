@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from config.checks import (
     _text,
 )
 from config.notifications import NotificationChannel, load_notifications
+from config.outbound import OutboundConfig, load_outbound
 from config.reporting import ReportingConfig, load_reporting
 from config.sla import SlaConfig, parse_sla
 from config.sources import Secret as Secret  # re-exported: the rest of Vigie imports from config.settings
@@ -110,6 +111,7 @@ class Settings:
     sla: SlaConfig
     notifications: tuple[NotificationChannel, ...]
     reporting: ReportingConfig
+    outbound: OutboundConfig = field(default_factory=OutboundConfig)
 
     def team(self, key: str) -> TeamConfig:
         for team in self.teams:
@@ -305,6 +307,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     )
     host = env.get("VIGIE_HOST") or "127.0.0.1"
     port = _env_int(env, "VIGIE_PORT", 8050)
+    sources = parse_sources(_read_yaml(config_dir / "sources.yaml"), env=env)
     values: dict[str, Any] = dict(
         config_dir=config_dir,
         database_url=env.get("DATABASE_URL") or "sqlite:///var/vigie.db",
@@ -314,7 +317,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         batch_size=_env_int(env, "VIGIE_BATCH_SIZE", 500),
         log_level=level,
         worker_id=env.get("VIGIE_WORKER_ID") or f"{os.uname().nodename}:{os.getpid()}",
-        sources=parse_sources(_read_yaml(config_dir / "sources.yaml"), env=env),
+        sources=sources,
         teams=teams,
         rules=rules,
         brands=brands,
@@ -323,6 +326,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         sla=parse_sla(teams_data, PRIORITIES),
         notifications=load_notifications(config_dir, {t.key for t in teams}, env),
         reporting=load_reporting(config_dir, {f.name for f in lexicon}),
+        outbound=load_outbound(config_dir, {t.key for t in teams}, {b.name for b in brands if not b.competitor},
+                               {s.name for s in sources}),
     )
     if "auth" not in overrides:  # tests pass their own (the default keeps a key file under var/)
         values["auth"] = parse_auth(env, host, port)

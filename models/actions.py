@@ -102,18 +102,19 @@ def _change(
     return item
 
 
-def _start(session: Session, item_id: int, actor: str) -> tuple[QueueItem, datetime]:
+def _start(session: Session, item_id: int, actor: str, at: datetime | None = None) -> tuple[QueueItem, datetime]:
     """Load and lock the item first, then read the clock: an action that waited for the lock
     (SQLite's BEGIN IMMEDIATE, PostgreSQL's FOR UPDATE) is stamped after the change it waited
-    for, so times follow commit order (the live pages read changes by time)."""
+    for, so times follow commit order (the live pages read changes by time). ``at`` replaces the
+    clock for the demo's history only (`collectors.jobs.demo_history`: the past replayed)."""
     _clean_actor(actor)
     item = _load(session, item_id)
-    return item, utcnow()
+    return item, at or utcnow()
 
 
-def claim(session: Session, item_id: int, actor: str) -> QueueItem:
+def claim(session: Session, item_id: int, actor: str, at: datetime | None = None) -> QueueItem:
     """Take a new item. Of two agents claiming at once exactly one wins; the other learns who has it."""
-    item, now = _start(session, item_id, actor)
+    item, now = _start(session, item_id, actor, at)
     if item.status == "claimed":
         raise ActionError(f"item {item_id} is already claimed by {item.assignee}")
     return _change(session, item, actor, "claim", ("new",),
@@ -145,17 +146,19 @@ def assign(session: Session, item_id: int, actor: str, assignee: str) -> QueueIt
     )
 
 
-def resolve(session: Session, item_id: int, actor: str, note: str | None = None) -> QueueItem:
-    item, now = _start(session, item_id, actor)
+def resolve(session: Session, item_id: int, actor: str, note: str | None = None,
+            at: datetime | None = None) -> QueueItem:
+    item, now = _start(session, item_id, actor, at)
     return _change(session, item, actor, "resolve", OPEN_STATUSES,
                    {"status": "resolved", "resolved_at": now, "updated_at": now,
                     "assignee": item.assignee or _clean_actor(actor), "claimed_at": item.claimed_at or now},
                    "item {id} is {status}; only new or claimed items can be resolved", _reason(note))
 
 
-def dismiss(session: Session, item_id: int, actor: str, reason: str | None = None) -> QueueItem:
+def dismiss(session: Session, item_id: int, actor: str, reason: str | None = None,
+            at: datetime | None = None) -> QueueItem:
     """Close an item that needs no action (spam, not about us, already handled elsewhere)."""
-    item, now = _start(session, item_id, actor)
+    item, now = _start(session, item_id, actor, at)
     return _change(session, item, actor, "dismiss", OPEN_STATUSES,
                    {"status": "dismissed", "resolved_at": now, "updated_at": now},
                    "item {id} is {status}; only new or claimed items can be dismissed", _reason(reason))

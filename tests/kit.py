@@ -157,6 +157,15 @@ def config_dir(tmp_path: Path, name: str = "config", base: Path = SHIPPED_CONFIG
             else:
                 data = content
             path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    outbound = cfg / "outbound.yaml"
+    if "sources" in files and "outbound" not in files and outbound.is_file():
+        # outbound.yaml's accounts name sources (the shipped one, `demo`): a test that brings its own
+        # sources keeps only the accounts whose source it still has, as a person editing both would.
+        sources = yaml.safe_load((cfg / "sources.yaml").read_text()) if (cfg / "sources.yaml").is_file() else {}
+        names = {s.get("name") for s in (sources or {}).get("sources") or [] if isinstance(s, dict)}
+        data = yaml.safe_load(outbound.read_text()) or {}
+        data["accounts"] = {k: v for k, v in (data.get("accounts") or {}).items() if v in names}
+        outbound.write_text(yaml.safe_dump(data, allow_unicode=True))
     return cfg
 
 

@@ -10,7 +10,8 @@ Built-in routes, as in httpbin: ``/status/{code}`` answers that status and ``/sl
 waits 5 s before answering. Every request is recorded (method, path, query, headers,
 body, time) in ``server.requests`` so tests can check cursors, validators, auth headers
 and that nothing was sent during a wait. Fault replies: ``Reply(truncate=True)`` declares
-a longer Content-Length than it sends, then closes; ``Reply.huge(n)`` streams n bytes.
+a longer Content-Length than it sends, then closes; ``Reply.huge(n)`` streams n bytes;
+``Reply(drop=True)`` reads the request and closes the connection without a word.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Reply:
     truncate: bool = False  # declare the full length, send half, close
     stream_bytes: int = 0  # send this many filler bytes instead of body (oversized responses)
     declare_length: bool = True
+    drop: bool = False  # read the request, then close the connection without answering
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, **kwargs: Any) -> Reply:
@@ -70,7 +72,7 @@ Responder = Reply | Callable[[Request], Reply]
 
 
 class ReplayServer:
-    def __init__(self) -> None:
+    def __init__(self, poll_interval: float = 0.5) -> None:  # close() waits up to one poll interval
         self._routes: dict[str, list[Responder]] = {}
         self._lock = threading.Lock()
         self.requests: list[Request] = []
@@ -95,6 +97,9 @@ class ReplayServer:
                 reply = server._reply_for(req)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 try:
                     self._send(reply)
                 except (BrokenPipeError, ConnectionResetError):
@@ -136,7 +141,7 @@ class ReplayServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(poll_interval,), daemon=True)
         self._thread.start()
 
     def route(self, path: str, *responses: Responder) -> None:

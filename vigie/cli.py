@@ -137,11 +137,29 @@ def demo(host: str | None, port: int | None, desk: bool) -> None:
     settings = _listening(settings, host, port)
     stop = threading.Event()
     scheduler = create_scheduler(settings, db, stop, blocking=False, demo_desk=desk)
-    scheduler.start()
+    from collectors.demo_history import replay_history
     from vigie.cli_users import seed_demo
 
     for line in seed_demo(settings, db, desk):  # (the desk looks for its accounts at every round)
         click.echo(line)
+
+    def history_then_live() -> None:
+        """The backfilled hours stored as history (once, on a new database: minutes of work, while
+        the dashboard already serves), then the scheduler: the live poll carries on from there."""
+        try:
+            history = replay_history(db, settings, desk=desk, stop=stop)
+            if history is not None:
+                click.echo(history.line())
+        except Exception:  # the demo goes on live without its history rather than not at all
+            logging.getLogger("vigie.collect").exception("demo history failed")
+        if not stop.is_set():
+            scheduler.start()
+            click.echo("live: the demo stream, the desk and the jobs run")
+
+    click.echo("replaying the demo's backfilled hours as history (once, on a new database); the live "
+               "stream starts when it is done")
+    history_thread = threading.Thread(target=history_then_live, name="demo-history", daemon=True)
+    history_thread.start()
     click.echo(f"Vigie demo: open http://{host}:{port}/  (database {db.engine.url.render_as_string()}; Ctrl-C stops)")
     # Ctrl-C and SIGTERM stop it, even when started from a shell that ignores SIGINT (a background job)
     signal.signal(signal.SIGINT, _raise_interrupt)
@@ -152,6 +170,8 @@ def demo(host: str | None, port: int | None, desk: bool) -> None:
         pass
     finally:
         click.echo("stopping: waiting for the running collection to finish…")
+        stop.set()
+        history_thread.join()  # (ends after its current simulated minute; the scheduler is then not started)
         shutdown(scheduler, stop, settings, db)
         click.echo("stopped.")
 
@@ -260,8 +280,20 @@ def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
     run_dashboard(checked_settings(), mentions, rounds, database_url)
 
 
+@bench.command("outbox")
+@click.option("--count", default=2000, show_default=True, help="Replies to preview, compose and send.")
+@click.option("--database-url", default="sqlite:///var/bench-outbox.db", show_default=True,
+              help="Scratch database, emptied first (never point it at production).")
+def bench_outbox(count: int, database_url: str) -> None:
+    """Preview time, replies composed and sent per second through the outbox, beside the writer alone."""
+    from vigie.bench_outbox import run_outbox
+
+    run_outbox(checked_settings(), count, database_url)
+
+
 def _add_groups() -> None:
     from vigie.cli_audit import audit
+    from vigie.cli_library import library
     from vigie.cli_summary import summary
     from vigie.cli_users import kiosk_token, users
 
@@ -269,6 +301,7 @@ def _add_groups() -> None:
     main.add_command(kiosk_token)
     main.add_command(audit)
     main.add_command(summary)
+    main.add_command(library)
 
 
 _add_groups()

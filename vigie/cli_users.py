@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from collectors.jobs.demo_desk import ensure_desk_accounts
 from config.settings import Settings
 from models.db import Database
+from models.library_file import DEMO_APPROVER, DEMO_AUTHOR, seed_demo_library
 from models.tables import KioskToken, User
 from models.users import UserError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_password
 from vigie.common import checked_settings, open_migrated
@@ -162,6 +163,10 @@ def seed_demo(settings: Settings, db: Database, desk: bool = False) -> list[str]
                          settings.team_keys, actor="demo")
             lines.append(f"demo accounts (password {DEMO_PASSWORD!r}, demo only): "
                          + ", ".join(f"{n} ({r})" for n, r, _t in DEMO_USERS))
+        approved = seed_demo_library(session, settings.team_keys)
+        if approved:
+            lines.append(f"reply library: {approved} templates (English and French) drafted by {DEMO_AUTHOR}, "
+                         f"approved by {DEMO_APPROVER}")
         if desk:
             lines.append("simulated agents claiming and closing items (none with --no-desk): "
                          + ", ".join(ensure_desk_accounts(session, settings)))

@@ -74,6 +74,8 @@ JOBS: tuple[Job[Any], ...] = (
     Job("summary:daily", "compute, store and send yesterday's summary", every=300, first=20,
         run="daily_summary:run_daily_summary"),  # logs each day it stores itself
     Job("notify:send", "send pending notifications", every=10, first=10, run="notify:deliver_pending"),
+    Job("replies:send", "send queued replies and posts, expire old approvals", every=5, first=5,
+        run="send_replies:run_send_replies", heeds_stop=True),
     Job("demo:desk", "the demo's simulated agents claim and close items", every=10, first=10,
         run="demo_desk:run_demo_desk", heeds_stop=True, demo_only=True),
 )

@@ -58,6 +58,16 @@ texts, `[image]` / `[video]` for one without; `[link] title — description` for
 nothing to show (no text and no readable embed: deleted, a quote of a deleted or blocked post,
 not a post record) is rejected, like one without a uri, and kept raw.
 
+Replying (collectors/replies/bluesky.py): `write_identifier` (handle or DID of the account that
+answers) with `write_password_env`/`write_password_file` (its app password), both or neither;
+without them the source cannot be answered. A reply reads its parent with `app.bsky.feed.getPosts`
+(cid, and the thread's root when the parent is itself a reply), then writes an app.bsky.feed.post
+record with `com.atproto.repo.createRecord` under a record key (a TID) derived from the reply's
+idempotency key, so every attempt uses the same key and the PDS refuses a second record: after a
+timeout Vigie sends again, and `com.atproto.repo.getRecord` tells whether it was made. Writes are
+limited per account (by the PDS: about 5,000 points an hour, a create costing 3); a 429 waits for
+its `ratelimit-reset`. One login (createSession) serves the collector process.
+
 An author whose handle the AppView could not verify comes as `handle.invalid`: that is never
 shown as a handle; the DID is the handle (and the name, without a display name) and the link
 is `https://bsky.app/profile/<did>/post/<rkey>`. parse never raises: a post view that cannot be
@@ -117,11 +127,14 @@ def forget_sessions() -> None:
 class BlueskyOptions(HttpOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("app_password", "an app password of the identifier's account (never the account password)"),
+        Credential("write_password", "an app password of the write_identifier's account, for replies"),
     )
     query: Annotated[str, text("a search text")] = Field(description="the search (searchPosts' Lucene-like syntax)")
     service: HttpUrl = Field("https://bsky.social", description="the PDS/AppView the XRPC calls go to")
     identifier: str | None = Field(None, description="handle, DID or e-mail of the listening account, "
                                                      "with app_password_env/_file")
+    write_identifier: str | None = Field(None, description="handle or DID of the account that replies, "
+                                                           "with write_password_env/_file")
     lang: Annotated[str, label("a language code such as 'en'")] | None = Field(
         None, description="only posts tagged with this language")
     limit: int = Field(100, ge=1, le=100, description="posts per request, 1..100")
@@ -138,6 +151,8 @@ class BlueskyOptions(HttpOptions):
         credentials = context.get("credentials", frozenset())
         if (self.identifier is None) != ("app_password" not in credentials):
             raise ValueError("identifier and app_password_env (or app_password_file) go together")
+        if (self.write_identifier is None) != ("write_password" not in credentials):
+            raise ValueError("write_identifier and write_password_env (or write_password_file) go together")
         return self
 
 

@@ -40,6 +40,13 @@ Options (keys of the source's entry in ``sources.yaml``; unknown keys are refuse
     cursor), an outage: half of the original posts are complaints that the app or the website
     is down. The rest of the stream is unchanged: without a crisis it is the same stream.
 
+Replying: the demo network accepts replies (collectors/replies/demo.py), so `vigie demo` shows
+the whole outbound loop without a network. ``network_path`` (default
+``var/demo-network/<source name>.jsonl``) is the file holding what it published, one JSON line
+per post, written under a file lock; a second post with the same idempotency key is refused and
+answered with the first one's id. ``refuse_share`` (0..1, default 0) is the share of attempts it
+answers "busy, try again later", to watch retries.
+
 Example::
 
     sources:

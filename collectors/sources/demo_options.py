@@ -34,6 +34,9 @@ class DemoOptions(SourceOptions):
     crisis_every_minutes: float = Field(0, ge=0, allow_inf_nan=False,
                                         description="a recurring outage every this many minutes (0: never)")
     crisis_minutes: float = Field(8, gt=0, allow_inf_nan=False, description="how long each crisis lasts")
+    network_path: str | None = Field(None, description="where the demo network keeps the replies it accepts "
+                                                       "(default var/demo-network/<source name>.jsonl)")
+    refuse_share: Share = Field(0.0, description="share of reply attempts answered 'busy, try again'")
 
     @field_validator("repost_share")
     @classmethod

@@ -55,6 +55,15 @@ card's `url`, once each; mentions and hashtags (class `mention` / `hashtag`) and
 and tag pages (`/@name`, `/users/name`, `/tags/name`) of the status's own instance or of the
 polled one are left out.
 
+Replying (collectors/replies/mastodon.py): `write_token_env: MASTODON_WRITE_TOKEN` (or
+`write_token_file`), a token of the account that answers with the `write:statuses` and
+`read:accounts` scopes; without it the source cannot be answered through Vigie. A reply is
+`POST /api/v1/statuses` with `status` and `in_reply_to_id` (the mention's status id) and an
+`Idempotency-Key` header (the reply's key). It counts against the same 300 requests per 5 minutes;
+a 429 is retried after its `X-RateLimit-Reset`. After a timeout the same request is sent again
+within 50 minutes of the first attempt (Mastodon keeps the key one hour and answers with the
+status already made); later, the account's last 40 statuses are searched for it instead.
+
 A status without an id, or with nothing to show, is rejected and kept raw; so is a status that
 cannot be read at all (parse never raises: the rest of the page goes on).
 """
@@ -97,6 +106,7 @@ def _tag(tag: str) -> bool:
 class MastodonOptions(HttpOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("access_token", "a user token (read:search for search), sent as a Bearer header"),
+        Credential("write_token", "a token of the account that replies (write:statuses, read:accounts)"),
     )
     _something_to_follow = at_least_one("hashtags", "query", expected="give hashtags, a query, or both")
     instance: HttpUrl = Field(description="the instance, http(s)")

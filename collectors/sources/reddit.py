@@ -37,6 +37,16 @@ move to the sweep's newest post. The cursor holds the mark, the `after` of the s
 progress and its newest post; it is stored with each page, so a crash resumes the sweep
 where it stopped.
 
+Replying (collectors/replies/reddit.py): `write_token_env: REDDIT_WRITE_TOKEN` (or
+`write_token_file`), a user OAuth token of the account that comments (scopes `submit`, `identity`,
+`history`); without it the source cannot be answered. A reply is a comment, `POST /api/comment`
+with `api_type=json`, `thing_id` (the post's fullname) and `text`, sent with `user_agent`; new
+posts are not written. Reddit refuses inside a 200: RATELIMIT ("take a break for 3 minutes") is
+retried after that delay, other errors (a deleted or locked post) are final. Reddit has no
+idempotency key: after a timeout Vigie reads the account's newest comments for the reply instead
+of sending again, and when it cannot tell, a person checks. Note that user tokens expire after an
+hour unless renewed: the token file must be kept fresh by whatever issues it.
+
 Each post (`t3`) becomes one post: its fullname (`t3_…`) is the external id, its text the
 title, the self text and, for link posts, the outbound link (`url_overridden_by_dest`, else
 `url`; also given as the post's link); its time is `created_utc`, its URL
@@ -119,6 +129,7 @@ class RedditOptions(HttpOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("client_id", "the app's client id (https://www.reddit.com/prefs/apps)", required=True),
         Credential("client_secret", "the app's client secret", required=True),
+        Credential("write_token", "a user OAuth token of the account that comments (submit, identity, history)"),
     )
     _something_to_poll = at_least_one("query", "subreddits", expected="expected query, subreddits or both")
     query: Annotated[str, text("a non-empty search string")] | None = Field(

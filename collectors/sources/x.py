@@ -31,6 +31,14 @@ and becomes the next `since_id` only when the sweep ends. The cursor (JSON `sinc
 page it stopped at. The first sweep reads the seven days X keeps. A `since_id` older than
 that is refused by X (HTTP 400): the sweep then starts again without it.
 
+Replying (collectors/replies/x.py): `write_token_env: X_WRITE_TOKEN` (or `write_token_file`), an
+OAuth 2.0 user-context token of the account that answers (`tweet.write`, `tweet.read`,
+`users.read`); without it the source cannot be answered. A reply is `POST /2/tweets` with `text`
+and `reply.in_reply_to_tweet_id` (the mention's id). Posting is limited per user (by plan, per
+15 minutes and per 24 hours); a 429 waits until `x-rate-limit-reset`. X has no idempotency key:
+after a timeout Vigie never simply sends again; it reads the account's last 100 posts
+(`/2/users/:id/tweets`) for the reply, and when it cannot tell, a person checks.
+
 Each post becomes one post. Its external id is the first id of `edit_history_tweet_ids`
 (its own `id` when it was never edited): X gives each edit a new id, so an edited post is
 stored once, as first seen, and a later version is skipped as already stored; two versions
@@ -87,6 +95,7 @@ USER_FIELDS = "username,name,public_metrics"
 class XOptions(HttpOptions):
     credentials: ClassVar[tuple[Credential, ...]] = (
         Credential("bearer_token", "an app-only Bearer token", required=True),
+        Credential("write_token", "an OAuth 2.0 user-context token of the account that replies"),
     )
     query: Annotated[str, text("an X search query")] = Field(description="an X search query")
     max_results: int = Field(100, ge=10, le=100, description="posts per page, 10..100")

@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 from dash import html
 
 
-def safe_link(url: str | None) -> Any:
-    """A link for http(s) URLs only; anything else (javascript:, data:) is shown as text."""
+def safe_link(url: str | None, link_id: str | None = "mention-link") -> Any:
+    """A link for http(s) URLs only; anything else (javascript:, data:) is shown as text.
+    ``link_id``: the element's id (None for none: a page with several links names at most one)."""
+    named: dict[str, Any] = {"id": link_id} if link_id else {}
     if not url:
         return html.Span("no link", className="text-muted")
     try:
@@ -17,5 +19,5 @@ def safe_link(url: str | None) -> Any:
     except ValueError:
         scheme = ""
     if scheme in ("http", "https"):
-        return html.A(url, href=url, target="_blank", rel="noopener noreferrer nofollow", id="mention-link")
-    return html.Span(url, className="text-muted", id="mention-link")
+        return html.A(url, href=url, target="_blank", rel="noopener noreferrer nofollow", **named)
+    return html.Span(url, className="text-muted", **named)

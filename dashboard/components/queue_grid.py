@@ -10,6 +10,8 @@ from models.tables import OPEN_STATUSES
 def with_link(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         row["link"] = f"[Details](/mention/{int(row['mention_id'])})"
+        # The item page opened at its Reply panel (for those who work the team: the page checks).
+        row["reply"] = f"[Reply](/mention/{int(row['mention_id'])}#reply)"
     return rows
 
 

@@ -124,8 +124,10 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
     return out
 
 
-def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime) -> list[Any]:
-    """A chip per enabled source (ok, waiting, failing…), then a line per failing source."""
+def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime,
+                 replies: dict[str, int] | None = None) -> list[Any]:
+    """A chip per enabled source (ok, waiting, failing…), then a line per failing source, then a red
+    line when replies failed or their outcome is unknown (``replies``: counts per reply state)."""
     enabled = {name for name, on in configured.items() if on}
     chips = []
     for row in rows:
@@ -139,6 +141,12 @@ def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime) ->
         html.Span(f" — {row.consecutive_failures} failed poll(s), last success {age(row.last_ok_at, now)}: "
                   f"{(row.last_error or 'no message')[:160]}"),
     ], className="strip-item") for row in failing(rows, enabled)]  # most failures first
+    failed, unknown = (replies or {}).get("failed", 0), (replies or {}).get("unknown", 0)
+    if failed or unknown:
+        noun = "REPLY" if failed + unknown == 1 else "REPLIES"
+        down.append(html.Div([html.Span(f"{failed + unknown} {noun} FAILED / UNKNOWN", className="strip-name"),
+                              html.Span(f" — {failed} failed, {unknown} of unknown outcome: check them on /outbox")],
+                             className="strip-item", id="wall-replies-trouble"))
     return [html.Div(chips, className="health-chips"), *down]
 
 

@@ -1,5 +1,7 @@
 """One mention: its text, author, link, scores, risk flags, why it was routed, history, copies;
-the item's actions for those who work its team, and who else has it open ("being viewed by").
+the item's actions for those who work its team, and who else has it open ("being viewed by");
+the replies to the post (`components.thread`) and, for those who work its team, the Reply panel
+(`components.compose`).
 
 Everything from the post (text, names, URL) is untrusted and shown as plain text; the
 link is only made clickable for http(s) URLs.
@@ -16,6 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, forbidden_notice, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
+from dashboard.components import compose, thread
 from dashboard.components.item_actions import ACTIONS, perform
 from dashboard.components.links import safe_link
 from dashboard.context import current
@@ -145,6 +148,7 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
                         ),
                         className="table table-sm",
                     ),
+                    *([thread.box(item.id, principal), compose.section(item.id)] if item is not None else []),
                 ],
                 md=7,
             ),

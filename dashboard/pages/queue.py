@@ -75,6 +75,9 @@ COLUMNS: list[dict[str, Any]] = [
      "valueFormatter": {"function": "params.value ? '▲ lead' : ''"}},
     {"field": "link", "headerName": "", "width": 90, "cellRenderer": "markdown", "sortable": False},
 ]
+# Shown to those who work the team: opens the item page at its Reply panel.
+REPLY_COLUMN: dict[str, Any] = {"field": "reply", "headerName": "", "width": 80, "cellRenderer": "markdown",
+                                "sortable": False, "filter": False, "pinned": "right"}
 
 
 def _summary(counts: dict[str, int]) -> list[Any]:
@@ -161,7 +164,7 @@ def layout(team: str | None = None, **_query: Any) -> Any:
             dag.AgGrid(
                 id="queue-grid",
                 rowData=rows,
-                columnDefs=COLUMNS,
+                columnDefs=[*COLUMNS, REPLY_COLUMN] if can_work_team(principal, team) else COLUMNS,
                 getRowId="params.data.id",
                 defaultColDef={"resizable": True, "sortable": True, "filter": True},
                 dashGridOptions={

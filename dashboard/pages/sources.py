@@ -22,6 +22,7 @@ from dashboard.context import current
 from models import queries
 from models.health import rejected_counts
 from models.notifications import failed_notifications, item_mentions, pending_count
+from models.outbox import troubles_by_source
 from models.tables import utcnow
 
 dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources", roles=SIGNED_IN,
@@ -72,6 +73,26 @@ def _signature(rows: list[Any], rejected: dict[int, int], notes: tuple[list[Any]
                     for r in rows) + f"|n:{failed[0].id if failed else 0}:{pending}"
 
 
+def build_troubles(troubles: dict[str, dict[str, Any]]) -> Any:
+    """Per source: replies failed, of unknown outcome and being retried, with the newest error (plain text)."""
+    if not troubles:
+        return html.P("No reply or post failed, is of unknown outcome or is being retried.", className="small",
+                      id="sources-troubles")
+    rows = [html.Tr([html.Td(name or "—"), html.Td(str(t["failed"])), html.Td(str(t["unknown"])),
+                     html.Td(str(t["retrying"])),
+                     html.Td(t["at"].isoformat(timespec="seconds") + "Z" if t["at"] else ""),
+                     html.Td(t["error"] or "", className="small text-break")],
+                    id=f"sources-troubles-{name}") for name, t in sorted(troubles.items())]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Source", "Failed", "Outcome unknown", "Retrying",
+                                                     "Newest (UTC)", "Newest error")]))
+    return html.Div([html.P("Replies and posts to check on the /outbox page.", className="small"),
+                     dbc.Table([head, html.Tbody(rows)], size="sm", id="sources-troubles")])
+
+
+def _troubles_marker(troubles: dict[str, dict[str, Any]]) -> str:
+    return ";".join(f"{k}:{v['failed']}:{v['unknown']}:{v['retrying']}:{v['at']}" for k, v in sorted(troubles.items()))
+
+
 def _notes(session: Any) -> tuple[list[Any], int, dict[int, int]]:
     """Given-up notifications, the pending count, and the mention of each item named (for links)."""
     failed = failed_notifications(session)
@@ -102,16 +123,19 @@ def layout(**_query: Any) -> Any:
     with ctx.db.read() as session:
         rows, rejected = _rows(session)
         notes = _notes(session)
+        troubles = troubles_by_source(session)
     return html.Div(
         [
             dcc.Interval(id="sources-tick", interval=max(ctx.settings.refresh_ms, 5000)),
-            dcc.Store(id="sources-marker", data=_signature(rows, rejected, notes)),
+            dcc.Store(id="sources-marker", data=_signature(rows, rejected, notes) + _troubles_marker(troubles)),
             html.H2("Sources"),
             html.P("Health of each source as the collectors last recorded it. A failing source is retried "
                    "with growing waits and never stops the others.", className="text-muted"),
             html.Div(_table(rows, rejected), id="sources-table"),
             html.H4("Notifications"),
             html.Div(_notifications(notes), id="sources-notes"),
+            html.H4("Replies and posts"),
+            html.Div(build_troubles(troubles), id="sources-replies"),
         ]
     )
 
@@ -120,16 +144,18 @@ def layout(**_query: Any) -> Any:
     Output("sources-marker", "data"),
     Output("sources-table", "children"),
     Output("sources-notes", "children"),
+    Output("sources-replies", "children"),
     Input("sources-tick", "n_intervals"),
     State("sources-marker", "data"),
     prevent_initial_call=True,
 )
 @guarded(*SIGNED_IN)
-def refresh_sources(_n: int, marker: str) -> tuple[Any, Any, Any]:
+def refresh_sources(_n: int, marker: str) -> tuple[Any, Any, Any, Any]:
     with current().db.read() as session:
         rows, rejected = _rows(session)
         notes = _notes(session)
-    latest = _signature(rows, rejected, notes)
+        troubles = troubles_by_source(session)
+    latest = _signature(rows, rejected, notes) + _troubles_marker(troubles)
     if latest == marker:
-        return no_update, no_update, no_update
-    return latest, _table(rows, rejected), _notifications(notes)
+        return no_update, no_update, no_update, no_update
+    return latest, _table(rows, rejected), _notifications(notes), build_troubles(troubles)

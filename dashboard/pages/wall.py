@@ -30,7 +30,7 @@ from dashboard.auth.policy import WALL
 from dashboard.components import wall_panels as panels
 from dashboard.components.health import health_marker
 from dashboard.context import current
-from models import kpis, queries
+from models import kpis, outbox, queries
 from models.tables import utcnow
 
 dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", roles=WALL,
@@ -74,7 +74,9 @@ def _markers(session: Any, now: datetime) -> tuple[str, str]:
     newest, seen, closed = kpis.change_marks(session)
     health = health_marker(queries.source_health(session), {k for k, v in _configured().items() if v})
     clock = int(now.timestamp()) // CLOCK_SECONDS
-    live = f"{last.isoformat() if last else '-'}|{newest}|{seen or '-'}|{closed or '-'}|{clock}|{health}"
+    replies = outbox.counts(session)
+    troubles = f"{replies.get('failed', 0)}:{replies.get('unknown', 0)}"
+    live = f"{last.isoformat() if last else '-'}|{newest}|{seen or '-'}|{closed or '-'}|{clock}|{health}|{troubles}"
     slow = str(int(now.timestamp()) // SLOW_SECONDS)
     return live, slow
 
@@ -93,6 +95,7 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
         "alerts": alerts,
         "excerpts": {a.id: kpis.mention_excerpts(session, a.mention_ids[:3]) for a in alerts},
         "sources": queries.source_health(session),
+        "replies": outbox.counts(session),
     }
 
 
@@ -122,7 +125,7 @@ def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tu
     teams = panels.team_cards(data["counts"], labels, slow["frt_team"])
     return (head + teams, panels.ticker(data["ticker"], labels, zone),
             panels.alerts_banner(data["alerts"], data["excerpts"], zone),
-            panels.health_strip(data["sources"], _configured(), now),
+            panels.health_strip(data["sources"], _configured(), now, data["replies"]),
             f"Updated {panels.local_time(now, zone, '%H:%M:%S')} ({zone})")
 
 

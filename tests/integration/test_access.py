@@ -19,12 +19,12 @@ import dashboard
 from collectors.types import RawPost
 from config.settings import Settings
 from dashboard.auth.guard import CALLBACK, PAGE, PUBLIC, ROUTE_POLICY, callback_roles, page_roles
-from dashboard.auth.policy import ALL_ROLES, KIOSK, can_read_team
+from dashboard.auth.policy import ALL_ROLES, KIOSK, can_read_team, can_work_team
 from dashboard.auth.policy import Principal as P
 from dashboard.components.nav import nav_entry
-from models import actions
+from models import actions, replies
 from models.db import Database
-from models.tables import AuditEvent, Mention, QueueItem
+from models.tables import AuditEvent, Mention, QueueItem, Reply
 from models.users import create_kiosk_token
 from tests.kit import seed_items, store_posts
 from tests.web import ACCOUNTS, dash_post, make_accounts, sign_in, spec_inputs
@@ -78,7 +78,8 @@ def _state(db: Database) -> tuple[Any, ...]:
         items = tuple(s.execute(select(QueueItem.id, QueueItem.status, QueueItem.assignee, QueueItem.team,
                                        QueueItem.escalated_at).order_by(QueueItem.id)))
         events = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.queue_item_id.is_not(None)))
-    return items, events
+        replies = tuple(s.execute(select(Reply.id, Reply.status, Reply.text_sha256).order_by(Reply.id)))
+    return items, events, replies
 
 
 def test_every_route_has_a_policy(web: Any) -> None:
@@ -176,8 +177,8 @@ def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> No
     client = _client(web, db, who)
     role, principal = _role(who), _principal(who)
     assert {page["module"] for page, _p, _t in walked} == set(dash.page_registry)
-    assert {"/", "/sources", "/wall", "/triage", "/audit", "/summary", "/mention/1",
-            *(f"/queue/{t}" for t in settings.team_keys)} <= {path for _page, path, _t in walked}
+    assert {"/", "/sources", "/wall", "/triage", "/audit", "/summary", "/mention/1", "/approvals", "/library",
+            "/outbox", *(f"/queue/{t}" for t in settings.team_keys)} <= {path for _page, path, _t in walked}
     for page, path, team in walked:
         response = client.get(path)
         roles = page_roles(page) or ()
@@ -254,6 +255,11 @@ def test_callback_matrix_refused_callbacks_read_and_change_nothing(web: Any, db:
                                                                    who: str) -> None:
     make_accounts(db, settings)
     items = _items(db, settings)
+    with db.write.begin() as s:  # a reply waiting on legal's item: the thread's edit and cancel aim at it
+        legal = s.get(QueueItem, items["legal"])
+        assert legal is not None
+        target = replies.Target("reply", "x", "demo", "legal", None, "en", legal.id, legal.mention_id)
+        replies.compose(s, replies.compile_rules(settings), "legal-agent", target, "We are looking into it.")
     client = _client(web, db, who)
     role = _role(who)
     for key, entry in web.callback_map.items():
@@ -268,7 +274,15 @@ def test_callback_matrix_refused_callbacks_read_and_change_nothing(web: Any, db:
                   "mention-item.data": {"id": items["legal"], "changed": ""},
                   "queue-pending.data": "escalate", "queue-reason.value": "crafted",
                   "triage-grid.selectedRows": [{"id": i} for i in items.values()],
-                  "triage-known.data": {"rows": {}, "load": ""}}
+                  "triage-known.data": {"rows": {}, "load": ""},
+                  "approvals-marker.data": "", "outbox-marker.data": "", "library-template.data": None,
+                  "library-retire-reason.value": "crafted", "outbox-text.value": "crafted post",
+                  "outbox-network.value": "demo", "outbox-team.value": "legal",
+                  # the reply panel and thread of legal's item: a reply typed, a template and one to edit
+                  "compose-item.data": {"id": items["legal"]}, "compose-text.value": "crafted reply",
+                  "compose-elsewhere-note.value": "crafted", "compose-elsewhere-url.value": "https://example.org/x",
+                  "thread-state.data": {"item": items["legal"], "stamp": ""},
+                  "thread-target.data": {"reply": 1, "mode": "cancel"}, "thread-edit-text.value": "crafted"}
         response = dash_post(client, key, spec_inputs(entry["inputs"], values), spec_inputs(entry["state"], values))
         if role == ANON:
             assert response.status_code == 401, (who, key)
@@ -276,6 +290,10 @@ def test_callback_matrix_refused_callbacks_read_and_change_nothing(web: Any, db:
             assert response.status_code == 403, (who, key, response.status_code)
         else:
             assert response.status_code not in (401, 403), (who, key, response.status_code)
+            if not can_work_team(_principal(who), "legal"):  # allowed to run it, not on legal's item
+                assert _state(db)[2] == before[2], (who, key)
+            if not can_read_team(_principal(who), "legal"):  # the text of legal's reply stays legal's
+                assert b"looking into" not in response.data, (who, key)
             continue  # what each callback lets through is checked item by item below
         assert _state(db) == before, (who, key)
 
@@ -387,6 +405,28 @@ def test_item_pages_and_their_updates_check_the_items_team(web: Any, db: Databas
                              changed=f"{button}.n_clicks")
         assert response.status_code == 200 and b"is not in your teams" in response.data, (button, response.data)
     assert _state(db) == before
+
+
+# The outbound pages' callbacks: exactly these roles may run them (the callback matrix above checks that
+# the others are refused and change nothing).
+OUTBOUND_CALLBACKS = {
+    "..approvals-marker.data": ("compliance", "admin"),
+    "..library-decide-alert.children": ("compliance", "admin"),
+    "..library-save-alert.children": ("lead", "compliance", "admin"),
+    "..library-retire-alert.children": ("lead", "compliance", "admin"),
+    "library-table.children": ("agent", "lead", "compliance", "admin"),
+    "..outbox-marker.data": ("agent", "lead", "compliance", "admin"),
+    "..outbox-send-alert.children": ("agent", "lead", "admin"),
+    "outbox-preview.children": ("agent", "lead", "admin"),
+    "outbox-fields.children": ("agent", "lead", "admin"),
+}
+
+
+def test_outbound_callbacks_name_exactly_their_roles(web: Any) -> None:
+    for prefix, roles in OUTBOUND_CALLBACKS.items():
+        keys = [k for k in web.callback_map if k == prefix or k.startswith(prefix + ".")]
+        assert len(keys) == 1, (prefix, keys)
+        assert set(callback_roles(web, keys[0]) or ()) == set(roles), prefix
 
 
 def test_all_roles_are_known() -> None:

@@ -6,23 +6,28 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from collectors.jobs.demo_desk import (
     CAPACITY,
     DISMISS_REASON,
     RESOLVE_NOTE,
+    WAITING_MAX,
     DeskReport,
     _act,
+    case_ref,
     closes_as,
     desk_agent,
     ensure_desk_accounts,
+    free_form,
     run_demo_desk,
+    template_key,
 )
 from config.settings import Settings
-from models import actions
+from models import actions, replies
 from models.db import Database
-from models.tables import AuditEvent, QueueItem, User, utcnow
+from models.library_file import seed_demo_library
+from models.tables import AuditEvent, Mention, QueueItem, Reply, Template, TemplateVersion, User, utcnow
 from models.users import add_user, set_active
 from tests.streams import inject
 from vigie.cli_users import seed_demo
@@ -185,3 +190,118 @@ def test_seed_demo_makes_one_desk_account_per_team_that_cannot_sign_in(db: Datab
     with db.write.begin() as s:  # the desk is off (vigie demo --no-desk): no new accounts
         s.execute(update(User).where(User.name.like("desk.%")).values(active=False))
     assert not any("desk." in line for line in seed_demo(settings, db, desk=False))
+
+
+# --- the desk answers from the library ----------------------------------------------------------
+
+FR_TEXTS = (
+    "Banque Aurelia a bloqué ma carte, carte refusée au supermarché",
+    "L'appli Banque Aurelia est en panne, impossible de me connecter",
+    "Banque Aurelia m'a prélevé des frais de tenue de compte abusifs",
+)
+
+
+def _library(db: Database, settings: Settings) -> None:
+    with db.write.begin() as s:
+        assert seed_demo_library(s, settings.team_keys) > 0
+
+
+def _work(db: Database, settings: Settings, rounds: int = 8) -> None:
+    """Rounds of the desk, each 7 minutes after the last (every hold is over)."""
+    for n in range(rounds):
+        run_demo_desk(db, settings, now=utcnow() + timedelta(minutes=7 * n))
+
+
+def _replies(db: Database) -> list[tuple[Reply, Mention, QueueItem]]:
+    with db.read() as s:
+        return [(r, m, i) for r, m, i in s.execute(
+            select(Reply, Mention, QueueItem).join(Mention, Mention.id == Reply.mention_id)
+            .join(QueueItem, QueueItem.id == Reply.queue_item_id).order_by(Reply.id)).all()]
+
+
+def test_the_desk_answers_from_the_library_in_the_items_language_then_resolves(
+    db: Database, settings: Settings
+) -> None:
+    texts = [f"{text} #{n}" for n, text in enumerate((TEXTS + FR_TEXTS) * 3)]
+    inject(db, settings, texts, utcnow() - timedelta(hours=1), 3000, prefix="answer")
+    _desks(db, settings)
+    _library(db, settings)
+    _work(db, settings)
+    found = _replies(db)
+    with db.read() as s:
+        templates = {v.id: (t.key, t.language) for v, t in s.execute(
+            select(TemplateVersion, Template).join(Template, Template.id == TemplateVersion.template_id)).all()}
+    from_library = [(r, m, i) for r, m, i in found if r.template_version_id is not None]
+    assert len(from_library) >= 10
+    languages = set()
+    for reply, mention, item in from_library:
+        key, language = templates[reply.template_version_id]  # type: ignore[index]
+        assert language == mention.language == reply.language
+        languages.add(language)
+        assert key == template_key(mention.risk_flags, mention.sentiment_label, mention.is_competitor, mention.text)
+        assert reply.author == desk_agent(item.team) and reply.source_name == "demo"
+        assert case_ref(item.id) in reply.text or "{{case_ref}}" not in reply.text
+        assert "{{" not in reply.text and reply.values["case_ref"] == case_ref(item.id)
+        if reply.status == "queued":  # went out at once (template_only): the item is resolved
+            assert (item.status, item.assignee) == ("resolved", reply.author)
+    assert languages == {"en", "fr"}
+    assert {"blocked-card", "app-outage", "fees-question"} <= {templates[r.template_version_id or 0][0]
+                                                              for r, _m, _i in from_library}
+
+
+def test_a_free_form_reply_waits_for_compliance_the_item_stays_claimed_and_the_desk_never_approves(
+    db: Database, settings: Settings
+) -> None:
+    texts = [f"{text} #{n}" for n, text in enumerate(TEXTS * 10)]
+    inject(db, settings, texts, utcnow() - timedelta(hours=1), 3000, prefix="free")
+    _desks(db, settings)
+    _library(db, settings)
+    _work(db, settings, rounds=12)
+    found = _replies(db)
+    free = [(r, i) for r, _m, i in found if r.template_version_id is None]
+    assert free, "no free-form reply written"
+    for reply, item in free:
+        assert free_form(item.id)
+        assert (reply.status, reply.needs_approval, reply.approved_by) == ("pending", True, None)
+        assert (item.status, item.assignee) == ("claimed", reply.author)  # kept until compliance decides
+    legal = [(r, i) for r, _m, i in found if i.team == "legal"]
+    assert legal and all(r.status == "pending" for r, _i in legal)  # legal's policy: every reply waits
+    waiting_by: dict[str, int] = {}
+    for reply, _m, _i in found:
+        if reply.status == "pending":
+            waiting_by[reply.author] = waiting_by.get(reply.author, 0) + 1
+    assert max(waiting_by.values()) <= WAITING_MAX
+    with db.read() as s:
+        decisions = s.execute(select(AuditEvent.actor).where(AuditEvent.action.in_(
+            ("reply.approve", "reply.reject", "template.approve")), AuditEvent.actor.like("desk.%"))).all()
+    assert decisions == []
+
+    reply, item = free[0]
+    with db.write.begin() as s:  # compliance approves: the desk's next round resolves the item
+        replies.approve(s, reply.id, "compliance")
+    run_demo_desk(db, settings)
+    with db.read() as s:
+        after = s.get(QueueItem, item.id)
+        assert after is not None and (after.status, after.assignee) == ("resolved", reply.author)
+
+
+def test_a_desk_holding_many_items_after_the_history_claims_no_more(db: Database, settings: Settings) -> None:
+    _seed(db, settings, copies=12)
+    _desks(db, settings)
+    agent = desk_agent("customer_service")
+    rules = replies.compile_rules(settings)
+    with db.write.begin() as s:  # as the demo's history leaves it: replies waiting, then items being handled
+        ids = s.scalars(select(QueueItem.id).where(QueueItem.team == "customer_service", QueueItem.status == "new")
+                        .order_by(QueueItem.id).limit(36)).all()
+        for n, item_id in enumerate(ids):
+            actions.claim(s, item_id, agent)
+            if n < 30:
+                item = s.get(QueueItem, item_id)
+                assert item is not None
+                replies.compose(s, rules, agent, replies.Target("reply", "x", "demo", "customer_service", None, "en",
+                                                                item_id, item.mention_id), "Free text: we look into it")
+    assert len(ids) == 36 and 30 > CAPACITY * 4 + WAITING_MAX * 4  # more waiting than one read used to see
+    report = run_demo_desk(db, settings)  # 6 held without a reply, none held long enough: no claim
+    with db.read() as s:
+        held = s.scalar(select(func.count()).select_from(QueueItem).where(QueueItem.assignee == agent))
+    assert (held, report.resolved) == (36, 0)  # (the other teams' desks claim their own)

@@ -4,27 +4,23 @@ refuses to start on a bad option (not on the first request), naming the file, th
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from collectors.sources import check_sources, load_checked_settings
 from config.settings import ConfigError, Secret, SourceConfig
+from tests.kit import config_dir
 from tests.support import REPO
 
 HOOK = {"kind": "webhook", "interval_seconds": 60, "secret_env": "VIGIE_TEST_HOOK_SECRET"}
 
 
 def _config_dir(tmp_path: Path, sources: list[dict[str, Any]]) -> Path:
-    cfg = tmp_path / "config"
-    shutil.copytree(REPO / "config", cfg, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (cfg / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}))
-    return cfg
+    return config_dir(tmp_path, sources={"sources": sources})
 
 
 def test_the_wsgi_module_refuses_a_bad_source_option_at_import(tmp_path: Path) -> None:

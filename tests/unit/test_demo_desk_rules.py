@@ -32,3 +32,29 @@ def test_due_to_close_takes_the_items_held_long_enough_oldest_claim_first() -> N
 
 def test_desk_names_are_valid_account_names() -> None:
     assert desk_agent("customer_service") == "desk.customer-service"
+
+
+def test_the_template_follows_the_items_flags_then_its_mood() -> None:
+    from collectors.jobs.demo_desk import template_key
+    assert template_key(["card_issue"], "negative", False, "card blocked") == "blocked-card"
+    assert template_key(["card_issue"], "negative", False, "Carte refusée à l'étranger") == "card-declined-abroad"
+    assert template_key(["outage", "card_issue"], "negative", False, "") == "app-outage"
+    assert template_key(["fees"], "neutral", False, "") == "fees-question"
+    assert template_key(["phishing", "fraud"], "negative", False, "") == "phishing-warning"
+    assert template_key(["fraud"], "negative", False, "") == "fraud-report"
+    assert template_key(["account_access"], "negative", False, "") == "account-locked"
+    assert template_key([], "positive", False, "") == "thanks-praise"
+    assert template_key([], "negative", False, "") == "contact-privately"
+    assert template_key(["card_issue"], "negative", True, "") is None  # competitor chatter: not ours to answer
+
+
+def test_case_refs_names_and_free_form_share_are_fixed_by_the_id() -> None:
+    from collectors.jobs.demo_desk import FREE_FORM_ONE_IN, case_ref, first_name, free_form
+    refs = [case_ref(i) for i in range(1, 2001)]
+    assert all(len(r) == 10 and r.startswith("AUR-") and r[4:].isdigit() for r in refs)
+    assert refs == [case_ref(i) for i in range(1, 2001)] and len(set(refs)) > 1990
+    share = sum(free_form(i) for i in range(1, 12001)) / 12000
+    assert abs(share - 1 / FREE_FORM_ONE_IN) < 0.01
+    assert first_name("Marie-Claire Dupont", "mcd") == "Marie-Claire"
+    assert first_name("🦊 Fox", "foxy_99") == "foxy_99" and first_name(None, "@sam") == "sam"
+    assert first_name(None, None) == "there"

@@ -1,0 +1,89 @@
+"""What the outbound pages (/approvals, /library, /outbox) share: the compiled reply rules, the
+one question "can this source be answered through Vigie?", and pure builders (approval SLA,
+word diffs, short texts) tested without a browser.
+
+Everything people or platforms wrote (reply text, template text, post text, names, errors) is
+put in plain components only: Dash escapes a string child, never a Markdown or HTML one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dash import html
+
+from collectors import replies as writers
+from config.settings import Settings
+from models.replies import Rules, compile_rules
+
+_rules: dict[int, tuple[Settings, Rules]] = {}
+_rules_lock = threading.Lock()
+SLA_AT_RISK = 0.75  # past 75 % of the approval SLA a waiting reply is "at risk"
+
+
+def rules_for(settings: Settings) -> Rules:
+    """The rules compiled once per settings object (the screening lexicon is compiled once per process)."""
+    with _rules_lock:
+        kept = _rules.get(id(settings))
+        if kept is None or kept[0] is not settings:
+            kept = (settings, compile_rules(settings))
+            _rules[id(settings)] = kept
+        return kept[1]
+
+
+def answerable(settings: Settings, source_name: str | None) -> bool:
+    """Can ``source_name`` be answered (or posted to) through Vigie? The one place the pages ask:
+    a source configured and enabled whose kind has a writer and whose write credentials are set
+    (`collectors.replies.answerable`)."""
+    if not source_name:
+        return False
+    return any(s.name == source_name and s.enabled and writers.answerable(s) for s in settings.sources)
+
+
+@dataclass(frozen=True)
+class SlaState:
+    label: str  # on time, at risk, breached
+    colour: str  # Bootstrap colour of its badge
+    minutes: int  # minutes waited so far
+
+
+def sla_state(submitted_at: datetime | None, now: datetime, sla_minutes: int) -> SlaState:
+    """Where a waiting reply stands against compliance's approval SLA."""
+    waited = max(0, int((now - submitted_at).total_seconds() // 60)) if submitted_at else 0
+    if waited >= sla_minutes:
+        return SlaState("breached", "danger", waited)
+    if waited >= sla_minutes * SLA_AT_RISK:
+        return SlaState("at risk", "warning", waited)
+    return SlaState("on time", "success", waited)
+
+
+def diff_spans(parts: Sequence[tuple[str, str]]) -> list[Any]:
+    """A word diff (`models.compose.word_diff`) as plain spans: added and removed words carry a class."""
+    classes = {"added": "diff-added", "removed": "diff-removed", "same": "diff-same"}
+    return [html.Span(text, className=classes.get(kind, "diff-same")) for kind, text in parts]
+
+
+def short(text: str | None, size: int = 160) -> str:
+    """The start of a text on one line (a post or reply in a list)."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= size else flat[: size - 1] + "…"
+
+
+def utc(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def minutes_text(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min"
+
+
+def hits_text(hits: Sequence[dict[str, str]] | None) -> str:
+    """Outbound screening hits as one line: 'found' (term)."""
+    return "; ".join(f"'{h.get('found', '')}' ({h.get('term', '')})" for h in (hits or []))

@@ -1,0 +1,281 @@
+"""Outbox: new posts from the firm's accounts, and what waits to go out or went wrong.
+
+"New post": a post template (or free text), its placeholders, the network (the firm's account on
+it, ``outbound.yaml`` ``accounts``), now or at a set UTC time, with the same live preview as a
+reply (`models.replies.check`), then `models.replies.compose`. The outbox lists replies and posts
+waiting for approval, scheduled, queued, sending, failed and "outcome unknown — check" with their
+last error; for a failed or unknown send a person records what they checked
+(`models.outbox.person_checked`), and one not yet sent can be cancelled. Agents and leads see
+their teams' replies and every post; compliance and admins everything.
+
+Texts, names and errors are untrusted: plain components only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard.auth.guard import current_principal, guarded
+from dashboard.auth.policy import QUEUE_READERS, WORKERS, Principal, can_read_team, can_work_team
+from dashboard.components.outbound import answerable, hits_text, rules_for, short, utc
+from dashboard.context import current
+from models import library, outbox, replies, reply_views
+from models.tables import utcnow
+
+dash.register_page(__name__, path="/outbox", title="Outbox · Vigie", name="Outbox", roles=QUEUE_READERS,
+                   nav={"order": 28, "label": "Outbox"})
+SHOWN = ("rejected", "expired", "pending", "queued", "sending", "failed", "unknown")
+LABELS = {"pending": "waiting for approval", "queued": "queued", "sending": "sending", "failed": "failed",
+          "unknown": "outcome unknown — check"}
+TICK_MS = 5000
+
+
+def _may_act(principal: Principal | None, reply: Any) -> bool:
+    """A post is its team's (the team chose it when writing it): only its workers, or an admin,
+    cancel it or say what became of it; a reply's team works it."""
+    if reply.team is None:
+        return principal is not None and principal.role == "admin"
+    return can_work_team(principal, reply.team)
+
+
+def may_see(principal: Principal | None, reply: Any) -> bool:
+    """Posts are everyone's; a reply belongs to its team."""
+    return reply.kind == "post" or reply.team is None or can_read_team(principal, reply.team)
+
+
+def status_label(reply: Any, now: datetime) -> str:
+    if reply.status == "queued" and reply.send_after and reply.send_after > now:
+        return f"scheduled for {utc(reply.send_after)}"
+    return LABELS.get(reply.status, reply.status)
+
+
+def send_time(day: str | None, clock: str | None) -> datetime | None:
+    """The UTC time a post is scheduled for, from a date and a time field (none: now)."""
+    if not day:
+        return None
+    try:
+        return datetime.fromisoformat(f"{str(day)[:10]}T{(clock or '00:00')[:5]}")
+    except ValueError:
+        raise replies.ReplyError("the time is a date (YYYY-MM-DD) and a time (HH:MM), in UTC") from None
+
+
+def build_row(reply: Any, now: datetime, may_act: bool) -> Any:
+    parts: list[Any] = [
+        html.Div([html.B(f"{reply.kind.capitalize()} {reply.id}"),
+                  f" · {status_label(reply, now)} · {reply.network} via {reply.source_name or '—'} · "
+                  f"team {reply.team or '—'} · by {reply.author} · attempts {reply.attempts}"]),
+        html.P(short(reply.text, 300), className="vigie-detail-text mb-1"),
+    ]
+    if reply.last_error:
+        parts.append(html.Div("Last error: " + reply.last_error[:500], className="small text-danger"))
+    if reply.mention_id:
+        parts.append(html.Div(html.A(f"mention {reply.mention_id}", href=f"/mention/{reply.mention_id}"),
+                              className="small mb-1"))
+    if may_act and reply.status in ("failed", "unknown"):
+        parts += [dbc.Input(id={"type": "outbox-url", "reply": reply.id}, placeholder="its URL, if it was posted",
+                            className="my-1", size="sm"),
+                  dbc.Textarea(id={"type": "outbox-note", "reply": reply.id}, placeholder="What you checked (required)",
+                               maxLength=2000, className="mb-1"),
+                  dbc.Button("It was posted", id={"type": "outbox-posted", "reply": reply.id}, size="sm",
+                             color="success", className="me-2"),
+                  dbc.Button("Not posted: send again", id={"type": "outbox-resend", "reply": reply.id}, size="sm",
+                             color="warning", className="me-2")]
+    if may_act and reply.status in replies.CANCELLABLE:
+        parts.append(dbc.Button("Cancel", id={"type": "outbox-cancel", "reply": reply.id}, size="sm",
+                                color="secondary"))
+    return dbc.Card(dbc.CardBody(parts), className="mb-2", id=f"outbox-reply-{reply.id}")
+
+
+def _list(session: Any, principal: Principal | None) -> Any:
+    now = utcnow()
+    rows = [r for r, _m in outbox.by_status(session, SHOWN) if may_see(principal, r)]
+    if not rows:
+        return html.P("Nothing waits to go out, and nothing went wrong.", className="text-muted")
+    acts = principal is not None and principal.role in WORKERS
+    return [build_row(r, now, acts and _may_act(principal, r))
+            for r in rows]
+
+
+def _new_post(ctx: Any, session: Any, principal: Principal) -> Any:
+    accounts = {n: s for n, s in ctx.settings.outbound.accounts.items() if answerable(ctx.settings, s)}
+    teams = [t for t in ctx.settings.teams if can_work_team(principal, t.key)]
+    posts = [u for u in library.usable(session) if u.kind == "post" and (principal.role == "admin"
+                                                                          or set(u.teams) & set(principal.teams))]
+    return html.Div([
+        html.H4("New post"),
+        dcc.Dropdown(id="outbox-template", placeholder="a post template (or write free text below)", className="mb-2",
+                     options=[{"label": f"{u.key} ({u.language}) · {u.title}", "value": u.version_id} for u in posts]),
+        html.Div(id="outbox-fields"),
+        dbc.Textarea(id="outbox-text", placeholder="Free text (or the template's text, edited: it then waits for "
+                                                   "approval)", maxLength=replies.MAX_TEXT, className="mb-2", rows=3),
+        dbc.Row([dbc.Col(dcc.Dropdown(id="outbox-network", options=[{"label": f"{n} (account {s})", "value": n}
+                                                                    for n, s in accounts.items()],
+                                      value=next(iter(accounts), None), placeholder="network")),
+                 dbc.Col(dcc.Dropdown(id="outbox-team", options=[{"label": t.label, "value": t.key} for t in teams],
+                                      value=teams[0].key if teams else None, placeholder="team")),
+                 dbc.Col(dcc.Dropdown(id="outbox-brand", value=next((b.name for b in ctx.settings.brands
+                                                                     if not b.competitor), None),
+                                      options=[b.name for b in ctx.settings.brands if not b.competitor])),
+                 dbc.Col(dcc.Dropdown(id="outbox-language", options=list(library.LANGUAGES), value="en"))],
+                className="mb-2"),
+        dbc.Row([dbc.Col(dbc.Input(id="outbox-day", type="date"), width=3),
+                 dbc.Col(dbc.Input(id="outbox-time", type="time"), width=2),
+                 dbc.Col(html.Span("UTC; leave the date empty to send now", className="small text-muted"))],
+                className="mb-2"),
+        html.Div(id="outbox-preview", className="mb-2"),
+        dbc.Button("Send", id="outbox-send", color="primary", size="sm"),
+        dbc.Alert(id="outbox-send-alert", is_open=False, dismissable=True, className="mt-2"),
+    ], className="mb-4")
+
+
+def layout(**_query: Any) -> Any:
+    ctx, principal = current(), current_principal()
+    with ctx.db.read() as session:
+        marker = reply_views.change_marker(session)
+        new_post = _new_post(ctx, session, principal) if principal and principal.role in WORKERS else None
+        listed = _list(session, principal)
+    return html.Div([
+        dcc.Interval(id="outbox-tick", interval=TICK_MS), dcc.Store(id="outbox-marker", data=marker),
+        html.H2("Outbox"), new_post,
+        html.H4("Waiting, scheduled and in trouble"),
+        dbc.Alert(id="outbox-alert", is_open=False, dismissable=True),
+        html.Div(listed, id="outbox-list"),
+    ])
+
+
+@callback(Output("outbox-fields", "children"), Input("outbox-template", "value"), prevent_initial_call=True)
+@guarded(*WORKERS)
+def template_fields(version_id: Any) -> Any:
+    """One input per placeholder of the template chosen."""
+    if version_id is None:
+        return []
+    with current().db.read() as session:
+        chosen = next((u for u in library.usable(session) if u.version_id == version_id), None)
+    if chosen is None:
+        return html.Div("This template is no longer usable.", className="text-danger")
+    return [dbc.Input(id={"type": "outbox-value", "name": name}, placeholder=name, className="mb-1", size="sm")
+            for name in chosen.placeholders]
+
+
+def _target(ctx: Any, principal: Principal, network: str | None, team: str | None, brand: str | None,
+            language: str | None) -> replies.Target:
+    source = ctx.settings.outbound.accounts.get(network or "")
+    if not network or not answerable(ctx.settings, source):
+        raise replies.ReplyError("choose a network the firm has an account on")
+    if team is None or not can_work_team(principal, team):
+        raise replies.ReplyError("choose one of your teams")
+    return replies.Target("post", network, source, team, brand, language or "en", None, None)
+
+
+def _values() -> dict[str, str]:
+    return {str(item["id"].get("name")): str(item.get("value") or "") for item in (dash.ctx.states_list[-1] or [])
+            if isinstance(item, dict) and isinstance(item.get("id"), dict)} if dash.ctx.states_list else {}
+
+
+POST_STATES = (State("outbox-template", "value"), State("outbox-text", "value"), State("outbox-network", "value"),
+               State("outbox-team", "value"), State("outbox-brand", "value"), State("outbox-language", "value"),
+               State("outbox-day", "value"), State("outbox-time", "value"),
+               State({"type": "outbox-value", "name": ALL}, "value"))
+
+
+@callback(Output("outbox-preview", "children"), Input("outbox-text", "value"), Input("outbox-template", "value"),
+          Input("outbox-network", "value"), Input({"type": "outbox-value", "name": ALL}, "value"), *POST_STATES,
+          prevent_initial_call=True)
+@guarded(*WORKERS)
+def preview(_t: Any, _v: Any, _n: Any, _vals: Any, version_id: Any, text: str | None, network: str | None,
+            team: str | None, brand: str | None, language: str | None, *_rest: Any) -> Any:
+    ctx, principal = current(), current_principal()
+    assert principal is not None  # guarded
+    try:
+        target = _target(ctx, principal, network, team, brand, language)
+        with ctx.db.read() as session:
+            checked = replies.check(session, rules_for(ctx.settings), target, text,
+                                    int(version_id) if version_id is not None else None, _values())
+    except (replies.ReplyError, ValueError) as exc:
+        return html.Div(str(exc), className="text-danger small")
+    lines = [html.P(checked.text, className="vigie-detail-text mb-1"),
+             html.Div(f"{checked.count} of {checked.limit} characters · policy {checked.policy} · "
+                      + ("waits for approval" if checked.needs_approval else "goes out without approval"),
+                      className="small")]
+    if checked.hits:
+        lines.append(html.Div("Screening: " + hits_text(checked.hits), className="small text-warning"))
+    lines += [html.Div(p, className="small text-danger") for p in checked.problems]
+    return dbc.Card(dbc.CardBody(lines), id="outbox-preview-card")
+
+
+@callback(Output("outbox-send-alert", "children"), Output("outbox-send-alert", "color"),
+          Output("outbox-send-alert", "is_open"), Input("outbox-send", "n_clicks"), *POST_STATES,
+          prevent_initial_call=True)
+@guarded(*WORKERS)
+def send_post(clicks: int | None, version_id: Any, text: str | None, network: str | None, team: str | None,
+              brand: str | None, language: str | None, day: str | None, clock: str | None, _values_in: Any,
+              ) -> tuple[str, str, bool]:
+    ctx, principal = current(), current_principal()
+    assert principal is not None  # guarded
+    if not clicks:
+        raise PreventUpdate
+    try:
+        target = _target(ctx, principal, network, team, brand, language)
+        with ctx.db.write.begin() as session:
+            post = replies.compose(session, rules_for(ctx.settings), principal.name, target, text,
+                                   int(version_id) if version_id is not None else None, _values(),
+                                   send_after=send_time(day, clock))
+            status, ident = post.status, post.id
+    except (replies.ReplyError, ValueError) as exc:
+        return str(exc), "danger", True
+    return (f"Post {ident} " + ("waits for compliance's approval." if status == "pending" else "is queued.")), \
+        "success", True
+
+
+@callback(Output("outbox-marker", "data"), Output("outbox-list", "children"), Output("outbox-alert", "children"),
+          Output("outbox-alert", "color"), Output("outbox-alert", "is_open"), Input("outbox-tick", "n_intervals"),
+          Input({"type": "outbox-posted", "reply": ALL}, "n_clicks"),
+          Input({"type": "outbox-resend", "reply": ALL}, "n_clicks"),
+          Input({"type": "outbox-cancel", "reply": ALL}, "n_clicks"),
+          State({"type": "outbox-url", "reply": ALL}, "value"), State({"type": "outbox-note", "reply": ALL}, "value"),
+          State("outbox-marker", "data"), prevent_initial_call=True)
+@guarded(*QUEUE_READERS)
+def update_outbox(_n: Any, _posted: Any, _resend: Any, _cancel: Any, _urls: Any, _notes: Any,
+                  marker: str | None) -> tuple[Any, ...]:
+    """A tick rebuilds the list when a reply changed; a click settles or cancels one."""
+    ctx, principal = current(), current_principal()
+    assert principal is not None  # guarded
+    trigger = dash.ctx.triggered_id
+    alert: tuple[Any, ...] = (dash.no_update,) * 3
+    if isinstance(trigger, dict):
+        if not any(t.get("value") for t in dash.ctx.triggered) or principal.role not in WORKERS:
+            raise PreventUpdate
+        try:
+            reply_id = int(trigger.get("reply"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise PreventUpdate from None
+        def given(index: int) -> str:
+            return next((str(i.get("value") or "") for i in (dash.ctx.states_list[index] or [])
+                         if isinstance(i, dict) and isinstance(i.get("id"), dict) and i["id"].get("reply") == reply_id),
+                        "")
+        try:
+            with ctx.db.write.begin() as session:
+                found = outbox.reply(session, reply_id)
+                if found is None or not _may_act(principal, found):
+                    raise replies.ReplyError(f"reply {reply_id} does not exist or is not in your teams")
+                kind = str(trigger.get("type"))
+                if kind == "outbox-cancel":
+                    replies.cancel(session, reply_id, principal.name, "cancelled from the outbox")
+                else:
+                    outbox.person_checked(session, reply_id, principal.name, kind == "outbox-posted", given(0),
+                                          given(1))
+            alert = (f"Reply {reply_id}: done.", "success", True)
+        except replies.ReplyError as exc:
+            alert = (str(exc), "danger", True)
+    with ctx.db.read() as session:
+        latest = reply_views.change_marker(session)
+        if latest == marker and alert[0] is dash.no_update:
+            raise PreventUpdate
+        listed = _list(session, principal)
+    return (latest, listed, *alert)

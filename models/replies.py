@@ -1,0 +1,410 @@
+"""Replies and posts written by people: composing, editing, approving, rejecting, expiring,
+cancelling, and answers made elsewhere. The sender's side is `models.outbox`.
+
+A reply is stored with its final text (placeholders filled, the brand's disclosure added) the
+moment it is composed; the rules decide whether it waits for compliance:
+
+* every placeholder filled, the network's length limit kept (counted as the network counts);
+* outbound screening (`models.screening`): a hit blocks or forces approval (``outbound.yaml``);
+* the approval policy of its team, network and brand: ``none`` (goes at once, supervised after
+  the fact), ``template_only`` (an approved template used as it is goes at once, free text or
+  an edited template waits) or ``all``;
+* four eyes: nobody who wrote or edited a reply may approve or reject it;
+* editing a reply that was approved (and not yet sent) sends it back to review.
+
+Each change writes an audit event (subject ``reply:<id>``) with the reply's state before and
+after. Functions take the session first and never commit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from config.outbound import OutboundConfig
+from models.audit_log import record_event
+from models.compose import check_length, fill, fixed_text_changed, placeholders, text_sha256, with_disclosure
+from models.library import usable_version
+from models.notifications import enqueue, plain
+from models.screening import DEFAULT_SCREEN_TERMS, Screen, compile_screen, screen
+from models.tables import AuditEvent, Reply, TemplateVersion, utcnow
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+EDITABLE = ("pending", "rejected", "expired", "queued")  # queued: not yet claimed by the sender
+CANCELLABLE = ("pending", "rejected", "expired", "queued", "failed")
+WRITE_ACTIONS = ("reply.compose", "reply.edit")  # whoever did these is an author: never the approver
+MAX_TEXT = 10000
+MAX_NOTE = 2000
+SYSTEM = "vigie"
+
+
+class ReplyError(Exception):
+    """The reply cannot be composed or changed; the message says why, for the writer to read."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """`outbound.yaml` with its screening lexicon compiled once (build with `compile_rules`), and
+    the settings whose notification channels hear of replies waiting for approval."""
+
+    config: OutboundConfig
+    screen: Screen
+    settings: Settings | None = None
+
+
+def compile_rules(settings: Settings) -> Rules:
+    config = settings.outbound
+    terms: dict[str, list[str]] = {lang: list(words) for lang, words in config.terms.items()}
+    if config.default_terms:
+        for lang, words in DEFAULT_SCREEN_TERMS.items():
+            terms.setdefault(lang, []).extend(words)
+    return Rules(config, compile_screen(terms), settings)
+
+
+def _notify_waiting(session: Session, rules: Rules, reply: Reply, why: str) -> None:
+    """Tell compliance's channels (event ``approval``) that a reply waits for them."""
+    settings = rules.settings
+    if settings is None or reply.status != "pending":
+        return
+    if not any("approval" in channel.events for channel in settings.notifications):
+        return
+    title = f"Vigie: a {reply.kind} waits for approval ({reply.network}, by {plain(reply.author, 100)})"
+    body = "\n".join([plain(why, 500), f"Text: {plain(reply.text, 300)}",
+                      f"Decide in Vigie: {settings.auth.public_url}/approvals"])
+    enqueue(session, settings, "approval", reply.queue_item_id, title, body)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a reply goes: the item it answers (None for a new post) and how it leaves."""
+
+    kind: str  # reply or post
+    network: str
+    source_name: str | None
+    team: str | None
+    brand: str | None
+    language: str
+    queue_item_id: int | None = None
+    mention_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A text run through the rules: what would be stored, and why it would wait (a preview)."""
+
+    text: str
+    count: int
+    limit: int
+    missing: tuple[str, ...]
+    hits: tuple[dict[str, str], ...]
+    policy: str
+    needs_approval: bool
+    edited: bool
+    problems: tuple[str, ...]  # reasons it cannot be sent as it is (missing values, too long, blocked)
+    disclosure: str | None
+
+
+def state(reply: Reply) -> dict[str, Any]:
+    """The reply's state as the audit trail keeps it."""
+    def iso(v: datetime | None) -> str | None:
+        return v.isoformat(timespec="seconds") if v else None
+    return {"status": reply.status, "text": reply.text, "text_sha256": reply.text_sha256,
+            "needs_approval": reply.needs_approval,
+            "policy": reply.policy, "template_version_id": reply.template_version_id,
+            "approved_by": reply.approved_by, "approved_sha256": reply.approved_sha256,
+            "send_after": iso(reply.send_after), "attempts": reply.attempts, "platform_id": reply.platform_id,
+            "platform_url": reply.platform_url, "sent_sha256": reply.sent_sha256, "last_error": reply.last_error,
+            "check_first": reply.check_first}
+
+
+def audit(session: Session, actor: str, action: str, reply: Reply, before: dict[str, Any] | None,
+          reason: str | None = None, at: datetime | None = None) -> None:
+    record_event(session, actor, action, before=before or {}, after=state(reply), reason=reason,
+                 subject=f"reply:{reply.id}", at=at or reply.updated_at)
+
+
+def _actor(actor: str) -> str:
+    actor = (actor or "").strip()
+    if not actor:
+        raise ReplyError("who is acting? an actor name is required")
+    return actor[:200]
+
+
+def _template(session: Session, version_id: int, target: Target, now: datetime) -> TemplateVersion:
+    version = session.get(TemplateVersion, version_id)
+    if version is None:
+        raise ReplyError(f"template version {version_id} does not exist")
+    current = usable_version(session, version.template_id, now)
+    if current is None:
+        raise ReplyError("this template is not approved for use (retired, expired or never approved)")
+    if current.id != version.id:
+        raise ReplyError(f"a newer version of this template is in use (version {current.version}): choose it again")
+    if target.team is not None and target.team not in (version.teams or []):
+        raise ReplyError(f"team {target.team} may not use this template")
+    if version.networks and target.network not in version.networks:
+        raise ReplyError(f"this template is not for {target.network}")
+    if version.template.kind != target.kind:
+        raise ReplyError(f"this template is for a {version.template.kind}, not a {target.kind}")
+    return version
+
+
+def check(session: Session, rules: Rules, target: Target, text: str | None, version_id: int | None,
+          values: Mapping[str, str], now: datetime | None = None) -> Checked:
+    """Run a text (or a template and its values) through the rules without storing anything: the
+    preview the compose box shows, and the check `compose` and `edit` make."""
+    now = now or utcnow()
+    config = rules.config
+    disclosure = config.disclosure(target.brand, target.network)
+    missing: tuple[str, ...] = ()
+    edited = False
+    version = _template(session, version_id, target, now) if version_id is not None else None
+    if version is not None:
+        filled = fill(version.body, values)
+        missing = filled.missing
+        if text is None or not text.strip():
+            text = filled.text
+        edited = fixed_text_changed(version.body, text, values, disclosure)
+    text = (text or "").strip()
+    problems: list[str] = []
+    if not text:
+        problems.append("the reply is empty")
+    if len(text) > MAX_TEXT:
+        problems.append(f"the text is over {MAX_TEXT:,} characters")
+    text = with_disclosure(text, disclosure) if text else text
+    left = tuple(dict.fromkeys((*missing, *placeholders(text))))
+    if left:
+        problems.append("fill " + ", ".join("{{" + name + "}}" for name in left) + " before sending")
+    length = check_length(text, target.network, config.limit(target.network))
+    if length.over > 0:
+        problems.append(f"{length.count} of {length.limit} characters as {target.network} counts them: "
+                        f"{length.over} too many")
+    hits = tuple({"term": h.term, "found": h.found} for h in screen(rules.screen, text))
+    if hits and config.on_hit == "block":
+        problems.append("outbound screening: " + "; ".join(f"'{h['found']}' ({h['term']})" for h in hits)
+                        + " may not be published")
+    policy = config.policy(target.team, target.network, target.brand)
+    free_values = version is not None and any(_free_text(name, values.get(name)) for name in placeholders(version.body))
+    needs = (policy == "all" or (policy == "template_only" and (version is None or edited or free_values))
+             or bool(hits))
+    return Checked(text, length.count, length.limit, left, hits, policy, needs, edited or free_values,
+                   tuple(problems), disclosure)
+
+
+# A placeholder holds a name, a reference, a date: a value with a link, a mention, a hashtag or
+# many words is free text published under an approved template, so it waits like free text.
+_LINKISH = re.compile(r"https?:|www\.|@|#|\b[\w-]+\.(?:[a-z]{2,})\b", re.IGNORECASE)
+MAX_PLAIN_VALUE = 60
+
+
+_HANDLE = re.compile(r"@?[\w.-]+(?:@[\w.-]+)?")  # @name or @name@instance: what {{handle}} holds
+
+
+def _free_text(name: str, value: object) -> bool:
+    text = str(value or "").strip()
+    if name == "handle" and _HANDLE.fullmatch(text):
+        return False  # the customer's own handle, as the mention gives it
+    return len(text) > MAX_PLAIN_VALUE or len(text.split()) > 6 or bool(_LINKISH.search(text))
+
+
+def compose(session: Session, rules: Rules, actor: str, target: Target, text: str | None,
+            version_id: int | None = None, values: Mapping[str, str] | None = None,
+            send_after: datetime | None = None, key: str | None = None, now: datetime | None = None) -> Reply:
+    """Store a reply (or a new post) with its final text: queued for the sender, or waiting for
+    approval when the rules say so. Refused (`ReplyError`) when it cannot be sent as it is.
+    ``now`` replaces the clock for the demo's history only (the past replayed)."""
+    actor, values, now = _actor(actor), dict(values or {}), now or utcnow()
+    if target.kind not in ("reply", "post"):
+        raise ReplyError("a reply or a post")
+    if target.kind == "reply" and target.queue_item_id is None:
+        raise ReplyError("a reply answers an item")
+    if target.source_name is None:
+        raise ReplyError("this source cannot be answered through Vigie: record an answer made elsewhere")
+    if key is not None and session.scalars(select(Reply.id).where(Reply.idempotency_key == key)).first():
+        raise ReplyError("this reply was stored already (Send pressed twice?): it is in the thread")
+    checked = check(session, rules, target, text, version_id, values, now)
+    if checked.problems:
+        raise ReplyError("; ".join(checked.problems))
+    reply = Reply(kind=target.kind, queue_item_id=target.queue_item_id, mention_id=target.mention_id,
+                  source_name=target.source_name, network=target.network, team=target.team, brand=target.brand,
+                  language=target.language, template_version_id=version_id,
+                  values={k: str(v)[:200] for k, v in values.items()}, author=actor, text=checked.text,
+                  text_sha256=text_sha256(checked.text), policy=checked.policy,
+                  needs_approval=checked.needs_approval, screening=list(checked.hits),
+                  status="pending" if checked.needs_approval else "queued", created_at=now, updated_at=now,
+                  submitted_at=now if checked.needs_approval else None, send_after=send_after,
+                  idempotency_key=key or uuid.uuid4().hex, attempts=0,
+                  next_attempt_at=None if checked.needs_approval else max(now, send_after or now))
+    session.add(reply)
+    session.flush()
+    audit(session, actor, "reply.compose", reply, None, _why(checked))
+    _notify_waiting(session, rules, reply, _why(checked))
+    return reply
+
+
+def _why(checked: Checked) -> str:
+    if not checked.needs_approval:
+        return f"policy {checked.policy}: goes out without approval"
+    reasons = []
+    if checked.hits:
+        reasons.append("outbound screening: " + ", ".join(h["found"] for h in checked.hits))
+    if checked.policy == "all":
+        reasons.append("policy all: every reply is approved")
+    elif checked.edited:
+        reasons.append("the template's fixed text was edited, or a placeholder holds a link, a mention or "
+                       "free text")
+    elif checked.policy == "template_only":
+        reasons.append("free text under policy template_only")
+    return "waits for approval: " + "; ".join(reasons)
+
+
+def _load(session: Session, reply_id: int) -> Reply:
+    reply = session.get(Reply, reply_id, populate_existing=True, with_for_update=True)
+    if reply is None:
+        raise ReplyError(f"reply {reply_id} does not exist")
+    return reply
+
+
+def target_of(reply: Reply) -> Target:
+    return Target(reply.kind, reply.network, reply.source_name, reply.team, reply.brand, reply.language,
+                  reply.queue_item_id, reply.mention_id)
+
+
+def edit(session: Session, rules: Rules, reply_id: int, actor: str, text: str,
+         values: Mapping[str, str] | None = None) -> Reply:
+    """Change a reply not yet sent. The rules run again; an approval is lost (it goes back to review
+    when it needs one); a rejected or expired reply is submitted again."""
+    actor, now = _actor(actor), utcnow()
+    reply = _load(session, reply_id)
+    if reply.status not in EDITABLE:
+        raise ReplyError(f"this reply is {reply.status}: it can no longer be edited")
+    if reply.attempts:
+        raise ReplyError("this reply was already sent to the network once (its outcome was unclear): it can no "
+                         "longer be edited; cancel it only once the account is checked on /outbox")
+    values = dict(values if values is not None else reply.values or {})
+    checked = check(session, rules, target_of(reply), text, reply.template_version_id, values, now)
+    if checked.problems:
+        raise ReplyError("; ".join(checked.problems))
+    before = state(reply)
+    reply.text, reply.text_sha256, reply.values = checked.text, text_sha256(checked.text), values
+    reply.policy, reply.needs_approval, reply.screening = checked.policy, checked.needs_approval, list(checked.hits)
+    reply.approved_by = reply.approved_at = reply.approved_sha256 = None
+    reply.decided_by = reply.decision_reason = None
+    reply.status = "pending" if checked.needs_approval else "queued"
+    reply.submitted_at = now if checked.needs_approval else None
+    reply.next_attempt_at = None if checked.needs_approval else max(now, reply.send_after or now)
+    reply.updated_at = now
+    audit(session, actor, "reply.edit", reply, before, _why(checked))
+    _notify_waiting(session, rules, reply, _why(checked))
+    return reply
+
+
+def wrote(session: Session, reply_id: int, actor: str) -> bool:
+    """Did ``actor`` write or edit the reply (its audit events say)? One indexed look-up, however
+    many times it was edited."""
+    return session.scalars(select(AuditEvent.id).where(AuditEvent.subject == f"reply:{reply_id}",
+                                                       AuditEvent.action.in_(WRITE_ACTIONS),
+                                                       AuditEvent.actor == actor[:200]).limit(1)).first() is not None
+
+
+def _decide(session: Session, reply_id: int, actor: str) -> Reply:
+    reply = _load(session, reply_id)
+    if reply.status != "pending":
+        raise ReplyError(f"this reply is {reply.status}: only a waiting reply can be decided")
+    if actor == reply.author or wrote(session, reply_id, actor):
+        raise ReplyError("whoever wrote or edited a reply cannot approve or reject it (four eyes)")
+    return reply
+
+
+def approve(session: Session, reply_id: int, actor: str, note: str | None = None,
+            now: datetime | None = None, expected_sha256: str | None = None) -> Reply:
+    """Compliance approves a waiting reply: it is queued for the sender with the hash of the text
+    approved (the sender refuses any other text). ``expected_sha256``: the hash of the text the
+    approver was shown (the page passes it): a text edited since is refused, never approved
+    unseen. ``now``: the demo's history only."""
+    actor, now = _actor(actor), now or utcnow()
+    reply = _decide(session, reply_id, actor)
+    if expected_sha256 is not None and expected_sha256 != reply.text_sha256:
+        raise ReplyError("the reply changed since you opened it: read it again before approving")
+    before = state(reply)
+    reply.status, reply.approved_by, reply.approved_at = "queued", actor, now
+    reply.approved_sha256 = text_sha256(reply.text)
+    reply.next_attempt_at, reply.updated_at = max(now, reply.send_after or now), now
+    audit(session, actor, "reply.approve", reply, before, (note or "").strip()[:MAX_NOTE] or None)
+    return reply
+
+
+def reject(session: Session, reply_id: int, actor: str, reason: str) -> Reply:
+    actor, now, reason = _actor(actor), utcnow(), (reason or "").strip()
+    if not reason:
+        raise ReplyError("a reason is required to reject a reply (the writer reads it)")
+    reply = _decide(session, reply_id, actor)
+    before = state(reply)
+    reply.status, reply.decided_by, reply.decision_reason = "rejected", actor, reason[:MAX_NOTE]
+    reply.updated_at = now
+    audit(session, actor, "reply.reject", reply, before, reason[:MAX_NOTE])
+    return reply
+
+
+def cancel(session: Session, reply_id: int, actor: str, reason: str | None = None) -> Reply:
+    actor, now = _actor(actor), utcnow()
+    reply = _load(session, reply_id)
+    if reply.status not in CANCELLABLE:
+        raise ReplyError(f"this reply is {reply.status}: it can no longer be cancelled")
+    if reply.status == "queued" and reply.attempts:
+        raise ReplyError("this reply is being retried after an unclear answer: it may be posted already, so it "
+                         "cannot be cancelled now (check the account on /outbox once it settles)")
+    before = state(reply)
+    reply.status, reply.updated_at, reply.next_attempt_at = "cancelled", now, None
+    audit(session, actor, "reply.cancel", reply, before, (reason or "").strip()[:MAX_NOTE] or None)
+    return reply
+
+
+def expire_waiting(session: Session, hours: int, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Move replies that waited for approval longer than ``hours`` to ``expired`` (the /approvals
+    page's expired list; editing submits one again). Returns their ids."""
+    now = now or utcnow()
+    ids = list(session.scalars(select(Reply.id).where(Reply.status == "pending",
+                                                      Reply.submitted_at < now - timedelta(hours=hours))
+                               .order_by(Reply.submitted_at).limit(limit)))
+    done = []
+    for reply_id in ids:
+        changed = session.execute(update(Reply).where(Reply.id == reply_id, Reply.status == "pending")
+                                  .values(status="expired", updated_at=now)
+                                  .execution_options(synchronize_session=False))
+        if changed.rowcount:  # type: ignore[attr-defined]
+            reply = _load(session, reply_id)
+            before = {**state(reply), "status": "pending"}
+            audit(session, SYSTEM, "reply.expire", reply, before, f"not decided within {hours} h", now)
+            done.append(reply_id)
+    return done
+
+
+def answered_elsewhere(session: Session, actor: str, target: Target, url: str | None, note: str) -> Reply:
+    """Record that an item was answered outside Vigie (a source with no write API, a phone call):
+    kept like a reply, with its link and note."""
+    actor, now, note = _actor(actor), utcnow(), (note or "").strip()
+    if not note:
+        raise ReplyError("say how it was answered (a note is required)")
+    url = (url or "").strip() or None
+    if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        raise ReplyError("the link must be an http(s) address")
+    reply = Reply(kind="elsewhere", queue_item_id=target.queue_item_id, mention_id=target.mention_id,
+                  source_name=None, network=target.network, team=target.team, brand=target.brand,
+                  language=target.language, values={}, author=actor, text=note[:MAX_NOTE],
+                  text_sha256=text_sha256(note[:MAX_NOTE]), policy="none", needs_approval=False, screening=[],
+                  status="elsewhere", created_at=now, updated_at=now, idempotency_key=uuid.uuid4().hex, attempts=0,
+                  platform_url=url, note=note[:MAX_NOTE])
+    session.add(reply)
+    session.flush()
+    audit(session, actor, "reply.elsewhere", reply, None, note[:MAX_NOTE])
+    return reply
