@@ -112,6 +112,7 @@ class Checked:
     edited: bool
     problems: tuple[str, ...]  # reasons it cannot be sent as it is (missing values, too long, blocked)
     disclosure: str | None
+    brand: str | None = None  # the firm's brand the reply speaks for (`speaking_brand`)
 
 
 def state(reply: Reply) -> dict[str, Any]:
@@ -158,13 +159,25 @@ def _template(session: Session, version_id: int, target: Target, now: datetime) 
     return version
 
 
+def speaking_brand(rules: Rules, brand: str | None) -> str | None:
+    """The firm's brand a reply speaks for: the mention's brand when it is one of the firm's own,
+    else the firm's first brand (a reply to a post about a competitor, or about no brand, still
+    comes from the firm's account and carries its disclosure and its policy); anything a browser
+    sent that is not a firm brand is never trusted."""
+    own = [b.name for b in rules.settings.brands if not b.competitor] if rules.settings is not None else []
+    if not own or brand in own:
+        return brand
+    return own[0]
+
+
 def check(session: Session, rules: Rules, target: Target, text: str | None, version_id: int | None,
           values: Mapping[str, str], now: datetime | None = None) -> Checked:
     """Run a text (or a template and its values) through the rules without storing anything: the
     preview the compose box shows, and the check `compose` and `edit` make."""
     now = now or utcnow()
     config = rules.config
-    disclosure = config.disclosure(target.brand, target.network)
+    brand = speaking_brand(rules, target.brand)
+    disclosure = config.disclosure(brand, target.network)
     missing: tuple[str, ...] = ()
     edited = False
     version = _template(session, version_id, target, now) if version_id is not None else None
@@ -192,12 +205,12 @@ def check(session: Session, rules: Rules, target: Target, text: str | None, vers
     if hits and config.on_hit == "block":
         problems.append("outbound screening: " + "; ".join(f"'{h['found']}' ({h['term']})" for h in hits)
                         + " may not be published")
-    policy = config.policy(target.team, target.network, target.brand)
+    policy = config.policy(target.team, target.network, brand)
     free_values = version is not None and any(_free_text(name, values.get(name)) for name in placeholders(version.body))
     needs = (policy == "all" or (policy == "template_only" and (version is None or edited or free_values))
              or bool(hits))
     return Checked(text, length.count, length.limit, left, hits, policy, needs, edited or free_values,
-                   tuple(problems), disclosure)
+                   tuple(problems), disclosure, brand)
 
 
 # A placeholder holds a name, a reference, a date: a value with a link, a mention, a hashtag or
@@ -235,7 +248,7 @@ def compose(session: Session, rules: Rules, actor: str, target: Target, text: st
     if checked.problems:
         raise ReplyError("; ".join(checked.problems))
     reply = Reply(kind=target.kind, queue_item_id=target.queue_item_id, mention_id=target.mention_id,
-                  source_name=target.source_name, network=target.network, team=target.team, brand=target.brand,
+                  source_name=target.source_name, network=target.network, team=target.team, brand=checked.brand,
                   language=target.language, template_version_id=version_id,
                   values={k: str(v)[:200] for k, v in values.items()}, author=actor, text=checked.text,
                   text_sha256=text_sha256(checked.text), policy=checked.policy,

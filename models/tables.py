@@ -173,6 +173,7 @@ class AuditEvent(Base):
 
 
 Index("ix_audit_events_subject", AuditEvent.subject, AuditEvent.id)
+Index("ix_audit_events_action_at", AuditEvent.action, AuditEvent.at)  # the newest decisions of each kind
 
 
 class User(Base):

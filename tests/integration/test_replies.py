@@ -322,3 +322,15 @@ def test_review_findings_hold(db: Database, settings: Settings, item: int) -> No
     events = _events(db, f"reply:{edited.id}")
     assert [e.after["text"] for e in events] == ["First wording.", "Second wording."]
     assert events[1].before["text"] == "First wording."
+
+
+def test_a_reply_about_a_competitor_speaks_for_the_firm(db: Database, settings: Settings, item: int) -> None:
+    """The disclosure and the policy follow the firm's brand the reply speaks for, not whatever
+    brand the mention (or a browser) names."""
+    disclosure = settings.outbound.disclosure("Aurelia Bank", "x")
+    assert disclosure
+    for brand in ("Northwind Bank", None, "<script>alert(1)</script>"):
+        target = replace(_target(db, item), network="x", brand=brand)
+        with db.write.begin() as s:
+            reply = replies.compose(s, _rules(settings), "agent.cs", target, "We can help you switch.")
+            assert reply.text.endswith(disclosure) and reply.brand == "Aurelia Bank"

@@ -17,6 +17,7 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_events") as batch_op:
         batch_op.add_column(sa.Column("subject", sa.String(60), nullable=True))
         batch_op.create_index("ix_audit_events_subject", ["subject", "id"])
+        batch_op.create_index("ix_audit_events_action_at", ["action", "at"])
     op.create_table(
         "templates",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -102,5 +103,6 @@ def downgrade() -> None:
     op.drop_table("template_versions")
     op.drop_table("templates")
     with op.batch_alter_table("audit_events") as batch_op:
+        batch_op.drop_index("ix_audit_events_action_at")
         batch_op.drop_index("ix_audit_events_subject")
         batch_op.drop_column("subject")
