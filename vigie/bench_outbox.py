@@ -35,7 +35,7 @@ from models import library, outbox, replies
 from models.db import open_database
 from models.library import Draft
 from models.migrate import upgrade
-from models.tables import Base, Mention, QueueItem, SourceRow
+from models.tables import REPLY_STATES, Base, Mention, QueueItem, SourceRow
 from vigie.bench import demo_posts
 
 BODY = "Hello {{first_name}}, we are sorry about this. Your case is {{case_ref}}; we will call you today."
@@ -89,7 +89,7 @@ def run_outbox(settings: Settings, count: int, database_url: str) -> None:
             break
     t_send = time.perf_counter() - start
     with db.read() as session:
-        states = outbox.counts(session)
+        states = outbox.counts(session, REPLY_STATES)
 
     writer = writer_for(floor_source)
     assert writer is not None
