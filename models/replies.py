@@ -2,7 +2,7 @@
 cancelling, and answers made elsewhere. The sender's side is `models.outbox`.
 
 A reply is stored with its final text (placeholders filled, the brand's disclosure added) the
-moment it is composed; the rules decide whether it waits for compliance:
+moment it is composed; the rules (`models.reply_rules`) decide whether it waits for compliance:
 
 * every placeholder filled, the network's length limit kept (counted as the network counts);
 * outbound screening (`models.screening`): a hit blocks or forces approval (``outbound.yaml``);
@@ -18,57 +18,34 @@ after. Functions take the session first and never commit.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from config.outbound import OutboundConfig
 from models.audit_log import record_event
-from models.compose import check_length, fill, fixed_text_changed, placeholders, text_sha256, with_disclosure
-from models.library import usable_version
+from models.compose import text_sha256
 from models.notifications import enqueue, plain
-from models.screening import DEFAULT_SCREEN_TERMS, Screen, compile_screen, screen
-from models.tables import AuditEvent, Reply, TemplateVersion, utcnow
-
-if TYPE_CHECKING:
-    from config.settings import Settings
+from models.reply_rules import MAX_TEXT as MAX_TEXT
+from models.reply_rules import Checked as Checked
+from models.reply_rules import ReplyError as ReplyError
+from models.reply_rules import Rules as Rules
+from models.reply_rules import Target as Target
+from models.reply_rules import check as check
+from models.reply_rules import compile_rules as compile_rules
+from models.reply_rules import speaking_brand as speaking_brand
+from models.reply_rules import why_waiting
+from models.tables import AuditEvent, Reply, utcnow
 
 EDITABLE = ("pending", "rejected", "expired", "queued")  # queued: not yet claimed by the sender
 CANCELLABLE = ("pending", "rejected", "expired", "queued", "failed")
 WRITE_ACTIONS = ("reply.compose", "reply.edit")  # whoever did these is an author: never the approver
-MAX_TEXT = 10000
 MAX_NOTE = 2000
 SYSTEM = "vigie"
-
-
-class ReplyError(Exception):
-    """The reply cannot be composed or changed; the message says why, for the writer to read."""
-
-
-@dataclass(frozen=True)
-class Rules:
-    """`outbound.yaml` with its screening lexicon compiled once (build with `compile_rules`), and
-    the settings whose notification channels hear of replies waiting for approval."""
-
-    config: OutboundConfig
-    screen: Screen
-    settings: Settings | None = None
-
-
-def compile_rules(settings: Settings) -> Rules:
-    config = settings.outbound
-    terms: dict[str, list[str]] = {lang: list(words) for lang, words in config.terms.items()}
-    if config.default_terms:
-        for lang, words in DEFAULT_SCREEN_TERMS.items():
-            terms.setdefault(lang, []).extend(words)
-    return Rules(config, compile_screen(terms), settings)
 
 
 def _notify_waiting(session: Session, rules: Rules, reply: Reply, why: str) -> None:
@@ -82,37 +59,6 @@ def _notify_waiting(session: Session, rules: Rules, reply: Reply, why: str) -> N
     body = "\n".join([plain(why, 500), f"Text: {plain(reply.text, 300)}",
                       f"Decide in Vigie: {settings.auth.public_url}/approvals"])
     enqueue(session, settings, "approval", reply.queue_item_id, title, body)
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a reply goes: the item it answers (None for a new post) and how it leaves."""
-
-    kind: str  # reply or post
-    network: str
-    source_name: str | None
-    team: str | None
-    brand: str | None
-    language: str
-    queue_item_id: int | None = None
-    mention_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A text run through the rules: what would be stored, and why it would wait (a preview)."""
-
-    text: str
-    count: int
-    limit: int
-    missing: tuple[str, ...]
-    hits: tuple[dict[str, str], ...]
-    policy: str
-    needs_approval: bool
-    edited: bool
-    problems: tuple[str, ...]  # reasons it cannot be sent as it is (missing values, too long, blocked)
-    disclosure: str | None
-    brand: str | None = None  # the firm's brand the reply speaks for (`speaking_brand`)
 
 
 def state(reply: Reply) -> dict[str, Any]:
@@ -139,94 +85,6 @@ def _actor(actor: str) -> str:
     if not actor:
         raise ReplyError("who is acting? an actor name is required")
     return actor[:200]
-
-
-def _template(session: Session, version_id: int, target: Target, now: datetime) -> TemplateVersion:
-    version = session.get(TemplateVersion, version_id)
-    if version is None:
-        raise ReplyError(f"template version {version_id} does not exist")
-    current = usable_version(session, version.template_id, now)
-    if current is None:
-        raise ReplyError("this template is not approved for use (retired, expired or never approved)")
-    if current.id != version.id:
-        raise ReplyError(f"a newer version of this template is in use (version {current.version}): choose it again")
-    if target.team is not None and target.team not in (version.teams or []):
-        raise ReplyError(f"team {target.team} may not use this template")
-    if version.networks and target.network not in version.networks:
-        raise ReplyError(f"this template is not for {target.network}")
-    if version.template.kind != target.kind:
-        raise ReplyError(f"this template is for a {version.template.kind}, not a {target.kind}")
-    return version
-
-
-def speaking_brand(rules: Rules, brand: str | None) -> str | None:
-    """The firm's brand a reply speaks for: the mention's brand when it is one of the firm's own,
-    else the firm's first brand (a reply to a post about a competitor, or about no brand, still
-    comes from the firm's account and carries its disclosure and its policy); anything a browser
-    sent that is not a firm brand is never trusted."""
-    own = [b.name for b in rules.settings.brands if not b.competitor] if rules.settings is not None else []
-    if not own or brand in own:
-        return brand
-    return own[0]
-
-
-def check(session: Session, rules: Rules, target: Target, text: str | None, version_id: int | None,
-          values: Mapping[str, str], now: datetime | None = None) -> Checked:
-    """Run a text (or a template and its values) through the rules without storing anything: the
-    preview the compose box shows, and the check `compose` and `edit` make."""
-    now = now or utcnow()
-    config = rules.config
-    brand = speaking_brand(rules, target.brand)
-    disclosure = config.disclosure(brand, target.network)
-    missing: tuple[str, ...] = ()
-    edited = False
-    version = _template(session, version_id, target, now) if version_id is not None else None
-    if version is not None:
-        filled = fill(version.body, values)
-        missing = filled.missing
-        if text is None or not text.strip():
-            text = filled.text
-        edited = fixed_text_changed(version.body, text, values, disclosure)
-    text = (text or "").strip()
-    problems: list[str] = []
-    if not text:
-        problems.append("the reply is empty")
-    if len(text) > MAX_TEXT:
-        problems.append(f"the text is over {MAX_TEXT:,} characters")
-    text = with_disclosure(text, disclosure) if text else text
-    left = tuple(dict.fromkeys((*missing, *placeholders(text))))
-    if left:
-        problems.append("fill " + ", ".join("{{" + name + "}}" for name in left) + " before sending")
-    length = check_length(text, target.network, config.limit(target.network))
-    if length.over > 0:
-        problems.append(f"{length.count} of {length.limit} characters as {target.network} counts them: "
-                        f"{length.over} too many")
-    hits = tuple({"term": h.term, "found": h.found} for h in screen(rules.screen, text))
-    if hits and config.on_hit == "block":
-        problems.append("outbound screening: " + "; ".join(f"'{h['found']}' ({h['term']})" for h in hits)
-                        + " may not be published")
-    policy = config.policy(target.team, target.network, brand)
-    free_values = version is not None and any(_free_text(name, values.get(name)) for name in placeholders(version.body))
-    needs = (policy == "all" or (policy == "template_only" and (version is None or edited or free_values))
-             or bool(hits))
-    return Checked(text, length.count, length.limit, left, hits, policy, needs, edited or free_values,
-                   tuple(problems), disclosure, brand)
-
-
-# A placeholder holds a name, a reference, a date: a value with a link, a mention, a hashtag or
-# many words is free text published under an approved template, so it waits like free text.
-_LINKISH = re.compile(r"https?:|www\.|@|#|\b[\w-]+\.(?:[a-z]{2,})\b", re.IGNORECASE)
-MAX_PLAIN_VALUE = 60
-
-
-_HANDLE = re.compile(r"@?[\w.-]+(?:@[\w.-]+)?")  # @name or @name@instance: what {{handle}} holds
-
-
-def _free_text(name: str, value: object) -> bool:
-    text = str(value or "").strip()
-    if name == "handle" and _HANDLE.fullmatch(text):
-        return False  # the customer's own handle, as the mention gives it
-    return len(text) > MAX_PLAIN_VALUE or len(text.split()) > 6 or bool(_LINKISH.search(text))
 
 
 def compose(session: Session, rules: Rules, actor: str, target: Target, text: str | None,
@@ -259,25 +117,9 @@ def compose(session: Session, rules: Rules, actor: str, target: Target, text: st
                   next_attempt_at=None if checked.needs_approval else max(now, send_after or now))
     session.add(reply)
     session.flush()
-    audit(session, actor, "reply.compose", reply, None, _why(checked))
-    _notify_waiting(session, rules, reply, _why(checked))
+    audit(session, actor, "reply.compose", reply, None, why_waiting(checked))
+    _notify_waiting(session, rules, reply, why_waiting(checked))
     return reply
-
-
-def _why(checked: Checked) -> str:
-    if not checked.needs_approval:
-        return f"policy {checked.policy}: goes out without approval"
-    reasons = []
-    if checked.hits:
-        reasons.append("outbound screening: " + ", ".join(h["found"] for h in checked.hits))
-    if checked.policy == "all":
-        reasons.append("policy all: every reply is approved")
-    elif checked.edited:
-        reasons.append("the template's fixed text was edited, or a placeholder holds a link, a mention or "
-                       "free text")
-    elif checked.policy == "template_only":
-        reasons.append("free text under policy template_only")
-    return "waits for approval: " + "; ".join(reasons)
 
 
 def _load(session: Session, reply_id: int) -> Reply:
@@ -316,8 +158,8 @@ def edit(session: Session, rules: Rules, reply_id: int, actor: str, text: str,
     reply.submitted_at = now if checked.needs_approval else None
     reply.next_attempt_at = None if checked.needs_approval else max(now, reply.send_after or now)
     reply.updated_at = now
-    audit(session, actor, "reply.edit", reply, before, _why(checked))
-    _notify_waiting(session, rules, reply, _why(checked))
+    audit(session, actor, "reply.edit", reply, before, why_waiting(checked))
+    _notify_waiting(session, rules, reply, why_waiting(checked))
     return reply
 
 
