@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,7 @@ from tests.support import VIGIE, free_port, wait_for_http
 
 pytestmark = pytest.mark.browser
 TOKEN = "masto-write-token"
+SIGN_IN = 40.0  # seconds: a page's first build in a fresh server is slow on a loaded CI machine
 CARD = "Hello {{first_name}}, we are sorry your card was blocked. Your case is {{case_ref}}; we call you today."
 
 
@@ -84,13 +86,20 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     driver.quit()
 
 
-def _pick_template(browser: WebDriver, label: str) -> None:
-    """Choose an option of the template dropdown as a person does: open it, type, Enter."""
-    box = wait_until(lambda: browser.find_element(By.ID, "compose-template"), what="the template chooser")
-    box.click()
-    typed = wait_until(lambda: browser.switch_to.active_element, what="the chooser's input")
-    typed.send_keys(label)
-    typed.send_keys(Keys.ENTER)
+def _pick_template(browser: WebDriver, label: str, placeholder: str) -> None:
+    """Choose an option of the template dropdown as a person does: open it, type, Enter; again if
+    the page was still loading and no input for ``placeholder`` came (a busy machine)."""
+    def attempt() -> bool:
+        if browser.find_elements(By.CSS_SELECTOR, f"input[id*='{placeholder}']"):
+            return True
+        browser.find_element(By.ID, "compose-template").click()
+        typed = browser.switch_to.active_element
+        typed.send_keys(label)
+        typed.send_keys(Keys.ENTER)
+        time.sleep(1.0)  # the callback that adds the placeholders' inputs
+        return bool(browser.find_elements(By.CSS_SELECTOR, f"input[id*='{placeholder}']"))
+
+    wait_until(attempt, timeout=40, what=f"the template {label!r} chosen and its inputs shown")
 
 
 def _click(browser: WebDriver, element: Any) -> None:
@@ -116,8 +125,8 @@ def test_template_and_free_text_replies_reach_the_network_once(site: dict[str, A
     first, second = site["mentions"]["111"], site["mentions"]["112"]
 
     # 1. An agent answers Ana from the approved template; her first name is filled from her name.
-    sign_in_as(browser, base, "agent", f"/mention/{first}")
-    _pick_template(browser, "Blocked card")
+    sign_in_as(browser, base, "agent", f"/mention/{first}", timeout=SIGN_IN)
+    _pick_template(browser, "Blocked card", "case_ref")
     case = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "input[id*='case_ref']"), what="case ref input")
     first_name = browser.find_element(By.CSS_SELECTOR, "input[id*='first_name']")
     assert first_name.get_attribute("value") == "Ana"
@@ -130,7 +139,7 @@ def test_template_and_free_text_replies_reach_the_network_once(site: dict[str, A
     wait_until(lambda: browser.find_element(By.ID, "compose-alert").text, what="the send message")
 
     # 2. Another agent writes free text to Bob: it waits for compliance.
-    sign_in_as(browser, base, "agent2", f"/mention/{second}")
+    sign_in_as(browser, base, "agent2", f"/mention/{second}", timeout=SIGN_IN)
     text = wait_until(lambda: browser.find_element(By.ID, "compose-text"), what="the reply box")
     text.send_keys("Hi Bob, sorry for the trouble; please send us a private message so we can look at it.")
     wait_until(lambda: "waits for compliance" in browser.find_element(By.ID, "compose-outcome").text.lower(),
@@ -143,7 +152,7 @@ def test_template_and_free_text_replies_reach_the_network_once(site: dict[str, A
     assert states == {first: "queued", second: "pending"}
 
     # 3. Compliance approves it on /approvals.
-    sign_in_as(browser, base, "compliance", "/approvals")
+    sign_in_as(browser, base, "compliance", "/approvals", timeout=SIGN_IN)
     approve = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "button[id*='approvals-approve']"),
                          what="the approve button")
     assert "private message" in browser.find_element(By.ID, "approvals-waiting").text

@@ -75,15 +75,15 @@ def browser2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     driver.quit()
 
 
-def sign_in_as(browser: WebDriver, base: str, name: str, then: str) -> None:
-    """Through the login page, as a person would; lands on ``then``."""
+def sign_in_as(browser: WebDriver, base: str, name: str, then: str, timeout: float = 10.0) -> None:
+    """Through the login page, as a person would; lands on ``then`` (within ``timeout`` seconds)."""
     browser.delete_all_cookies()
     browser.get(f"{base}{then}")
     wait_until(lambda: "/login" in browser.current_url, what="the redirect to the login page")
     browser.find_element(By.ID, "login-name").send_keys(name)
     browser.find_element(By.ID, "login-password").send_keys(PASSWORD)
     browser.find_element(By.ID, "login-submit").click()
-    wait_until(lambda: browser.current_url == f"{base}{then}", what=f"{name} signed in on {then}")
+    wait_until(lambda: browser.current_url == f"{base}{then}", timeout=timeout, what=f"{name} signed in on {then}")
     wait_until(lambda: browser.find_element(By.ID, "vigie-user").text == name, what="the signed-in name")
 
 
