@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import ElementClickInterceptedException
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -87,33 +86,49 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
 
 def _pick_template(browser: WebDriver, label: str, placeholder: str) -> None:
-    """Choose an option of the template dropdown as a person does: open it, type, Enter; again if
-    the page was still loading and no input for ``placeholder`` came (a busy machine)."""
+    """Choose an option of the template dropdown as a person does: open it, click the option whose
+    label holds ``label``; again (menu closed first) if the dropdown's code was still loading, the
+    menu did not open or no input for ``placeholder`` came (a busy machine)."""
+    def option() -> Any:
+        for element in browser.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"):
+            if label in element.text and element.is_displayed():
+                return element
+        return None
+
     def attempt() -> bool:
         if browser.find_elements(By.CSS_SELECTOR, f"input[id*='{placeholder}']"):
             return True
-        browser.find_element(By.ID, "compose-template").click()
-        typed = browser.switch_to.active_element
-        typed.send_keys(label)
-        typed.send_keys(Keys.ENTER)
-        time.sleep(1.0)  # the callback that adds the placeholders' inputs
-        return bool(browser.find_elements(By.CSS_SELECTOR, f"input[id*='{placeholder}']"))
-
-    wait_until(attempt, timeout=40, what=f"the template {label!r} chosen and its inputs shown")
-
-
-def _click(browser: WebDriver, element: Any) -> None:
-    """Scroll the element to the middle of the window, as a person would, and click it; again while
-    the live preview is still moving the page under it."""
-    def attempt() -> bool:
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        if option() is None:
+            browser.find_element(By.ID, "compose-template").click()
         try:
-            element.click()
-        except ElementClickInterceptedException:
+            wait_until(option, timeout=5, what=f"the option {label!r} in the open menu").click()
+        except AssertionError:
+            browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+            return False
+        try:
+            wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, f"input[id*='{placeholder}']"),
+                       timeout=5, what="the placeholders' inputs")
+        except AssertionError:
             return False
         return True
 
-    wait_until(attempt, what="a click that lands on the element")
+    wait_until(attempt, timeout=SIGN_IN, what=f"the template {label!r} chosen and its inputs shown")
+
+
+def _click(browser: WebDriver, css: str) -> None:
+    """Find the element again, scroll it to the middle of the window, as a person would, and click
+    it; again while the live preview is still moving the page under it or a callback has just
+    redrawn it (the element found a moment ago is then stale)."""
+    def attempt() -> bool:
+        element = browser.find_element(By.CSS_SELECTOR, css)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        try:
+            element.click()
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            return False
+        return True
+
+    wait_until(attempt, timeout=SIGN_IN, what=f"a click that lands on {css}")
 
 
 def _send_enabled(browser: WebDriver) -> bool:
@@ -135,7 +150,7 @@ def test_template_and_free_text_replies_reach_the_network_once(site: dict[str, A
     wait_until(lambda: "AUR-204518" in browser.find_element(By.ID, "compose-final").text, what="the preview")
     wait_until(lambda: _send_enabled(browser), what="Send enabled once every placeholder is filled")
     assert "at once" in browser.find_element(By.ID, "compose-outcome").text
-    _click(browser, browser.find_element(By.ID, "compose-send"))
+    _click(browser, "#compose-send")
     wait_until(lambda: browser.find_element(By.ID, "compose-alert").text, what="the send message")
 
     # 2. Another agent writes free text to Bob: it waits for compliance.
@@ -145,7 +160,7 @@ def test_template_and_free_text_replies_reach_the_network_once(site: dict[str, A
     wait_until(lambda: "waits for compliance" in browser.find_element(By.ID, "compose-outcome").text.lower(),
                what="the outcome line saying it waits")
     wait_until(lambda: _send_enabled(browser), what="Send enabled")
-    _click(browser, browser.find_element(By.ID, "compose-send"))
+    _click(browser, "#compose-send")
     wait_until(lambda: browser.find_element(By.ID, "compose-alert").text, what="the send message")
     with db.read() as s:
         states = {r.mention_id: r.status for r in s.scalars(select(Reply))}
@@ -153,12 +168,12 @@ def test_template_and_free_text_replies_reach_the_network_once(site: dict[str, A
 
     # 3. Compliance approves it on /approvals.
     sign_in_as(browser, base, "compliance", "/approvals", timeout=SIGN_IN)
-    approve = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "button[id*='approvals-approve']"),
-                         what="the approve button")
+    wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "button[id*='approvals-approve']"),
+               what="the approve button")
     assert "private message" in browser.find_element(By.ID, "approvals-waiting").text
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "approvals.png"))
-    _click(browser, approve)
+    _click(browser, "button[id*='approvals-approve']")
     wait_until(lambda: "pproved" in browser.find_element(By.ID, "approvals-alert").text, what="approved message")
 
     # 4. The sender posts both, once each, as the collector's replies:send job does.
