@@ -334,6 +334,7 @@ class FieldMapping:
         network = _scalar_text(self._first(item, "network")[0]) or self.network
         language = _scalar_text(self._first(item, "language_hint")[0])
         return RawPost(
+            raw=item,
             external_id=external_id,
             network=network[:40],
             text=text,

@@ -45,6 +45,7 @@ class Enriched:
     route: Route
     due_at: datetime
     at_risk_at: datetime
+    raw: Any = None  # the platform's item as received (`RawPost.raw`), for the archive
 
     @property
     def external_id(self) -> str:
@@ -121,7 +122,7 @@ class Enricher:
             "text_key": text_key(text, folded),
             "link_key": link_key(text, raw.links),
         }
-        return Enriched(mention, decided, due, at_risk)
+        return Enriched(mention, decided, due, at_risk, raw.raw)
 
 
 def storable_id(external_id: str) -> str:

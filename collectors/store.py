@@ -8,7 +8,9 @@ worked once. Three keys make a cluster: the same author with the same words (any
 network); the same words of a long enough text on another network; the same outbound
 link on another network. The head's queue item counts its copies (`copy_count`).
 The cursor is written in the same transaction as the items it covers,
-so it can never run ahead of what is stored. Items a source sent that could not be
+so it can never run ahead of what is stored. Each stored post (original or copy) gets its archive
+record in the same transaction: the platform's raw item and the normalised mention
+(`models.archive`). Items a source sent that could not be
 read or scored are kept raw in `rejected_items`, in the same transaction: nothing the
 cursor moves past is lost; an item already kept (`rejected_digest`: the same id and the
 same raw form, or whatever the caller named as its identity) is counted, not kept twice.
@@ -24,9 +26,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from collectors.clean import canonical_json, storable_json
+from collectors.clean import bounded, canonical_json, storable_json
 from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
+from models.archive import Entry, Scope, author_key, post_content, write_many
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
 
 CLUSTER_WINDOW = timedelta(days=7)
@@ -172,6 +175,7 @@ def store_batch(
     # where a multi-row INSERT … RETURNING is a new, huge statement for psycopg to parse each
     # time (measured 4x slower on PostgreSQL). The new ids are then read back by external id.
     conn = session.connection()
+    new_ids: dict[str, int] = {}
     if originals:
         conn.execute(insert(Mention), [{**e.mention, "source_id": source_id} for e in originals])
         new_ids = {
@@ -224,8 +228,28 @@ def store_batch(
             .values(copy_count=QueueItem.copy_count + bindparam("added"), updated_at=now),
             [{"head": head, "added": added} for head, added in per_head.items()],
         )
+    if fresh:
+        _archive_posts(session, source_id, originals, [e for e, _ in copies], new_ids, now)
     kept_new, kept_before = _keep_rejected(session, source_id, rejected, now) if rejected else (0, 0)
     return StoreResult(len(fresh), len(originals), len(copies), skipped, kept_new, kept_before)
+
+
+def _archive_posts(session: Session, source_id: int, originals: Sequence[Enriched], copies: Sequence[Enriched],
+                   ids: dict[str, int], now: datetime) -> None:
+    """One archive record per stored post: as received (the raw item) and as normalised."""
+    if copies:
+        ids = {**ids, **{
+            str(ext): int(mid) for ext, mid in session.execute(
+                select(Mention.external_id, Mention.id).where(
+                    Mention.source_id == source_id, Mention.external_id.in_([e.external_id for e in copies])))}}
+    entries = []
+    for e in (*originals, *copies):
+        mention_id = ids[e.external_id]
+        m = e.mention
+        entries.append(Entry("post", f"mention:{mention_id}", post_content(m, bounded(e.raw), source_id),
+                             Scope(mention_id, source_id, author_key(m["network"], m.get("author_handle")),
+                                   m["network"], m.get("brand"), e.route.team)))
+    write_many(session, entries, now)
 
 
 def _keep_rejected(session: Session, source_id: int, rejected: Sequence[Rejected], now: datetime) -> tuple[int, int]:

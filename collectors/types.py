@@ -74,6 +74,8 @@ class RawPost:
     author_followers: int | None = None
     language_hint: str | None = None  # the platform's own language tag, when it gives one
     links: tuple[str, ...] = ()  # outbound links the platform gives expanded (X entities, a link post's url)
+    # The platform's item as received (the JSON object the post was read from), for the archive.
+    raw: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.archive import ArchiveConfig, load_archive
 from config.auth import AUTH_ENV_VARS, AuthConfig, parse_auth
 from config.checks import (
     ConfigError,
@@ -112,6 +113,7 @@ class Settings:
     notifications: tuple[NotificationChannel, ...]
     reporting: ReportingConfig
     outbound: OutboundConfig = field(default_factory=OutboundConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
 
     def team(self, key: str) -> TeamConfig:
         for team in self.teams:
@@ -328,6 +330,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         reporting=load_reporting(config_dir, {f.name for f in lexicon}),
         outbound=load_outbound(config_dir, {t.key for t in teams}, {b.name for b in brands if not b.competitor},
                                {s.name for s in sources}),
+        archive=load_archive(config_dir, {t.key for t in teams}, {b.name for b in brands if not b.competitor},
+                             {f.name for f in lexicon}),
     )
     if "auth" not in overrides:  # tests pass their own (the default keeps a key file under var/)
         values["auth"] = parse_auth(env, host, port)

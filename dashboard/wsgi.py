@@ -12,5 +12,5 @@ from dashboard.app import create_app
 from models.db import open_database
 
 _settings = load_checked_settings()
-app = create_app(_settings, open_database(_settings.database_url))
+app = create_app(_settings, open_database(_settings.database_url, _settings.archive.retention))
 server = app.server

@@ -5,7 +5,9 @@ Item events carry the item's whole state before and after (`models.actions.snaps
 chain `models.audit.verify_chains` checks. Account and sign-in events have no item. Replies'
 and templates' events name their ``subject`` ("reply:12", "template:3") and carry that
 record's own state before and after. The function takes the session first and never commits:
-the event lands with the change it records, or not at all.
+the event lands with the change it records, or not at all; so does its archive record
+(`models.archive`), which carries the event with its item's scope (network, brand, team, author)
+for retention, holds and exports.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.tables import AuditEvent, utcnow
+from models.archive import Scope, author_key, write_record
+from models.tables import AuditEvent, Mention, QueueItem, Reply, utcnow
 
 MAX_ACTOR = 200  # audit_events.actor is String(200)
 
@@ -30,4 +34,34 @@ def record_event(
                        before=dict(before or {}), after=dict(after or {}), reason=reason,
                        subject=subject)
     session.add(event)
+    session.flush([event])  # its id, for the record
+    write_record(session, "event", subject or (f"item:{item_id}" if item_id is not None else f"event:{action}"),
+                 {"event_id": event.id, "at": event.at, "actor": event.actor, "action": action, "item_id": item_id,
+                  "subject": subject, "before": event.before, "after": event.after, "reason": reason},
+                 scope=_scope(session, item_id, subject), at=event.at)
     return event
+
+
+def _scope(session: Session, item_id: int | None, subject: str | None) -> Scope:
+    """The network, brand, team and author of what an event is about: its item, or its reply's item."""
+    team: str | None = None
+    mention_id: int | None = None
+    if item_id is not None:
+        item = session.execute(select(QueueItem.mention_id, QueueItem.team).where(QueueItem.id == item_id)).first()
+        if item is not None:
+            mention_id, team = item
+    elif subject and subject.startswith("reply:") and subject[6:].isdigit():
+        reply = session.execute(select(Reply.mention_id, Reply.team, Reply.network, Reply.brand)
+                                .where(Reply.id == int(subject[6:]))).first()
+        if reply is not None:
+            mention_id, team = reply[0], reply[1]
+            if mention_id is None:  # a new post: no author but the firm
+                return Scope(team=team, network=reply[2], brand=reply[3])
+    if mention_id is None:
+        return Scope(team=team)
+    row = session.execute(select(Mention.network, Mention.brand, Mention.author_handle, Mention.source_id)
+                          .where(Mention.id == mention_id)).first()
+    if row is None:
+        return Scope(mention_id=mention_id, team=team)
+    return Scope(mention_id=mention_id, source_id=row[3], author=author_key(row[0], row[2]), network=row[0],
+                 brand=row[1], team=team)

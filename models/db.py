@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.archive import Retention
+
 _WRITE_OPTION = "vigie_write"
 
 
@@ -71,11 +73,13 @@ def analyze(db: Database) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def open_database(url: str) -> Database:
+def open_database(url: str, retention: Retention | None = None) -> Database:
+    """The database at ``url``. Its write sessions carry ``retention`` (`config.archive`; the
+    defaults when None) for the archive writer, which gives each record its retention from it."""
     engine = make_engine(url)
     writer = engine.execution_options(**{_WRITE_OPTION: True})
     return Database(
         engine=engine,
         read=sessionmaker(engine, expire_on_commit=False),
-        write=sessionmaker(writer, expire_on_commit=False),
+        write=sessionmaker(writer, expire_on_commit=False, info={"retention": retention or Retention()}),
     )

@@ -398,3 +398,7 @@ class Reply(Base):
     sent_at: Mapped[datetime | None]
     sent_sha256: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)  # answered elsewhere: the note; unknown: who checked and what
+
+
+# The archive's tables share this metadata (migrations, tests' resets).
+from models import archive_tables as archive_tables  # noqa: E402

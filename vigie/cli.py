@@ -292,6 +292,7 @@ def bench_outbox(count: int, database_url: str) -> None:
 
 
 def _add_groups() -> None:
+    from vigie.cli_archive import archive
     from vigie.cli_audit import audit
     from vigie.cli_library import library
     from vigie.cli_summary import summary
@@ -302,6 +303,7 @@ def _add_groups() -> None:
     main.add_command(audit)
     main.add_command(summary)
     main.add_command(library)
+    main.add_command(archive)
 
 
 _add_groups()

@@ -76,6 +76,8 @@ JOBS: tuple[Job[Any], ...] = (
     Job("notify:send", "send pending notifications", every=10, first=10, run="notify:deliver_pending"),
     Job("replies:send", "send queued replies and posts, expire old approvals", every=5, first=5,
         run="send_replies:run_send_replies", heeds_stop=True),
+    Job("archive:seal", "seal new archive records into hash-chained segments",
+        every=lambda s: s.archive.seal_every_seconds, first=10, run="seal_archive:run_seal_archive"),
     Job("demo:desk", "the demo's simulated agents claim and close items", every=10, first=10,
         run="demo_desk:run_demo_desk", heeds_stop=True, demo_only=True),
 )

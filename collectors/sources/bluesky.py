@@ -248,6 +248,7 @@ class BlueskySource:
         name = author.get("displayName")
         langs = record.get("langs")
         return RawPost(
+            raw=view,
             external_id=uri[:200],
             network=self.network,
             text=text,

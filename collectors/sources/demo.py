@@ -356,6 +356,7 @@ def _raw_post(item: Any) -> RawPost:
     if followers is not None and (type(followers) is not int or followers < 0):  # bool is not a count
         raise ValueError(f"bad followers_count {followers!r}")
     return RawPost(
+        raw=item,
         external_id=post_id,
         network=network,
         text=text,

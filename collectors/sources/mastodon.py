@@ -237,6 +237,7 @@ class MastodonSource:
         url = status.get("url") or status.get("uri")
         language = status.get("language")
         return RawPost(
+            raw=item,
             external_id=ext[:200],
             network=self.network,
             text=text,

@@ -300,6 +300,7 @@ def _post(child: Any) -> RawPost | Rejected:
     author = data.get("author")
     handle = author if isinstance(author, str) and author and author not in GONE else None
     return RawPost(
+        raw=child,
         external_id=name,
         network="reddit",
         text="\n\n".join(part for part in parts if part),

@@ -106,6 +106,7 @@ class RssSource:
         else:
             text = f"{title}\n\n{summary}"
         return RawPost(
+            raw=entry,
             external_id=ext,  # the pipeline makes long ids fit (prefix + hash)
             network=self.network,
             text=text,

@@ -248,6 +248,7 @@ def _post(tweet: Any, users: dict[str, Any], tweets: dict[str, Any]) -> RawPost 
     followers = _dict(author.get("public_metrics")).get("followers_count")
     lang = tweet.get("lang")
     return RawPost(
+        raw=tweet,
         external_id=_chain_id(tweet),
         network="x",
         text=text,

@@ -124,6 +124,10 @@ def test_readme_documents_every_setting() -> None:
     keys += [f"summary.{k}" for k in SUMMARY_KEYS] + ["daily_summary", "approval", "send_failed"]
     keys += ["approval.default", "approval.rules", "approval.expire_hours", "approval.sla_minutes", "length_limits",
              "disclosures", "screening.on_hit", "screening.defaults", "screening.terms", "accounts"]
+    from config.archive import TOP_KEYS as ARCHIVE_KEYS
+    keys += [k for k in ARCHIVE_KEYS if k not in ("retention", "supervision")]
+    keys += ["retention.classes", "retention.default", "retention.rules", "supervision.flags",
+             "supervision.sample_percent", "supervision.sample_rules", "supervision.free_form", "supervision.due_hours"]
     missing += [k for k in keys if f"`{k}`" not in readme]
     for yaml_file in sorted((REPO / "config").glob("*.yaml")):
         if f"`{yaml_file.name}`" not in readme:

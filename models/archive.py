@@ -1,0 +1,163 @@
+"""The one writer of archive records: everything a regulator may ask for, written in the caller's
+transaction (so a record lands with the change it records, or not at all), never updated.
+
+A record's content is canonical JSON (`canonical`: keys sorted, no spaces, UTF-8, no NaN) and its
+``sha256`` is the digest of those bytes. Its retention class and ``retain_until`` come from the
+write session's retention settings (`models.db.open_database`) and the record's network, brand
+and team. Each new record is also listed in `archive_pending` for the sealer
+(`models.archive_seal`).
+
+Who writes what:
+
+* a post as received, with the platform's raw item and the normalised mention:
+  `collectors.store.store_batch` through `post_entries` + `write_many`;
+* every audit event (queue actions, replies' and templates' changes, accounts, sign-ins):
+  `models.audit_log.record_event`, through `event_record`;
+* configuration changes, holds, erasure requests, reviews, purges, anchors, verifications: their
+  own modules, through `write_record`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from config.archive import Retention
+from models.archive_tables import ArchiveContent, ArchivePending, ArchiveRecord
+from models.tables import utcnow
+
+MAX_FIELD = 300  # author and subject columns
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return repr(value)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities (which a platform's JSON may hold) written as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def canonical(value: Any) -> str:
+    """The canonical JSON text of ``value``: sorted keys, no spaces, non-ASCII kept, NaN written as
+    a string; times as ISO 8601. Lone surrogates are escaped so the text encodes to UTF-8."""
+    try:
+        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                         default=_default)
+    except ValueError:  # NaN or an infinity somewhere
+        value = _finite(value)
+        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                         default=_default)
+    try:
+        out.encode("utf-8")
+    except UnicodeEncodeError:
+        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False,
+                         default=_default)
+    return out
+
+
+def sha256_text(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a record is about, for retention, holds, erasure requests and exports."""
+
+    mention_id: int | None = None
+    source_id: int | None = None
+    author: str | None = None  # "network:handle"
+    network: str | None = None
+    brand: str | None = None
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    subject: str
+    content: Mapping[str, Any]
+    scope: Scope = Scope()
+
+
+def author_key(network: str | None, handle: str | None) -> str | None:
+    """How an author is named in records, holds and erasure requests: "network:handle"."""
+    if not handle:
+        return None
+    return f"{network or '?'}:{handle}"[:MAX_FIELD]
+
+
+def retention_of(session: Session) -> Retention:
+    found = session.info.get("retention")
+    return found if isinstance(found, Retention) else Retention()
+
+
+def _next_ids(session: Session, count: int) -> list[int]:
+    """``count`` new record ids. SQLite: this transaction holds the write lock (BEGIN IMMEDIATE),
+    so the next ids after the highest are ours; PostgreSQL: the column's sequence."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(text("SELECT nextval(pg_get_serial_sequence('archive_records', 'id')) "
+                                    "FROM generate_series(1, :n)"), {"n": count})
+        return [int(r[0]) for r in rows]
+    top = session.scalar(select(func.max(ArchiveRecord.id))) or 0
+    return list(range(top + 1, top + 1 + count))
+
+
+def write_many(session: Session, entries: Sequence[Entry], at: datetime | None = None) -> list[int]:
+    """Write ``entries`` as records (three multi-row inserts) in the caller's transaction; their ids."""
+    if not entries:
+        return []
+    at = at or utcnow()
+    retention = retention_of(session)
+    ids = _next_ids(session, len(entries))
+    records, contents = [], []
+    for record_id, entry in zip(ids, entries, strict=True):
+        body = canonical(entry.content)
+        scope = entry.scope
+        retention_class = retention.class_for(scope.network, scope.brand, scope.team)
+        records.append({
+            "id": record_id, "kind": entry.kind, "subject": entry.subject[:80], "at": at,
+            "sha256": sha256_text(body), "retention_class": retention_class,
+            "retain_until": retention.until(retention_class, at), "mention_id": scope.mention_id,
+            "source_id": scope.source_id, "author": scope.author[:MAX_FIELD] if scope.author else None,
+            "network": scope.network, "brand": scope.brand, "team": scope.team,
+        })
+        contents.append({"record_id": record_id, "body": body})
+    conn = session.connection()
+    conn.execute(insert(ArchiveRecord), records)
+    conn.execute(insert(ArchiveContent), contents)
+    conn.execute(insert(ArchivePending), [{"record_id": i} for i in ids])
+    return ids
+
+
+def write_record(session: Session, kind: str, subject: str, content: Mapping[str, Any], *,
+                 scope: Scope = Scope(), at: datetime | None = None) -> int:
+    """Write one record in the caller's transaction; its id."""
+    return write_many(session, [Entry(kind, subject, content, scope)], at)[0]
+
+
+def post_content(mention: Mapping[str, Any], raw: Any, source_id: int | None) -> dict[str, Any]:
+    """A post as received: the platform's raw item and the normalised mention."""
+    return {"source_id": source_id, "raw": raw, "mention": dict(mention)}
