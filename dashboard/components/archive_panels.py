@@ -82,7 +82,8 @@ def build_history(mention_id: int, entries: list[HistoryEntry], restricted_hidde
         r = entry.record
         seal = sealed_text(r) + (f", position {r.position}" if r.position is not None else "")
         cards.append(dbc.Card(dbc.CardBody([
-            html.Div([html.B(f"Record {r.id} · {r.kind}"), f" · {r.subject} · {utc(r.at)} · ", *_badges(r)]),
+            html.Div([html.B(f"Record {r.id} · {r.kind}"), f" · {r.subject} · {utc(r.at)} ",
+                      *_badges(r)]),
             html.Div([f"SHA-256 {r.sha256} · {seal} · {r.retention_class} until {utc(r.retain_until)}"],
                      className="small text-muted font-monospace"),
             html.Pre("Content purged at the end of its retention: the tombstone keeps its hash." if r.tombstone

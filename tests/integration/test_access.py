@@ -178,7 +178,7 @@ def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> No
     role, principal = _role(who), _principal(who)
     assert {page["module"] for page, _p, _t in walked} == set(dash.page_registry)
     assert {"/", "/sources", "/wall", "/triage", "/audit", "/summary", "/mention/1", "/approvals", "/library",
-            "/outbox", *(f"/queue/{t}" for t in settings.team_keys)} <= {path for _page, path, _t in walked}
+            "/outbox", "/archive", *(f"/queue/{t}" for t in settings.team_keys)} <= {path for _page, path, _t in walked}
     for page, path, team in walked:
         response = client.get(path)
         roles = page_roles(page) or ()
@@ -422,8 +422,16 @@ OUTBOUND_CALLBACKS = {
 }
 
 
+# The archive's callbacks: compliance only (it alone may read restricted authors' records).
+ARCHIVE_CALLBACKS = {
+    "..archive-results.children": ("compliance",),
+    "..archive-history.children": ("compliance",),
+    "archive-status.children": ("compliance",),
+}
+
+
 def test_outbound_callbacks_name_exactly_their_roles(web: Any) -> None:
-    for prefix, roles in OUTBOUND_CALLBACKS.items():
+    for prefix, roles in {**OUTBOUND_CALLBACKS, **ARCHIVE_CALLBACKS}.items():
         keys = [k for k in web.callback_map if k == prefix or k.startswith(prefix + ".")]
         assert len(keys) == 1, (prefix, keys)
         assert set(callback_roles(web, keys[0]) or ()) == set(roles), prefix
