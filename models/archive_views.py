@@ -78,7 +78,7 @@ class HistoryEntry:
 class AnchorLine:
     seq: int | None
     hash: str | None
-    text: str  # the line as written (shortened), for lines that are not anchors
+    text: str  # an anchor's other fields ("anchored_at …, records …"), or a line that is not one as written
     in_chain: bool | None  # the segment of that seq has that hash (None: not an anchor line)
 
 
@@ -201,7 +201,8 @@ def anchor_tail(session: Session, path: Path, lines: int = 10) -> list[AnchorLin
     for line in found:
         try:
             entry = json.loads(line)
-            parsed.append((int(entry["seq"]), str(entry["hash"]), line[:ANCHOR_LINE_CHARS]))
+            rest = ", ".join(f"{k} {v}" for k, v in entry.items() if k not in ("seq", "hash"))
+            parsed.append((int(entry["seq"]), str(entry["hash"]), rest[:ANCHOR_LINE_CHARS]))
         except (ValueError, KeyError, TypeError):
             parsed.append((None, None, line[:ANCHOR_LINE_CHARS]))
     seqs = [seq for seq, _h, _t in parsed if seq is not None]

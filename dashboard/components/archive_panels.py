@@ -133,6 +133,6 @@ def build_anchors(path: str, lines: list[AnchorLine]) -> Any:
         badge = (dbc.Badge("in the chain", color="success", className="me-1") if line.in_chain
                  else dbc.Badge("NOT in the chain", color="danger", className="me-1"))
         items.append(html.Li([badge, f"segment {line.seq}: ", html.Code(line.hash or ""),
-                              html.Span(f"  {line.text}", className="text-muted small")]))
+                              html.Span(f" {line.text}", className="text-muted small ms-2")]))
     return html.Div([html.P(f"The last {len(lines)} line(s) of {path}:", className="small"),
                      html.Ul(items, className="list-unstyled")], id="archive-anchors")

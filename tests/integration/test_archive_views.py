@@ -176,7 +176,8 @@ def test_anchor_tail_reads_the_end_and_checks_the_chain(db: Database, settings: 
         assert len(tail) == 10
         assert tail[-1].seq == head.seq and tail[-1].in_chain is True
         assert tail[-2].in_chain is False and tail[-3].seq is None and tail[-3].in_chain is None
-        assert tail[0].seq == 99 and tail[0].in_chain is False and "old 2993" in tail[0].text
+        assert tail[-3].text == "not json <b>at all</b>"
+        assert tail[0].seq == 99 and tail[0].in_chain is False and tail[0].text == "at old 2993"
         path.write_bytes(b"\xff\xfe garbage\n" + lines[-1].encode())
         assert [a.in_chain for a in anchor_tail(s, path)] == [None, True]
 
