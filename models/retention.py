@@ -19,7 +19,8 @@ A batch (`purge`) walks the records whose stored ``retain_until`` has passed, in
 ONE "purge" record naming them ({"record_ids": [...], "at", "reason": "retention", ...}: what
 `models.archive_verify.purged_ids` reads to accept their missing content). Purge records are
 never purged (they are what lets a tombstone verify) and are written in the longest class, the
-class that states that intent; the records of a standing hold ("hold:<id>") are kept too.
+class that states that intent; the records of a standing hold ("hold:<id>") and of an erasure
+request not yet settled ("erasure:<id>") are kept too.
 The caller runs batches in separate transactions until ``next_after`` is None
 (`collectors.jobs.purge_archive.run_purge`).
 """
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from config.archive import Retention
 from models.archive import write_record
-from models.archive_tables import ArchiveContent, ArchiveRecord
+from models.archive_tables import ArchiveContent, ArchiveRecord, ErasureRequest
 from models.holds import as_utc, hold_lock, scope_matches, standing_scopes
 from models.tables import utcnow
 
@@ -98,7 +99,9 @@ def purge(session: Session, retention: Retention, now: datetime, limit: int = BA
     report = PurgeReport()
     hold_lock(session)  # every hold committed before now is seen; a new one waits for this batch
     scopes = standing_scopes(session)
-    held_subjects = {f"hold:{hold_id}" for hold_id in scopes}
+    # the records of a standing hold or of an erasure request not yet settled are kept with it
+    held_subjects = {f"hold:{hold_id}" for hold_id in scopes} | {
+        f"erasure:{i}" for i in session.scalars(select(ErasureRequest.id).where(ErasureRequest.status == "restricted"))}
     need_body = any(s.query for s in scopes.values())
     columns = [ArchiveRecord.id, ArchiveRecord.kind, ArchiveRecord.subject, ArchiveRecord.at,
                ArchiveRecord.retain_until, ArchiveRecord.retention_class, ArchiveRecord.mention_id,

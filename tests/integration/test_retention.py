@@ -80,6 +80,8 @@ CHANGES = {
                            WRITTEN.rules),
     "removed": Retention({"default": Duration(7, "y"), "sec_17a4": Duration(6, "y")}, "default",
                          (RetentionRule("sec_17a4", team="legal"),)),
+    "lengthened, its rule gone": Retention({**YEARS, "mifid": Duration(9, "y")}, "default",
+                                          (RetentionRule("sec_17a4", team="legal"),)),
     "rule changed": Retention(YEARS, "default", (RetentionRule("default", team="legal"),
                                                  RetentionRule("sec_17a4", team="marketing"))),
 }
