@@ -10,7 +10,9 @@ link on another network. The head's queue item counts its copies (`copy_count`).
 The cursor is written in the same transaction as the items it covers,
 so it can never run ahead of what is stored. Each stored post (original or copy) gets its archive
 record in the same transaction: the platform's raw item and the normalised mention
-(`models.archive`). Items a source sent that could not be
+(`models.archive`); a post of an author under a data-protection request is stored live with
+the request's marker instead of its text, handle, name and link (`models.erasure`: one read
+of the restricted authors per batch), the archive record keeping it as received. Items a source sent that could not be
 read or scored are kept raw in `rejected_items`, in the same transaction: nothing the
 cursor moves past is lost; an item already kept (`rejected_digest`: the same id and the
 same raw form, or whatever the caller named as its identity) is counted, not kept twice.
