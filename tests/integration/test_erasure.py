@@ -5,10 +5,12 @@ the archive keeps the originals, and the request becomes "erased" once retention
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from collectors.jobs.purge_archive import run_purge
 from collectors.types import RawPost
@@ -18,6 +20,7 @@ from models import actions, queries
 from models.archive_tables import ArchiveContent, ArchiveRecord, ErasureRequest
 from models.db import Database
 from models.erasure import ErasureError, request_erasure, restricted_authors
+from models.holds import HoldScope, place_hold, release_hold
 from models.tables import AuditEvent, Mention, QueueItem, utcnow
 from tests.kit import seed_items, store_posts
 
@@ -94,3 +97,42 @@ def test_requests_are_checked(db: Database) -> None:
                                     ("eve", "r", "network:handle"), ("x:@carl", " ", "reason")):
         with db.write.begin() as s, pytest.raises(ErasureError, match=message):
             request_erasure(s, "ann", author, reason)
+
+
+def test_a_legal_hold_outranks_an_erasure_request(db: Database, settings: Settings) -> None:
+    seed_items(db, settings, [_post("e1", "@eve", "I will sue the bank over this refund")])
+    with db.write.begin() as s:
+        hold = place_hold(s, "ann", "Eve v. Bank", "litigation", HoldScope(authors=("x:@eve",)))
+        request_erasure(s, "bob", "x:@eve", "GDPR art. 17")
+    end = utcnow() + timedelta(days=365 * 8)
+    run_purge(db, Retention(), end)
+    with db.read() as s:
+        assert s.get(ErasureRequest, 1).status == "restricted"  # type: ignore[union-attr]
+    with db.write.begin() as s:
+        release_hold(s, "bob", hold.id, "judgment final")
+    run_purge(db, Retention(), end)
+    with db.read() as s:
+        assert s.get(ErasureRequest, 1).status == "erased"  # type: ignore[union-attr]
+
+
+def test_a_batch_stored_during_a_request_is_restricted(db: Database, settings: Settings) -> None:
+    """PostgreSQL: a batch stored while a request is being made waits for it, then restricts."""
+    if db.is_sqlite:
+        pytest.skip("SQLite's writers are serialised: BEGIN IMMEDIATE")
+    seed_items(db, settings, [_post("b1", "@bob", "first post so that the source exists")])
+    asking = db.write()
+    asking.begin()
+    request_erasure(asking, "ann", "x:@eve", "GDPR art. 17")  # holds the lock, not committed yet
+    storing = threading.Thread(target=lambda: store_posts(db, settings, [_post("e9", "@eve", "my IBAN is FR76")]))
+    storing.start()
+    with db.engine.connect() as probe:  # until the batch is seen waiting on the lock (no clock involved)
+        while storing.is_alive() and not probe.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar():
+            probe.rollback()
+            time.sleep(0.01)
+    asking.commit()
+    asking.close()
+    storing.join()
+    with db.read() as s:
+        stored = s.scalars(select(Mention).where(Mention.external_id == "e9")).one()
+    assert (stored.text, stored.author_handle) == (MARK, MARK)

@@ -3,10 +3,12 @@ query, none purged while it stands, purged as usual once released by someone els
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from collectors.jobs.purge_archive import run_purge
 from config.archive import Retention
@@ -122,3 +124,27 @@ def test_is_held_is_pure_over_rows_and_scopes() -> None:
     assert is_held(record, [HoldScope(query="anything")])  # content not at hand: it cannot be ruled out
     assert not is_held(record, [HoldScope(until=datetime(2020, 1, 1))])  # until is exclusive
     assert is_held(record, [HoldScope(since=datetime(2020, 1, 1))])  # since is inclusive
+
+
+def test_a_purge_waits_for_a_hold_being_placed(db: Database) -> None:
+    """PostgreSQL: a purge batch that starts while a hold is being placed waits for it, then keeps
+    what it holds (without the shared lock, the batch would not see the uncommitted hold)."""
+    if db.is_sqlite:
+        pytest.skip("SQLite's writers are serialised: BEGIN IMMEDIATE")
+    with db.write.begin() as s:
+        record_id = write_record(s, "post", "mention:7", {"text": "hi"}, scope=Scope(mention_id=7), at=T0)
+    placing = db.write()
+    placing.begin()
+    place_hold(placing, "ann", "m", "r", HoldScope(mention_ids=(7,)))  # holds the lock, not committed yet
+    done: list[int] = []
+    purger = threading.Thread(target=lambda: done.append(run_purge(db, RETENTION, LATER).purged))
+    purger.start()
+    with db.engine.connect() as probe:  # until the purge is seen waiting on the lock (no clock involved)
+        while purger.is_alive() and not probe.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar():
+            probe.rollback()
+            time.sleep(0.01)
+    placing.commit()
+    placing.close()
+    purger.join()
+    assert done == [0] and record_id in _alive(db)
