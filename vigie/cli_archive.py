@@ -20,6 +20,7 @@ from models.archive_seal import head, seal
 from models.archive_tables import ArchiveVerification
 from models.archive_verify import read_anchors, verify
 from models.tables import utcnow
+from vigie.cli_archive_holds import COMMANDS as HOLD_COMMANDS
 from vigie.common import checked_settings, open_migrated
 
 ACTOR = "vigie archive"
@@ -97,3 +98,7 @@ def archive_head(as_json: bool) -> None:
                                "last_record_id": segment.last_record_id}))
         return
     click.echo(f"segment {segment.seq} sealed {segment.sealed_at.isoformat()}Z: {segment.hash}")
+
+
+for _command in HOLD_COMMANDS:  # hold, erasure, purge: vigie/cli_archive_holds.py
+    archive.add_command(_command)
