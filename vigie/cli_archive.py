@@ -30,7 +30,7 @@ ACTOR = "vigie archive"
 
 @click.group()
 def archive() -> None:
-    """The archive: seal, verify, print the head."""
+    """The archive: seal, verify, print or anchor the head."""
 
 
 @archive.command("seal")
