@@ -136,3 +136,12 @@ def test_canonical_writes_times_sets_and_bytes_deterministically() -> None:
     assert canonical({"at": at}) == '{"at":"2026-12-03T21:00:05.000123+00:00"}'
     assert canonical({"t": (1, 2)}) == '{"t":[1,2]}'
     assert canonical({"b": b"ab\xff"}) == '{"b":"ab\ufffd"}'
+
+
+def test_canonical_writes_a_set_in_one_order_whatever_the_process() -> None:
+    """A set iterates in an order that changes with each process's string hashing: sorted, the
+    same content always gives the same text and hash."""
+    words = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"}
+    assert canonical({"s": words}) == canonical({"s": frozenset(sorted(words, reverse=True))})
+    assert canonical({"s": words}) == json.dumps({"s": sorted(words)}, separators=(",", ":"))
+    assert canonical({"n": {3, 1, 2}}) == '{"n":[1,2,3]}'
