@@ -397,6 +397,8 @@ def test_a_thousand_random_tamperings_are_all_caught(db: Database, settings: Set
     with db.engine.connect() as conn:
         facts = read_facts(conn)
     assert len(facts.records) >= 280 and len(facts.pending) == 4 and len(facts.segments) >= 40
+    print(f"archive fuzz: {len(facts.records)} records ({len(facts.bodies)} with content), {len(facts.segments)} "
+          f"segments, {len(facts.pending)} waiting, anchors {[a.seq for a in anchors]}")
     for _ in range(3):  # no false positive, triggers dropped or not
         done, result = trial(db, anchors, None)
         assert result.ok, (seed, [str(f) for f in result.failures])
