@@ -1,5 +1,6 @@
 """The archive, for compliance: search the records, read an item's full record history, see the
-last verifications, the head and the anchored heads.
+last verifications, the head and the anchored heads, place and release legal holds
+(`components.archive_holds`).
 
 Compliance only: the issue gives the archive to compliance, and records of authors under a
 data-protection request are shown to compliance alone (marked "restricted"); admins watch the
@@ -20,6 +21,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
+from dashboard.components import archive_holds
 from dashboard.components.archive_panels import (
     build_anchors,
     build_chain,
@@ -153,6 +155,7 @@ def layout(mention: str | None = None, **_query: Any) -> Any:
                                          outline=True, className="mb-2"),
                               html.Div(_status(), id="archive-status")]),
                     label="Verification and anchors", tab_id="status", className="pt-3"),
+            dbc.Tab(archive_holds.section(), label="Legal holds", tab_id="holds", className="pt-3"),
         ], id="archive-tabs", active_tab="history" if mention_id is not None else "search"),
     ])
 
