@@ -53,8 +53,8 @@ def test_flagged_posts_are_always_reviewed_and_the_rate_follows_network_and_team
 
 
 def _reply(**values: object) -> Reply:
-    fields: dict[str, object] = {"kind": "reply", "text": "We are sorry, we will call you.", "template_version_id": None,
-                                 "values": {}, "approved_sha256": None}
+    fields: dict[str, object] = {"kind": "reply", "text": "We are sorry, we will call you.",
+                                 "template_version_id": None, "values": {}, "approved_sha256": None}
     fields.update(values)
     return Reply(**fields)
 
