@@ -176,7 +176,8 @@ def test_two_reviewers_at_once_one_decision(db: Database, settings: Settings) ->
     review_id = _one_free_form_review(db, settings)
     first = db.write()
     first.begin()
-    assert first.get(Review, review_id) is not None  # loaded, still open
+    loaded = first.get(Review, review_id)  # kept: the session's identity map holds it as read, open
+    assert loaded is not None and loaded.reviewed_at is None
     with db.write.begin() as s:
         supervision.decide(s, "compliance", review_id, "no_issue", None)
     # the first session holds the review as it loaded it, open: decide must still refuse
