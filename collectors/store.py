@@ -8,11 +8,13 @@ worked once. Three keys make a cluster: the same author with the same words (any
 network); the same words of a long enough text on another network; the same outbound
 link on another network. The head's queue item counts its copies (`copy_count`).
 The cursor is written in the same transaction as the items it covers,
-so it can never run ahead of what is stored. Each stored post (original or copy) gets its archive
-record in the same transaction: the platform's raw item and the normalised mention
-(`models.archive`); a post of an author under a data-protection request is stored live with
-the request's marker instead of its text, handle, name and link (`models.erasure`: one read
-of the restricted authors per batch), the archive record keeping it as received. Items a source sent that could not be
+so it can never run ahead of what is stored. Each original may be queued for supervision's review
+(`models.supervision`: flagged, or drawn in the sample), in the same transaction. Each stored
+post (original or copy) gets its archive record in the same transaction: the platform's raw
+item and the normalised mention (`models.archive`); a post of an author under a data-protection
+request is stored live with the request's marker instead of its text, handle, name and link
+(`models.erasure`: one read of the restricted authors per batch), the archive record keeping it
+as received. Items a source sent that could not be
 read or scored are kept raw in `rejected_items`, in the same transaction: nothing the
 cursor moves past is lost; an item already kept (`rejected_digest`: the same id and the
 same raw form, or whatever the caller named as its identity) is counted, not kept twice.
@@ -33,6 +35,7 @@ from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
 from models.archive import Entry, Scope, author_key, post_content, write_many
 from models.erasure import restricted_columns, restriction_markers
+from models.supervision import queue_posts
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
 
 CLUSTER_WINDOW = timedelta(days=7)
@@ -216,6 +219,9 @@ def store_batch(
                 for e in originals
             ],
         )
+        # Supervision's review queue: flagged posts always, a deterministic sample of the others.
+        queue_posts(session, [(new_ids[e.external_id], e.external_id, e.mention.get("risk_flags") or (),
+                               e.mention["network"], e.route.team) for e in originals], now)
     if copies:
         rows = []
         for e, ref in copies:

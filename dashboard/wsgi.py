@@ -12,5 +12,6 @@ from dashboard.app import create_app
 from models.db import open_database
 
 _settings = load_checked_settings()
-app = create_app(_settings, open_database(_settings.database_url, _settings.archive.retention))
+app = create_app(_settings, open_database(_settings.database_url, _settings.archive.retention,
+                                          _settings.archive.supervision))
 server = app.server

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.archive import Retention
+from config.archive import Retention, Supervision
 
 _WRITE_OPTION = "vigie_write"
 
@@ -73,13 +73,16 @@ def analyze(db: Database) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def open_database(url: str, retention: Retention | None = None) -> Database:
-    """The database at ``url``. Its write sessions carry ``retention`` (`config.archive`; the
-    defaults when None) for the archive writer, which gives each record its retention from it."""
+def open_database(url: str, retention: Retention | None = None, supervision: Supervision | None = None) -> Database:
+    """The database at ``url``. Its write sessions carry ``retention`` and ``supervision``
+    (`config.archive`; the defaults when None): the archive writer gives each record its retention
+    from the first, and `models.supervision` queues reviews by the second, in the writer's own
+    transaction, without every caller between a collector and the store having to pass them on."""
     engine = make_engine(url)
     writer = engine.execution_options(**{_WRITE_OPTION: True})
     return Database(
         engine=engine,
         read=sessionmaker(engine, expire_on_commit=False),
-        write=sessionmaker(writer, expire_on_commit=False, info={"retention": retention or Retention()}),
+        write=sessionmaker(writer, expire_on_commit=False, info={"retention": retention or Retention(),
+                                                                 "supervision": supervision or Supervision()}),
     )

@@ -7,7 +7,8 @@ is recorded after. A reply found still ``sending`` by a later run was in flight 
 died: its outcome is unknown, and the sender job (`collectors.jobs.send_replies`) either repeats
 it with the platform's idempotency (same key, same record key), looks for the post, or leaves it
 ``unknown`` for a person (`person_checked`). A text whose hash is not the approved text's is
-never sent. Every change writes an audit event (subject ``reply:<id>``).
+never sent. Every change writes an audit event (subject ``reply:<id>``). A reply recorded sent that
+was free-form and not approved before is queued for supervision's review (`models.supervision`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from models.compose import text_sha256
 from models.library import usable_version
 from models.replies import SYSTEM, ReplyError, _actor, _load, audit, state
+from models.supervision import queue_sent_reply
 from models.tables import Mention, Reply, TemplateVersion, utcnow
 
 MAX_ERROR = 1000
@@ -103,11 +105,14 @@ def record_sent(session: Session, reply_id: int, platform_id: str | None, url: s
     """The network published it: its id and URL, and the hash of the text sent."""
     now = now or utcnow()
     reply = _load(session, reply_id)
-    return _finish(session, reply_id, "reply.sent",
+    sent = _finish(session, reply_id, "reply.sent",
                    {"status": "sent", "platform_id": (platform_id or "")[:200] or None, "platform_url": url,
                     "sent_at": now, "sent_sha256": text_sha256(reply.text), "sending_since": None,
                     "next_attempt_at": None, "last_error": None, "check_first": False}, None, now, from_states,
                    fence)
+    if sent is not None:  # free-form and not approved before: compliance reviews it after the fact
+        queue_sent_reply(session, sent, now)
+    return sent
 
 
 def record_retry(session: Session, reply_id: int, at: datetime, error: str | None,
@@ -163,6 +168,8 @@ def person_checked(session: Session, reply_id: int, actor: str, posted: bool, ur
         reply.status, reply.next_attempt_at, reply.check_first = "queued", now, False
     reply.note, reply.updated_at, reply.last_error = note[:2000], now, None
     audit(session, actor, "reply.checked_posted" if posted else "reply.checked_resend", reply, before, note[:2000])
+    if posted:  # it went out: reviewed like any reply recorded sent
+        queue_sent_reply(session, reply, now)
     return reply
 
 

@@ -28,6 +28,7 @@ from collectors.sources import build_polled_source
 from collectors.text import fold, match_risk, strip_accents
 from collectors.types import Parsed, RawPost
 from config.settings import Settings, SourceConfig
+from models.archive_tables import Review
 from models.db import Database, open_database
 from models.migrate import upgrade
 from models.tables import AuditEvent, Mention, QueueItem, SourceRow, utcnow
@@ -135,6 +136,7 @@ def _clear(db: Database, source_id: int) -> None:
         ids = select(Mention.id).where(Mention.source_id == source_id)
         items = select(QueueItem.id).where(QueueItem.mention_id.in_(ids))
         session.execute(delete(AuditEvent).where(AuditEvent.queue_item_id.in_(items)))
+        session.execute(delete(Review).where(Review.mention_id.in_(ids)))  # the sample drawn from them
         session.execute(delete(QueueItem).where(QueueItem.mention_id.in_(ids)))
         session.execute(
             delete(Mention).where(Mention.source_id == source_id, Mention.duplicate_of_id.is_not(None))

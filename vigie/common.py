@@ -26,7 +26,7 @@ def open_migrated(settings: Settings) -> Database:
     """The database at the schema's head revision, with fresh planner statistics."""
     from models.migrate import upgrade
 
-    db = open_database(settings.database_url, settings.archive.retention)
+    db = open_database(settings.database_url, settings.archive.retention, settings.archive.supervision)
     upgrade(db.engine)
     analyze(db)
     return db

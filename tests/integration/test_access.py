@@ -178,7 +178,8 @@ def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> No
     role, principal = _role(who), _principal(who)
     assert {page["module"] for page, _p, _t in walked} == set(dash.page_registry)
     assert {"/", "/sources", "/wall", "/triage", "/audit", "/summary", "/mention/1", "/approvals", "/library",
-            "/outbox", "/archive", *(f"/queue/{t}" for t in settings.team_keys)} <= {path for _page, path, _t in walked}
+            "/outbox", "/supervision", "/archive", *(f"/queue/{t}" for t in settings.team_keys)} <= {
+        path for _page, path, _t in walked}
     for page, path, team in walked:
         response = client.get(path)
         roles = page_roles(page) or ()
@@ -276,6 +277,7 @@ def test_callback_matrix_refused_callbacks_read_and_change_nothing(web: Any, db:
                   "triage-grid.selectedRows": [{"id": i} for i in items.values()],
                   "triage-known.data": {"rows": {}, "load": ""},
                   "approvals-marker.data": "", "outbox-marker.data": "", "library-template.data": None,
+                  "supervision-marker.data": "", "supervision-period.value": "week",
                   "library-retire-reason.value": "crafted", "outbox-text.value": "crafted post",
                   "outbox-network.value": "demo", "outbox-team.value": "legal",
                   # the reply panel and thread of legal's item: a reply typed, a template and one to edit
@@ -431,10 +433,15 @@ ARCHIVE_CALLBACKS = {
     "archive-status.children": ("compliance",),
     "..archive-hold-alert.children": ("compliance",),
 }
+# Supervision's callbacks: compliance and admins only (whoever reads every team's reviews).
+SUPERVISION_CALLBACKS = {
+    "..supervision-marker.data": ("compliance", "admin"),
+    "supervision-coverage.children": ("compliance", "admin"),
+}
 
 
 def test_outbound_callbacks_name_exactly_their_roles(web: Any) -> None:
-    for prefix, roles in {**OUTBOUND_CALLBACKS, **ARCHIVE_CALLBACKS}.items():
+    for prefix, roles in {**OUTBOUND_CALLBACKS, **ARCHIVE_CALLBACKS, **SUPERVISION_CALLBACKS}.items():
         keys = [k for k in web.callback_map if k == prefix or k.startswith(prefix + ".")]
         assert len(keys) == 1, (prefix, keys)
         assert set(callback_roles(web, keys[0]) or ()) == set(roles), prefix
