@@ -5,7 +5,8 @@
 every hash and checks the anchored heads (the anchor file of ``archive.yaml``, or ``--anchors``);
 it prints the first failures and exits 1 when anything fails; each run is kept (shown on
 /archive) and is itself a record. ``vigie archive head`` prints the head: the newest segment's
-number and hash, to compare with a copy kept elsewhere.
+number and hash, to compare with a copy kept elsewhere. ``vigie archive export`` and
+``verify-export``: `vigie.cli_archive_export`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from models.archive_seal import head, seal
 from models.archive_tables import ArchiveVerification
 from models.archive_verify import read_anchors, verify
 from models.tables import utcnow
+from vigie.cli_archive_export import export, verify_export
 from vigie.common import checked_settings, open_migrated
 
 ACTOR = "vigie archive"
@@ -97,3 +99,7 @@ def archive_head(as_json: bool) -> None:
                                "last_record_id": segment.last_record_id}))
         return
     click.echo(f"segment {segment.seq} sealed {segment.sealed_at.isoformat()}Z: {segment.hash}")
+
+
+archive.add_command(export)
+archive.add_command(verify_export)
