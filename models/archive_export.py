@@ -229,6 +229,16 @@ def export_archive(session: Session, out_dir: Path, selection: Selection, format
     conditions, query = _conditions(session, selection)
     expected = count_selection(session, selection) if total_hint else None
     part = _prepare(out_dir)
+    try:
+        return _export(session, out_dir, part, selection, formats, conditions, query, progress, expected)
+    except BaseException:
+        shutil.rmtree(part, ignore_errors=True)  # never a half-written export left behind
+        raise
+
+
+def _export(session: Session, out_dir: Path, part: Path, selection: Selection, formats: tuple[str, ...],
+            conditions: Sequence[ColumnElement[bool]], query: str | None, progress: Callable[[int], None] | None,
+            expected: int | None) -> ExportSummary:
     counts = {"records": 0, "tombstones": 0, "restricted": 0, "restricted_left_out": 0, "unsealed_left_out": 0}
     segments = _Segments(session)
     files = 0
