@@ -40,6 +40,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import archive_formats as fmt
+from models.archive_check import file_sha256
 from models.archive_hashing import LEAF_COLUMNS, header_fields, leaf_fields, leaf_hash, merkle_proofs
 from models.archive_seal import head, seal
 from models.archive_tables import ArchiveContent, ArchiveRecord, ArchiveSeal, ArchiveSegment, ErasureRequest, LegalHold
@@ -200,14 +201,6 @@ def _restricted(session: Session, authors: set[str]) -> set[str]:
         ErasureRequest.author.in_(sorted(authors)), ErasureRequest.status.in_(RESTRICTED))))
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _prepare(out_dir: Path) -> Path:
     """A fresh folder beside ``out_dir`` to write into (renamed to ``out_dir`` at the end, so a
     folder with that name is always a finished export)."""
@@ -250,13 +243,13 @@ def _export(session: Session, out_dir: Path, part: Path, selection: Selection, f
         for rows in _pages(session, conditions):
             restricted = _restricted(session, {r.author for r in rows if r.author})
             for row in rows:
-                if row.author in restricted and not selection.include_restricted:
-                    counts["restricted_left_out"] += 1
-                    continue
+                if query is not None and (row.body is None or query not in row.body.casefold()):
+                    continue  # the matter's query: a tombstone's content can no longer match
                 if row.segment_id is None:
                     counts["unsealed_left_out"] += 1
                     continue
-                if query is not None and (row.body is None or query not in row.body.casefold()):
+                if row.author in restricted and not selection.include_restricted:
+                    counts["restricted_left_out"] += 1
                     continue
                 leaf = leaf_fields(row._mapping)
                 proofs = segments.get(row.segment_id)
