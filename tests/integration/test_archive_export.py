@@ -353,3 +353,18 @@ def test_memory_stays_flat_when_the_export_is_four_times_larger(db: Database, tm
           f"check {small[2]} B, {large[2]} B")
     assert large[1] < 1.5 * small[1], (small, large)
     assert large[2] < 1.5 * small[2], (small, large)
+
+
+def test_an_older_anchored_head_proves_the_records_sealed_up_to_it_and_says_which_are_not(
+        db: Database, tmp_path: Path) -> None:
+    build(db)
+    out = tmp_path / "out"
+    export(db, out)
+    with (out / fmt.MANIFEST_SEGMENTS).open(encoding="utf-8") as stream:
+        first = json.loads(stream.readline())
+    with (out / fmt.MANIFEST_RECORDS).open(encoding="utf-8") as stream:
+        later = sum(1 for line in map(json.loads, stream) if line["segment"] > 1)
+    result = check_export(out, [first["hash"]])
+    assert result.ok and result.anchored == [(first["hash"], 1)]
+    assert 0 < result.after_anchor == later
+    assert not check_export(out, [first["prev_hash"]]).ok  # genesis is no segment
