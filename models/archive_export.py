@@ -5,7 +5,7 @@ verify-export`). The files and their layout: `models.archive_formats`.
 
 Streamed: records are read in keyset pages of ids and written as they come; the manifest is
 written as it goes too (one line per record, one per segment), so memory holds one page of
-records and the proofs of at most ``_CACHED_SEGMENTS`` segments (a segment has at most 5,000
+records and the proofs of at most a few segments (`models.archive_export_proofs`) (a segment has at most 5,000
 records), whatever the export's size.
 
 What an export holds:
@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import shutil
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -41,9 +40,10 @@ from sqlalchemy.orm import Session
 
 from models import archive_formats as fmt
 from models.archive_check import file_sha256
-from models.archive_hashing import LEAF_COLUMNS, header_fields, leaf_fields, leaf_hash, merkle_proofs
-from models.archive_seal import head, seal
-from models.archive_tables import ArchiveContent, ArchiveRecord, ArchiveSeal, ArchiveSegment, ErasureRequest, LegalHold
+from models.archive_export_proofs import LEAF_SELECT, SegmentProofs, write_segments
+from models.archive_hashing import leaf_fields
+from models.archive_seal import seal
+from models.archive_tables import ArchiveContent, ArchiveRecord, ArchiveSeal, ErasureRequest, LegalHold
 from models.audit_log import record_event
 from models.db import Database
 from models.tables import SourceRow, to_naive_utc, utcnow
@@ -51,8 +51,6 @@ from models.tables import SourceRow, to_naive_utc, utcnow
 PAGE = 500
 COUNT_CAP = 10_000_000  # the progress bar's COUNT stops there: a bounded statement
 RESTRICTED = ("restricted", "erased")
-_CACHED_SEGMENTS = 3  # records of one page may sit in a few segments (ids committed out of order)
-_COLUMNS = [getattr(ArchiveRecord, c) for c in LEAF_COLUMNS]
 
 
 class ExportError(Exception):
@@ -149,7 +147,7 @@ def _pages(session: Session, conditions: Sequence[ColumnElement[bool]]) -> Itera
     last = 0
     while True:
         rows = session.execute(
-            select(*_COLUMNS, ArchiveContent.body, ArchiveSeal.segment_id, ArchiveSeal.position)
+            select(*LEAF_SELECT, ArchiveContent.body, ArchiveSeal.segment_id, ArchiveSeal.position)
             .join(ArchiveContent, ArchiveContent.record_id == ArchiveRecord.id, isouter=True)
             .join(ArchiveSeal, ArchiveSeal.record_id == ArchiveRecord.id, isouter=True)
             .where(ArchiveRecord.id > last, *conditions).order_by(ArchiveRecord.id).limit(PAGE)).all()
@@ -158,40 +156,6 @@ def _pages(session: Session, conditions: Sequence[ColumnElement[bool]]) -> Itera
         if len(rows) < PAGE:
             return
         last = rows[-1].id
-
-
-@dataclass(frozen=True)
-class _Proofs:
-    seq: int
-    size: int
-    paths: list[list[str]]
-
-
-class _Segments:
-    """The audit paths of the few segments the current records sit in, each computed once."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.cache: OrderedDict[int, _Proofs] = OrderedDict()
-        self.problems: list[str] = []
-
-    def get(self, segment_id: int) -> _Proofs:
-        if segment_id in self.cache:
-            self.cache.move_to_end(segment_id)
-            return self.cache[segment_id]
-        segment = self.session.get(ArchiveSegment, segment_id)
-        assert segment is not None  # the seal's foreign key
-        rows = self.session.execute(select(*_COLUMNS).join(ArchiveSeal, ArchiveSeal.record_id == ArchiveRecord.id)
-                                    .where(ArchiveSeal.segment_id == segment_id).order_by(ArchiveSeal.position)).all()
-        root, paths = merkle_proofs([leaf_hash(leaf_fields(r._mapping)) for r in rows])
-        if root != segment.root or len(rows) != segment.count:
-            self.problems.append(f"segment {segment.seq}: its records do not hash to its root "
-                                 "(run vigie archive verify)")
-        proofs = _Proofs(segment.seq, segment.count, paths)
-        self.cache[segment_id] = proofs
-        if len(self.cache) > _CACHED_SEGMENTS:
-            self.cache.popitem(last=False)
-        return proofs
 
 
 def _restricted(session: Session, authors: set[str]) -> set[str]:
@@ -233,7 +197,7 @@ def _export(session: Session, out_dir: Path, part: Path, selection: Selection, f
             conditions: Sequence[ColumnElement[bool]], query: str | None, progress: Callable[[int], None] | None,
             expected: int | None) -> ExportSummary:
     counts = {"records": 0, "tombstones": 0, "restricted": 0, "restricted_left_out": 0, "unsealed_left_out": 0}
-    segments = _Segments(session)
+    segments = SegmentProofs(session)
     files = 0
     with (part / fmt.MANIFEST_RECORDS).open("w", encoding="utf-8") as manifest_out, \
             (part / fmt.RECORDS_JSONL).open("w", encoding="utf-8") as jsonl_out, \
@@ -274,7 +238,7 @@ def _export(session: Session, out_dir: Path, part: Path, selection: Selection, f
                 counts["restricted"] += meta["restricted"]
             if progress is not None:
                 progress(len(rows))
-    newest = _write_segments(session, part / fmt.MANIFEST_SEGMENTS)
+    newest = write_segments(session, part / fmt.MANIFEST_SEGMENTS)
     listed = [fmt.MANIFEST_RECORDS, fmt.MANIFEST_SEGMENTS, *(fmt.FORMAT_FILES[f] for f in formats if f != "eml")]
     for name in (fmt.RECORDS_JSONL, fmt.RECORDS_CSV):
         if name not in listed:
@@ -298,24 +262,6 @@ def _export(session: Session, out_dir: Path, part: Path, selection: Selection, f
                          restricted=counts["restricted"], restricted_left_out=counts["restricted_left_out"],
                          unsealed_left_out=counts["unsealed_left_out"], expected=expected,
                          problems=tuple(segments.problems))
-
-
-def _write_segments(session: Session, path: Path) -> ArchiveSegment | None:
-    """Every segment's header and hash from 1 to the head (read now: every record exported is in
-    one of them), one JSON line each; the head."""
-    newest = head(session)
-    last = 0
-    with path.open("w", encoding="utf-8") as out:
-        while newest is not None and last < newest.seq:
-            rows = session.scalars(select(ArchiveSegment).where(ArchiveSegment.seq > last, ArchiveSegment.seq
-                                                                <= newest.seq).order_by(ArchiveSegment.seq)
-                                   .limit(PAGE)).all()
-            if not rows:
-                break
-            for segment in rows:
-                out.write(fmt.dumps_line({**header_fields(segment), "hash": segment.hash}))
-            last = rows[-1].seq
-    return newest
 
 
 def seal_waiting(db: Database, by: str) -> int:
