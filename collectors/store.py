@@ -10,7 +10,9 @@ link on another network. The head's queue item counts its copies (`copy_count`).
 The cursor is written in the same transaction as the items it covers,
 so it can never run ahead of what is stored. Each stored post (original or copy) gets its archive
 record in the same transaction: the platform's raw item and the normalised mention
-(`models.archive`). Items a source sent that could not be
+(`models.archive`); a post of an author under a data-protection request is stored live with
+the request's marker instead of its text, handle, name and link (`models.erasure`: one read
+of the restricted authors per batch), the archive record keeping it as received. Items a source sent that could not be
 read or scored are kept raw in `rejected_items`, in the same transaction: nothing the
 cursor moves past is lost; an item already kept (`rejected_digest`: the same id and the
 same raw form, or whatever the caller named as its identity) is counted, not kept twice.
@@ -30,6 +32,7 @@ from collectors.clean import bounded, canonical_json, storable_json
 from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
 from models.archive import Entry, Scope, author_key, post_content, write_many
+from models.erasure import restricted_columns, restriction_markers
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
 
 CLUSTER_WINDOW = timedelta(days=7)
@@ -175,9 +178,12 @@ def store_batch(
     # where a multi-row INSERT … RETURNING is a new, huge statement for psycopg to parse each
     # time (measured 4x slower on PostgreSQL). The new ids are then read back by external id.
     conn = session.connection()
+    # A restricted author's posts are stored live with the marker (the archive keeps them as received).
+    markers = restriction_markers(session) if fresh else {}
     new_ids: dict[str, int] = {}
     if originals:
-        conn.execute(insert(Mention), [{**e.mention, "source_id": source_id} for e in originals])
+        conn.execute(insert(Mention), [{**restricted_columns(e.mention, markers), "source_id": source_id}
+                                       for e in originals])
         new_ids = {
             str(ext): int(mid)
             for ext, mid in session.execute(
@@ -215,7 +221,8 @@ def store_batch(
         for e, ref in copies:
             head = heads[ref] if isinstance(ref, str) else _head_id(e, shared[ref])
             # A copy is never a head: without its text and link keys, head lookups skip it.
-            rows.append({**e.mention, "source_id": source_id, "duplicate_of_id": head, "text_key": None,
+            rows.append({**restricted_columns(e.mention, markers), "source_id": source_id, "duplicate_of_id": head,
+                         "text_key": None,
                          "link_key": None})
         conn.execute(insert(Mention), rows)
         # The head's queue item shows how many copies it has, and moves in the live queues.

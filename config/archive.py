@@ -21,9 +21,11 @@ and what compliance supervises.
       due_hours: 72                 # a review not done in this time is overdue
 
 A record's class is chosen when it is written, from its network, brand and team; it keeps the
-``retain_until`` of that moment. The purge keeps a record until the later of that date and the
-date its class gives under the settings in force when the purge runs: lengthening a class keeps
-older records longer, shortening one never purges a record earlier than it was promised.
+``retain_until`` of that moment. The purge keeps a record until the latest of that date, the
+date its class gives under the settings in force when the purge runs, and the date of the class
+today's rules would pick for it (`models.retention`): lengthening a class or moving a rule to a
+longer class keeps older records longer, shortening one never purges a record earlier than it
+was promised.
 Every key is optional; a missing file means the defaults above.
 """
 

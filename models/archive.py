@@ -56,6 +56,7 @@ class Entry:
     subject: str
     content: Mapping[str, Any]
     scope: Scope = Scope()
+    retention_class: str | None = None  # None: the class the scope's rule picks (purge records: the longest)
 
 
 def author_key(network: str | None, handle: str | None) -> str | None:
@@ -92,7 +93,7 @@ def write_many(session: Session, entries: Sequence[Entry], at: datetime | None =
     for record_id, entry in zip(ids, entries, strict=True):
         body = canonical(entry.content)
         scope = entry.scope
-        retention_class = retention.class_for(scope.network, scope.brand, scope.team)
+        retention_class = entry.retention_class or retention.class_for(scope.network, scope.brand, scope.team)
         records.append({
             "id": record_id, "kind": entry.kind, "subject": entry.subject[:80], "at": at,
             "sha256": sha256_text(body), "retention_class": retention_class,
@@ -109,9 +110,10 @@ def write_many(session: Session, entries: Sequence[Entry], at: datetime | None =
 
 
 def write_record(session: Session, kind: str, subject: str, content: Mapping[str, Any], *,
-                 scope: Scope = Scope(), at: datetime | None = None) -> int:
-    """Write one record in the caller's transaction; its id."""
-    return write_many(session, [Entry(kind, subject, content, scope)], at)[0]
+                 scope: Scope = Scope(), at: datetime | None = None, retention_class: str | None = None) -> int:
+    """Write one record in the caller's transaction; its id. ``retention_class`` overrides the
+    class the scope's rule would pick (the purge's own records take the longest)."""
+    return write_many(session, [Entry(kind, subject, content, scope, retention_class)], at)[0]
 
 
 def post_content(mention: Mapping[str, Any], raw: Any, source_id: int | None) -> dict[str, Any]:

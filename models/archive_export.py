@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from models.archive_seal import seal
 from models.archive_tables import ArchiveContent, ArchiveRecord, ArchiveSeal, ErasureRequest, LegalHold
 from models.audit_log import record_event
 from models.db import Database
+from models.holds import HoldScope, scope_matches
 from models.tables import SourceRow, to_naive_utc, utcnow
 
 PAGE = 500
@@ -88,37 +89,33 @@ class ExportSummary:
     problems: tuple[str, ...] = field(default_factory=tuple)  # segments whose records do not hash to their root
 
 
-def _naive(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    return to_naive_utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
-
-
-def _hold_conditions(session: Session, hold_id: int) -> tuple[list[ColumnElement[bool]], str | None]:
-    """A hold's scope as conditions (its items, authors or sources: any of them; then its date
-    range) and its query (a case-insensitive substring of the content, checked on each body)."""
+def _hold_conditions(session: Session, hold_id: int) -> tuple[list[ColumnElement[bool]], HoldScope]:
+    """A hold's scope as conditions that narrow the statement (its items, authors or sources: any of
+    them; its date range); each record read is then checked by the holds' own rule
+    (`models.holds.scope_matches`: authors without case, the query in the content), so an export of
+    a matter holds exactly what the hold keeps — a tombstone too, whose content no query can rule out."""
     hold = session.get(LegalHold, hold_id)
     if hold is None:
         raise ExportError(f"legal hold {hold_id} does not exist")
-    scope: Mapping[str, Any] = hold.scope or {}
+    scope = HoldScope.from_json(hold.scope or {})
     any_of: list[ColumnElement[bool]] = []
-    if scope.get("mention_ids"):
-        any_of.append(ArchiveRecord.mention_id.in_([int(i) for i in scope["mention_ids"]]))
-    if scope.get("authors"):
-        any_of.append(ArchiveRecord.author.in_([str(a) for a in scope["authors"]]))
-    if scope.get("sources"):
-        names = [str(s) for s in scope["sources"]]
-        any_of.append(ArchiveRecord.source_id.in_(select(SourceRow.id).where(SourceRow.name.in_(names))))
+    if scope.mention_ids:
+        any_of.append(ArchiveRecord.mention_id.in_(scope.mention_ids))
+    if scope.authors:
+        any_of.append(func.lower(ArchiveRecord.author).in_([a.lower() for a in scope.authors]))
+    if scope.source_ids:
+        any_of.append(ArchiveRecord.source_id.in_(scope.source_ids))
+    if scope.sources:
+        any_of.append(ArchiveRecord.source_id.in_(select(SourceRow.id).where(SourceRow.name.in_(scope.sources))))
     conditions = [or_(*any_of)] if any_of else []
-    if (since := _naive(scope.get("since"))) is not None:
-        conditions.append(ArchiveRecord.at >= since)
-    if (until := _naive(scope.get("until"))) is not None:
-        conditions.append(ArchiveRecord.at < until)
-    query = scope.get("query")
-    return conditions, (str(query).casefold() if query else None)
+    if scope.since is not None:
+        conditions.append(ArchiveRecord.at >= scope.since)
+    if scope.until is not None:
+        conditions.append(ArchiveRecord.at < scope.until)
+    return conditions, scope
 
 
-def _conditions(session: Session, selection: Selection) -> tuple[list[ColumnElement[bool]], str | None]:
+def _conditions(session: Session, selection: Selection) -> tuple[list[ColumnElement[bool]], HoldScope | None]:
     conditions: list[ColumnElement[bool]] = []
     if selection.since is not None:
         conditions.append(ArchiveRecord.at >= to_naive_utc(selection.since))
@@ -128,16 +125,16 @@ def _conditions(session: Session, selection: Selection) -> tuple[list[ColumnElem
         conditions.append(ArchiveRecord.author == selection.author)
     if selection.mention_id is not None:
         conditions.append(ArchiveRecord.mention_id == selection.mention_id)
-    query = None
+    scope = None
     if selection.hold_id is not None:
-        held, query = _hold_conditions(session, selection.hold_id)
+        held, scope = _hold_conditions(session, selection.hold_id)
         conditions.extend(held)
-    return conditions, query
+    return conditions, scope
 
 
 def count_selection(session: Session, selection: Selection, cap: int = COUNT_CAP) -> int:
-    """How many records the selection reads (before its hold's query and the restricted are left
-    out): one COUNT over at most ``cap`` ids, for a progress bar."""
+    """How many records the selection reads (before the matter's own rule and the restricted leave
+    some out): one COUNT over at most ``cap`` ids, for a progress bar."""
     conditions, _ = _conditions(session, selection)
     ids = select(ArchiveRecord.id).where(*conditions).limit(cap).subquery()
     return int(session.scalar(select(func.count()).select_from(ids)) or 0)
@@ -183,18 +180,18 @@ def export_archive(session: Session, out_dir: Path, selection: Selection, format
     formats = tuple(dict.fromkeys(formats))
     if not formats or set(formats) - set(fmt.FORMATS):
         raise ExportError(f"formats: expected some of {', '.join(fmt.FORMATS)}, got {', '.join(formats) or 'none'}")
-    conditions, query = _conditions(session, selection)
+    conditions, scope = _conditions(session, selection)
     expected = count_selection(session, selection) if total_hint else None
     part = _prepare(out_dir)
     try:
-        return _export(session, out_dir, part, selection, formats, conditions, query, progress, expected)
+        return _export(session, out_dir, part, selection, formats, conditions, scope, progress, expected)
     except BaseException:
         shutil.rmtree(part, ignore_errors=True)  # never a half-written export left behind
         raise
 
 
 def _export(session: Session, out_dir: Path, part: Path, selection: Selection, formats: tuple[str, ...],
-            conditions: Sequence[ColumnElement[bool]], query: str | None, progress: Callable[[int], None] | None,
+            conditions: Sequence[ColumnElement[bool]], scope: HoldScope | None, progress: Callable[[int], None] | None,
             expected: int | None) -> ExportSummary:
     counts = {"records": 0, "tombstones": 0, "restricted": 0, "restricted_left_out": 0, "unsealed_left_out": 0}
     segments = SegmentProofs(session)
@@ -207,8 +204,8 @@ def _export(session: Session, out_dir: Path, part: Path, selection: Selection, f
         for rows in _pages(session, conditions):
             restricted = _restricted(session, {r.author for r in rows if r.author})
             for row in rows:
-                if query is not None and (row.body is None or query not in row.body.casefold()):
-                    continue  # the matter's query: a tombstone's content can no longer match
+                if scope is not None and not scope_matches(scope, row):
+                    continue  # the matter's own rule (its query, authors without case)
                 if row.segment_id is None:
                     counts["unsealed_left_out"] += 1
                     continue

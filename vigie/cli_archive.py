@@ -22,6 +22,7 @@ from models.archive_tables import ArchiveVerification
 from models.archive_verify import read_anchors, verify
 from models.tables import utcnow
 from vigie.cli_archive_export import export, verify_export
+from vigie.cli_archive_holds import COMMANDS as HOLD_COMMANDS
 from vigie.common import checked_settings, open_migrated
 
 ACTOR = "vigie archive"
@@ -101,5 +102,7 @@ def archive_head(as_json: bool) -> None:
     click.echo(f"segment {segment.seq} sealed {segment.sealed_at.isoformat()}Z: {segment.hash}")
 
 
-archive.add_command(export)
+for _command in HOLD_COMMANDS:  # hold, erasure, purge: vigie/cli_archive_holds.py
+    archive.add_command(_command)
+archive.add_command(export)  # export, verify-export: vigie/cli_archive_export.py
 archive.add_command(verify_export)
