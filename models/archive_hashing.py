@@ -28,7 +28,9 @@ def _default(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
+    if isinstance(value, (set, frozenset)):  # sorted: a set's order changes from one process to the next
+        return sorted(value, key=lambda v: json.dumps(v, sort_keys=True, default=repr))
+    if isinstance(value, tuple):
         return list(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
