@@ -7,7 +7,8 @@ Each channel::
         url_env: VIGIE_NOTIFY_LEADS_URL      # the Apprise URL: `url`, `url_env` (a variable) or
                                              # `url_file` (a file) — read once at start, kept secret
         events: [sla_breach, critical]       # any of sla_breach, critical, escalation, spike, daily_summary,
-                                             # approval (a draft waits for compliance), send_failed
+                                             # approval (a draft waits for compliance), send_failed,
+                                             # archive_head (the day's archive head, for compliance)
         teams: [legal]                       # optional: only items of these teams (default: all;
                                              # a channel with teams gets no spike alert nor daily
                                              # summary: they concern every team)
@@ -30,7 +31,7 @@ from config.checks import ConfigError, _bool, _fail, _list, _mapping, _read_yaml
 from config.sources import Secret, _source_secrets
 
 EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike", "daily_summary", "approval",
-                           "send_failed")
+                           "send_failed", "archive_head")
 CHANNEL_KEYS: tuple[str, ...] = ("name", "url", "url_env", "url_file", "events", "teams", "enabled")
 
 

@@ -142,7 +142,9 @@ def purge(session: Session, retention: Retention, now: datetime, limit: int = BA
         return report
     gone = set(report.purged)
     classes = Counter(r.retention_class for r in due if r.id in gone)
-    written = utcnow()
+    # Stamped when it happened: a purge judged as of a later time (a simulated clock: the tests'
+    # years of records) is recorded at that time, never before the retention it ends.
+    written = max(utcnow(), as_utc(now))
     report.record_id = write_record(
         session, "purge", "archive:purge",
         {"record_ids": report.purged, "at": written, "as_of": now, "reason": "retention", "by": actor,

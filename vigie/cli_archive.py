@@ -5,8 +5,9 @@
 every hash and checks the anchored heads (the anchor file of ``archive.yaml``, or ``--anchors``);
 it prints the first failures and exits 1 when anything fails; each run is kept (shown on
 /archive) and is itself a record. ``vigie archive head`` prints the head: the newest segment's
-number and hash, to compare with a copy kept elsewhere. ``vigie archive export`` and
-``verify-export``: `vigie.cli_archive_export`.
+number and hash, to compare with a copy kept elsewhere. ``vigie archive anchor`` appends the head to
+the anchor file and sends it to compliance now (the collector's ``archive:anchor`` job does it
+daily). ``vigie archive export`` and ``verify-export``: `vigie.cli_archive_export`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from models.archive_seal import head, seal
 from models.archive_tables import ArchiveVerification
 from models.archive_verify import read_anchors, verify
 from models.tables import utcnow
+from vigie.cli_archive_anchor import archive_anchor
 from vigie.cli_archive_export import export, verify_export
 from vigie.cli_archive_holds import COMMANDS as HOLD_COMMANDS
 from vigie.common import checked_settings, open_migrated
@@ -30,7 +32,7 @@ ACTOR = "vigie archive"
 
 @click.group()
 def archive() -> None:
-    """The archive: seal, verify, print the head."""
+    """The archive: seal, verify, print or anchor the head."""
 
 
 @archive.command("seal")
@@ -64,7 +66,7 @@ def archive_verify(anchor_path: Path | None, by: str) -> None:
         raise click.ClickException(f"{path}: anchor file not found")
     db = open_migrated(settings)
     with db.read() as session:
-        result = verify(session, anchors)
+        result = verify(session, anchors, now=utcnow())
     now = utcnow()
     failure = "; ".join(str(f) for f in result.failures) or None
     with db.write.begin() as session:
@@ -104,5 +106,6 @@ def archive_head(as_json: bool) -> None:
 
 for _command in HOLD_COMMANDS:  # hold, erasure, purge: vigie/cli_archive_holds.py
     archive.add_command(_command)
+archive.add_command(archive_anchor)
 archive.add_command(export)  # export, verify-export: vigie/cli_archive_export.py
 archive.add_command(verify_export)

@@ -59,7 +59,7 @@ def test_disabled_channel_needs_no_url() -> None:
          "notifications.yaml: channels[0]: expected exactly one of url, url_env or url_file, got None"),
         ({"name": "x", "url": SLACK, "events": ["breach"]},
          "notifications.yaml: channels[0].events[0]: expected one of sla_breach, critical, escalation, spike, "
-         "daily_summary, approval, send_failed, got 'breach'"),
+         "daily_summary, approval, send_failed, archive_head, got 'breach'"),
         ({"name": "x", "url": SLACK, "events": []},
          "notifications.yaml: channels[0].events: expected at least one of sla_breach, critical, escalation, spike, "
          "daily_summary"),
