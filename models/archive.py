@@ -19,69 +19,23 @@ Who writes what:
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from config.archive import Retention
+
+# canonical and sha256_text live in models.archive_hashing (pure: the offline export check uses them)
+from models.archive_hashing import canonical as canonical
+from models.archive_hashing import sha256_text as sha256_text
 from models.archive_tables import ArchiveContent, ArchivePending, ArchiveRecord
 from models.tables import utcnow
 
 MAX_FIELD = 300  # author and subject columns
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset)):  # sorted: a set's order changes from one process to the next
-        return sorted(value, key=lambda v: json.dumps(v, sort_keys=True, default=repr))
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return repr(value)
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with NaN and infinities (which a platform's JSON may hold) written as strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def canonical(value: Any) -> str:
-    """The canonical JSON text of ``value``: sorted keys, no spaces, non-ASCII kept, NaN written as
-    a string; times as ISO 8601. Lone surrogates are escaped so the text encodes to UTF-8."""
-    try:
-        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                         default=_default)
-    except ValueError:  # NaN or an infinity somewhere
-        value = _finite(value)
-        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                         default=_default)
-    try:
-        out.encode("utf-8")
-    except UnicodeEncodeError:
-        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False,
-                         default=_default)
-    return out
-
-
-def sha256_text(body: str) -> str:
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
