@@ -5,7 +5,9 @@
 every hash and checks the anchored heads (the anchor file of ``archive.yaml``, or ``--anchors``);
 it prints the first failures and exits 1 when anything fails; each run is kept (shown on
 /archive) and is itself a record. ``vigie archive head`` prints the head: the newest segment's
-number and hash, to compare with a copy kept elsewhere.
+number and hash, to compare with a copy kept elsewhere. ``vigie archive reconcile``
+(`vigie.cli_archive_reconcile`) reports every gap between what sources returned and what the
+archive holds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from models.archive_seal import head, seal
 from models.archive_tables import ArchiveVerification
 from models.archive_verify import read_anchors, verify
 from models.tables import utcnow
+from vigie.cli_archive_reconcile import archive_reconcile
 from vigie.common import checked_settings, open_migrated
 
 ACTOR = "vigie archive"
@@ -97,3 +100,6 @@ def archive_head(as_json: bool) -> None:
                                "last_record_id": segment.last_record_id}))
         return
     click.echo(f"segment {segment.seq} sealed {segment.sealed_at.isoformat()}Z: {segment.hash}")
+
+
+archive.add_command(archive_reconcile)
