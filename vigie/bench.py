@@ -2,7 +2,8 @@
 
 ingest: posts from the demo source go through the whole pipeline (normalise, dedupe,
 language, sentiment, risk, priority, routing, batch store with queue items and the
-cursor) into the configured database, and the same posts through its floor: scoring
+cursor) into the configured database (only an empty one, or one the benchmarks made before:
+`models.scratch`; its rows are deleted afterwards), and the same posts through its floor: scoring
 alone (language, sentiment, risk flags) plus a bare bulk insert of the same rows into
 an unindexed table. The ratio says what the pipeline's own machinery costs.
 
@@ -31,8 +32,10 @@ from config.settings import Settings, SourceConfig
 from models.db import Database, open_database
 from models.migrate import upgrade
 from models.tables import AuditEvent, Mention, QueueItem, SourceRow, utcnow
+from vigie.common import claim_scratch
 
 BENCH_SOURCE = "bench-ingest"
+BENCH = "vigie bench"  # what the benchmarks mark their databases as (`models.scratch`)
 
 
 def demo_posts(count: int, seed: int = 11) -> list[RawPost]:
@@ -68,6 +71,7 @@ def _floor_table(db: Database) -> Table:
 def run_ingest(settings: Settings, count: int, batch: int | None) -> None:
     batch = batch or settings.batch_size
     db = open_database(settings.database_url)
+    claim_scratch(db, BENCH)  # it deletes its rows afterwards: never from a database with other data
     upgrade(db.engine)
     bench_settings = replace(settings, sources=(SourceConfig(BENCH_SOURCE, "demo", 60, False, {}),))
     sync_sources(db, bench_settings)
