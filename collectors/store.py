@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from collectors.clean import bounded, canonical_json, storable_json
+from collectors.clean import canonical_json, storable_json
 from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
 from models.archive import Entry, Scope, author_key, post_content, write_many
@@ -271,7 +271,7 @@ def _archive_posts(session: Session, source_id: int, originals: Sequence[Enriche
     for e in (*originals, *copies):
         mention_id = ids[e.external_id]
         m = e.mention
-        entries.append(Entry("post", f"mention:{mention_id}", post_content(m, bounded(e.raw), source_id),
+        entries.append(Entry("post", f"mention:{mention_id}", post_content(m, e.raw, source_id),
                              Scope(mention_id, source_id, author_key(m["network"], m.get("author_handle")),
                                    m["network"], m.get("brand"), e.route.team)))
     write_many(session, entries, now)
