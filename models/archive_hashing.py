@@ -48,16 +48,47 @@ def _finite(value: Any) -> Any:
     return value
 
 
+MAX_DEPTH = 40  # nesting kept of an item too deep for the serialiser (`bounded`)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                      default=_default)
+
+
+def bounded(value: Any, depth: int = MAX_DEPTH) -> Any:
+    """``value`` as plain JSON data, nesting cut at ``depth`` levels (a list nested 1,000 deep
+    would otherwise overflow the serialiser's recursion)."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if depth <= 0:
+        return "…(nested too deep)"
+    if isinstance(value, Mapping):
+        return {str(k): bounded(v, depth - 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [bounded(v, depth - 1) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return repr(value)
+
+
 def canonical(value: Any) -> str:
     """The canonical JSON text of ``value``: sorted keys, no spaces, non-ASCII kept, NaN written as
-    a string; times as ISO 8601. Lone surrogates are escaped so the text encodes to UTF-8."""
+    a string; times as ISO 8601. Lone surrogates are escaped so the text encodes to UTF-8.
+
+    An item the serialiser cannot write as it is (nested deeper than its recursion allows, or with
+    keys of mixed types that cannot be sorted) is written `bounded`: copying every item that way
+    first took a third of the archive's time, for items that are almost never deep."""
     try:
-        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                         default=_default)
+        out = _dumps(value)
+    except (RecursionError, TypeError):
+        value = _finite(bounded(value))
+        out = _dumps(value)
     except ValueError:  # NaN or an infinity somewhere
         value = _finite(value)
-        out = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                         default=_default)
+        out = _dumps(value)
     try:
         out.encode("utf-8")
     except UnicodeEncodeError:

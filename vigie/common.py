@@ -28,11 +28,25 @@ def checked_settings() -> Settings:
         raise click.ClickException(f"configuration error: {exc}") from exc
 
 
-def open_migrated(settings: Settings) -> Database:
-    """The database at the schema's head revision, with fresh planner statistics."""
+def claim_scratch(db: Database, purpose: str) -> None:
+    """End the command, touching nothing, unless ``db`` is empty or ``purpose``'s own (`models.scratch`)."""
+    from models.scratch import NotScratch, claim
+
+    try:
+        claim(db.engine, purpose)
+    except NotScratch as exc:
+        db.engine.dispose()
+        raise click.ClickException(str(exc)) from exc
+
+
+def open_migrated(settings: Settings, scratch: str | None = None) -> Database:
+    """The database at the schema's head revision, with fresh planner statistics; with ``scratch``,
+    only if it is empty or that command's own (`claim_scratch`), checked before the upgrade."""
     from models.migrate import upgrade
 
     db = open_database(settings.database_url, settings.archive.retention, settings.archive.supervision)
+    if scratch is not None:
+        claim_scratch(db, scratch)
     upgrade(db.engine)
     analyze(db)
     return db
