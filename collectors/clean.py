@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from collectors.text import MAX_TEXT_CHARS
 from collectors.types import RawPost, Rejected
+from models.archive import bounded  # (one definition: the archive cuts deep items the same way)
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -40,7 +40,6 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me
 MAX_FIELD_CHARS = 2000  # handles, names: far above any platform's limit
 MAX_URL_CHARS = 8192  # longer addresses are dropped, not cut
 MAX_RAW_CHARS = 100_000
-MAX_RAW_DEPTH = 40
 _LOWEST = datetime(1, 1, 2, tzinfo=UTC)  # a day inside the range, so local conversions still fit
 _HIGHEST = datetime(9999, 12, 30, tzinfo=UTC)
 
@@ -146,24 +145,6 @@ def post_raw(post: RawPost) -> dict[str, Any]:
         "url": post.url, "author_handle": post.author_handle, "author_name": post.author_name,
         "author_followers": post.author_followers, "language_hint": post.language_hint, "links": list(post.links),
     }
-
-
-def bounded(value: Any, depth: int = MAX_RAW_DEPTH) -> Any:
-    """``value`` as plain JSON data, nesting cut at ``depth`` levels (a list nested 1,000 deep
-    would otherwise overflow the serialiser's recursion)."""
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if depth <= 0:
-        return "…(nested too deep)"
-    if isinstance(value, Mapping):
-        return {str(k): bounded(v, depth - 1) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [bounded(v, depth - 1) for v in value]
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return repr(value)
 
 
 def canonical_json(value: Any) -> str:

@@ -9,6 +9,10 @@ collector:
 * the cursor moves with the batch's last chunk only, so it never runs ahead of what is stored:
   a crash before it replays the batch, and the chunks already stored are skipped by external id;
 * items that could not be read or scored are kept raw in `rejected_items`, with the last chunk;
+* each chunk writes the page's counts (`SourcePoll`: returned, stored, rejected, already known) in
+  its own transaction; the last chunk's ``returned`` is what the platform sent less the earlier
+  chunks' posts, so a post lost between parsing and storing shows as a poll that does not add up
+  (`vigie archive reconcile`);
 * with a lease, each chunk checks (and extends) it, so two collectors never interleave one
   source's pages (`LeaseLost`).
 
@@ -105,18 +109,22 @@ def ingest(
     and the retry skips them as duplicates (pushed deliveries, which hold no lease).
     ``stamped_at`` (the demo's history only): the rows' time instead of the clock's.
     """
+    returned = len(parsed.posts) + len(parsed.rejected)  # what the platform sent, before cleaning and scoring
     enriched, rejected = enrich_batch(enricher, parsed, to_naive_utc(collected_at))
     report.problems.extend(r.reason for r in rejected)
     size = chunk_size or max(len(enriched), 1)
     chunks = [enriched[i : i + size] for i in range(0, len(enriched), size)] or [[]]
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
+        # Each chunk's poll row counts its posts; the last counts the rest of what was sent (its
+        # posts, the unreadable items), so an item lost between parsing and storing shows there.
+        share = returned - sum(len(c) for c in chunks[:-1]) if last else len(chunk)
         for attempt in range(2):
             try:
                 with db.write.begin() as session:
                     result = store_batch(
                         session, source_id, chunk, next_cursor if last else cursor, lease, rejected if last else (),
-                        to_naive_utc(stamped_at) if stamped_at is not None else None,
+                        to_naive_utc(stamped_at) if stamped_at is not None else None, share,
                     )
                 break
             except IntegrityError:

@@ -18,6 +18,10 @@ as received. Items a source sent that could not be
 read or scored are kept raw in `rejected_items`, in the same transaction: nothing the
 cursor moves past is lost; an item already kept (`rejected_digest`: the same id and the
 same raw form, or whatever the caller named as its identity) is counted, not kept twice.
+
+Each call also writes a `SourcePoll` row in the same transaction (`_record_poll`): how many items
+the platform sent in this page (or this chunk of it), and how many were stored, newly rejected or
+already known. ``vigie archive reconcile`` (`models.reconcile`) checks them against the archive.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from collectors.clean import bounded, canonical_json, storable_json
+from collectors.clean import canonical_json, storable_json
 from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
 from models.archive import Entry, Scope, author_key, post_content, write_many
+from models.archive_tables import SourcePoll
 from models.erasure import restricted_columns, restriction_markers
 from models.supervision import queue_posts
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
@@ -126,11 +131,16 @@ def store_batch(
     lease: Lease | None = None,
     rejected: Sequence[Rejected] = (),
     now: datetime | None = None,
+    returned: int | None = None,
 ) -> StoreResult:
     """Insert the batch, keep its rejected items and move the cursor; the caller owns the write transaction.
 
     ``now`` stamps the rows instead of the clock: the demo's history only (`collectors.demo_history`
     stores the backfill as if collected back then).
+
+    ``returned``: how many items the platform sent that this call accounts for (posts and
+    unreadable items, counted by the caller before cleaning and scoring); by default the batch and
+    the rejected items given. It is kept, with what became of them, in a `SourcePoll` row.
 
     With a ``lease``, the cursor moves only while this collector still holds the source
     (and the lease is extended); otherwise `LeaseLost` is raised and the caller's
@@ -244,7 +254,22 @@ def store_batch(
     if fresh:
         _archive_posts(session, source_id, originals, [e for e, _ in copies], new_ids, now)
     kept_new, kept_before = _keep_rejected(session, source_id, rejected, now) if rejected else (0, 0)
-    return StoreResult(len(fresh), len(originals), len(copies), skipped, kept_new, kept_before)
+    result = StoreResult(len(fresh), len(originals), len(copies), skipped, kept_new, kept_before)
+    _record_poll(session, source_id, len(batch) + len(rejected) if returned is None else returned, result, now)
+    return result
+
+
+def _record_poll(session: Session, source_id: int, returned: int, result: StoreResult, now: datetime) -> None:
+    """The page's counts, in the transaction that stores it. An empty page leaves no row: a source
+    polled every few seconds would otherwise add rows with time, not with data, and its polls are
+    already visible on its row (`last_run_at`, `last_ok_at`)."""
+    known = result.skipped + result.rejected_known
+    if not (returned or result.stored or result.rejected or known):
+        return
+    session.connection().execute(insert(SourcePoll), [{
+        "source_id": source_id, "at": now, "returned": returned, "stored": result.stored,
+        "rejected": result.rejected, "known": known,
+    }])
 
 
 def _archive_posts(session: Session, source_id: int, originals: Sequence[Enriched], copies: Sequence[Enriched],
@@ -259,7 +284,7 @@ def _archive_posts(session: Session, source_id: int, originals: Sequence[Enriche
     for e in (*originals, *copies):
         mention_id = ids[e.external_id]
         m = e.mention
-        entries.append(Entry("post", f"mention:{mention_id}", post_content(m, bounded(e.raw), source_id),
+        entries.append(Entry("post", f"mention:{mention_id}", post_content(m, e.raw, source_id),
                              Scope(mention_id, source_id, author_key(m["network"], m.get("author_handle")),
                                    m["network"], m.get("brand"), e.route.team)))
     write_many(session, entries, now)

@@ -27,11 +27,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models.actions import snapshot
+
+# The formula-safe cell is in models.safe_csv (standard library only: the offline check of an
+# archive export reads it back); re-exported here under the names callers know.
+from models.safe_csv import FORMULA_STARTS as FORMULA_STARTS
+from models.safe_csv import safe_cell as safe_cell
 from models.tables import AuditEvent, QueueItem, to_naive_utc
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "item", "reason", "before", "after", "changed")
-# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NONE_SHOWN = "(none)"
 
 
@@ -63,26 +66,6 @@ def iter_events(
 
 
 # --- export -------------------------------------------------------------------------------
-
-
-def safe_cell(value: Any) -> str:
-    """The text of one CSV cell, never read as a formula by a spreadsheet.
-
-    Following OWASP's CSV injection guidance, a cell whose first character is ``=``, ``+``,
-    ``-``, ``@``, tab or carriage return gets a leading single quote (``'=1+1``), which Excel,
-    LibreOffice and Google Sheets show as text. The same is done when those characters come
-    after leading whitespace (``"  =1+1"``): LibreOffice's "trim spaces" import option and
-    Google Sheets' import strip it and would then evaluate the formula; the cost, a quote
-    before a rare legitimate value, is small beside a formula run on an auditor's machine.
-    Quotes and separators inside a cell are the csv module's job (it quotes the cell).
-    ``None`` is an empty cell; anything else is ``str(value)``.
-    """
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 def utc_text(value: datetime) -> str:

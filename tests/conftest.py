@@ -34,6 +34,7 @@ def _reset_postgres(url: str) -> Database:
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         conn.execute(text("DROP TABLE IF EXISTS vigie_bench_floor"))
+        conn.execute(text("DROP TABLE IF EXISTS vigie_scratch"))  # models.scratch's marker
     return db
 
 

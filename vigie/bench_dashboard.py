@@ -1,11 +1,11 @@
 """`vigie bench dashboard`: server time of the live-update callbacks over a large database.
 
 A scratch database (``--database-url``, by default ``var/bench-dashboard.db``, emptied
-first) is seeded with N enriched mentions spread over the last 7 days (distinct
-copies of enriched demo posts, inserted in bulk), and each round a few new items
-arrive, as in the live room. The queue tick and the wall tick are then posted to
-Dash's real endpoint through Flask's test client and timed end to end on the server.
-"""
+first; refused if it holds data the benchmarks did not create: `models.scratch`) is seeded
+with N enriched mentions spread over the last 7 days (distinct copies of enriched demo
+posts, inserted in bulk), and each round a few new items arrive, as in the live room. The
+queue tick and the wall tick are then posted to Dash's real endpoint through Flask's test
+client and timed end to end on the server."""
 
 from __future__ import annotations
 
@@ -29,19 +29,22 @@ from config.settings import Settings, SourceConfig
 from models.db import Database, analyze, open_database
 from models.migrate import upgrade
 from models.tables import Mention, QueueItem, SourceRow, utcnow
-from vigie.bench import demo_posts
+from vigie.bench import BENCH, demo_posts
+from vigie.common import claim_scratch
 
 SEED_SOURCE = "bench-seed"
 
 
 def _fresh_database(url: str) -> Database:
     db = open_database(url)
+    claim_scratch(db, BENCH)  # it deletes the file or drops every table: only its own database
     if db.is_sqlite:
         path = db.engine.url.database
         db.engine.dispose()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         db = open_database(url)
+        claim_scratch(db, BENCH)  # the new file, marked again
     else:
         from models.tables import Base
 

@@ -1,6 +1,7 @@
 """`vigie bench outbox`: the answering path's figures, printed, never asserted in tests.
 
-A scratch database gets N demo mentions and an approved template. Then, timed apart:
+A scratch database (refused if it holds data the benchmarks did not create: `models.scratch`)
+gets N demo mentions and an approved template. Then, timed apart:
 
 * preview: `models.replies.check` (fill the placeholders, add the disclosure, count as the
   network counts, screen, decide the policy) for each item: what the compose box runs on every
@@ -36,13 +37,15 @@ from models.db import open_database
 from models.library import Draft
 from models.migrate import upgrade
 from models.tables import REPLY_STATES, Base, Mention, QueueItem, SourceRow
-from vigie.bench import demo_posts
+from vigie.bench import BENCH, demo_posts
+from vigie.common import claim_scratch
 
 BODY = "Hello {{first_name}}, we are sorry about this. Your case is {{case_ref}}; we will call you today."
 
 
 def run_outbox(settings: Settings, count: int, database_url: str) -> None:
     db = open_database(database_url)
+    claim_scratch(db, BENCH)  # it drops every table: only its own database
     Base.metadata.drop_all(db.engine)
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")

@@ -17,6 +17,8 @@ from config.settings import Settings
 from models.db import Database
 from vigie.common import checked_settings, open_migrated
 
+DEMO = "vigie demo"  # what `vigie demo` marks its database as (`models.scratch`)
+
 
 def _logging(settings: Settings) -> None:
     logging.basicConfig(
@@ -127,12 +129,16 @@ def serve(host: str | None, port: int | None) -> None:
 @click.option("--desk/--no-desk", default=True, show_default=True,
               help="Simulated agents (desk.<team>) claim and close items, so the SLA figures move.")
 def demo(host: str | None, port: int | None, desk: bool) -> None:
-    """Everything in one: database, demo source, scheduler and dashboard. Ctrl-C stops."""
+    """Everything in one: database, demo source, scheduler and dashboard. Ctrl-C stops.
+
+    Only on an empty database, which it marks as the demo's, or one it marked before."""
     from collectors.scheduler import create_scheduler, shutdown
 
     settings = checked_settings()
     _logging(settings)
-    db = open_migrated(settings)
+    # The demo publishes its accounts' password, revokes and remakes the "demo-wall" link, fills the
+    # database with simulated posts and lets simulated agents close items: its own database only.
+    db = open_migrated(settings, scratch=DEMO)
     host, port = host or settings.host, port or settings.port
     settings = _listening(settings, host, port)
     stop = threading.Event()
@@ -272,7 +278,7 @@ def bench_ingest(count: int, batch: int | None) -> None:
 @click.option("--mentions", default=100_000, show_default=True, help="Mentions to seed first.")
 @click.option("--rounds", default=200, show_default=True, help="Calls timed per callback.")
 @click.option("--database-url", default="sqlite:///var/bench-dashboard.db", show_default=True,
-              help="Scratch database, emptied first (never point it at production).")
+              help="Scratch database, emptied first (one holding other data is refused).")
 def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
     """p50/p95 server time of the queue and wall update callbacks over a seeded database."""
     from vigie.bench_dashboard import run_dashboard
@@ -283,7 +289,7 @@ def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
 @bench.command("outbox")
 @click.option("--count", default=2000, show_default=True, help="Replies to preview, compose and send.")
 @click.option("--database-url", default="sqlite:///var/bench-outbox.db", show_default=True,
-              help="Scratch database, emptied first (never point it at production).")
+              help="Scratch database, emptied first (one holding other data is refused).")
 def bench_outbox(count: int, database_url: str) -> None:
     """Preview time, replies composed and sent per second through the outbox, beside the writer alone."""
     from vigie.bench_outbox import run_outbox

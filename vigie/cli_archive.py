@@ -7,7 +7,9 @@ it prints the first failures and exits 1 when anything fails; each run is kept (
 /archive) and is itself a record. ``vigie archive head`` prints the head: the newest segment's
 number and hash, to compare with a copy kept elsewhere. ``vigie archive anchor`` appends the head to
 the anchor file and sends it to compliance now (the collector's ``archive:anchor`` job does it
-daily).
+daily). ``vigie archive export`` and ``verify-export``: `vigie.cli_archive_export`. ``vigie archive reconcile``
+(`vigie.cli_archive_reconcile`) reports every gap between what sources returned and what the
+archive holds.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from models.archive_tables import ArchiveVerification
 from models.archive_verify import read_anchors, verify
 from models.tables import utcnow
 from vigie.cli_archive_anchor import archive_anchor
+from vigie.cli_archive_export import export, verify_export
 from vigie.cli_archive_holds import COMMANDS as HOLD_COMMANDS
+from vigie.cli_archive_reconcile import archive_reconcile
 from vigie.common import checked_settings, open_migrated
 
 ACTOR = "vigie archive"
@@ -106,3 +110,6 @@ def archive_head(as_json: bool) -> None:
 for _command in HOLD_COMMANDS:  # hold, erasure, purge: vigie/cli_archive_holds.py
     archive.add_command(_command)
 archive.add_command(archive_anchor)
+archive.add_command(export)  # export, verify-export: vigie/cli_archive_export.py
+archive.add_command(verify_export)
+archive.add_command(archive_reconcile)

@@ -15,41 +15,13 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 import click
-from sqlalchemy.orm import Session
 
 from models.audit import iter_events, verify_chains, write_csv, write_jsonl
-from models.db import Database
-from models.tables import to_naive_utc
-from vigie.common import checked_settings, open_migrated
-
-
-def _when(value: str | None, option: str, end_of_day: bool) -> datetime | None:
-    """An ISO date or date-time, UTC unless it carries an offset. A date alone is its midnight, or
-    for --until the next midnight (so ``--until 2024-05-31`` includes the 31st)."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day) + (timedelta(days=1) if end_of_day else timedelta())
-        return to_naive_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO date or date-time such as 2024-05-01 or 2024-05-01T09:30Z, "
-                                 f"got {value!r}", param_hint=option) from None
-
-
-@contextmanager
-def _snapshot_session(db: Database) -> Iterator[Session]:
-    with db.read() as session:
-        if not db.is_sqlite:
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        yield session
+from vigie.common import checked_settings, open_migrated, parse_when, snapshot_session
 
 
 @contextmanager
@@ -90,12 +62,12 @@ def audit() -> None:
 def export(fmt: str, since: str | None, until: str | None, item_id: int | None, actor: str | None,
            output: Path | None) -> None:
     """Export audit events in id order (streamed: any size)."""
-    start, end = _when(since, "--since", False), _when(until, "--until", True)
+    start, end = parse_when(since, "--since", False), parse_when(until, "--until", True)
     if start is not None and end is not None and end <= start:
         raise click.BadParameter("--until must be after --since", param_hint="--until")
     db = open_migrated(checked_settings())
     try:
-        with _snapshot_session(db) as session, _output(output, fmt) as out:
+        with snapshot_session(db) as session, _output(output, fmt) as out:
             events = iter_events(session, since=start, until=end, item_id=item_id, actor=actor)
             count = write_csv(events, out) if fmt == "csv" else write_jsonl(events, out)
     except OSError as exc:
@@ -112,7 +84,7 @@ def verify() -> None:
     the item as it is now. Every break is printed, one a line."""
     db = open_migrated(checked_settings())
     items = broken = problems = 0
-    with _snapshot_session(db) as session:
+    with snapshot_session(db) as session:
         for _item_id, found in verify_chains(session):
             items += 1
             broken += bool(found)

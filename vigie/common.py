@@ -6,10 +6,16 @@ all import it and none of them imports `vigie.cli`, the entry point.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+
 import click
+from sqlalchemy.orm import Session
 
 from config.settings import ConfigError, Settings
 from models.db import Database, analyze, open_database
+from models.tables import to_naive_utc
 
 
 def checked_settings() -> Settings:
@@ -22,11 +28,51 @@ def checked_settings() -> Settings:
         raise click.ClickException(f"configuration error: {exc}") from exc
 
 
-def open_migrated(settings: Settings) -> Database:
-    """The database at the schema's head revision, with fresh planner statistics."""
+def claim_scratch(db: Database, purpose: str) -> None:
+    """End the command, touching nothing, unless ``db`` is empty or ``purpose``'s own (`models.scratch`)."""
+    from models.scratch import NotScratch, claim
+
+    try:
+        claim(db.engine, purpose)
+    except NotScratch as exc:
+        db.engine.dispose()
+        raise click.ClickException(str(exc)) from exc
+
+
+def open_migrated(settings: Settings, scratch: str | None = None) -> Database:
+    """The database at the schema's head revision, with fresh planner statistics; with ``scratch``,
+    only if it is empty or that command's own (`claim_scratch`), checked before the upgrade."""
     from models.migrate import upgrade
 
     db = open_database(settings.database_url, settings.archive.retention, settings.archive.supervision)
+    if scratch is not None:
+        claim_scratch(db, scratch)
     upgrade(db.engine)
     analyze(db)
     return db
+
+
+def parse_when(value: str | None, option: str, end_of_day: bool) -> datetime | None:
+    """An ISO date or date-time, UTC unless it carries an offset. A date alone is its midnight, or
+    for --until the next midnight (so ``--until 2024-05-31`` includes the 31st)."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day) + (timedelta(days=1) if end_of_day else timedelta())
+        return to_naive_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO date or date-time such as 2024-05-01 or 2024-05-01T09:30Z, "
+                                 f"got {value!r}", param_hint=option) from None
+
+
+@contextmanager
+def snapshot_session(db: Database) -> Iterator[Session]:
+    """A read session on one consistent snapshot (PostgreSQL: REPEATABLE READ; SQLite: a WAL read
+    transaction is one), so writes committed meanwhile neither tear an export nor show as breaks."""
+    with db.read() as session:
+        if not db.is_sqlite:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield session

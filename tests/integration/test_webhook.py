@@ -23,7 +23,9 @@ from collectors.sources import build_source
 from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, sign
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
+from models.archive_tables import SourcePoll
 from models.db import Database, open_database
+from models.reconcile import reconcile
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow
 from tests.kit import config_dir, vigie_env
 from tests.replay import FIXTURES
@@ -143,6 +145,13 @@ def test_redelivery_stores_nothing_twice(server: Server) -> None:
     assert status == 200
     assert answer == {"stored": 0, "duplicates": 3, "rejected": 0, "queued": 0, "copies": 0}
     assert len(server.mentions("relay")) == before
+    with server.db.read() as s:  # each delivery's counts are kept, and the archive reconciles with them
+        relay = server.row("relay").id
+        polls = s.execute(select(SourcePoll.returned, SourcePoll.stored, SourcePoll.rejected, SourcePoll.known)
+                          .where(SourcePoll.source_id == relay).order_by(SourcePoll.id)).all()
+        assert [tuple(p) for p in polls[-1:]] == [(3, 0, 0, 3)] and sum(p[1] for p in polls) == before
+        result = reconcile(s)
+    assert result.ok, result.summary()
 
 
 @pytest.mark.parametrize(("forgery", "error"), [

@@ -1,0 +1,343 @@
+"""The offline check of an archive export (`vigie archive verify-export DIR`): no database, no
+SQLAlchemy, nothing but the standard library and the archive's pure hashing rules
+(`models.archive_hashing`), so an auditor can run it on any machine with Python 3.11 and a copy
+of Vigie's source (``python -m models.archive_check DIR --head HASH``).
+
+What it checks, reading every file once, line by line (memory holds the roots of the segments
+the records sit in, not the records):
+
+1. ``manifest.json``: its format, and the SHA-256 of every file it lists; each message's SHA-256
+   (listed per record in ``manifest-records.jsonl``); no message more or less than listed;
+2. the segments (``manifest-segments.jsonl``): numbered 1, 2, 3… up to the head, each header
+   hashing to its hash, each naming the previous one's hash (the first: 64 zeros), the last
+   being the manifest's head;
+3. each record: its content hashes to its SHA-256, its leaf fields (what the JSONL line says of
+   it) hash to its leaf, its audit path leads from the leaf to its segment's root;
+4. the same record in each format: the JSONL line, the CSV row (id, hash, content) and the
+   message (X-Vigie-Record-Id, X-Vigie-Sha256, the attached JSON's hash) agree with the manifest;
+5. with ``--head`` (a hash anchored outside the archive, e.g. from the anchor file or the daily
+   message to compliance): that hash is a segment of the chain, so everything up to it is what
+   the archive held when it was anchored.
+
+Without an anchored head the check proves the export is whole and consistent with its own
+head; only the anchor (or the manifest's SHA-256, kept in the archive's export record) ties it
+to the archive.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import EmailMessage
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+from models import archive_formats as fmt
+from models.archive_hashing import (
+    GENESIS,
+    LEAF_COLUMNS,
+    canonical,
+    leaf_hash,
+    root_from_proof,
+    segment_hash,
+    sha256_text,
+)
+from models.safe_csv import unneutralised
+
+SHOWN_FAILURES = 20
+
+
+@dataclass
+class CheckResult:
+    files: int = 0
+    segments: int = 0
+    records: int = 0
+    tombstones: int = 0
+    restricted: int = 0
+    messages: int = 0
+    csv_rows: int = 0
+    head_seq: int | None = None
+    head_hash: str | None = None
+    anchored: list[tuple[str, int | None]] = field(default_factory=list)  # (hash, its seq or None)
+    after_anchor: int = 0  # records sealed after the newest anchored segment
+    failures: list[str] = field(default_factory=list)
+    failure_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.failure_count == 0
+
+    def fail(self, where: str, why: str) -> None:
+        self.failure_count += 1
+        if len(self.failures) < SHOWN_FAILURES:
+            self.failures.append(f"{where}: {why}")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _lines(path: Path, result: CheckResult) -> Iterator[dict[str, Any] | None]:
+    """Each line of a JSONL file parsed (None for a line that is not a JSON object)."""
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        for number, line in enumerate(stream, 1):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                value = None
+            if not isinstance(value, dict):
+                result.fail(f"{path.name} line {number}", "not a JSON object")
+                value = None
+            yield value
+
+
+def _check_files(root: Path, manifest: dict[str, Any], result: CheckResult) -> None:
+    files = manifest.get("files")
+    if not isinstance(files, dict) or fmt.MANIFEST_RECORDS not in files or fmt.MANIFEST_SEGMENTS not in files:
+        result.fail(fmt.MANIFEST, "does not list the manifest's record and segment files")
+        return
+    for name, expected in sorted(files.items()):
+        path = root / name
+        if "/" in name or "\\" in name or not path.is_file():
+            result.fail(name, "listed in the manifest, missing from the export")
+            continue
+        result.files += 1
+        if file_sha256(path) != expected:
+            result.fail(name, "its SHA-256 differs from the manifest's (the file was changed)")
+
+
+def _check_segments(root: Path, manifest: dict[str, Any], wanted: set[int], result: CheckResult,
+                    anchors: Sequence[str]) -> dict[int, tuple[str, int]]:
+    """The chain from genesis to the head; the (root, count) of the segments in ``wanted``."""
+    roots: dict[int, tuple[str, int]] = {}
+    previous, expected_seq = GENESIS, 1
+    for line in _lines(root / fmt.MANIFEST_SEGMENTS, result):
+        if line is None:
+            continue
+        seq = line.get("seq")
+        where = f"segment {seq}"
+        header = {k: line.get(k) for k in ("seq", "prev_hash", "root", "count", "first_record_id", "last_record_id",
+                                           "sealed_at")}
+        if seq != expected_seq:
+            result.fail(where, f"expected segment {expected_seq} here (the chain has a gap or is out of order)")
+        if line.get("prev_hash") != previous:
+            result.fail(where, "does not name the previous segment's hash")
+        if segment_hash(header) != line.get("hash"):
+            result.fail(where, "its header does not hash to its hash")
+        if isinstance(seq, int) and seq in wanted:
+            roots[seq] = (str(line.get("root")), int(line.get("count") or 0))
+        for anchor in anchors:
+            if line.get("hash") == anchor:
+                result.anchored.append((anchor, seq if isinstance(seq, int) else None))
+        previous = str(line.get("hash"))
+        expected_seq = (seq + 1) if isinstance(seq, int) else expected_seq + 1
+        result.segments += 1
+        result.head_seq, result.head_hash = seq if isinstance(seq, int) else None, previous
+    head = manifest.get("head") or {}
+    if result.segments and (head.get("seq") != result.head_seq or head.get("hash") != result.head_hash):
+        result.fail(fmt.MANIFEST_SEGMENTS, "its last segment is not the manifest's head (the chain was cut or "
+                    "extended)")
+    if not result.segments and manifest.get("head"):
+        result.fail(fmt.MANIFEST_SEGMENTS, "holds no segment, the manifest names a head")
+    for anchor in anchors:
+        if all(found != anchor for found, _ in result.anchored):
+            result.fail(f"head {anchor}", "is no segment of this export's chain (not the archive anchored, or "
+                        "the chain was rewritten)")
+    return roots
+
+
+def _wanted_segments(root: Path, result: CheckResult) -> set[int]:
+    scratch = CheckResult()  # the records pass reports the bad lines once
+    return {line["segment"] for line in _lines(root / fmt.MANIFEST_RECORDS, scratch)
+            if line is not None and isinstance(line.get("segment"), int)}
+
+
+def _check_record(entry: dict[str, Any], roots: dict[int, tuple[str, int]], result: CheckResult) -> None:
+    where = f"record {entry.get('id')}"
+    leaf = entry.get("leaf")
+    if not isinstance(leaf, dict) or set(leaf) != set(LEAF_COLUMNS) or leaf.get("id") != entry.get("id") \
+            or leaf.get("sha256") != entry.get("sha256"):
+        result.fail(where, f"{fmt.MANIFEST_RECORDS}: its leaf fields are incomplete or disagree with it")
+        return
+    segment = roots.get(entry.get("segment"))  # type: ignore[arg-type]
+    if segment is None:
+        result.fail(where, f"its segment {entry.get('segment')} is not in the chain")
+        return
+    seg_root, size = segment
+    position, proof = entry.get("position"), entry.get("proof")
+    if entry.get("size") != size or not isinstance(position, int) or not isinstance(proof, list):
+        result.fail(where, "its position or audit path does not fit its segment")
+        return
+    if root_from_proof(leaf_hash(leaf), position, size, [str(p) for p in proof]) != seg_root:
+        result.fail(where, f"its leaf and audit path do not lead to segment {entry.get('segment')}'s root (a field "
+                    "of it changed)")
+
+
+def _check_line(entry: dict[str, Any], line: dict[str, Any] | None, result: CheckResult) -> None:
+    where = f"record {entry.get('id')} ({fmt.RECORDS_JSONL})"
+    if line is None:
+        result.fail(where, "missing")
+        return
+    leaf = entry.get("leaf") or {}
+    if any(line.get(k) != leaf.get(k) for k in LEAF_COLUMNS) or line.get("segment") != entry.get("segment") \
+            or line.get("position") != entry.get("position"):
+        result.fail(where, "its fields differ from the manifest's")
+    if entry.get("tombstone"):
+        if line.get("content") is not None:
+            result.fail(where, "a tombstone with content")
+        return
+    body = line.get("content_json")
+    if isinstance(body, str):
+        same = json.loads(body) == line.get("content") if body else False
+    else:
+        body, same = canonical(line.get("content")), True
+    if not same or sha256_text(body) != entry.get("sha256"):
+        result.fail(where, "its content does not hash to its SHA-256 (the content changed)")
+
+
+def _check_row(entry: dict[str, Any], row: list[str] | None, result: CheckResult) -> None:
+    where = f"record {entry.get('id')} ({fmt.RECORDS_CSV})"
+    if row is None or len(row) != len(fmt.CSV_COLUMNS):
+        result.fail(where, "missing or not a full row")
+        return
+    cells = dict(zip(fmt.CSV_COLUMNS, row, strict=True))
+    if cells["id"] != str(entry.get("id")) or cells["sha256"] != entry.get("sha256"):
+        result.fail(where, "its id or SHA-256 differs from the manifest's")
+    elif not entry.get("tombstone") and sha256_text(unneutralised(cells["content"])) != entry.get("sha256"):
+        result.fail(where, "its content does not hash to its SHA-256")
+
+
+def _check_message(root: Path, entry: dict[str, Any], result: CheckResult) -> None:
+    name = fmt.eml_name(int(entry.get("id") or 0))
+    path = root / name
+    if not path.is_file():
+        result.fail(name, "listed in the manifest, missing from the export")
+        return
+    data = path.read_bytes()
+    result.messages += 1
+    if hashlib.sha256(data).hexdigest() != entry.get("eml_sha256"):
+        result.fail(name, "its SHA-256 differs from the manifest's (the file was changed)")
+    message = message_from_bytes(data, policy=fmt.MAIL_POLICY)
+    assert isinstance(message, EmailMessage)
+    def header(name: str) -> str:  # a folded header keeps its leading space when unfolded
+        return str(message[name] or "").strip()
+
+    if header("X-Vigie-Id") != str(entry.get("id")) or header("X-Vigie-Sha256") != entry.get("sha256"):
+        result.fail(name, "its X-Vigie-Id or X-Vigie-Sha256 header differs from the manifest's")
+    if entry.get("tombstone"):
+        return
+    attached = [part.get_payload(decode=True) for part in message.iter_attachments()]
+    if len(attached) != 1 or not isinstance(attached[0], bytes) \
+            or hashlib.sha256(attached[0]).hexdigest() != entry.get("sha256"):
+        result.fail(name, "its attached JSON does not hash to the record's SHA-256")
+
+
+def _csv_rows(path: Path) -> Iterator[list[str]]:
+    if not path.is_file():
+        return
+    csv.field_size_limit(1 << 30)  # a record's content (a raw platform payload) may be long
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
+        rows = csv.reader(stream)
+        next(rows, None)  # the header
+        yield from rows
+
+
+def check_export(root: Path, heads: Sequence[str] = ()) -> CheckResult:
+    """Check the export in ``root`` (see the module's docstring), against anchored ``heads``."""
+    result = CheckResult()
+    try:
+        text = (root / fmt.MANIFEST).read_bytes().decode("utf-8")
+        manifest = json.loads(text)
+    except (OSError, ValueError) as exc:
+        result.fail(fmt.MANIFEST, f"unreadable ({exc})")
+        return result
+    if not isinstance(manifest, dict) or manifest.get("format") != fmt.FORMAT or manifest.get("version") != fmt.VERSION:
+        result.fail(fmt.MANIFEST, f"not a {fmt.FORMAT} manifest of version {fmt.VERSION}")
+        return result
+    if fmt.manifest_text(manifest) != text:
+        result.fail(fmt.MANIFEST, "its text does not hash to its self_sha256 (the file was changed)")
+    _check_files(root, manifest, result)
+    roots = _check_segments(root, manifest, _wanted_segments(root, result), result, heads)
+    formats = manifest.get("formats") or []
+    jsonl = _lines(root / fmt.RECORDS_JSONL, result) if "jsonl" in formats else iter(())
+    rows = _csv_rows(root / fmt.RECORDS_CSV) if "csv" in formats else iter(())
+    newest_anchor = max((seq for _, seq in result.anchored if seq is not None), default=None)
+    for entry, line, row in zip_longest(_lines(root / fmt.MANIFEST_RECORDS, result), jsonl, rows):
+        if entry is None:
+            if line is not None or row is not None:
+                result.fail(f"record {(line or {}).get('id', row[0] if row else '?')}", "not in the manifest")
+            continue
+        result.records += 1
+        result.tombstones += bool(entry.get("tombstone"))
+        result.restricted += bool(entry.get("restricted"))
+        _check_record(entry, roots, result)
+        if "jsonl" in formats:
+            _check_line(entry, line, result)
+        if "csv" in formats:
+            result.csv_rows += row is not None
+            _check_row(entry, row, result)
+        if "eml" in formats:
+            _check_message(root, entry, result)
+        if newest_anchor is not None and isinstance(entry.get("segment"), int) and entry["segment"] > newest_anchor:
+            result.after_anchor += 1
+    for key, found in (("records", result.records), ("tombstones", result.tombstones),
+                       ("restricted", result.restricted)):
+        if manifest.get(key) != found:
+            result.fail(fmt.MANIFEST, f"says {manifest.get(key)} {key}, the export holds {found}")
+    eml_dir = root / fmt.EML_DIR
+    found = sum(1 for _ in eml_dir.iterdir()) if eml_dir.is_dir() else 0
+    if found != result.messages:
+        result.fail(fmt.EML_DIR, f"holds {found} files, the manifest lists {result.messages} messages")
+    return result
+
+
+def report(result: CheckResult, root: Path) -> list[str]:
+    """What was checked, then OK or the first failures: the lines the command prints."""
+    lines = [f"{result.files} file(s) hashed against the manifest ({root / fmt.MANIFEST}, SHA-256 "
+             f"{file_sha256(root / fmt.MANIFEST) if (root / fmt.MANIFEST).is_file() else '(missing)'})",
+             f"{result.segments} segment header(s) chained from genesis to the head"
+             + (f": segment {result.head_seq} {result.head_hash}" if result.head_seq is not None else ""),
+             f"{result.records} record(s): content -> SHA-256 -> leaf -> audit path -> segment root "
+             f"({result.tombstones} tombstone(s), {result.restricted} restricted)",
+             f"{result.messages} message(s) and {result.csv_rows} CSV row(s) matched to their records"]
+    for anchor, seq in result.anchored:
+        lines.append(f"anchored head {anchor} is segment {seq} of the chain")
+    if result.after_anchor:
+        lines.append(f"{result.after_anchor} record(s) sealed after the newest anchored head: proven against this "
+                     "export's head only (check it against a later anchor)")
+    if result.ok:
+        lines.append("OK: every file, record, proof and segment checks")
+    else:
+        lines.extend(f"FAILED {failure}" for failure in result.failures)
+        if result.failure_count > len(result.failures):
+            lines.append(f"… and {result.failure_count - len(result.failures)} more failure(s)")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m models.archive_check DIR [--head HASH]...``: the check without Vigie installed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m models.archive_check", description=__doc__.split("\n\n")[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--head", action="append", default=[], help="a head hash anchored outside the archive")
+    args = parser.parse_args(argv)
+    result = check_export(args.directory, args.head)
+    print("\n".join(report(result, args.directory)))
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
