@@ -128,6 +128,7 @@ def section() -> Any:
     Output("archive-hold-alert", "is_open"),
     Output("archive-holds", "children"),
     Output("archive-hold-release-id", "options"),
+    Output("archive-export-hold", "options"),  # the export tab's choice of matter follows
     Input("archive-hold-place", "n_clicks"),
     Input("archive-hold-release", "n_clicks"),
     State("archive-hold-matter", "value"),
@@ -166,6 +167,6 @@ def hold_action(_place: int | None, _release: int | None, matter: Any, reason: A
                 hold = holds.release_hold(session, principal.name, int(release_id), str(release_reason or ""))
                 message = f"Hold {hold.id} ({hold.matter}) released."
     except holds.HoldError as exc:
-        return str(exc), "danger", True, no_update, no_update
-    table, options, _matters = _read()
-    return message, "success", True, table, options
+        return str(exc), "danger", True, no_update, no_update, no_update
+    table, options, matters = _read()
+    return message, "success", True, table, options, matters

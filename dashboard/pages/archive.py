@@ -1,6 +1,7 @@
 """The archive, for compliance: search the records, read an item's full record history, see the
 last verifications, the head and the anchored heads, place and release legal holds
-(`components.archive_holds`).
+(`components.archive_holds`), export records for auditors
+(`components.archive_exports`).
 
 Compliance only: the issue gives the archive to compliance, and records of authors under a
 data-protection request are shown to compliance alone (marked "restricted"); admins watch the
@@ -21,7 +22,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
-from dashboard.components import archive_holds
+from dashboard.components import archive_exports, archive_holds
 from dashboard.components.archive_panels import (
     build_anchors,
     build_chain,
@@ -156,6 +157,7 @@ def layout(mention: str | None = None, **_query: Any) -> Any:
                               html.Div(_status(), id="archive-status")]),
                     label="Verification and anchors", tab_id="status", className="pt-3"),
             dbc.Tab(archive_holds.section(), label="Legal holds", tab_id="holds", className="pt-3"),
+            dbc.Tab(archive_exports.section(), label="Exports", tab_id="exports", className="pt-3"),
         ], id="archive-tabs", active_tab="history" if mention_id is not None else "search"),
     ])
 

@@ -285,8 +285,8 @@ def test_callback_matrix_refused_callbacks_read_and_change_nothing(web: Any, db:
                   "compose-elsewhere-note.value": "crafted", "compose-elsewhere-url.value": "https://example.org/x",
                   "thread-state.data": {"item": items["legal"], "stamp": ""},
                   "thread-target.data": {"reply": 1, "mode": "cancel"}, "thread-edit-text.value": "crafted",
-                  # the archive's hold form: refused for want of a matter (compliance writes nothing)
-                  "archive-hold-matter.value": ""}
+                  # the archive's forms: refused for want of a matter or a format (compliance writes nothing)
+                  "archive-hold-matter.value": "", "archive-export-formats.value": []}
         response = dash_post(client, key, spec_inputs(entry["inputs"], values), spec_inputs(entry["state"], values))
         if role == ANON:
             assert response.status_code == 401, (who, key)
@@ -432,6 +432,7 @@ ARCHIVE_CALLBACKS = {
     "..archive-history.children": ("compliance",),
     "archive-status.children": ("compliance",),
     "..archive-hold-alert.children": ("compliance",),
+    "archive-export-result.children": ("compliance",),
 }
 # Supervision's callbacks: compliance and admins only (whoever reads every team's reviews).
 SUPERVISION_CALLBACKS = {

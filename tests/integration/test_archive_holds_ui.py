@@ -62,6 +62,7 @@ def test_place_then_four_eyes_release(web: Any, db: Database, settings: Settings
     assert hold.scope["mention_ids"] == [12, 57] and hold.scope["authors"] == ["x:@smith"]
     assert hold.scope["since"].startswith("2026-01-01") and hold.scope["query"] == "overdraft"
     assert answer["archive-hold-release-id"]["options"][0]["value"] == hold.id
+    assert answer["archive-export-hold"]["options"][0]["value"] == hold.id  # the export tab's matters follow
     assert "Smith v. Aurelia <b>" in str(answer["archive-holds"]["children"])  # as text, in the table
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(ArchiveRecord).where(
@@ -80,6 +81,7 @@ def test_place_then_four_eyes_release(web: Any, db: Database, settings: Settings
     hold = _holds(db)[0]
     assert hold.released_by == "compliance2" and hold.release_reason == "case closed"
     assert released["archive-hold-release-id"]["options"] == []
+    assert released["archive-export-hold"]["options"][0]["label"].endswith("(released)")
     again = _answer(_act(_client(web, "compliance2"), web, "release", hold.id, "again"))
     assert "already released" in again["archive-hold-alert"]["children"]
 
