@@ -127,7 +127,10 @@ def write_many(session: Session, entries: Sequence[Entry], at: datetime | None =
     at = at or utcnow()
     retention = retention_of(session)
     conn = session.connection()
-    as_bound = ArchiveRecord.__table__.c.at.type.bind_processor(conn.dialect) or (lambda t: t)
+    # The column's own processor for this database (SQLite: "YYYY-MM-DD HH:MM:SS.ffffff", always with
+    # the microseconds, as every other write stores times: the text comparisons rely on it).
+    column_type = ArchiveRecord.__table__.c.at.type
+    as_bound = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect) or (lambda t: t)
     ids = _next_ids(session, len(entries))
     records, contents = [], []
     classes: dict[str, Any] = {}  # retain_until per class: a batch has few

@@ -60,3 +60,18 @@ def test_post_records_read_back_seal_and_verify(db: Database, settings: Settings
         result = verify(s)
     assert result.ok and result.records == 3, result.failures
     db.engine.dispose()
+
+
+def test_record_times_compare_like_every_other_time(db: Database) -> None:
+    """A record written at a whole second is stored as the ORM stores times (on SQLite, text with
+    its microseconds), so a range ending at that second leaves it out and one starting there takes it
+    in: written without them, "…11:00:00" sorted before "…11:00:00.000000" and exports took records
+    past their range's end."""
+    at = datetime(2024, 3, 15, 11, 0, 0)
+    with db.write.begin() as s:
+        record_id = write_record(s, "config", "config:test", {"a": 1}, at=at)
+    with db.read() as s:
+        assert s.scalars(select(ArchiveRecord.id).where(ArchiveRecord.at < at)).all() == []
+        assert s.scalars(select(ArchiveRecord.id).where(ArchiveRecord.at >= at)).all() == [record_id]
+        # the default class: 7 years, to the second
+        assert s.scalars(select(ArchiveRecord.id).where(ArchiveRecord.retain_until < at.replace(year=2031))).all() == []

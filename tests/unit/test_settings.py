@@ -121,7 +121,7 @@ def test_readme_documents_every_setting() -> None:
             "url_env", "url_file", "events", "sla_breach", "critical", "escalation", "spike", "timezone"]
     from config.reporting import DETECTOR_KEYS, SUMMARY_KEYS, WALL_KEYS
     keys += [f"detector.{k}" for k in DETECTOR_KEYS] + [f"wall.{k}" for k in WALL_KEYS]
-    keys += [f"summary.{k}" for k in SUMMARY_KEYS] + ["daily_summary", "approval", "send_failed"]
+    keys += [f"summary.{k}" for k in SUMMARY_KEYS] + ["daily_summary", "approval", "send_failed", "archive_head"]
     keys += ["approval.default", "approval.rules", "approval.expire_hours", "approval.sla_minutes", "length_limits",
              "disclosures", "screening.on_hit", "screening.defaults", "screening.terms", "accounts"]
     from config.archive import TOP_KEYS as ARCHIVE_KEYS
