@@ -17,6 +17,7 @@ from dash import dcc, html
 from flask import Flask
 
 from config.settings import Settings
+from dashboard.archive_download import register_archive_download
 from dashboard.auth.guard import current_principal
 from dashboard.auth.guard import install as install_guard
 from dashboard.auth.login import csrf_token, register_login
@@ -68,6 +69,7 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
     register_login(server)
     register_exports(server)  # /audit/export.csv and .jsonl (compliance, admin)
     register_summary_exports(server)  # /summary/export.pdf and .csv (managers, compliance, admin)
+    register_archive_download(server)  # /archive/exports/<name>.zip (compliance)
     if settings.auth.oidc is not None:
         from dashboard.auth.oidc import register_oidc
 

@@ -54,6 +54,7 @@ ROUTE_POLICY: dict[str, str | tuple[str, ...]] = {
     "vigie_audit_jsonl": ("compliance", "admin"),
     "vigie_summary_pdf": SUMMARY_READERS,
     "vigie_summary_csv": SUMMARY_READERS,
+    "vigie_archive_export_zip": ("compliance",),
     "/": PAGE,
     "/<path:path>": PAGE,
 }

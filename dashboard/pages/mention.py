@@ -53,6 +53,14 @@ def _history(events: list[Any]) -> Any:
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, id="mention-history")
 
 
+def _records_link(principal: Any, mention_id: int) -> list[Any]:
+    """For compliance, who reads the archive: a link to this item's full record history."""
+    if principal is None or principal.role != "compliance":
+        return []
+    return [html.A("Records", href=f"/archive?mention={mention_id}", id="mention-records",
+                   className="fs-6 fw-normal ms-3")]
+
+
 def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
     if item is None:
         return [html.P("Not queued.", className="text-muted")]
@@ -127,7 +135,7 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
             *live,
             dbc.Col(
                 [
-                    html.H3(f"Mention {m.id}"),
+                    html.H3([f"Mention {m.id}", *_records_link(principal, m.id)]),
                     *copy_note,
                     html.P(m.text, className="vigie-detail-text", id="mention-text"),
                     html.Table(
