@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables import Base
@@ -77,6 +77,7 @@ class ArchiveSegment(Base):
     """Records sealed together: the Merkle root of their leaves, chained to the previous segment."""
 
     __tablename__ = "archive_segments"
+    __table_args__ = (CheckConstraint("seq >= 1", name="ck_archive_segments_seq"),)  # the chain starts at 1
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)  # 1, 2, 3…: two sealers cannot both write the next one

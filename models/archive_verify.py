@@ -206,6 +206,15 @@ def _check_orphans(session: Session, result: VerifyResult) -> None:
         exists().where(ArchiveSeal.record_id == ArchivePending.record_id)).limit(5)).all()
     for record_id in both:
         result.failures.append(Failure(f"record {record_id}", "is sealed and still listed as waiting"))
+    # Seals must all belong to the chain walked above (segments numbered from 1): a segment outside it
+    # (numbered 0 or below, added by INSERTs the triggers allow) would pass its records off as sealed.
+    outside = session.scalars(select(ArchiveSegment.seq).where(ArchiveSegment.seq < 1).limit(5)).all()
+    for seq in outside:
+        result.failures.append(Failure(f"segment {seq}", "is numbered outside the chain (segments start at 1)"))
+    sealed = int(session.scalar(select(func.count()).select_from(ArchiveSeal)) or 0)
+    declared = int(session.scalar(select(func.coalesce(func.sum(ArchiveSegment.count), 0))) or 0)
+    if sealed != declared:
+        result.failures.append(Failure("seals", f"{sealed} records are sealed, the segments' headers count {declared}"))
 
 
 def verify(session: Session, anchors: Sequence[Anchor] = (), max_failures: int = 20,

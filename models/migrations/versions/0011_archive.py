@@ -30,6 +30,9 @@ def _triggers() -> None:
         for table, operations in FROZEN:
             op.execute(f"CREATE TRIGGER {table}_frozen BEFORE {' OR '.join(operations)} ON {table} "
                        "FOR EACH ROW EXECUTE FUNCTION vigie_archive_refuse()")
+            # TRUNCATE fires no row trigger: refused apart (a purge never truncates)
+            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION vigie_archive_refuse()")
         return
     for table, operations in FROZEN:
         for operation in operations:
@@ -73,6 +76,7 @@ def upgrade() -> None:
         "archive_segments",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("seq", sa.Integer, nullable=False, unique=True),
+        sa.CheckConstraint("seq >= 1", name="ck_archive_segments_seq"),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("root", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
