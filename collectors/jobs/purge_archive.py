@@ -16,10 +16,15 @@ from config.archive import Retention
 from config.settings import Settings
 from models.db import Database
 from models.erasure import settle_erasures
-from models.retention import PURGE_ACTOR, purge
+from models.retention import BATCH, PURGE_ACTOR, purge
 from models.tables import utcnow
 
 MAX_BATCHES = 200  # per run: a backlog is worked through over a few runs, never one endless run
+# Where the last run of this process stopped, per database: the next run goes on from there and
+# starts again from the oldest once it has reached the end. Without it every run began at the
+# oldest records, and records kept there (held, or kept longer by the settings) could fill every
+# run's batches: nothing after them was ever purged.
+_RESUME: dict[str, tuple[datetime, int]] = {}
 
 
 @dataclass
@@ -39,22 +44,26 @@ def log_line(report: PurgeRun) -> str | None:
             f"record(s)); {report.held} kept by legal holds; {len(report.erased)} erasure request(s) completed")
 
 
-def run_purge(db: Database, retention: Retention, now: datetime | None = None, actor: str = PURGE_ACTOR) -> PurgeRun:
+def run_purge(db: Database, retention: Retention, now: datetime | None = None, actor: str = PURGE_ACTOR,
+              batch: int = BATCH) -> PurgeRun:
     """Purge batches, each in its own transaction, until none is due; then settle erasure requests."""
     now = now or utcnow()
     run = PurgeRun()
-    after = None
+    key = str(db.engine.url)
+    after = _RESUME.pop(key, None)
     for _ in range(MAX_BATCHES):
         with db.write.begin() as session:
-            batch = purge(session, retention, now, after=after, actor=actor)
-        run.scanned += batch.scanned
-        run.purged += len(batch.purged)
-        run.held += batch.held
-        run.kept += batch.kept
-        run.batches += batch.record_id is not None
-        after = batch.next_after
+            batch_report = purge(session, retention, now, limit=batch, after=after, actor=actor)
+        run.scanned += batch_report.scanned
+        run.purged += len(batch_report.purged)
+        run.held += batch_report.held
+        run.kept += batch_report.kept
+        run.batches += batch_report.record_id is not None
+        after = batch_report.next_after
         if after is None:
             break
+    if after is not None:  # stopped by MAX_BATCHES: the next run goes on from here
+        _RESUME[key] = after
     with db.write.begin() as session:
         run.erased = settle_erasures(session, actor, now)
     return run

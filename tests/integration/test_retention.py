@@ -8,6 +8,7 @@ import json
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from collectors.jobs.purge_archive import run_purge
@@ -162,3 +163,27 @@ def test_a_tombstone_no_purge_record_names_fails_verification(db: Database) -> N
         s.execute(ArchiveContent.__table__.delete().where(ArchiveContent.record_id == ids[0]))
     with db.read() as s:
         assert not verify(s).ok
+
+
+def test_records_kept_at_the_front_never_starve_the_purge(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held records past their retention sort first; a run stops after MAX_BATCHES batches. The next
+    run goes on where the last stopped, so a record after them is purged all the same (without it,
+    every run scanned the held ones again and nothing after them was ever purged)."""
+    from collectors.jobs import purge_archive
+    from models.archive import Entry, Scope, write_many
+    from models.holds import HoldScope, place_hold
+
+    hour = Retention(classes={"default": Duration(1, "h")})
+    with db.write.begin() as s:
+        s.info["retention"] = hour
+        write_many(s, [Entry("post", f"mention:{i}", {"i": i}, Scope(mention_id=i)) for i in range(1, 7)],
+                   at=datetime(2020, 1, 1))
+        free = write_many(s, [Entry("post", "mention:99", {"i": 99}, Scope(mention_id=99))], at=datetime(2020, 1, 2))
+        place_hold(s, "cora", "M", "r", HoldScope(mention_ids=tuple(range(1, 7))))
+    monkeypatch.setattr(purge_archive, "MAX_BATCHES", 2)
+    monkeypatch.setattr(purge_archive, "_RESUME", {})
+    for _ in range(3):
+        purge_archive.run_purge(db, hour, datetime(2026, 1, 1), batch=2)
+    with db.read() as s:
+        assert s.get(ArchiveContent, free[0]) is None  # purged
+        assert len(s.scalars(select(ArchiveContent.record_id)).all()) >= 6  # the held ones kept
