@@ -28,7 +28,7 @@ from vigie.cli_archive_anchor import archive_anchor
 from vigie.cli_archive_export import export, verify_export
 from vigie.cli_archive_holds import COMMANDS as HOLD_COMMANDS
 from vigie.cli_archive_reconcile import archive_reconcile
-from vigie.common import checked_settings, open_migrated
+from vigie.common import checked_settings, open_migrated, snapshot_session
 
 ACTOR = "vigie archive"
 
@@ -68,7 +68,7 @@ def archive_verify(anchor_path: Path | None, by: str) -> None:
     if anchor_path is not None and not path.is_file():
         raise click.ClickException(f"{path}: anchor file not found")
     db = open_migrated(settings)
-    with db.read() as session:
+    with snapshot_session(db) as session:  # one snapshot: a purge committed meanwhile is no break
         result = verify(session, anchors, now=utcnow())
     now = utcnow()
     failure = "; ".join(str(f) for f in result.failures) or None
