@@ -18,12 +18,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.archive import Scope, author_key, write_record
-from models.archive_tables import ArchiveRecord
+from models.archive import Scope, mention_author, write_record
 from models.tables import AuditEvent, Mention, QueueItem, Reply, utcnow
 
 MAX_ACTOR = 200  # audit_events.actor is String(200)
-RESTRICTED = "[restricted: data-protection request "  # models.erasure's marker in a restricted mention
 
 
 def record_event(
@@ -65,8 +63,5 @@ def _scope(session: Session, item_id: int | None, subject: str | None) -> Scope:
                           .where(Mention.id == mention_id)).first()
     if row is None:
         return Scope(mention_id=mention_id, team=team)
-    author = author_key(row[0], row[2])
-    if row[2] and row[2].startswith(RESTRICTED):  # a data-protection request hid it: the post's record knows
-        author = session.scalar(select(ArchiveRecord.author).where(
-            ArchiveRecord.mention_id == mention_id, ArchiveRecord.kind == "post").order_by(ArchiveRecord.id).limit(1))
+    author = mention_author(session, mention_id, row[0], row[2])
     return Scope(mention_id=mention_id, source_id=row[3], author=author, network=row[0], brand=row[1], team=team)
