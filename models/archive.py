@@ -67,6 +67,20 @@ def author_key(network: str | None, handle: str | None) -> str | None:
     return f"{network or '?'}:{handle}"[:MAX_FIELD]
 
 
+RESTRICTED_PREFIX = "[restricted: data-protection request "  # models.erasure's marker in a restricted mention
+
+
+def mention_author(session: Session, mention_id: int, network: str | None, handle: str | None) -> str | None:
+    """The author records name for a mention whose live columns are ``network`` and ``handle``:
+    `author_key`, or, when a data-protection request put its marker in the live row, the author
+    its "post" record kept (so the request's restriction and the author's holds still cover the
+    records written about it later: events, reviews)."""
+    if handle and handle.startswith(RESTRICTED_PREFIX):
+        return session.scalar(select(ArchiveRecord.author).where(
+            ArchiveRecord.mention_id == mention_id, ArchiveRecord.kind == "post").order_by(ArchiveRecord.id).limit(1))
+    return author_key(network, handle)
+
+
 def retention_of(session: Session) -> Retention:
     found = session.info.get("retention")
     return found if isinstance(found, Retention) else Retention()

@@ -156,10 +156,12 @@ def _pages(session: Session, conditions: Sequence[ColumnElement[bool]]) -> Itera
 
 
 def _restricted(session: Session, authors: set[str]) -> set[str]:
-    if not authors:
+    """Which of ``authors`` a request names, lower case (handles have no case: compare ``author.lower()``)."""
+    wanted = sorted({a.lower() for a in authors})
+    if not wanted:
         return set()
-    return set(session.scalars(select(ErasureRequest.author).where(
-        ErasureRequest.author.in_(sorted(authors)), ErasureRequest.status.in_(RESTRICTED))))
+    return {a.lower() for a in session.scalars(select(ErasureRequest.author).where(
+        func.lower(ErasureRequest.author).in_(wanted), ErasureRequest.status.in_(RESTRICTED)))}
 
 
 def _prepare(out_dir: Path) -> Path:
@@ -209,13 +211,14 @@ def _export(session: Session, out_dir: Path, part: Path, selection: Selection, f
                 if row.segment_id is None:
                     counts["unsealed_left_out"] += 1
                     continue
-                if row.author in restricted and not selection.include_restricted:
+                is_restricted = bool(row.author) and row.author.lower() in restricted
+                if is_restricted and not selection.include_restricted:
                     counts["restricted_left_out"] += 1
                     continue
                 leaf = leaf_fields(row._mapping)
                 proofs = segments.get(row.segment_id)
                 meta = {**leaf, "segment": proofs.seq, "position": row.position,
-                        "restricted": row.author in restricted, "tombstone": row.body is None}
+                        "restricted": is_restricted, "tombstone": row.body is None}
                 content = json.loads(row.body) if row.body is not None else None
                 entry = {"id": row.id, "sha256": row.sha256, "leaf": leaf, "segment": proofs.seq,
                          "position": row.position, "size": proofs.size, "proof": proofs.paths[row.position],

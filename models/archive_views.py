@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.archive_seal import head, pending_count
@@ -82,9 +82,14 @@ class AnchorLine:
     in_chain: bool | None  # the segment of that seq has that hash (None: not an anchor line)
 
 
+def _restricting() -> Any:
+    """A request names the record's author (handles have no case: compared lower case)."""
+    return exists().where(func.lower(ErasureRequest.author) == func.lower(ArchiveRecord.author),
+                          ErasureRequest.status.in_(RESTRICTING))
+
+
 def _restricted_column() -> Any:
-    return exists().where(ErasureRequest.author == ArchiveRecord.author,
-                          ErasureRequest.status.in_(RESTRICTING)).label("restricted")
+    return _restricting().label("restricted")
 
 
 def _rows() -> Select[*tuple[Any, ...]]:
@@ -104,8 +109,7 @@ def _row(r: Any) -> RecordRow:
 
 def _hide_restricted(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     # A record without an author (a config change, a verification) is never restricted.
-    return query.where(~exists().where(ErasureRequest.author == ArchiveRecord.author,
-                                       ErasureRequest.status.in_(RESTRICTING)))
+    return query.where(~_restricting())
 
 
 def like_pattern(text: str) -> str:
@@ -161,12 +165,14 @@ def mention_history(session: Session, mention_id: int, include_restricted: bool,
 
 
 def restricted_authors(session: Session, authors: Iterable[str | None]) -> set[str]:
-    """Which of ``authors`` are under a data-protection request."""
-    wanted = sorted({a for a in authors if a})[:500]
-    if not wanted:
+    """Which of ``authors`` are under a data-protection request (any case: each as given)."""
+    given = sorted({a for a in authors if a})[:500]
+    if not given:
         return set()
-    return set(session.scalars(select(ErasureRequest.author).where(ErasureRequest.author.in_(wanted),
-                                                                   ErasureRequest.status.in_(RESTRICTING))))
+    named = {a.lower() for a in session.scalars(select(ErasureRequest.author).where(
+        func.lower(ErasureRequest.author).in_(sorted({a.lower() for a in given})),
+        ErasureRequest.status.in_(RESTRICTING)))}
+    return {a for a in given if a.lower() in named}
 
 
 def last_verifications(session: Session, limit: int = 10) -> list[ArchiveVerification]:

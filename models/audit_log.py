@@ -18,12 +18,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.archive import Scope, author_key, write_record
-from models.archive_tables import ArchiveRecord
+from models.archive import Scope, mention_author, write_record
+from models.archive_tables import ErasureRequest
 from models.tables import AuditEvent, Mention, QueueItem, Reply, utcnow
 
 MAX_ACTOR = 200  # audit_events.actor is String(200)
-RESTRICTED = "[restricted: data-protection request "  # models.erasure's marker in a restricted mention
 
 
 def record_event(
@@ -45,7 +44,8 @@ def record_event(
 
 
 def _scope(session: Session, item_id: int | None, subject: str | None) -> Scope:
-    """The network, brand, team and author of what an event is about: its item, or its reply's item."""
+    """The network, brand, team and author of what an event is about: its item, its reply's item, or
+    the author a data-protection request names."""
     team: str | None = None
     mention_id: int | None = None
     if item_id is not None:
@@ -59,14 +59,14 @@ def _scope(session: Session, item_id: int | None, subject: str | None) -> Scope:
             mention_id, team = reply[0], reply[1]
             if mention_id is None:  # a new post: no author but the firm
                 return Scope(team=team, network=reply[2], brand=reply[3])
+    elif subject and subject.startswith("erasure:") and subject[8:].isdigit():
+        # a data-protection request's event carries its reason: it is the author's, restricted with her records
+        return Scope(author=session.scalar(select(ErasureRequest.author).where(ErasureRequest.id == int(subject[8:]))))
     if mention_id is None:
         return Scope(team=team)
     row = session.execute(select(Mention.network, Mention.brand, Mention.author_handle, Mention.source_id)
                           .where(Mention.id == mention_id)).first()
     if row is None:
         return Scope(mention_id=mention_id, team=team)
-    author = author_key(row[0], row[2])
-    if row[2] and row[2].startswith(RESTRICTED):  # a data-protection request hid it: the post's record knows
-        author = session.scalar(select(ArchiveRecord.author).where(
-            ArchiveRecord.mention_id == mention_id, ArchiveRecord.kind == "post").order_by(ArchiveRecord.id).limit(1))
+    author = mention_author(session, mention_id, row[0], row[2])
     return Scope(mention_id=mention_id, source_id=row[3], author=author, network=row[0], brand=row[1], team=team)

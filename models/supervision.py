@@ -31,7 +31,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from config.archive import Supervision
-from models.archive import Scope, author_key, write_record
+from models.archive import Scope, mention_author, write_record
 from models.archive_tables import Review
 from models.audit_log import record_event
 from models.compose import fixed_text_changed, text_sha256
@@ -141,7 +141,8 @@ def _scope(session: Session, review: Review) -> Scope:
         row = session.execute(select(Mention.network, Mention.brand, Mention.author_handle, Mention.source_id)
                               .where(Mention.id == review.mention_id)).first()
         if row is not None:
-            return Scope(review.mention_id, row[3], author_key(row[0], row[2]), row[0], row[1], review.team)
+            author = mention_author(session, review.mention_id, row[0], row[2])  # not the marker of a request
+            return Scope(review.mention_id, row[3], author, row[0], row[1], review.team)
     return Scope(mention_id=review.mention_id, network=review.network, team=review.team)
 
 
