@@ -12,9 +12,13 @@ the records sit in, not the records):
    hashing to its hash, each naming the previous one's hash (the first: 64 zeros), the last
    being the manifest's head;
 3. each record: its content hashes to its SHA-256, its leaf fields (what the JSONL line says of
-   it) hash to its leaf, its audit path leads from the leaf to its segment's root;
-4. the same record in each format: the JSONL line, the CSV row (id, hash, content) and the
-   message (X-Vigie-Record-Id, X-Vigie-Sha256, the attached JSON's hash) agree with the manifest;
+   it) hash to its leaf, its audit path leads from the leaf to its segment's root; a tombstone
+   (content purged) only if its retention ended before the export's head was sealed;
+4. what an auditor reads: every format file found in the folder, listed in the manifest or not
+   (one that is not fails), is rebuilt from the verified leaf and content with the exporter's own
+   functions (`models.archive_formats`) and compared: each JSONL line field by field, each CSV
+   cell (the text, the author, the time…) and then the whole file byte for byte, each message
+   byte for byte (From, Date, Subject, X-Vigie-* headers, text, attachment);
 5. with ``--head`` (a hash anchored outside the archive, e.g. from the anchor file or the daily
    message to compliance): that hash is a segment of the chain, so everything up to it is what
    the archive held when it was anchored.
@@ -26,29 +30,25 @@ to the archive.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import EmailMessage
+from datetime import UTC, datetime
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 from models import archive_formats as fmt
+from models.archive_check_formats import CsvRebuild, check_line, check_message, check_row, csv_rows, present_formats
 from models.archive_hashing import (
     GENESIS,
     LEAF_COLUMNS,
-    canonical,
     leaf_hash,
     root_from_proof,
     segment_hash,
-    sha256_text,
 )
-from models.safe_csv import unneutralised
 
 SHOWN_FAILURES = 20
 
@@ -64,6 +64,7 @@ class CheckResult:
     csv_rows: int = 0
     head_seq: int | None = None
     head_hash: str | None = None
+    head_sealed_at: str | None = None
     anchored: list[tuple[str, int | None]] = field(default_factory=list)  # (hash, its seq or None)
     after_anchor: int = 0  # records sealed after the newest anchored segment
     failures: list[str] = field(default_factory=list)
@@ -145,6 +146,7 @@ def _check_segments(root: Path, manifest: dict[str, Any], wanted: set[int], resu
         expected_seq = (seq + 1) if isinstance(seq, int) else expected_seq + 1
         result.segments += 1
         result.head_seq, result.head_hash = seq if isinstance(seq, int) else None, previous
+        result.head_sealed_at = str(line.get("sealed_at"))
     head = manifest.get("head") or {}
     if result.segments and (head.get("seq") != result.head_seq or head.get("hash") != result.head_hash):
         result.fail(fmt.MANIFEST_SEGMENTS, "its last segment is not the manifest's head (the chain was cut or "
@@ -164,94 +166,47 @@ def _wanted_segments(root: Path, result: CheckResult) -> set[int]:
             if line is not None and isinstance(line.get("segment"), int)}
 
 
-def _check_record(entry: dict[str, Any], roots: dict[int, tuple[str, int]], result: CheckResult) -> None:
+def _check_record(entry: dict[str, Any], roots: dict[int, tuple[str, int]], result: CheckResult) -> bool:
+    """Whether the record's leaf is verified: complete and leading by its audit path to its segment's root."""
     where = f"record {entry.get('id')}"
     leaf = entry.get("leaf")
     if not isinstance(leaf, dict) or set(leaf) != set(LEAF_COLUMNS) or leaf.get("id") != entry.get("id") \
             or leaf.get("sha256") != entry.get("sha256"):
         result.fail(where, f"{fmt.MANIFEST_RECORDS}: its leaf fields are incomplete or disagree with it")
-        return
+        return False
     segment = roots.get(entry.get("segment"))  # type: ignore[arg-type]
     if segment is None:
         result.fail(where, f"its segment {entry.get('segment')} is not in the chain")
-        return
+        return False
     seg_root, size = segment
     position, proof = entry.get("position"), entry.get("proof")
     if entry.get("size") != size or not isinstance(position, int) or not isinstance(proof, list):
         result.fail(where, "its position or audit path does not fit its segment")
-        return
+        return False
     if root_from_proof(leaf_hash(leaf), position, size, [str(p) for p in proof]) != seg_root:
         result.fail(where, f"its leaf and audit path do not lead to segment {entry.get('segment')}'s root (a field "
                     "of it changed)")
+        return False
+    return True
 
 
-def _check_line(entry: dict[str, Any], line: dict[str, Any] | None, result: CheckResult) -> None:
-    where = f"record {entry.get('id')} ({fmt.RECORDS_JSONL})"
-    if line is None:
-        result.fail(where, "missing")
-        return
-    leaf = entry.get("leaf") or {}
-    if any(line.get(k) != leaf.get(k) for k in LEAF_COLUMNS) or line.get("segment") != entry.get("segment") \
-            or line.get("position") != entry.get("position"):
-        result.fail(where, "its fields differ from the manifest's")
-    if entry.get("tombstone"):
-        if line.get("content") is not None:
-            result.fail(where, "a tombstone with content")
-        return
-    body = line.get("content_json")
-    if isinstance(body, str):
-        same = json.loads(body) == line.get("content") if body else False
-    else:
-        body, same = canonical(line.get("content")), True
-    if not same or sha256_text(body) != entry.get("sha256"):
-        result.fail(where, "its content does not hash to its SHA-256 (the content changed)")
+def _utc(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _check_row(entry: dict[str, Any], row: list[str] | None, result: CheckResult) -> None:
-    where = f"record {entry.get('id')} ({fmt.RECORDS_CSV})"
-    if row is None or len(row) != len(fmt.CSV_COLUMNS):
-        result.fail(where, "missing or not a full row")
-        return
-    cells = dict(zip(fmt.CSV_COLUMNS, row, strict=True))
-    if cells["id"] != str(entry.get("id")) or cells["sha256"] != entry.get("sha256"):
-        result.fail(where, "its id or SHA-256 differs from the manifest's")
-    elif not entry.get("tombstone") and sha256_text(unneutralised(cells["content"])) != entry.get("sha256"):
-        result.fail(where, "its content does not hash to its SHA-256")
-
-
-def _check_message(root: Path, entry: dict[str, Any], result: CheckResult) -> None:
-    name = fmt.eml_name(int(entry.get("id") or 0))
-    path = root / name
-    if not path.is_file():
-        result.fail(name, "listed in the manifest, missing from the export")
-        return
-    data = path.read_bytes()
-    result.messages += 1
-    if hashlib.sha256(data).hexdigest() != entry.get("eml_sha256"):
-        result.fail(name, "its SHA-256 differs from the manifest's (the file was changed)")
-    message = message_from_bytes(data, policy=fmt.MAIL_POLICY)
-    assert isinstance(message, EmailMessage)
-    def header(name: str) -> str:  # a folded header keeps its leading space when unfolded
-        return str(message[name] or "").strip()
-
-    if header("X-Vigie-Id") != str(entry.get("id")) or header("X-Vigie-Sha256") != entry.get("sha256"):
-        result.fail(name, "its X-Vigie-Id or X-Vigie-Sha256 header differs from the manifest's")
-    if entry.get("tombstone"):
-        return
-    attached = [part.get_payload(decode=True) for part in message.iter_attachments()]
-    if len(attached) != 1 or not isinstance(attached[0], bytes) \
-            or hashlib.sha256(attached[0]).hexdigest() != entry.get("sha256"):
-        result.fail(name, "its attached JSON does not hash to the record's SHA-256")
-
-
-def _csv_rows(path: Path) -> Iterator[list[str]]:
-    if not path.is_file():
-        return
-    csv.field_size_limit(1 << 30)  # a record's content (a raw platform payload) may be long
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
-        rows = csv.reader(stream)
-        next(rows, None)  # the header
-        yield from rows
+def _check_tombstone(entry: dict[str, Any], result: CheckResult) -> None:
+    """A content is purged only once its retention is over (`models.retention`): a record whose
+    retention had not ended when the export's head was sealed cannot be a tombstone. The flag is
+    not in the leaf, so without this anyone could take a content out and call the record purged."""
+    until = (entry.get("leaf") or {}).get("retain_until")
+    ended, sealed = _utc(until), _utc(result.head_sealed_at)
+    if ended is None or sealed is None or ended >= sealed:
+        result.fail(f"record {entry.get('id')}", f"a tombstone whose retention ran until {until}, not before the "
+                    f"export's head was sealed ({result.head_sealed_at}): its content cannot have been purged")
 
 
 def check_export(root: Path, heads: Sequence[str] = ()) -> CheckResult:
@@ -270,28 +225,37 @@ def check_export(root: Path, heads: Sequence[str] = ()) -> CheckResult:
         result.fail(fmt.MANIFEST, "its text does not hash to its self_sha256 (the file was changed)")
     _check_files(root, manifest, result)
     roots = _check_segments(root, manifest, _wanted_segments(root, result), result, heads)
-    formats = manifest.get("formats") or []
+    formats = present_formats(root, manifest, result)
+    eml_listed = "eml" in (manifest.get("formats") or [])
     jsonl = _lines(root / fmt.RECORDS_JSONL, result) if "jsonl" in formats else iter(())
-    rows = _csv_rows(root / fmt.RECORDS_CSV) if "csv" in formats else iter(())
+    rows = csv_rows(root / fmt.RECORDS_CSV) if "csv" in formats else iter(())
+    rebuild = CsvRebuild()
+    if "csv" in formats:
+        rebuild.header(next(rows, None), result)
     newest_anchor = max((seq for _, seq in result.anchored if seq is not None), default=None)
     for entry, line, row in zip_longest(_lines(root / fmt.MANIFEST_RECORDS, result), jsonl, rows):
         if entry is None:
             if line is not None or row is not None:
                 result.fail(f"record {(line or {}).get('id', row[0] if row else '?')}", "not in the manifest")
+                rebuild.whole = False
             continue
         result.records += 1
         result.tombstones += bool(entry.get("tombstone"))
         result.restricted += bool(entry.get("restricted"))
-        _check_record(entry, roots, result)
+        verified = _check_record(entry, roots, result)
+        if entry.get("tombstone"):
+            _check_tombstone(entry, result)
         if "jsonl" in formats:
-            _check_line(entry, line, result)
+            check_line(entry, verified, line, result)
         if "csv" in formats:
             result.csv_rows += row is not None
-            _check_row(entry, row, result)
+            check_row(entry, verified, row, rebuild, result)
         if "eml" in formats:
-            _check_message(root, entry, result)
+            check_message(root, entry, verified, eml_listed, result)
         if newest_anchor is not None and isinstance(entry.get("segment"), int) and entry["segment"] > newest_anchor:
             result.after_anchor += 1
+    if "csv" in formats:
+        rebuild.finish(file_sha256(root / fmt.RECORDS_CSV), result)
     for key, found in (("records", result.records), ("tombstones", result.tombstones),
                        ("restricted", result.restricted)):
         if manifest.get(key) != found:

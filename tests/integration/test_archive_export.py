@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import tracemalloc
+from dataclasses import replace
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -23,9 +24,10 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
+from config.archive import Duration, Retention
 from models import archive_export
 from models import archive_formats as fmt
-from models.archive import Entry, Scope, post_content, sha256_text, write_many, write_record
+from models.archive import Entry, Scope, post_content, retention_of, sha256_text, write_many, write_record
 from models.archive_check import check_export
 from models.archive_export import ExportError, Selection, export_archive
 from models.archive_seal import seal
@@ -66,9 +68,13 @@ def build(db: Database) -> dict[str, Any]:
         session.add(User(name="ann", role="agent", teams=["service"], created_at=JAN))
         session.flush()
         source_id = source.id
+        # bob's post: kept a day only, so that its purge (below) is one retention allows
+        retention = retention_of(session)
+        session.info["retention"] = Retention({**retention.classes, "day": Duration(1, "d")}, retention.default_class,
+                                              retention.rules)
         jan = write_many(session, [
             _post(1, "x:alice", '=HYPERLINK("http://evil.example","click") ça coûte', source_id, "Alice « A »"),
-            _post(2, "x:bob", "+33 6 12 34 56 78\nsecond line", source_id),
+            replace(_post(2, "x:bob", "+33 6 12 34 56 78\nsecond line", source_id), retention_class="day"),
             _event(1, "x:alice", "claim", {"status": "claimed", "assignee": "agent1"}),
         ], at=JAN)
         feb = write_many(session, [
@@ -81,7 +87,7 @@ def build(db: Database) -> dict[str, Any]:
         ], at=FEB)
         mar = write_many(session, [_post(5, "x:alice", "a question about the fraud", source_id),
                                    _post(6, "x:carol", "all good", None)], at=MAR)
-        purged = jan[1]  # bob's post: its content purged by retention, a tombstone remains
+        purged = jan[1]  # bob's post: its content purged by retention (over since 2024-01-16), a tombstone remains
         session.execute(delete(ArchiveContent).where(ArchiveContent.record_id == purged))
         purge = write_record(session, "purge", "archive:purge", {"record_ids": [purged], "reason": "retention"},
                              at=MAR)
