@@ -35,7 +35,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -204,7 +204,9 @@ def _check_tombstone(entry: dict[str, Any], result: CheckResult) -> None:
     not in the leaf, so without this anyone could take a content out and call the record purged."""
     until = (entry.get("leaf") or {}).get("retain_until")
     ended, sealed = _utc(until), _utc(result.head_sealed_at)
-    if ended is None or sealed is None or ended >= sealed:
+    # sealed_at is kept to the second (rounded down): a purge after the retention's end and a seal
+    # after the purge can share the head's second
+    if ended is None or sealed is None or ended >= sealed + timedelta(seconds=1):
         result.fail(f"record {entry.get('id')}", f"a tombstone whose retention ran until {until}, not before the "
                     f"export's head was sealed ({result.head_sealed_at}): its content cannot have been purged")
 

@@ -181,8 +181,11 @@ def eml_bytes(meta: Mapping[str, Any], kind: str, content: Any, body: str | None
     if body is not None:
         message.add_attachment(body.encode("utf-8"), maintype="application", subtype="json",
                                filename=f"record-{record_id}.json")
-        # One boundary for every message: the same record gives the same bytes, and the generator's
-        # regex for it is compiled once (a random one per message filled `re`'s cache). Should the
-        # text ever hold it, the generator picks another.
-        message.set_boundary(BOUNDARY)
+        # One boundary set for every message, not drawn: the same record gives the same bytes, and
+        # parsing the messages back compiles one pattern, not one per message. The generator does
+        # not check a set boundary against the text: a text holding it (someone's post can) gets
+        # one carrying the record's own SHA-256, which a text cannot hold (it would contain the
+        # hash of itself).
+        text_part = "\n\n".join(lines)
+        message.set_boundary(BOUNDARY if BOUNDARY not in text_part else f"{BOUNDARY}{sha}")
     return message.as_bytes(policy=MAIL_POLICY)

@@ -79,3 +79,31 @@ def test_an_events_text_says_who_did_what_and_a_replys_its_text() -> None:
     assert fmt.text_of("event", {"actor": "ann", "action": "reply.send", "after": {"text": "Hello"}}) == "Hello"
     assert fmt.text_of("post", {"mention": {"text": "hi"}}) == "hi"
     assert fmt.text_of("config", ["not", "a", "mapping"]) == ""
+
+
+def test_a_text_holding_the_boundary_does_not_break_its_message() -> None:
+    """The boundary is set, not drawn, and the generator does not check it against the text: a post
+    holding it gets the record's own one, so the message still parses into its text and its JSON."""
+    text = f"see this:\n--{fmt.BOUNDARY}\nContent-Type: text/html\n\n<b>forged part</b>\n--{fmt.BOUNDARY}--\nbye"
+    content = {"mention": {"text": text}, "raw": {}}
+    body = canonical(content)
+    meta = {**META, "sha256": sha256_text(body), "restricted": False}
+    message = message_from_bytes(fmt.eml_bytes(meta, "post", content, body), policy=fmt.MAIL_POLICY)
+    assert isinstance(message, EmailMessage)
+    (attached,) = message.iter_attachments()
+    assert attached.get_payload(decode=True) == body.encode("utf-8")
+    plain = message.get_body(("plain",))
+    assert plain is not None and "forged part" in plain.get_content() and "bye" in plain.get_content()
+
+
+def test_a_tombstone_may_end_within_the_heads_second() -> None:
+    """A head's sealed_at is kept to the second, rounded down: a retention that ended earlier in that
+    second (purged, then sealed, within it) is a genuine tombstone; one ending after it is not."""
+    from models.archive_check import CheckResult, _check_tombstone
+
+    for until, ok in (("2026-01-01T10:00:00.500000", True), ("2026-01-01T09:59:59", True),
+                      ("2026-01-01T10:00:01", False), ("2031-01-01T00:00:00", False), ("not a time", False)):
+        result = CheckResult()
+        result.head_sealed_at = "2026-01-01T10:00:00"
+        _check_tombstone({"id": 1, "leaf": {"retain_until": until}}, result)
+        assert result.ok is ok, until
