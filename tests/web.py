@@ -72,3 +72,17 @@ def spec_inputs(spec: list[dict[str, Any]], values: dict[str, Any] | None = None
         key = f"{ident}.{item['property']}" if isinstance(ident, str) else item["property"]
         out.append({"id": ident, "property": item["property"], "value": values.get(key, 1)})
     return out
+
+
+def plain_strings(node: Any) -> list[str]:
+    """Every string of a Dash component tree (its JSON), refusing any component that could render
+    HTML (Markdown, Iframe, ``dangerously_allow_html``): untrusted text must reach the page as text."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        if node.get("type") in ("Markdown", "Iframe") or "dangerously_allow_html" in (node.get("props") or {}):
+            raise AssertionError(f"a component that could render HTML: {node.get('type')}")
+        return [s for value in node.values() for s in plain_strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in plain_strings(value)]
+    return []

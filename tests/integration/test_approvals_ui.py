@@ -15,7 +15,7 @@ from models.db import Database
 from models.tables import AuditEvent, Mention, QueueItem, Reply, TemplateVersion
 from models.users import add_user
 from tests.kit import seed_items
-from tests.web import PASSWORD, dash_post, make_accounts, sign_in
+from tests.web import PASSWORD, dash_post, make_accounts, plain_strings, sign_in
 
 ROUTER = ".._pages_content.children..._pages_store.data.."
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)>"
@@ -185,17 +185,6 @@ def _page(client: Any, path: str, search: str = "") -> Any:
     return response.get_json()["response"]["_pages_content"]
 
 
-def _strings(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        if node.get("type") in ("Markdown", "Iframe") or "dangerously_allow_html" in (node.get("props") or {}):
-            raise AssertionError(f"a component that could render HTML: {node.get('type')}")
-        return [s for value in node.values() for s in _strings(value)]
-    if isinstance(node, list):
-        return [s for value in node for s in _strings(value)]
-    return []
-
 
 def test_untrusted_text_is_shown_as_plain_strings(web: Any, db: Database, settings: Settings) -> None:
     make_accounts(db, settings)
@@ -209,11 +198,11 @@ def test_untrusted_text_is_shown_as_plain_strings(web: Any, db: Database, settin
                                  settings.team_keys)
         template_id = version.template_id
     compliance = _client(web, "compliance")
-    approvals = _strings(_page(compliance, "/approvals"))
+    approvals = plain_strings(_page(compliance, "/approvals"))
     assert any(HOSTILE in s and s.startswith("Reply") for s in approvals)
     assert any(HOSTILE in s for s in approvals if not s.startswith("Reply"))  # the post it answers
-    outbox = _strings(_page(compliance, "/outbox"))
+    outbox = plain_strings(_page(compliance, "/outbox"))
     assert any(s.startswith("Post") and HOSTILE in s for s in outbox)
-    library_page = _strings(_page(compliance, "/library", f"?template={template_id}"))
+    library_page = plain_strings(_page(compliance, "/library", f"?template={template_id}"))
     assert f"Body {HOSTILE}" in library_page
     assert reply_id

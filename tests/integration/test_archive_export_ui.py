@@ -18,7 +18,7 @@ from models.archive_tables import ArchivePending, ArchiveRecord
 from models.db import Database
 from models.tables import AuditEvent
 from tests.kit import store_posts
-from tests.web import ACCOUNTS, dash_post, make_accounts, sign_in
+from tests.web import ACCOUNTS, dash_post, make_accounts, plain_strings, sign_in
 
 STATE = ("archive-export-since", "archive-export-until", "archive-export-hold", "archive-export-author",
          "archive-export-item", "archive-export-formats", "archive-export-restricted")
@@ -37,15 +37,6 @@ def _export(client: Any, web: Any, **values: Any) -> Any:
     return dash_post(client, key, [{"id": "archive-export-run", "property": "n_clicks", "value": 1}], state)
 
 
-def _texts(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, list):
-        return [t for n in node for t in _texts(n)]
-    if isinstance(node, dict):
-        return [t for v in node.values() for t in _texts(v)]
-    return []
-
 
 def test_compliance_exports_and_downloads(web: Any, db: Database, settings: Settings, tmp_path: Path) -> None:
     make_accounts(db, settings)
@@ -56,7 +47,7 @@ def test_compliance_exports_and_downloads(web: Any, db: Database, settings: Sett
         client = _client(web, "compliance")
         response = _export(client, web)
         assert response.status_code == 200, response.data[:300]
-        texts = _texts(response.get_json()["response"]["archive-export-result"]["children"])
+        texts = plain_strings(response.get_json()["response"]["archive-export-result"]["children"])
         assert any("record(s) exported to" in t for t in texts), texts
         manifest_line = next(t for t in texts if t.startswith("Manifest SHA-256: "))
         folders = [p for p in (tmp_path / "exports").iterdir() if p.is_dir()]
@@ -85,6 +76,6 @@ def test_compliance_exports_and_downloads(web: Any, db: Database, settings: Sett
             assert _export(other, web).status_code == 403, who
         assert web.server.test_client().get(f"/archive/exports/{name}.zip").status_code == 401
         refused = _export(client, web, formats=[])
-        assert "choose at least one format" in _texts(refused.get_json()["response"])
+        assert "choose at least one format" in plain_strings(refused.get_json()["response"])
     finally:
         web.server.config.pop("VIGIE_EXPORT_ROOT", None)

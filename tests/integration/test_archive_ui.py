@@ -21,7 +21,7 @@ from models.archive_tables import ArchiveVerification, ErasureRequest
 from models.db import Database
 from models.tables import Mention, QueueItem, utcnow
 from tests.kit import store_posts
-from tests.web import ACCOUNTS, dash_post, make_accounts, sign_in
+from tests.web import ACCOUNTS, dash_post, make_accounts, plain_strings, sign_in
 
 ROUTER = ".._pages_content.children..._pages_store.data.."
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)> my card"
@@ -69,16 +69,6 @@ def _history(client: Any, web: Any, mention: Any) -> Any:
     return dash_post(client, key, inputs, state, changed="archive-history-show.n_clicks")
 
 
-def _texts(node: Any) -> list[str]:
-    """Every string child of a Dash component tree (its JSON)."""
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, list):
-        return [t for n in node for t in _texts(n)]
-    if isinstance(node, dict):
-        return [t for v in node.values() for t in _texts(v)]
-    return []
-
 
 def _components(node: Any, kind: str) -> list[dict[str, Any]]:
     found = []
@@ -102,14 +92,15 @@ def test_compliance_searches_and_sees_restricted_marked(web: Any, db: Database, 
     results = response.get_json()["response"]["archive-results"]["children"]
     rows = _components(results, "Tr")
     assert len(rows) == 3  # the header, the two posts
-    texts = _texts(results)
+    texts = plain_strings(results)
     assert "sealed in segment 1" in texts and "restricted" in texts and "x:@gone" in texts
     links = [p["href"] for p in _components(results, "Link")]
     assert set(links) == {f"/archive?mention={seen['hostile']}", f"/archive?mention={seen['gone']}"}
     by_author = _search(client, web, author="x:@eve", kind="event").get_json()["response"]["archive-results"]
-    assert "event" in _texts(by_author) and "post" not in _texts(by_author) and "x:@gone" not in _texts(by_author)
+    shown = plain_strings(by_author)
+    assert "event" in shown and "post" not in shown and "x:@gone" not in shown
     nothing = _search(client, web, since="2001-01-01", until="2001-01-02").get_json()["response"]
-    assert "No record matches." in _texts(nothing["archive-results"]["children"])
+    assert "No record matches." in plain_strings(nothing["archive-results"]["children"])
     # junk in the fields is ignored, not an error
     junk = _search(client, web, kind="nonsense", mention="12x", since="yesterday", text="x" * 5000)
     assert junk.status_code == 200
@@ -139,7 +130,7 @@ def test_history_shows_contents_as_json_text(web: Any, db: Database, settings: S
     post = json.loads(pres[0]["children"])
     assert post["raw"] == {"html": HOSTILE} and post["mention"]["text"] == HOSTILE
     assert json.loads(pres[1]["children"])["action"] == "claim"
-    assert any(t.startswith("SHA-256 ") and "sealed in segment 1, position" in t for t in _texts(answer))
+    assert any(t.startswith("SHA-256 ") and "sealed in segment 1, position" in t for t in plain_strings(answer))
     # the page opened at ?mention= shows the same, on its history tab
     built = dash_post(client, ROUTER, [{"id": "_pages_location", "property": "pathname", "value": "/archive"},
                                        {"id": "_pages_location", "property": "search",
@@ -150,9 +141,9 @@ def test_history_shows_contents_as_json_text(web: Any, db: Database, settings: S
     # nothing of the post is HTML anywhere in the answers
     assert not _components(answer, "script") and "dangerously_allow_html" not in json.dumps(answer)
     bad = _history(client, web, "<b>").get_json()["response"]["archive-history"]["children"]
-    assert "That is not a mention id." in _texts(bad)
+    assert "That is not a mention id." in plain_strings(bad)
     restricted = _history(client, web, seen["gone"]).get_json()["response"]["archive-history"]["children"]
-    assert "restricted" in _texts(restricted)
+    assert "restricted" in plain_strings(restricted)
 
 
 def test_status_shows_verifications_head_and_anchors(web: Any, db: Database, settings: Settings,
@@ -179,7 +170,7 @@ def test_status_shows_verifications_head_and_anchors(web: Any, db: Database, set
                              [{"id": "archive-status-refresh", "property": "n_clicks", "value": 1}])
     finally:
         web.server.extensions["vigie"] = ctx
-    texts = _texts(response.get_json()["response"]["archive-status"]["children"])
+    texts = plain_strings(response.get_json()["response"]["archive-status"]["children"])
     assert "FAILED" in texts and "record 2: its content does not match its SHA-256" in texts
     assert any(t.startswith(f"Head: segment {top.seq} ") and top.hash in t for t in texts)
     assert "in the chain" in texts and top.hash in texts

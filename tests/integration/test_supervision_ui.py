@@ -17,7 +17,7 @@ from models.archive_tables import Review
 from models.db import Database
 from models.tables import Mention, QueueItem
 from tests.kit import seed_items
-from tests.web import dash_post, make_accounts, sign_in
+from tests.web import dash_post, make_accounts, plain_strings, sign_in
 
 ROUTER = ".._pages_content.children..._pages_store.data.."
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)>"
@@ -116,23 +116,12 @@ def _page(client: Any, path: str) -> Any:
     return response.get_json()["response"]["_pages_content"]
 
 
-def _strings(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        if node.get("type") in ("Markdown", "Iframe") or "dangerously_allow_html" in (node.get("props") or {}):
-            raise AssertionError(f"a component that could render HTML: {node.get('type')}")
-        return [s for value in node.values() for s in _strings(value)]
-    if isinstance(node, list):
-        return [s for value in node for s in _strings(value)]
-    return []
-
 
 def test_the_queue_shows_untrusted_text_as_plain_strings_and_the_coverage(web: Any, db: Database,
                                                                          settings: Settings) -> None:
     make_accounts(db, settings)
     _free_form_review(db, settings, "agent", f"Reply {HOSTILE}", post=f"@AureliaBank {HOSTILE} my card")
-    page = _strings(_page(_client(web, "compliance"), "/supervision"))
+    page = plain_strings(_page(_client(web, "compliance"), "/supervision"))
     assert any(s.startswith("Reply") and HOSTILE in s for s in page)
     assert any(HOSTILE in s for s in page if not s.startswith("Reply"))  # the post it answers
     assert "free_form" in " ".join(page) and "all reviews" in page
