@@ -71,7 +71,7 @@ def seal(session: Session, by: str, now: datetime | None = None, limit: int = SE
               "last_record_id": records[-1].id, "sealed_at": (now or utcnow()).replace(microsecond=0)}
     segment = ArchiveSegment(**fields, hash=segment_hash(header_fields(fields)), sealed_by=by[:200])
     session.add(segment)
-    session.flush([segment])
+    session.flush()  # its id, for the seals
     conn = session.connection()
     conn.execute(insert(ArchiveSeal), [{"record_id": r.id, "segment_id": segment.id, "position": i}
                                        for i, r in enumerate(records)])

@@ -35,7 +35,7 @@ def record_event(
                        before=dict(before or {}), after=dict(after or {}), reason=reason,
                        subject=subject)
     session.add(event)
-    session.flush([event])  # its id, for the record
+    session.flush()  # its id, for the record
     write_record(session, "event", subject or (f"item:{item_id}" if item_id is not None else f"event:{action}"),
                  {"event_id": event.id, "at": event.at, "actor": event.actor, "action": action, "item_id": item_id,
                   "subject": subject, "before": event.before, "after": event.after, "reason": reason},
