@@ -400,5 +400,6 @@ class Reply(Base):
     note: Mapped[str | None] = mapped_column(Text)  # answered elsewhere: the note; unknown: who checked and what
 
 
-# The archive's tables share this metadata (migrations, tests' resets).
+# The archive's and operations' tables share this metadata (migrations, tests' resets).
 from models import archive_tables as archive_tables  # noqa: E402
+from models import ops_tables as ops_tables  # noqa: E402
