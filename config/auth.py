@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.checks import ConfigError
+from config.environment import read_environment
 from config.sources import Secret
 
 AUTH_ENV_VARS: dict[str, tuple[str, str]] = {
@@ -50,20 +51,8 @@ class AuthConfig:
         return self.public_url.startswith("https://")
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name) or ""
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) <= 0:
-        raise ConfigError(f"environment: {name}: expected a positive integer, got {raw!r}")
-    return int(raw)
-
-
-def _secret_key(env: Mapping[str, str], key_file: Path) -> Secret:
-    given = env.get("VIGIE_SECRET_KEY") or ""
-    if given:
-        if len(given) < 32:
-            raise ConfigError("environment: VIGIE_SECRET_KEY: expected at least 32 characters, got a shorter value")
+def _secret_key(given: str | None, key_file: Path) -> Secret:
+    if given:  # (its length checked by config.environment)
         return Secret(given)
     # One random key per installation, shared by the workers of this machine through the file.
     key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -81,24 +70,26 @@ def _secret_key(env: Mapping[str, str], key_file: Path) -> Secret:
 
 
 def parse_auth(env: Mapping[str, str], host: str, port: int, key_file: Path = Path("var/secret_key")) -> AuthConfig:
-    public_url = (env.get("VIGIE_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+    """The sign-in settings from ``env`` (checked by `config.environment.Environment`) and the key file."""
+    given = read_environment(env)
+    public_url = (given.public_url or f"http://{host}:{port}").rstrip("/")
     parts = urlsplit(public_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"environment: VIGIE_PUBLIC_URL: expected an http(s):// address, got {public_url!r}")
     oidc = None
-    issuer = (env.get("VIGIE_OIDC_ISSUER") or "").rstrip("/")
+    issuer = (given.oidc_issuer or "").rstrip("/")
     if issuer:
         if urlsplit(issuer).scheme not in ("http", "https"):
             raise ConfigError(f"environment: VIGIE_OIDC_ISSUER: expected an http(s):// address, got {issuer!r}")
-        for name in ("VIGIE_OIDC_CLIENT_ID", "VIGIE_OIDC_CLIENT_SECRET"):
-            if not env.get(name):
-                raise ConfigError(f"environment: {name}: required when VIGIE_OIDC_ISSUER is set")
-        oidc = OidcConfig(issuer, env["VIGIE_OIDC_CLIENT_ID"], Secret(env["VIGIE_OIDC_CLIENT_SECRET"]),
-                          env.get("VIGIE_OIDC_USERNAME_CLAIM") or "preferred_username")
+        if not given.oidc_client_id:
+            raise ConfigError("environment: VIGIE_OIDC_CLIENT_ID: required when VIGIE_OIDC_ISSUER is set")
+        if not given.oidc_client_secret:
+            raise ConfigError("environment: VIGIE_OIDC_CLIENT_SECRET: required when VIGIE_OIDC_ISSUER is set")
+        oidc = OidcConfig(issuer, given.oidc_client_id, Secret(given.oidc_client_secret), given.oidc_username_claim)
     return AuthConfig(
-        secret_key=_secret_key(env, key_file),
-        session_idle_minutes=_int(env, "VIGIE_SESSION_IDLE_MINUTES", 30),
-        session_max_hours=_int(env, "VIGIE_SESSION_MAX_HOURS", 12),
+        secret_key=_secret_key(given.secret_key, key_file),
+        session_idle_minutes=given.session_idle_minutes,
+        session_max_hours=given.session_max_hours,
         public_url=public_url,
         oidc=oidc,
     )

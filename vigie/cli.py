@@ -300,6 +300,7 @@ def bench_outbox(count: int, database_url: str) -> None:
 def _add_groups() -> None:
     from vigie.cli_archive import archive
     from vigie.cli_audit import audit
+    from vigie.cli_config import config
     from vigie.cli_library import library
     from vigie.cli_summary import summary
     from vigie.cli_users import kiosk_token, users
@@ -310,6 +311,7 @@ def _add_groups() -> None:
     main.add_command(summary)
     main.add_command(library)
     main.add_command(archive)
+    main.add_command(config)
 
 
 _add_groups()

@@ -18,6 +18,12 @@ from models.db import Database, analyze, open_database
 from models.tables import to_naive_utc
 
 
+class ConfigProblem(click.ClickException):
+    """A bad setting: every command stops with the message and exit status 2, before touching anything."""
+
+    exit_code = 2
+
+
 def checked_settings() -> Settings:
     """The settings, with every source's options checked; a bad value ends the command naming it."""
     from collectors.sources import load_checked_settings
@@ -25,7 +31,7 @@ def checked_settings() -> Settings:
     try:
         return load_checked_settings()
     except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from exc
+        raise ConfigProblem(f"configuration error: {exc}") from None
 
 
 def claim_scratch(db: Database, purpose: str) -> None:

@@ -156,7 +156,8 @@ def test_shipped_business_hours() -> None:
 
 
 def _teams(**top: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"teams": {"service": {"sla_minutes": {}}, "legal": {"sla_minutes": {}}}}
+    minutes = {"critical": 15, "high": 60, "medium": 240, "low": 1440}
+    data: dict[str, Any] = {"teams": {"service": {"sla_minutes": minutes}, "legal": {"sla_minutes": minutes}}}
     data["business_hours"] = {"timezone": "Europe/Paris", "days": ["mon", "tue", "wed", "thu", "fri"],
                               "hours": "08:00-19:00", "holidays": [date(2026, 12, 25), "2027-01-01"]}
     data.update(top)
@@ -197,7 +198,9 @@ def test_no_business_hours_means_around_the_clock() -> None:
          "teams.yaml: business_hours.hours: expected time ranges that do not overlap"),
         ({"holidays": ["2026-02-30"]},
          "teams.yaml: business_hours.holidays[0]: expected a date like 2026-12-25, got '2026-02-30'"),
-        ({"lunch": "12:00-13:00"}, "teams.yaml: business_hours: expected only timezone, days, hours, holidays"),
+        ({"lunch": "12:00-13:00"},
+         "teams.yaml: business_hours.lunch: unknown key; expected one of timezone, days, hours, holidays"),
+        ({"timzone": "Europe/Paris"}, "teams.yaml: business_hours.timzone: unknown key; did you mean timezone?"),
     ],
 )
 def test_bad_business_hours(change: dict[str, Any], message: str) -> None:
