@@ -318,7 +318,8 @@ def masked(value: Any) -> Any:
             item = getattr(value, field_name)
             if item is None:  # unset, and nothing in its place
                 continue
-            secret = any(isinstance(m, SecretMarker) for m in info.metadata) or secret_name(key)
+            meta = [*info.metadata, *_unwrap(info.annotation)[1]]
+            secret = any(isinstance(m, SecretMarker) for m in meta) or secret_name(key)
             out[key] = "***" if secret and item is not None else masked(item)
         for key, item in (value.model_extra or {}).items():
             out[key] = "***" if secret_name(str(key)) else masked(item)
