@@ -1,4 +1,6 @@
-"""Value checks shared by the settings files: each names the file, the key and what was expected."""
+"""What the settings files share: `ConfigError`, reading a YAML file, and the declared validation
+(`FileModel`, the annotated value types, `validate` turning pydantic's errors into one ConfigError
+naming the file, each key's path, what was expected and, for an unknown key, the nearest valid name)."""
 
 from __future__ import annotations
 
@@ -42,46 +44,6 @@ def _read_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path.name}: not valid YAML: {exc}") from exc
-
-
-def _mapping(value: Any, file: str, key: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(file, key, "a mapping", value)
-    return value
-
-
-def _list(value: Any, file: str, key: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _fail(file, key, "a list", value)
-    return value
-
-
-def _text(value: Any, file: str, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(file, key, "a non-empty string", value)
-    return value.strip()
-
-
-def _positive_int(value: Any, file: str, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise _fail(file, key, "a positive integer", value)
-    return value
-
-
-def _positive_number(value: Any, file: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise _fail(file, key, "a positive number", value)
-    return float(value)
-
-
-def _bool(value: Any, file: str, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(file, key, "true or false", value)
-    return value
-
-
-def _strings(value: Any, file: str, key: str) -> tuple[str, ...]:
-    return tuple(_text(v, file, f"{key}[{i}]") for i, v in enumerate(_list(value, file, key)))
 
 
 # --- declared validation: pydantic models of the files ------------------------------------------
@@ -275,6 +237,9 @@ def _expected_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | No
     return None
 
 
+MAX_ERRORS = 10
+
+
 def describe_errors(exc: ValidationError, model: type[BaseModel], file: str) -> str:
     """One line per problem: ``file: key.path: what is wrong``."""
     lines = []
@@ -300,6 +265,8 @@ def describe_errors(exc: ValidationError, model: type[BaseModel], file: str) -> 
         else:
             message = error["msg"] + shown
         lines.append(f"{file}: {key_path(loc) or '(top level)'}: {message}")
+    if len(lines) > MAX_ERRORS:  # a file of the wrong shape altogether: the first problems say enough
+        lines[MAX_ERRORS:] = [f"{file}: … and {len(lines) - MAX_ERRORS} more problems"]
     return "\n".join(lines)
 
 

@@ -6,9 +6,12 @@ directory (`VIGIE_CONFIG`, by default the `config/` folder shipped with Vigie).
 `load_settings()` is the only function in Vigie that reads `os.environ`; the
 result is passed to `create_app()`, `create_scheduler()` and the CLI commands.
 
-A bad value fails at start with a `ConfigError` naming the file, the key and what
-was expected, e.g. ``teams.yaml: teams.legal.sla_minutes.high: expected a positive
-integer, got 'soon'``.
+Each file's shape is declared once, as a pydantic model (`config.effective.FILE_MODELS`), and so is
+the environment's (`config.environment.Environment`); the checks between files (a rule's team must
+exist, flags named in lexicons.yaml…) are functions run after the models. A bad value fails at start
+with a `ConfigError` naming the file, the key and what was expected, e.g.
+``teams.yaml: teams.legal.sla_minutes.high: expected a positive integer, got 'soon'``; an unknown key
+or ``VIGIE_*`` variable names the nearest valid one.
 """
 
 from __future__ import annotations

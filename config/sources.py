@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from config.checks import Bool, ConfigError, FileModel, PositiveNumber, Text, _fail, _text, expect, validate
+from config.checks import Bool, ConfigError, FileModel, PositiveNumber, Text, _fail, expect, validate
 
 
 class Secret:
@@ -59,7 +59,9 @@ def _source_secrets(
             continue
         name, _, via = option.rpartition("_")
         where = f"{key}.{option}"
-        ref = _text(value, file, where)
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(file, where, "a variable name" if via == "env" else "a file path", value)
+        ref = value.strip()
         if name in secrets:
             raise _fail(file, where, f"one of {name}_env or {name}_file, not both", ref)
         if via == "env":
