@@ -117,7 +117,9 @@ def test_readme_documents_every_setting() -> None:
     keys = ["sla_minutes", "interval_seconds", "enabled", "handles", "keywords", "severity", "influencer_followers",
             "rate_per_minute", "backfill_hours", "page_size", "seed", "duplicate_share", "repost_share",
             "malformed_share", "description", "status", "business_hours.timezone", "business_hours.days",
-            "business_hours.hours", "business_hours.holidays", "around_the_clock", "at_risk_share", "channels",
+            "business_hours.hours", "business_hours.holidays", "business_hours.holidays.calendars",
+            "business_hours.holidays.add", "business_hours.holidays.remove", "around_the_clock", "at_risk_share",
+            "channels",
             "url_env", "url_file", "events", "sla_breach", "critical", "escalation", "spike", "timezone"]
     from config.reporting import DETECTOR_KEYS, SUMMARY_KEYS, WALL_KEYS
     keys += [f"detector.{k}" for k in DETECTOR_KEYS] + [f"wall.{k}" for k in WALL_KEYS]
