@@ -6,7 +6,10 @@ Top-level keys of teams.yaml (each team may override ``business_hours``)::
       timezone: Europe/Paris          # an IANA time zone; the clock follows its DST changes
       days: [mon, tue, wed, thu, fri] # open days (mon … sun)
       hours: "08:00-19:00"            # or ranges: ["08:00-12:30", "13:30-19:00"]; "24:00" ends a day
-      holidays: [2026-12-25]          # closed all day (dates, YYYY-MM-DD)
+      holidays:                       # days closed all day
+        calendars: [FR]               # public calendars: FR, FR-57, GB-ENG, GB-SCT, TARGET … (see below)
+        add: [2026-12-24]             # closed although the calendars say open (YYYY-MM-DD)
+        remove: [2026-05-25]          # open although a calendar says closed
     around_the_clock: [critical]      # priorities whose SLA counts every minute, open or not
     at_risk_share: 0.25               # "at risk" once less than this share of the SLA's time is left
     teams:
@@ -14,6 +17,13 @@ Top-level keys of teams.yaml (each team may override ``business_hours``)::
         business_hours: {hours: "09:00-18:00"}   # keys given replace the top-level ones
 
 Without a top-level ``business_hours`` (and no team override) every SLA runs around the clock.
+
+A calendar name is a country code of the ``holidays`` package (ISO 3166: ``FR``, ``GB``, ``DE`` …),
+optionally followed by ``-`` and one of its subdivisions (``FR-57`` Moselle, ``FR-6AE`` Alsace, also
+spelt ``FR-67``/``FR-68``; ``GB-ENG``, ``GB-SCT``, ``GB-WLS``, ``GB-NIR``), or a financial calendar of
+the package (``TARGET``: the ECB's TARGET2 closing days, the package's ``XECB``; ``XLON``, ``XPAR`` …).
+The package ships its data: the calendars hold for any year. ``holidays`` may also be a plain list of
+dates, read as ``add`` (the form of earlier versions). A team's ``holidays`` replaces the whole block.
 """
 
 from __future__ import annotations
@@ -25,18 +35,19 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from config.checks import FileModel, OneOf, PositiveInt, Text, Zone, _fail, _is_number, expect, validate
+from config.calendars import Holidays as Holidays
+from config.calendars import calendar_name
+from config.calendars import calendar_year as calendar_year
+from config.checks import AtKey, FileModel, OneOf, PositiveInt, Text, Zone, _fail, _is_number, expect, validate
 from config.rules import PRIORITIES
 
 DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_AROUND_THE_CLOCK: tuple[str, ...] = ("critical",)
 DEFAULT_AT_RISK_SHARE = 0.25
 _RANGE = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
-
-
 @dataclass(frozen=True)
 class BusinessHours:
     """When a team's SLA clock runs: open days and hours in a time zone, minus holidays."""
@@ -44,7 +55,7 @@ class BusinessHours:
     timezone: str
     days: frozenset[int]  # 0 = Monday … 6 = Sunday
     hours: tuple[tuple[int, int], ...]  # sorted, non-overlapping (open, close) in minutes after local midnight
-    holidays: frozenset[date] = frozenset()
+    holidays: Holidays = Holidays()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -111,6 +122,30 @@ Days = Annotated[list[Day], Field(min_length=1),
                  expect("at least one open day", lambda v: isinstance(v, list) and len(v) > 0)]
 Hours = Annotated[str | list[str], BeforeValidator(_check_hours)]
 Holiday = Annotated[date, expect("a date like 2026-12-25", _day, _day)]
+Calendar = Annotated[str, BeforeValidator(calendar_name)]
+
+
+class HolidaysBlock(FileModel):
+    """Days closed all day: public calendars, plus the firm's own days, minus the days it works."""
+
+    calendars: list[Calendar] = Field(default=[], description="public calendars: FR, FR-57, GB-ENG, GB-SCT, TARGET …")
+    add: list[Holiday] = Field(default=[], description="closed although the calendars say open (YYYY-MM-DD)")
+    remove: list[Holiday] = Field(default=[], description="open although a calendar says closed (YYYY-MM-DD)")
+
+    @model_validator(mode="after")
+    def _not_both(self) -> HolidaysBlock:
+        both = sorted(set(self.add) & set(self.remove))
+        if both:
+            raise AtKey("remove", f"expected no date also in add, got {[d.isoformat() for d in both]!r}")
+        return self
+
+    def holidays(self) -> Holidays:
+        return Holidays(tuple(dict.fromkeys(self.calendars)), frozenset(self.add), frozenset(self.remove))
+
+
+def _plain_list_is_add(value: Any) -> Any:
+    """``holidays: [2026-12-25, …]``, the form of earlier versions, is read as ``add``."""
+    return {"add": value} if isinstance(value, list) else value
 TeamKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$"),
                     expect("a lower_snake_case team key", lambda v: re.fullmatch(r"[a-z][a-z0-9_]*", v))]
 Share = Annotated[float, Field(gt=0, lt=1), expect("a number between 0 and 1 (exclusive)",
@@ -123,7 +158,8 @@ class HoursBlock(FileModel):
     timezone: Zone | None = Field(default=None, description="an IANA time zone; DST changes are followed")
     days: Days | None = Field(default=None, description="open days (mon … sun)")
     hours: Hours | None = Field(default=None, description='"HH:MM-HH:MM" or a list of ranges that do not overlap')
-    holidays: list[Holiday] | None = Field(default=None, description="dates (YYYY-MM-DD) closed all day")
+    holidays: Annotated[HolidaysBlock, BeforeValidator(_plain_list_is_add)] | None = Field(
+        default=None, description="days closed all day (a plain list of dates: add)")
 
 
 class SlaMinutes(FileModel):
@@ -180,7 +216,7 @@ def business_hours(block: HoursBlock, file: str, key: str, base: BusinessHours |
         timezone=block.timezone or inherited.timezone,
         days=frozenset(DAY_NAMES.index(d) for d in block.days) if block.days is not None else inherited.days,
         hours=ranges(block.hours) if block.hours is not None else inherited.hours,
-        holidays=frozenset(block.holidays) if block.holidays is not None else inherited.holidays,
+        holidays=block.holidays.holidays() if block.holidays is not None else inherited.holidays,
     )
 
 
