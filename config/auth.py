@@ -1,8 +1,10 @@
-"""Sign-in settings from the environment: the session-signing key, session lifetimes, the public
-address, and OpenID Connect (optional). Read once by `config.settings.load_settings`."""
+"""Sign-in and web settings from the environment: the session-signing key, session lifetimes, the
+public address, OpenID Connect (optional), the trusted reverse proxies and the request size limit.
+Read once by `config.settings.load_settings`."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -24,9 +26,15 @@ AUTH_ENV_VARS: dict[str, tuple[str, str]] = {
                           "(its /.well-known/openid-configuration is read at start)"),
     "VIGIE_OIDC_CLIENT_ID": ("", "client id registered with the provider"),
     "VIGIE_OIDC_CLIENT_SECRET": ("", "client secret registered with the provider"),
-    "VIGIE_OIDC_USERNAME_CLAIM": ("preferred_username", "ID-token claim matched against a Vigie user name "
-                                  "(accounts are made with `vigie users add`, never on first sign-in)"),
+    "VIGIE_OIDC_USERNAME_CLAIM": ("preferred_username", "ID-token claim shown in the log next to a refused "
+                                  "identity, to help an admin bind it; never matched (identities are matched "
+                                  "on issuer and subject only)"),
+    "VIGIE_TRUSTED_PROXIES": ("unset (none)", "comma-separated addresses or CIDRs of the reverse proxies in front "
+                              "of the dashboard: only their X-Forwarded-For/-Proto/-Host are believed"),
+    "VIGIE_MAX_REQUEST_BYTES": ("4194304 (4 MiB)", "largest request body the dashboard reads (Dash updates "
+                                "included; webhooks keep their own max_body_mb); larger ones get 413"),
 }
+DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,8 @@ class AuthConfig:
     session_max_hours: int
     public_url: str
     oidc: OidcConfig | None
+    trusted_proxies: tuple[str, ...] = ()  # networks, as ipaddress.ip_network accepts them
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 
     @property
     def secure_cookies(self) -> bool:
@@ -80,6 +90,19 @@ def _secret_key(env: Mapping[str, str], key_file: Path) -> Secret:
     return Secret(value)
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for part in (env.get(name) or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(f"environment: {name}: expected addresses or CIDRs separated by commas "
+                              f"(e.g. 127.0.0.1,10.0.0.0/8), got {part.strip()!r}") from None
+    return tuple(out)
+
+
 def parse_auth(env: Mapping[str, str], host: str, port: int, key_file: Path = Path("var/secret_key")) -> AuthConfig:
     public_url = (env.get("VIGIE_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
     parts = urlsplit(public_url)
@@ -101,4 +124,6 @@ def parse_auth(env: Mapping[str, str], host: str, port: int, key_file: Path = Pa
         session_max_hours=_int(env, "VIGIE_SESSION_MAX_HOURS", 12),
         public_url=public_url,
         oidc=oidc,
+        trusted_proxies=_networks(env, "VIGIE_TRUSTED_PROXIES"),
+        max_request_bytes=_int(env, "VIGIE_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES),
     )
