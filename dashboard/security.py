@@ -17,6 +17,8 @@ size limit and the security headers of every response.
 
 from __future__ import annotations
 
+import io
+
 import dash
 from flask import Flask, Response, jsonify, request
 
@@ -45,16 +47,31 @@ def content_security_policy(script_hashes: list[str]) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
+def _refuse_too_large(limit: int) -> Response:
+    response = jsonify({"error": f"request body larger than {limit} bytes"})
+    response.status_code = 413
+    response.headers["Connection"] = "close"  # the rest of the body is not read
+    return response
+
+
 def _too_large() -> Response | None:
-    """A declared body over the limit is refused before the guard or Dash read anything."""
+    """A body over the limit is refused before the guard or Dash read it: a declared one on its
+    Content-Length alone; one sent without (chunked) once its limit-plus-one-th byte arrives. (Werkzeug
+    would cut such a body short at the limit without an error, handing truncated JSON on.)"""
     limit = request.max_content_length
     if request.endpoint in OWN_LIMIT_ENDPOINTS or limit is None:
         return None
-    if request.content_length is not None and request.content_length > limit:
-        response = jsonify({"error": f"request body larger than {limit} bytes"})
-        response.status_code = 413
-        response.headers["Connection"] = "close"  # the rest of the body is not read
-        return response
+    environ = request.environ
+    if request.content_length is not None:
+        return _refuse_too_large(limit) if request.content_length > limit else None
+    if not environ.get("wsgi.input_terminated"):
+        return None  # no length and a server that does not end the body: nothing is read (werkzeug's rule)
+    body = environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        return _refuse_too_large(limit)
+    # Read within the limit: the app reads it again from memory, as a body of known length.
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
     return None
 
 

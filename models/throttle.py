@@ -3,7 +3,7 @@
 Each attempt has two keys: the client address (as `dashboard.proxies` found it behind the trusted
 reverse proxies) and the account name asked for. A failure counts on both. Past its free failures
 (`FREE_FAILURES`: more for an address, which a whole office may share behind one NAT, than for an
-account) a key must wait before its next try is even checked: one second after the first failure
+account) a key must wait before its next try is even checked: 30 seconds after the first failure
 past the free ones, doubling with each further failure, at most `MAX_DELAY`. Nothing locks: the wait
 ends by itself, and a key forgets its failures `FORGET_AFTER` after the last one. A success clears
 the account's key, not the address's (one good password must not wipe the count of an address that
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.tables import Base
 
 FREE_FAILURES = {"address": 20, "account": 5}
-FIRST_DELAY = timedelta(seconds=1)
+FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(minutes=5)
 FORGET_AFTER = timedelta(hours=1)
 MAX_KEY = 300
