@@ -204,12 +204,11 @@ def load_principal() -> Principal | None:
 KIOSK_PATH = "/wall"  # the one page a kiosk link signs in on
 
 
-def _kiosk_sign_in(token: str, current_principal: Principal | None) -> Principal | None:
+def _kiosk_sign_in(token: str, present: Principal | None) -> Principal | None:
     """The wall screen signed in by ``token``; None when the token is not a live one. A browser whose
     kiosk session already holds this token stays as it is (one audit event per sign-in, not per load)."""
-    if current_principal is not None and current_principal.is_kiosk and \
-            session.get("kiosk_sha") == users.token_sha256(token):
-        return current_principal
+    if present is not None and present.is_kiosk and session.get("kiosk_sha") == users.token_sha256(token):
+        return present
     ctx = current()
     with ctx.db.write.begin() as db_session:
         kiosk = users.kiosk_by_token(db_session, token)
