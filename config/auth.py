@@ -1,5 +1,6 @@
-"""Sign-in settings from the environment: the session-signing key, session lifetimes, the public
-address, and OpenID Connect (optional). Read once by `config.settings.load_settings`."""
+"""Sign-in and web settings from the environment: the session-signing key, session lifetimes, the
+public address, OpenID Connect (optional), the trusted reverse proxies and the request size limit.
+Read once by `config.settings.load_settings`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.checks import ConfigError
-from config.environment import read_environment
+from config.environment import DEFAULT_MAX_REQUEST_BYTES, read_environment
 from config.sources import Secret
 
 AUTH_ENV_VARS: dict[str, tuple[str, str]] = {
@@ -25,8 +26,13 @@ AUTH_ENV_VARS: dict[str, tuple[str, str]] = {
                           "(its /.well-known/openid-configuration is read at start)"),
     "VIGIE_OIDC_CLIENT_ID": ("", "client id registered with the provider"),
     "VIGIE_OIDC_CLIENT_SECRET": ("", "client secret registered with the provider"),
-    "VIGIE_OIDC_USERNAME_CLAIM": ("preferred_username", "ID-token claim matched against a Vigie user name "
-                                  "(accounts are made with `vigie users add`, never on first sign-in)"),
+    "VIGIE_OIDC_USERNAME_CLAIM": ("preferred_username", "ID-token claim shown in the log next to a refused "
+                                  "identity, to help an admin bind it; never matched (identities are matched "
+                                  "on issuer and subject only)"),
+    "VIGIE_TRUSTED_PROXIES": ("unset (none)", "comma-separated addresses or CIDRs of the reverse proxies in front "
+                              "of the dashboard: only their X-Forwarded-For/-Proto/-Host are believed"),
+    "VIGIE_MAX_REQUEST_BYTES": ("4194304 (4 MiB)", "largest request body the dashboard reads (Dash updates "
+                                "included; webhooks keep their own max_body_mb); larger ones get 413"),
 }
 
 
@@ -45,6 +51,8 @@ class AuthConfig:
     session_max_hours: int
     public_url: str
     oidc: OidcConfig | None
+    trusted_proxies: tuple[str, ...] = ()  # networks, as ipaddress.ip_network accepts them
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 
     @property
     def secure_cookies(self) -> bool:
@@ -92,4 +100,6 @@ def parse_auth(env: Mapping[str, str], host: str, port: int, key_file: Path = Pa
         session_max_hours=given.session_max_hours,
         public_url=public_url,
         oidc=oidc,
+        trusted_proxies=given.trusted_proxies,
+        max_request_bytes=given.max_request_bytes,
     )

@@ -9,6 +9,7 @@ sources.yaml or notifications.yaml (a credential) is known too, and so are the t
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ TEST_ENV_VARS: dict[str, str] = {
     "VIGIE_SOAK_MINUTES": "length of the wall soak test",
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
 def _positive(value: Any) -> bool:
@@ -36,6 +38,17 @@ LogLevel = Annotated[str, Field(json_schema_extra={"enum": list(LOG_LEVELS)}),
                      expect("DEBUG, INFO, WARNING or ERROR", lambda v: v.upper() in LOG_LEVELS, str.upper)]
 SessionKey = Annotated[str, SECRET, expect("at least 32 characters", lambda v: len(v) >= 32)]
 SecretValue = Annotated[str, SECRET]
+
+
+def _networks(value: Any) -> tuple[str, ...]:
+    """``127.0.0.1,10.0.0.0/8``: addresses or CIDRs separated by commas, as networks."""
+    if isinstance(value, tuple):  # the default
+        return value
+    return tuple(str(ipaddress.ip_network(part.strip(), strict=False)) for part in value.split(",") if part.strip())
+
+
+Networks = Annotated[tuple[str, ...], expect("addresses or CIDRs separated by commas (e.g. 127.0.0.1,10.0.0.0/8)",
+                                             _networks, _networks)]
 
 
 class Environment(FileModel):
@@ -59,6 +72,8 @@ class Environment(FileModel):
     oidc_client_id: str | None = Field(default=None, alias="VIGIE_OIDC_CLIENT_ID")
     oidc_client_secret: SecretValue | None = Field(default=None, alias="VIGIE_OIDC_CLIENT_SECRET", repr=False)
     oidc_username_claim: str = Field(default="preferred_username", alias="VIGIE_OIDC_USERNAME_CLAIM")
+    trusted_proxies: Networks = Field(default=(), alias="VIGIE_TRUSTED_PROXIES")
+    max_request_bytes: EnvPositiveInt = Field(default=DEFAULT_MAX_REQUEST_BYTES, alias="VIGIE_MAX_REQUEST_BYTES")
 
 
 def read_environment(env: Mapping[str, str]) -> Environment:

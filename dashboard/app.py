@@ -26,6 +26,7 @@ from dashboard.components.nav import nav_entry, nav_links
 from dashboard.context import AppContext
 from dashboard.exports import register_exports, register_summary_exports
 from dashboard.hooks import register_hooks
+from dashboard.security import install as install_security
 from models.db import Database
 
 HERE = Path(__file__).resolve().parent
@@ -98,5 +99,6 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
     app.layout = layout
     for page in dash.page_registry.values():
         nav_entry(page)  # a nav entry that cannot make a link fails at start, naming its page
+    install_security(app, server, settings.auth)  # trusted proxies, request size limit, security headers
     install_guard(app, server)
     return app

@@ -105,6 +105,7 @@ def receive_hook(name: str) -> Response:
     except CollectorError as exc:  # options are checked at start; a missing credential or row can still fail
         log.error("hook %s: misconfigured: %s", name, exc.message)
         return _answer(500, error="this webhook source is misconfigured; see the server log")
+    request.max_content_length = source.max_body_bytes + 1  # its own limit (checked below), not VIGIE_MAX_REQUEST_BYTES
     if request.content_length is not None and request.content_length > source.max_body_bytes:
         return _answer(413, error=f"body larger than {source.max_body_bytes} bytes")
     body = request.stream.read(source.max_body_bytes + 1)  # no Content-Length (chunked): read one byte more
