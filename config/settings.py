@@ -34,6 +34,7 @@ from config.checks import (
     _text,
 )
 from config.notifications import NotificationChannel, load_notifications
+from config.ops import OPS_ENV_VARS, OpsConfig, parse_ops
 from config.outbound import OutboundConfig, load_outbound
 from config.reporting import ReportingConfig, load_reporting
 from config.sla import SlaConfig, parse_sla
@@ -56,6 +57,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "VIGIE_WORKER_ID": ("hostname:pid", "name of this collector process in source leases"),
     **AUTH_ENV_VARS,
+    **OPS_ENV_VARS,
 }
 
 
@@ -114,6 +116,7 @@ class Settings:
     reporting: ReportingConfig
     outbound: OutboundConfig = field(default_factory=OutboundConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    ops: OpsConfig = field(default_factory=OpsConfig)  # heartbeat, /metrics token, log format (config/ops.py)
 
     def team(self, key: str) -> TeamConfig:
         for team in self.teams:
@@ -332,6 +335,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
                                {s.name for s in sources}),
         archive=load_archive(config_dir, {t.key for t in teams}, {b.name for b in brands if not b.competitor},
                              {f.name for f in lexicon}),
+        ops=parse_ops(env),
     )
     if "auth" not in overrides:  # tests pass their own (the default keeps a key file under var/)
         values["auth"] = parse_auth(env, host, port)
