@@ -216,7 +216,7 @@ def test_metrics_parse_and_match_the_database(web: Any, db: Database, settings: 
         assert abs(stamp - at.replace(tzinfo=UTC).timestamp()) < 0.01
 
 
-def test_sources_page_shows_a_source_whose_collector_died_as_stale_in_red(web: Any, db: Database,
+def test_sources_and_overview_pages_show_a_source_whose_collector_died_as_stale_in_red(web: Any, db: Database,
                                                                             settings: Settings) -> None:
     """The issue's case: the last poll succeeded a moment ago, then the collector was killed."""
     from tests.web import dash_post
@@ -232,18 +232,18 @@ def test_sources_page_shows_a_source_whose_collector_died_as_stale_in_red(web: A
     client = web.server.test_client()
     assert sign_in(client, "operator").status_code == 302
 
-    def badge() -> dict[str, Any]:
-        built = dash_post(client, ROUTER, [{"id": "_pages_location", "property": "pathname", "value": "/sources"},
+    def badge(path: str, ident: str) -> tuple[str, str]:
+        built = dash_post(client, ROUTER, [{"id": "_pages_location", "property": "pathname", "value": path},
                                            {"id": "_pages_location", "property": "search", "value": ""}])
         assert built.status_code == 200
-        found = _find(built.get_json()["response"]["_pages_content"], "sources-state-demo")
+        found = _find(built.get_json()["response"]["_pages_content"], ident)
         assert found is not None
-        return found
+        return found["children"], found["color"]
 
     _beat(db)
-    assert (badge()["children"], badge()["color"]) == ("ok", "success")
+    assert badge("/sources", "sources-state-demo") == badge("/", "home-state-demo") == ("ok", "success")
     _beat(db, now=now - timedelta(minutes=1))  # no beat for a minute (four 15 s intervals): SIGKILL
-    assert (badge()["children"], badge()["color"]) == ("stale", "danger")
+    assert badge("/sources", "sources-state-demo") == badge("/", "home-state-demo") == ("stale", "danger")
 
 
 def _find(node: Any, ident: str) -> dict[str, Any] | None:
