@@ -38,6 +38,10 @@ LogLevel = Annotated[str, Field(json_schema_extra={"enum": list(LOG_LEVELS)}),
                      expect("DEBUG, INFO, WARNING or ERROR", lambda v: v.upper() in LOG_LEVELS, str.upper)]
 SessionKey = Annotated[str, SECRET, expect("at least 32 characters", lambda v: len(v) >= 32)]
 SecretValue = Annotated[str, SECRET]
+MetricsToken = Annotated[str, SECRET, expect("at least 16 characters", lambda v: len(v) >= 16)]
+LogFormat = Annotated[str, Field(json_schema_extra={"enum": ["plain", "json"]}),
+                      expect("plain or json", lambda v: v.strip().lower() in ("plain", "json"),
+                             lambda v: v.strip().lower())]
 
 
 def _networks(value: Any) -> tuple[str, ...]:
@@ -74,6 +78,10 @@ class Environment(FileModel):
     oidc_username_claim: str = Field(default="preferred_username", alias="VIGIE_OIDC_USERNAME_CLAIM")
     trusted_proxies: Networks = Field(default=(), alias="VIGIE_TRUSTED_PROXIES")
     max_request_bytes: EnvPositiveInt = Field(default=DEFAULT_MAX_REQUEST_BYTES, alias="VIGIE_MAX_REQUEST_BYTES")
+    heartbeat_seconds: EnvPositiveInt = Field(default=15, alias="VIGIE_HEARTBEAT_SECONDS")
+    metrics_token: MetricsToken | None = Field(default=None, alias="VIGIE_METRICS_TOKEN", repr=False)
+    log_format: LogFormat = Field(default="plain", alias="VIGIE_LOG_FORMAT")
+    web_workers: EnvPositiveInt = Field(default=4, alias="VIGIE_WEB_WORKERS")
 
 
 def read_environment(env: Mapping[str, str]) -> Environment:

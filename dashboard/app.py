@@ -26,6 +26,7 @@ from dashboard.components.nav import nav_entry, nav_links
 from dashboard.context import AppContext
 from dashboard.exports import register_exports, register_summary_exports
 from dashboard.hooks import register_hooks
+from dashboard.ops import register_ops
 from dashboard.security import install as install_security
 from models.db import Database
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
     register_exports(server)  # /audit/export.csv and .jsonl (compliance, admin)
     register_summary_exports(server)  # /summary/export.pdf and .csv (managers, compliance, admin)
     register_archive_download(server)  # /archive/exports/<name>.zip (compliance)
+    register_ops(server)  # /healthz, /readyz (public), /metrics (a scraper's token or an admin)
     if settings.auth.oidc is not None:
         from dashboard.auth.oidc import register_oidc
 

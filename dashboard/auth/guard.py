@@ -23,6 +23,7 @@ and the files it loads, nothing else (the kiosk role is named by the wall page a
 from __future__ import annotations
 
 import functools
+import hmac
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -60,6 +61,9 @@ ROUTE_POLICY: dict[str, str | tuple[str, ...]] = {
     "vigie_summary_pdf": SUMMARY_READERS,
     "vigie_summary_csv": SUMMARY_READERS,
     "vigie_archive_export_zip": ("compliance",),
+    "vigie_healthz": PUBLIC,  # answers "ok" and nothing else (dashboard/ops.py)
+    "vigie_readyz": PUBLIC,  # ready or not, and which check failed: no data, no names
+    "vigie_metrics": ("admin",),  # or a scraper's bearer token, VIGIE_METRICS_TOKEN (`_check`)
     "/": PAGE,
     "/<path:path>": PAGE,
 }
@@ -224,6 +228,15 @@ def _kiosk_sign_in(token: str, present: Principal | None) -> Principal | None:
     return Principal(f"kiosk:{name}", KIOSK)
 
 
+def scraper_token_ok() -> bool:
+    """The request carries ``Authorization: Bearer <VIGIE_METRICS_TOKEN>`` (compared in constant time)."""
+    token = current().settings.ops.metrics_token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token is None or scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.reveal().encode())
+
+
 def _refuse(status: int, message: str) -> Response:
     response = jsonify({"error": message})
     response.status_code = status
@@ -248,6 +261,8 @@ def _check() -> Response | None:
     if policy is None:
         return _refuse(403, f"route {endpoint} has no access policy")
     if policy == PUBLIC:
+        return None
+    if endpoint == "vigie_metrics" and scraper_token_ok():
         return None
     principal = load_principal()
     token = request.args.get("kiosk")

@@ -411,7 +411,7 @@ def test_scheduler_never_polls_push_sources(db: Database, settings: Settings) ->
     assert {job.id for job in scheduler.get_jobs()} == {"source:demo", "maintenance:analyze", "sla:watch",
                                                         "alerts:detect", "summary:daily", "notify:send",
                                                         "replies:send", "archive:seal", "archive:purge",
-                                                        "archive:anchor"}
+                                                        "archive:anchor", "heartbeat"}
     with db.read() as s:  # its row exists (health is shown for it) but it was never polled
         hook = s.scalars(select(SourceRow).where(SourceRow.name == "hook")).one()
     assert (hook.kind, hook.last_run_at) == ("webhook", None)
