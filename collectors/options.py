@@ -17,7 +17,9 @@ from typing import Annotated, Any, ClassVar, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
 from collectors.types import CollectorError
+from config.checks import secret_name, unknown_key
 from config.settings import SourceConfig
+from config.sources import COMMON_KEYS
 
 
 @dataclass(frozen=True)
@@ -71,20 +73,30 @@ def check_options(
         return model.model_validate(dict(config.options), context={"credentials": frozenset(config.secrets),
                                                                    "enabled": config.enabled})
     except ValidationError as exc:
-        raise CollectorError(f"{where}: {describe(exc)}", permanent=True) from None
+        raise CollectorError(f"{where}: {describe(exc, model)}", permanent=True) from None
 
 
-def describe(exc: ValidationError) -> str:
-    """Each problem as ``key: what is wrong, got value`` (a problem of no single key: its message)."""
+def valid_keys(model: type[SourceOptions]) -> list[str]:
+    """Every key a source of this kind may have in sources.yaml: the common ones, its options and
+    its credentials' ``_env``/``_file`` forms."""
+    return [*COMMON_KEYS, *model.model_fields, *(f"{c.name}_{via}" for c in model.credentials for via in ("env",
+            "file"))]
+
+
+def describe(exc: ValidationError, model: type[SourceOptions] | None = None) -> str:
+    """Each problem as ``key: what is wrong, got value`` (a problem of no single key: its message);
+    an unknown key with the nearest valid one."""
     parts = []
     for error in exc.errors():
         key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
         if error["type"] == "value_error":  # our own checks: their message is the whole story
             message = str(error["ctx"]["error"])
+        elif error["type"] == "extra_forbidden" and model is not None and len(error["loc"]) == 1:
+            message = unknown_key(str(error["loc"][0]), valid_keys(model))  # (its value unsaid: a secret?)
         else:
             message = error["msg"]
             # An unknown key's value is not shown: it may be a credential written in the wrong place.
-            if error["type"] not in ("missing", "extra_forbidden"):
+            if error["type"] not in ("missing", "extra_forbidden") and not secret_name(key):
                 message += f", got {error['input']!r}"
         parts.append(f"{key}: {message}" if key else message)
     return "; ".join(parts)

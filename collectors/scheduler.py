@@ -1,6 +1,7 @@
-"""The collector process: one APScheduler job per enabled source (``source:<name>``), plus the
-scheduled jobs of the `collectors.jobs.JOBS` table (the SLA watch, the spike watch, the daily
-summary, the notification sender, ANALYZE, and the demo's desk in `vigie demo`).
+"""The collector process: one APScheduler job per enabled source (``source:<name>``), the
+collector's heartbeat (`collectors.heartbeat`), and the scheduled jobs of the `collectors.jobs.JOBS`
+table (the SLA watch, the spike watch, the daily summary, the notification sender, ANALYZE, and the
+demo's desk in `vigie demo`).
 
 APScheduler runs only here (`vigie collect`, or inside `vigie demo`), never in the
 dashboard's workers. Jobs have explicit ids, `replace_existing`, `coalesce` and
@@ -21,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from collectors.heartbeat import beat_once, heartbeat_job, mark_stopped
 from collectors.ingest import RunReport
 from collectors.jobs import JOBS, Job
 from collectors.pipeline import Enricher
@@ -79,11 +81,15 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
     `shutdown`). ``demo_desk`` (`vigie demo` only) adds the demo's simulated agents."""
     sync_sources(db, settings)
     enricher = Enricher(settings)
-    executors = {"default": ThreadPoolExecutor(max_workers=4)}
+    beat_once(db, settings, starting=True)  # a database that refuses the heartbeat fails the start
+    executors = {"default": ThreadPoolExecutor(max_workers=4), "heartbeat": ThreadPoolExecutor(max_workers=1)}
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler: BaseScheduler = cls(executors=executors, job_defaults=defaults, timezone=UTC)
     now = datetime.now(UTC)
+    scheduler.add_job(heartbeat_job, "interval", seconds=settings.ops.heartbeat_seconds, id="heartbeat",
+                      name="collector heartbeat", replace_existing=True, args=(db, settings), executor="heartbeat",
+                      next_run_time=now + timedelta(seconds=settings.ops.heartbeat_seconds))
     for cfg in polled_sources(settings):
         scheduler.add_job(
             _poll,
@@ -111,11 +117,13 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
 
 
 def shutdown(scheduler: BaseScheduler, stop: threading.Event, settings: Settings, db: Database) -> None:
-    """Stop taking jobs, let the running ones finish their current page, free our leases."""
+    """Stop taking jobs, let the running ones finish their current page, free our leases, and mark
+    the heartbeat stopped (this collector's sources turn stale until another collector takes them)."""
     stop.set()
     if scheduler.running:
         scheduler.shutdown(wait=True)
     release_leases(db, settings.worker_id)
+    mark_stopped(db, settings)
 
 
 def collect_once(settings: Settings, db: Database) -> list[RunReport]:

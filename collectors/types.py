@@ -141,7 +141,8 @@ class PushSource(Protocol):
     """A source the outside world pushes to (the webhook): nothing to fetch, so the scheduler
     never polls it (``push`` is True). ``POST /hooks/<name>`` serves every enabled source whose
     kind is a push source, checking cheapest first: a body over ``max_body_bytes`` is refused
-    (413); ``verify`` raises `Unauthorized` (401) before anything is read; the body is decoded
+    (413); ``verify`` raises `Unauthorized` (401) before anything is read (or returns a warning
+    for the source's health: a deprecated but still accepted signature); the body is decoded
     as JSON and ``items`` finds its list of items (ValueError: 400); then ``parse`` gets
     ``{"items": [...], "received_at": datetime}`` and the batch goes through the one ingest
     entry point (`collectors.ingest`) like a fetched page."""
@@ -152,7 +153,7 @@ class PushSource(Protocol):
 
     def __init__(self, config: SourceConfig, options: Any) -> None: ...  # options: its checked Options
 
-    def verify(self, headers: Headers, body: bytes, now: datetime) -> None: ...
+    def verify(self, headers: Headers, body: bytes, now: datetime) -> str | None: ...
 
     def items(self, decoded: Any) -> list[Any]: ...
 

@@ -35,12 +35,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from config.checks import _bool, _fail, _list, _mapping, _positive_int, _read_yaml, _strings, _text
+from pydantic import Field, model_validator
 
-TOP_KEYS = ("retention", "seal_every_seconds", "purge_every_minutes", "anchor_file", "anchor_hour", "supervision")
+from config.checks import (
+    AtKey,
+    Bool,
+    FileModel,
+    PositiveInt,
+    Text,
+    _fail,
+    _is_int,
+    _is_number,
+    expect,
+    validate,
+)
+
 DEFAULT_CLASSES: Mapping[str, str] = {"sec_17a4": "6y", "mifid": "5y", "default": "7y"}
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([ydh])\s*$")
 
@@ -144,95 +155,96 @@ class ArchiveConfig:
     supervision: Supervision = field(default_factory=Supervision)
 
 
-def _only(raw: Mapping[str, Any], allowed: tuple[str, ...], file: str, key: str) -> None:
-    extra = sorted(str(k) for k in raw if k not in allowed)
-    if extra:
-        raise _fail(file, key, f"only {', '.join(allowed)}", extra)
+Period = Annotated[str, Field(pattern=r"^\s*\d{1,4}\s*[ydh]\s*$"),
+                   expect("a period such as 7y, 30d or 12h",
+                          lambda v: not isinstance(v, bool) and isinstance(v, str | int) and _period_ok(v), str)]
+Percent = Annotated[float, Field(ge=0, le=100),
+                    expect("a percentage from 0 to 100", lambda v: _is_number(v) and 0 <= v <= 100, float)]
+Hour = Annotated[int, Field(ge=0, le=23), expect("an hour from 0 to 23", lambda v: _is_int(v) and 0 <= v <= 23)]
 
 
-def _percent(value: Any, file: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-        raise _fail(file, key, "a percentage from 0 to 100", value)
-    return float(value)
+def _period_ok(value: Any) -> bool:
+    match = _DURATION.match(str(value))
+    return match is not None and int(match.group(1)) > 0
 
 
-def _optional(item: Mapping[str, Any], name: str, known: set[str], file: str, key: str, what: str) -> str | None:
-    if name not in item:
-        return None
-    value = _text(item[name], file, f"{key}.{name}")
-    if known and value not in known:
-        raise _fail(file, f"{key}.{name}", f"{what} ({', '.join(sorted(known))})", value)
+class RetentionRuleEntry(FileModel):
+    retention_class: Text = Field(alias="class", description="a class of retention.classes")
+    network: Text | None = Field(default=None, description="a network")
+    brand: Text | None = Field(default=None, description="one of the firm's brands of brands.yaml")
+    team: Text | None = Field(default=None, description="a team of teams.yaml")
+
+
+class RetentionBlock(FileModel):
+    classes: dict[str, Period] = Field(default=dict(DEFAULT_CLASSES), description="retention classes and their periods")
+    default: Text = Field(default="default", description="the class of a record no rule picks")
+    rules: list[RetentionRuleEntry] = Field(default=[], description="the first rule whose keys all match wins")
+
+    @model_validator(mode="after")
+    def _known_classes(self) -> RetentionBlock:
+        if self.default not in self.classes:
+            raise AtKey("default", f"expected a class of retention.classes ({', '.join(self.classes)}), "
+                                   f"got {self.default!r}")
+        for i, rule in enumerate(self.rules):
+            if rule.retention_class not in self.classes:
+                raise AtKey(f"rules[{i}].class", f"expected a class of retention.classes "
+                                                 f"({', '.join(self.classes)}), got {rule.retention_class!r}")
+        return self
+
+
+class SampleRuleEntry(FileModel):
+    percent: Percent = Field(description="share of the matching items reviewed")
+    network: Text | None = Field(default=None, description="a network")
+    team: Text | None = Field(default=None, description="a team of teams.yaml")
+
+
+class SupervisionBlock(FileModel):
+    flags: list[Text] = Field(default=list(Supervision.flags),
+            description="lexicon flags whose items always go to review")
+    sample_percent: Percent = Field(default=5, description="share of everything else reviewed at random")
+    sample_rules: list[SampleRuleEntry] = Field(default=[], description="per network and team, the first match wins")
+    free_form: Bool = Field(default=True, description="every free-form reply sent without pre-approval is reviewed")
+    due_hours: PositiveInt = Field(default=72, description="a review not done in this time is overdue")
+
+
+class ArchiveFile(FileModel):
+    retention: RetentionBlock = Field(default=RetentionBlock(), description="how long records are kept")
+    seal_every_seconds: PositiveInt = Field(default=60, description="the sealer job's interval")
+    purge_every_minutes: PositiveInt = Field(default=60, description="the purge job's interval")
+    anchor_file: Text = Field(default="var/archive-heads.jsonl", description="each day's head is appended here")
+    anchor_hour: Hour = Field(default=0, description="the UTC hour the day's head is anchored and sent to compliance")
+    supervision: SupervisionBlock = Field(default=SupervisionBlock(),
+            description="what compliance reviews after the fact")
+
+
+def _known(value: str | None, known: set[str], file: str, key: str, what: str) -> str | None:
+    if value is not None and known and value not in known:
+        raise _fail(file, key, f"{what} ({', '.join(sorted(known))})", value)
     return value
-
-
-def _retention(raw: Mapping[str, Any], teams: set[str], brands: set[str], file: str) -> Retention:
-    _only(raw, ("classes", "default", "rules"), file, "retention")
-    classes_raw = _mapping(raw.get("classes") or DEFAULT_CLASSES, file, "retention.classes")
-    classes = {str(name): parse_duration(value, file, f"retention.classes.{name}")
-               for name, value in classes_raw.items()}
-    default = _text(raw.get("default", "default"), file, "retention.default")
-    if default not in classes:
-        raise _fail(file, "retention.default", f"a class of retention.classes ({', '.join(classes)})", default)
-    rules = []
-    for i, entry in enumerate(_list(raw.get("rules", []), file, "retention.rules")):
-        key = f"retention.rules[{i}]"
-        item = _mapping(entry, file, key)
-        _only(item, ("network", "brand", "team", "class"), file, key)
-        name = _text(item.get("class"), file, f"{key}.class")
-        if name not in classes:
-            raise _fail(file, f"{key}.class", f"a class of retention.classes ({', '.join(classes)})", name)
-        rules.append(RetentionRule(name, _optional(item, "network", set(), file, key, ""),
-                                   _optional(item, "brand", brands, file, key, "a brand from brands.yaml"),
-                                   _optional(item, "team", teams, file, key, "a team from teams.yaml")))
-    return Retention(classes, default, tuple(rules))
-
-
-def _supervision(raw: Mapping[str, Any], teams: set[str], flags: set[str], file: str) -> Supervision:
-    _only(raw, ("flags", "sample_percent", "sample_rules", "free_form", "due_hours"), file, "supervision")
-    chosen = _strings(raw.get("flags", list(Supervision.flags)), file, "supervision.flags")
-    for i, name in enumerate(chosen):
-        if flags and name not in flags:
-            raise _fail(file, f"supervision.flags[{i}]", f"a flag from lexicons.yaml ({', '.join(sorted(flags))})",
-                        name)
-    rules = []
-    for i, entry in enumerate(_list(raw.get("sample_rules", []), file, "supervision.sample_rules")):
-        key = f"supervision.sample_rules[{i}]"
-        item = _mapping(entry, file, key)
-        _only(item, ("network", "team", "percent"), file, key)
-        rules.append(SampleRule(_percent(item.get("percent"), file, f"{key}.percent"),
-                                _optional(item, "network", set(), file, key, ""),
-                                _optional(item, "team", teams, file, key, "a team from teams.yaml")))
-    return Supervision(
-        flags=tuple(chosen) if flags else tuple(n for n in chosen),
-        sample_percent=_percent(raw.get("sample_percent", 5), file, "supervision.sample_percent"),
-        sample_rules=tuple(rules),
-        free_form=_bool(raw.get("free_form", True), file, "supervision.free_form"),
-        due_hours=_positive_int(raw.get("due_hours", 72), file, "supervision.due_hours"),
-    )
 
 
 def parse_archive(data: Any, teams: set[str], brands: set[str], flags: set[str],
                   file: str = "archive.yaml") -> ArchiveConfig:
     """Check ``archive.yaml`` against the teams, brands and lexicon flags it may name."""
-    if data is None:
-        return ArchiveConfig()
-    root = _mapping(data, file, "(top level)")
-    _only(root, TOP_KEYS, file, "(top level)")
-    hour = root.get("anchor_hour", 0)
-    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
-        raise _fail(file, "anchor_hour", "an hour from 0 to 23", hour)
+    checked = validate(ArchiveFile, data, file)
+    ret, sup = checked.retention, checked.supervision
+    rules = []
+    for i, rule in enumerate(ret.rules):
+        key = f"retention.rules[{i}]"
+        rules.append(RetentionRule(rule.retention_class, rule.network,
+                                   _known(rule.brand, brands, file, f"{key}.brand", "a brand from brands.yaml"),
+                                   _known(rule.team, teams, file, f"{key}.team", "a team from teams.yaml")))
+    for i, name in enumerate(sup.flags):
+        _known(name, flags, file, f"supervision.flags[{i}]", "a flag from lexicons.yaml")
+    samples = [SampleRule(r.percent, r.network,
+                          _known(r.team, teams, file, f"supervision.sample_rules[{i}].team", "a team from teams.yaml"))
+               for i, r in enumerate(sup.sample_rules)]
     return ArchiveConfig(
-        retention=_retention(_mapping(root.get("retention") or {}, file, "retention"), teams, brands, file),
-        seal_every_seconds=_positive_int(root.get("seal_every_seconds", 60), file, "seal_every_seconds"),
-        purge_every_minutes=_positive_int(root.get("purge_every_minutes", 60), file, "purge_every_minutes"),
-        anchor_file=_text(root.get("anchor_file", "var/archive-heads.jsonl"), file, "anchor_file"),
-        anchor_hour=hour,
-        supervision=_supervision(_mapping(root.get("supervision") or {}, file, "supervision"), teams, flags, file),
+        retention=Retention({name: parse_duration(value, file, f"retention.classes.{name}")
+                             for name, value in ret.classes.items()}, ret.default, tuple(rules)),
+        seal_every_seconds=checked.seal_every_seconds,
+        purge_every_minutes=checked.purge_every_minutes,
+        anchor_file=checked.anchor_file,
+        anchor_hour=checked.anchor_hour,
+        supervision=Supervision(tuple(sup.flags), sup.sample_percent, tuple(samples), sup.free_form, sup.due_hours),
     )
-
-
-def load_archive(config_dir: Path, teams: set[str], brands: set[str], flags: set[str]) -> ArchiveConfig:
-    path = config_dir / "archive.yaml"
-    if not path.is_file():  # optional: configuration folders made before the archive existed
-        return ArchiveConfig()
-    return parse_archive(_read_yaml(path), teams, brands, flags)

@@ -1,5 +1,6 @@
-"""Sign-in settings from the environment: the session-signing key, session lifetimes, the public
-address, and OpenID Connect (optional). Read once by `config.settings.load_settings`."""
+"""Sign-in and web settings from the environment: the session-signing key, session lifetimes, the
+public address, OpenID Connect (optional), the trusted reverse proxies and the request size limit.
+Read once by `config.settings.load_settings`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.checks import ConfigError
+from config.environment import DEFAULT_MAX_REQUEST_BYTES, read_environment
 from config.sources import Secret
 
 AUTH_ENV_VARS: dict[str, tuple[str, str]] = {
@@ -24,8 +26,13 @@ AUTH_ENV_VARS: dict[str, tuple[str, str]] = {
                           "(its /.well-known/openid-configuration is read at start)"),
     "VIGIE_OIDC_CLIENT_ID": ("", "client id registered with the provider"),
     "VIGIE_OIDC_CLIENT_SECRET": ("", "client secret registered with the provider"),
-    "VIGIE_OIDC_USERNAME_CLAIM": ("preferred_username", "ID-token claim matched against a Vigie user name "
-                                  "(accounts are made with `vigie users add`, never on first sign-in)"),
+    "VIGIE_OIDC_USERNAME_CLAIM": ("preferred_username", "ID-token claim shown in the log next to a refused "
+                                  "identity, to help an admin bind it; never matched (identities are matched "
+                                  "on issuer and subject only)"),
+    "VIGIE_TRUSTED_PROXIES": ("unset (none)", "comma-separated addresses or CIDRs of the reverse proxies in front "
+                              "of the dashboard: only their X-Forwarded-For/-Proto/-Host are believed"),
+    "VIGIE_MAX_REQUEST_BYTES": ("4194304 (4 MiB)", "largest request body the dashboard reads (Dash updates "
+                                "included; webhooks keep their own max_body_mb); larger ones get 413"),
 }
 
 
@@ -44,26 +51,16 @@ class AuthConfig:
     session_max_hours: int
     public_url: str
     oidc: OidcConfig | None
+    trusted_proxies: tuple[str, ...] = ()  # networks, as ipaddress.ip_network accepts them
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
 
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name) or ""
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) <= 0:
-        raise ConfigError(f"environment: {name}: expected a positive integer, got {raw!r}")
-    return int(raw)
-
-
-def _secret_key(env: Mapping[str, str], key_file: Path) -> Secret:
-    given = env.get("VIGIE_SECRET_KEY") or ""
-    if given:
-        if len(given) < 32:
-            raise ConfigError("environment: VIGIE_SECRET_KEY: expected at least 32 characters, got a shorter value")
+def _secret_key(given: str | None, key_file: Path) -> Secret:
+    if given:  # (its length checked by config.environment)
         return Secret(given)
     # One random key per installation, shared by the workers of this machine through the file.
     key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -81,24 +78,28 @@ def _secret_key(env: Mapping[str, str], key_file: Path) -> Secret:
 
 
 def parse_auth(env: Mapping[str, str], host: str, port: int, key_file: Path = Path("var/secret_key")) -> AuthConfig:
-    public_url = (env.get("VIGIE_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+    """The sign-in settings from ``env`` (checked by `config.environment.Environment`) and the key file."""
+    given = read_environment(env)
+    public_url = (given.public_url or f"http://{host}:{port}").rstrip("/")
     parts = urlsplit(public_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"environment: VIGIE_PUBLIC_URL: expected an http(s):// address, got {public_url!r}")
     oidc = None
-    issuer = (env.get("VIGIE_OIDC_ISSUER") or "").rstrip("/")
+    issuer = (given.oidc_issuer or "").rstrip("/")
     if issuer:
         if urlsplit(issuer).scheme not in ("http", "https"):
             raise ConfigError(f"environment: VIGIE_OIDC_ISSUER: expected an http(s):// address, got {issuer!r}")
-        for name in ("VIGIE_OIDC_CLIENT_ID", "VIGIE_OIDC_CLIENT_SECRET"):
-            if not env.get(name):
-                raise ConfigError(f"environment: {name}: required when VIGIE_OIDC_ISSUER is set")
-        oidc = OidcConfig(issuer, env["VIGIE_OIDC_CLIENT_ID"], Secret(env["VIGIE_OIDC_CLIENT_SECRET"]),
-                          env.get("VIGIE_OIDC_USERNAME_CLAIM") or "preferred_username")
+        if not given.oidc_client_id:
+            raise ConfigError("environment: VIGIE_OIDC_CLIENT_ID: required when VIGIE_OIDC_ISSUER is set")
+        if not given.oidc_client_secret:
+            raise ConfigError("environment: VIGIE_OIDC_CLIENT_SECRET: required when VIGIE_OIDC_ISSUER is set")
+        oidc = OidcConfig(issuer, given.oidc_client_id, Secret(given.oidc_client_secret), given.oidc_username_claim)
     return AuthConfig(
-        secret_key=_secret_key(env, key_file),
-        session_idle_minutes=_int(env, "VIGIE_SESSION_IDLE_MINUTES", 30),
-        session_max_hours=_int(env, "VIGIE_SESSION_MAX_HOURS", 12),
+        secret_key=_secret_key(given.secret_key, key_file),
+        session_idle_minutes=given.session_idle_minutes,
+        session_max_hours=given.session_max_hours,
         public_url=public_url,
         oidc=oidc,
+        trusted_proxies=given.trusted_proxies,
+        max_request_bytes=given.max_request_bytes,
     )

@@ -24,15 +24,25 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from config.checks import ConfigError, _bool, _fail, _list, _mapping, _read_yaml, _strings, _text
+from pydantic import Field, field_validator, model_validator
+
+from config.checks import (
+    Bool,
+    ConfigError,
+    FileModel,
+    OneOf,
+    SecretText,
+    Text,
+    _fail,
+    expect,
+    validate,
+)
 from config.sources import Secret, _source_secrets
 
 EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike", "daily_summary", "approval",
                            "send_failed", "archive_head")
-CHANNEL_KEYS: tuple[str, ...] = ("name", "url", "url_env", "url_file", "events", "teams", "enabled")
 
 
 @dataclass(frozen=True)
@@ -59,63 +69,63 @@ def _check_url(url: Secret, file: str, key: str) -> None:
                           f"got {shown} that Apprise rejects")
 
 
-def _channel(raw: Any, file: str, key: str, team_keys: set[str], env: Mapping[str, str]) -> NotificationChannel | None:
-    item = _mapping(raw, file, key)
-    extra = sorted(str(k) for k in item if k not in CHANNEL_KEYS)
-    if extra:
-        raise _fail(file, key, f"only {', '.join(CHANNEL_KEYS)}", extra)
-    name = _text(item.get("name"), file, f"{key}.name")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", name):
-        raise _fail(file, f"{key}.name", "lower-case letters, digits, '-' or '_' (at most 100)", name)
-    enabled = _bool(item.get("enabled", True), file, f"{key}.enabled")
-    given = [k for k in ("url", "url_env", "url_file") if k in item]
-    if len(given) != 1:
-        raise _fail(file, key, "exactly one of url, url_env or url_file", given or None)
-    if "url" in item:
-        url = Secret(_text(item["url"], file, f"{key}.url"))
-    else:
-        url = _source_secrets({given[0]: item[given[0]]}, file, key, env, enabled)["url"]
-    events = _strings(item.get("events"), file, f"{key}.events")
-    if not events:
-        raise _fail(file, f"{key}.events", f"at least one of {', '.join(EVENTS)}", item.get("events"))
-    for i, event in enumerate(events):
-        if event not in EVENTS:
-            raise _fail(file, f"{key}.events[{i}]", f"one of {', '.join(EVENTS)}", event)
-    teams = _strings(item.get("teams", []), file, f"{key}.teams")
-    for i, team in enumerate(teams):
-        if team not in team_keys:
-            raise _fail(file, f"{key}.teams[{i}]", f"a team from teams.yaml ({', '.join(sorted(team_keys))})", team)
-    if not enabled:
-        return None
-    _check_url(url, file, f"{key}.{given[0]}")
-    return NotificationChannel(name, url, frozenset(events), frozenset(teams))
+ChannelName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$"),
+                       expect("lower-case letters, digits, '-' or '_' (at most 100)",
+                              lambda v: isinstance(v, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", v.strip()),
+                              str.strip)]
+
+
+class ChannelEntry(FileModel):
+    name: ChannelName = Field(description="the channel's name (used once)")
+    url: SecretText | None = Field(default=None, description="the Apprise URL itself (prefer url_env or url_file)")
+    url_env: Text | None = Field(default=None, description="an environment variable holding the Apprise URL")
+    url_file: Text | None = Field(default=None, description="a file holding the Apprise URL")
+    events: list[Annotated[str, OneOf(EVENTS)]] = Field(description="the events sent to it")
+    teams: list[Text] = Field(default=[], description="only items of these teams (default: all)")
+    enabled: Bool = Field(default=True, description="false: kept here, sends nothing (needs no URL)")
+
+    @model_validator(mode="after")
+    def _one_url(self) -> ChannelEntry:
+        given = [k for k in ("url", "url_env", "url_file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"expected exactly one of url, url_env or url_file, got {given or None!r}")
+        return self
+
+    @field_validator("events")
+    @classmethod
+    def _some_event(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"expected at least one of {', '.join(EVENTS)}, got []")
+        return value
+
+
+class NotificationsFile(FileModel):
+    channels: list[ChannelEntry] = Field(default=[], description="where alerts go")
 
 
 def parse_notifications(
     data: Any, team_keys: set[str], env: Mapping[str, str] | None = None, file: str = "notifications.yaml"
 ) -> tuple[NotificationChannel, ...]:
     """The enabled channels (a file holding only comments has none)."""
-    if data is None:
-        return ()
-    root = _mapping(data, file, "(top level)")
+    checked = validate(NotificationsFile, data, file)
     out: list[NotificationChannel] = []
     seen: set[str] = set()
-    for i, raw in enumerate(_list(root.get("channels", []), file, "channels")):
+    for i, channel in enumerate(checked.channels):
         key = f"channels[{i}]"
-        channel = _channel(raw, file, key, team_keys, env or {})
-        name = str(_mapping(raw, file, key).get("name")).strip()
-        if name in seen:
-            raise _fail(file, f"{key}.name", "a name used once", name)
-        seen.add(name)
-        if channel is not None:
-            out.append(channel)
+        if channel.name in seen:
+            raise _fail(file, f"{key}.name", "a name used once", channel.name)
+        seen.add(channel.name)
+        for j, team in enumerate(channel.teams):
+            if team not in team_keys:
+                raise _fail(file, f"{key}.teams[{j}]", f"a team from teams.yaml ({', '.join(sorted(team_keys))})",
+                            team)
+        via = next(k for k in ("url", "url_env", "url_file") if getattr(channel, k) is not None)
+        if via == "url":
+            url = Secret(str(channel.url))
+        else:
+            url = _source_secrets({via: getattr(channel, via)}, file, key, env or {}, channel.enabled)["url"]
+        if not channel.enabled:
+            continue
+        _check_url(url, file, f"{key}.{via}")
+        out.append(NotificationChannel(channel.name, url, frozenset(channel.events), frozenset(channel.teams)))
     return tuple(out)
-
-
-def load_notifications(
-    config_dir: Path, team_keys: set[str], env: Mapping[str, str] | None = None
-) -> tuple[NotificationChannel, ...]:
-    path = config_dir / "notifications.yaml"
-    if not path.is_file():  # optional: configuration folders made before notifications existed
-        return ()
-    return parse_notifications(_read_yaml(path), team_keys, env)

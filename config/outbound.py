@@ -30,17 +30,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from config.checks import _bool, _fail, _list, _mapping, _positive_int, _read_yaml, _strings, _text
+from pydantic import Field, field_validator
+
+from config.checks import Bool, FileModel, OneOf, PositiveInt, Text, _fail, expect, validate
 
 POLICIES: tuple[str, ...] = ("none", "template_only", "all")
 ON_HIT: tuple[str, ...] = ("approve", "block")
 DEFAULT_LIMITS: Mapping[str, int] = {"x": 280, "bluesky": 300, "mastodon": 500, "reddit": 10000, "demo": 500}
 FALLBACK_LIMIT = 5000  # a network with no limit configured
-TOP_KEYS = ("approval", "length_limits", "disclosures", "screening", "accounts")
-RULE_KEYS = ("team", "network", "brand", "policy")
 
 
 @dataclass(frozen=True)
@@ -93,85 +92,92 @@ class OutboundConfig:
         return None
 
 
-def _only(raw: Mapping[str, Any], allowed: tuple[str, ...], file: str, key: str) -> None:
-    extra = sorted(str(k) for k in raw if k not in allowed)
-    if extra:
-        raise _fail(file, key, f"only {', '.join(allowed)}", extra)
+Policy = Annotated[str, OneOf(POLICIES)]
 
 
-def _choice(value: Any, choices: tuple[str, ...], file: str, key: str) -> str:
-    if value not in choices:
-        raise _fail(file, key, f"one of {', '.join(choices)}", value)
-    return str(value)
+class PolicyRuleEntry(FileModel):
+    policy: Policy = Field(description="none, template_only or all")
+    team: Text | None = Field(default=None, description="a team of teams.yaml")
+    network: Text | None = Field(default=None, description="a network")
+    brand: Text | None = Field(default=None, description="one of the firm's brands of brands.yaml")
 
 
-def _known(value: Any, known: set[str], file: str, key: str, what: str) -> str:
-    name = _text(value, file, key)
-    if known and name not in known:
-        raise _fail(file, key, f"{what} ({', '.join(sorted(known))})", name)
-    return name
+class ApprovalBlock(FileModel):
+    default: Policy = Field(default="template_only", description="the policy no rule overrides")
+    rules: list[PolicyRuleEntry] = Field(default=[], description="the first rule whose keys all match wins")
+    expire_hours: PositiveInt = Field(default=24, description="a draft nobody decided in this time expires")
+    sla_minutes: PositiveInt = Field(default=60, description="compliance's target to decide a waiting draft")
+
+
+class DisclosureEntry(FileModel):
+    brand: Text = Field(description="one of the firm's brands of brands.yaml")
+    networks: list[Text] = Field(description="the networks it applies on")
+    text: Text = Field(description="the line added to (or checked in) each reply and post")
+
+    @field_validator("networks")
+    @classmethod
+    def _some_network(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("expected at least one network, got []")
+        return value
+
+
+def _wildcards_ok(term: str) -> bool:
+    return not any(word.endswith("*") and len(word.rstrip("*")) < 3 for word in term.split())
+
+
+ScreeningTerm = Annotated[str, expect("a non-empty string with at least three letters before a *",
+                                      lambda v: isinstance(v, str) and v.strip() and _wildcards_ok(v), str.strip)]
+
+
+class ScreeningBlock(FileModel):
+    on_hit: Annotated[str, OneOf(ON_HIT)] = Field(default="approve",
+            description="approve: a hit forces approval; block: it cannot be sent")
+    defaults: Bool = Field(default=True, description="start from Vigie's built-in list of promissory terms")
+    terms: dict[str, list[ScreeningTerm]] = Field(default={}, description="the firm's own terms per language, added")
+
+
+class OutboundFile(FileModel):
+    approval: ApprovalBlock = Field(default=ApprovalBlock(), description="what waits for compliance's approval")
+    length_limits: dict[str, PositiveInt] = Field(default=dict(DEFAULT_LIMITS),
+            description="most characters per network")
+    disclosures: list[DisclosureEntry] = Field(default=[], description="lines a brand must carry on some networks")
+    screening: ScreeningBlock = Field(default=ScreeningBlock(), description="outbound screening of promissory language")
+    accounts: dict[str, Text] = Field(default={}, description="per network, the source new posts go out through")
+
+
+def _known(value: str | None, known: set[str], file: str, key: str, what: str) -> str | None:
+    if value is not None and known and value not in known:
+        raise _fail(file, key, f"{what} ({', '.join(sorted(known))})", value)
+    return value
 
 
 def parse_outbound(data: Any, teams: set[str], brands: set[str], sources: set[str],
                    file: str = "outbound.yaml") -> OutboundConfig:
     """Check ``outbound.yaml`` against the teams, brands and source names it may name."""
-    if data is None:
-        return OutboundConfig()
-    root = _mapping(data, file, "(top level)")
-    _only(root, TOP_KEYS, file, "(top level)")
-    approval = _mapping(root.get("approval") or {}, file, "approval")
-    _only(approval, ("default", "rules", "expire_hours", "sla_minutes"), file, "approval")
-    rules: list[PolicyRule] = []
-    for i, raw in enumerate(_list(approval.get("rules", []), file, "approval.rules")):
+    checked = validate(OutboundFile, data, file)
+    approval = checked.approval
+    rules = []
+    for i, rule in enumerate(approval.rules):
         key = f"approval.rules[{i}]"
-        item = _mapping(raw, file, key)
-        _only(item, RULE_KEYS, file, key)
-        rules.append(PolicyRule(
-            policy=_choice(item.get("policy"), POLICIES, file, f"{key}.policy"),
-            team=_known(item["team"], teams, file, f"{key}.team", "a team from teams.yaml") if "team" in item else None,
-            network=_text(item["network"], file, f"{key}.network") if "network" in item else None,
-            brand=_known(item["brand"], brands, file, f"{key}.brand", "a brand from brands.yaml")
-            if "brand" in item else None,
-        ))
-    limits = dict(DEFAULT_LIMITS)
-    for network, value in _mapping(root.get("length_limits") or {}, file, "length_limits").items():
-        limits[str(network)] = _positive_int(value, file, f"length_limits.{network}")
-    disclosures: list[Disclosure] = []
-    for i, raw in enumerate(_list(root.get("disclosures", []), file, "disclosures")):
-        key = f"disclosures[{i}]"
-        item = _mapping(raw, file, key)
-        _only(item, ("brand", "networks", "text"), file, key)
-        networks = _strings(item.get("networks"), file, f"{key}.networks")
-        if not networks:
-            raise _fail(file, f"{key}.networks", "at least one network", networks)
-        brand = _known(item.get("brand"), brands, file, f"{key}.brand", "a brand from brands.yaml")
-        disclosures.append(Disclosure(brand, frozenset(networks), _text(item.get("text"), file, f"{key}.text")))
-    screening = _mapping(root.get("screening") or {}, file, "screening")
-    _only(screening, ("on_hit", "defaults", "terms"), file, "screening")
-    terms = {str(lang): _strings(words, file, f"screening.terms.{lang}")
-             for lang, words in _mapping(screening.get("terms") or {}, file, "screening.terms").items()}
-    for lang, words in terms.items():
-        for i, term in enumerate(words):
-            if any(word.endswith("*") and len(word.rstrip("*")) < 3 for word in term.split()):
-                raise _fail(file, f"screening.terms.{lang}[{i}]", "at least three letters before a *", term)
-    accounts = {str(network): _known(name, sources, file, f"accounts.{network}", "a source from sources.yaml")
-                for network, name in _mapping(root.get("accounts") or {}, file, "accounts").items()}
+        rules.append(PolicyRule(rule.policy, _known(rule.team, teams, file, f"{key}.team", "a team from teams.yaml"),
+                                rule.network,
+                                _known(rule.brand, brands, file, f"{key}.brand", "a brand from brands.yaml")))
+    disclosures = []
+    for i, item in enumerate(checked.disclosures):
+        _known(item.brand, brands, file, f"disclosures[{i}].brand", "a brand from brands.yaml")
+        disclosures.append(Disclosure(item.brand, frozenset(item.networks), item.text))
+    for network, name in checked.accounts.items():
+        _known(name, sources, file, f"accounts.{network}", "a source from sources.yaml")
     return OutboundConfig(
-        default_policy=_choice(approval.get("default", "template_only"), POLICIES, file, "approval.default"),
+        default_policy=approval.default,
         rules=tuple(rules),
-        expire_hours=_positive_int(approval.get("expire_hours", 24), file, "approval.expire_hours"),
-        sla_minutes=_positive_int(approval.get("sla_minutes", 60), file, "approval.sla_minutes"),
-        length_limits=limits,
+        expire_hours=approval.expire_hours,
+        sla_minutes=approval.sla_minutes,
+        length_limits={**DEFAULT_LIMITS, **checked.length_limits},
         disclosures=tuple(disclosures),
-        on_hit=_choice(screening.get("on_hit", "approve"), ON_HIT, file, "screening.on_hit"),
-        default_terms=_bool(screening.get("defaults", True), file, "screening.defaults"),
-        terms=terms,
-        accounts=accounts,
+        on_hit=checked.screening.on_hit,
+        default_terms=checked.screening.defaults,
+        terms={lang: tuple(words) for lang, words in checked.screening.terms.items()},
+        accounts=dict(checked.accounts),
     )
-
-
-def load_outbound(config_dir: Path, teams: set[str], brands: set[str], sources: set[str]) -> OutboundConfig:
-    path = config_dir / "outbound.yaml"
-    if not path.is_file():  # optional: configuration folders made before replies existed
-        return OutboundConfig()
-    return parse_outbound(_read_yaml(path), teams, brands, sources)

@@ -27,24 +27,27 @@ Every key is optional; the defaults are the values above. A missing file means a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from config.checks import _fail, _mapping, _positive_int, _positive_number, _read_yaml, _strings
-from config.sla import _zone
+from pydantic import Field, model_validator
+
+from config.checks import (
+    AtKey,
+    FileModel,
+    NonNegativeInt,
+    OneOf,
+    PositiveInt,
+    PositiveNumber,
+    Text,
+    Zone,
+    _fail,
+    _is_number,
+    expect,
+    validate,
+)
 
 SCOPES: tuple[str, ...] = ("all", "brand", "topic")
-TOP_KEYS: tuple[str, ...] = ("timezone", "detector", "wall", "summary")
-DETECTOR_KEYS: tuple[str, ...] = (
-    "every_seconds", "window_minutes", "baseline_windows", "min_baseline_windows", "ewma_alpha", "z_threshold",
-    "min_mentions", "min_ratio", "min_negative_rise", "quiet_minutes", "scopes", "ignore_topics",
-)
-WALL_KEYS: tuple[str, ...] = ("reload_minutes",)
-SUMMARY_KEYS: tuple[str, ...] = ("run_at",)
-
-
 @dataclass(frozen=True)
 class DetectorConfig:
     every_seconds: int = 30
@@ -69,86 +72,80 @@ class ReportingConfig:
     summary_run_at: tuple[int, int] = (0, 30)  # (hour, minute), local
 
 
-def _only(raw: Mapping[str, Any], allowed: tuple[str, ...], file: str, key: str) -> None:
-    extra = sorted(str(k) for k in raw if k not in allowed)
-    if extra:
-        raise _fail(file, key, f"only {', '.join(allowed)}", extra)
+Fraction = Annotated[float, Field(gt=0, le=1),
+                     expect("a number above 0 and at most 1", lambda v: _is_number(v) and 0 < v <= 1, float)]
 
 
-def _fraction(value: Any, file: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise _fail(file, key, "a number above 0 and at most 1", value)
-    return float(value)
-
-
-def _non_negative_int(value: Any, file: str, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _fail(file, key, "a whole number, 0 or more", value)
-    return value
-
-
-def _clock(value: Any, file: str, key: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d{2}):(\d{2})", value.strip()) if isinstance(value, str) else None
+def _clock(value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{2}):(\d{2})", value.strip())
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise _fail(file, key, 'a time of day like "00:30"', value)
+        raise ValueError(value)
     return int(match.group(1)), int(match.group(2))
 
 
-def _detector(data: Any, flags: set[str], file: str) -> DetectorConfig:
-    raw = _mapping(data, file, "detector")
-    _only(raw, DETECTOR_KEYS, file, "detector")
-    d = DetectorConfig()
+Clock = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$"),
+                  expect('a time of day like "00:30"', lambda v: isinstance(v, str) and _clock(v), str.strip)]
+_D = DetectorConfig()
 
-    def get(name: str, check: Any) -> Any:
-        return check(raw[name], file, f"detector.{name}") if name in raw else getattr(d, name)
 
-    scopes = get("scopes", _strings)
-    for i, scope in enumerate(scopes):
-        if scope not in SCOPES:
-            raise _fail(file, f"detector.scopes[{i}]", f"one of {', '.join(SCOPES)}", scope)
-    ignore = get("ignore_topics", _strings)
-    for i, flag in enumerate(ignore):
-        if flag not in flags:
-            raise _fail(file, f"detector.ignore_topics[{i}]", "a flag defined in lexicons.yaml", flag)
-    out = DetectorConfig(
-        every_seconds=get("every_seconds", _positive_int),
-        window_minutes=get("window_minutes", _positive_int),
-        baseline_windows=get("baseline_windows", _positive_int),
-        min_baseline_windows=get("min_baseline_windows", _positive_int),
-        ewma_alpha=get("ewma_alpha", _fraction),
-        z_threshold=get("z_threshold", _positive_number),
-        min_mentions=get("min_mentions", _positive_int),
-        min_ratio=get("min_ratio", _positive_number),
-        min_negative_rise=get("min_negative_rise", _fraction),
-        quiet_minutes=get("quiet_minutes", _positive_int),
-        scopes=frozenset(scopes),
-        ignore_topics=frozenset(ignore),
-    )
-    if out.min_baseline_windows > out.baseline_windows:
-        raise _fail(file, "detector.min_baseline_windows", f"at most baseline_windows ({out.baseline_windows})",
-                    out.min_baseline_windows)
-    return out
+class DetectorBlock(FileModel):
+    every_seconds: PositiveInt = Field(default=_D.every_seconds, description="how often the detector runs")
+    window_minutes: PositiveInt = Field(default=_D.window_minutes,
+            description="the window it judges: the last N minutes")
+    baseline_windows: PositiveInt = Field(default=_D.baseline_windows,
+            description="earlier windows making the baseline")
+    min_baseline_windows: PositiveInt = Field(default=_D.min_baseline_windows,
+                                              description="no verdict on a scope with less history than this")
+    ewma_alpha: Fraction = Field(default=_D.ewma_alpha, description="weight of the newest window in the baseline")
+    z_threshold: PositiveNumber = Field(default=_D.z_threshold, description="standard deviations above the baseline")
+    min_mentions: PositiveInt = Field(default=_D.min_mentions, description="never alert on fewer mentions than this")
+    min_ratio: PositiveNumber = Field(default=_D.min_ratio,
+            description="a surge is at least this many times the baseline")
+    min_negative_rise: Fraction = Field(default=_D.min_negative_rise,
+            description="a sentiment drop: the negative share "
+                                                                          "rose by at least this much")
+    quiet_minutes: PositiveInt = Field(default=_D.quiet_minutes,
+            description="an alert stays open until quiet this long")
+    scopes: list[Annotated[str, OneOf(SCOPES)]] = Field(default=sorted(_D.scopes),
+            description="all, brand and/or topic")
+    ignore_topics: list[Text] = Field(default=sorted(_D.ignore_topics),
+            description="flags that are not topics worth an alert")
+
+    @model_validator(mode="after")
+    def _baseline(self) -> DetectorBlock:
+        if self.min_baseline_windows > self.baseline_windows:
+            raise AtKey("min_baseline_windows", f"expected at most baseline_windows ({self.baseline_windows}), "
+                                                f"got {self.min_baseline_windows!r}")
+        return self
+
+
+class WallBlock(FileModel):
+    reload_minutes: NonNegativeInt = Field(default=360, description="the wall reloads itself this often (0: never)")
+
+
+class SummaryBlock(FileModel):
+    run_at: Clock = Field(default="00:30",
+            description="local time after which yesterday's summary is computed and sent")
+
+
+class ReportingFile(FileModel):
+    timezone: Zone = Field(default="UTC", description="where \"today\" starts on the wall and in the daily summary")
+    detector: DetectorBlock = Field(default=DetectorBlock(), description="the spike and crisis detector")
+    wall: WallBlock = Field(default=WallBlock(), description="the wall screen")
+    summary: SummaryBlock = Field(default=SummaryBlock(), description="the managers' daily summary")
 
 
 def parse_reporting(data: Any, flags: set[str], file: str = "reporting.yaml") -> ReportingConfig:
-    if data is None:
-        return ReportingConfig()
-    root = _mapping(data, file, "(top level)")
-    _only(root, TOP_KEYS, file, "(top level)")
-    wall = _mapping(root.get("wall") or {}, file, "wall")
-    _only(wall, WALL_KEYS, file, "wall")
-    summary = _mapping(root.get("summary") or {}, file, "summary")
-    _only(summary, SUMMARY_KEYS, file, "summary")
+    checked = validate(ReportingFile, data, file)
+    d = checked.detector
+    for i, flag in enumerate(d.ignore_topics):
+        if flag not in flags:
+            raise _fail(file, f"detector.ignore_topics[{i}]", "a flag defined in lexicons.yaml", flag)
+    values = d.model_dump()
+    values.update(scopes=frozenset(d.scopes), ignore_topics=frozenset(d.ignore_topics))
     return ReportingConfig(
-        timezone=_zone(root["timezone"], file, "timezone") if "timezone" in root else "UTC",
-        detector=_detector(root.get("detector") or {}, flags, file),
-        wall_reload_minutes=_non_negative_int(wall.get("reload_minutes", 360), file, "wall.reload_minutes"),
-        summary_run_at=_clock(summary.get("run_at", "00:30"), file, "summary.run_at"),
+        timezone=checked.timezone,
+        detector=DetectorConfig(**values),
+        wall_reload_minutes=checked.wall.reload_minutes,
+        summary_run_at=_clock(checked.summary.run_at),
     )
-
-
-def load_reporting(config_dir: Path, flags: set[str]) -> ReportingConfig:
-    path = config_dir / "reporting.yaml"
-    if not path.is_file():  # optional: configuration folders made before the detector existed
-        return ReportingConfig()
-    return parse_reporting(_read_yaml(path), flags)

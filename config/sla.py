@@ -6,7 +6,10 @@ Top-level keys of teams.yaml (each team may override ``business_hours``)::
       timezone: Europe/Paris          # an IANA time zone; the clock follows its DST changes
       days: [mon, tue, wed, thu, fri] # open days (mon … sun)
       hours: "08:00-19:00"            # or ranges: ["08:00-12:30", "13:30-19:00"]; "24:00" ends a day
-      holidays: [2026-12-25]          # closed all day (dates, YYYY-MM-DD)
+      holidays:                       # days closed all day
+        calendars: [FR]               # public calendars: FR, FR-57, GB-ENG, GB-SCT, TARGET … (see below)
+        add: [2026-12-24]             # closed although the calendars say open (YYYY-MM-DD)
+        remove: [2026-05-25]          # open although a calendar says closed
     around_the_clock: [critical]      # priorities whose SLA counts every minute, open or not
     at_risk_share: 0.25               # "at risk" once less than this share of the SLA's time is left
     teams:
@@ -14,6 +17,13 @@ Top-level keys of teams.yaml (each team may override ``business_hours``)::
         business_hours: {hours: "09:00-18:00"}   # keys given replace the top-level ones
 
 Without a top-level ``business_hours`` (and no team override) every SLA runs around the clock.
+
+A calendar name is a country code of the ``holidays`` package (ISO 3166: ``FR``, ``GB``, ``DE`` …),
+optionally followed by ``-`` and one of its subdivisions (``FR-57`` Moselle, ``FR-6AE`` Alsace, also
+spelt ``FR-67``/``FR-68``; ``GB-ENG``, ``GB-SCT``, ``GB-WLS``, ``GB-NIR``), or a financial calendar of
+the package (``TARGET``: the ECB's TARGET2 closing days, the package's ``XECB``; ``XLON``, ``XPAR`` …).
+The package ships its data: the calendars hold for any year. ``holidays`` may also be a plain list of
+dates, read as ``add`` (the form of earlier versions). A team's ``holidays`` replaces the whole block.
 """
 
 from __future__ import annotations
@@ -22,18 +32,22 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from config.checks import _fail, _list, _mapping, _strings, _text
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from config.calendars import Holidays as Holidays
+from config.calendars import calendar_name
+from config.calendars import calendar_year as calendar_year
+from config.checks import AtKey, FileModel, OneOf, PositiveInt, Text, Zone, _fail, _is_number, expect, validate
+from config.rules import PRIORITIES
 
 DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HOURS_KEYS: tuple[str, ...] = ("timezone", "days", "hours", "holidays")
 DEFAULT_AROUND_THE_CLOCK: tuple[str, ...] = ("critical",)
 DEFAULT_AT_RISK_SHARE = 0.25
 _RANGE = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
-
-
 @dataclass(frozen=True)
 class BusinessHours:
     """When a team's SLA clock runs: open days and hours in a time zone, minus holidays."""
@@ -41,7 +55,7 @@ class BusinessHours:
     timezone: str
     days: frozenset[int]  # 0 = Monday … 6 = Sunday
     hours: tuple[tuple[int, int], ...]  # sorted, non-overlapping (open, close) in minutes after local midnight
-    holidays: frozenset[date] = frozenset()
+    holidays: Holidays = Holidays()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -62,112 +76,156 @@ class SlaConfig:
         return self.team_hours.get(team, self.business_hours)
 
 
-def _zone(value: Any, file: str, key: str) -> str:
-    name = _text(value, file, key)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise _fail(file, key, "an IANA time zone", name) from None
-    return name
+# --- the shape of teams.yaml -----------------------------------------------------------------------
 
 
-def _days(value: Any, file: str, key: str) -> frozenset[int]:
-    names = _strings(value, file, key)
-    if not names:
-        raise _fail(file, key, "at least one open day", value)
-    out: set[int] = set()
-    for i, name in enumerate(names):
-        if name.lower() not in DAY_NAMES:
-            raise _fail(file, f"{key}[{i}]", f"a day name ({', '.join(DAY_NAMES)})", name)
-        out.add(DAY_NAMES.index(name.lower()))
-    return frozenset(out)
-
-
-def _range(value: Any, file: str, key: str) -> tuple[int, int]:
-    expected = 'a time range like "08:00-19:00" (opening before closing, up to 24:00)'
-    match = _RANGE.fullmatch(value.strip()) if isinstance(value, str) else None
+def _range(value: str) -> tuple[int, int]:
+    match = _RANGE.fullmatch(value.strip())
     if match is None:
-        raise _fail(file, key, expected, value)
+        raise ValueError(value)
     oh, om, ch, cm = (int(g) for g in match.groups())
     opens, closes = oh * 60 + om, ch * 60 + cm
     if om > 59 or cm > 59 or oh > 23 or closes > 24 * 60 or opens >= closes:
-        raise _fail(file, key, expected, value)
+        raise ValueError(value)
     return opens, closes
 
 
-def _hours(value: Any, file: str, key: str) -> tuple[tuple[int, int], ...]:
-    if isinstance(value, str):
-        ranges = [_range(value, file, key)]
-    else:
-        ranges = [_range(v, file, f"{key}[{i}]") for i, v in enumerate(_list(value, file, key))]
-        if not ranges:
-            raise _fail(file, key, "at least one time range", value)
-    ranges.sort()
-    for (_, closes), (opens, _) in zip(ranges, ranges[1:], strict=False):
+def ranges(value: str | list[str]) -> tuple[tuple[int, int], ...]:
+    """``"08:00-19:00"`` or a list of such ranges, as sorted (open, close) minutes after midnight."""
+    return tuple(sorted(_range(v) for v in ([value] if isinstance(value, str) else value)))
+
+
+def _check_hours(value: Any) -> Any:
+    expected = 'a time range like "08:00-19:00" (opening before closing, up to 24:00), or a list of them'
+    try:
+        found = ranges(value) if isinstance(value, str) or (
+            isinstance(value, list) and value and all(isinstance(v, str) for v in value)) else None
+    except ValueError:
+        found = None
+    if found is None:
+        raise PydanticCustomError("expected", "expected {expected}", {"expected": expected})
+    for (_, closes), (opens, _) in zip(found, found[1:], strict=False):
         if opens < closes:
-            raise _fail(file, key, "time ranges that do not overlap", value)
-    return tuple(ranges)
+            raise PydanticCustomError("expected", "expected time ranges that do not overlap")
+    return value
 
 
-def _holidays(value: Any, file: str, key: str) -> frozenset[date]:
-    out: set[date] = set()
-    for i, raw in enumerate(_list(value, file, key)):
-        day: date | None = None
-        if isinstance(raw, date) and not isinstance(raw, datetime):  # YAML reads 2026-12-25 as a date
-            day = raw
-        elif isinstance(raw, str):
-            try:
-                day = date.fromisoformat(raw.strip())
-            except ValueError:
-                day = None
-        if day is None:
-            raise _fail(file, f"{key}[{i}]", "a date like 2026-12-25", raw)
-        out.add(day)
-    return frozenset(out)
+def _day(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):  # YAML reads 2026-12-25 as a date
+        return value
+    return date.fromisoformat(value.strip())
 
 
-def parse_business_hours(
-    data: Any, file: str, key: str, base: BusinessHours | None = None
-) -> BusinessHours:
+Day = Annotated[str, Field(json_schema_extra={"enum": list(DAY_NAMES)}),
+                expect(f"a day name ({', '.join(DAY_NAMES)})", lambda v: v.lower() in DAY_NAMES, str.lower)]
+Days = Annotated[list[Day], Field(min_length=1),
+                 expect("at least one open day", lambda v: isinstance(v, list) and len(v) > 0)]
+Hours = Annotated[str | list[str], BeforeValidator(_check_hours)]
+Holiday = Annotated[date, expect("a date like 2026-12-25", _day, _day)]
+Calendar = Annotated[str, BeforeValidator(calendar_name)]
+
+
+class HolidaysBlock(FileModel):
+    """Days closed all day: public calendars, plus the firm's own days, minus the days it works."""
+
+    calendars: list[Calendar] = Field(default=[], description="public calendars: FR, FR-57, GB-ENG, GB-SCT, TARGET …")
+    add: list[Holiday] = Field(default=[], description="closed although the calendars say open (YYYY-MM-DD)")
+    remove: list[Holiday] = Field(default=[], description="open although a calendar says closed (YYYY-MM-DD)")
+
+    @model_validator(mode="after")
+    def _not_both(self) -> HolidaysBlock:
+        both = sorted(set(self.add) & set(self.remove))
+        if both:
+            raise AtKey("remove", f"expected no date also in add, got {[d.isoformat() for d in both]!r}")
+        return self
+
+    def holidays(self) -> Holidays:
+        return Holidays(tuple(dict.fromkeys(self.calendars)), frozenset(self.add), frozenset(self.remove))
+
+
+def _plain_list_is_add(value: Any) -> Any:
+    """``holidays: [2026-12-25, …]``, the form of earlier versions, is read as ``add``."""
+    return {"add": value} if isinstance(value, list) else value
+TeamKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$"),
+                    expect("a lower_snake_case team key", lambda v: re.fullmatch(r"[a-z][a-z0-9_]*", v))]
+Share = Annotated[float, Field(gt=0, lt=1), expect("a number between 0 and 1 (exclusive)",
+                                                   lambda v: _is_number(v) and 0 < v < 1, float)]
+
+
+class HoursBlock(FileModel):
+    """When the SLA clock runs. In a team's block, the keys given replace the top-level ones."""
+
+    timezone: Zone | None = Field(default=None, description="an IANA time zone; DST changes are followed")
+    days: Days | None = Field(default=None, description="open days (mon … sun)")
+    hours: Hours | None = Field(default=None, description='"HH:MM-HH:MM" or a list of ranges that do not overlap')
+    holidays: Annotated[HolidaysBlock, BeforeValidator(_plain_list_is_add)] | None = Field(
+        default=None, description="days closed all day (a plain list of dates: add)")
+
+
+class SlaMinutes(FileModel):
+    critical: PositiveInt = Field(description="minutes to the due time of a critical item")
+    high: PositiveInt = Field(description="minutes to the due time of a high-priority item")
+    medium: PositiveInt = Field(description="minutes to the due time of a medium-priority item")
+    low: PositiveInt = Field(description="minutes to the due time of a low-priority item")
+
+
+class TeamEntry(FileModel):
+    label: Text | None = Field(default=None, description="the team's name as shown (default: from its key)")
+    sla_minutes: SlaMinutes = Field(description="minutes from collection to the due time, per priority")
+    business_hours: HoursBlock | None = Field(default=None, description="the team's own calendar (keys given replace "
+                                                                "the top-level ones)")
+
+
+class TeamsFile(FileModel):
+    teams: dict[TeamKey, TeamEntry] = Field(description="teams that own queues, by key")
+    business_hours: HoursBlock | None = Field(default=None, description="when SLA minutes count (none: every minute)")
+    around_the_clock: list[Annotated[str, OneOf(PRIORITIES)]] = Field(default=list(DEFAULT_AROUND_THE_CLOCK),
+                                                        description="priorities whose SLA counts every minute")
+    at_risk_share: Share = Field(default=DEFAULT_AT_RISK_SHARE, description="an item is at risk once less than this "
+                                                                    "share of its SLA time is left")
+
+    @field_validator("teams")
+    @classmethod
+    def _some_team(cls, value: dict[str, TeamEntry]) -> dict[str, TeamEntry]:
+        if not value:
+            raise ValueError("expected at least one team, got {}")
+        return value
+
+
+@dataclass(frozen=True)
+class TeamConfig:
+    key: str
+    label: str
+    sla_minutes: Mapping[str, int]
+
+
+def parse_teams(data: Any, file: str = "teams.yaml") -> tuple[TeamConfig, ...]:
+    checked = validate(TeamsFile, data, file)
+    return tuple(TeamConfig(key, team.label or key.replace("_", " ").capitalize(), team.sla_minutes.model_dump())
+                 for key, team in checked.teams.items())
+
+
+def business_hours(block: HoursBlock, file: str, key: str, base: BusinessHours | None = None) -> BusinessHours:
     """One ``business_hours`` block; keys it leaves out come from ``base`` (the top-level block)."""
-    raw = _mapping(data, file, key)
-    extra = sorted(str(k) for k in raw if k not in HOURS_KEYS)
-    if extra:
-        raise _fail(file, key, f"only {', '.join(HOURS_KEYS)}", extra)
     if base is None:
         for needed in ("timezone", "days", "hours"):
-            if needed not in raw:
+            if getattr(block, needed) is None:
                 raise _fail(file, f"{key}.{needed}", "a value (no top-level business_hours to inherit)", None)
     inherited = base or BusinessHours("UTC", frozenset(), ())
     return BusinessHours(
-        timezone=_zone(raw["timezone"], file, f"{key}.timezone") if "timezone" in raw else inherited.timezone,
-        days=_days(raw["days"], file, f"{key}.days") if "days" in raw else inherited.days,
-        hours=_hours(raw["hours"], file, f"{key}.hours") if "hours" in raw else inherited.hours,
-        holidays=_holidays(raw["holidays"], file, f"{key}.holidays") if "holidays" in raw else inherited.holidays,
+        timezone=block.timezone or inherited.timezone,
+        days=frozenset(DAY_NAMES.index(d) for d in block.days) if block.days is not None else inherited.days,
+        hours=ranges(block.hours) if block.hours is not None else inherited.hours,
+        holidays=block.holidays.holidays() if block.holidays is not None else inherited.holidays,
     )
 
 
-def _share(value: Any, file: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise _fail(file, key, "a number between 0 and 1 (exclusive)", value)
-    return float(value)
-
-
-def parse_sla(data: Any, priorities: tuple[str, ...], file: str = "teams.yaml") -> SlaConfig:
+def parse_sla(data: Any, priorities: tuple[str, ...] = PRIORITIES, file: str = "teams.yaml") -> SlaConfig:
     """The SLA clock's settings from teams.yaml (its ``teams`` themselves are read by `parse_teams`)."""
-    root = _mapping(data, file, "(top level)")
+    checked = validate(TeamsFile, data, file)
     base = None
-    if root.get("business_hours") is not None:
-        base = parse_business_hours(root["business_hours"], file, "business_hours")
-    team_hours: dict[str, BusinessHours] = {}
-    for name, raw in _mapping(root.get("teams"), file, "teams").items():
-        if isinstance(raw, Mapping) and raw.get("business_hours") is not None:
-            team_hours[str(name)] = parse_business_hours(
-                raw["business_hours"], file, f"teams.{name}.business_hours", base
-            )
-    around = _strings(root.get("around_the_clock", list(DEFAULT_AROUND_THE_CLOCK)), file, "around_the_clock")
-    for i, prio in enumerate(around):
-        if prio not in priorities:
-            raise _fail(file, f"around_the_clock[{i}]", f"one of {', '.join(priorities)}", prio)
-    share = _share(root.get("at_risk_share", DEFAULT_AT_RISK_SHARE), file, "at_risk_share")
-    return SlaConfig(base, team_hours, frozenset(around), share)
+    if checked.business_hours is not None:
+        base = business_hours(checked.business_hours, file, "business_hours")
+    team_hours = {name: business_hours(team.business_hours, file, f"teams.{name}.business_hours", base)
+                  for name, team in checked.teams.items() if team.business_hours is not None}
+    return SlaConfig(base, team_hours, frozenset(checked.around_the_clock), checked.at_risk_share)

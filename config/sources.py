@@ -6,9 +6,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from config.checks import ConfigError, _bool, _fail, _list, _mapping, _positive_number, _text
+from pydantic import ConfigDict, Field
+
+from config.checks import Bool, ConfigError, FileModel, PositiveNumber, Text, _fail, expect, validate
 
 
 class Secret:
@@ -57,7 +59,9 @@ def _source_secrets(
             continue
         name, _, via = option.rpartition("_")
         where = f"{key}.{option}"
-        ref = _text(value, file, where)
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(file, where, "a variable name" if via == "env" else "a file path", value)
+        ref = value.strip()
         if name in secrets:
             raise _fail(file, where, f"one of {name}_env or {name}_file, not both", ref)
         if via == "env":
@@ -75,29 +79,43 @@ def _source_secrets(
     return secrets
 
 
+SourceName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$"),
+                      expect("lower-case letters, digits, '-' or '_'",
+                             lambda v: isinstance(v, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]*", v.strip()),
+                             str.strip)]
+COMMON_KEYS: tuple[str, ...] = ("name", "kind", "interval_seconds", "enabled")
+
+
+class SourceEntry(FileModel):
+    """The keys every source has; the others are its kind's options (checked against the kind's own
+    `Options` model when the settings load, `collectors.sources.check_sources`) and its credentials
+    (``<name>_env: VARIABLE`` or ``<name>_file: PATH``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: SourceName = Field(description="the source's name (used once; lower-case letters, digits, - or _)")
+    kind: Text = Field(description="its kind: bluesky, demo, mastodon, reddit, rss, webhook or x")
+    interval_seconds: PositiveNumber = Field(description="seconds between two polls")
+    enabled: Bool = Field(default=True, description="false: kept here, never polled")
+
+
+class SourcesFile(FileModel):
+    sources: list[SourceEntry] = Field(description="the sources `vigie collect` polls")
+
+
 def parse_sources(
     data: Any, file: str = "sources.yaml", env: Mapping[str, str] | None = None
 ) -> tuple[SourceConfig, ...]:
-    root = _mapping(data, file, "(top level)")
+    checked = validate(SourcesFile, data, file)
     out: list[SourceConfig] = []
     seen: set[str] = set()
-    for i, raw in enumerate(_list(root.get("sources"), file, "sources")):
+    for i, entry in enumerate(checked.sources):
         key = f"sources[{i}]"
-        item = _mapping(raw, file, key)
-        name = _text(item.get("name"), file, f"{key}.name")
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
-            raise _fail(file, f"{key}.name", "lower-case letters, digits, '-' or '_'", name)
-        if name in seen:
-            raise _fail(file, f"{key}.name", "a name used once", name)
-        seen.add(name)
-        kind = _text(item.get("kind"), file, f"{key}.kind")
-        interval = _positive_number(item.get("interval_seconds"), file, f"{key}.interval_seconds")
-        enabled = _bool(item.get("enabled", True), file, f"{key}.enabled")
-        secrets = _source_secrets(item, file, key, env or {}, enabled)
-        options = {
-            k: v
-            for k, v in item.items()
-            if k not in {"name", "kind", "interval_seconds", "enabled"} and not str(k).endswith(("_env", "_file"))
-        }
-        out.append(SourceConfig(name, kind, interval, enabled, options, secrets))
+        if entry.name in seen:
+            raise _fail(file, f"{key}.name", "a name used once", entry.name)
+        seen.add(entry.name)
+        extra = dict(entry.model_extra or {})
+        secrets = _source_secrets(extra, file, key, env or {}, entry.enabled)
+        options = {k: v for k, v in extra.items() if not str(k).endswith(("_env", "_file"))}
+        out.append(SourceConfig(entry.name, entry.kind, entry.interval_seconds, entry.enabled, options, secrets))
     return tuple(out)

@@ -26,6 +26,8 @@ from dashboard.components.nav import nav_entry, nav_links
 from dashboard.context import AppContext
 from dashboard.exports import register_exports, register_summary_exports
 from dashboard.hooks import register_hooks
+from dashboard.ops import register_ops
+from dashboard.security import install as install_security
 from models.db import Database
 
 HERE = Path(__file__).resolve().parent
@@ -70,6 +72,7 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
     register_exports(server)  # /audit/export.csv and .jsonl (compliance, admin)
     register_summary_exports(server)  # /summary/export.pdf and .csv (managers, compliance, admin)
     register_archive_download(server)  # /archive/exports/<name>.zip (compliance)
+    register_ops(server)  # /healthz, /readyz (public), /metrics (a scraper's token or an admin)
     if settings.auth.oidc is not None:
         from dashboard.auth.oidc import register_oidc
 
@@ -98,5 +101,6 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
     app.layout = layout
     for page in dash.page_registry.values():
         nav_entry(page)  # a nav entry that cannot make a link fails at start, naming its page
+    install_security(app, server, settings.auth)  # trusted proxies, request size limit, security headers
     install_guard(app, server)
     return app

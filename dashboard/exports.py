@@ -22,6 +22,7 @@ from dashboard.auth.guard import current_principal
 from dashboard.auth.login import audit
 from dashboard.context import current
 from models.audit import CSV_COLUMNS, csv_row, event_record, iter_events
+from models.ids import no_such, parse_id
 
 EXPORT_ROLES = ("compliance", "admin")
 
@@ -45,10 +46,11 @@ def _when(name: str, end_of_day: bool = False) -> datetime | None:
 
 def filters() -> dict[str, object]:
     item = (request.args.get("item") or "").strip()
-    if item and not item.isdigit():
-        raise BadQuery(f"item: expected an item number, got {item[:20]!r}")
+    item_id = parse_id(item) if item else None
+    if item and item_id is None:
+        raise BadQuery(f"item: {no_such('item', item)} (expected an item number)")
     return {"since": _when("since"), "until": _when("until", end_of_day=True),
-            "item_id": int(item) if item else None, "actor": (request.args.get("actor") or "").strip() or None}
+            "item_id": item_id, "actor": (request.args.get("actor") or "").strip() or None}
 
 
 def _rows(fmt: str, wanted: dict[str, object]) -> Iterator[str]:

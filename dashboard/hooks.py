@@ -3,7 +3,8 @@ sources (`collectors/sources/webhook.py`).
 
 The route serves every enabled source whose registered kind is a push source
 (`collectors.types.PushSource`, found in `collectors.sources.REGISTRY`). It is authenticated by
-the source's own check of the request (the webhook's HMAC signature), not by the dashboard's
+the source's own check of the request (the webhook's HMAC signature over the source name, timestamp
+and body), not by the dashboard's
 login guard (the senders are machines holding the source's shared secret): the guard must let
 ``/hooks/`` through. Checks run cheapest first, and nothing is parsed before the delivery is
 verified: 404 (no such enabled push source), 413 (body too large), 401 (signature, timestamp),
@@ -45,6 +46,7 @@ class _Hooks:
     enricher: Enricher | None = None
     sources: dict[str, tuple[PushSource, int]] = field(default_factory=dict)
     refusal_noted: dict[str, float] = field(default_factory=dict)
+    v1_accepted: dict[str, int] = field(default_factory=dict)  # per source, since this process started
 
     def source(self, db: Database, cfg: SourceConfig) -> tuple[PushSource, int]:
         with self.lock:
@@ -65,6 +67,11 @@ class _Hooks:
                 return False
             self.refusal_noted[name] = now
             return True
+
+    def count_v1(self, name: str) -> int:
+        with self.lock:
+            self.v1_accepted[name] = self.v1_accepted.get(name, 0) + 1
+            return self.v1_accepted[name]
 
 
 def register_hooks(server: Flask) -> None:
@@ -98,6 +105,7 @@ def receive_hook(name: str) -> Response:
     except CollectorError as exc:  # options are checked at start; a missing credential or row can still fail
         log.error("hook %s: misconfigured: %s", name, exc.message)
         return _answer(500, error="this webhook source is misconfigured; see the server log")
+    request.max_content_length = source.max_body_bytes + 1  # its own limit (checked below), not VIGIE_MAX_REQUEST_BYTES
     if request.content_length is not None and request.content_length > source.max_body_bytes:
         return _answer(413, error=f"body larger than {source.max_body_bytes} bytes")
     body = request.stream.read(source.max_body_bytes + 1)  # no Content-Length (chunked): read one byte more
@@ -105,7 +113,7 @@ def receive_hook(name: str) -> Response:
         return _answer(413, error=f"body larger than {source.max_body_bytes} bytes")
     now = datetime.now(UTC)
     try:
-        source.verify(request.headers, body, now)
+        warning = source.verify(request.headers, body, now)
     except Unauthorized as exc:
         log.warning("hook %s: refused a delivery from %s: %s", name, request.remote_addr, exc)
         if hooks.should_note_refusal(name):  # shown as the last error; not a failure of the source:
@@ -129,6 +137,10 @@ def receive_hook(name: str) -> Response:
         _health(ctx.db, name, RunReport(name, error=f"could not store a delivery: {type(exc).__name__}"))
         return _answer(500, error="could not store the batch; retry later")
     _health(ctx.db, name, report)
+    if warning is not None:  # after the run's health, so that it shows as the last error
+        count = hooks.count_v1(name)
+        log.warning("hook %s: %s (%d since this server process started)", name, warning, count)
+        _note_refusal(ctx.db, name, f"{count} delivery(ies) since this server process started: {warning}")
     log.info("hook %s: %d item(s): %d stored, %d duplicates, %d rejected",
              name, len(items), report.stored, report.skipped, report.rejected)
     return _answer(200, stored=report.stored, duplicates=report.skipped, rejected=report.rejected,

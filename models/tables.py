@@ -191,9 +191,15 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     session_epoch: Mapped[int] = mapped_column(default=0)
     failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]  # no longer set: sign-ins are slowed down instead (models/throttle.py)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # The OpenID Connect identity bound to this account by an admin (`vigie users link-oidc`): single
+    # sign-on matches these two and nothing else (a name or e-mail claim can be changed by its holder).
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (Index("ix_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),)
 
 
 class KioskToken(Base):
@@ -403,3 +409,4 @@ class Reply(Base):
 # The archive's and operations' tables share this metadata (migrations, tests' resets).
 from models import archive_tables as archive_tables  # noqa: E402
 from models import ops_tables as ops_tables  # noqa: E402
+from models import throttle as throttle  # noqa: E402

@@ -1,7 +1,10 @@
-"""Accounts and kiosk tokens: create, check a password, lock after failures, revoke.
+"""Accounts and kiosk tokens: create, check a password, bind an OpenID Connect identity, revoke.
 
-Passwords are hashed with argon2id (argon2-cffi's defaults). Five wrong passwords in a row
-lock an account for 15 minutes. Kiosk tokens are random 32-byte strings of which only the
+Passwords are hashed with argon2id (argon2-cffi's defaults). Failed sign-ins are slowed down by
+`models.throttle` (per address and per account, shared by every worker), never locked: an unknown
+name, a wrong password and a disabled account cost the same argon2 check and get the same answer.
+Single sign-on finds an account by the identity an admin bound to it (the provider's issuer and
+the subject it gives the person), never by a name claim. Kiosk tokens are random 32-byte strings of which only the
 SHA-256 is stored; a revoked token signs nothing in again, and the sessions it opened end
 at their next request (the guard checks the token on every request). Every change here
 writes an audit event. Functions take the session first and never commit.
@@ -13,7 +16,6 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,8 +27,6 @@ from models.tables import ROLES, KioskToken, User, utcnow
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,99}")
 MIN_PASSWORD = 10
-MAX_FAILED_LOGINS = 5
-LOCK_FOR = timedelta(minutes=15)
 TEAM_ROLES = ("agent", "lead")  # roles that work for named teams
 
 _hasher = PasswordHasher()
@@ -100,16 +100,44 @@ def end_sessions(session: Session, name: str) -> None:
     session.execute(update(User).where(User.name == name).values(session_epoch=User.session_epoch + 1))
 
 
-def sso_account(session: Session, name: str) -> tuple[User | None, str]:
-    """(user, "") for the active account ``name`` signing in through OpenID Connect, its sign-in
-    time noted; (None, why) when there is no such account or it is disabled."""
-    user = get_user(session, name)
+MAX_SUBJECT = 255
+
+
+def sso_account(session: Session, issuer: str, subject: str) -> tuple[User | None, str]:
+    """(user, "") for the active account bound to the OpenID Connect identity (``issuer``,
+    ``subject``), its sign-in time noted; (None, why) when no account is bound to it or it is disabled."""
+    if not subject or len(subject) > MAX_SUBJECT:
+        return None, "identity not bound"
+    user = session.scalars(select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)).first()
     if user is None:
-        return None, "no such account"
+        return None, "identity not bound"
     if not user.active:
         return None, "account disabled"
     user.last_login_at = utcnow()
     return user, ""
+
+
+def link_oidc(session: Session, name: str, issuer: str, subject: str, actor: str = "cli") -> User:
+    """Bind the OpenID Connect identity (``issuer``, ``subject``) to the account ``name``: single
+    sign-on signs in as this account whoever the provider names with that subject, and nobody else.
+    A new binding replaces the old one; the account's open sessions end."""
+    user = _require(session, name)
+    subject = subject.strip()
+    if not subject or len(subject) > MAX_SUBJECT or any(ord(c) < 0x20 for c in subject):
+        raise UserError(f"OpenID Connect subject {subject!r}: expected 1 to {MAX_SUBJECT} printable characters "
+                        "(the provider's `sub` claim for this person)")
+    if not issuer:
+        raise UserError("OpenID Connect is not configured: set VIGIE_OIDC_ISSUER first (the binding names it)")
+    holder = session.scalars(select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject,
+                                                User.id != user.id)).first()
+    if holder is not None:
+        raise UserError(f"the OpenID Connect subject {subject!r} is already bound to user {holder.name!r}")
+    before = {"user": name, "oidc_issuer": user.oidc_issuer, "oidc_subject": user.oidc_subject}
+    user.oidc_issuer, user.oidc_subject = issuer, subject
+    user.session_epoch += 1
+    record_event(session, actor, "user.link_oidc", before=before,
+                 after={"user": name, "oidc_issuer": issuer, "oidc_subject": subject})
+    return user
 
 
 def set_password(session: Session, name: str, password: str, actor: str = "cli") -> User:
@@ -117,7 +145,6 @@ def set_password(session: Session, name: str, password: str, actor: str = "cli")
     check_password(password)
     user.password_hash = _hasher.hash(password)
     user.session_epoch += 1  # sessions signed in with the old password end
-    user.failed_logins, user.locked_until = 0, None
     record_event(session, actor, "user.password", before={"user": name}, after={"user": name})
     return user
 
@@ -138,32 +165,31 @@ def _require(session: Session, name: str) -> User:
     return user
 
 
+def spend_a_password_check(password: str) -> None:
+    """The work of checking a password, for an answer that needs none (an unknown name, a slowed-down
+    attempt): every failure takes as long as a wrong password."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
+
+
 def authenticate(session: Session, name: str, password: str) -> tuple[User | None, str]:
-    """(user, "") when the password is right; (None, why) otherwise. Counts failures and locks."""
+    """(user, "") when the password is right and the account active; (None, why) otherwise. ``why``
+    is for the audit trail only: the person is told the same thing whatever it is."""
     user = get_user(session, name.strip().lower())
-    now = utcnow()
     if user is None or not user.password_hash:
-        try:
-            _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
-        return None, "Wrong user name or password."
-    if user.locked_until is not None and user.locked_until > now:
-        return None, "This account is locked after too many wrong passwords; try again later."
+        spend_a_password_check(password)
+        return None, "unknown user" if user is None else "no local password"
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until, user.failed_logins = now + LOCK_FOR, 0
-            locked = {"user": user.name, "locked_until": user.locked_until.isoformat()}
-            record_event(session, "system", "user.lock", before={"user": user.name}, after=locked)
-        return None, "Wrong user name or password."
+        return None, "wrong password"
     if not user.active:
-        return None, "This account is disabled."
+        return None, "account disabled"
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    user.last_login_at = utcnow()
     return user, ""
 
 

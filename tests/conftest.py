@@ -109,6 +109,5 @@ def web(web_app, db: Database, settings: Settings):  # type: ignore[no-untyped-d
 
     before = web_app.server.extensions["vigie"]
     web_app.server.extensions["vigie"] = AppContext(settings=web_settings(settings), db=db)
-    web_app.server.extensions.pop("vigie.login_throttle", None)  # each test's failed sign-ins are its own
     yield web_app
     web_app.server.extensions["vigie"] = before

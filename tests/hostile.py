@@ -110,6 +110,6 @@ def post(client: Any, body: bytes) -> tuple[int, dict[str, Any]]:
     stamp = str(int(time.time()))
     response = client.post("/hooks/relay", data=body, headers={
         "Content-Type": "application/json", "X-Vigie-Timestamp": stamp,
-        "X-Vigie-Signature": sign(HOOK_SECRET, stamp, body)})
+        "X-Vigie-Signature": sign(HOOK_SECRET, "relay", stamp, body)})
     assert response.headers["Content-Type"] == "application/json"
     return response.status_code, response.get_json()

@@ -26,6 +26,20 @@ ACCOUNTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def app_server(db: Database, settings: Settings, **env: str) -> Any:
+    """A Flask server of its own on ``db`` (as each gunicorn worker is), with these VIGIE_* variables.
+    Dash gives the page callbacks to the process's first app only: use it for routes, sign-in and
+    headers, not for callbacks."""
+    from dataclasses import replace
+
+    from config.auth import parse_auth
+    from dashboard.app import create_app
+    from tests.conftest import TEST_SECRET
+
+    auth = parse_auth({"VIGIE_SECRET_KEY": TEST_SECRET, **env}, "127.0.0.1", 8050)
+    return create_app(replace(settings, auth=auth), db).server
+
+
 def make_accounts(db: Database, settings: Settings) -> None:
     with db.write.begin() as session:
         for name, (role, teams) in ACCOUNTS.items():

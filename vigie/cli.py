@@ -16,21 +16,9 @@ import click
 from config.settings import Settings
 from models.db import Database
 from vigie.common import checked_settings, open_migrated
+from vigie.logs import configure_logging as _logging  # one place for every process (vigie/logs.py)
 
 DEMO = "vigie demo"  # what `vigie demo` marks its database as (`models.scratch`)
-
-
-def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: max instances" is expected
-    # httpx logs every request URL at INFO; a query string may hold a credential.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -300,6 +288,7 @@ def bench_outbox(count: int, database_url: str) -> None:
 def _add_groups() -> None:
     from vigie.cli_archive import archive
     from vigie.cli_audit import audit
+    from vigie.cli_config import config
     from vigie.cli_library import library
     from vigie.cli_summary import summary
     from vigie.cli_users import kiosk_token, users
@@ -310,6 +299,7 @@ def _add_groups() -> None:
     main.add_command(summary)
     main.add_command(library)
     main.add_command(archive)
+    main.add_command(config)
 
 
 _add_groups()

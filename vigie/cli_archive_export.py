@@ -27,7 +27,7 @@ import click
 from models.archive_check import check_export, report
 from models.archive_export import ExportError, Selection, count_selection, export_archive, record_export, seal_waiting
 from models.users import get_user
-from vigie.common import checked_settings, open_migrated, parse_when
+from vigie.common import HOLD_ID, MENTION_ID, checked_settings, open_migrated, parse_when
 
 ACTOR = "vigie archive"
 
@@ -36,10 +36,10 @@ ACTOR = "vigie archive"
 @click.option("--since", default=None, metavar="WHEN", help="Records at or after this UTC date or date-time.")
 @click.option("--until", default=None, metavar="WHEN",
               help="Records before this UTC date-time (a date alone: up to the end of that day).")
-@click.option("--matter", "hold_id", type=click.IntRange(min=1), default=None, metavar="HOLD_ID",
+@click.option("--matter", "hold_id", type=HOLD_ID, default=None, metavar="HOLD_ID",
               help="The records a legal hold's scope selects (its matter), held or released.")
 @click.option("--author", default=None, metavar="NETWORK:HANDLE", help="Only this author's records.")
-@click.option("--item", "mention_id", type=click.IntRange(min=1), default=None, metavar="MENTION_ID",
+@click.option("--item", "mention_id", type=MENTION_ID, default=None, metavar="MENTION_ID",
               help="Only this mention's records (the post and every action on it).")
 @click.option("--format", "formats", default="jsonl,eml,csv", show_default=True,
               help="Comma-separated: jsonl, eml (one RFC 5322 message per record), csv (formula-safe).")

@@ -21,7 +21,7 @@ from models.erasure import ErasureError, request_erasure
 from models.holds import HoldError, HoldScope, all_holds, as_utc, place_hold, release_hold
 from models.tables import utcnow
 from models.users import get_user
-from vigie.common import checked_settings, open_migrated
+from vigie.common import HOLD_ID, MENTION_ID, checked_settings, open_migrated
 
 T = TypeVar("T")
 
@@ -61,7 +61,7 @@ def hold() -> None:
 @hold.command("place")
 @click.option("--matter", required=True, help="The matter's name.")
 @click.option("--reason", required=True, help="Why the records must be kept.")
-@click.option("--item", "items", multiple=True, type=int, help="A mention id, as in /mention/<id> (repeatable).")
+@click.option("--item", "items", multiple=True, type=MENTION_ID, help="A mention id, as in /mention/<id> (repeatable).")
 @click.option("--author", "authors", multiple=True, help="An author, network:handle (repeatable).")
 @click.option("--source", "sources", multiple=True, help="A source's name (repeatable).")
 @click.option("--since", help="Records at or after this time (ISO 8601, UTC unless an offset is given).")
@@ -77,7 +77,7 @@ def hold_place(matter: str, reason: str, items: tuple[int, ...], authors: tuple[
 
 
 @hold.command("release")
-@click.argument("hold_id", type=int)
+@click.argument("hold_id", type=HOLD_ID)
 @click.option("--reason", required=True, help="Why the hold ends.")
 @click.option("--actor", required=True, help="The compliance account releasing it (not the one who placed it).")
 def hold_release(hold_id: int, reason: str, actor: str) -> None:

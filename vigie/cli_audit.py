@@ -21,7 +21,7 @@ from typing import IO
 import click
 
 from models.audit import iter_events, verify_chains, write_csv, write_jsonl
-from vigie.common import checked_settings, open_migrated, parse_when, snapshot_session
+from vigie.common import ITEM_ID, checked_settings, open_migrated, parse_when, snapshot_session
 
 
 @contextmanager
@@ -54,7 +54,7 @@ def audit() -> None:
 @click.option("--since", default=None, metavar="WHEN", help="Events at or after this UTC date or date-time.")
 @click.option("--until", default=None, metavar="WHEN",
               help="Events before this UTC date-time (a date alone: up to the end of that day).")
-@click.option("--item", "item_id", type=click.IntRange(min=1), default=None, metavar="ID",
+@click.option("--item", "item_id", type=ITEM_ID, default=None, metavar="ID",
               help="Only this queue item's events.")
 @click.option("--actor", default=None, metavar="NAME", help="Only this actor's events.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,

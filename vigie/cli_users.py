@@ -20,7 +20,15 @@ from config.settings import Settings
 from models.db import Database
 from models.library_file import DEMO_APPROVER, DEMO_AUTHOR, seed_demo_library
 from models.tables import KioskToken, User
-from models.users import UserError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_password
+from models.users import (
+    UserError,
+    add_user,
+    create_kiosk_token,
+    link_oidc,
+    revoke_kiosk_token,
+    set_active,
+    set_password,
+)
 from vigie.common import checked_settings, open_migrated
 
 T = TypeVar("T")
@@ -59,23 +67,53 @@ def users() -> None:
 @click.option("--team", "teams", multiple=True, help="A team the agent or lead works for (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--no-password", is_flag=True, help="No local password: the account signs in through OpenID Connect.")
-def users_add(name: str, role: str, teams: tuple[str, ...], password_stdin: bool, no_password: bool) -> None:
+@click.option("--oidc-subject", default=None, metavar="SUB",
+              help="Bind the OpenID Connect identity with this subject (the provider's `sub` for this person; "
+                   "the issuer is VIGIE_OIDC_ISSUER); no local password unless --password-stdin.")
+def users_add(name: str, role: str, teams: tuple[str, ...], password_stdin: bool, no_password: bool,
+              oidc_subject: str | None) -> None:
     """Create the account NAME."""
-    password = None if no_password else _password(password_stdin)
-    _write(lambda settings, session: add_user(session, name, role, teams, password, settings.team_keys))
-    click.echo(f"user {name} added ({role}{': ' + ', '.join(teams) if teams else ''})")
+    password = None if no_password or (oidc_subject is not None and not password_stdin) else _password(password_stdin)
+
+    def add(settings: Settings, session: Session) -> None:
+        add_user(session, name, role, teams, password, settings.team_keys)
+        if oidc_subject is not None:
+            link_oidc(session, name, _issuer(settings), oidc_subject)
+
+    _write(add)
+    bound = f"; single sign-on subject {oidc_subject}" if oidc_subject is not None else ""
+    click.echo(f"user {name} added ({role}{': ' + ', '.join(teams) if teams else ''}){bound}")
+
+
+def _issuer(settings: Settings) -> str:
+    if settings.auth.oidc is None:
+        raise UserError("OpenID Connect is not configured: set VIGIE_OIDC_ISSUER (and its client id and secret) "
+                        "first; the binding names that issuer")
+    return settings.auth.oidc.issuer
+
+
+@users.command("link-oidc")
+@click.argument("name")
+@click.argument("subject")
+def users_link_oidc(name: str, subject: str) -> None:
+    """Bind NAME to the OpenID Connect identity SUBJECT of the configured provider (replacing any
+    earlier binding; NAME's open sessions end). Single sign-on matches this and nothing else."""
+    settings, _user = _write(lambda settings, session: link_oidc(session, name, _issuer(settings), subject))
+    assert settings.auth.oidc is not None
+    click.echo(f"user {name} bound to subject {subject} of {settings.auth.oidc.issuer}")
 
 
 @users.command("list")
 def users_list() -> None:
-    """Accounts, their roles and teams."""
+    """Accounts, their roles, teams and single sign-on bindings."""
     _settings, db = _db()
     with db.read() as session:
         rows = session.scalars(select(User).order_by(User.name).limit(10_000)).all()
     for u in rows:
         state = "active" if u.active else "disabled"
         login = u.last_login_at.isoformat(timespec="minutes") + "Z" if u.last_login_at else "never"
-        click.echo(f"{u.name}\t{u.role}\t{','.join(u.teams or []) or '-'}\t{state}\tlast sign-in {login}")
+        sso = f"sso {u.oidc_subject} ({u.oidc_issuer})" if u.oidc_subject else "sso unbound"
+        click.echo(f"{u.name}\t{u.role}\t{','.join(u.teams or []) or '-'}\t{state}\tlast sign-in {login}\t{sso}")
 
 
 @users.command("passwd")

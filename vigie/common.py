@@ -15,7 +15,32 @@ from sqlalchemy.orm import Session
 
 from config.settings import ConfigError, Settings
 from models.db import Database, analyze, open_database
+from models.ids import MAX_ID, no_such, parse_id
 from models.tables import to_naive_utc
+
+
+class ConfigProblem(click.ClickException):
+    """A bad setting: every command stops with the message and exit status 2, before touching anything."""
+
+    exit_code = 2
+
+
+class RowId(click.ParamType):
+    """A command-line id (``--item``, a hold's id…): `models.ids.parse_id`, else "no such <kind>"."""
+
+    name = "id"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number = parse_id(value)
+        if number is None:
+            self.fail(f"{no_such(self.kind, value)} (an id is a whole number from 1 to {MAX_ID})", param, ctx)
+        return number
+
+
+ITEM_ID, MENTION_ID, HOLD_ID = RowId("item"), RowId("mention"), RowId("hold")
 
 
 def checked_settings() -> Settings:
@@ -25,7 +50,7 @@ def checked_settings() -> Settings:
     try:
         return load_checked_settings()
     except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from exc
+        raise ConfigProblem(f"configuration error: {exc}") from None
 
 
 def claim_scratch(db: Database, purpose: str) -> None:

@@ -25,14 +25,23 @@ Config keys (`sources.yaml`)::
                                     # API's Page feed webhook as a relay forwards it (PRESETS below)
       max_body_mb: 5                # larger bodies are refused with 413 (default 5)
       tolerance_seconds: 300        # how old (or early) a signed timestamp may be (default 300)
+      # accept_v1_until: 2027-03-31 # also accept the first signature (sha256=, not covering the
+                                    # source name) until this day included; none by default
 
-Authentication: every request is signed with the shared secret. The sender adds
-``X-Vigie-Timestamp: <unix seconds>`` and
-``X-Vigie-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + the raw body>``. A request
-with no signature, a wrong one, or a timestamp further than ``tolerance_seconds`` from our
-clock is refused with 401 and nothing is stored; within the tolerance a replayed batch stores
-nothing twice, since posts are unique per source and id. (The platforms' own signatures,
-e.g. Facebook's ``X-Hub-Signature-256``, are checked by the relay, which re-signs.)
+Authentication: every request is signed with the shared secret, over the source's name, so
+that a delivery signed for one source cannot be replayed to another sharing the secret. The
+sender adds ``X-Vigie-Timestamp: <unix seconds>`` and
+``X-Vigie-Signature: v2=<hex HMAC-SHA256 of "<source name>\n<timestamp>\n" + the raw body>``. A
+request with no signature, a wrong one, or a timestamp further than ``tolerance_seconds`` from
+our clock is refused with 401 and nothing is stored; within the tolerance a replayed batch
+stores nothing twice, since posts are unique per source and id. (The platforms' own
+signatures, e.g. Facebook's ``X-Hub-Signature-256``, are checked by the relay, which re-signs.)
+
+Transition from the first signature (``sha256=<hex HMAC-SHA256 of "<timestamp>." + the raw
+body>``, which does not cover the source): refused unless the source sets
+``accept_v1_until: 2027-03-31`` (a date, UTC, inclusive; none by default). Until then a v1
+delivery is stored, logged as a warning and counted on the source's health (its last error on
+``/sources``); after it, 401.
 The dashboard's login guard does not apply to ``/hooks/``: the signature is its authentication.
 
 Answers (JSON): 200 ``{"stored", "duplicates", "rejected", "queued", "copies"}`` (each item sent
@@ -49,10 +58,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from collectors.clean import clean_post
 from collectors.mapping import FieldMapping, parse_path, select_items
@@ -63,13 +72,34 @@ from config.settings import SourceConfig
 TIMESTAMP_HEADER = "X-Vigie-Timestamp"
 SIGNATURE_HEADER = "X-Vigie-Signature"
 MIN_SECRET_LENGTH = 16
-_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+_SIGNATURE = re.compile(r"(v2|sha256)=([0-9a-fA-F]{64})")
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The ``X-Vigie-Signature`` value for ``body`` sent at ``timestamp`` (senders and tests use it)."""
+def _v2_message(source: str, timestamp: str, body: bytes) -> bytes:
+    return source.encode() + b"\n" + timestamp.encode() + b"\n" + body
+
+
+def sign(secret: str, source: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Vigie-Signature`` value for ``body`` sent to ``source`` at ``timestamp`` (senders and
+    tests use it): ``v2=`` and the HMAC-SHA256 of the source name, the timestamp and the body."""
+    digest = hmac.new(secret.encode(), _v2_message(source, timestamp, body), hashlib.sha256).hexdigest()
+    return f"v2={digest}"
+
+
+def sign_v1(secret: str, timestamp: str, body: bytes) -> str:
+    """The first signature, over timestamp and body only: accepted only until ``accept_v1_until``."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def _day(value: Any) -> Any:
+    """A date as YAML reads it (2027-03-31) or quoted ("2027-03-31"); anything else is left to fail."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"expected a date like 2027-03-31, got {value!r}") from None
+    return value
 
 
 def _path(value: str) -> str:
@@ -119,6 +149,8 @@ class WebhookOptions(SourceOptions):
     max_body_mb: float = Field(5, gt=0, allow_inf_nan=False, description="larger bodies get 413")
     tolerance_seconds: float = Field(300, gt=0, allow_inf_nan=False,
                                      description="accepted clock skew, and the replay window")
+    accept_v1_until: Annotated[date, BeforeValidator(_day)] | None = Field(
+        None, description="also accept the first signature (`sha256=`, not covering the source) until this day (UTC)")
 
     @model_validator(mode="after")
     def _mapping(self) -> WebhookOptions:
@@ -157,9 +189,11 @@ class WebhookSource:
                                                  options.merged_network())
         self.max_body_bytes = int(options.max_body_mb * 1024 * 1024)
         self.tolerance_seconds = float(options.tolerance_seconds)
+        self.accept_v1_until = options.accept_v1_until
 
-    def verify(self, headers: Headers, body: bytes, now: datetime) -> None:
-        """Raise `Unauthorized` unless the signature header is ours for ``body`` and the timestamp is recent."""
+    def verify(self, headers: Headers, body: bytes, now: datetime) -> str | None:
+        """Raise `Unauthorized` unless the signature header is ours for this source and ``body`` and
+        the timestamp is recent. A v1 signature accepted in its transition period returns a warning."""
         timestamp, signature = headers.get(TIMESTAMP_HEADER), headers.get(SIGNATURE_HEADER)
         if not timestamp or not signature:
             raise Unauthorized(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
@@ -169,10 +203,22 @@ class WebhookSource:
             raise Unauthorized(f"{TIMESTAMP_HEADER}: outside the {self.tolerance_seconds:g} s tolerance (replay?)")
         match = _SIGNATURE.fullmatch(signature.strip())
         if match is None:
-            raise Unauthorized(f"{SIGNATURE_HEADER}: expected sha256=<64 hex digits>")
-        expected = hmac.new(self._secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected.encode(), match.group(1).lower().encode()):
+            raise Unauthorized(f"{SIGNATURE_HEADER}: expected v2=<64 hex digits>")
+        version, given = match.group(1), match.group(2).lower().encode()
+        if version == "sha256":
+            if self.accept_v1_until is None or now.astimezone(UTC).date() > self.accept_v1_until:
+                raise Unauthorized(
+                    f"{SIGNATURE_HEADER}: the v1 signature (sha256=) is no longer accepted; sign with v2=")
+            message = timestamp.encode() + b"." + body
+        else:
+            message = _v2_message(self.name, timestamp, body)
+        expected = hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode(), given):
             raise Unauthorized(f"{SIGNATURE_HEADER}: signature does not match")
+        if version == "sha256" and self.accept_v1_until is not None:
+            return (f"a delivery signed v1 (sha256=, not covering the source) was accepted; v1 is refused after "
+                    f"{self.accept_v1_until.isoformat()}: sign with v2=")
+        return None
 
     def items(self, body: Any) -> list[Any]:
         """The items of a decoded body; ValueError (→ 400) when the body has no list where expected."""

@@ -13,12 +13,17 @@ A principal is a user signed in through the login page or OpenID Connect (the se
 cookie holds the user id, the account's session epoch and the sign-in and last-seen times,
 checked against the database on every request) or a wall screen signed in with a kiosk
 token (``/wall?kiosk=TOKEN``; the token is checked on every request, so revoking it ends
-the screen's session at its next tick).
+the screen's session at its next tick). A kiosk token is read on the wall's address only, and
+only when no person is signed in in this browser: a person opening a kiosk link keeps their own
+session (the token is ignored). Each kiosk sign-in (not each request) is a ``kiosk.login`` audit
+event naming the screen and the client's address. A kiosk session reaches the wall, its updates
+and the files it loads, nothing else (the kiosk role is named by the wall page and its callbacks only).
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,6 +37,7 @@ from flask import Flask, Response, current_app, g, jsonify, redirect, render_tem
 from dashboard.auth.policy import ALL_ROLES, KIOSK, SUMMARY_READERS, Principal, allowed, can_read_team
 from dashboard.context import current
 from models import users
+from models.audit_log import record_event
 from models.tables import utcnow
 
 PUBLIC = "public"  # no sign-in: static files, the login pages, signed webhooks
@@ -55,6 +61,9 @@ ROUTE_POLICY: dict[str, str | tuple[str, ...]] = {
     "vigie_summary_pdf": SUMMARY_READERS,
     "vigie_summary_csv": SUMMARY_READERS,
     "vigie_archive_export_zip": ("compliance",),
+    "vigie_healthz": PUBLIC,  # answers "ok" and nothing else (dashboard/ops.py)
+    "vigie_readyz": PUBLIC,  # ready or not, and which check failed: no data, no names
+    "vigie_metrics": ("admin",),  # or a scraper's bearer token, VIGIE_METRICS_TOKEN (`_check`)
     "/": PAGE,
     "/<path:path>": PAGE,
 }
@@ -196,7 +205,14 @@ def load_principal() -> Principal | None:
     return Principal(user.name, user.role, tuple(user.teams or ()))
 
 
-def _kiosk_sign_in(token: str) -> Principal | None:
+KIOSK_PATH = "/wall"  # the one page a kiosk link signs in on
+
+
+def _kiosk_sign_in(token: str, present: Principal | None) -> Principal | None:
+    """The wall screen signed in by ``token``; None when the token is not a live one. A browser whose
+    kiosk session already holds this token stays as it is (one audit event per sign-in, not per load)."""
+    if present is not None and present.is_kiosk and session.get("kiosk_sha") == users.token_sha256(token):
+        return present
     ctx = current()
     with ctx.db.write.begin() as db_session:
         kiosk = users.kiosk_by_token(db_session, token)
@@ -204,10 +220,21 @@ def _kiosk_sign_in(token: str) -> Principal | None:
             return None
         users.mark_kiosk_used(db_session, kiosk.id)
         kiosk_id, name, sha = kiosk.id, kiosk.name, kiosk.token_sha256
+        record_event(db_session, f"kiosk:{name}", "kiosk.login",
+                     after={"kiosk": name, "address": request.remote_addr or ""})
     session.clear()
     session.permanent = True
     session["kiosk_id"], session["kiosk_sha"] = kiosk_id, sha
     return Principal(f"kiosk:{name}", KIOSK)
+
+
+def scraper_token_ok() -> bool:
+    """The request carries ``Authorization: Bearer <VIGIE_METRICS_TOKEN>`` (compared in constant time)."""
+    token = current().settings.ops.metrics_token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token is None or scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.reveal().encode())
 
 
 def _refuse(status: int, message: str) -> Response:
@@ -235,9 +262,14 @@ def _check() -> Response | None:
         return _refuse(403, f"route {endpoint} has no access policy")
     if policy == PUBLIC:
         return None
+    if endpoint == "vigie_metrics" and scraper_token_ok():
+        return None
     principal = load_principal()
-    if policy == PAGE and request.args.get("kiosk"):
-        principal = _kiosk_sign_in(request.args["kiosk"])
+    token = request.args.get("kiosk")
+    # A kiosk link signs in on the wall only, and never over a person's session (the token is ignored).
+    if token and policy == PAGE and request.path.rstrip("/") == KIOSK_PATH and \
+            (principal is None or principal.is_kiosk):
+        principal = _kiosk_sign_in(token, principal)
         if principal is None:
             return _refuse(401, "this kiosk link is not valid (revoked or mistyped); ask for a new one")
     g.vigie_principal = principal
@@ -267,17 +299,6 @@ def _check() -> Response | None:
     return None
 
 
-def _headers(response: Response) -> Response:
-    # A kiosk link carries its token: never send it on in a Referer header.
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    if request.endpoint not in ("_dash_assets.static",
-                                "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 def install(app: dash.Dash, server: Flask) -> None:
     auth = server.extensions["vigie"].settings.auth
     server.extensions["vigie.dash"] = app
@@ -291,5 +312,4 @@ def install(app: dash.Dash, server: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(days=400),
     )
     server.before_request(_check)
-    server.after_request(_headers)
     _wrap_layouts()

@@ -1,5 +1,9 @@
 """``/login`` and ``/logout``: the local sign-in form (argon2 passwords, `models.users`).
 
+Failed sign-ins are slowed down (`models.throttle`, in the database: shared by every worker) by
+client address and by account name, never locked out; every failure gets the one answer `FAILED`
+after the same work (an argon2 check).
+
 The form carries a per-session CSRF token. A successful sign-in starts a fresh session
 (no session fixation) holding the user id, the account's session epoch and the times
 the guard checks; sign-in, failure and sign-out each write an audit event. ``next`` only
@@ -9,10 +13,8 @@ ever sends to a path of this site.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
-import threading
-import time
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,10 +23,14 @@ from flask import Flask, Response, redirect, render_template_string, request, se
 from dashboard.context import current
 from models.audit_log import record_event
 from models.tables import utcnow
-from models.users import authenticate, end_sessions
+from models.throttle import record_failure, record_success, wait_left
+from models.users import authenticate, end_sessions, spend_a_password_check
 
-MAX_FAILURES_PER_ADDRESS = 20
-THROTTLE_WINDOW = timedelta(minutes=10)
+log = logging.getLogger("vigie.login")
+# Every failed sign-in gets this answer, whatever failed (unknown name, wrong password, disabled account,
+# an address or account slowed down by `models.throttle`): the page tells nobody which names exist.
+FAILED = ("Sign-in failed: check the user name and password. After several failed tries, each new try "
+          "must wait a little longer (at most a few minutes).")
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · Vigie</title>
@@ -93,67 +99,34 @@ def _form(error: str = "", name: str = "", status: int = 200) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
-class AddressThrottle:
-    """Failed sign-ins per client address, in this process: past `MAX_FAILURES_PER_ADDRESS` within
-    `THROTTLE_WINDOW`, the address is refused without a password check and without an audit row
-    each (one ``login.throttled`` event per window). It bounds guessing across many accounts and
-    audit-trail flooding; the per-account lock (`models.users`) bounds guessing one account, in
-    every process. With several workers, each keeps its own count."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.failures: dict[str, list[float]] = {}
-
-    def _recent(self, address: str, now: float) -> list[float]:
-        kept = [t for t in self.failures.get(address, []) if now - t < THROTTLE_WINDOW.total_seconds()]
-        if kept:
-            self.failures[address] = kept
-        else:
-            self.failures.pop(address, None)
-        return kept
-
-    def blocked(self, address: str) -> bool:
-        with self.lock:
-            return len(self._recent(address, time.monotonic())) >= MAX_FAILURES_PER_ADDRESS
-
-    def failed(self, address: str) -> bool:
-        """Count a failure; True when it is the one that blocks the address."""
-        with self.lock:
-            now = time.monotonic()
-            recent = self._recent(address, now)
-            if len(self.failures) > 10_000:  # many addresses: forget the quiet ones first
-                self.failures = dict(list(self.failures.items())[-5_000:])
-            self.failures[address] = [*recent, now]
-            return len(recent) + 1 == MAX_FAILURES_PER_ADDRESS
-
-
-def _throttle() -> AddressThrottle:
-    from flask import current_app
-
-    return current_app.extensions.setdefault("vigie.login_throttle", AddressThrottle())  # type: ignore[no-any-return]
-
-
 def login() -> Response:
     if request.method == "GET":
         return _form()
     sent = request.form.get("csrf", "")
     if not sent or not hmac.compare_digest(sent, str(session.get("csrf", ""))):
         return _form("The form expired; please sign in again.", status=400)
-    address = request.remote_addr or ""
-    throttle = _throttle()
-    if throttle.blocked(address):
-        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        return _form(f"Too many failed sign-ins from this address; try again in {minutes} minutes.", status=429)
+    address = request.remote_addr or ""  # the client's, behind trusted proxies (dashboard/proxies.py)
     name = (request.form.get("name") or "").strip().lower()[:100]
     password = request.form.get("password") or ""
+    now = utcnow()
     with current().db.write.begin() as db_session:
+        if wait_left(db_session, address, name, now):
+            # Slowed down: the password is not checked (the same work is done) and nothing is audited
+            # per attempt; the failure that started the wait wrote a ``login.throttled`` event.
+            spend_a_password_check(password)
+            return _form(FAILED, name=name, status=401)
         user, why = authenticate(db_session, name, password)
         found = (user.id, user.name, user.session_epoch) if user else None
+        if found is None:
+            started = record_failure(db_session, address, name, now)
+            record_event(db_session, name or "?", "login.failed", after={"address": address, "why": why})
+            for key in started:
+                record_event(db_session, "system", "login.throttled", after={"key": key})
+                log.warning("sign-in: %s is slowed down after repeated failures", key)
+        else:
+            record_success(db_session, found[1])
     if found is None:
-        audit(name or "?", "login.failed", {"address": address, "why": why})
-        if throttle.failed(address):
-            audit("system", "login.throttled", {"address": address})
-        return _form(why, name=name, status=401)
+        return _form(FAILED, name=name, status=401)
     sign_in(found[0], found[1], found[2], "password")
     return redirect(safe_next(request.form.get("next")))  # type: ignore[return-value]
 

@@ -7,8 +7,13 @@ provider's published keys (JWKS), its issuer (the configured VIGIE_OIDC_ISSUER),
 (our client id), its nonce and its expiry. Authlib checks the audience only when asked, so the
 claims options below ask for issuer and audience explicitly.
 
-Accounts are never made here: the claim named by VIGIE_OIDC_USERNAME_CLAIM, lower-cased, must be
-the name of an active Vigie user (``vigie users add NAME --no-password``). A refusal, a provider
+Accounts are never made here, and never found by a name: the ID token's issuer and subject (``iss``,
+``sub``: the one identifier a provider promises never to reassign, where ``preferred_username`` or
+``email`` can be changed by their holder) must be bound to an active account by an admin
+(``vigie users add NAME --role R --oidc-subject SUB`` or ``vigie users link-oidc NAME SUB``). An
+identity bound to nobody (accounts made before bindings existed included) is refused with a page
+showing its subject and the command to bind it, a ``login.failed`` audit event and a log line naming
+the VIGIE_OIDC_USERNAME_CLAIM claim as a hint for the admin (never as a match). A refusal, a provider
 error, a forged or stale state, a token that does not verify or a provider that cannot be reached
 each end on a short page linking back to /login, and each writes a ``login.failed`` audit event;
 the details go to the log, never to the page.
@@ -97,20 +102,22 @@ def _metadata(client: Any, config: OidcConfig) -> dict[str, Any]:
     return metadata
 
 
-def _username(userinfo: dict[str, Any] | None, config: OidcConfig) -> str:
+def _identity(userinfo: dict[str, Any] | None, config: OidcConfig) -> tuple[str, str]:
+    """(subject, name hint) of a verified ID token: the subject is what is matched; the hint (the
+    VIGIE_OIDC_USERNAME_CLAIM claim) only helps an admin see who was refused."""
     if not userinfo:
         raise SignInRefused("The single sign-on provider sent no ID token; ask an admin.", "no id_token", 502)
-    raw = userinfo.get(config.username_claim)
-    if not isinstance(raw, str) or not raw.strip():
-        log.warning("OpenID Connect: the ID token of sub=%r has no %r claim", userinfo.get("sub"),
-                    config.username_claim)
-        raise SignInRefused(f"The single sign-on provider sent no {config.username_claim!r} claim; ask an admin.",
-                            f"no {config.username_claim} claim", 403)
-    return raw.strip().lower()
+    subject = userinfo.get("sub")
+    if not isinstance(subject, str) or not subject.strip():
+        log.warning("OpenID Connect: an ID token from %s has no sub claim", config.issuer)
+        raise SignInRefused("The single sign-on provider sent no subject ('sub' claim); ask an admin.",
+                            "no sub claim", 403)
+    hint = userinfo.get(config.username_claim)
+    return subject, hint.strip().lower()[:100] if isinstance(hint, str) else ""
 
 
-def _verified_username(client: Any, config: OidcConfig) -> str:
-    """The user name proven by this callback's code and ID token, or SignInRefused."""
+def _verified_identity(client: Any, config: OidcConfig) -> tuple[str, str]:
+    """(subject, name hint) proven by this callback's code and ID token, or SignInRefused."""
     error = request.args.get("error")
     if error:
         code = error if ERROR_CODE.fullmatch(error) else "error"
@@ -133,18 +140,23 @@ def _verified_username(client: Any, config: OidcConfig) -> str:
         log.warning("OpenID Connect ID token refused: %s: %s", type(exc).__name__, exc)
         raise SignInRefused("The single sign-on answer could not be verified; please sign in again.",
                             f"id_token refused: {type(exc).__name__}", 400) from exc
-    return _username(token.get("userinfo"), config)
+    return _identity(token.get("userinfo"), config)
 
 
-def _account(name: str) -> tuple[int, str, int]:
-    """(id, name, session epoch) of the active account ``name``; SignInRefused otherwise."""
+def _account(config: OidcConfig, subject: str, hint: str) -> tuple[int, str, int]:
+    """(id, name, session epoch) of the active account bound to (issuer, ``subject``); SignInRefused otherwise."""
     with current().db.write.begin() as db_session:
-        user, why = sso_account(db_session, name)
+        user, why = sso_account(db_session, config.issuer, subject)
         if user is not None:
             return user.id, user.name, user.session_epoch
+    actor = f"oidc:{subject}"[:200]
     if why == "account disabled":
-        raise SignInRefused("This account is disabled.", why, 403, actor=name)
-    raise SignInRefused(f"No Vigie account for {name}; ask an admin to run `vigie users add`.", why, 403, actor=name)
+        raise SignInRefused("This account is disabled.", why, 403, actor=actor)
+    log.warning("OpenID Connect: refused sub=%r of %s (its %s claim says %r): no account is bound to this "
+                "identity; an admin binds it with `vigie users link-oidc NAME SUBJECT`",
+                subject, config.issuer, config.username_claim, hint)
+    raise SignInRefused(f"Your single sign-on identity (subject {subject!r}) is not bound to a Vigie account; "
+                        f"ask an admin to run `vigie users link-oidc NAME {subject}`.", why, 403, actor=actor)
 
 
 def register_oidc(server: Flask, config: OidcConfig, public_url: str) -> None:
@@ -175,8 +187,8 @@ def register_oidc(server: Flask, config: OidcConfig, public_url: str) -> None:
     def callback() -> Response:
         target = safe_next(session.pop(NEXT_KEY, None))
         try:
-            name = _verified_username(client, config)
-            user_id, user_name, epoch = _account(name)
+            subject, hint = _verified_identity(client, config)
+            user_id, user_name, epoch = _account(config, subject, hint)
         except SignInRefused as refused:
             audit(refused.actor, "login.failed",
                   {"method": "oidc", "address": request.remote_addr or "", "why": refused.why})

@@ -27,6 +27,7 @@ from dashboard.components.archive_holds import matter_options
 from dashboard.context import current
 from models import archive_export, holds
 from models.archive_formats import FORMATS
+from models.ids import no_such, parse_id
 from models.tables import utcnow
 
 EXPORT_ROLES: tuple[str, ...] = ("compliance",)
@@ -61,15 +62,17 @@ def _day(value: Any, end: bool = False) -> datetime | None:
 
 def selection(since: Any, until: Any, hold_id: Any, author: Any, mention: Any,
               restricted: Any) -> archive_export.Selection:
-    item = int(mention) if isinstance(mention, int | float) and not isinstance(mention, bool) and mention > 0 \
-        else None
+    item = parse_id(mention) if mention not in (None, "") else None
     if mention not in (None, "") and item is None:
-        raise archive_export.ExportError("item: expected a mention id")
+        raise archive_export.ExportError(f"item: {no_such('mention', mention)}: expected a mention id")
+    hold = parse_id(hold_id) if hold_id not in (None, "") else None
+    if hold_id not in (None, "") and hold is None:
+        raise archive_export.ExportError(f"matter: {no_such('hold', hold_id)}")
     start, end = _day(since), _day(until, end=True)
     if start and end and end <= start:
         raise archive_export.ExportError("the range is empty: “to” must not come before “from”")
     return archive_export.Selection(
-        since=start, until=end, hold_id=hold_id if isinstance(hold_id, int) and not isinstance(hold_id, bool) else None,
+        since=start, until=end, hold_id=hold,
         author=author.strip()[:300] if isinstance(author, str) and author.strip() else None, mention_id=item,
         include_restricted=bool(restricted))
 

@@ -22,6 +22,7 @@ from dashboard.auth.guard import current_principal, guarded
 from dashboard.components.archive_panels import utc
 from dashboard.context import current
 from models import holds
+from models.ids import no_such, parse_id
 
 HOLD_ROLES: tuple[str, ...] = ("compliance",)
 SHOWN = 100
@@ -37,10 +38,11 @@ def split_list(value: Any) -> tuple[str, ...]:
 def hold_scope(items: Any, authors: Any, sources: Any, since: Any, until: Any, query: Any) -> holds.HoldScope:
     """The scope typed in the form; `holds.HoldError` for what cannot be read (the model checks the rest)."""
     ids: list[int] = []
-    for part in split_list(items if not isinstance(items, int | float) else str(int(items))):
-        if not part.isdigit() or len(part) > 18:
-            raise holds.HoldError(f"item {part[:40]!r}: expected a mention id (a number)")
-        ids.append(int(part))
+    for part in split_list(str(items) if isinstance(items, int) and not isinstance(items, bool) else items):
+        number = parse_id(part)
+        if number is None:
+            raise holds.HoldError(f"{no_such('mention', part)}: expected a mention id (a number)")
+        ids.append(number)
 
     def day(value: Any, what: str, end: bool = False) -> datetime | None:
         if not isinstance(value, str) or not value.strip():
@@ -161,10 +163,12 @@ def hold_action(_place: int | None, _release: int | None, matter: Any, reason: A
                 hold = holds.place_hold(session, principal.name, str(matter or ""), str(reason or ""), scope)
                 message = f"Hold {hold.id} placed on {holds.HoldScope.from_json(hold.scope).describe()}."
             else:
-                if isinstance(release_id, bool) or not isinstance(release_id, int | str) or \
-                        not str(release_id).isdigit():
+                if release_id in (None, ""):
                     raise holds.HoldError("choose the hold to release")
-                hold = holds.release_hold(session, principal.name, int(release_id), str(release_reason or ""))
+                hold_id = parse_id(release_id)
+                if hold_id is None:
+                    raise holds.HoldError(no_such("hold", release_id))
+                hold = holds.release_hold(session, principal.name, hold_id, str(release_reason or ""))
                 message = f"Hold {hold.id} ({hold.matter}) released."
     except holds.HoldError as exc:
         return str(exc), "danger", True, no_update, no_update, no_update

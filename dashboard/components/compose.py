@@ -26,6 +26,7 @@ from dashboard.components.thread import render_thread
 from dashboard.context import current
 from models import actions, library, replies
 from models.compose import fill
+from models.ids import parse_id
 from models.reply_views import ItemContext, item_context
 
 KEY = re.compile(r"[0-9a-f]{32}")
@@ -188,8 +189,8 @@ def section(item_id: int) -> Any:
 
 def _worked_item(raw: Any) -> ItemContext:
     """The item named by the page's store, read from the database; refused unless the principal works its team."""
-    item_id = raw.get("id") if isinstance(raw, dict) else None
-    if not isinstance(item_id, int) or isinstance(item_id, bool):
+    item_id = parse_id(raw.get("id")) if isinstance(raw, dict) else None
+    if item_id is None:  # the page's store comes from the browser
         raise PreventUpdate
     app = current()
     with app.db.read() as session:

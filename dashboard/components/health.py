@@ -1,6 +1,8 @@
 """Source health as operators read it: one state per source, and what fails.
 
-Pure functions of the source rows and the time, tested without a browser.
+Pure functions of the source rows and the time, tested without a browser. "stale" (a source
+not run for three of its intervals, or whose collector is gone: `models.heartbeats`) comes
+before every other state: a dead collector never leaves its sources looking "ok".
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from collectors.sources import REGISTRY
+from config.settings import Settings
+
 
 @dataclass(frozen=True)
 class SourceState:
-    label: str  # ok, failing, waiting, not run yet, disabled, not configured
+    label: str  # stale, ok, failing, waiting, not run yet, disabled, not configured
     color: str  # Bootstrap colour of its badge
     detail: str  # one sentence for the operator
 
@@ -28,11 +33,21 @@ def age(then: datetime | None, now: datetime) -> str:
     return f"{seconds} s ago"
 
 
-def source_state(row: Any, now: datetime, configured: bool, enabled: bool) -> SourceState:
+def polled_intervals(settings: Settings) -> dict[str, float]:
+    """{name: interval in seconds} of the enabled sources a collector polls (push sources, fed by
+    their senders, are never stale)."""
+    return {c.name: c.interval_seconds for c in settings.sources
+            if c.enabled and not getattr(REGISTRY.get(c.kind), "push", False)}
+
+
+def source_state(row: Any, now: datetime, configured: bool, enabled: bool, stale: str | None = None) -> SourceState:
+    """``stale``: why the source is stale (`models.heartbeats.stale_map`), None when it is not."""
     if not configured:
         return SourceState("not configured", "secondary", "in the database but no longer in sources.yaml")
     if not enabled:
         return SourceState("disabled", "secondary", "enabled: false in sources.yaml")
+    if stale is not None:
+        return SourceState("stale", "danger", f"{stale}; last success {age(row.last_ok_at, now)}")
     failures = row.consecutive_failures or 0
     waiting = row.not_before is not None and row.not_before > now
     if failures:
@@ -52,6 +67,7 @@ def failing(rows: list[Any], enabled: set[str]) -> list[Any]:
     return sorted(bad, key=lambda r: (-(r.consecutive_failures or 0), r.name))
 
 
-def health_marker(rows: list[Any], enabled: set[str]) -> str:
-    """Changes when the set of failing sources or their errors change (not on every poll)."""
-    return ";".join(f"{r.name}:{r.consecutive_failures}:{(r.last_error or '')[:40]}" for r in failing(rows, enabled))
+def health_marker(rows: list[Any], enabled: set[str], stale: dict[str, str] | None = None) -> str:
+    """Changes when the set of failing or stale sources or their errors change (not on every poll)."""
+    return ";".join(f"{r.name}:{r.consecutive_failures}:{(r.last_error or '')[:40]}" for r in failing(rows, enabled)) \
+        + "|stale:" + ",".join(sorted(stale or {}))

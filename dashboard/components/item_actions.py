@@ -1,13 +1,15 @@
 """Run a lifecycle action on items for the signed-in principal (used by queue, item and triage pages).
 
-Row data sent by the browser is untrusted: only the item ids are used, and each item's team
-is read from the database and checked against the principal's rights before the action runs.
-Each item is changed in its own transaction, so one refusal (already claimed, closed…)
-leaves the others done; refusals come back as messages for the page to show.
+Row data sent by the browser is untrusted: only the item ids are used, every one checked
+(`models.ids.parse_id`: 1 … 2**63 - 1) before any item is changed, and each item's team is read
+from the database and checked against the principal's rights before the action runs. Each item
+is changed in its own transaction, so one refusal (already claimed, closed…) or failure leaves
+the others done, and none half-done; every item's outcome comes back for the page to show.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +17,12 @@ from typing import Any
 from dashboard.auth.policy import Principal, can_lead_team, can_work_team
 from dashboard.context import AppContext
 from models import actions
+from models.ids import parse_ids
 from models.notifications import notify_item
 from models.sla import SlaClock
 from models.tables import QueueItem
 
+log = logging.getLogger("vigie.actions")
 ACTIONS = ("claim", "release", "resolve", "dismiss", "reopen", "escalate", "reroute", "assign")
 MAX_ITEMS = 200  # per click: a bulk action is bounded like every query
 VERBS = {"claim": "Claimed", "release": "Released", "resolve": "Resolved", "dismiss": "Dismissed",
@@ -55,12 +59,11 @@ def perform(
         raise ValueError(action)
     outcome = Outcome()
     clock = SlaClock.from_settings(ctx.settings)
-    ids: list[int] = []
-    for raw in list(item_ids)[:MAX_ITEMS]:
-        try:
-            ids.append(int(raw))
-        except (TypeError, ValueError):
-            outcome.errors.append(f"{str(raw)[:20]!r} is not an item number.")
+    given = list(item_ids)
+    ids, outcome.errors = parse_ids(given[:MAX_ITEMS])  # all checked before any is changed
+    if len(given) > MAX_ITEMS:
+        outcome.errors.append(f"Only the first {MAX_ITEMS} items were taken; "
+                              f"{len(given) - MAX_ITEMS} left as they were.")
     for item_id in ids:
         try:
             with ctx.db.write.begin() as session:
@@ -76,6 +79,9 @@ def perform(
                                      "assignee": item.assignee or ""})
         except actions.ActionError as exc:
             outcome.errors.append(str(exc))
+        except Exception:  # its transaction is rolled back; the other items still get their turn
+            log.exception("%s of item %d by %s failed", action, item_id, principal.name)
+            outcome.errors.append(f"item {item_id} could not be changed (error logged).")
     return outcome
 
 

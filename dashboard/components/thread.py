@@ -22,6 +22,7 @@ from dashboard.components.links import safe_link
 from dashboard.components.reply_rules import rules_for
 from dashboard.context import current
 from models import actions, outbox, replies
+from models.ids import parse_id
 from models.reply_views import ThreadEntry, item_context, thread_entries, thread_stamp
 from models.tables import utcnow
 
@@ -135,7 +136,7 @@ def box(item_id: int, principal: Principal | None) -> Any:
 
 
 def _int(raw: Any) -> int | None:
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    return parse_id(raw) if isinstance(raw, int) else None  # ids this page itself put in its components
 
 
 @callback(

@@ -125,22 +125,28 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
 
 
 def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime,
-                 replies: dict[str, int] | None = None) -> list[Any]:
-    """A chip per enabled source (ok, waiting, failing…), then a line per failing source, then a red
-    line when replies failed or their outcome is unknown (``replies``: counts per reply state)."""
+                 replies: dict[str, int] | None = None, stale: dict[str, str] | None = None) -> list[Any]:
+    """A chip per enabled source (stale, ok, waiting, failing…), then a red line per stale source
+    (``stale``: why, per name) and per failing one, then a red line when replies failed or their
+    outcome is unknown (``replies``: counts per reply state)."""
     enabled = {name for name, on in configured.items() if on}
+    stale = stale or {}
     chips = []
     for row in rows:
         if row.name not in enabled:
             continue
-        state = source_state(row, now, True, True)
+        state = source_state(row, now, True, True, stale.get(row.name))
         chips.append(html.Span(f"{row.name} · {state.label}", className=f"health-chip health-{state.color}",
                                title=state.detail))
-    down = [html.Div([  # plain text: errors quote servers
+    down = [html.Div([
+        html.Span(f"SOURCE STALE · {row.name} ({row.kind})", className="strip-name"),
+        html.Span(f" — {stale[row.name]}; last success {age(row.last_ok_at, now)}"),
+    ], className="strip-item", id=f"wall-stale-{row.name}") for row in rows if enabled & {row.name} & set(stale)]
+    down += [html.Div([  # plain text: errors quote servers
         html.Span(f"SOURCE DOWN · {row.name} ({row.kind})", className="strip-name"),
         html.Span(f" — {row.consecutive_failures} failed poll(s), last success {age(row.last_ok_at, now)}: "
                   f"{(row.last_error or 'no message')[:160]}"),
-    ], className="strip-item") for row in failing(rows, enabled)]  # most failures first
+    ], className="strip-item") for row in failing(rows, enabled) if row.name not in stale]  # most failures first
     failed, unknown = (replies or {}).get("failed", 0), (replies or {}).get("unknown", 0)
     if failed or unknown:
         noun = "REPLY" if failed + unknown == 1 else "REPLIES"

@@ -27,6 +27,7 @@ from dashboard.components.outbound import diff_spans, hits_text, minutes_text, s
 from dashboard.context import current
 from models import outbox, replies, reply_views
 from models.compose import fill, with_disclosure, word_diff
+from models.ids import no_such, parse_id
 from models.tables import utcnow
 
 APPROVERS: tuple[str, ...] = ("compliance", "admin")
@@ -193,16 +194,14 @@ def update_approvals(_n: int | None, _approve: list[int | None], _reject: list[i
     if isinstance(trigger, dict):
         if not any(t.get("value") for t in dash.ctx.triggered):
             raise PreventUpdate  # buttons appearing with a rebuilt list, not a click
-        try:
-            reply_id = int(trigger.get("reply"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise PreventUpdate from None
+        reply_id = parse_id(trigger.get("reply"))
         action = "approve" if trigger.get("type") == "approvals-approve" else "reject"
         reasons = {item["id"].get("reply"): item.get("value") for item in (dash.ctx.states_list[0] or [])
                    if isinstance(item, dict) and isinstance(item.get("id"), dict)}
         shown = {item["id"].get("reply"): item.get("value") for item in (dash.ctx.states_list[1] or [])
                  if isinstance(item, dict) and isinstance(item.get("id"), dict)}
-        text, colour = _decide(action, reply_id, reasons.get(reply_id), shown.get(reply_id))
+        text, colour = (no_such("reply", trigger.get("reply")), "danger") if reply_id is None else \
+            _decide(action, reply_id, reasons.get(reply_id), shown.get(reply_id))
         alert = (text, colour, True)
     with current().db.read() as session:
         latest = reply_views.change_marker(session, MARKED)

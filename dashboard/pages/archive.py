@@ -33,6 +33,7 @@ from dashboard.components.archive_panels import (
 from dashboard.context import current
 from models import archive_views
 from models.archive_tables import RECORD_KINDS
+from models.ids import MAX_RECORD_ID, no_such, parse_id
 
 ARCHIVE_ROLES: tuple[str, ...] = ("compliance",)
 dash.register_page(__name__, path="/archive", title="Archive · Vigie", name="Archive", roles=ARCHIVE_ROLES,
@@ -45,17 +46,6 @@ MAX_TEXT = 200  # characters of a search field
 def _sees_restricted() -> bool:
     principal = current_principal()
     return principal is not None and principal.role == "compliance"
-
-
-def whole_number(value: Any) -> int | None:
-    """A positive id typed in a field (a number or its text); None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float) and value == int(value) and value > 0:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
-        return int(value.strip()) or None
-    return None
 
 
 def day(value: Any, end: bool = False) -> datetime | None:
@@ -76,7 +66,7 @@ def text_field(value: Any) -> str | None:
 def record_filter(kind: Any, subject: Any, author: Any, mention: Any, since: Any, until: Any,
                   text: Any) -> archive_views.RecordFilter:
     return archive_views.RecordFilter(kind=kind if kind in RECORD_KINDS else None, subject=text_field(subject),
-                                      author=text_field(author), mention_id=whole_number(mention),
+                                      author=text_field(author), mention_id=parse_id(mention),
                                       since=day(since), until=day(until, end=True), text=text_field(text))
 
 
@@ -143,7 +133,7 @@ def _status() -> Any:
 
 
 def layout(mention: str | None = None, **_query: Any) -> Any:
-    mention_id = whole_number(mention)
+    mention_id = parse_id(mention)
     return html.Div([
         html.H2("Archive"),
         html.P("Every record kept for regulators: posts as received, every action and reply, holds, reviews, "
@@ -182,9 +172,11 @@ def search(_search: int | None, _older: int | None, kind: Any, subject: Any, aut
            until: Any, text: Any, cursor: Any) -> tuple[Any, Any]:
     """Search (newest first) or, with Older, the next page below the last id shown."""
     older = dash.ctx.triggered_id == "archive-older"
-    before = whole_number(cursor.get("before")) if older and isinstance(cursor, dict) else None
+    before = parse_id(cursor.get("before"), MAX_RECORD_ID) if older and isinstance(cursor, dict) else None
     if older and before is None:
         raise PreventUpdate  # nothing searched yet, or the last page was shown
+    if mention not in (None, "") and parse_id(mention) is None:
+        return html.P(f"{no_such('mention', mention).capitalize()}.", className="text-warning"), None
     wanted = record_filter(kind, subject, author, mention, since, until, text)
     with current().db.read() as session:
         rows = archive_views.search_records(session, wanted, _sees_restricted(), before_id=before, limit=PAGE)
@@ -204,12 +196,12 @@ def search(_search: int | None, _older: int | None, kind: Any, subject: Any, aut
 def history(_show: int | None, _later: int | None, mention: Any, cursor: Any) -> tuple[Any, Any]:
     """An item's records from the start, or with Later, the next page after the last one shown."""
     if dash.ctx.triggered_id == "archive-history-later":
-        mention_id = whole_number(cursor.get("mention")) if isinstance(cursor, dict) else None
-        after = whole_number(cursor.get("after")) if isinstance(cursor, dict) else None
+        mention_id = parse_id(cursor.get("mention")) if isinstance(cursor, dict) else None
+        after = parse_id(cursor.get("after"), MAX_RECORD_ID) if isinstance(cursor, dict) else None
         if mention_id is None or after is None:
             raise PreventUpdate
     else:
-        mention_id, after = whole_number(mention), 0
+        mention_id, after = parse_id(mention), 0
         if mention_id is None:
             return html.P("That is not a mention id.", className="text-warning", id="archive-history-note"), None
     built, following = _history(mention_id, after)

@@ -16,6 +16,7 @@ from dashboard.context import current
 from dashboard.exports import EXPORT_ROLES
 from models import queries
 from models.audit import describe_changes, utc_text
+from models.ids import no_such, parse_id
 
 dash.register_page(__name__, path="/audit", title="Audit trail · Vigie", name="Audit", roles=EXPORT_ROLES,
                    nav={"order": 60, "label": "Audit"})
@@ -67,7 +68,9 @@ def show(since: str | None, until: str | None, item: Any, actor: str | None) -> 
         except ValueError:
             return None
 
-    item_id = int(item) if isinstance(item, int | float) or (isinstance(item, str) and item.isdigit()) else None
+    item_id = parse_id(item) if item not in (None, "") else None
+    if item not in (None, "") and item_id is None:
+        return links, html.P(f"{no_such('item', item).capitalize()}.", className="text-warning", id="audit-events")
     with current().db.read() as session:
         events = queries.newest_audit_events(session, when(since), when(until, True), item_id, actor or None, SHOWN)
     rows = [html.Tr([html.Td(utc_text(e.at)), html.Td(e.actor), html.Td(e.action),

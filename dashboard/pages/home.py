@@ -10,21 +10,21 @@ from dash import html
 
 from dashboard.auth.guard import current_principal
 from dashboard.auth.policy import SIGNED_IN, can_read_team
-from dashboard.components.health import source_state
+from dashboard.components.health import polled_intervals, source_state
 from dashboard.context import current
-from models import queries
+from models import heartbeats, queries
 from models.tables import utcnow
 
 dash.register_page(__name__, path="/", title="Vigie", name="Home", roles=SIGNED_IN)
 
 
-def _source_row(row: Any, configured: dict[str, bool], now: Any) -> Any:
-    state = source_state(row, now, row.name in configured, configured.get(row.name, False))
+def _source_row(row: Any, configured: dict[str, bool], now: Any, stale: dict[str, str]) -> Any:
+    state = source_state(row, now, row.name in configured, configured.get(row.name, False), stale.get(row.name))
     return html.Tr(
         [
             html.Td(row.name),
             html.Td(row.kind),
-            html.Td(dbc.Badge(state.label, color=state.color)),
+            html.Td(dbc.Badge(state.label, color=state.color, title=state.detail, id=f"home-state-{row.name}")),
             html.Td(row.last_ok_at.isoformat(timespec="seconds") + "Z" if row.last_ok_at else "never"),
             html.Td(str(row.items_last_run or 0)),
             html.Td(str(row.consecutive_failures or 0)),
@@ -39,9 +39,10 @@ def layout(**_query: Any) -> Any:
         counts = queries.team_counts(session, ctx.settings.team_keys)
         sources = queries.source_health(session)
         total = queries.count_mentions(session)
+        now = utcnow()
+        stale = heartbeats.stale_sources(session, polled_intervals(ctx.settings), now, sources)
     configured = {s.name: s.enabled for s in ctx.settings.sources}
     principal = current_principal()
-    now = utcnow()
     cards = [
         dbc.Col(
             dbc.Card(
@@ -66,7 +67,7 @@ def layout(**_query: Any) -> Any:
             html.P(f"{total:,} mentions stored.", id="home-total"),
             dbc.Row(cards, className="g-3 mb-4"),
             html.H3(["Sources ", dbc.Button("Details", href="/sources", size="sm", color="link")]),
-            dbc.Table([head, html.Tbody([_source_row(r, configured, now) for r in sources])], size="sm",
+            dbc.Table([head, html.Tbody([_source_row(r, configured, now, stale) for r in sources])], size="sm",
                       id="home-sources"),
         ]
     )

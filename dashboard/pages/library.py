@@ -25,6 +25,7 @@ from dashboard.components.outbound import diff_spans, short, utc
 from dashboard.context import current
 from models import library
 from models.compose import word_diff
+from models.ids import no_such, parse_id
 
 EDITORS: tuple[str, ...] = ("lead", "compliance", "admin")
 APPROVERS: tuple[str, ...] = ("compliance", "admin")
@@ -174,11 +175,14 @@ def _detail(ctx: Any, session: Any, principal: Principal | None, template_id: in
 
 def layout(template: str | None = None, **_query: Any) -> Any:
     ctx, principal = current(), current_principal()
-    wanted = int(template) if template and str(template).isdigit() else None
+    wanted = parse_id(template) if template else None
     with ctx.db.read() as session:
         drafts = _drafts(session, principal) if principal and principal.role in APPROVERS else None
         entries = [e for e in library.catalogue(session) if may_see(principal, e["latest"].teams)]
         detail = _detail(ctx, session, principal, wanted) if wanted is not None else None
+        if template and wanted is None:  # ?template= from the URL: not a template id
+            detail = [dbc.Alert(f"{no_such('template', template).capitalize()}.", color="warning",
+                                id="library-missing")]
     categories = sorted({e["latest"].category for e in entries})
     head: list[Any] = [dcc.Store(id="library-template", data=wanted), html.H2("Library")]
     if drafts is not None:
@@ -243,10 +247,13 @@ def save_template(clicks: int | None, template_id: Any, key: str | None, languag
                 version = library.create(session, principal.name, str(key or ""), str(language or ""),
                                          str(kind or ""), draft, ctx.settings.team_keys)
             else:
-                latest = library.versions(session, int(template_id), limit=1)
+                wanted = parse_id(template_id)
+                if wanted is None:
+                    raise library.LibraryError(no_such("template", template_id))
+                latest = library.versions(session, wanted, limit=1)
                 if not latest or not may_name(principal, latest[0].teams):
                     raise library.LibraryError("this template does not exist or is not for your teams")
-                version = library.edit(session, principal.name, int(template_id), draft, ctx.settings.team_keys)
+                version = library.edit(session, principal.name, wanted, draft, ctx.settings.team_keys)
             number = version.version
     except (library.LibraryError, ValueError) as exc:
         return str(exc), "danger", True
@@ -263,11 +270,14 @@ def retire_template(clicks: int | None, template_id: Any, reason: str | None) ->
     if not clicks or template_id is None:
         raise PreventUpdate
     try:
+        wanted = parse_id(template_id)
+        if wanted is None:
+            raise library.LibraryError(no_such("template", template_id))
         with ctx.db.write.begin() as session:
-            latest = library.versions(session, int(template_id), limit=1)
+            latest = library.versions(session, wanted, limit=1)
             if not latest or not may_name(principal, latest[0].teams):
                 raise library.LibraryError("this template does not exist or is not for your teams")
-            library.retire(session, principal.name, int(template_id), reason or "")
+            library.retire(session, principal.name, wanted, reason or "")
     except (library.LibraryError, ValueError) as exc:
         return str(exc), "danger", True
     return "Retired: no reply or post uses it any more.", "success", True
@@ -285,10 +295,9 @@ def decide_version(_approve: list[int | None], _reject: list[int | None], _reaso
     trigger = dash.ctx.triggered_id
     if not isinstance(trigger, dict) or not any(t.get("value") for t in dash.ctx.triggered):
         raise PreventUpdate
-    try:
-        version_id = int(trigger.get("version"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise PreventUpdate from None
+    version_id = parse_id(trigger.get("version"))
+    if version_id is None:
+        return no_such("template version", trigger.get("version")), "danger", True
     reasons = {item["id"].get("version"): item.get("value") for item in (dash.ctx.states_list[0] or [])
                if isinstance(item, dict) and isinstance(item.get("id"), dict)}
     approve = trigger.get("type") == "library-approve"

@@ -23,6 +23,7 @@ from dashboard.components.item_actions import ACTIONS, perform
 from dashboard.components.links import safe_link
 from dashboard.context import current
 from models import presence, queries
+from models.ids import parse_id, shown
 from models.tables import QueueItem, utcnow
 
 dash.register_page(__name__, path_template="/mention/<mention_id>", title="Mention · Vigie", name="Mention",
@@ -96,10 +97,9 @@ def _actions(item: QueueItem, teams: dict[str, str]) -> list[Any]:
 
 def layout(mention_id: str | None = None, **_query: Any) -> Any:
     ctx = current()
-    try:
-        wanted = int(mention_id or "")
-    except ValueError:
-        return dbc.Alert("That is not a mention number.", color="warning")
+    wanted = parse_id(mention_id)
+    if wanted is None:
+        return dbc.Alert(f"No such mention: {shown(mention_id)} is not a mention number.", color="warning")
     with ctx.db.read() as session:
         detail = queries.mention_detail(session, wanted)
     if detail is None:
@@ -192,7 +192,8 @@ def tick(_n: int | None, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     assert principal is not None  # guarded
     now = utcnow()
     with ctx.db.write.begin() as session:
-        item = queries.queue_item(session, int(state["id"]))
+        item_id = parse_id(state.get("id")) if isinstance(state, dict) else None
+        item = None if item_id is None else queries.queue_item(session, item_id)
         if item is None or not can_read_team(principal, item.team):
             raise PreventUpdate
         presence.touch(session, item.id, principal.name, now)
@@ -226,6 +227,7 @@ def act(
     trigger = dash.ctx.triggered_id
     if not isinstance(trigger, dict) or trigger.get("action") not in ACTIONS or not any(_clicks):
         raise PreventUpdate
-    outcome = perform(current(), principal, str(trigger["action"]), [state["id"]], reason=reason, team=team)
+    item_id = state.get("id") if isinstance(state, dict) else None
+    outcome = perform(current(), principal, str(trigger["action"]), [item_id], reason=reason, team=team)
     text, colour = outcome.message(str(trigger["action"]))
     return text, colour, True

@@ -26,6 +26,7 @@ from dashboard.auth.policy import QUEUE_READERS, WORKERS, Principal, can_read_te
 from dashboard.components.outbound import answerable, hits_text, rules_for, short, utc
 from dashboard.context import current
 from models import library, outbox, replies, reply_views
+from models.ids import no_such, parse_id
 from models.tables import utcnow
 
 dash.register_page(__name__, path="/outbox", title="Outbox · Vigie", name="Outbox", roles=QUEUE_READERS,
@@ -184,6 +185,16 @@ POST_STATES = (State("outbox-template", "value"), State("outbox-text", "value"),
                State({"type": "outbox-value", "name": ALL}, "value"))
 
 
+def _version(value: Any) -> int | None:
+    """The chosen template version (a dropdown's value, from the browser): None for none."""
+    if value is None:
+        return None
+    version = parse_id(value)
+    if version is None:
+        raise replies.ReplyError(no_such("template version", value))
+    return version
+
+
 @callback(Output("outbox-preview", "children"), Input("outbox-text", "value"), Input("outbox-template", "value"),
           Input("outbox-network", "value"), Input({"type": "outbox-value", "name": ALL}, "value"), *POST_STATES,
           prevent_initial_call=True)
@@ -196,7 +207,7 @@ def preview(_t: Any, _v: Any, _n: Any, _vals: Any, version_id: Any, text: str | 
         target = _target(ctx, principal, network, team, brand, language)
         with ctx.db.read() as session:
             checked = replies.check(session, rules_for(ctx.settings), target, text,
-                                    int(version_id) if version_id is not None else None, _values())
+                                    _version(version_id), _values())
     except (replies.ReplyError, ValueError) as exc:
         return html.Div(str(exc), className="text-danger small")
     lines = [html.P(checked.text, className="vigie-detail-text mb-1"),
@@ -224,7 +235,7 @@ def send_post(clicks: int | None, version_id: Any, text: str | None, network: st
         target = _target(ctx, principal, network, team, brand, language)
         with ctx.db.write.begin() as session:
             post = replies.compose(session, rules_for(ctx.settings), principal.name, target, text,
-                                   int(version_id) if version_id is not None else None, _values(),
+                                   _version(version_id), _values(),
                                    send_after=send_time(day, clock))
             status, ident = post.status, post.id
     except (replies.ReplyError, ValueError) as exc:
@@ -251,15 +262,15 @@ def update_outbox(_n: Any, _posted: Any, _resend: Any, _cancel: Any, _urls: Any,
     if isinstance(trigger, dict):
         if not any(t.get("value") for t in dash.ctx.triggered) or principal.role not in WORKERS:
             raise PreventUpdate
-        try:
-            reply_id = int(trigger.get("reply"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise PreventUpdate from None
+        reply_id = parse_id(trigger.get("reply"))
+
         def given(index: int) -> str:
             return next((str(i.get("value") or "") for i in (dash.ctx.states_list[index] or [])
                          if isinstance(i, dict) and isinstance(i.get("id"), dict) and i["id"].get("reply") == reply_id),
                         "")
         try:
+            if reply_id is None:
+                raise replies.ReplyError(no_such("reply", trigger.get("reply")))
             with ctx.db.write.begin() as session:
                 found = outbox.reply(session, reply_id)
                 if found is None or not _may_act(principal, found):

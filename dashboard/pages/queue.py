@@ -24,6 +24,7 @@ from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import build_transaction, with_link
 from dashboard.context import current
 from models import queries
+from models.ids import parse_cursor, parse_ids
 from models.tables import utcnow
 
 dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigie", name="Queue", roles=QUEUE_READERS,
@@ -198,7 +199,10 @@ def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     team = str(state["team"])
     if not can_read_team(current_principal(), team):
         raise PreventUpdate
-    key: queries.ChangeKey = (str(state["key"][0]), int(state["key"][1]))
+    key_id = parse_cursor(state["key"][1])
+    if key_id is None:  # the page's state comes from the browser: a cursor that is no row id is no cursor
+        raise PreventUpdate
+    key: queries.ChangeKey = (str(state["key"][0]), key_id)
     known = set(state["known"])
     with ctx.db.read() as session:
         forward = queries.changes_after(session, key, limit=queries.QUEUE_LIMIT)
@@ -286,7 +290,7 @@ def act(
     team_key = str(state["team"])
     if not can_read_team(principal, team_key):  # the page's team comes from the browser: checked
         return text, colour, True, no_update, False
-    wanted = [int(str(i)) for i in ids if str(i).isdigit()]
+    wanted = parse_ids(ids)[0]
     done = {d["id"] for d in outcome.done}
     with current().db.read() as session:
         rows = [r for r in queries.rows_by_ids(session, wanted) if r["team"] == team_key or r["id"] in done]

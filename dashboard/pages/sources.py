@@ -1,9 +1,10 @@
 """Sources: the health of every configured source, live.
 
-State (ok, failing, waiting on a rate limit, not run yet, disabled), last success, the
+State (stale, ok, failing, waiting on a rate limit, not run yet, disabled), last success, the
 items of the last run, failures in a row, when the next request is allowed and the last
 error as the collector recorded it, plus the items each source sent that could not be
-read (kept in rejected_items) over the last 24 hours.
+read (kept in rejected_items) over the last 24 hours. "stale" (in red) means no run for three of
+its intervals, or its collector is gone (`models.heartbeats`): the row's figures are old news.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.auth.guard import guarded
 from dashboard.auth.policy import SIGNED_IN
-from dashboard.components.health import age, source_state
+from dashboard.components.health import age, polled_intervals, source_state
 from dashboard.context import current
-from models import queries
+from models import heartbeats, queries
 from models.health import rejected_counts
 from models.notifications import failed_notifications, item_mentions, pending_count
 from models.outbox import troubles_by_source
@@ -37,21 +38,26 @@ def _rows(session: Any) -> tuple[list[Any], dict[int, int]]:
     return rows, rejected_counts(session, utcnow() - timedelta(hours=24))
 
 
-def _table(rows: list[Any], rejected: dict[int, int]) -> Any:
+def _stale(session: Any, rows: list[Any]) -> dict[str, str]:
+    return heartbeats.stale_sources(session, polled_intervals(current().settings), utcnow(), rows)
+
+
+def _table(rows: list[Any], rejected: dict[int, int], stale: dict[str, str]) -> Any:
     ctx = current()
     configured = {s.name: s for s in ctx.settings.sources}
     now = utcnow()
     body = []
     for row in rows:
         cfg = configured.get(row.name)
-        state = source_state(row, now, cfg is not None, bool(cfg and cfg.enabled))
+        state = source_state(row, now, cfg is not None, bool(cfg and cfg.enabled), stale.get(row.name))
         nxt = row.not_before.strftime("%H:%M:%S UTC") if row.not_before and row.not_before > now else "on schedule"
         body.append(
             html.Tr(
                 [
                     html.Td(row.name),
                     html.Td(row.kind),
-                    html.Td([dbc.Badge(state.label, color=state.color), html.Div(state.detail, className="small")]),
+                    html.Td([dbc.Badge(state.label, color=state.color, id=f"sources-state-{row.name}"),
+                             html.Div(state.detail, className="small")]),
                     html.Td(age(row.last_ok_at, now)),
                     html.Td(age(row.last_run_at, now)),
                     html.Td(str(row.items_last_run or 0)),
@@ -67,10 +73,11 @@ def _table(rows: list[Any], rejected: dict[int, int]) -> Any:
                      hover=True, responsive=True)
 
 
-def _signature(rows: list[Any], rejected: dict[int, int], notes: tuple[list[Any], int, dict[int, int]]) -> str:
+def _signature(rows: list[Any], rejected: dict[int, int], notes: tuple[list[Any], int, dict[int, int]],
+               stale: dict[str, str]) -> str:
     failed, pending, _mentions = notes
     return "|".join(f"{r.name}:{r.last_run_at}:{r.consecutive_failures}:{r.not_before}:{rejected.get(r.id, 0)}"
-                    for r in rows) + f"|n:{failed[0].id if failed else 0}:{pending}"
+                    f":{stale.get(r.name, '')}" for r in rows) + f"|n:{failed[0].id if failed else 0}:{pending}"
 
 
 def build_troubles(troubles: dict[str, dict[str, Any]]) -> Any:
@@ -122,16 +129,18 @@ def layout(**_query: Any) -> Any:
     ctx = current()
     with ctx.db.read() as session:
         rows, rejected = _rows(session)
+        stale = _stale(session, rows)
         notes = _notes(session)
         troubles = troubles_by_source(session)
     return html.Div(
         [
             dcc.Interval(id="sources-tick", interval=max(ctx.settings.refresh_ms, 5000)),
-            dcc.Store(id="sources-marker", data=_signature(rows, rejected, notes) + _troubles_marker(troubles)),
+            dcc.Store(id="sources-marker", data=_signature(rows, rejected, notes, stale) + _troubles_marker(troubles)),
             html.H2("Sources"),
             html.P("Health of each source as the collectors last recorded it. A failing source is retried "
-                   "with growing waits and never stops the others.", className="text-muted"),
-            html.Div(_table(rows, rejected), id="sources-table"),
+                   "with growing waits and never stops the others. Stale: not run for three of its intervals, "
+                   "or its collector stopped or went silent.", className="text-muted"),
+            html.Div(_table(rows, rejected, stale), id="sources-table"),
             html.H4("Notifications"),
             html.Div(_notifications(notes), id="sources-notes"),
             html.H4("Replies and posts"),
@@ -153,9 +162,10 @@ def layout(**_query: Any) -> Any:
 def refresh_sources(_n: int, marker: str) -> tuple[Any, Any, Any, Any]:
     with current().db.read() as session:
         rows, rejected = _rows(session)
+        stale = _stale(session, rows)
         notes = _notes(session)
         troubles = troubles_by_source(session)
-    latest = _signature(rows, rejected, notes) + _troubles_marker(troubles)
+    latest = _signature(rows, rejected, notes, stale) + _troubles_marker(troubles)
     if latest == marker:
         return no_update, no_update, no_update, no_update
-    return latest, _table(rows, rejected), _notifications(notes), build_troubles(troubles)
+    return latest, _table(rows, rejected, stale), _notifications(notes), build_troubles(troubles)

@@ -27,6 +27,7 @@ from dashboard.auth.policy import EVERY_TEAM_ROLES, Principal, can_read_team, re
 from dashboard.components.outbound import minutes_text, short, utc
 from dashboard.context import current
 from models import supervision
+from models.ids import no_such, parse_id
 from models.tables import utcnow
 
 REVIEWERS: tuple[str, ...] = ("compliance", "admin")
@@ -190,12 +191,10 @@ def update_supervision(_n: int | None, _clicks: list[int | None], _decisions: li
     if isinstance(trigger, dict):
         if not any(t.get("value") for t in dash.ctx.triggered):
             raise PreventUpdate  # buttons appearing with a rebuilt queue, not a click
-        try:
-            review_id = int(trigger.get("review"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise PreventUpdate from None
+        review_id = parse_id(trigger.get("review"))
         decisions, comments = _by_review(dash.ctx.states_list[0]), _by_review(dash.ctx.states_list[1])
-        alert = (*_decide(review_id, decisions.get(review_id), comments.get(review_id)), True)
+        alert = (no_such("review", trigger.get("review")), "danger", True) if review_id is None else \
+            (*_decide(review_id, decisions.get(review_id), comments.get(review_id)), True)
     with current().db.read() as session:
         latest = supervision.change_marker(session)
         if latest == marker and alert[0] is no_update:

@@ -26,6 +26,7 @@ from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import with_link
 from dashboard.context import current
 from models import queries, users
+from models.ids import parse_id
 from models.tables import utcnow
 
 dash.register_page(__name__, path="/triage", title="Triage · Vigie", name="Triage", roles=LEADS,
@@ -187,7 +188,7 @@ def refresh(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
         return no_update, new_state, badges, table
     add = [r for r in rows if str(r["id"]) not in known]
     update = [r for r in rows if str(r["id"]) in known and known[str(r["id"])] != now[str(r["id"])]]
-    remove = [{"id": int(i)} for i in known if i not in now]
+    remove = [{"id": number} for i in known if i not in now and (number := parse_id(i)) is not None]
     return {"add": add, "update": update, "remove": remove}, new_state, badges, table
 
 

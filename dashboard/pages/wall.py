@@ -28,9 +28,9 @@ from dash import ctx as dash_ctx
 from dashboard.auth.guard import guarded
 from dashboard.auth.policy import WALL
 from dashboard.components import wall_panels as panels
-from dashboard.components.health import health_marker
+from dashboard.components.health import health_marker, polled_intervals
 from dashboard.context import current
-from models import kpis, outbox, queries
+from models import heartbeats, kpis, outbox, queries
 from models.tables import utcnow
 
 dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", roles=WALL,
@@ -67,12 +67,18 @@ def _configured() -> dict[str, bool]:
     return {s.name: s.enabled for s in current().settings.sources}
 
 
+def _stale(session: Any, rows: list[Any], now: datetime) -> dict[str, str]:
+    """Polled sources not run for three intervals or whose collector is gone (`models.heartbeats`)."""
+    return heartbeats.stale_sources(session, polled_intervals(current().settings), now, rows)
+
+
 def _markers(session: Any, now: datetime) -> tuple[str, str]:
     """(live, slow): live moves with any item, mention, alert (opened, confirmed, closed) or
     failing-source change, and every ``CLOCK_SECONDS``; slow moves every ``SLOW_SECONDS``."""
     last = queries.last_change(session)
     newest, seen, closed = kpis.change_marks(session)
-    health = health_marker(queries.source_health(session), {k for k, v in _configured().items() if v})
+    rows = queries.source_health(session)
+    health = health_marker(rows, {k for k, v in _configured().items() if v}, _stale(session, rows, now))
     clock = int(now.timestamp()) // CLOCK_SECONDS
     replies = outbox.counts(session)
     troubles = f"{replies.get('failed', 0)}:{replies.get('unknown', 0)}"
@@ -94,7 +100,8 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
         "ticker": queries.newest_critical(session, limit=TICKER_ITEMS),
         "alerts": alerts,
         "excerpts": {a.id: kpis.mention_excerpts(session, a.mention_ids[:3]) for a in alerts},
-        "sources": queries.source_health(session),
+        "sources": (sources := queries.source_health(session)),
+        "stale": _stale(session, sources, now),
         "replies": outbox.counts(session),
     }
 
@@ -125,7 +132,7 @@ def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tu
     teams = panels.team_cards(data["counts"], labels, slow["frt_team"])
     return (head + teams, panels.ticker(data["ticker"], labels, zone),
             panels.alerts_banner(data["alerts"], data["excerpts"], zone),
-            panels.health_strip(data["sources"], _configured(), now, data["replies"]),
+            panels.health_strip(data["sources"], _configured(), now, data["replies"], data["stale"]),
             f"Updated {panels.local_time(now, zone, '%H:%M:%S')} ({zone})")
 
 

@@ -82,6 +82,27 @@ def _state(db: Database) -> tuple[Any, ...]:
     return items, events, replies
 
 
+# Every route open without sign-in, and why it may be (the guard's ROUTE_POLICY must list exactly these).
+PUBLIC_ROUTES: dict[str, str] = {
+    "_dash_assets.static": "CSS, fonts and scripts of the sign-in page",
+    "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": "Dash's own scripts",
+    "/_favicon.ico": "the icon",
+    "vigie_hook": "webhook deliveries: their HMAC signature is their authentication",
+    "vigie_login": "the sign-in page",
+    "vigie_logout": "signing out (a POST with the CSRF token)",
+    "vigie_oidc_start": "single sign-on: off to the provider",
+    "vigie_oidc_callback": "single sign-on: back from the provider, its answer checked",
+    "vigie_healthz": "load balancers and systemd: says ok, nothing else",
+    "vigie_readyz": "load balancers: ready or not and which check failed, no data",
+}
+
+
+def test_the_public_routes_are_exactly_the_listed_ones() -> None:
+    public = {endpoint for endpoint, policy in ROUTE_POLICY.items() if policy == PUBLIC}
+    assert public == set(PUBLIC_ROUTES), f"public but not listed: {sorted(public - set(PUBLIC_ROUTES))}; " \
+                                         f"listed but not public: {sorted(set(PUBLIC_ROUTES) - public)}"
+
+
 def test_every_route_has_a_policy(web: Any) -> None:
     endpoints = {rule.endpoint for rule in web.server.url_map.iter_rules()}
     missing = sorted(endpoints - set(ROUTE_POLICY))

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from config.settings import Settings
-from dashboard.auth.login import MAX_FAILURES_PER_ADDRESS, safe_next
+from dashboard.auth.login import FAILED, safe_next
 from models.db import Database
 from models.tables import AuditEvent, User, utcnow
-from models.users import MAX_FAILED_LOGINS, create_kiosk_token, revoke_kiosk_token, set_active, set_password
+from models.users import create_kiosk_token, revoke_kiosk_token, set_active, set_password
 from tests.web import PASSWORD, csrf_of, dash_post, make_accounts, sign_in, spec_inputs
 
 
@@ -49,35 +49,6 @@ def test_sign_in_sign_out_and_audit(web: Any, db: Database, settings: Settings) 
     assert client.get("/triage").status_code == 302
     assert copy.get("/triage").status_code == 302  # every session of the account ended
     assert _actions(db)[-2:] == [("lead", "login"), ("lead", "logout")]
-
-
-def test_wrong_password_locks_after_repeated_failures(web: Any, db: Database, settings: Settings) -> None:
-    make_accounts(db, settings)
-    client = web.server.test_client()
-    wrong = sign_in(client, "agent", "not the password")
-    assert wrong.status_code == 401 and b"Wrong user name or password." in wrong.data
-    unknown = sign_in(client, "nobody", "whatever it is")
-    assert unknown.status_code == 401 and b"Wrong user name or password." in unknown.data  # same answer
-    for _ in range(MAX_FAILED_LOGINS - 1):
-        sign_in(client, "agent", "still wrong")
-    locked = sign_in(client, "agent", PASSWORD)  # even the right password, while locked
-    assert locked.status_code == 401 and b"locked" in locked.data
-    assert ("system", "user.lock") in _actions(db)
-    assert _actions(db).count(("agent", "login.failed")) == MAX_FAILED_LOGINS + 1
-
-
-def test_many_failures_from_one_address_are_throttled(web: Any, db: Database, settings: Settings) -> None:
-    make_accounts(db, settings)
-    client = web.server.test_client()
-    for n in range(MAX_FAILURES_PER_ADDRESS):  # guessing across accounts: no single account locks
-        assert sign_in(client, f"guess{n}", "wrong password").status_code == 401
-    refused = sign_in(client, "agent")  # even the right password, from this address, for a while
-    assert refused.status_code == 429 and b"Too many failed sign-ins" in refused.data
-    other = web.server.test_client()
-    other.environ_base["REMOTE_ADDR"] = "10.1.2.3"
-    assert sign_in(other, "agent").status_code == 302  # another address signs in
-    assert _actions(db).count(("system", "login.throttled")) == 1
-    assert sum(1 for _a, action in _actions(db) if action == "login.failed") == MAX_FAILURES_PER_ADDRESS
 
 
 def test_form_needs_its_csrf_token_and_next_stays_on_site(web: Any, db: Database, settings: Settings) -> None:
@@ -121,7 +92,8 @@ def test_sessions_expire_and_end_with_password_change_or_disable(web: Any, db: D
     with db.write.begin() as s:
         set_active(s, "agent", False)
     assert client.get("/").status_code == 302
-    assert sign_in(client, "agent", "a brand new password").status_code == 401
+    refused = sign_in(client, "agent", "a brand new password")
+    assert refused.status_code == 401 and FAILED in refused.get_data(as_text=True)  # the one answer
 
 
 def test_kiosk_token_opens_the_wall_only_until_revoked(web: Any, db: Database, settings: Settings) -> None:

@@ -185,7 +185,7 @@ def test_users_and_kiosk_tokens_from_the_command_line(tmp_path: Path) -> None:
         refused = vigie(*args, stdin=stdin)
         assert refused.returncode == 1 and message in refused.stderr, (args, refused.stderr)
     listed = vigie("users", "list")
-    assert listed.stdout.splitlines() == ["ann\tagent\tlegal\tactive\tlast sign-in never"]
+    assert listed.stdout.splitlines() == ["ann\tagent\tlegal\tactive\tlast sign-in never\tsso unbound"]
 
     made = vigie("kiosk-token", "create", "lobby")
     assert made.returncode == 0 and re.fullmatch(r"https://vigie\.bank\.example/wall\?kiosk=[\w-]{40,}\n",

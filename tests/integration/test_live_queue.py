@@ -79,7 +79,6 @@ def live(web_app: Any, tmp_path: Path, base_settings: Settings) -> Iterator[dict
     settings = replace(base_settings, database_url=url)
     before = web_app.server.extensions["vigie"]
     web_app.server.extensions["vigie"] = AppContext(settings=web_settings(settings), db=db)
-    web_app.server.extensions.pop("vigie.login_throttle", None)
     make_accounts(db, settings)
     client = web_app.server.test_client()
     assert sign_in(client, "agent").status_code == 302

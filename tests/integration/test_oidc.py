@@ -8,7 +8,9 @@ relies on a callback: the test client follows the redirects by hand.
 from __future__ import annotations
 
 import logging
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -19,9 +21,10 @@ from sqlalchemy import select
 from config.settings import Settings, load_settings
 from models.db import Database
 from models.tables import AuditEvent, User
-from models.users import add_user, set_active
+from models.users import UserError, add_user, link_oidc, set_active
+from tests.kit import vigie_env
 from tests.oidc_provider import Misbehaviour, OidcProvider
-from tests.support import free_port
+from tests.support import VIGIE, free_port
 
 PUBLIC_URL = "http://127.0.0.1:8050"
 REDIRECT_URI = f"{PUBLIC_URL}/login/oidc/callback"
@@ -50,11 +53,18 @@ def provider() -> Iterator[OidcProvider]:
         yield running
 
 
+def _bound_user(db: Database, provider: OidcProvider, name: str, role: str = "admin") -> None:
+    """An OpenID-Connect-only account bound to the provider's subject for ``name`` ("sub-NAME")."""
+    with db.write.begin() as session:
+        add_user(session, name, role, [], None, ["service"])
+        link_oidc(session, name, provider.issuer, f"sub-{name}")
+
+
 @pytest.fixture
 def client(db: Database, provider: OidcProvider) -> FlaskClient:
+    _bound_user(db, provider, "alice")
+    _bound_user(db, provider, "dora")
     with db.write.begin() as session:
-        add_user(session, "alice", "admin", [], None, ["service"])  # an OpenID-Connect-only account
-        add_user(session, "dora", "admin", [], None, ["service"])
         set_active(session, "dora", False)
     return _client(db, provider.issuer)
 
@@ -112,16 +122,75 @@ def test_known_user_signs_in(client: FlaskClient, provider: OidcProvider, db: Da
         assert session.scalars(select(User.last_login_at).where(User.name == "alice")).one() is not None
 
 
-def test_user_name_claim_is_lower_cased(client: FlaskClient, provider: OidcProvider) -> None:
-    provider.user = "Alice"
-    assert _sign_in(client, provider)[0] == 302
-    assert _signed_in(client)
+def test_a_name_claim_never_signs_in_an_account(client: FlaskClient, provider: OidcProvider, db: Database,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    """The provider lets its users choose preferred_username: someone calls themself "admin" (an
+    account made before bindings existed, unbound) or "alice" (bound to another subject)."""
+    with db.write.begin() as session:
+        add_user(session, "admin", "admin", [], None, ["service"])  # unbound: refused until an admin binds it
+    for claimed in ("admin", "alice", "Alice"):
+        provider.user = "mallory"  # subject sub-mallory, bound to nobody
+        provider.misbehave = Misbehaviour(extra_claims={"preferred_username": claimed})
+        with caplog.at_level(logging.WARNING, logger="vigie.oidc"):
+            status, _, page = _sign_in(client, provider)
+        assert status == 403 and "not bound to a Vigie account" in page, (claimed, status)
+        assert "vigie users link-oidc NAME sub-mallory" in page
+        assert not _signed_in(client)
+        with client.session_transaction() as session:
+            assert "uid" not in session
+    assert "refused sub='sub-mallory'" in caplog.text and "says 'admin'" in caplog.text
+    assert _audits(db, "login") == []
+    assert {(e.actor, e.after["why"]) for e in _audits(db, "login.failed")} == {("oidc:sub-mallory",
+                                                                                 "identity not bound")}
+
+
+def test_an_unbound_account_signs_in_once_an_admin_binds_it(client: FlaskClient, provider: OidcProvider,
+                                                            db: Database) -> None:
+    with db.write.begin() as session:
+        add_user(session, "erin", "agent", ["service"], None, ["service"])
+    provider.user = "erin"
+    status, _, page = _sign_in(client, provider)
+    assert status == 403 and "sub-erin" in page and not _signed_in(client)
+    with db.write.begin() as session:
+        link_oidc(session, "erin", provider.issuer, "sub-erin", actor="admin")
+    assert _sign_in(client, provider)[0] == 302 and _signed_in(client)
+    assert [e.actor for e in _audits(db, "login")] == ["erin"]
+    assert [(e.actor, e.after["oidc_subject"]) for e in _audits(db, "user.link_oidc")][-1] == ("admin", "sub-erin")
+    with db.write.begin() as session:  # a subject is bound to one account only
+        with pytest.raises(UserError, match="already bound to user 'erin'"):
+            link_oidc(session, "alice", provider.issuer, "sub-erin")
+
+
+def test_the_command_line_binds_identities(db_url: str, db: Database, provider: OidcProvider,
+                                           tmp_path: Path) -> None:
+    env = vigie_env(tmp_path / "unused.db", secret_key="k" * 40)
+    env.update(DATABASE_URL=db_url, VIGIE_OIDC_ISSUER=provider.issuer, VIGIE_OIDC_CLIENT_ID=CLIENT_ID,
+               VIGIE_OIDC_CLIENT_SECRET=CLIENT_SECRET)
+
+    def vigie(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([VIGIE, *args], env=env, capture_output=True, text=True, timeout=60)
+
+    added = vigie("users", "add", "fay", "--role", "manager", "--oidc-subject", "sub-fay")
+    assert added.returncode == 0 and "single sign-on subject sub-fay" in added.stdout, added.stderr
+    assert vigie("users", "add", "gus", "--role", "manager", "--no-password").returncode == 0
+    assert vigie("users", "link-oidc", "gus", "sub-gus").returncode == 0
+    taken = vigie("users", "link-oidc", "gus", "sub-fay")
+    assert taken.returncode == 1 and "already bound to user 'fay'" in taken.stderr
+    listed = vigie("users", "list").stdout.splitlines()
+    assert f"sso sub-fay ({provider.issuer})" in listed[0] and listed[0].startswith("fay\t")
+    assert f"sso sub-gus ({provider.issuer})" in listed[1]
+    without = {k: v for k, v in env.items() if not k.startswith("VIGIE_OIDC")}
+    refused = subprocess.run([VIGIE, "users", "link-oidc", "gus", "sub-x"], env=without, capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode == 1 and "set VIGIE_OIDC_ISSUER" in refused.stderr
+    client = _client(db, provider.issuer)
+    provider.user = "fay"
+    assert _sign_in(client, provider)[0] == 302 and _signed_in(client)
 
 
 def test_client_secret_post_when_the_provider_takes_only_that(sqlite_db: Database, provider: OidcProvider) -> None:
     provider.auth_methods = ["client_secret_post"]
-    with sqlite_db.write.begin() as session:
-        add_user(session, "alice", "admin", [], None, ["service"])
+    _bound_user(sqlite_db, provider, "alice")
     client = _client(sqlite_db, provider.issuer)
     assert _sign_in(client, provider)[0] == 302
     assert provider.token_requests == ["client_secret_post"] and _signed_in(client)
@@ -131,10 +200,11 @@ def test_unknown_user_is_refused(client: FlaskClient, provider: OidcProvider, db
     provider.user = "bob"
     status, _, page = _sign_in(client, provider)
     assert status == 403
-    assert "No Vigie account for bob" in page and "vigie users add" in page and 'href="/login?next=' in page
+    assert "not bound to a Vigie account" in page and "vigie users link-oidc" in page and 'href="/login?next=' in page
     assert not _signed_in(client)
     failed = _audits(db, "login.failed")
-    assert [(e.actor, e.after["method"], e.after["why"]) for e in failed] == [("bob", "oidc", "no such account")]
+    assert [(e.actor, e.after["method"], e.after["why"]) for e in failed] == [("oidc:sub-bob", "oidc",
+                                                                              "identity not bound")]
     assert _audits(db, "login") == []
 
 
@@ -146,11 +216,15 @@ def test_disabled_user_is_refused(client: FlaskClient, provider: OidcProvider, d
     assert [e.after["why"] for e in _audits(db, "login.failed")] == ["account disabled"]
 
 
-def test_missing_user_name_claim_is_refused(client: FlaskClient, provider: OidcProvider) -> None:
-    provider.misbehave = Misbehaviour(extra_claims={"preferred_username": None})
+def test_no_user_name_claim_is_needed(client: FlaskClient, provider: OidcProvider) -> None:
+    provider.misbehave = Misbehaviour(extra_claims={"preferred_username": None})  # matched on the subject alone
+    assert _sign_in(client, provider)[0] == 302 and _signed_in(client)
+
+
+def test_missing_subject_is_refused(client: FlaskClient, provider: OidcProvider) -> None:
+    provider.misbehave = Misbehaviour(extra_claims={"sub": None})
     status, _, page = _sign_in(client, provider)
-    assert status == 403 and "preferred_username" in page
-    assert not _signed_in(client)
+    assert status in (400, 403) and not _signed_in(client)
 
 
 def test_forged_or_missing_state_is_refused(client: FlaskClient, provider: OidcProvider,
@@ -239,8 +313,7 @@ def test_next_never_leaves_the_site(client: FlaskClient, provider: OidcProvider)
 
 
 def test_wrong_client_secret_is_refused_by_the_provider(sqlite_db: Database, provider: OidcProvider) -> None:
-    with sqlite_db.write.begin() as session:
-        add_user(session, "alice", "admin", [], None, ["service"])
+    _bound_user(sqlite_db, provider, "alice")
     client = _client(sqlite_db, provider.issuer, secret="a-wrong-client-secret-9d2e")
     status, _, page = _sign_in(client, provider)
     assert status == 400 and "refused the sign-in" in page and "a-wrong-client-secret" not in page

@@ -62,5 +62,9 @@ def test_a_disabled_source_has_its_options_checked_but_may_lack_its_credentials(
                                           r"password_env/_file, username_env/_file\)"):
         check_sources((SourceConfig("feed", "rss", 60, True, {"url": "https://e.example/f"},
                                     {"token": Secret("t")}),))
-    with pytest.raises(ConfigError, match=r"\(feed\): token: Extra inputs are not permitted$"):  # its value unsaid
+    with pytest.raises(ConfigError, match=r"\(feed\): token: unknown key; expected one of name, kind, ") as caught:
         check_sources((SourceConfig("feed", "rss", 60, True, {"url": "https://e.example/f", "token": "s3cret"}),))
+    assert "s3cret" not in str(caught.value)  # its value unsaid
+    with pytest.raises(ConfigError, match=r"^sources.yaml: sources\[0\] \(feed\): timout_seconds: unknown key; "
+                                          r"did you mean timeout_seconds\?$"):
+        check_sources((SourceConfig("feed", "rss", 60, True, {"url": "https://e.example/f", "timout_seconds": 5}),))

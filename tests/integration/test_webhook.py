@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from werkzeug.datastructures import Headers
 
 from collectors.scheduler import collect_once, create_scheduler
 from collectors.sources import build_source
-from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, sign
+from collectors.sources.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Unauthorized, sign, sign_v1
 from collectors.types import CollectorError
 from config.settings import Secret, Settings, SourceConfig
 from models.archive_tables import SourcePoll
@@ -47,7 +47,7 @@ class Server:
              signature: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
         stamp = str(int(time.time()) if ts is None else ts)
         sent = {"Content-Type": "application/json", "X-Vigie-Timestamp": stamp,
-                "X-Vigie-Signature": signature if signature is not None else sign(secret, stamp, body),
+                "X-Vigie-Signature": signature if signature is not None else sign(secret, name, stamp, body),
                 **(headers or {})}
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
@@ -83,6 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
           "secret_file": str(tmp / "fb_secret")}
     del fb["secret_env"]
     sources = [_hook("relay", network="listening"), _hook("guarded"), _hook("stale"), fb,
+               _hook("legacy", accept_v1_until="2099-12-31"), _hook("expired", accept_v1_until=date(2020, 1, 1)),
                _hook("tiny", max_body_mb=0.001), _hook("off", enabled=False),
                {"name": "feed", "kind": "rss", "interval_seconds": 60, "url": "http://127.0.0.1:9/feed.xml"}]
     env = vigie_env(tmp / "vigie.db", config=config_dir(tmp, sources={"sources": sources}), log_level="DEBUG",
@@ -157,14 +158,14 @@ def test_redelivery_stores_nothing_twice(server: Server) -> None:
 @pytest.mark.parametrize(("forgery", "error"), [
     ("wrong key", "X-Vigie-Signature: signature does not match"),
     ("zeros", "X-Vigie-Signature: signature does not match"),
-    ("sha1", "X-Vigie-Signature: expected sha256=<64 hex digits>"),
-    ("the secret itself", "X-Vigie-Signature: expected sha256=<64 hex digits>"),  # not echoed back
+    ("sha1", "X-Vigie-Signature: expected v2=<64 hex digits>"),
+    ("the secret itself", "X-Vigie-Signature: expected v2=<64 hex digits>"),  # not echoed back
     ("none", "missing X-Vigie-Timestamp or X-Vigie-Signature header"),
 ])
 def test_bad_signature_is_refused_and_stores_nothing(server: Server, forgery: str, error: str) -> None:
     body = _items({"id": "forged-1", "text": "Aurelia Bank is insolvent, withdraw everything now"})
     ts = int(time.time())
-    signature = {"wrong key": sign("not-the-secret-at-all-0000", str(ts), body), "zeros": "sha256=" + "0" * 64,
+    signature = {"wrong key": sign("not-the-secret-at-all-0000", "guarded", str(ts), body), "zeros": "v2=" + "0" * 64,
                  "sha1": "sha1=abc", "the secret itself": SECRET, "none": ""}[forgery]
     status, answer = server.post("guarded", body, ts=ts, signature=signature)
     assert (status, answer) == (401, {"error": error})
@@ -178,7 +179,7 @@ def test_body_altered_after_signing_is_refused(server: Server) -> None:
     ts = str(int(time.time()))
     good = _items({"id": "alt-1", "text": "Aurelia Bank fees again"})
     tampered = good.replace(b"fees again", b"is a scam!")
-    status, _ = server.post("guarded", tampered, ts=int(ts), signature=sign(SECRET, ts, good))
+    status, _ = server.post("guarded", tampered, ts=int(ts), signature=sign(SECRET, "guarded", ts, good))
     assert status == 401 and "alt-1" not in server.mentions("guarded")
 
 
@@ -188,6 +189,35 @@ def test_timestamp_outside_the_tolerance_is_refused(server: Server, offset: int)
     status, answer = server.post("stale", body, ts=int(time.time()) + offset)  # correctly signed, but old or early
     assert (status, answer) == (401, {"error": "X-Vigie-Timestamp: outside the 300 s tolerance (replay?)"})
     assert f"late{offset}" not in server.mentions("stale")
+
+
+def test_delivery_signed_for_its_source_is_stored_and_refused_elsewhere(server: Server) -> None:
+    body = _items({"id": "v2-1", "text": "Aurelia Bank answered in five minutes"})
+    ts = str(int(time.time()))
+    for_relay = sign(SECRET, "relay", ts, body)
+    assert server.post("relay", body, ts=int(ts), signature=for_relay)[1]["stored"] == 1
+    for other in ("guarded", "stale", "legacy"):  # same secret, another source: the signature does not match
+        status, answer = server.post(other, body, ts=int(ts), signature=for_relay)
+        assert (status, answer) == (401, {"error": "X-Vigie-Signature: signature does not match"})
+        assert "v2-1" not in server.mentions(other)
+
+
+def test_v1_signature_is_accepted_only_where_the_transition_is_open(server: Server) -> None:
+    body = _items({"id": "v1-1", "text": "Aurelia Bank branch closed today"})
+    ts = str(int(time.time()))
+    v1 = sign_v1(SECRET, ts, body)
+    for name in ("guarded", "expired"):  # no accept_v1_until, or a day already past
+        status, answer = server.post(name, body, ts=int(ts), signature=v1)
+        assert status == 401 and answer["error"].startswith("X-Vigie-Signature: the v1 signature (sha256=)")
+        assert "v1-1" not in server.mentions(name)
+    status, answer = server.post("legacy", body, ts=int(ts), signature=v1)
+    assert status == 200 and answer["stored"] == 1 and "v1-1" in server.mentions("legacy")
+    server.post("legacy", body, ts=int(ts), signature=v1)  # counted again (a duplicate, stored once)
+    row = server.row("legacy")
+    assert row.last_error is not None and row.last_error.startswith("2 delivery(ies) since this server process")
+    assert "signed v1" in row.last_error and "2099-12-31" in row.last_error and row.consecutive_failures == 0
+    time.sleep(0.2)
+    assert "hook legacy: a delivery signed v1" in server.log.read_text(encoding="utf-8", errors="replace")
 
 
 def test_timestamp_inside_the_tolerance_is_accepted(server: Server) -> None:
@@ -234,7 +264,7 @@ def test_chunked_body_too_large_is_refused(server: Server) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
         conn.request("POST", "/hooks/tiny", body=iter([body[:1000], body[1000:]]), encode_chunked=True,
-                     headers={"X-Vigie-Timestamp": ts, "X-Vigie-Signature": sign(SECRET, ts, body),
+                     headers={"X-Vigie-Timestamp": ts, "X-Vigie-Signature": sign(SECRET, "tiny", ts, body),
                               "Transfer-Encoding": "chunked"})
         response = conn.getresponse()
         assert response.status == 413 and json.loads(response.read())["error"].startswith("body larger than")
@@ -323,12 +353,29 @@ def test_verify_accepts_our_signature_only() -> None:
     hook = build_source(_config())
     now = datetime.now(UTC)
     ts = str(int(now.timestamp()))
-    hook.verify(_signed(ts, sign(SECRET, ts, b"[]")), b"[]", now)
-    hook.verify(_signed(ts, sign(SECRET, ts, b"[]").upper().replace("SHA256=", "sha256=")), b"[]", now)
-    for bad_ts, signature in ((ts, sign(SECRET, ts, b"[ ]")), (str(int(ts) + 1), sign(SECRET, ts, b"[]")),
-                              ("12.5", sign(SECRET, "12.5", b"[]")), ("-1", sign(SECRET, "-1", b"[]"))):
+    assert hook.verify(_signed(ts, sign(SECRET, "hook", ts, b"[]")), b"[]", now) is None
+    assert hook.verify(_signed(ts, sign(SECRET, "hook", ts, b"[]").upper().replace("V2=", "v2=")), b"[]", now) is None
+    for bad_ts, signature in (
+            (ts, sign(SECRET, "hook", ts, b"[ ]")), (str(int(ts) + 1), sign(SECRET, "hook", ts, b"[]")),
+            ("12.5", sign(SECRET, "hook", "12.5", b"[]")), ("-1", sign(SECRET, "hook", "-1", b"[]")),
+            (ts, sign(SECRET, "hook2", ts, b"[]")), (ts, sign_v1(SECRET, ts, b"[]"))):
         with pytest.raises(Unauthorized):
             hook.verify(_signed(bad_ts, signature), b"[]", now)
+
+
+def test_v1_signature_only_until_the_transition_ends() -> None:
+    hook = build_source(_config(accept_v1_until=date(2027, 3, 31)))
+    last_minute = datetime(2027, 3, 31, 23, 59, 59, tzinfo=UTC)
+    ts = str(int(last_minute.timestamp()))
+    warning = hook.verify(_signed(ts, sign_v1(SECRET, ts, b"[]")), b"[]", last_minute)
+    assert warning is not None and "signed v1" in warning and "refused after 2027-03-31" in warning
+    assert hook.verify(_signed(ts, sign(SECRET, "hook", ts, b"[]")), b"[]", last_minute) is None
+    next_day = datetime(2027, 4, 1, tzinfo=UTC)
+    ts = str(int(next_day.timestamp()))
+    with pytest.raises(Unauthorized, match="v1 signature .* is no longer accepted; sign with v2="):
+        hook.verify(_signed(ts, sign_v1(SECRET, ts, b"[]")), b"[]", next_day)
+    with pytest.raises(Unauthorized, match="v1 signature .* is no longer accepted"):  # off by default
+        build_source(_config()).verify(_signed(ts, sign_v1(SECRET, ts, b"[]")), b"[]", next_day)
 
 
 def _signed(timestamp: str, signature: str) -> Headers:  # as the route passes them: werkzeug's
@@ -343,6 +390,8 @@ def _signed(timestamp: str, signature: str) -> Headers:  # as the route passes t
     ({"max_body_mb": "big"}, SECRET, "source 'hook': max_body_mb: Input should be a valid number, got 'big'"),
     ({"tolerance_seconds": 0}, SECRET, "source 'hook': tolerance_seconds: Input should be greater than 0, got 0"),
     ({"fields": {"body": "x"}}, SECRET, "source 'hook': fields.body: unknown field"),
+    ({"accept_v1_until": "soon"}, SECRET,
+     "source 'hook': accept_v1_until: expected a date like 2027-03-31, got 'soon'"),
 ])
 def test_bad_webhook_config_fails_at_start(options: dict[str, Any], secret: str | None, message: str) -> None:
     secrets = {} if secret is None else {"secret": Secret(secret)}
@@ -362,7 +411,7 @@ def test_scheduler_never_polls_push_sources(db: Database, settings: Settings) ->
     assert {job.id for job in scheduler.get_jobs()} == {"source:demo", "maintenance:analyze", "sla:watch",
                                                         "alerts:detect", "summary:daily", "notify:send",
                                                         "replies:send", "archive:seal", "archive:purge",
-                                                        "archive:anchor"}
+                                                        "archive:anchor", "heartbeat"}
     with db.read() as s:  # its row exists (health is shown for it) but it was never polled
         hook = s.scalars(select(SourceRow).where(SourceRow.name == "hook")).one()
     assert (hook.kind, hook.last_run_at) == ("webhook", None)

@@ -37,6 +37,9 @@ def test_the_scheduler_schedules_the_table(base_settings: Settings, sqlite_db: D
                        reporting=replace(base_settings.reporting, detector=detector))
     scheduler, before, after = _built(settings, sqlite_db, demo_desk)
     scheduled = {job.id: job for job in scheduler.get_jobs()}
+    heartbeat = scheduled.pop("heartbeat")  # the process's own (collectors/heartbeat.py), not a row of JOBS
+    assert heartbeat.trigger.interval == timedelta(seconds=settings.ops.heartbeat_seconds)
+    assert heartbeat.executor == "heartbeat"  # never waits behind long polls in the default pool
     wanted = [job for job in JOBS if demo_desk or not job.demo_only]
     assert sorted(scheduled) == sorted(job.id for job in wanted)
     assert ("demo:desk" in scheduled) is demo_desk

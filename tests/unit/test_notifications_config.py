@@ -68,7 +68,10 @@ def test_disabled_channel_needs_no_url() -> None:
         ({"name": "Ops Chat", "url": SLACK, "events": ["critical"]},
          "notifications.yaml: channels[0].name: expected lower-case letters, digits, '-' or '_'"),
         ({"name": "x", "url": SLACK, "events": ["critical"], "channel": "#ops"},
-         "notifications.yaml: channels[0]: expected only name, url, url_env, url_file, events, teams, enabled"),
+         "notifications.yaml: channels[0].channel: unknown key; expected one of name, url, url_env, url_file, "
+         "events, teams, enabled"),
+        ({"name": "x", "url": SLACK, "events": ["critical"], "team": ["legal"]},
+         "notifications.yaml: channels[0].team: unknown key; did you mean teams?"),
     ],
 )
 def test_bad_channel(channel: dict[str, Any], message: str) -> None:

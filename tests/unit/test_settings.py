@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args, get_origin
 
 import pytest
+from pydantic import BaseModel
 
-from config.settings import ENV_VARS, RULE_CONDITIONS, ConfigError, load_settings
+from collectors.options import valid_keys
+from collectors.sources import REGISTRY
+from config.checks import _unwrap, field_at
+from config.effective import FILE_MODELS
+from config.environment import TEST_ENV_VARS, Environment
+from config.settings import ENV_VARS, ConfigError, load_settings
 from tests.kit import config_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,7 +72,10 @@ def test_rule_with_unknown_team(tmp_path: Path) -> None:
 
 def test_rule_with_unknown_condition(tmp_path: Path) -> None:
     msg = _broken(tmp_path, "routing.yaml", lambda d: d["rules"][1]["when"].update(mood="angry"))
-    assert msg.startswith("routing.yaml: rules[1].when.mood: expected one of flags_any")
+    assert msg == ("routing.yaml: rules[1].when.mood: unknown key; expected one of flags_any, sentiment, "
+                   "sentiment_below, competitor, brand_any, language_any, priority_at_least, min_followers, text_regex")
+    msg = _broken(tmp_path / "typo", "routing.yaml", lambda d: d["rules"][1]["when"].update(sentimnet="negative"))
+    assert msg == "routing.yaml: rules[1].when.sentimnet: unknown key; did you mean sentiment?"
 
 
 def test_rule_with_unknown_flag(tmp_path: Path) -> None:
@@ -91,7 +101,7 @@ def test_bad_regex(tmp_path: Path) -> None:
 
 def test_source_needs_interval(tmp_path: Path) -> None:
     msg = _broken(tmp_path, "sources.yaml", lambda d: d["sources"][0].pop("interval_seconds"))
-    assert msg == "sources.yaml: sources[0].interval_seconds: expected a positive number, got None"
+    assert msg == "sources.yaml: sources[0].interval_seconds: required: expected a positive number"
 
 
 def test_bad_severity(tmp_path: Path) -> None:
@@ -110,30 +120,71 @@ def test_invalid_yaml(tmp_path: Path) -> None:
         load_settings(env={"VIGIE_CONFIG": str(cfg)})
 
 
+def key_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every key a model declares, as a dotted path (a list's items and a mapping's values are
+    walked through: ``teams.business_hours.days``, ``rules.when.flags_any``)."""
+    out = []
+    for name, info in model.model_fields.items():
+        path = prefix + (info.alias or name)
+        out.append(path)
+        inner, _, _ = field_at(model, (name,))
+        while get_origin(inner) in (list, dict):
+            inner, _ = _unwrap(get_args(inner)[-1])
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            out += key_paths(inner, path + ".")
+    return out
+
+
+def readme_section(readme: str, title: str) -> str:
+    return readme.split(f"\n### {title}\n", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+
+
+def documentation_problems(readme: str) -> list[str]:
+    """What the README's configuration reference gets wrong about the declared models: a key of a
+    file's model not named in its section (its whole path, or its own name, in backticks), a key in
+    the first column of a section's table that no model declares, an environment variable missing
+    from the table or listed there without being read."""
+    problems = []
+    for file, (model, _) in FILE_MODELS.items():
+        section = readme_section(readme, f"`{file}`")
+        paths = key_paths(model)
+        for path in paths:
+            parts = path.split(".")
+            suffixes = [".".join(parts[i:]) for i in range(len(parts))]  # its whole path, …, its own name
+            if not any(f"`{s}`" in section for s in suffixes) and f"`{path}." not in section:  # (or a block's keys)
+                problems.append(f"{file}: {path}: declared, not documented")
+        if file == "sources.yaml":  # each kind's options: their tables are checked by test_source_options_doc
+            paths += [f"sources.{key}" for cls in REGISTRY.values() for key in valid_keys(cls.Options)]
+        for row in re.findall(r"^\| `([a-z_.<>]+)` \|", section, re.MULTILINE):
+            key = re.sub(r"\.<[a-z_]+>", "", row)
+            if key not in paths and not any(p.endswith(f".{key}") for p in paths):
+                problems.append(f"{file}: {row}: documented, not declared")
+    environment = readme_section(readme, "Environment")
+    table = set(re.findall(r"^\| `([A-Z_]+)` \|", environment, re.MULTILINE))
+    problems += [f"environment: {name}: read, not documented" for name in ENV_VARS if name not in table]
+    problems += [f"environment: {name}: documented, not read" for name in sorted(table)
+                 if name not in ENV_VARS and name not in TEST_ENV_VARS]
+    return problems
+
+
 def test_readme_documents_every_setting() -> None:
     readme = (REPO / "README.md").read_text()
-    missing = [name for name in ENV_VARS if f"`{name}`" not in readme]
-    missing += [cond for cond in RULE_CONDITIONS if f"`{cond}`" not in readme]
-    keys = ["sla_minutes", "interval_seconds", "enabled", "handles", "keywords", "severity", "influencer_followers",
-            "rate_per_minute", "backfill_hours", "page_size", "seed", "duplicate_share", "repost_share",
-            "malformed_share", "description", "status", "business_hours.timezone", "business_hours.days",
-            "business_hours.hours", "business_hours.holidays", "around_the_clock", "at_risk_share", "channels",
-            "url_env", "url_file", "events", "sla_breach", "critical", "escalation", "spike", "timezone"]
-    from config.reporting import DETECTOR_KEYS, SUMMARY_KEYS, WALL_KEYS
-    keys += [f"detector.{k}" for k in DETECTOR_KEYS] + [f"wall.{k}" for k in WALL_KEYS]
-    keys += [f"summary.{k}" for k in SUMMARY_KEYS] + ["daily_summary", "approval", "send_failed", "archive_head"]
-    keys += ["approval.default", "approval.rules", "approval.expire_hours", "approval.sla_minutes", "length_limits",
-             "disclosures", "screening.on_hit", "screening.defaults", "screening.terms", "accounts"]
-    from config.archive import TOP_KEYS as ARCHIVE_KEYS
-    keys += [k for k in ARCHIVE_KEYS if k not in ("retention", "supervision")]
-    keys += ["retention.classes", "retention.default", "retention.rules", "supervision.flags",
-             "supervision.sample_percent", "supervision.sample_rules", "supervision.free_form", "supervision.due_hours"]
-    missing += [k for k in keys if f"`{k}`" not in readme]
+    assert documentation_problems(readme) == []
+    assert {f.alias for f in Environment.model_fields.values()} == set(ENV_VARS)  # one declaration each
     for yaml_file in sorted((REPO / "config").glob("*.yaml")):
-        if f"`{yaml_file.name}`" not in readme:
-            missing.append(yaml_file.name)
-    assert not missing, f"README.md does not document: {missing}"
+        assert yaml_file.name in FILE_MODELS and f"`{yaml_file.name}`" in readme, yaml_file.name
     assert re.search(r"make demo", readme) and re.search(r"make test", readme)
+
+
+def test_the_documentation_check_finds_what_is_missing_or_extra() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert "| `detector.every_seconds` |" in readme and "| `VIGIE_PORT` |" in readme
+    broken = readme.replace("| `detector.every_seconds` |", "| `detector.every_second` |")
+    broken = broken.replace("| `VIGIE_PORT` |", "| `VIGIE_PROT` |")
+    assert sorted(documentation_problems(broken)) == [
+        "environment: VIGIE_PORT: read, not documented", "environment: VIGIE_PROT: documented, not read",
+        "reporting.yaml: detector.every_second: documented, not declared",
+        "reporting.yaml: detector.every_seconds: declared, not documented"]
 
 
 def test_rate_limit_reset_headers_in_every_platform_form() -> None:

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config.settings import PRIORITIES, ConfigError, load_settings
-from config.sla import BusinessHours, parse_sla
+from config.sla import BusinessHours, Holidays, calendar_year, parse_sla
 from models.sla import SlaClock, add_business_time, business_time_between
 from tests.kit import config_dir
 
 REPO = Path(__file__).resolve().parents[2]
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS = frozenset(range(5))
-OFFICE = BusinessHours("Europe/Paris", WEEKDAYS, ((8 * 60, 19 * 60),), frozenset({date(2026, 12, 25)}))
+OFFICE = BusinessHours("Europe/Paris", WEEKDAYS, ((8 * 60, 19 * 60),), Holidays(add=frozenset({date(2026, 12, 25)})))
 EVERY_DAY = BusinessHours("Europe/Paris", frozenset(range(7)), ((8 * 60, 19 * 60),))
 
 
@@ -64,7 +64,8 @@ def test_holiday_is_skipped() -> None:
 def test_multi_day_sla_walks_days() -> None:
     # 72 business hours from Thursday 24 December 10:00: 9 h that day, four 11-hour days up to the 31st,
     # 1 January off, 11 h on Monday the 4th, then 8 h into Tuesday the 5th.
-    hours = BusinessHours("Europe/Paris", WEEKDAYS, ((480, 1140),), frozenset({date(2026, 12, 25), date(2027, 1, 1)}))
+    closed = Holidays(add=frozenset({date(2026, 12, 25), date(2027, 1, 1)}))
+    hours = BusinessHours("Europe/Paris", WEEKDAYS, ((480, 1140),), closed)
     at_risk, due = clock(hours).deadlines("service", "low", paris(2026, 12, 24, 10, 0))
     assert due == paris(2027, 1, 5, 16, 0)
     assert at_risk == paris(2027, 1, 4, 9, 0)  # 54 h: the 53 h up to the 31st, then one
@@ -149,14 +150,17 @@ def test_shipped_business_hours() -> None:
     assert sla.business_hours.timezone == "Europe/Paris"
     assert sla.business_hours.days == WEEKDAYS
     assert sla.business_hours.hours == ((480, 1140),)
-    assert {date(2026, 1, 1), date(2026, 4, 6), date(2026, 5, 14), date(2026, 7, 14), date(2027, 3, 29),
-            date(2027, 5, 6), date(2027, 12, 25)} <= sla.business_hours.holidays
-    assert len(sla.business_hours.holidays) == 22
+    assert sla.business_hours.holidays == Holidays(("FR",))
+    for day in (date(2026, 1, 1), date(2026, 4, 6), date(2026, 5, 14), date(2026, 7, 14), date(2027, 3, 29),
+                date(2027, 5, 6), date(2027, 12, 25), date(2031, 4, 14), date(2040, 11, 11)):
+        assert not sla.business_hours.is_open_day(day), day
+    assert sla.business_hours.is_open_day(date(2031, 4, 15))
     assert sla.around_the_clock == frozenset({"critical"}) and sla.at_risk_share == 0.25
 
 
 def _teams(**top: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"teams": {"service": {"sla_minutes": {}}, "legal": {"sla_minutes": {}}}}
+    minutes = {"critical": 15, "high": 60, "medium": 240, "low": 1440}
+    data: dict[str, Any] = {"teams": {"service": {"sla_minutes": minutes}, "legal": {"sla_minutes": minutes}}}
     data["business_hours"] = {"timezone": "Europe/Paris", "days": ["mon", "tue", "wed", "thu", "fri"],
                               "hours": "08:00-19:00", "holidays": [date(2026, 12, 25), "2027-01-01"]}
     data.update(top)
@@ -169,7 +173,8 @@ def test_team_override_inherits_the_rest() -> None:
     sla = parse_sla(data, PRIORITIES)
     legal = sla.hours_for("legal")
     assert legal is not None and legal.hours == ((540, 750), (810, 1080))
-    assert legal.timezone == "Europe/Paris" and legal.holidays == {date(2026, 12, 25), date(2027, 1, 1)}
+    assert legal.timezone == "Europe/Paris"
+    assert legal.holidays == Holidays(add=frozenset({date(2026, 12, 25), date(2027, 1, 1)}))  # a plain list: add
     assert sla.hours_for("service") == sla.business_hours
 
 
@@ -196,8 +201,23 @@ def test_no_business_hours_means_around_the_clock() -> None:
         ({"hours": ["08:00-13:00", "12:00-19:00"]},
          "teams.yaml: business_hours.hours: expected time ranges that do not overlap"),
         ({"holidays": ["2026-02-30"]},
-         "teams.yaml: business_hours.holidays[0]: expected a date like 2026-12-25, got '2026-02-30'"),
-        ({"lunch": "12:00-13:00"}, "teams.yaml: business_hours: expected only timezone, days, hours, holidays"),
+         "teams.yaml: business_hours.holidays.add[0]: expected a date like 2026-12-25, got '2026-02-30'"),
+        ({"lunch": "12:00-13:00"},
+         "teams.yaml: business_hours.lunch: unknown key; expected one of timezone, days, hours, holidays"),
+        ({"timzone": "Europe/Paris"}, "teams.yaml: business_hours.timzone: unknown key; did you mean timezone?"),
+        ({"holidays": {"calendars": ["FR", "ZZ"]}},
+         "teams.yaml: business_hours.holidays.calendars[1]: expected a calendar name: a country code with an "
+         "optional -subdivision, or a financial calendar; one of TARGET, "),
+        ({"holidays": {"calendars": ["GB-LDN"]}},
+         "teams.yaml: business_hours.holidays.calendars[0]: expected a subdivision of GB: one of GB-ENG, GB-NIR, "
+         "GB-SCT, GB-WLS, got 'GB-LDN'"),
+        ({"holidays": {"calendars": "FR"}}, "teams.yaml: business_hours.holidays.calendars: expected a list, got 'FR'"),
+        ({"holidays": {"add": ["2031-13-01"]}},
+         "teams.yaml: business_hours.holidays.add[0]: expected a date like 2026-12-25, got '2031-13-01'"),
+        ({"holidays": {"add": [date(2031, 5, 2)], "remove": [date(2031, 5, 2)]}},
+         "teams.yaml: business_hours.holidays.remove: expected no date also in add, got ['2031-05-02']"),
+        ({"holidays": {"calendar": ["FR"]}},
+         "teams.yaml: business_hours.holidays.calendar: unknown key; did you mean calendars?"),
     ],
 )
 def test_bad_business_hours(change: dict[str, Any], message: str) -> None:
@@ -230,3 +250,62 @@ def test_bad_team_override_names_the_team(tmp_path: Path) -> None:
         load_settings(env={"VIGIE_CONFIG": str(cfg)})
     assert str(err.value) == ("teams.yaml: teams.legal.business_hours.timezone: expected an IANA time zone, "
                               "got 'Europe/Pariss'")
+
+
+# --- public calendars ---------------------------------------------------------------------------
+
+
+def _calendars(holidays: Any, team_holidays: Any = None) -> Any:
+    data = _teams(business_hours={"timezone": "Europe/Paris", "days": ["mon", "tue", "wed", "thu", "fri"],
+                                  "hours": "08:00-19:00", "holidays": holidays})
+    if team_holidays is not None:
+        data["teams"]["legal"]["business_hours"] = {"timezone": "Europe/London", "holidays": team_holidays}
+    return parse_sla(data, PRIORITIES)
+
+
+def test_calendars_close_their_days_in_any_year() -> None:
+    sla = _calendars({"calendars": ["FR", "TARGET"], "add": ["2031-05-02"], "remove": [date(2031, 5, 8)]},
+                     {"calendars": ["gb-eng"]})
+    paris_hours, london = sla.hours_for("service"), sla.hours_for("legal")
+    assert paris_hours is not None and london is not None
+    assert paris_hours.holidays.calendars == ("FR", "XECB") and london.holidays.calendars == ("GB-ENG",)
+    assert not paris_hours.is_open_day(date(2031, 4, 14))  # Easter Monday, FR
+    assert not paris_hours.is_open_day(date(2031, 5, 1))  # 1 May: FR and TARGET
+    assert not paris_hours.is_open_day(date(2031, 5, 2))  # a Friday the firm adds
+    assert paris_hours.is_open_day(date(2031, 5, 8))  # Victory Day (FR), a Thursday the firm removes
+    assert paris_hours.is_open_day(date(2031, 5, 7))
+    assert not london.is_open_day(date(2031, 12, 26))  # Boxing Day, GB-ENG
+    assert london.is_open_day(date(2031, 7, 14)) and london.is_open_day(date(2031, 12, 1))
+
+
+def test_subdivisions_have_their_own_days() -> None:
+    sla = _calendars({"calendars": ["GB-SCT"]}, {"calendars": ["GB-ENG"]})
+    scotland, england = sla.hours_for("service"), sla.hours_for("legal")
+    assert scotland is not None and england is not None
+    # St Andrew's Day falls on Sunday 30 November 2031: Scotland closes on Monday 1 December.
+    assert not scotland.is_open_day(date(2031, 12, 1)) and england.is_open_day(date(2031, 12, 1))
+    assert not scotland.is_open_day(date(2031, 1, 2)) and england.is_open_day(date(2031, 1, 2))
+    assert scotland.is_open_day(date(2031, 8, 25)) and not england.is_open_day(date(2031, 8, 25))
+    moselle = _calendars({"calendars": ["FR-57"]}).hours_for("service")
+    alsace = _calendars({"calendars": ["FR-67"]}).hours_for("service")
+    assert moselle is not None and alsace is not None and alsace.holidays.calendars == ("FR-6AE",)
+    for hours in (moselle, alsace):  # Good Friday and St Stephen's Day, not closed elsewhere in France
+        assert not hours.is_open_day(date(2031, 4, 11)) and not hours.is_open_day(date(2031, 12, 26))
+    assert OFFICE.is_open_day(date(2031, 4, 11))
+
+
+def test_the_clock_skips_calendar_days() -> None:
+    hours = _calendars({"calendars": ["FR"]}).hours_for("service")
+    assert hours is not None
+    # Friday 11 April 2031, 18:30: Saturday, Sunday, Easter Monday closed; due Tuesday 08:30.
+    assert add_business_time(paris(2031, 4, 11, 18, 30), timedelta(hours=1), hours) == paris(2031, 4, 15, 8, 30)
+
+
+def test_a_calendar_year_is_built_once() -> None:
+    calendar_year.cache_clear()
+    hours = _calendars({"calendars": ["FR", "TARGET"]}).hours_for("service")
+    assert hours is not None
+    open_days = [hours.is_open_day(date(2033, 1, 1) + timedelta(days=n)) for n in range(365 * 2)]
+    assert open_days.count(True) < 2 * 261  # weekdays minus holidays
+    info = calendar_year.cache_info()
+    assert info.misses == 4 and info.currsize == 4  # two calendars, two years

@@ -132,12 +132,13 @@ def test_reporting_config_is_checked() -> None:
         ({"detector": {"ewma_alpha": 1.5}}, "reporting.yaml: detector.ewma_alpha: expected a number above 0"),
         ({"detector": {"scopes": ["team"]}}, "reporting.yaml: detector.scopes[0]: expected one of all, brand, topic"),
         ({"detector": {"ignore_topics": ["weather"]}}, "reporting.yaml: detector.ignore_topics[0]: expected a flag"),
-        ({"detector": {"window": 5}}, "reporting.yaml: detector: expected only every_seconds"),
+        ({"detector": {"window": 5}}, "reporting.yaml: detector.window: unknown key; did you mean window_minutes?"),
         ({"detector": {"baseline_windows": 3}}, "reporting.yaml: detector.min_baseline_windows: expected at most"),
         ({"wall": {"reload_minutes": -1}}, "reporting.yaml: wall.reload_minutes: expected a whole number"),
-        ({"colour": "red"}, "reporting.yaml: (top level): expected only timezone"),
+        ({"colour": "red"}, "reporting.yaml: colour: unknown key; expected one of timezone, detector, wall, summary"),
         ({"summary": {"run_at": "25:00"}}, "reporting.yaml: summary.run_at: expected a time of day like \"00:30\""),
-        ({"summary": {"at": "01:00"}}, "reporting.yaml: summary: expected only run_at"),
+        ({"summary": {"at": "01:00"}}, "reporting.yaml: summary.at: unknown key; expected one of run_at"),
+        ({"sumary": {"run_at": "01:00"}}, "reporting.yaml: sumary: unknown key; did you mean summary?"),
     ]:
         with pytest.raises(ConfigError) as err:
             parse_reporting(data, flags)

@@ -1,0 +1,40 @@
+"""Operations' settings from the environment: the collectors' heartbeat, the `/metrics` token, the log
+format and the gunicorn workers. Read once by `config.settings.load_settings`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from config.environment import read_environment
+from config.sources import Secret
+
+OPS_ENV_VARS: dict[str, tuple[str, str]] = {
+    "VIGIE_HEARTBEAT_SECONDS": ("15", "how often each collector writes its heartbeat row; a collector silent for "
+                                "three of its intervals is gone (its sources turn stale, `/readyz` says so)"),
+    "VIGIE_METRICS_TOKEN": ("unset (admins only)", "bearer token a Prometheus scraper sends to `/metrics` "
+                            "(`Authorization: Bearer ...`); signed-in admins may read it too"),
+    "VIGIE_LOG_FORMAT": ("plain", "`plain` lines or `json` (one object per line: time, level, logger, message, "
+                         "exception) for every process, gunicorn's own logs included"),
+    "VIGIE_WEB_WORKERS": ("4", "gunicorn workers started by deploy/gunicorn.conf.py"),
+}
+LOG_FORMATS: tuple[str, ...] = ("plain", "json")
+
+
+@dataclass(frozen=True)
+class OpsConfig:
+    heartbeat_seconds: int = 15
+    metrics_token: Secret | None = None
+    log_format: str = "plain"
+    web_workers: int = 4
+
+
+def parse_ops(env: Mapping[str, str]) -> OpsConfig:
+    """The operations settings of ``env`` (checked by `config.environment.Environment`)."""
+    given = read_environment(env)
+    return OpsConfig(
+        heartbeat_seconds=given.heartbeat_seconds,
+        metrics_token=Secret(given.metrics_token) if given.metrics_token else None,
+        log_format=given.log_format,
+        web_workers=given.web_workers,
+    )

@@ -1,0 +1,31 @@
+"""gunicorn settings for the dashboard: `gunicorn -c deploy/gunicorn.conf.py dashboard.wsgi:server`.
+
+Read from Vigie's own settings (`config.settings.load_settings`, so a bad value stops the start
+naming it): the address (VIGIE_HOST, VIGIE_PORT), the workers (VIGIE_WEB_WORKERS, default 4) and
+the logging (VIGIE_LOG_FORMAT, VIGIE_LOG_LEVEL). gunicorn's error and access logs and the `vigie.*`
+loggers of every worker go through one formatter to stderr (`vigie.logs`); plain lines or JSON.
+Options given on gunicorn's command line win over these (e.g. ``--bind unix:/run/vigie/web.sock``).
+No scheduler runs in a worker: `vigie collect` is the only scheduler process.
+"""
+
+from config.settings import load_settings
+from vigie.logs import gunicorn_logconfig
+
+_settings = load_settings()
+
+wsgi_app = "dashboard.wsgi:server"
+bind = [f"{_settings.host}:{_settings.port}"]
+workers = _settings.ops.web_workers
+worker_class = "gthread"  # live pages poll every few seconds: threads keep a slow callback from blocking them
+threads = 4
+timeout = 60  # a worker silent this long is killed and replaced
+graceful_timeout = 30  # on SIGTERM, requests in flight get this long to finish
+keepalive = 5
+# Request line and headers only: bodies are limited by the app itself.
+limit_request_line = 8190
+accesslog = "-"  # access lines through the same formatter (gunicorn.access), to stderr
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+logconfig_dict = gunicorn_logconfig(_settings)
+capture_output = False
+proc_name = "vigie-web"

@@ -1,0 +1,144 @@
+"""Collector heartbeats and stale sources.
+
+Each collector process (`vigie collect`, `vigie demo`) writes its row of ``collector_heartbeats``
+every ``VIGIE_HEARTBEAT_SECONDS`` with the sources it holds the lease of, and marks it stopped on
+a clean shutdown. A collector is *gone* when it stopped or has not beaten for three of its
+intervals (SIGKILL, a dead host, a hung process).
+
+A polled source is *stale* (`stale_reason`, a pure function) when its last run is older than
+three of its intervals (counted from the end of a wait the source asked for, if later), or
+when the collector holding its lease, or the last one to list it, is gone. A stale source is
+shown in red on `/sources` and the wall, counted by `/metrics`; `/readyz` wants one live collector.
+
+Queries take the session first, are bounded and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from models.ops_tables import CollectorHeartbeat
+from models.tables import SourceRow
+
+MISSED_BEATS = 3  # a collector silent this many heartbeat intervals is gone
+MISSED_RUNS = 3  # a source not run for this many of its intervals is stale
+KEEP_GONE = timedelta(days=7)  # rows of collectors gone this long are deleted (at a beat)
+HEARTBEAT_LIMIT = 200  # collectors read at once: newest beat first
+
+
+# --- pure rules ---------------------------------------------------------------------------------
+
+
+def collector_gone(beat: Any, now: datetime) -> str | None:
+    """Why the collector of this heartbeat row is gone (stopped, or silent too long), or None if alive."""
+    if beat.stopped_at is not None:
+        return f"collector {beat.worker_id} stopped at {beat.stopped_at:%Y-%m-%d %H:%M:%S} UTC"
+    if now - beat.beat_at > timedelta(seconds=MISSED_BEATS * beat.interval_seconds):
+        return f"collector {beat.worker_id} silent since {beat.beat_at:%Y-%m-%d %H:%M:%S} UTC"
+    return None
+
+
+def holder(row: Any, beats: Iterable[Any]) -> Any | None:
+    """The heartbeat of the collector holding ``row``'s lease or, with no lease, of the last
+    collector that listed the source at a beat; None when no heartbeat names it (e.g. only
+    `vigie collect --once` ran it)."""
+    beats = list(beats)
+    if row.lease_owner is not None:
+        return next((b for b in beats if b.worker_id == row.lease_owner), None)
+    listing = [b for b in beats if row.name in (b.sources or [])]
+    return max(listing, key=lambda b: b.beat_at, default=None)
+
+
+def stale_reason(row: Any, interval_seconds: float, beats: Iterable[Any], now: datetime) -> str | None:
+    """Why a polled source is stale, or None. ``row``: its `SourceRow` (name, last_run_at,
+    not_before, lease_owner); ``beats``: the collectors' heartbeat rows; times naive UTC."""
+    held_by = holder(row, beats)
+    gone = collector_gone(held_by, now) if held_by is not None else None
+    if gone is not None:
+        return gone
+    if row.last_run_at is None:
+        return None  # not run yet: shown as such
+    since = max(row.last_run_at, row.not_before or row.last_run_at)
+    if now - since > timedelta(seconds=MISSED_RUNS * interval_seconds):
+        return (f"no run since {row.last_run_at:%Y-%m-%d %H:%M:%S} UTC (expected every {interval_seconds:g} s): "
+                "is a collector running?")
+    return None
+
+
+def stale_map(rows: Iterable[Any], intervals: Mapping[str, float], beats: Iterable[Any],
+              now: datetime) -> dict[str, str]:
+    """{source name: why it is stale} for the polled sources among ``rows`` (``intervals``: name → seconds)."""
+    beats = list(beats)
+    out: dict[str, str] = {}
+    for row in rows:
+        if row.name in intervals:
+            reason = stale_reason(row, intervals[row.name], beats, now)
+            if reason is not None:
+                out[row.name] = reason
+    return out
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+def held_sources(session: Session, worker_id: str, now: datetime, limit: int = 1000) -> list[str]:
+    """Names of the sources whose lease ``worker_id`` holds now."""
+    return list(session.scalars(select(SourceRow.name).where(SourceRow.lease_owner == worker_id,
+                                                             SourceRow.lease_until > now)
+                                .order_by(SourceRow.name).limit(limit)))
+
+
+def beat(session: Session, worker_id: str, hostname: str, pid: int, version: str, interval_seconds: int,
+         now: datetime, starting: bool = False) -> CollectorHeartbeat:
+    """Write this collector's heartbeat with the sources it holds; forget collectors long gone.
+    ``starting``: the process's first beat (a restart reusing a fixed VIGIE_WORKER_ID starts afresh).
+    Otherwise a row marked stopped stays stopped: a beat racing the shutdown does not revive it."""
+    sources = held_sources(session, worker_id, now)
+    row = session.get(CollectorHeartbeat, worker_id)
+    if row is None:
+        row = CollectorHeartbeat(worker_id=worker_id, started_at=now, stopped_at=None)
+        session.add(row)
+    elif row.stopped_at is not None and not starting:
+        return row
+    if starting:
+        row.started_at, row.stopped_at = now, None
+    row.hostname, row.pid, row.version = hostname[:200], pid, version[:50]
+    row.beat_at, row.sources, row.interval_seconds = now, sources, interval_seconds
+    session.execute(delete(CollectorHeartbeat).where(CollectorHeartbeat.beat_at < now - KEEP_GONE))
+    session.flush()
+    return row
+
+
+def mark_stopped(session: Session, worker_id: str, now: datetime) -> None:
+    """A clean shutdown: the collector is gone now. Its row keeps the sources it held, so they show
+    stale (their leases are released) until another collector takes them."""
+    session.execute(update(CollectorHeartbeat).where(CollectorHeartbeat.worker_id == worker_id)
+                    .values(stopped_at=now, beat_at=now))
+
+
+def heartbeats(session: Session, limit: int = HEARTBEAT_LIMIT) -> list[CollectorHeartbeat]:
+    """The collectors' heartbeat rows, the most recent beat first."""
+    return list(session.scalars(select(CollectorHeartbeat)
+                                .order_by(CollectorHeartbeat.beat_at.desc(), CollectorHeartbeat.worker_id)
+                                .limit(limit)))
+
+
+def live_collectors(session: Session, now: datetime) -> list[CollectorHeartbeat]:
+    """Collectors alive now (not stopped, beaten within three of their intervals)."""
+    rows = session.scalars(select(CollectorHeartbeat).where(CollectorHeartbeat.stopped_at.is_(None))
+                           .order_by(CollectorHeartbeat.beat_at.desc()).limit(HEARTBEAT_LIMIT))
+    return [r for r in rows if collector_gone(r, now) is None]
+
+
+def stale_sources(session: Session, intervals: Mapping[str, float], now: datetime,
+                  rows: Iterable[Any] | None = None) -> dict[str, str]:
+    """{name: why stale} for the polled sources (``intervals``: name → seconds), read now
+    (``rows``: the source rows when the caller has them already)."""
+    if rows is None:
+        rows = session.scalars(select(SourceRow).order_by(SourceRow.name).limit(1000))
+    return stale_map(rows, intervals, heartbeats(session), now)
