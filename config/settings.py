@@ -22,6 +22,7 @@ from typing import Any
 
 from config.archive import ArchiveConfig, load_archive
 from config.auth import AUTH_ENV_VARS, AuthConfig, parse_auth
+from config.egress import EGRESS_ENV_VARS, Egress, parse_egress
 from config.checks import (
     ConfigError,
     _bool,
@@ -56,6 +57,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "VIGIE_WORKER_ID": ("hostname:pid", "name of this collector process in source leases"),
     **AUTH_ENV_VARS,
+    **EGRESS_ENV_VARS,
 }
 
 
@@ -114,6 +116,7 @@ class Settings:
     reporting: ReportingConfig
     outbound: OutboundConfig = field(default_factory=OutboundConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    egress: Egress = field(default_factory=Egress)
 
     def team(self, key: str) -> TeamConfig:
         for team in self.teams:
@@ -332,6 +335,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
                                {s.name for s in sources}),
         archive=load_archive(config_dir, {t.key for t in teams}, {b.name for b in brands if not b.competitor},
                              {f.name for f in lexicon}),
+        egress=parse_egress(env),
     )
     if "auth" not in overrides:  # tests pass their own (the default keeps a key file under var/)
         values["auth"] = parse_auth(env, host, port)
