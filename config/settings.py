@@ -22,7 +22,6 @@ from typing import Any
 
 from config.archive import ArchiveConfig, load_archive
 from config.auth import AUTH_ENV_VARS, AuthConfig, parse_auth
-from config.egress import EGRESS_ENV_VARS, Egress, parse_egress
 from config.checks import (
     ConfigError,
     _bool,
@@ -34,6 +33,7 @@ from config.checks import (
     _strings,
     _text,
 )
+from config.egress import EGRESS_ENV_VARS, Egress, parse_egress
 from config.notifications import NotificationChannel, load_notifications
 from config.outbound import OutboundConfig, load_outbound
 from config.reporting import ReportingConfig, load_reporting

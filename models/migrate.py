@@ -50,7 +50,8 @@ def head_revision() -> str:
 
 def known_revisions() -> list[str]:
     """Every revision this release ships, oldest first."""
-    return [script.revision for script in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+    scripts = ScriptDirectory.from_config(alembic_config()).walk_revisions()  # newest first
+    return [script.revision for script in reversed(list(scripts))]
 
 
 def schema_problem(current: str | None) -> str | None:

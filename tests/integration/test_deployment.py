@@ -107,7 +107,8 @@ def _nginx_conf(tmp: Path, http_port: int, https_port: int, web_port: int, cert:
     temp = "".join(f"  {kind}_temp_path {tmp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
                                                                        "scgi"))
     conf = tmp / "nginx.conf"
-    conf.write_text(("user root;\n" if os.geteuid() == 0 else "") + f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\n"
+    user = "user root;\n" if os.geteuid() == 0 else ""  # (root's workers would run as nobody, locked out of tmp)
+    conf.write_text(f"{user}pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\n"
                     f"worker_processes 1;\nevents {{}}\nhttp {{\n  access_log {tmp}/access.log;\n{temp}"
                     f"  include {tmp}/site.conf;\n}}\n")
     return conf

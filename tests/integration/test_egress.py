@@ -21,7 +21,7 @@ from models.db import open_database
 from models.tables import Mention, SourceRow
 from tests.egress import ConnectProxy, corporate_ca
 from tests.kit import config_dir, db_upgrade, vigie_env
-from tests.replay import Reply, ReplayServer
+from tests.replay import ReplayServer, Reply
 from tests.support import VIGIE
 
 RSS = "application/rss+xml"
