@@ -40,7 +40,8 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").e
 GUNICORN = str(Path(VIGIE).with_name("gunicorn"))
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"  # the observability work's; until then the unit's flags
 OBS = any("/readyz" in path.read_text() for path in (REPO / "dashboard").rglob("*.py"))
-METRICS_TOKEN_VAR = "VIGIE_METRICS_TOKEN"  # (the observability work's setting: adjust here if it is named otherwise)
+METRICS_TOKEN_VAR = "VIGIE_METRICS_TOKEN"  # the observability work's settings
+HEARTBEAT_VAR = "VIGIE_HEARTBEAT_SECONDS"  # a collector silent for three of these is gone
 METRICS_TOKEN = "metrics-token-of-the-deployment-test"
 
 
@@ -128,7 +129,8 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     cfg = config_dir(tmp_path, sources={"sources": [{"name": "demo", "kind": "demo", "interval_seconds": 2}]})
     env = vigie_env(PG_URL, config=cfg, log_level="INFO", secret_key=TEST_SECRET,
                     public_url=f"https://127.0.0.1:{https_port}", extra={"HOME": str(tmp_path),
-                                                                           METRICS_TOKEN_VAR: METRICS_TOKEN})
+                                                                           METRICS_TOKEN_VAR: METRICS_TOKEN,
+                                                                           HEARTBEAT_VAR: "2"})
     running = Stack(f"https://127.0.0.1:{https_port}", env, tls, tmp_path)
     try:
         db_upgrade(env)  # the README's step 4
@@ -185,7 +187,7 @@ def test_readiness_follows_the_collectors_and_metrics_parse(stack: Stack) -> Non
     stack.wait_for("/readyz", 200, timeout=60)  # both heartbeats fresh
     stack.kill("collect-a")
     stack.kill("collect-b")
-    stack.wait_for("/readyz", 503, timeout=180)
+    stack.wait_for("/readyz", 503, timeout=60)  # three 2-second heartbeats missed, and the scrape's slack
     stack.collector("a")
     stack.wait_for("/readyz", 200, timeout=60)
     status, text = stack.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
