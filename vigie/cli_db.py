@@ -15,7 +15,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import analyze, open_database
-from vigie.common import checked_settings
+from vigie.common import checked_settings, unreadable
 
 
 def version_line() -> str:
@@ -104,8 +104,12 @@ def db_current() -> None:
 
     settings = checked_settings()
     database = open_database(settings.database_url)
-    revision = current_revision(database.engine)
-    database.engine.dispose()
+    try:
+        revision = current_revision(database.engine)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(unreadable(exc)) from None
+    finally:
+        database.engine.dispose()
     problem = schema_problem(revision)
     if problem is None:
         click.echo(f"{revision} (head)")

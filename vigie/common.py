@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config.settings import ConfigError, Settings
@@ -50,7 +51,17 @@ def open_current(settings: Settings) -> Database:
     except SchemaNotCurrent as exc:
         db.engine.dispose()
         raise click.ClickException(str(exc)) from None
+    except SQLAlchemyError as exc:
+        db.engine.dispose()
+        raise click.ClickException(unreadable(exc)) from None
     return db
+
+
+def unreadable(exc: SQLAlchemyError) -> str:
+    """One line on a database that could not be read (the driver's first line: no URL, no password)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"the database cannot be read ({type(cause).__name__}): {first}"
 
 
 def open_upgraded(settings: Settings, scratch: str | None = None) -> Database:

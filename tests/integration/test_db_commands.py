@@ -211,3 +211,12 @@ def test_the_sql_starts_from_an_empty_database_when_the_server_is_unreachable_or
     assert "CREATE TABLE sources" not in chosen.output
     unknown = _cli(unreachable, "db", "upgrade", "--sql", "--from", "0999")
     assert unknown.exit_code == 1 and "revision '0999' is not one of this release's" in unknown.output
+
+
+def test_an_unreachable_database_is_one_line_without_the_password() -> None:
+    env = vigie_env(f"postgresql+psycopg://vigie:hunter2-secret@127.0.0.1:{free_port()}/vigie")
+    for args in (["db", "current"], ["users", "list"]):
+        result = _cli(env, *args)
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: the database cannot be read (OperationalError): connection failed")
+        assert result.output.count("\n") == 1 and "hunter2" not in result.output
