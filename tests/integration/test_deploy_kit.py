@@ -93,6 +93,8 @@ def test_each_unit_parses_hardened_without_secrets_and_runs_a_real_command(name:
     local = str(Path(VIGIE).parent / Path(program).name)
     if Path(program).name == "vigie":
         assert _click_path(args), f"{exec_start}: not a vigie command"
+        listed = subprocess.run([local, "--help"], capture_output=True, text=True, timeout=60).stdout
+        assert re.search(rf"^  {re.escape(args[0])} ", listed, re.M), f"{args[0]} not in `vigie --help`"
         shown = subprocess.run([local, *args, "--help"], capture_output=True, text=True, timeout=60)
         assert shown.returncode == 0, shown.stderr
         if "@" in name:
