@@ -59,6 +59,8 @@ class Environment(FileModel):
     oidc_client_id: str | None = Field(default=None, alias="VIGIE_OIDC_CLIENT_ID")
     oidc_client_secret: SecretValue | None = Field(default=None, alias="VIGIE_OIDC_CLIENT_SECRET", repr=False)
     oidc_username_claim: str = Field(default="preferred_username", alias="VIGIE_OIDC_USERNAME_CLAIM")
+    proxy_url: SecretValue | None = Field(default=None, alias="VIGIE_PROXY_URL", repr=False)  # may hold user:password@
+    ca_bundle: str | None = Field(default=None, alias="VIGIE_CA_BUNDLE")
 
 
 def read_environment(env: Mapping[str, str]) -> Environment:

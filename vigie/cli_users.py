@@ -21,7 +21,7 @@ from models.db import Database
 from models.library_file import DEMO_APPROVER, DEMO_AUTHOR, seed_demo_library
 from models.tables import KioskToken, User
 from models.users import UserError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_password
-from vigie.common import checked_settings, open_migrated
+from vigie.common import checked_settings, open_current
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ def _password(from_stdin: bool) -> str:
 
 def _db() -> tuple[Settings, Database]:
     settings = checked_settings()
-    return settings, open_migrated(settings)
+    return settings, open_current(settings)
 
 
 def _write(change: Callable[[Settings, Session], T]) -> tuple[Settings, T]:
