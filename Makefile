@@ -14,15 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian's Chromium and its driver for the browser tests, and poppler-utils (pdftoppm) to render
-# the summary PDFs in the tests; installed with apt-get when missing and we are root, otherwise
-# the tests say what to install.
+# Debian's Chromium and its driver for the browser tests, poppler-utils (pdftoppm) to render
+# the summary PDFs in the tests, and nginx, the reverse proxy of the deployment test; installed
+# with apt-get when missing and we are root, otherwise the tests say what to install.
 chromium:
-	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing chromium, chromium-driver and poppler-utils with apt-get"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null; \
-	else echo "warning: run: sudo apt-get install chromium chromium-driver poppler-utils"; fi
+		echo "installing chromium, chromium-driver, poppler-utils and nginx with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils nginx >/dev/null; \
+	else echo "warning: run: sudo apt-get install chromium chromium-driver poppler-utils nginx"; fi
 
 demo: $(STAMP)
 	$(BIN)/vigie demo

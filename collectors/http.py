@@ -14,6 +14,10 @@
   in place of JSON fails naming what came back.
 * Credentials travel in headers the caller gives; they are never put in an error
   message or a log line (errors name the URL without its query string).
+* The firm's network: every request goes through the egress proxy (``VIGIE_PROXY_URL``) when one
+  is set, and TLS is verified against the system's trust store (`truststore`) plus the CAs of
+  ``VIGIE_CA_BUNDLE`` (`config.egress`), set once per process by `use_egress`. A certificate that
+  is not trusted fails at once, not retried, saying so and what to do.
 * Writes (a reply, a post) go through `HttpClient.send_once`, never `request`: one attempt,
   no redirect followed, any status returned, and a failure says which side of the wire it
   happened on: `NotSent` (nothing reached the server: the caller may try again) or
@@ -23,8 +27,10 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import random
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,10 +38,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import truststore
 from pydantic import Field
 
 from collectors.options import SourceOptions
 from collectors.types import CollectorError
+from config.egress import Egress
 
 USER_AGENT = "Vigie/0.1 (self-hosted social listening; +https://example.invalid/vigie)"
 JSON_TYPES = ("application/json", "+json")
@@ -129,6 +137,43 @@ def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | 
     return (rng or random).uniform(0, min(cap, base * (2**attempt)))
 
 
+_egress = Egress()  # the process's egress settings: `use_egress`, at start
+
+
+def use_egress(egress: Egress) -> None:
+    """Route every client made from now on through ``egress`` (the settings' proxy and CA bundle).
+    Called once per process by `collectors.sources.load_checked_settings`, which every process
+    starts with, so that the sources and reply writers, built from their options alone, follow it."""
+    global _egress
+    _egress = egress
+
+
+@functools.lru_cache(maxsize=4)
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """The system's trust store (`truststore`), plus the CAs of ``ca_bundle`` when given."""
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
+
+
+def _untrusted(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind a transport error, if that is what it was."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _tls_message(url: str, error: ssl.SSLCertVerificationError) -> str:
+    reason = error.verify_message or error.reason or str(error)
+    bundle = f" or VIGIE_CA_BUNDLE (now {_egress.ca_bundle})" if _egress.ca_bundle else " or VIGIE_CA_BUNDLE"
+    return (f"{_safe(url)}: TLS certificate not trusted ({reason}): add the CA that issued it to the system's "
+            f"trust store{bundle}")
+
+
 def _safe(url: str) -> str:
     """The URL without its query string, which may hold a token."""
     return url.split("?", 1)[0]
@@ -157,7 +202,9 @@ class HttpClient:
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
-            trust_env=False,  # no proxies or netrc picked up from the environment
+            trust_env=False,  # no proxies or netrc picked up from the environment: the settings say (`use_egress`)
+            verify=tls_context(str(_egress.ca_bundle) if _egress.ca_bundle else None),
+            proxy=_egress.proxy_url,
         )
 
     @classmethod
@@ -238,7 +285,11 @@ class HttpClient:
             request = self._client.build_request(method, url, headers=headers, json=json_body, data=data)
             resp = self._client.send(request, stream=True, follow_redirects=False)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # The connection was never made (refused, DNS, no free connection): nothing was written.
+            # The connection was never made (refused, DNS, no free connection, an untrusted certificate):
+            # nothing was written.
+            untrusted = _untrusted(exc)
+            if untrusted is not None:
+                raise NotSent(f"not sent: {_tls_message(url, untrusted)}") from None
             raise NotSent(f"{_safe(url)}: not sent: {_transport_error(exc, self.timeout)}") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             # Written, maybe wholly, then a timeout, a reset or a close: the server may have acted.
@@ -297,6 +348,9 @@ class HttpClient:
         except httpx.TimeoutException:
             raise _Retry(f"{_safe(url)}: timed out after {self.timeout:g} s") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
+            untrusted = _untrusted(exc)
+            if untrusted is not None:  # trying again changes nothing until someone adds the CA
+                raise CollectorError(_tls_message(url, untrusted)) from None
             # connection refused or reset, truncated body (RemoteProtocolError), bad gzip…
             raise _Retry(f"{_safe(url)}: {type(exc).__name__}: {_strip_query(str(exc))}") from None
 

@@ -26,6 +26,7 @@ from config.archive import ArchiveConfig, parse_archive
 from config.auth import AUTH_ENV_VARS, AuthConfig, parse_auth
 from config.checks import ConfigError, _read_yaml
 from config.effective import FILE_MODELS
+from config.egress import EGRESS_ENV_VARS, Egress, parse_egress
 from config.environment import Environment, check_variable_names, read_environment, referenced_variables
 from config.notifications import NotificationChannel, parse_notifications
 from config.ops import OPS_ENV_VARS, OpsConfig, parse_ops
@@ -57,6 +58,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_WORKER_ID": ("hostname:pid", "name of this collector process in source leases"),
     **AUTH_ENV_VARS,
     **OPS_ENV_VARS,
+    **EGRESS_ENV_VARS,
 }
 
 
@@ -84,6 +86,7 @@ class Settings:
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
     environment: Environment | None = None  # the variables as read (`vigie config check` prints them)
     ops: OpsConfig = field(default_factory=OpsConfig)  # heartbeat, /metrics token, log format (config/ops.py)
+    egress: Egress = field(default_factory=Egress)
 
     def team(self, key: str) -> TeamConfig:
         for team in self.teams:
@@ -146,6 +149,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         outbound=parse_outbound(files["outbound.yaml"], team_keys, own_brands, {s.name for s in sources}),
         archive=parse_archive(files["archive.yaml"], team_keys, own_brands, flags),
         ops=parse_ops(env),
+        egress=parse_egress(env),
     )
     if "auth" not in overrides:  # tests pass their own (the default keeps a key file under var/)
         values["auth"] = parse_auth(env, given.host, given.port)

@@ -68,7 +68,7 @@ class Database:
 
 def analyze(db: Database) -> None:
     """Refresh the planner's statistics (SQLite has none until asked; without them it may pick
-    a poor index on a large queue). Run at init-db and hourly by the collector."""
+    a poor index on a large queue). Run by `vigie db upgrade` and hourly by the collector."""
     with db.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
 

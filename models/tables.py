@@ -2,7 +2,7 @@
 
 Times are stored as naive UTC (`utcnow()`), the same on SQLite and PostgreSQL, so
 that comparisons and indexes behave identically on both. Schema changes go through
-Alembic (`models/migrations/versions/`); `vigie init-db` applies them.
+Alembic (`models/migrations/versions/`); `vigie db upgrade` applies them.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@
 - Connector tests: `poll` one source as the collector does, `source_row` to read its row,
   `stored_ids` what was stored.
 - Subprocesses (`vigie collect`, `vigie serve`…): `config_dir`, a copy of the shipped
-  configuration with some files replaced, and `vigie_env`, the environment to run them in.
+  configuration with some files replaced, `vigie_env`, the environment to run them in, and
+  `db_upgrade`, the `vigie db upgrade` an operator runs first (the others refuse an old schema).
 
 The kit's calls into production code are all here, so that a test changes only its set-up when
 those modules move.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -182,3 +184,12 @@ def vigie_env(database: Path | str | None = None, config: Path | None = None,
     env.update({f"VIGIE_{key.upper()}": str(value) for key, value in settings.items()})
     env.update(extra or {})
     return env
+
+
+def db_upgrade(env: Mapping[str, str]) -> None:
+    """`vigie db upgrade` in ``env``, as an operator runs it before the other commands (which refuse a
+    database whose schema is not at the head revision)."""
+    from tests.support import VIGIE
+
+    result = subprocess.run([VIGIE, "db", "upgrade"], env=dict(env), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

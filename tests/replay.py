@@ -12,11 +12,13 @@ body, time) in ``server.requests`` so tests can check cursors, validators, auth 
 and that nothing was sent during a wait. Fault replies: ``Reply(truncate=True)`` declares
 a longer Content-Length than it sends, then closes; ``Reply.huge(n)`` streams n bytes;
 ``Reply(drop=True)`` reads the request and closes the connection without a word.
+``ReplayServer(tls=context)`` serves HTTPS (a test CA's certificate: `tests/egress.py`).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -72,7 +74,8 @@ Responder = Reply | Callable[[Request], Reply]
 
 
 class ReplayServer:
-    def __init__(self, poll_interval: float = 0.5) -> None:  # close() waits up to one poll interval
+    def __init__(self, poll_interval: float = 0.5, tls: ssl.SSLContext | None = None) -> None:
+        # close() waits up to one poll interval
         self._routes: dict[str, list[Responder]] = {}
         self._lock = threading.Lock()
         self.requests: list[Request] = []
@@ -140,7 +143,10 @@ class ReplayServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        if tls is not None:  # (a client refusing the certificate fails the accept: the server goes on)
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(poll_interval,), daemon=True)
         self._thread.start()
 

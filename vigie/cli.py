@@ -1,4 +1,4 @@
-"""The `vigie` command: init-db, collect, serve, demo, import, bench, users, kiosk-token, audit."""
+"""The `vigie` command: db, collect, serve, demo, import, bench, users, kiosk-token, audit, archive…"""
 
 from __future__ import annotations
 
@@ -15,27 +15,28 @@ import click
 
 from config.settings import Settings
 from models.db import Database
-from vigie.common import checked_settings, open_migrated
+from vigie.common import checked_settings, open_current, open_upgraded
 from vigie.logs import configure_logging as _logging  # one place for every process (vigie/logs.py)
 
 DEMO = "vigie demo"  # what `vigie demo` marks its database as (`models.scratch`)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from vigie.cli_db import version_line
+
+    click.echo(version_line())
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Print the package version and the schema revision it needs, then exit.")
 def main() -> None:
     """Vigie: social-media command center. Settings come from the environment and VIGIE_CONFIG."""
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack to stderr: where is it stuck?
         faulthandler.register(signal.SIGUSR1, all_threads=True)
-
-
-@main.command("init-db")
-def init_db() -> None:
-    """Create or upgrade the database schema (safe to run again)."""
-    settings = checked_settings()
-    db = open_migrated(settings)
-    from models.migrate import current_revision
-
-    click.echo(f"database ready at revision {current_revision(db.engine)}: {db.engine.url.render_as_string()}")
 
 
 @main.command()
@@ -46,7 +47,7 @@ def collect(once: bool) -> None:
 
     settings = checked_settings()
     _logging(settings)
-    db = open_migrated(settings)
+    db = open_current(settings)
     if once:
         failed = 0
         for report in collect_once(settings, db):
@@ -104,7 +105,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve the dashboard (development server; use gunicorn 'dashboard.wsgi:server' in production)."""
     settings = checked_settings()
     _logging(settings)
-    db = open_migrated(settings)
+    db = open_current(settings)
     host, port = host or settings.host, port or settings.port
     settings = _listening(settings, host, port)
     click.echo(f"Vigie dashboard on http://{host}:{port}/")
@@ -126,7 +127,7 @@ def demo(host: str | None, port: int | None, desk: bool) -> None:
     _logging(settings)
     # The demo publishes its accounts' password, revokes and remakes the "demo-wall" link, fills the
     # database with simulated posts and lets simulated agents close items: its own database only.
-    db = open_migrated(settings, scratch=DEMO)
+    db = open_upgraded(settings, scratch=DEMO)
     host, port = host or settings.host, port or settings.port
     settings = _listening(settings, host, port)
     stop = threading.Event()
@@ -215,7 +216,7 @@ def import_file(file: Path, source_name: str, fmt: str | None, network: str, fie
         raise click.BadParameter("expected one character", param_hint="--delimiter")
     try:
         mapping = FieldMapping.from_options(_fields(fields), "--field", network)
-        job = FileImport(open_migrated(settings), settings, file, source_name, format_of(file, fmt), mapping, delimiter)
+        job = FileImport(open_current(settings), settings, file, source_name, format_of(file, fmt), mapping, delimiter)
         job.prepare(rescan)
     except CollectorError as exc:
         raise click.ClickException(exc.message) from exc
@@ -289,10 +290,13 @@ def _add_groups() -> None:
     from vigie.cli_archive import archive
     from vigie.cli_audit import audit
     from vigie.cli_config import config
+    from vigie.cli_db import db, init_db
     from vigie.cli_library import library
     from vigie.cli_summary import summary
     from vigie.cli_users import kiosk_token, users
 
+    main.add_command(db)
+    main.add_command(init_db)
     main.add_command(users)
     main.add_command(kiosk_token)
     main.add_command(audit)

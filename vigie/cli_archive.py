@@ -28,7 +28,7 @@ from vigie.cli_archive_anchor import archive_anchor
 from vigie.cli_archive_export import export, verify_export
 from vigie.cli_archive_holds import COMMANDS as HOLD_COMMANDS
 from vigie.cli_archive_reconcile import archive_reconcile
-from vigie.common import checked_settings, open_migrated, snapshot_session
+from vigie.common import checked_settings, open_current, snapshot_session
 
 ACTOR = "vigie archive"
 
@@ -41,7 +41,7 @@ def archive() -> None:
 @archive.command("seal")
 def archive_seal() -> None:
     """Seal every record waiting into segments now."""
-    db = open_migrated(checked_settings())
+    db = open_current(checked_settings())
     total = 0
     while True:
         with db.write.begin() as session:
@@ -67,7 +67,7 @@ def archive_verify(anchor_path: Path | None, by: str) -> None:
         raise click.ClickException(f"{path}: {exc}") from exc
     if anchor_path is not None and not path.is_file():
         raise click.ClickException(f"{path}: anchor file not found")
-    db = open_migrated(settings)
+    db = open_current(settings)
     with snapshot_session(db) as session:  # one snapshot: a purge committed meanwhile is no break
         result = verify(session, anchors, now=utcnow())
     now = utcnow()
@@ -95,7 +95,7 @@ def archive_verify(anchor_path: Path | None, by: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the head as one JSON line.")
 def archive_head(as_json: bool) -> None:
     """Print the newest segment's number and hash."""
-    db = open_migrated(checked_settings())
+    db = open_current(checked_settings())
     with db.read() as session:
         segment = head(session)
     if segment is None:

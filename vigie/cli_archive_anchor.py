@@ -13,7 +13,7 @@ import click
 from models.archive_anchor import AnchorError, anchor_head
 from models.archive_seal import seal
 from models.tables import utcnow
-from vigie.common import checked_settings, open_migrated
+from vigie.common import checked_settings, open_current
 
 ACTOR = "vigie archive"
 
@@ -26,7 +26,7 @@ def archive_anchor(anchor_path: Path | None) -> None:
     settings = checked_settings()
     if anchor_path is not None:
         settings = replace(settings, archive=replace(settings.archive, anchor_file=str(anchor_path)))
-    db = open_migrated(settings)
+    db = open_current(settings)
     while True:
         with db.write.begin() as session:
             if seal(session, ACTOR) is None:

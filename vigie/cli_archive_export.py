@@ -27,7 +27,7 @@ import click
 from models.archive_check import check_export, report
 from models.archive_export import ExportError, Selection, count_selection, export_archive, record_export, seal_waiting
 from models.users import get_user
-from vigie.common import HOLD_ID, MENTION_ID, checked_settings, open_migrated, parse_when
+from vigie.common import HOLD_ID, MENTION_ID, checked_settings, open_current, parse_when
 
 ACTOR = "vigie archive"
 
@@ -60,7 +60,7 @@ def export(since: str | None, until: str | None, hold_id: int | None, author: st
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     if include_restricted and not actor:
         raise click.UsageError("--include-restricted needs --actor: the compliance account that exports")
-    db = open_migrated(checked_settings())
+    db = open_current(checked_settings())
     if actor is not None:
         with db.read() as session:
             user = get_user(session, actor)

@@ -21,7 +21,7 @@ from models.erasure import ErasureError, request_erasure
 from models.holds import HoldError, HoldScope, all_holds, as_utc, place_hold, release_hold
 from models.tables import utcnow
 from models.users import get_user
-from vigie.common import HOLD_ID, MENTION_ID, checked_settings, open_migrated
+from vigie.common import HOLD_ID, MENTION_ID, checked_settings, open_current
 
 T = TypeVar("T")
 
@@ -35,7 +35,7 @@ def _compliance(session: Session, name: str) -> str:
 
 def _write(change: Callable[[Session, str], T], actor: str) -> T:
     """Run ``change`` as ``actor`` in one write transaction; a refusal ends the command with its reason."""
-    db = open_migrated(checked_settings())
+    db = open_current(checked_settings())
     try:
         with db.write.begin() as session:
             return change(session, _compliance(session, actor))
@@ -90,7 +90,7 @@ def hold_release(hold_id: int, reason: str, actor: str) -> None:
 @click.option("--limit", default=200, show_default=True, help="At most this many, newest first.")
 def hold_list(limit: int) -> None:
     """Every hold, newest first: id, matter, state, who placed it, its scope."""
-    db = open_migrated(checked_settings())
+    db = open_current(checked_settings())
     with db.read() as session:
         holds = all_holds(session, limit)
     for h in holds:
@@ -124,7 +124,7 @@ def purge(now_text: str | None) -> None:
     now = _time(now_text, "--now") or clock
     if now > clock:
         raise click.ClickException("--now is later than the clock: the purge never runs ahead of time")
-    run = run_purge(open_migrated(settings), settings.archive.retention, now)
+    run = run_purge(open_current(settings), settings.archive.retention, now)
     click.echo(f"{run.purged} record(s) purged in {run.batches} batch(es) as of {now.isoformat()}Z; {run.held} kept "
                f"by legal holds, {run.kept} kept longer by the current settings; {len(run.erased)} erasure "
                f"request(s) completed")

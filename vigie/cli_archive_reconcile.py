@@ -16,7 +16,7 @@ import click
 from models.archive import write_record
 from models.reconcile import Gaps, reconcile
 from models.tables import utcnow
-from vigie.common import checked_settings, open_migrated, snapshot_session
+from vigie.common import checked_settings, open_current, snapshot_session
 
 ACTOR = "vigie archive reconcile"
 
@@ -32,7 +32,7 @@ def _gap_line(label: str, gaps: Gaps) -> str:
 @click.option("--by", default=ACTOR, show_default=True, help="Who ran the check (kept in its record).")
 def archive_reconcile(as_json: bool, by: str) -> None:
     """Compare the polls' counts, the mentions and the post records; exit 1 on any gap."""
-    db = open_migrated(checked_settings())
+    db = open_current(checked_settings())
     with snapshot_session(db) as session:  # one snapshot: counts that agree with each other
         result = reconcile(session)
     summary = result.summary()

@@ -21,7 +21,7 @@ from typing import IO
 import click
 
 from models.audit import iter_events, verify_chains, write_csv, write_jsonl
-from vigie.common import ITEM_ID, checked_settings, open_migrated, parse_when, snapshot_session
+from vigie.common import ITEM_ID, checked_settings, open_current, parse_when, snapshot_session
 
 
 @contextmanager
@@ -65,7 +65,7 @@ def export(fmt: str, since: str | None, until: str | None, item_id: int | None, 
     start, end = parse_when(since, "--since", False), parse_when(until, "--until", True)
     if start is not None and end is not None and end <= start:
         raise click.BadParameter("--until must be after --since", param_hint="--until")
-    db = open_migrated(checked_settings())
+    db = open_current(checked_settings())
     try:
         with snapshot_session(db) as session, _output(output, fmt) as out:
             events = iter_events(session, since=start, until=end, item_id=item_id, actor=actor)
@@ -82,7 +82,7 @@ def verify() -> None:
 
     Each event must start where the previous one left the item, and the last one must match
     the item as it is now. Every break is printed, one a line."""
-    db = open_migrated(checked_settings())
+    db = open_current(checked_settings())
     items = broken = problems = 0
     with snapshot_session(db) as session:
         for _item_id, found in verify_chains(session):

@@ -17,7 +17,7 @@ import click
 import yaml
 
 from config.checks import masked
-from config.effective import FILE_MODELS, effective_environment, effective_files, json_schema
+from config.effective import FILE_MODELS, effective_environment, effective_files, json_schema, masked_url
 from config.settings import DEFAULT_CONFIG_DIR, Settings, read_files
 from vigie.common import checked_settings
 
@@ -38,6 +38,8 @@ def effective(settings: Settings) -> dict[str, Any]:
     if settings.environment is not None:
         worked_out = {"VIGIE_CONFIG": str(settings.config_dir), "VIGIE_WORKER_ID": settings.worker_id,
                       "VIGIE_PUBLIC_URL": settings.auth.public_url, "VIGIE_SECRET_KEY": "***"}
+        if settings.environment.proxy_url:  # its address shown, its password not
+            worked_out["VIGIE_PROXY_URL"] = masked_url(settings.environment.proxy_url)
         out["environment"] = effective_environment(settings.environment, worked_out)
     return out | files
 

@@ -14,7 +14,7 @@ import click
 
 from models.library import LibraryError, catalogue
 from models.library_file import LibraryFileError, import_library, load_library
-from vigie.common import checked_settings, open_migrated
+from vigie.common import checked_settings, open_current
 
 
 @click.group()
@@ -32,7 +32,7 @@ def library_import(file: Path, actor: str) -> None:
     settings = checked_settings()
     try:
         entries = load_library(file)
-        db = open_migrated(settings)
+        db = open_current(settings)
         with db.write.begin() as session:
             counts = import_library(session, entries, actor, settings.team_keys)
     except (LibraryFileError, LibraryError) as exc:
@@ -45,7 +45,7 @@ def library_import(file: Path, actor: str) -> None:
 def library_list() -> None:
     """Every template: key, language, kind, newest version and its state, the version in use."""
     settings = checked_settings()
-    db = open_migrated(settings)
+    db = open_current(settings)
     with db.read() as session:
         rows = catalogue(session)
         lines = [f"{r['key']}\t{r['language']}\t{r['kind']}\tv{r['latest'].version} {r['latest'].status}\t"

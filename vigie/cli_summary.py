@@ -22,7 +22,7 @@ import click
 from models.summary import FIRST_DAY, LAST_DAY, compute_summary, day_bounds, local_day, store_summary
 from models.summary_export import LABELS, change_text, compared_text, fmt, summary_csv, summary_pdf
 from models.tables import utcnow
-from vigie.common import checked_settings, open_migrated
+from vigie.common import checked_settings, open_current
 
 
 def _day(value: str | None, timezone: str) -> date:
@@ -72,7 +72,7 @@ def summary(day_text: str | None, pdf_path: Path | None, csv_path: Path | None, 
     """Compute, print and export the managers' summary of one day."""
     settings = checked_settings()
     day = _day(day_text, settings.reporting.timezone)
-    db = open_migrated(settings)
+    db = open_current(settings)
     if not FIRST_DAY <= day <= LAST_DAY:
         raise click.BadParameter(f"expected a day from {FIRST_DAY} to {LAST_DAY}, got {day}", param_hint="--date")
     for path, option in ((pdf_path, "--pdf"), (csv_path, "--csv")):

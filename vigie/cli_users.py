@@ -29,7 +29,7 @@ from models.users import (
     set_active,
     set_password,
 )
-from vigie.common import checked_settings, open_migrated
+from vigie.common import checked_settings, open_current
 
 T = TypeVar("T")
 
@@ -42,7 +42,7 @@ def _password(from_stdin: bool) -> str:
 
 def _db() -> tuple[Settings, Database]:
     settings = checked_settings()
-    return settings, open_migrated(settings)
+    return settings, open_current(settings)
 
 
 def _write(change: Callable[[Settings, Session], T]) -> tuple[Settings, T]:

@@ -1,4 +1,4 @@
-"""What every `vigie` command starts with: the checked settings and the migrated database.
+"""What every `vigie` command starts with: the checked settings and a database at the schema's head.
 
 Its own module so that the command modules (`cli`, `cli_audit`, `cli_summary`, `cli_users`)
 all import it and none of them imports `vigie.cli`, the entry point.
@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config.settings import ConfigError, Settings
@@ -64,9 +65,34 @@ def claim_scratch(db: Database, purpose: str) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-def open_migrated(settings: Settings, scratch: str | None = None) -> Database:
-    """The database at the schema's head revision, with fresh planner statistics; with ``scratch``,
-    only if it is empty or that command's own (`claim_scratch`), checked before the upgrade."""
+def open_current(settings: Settings) -> Database:
+    """The database, only if its schema is at the head revision: otherwise the command ends with one
+    line saying the revision it has, the one it needs and what to run (`vigie db upgrade`)."""
+    from models.migrate import SchemaNotCurrent, require_head
+
+    db = open_database(settings.database_url, settings.archive.retention, settings.archive.supervision)
+    try:
+        require_head(db.engine)
+    except SchemaNotCurrent as exc:
+        db.engine.dispose()
+        raise click.ClickException(str(exc)) from None
+    except SQLAlchemyError as exc:
+        db.engine.dispose()
+        raise click.ClickException(unreadable(exc)) from None
+    return db
+
+
+def unreadable(exc: SQLAlchemyError) -> str:
+    """One line on a database that could not be read (the driver's first line: no URL, no password)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"the database cannot be read ({type(cause).__name__}): {first}"
+
+
+def open_upgraded(settings: Settings, scratch: str | None = None) -> Database:
+    """The database brought to the head revision, with fresh planner statistics (`vigie db upgrade`,
+    and `vigie demo`, which does everything itself); with ``scratch``, only if it is empty or that
+    command's own (`claim_scratch`), checked before the upgrade."""
     from models.migrate import upgrade
 
     db = open_database(settings.database_url, settings.archive.retention, settings.archive.supervision)

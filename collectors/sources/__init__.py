@@ -49,9 +49,13 @@ REGISTRY: dict[str, SourceClass] = {
 
 def load_checked_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """`config.settings.load_settings` and then `check_sources`: what every process starts with
-    (the `vigie` commands and gunicorn's `dashboard.wsgi`). Raise ConfigError."""
+    (the `vigie` commands and gunicorn's `dashboard.wsgi`), which also routes the process's outbound
+    requests through the settings' egress proxy and CA bundle. Raise ConfigError."""
+    from collectors.http import use_egress
+
     settings = load_settings(env, **overrides)
     check_sources(settings.sources)
+    use_egress(settings.egress)  # every HTTP client of this process goes out as the settings say
     return settings
 
 

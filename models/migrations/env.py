@@ -1,4 +1,5 @@
-"""Alembic environment: runs migrations on the connection handed over by models.migrate."""
+"""Alembic environment: runs migrations on the connection handed over by models.migrate, or, in
+offline mode (`vigie db upgrade --sql`), writes their SQL for the dialect of the configured URL."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from alembic import context
 from models.tables import Base
 
 target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    """SQL text for a DBA: no connection, values rendered inline, one transaction around it all."""
+    context.configure(url=context.config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True, dialect_opts={"paramstyle": "named"}, transaction_per_migration=False)
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 def run_migrations_online() -> None:
@@ -24,4 +33,7 @@ def run_migrations_online() -> None:
         context.run_migrations()
 
 
-run_migrations_online()
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

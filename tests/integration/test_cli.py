@@ -1,4 +1,5 @@
-"""The `vigie` command as a user runs it: help everywhere, init-db twice, demo end to end."""
+"""The `vigie` command as a user runs it: help everywhere, bad settings, demo end to end (the `db`
+commands: test_db_commands.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models.db import open_database
-from models.migrate import head_revision
 from models.tables import AuditEvent, KioskToken, Mention, QueueItem, User
-from tests.kit import config_dir, vigie_env
+from tests.kit import config_dir, db_upgrade, vigie_env
 from tests.support import VIGIE, free_port, wait_for_http
 from vigie.cli import main as cli_main
 from vigie.cli_users import DEMO_PASSWORD
@@ -42,19 +42,9 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert "Usage: vigie" in result.stdout and "--help" in result.stdout
 
 
-def test_init_db_is_idempotent(tmp_path: Path) -> None:
-    env = vigie_env(tmp_path / "sub" / "v.db")
-    for _ in range(2):
-        result = subprocess.run([VIGIE, "init-db"], env=env, capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        assert f"database ready at revision {head_revision()}" in result.stdout
-    with open_database(env["DATABASE_URL"]).engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-
-
 def test_bad_config_fails_at_start_naming_the_key(tmp_path: Path) -> None:
     env = vigie_env(port="http")
-    result = subprocess.run([VIGIE, "init-db"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([VIGIE, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "configuration error: environment: VIGIE_PORT: expected a positive integer, got 'http'" in result.stderr
 
@@ -164,6 +154,7 @@ def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
 def test_users_and_kiosk_tokens_from_the_command_line(tmp_path: Path) -> None:
     env = vigie_env(tmp_path / "v.db", secret_key="k" * 40, public_url="https://vigie.bank.example")
     url = env["DATABASE_URL"]
+    db_upgrade(env)
 
     def vigie(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([VIGIE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)

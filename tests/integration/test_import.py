@@ -22,7 +22,7 @@ from collectors.mapping import FieldMapping
 from config.settings import Settings
 from models.db import Database, open_database
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow
-from tests.kit import config_dir, vigie_env
+from tests.kit import config_dir, db_upgrade, vigie_env
 from tests.replay import FIXTURES
 from tests.support import VIGIE
 
@@ -34,7 +34,9 @@ CSV_FIELDS = ["--field", "external_id=Mention Id", "--field", "text=Full Text", 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return vigie_env(tmp_path / "vigie.db", config=config_dir(tmp_path), log_level="WARNING")
+    env = vigie_env(tmp_path / "vigie.db", config=config_dir(tmp_path), log_level="WARNING")
+    db_upgrade(env)
+    return env
 
 
 def _vigie(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -182,7 +184,6 @@ def test_sigkill_mid_import_then_resume_stores_every_line_once(env: dict[str, st
     big = tmp_path / "history.jsonl"
     good, by_line = _big_file(big, 20_000)
     env = {**env, "VIGIE_BATCH_SIZE": "100"}
-    assert subprocess.run([VIGIE, "init-db"], env=env, capture_output=True, timeout=60).returncode == 0
     db = _db(env)
     proc = subprocess.Popen([VIGIE, "import", str(big), "--source", "history"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -42,7 +42,7 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     env = vigie_env(tmp_path / "vigie.db", config=config_dir(tmp_path, sources={"sources": [source]}),
                     worker_id="collector-1", batch_size=100, log_level="WARNING")
     url = env["DATABASE_URL"]
-    subprocess.run([VIGIE, "init-db"], env=env, check=True, capture_output=True)
+    subprocess.run([VIGIE, "db", "upgrade"], env=env, check=True, capture_output=True)
     db = open_database(url)
     rng = random.Random(2026)
     kills = 0

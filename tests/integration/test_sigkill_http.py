@@ -94,7 +94,7 @@ def _kill_loop(tmp_path: Path, replay: ReplayServer, path: str, source: dict[str
     env = vigie_env(tmp_path / "vigie.db", config=config_dir(tmp_path, sources={"sources": [source]}),
                     worker_id="collector-1", batch_size=7, log_level="WARNING",
                     extra={"TEST_X_TOKEN": "token-for-tests"})
-    subprocess.run([VIGIE, "init-db"], env=env, check=True, capture_output=True)
+    subprocess.run([VIGIE, "db", "upgrade"], env=env, check=True, capture_output=True)
     rng = random.Random(20261125)
     for trial in range(TRIALS):
         served = len(replay.hits(path))

@@ -15,9 +15,8 @@ from collectors.sources import build_polled_source, rss
 from collectors.sources.rss import RssSource
 from config.settings import Secret, Settings, SourceConfig
 from models.db import Database, open_database
-from models.migrate import upgrade
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow
-from tests.kit import config_dir, poll, vigie_env
+from tests.kit import config_dir, db_upgrade, poll, vigie_env
 from tests.replay import FIXTURES, ReplayServer, Reply
 from tests.support import VIGIE
 
@@ -165,13 +164,13 @@ def test_collect_once_stores_a_local_feed_once_and_records_a_failing_source(
     ))
     env = vigie_env(tmp_path / "v.db", config=cfg)
     url = env["DATABASE_URL"]
+    db_upgrade(env)
     for run in range(2):
         result = subprocess.run([VIGIE, "collect", "--once"], env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode == 1, result.stderr  # a source failed: scripts are told
         assert "HTTP 500" in result.stdout and "news: " in result.stdout
         assert "GET http" not in result.stderr  # request URLs (which may carry tokens) are not logged
         db = open_database(url)
-        upgrade(db.engine)
         with db.read() as s:
             ids = sorted(s.scalars(select(Mention.external_id).join(SourceRow).where(SourceRow.name == "news")))
             broken = s.scalars(select(SourceRow).where(SourceRow.name == "broken")).one()

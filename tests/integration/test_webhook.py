@@ -27,7 +27,7 @@ from models.archive_tables import SourcePoll
 from models.db import Database, open_database
 from models.reconcile import reconcile
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow
-from tests.kit import config_dir, vigie_env
+from tests.kit import config_dir, db_upgrade, vigie_env
 from tests.replay import FIXTURES
 from tests.support import VIGIE, free_port, wait_for_http
 
@@ -89,6 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = vigie_env(tmp / "vigie.db", config=config_dir(tmp, sources={"sources": sources}), log_level="DEBUG",
                     test_hook_secret=SECRET)
     url = env["DATABASE_URL"]
+    db_upgrade(env)
     port = free_port()
     log = tmp / "serve.log"
     with log.open("wb") as out:
