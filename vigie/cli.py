@@ -121,6 +121,7 @@ def demo(host: str | None, port: int | None, desk: bool) -> None:
     """Everything in one: database, demo source, scheduler and dashboard. Ctrl-C stops.
 
     Only on an empty database, which it marks as the demo's, or one it marked before."""
+    from collectors.heartbeat import heartbeat_job
     from collectors.scheduler import create_scheduler, shutdown
 
     settings = checked_settings()
@@ -141,12 +142,20 @@ def demo(host: str | None, port: int | None, desk: bool) -> None:
     def history_then_live() -> None:
         """The backfilled hours stored as history (once, on a new database: minutes of work, while
         the dashboard already serves), then the scheduler: the live poll carries on from there."""
+        replayed = threading.Event()
+
+        def beat_meanwhile() -> None:  # the scheduler's heartbeat job starts with it: until then, beat here
+            while not replayed.wait(settings.ops.heartbeat_seconds):
+                heartbeat_job(db, settings)
+
+        threading.Thread(target=beat_meanwhile, name="demo-heartbeat", daemon=True).start()
         try:
             history = replay_history(db, settings, desk=desk, stop=stop)
             if history is not None:
                 click.echo(history.line())
         except Exception:  # the demo goes on live without its history rather than not at all
             logging.getLogger("vigie.collect").exception("demo history failed")
+        replayed.set()
         if not stop.is_set():
             scheduler.start()
             click.echo("live: the demo stream, the desk and the jobs run")

@@ -65,7 +65,7 @@ def test_bad_source_option_fails_at_start_naming_the_source(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> None:
     port = free_port()
-    env = vigie_env(tmp_path / "var" / "vigie.db", log_level="WARNING")
+    env = vigie_env(tmp_path / "var" / "vigie.db", log_level="WARNING", extra={"VIGIE_HEARTBEAT_SECONDS": "1"})
     url = env["DATABASE_URL"]
     proc = subprocess.Popen([VIGIE, "demo", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
@@ -96,6 +96,10 @@ def test_demo_serves_and_fills_three_queues_in_two_languages(tmp_path: Path) -> 
             time.sleep(1)
         assert unexplained == 0
         base = f"http://127.0.0.1:{port}"
+        # ready while the history replays too: the demo beats before its scheduler starts (1 s beats here,
+        # so a collector silent for 3 s would be taken for gone)
+        with urllib.request.urlopen(f"{base}/readyz", timeout=10) as response:
+            assert response.status == 200, response.read()
         with urllib.request.urlopen(f"{base}/queue/legal", timeout=10) as response:  # signed out: the login form
             assert response.url.startswith(f"{base}/login") and b'name="password"' in response.read()
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
