@@ -8,7 +8,8 @@ intervals (SIGKILL, a dead host, a hung process).
 A polled source is *stale* (`stale_reason`, a pure function) when its last run is older than
 three of its intervals (counted from the end of a wait the source asked for, if later), or
 when the collector holding its lease, or the last one to list it, is gone. A stale source is
-shown in red on `/sources` and the wall, counted by `/metrics`; `/readyz` wants one live collector.
+shown in red on `/sources` and the wall, counted by `/metrics`; `/readyz` wants a live collector and
+none silent without a clean stop (`collectors_ready`).
 
 Queries take the session first, are bounded and never commit.
 """
@@ -41,6 +42,21 @@ def collector_gone(beat: Any, now: datetime) -> str | None:
     if now - beat.beat_at > timedelta(seconds=MISSED_BEATS * beat.interval_seconds):
         return f"collector {beat.worker_id} silent since {beat.beat_at:%Y-%m-%d %H:%M:%S} UTC"
     return None
+
+
+def collectors_ready(beats: Iterable[Any], now: datetime) -> tuple[bool, str]:
+    """Whether the collectors are as they should be, and why: at least one alive, and none silent
+    without a clean stop (killed or hung: it stays counted until it beats again, or until an
+    operator forgets a retired one with `vigie collectors forget NAME`)."""
+    beats = list(beats)
+    alive = [b for b in beats if collector_gone(b, now) is None]
+    silent = sorted(b.worker_id for b in beats if b.stopped_at is None and collector_gone(b, now) is not None)
+    if silent:
+        return False, (f"collector(s) silent for three of their intervals without a clean stop: "
+                       f"{', '.join(silent[:10])}; restart them, or `vigie collectors forget NAME` for one retired")
+    if not alive:
+        return False, "no collector heartbeat within three of its intervals"
+    return True, f"{len(alive)} collector(s) with a fresh heartbeat"
 
 
 def holder(row: Any, beats: Iterable[Any]) -> Any | None:
@@ -126,6 +142,16 @@ def heartbeats(session: Session, limit: int = HEARTBEAT_LIMIT) -> list[Collector
     return list(session.scalars(select(CollectorHeartbeat)
                                 .order_by(CollectorHeartbeat.beat_at.desc(), CollectorHeartbeat.worker_id)
                                 .limit(limit)))
+
+
+def forget(session: Session, worker_id: str) -> bool:
+    """Delete a retired collector's row (it no longer counts for readiness); False if none."""
+    row = session.get(CollectorHeartbeat, worker_id)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
 
 
 def live_collectors(session: Session, now: datetime) -> list[CollectorHeartbeat]:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.db import Database
-from models.heartbeats import live_collectors
+from models.heartbeats import collectors_ready, heartbeats
 from models.migrate import current_revision, head_revision
 from models.tables import Alert, Notification, Reply
 
@@ -52,9 +52,8 @@ def readiness(db: Database, now: datetime) -> dict[str, dict[str, Any]]:
         checks["schema"] = {"ok": False, "detail": f"revision unreadable ({type(exc).__name__})"}
     try:
         with db.read() as session:
-            alive = live_collectors(session, now)
-        checks["collector"] = ({"ok": True, "detail": f"{len(alive)} collector(s) with a fresh heartbeat"} if alive
-                               else {"ok": False, "detail": "no collector heartbeat within three of its intervals"})
+            ok, detail = collectors_ready(heartbeats(session), now)
+        checks["collector"] = {"ok": ok, "detail": detail}
     except Exception as exc:
         checks["collector"] = {"ok": False, "detail": f"heartbeats unreadable ({type(exc).__name__})"}
     return checks

@@ -298,6 +298,7 @@ def bench_outbox(count: int, database_url: str) -> None:
 def _add_groups() -> None:
     from vigie.cli_archive import archive
     from vigie.cli_audit import audit
+    from vigie.cli_collectors import collectors
     from vigie.cli_config import config
     from vigie.cli_db import db, init_db
     from vigie.cli_library import library
@@ -313,6 +314,7 @@ def _add_groups() -> None:
     main.add_command(library)
     main.add_command(archive)
     main.add_command(config)
+    main.add_command(collectors)
 
 
 _add_groups()

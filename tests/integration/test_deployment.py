@@ -185,11 +185,16 @@ def test_readiness_follows_the_collectors_and_metrics_parse(stack: Stack) -> Non
 
     assert stack.get("/healthz")[0] == 200
     stack.wait_for("/readyz", 200, timeout=60)  # both heartbeats fresh
-    stack.kill("collect-a")
-    stack.kill("collect-b")
+    stack.kill("collect-a")  # SIGKILL: no clean stop; b still beats and takes over the source
     stack.wait_for("/readyz", 503, timeout=60)  # three 2-second heartbeats missed, and the scrape's slack
-    stack.collector("a")
+    stack.collector("a")  # back under its VIGIE_WORKER_ID
     stack.wait_for("/readyz", 200, timeout=60)
+    stack.kill("collect-b")
+    stack.wait_for("/readyz", 503, timeout=60)
+    stack.collector("b")
+    stack.wait_for("/readyz", 200, timeout=60)
+    stack.kill("collect-b")
+    stack.wait_for("/readyz", 503, timeout=60)  # the metrics below see b gone, a up
     status, text = stack.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert status == 200, text
     families = {family.name: family for family in text_string_to_metric_families(text)}
