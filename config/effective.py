@@ -33,14 +33,27 @@ FILE_MODELS: dict[str, tuple[type[BaseModel], bool]] = {
 }
 
 
+SECRET_QUERY_WORDS = ("password", "secret", "token", "key")  # libpq's password=, sslpassword=, …
+
+
 def masked_url(url: str) -> str:
-    """A database URL with its password as ``***`` (``postgresql://vigie:***@db/vigie``)."""
+    """A URL with its password as ``***`` (``postgresql://vigie:***@db/vigie``), and the value of
+    every query parameter whose name holds a secret word (``?password=…``, ``sslpassword=…``) too."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")
-    user = netloc[0].partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[2]}"))
+    secret_query = any(w in name.lower() for name in (p.partition("=")[0] for p in parts.query.split("&"))
+                       for w in SECRET_QUERY_WORDS)
+    if parts.password is None and not secret_query:
+        return url  # (urlunsplit would also turn sqlite:///a into sqlite:/a)
+    if parts.password is not None:
+        netloc = parts.netloc.rpartition("@")
+        user = netloc[0].partition(":")[0]
+        parts = parts._replace(netloc=f"{user}:***@{netloc[2]}")
+    if parts.query:
+        pairs = parts.query.split("&")
+        parts = parts._replace(query="&".join(
+            f"{name}=***" if sep and any(w in name.lower() for w in SECRET_QUERY_WORDS) else f"{name}{sep}{value}"
+            for name, sep, value in (pair.partition("=") for pair in pairs)))
+    return urlunsplit(parts)
 
 
 def effective_environment(given: Environment, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def install(app: dash.Dash, server: Flask, auth: AuthConfig) -> None:
         response.headers.setdefault("Content-Security-Policy", content_security_policy(list(app.csp_hashes())))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.scheme == "https":
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.endpoint not in CACHED_ENDPOINTS:

@@ -24,6 +24,9 @@ keepalive = 5
 # Request line and headers only: bodies are limited by the app itself.
 limit_request_line = 8190
 accesslog = "-"  # access lines through the same formatter (gunicorn.access), to stderr
+# The path without its query string (%(U)s, not the request line %(r)s) and no Referer: a wall screen's
+# link carries its kiosk token (?kiosk=), which must not reach the logs.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 logconfig_dict = gunicorn_logconfig(_settings)

@@ -44,16 +44,30 @@ def collector_gone(beat: Any, now: datetime) -> str | None:
     return None
 
 
+def _auto_id(beat: Any) -> bool:
+    """Whether the collector ran without a fixed VIGIE_WORKER_ID (the default is ``hostname:pid``)."""
+    return bool(beat.worker_id == f"{beat.hostname}:{beat.pid}")
+
+
+def _restarted_as(silent: Any, alive: Any) -> bool:
+    """A collector without a fixed id, restarted: a new id on the same host, started after the old
+    one's last beat. (Collectors with fixed ids come back under their own row instead.)"""
+    return (_auto_id(silent) and _auto_id(alive) and alive.hostname == silent.hostname
+            and alive.started_at >= silent.beat_at)
+
+
 def collectors_ready(beats: Iterable[Any], now: datetime) -> tuple[bool, str]:
     """Whether the collectors are as they should be, and why: at least one alive, and none silent
-    without a clean stop (killed or hung: it stays counted until it beats again, or until an
-    operator forgets a retired one with `vigie collectors forget NAME`)."""
+    without a clean stop (killed: it counts until it beats again, until a collector started since on
+    the same host replaces it (both without a fixed VIGIE_WORKER_ID), or until an operator
+    forgets a retired one with `vigie collectors forget NAME`)."""
     beats = list(beats)
     alive = [b for b in beats if collector_gone(b, now) is None]
-    silent = sorted(b.worker_id for b in beats if b.stopped_at is None and collector_gone(b, now) is not None)
-    if silent:
-        return False, (f"collector(s) silent for three of their intervals without a clean stop: "
-                       f"{', '.join(silent[:10])}; restart them, or `vigie collectors forget NAME` for one retired")
+    silent = [b for b in beats if b.stopped_at is None and collector_gone(b, now) is not None
+              and not any(_restarted_as(b, a) for a in alive)]
+    if silent:  # (counted, not named: /readyz is public; `vigie collectors list` names them)
+        return False, (f"{len(silent)} collector(s) silent for three of their intervals without a clean stop; "
+                       "restart them, or `vigie collectors forget NAME` for one retired (`vigie collectors list`)")
     if not alive:
         return False, "no collector heartbeat within three of its intervals"
     return True, f"{len(alive)} collector(s) with a fresh heartbeat"

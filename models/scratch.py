@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, inspect, literal, select, table
 
+from config.effective import masked_url
 from models.tables import utcnow
 
 MARKER = "vigie_scratch"
@@ -47,7 +48,7 @@ def data_found(engine: Engine) -> list[str]:
 def claim(engine: Engine, purpose: str) -> None:
     """Make sure the database is ``purpose``'s scratch database (marking it when empty), or raise
     `NotScratch` naming what it holds."""
-    where = engine.url.render_as_string()
+    where = masked_url(engine.url.render_as_string())
     marked = purposes(engine)
     if purpose in marked:
         return

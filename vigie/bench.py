@@ -36,6 +36,7 @@ from collectors.runner import sync_sources
 from collectors.sources import build_polled_source
 from collectors.text import fold, match_risk, strip_accents
 from collectors.types import Parsed, RawPost
+from config.effective import masked_url
 from config.settings import Settings, SourceConfig
 from models.archive_tables import Review
 from models.db import Database, open_database
@@ -139,7 +140,7 @@ def run_ingest(settings: Settings, count: int, batch: int | None) -> None:
     t_archive = archive.seconds
     share = t_archive / (t_pipe - t_archive)
     click.echo(f"ingest benchmark: {n:,} posts, {batch} per transaction, {db.engine.dialect.name} "
-               f"({db.engine.url.render_as_string()})")
+               f"({masked_url(db.engine.url.render_as_string())})")
     click.echo(f"  pipeline  {t_pipe:7.2f} s  {n / t_pipe:8,.0f} mentions/s  (whole pipeline into mentions + queue)")
     click.echo(f"  floor     {floor:7.2f} s  {n / floor:8,.0f} mentions/s  "
                f"(scoring {t_score:.2f} s + bare bulk insert {t_insert:.2f} s)")

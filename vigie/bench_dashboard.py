@@ -25,6 +25,7 @@ from collectors.ingest import RunReport, ingest
 from collectors.pipeline import Enricher, priority_rank
 from collectors.runner import sync_sources
 from collectors.types import Parsed
+from config.effective import masked_url
 from config.settings import Settings, SourceConfig
 from models.db import Database, analyze, open_database
 from models.migrate import upgrade
@@ -111,7 +112,7 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
     from dashboard.app import create_app
 
     db = _fresh_database(url)
-    click.echo(f"seeding {count:,} mentions into {db.engine.url.render_as_string()}…")
+    click.echo(f"seeding {count:,} mentions into {masked_url(db.engine.url.render_as_string())}…")
     started = time.perf_counter()
     source_id = seed(db, settings, count)
     analyze(db)  # as the collector does hourly

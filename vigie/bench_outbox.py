@@ -31,6 +31,7 @@ from collectors.pipeline import Enricher
 from collectors.replies import Outgoing, writer_for
 from collectors.runner import sync_sources
 from collectors.types import Parsed
+from config.effective import masked_url
 from config.settings import Settings, SourceConfig
 from models import library, outbox, replies
 from models.db import open_database
@@ -103,7 +104,8 @@ def run_outbox(settings: Settings, count: int, database_url: str) -> None:
     sent = states.get("sent", 0)
     n = len(targets)
     p50, p95 = statistics.median(timings) * 1000, statistics.quantiles(timings, n=20)[18] * 1000
-    click.echo(f"outbox benchmark: {n:,} replies, {db.engine.dialect.name} ({db.engine.url.render_as_string()})")
+    where = masked_url(db.engine.url.render_as_string())
+    click.echo(f"outbox benchmark: {n:,} replies, {db.engine.dialect.name} ({where})")
     click.echo(f"  preview   p50 {p50:6.2f} ms  p95 {p95:6.2f} ms per check (target p95 <= 50 ms): "
                f"{'met' if p95 <= 50 else 'NOT met'}")
     click.echo(f"  compose   {t_compose:6.2f} s  {n / t_compose:8,.0f} replies/s stored (one transaction each)")

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from config.effective import masked_url
 from config.settings import Settings
 from models.db import Database
 from vigie.common import checked_settings, open_current, open_upgraded
@@ -164,7 +165,8 @@ def demo(host: str | None, port: int | None, desk: bool) -> None:
                "stream starts when it is done")
     history_thread = threading.Thread(target=history_then_live, name="demo-history", daemon=True)
     history_thread.start()
-    click.echo(f"Vigie demo: open http://{host}:{port}/  (database {db.engine.url.render_as_string()}; Ctrl-C stops)")
+    where = masked_url(db.engine.url.render_as_string())
+    click.echo(f"Vigie demo: open http://{host}:{port}/  (database {where}; Ctrl-C stops)")
     # Ctrl-C and SIGTERM stop it, even when started from a shell that ignores SIGINT (a background job)
     signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)

@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.effective import masked_url
 from models.db import analyze, open_database
 from vigie.common import checked_settings, unreadable
 
@@ -43,7 +44,7 @@ def _upgrade() -> None:
     analyze(database)
     change = "already at the head" if before == after else f"upgraded from {before or 'an empty database'}"
     click.echo(f"database ready at revision {after} ({change}; head {head_revision()}): "
-               f"{database.engine.url.render_as_string()}")
+               f"{masked_url(database.engine.url.render_as_string())}")
     database.engine.dispose()
 
 
@@ -61,8 +62,10 @@ def _print_sql(start: str | None) -> None:
         try:
             start = current_revision(database.engine)
             origin = f"the database's revision, {start}" if start else "an empty database (the database has none)"
-        except SQLAlchemyError as exc:
-            origin = f"an empty database (the database could not be read: {type(exc).__name__}; --from REV to choose)"
+        except SQLAlchemyError as exc:  # a script from the wrong start would fail half-way: say where to start
+            raise click.ClickException(
+                f"the database's revision could not be read ({type(exc).__name__}): give the revision it is at "
+                "with --from REV, or --from base for an empty database") from None
         finally:
             database.engine.dispose()
     elif start == "base":

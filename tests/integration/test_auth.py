@@ -102,7 +102,7 @@ def test_kiosk_token_opens_the_wall_only_until_revoked(web: Any, db: Database, s
     screen = web.server.test_client()
     assert screen.get("/wall?kiosk=not-a-token").status_code == 401
     wall = screen.get(f"/wall?kiosk={token}")
-    assert wall.status_code == 200 and wall.headers["Referrer-Policy"] == "same-origin"
+    assert wall.status_code == 200 and wall.headers["Referrer-Policy"] == "no-referrer"
     tick = _wall_tick(web, screen, 1)
     assert tick.status_code == 200 and b"wall-kpis" in tick.data
     for path in ("/", "/queue/legal", "/triage", "/audit", "/sources"):

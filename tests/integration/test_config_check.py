@@ -118,3 +118,12 @@ def test_config_check_prints_what_vigie_runs_with_secrets_masked(tmp_path: Path)
                  "timeout_seconds: 10",  # the rss kind's default, filled in
                  "wall:\n  reload_minutes: 360", f"configuration ok: {cfg}"):
         assert line in out, line
+
+
+def test_a_password_in_the_database_url_query_is_masked_too(tmp_path: Path) -> None:
+    env = {**_env(config_dir(tmp_path), tmp_path),
+           "DATABASE_URL": f"postgresql+psycopg://vigie@127.0.0.1:9/none?password={DB_SECRET}&sslmode=disable"}
+    result = CliRunner().invoke(config, ["check"], env=env)
+    assert result.exit_code == 0, result.output
+    _no_secret(result.output)
+    assert "DATABASE_URL: postgresql+psycopg://vigie@127.0.0.1:9/none?password=***&sslmode=disable" in result.output

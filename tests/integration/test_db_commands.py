@@ -199,13 +199,15 @@ def test_the_sql_for_a_dba_builds_the_models_schema_on_postgresql(tmp_path: Path
     db_upgrade(env)  # a no-op now
 
 
-def test_the_sql_starts_from_an_empty_database_when_the_server_is_unreachable_or_asked() -> None:
+def test_the_sql_of_an_unreachable_server_needs_its_start_given() -> None:
     unreachable = vigie_env(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/vigie")
     out = _cli(unreachable, "db", "upgrade", "--sql")
-    assert out.exit_code == 0, out.output
-    assert out.output.startswith("-- Vigie schema upgrade for postgresql: from an empty database (the database "
-                                 "could not be read: OperationalError; --from REV to choose)")
-    assert "CREATE TABLE sources" in out.output and "Running upgrade  -> 0001" in out.output
+    assert out.exit_code == 1, out.output  # a script from a guessed start would fail half-way on a DBA's server
+    assert "revision could not be read (OperationalError): give the revision it is at with --from REV" in out.output
+    assert "CREATE TABLE" not in out.output
+    empty = _cli(unreachable, "db", "upgrade", "--sql", "--from", "base")
+    assert empty.exit_code == 0, empty.output
+    assert "CREATE TABLE sources" in empty.output and "Running upgrade  -> 0001" in empty.output
     chosen = _cli(unreachable, "db", "upgrade", "--sql", "--from", BEFORE)
     assert chosen.exit_code == 0 and f"Running upgrade {BEFORE} -> {HEAD}" in chosen.output
     assert "CREATE TABLE sources" not in chosen.output

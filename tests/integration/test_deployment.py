@@ -100,6 +100,7 @@ def _nginx_conf(tmp: Path, http_port: int, https_port: int, web_port: int, cert:
     site = site.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
     site = re.sub(r"listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl", site)
     site = site.replace("server 127.0.0.1:8050;", f"server 127.0.0.1:{web_port};")
+    site = site.replace("/var/log/nginx/vigie.access.log", str(tmp / "vigie.access.log"))
     site = site.replace("/etc/ssl/vigie/fullchain.pem", str(cert)).replace("/etc/ssl/vigie/privkey.pem", str(cert))
     assert f"127.0.0.1:{https_port} ssl" in site and f"127.0.0.1:{web_port}" in site
     (tmp / "site.conf").write_text(site)
@@ -173,6 +174,11 @@ def test_two_collectors_and_gunicorn_serve_behind_nginx_on_postgresql(stack: Sta
     # nginx is a trusted proxy: its X-Forwarded-Proto makes the app send HSTS (nginx adds none itself)
     with urllib.request.urlopen(stack.base + "/login", timeout=10, context=stack.tls) as response:
         assert "max-age=" in (response.headers.get("Strict-Transport-Security") or ""), dict(response.headers)
+    # a wall link's kiosk token reaches neither nginx's access log nor gunicorn's
+    assert stack.get("/wall?kiosk=kiosk-token-never-logged")[0] == 401  # (no such token)
+    time.sleep(1)
+    logged = (stack.logs / "vigie.access.log").read_text() + stack.log("web")
+    assert "GET /wall " in logged and "kiosk-token-never-logged" not in logged, logged[-2000:]
     # nginx refuses a body over its limit before any worker reads it
     status, _ = stack.get("/hooks/demo", headers={"Content-Type": "application/json"}, data=b"x" * (7 * 1024 * 1024))
     assert status == 413

@@ -133,7 +133,7 @@ def test_security_headers_and_hsts_only_over_https(db: Database, settings: Setti
     assert (csp["frame-ancestors"], csp["object-src"], csp["base-uri"], csp["connect-src"]) == \
         ("'none'", "'none'", "'self'", "'self'")
     assert page.headers["X-Content-Type-Options"] == "nosniff"
-    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
     assert "Strict-Transport-Security" not in page.headers
     # A client claiming https itself is not believed ...
     forged = plain.get("/login", headers={"X-Forwarded-Proto": "https"})
