@@ -1,13 +1,14 @@
 """The sign-in throttle, kept in the database so that every dashboard worker shares it.
 
 Each attempt has two keys: the client address (as `dashboard.proxies` found it behind the trusted
-reverse proxies) and the account name asked for. A failure counts on both. Past its free failures
-(`FREE_FAILURES`: more for an address, which a whole office may share behind one NAT, than for an
-account) a key must wait before its next try is even checked: 30 seconds after the first failure
-past the free ones, doubling with each further failure, at most `MAX_DELAY`. The wait ends by
-itself, and a key forgets its failures `FORGET_AFTER` after the last one. A success clears the
-account's key, not the address's (one good password must not wipe the count of an address that
-guesses at other accounts): the address's count is put back as it was before the attempt.
+reverse proxies; an IPv6 one by its /64, see `address_key`) and the account name asked for. A
+failure counts on both. Past its free failures (`FREE_FAILURES`: more for an address, which a whole
+office may share behind one NAT, than for an account) a key must wait before its next try is even
+checked: 30 seconds after the first failure past the free ones, doubling with each further failure,
+at most `MAX_DELAY`. The wait ends by itself, and a key forgets its failures `FORGET_AFTER` after
+the last one. A success clears the account's key, not the address's (one good password must not
+wipe the count of an address that guesses at other accounts): the address's count is put back as it
+was before the attempt.
 
 An attempt is counted before its password is checked (`begin_attempt`), with both keys' rows locked
 until the sign-in's transaction ends: parallel guesses at one account or from one address queue up
@@ -19,6 +20,7 @@ Functions take the session first and never commit; `now` is passed in (naive UTC
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -57,10 +59,25 @@ def delay_after(failures: int, free: int) -> timedelta:
     return min(MAX_DELAY, FIRST_DELAY * 2 ** (over - 1))
 
 
+def address_key(address: str) -> str:
+    """What an address is counted as (pure): an IPv4 address as itself (an IPv4-mapped IPv6 address
+    too), an IPv6 address by its /64, the smallest block one client is usually given; anything
+    else as written."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address or "?"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def throttle_keys(address: str, name: str) -> list[tuple[str, int]]:
     """(key, free failures) of a sign-in from ``address`` for the account ``name``; the address's key
     comes first (the order rows are locked in)."""
-    keys = [(f"address:{address or '?'}"[:MAX_KEY], FREE_FAILURES["address"])]
+    keys = [(f"address:{address_key(address)}"[:MAX_KEY], FREE_FAILURES["address"])]
     if name:
         keys.append((f"account:{name}"[:MAX_KEY], FREE_FAILURES["account"]))
     return keys
