@@ -1,19 +1,27 @@
 """The sign-in throttle, kept in the database so that every dashboard worker shares it.
 
 Each attempt has two keys: the client address (as `dashboard.proxies` found it behind the trusted
-reverse proxies) and the account name asked for. A failure counts on both. Past its free failures
-(`FREE_FAILURES`: more for an address, which a whole office may share behind one NAT, than for an
-account) a key must wait before its next try is even checked: 30 seconds after the first failure
-past the free ones, doubling with each further failure, at most `MAX_DELAY`. Nothing locks: the wait
-ends by itself, and a key forgets its failures `FORGET_AFTER` after the last one. A success clears
-the account's key, not the address's (one good password must not wipe the count of an address that
-guesses at other accounts).
+reverse proxies; an IPv6 one by its /64, see `address_key`) and the account name asked for. A
+failure counts on both. Past its free failures (`FREE_FAILURES`: more for an address, which a whole
+office may share behind one NAT, than for an account) a key must wait before its next try is even
+checked: 30 seconds after the first failure past the free ones, doubling with each further failure,
+at most `MAX_DELAY`. The wait ends by itself, and a key forgets its failures `FORGET_AFTER` after
+the last one. A success clears the account's key, not the address's (one good password must not
+wipe the count of an address that guesses at other accounts): the address's count is put back as it
+was before the attempt.
+
+An attempt is counted before its password is checked (`begin_attempt`), with both keys' rows locked
+until the sign-in's transaction ends: parallel guesses at one account or from one address queue up
+behind each other, and each sees the wait the ones before it started, so a burst of requests gets no
+more password checks than the same requests one after another.
 
 Functions take the session first and never commit; `now` is passed in (naive UTC).
 """
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, select
@@ -51,20 +59,28 @@ def delay_after(failures: int, free: int) -> timedelta:
     return min(MAX_DELAY, FIRST_DELAY * 2 ** (over - 1))
 
 
+def address_key(address: str) -> str:
+    """What an address is counted as (pure): an IPv4 address as itself (an IPv4-mapped IPv6 address
+    too), an IPv6 address by its /64, the smallest block one client is usually given; anything
+    else as written."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address or "?"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def throttle_keys(address: str, name: str) -> list[tuple[str, int]]:
-    """(key, free failures) of a sign-in from ``address`` for the account ``name``."""
-    keys = [(f"address:{address or '?'}"[:MAX_KEY], FREE_FAILURES["address"])]
+    """(key, free failures) of a sign-in from ``address`` for the account ``name``; the address's key
+    comes first (the order rows are locked in)."""
+    keys = [(f"address:{address_key(address)}"[:MAX_KEY], FREE_FAILURES["address"])]
     if name:
         keys.append((f"account:{name}"[:MAX_KEY], FREE_FAILURES["account"]))
     return keys
-
-
-def wait_left(session: Session, address: str, name: str, now: datetime) -> timedelta:
-    """How long this address or this account must still wait; zero when it may try now."""
-    keys = [k for k, _free in throttle_keys(address, name)]
-    latest = session.scalar(select(LoginThrottle.next_allowed_at).where(LoginThrottle.key.in_(keys))
-                            .order_by(LoginThrottle.next_allowed_at.desc()).limit(1))
-    return max(timedelta(0), latest - now) if latest is not None else timedelta(0)
 
 
 def _row(session: Session, key: str, now: datetime) -> LoginThrottle:
@@ -82,23 +98,49 @@ def _row(session: Session, key: str, now: datetime) -> LoginThrottle:
                            .execution_options(populate_existing=True)).scalar_one()
 
 
-def record_failure(session: Session, address: str, name: str, now: datetime) -> list[str]:
-    """Count a failed sign-in on its keys; the keys this failure starts slowing down (for the audit trail)."""
-    started: list[str] = []
-    for key, free in throttle_keys(address, name):
-        row = _row(session, key, now)
+@dataclass
+class Attempt:
+    """A sign-in attempt as `begin_attempt` left it."""
+
+    wait: timedelta  # non-zero: refused unchecked, nothing counted
+    started: list[str] = field(default_factory=list)  # keys its failure starts slowing down (audit trail)
+    before: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)  # to undo on success
+
+
+def begin_attempt(session: Session, address: str, name: str, now: datetime) -> Attempt:
+    """Lock the attempt's keys (rows made if missing) until the transaction ends and, unless one of
+    them must still wait, count the attempt as a failure now, before its password is checked;
+    `attempt_succeeded` undoes that if the password was right."""
+    rows = [(_row(session, key, now), free) for key, free in throttle_keys(address, name)]
+    wait = max(timedelta(0), max(row.next_allowed_at for row, _free in rows) - now)
+    if wait:
+        return Attempt(wait)
+    attempt = Attempt(timedelta(0))
+    for row, free in rows:
+        attempt.before[row.key] = (row.failures, row.last_failure_at, row.next_allowed_at)
         if now - row.last_failure_at > FORGET_AFTER:
             row.failures = 0
         row.failures += 1
         row.last_failure_at = now
         row.next_allowed_at = now + delay_after(row.failures, free)
         if row.failures == free + 1:
-            started.append(key)
+            attempt.started.append(row.key)
+    session.flush()
+    # Old keys go, a few at a time; rows another sign-in holds are skipped, not waited for.
     session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(
-        select(LoginThrottle.key).where(LoginThrottle.last_failure_at < now - FORGET_AFTER).limit(100))))
-    return started
+        select(LoginThrottle.key).where(LoginThrottle.last_failure_at < now - FORGET_AFTER).limit(100)
+        .with_for_update(skip_locked=True))))
+    return attempt
 
 
-def record_success(session: Session, name: str) -> None:
-    """The account signed in: its own count starts again (the address's does not)."""
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == f"account:{name}"[:MAX_KEY]))
+def attempt_succeeded(session: Session, attempt: Attempt) -> None:
+    """The password was right: the account's count starts again and the address's is as it was."""
+    for key, (failures, last_failure_at, next_allowed_at) in attempt.before.items():
+        row = session.get(LoginThrottle, key)
+        if row is None:
+            continue
+        if key.startswith("account:") or failures == 0:
+            session.delete(row)
+        else:
+            row.failures, row.last_failure_at, row.next_allowed_at = failures, last_failure_at, next_allowed_at
+    session.flush()

@@ -23,7 +23,7 @@ from flask import Flask, Response, redirect, render_template_string, request, se
 from dashboard.context import current
 from models.audit_log import record_event
 from models.tables import utcnow
-from models.throttle import record_failure, record_success, wait_left
+from models.throttle import attempt_succeeded, begin_attempt
 from models.users import authenticate, end_sessions, spend_a_password_check
 
 log = logging.getLogger("vigie.login")
@@ -110,7 +110,10 @@ def login() -> Response:
     password = request.form.get("password") or ""
     now = utcnow()
     with current().db.write.begin() as db_session:
-        if wait_left(db_session, address, name, now):
+        # Counted before the check, with the throttle's rows locked until this commits: parallel
+        # guesses queue up and each sees the wait the ones before it started (models/throttle.py).
+        attempt = begin_attempt(db_session, address, name, now)
+        if attempt.wait:
             # Slowed down: the password is not checked (the same work is done) and nothing is audited
             # per attempt; the failure that started the wait wrote a ``login.throttled`` event.
             spend_a_password_check(password)
@@ -118,13 +121,12 @@ def login() -> Response:
         user, why = authenticate(db_session, name, password)
         found = (user.id, user.name, user.session_epoch) if user else None
         if found is None:
-            started = record_failure(db_session, address, name, now)
             record_event(db_session, name or "?", "login.failed", after={"address": address, "why": why})
-            for key in started:
+            for key in attempt.started:
                 record_event(db_session, "system", "login.throttled", after={"key": key})
                 log.warning("sign-in: %s is slowed down after repeated failures", key)
         else:
-            record_success(db_session, found[1])
+            attempt_succeeded(db_session, attempt)
     if found is None:
         return _form(FAILED, name=name, status=401)
     sign_in(found[0], found[1], found[2], "password")

@@ -75,8 +75,9 @@ def perform(
                 item = _run(session, principal.name, action, item_id, clock, reason, team, assignee)
                 if action == "escalate":
                     _notify_escalation(ctx, session, item, principal.name, reason or "")
-                outcome.done.append({"id": item.id, "team": item.team, "status": item.status,
-                                     "assignee": item.assignee or ""})
+                result = {"id": item.id, "team": item.team, "status": item.status,
+                          "assignee": item.assignee or ""}
+            outcome.done.append(result)  # only once it is committed: a failed commit is a failure
         except actions.ActionError as exc:
             outcome.errors.append(str(exc))
         except Exception:  # its transaction is rolled back; the other items still get their turn

@@ -5,6 +5,7 @@ app instance on the database, and client addresses found behind trusted proxies 
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from models.db import Database
 from models.tables import AuditEvent, utcnow
 from models.throttle import FREE_FAILURES, LoginThrottle, delay_after
 from models.users import set_active
-from tests.web import PASSWORD, app_server, make_accounts, sign_in
+from tests.web import PASSWORD, app_server, csrf_of, make_accounts, sign_in
 
 
 def _client(server: Flask, address: str = "127.0.0.1", forwarded_for: str | None = None) -> Any:
@@ -147,3 +148,36 @@ def test_clients_behind_a_trusted_proxy_are_throttled_apart_and_forgery_gains_no
     assert sign_in(forger, "lead").status_code == 401
     assert sign_in(colleague, "lead").status_code == 302  # the colleague (203.0.113.6) is still not slowed
     assert set(_failed_addresses(db)) == {"203.0.113.5", "192.0.2.50", "203.0.113.77"}
+
+
+def test_parallel_guesses_get_no_more_password_checks_than_one_after_another(db: Database,
+                                                                              settings: Settings) -> None:
+    """A burst of wrong guesses at an account already past its free failures (its wait just over):
+    the first one's failure starts a new wait before its password is even checked, so the rest,
+    sent at the same moment through two app instances, are refused unchecked."""
+    make_accounts(db, settings)
+    now = utcnow()
+    with db.write.begin() as s:
+        s.add(LoginThrottle(key="account:agent", failures=FREE_FAILURES["account"] + 1, last_failure_at=now,
+                            next_allowed_at=now - timedelta(seconds=1)))
+    servers = app_server(db, settings), app_server(db, settings)
+    clients = [_client(servers[n % 2], f"192.0.2.{100 + n}") for n in range(8)]
+    forms = [{"csrf": csrf_of(c), "name": "agent", "password": f"wrong guess {n}", "next": "/"}
+             for n, c in enumerate(clients)]
+    start = threading.Barrier(len(clients))
+    answers: list[Any] = [None] * len(clients)
+
+    def guess(n: int) -> None:
+        start.wait()
+        answers[n] = clients[n].post("/login", data=forms[n])
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(len(clients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [(a.status_code, _error(a)) for a in answers] == [(401, FAILED)] * len(clients)
+    assert len(_failed_addresses(db)) == 1  # one password check (each checked failure is audited) ...
+    with db.read() as s:
+        row = s.get(LoginThrottle, "account:agent")
+        assert row is not None and row.failures == FREE_FAILURES["account"] + 2  # ... and one failure counted
