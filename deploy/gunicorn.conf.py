@@ -32,3 +32,6 @@ loglevel = _settings.log_level.lower()
 logconfig_dict = gunicorn_logconfig(_settings)
 capture_output = False
 proc_name = "vigie-web"
+# gunicorn believes no X-Forwarded-* header itself: Vigie's middleware (dashboard/proxies.py, from
+# VIGIE_TRUSTED_PROXIES) is the one place that does.
+forwarded_allow_ips = ""
