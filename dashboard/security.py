@@ -81,8 +81,12 @@ def install(app: dash.Dash, server: Flask, auth: AuthConfig) -> None:
     # First of the before-request hooks after Dash's own set-up: nothing reads a body that is too large.
     server.before_request(_too_large)
 
+    policy: list[str] = []  # worked out at the first response (every callback is registered by then), not at each
+
     def headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(list(app.csp_hashes())))
+        if not policy:  # (two threads may both work it out: the same text)
+            policy.append(content_security_policy(list(app.csp_hashes())))
+        response.headers.setdefault("Content-Security-Policy", policy[0])
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
