@@ -46,7 +46,7 @@ soak: $(STAMP) chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy config models collectors dashboard vigie
+	$(BIN)/mypy config models collectors dashboard vigie i18n
 
 bench: $(STAMP)
 	$(BIN)/vigie bench ingest

@@ -171,6 +171,8 @@ class SlaMinutes(FileModel):
 
 class TeamEntry(FileModel):
     label: Text | None = Field(default=None, description="the team's name as shown (default: from its key)")
+    labels: dict[Annotated[str, OneOf(("fr",))], Text] = Field(
+        default_factory=dict, description="the team's name in the interface's other languages, e.g. {fr: Juridique}")
     sla_minutes: SlaMinutes = Field(description="minutes from collection to the due time, per priority")
     business_hours: HoursBlock | None = Field(default=None, description="the team's own calendar (keys given replace "
                                                                 "the top-level ones)")
@@ -195,13 +197,22 @@ class TeamsFile(FileModel):
 @dataclass(frozen=True)
 class TeamConfig:
     key: str
-    label: str
+    english: str  # the team's name (``label``), the one shown in English and where no other is given
     sla_minutes: Mapping[str, int]
+    labels: Mapping[str, str] = field(default_factory=dict)  # other languages' names (``labels``)
+
+    @property
+    def label(self) -> str:
+        """The team's name in the language of whoever reads (i18n.current_reader)."""
+        from i18n import current_reader
+
+        return self.labels.get(current_reader().language, self.english)
 
 
 def parse_teams(data: Any, file: str = "teams.yaml") -> tuple[TeamConfig, ...]:
     checked = validate(TeamsFile, data, file)
-    return tuple(TeamConfig(key, team.label or key.replace("_", " ").capitalize(), team.sla_minutes.model_dump())
+    return tuple(TeamConfig(key, team.label or key.replace("_", " ").capitalize(), team.sla_minutes.model_dump(),
+                            dict(team.labels))
                  for key, team in checked.teams.items())
 
 

@@ -198,6 +198,10 @@ class User(Base):
     # sign-on matches these two and nothing else (a name or e-mail claim can be changed by its holder).
     oidc_issuer: Mapped[str | None] = mapped_column(String(500))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    # What the interface, notifications and e-mails speak to this person, and their clock (NULL: the
+    # browser's language, the firm's time zone). i18n/, dashboard/reader.py.
+    language: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),)
 

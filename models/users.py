@@ -16,12 +16,14 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from i18n import LANGUAGES
 from models.audit_log import record_event
 from models.tables import ROLES, KioskToken, User, utcnow
 
@@ -155,6 +157,29 @@ def set_active(session: Session, name: str, active: bool, actor: str = "cli") ->
     user.active = active
     user.session_epoch += 1
     record_event(session, actor, "user.enable" if active else "user.disable", before=before, after=_describe(user))
+    return user
+
+
+def check_preferences(language: str | None, timezone: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise UserError(f"language {language!r}: expected one of {', '.join(LANGUAGES)} (or none: the browser's)")
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UserError(f"time zone {timezone!r}: expected an IANA name such as Europe/Paris "
+                            "(or none: the firm's)") from None
+
+
+def set_preferences(session: Session, name: str, language: str | None, timezone: str | None,
+                    actor: str = "cli") -> User:
+    """The account's language and time zone (None: the browser's language, the firm's zone)."""
+    user = _require(session, name)
+    check_preferences(language, timezone)
+    before = {"user": name, "language": user.language, "timezone": user.timezone}
+    user.language, user.timezone = language, timezone
+    record_event(session, actor, "user.preferences", before=before,
+                 after={"user": name, "language": language, "timezone": timezone})
     return user
 
 

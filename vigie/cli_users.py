@@ -28,6 +28,7 @@ from models.users import (
     revoke_kiosk_token,
     set_active,
     set_password,
+    set_preferences,
 )
 from vigie.common import checked_settings, open_current
 
@@ -140,6 +141,28 @@ def users_enable(name: str) -> None:
     """Enable NAME again."""
     _write(lambda _settings, session: set_active(session, name, True))
     click.echo(f"user {name} enabled")
+
+
+@users.command("prefs")
+@click.argument("name")
+@click.option("--language", type=click.Choice(["en", "fr", "browser"]), default=None,
+              help="The language of the interface, notifications and e-mails; 'browser': the browser's.")
+@click.option("--timezone", default=None, metavar="ZONE",
+              help="An IANA time zone such as Europe/Paris; 'firm': the firm's (reporting.yaml).")
+def users_prefs(name: str, language: str | None, timezone: str | None) -> None:
+    """Set an account's language and time zone (what is not given stays as it is)."""
+
+    def change(_settings: Settings, session: Session) -> tuple[str | None, str | None]:
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise UserError(f"no user called {name!r}")
+        lang = user.language if language is None else (None if language == "browser" else language)
+        zone = user.timezone if timezone is None else (None if timezone == "firm" else timezone)
+        set_preferences(session, name, lang, zone)
+        return lang, zone
+
+    _settings, (lang, zone) = _write(change)
+    click.echo(f"{name}: language {lang or 'from the browser'}, time zone {zone or 'the firm’s'}")
 
 
 @click.group("kiosk-token")

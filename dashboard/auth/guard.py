@@ -202,7 +202,7 @@ def load_principal() -> Principal | None:
         return None
     if now - seen_at > REFRESH_SEEN:
         session["seen_at"] = now.isoformat()
-    return Principal(user.name, user.role, tuple(user.teams or ()))
+    return Principal(user.name, user.role, tuple(user.teams or ()), user.language, user.timezone)
 
 
 KIOSK_PATH = "/wall"  # the one page a kiosk link signs in on

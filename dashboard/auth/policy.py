@@ -39,6 +39,8 @@ class Principal:
     name: str
     role: str
     teams: tuple[str, ...] = ()
+    language: str | None = None  # the account's choice; None: the browser's (dashboard/reader.py)
+    timezone: str | None = None  # the account's; None: the firm's
 
     @property
     def is_kiosk(self) -> bool:
