@@ -3,7 +3,8 @@
 
 Row data keeps what is stored (ISO UTC times, English keys such as ``claimed``): the grid sorts,
 filters and colours by them, live ticks patch them, and the browser formats each cell for the
-reader (`dashboard/assets/vigie-i18n.js`, `models.labels`).
+reader (`dashboard/assets/vigie-i18n.js` for times, `dashboard/assets/vigie-queue.js` for keys as
+words, `models.labels`).
 """
 
 from __future__ import annotations
@@ -15,17 +16,11 @@ from i18n import _
 from models import labels
 from models.tables import OPEN_STATUSES
 
-# A cell showing the label of its key (``params.context.labels[kind]``), the key itself when unknown.
-LABEL_FORMATTER = ("(((params.context || {{}}).labels || {{}}).{kind} || {{}})[params.value] "  # untranslated: JS
-                   "|| params.value || ''")
-# Several keys in one cell ("escalated, breached"): each one's label.
-LABELS_FORMATTER = ("String(params.value || '').split(', ').filter(Boolean).map(function (k) {{ "  # untranslated: JS
-                    "return (((params.context || {{}}).labels || {{}}).{kind} || {{}})[k] || k; }}).join(', ')")
-# A score to two decimals with its sign, in the reader's number format ("-0.52", "-0,52").
-SCORE_FORMATTER = ("params.value == null ? '' : "  # untranslated: JS
-                   "new Intl.NumberFormat((params.context || {}).language || 'en', "
-                   "{minimumFractionDigits: 2, maximumFractionDigits: 2, signDisplay: 'exceptZero'})"
-                   ".format(params.value)")
+# Cell formatters of dashboard/assets/vigie-queue.js (registered for dash-ag-grid's functions).
+LABEL_FORMATTER = "vigieQueue.label(params, '{kind}')"  # a stored key as its label
+LABELS_FORMATTER = "vigieQueue.labels(params, '{kind}')"  # several keys in one cell ("escalated, breached")
+SCORE_FORMATTER = "vigieQueue.score(params)"  # a score to two decimals with its sign, per language
+SLA_GETTER = "vigieQueue.sla(params.data)"  # "breached", "at risk", "on time": with the clock, in the browser
 
 
 def grid_context(teams: dict[str, str] | None = None) -> dict[str, Any]:

@@ -115,7 +115,7 @@ def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
         return [html.P(_("Not queued."), className="text-muted")]
     now = utcnow()
     sla = queries.sla_state(item.status, item.due_at, item.at_risk_at, now)
-    deadline = sentence(_("Due {deadline}"), deadline=due(item.due_at, now))
+    deadline = sentence(_("Due: {deadline}"), deadline=due(item.due_at, now))
     out = [
         html.P([html.B(teams.get(item.team, item.team)),
                 f" · {label('status', item.status)} · {item.assignee or _('unassigned')}"],

@@ -24,6 +24,7 @@ from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import (
     LABEL_FORMATTER,
     SCORE_FORMATTER,
+    SLA_GETTER,
     build_transaction,
     grid_context,
     grid_texts,
@@ -55,9 +56,6 @@ RECHECK_FOR = timedelta(seconds=30)
 MAX_SHOWN = 2 * queries.QUEUE_LIMIT
 
 PRIORITY_COMPARATOR = "({critical:0,high:1,medium:2,low:3})[valueA] - ({critical:0,high:1,medium:2,low:3})[valueB]"
-# Computed in the browser at each render, so the state moves with the clock, not only with changes.
-SLA_GETTER = ("params.data.due_at < new Date().toISOString() ? 'breached' : "
-              "(params.data.at_risk_at < new Date().toISOString() ? 'at risk' : 'on time')")  # untranslated: JS
 CLOCK_REFRESH = ("function (_n) {"
                  "  var now = Date.now();"
                  "  if (now - (window.__vigieQueueClock || 0) < 20000) { return window.dash_clientside.no_update; }"
@@ -70,7 +68,7 @@ CLOCK_REFRESH = ("function (_n) {"
 def columns(can_work: bool) -> list[dict[str, Any]]:
     """The grid's columns in the reader's language (row data keeps stored keys and ISO times)."""
     found: list[dict[str, Any]] = [
-        label_column("priority", _("Priority"), "priority", width=140, minWidth=120, sortIndex=0, sort="asc",
+        label_column("priority", _("Priority"), "priority", width=155, minWidth=140, sortIndex=0, sort="asc",
                      comparator={"function": PRIORITY_COMPARATOR},
                      cellClassRules={"vigie-prio-critical": "params.value === 'critical'",
                                      "vigie-prio-high": "params.value === 'high'"}),
@@ -94,7 +92,7 @@ def columns(can_work: bool) -> list[dict[str, Any]]:
                             "vigie-sla-risk": "params.value === 'at risk'"}},  # untranslated: JS
         {"field": "escalated", "headerName": _("Esc."), "headerTooltip": _("Escalated to the team lead"),
          "width": 130, "minWidth": 90,
-         "valueFormatter": {"function": "params.value ? ((params.context || {}).cells || {}).lead : ''"}},
+         "valueFormatter": {"function": "params.value ? vigieQueue.word(params, 'lead') : ''"}},
         {"field": "link", "headerName": _("Item"), "width": 100, "cellRenderer": "markdown", "sortable": False},
     ]
     if can_work:  # opens the item page at its Reply panel
@@ -198,6 +196,7 @@ def layout(team: str | None = None, **_query: Any) -> Any:
                     "context": grid_context(),
                     "localeText": grid_texts(),
                     "tooltipShowDelay": 300,
+                    "suppressColumnVirtualisation": True,  # every column in the page: screen readers, find in page
                     "rowSelection": {"mode": "multiRow"},
                     "animateRows": False,
                     # Evaluated in the browser, so an item turns at risk or overdue on time without a change.

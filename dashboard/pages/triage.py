@@ -150,14 +150,18 @@ def layout(**_query: Any) -> Any:
                      className="d-flex align-items-center mb-2"),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Select(id="triage-assignee", size="sm", value="", title=_("Assign to"),
-                                       options=[{"label": _("Assign to…"), "value": ""}, *members]), md=2),
+                    dbc.Col([dbc.Label(_("Assign to"), html_for="triage-assignee", className="visually-hidden"),
+                             dbc.Select(id="triage-assignee", size="sm", value="",
+                                        options=[{"label": _("Assign to…"), "value": ""}, *members])], md=2),
                     dbc.Col(dbc.Button(_("Assign"), id="triage-assign", color="primary", size="sm"), md="auto"),
-                    dbc.Col(dbc.Select(id="triage-team", size="sm", value="", title=_("Reroute to team"), options=[
-                        {"label": _("Reroute to team…"), "value": ""},
-                        *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)]), md=2),
-                    dbc.Col(dbc.Input(id="triage-reason", placeholder=_("Reason (required to reroute)"),
-                                      title=_("Reason (required to reroute)"), maxLength=2000, size="sm"), md=3),
+                    dbc.Col([dbc.Label(_("Reroute to team"), html_for="triage-team", className="visually-hidden"),
+                             dbc.Select(id="triage-team", size="sm", value="", options=[
+                                 {"label": _("Reroute to team…"), "value": ""},
+                                 *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)])], md=2),
+                    dbc.Col([dbc.Label(_("Reason (required to reroute)"), html_for="triage-reason",
+                                       className="visually-hidden"),
+                             dbc.Input(id="triage-reason", placeholder=_("Reason (required to reroute)"),
+                                       maxLength=2000, size="sm")], md=3),
                     dbc.Col(dbc.Button(_("Reroute"), id="triage-reroute", color="warning", size="sm"), md="auto"),
                     dbc.Col(dbc.Button(_("Resolve"), id="triage-resolve", color="success", size="sm"), md="auto"),
                 ],
@@ -172,6 +176,7 @@ def layout(**_query: Any) -> Any:
                 defaultColDef={"resizable": True, "sortable": True, "filter": True, "wrapHeaderText": True,
                                "autoHeaderHeight": True},
                 dashGridOptions={"context": grid_context(labels), "localeText": grid_texts(), "tooltipShowDelay": 300,
+                                 "suppressColumnVirtualisation": True,
                                  "rowSelection": {"mode": "multiRow"}, "animateRows": False},
                 style={"height": "55vh"},
             ),
