@@ -33,7 +33,7 @@ from dashboard.components.queue_grid import (
 )
 from dashboard.components.when import grid_time_column, number
 from dashboard.context import current
-from i18n import N_, _
+from i18n import N_, _, ngettext
 from models import queries
 from models.ids import parse_cursor, parse_ids
 from models.tables import utcnow
@@ -101,13 +101,20 @@ def columns(can_work: bool) -> list[dict[str, Any]]:
     return found
 
 
+def _count(text: str, n: int) -> str:
+    return text.format(n=number(n))
+
+
 def _summary(counts: dict[str, int]) -> list[Any]:
+    open_, new, claimed, overdue = (int(counts.get(k, 0)) for k in ("open", "new", "claimed", "overdue"))
     return [
-        dbc.Badge(_("{n} open").format(n=number(counts.get("open", 0))), color="primary", className="me-2",
+        dbc.Badge(_count(ngettext("{n} open", "{n} open", open_), open_), color="primary", className="me-2",
                   id="queue-count-open"),
-        dbc.Badge(_("{n} new").format(n=number(counts.get("new", 0))), color="info", className="me-2"),
-        dbc.Badge(_("{n} claimed").format(n=number(counts.get("claimed", 0))), color="secondary", className="me-2"),
-        dbc.Badge(_("{n} past due").format(n=number(counts.get("overdue", 0))), color="danger", className="me-2"),
+        dbc.Badge(_count(ngettext("{n} new", "{n} new", new), new), color="info", className="me-2"),
+        dbc.Badge(_count(ngettext("{n} claimed", "{n} claimed", claimed), claimed), color="secondary",
+                  className="me-2"),
+        dbc.Badge(_count(ngettext("{n} past due", "{n} past due", overdue), overdue), color="danger",
+                  className="me-2"),
     ]
 
 

@@ -26,7 +26,7 @@ from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import LABELS_FORMATTER, grid_context, grid_texts, label_column, with_link
 from dashboard.components.when import grid_time_column, number, when
 from dashboard.context import current
-from i18n import N_, _
+from i18n import N_, _, ngettext
 from models import queries, users
 from models.ids import parse_id
 from models.tables import utcnow
@@ -96,17 +96,22 @@ def _workload_table(session: Any, teams: list[str], members: list[tuple[str, str
 def _counts(rows: list[dict[str, Any]], totals: dict[str, int]) -> list[Any]:
     """Badges: breached and unassigned from the whole teams' counts (read from the count index);
     escalated and at risk from the bounded lists ("200+" when a list is full)."""
-    def n(word: str) -> str:
-        found = sum(1 for r in rows if word in r["why"])
-        return number(found) + "+" if found >= queries.TRIAGE_LIMIT else number(found)
+    def listed(word: str) -> int:
+        return sum(1 for r in rows if word in r["why"])
 
-    return [dbc.Badge(_("{n} escalated").format(n=n("escalated")), color="danger", className="me-2",
-                      id="triage-count-escalated"),
-            dbc.Badge(_("{n} breached").format(n=number(totals["overdue"])), color="danger", className="me-2",
-                      id="triage-count-breached"),
-            dbc.Badge(_("{n} at risk").format(n=n("at risk")),  # untranslated: "at risk" is the stored key
+    def shown(n: int, full: bool = False) -> str:  # "200+" when a bounded list is full
+        return number(n) + "+" if full and n >= queries.TRIAGE_LIMIT else number(n)
+
+    escalated, at_risk = listed("escalated"), listed("at risk")  # untranslated: stored keys
+    breached, unassigned = int(totals["overdue"]), int(totals["new"])
+    return [dbc.Badge(ngettext("{n} escalated", "{n} escalated", escalated).format(n=shown(escalated, True)),
+                      color="danger", className="me-2", id="triage-count-escalated"),
+            dbc.Badge(ngettext("{n} breached", "{n} breached", breached).format(n=shown(breached)), color="danger",
+                      className="me-2", id="triage-count-breached"),
+            dbc.Badge(ngettext("{n} at risk", "{n} at risk", at_risk).format(n=shown(at_risk, True)),
                       color="warning", text_color="dark", className="me-2"),
-            dbc.Badge(_("{n} unassigned").format(n=number(totals["new"])), color="info", className="me-2")]
+            dbc.Badge(ngettext("{n} unassigned", "{n} unassigned", unassigned).format(n=shown(unassigned)),
+                      color="info", className="me-2")]
 
 
 def _totals(session: Any, teams: list[str]) -> dict[str, int]:

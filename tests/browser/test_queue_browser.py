@@ -171,7 +171,7 @@ def test_a_french_reader_works_the_queue_and_item_in_french(server: dict[str, An
     headers = browser.find_element(By.CSS_SELECTOR, "#queue-grid .ag-header").text
     assert "Priorité" in headers and "Publié" in headers and "Échéance" in headers
     assert browser.find_element(By.ID, "queue-claim").text == "Prendre en charge"
-    assert "ouverts" in browser.find_element(By.ID, "queue-count-open").text
+    assert re.fullmatch(r"[\d\u202f]+ ouverts?", browser.find_element(By.ID, "queue-count-open").text)
     browser.find_element(By.CSS_SELECTOR, f".ag-row[row-id='{item_id}'] .ag-selection-checkbox input").click()
     browser.find_element(By.ID, "queue-claim").click()
     wait_until(lambda: "1 élément pris en charge." in browser.find_element(By.ID, "queue-alert").text,
