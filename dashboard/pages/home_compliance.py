@@ -48,7 +48,7 @@ def build_drafts(waiting: list[tuple[Any, Any]], now: datetime, sla_minutes: int
     rows = []
     for reply, mention in waiting:
         state = sla_state(reply.submitted_at, now, sla_minutes)
-        answers = html.A(_("Item of mention {number}").format(number=mention.id), href=f"/mention/{mention.id}") \
+        answers = html.A(_("Mention {number}").format(number=mention.id), href=f"/mention/{mention.id}") \
             if mention is not None else "—"
         rows.append(html.Tr([
             html.Td(html.A(_("Draft {number}").format(number=reply.id), href="/approvals")),
@@ -71,7 +71,7 @@ def build_reviews(reviews: list[tuple[Any, Any, Any]], now: datetime, labels: di
         html.Td(labels.get(review.team or "", review.team or "—")),
         html.Td(review.network or "—"),
         html.Td(due(review.due_at, now)),
-        html.Td(html.A(_("Item of mention {number}").format(number=mention.id), href=f"/mention/{mention.id}")
+        html.Td(html.A(_("Mention {number}").format(number=mention.id), href=f"/mention/{mention.id}")
                 if mention is not None else "—"),
     ], id=f"home_compliance-reviews-{review.id}") for review, mention, _reply in reviews]
     return _table([_("Review"), _("Reason"), _("Team"), _("Network"), _("Due"), _("Post")], rows,
