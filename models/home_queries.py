@@ -86,7 +86,7 @@ def held_items(session: Session, assignee: str, teams: Sequence[str], limit: int
     for team in teams:
         found += _items(session, _select().where(QueueItem.status == "claimed", QueueItem.team == team,
                                                  QueueItem.assignee == assignee)
-                        .order_by(QueueItem.due_at).limit(limit), now)
+                        .order_by(QueueItem.claimed_at, QueueItem.id).limit(limit), now)
     return by_claim(found, limit)
 
 
