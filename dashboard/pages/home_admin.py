@@ -17,6 +17,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
+from dashboard.auth.policy import role_label
 from dashboard.components.health import polled_intervals, source_state
 from dashboard.components.home_lists import HOME_TICK_MS, minute, rag_badge, short, signature
 from dashboard.components.when import number, when
@@ -29,8 +30,8 @@ ROLES: tuple[str, ...] = ("admin", "operator")
 FAILURES_SHOWN = 5
 SOURCE_WORDS = {"ok": N_("ok"), "stale": N_("stale"), "failing": N_("failing"), "waiting": N_("waiting"),
                 "not run yet": N_("not run yet"), "disabled": N_("disabled"), "not configured": N_("not configured")}
-OTHER_HOMES = (("/home/agent", N_("Agent")), ("/home/lead", N_("Lead")), ("/home/compliance", N_("Compliance")),
-               ("/home/manager", N_("Manager")))
+OTHER_HOMES = (("/home/agent", "agent"), ("/home/lead", "lead"), ("/home/compliance", "compliance"),
+               ("/home/manager", "manager"))
 
 
 def _page_title(**_kw: Any) -> str:
@@ -108,8 +109,8 @@ def _content() -> tuple[list[Any], str]:
     principal = current_principal()
     children = [
         html.P([html.A(_("Source details"), href="/sources", className="me-3"),
-                *(html.A(_("Home of the role {role}").format(role=_(label)), href=path, className="me-3")
-                  for path, label in OTHER_HOMES if principal is not None and principal.role == "admin")]),
+                *(html.A(_("Home of the role {role}").format(role=role_label(role)), href=path, className="me-3")
+                  for path, role in OTHER_HOMES if principal is not None and principal.role == "admin")]),
         html.H3([_("Sources"), rag_badge(seen["sources_rag"], "home_admin-rag-sources")], className="mt-3"),
         build_sources(seen["rows"], seen["states"], now),
         html.H3([_("Collectors"), rag_badge(seen["collectors_rag"], "home_admin-rag-collectors")], className="mt-4"),
