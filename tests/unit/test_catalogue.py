@@ -18,7 +18,7 @@ NOT_YET: set[str] = {
     "dashboard/components/item_actions.py", "dashboard/components/links.py", "dashboard/components/outbound.py",
     "dashboard/components/queue_grid.py", "dashboard/components/thread.py", "dashboard/components/wall_panels.py",
     "dashboard/pages/approvals.py", "dashboard/pages/archive.py", "dashboard/pages/audit.py",
-    "dashboard/pages/home.py", "dashboard/pages/library.py", "dashboard/pages/mention.py",
+    "dashboard/pages/library.py", "dashboard/pages/mention.py",
     "dashboard/pages/outbox.py", "dashboard/pages/queue.py", "dashboard/pages/sources.py",
     "dashboard/pages/summary.py", "dashboard/pages/supervision.py", "dashboard/pages/triage.py",
     "dashboard/pages/wall.py",
