@@ -8,7 +8,6 @@ exports' are, and say so."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
 from dashboard.auth.guard import guarded
+from dashboard.components.archive_panels import local_times
 from dashboard.components.when import local, number
 from dashboard.context import current
 from dashboard.exports import EXPORT_ROLES
@@ -34,22 +34,15 @@ def _page_title(**_kw: Any) -> str:
 dash.register_page(__name__, path="/audit", title=_page_title, name="Audit", roles=EXPORT_ROLES,
                    nav={"order": 60, "label": N_("Audit")})
 SHOWN = 100
-ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$")
 
 
 def shown_value(value: Any) -> str:
-    """A before/after value as people read it: a time (ISO text in the event) in the reader's zone,
-    nothing as "(none)", other values as they are (JSON for structures)."""
+    """A before/after value as people read it: nothing as "(none)", text as it is, structures as
+    JSON, and any ISO 8601 time inside either in the reader's zone (a hold's scope, a deadline)."""
     if value is None:
         return _("(none)")
-    if isinstance(value, str):
-        if ISO_TIME.match(value.strip()):
-            try:
-                return local(datetime.fromisoformat(value.strip().replace("Z", "+00:00")), seconds=True)
-            except ValueError:
-                return value
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return local_times(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True,
+                                                                       default=str))
 
 
 def describe(before: dict[str, Any], after: dict[str, Any]) -> str:

@@ -75,3 +75,12 @@ def test_the_reader_decides_the_language() -> None:
     assert translations("fr").gettext("no such string") == "no such string"
     with pytest.raises(ValueError):
         Reader("de")
+
+
+def test_french_plurals_follow_the_files_plural_forms() -> None:
+    from i18n import ngettext
+
+    with use_reader(Reader("fr")):
+        assert ngettext("{count} file", "{count} files", 1) == "{count} fichier"
+        assert ngettext("{count} file", "{count} files", 0) == "{count} fichier"
+        assert ngettext("{count} file", "{count} files", 3) == "{count} fichiers"
