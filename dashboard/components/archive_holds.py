@@ -68,12 +68,15 @@ def scope_text(scope: holds.HoldScope) -> str:
                           (_("sources {list}"), scope.sources)):
         if values:
             parts.append(label.format(list=", ".join(str(v) for v in values)))
-    if scope.since or scope.until:
-        parts.append(_("from {start} to {end}").format(start=local(scope.since) if scope.since else _("the start"),
-                                                        end=local(scope.until) if scope.until else _("now on")))
+    if scope.since and scope.until:
+        parts.append(_("from {start} to {end}").format(start=local(scope.since), end=local(scope.until)))
+    elif scope.since:
+        parts.append(_("from {start} on").format(start=local(scope.since)))
+    elif scope.until:
+        parts.append(_("up to {end}").format(end=local(scope.until)))
     if scope.query:
         parts.append(_("content containing {text}").format(text=repr(scope.query)))
-    return "; ".join(parts) or _("every record")
+    return _("; ").join(parts) or _("every record")
 
 
 def build_holds(rows: list[Any]) -> Any:

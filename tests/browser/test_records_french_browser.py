@@ -22,7 +22,7 @@ from models import actions, holds, users
 from models.archive_seal import seal
 from models.tables import Mention, QueueItem, SourceRow, utcnow
 from tests.browser.test_queue_browser import sign_in_as
-from tests.chrome import chromium, prepare_site, wait_until
+from tests.chrome import ARTIFACTS, chromium, prepare_site, wait_until
 from tests.kit import store_posts
 from tests.support import VIGIE, free_port, wait_for_http
 
@@ -75,6 +75,11 @@ def _text(browser: WebDriver, ident: str = "_pages_content") -> str:
     return str(browser.find_element(By.ID, ident).text)
 
 
+def _screenshot(browser: WebDriver, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / name))
+
+
 def _no_iso(text: str) -> None:
     assert not ISO.search(text), ISO.findall(text)
 
@@ -91,6 +96,7 @@ def test_audit_in_french_with_local_times(site: dict[str, Any], browser: WebDriv
     assert first.get_attribute("datetime")  # the instant, for machines
     _no_iso(browser.find_element(By.TAG_NAME, "body").text)
     assert browser.title.startswith("Journal d’audit")
+    _screenshot(browser, "audit-fr.png")
 
 
 def test_sources_in_french_with_relative_times(site: dict[str, Any], browser: WebDriver) -> None:
@@ -103,6 +109,7 @@ def test_sources_in_french_with_relative_times(site: dict[str, Any], browser: We
     assert "il y a 3 min" in row.text and "1\u202f234" in row.text, row.text  # French thousands: U+202F
     assert PARIS.search(row.find_element(By.TAG_NAME, "time").get_attribute("title") or "")
     _no_iso(browser.find_element(By.TAG_NAME, "body").text)
+    _screenshot(browser, "sources-fr.png")
 
 
 def test_archive_in_french_with_local_times(site: dict[str, Any], browser: WebDriver) -> None:
@@ -115,9 +122,12 @@ def test_archive_in_french_with_local_times(site: dict[str, Any], browser: WebDr
     assert "Quand" in results and "scellé dans le segment 1" in results and PARIS.search(results), results
     assert "enregistrements, du plus récent au plus ancien" in _text(browser, "archive-results-note")
     _no_iso(browser.find_element(By.TAG_NAME, "body").text)
-    for tab, wanted in (("Conservations légales", "en vigueur"), ("Vérifications et ancres", "Tête : segment 1")):
+    _screenshot(browser, "archive-search-fr.png")
+    for tab, wanted, shot in (("Conservations légales", "en vigueur", "archive-holds-fr.png"),
+                              ("Vérifications et ancres", "Tête : segment 1", "archive-status-fr.png")):
         browser.find_element(By.LINK_TEXT, tab).click()
         wait_until(lambda wanted=wanted: wanted in _text(browser), timeout=10, what=f"the tab {tab}")
         text = _text(browser)
         assert PARIS.search(text), text
         _no_iso(browser.find_element(By.TAG_NAME, "body").text)
+        _screenshot(browser, shot)
