@@ -21,6 +21,7 @@ from dashboard.components.when import local, number
 from i18n import _, current_reader, ngettext
 from i18n import formats as fmt
 from models.archive_views import AnchorLine, ChainState, HistoryEntry, RecordRow
+from models.tables import to_naive_utc
 
 ARCHIVE_PATH = "/archive"
 
@@ -29,7 +30,7 @@ def at(value: datetime | None) -> Any:
     """A time in full, for the reader (``4 Dec 2026, 10:42:05 UTC+01:00``), in a ``<time>``."""
     if value is None:
         return "—"
-    return html.Time(local(value, seconds=True), dateTime=value.isoformat(timespec="seconds") + "Z")
+    return html.Time(local(value, seconds=True), dateTime=to_naive_utc(value).isoformat(timespec="seconds") + "Z")
 
 
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
