@@ -142,7 +142,7 @@ def test_sla_watch_escalates_and_every_channel_delivers_once(
     hits = replay.hits("/hooks/vigie")
     payloads = [json.loads(h.body) for h in hits]
     assert [p["title"] for p in payloads] == [title("SLA breached", late), title("Critical item", critical)]
-    assert payloads[1]["message"].startswith("critical item\nTeam: ")
+    assert payloads[1]["message"].startswith("A new critical item\nTeam: ")
     assert "Post: @AureliaBank someone took my money <b>fraud</b> on my account" in payloads[1]["message"]
     assert all(h.headers["content-type"].startswith("application/json") for h in hits)
 
