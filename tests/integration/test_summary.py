@@ -251,7 +251,7 @@ def test_the_job_stores_once_and_mails_the_pdf(db: Database, seeded: Settings, s
     assert report.sent == 4, report
     assert len(inbox.messages) == 4
     mail = inbox.messages[-1]
-    assert mail["Subject"] == "Vigie daily summary - 2026-10-26" and mail["To"] == "ceo@example.com"
+    assert mail["Subject"] == "Vigie daily summary - Oct 26, 2026" and mail["To"] == "ceo@example.com"
     attachments = [part for part in mail.iter_attachments()]
     assert [a.get_filename() for a in attachments] == ["vigie-summary-2026-10-26.pdf"]
     received = tmp_path / "received.pdf"
