@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from i18n import DEFAULT_LANGUAGE, N_, Reader, _, current_reader, use_reader
+from i18n import DEFAULT_LANGUAGE, N_, Reader, _, current_reader, ngettext, use_reader
 from i18n import formats as fmt
-from models.tables import Mention, Notification, QueueItem, utcnow
+from models.tables import Mention, Notification, QueueItem, Reply, utcnow
 
 if TYPE_CHECKING:
     from config.notifications import NotificationChannel
@@ -95,6 +95,53 @@ def item_message(session: Session, settings: Settings, event: str, item_id: int,
         _("Open in Vigie: {link}").format(link=f"{settings.auth.public_url}/mention/{mention.id}"),
     ])
     return title, body
+
+
+def approval_message(settings: Settings, reply: Reply, why: str) -> tuple[str, str]:
+    """(title, body) telling compliance that a reply or a post waits for approval (``why``: the
+    rules' reason, quoted as they wrote it)."""
+    author, network = plain(reply.author, 100), reply.network
+    title = (_("Vigie: a post waits for approval ({network}, by {author})") if reply.kind == "post" else
+             _("Vigie: a reply waits for approval ({network}, by {author})")).format(network=network, author=author)
+    return title, "\n".join([
+        plain(why, 500),
+        _("Text: {text}").format(text=plain(reply.text, 300)),
+        _("Decide in Vigie: {link}").format(link=f"{settings.auth.public_url}/approvals"),
+    ])
+
+
+def send_failed_message(settings: Settings, reply: Reply) -> tuple[str, str]:
+    """(title, body) about a reply or post that failed, or whose outcome is unknown (a person checks
+    the account): the network's error, the text and a link to the outbox."""
+    post, unknown = reply.kind == "post", reply.status == "unknown"
+    if unknown:
+        title = _("Vigie: a post on {network}: outcome unknown, check the account") if post else \
+            _("Vigie: a reply on {network}: outcome unknown, check the account")
+    else:
+        title = _("Vigie: a post on {network} failed") if post else _("Vigie: a reply on {network} failed")
+    return title.format(network=reply.network), "\n".join([
+        plain(reply.last_error, 500),
+        _("Text: {text}").format(text=plain(reply.text, 300)),
+        _("Open in Vigie: {link}").format(link=f"{settings.auth.public_url}/outbox"),
+    ])
+
+
+def archive_head_message(day: date, seq: int, digest: str, sealed_at: datetime, records: int,
+                         line: str) -> tuple[str, str]:
+    """(title, body) of the day's archive head for compliance: the UTC day, the segment, its hash,
+    when it was sealed (local time) and the anchor's line as written to the anchor file (``line``,
+    JSON: kept as it is)."""
+    title = _("Vigie archive head for {day}: segment {seq}").format(day=day.isoformat(), seq=seq)
+    head = ngettext("The archive's head on {day} (UTC): segment {seq}, hash {hash}, sealed {time}, "
+                    "{records} record sealed.",
+                    "The archive's head on {day} (UTC): segment {seq}, hash {hash}, sealed {time}, "
+                    "{records} records sealed.", records)
+    keep = _("Keep this message: `vigie archive verify` compares the chain with the heads kept outside the "
+             "database, and a rewritten chain no longer matches them.")
+    return title, "\n\n".join([
+        head.format(day=day.isoformat(), seq=seq, hash=digest, time=local_time(sealed_at),
+                    records=fmt.number(records, current_reader())),
+        keep, line])
 
 
 def enqueue_written(

@@ -209,8 +209,8 @@ def test_a_french_channel_reads_french_with_local_times(db: Database, settings: 
     fr = Reader("fr", paris)
     assert text.startswith("SLA dépassé : l’échéance était le 4 déc. 2026, 09:30 UTC+01:00\n")
     assert f"Équipe : {label}, priorité {phrases[priority]}" in text
-    assert "Auteur : @client sur x" in text and f"Publié le : {formats.local(posted, fr)}" in text
-    assert re.search(r"Publié le : \d{1,2} [a-zéû]+\.? 20\d\d, \d\d:\d\d UTC[+-]\d\d:\d\d\n", text)
+    assert "Auteur : @client sur x" in text and f"Publié le {formats.local(posted, fr)}" in text
+    assert re.search(r"Publié le \d{1,2} [a-zéû]+\.? 20\d\d, \d\d:\d\d UTC[+-]\d\d:\d\d\n", text)
     assert f"Ouvrir dans Vigie : {s.auth.public_url}/mention/" in text
     assert "2026-12-04T" not in text and "Team:" not in text
 
