@@ -28,10 +28,12 @@ from models.db import Database
 from models.summary import compute_summary, store_summary, stored_summary
 from models.summary_export import fmt, summary_csv, summary_pdf
 from models.tables import DailySummary, Mention, Notification
+from models.users import add_user, set_preferences
 from tests.integration.test_notifications import Inbox, smtp  # noqa: F401  (the local SMTP server fixture)
 from tests.kit import config_dir, vigie_env
 from tests.streams import inject, replay_demo
 from tests.support import VIGIE
+from tests.web import PASSWORD, app_server, make_accounts, sign_in
 
 ZONE = "Europe/Paris"
 END = datetime(2026, 10, 27, 6, 0)  # naive UTC; the seeded days include 2026-10-25, 25 hours long in Paris
@@ -354,6 +356,32 @@ def test_a_french_channel_gets_the_summary_and_its_pdf_in_french(db: Database, s
     assert _spaced(formats.number(mentions, Reader("fr"))) in pdf
     english_pdf = _pdf_text(next(iter(english.iter_attachments())).get_content(), tmp_path, "en.pdf")
     assert "Vigie daily summary — October 26, 2026" in english_pdf and f"{mentions:,}" in english_pdf
+
+
+def test_the_pdf_export_is_in_the_readers_language(db: Database, seeded: Settings, tmp_path: Path) -> None:
+    """/summary/export.pdf writes for whoever asks: the account's language and zone (a manager who
+    chose French, in New York), else the browser's language."""
+    with db.write.begin() as s:
+        store_summary(s, compute_summary(s, seeded, DAYS[1], END), END)
+    server = app_server(db, seeded)
+    make_accounts(db, seeded)
+    with db.write.begin() as s:
+        for name in ("directrice", "cfo"):
+            add_user(s, name, "manager", (), PASSWORD, seeded.team_keys, actor="test")
+        set_preferences(s, "manager", "fr", "America/New_York")
+    pdfs = {}
+    for who, language in (("manager", "en"), ("directrice", "fr-FR,fr;q=0.9"), ("cfo", "en-GB")):
+        client = server.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        assert sign_in(client, who).status_code == 302
+        reply = client.get("/summary/export.pdf?date=2026-10-25")
+        assert reply.status_code == 200 and reply.mimetype == "application/pdf"
+        pdfs[who] = _pdf_text(reply.data, tmp_path, f"{who}.pdf")
+    assert "Vigie — synthèse quotidienne du 25 octobre 2026" in pdfs["manager"]  # the account's choice
+    assert "calculée le 27 oct. 2026, 02:00 UTC-04:00" in pdfs["manager"]  # the account's zone
+    assert "Vigie — synthèse quotidienne du 25 octobre 2026" in pdfs["directrice"]  # the browser's language
+    assert "calculée le 27 oct. 2026, 07:00 UTC+01:00" in pdfs["directrice"]  # the firm's zone
+    assert "Vigie daily summary — October 25, 2026" in pdfs["cfo"]
 
 
 def test_the_command_prints_and_exports(db: Database, seeded: Settings, tmp_path: Path, db_url: str) -> None:
