@@ -1,9 +1,13 @@
 """The notification outbox: messages written in the transaction that caused them.
 
-`enqueue` adds one `Notification` row per channel subscribed to the event (and to the item's
-team) inside the caller's transaction, so an escalation and its alert commit together or not at
-all; `collectors.jobs.notify.deliver_pending` sends them afterwards. `item_message` builds the plain
-text every channel gets, and `failed_notifications` is the bounded read for the dashboard.
+`enqueue_written` adds one `Notification` row per channel subscribed to the event (and to the
+item's team) inside the caller's transaction, so an escalation and its alert commit together or not
+at all; `collectors.jobs.notify.deliver_pending` sends them afterwards. Each channel reads its own
+language (`language` in notifications.yaml, else English) in the firm's time zone: the message is
+written inside `use_reader()` once per reader (`item_message`, `approval_message`,
+`send_failed_message`, `archive_head_message` build the plain texts), its times local with their
+offset. No message goes to an account, so no account's preferences apply. `failed_notifications`
+is the bounded read for the dashboard.
 Functions take the session first and never commit.
 """
 
