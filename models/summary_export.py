@@ -185,7 +185,7 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
     title(_("Headline, against the mean of the previous 7 days"))
     earlier = _("Earlier days: {how}.").format(how=compared_text(figures))
     line(earlier)
-    table([_("Figure"), _("This day"), _("Previous 7 days"), _("Change")],
+    table([_("Figure"), _("This day"), _("Previous 7 days"), _("Difference")],
           [[label(k), n(c["value"], k), n(c["previous_mean"], k), change_text(c["change_pct"], reader)]
            for k, c in figures["comparison"].items()], (70, 40, 40, 30))
     vol = figures["volume"]
