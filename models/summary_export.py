@@ -29,6 +29,7 @@ LABELS = {
     "first_response_median": N_("Median first response (min)"), "resolution_median": N_("Median resolution (min)"),
 }
 SENTIMENTS = {"negative": N_("negative"), "neutral": N_("neutral"), "positive": N_("positive")}
+PRIORITIES = {"critical": N_("critical"), "high": N_("high"), "medium": N_("medium"), "low": N_("low")}
 
 
 def _percent(value: float, language: str, decimals: int = 0, signed: bool = False) -> str:
@@ -230,8 +231,9 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
            for a in figures["alerts"]], (45, 135))
     title(_("Notable items"))
     table([_("Item"), _("Priority"), _("Team"), _("Network · author"), _("Post")],
-          [[str(v["item"]), v["priority"], v["team"], f"{v['network']} · {v['author']} ({n(v['followers'])})",
-            v["text"][:200]] for v in figures["notable"]], (18, 18, 28, 40, 76))
+          [[str(v["item"]), _(PRIORITIES[v["priority"]]) if v["priority"] in PRIORITIES else v["priority"],
+            v["team"], f"{v['network']} · {v['author']} ({n(v['followers'])})", v["text"][:200]]
+           for v in figures["notable"]], (18, 18, 28, 40, 76))
     title(_("The previous 7 days"))
     line(earlier)
     table([_("Day"), _("Mentions"), _("Net sentiment"), _("Items"), _("Breaches"), _("Adherence"),

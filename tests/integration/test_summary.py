@@ -314,6 +314,7 @@ def test_the_pdf_in_french_reads_french_with_french_numbers(db: Database, seeded
     adherence = figures["sla"]["overall"]["adherence"]
     assert re.search(r"\b\d+,\d %", text) and _spaced(fmt("adherence", adherence, french)) in text  # 51,6 %
     assert "24 oct. 2026" in text  # the previous days, as French writes them
+    assert re.search(r"\n\s*\d+\s+critique\s", text)  # the notable items' priority
     assert f"{mentions:,}" not in text and "Headline" not in text and "2026-10-24" not in text
 
     english = _pdf_text(summary_pdf(figures, Reader("en", ZoneInfo(ZONE))), tmp_path, "en.pdf")
