@@ -154,7 +154,7 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
     head = FontFace(emphasis="BOLD", fill_color=(225, 230, 240))
 
     def line(text: str, height: float = 5) -> None:
-        pdf.multi_cell(0, height, _pdf_text(text, narrow), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, height, _pdf_text(text, narrow), align="L", new_x="LMARGIN", new_y="NEXT")
 
     def title(text: str, size: int = 13) -> None:
         pdf.ln(3)
@@ -205,7 +205,7 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
                          n(s["resolution_median"]), n(s["met"]), n(s["breached"]), n(s["pending"]),
                          n(s["adherence"], "adherence")])
     table([_("Team"), _("Items"), _("1st resp. median"), _("1st resp. p90"), _("Resolution median"), _("Met"),
-           _("Breached"), _("Pending"), _("Adherence")], sla_rows, (32, 19, 18, 16, 21, 20, 19, 16, 19))
+           _("Breached"), _("Pending"), _("Adherence")], sla_rows, (30, 18, 18, 15, 21, 20, 19, 17, 22))
     line(_("Times in minutes from queueing. Met: closed by its due time; breached: closed later or still open "
            "past it."))
     title(_("Top issues and topics"))

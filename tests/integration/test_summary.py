@@ -307,7 +307,7 @@ def test_the_pdf_in_french_reads_french_with_french_numbers(db: Database, seeded
     mentions = figures["volume"]["mentions"]
     assert mentions > 1000
     for heading in ("Vigie — synthèse quotidienne du 25 octobre 2026", "L’essentiel, comparé à la moyenne des 7 "
-                    "jours précédents", "Respect du SLA", "Toutes les équipes", "Éléments marquants",
+                    "jours précédents", "Respect du SLA", "Toutes les", "Dépassés", "Éléments marquants",
                     "Les 7 jours précédents", "Journée Europe/Paris (complète)", "Jours précédents : journées"):
         assert heading in text, heading
     assert "\u202f" in formats.number(mentions, french) and _spaced(formats.number(mentions, french)) in text
