@@ -12,7 +12,7 @@ from i18n.check import catalogue_problems, shown_files, untranslated_literals
 
 # Files whose strings are still being put through the catalogue (issue 16); this set only shrinks.
 NOT_YET: set[str] = {
-    "dashboard/app.py", "dashboard/auth/guard.py", "dashboard/auth/login.py", "dashboard/components/archive_exports.py",
+    "dashboard/components/archive_exports.py",
     "dashboard/components/archive_holds.py", "dashboard/components/archive_panels.py",
     "dashboard/components/compose.py", "dashboard/components/figures.py", "dashboard/components/health.py",
     "dashboard/components/item_actions.py", "dashboard/components/links.py", "dashboard/components/outbound.py",
