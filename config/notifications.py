@@ -42,8 +42,8 @@ from config.checks import (
     validate,
 )
 from config.sources import Secret, _source_secrets
+from i18n import LANGUAGES
 
-LANGUAGES: tuple[str, ...] = ("en", "fr")  # i18n.LANGUAGES (config does not import the interface's package)
 EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike", "daily_summary", "approval",
                            "send_failed", "archive_head")
 
