@@ -20,6 +20,7 @@ from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, SUMMARY_READERS
 from dashboard.components.readable import decimal, number, percent, sentence, signed, signed_percent
 from dashboard.components.when import local
+from dashboard.context import current
 from dashboard.exports import BadQuery, default_summary_day, summary_figures
 from i18n import N_, _, current_reader
 from models.summary import FIRST_DAY, LAST_DAY
@@ -122,8 +123,14 @@ def _state(figures: dict[str, Any], stored: bool) -> list[Any]:
     return state
 
 
-def _counts(words: dict[str, str] | None, counts: dict[str, int]) -> list[list[Any]]:
-    return [[_word(words, k) if words else k, number(v)] for k, v in counts.items()]
+def _counts(names: dict[str, str], counts: dict[str, int]) -> list[list[Any]]:
+    """(name, count) rows, each name as the reader reads it (``names``: already in their words)."""
+    return [[names.get(k, k), number(v)] for k, v in counts.items()]
+
+
+def _team_names() -> dict[str, str]:
+    """Stored figures name teams in English (``teams.yaml`` ``label``): their names for the reader."""
+    return {t.english: t.label for t in current().settings.teams}
 
 
 def render(figures: dict[str, Any], stored: bool) -> list[Any]:
@@ -132,10 +139,12 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
     heading = html.H3([_day(day, "full"), f" ({figures['timezone']})"], id="summary-day", className="mt-2")
     vol, sla = figures["volume"], figures["sla"]
     compared = _compared(figures)
+    teams, sentiments = _team_names(), {k: _(v) for k, v in SENTIMENTS.items()}
     sla_rows = [[team, number(s["items"]), figure("", s["first_response_median"]), figure("", s["first_response_p90"]),
                  figure("", s["resolution_median"]), number(s["met"]), number(s["breached"]), number(s["pending"]),
                  figure("adherence", s["adherence"])]
-                for team, s in [(_("All teams"), sla["overall"]), *sla["teams"].items()]]
+                for team, s in [(_("All teams"), sla["overall"]),
+                                *((teams.get(t, t), v) for t, v in sla["teams"].items())]]
     terms = ", ".join(f"{t['term']} ({number(t['posts'])})" for t in figures["terms"]) or "–"
     hashtags = ", ".join(f"{t['hashtag']} ({number(t['posts'])})" for t in figures["hashtags"]) or "–"
     return [
@@ -149,10 +158,10 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                 [[_word(LABELS, k), figure(k, c["value"]), figure(k, c["previous_mean"]),
                   signed_percent(c["change_pct"])] for k, c in figures["comparison"].items()], "summary-headline")),
             _section(_("Volume"),
-                     _table([_("Network"), _("Mentions")], _counts(None, vol["by_network"]), "summary-networks"),
-                     _table([_("Sentiment"), _("Mentions")], _counts(SENTIMENTS, vol["by_sentiment"]),
+                     _table([_("Network"), _("Mentions")], _counts({}, vol["by_network"]), "summary-networks"),
+                     _table([_("Sentiment"), _("Mentions")], _counts(sentiments, vol["by_sentiment"]),
                             "summary-sentiment"),
-                     _table([_("Team"), _("Items queued")], _counts(None, vol["by_team"]), "summary-teams"),
+                     _table([_("Team"), _("Items queued")], _counts(teams, vol["by_team"]), "summary-teams"),
                      html.P(_("Copies on other networks, counted once above: {count}.").format(
                          count=number(vol["copies"])), className="small text-muted")),
         ]),
@@ -180,7 +189,7 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                 for n in figures["networks"]], "summary-value"),
         html.H4(_("Notable items"), className="mt-3"),
         _table([_("Item"), _("Priority"), _("Team"), _("Network"), _("Author (followers)"), _("Post"), _("Status")],
-               [[_item_link(n), _word(PRIORITIES, n["priority"]), n["team"], n["network"],
+               [[_item_link(n), _word(PRIORITIES, n["priority"]), teams.get(n["team"], n["team"]), n["network"],
                  f"{n['author']} ({figure('', n['followers'])})", n["text"][:200], _word(STATUSES, n["status"])]
                 for n in figures["notable"]], "summary-notable"),
         html.H4(_("Spike and crisis alerts"), className="mt-3"),
