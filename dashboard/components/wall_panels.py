@@ -137,8 +137,19 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
     return out
 
 
-def _last_success(then: datetime | None, now: datetime) -> str:
-    return fmt.relative(then, now, current_reader()) if then is not None else _("never")
+def _stale_text(why: str, then: datetime | None, now: datetime) -> str:
+    if then is None:
+        return _("{why}; no success yet").format(why=why)
+    return _("{why}; last success {age}").format(why=why, age=fmt.relative(then, now, current_reader()))
+
+
+def _down_text(count: int, then: datetime | None, now: datetime, error: str) -> str:
+    if then is None:
+        return ngettext("{count} failed poll, no success yet: {error}", "{count} failed polls, no success yet: {error}",
+                        count).format(count=number(count), error=error)
+    return ngettext("{count} failed poll, last success {age}: {error}",
+                    "{count} failed polls, last success {age}: {error}", count).format(
+        count=number(count), age=fmt.relative(then, now, current_reader()), error=error)
 
 
 def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime,
@@ -157,16 +168,12 @@ def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime,
                                title=state.detail))
     down = [html.Div([
         html.Span(_("SOURCE STALE · {name} ({kind})").format(name=row.name, kind=row.kind), className="strip-name"),
-        html.Span(" — " + _("{why}; last success {age}").format(why=stale[row.name],
-                                                                  age=_last_success(row.last_ok_at, now))),
+        html.Span(" — " + _stale_text(stale[row.name], row.last_ok_at, now)),
     ], className="strip-item", id=f"wall-stale-{row.name}") for row in rows if enabled & {row.name} & set(stale)]
     down += [html.Div([  # plain text: errors quote servers
         html.Span(_("SOURCE DOWN · {name} ({kind})").format(name=row.name, kind=row.kind), className="strip-name"),
-        html.Span(" — " + ngettext("{count} failed poll, last success {age}: {error}",
-                                   "{count} failed polls, last success {age}: {error}",
-                                   row.consecutive_failures).format(
-            count=number(row.consecutive_failures), age=_last_success(row.last_ok_at, now),
-            error=(row.last_error or _("no message"))[:160])),
+        html.Span(" — " + _down_text(row.consecutive_failures, row.last_ok_at, now,
+                                     (row.last_error or _("no message"))[:160])),
     ], className="strip-item") for row in failing(rows, enabled) if row.name not in stale]  # most failures first
     failed, unknown = (replies or {}).get("failed", 0), (replies or {}).get("unknown", 0)
     if failed or unknown:
