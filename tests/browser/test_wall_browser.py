@@ -430,6 +430,8 @@ def test_a_french_reader_sees_the_wall_and_the_summary_in_french(wall: dict[str,
             mentions_today = _scalar(wall, f"SELECT count(*) FROM mentions WHERE created_at >= :a AND {HEADS}",
                                      a=local_midnight(utcnow(), ZONE))
             assert f"Mentions {french(mentions_today)}" in _text(driver, "summary-headline")
+            french_teams = [t.labels["fr"] for t in wall["settings"].teams if "fr" in t.labels]
+            assert french_teams and all(name in _text(driver, "summary-teams") for name in french_teams)
             assert "UTC+01:00" in state or "UTC+02:00" in state  # the computed time in Paris, with its offset
             assert not ISO_TIME.search(page), ISO_TIME.search(page)
             driver.save_screenshot(str(ARTIFACTS / "summary-fr.png"))
