@@ -82,7 +82,7 @@ def test_source_state_and_wall_strip() -> None:
     assert [c.children for c in strip[0].children] == ["feed · ok", "x-search · failing"]
     assert len(strip) == 2
     text = strip[1].children[0].children + strip[1].children[1].children
-    assert text == "SOURCE DOWN · x-search (x) — 3 failed poll(s), last success 2 h ago: HTTP 500 <b>oops</b>"
+    assert text == "SOURCE DOWN · x-search (x) — 3 failed polls, last success 2 h ago: HTTP 500 <b>oops</b>"
     assert health_strip([bad], {"feed": True, "x-search": False}, now)[1:] == []  # a disabled source: not on the wall
     assert health_marker([ok, bad], {"feed", "x-search"}) != health_marker([ok], {"feed", "x-search"})
 
