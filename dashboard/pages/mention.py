@@ -131,7 +131,7 @@ def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
 
 
 def _actions(item: QueueItem, teams: dict[str, str]) -> list[Any]:
-    buttons = [("claim", _("Claim"), "primary"), ("release", _("Release"), "secondary"),
+    buttons = [("claim", _("Claim"), "primary"), ("release", _("Release item"), "secondary"),
                ("resolve", _("Resolve"), "success"), ("dismiss", _("Dismiss"), "secondary"),
                ("escalate", _("Escalate"), "danger"), ("reroute", _("Reroute"), "warning"),
                ("reopen", _("Reopen"), "info")]

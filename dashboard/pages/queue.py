@@ -130,7 +130,8 @@ def _buttons(can_work: bool) -> Any:
     return html.Div(
         [
             dbc.Button(_("Claim"), id="queue-claim", color="primary", className="me-2", size="sm"),
-            dbc.Button(_("Release"), id="queue-release", color="secondary", outline=True, className="me-2", size="sm"),
+            dbc.Button(_("Release items"), id="queue-release", color="secondary", outline=True, className="me-2",
+                       size="sm"),
             dbc.Button(_("Resolve"), id="queue-resolve", color="success", className="me-2", size="sm"),
             dbc.Button(_("Dismiss…"), id="queue-dismiss-open", color="secondary", className="me-2", size="sm"),
             dbc.Button(_("Escalate…"), id="queue-escalate-open", color="danger", className="me-2", size="sm"),

@@ -478,3 +478,25 @@ def test_outbound_callbacks_name_exactly_their_roles(web: Any) -> None:
 def test_all_roles_are_known() -> None:
     assert set(ALL_ROLES) == {r for r, _t in ACCOUNTS.values()} | {KIOSK}
     assert actions.ActionError  # the lifecycle errors the pages show
+
+
+# The homes (dashboard/pages/home_*.py): each page and its tick name exactly these roles; / (home.py)
+# is every person's, and builds the home of their role (tests/integration/test_homes.py).
+HOMES = {
+    "/home/agent": ("agent", "admin"),
+    "/home/lead": ("lead", "admin"),
+    "/home/compliance": ("compliance", "admin"),
+    "/home/manager": ("manager", "admin"),
+    "/home/admin": ("admin", "operator"),
+}
+
+
+def test_the_homes_and_their_ticks_name_exactly_their_roles(web: Any) -> None:
+    pages = {page["path"]: page for page in dash.page_registry.values()}
+    for path, roles in HOMES.items():
+        assert set(page_roles(pages[path]) or ()) == set(roles), path
+        tick = f"..home_{path.rsplit('/', 1)[-1]}-seen.data"
+        keys = [k for k in web.callback_map if k.startswith(tick + ".")]
+        assert len(keys) == 1, (path, keys)
+        assert set(callback_roles(web, keys[0]) or ()) == set(roles), path
+    assert set(page_roles(pages["/"]) or ()) == {r for r, _t in ACCOUNTS.values()}
