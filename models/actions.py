@@ -21,13 +21,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from i18n import N_, _
 from models.audit_log import record_event
+from models.labels import label
 from models.sla import SlaClock
 from models.tables import CLOSED_STATUSES, OPEN_STATUSES, AuditEvent, Mention, QueueItem, User, utcnow
 
 SNAPSHOT_FIELDS = ("team", "status", "assignee", "due_at", "at_risk_at", "claimed_at", "escalated_at",
                    "escalation_reason", "resolved_at")
 MAX_REASON = 2000
+REASON_REQUIRED = {"escalate": N_("a reason is required to escalate an item"),
+                   "reroute": N_("a reason is required to reroute an item"),
+                   "reopen": N_("a reason is required to reopen an item")}
 
 
 class ActionError(Exception):
@@ -63,14 +68,14 @@ def _load(session: Session, item_id: int) -> QueueItem:
     # Locked: the "before" of the audit event is the state this change replaces.
     item = lock_item(session, item_id)
     if item is None:
-        raise ActionError(f"item {item_id} does not exist")
+        raise ActionError(_("item {id} does not exist").format(id=item_id))
     return item
 
 
 def _clean_actor(actor: str) -> str:
     actor = (actor or "").strip()
     if not actor:
-        raise ActionError("who is acting? an actor name is required")
+        raise ActionError(_("who is acting? an actor name is required"))
     return actor[:200]
 
 
@@ -78,7 +83,7 @@ def _reason(reason: str | None, required_for: str | None = None) -> str | None:
     text = (reason or "").strip()
     if not text:
         if required_for:
-            raise ActionError(f"a reason is required to {required_for} an item")
+            raise ActionError(_(REASON_REQUIRED[required_for]))
         return None
     return text[:MAX_REASON]
 
@@ -96,7 +101,8 @@ def _change(
     result = session.execute(statement.values(**values).execution_options(synchronize_session=False))
     item = _load(session, item.id)
     if not result.rowcount:  # type: ignore[attr-defined]
-        raise ActionError(refuse.format(id=item.id, status=item.status, assignee=item.assignee, team=item.team))
+        raise ActionError(_(refuse).format(id=item.id, status=label("status", item.status), assignee=item.assignee,
+                                           team=item.team))
     record_event(session, _clean_actor(actor), action, item_id=item.id, before=before, after=snapshot(item),
                  reason=reason, at=values["updated_at"])
     return item
@@ -116,11 +122,11 @@ def claim(session: Session, item_id: int, actor: str, at: datetime | None = None
     """Take a new item. Of two agents claiming at once exactly one wins; the other learns who has it."""
     item, now = _start(session, item_id, actor, at)
     if item.status == "claimed":
-        raise ActionError(f"item {item_id} is already claimed by {item.assignee}")
+        raise ActionError(_("item {id} is already claimed by {name}").format(id=item_id, name=item.assignee))
     return _change(session, item, actor, "claim", ("new",),
                    {"status": "claimed", "assignee": _clean_actor(actor), "updated_at": now,
                     "claimed_at": item.claimed_at or now},
-                   "item {id} is {status}, not new")
+                   N_("item {id} is {status}, not new"))
 
 
 def release(session: Session, item_id: int, actor: str) -> QueueItem:
@@ -128,7 +134,7 @@ def release(session: Session, item_id: int, actor: str) -> QueueItem:
     item, now = _start(session, item_id, actor)
     return _change(session, item, actor, "release", ("claimed",), {"status": "new", "assignee": None,
                                                                      "updated_at": now},
-                   "item {id} is {status}; only a claimed item can be released")
+                   N_("item {id} is {status}; only a claimed item can be released"))
 
 
 def assign(session: Session, item_id: int, actor: str, assignee: str) -> QueueItem:
@@ -136,13 +142,13 @@ def assign(session: Session, item_id: int, actor: str, assignee: str) -> QueueIt
     item, now = _start(session, item_id, actor)
     user = session.scalars(select(User).where(User.name == assignee, User.active.is_(True))).first()
     if user is None:
-        raise ActionError(f"there is no active user called {assignee!r}")
+        raise ActionError(_("there is no active user called {name}").format(name=repr(assignee)))
     if user.role not in ("agent", "lead") or item.team not in (user.teams or []):
-        raise ActionError(f"{assignee} does not work for team {item.team}")
+        raise ActionError(_("{name} does not work for team {team}").format(name=assignee, team=item.team))
     return _change(
         session, item, actor, "assign", OPEN_STATUSES,
         {"status": "claimed", "assignee": assignee, "updated_at": now, "claimed_at": item.claimed_at or now},
-        "item {id} is {status}; only open items can be assigned", extra_where=QueueItem.team == item.team,
+        N_("item {id} is {status}; only open items can be assigned"), extra_where=QueueItem.team == item.team,
     )
 
 
@@ -152,7 +158,7 @@ def resolve(session: Session, item_id: int, actor: str, note: str | None = None,
     return _change(session, item, actor, "resolve", OPEN_STATUSES,
                    {"status": "resolved", "resolved_at": now, "updated_at": now,
                     "assignee": item.assignee or _clean_actor(actor), "claimed_at": item.claimed_at or now},
-                   "item {id} is {status}; only new or claimed items can be resolved", _reason(note))
+                   N_("item {id} is {status}; only new or claimed items can be resolved"), _reason(note))
 
 
 def dismiss(session: Session, item_id: int, actor: str, reason: str | None = None,
@@ -161,7 +167,7 @@ def dismiss(session: Session, item_id: int, actor: str, reason: str | None = Non
     item, now = _start(session, item_id, actor, at)
     return _change(session, item, actor, "dismiss", OPEN_STATUSES,
                    {"status": "dismissed", "resolved_at": now, "updated_at": now},
-                   "item {id} is {status}; only new or claimed items can be dismissed", _reason(reason))
+                   N_("item {id} is {status}; only new or claimed items can be dismissed"), _reason(reason))
 
 
 def reopen(session: Session, item_id: int, actor: str, reason: str, clock: SlaClock) -> QueueItem:
@@ -174,7 +180,7 @@ def reopen(session: Session, item_id: int, actor: str, reason: str, clock: SlaCl
     return _change(session, item, actor, "reopen", CLOSED_STATUSES,
                    {"status": "new", "assignee": None, "resolved_at": None, "escalated_at": None,
                     "escalation_reason": None, "due_at": due, "at_risk_at": at_risk, "updated_at": now},
-                   "item {id} is {status}; only resolved or dismissed items can be reopened", text)
+                   N_("item {id} is {status}; only resolved or dismissed items can be reopened"), text)
 
 
 def escalate(session: Session, item_id: int, actor: str, reason: str) -> QueueItem:
@@ -183,7 +189,8 @@ def escalate(session: Session, item_id: int, actor: str, reason: str) -> QueueIt
     item, now = _start(session, item_id, actor)
     return _change(session, item, actor, "escalate", OPEN_STATUSES,
                    {"escalated_at": now, "escalation_reason": text, "updated_at": now},
-                   "item {id} is {status} or already escalated; only open items not yet escalated can be escalated",
+                   N_("item {id} is {status} or already escalated; only open items not yet escalated can be "
+                      "escalated"),
                    text, extra_where=QueueItem.escalated_at.is_(None))
 
 
@@ -193,17 +200,17 @@ def reroute(session: Session, item_id: int, actor: str, team: str, reason: str, 
     SLA counted from when the post was collected, as for items routed there at first."""
     text = _reason(reason, "reroute")
     if not clock.knows(team):
-        raise ActionError(f"unknown team {team!r}")
+        raise ActionError(_("unknown team {team}").format(team=repr(team)))
     item, now = _start(session, item_id, actor)
     if item.team == team:
-        raise ActionError(f"item {item_id} is already in {team}")
+        raise ActionError(_("item {id} is already in {team}").format(id=item_id, team=team))
     mention = session.get(Mention, item.mention_id)
     assert mention is not None
     at_risk, due = clock.deadlines(team, mention.priority, mention.collected_at)
     return _change(session, item, actor, "reroute", OPEN_STATUSES,
                    {"team": team, "status": "new", "assignee": None, "due_at": due, "at_risk_at": at_risk,
                     "escalated_at": None, "escalation_reason": None, "updated_at": now},
-                   "item {id} is {status} in {team}; only open items can be rerouted", text,
+                   N_("item {id} is {status} in {team}; only open items can be rerouted"), text,
                    extra_where=QueueItem.team == item.team)
 
 

@@ -10,12 +10,13 @@ the others done, and none half-done; every item's outcome comes back for the pag
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from dashboard.auth.policy import Principal, can_lead_team, can_work_team
 from dashboard.context import AppContext
+from i18n import _, ngettext
 from models import actions
 from models.ids import parse_ids
 from models.notifications import notify_item
@@ -25,8 +26,17 @@ from models.tables import QueueItem
 log = logging.getLogger("vigie.actions")
 ACTIONS = ("claim", "release", "resolve", "dismiss", "reopen", "escalate", "reroute", "assign")
 MAX_ITEMS = 200  # per click: a bulk action is bounded like every query
-VERBS = {"claim": "Claimed", "release": "Released", "resolve": "Resolved", "dismiss": "Dismissed",
-         "reopen": "Reopened", "escalate": "Escalated", "reroute": "Rerouted", "assign": "Assigned"}
+# What the page says once items are done, for a count of items.
+DONE: dict[str, Callable[[int], str]] = {
+    "claim": lambda n: ngettext("Claimed {n} item.", "Claimed {n} items.", n),
+    "release": lambda n: ngettext("Released {n} item.", "Released {n} items.", n),
+    "resolve": lambda n: ngettext("Resolved {n} item.", "Resolved {n} items.", n),
+    "dismiss": lambda n: ngettext("Dismissed {n} item.", "Dismissed {n} items.", n),
+    "reopen": lambda n: ngettext("Reopened {n} item.", "Reopened {n} items.", n),
+    "escalate": lambda n: ngettext("Escalated {n} item.", "Escalated {n} items.", n),
+    "reroute": lambda n: ngettext("Rerouted {n} item.", "Rerouted {n} items.", n),
+    "assign": lambda n: ngettext("Assigned {n} item.", "Assigned {n} items.", n),
+}
 
 
 @dataclass
@@ -36,11 +46,11 @@ class Outcome:
 
     def message(self, action: str) -> tuple[str, str]:
         """(text, colour) for the page's alert."""
-        text = f"{VERBS[action]} {len(self.done)} item(s)." if self.done else ""
+        text = DONE[action](len(self.done)).format(n=len(self.done)) if self.done else ""
         if self.errors:
             text = (text + " " if text else "") + " ".join(self.errors[:5])
             if len(self.errors) > 5:
-                text += f" (+{len(self.errors) - 5} more)"
+                text += " " + _("(+{n} more)").format(n=len(self.errors) - 5)
         colour = "danger" if self.errors and not self.done else "warning" if self.errors else "success"
         return text, colour
 
@@ -62,8 +72,8 @@ def perform(
     given = list(item_ids)
     ids, outcome.errors = parse_ids(given[:MAX_ITEMS])  # all checked before any is changed
     if len(given) > MAX_ITEMS:
-        outcome.errors.append(f"Only the first {MAX_ITEMS} items were taken; "
-                              f"{len(given) - MAX_ITEMS} left as they were.")
+        outcome.errors.append(_("Only the first {n} items were taken; {left} left as they were.").format(
+            n=MAX_ITEMS, left=len(given) - MAX_ITEMS))
     for item_id in ids:
         try:
             with ctx.db.write.begin() as session:
@@ -71,7 +81,8 @@ def perform(
                 # team's item past it.
                 found = actions.lock_item(session, item_id)
                 if found is None or not _allowed(principal, action, found.team):
-                    raise actions.ActionError(f"item {item_id} does not exist or is not in your teams")
+                    raise actions.ActionError(_("item {id} does not exist or is not in your teams").format(
+                        id=item_id))
                 item = _run(session, principal.name, action, item_id, clock, reason, team, assignee)
                 if action == "escalate":
                     _notify_escalation(ctx, session, item, principal.name, reason or "")
@@ -82,7 +93,7 @@ def perform(
             outcome.errors.append(str(exc))
         except Exception:  # its transaction is rolled back; the other items still get their turn
             log.exception("%s of item %d by %s failed", action, item_id, principal.name)
-            outcome.errors.append(f"item {item_id} could not be changed (error logged).")
+            outcome.errors.append(_("item {id} could not be changed (error logged).").format(id=item_id))
     return outcome
 
 
@@ -107,4 +118,6 @@ def _run(session: Any, actor: str, action: str, item_id: int, clock: SlaClock, r
 
 def _notify_escalation(ctx: AppContext, session: Any, item: QueueItem, actor: str, reason: str) -> None:
     """Escalations reach the channels subscribed to them, in the same transaction (outbox)."""
-    notify_item(session, ctx.settings, "escalation", item.id, f"escalated by {actor}: {reason}")
+    # Written for the subscribed channels' readers, not for this page's reader.
+    text = f"escalated by {actor}: {reason}"  # untranslated: a channel notification
+    notify_item(session, ctx.settings, "escalation", item.id, text)

@@ -7,13 +7,15 @@ from urllib.parse import urlsplit
 
 from dash import html
 
+from i18n import _
+
 
 def safe_link(url: str | None, link_id: str | None = "mention-link") -> Any:
     """A link for http(s) URLs only; anything else (javascript:, data:) is shown as text.
     ``link_id``: the element's id (None for none: a page with several links names at most one)."""
     named: dict[str, Any] = {"id": link_id} if link_id else {}
     if not url:
-        return html.Span("no link", className="text-muted")
+        return html.Span(_("no link"), className="text-muted")
     try:
         scheme = urlsplit(url).scheme.lower()
     except ValueError:

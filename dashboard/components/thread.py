@@ -20,73 +20,76 @@ from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, Principal, can_read_team, can_work_team
 from dashboard.components.links import safe_link
 from dashboard.components.reply_rules import rules_for
+from dashboard.components.sentence import sentence
+from dashboard.components.when import local, when
 from dashboard.context import current
+from i18n import _
 from models import actions, outbox, replies
 from models.ids import parse_id
 from models.reply_views import ThreadEntry, item_context, thread_entries, thread_stamp
 from models.tables import utcnow
 
 
-def _when(at: datetime | None) -> str:
-    return at.isoformat(timespec="minutes") + "Z" if at else "?"
-
-
 def status_label(r: Any, now: datetime) -> tuple[str, str, str | None]:
     """(badge text, colour, detail) of a reply's state, for people to read."""
     status = r.status
     if status == "pending":
-        return "waiting for approval", "warning", None
+        return _("waiting for approval"), "warning", None
     if status == "rejected":
-        return "rejected", "danger", f"by {r.decided_by or '?'}: {r.decision_reason or ''}"
+        return _("rejected"), "danger", _("by {name}: {reason}").format(name=r.decided_by or "?",
+                                                                        reason=r.decision_reason or "")
     if status == "expired":
-        return "expired", "secondary", "nobody decided in time: edit it to submit it again"
+        return _("expired"), "secondary", _("nobody decided in time: edit it to submit it again")
     if status == "queued":
         if r.send_after is not None and r.send_after > now:
-            return f"scheduled for {_when(r.send_after)}", "info", None
+            return _("scheduled for {time}").format(time=local(r.send_after)), "info", None
         if r.attempts and r.last_error:
-            return "queued, retrying", "info", r.last_error
-        return "queued", "info", None
+            return _("queued, retrying"), "info", r.last_error
+        return _("queued"), "info", None
     if status == "sending":
-        return "sending", "primary", None
+        return _("sending"), "primary", None
     if status == "sent":
-        return "sent", "success", None
+        return _("sent"), "success", None
     if status == "failed":
-        return "failed", "danger", r.last_error
+        return _("failed"), "danger", r.last_error
     if status == "unknown":
-        return "outcome unknown — check", "danger", r.last_error
+        return _("outcome unknown — check"), "danger", r.last_error
     if status == "elsewhere":
-        return "answered elsewhere", "dark", None
+        return _("answered elsewhere"), "dark", None
     return str(status), "secondary", None
 
 
 def _origin(e: ThreadEntry) -> str:
     if e.reply.kind == "elsewhere":
-        return "note"
+        return _("note")
     if e.template_key is None:
-        return "free text"
-    return f"template {e.template_key} v{e.template_version}"
+        return _("free text")
+    return _("template {key} v{version}").format(key=e.template_key, version=e.template_version)
 
 
 def entry_view(e: ThreadEntry, can_work: bool, now: datetime) -> Any:
     r = e.reply
     label, colour, detail = status_label(r, now)
-    head = [dbc.Badge(label, color=colour, className="me-2"), html.Span(f"#{r.id} · {r.author} · {_when(r.created_at)}"
-                                                                        f" · {_origin(e)}", className="small")]
+    head = [dbc.Badge(label, color=colour, className="me-2"),
+            html.Span([f"#{r.id} · {r.author} · ", when(r.created_at, now), f" · {_origin(e)}"], className="small")]
     lines: list[Any] = []
     if detail:
         lines.append(html.Div(detail, className="small text-danger" if colour == "danger" else "small text-muted"))
     if r.approved_by:
-        lines.append(html.Div(f"approved by {r.approved_by} at {_when(r.approved_at)}", className="small text-muted"))
+        lines.append(html.Div(sentence(_("approved by {name}, {time}"), name=r.approved_by,
+                                       time=when(r.approved_at, now)), className="small text-muted"))
     elif r.status in ("queued", "sending", "sent") and not r.needs_approval:
-        lines.append(html.Div(f"no approval needed (policy {r.policy})", className="small text-muted"))
+        lines.append(html.Div(_("no approval needed (policy {policy})").format(policy=r.policy),
+                              className="small text-muted"))
     if r.platform_url or r.status in ("sent", "elsewhere"):
-        lines.append(html.Div(["link: ", safe_link(r.platform_url, link_id=None)], className="small"))
+        lines.append(html.Div(sentence(_("link: {link}"), link=safe_link(r.platform_url, link_id=None)),
+                              className="small"))
     buttons = []
     if can_work and r.status in replies.EDITABLE:
-        buttons.append(dbc.Button("Edit", id={"type": "thread-edit", "reply": r.id}, size="sm", outline=True,
+        buttons.append(dbc.Button(_("Edit"), id={"type": "thread-edit", "reply": r.id}, size="sm", outline=True,
                                   color="primary", className="me-2"))
     if can_work and r.status in replies.CANCELLABLE:
-        buttons.append(dbc.Button("Cancel", id={"type": "thread-cancel", "reply": r.id}, size="sm", outline=True,
+        buttons.append(dbc.Button(_("Cancel"), id={"type": "thread-cancel", "reply": r.id}, size="sm", outline=True,
                                   color="secondary"))
     return html.Div([html.Div(head), *lines, html.Div(r.text, className="vigie-reply-text my-1"),
                      html.Div(buttons) if buttons else None],
@@ -95,7 +98,7 @@ def entry_view(e: ThreadEntry, can_work: bool, now: datetime) -> Any:
 
 def entries_view(entries: list[ThreadEntry], can_work: bool) -> list[Any]:
     if not entries:
-        return [html.P("No reply yet.", className="text-muted small")]
+        return [html.P(_("No reply yet."), className="text-muted small")]
     now = utcnow()
     return [entry_view(e, can_work, now) for e in entries]
 
@@ -114,20 +117,25 @@ def render_thread(item_id: int, principal: Principal | None) -> tuple[list[Any],
 def box(item_id: int, principal: Principal | None) -> Any:
     children, state = render_thread(item_id, principal)
     return html.Div([
-        html.H4("Replies"),
+        html.H4(_("Replies")),
         dcc.Store(id="thread-state", data=state),
         dcc.Store(id="thread-target"),
         html.Div(children, id="thread-list"),
         dbc.Alert(id="thread-alert", is_open=False, dismissable=True, className="mt-2 py-1"),
         dbc.Modal([
-            dbc.ModalHeader(dbc.ModalTitle("Reply", id="thread-modal-title")),
+            dbc.ModalHeader(dbc.ModalTitle(_("Reply"), id="thread-modal-title")),
             dbc.ModalBody([
                 html.Div(id="thread-modal-warning", className="small mb-2"),
-                html.Div(dbc.Textarea(id="thread-edit-text", rows=6, maxLength=replies.MAX_TEXT), id="thread-edit-box"),
-                html.Div(dbc.Textarea(id="thread-cancel-reason", placeholder="Why (optional, kept in the audit trail)",
-                                      maxLength=replies.MAX_NOTE), id="thread-cancel-box"),
+                html.Div([dbc.Label(_("Text of the reply"), html_for="thread-edit-text", className="visually-hidden"),
+                          dbc.Textarea(id="thread-edit-text", rows=6, maxLength=replies.MAX_TEXT)],
+                         id="thread-edit-box"),
+                html.Div([dbc.Label(_("Why (optional, kept in the audit trail)"), html_for="thread-cancel-reason",
+                                    className="visually-hidden"),
+                          dbc.Textarea(id="thread-cancel-reason", maxLength=replies.MAX_NOTE,
+                                       placeholder=_("Why (optional, kept in the audit trail)"))],
+                         id="thread-cancel-box"),
             ]),
-            dbc.ModalFooter(dbc.Button("Save", id="thread-modal-save", color="primary")),
+            dbc.ModalFooter(dbc.Button(_("Save"), id="thread-modal-save", color="primary")),
         ], id="thread-modal", is_open=False),
     ], id="thread", className="mb-3")
 
@@ -167,17 +175,17 @@ def _reply_of_worked_item(session: Any, reply_id: int | None, principal: Princip
     found = outbox.reply(session, reply_id) if reply_id is not None else None
     item = actions.lock_item(session, found.queue_item_id) if found and found.queue_item_id else None
     if found is None or item is None or not can_work_team(principal, item.team):
-        raise replies.ReplyError(f"reply {reply_id} does not exist or is not in your teams")
+        raise replies.ReplyError(_("reply {id} does not exist or is not in your teams").format(id=reply_id))
     return found
 
 
 def edit_warning(r: Any) -> str:
     if r.approved_by:
-        return (f"This reply was approved by {r.approved_by}: saving a change sends it back to compliance "
-                "when the rules say it needs approval.")
+        return _("This reply was approved by {name}: saving a change sends it back to compliance when the rules "
+                 "say it needs approval.").format(name=r.approved_by)
     if r.status in ("rejected", "expired"):
-        return "Saving submits it again: the rules run on the new text."
-    return "Saving runs the rules again on the new text (it may have to wait for compliance)."
+        return _("Saving submits it again: the rules run on the new text.")
+    return _("Saving runs the rules again on the new text (it may have to wait for compliance).")
 
 
 @callback(
@@ -207,15 +215,17 @@ def open_modal(_edits: Any, _cancels: Any) -> tuple[Any, ...]:
     try:
         with current().db.read() as session:
             r = _reply_of_worked_item(session, reply_id, current_principal())
-            text, warning, status = r.text, edit_warning(r), r.status
+            text, warning, status = r.text, edit_warning(r), status_label(r, utcnow())[0]
     except replies.ReplyError:
         raise PreventUpdate from None
     hidden: dict[str, str] = {"display": "none"}
     shown: dict[str, str] = {}
     target = {"reply": reply_id, "mode": mode}
     if mode == "edit":
-        return True, f"Edit reply {reply_id} ({status})", warning, text, shown, hidden, target
-    return True, f"Cancel reply {reply_id} ({status})", "It will not be sent.", no_update, hidden, shown, target
+        return True, _("Edit reply {id} ({status})").format(id=reply_id, status=status), warning, text, shown, \
+            hidden, target
+    return True, _("Cancel reply {id} ({status})").format(id=reply_id, status=status), _("It will not be sent."), \
+        no_update, hidden, shown, target
 
 
 @callback(
@@ -246,12 +256,12 @@ def save(clicks: Any, target: Any, text: Any, reason: Any) -> tuple[Any, ...]:
             if target["mode"] == "edit":
                 r = replies.edit(session, rules_for(app.settings), r.id, principal.name,
                                  text if isinstance(text, str) else "")
-                message = f"Reply {r.id} saved: " + ("it waits for compliance." if r.status == "pending"
-                                                     else "it is queued.")
+                message = (_("Reply {id} saved: it waits for compliance.") if r.status == "pending"
+                           else _("Reply {id} saved: it is queued.")).format(id=r.id)
             else:
                 r = replies.cancel(session, r.id, principal.name, reason if isinstance(reason, str) else None)
-                message = f"Reply {r.id} cancelled."
+                message = _("Reply {id} cancelled.").format(id=r.id)
     except replies.ReplyError as exc:
-        return f"Not saved: {exc}", "danger", True, no_update, no_update, no_update
+        return _("Not saved: {reason}").format(reason=exc), "danger", True, no_update, no_update, no_update
     children, state = render_thread(item_id, principal)
     return message, "success", True, False, children, state

@@ -9,6 +9,7 @@ link is only made clickable for http(s) URLs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -21,74 +22,126 @@ from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_wor
 from dashboard.components import compose, thread
 from dashboard.components.item_actions import ACTIONS, perform
 from dashboard.components.links import safe_link
+from dashboard.components.sentence import sentence
+from dashboard.components.when import due, local, number, when
 from dashboard.context import current
+from i18n import _
 from models import presence, queries
 from models.ids import parse_id, shown
+from models.labels import label
 from models.tables import QueueItem, utcnow
 
-dash.register_page(__name__, path_template="/mention/<mention_id>", title="Mention · Vigie", name="Mention",
+
+def _page_title(**_kw: Any) -> str:
+    return _("Mention") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path_template="/mention/<mention_id>", title=_page_title, name="Mention",
                    roles=QUEUE_READERS)
 PRESENCE_MS = 5000
+TIME_FIELDS = ("due_at", "at_risk_at", "claimed_at", "escalated_at", "resolved_at")
 
 
 def _field(label: str, value: Any) -> Any:
     return html.Tr([html.Th(label, className="text-nowrap pe-3"), html.Td(value)])
 
 
-def _history(events: list[Any]) -> Any:
+def _value(key: str, value: Any, teams: dict[str, str]) -> str:
+    """A field of the audit trail's snapshots as people read it (times local, keys as words)."""
+    if value is None or value == "":
+        return "—"
+    if key in TIME_FIELDS:
+        try:
+            return local(datetime.fromisoformat(str(value)).replace(tzinfo=None))
+        except ValueError:
+            return str(value)
+    if key == "status":
+        return label("status", str(value))
+    if key == "team":
+        return teams.get(str(value), str(value))
+    return str(value)
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any], teams: dict[str, str]) -> str:
+    change = _("{field}: {before} → {after}")
+    return ", ".join(change.format(field=label("field", k), before=_value(k, before.get(k), teams),
+                                   after=_value(k, v, teams))
+                     for k, v in after.items() if before.get(k) != v)
+
+
+def _history(events: list[Any], teams: dict[str, str]) -> Any:
     if not events:
-        return html.P("No action yet.", className="text-muted", id="mention-history")
+        return html.P(_("No action yet."), className="text-muted", id="mention-history")
+    now = utcnow()
     rows = [
         html.Tr(
             [
-                html.Td(e.at.isoformat(timespec="seconds") + "Z"),
+                html.Td(when(e.at, now)),
                 html.Td(e.actor),
-                html.Td(e.action, className="audit-action"),
-                html.Td(", ".join(f"{k}: {e.before.get(k)} → {v}" for k, v in e.after.items() if e.before.get(k) != v)),
+                html.Td(label("action", e.action), className="audit-action"),
+                html.Td(_changes(e.before or {}, e.after or {}, teams)),
                 html.Td(e.reason or ""),
             ]
         )
         for e in events
     ]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("When (UTC)", "Who", "Action", "Change", "Reason")]))
+    head = html.Thead(html.Tr([html.Th(h, scope="col")
+                               for h in (_("When"), _("Who"), _("Action"), _("Change"), _("Reason"))]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, id="mention-history")
+
+
+def _score(score: float) -> str:
+    """A sentiment score with its sign, in the reader's number format: ``+0.35``, ``-0,52``."""
+    value = round(float(score), 2)
+    return ("+" if value > 0 else "") + number(value)
+
+
+def _brand(brand: str | None, competitor: bool) -> str:
+    if not brand:
+        return _("none")
+    return _("{brand} (competitor)").format(brand=brand) if competitor else brand
 
 
 def _records_link(principal: Any, mention_id: int) -> list[Any]:
     """For compliance, who reads the archive: a link to this item's full record history."""
     if principal is None or principal.role != "compliance":
         return []
-    return [html.A("Records", href=f"/archive?mention={mention_id}", id="mention-records",
+    return [html.A(_("Records"), href=f"/archive?mention={mention_id}", id="mention-records",
                    className="fs-6 fw-normal ms-3")]
 
 
 def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
     if item is None:
-        return [html.P("Not queued.", className="text-muted")]
-    sla = queries.sla_state(item.status, item.due_at, item.at_risk_at, utcnow())
+        return [html.P(_("Not queued."), className="text-muted")]
+    now = utcnow()
+    sla = queries.sla_state(item.status, item.due_at, item.at_risk_at, now)
+    deadline = sentence(_("Due: {deadline}"), deadline=due(item.due_at, now))
     out = [
-        html.P([html.B(teams.get(item.team, item.team)), f" · {item.status} · {item.assignee or 'unassigned'}"],
+        html.P([html.B(teams.get(item.team, item.team)),
+                f" · {label('status', item.status)} · {item.assignee or _('unassigned')}"],
                id="mention-status"),
         html.P(item.explanation, id="mention-explanation"),
-        html.P(f"Due {item.due_at.isoformat(timespec='minutes')}Z" + (f" · SLA {sla}" if sla else ""),
+        html.P([*deadline, *([" · ", _("SLA {state}").format(state=label("sla", sla))] if sla else [])],
                className="text-muted", id="mention-sla"),
     ]
     if item.escalated_at is not None:
-        out.append(dbc.Alert(f"Escalated to the lead: {item.escalation_reason or ''}", color="danger",
-                             className="py-1"))
+        out.append(dbc.Alert(_("Escalated to the lead: {reason}").format(reason=item.escalation_reason or ""),
+                             color="danger", className="py-1"))
     return out
 
 
 def _actions(item: QueueItem, teams: dict[str, str]) -> list[Any]:
-    buttons = [("claim", "Claim", "primary"), ("release", "Release", "secondary"), ("resolve", "Resolve", "success"),
-               ("dismiss", "Dismiss", "secondary"), ("escalate", "Escalate", "danger"),
-               ("reroute", "Reroute", "warning"), ("reopen", "Reopen", "info")]
+    buttons = [("claim", _("Claim"), "primary"), ("release", _("Release item"), "secondary"),
+               ("resolve", _("Resolve"), "success"), ("dismiss", _("Dismiss"), "secondary"),
+               ("escalate", _("Escalate"), "danger"), ("reroute", _("Reroute"), "warning"),
+               ("reopen", _("Reopen"), "info")]
     return [
-        html.H4("Act"),
-        dbc.Textarea(id="mention-reason", placeholder="Reason or note (required to escalate, reroute, reopen)",
+        html.H4(_("Act")),
+        dbc.Label(_("Reason or note"), html_for="mention-reason", className="visually-hidden"),
+        dbc.Textarea(id="mention-reason", placeholder=_("Reason or note (required to escalate, reroute, reopen)"),
                      maxLength=2000, className="mb-2"),
-        dcc.Dropdown(id="mention-team", placeholder="Team to reroute to", className="mb-2",
-                     options=[{"label": label, "value": key} for key, label in teams.items() if key != item.team]),
+        dcc.Dropdown(id="mention-team", placeholder=_("Team to reroute to"), className="mb-2",
+                     options=[{"label": name, "value": key} for key, name in teams.items() if key != item.team]),
         html.Div([dbc.Button(label, id={"type": "mention-act", "action": key}, color=colour, size="sm",
                              className="me-2 mb-2") for key, label, colour in buttons]),
         dbc.Alert(id="mention-alert", is_open=False, dismissable=True, duration=8000),
@@ -99,24 +152,27 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
     ctx = current()
     wanted = parse_id(mention_id)
     if wanted is None:
-        return dbc.Alert(f"No such mention: {shown(mention_id)} is not a mention number.", color="warning")
+        return dbc.Alert(_("No such mention: {value} is not a mention number.").format(value=shown(mention_id)),
+                         color="warning")
     with ctx.db.read() as session:
         detail = queries.mention_detail(session, wanted)
     if detail is None:
-        return dbc.Alert(f"Mention {wanted} does not exist.", color="warning")
+        return dbc.Alert(_("Mention {id} does not exist.").format(id=wanted), color="warning")
     m, head, item = detail["mention"], detail["head"], detail["item"]
     principal = current_principal()
     if item is not None and not can_read_team(principal, item.team):
-        return forbidden_notice("This item belongs to a team you do not work for.")
+        return forbidden_notice(_("This item belongs to a team you do not work for."))
     terms = m.risk_terms or {}
     flags = [
         dbc.Badge(f"{flag}: {', '.join(terms.get(flag, []))}", color="danger", className="me-1")
         for flag in m.risk_flags
-    ] or [html.Span("none", className="text-muted")]
+    ] or [html.Span(_("none"), className="text-muted")]
     teams = {t.key: t.label for t in ctx.settings.teams}
+    now = utcnow()
     route = _route(item, teams)
     copy_note = (
-        [dbc.Alert(["This post is a copy of ", html.A(f"mention {head.id}", href=f"/mention/{head.id}"), "."],
+        [dbc.Alert(sentence(_("This post is a copy of {mention}."),
+                            mention=html.A(_("mention {id}").format(id=head.id), href=f"/mention/{head.id}")),
                    color="info")]
         if head.id != m.id
         else []
@@ -135,23 +191,27 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
             *live,
             dbc.Col(
                 [
-                    html.H3([f"Mention {m.id}", *_records_link(principal, m.id)]),
+                    html.H3([_("Mention {id}").format(id=m.id), *_records_link(principal, m.id)]),
                     *copy_note,
                     html.P(m.text, className="vigie-detail-text", id="mention-text"),
                     html.Table(
                         html.Tbody(
                             [
-                                _field("Author", f"{m.author_name or ''} {m.author_handle or ''}".strip() or "unknown"),
-                                _field("Followers", f"{m.author_followers:,}" if m.author_followers else "unknown"),
-                                _field("Network", f"{m.network} (source {detail['source']})"),
-                                _field("Link", safe_link(m.url)),
-                                _field("Posted", m.created_at.isoformat(timespec="seconds") + "Z"),
-                                _field("Collected", m.collected_at.isoformat(timespec="seconds") + "Z"),
-                                _field("Language", m.language),
-                                _field("Sentiment", f"{m.sentiment_label} ({m.sentiment_score:+.2f})"),
-                                _field("Brand", f"{m.brand or 'none'}{' (competitor)' if m.is_competitor else ''}"),
-                                _field("Priority", m.priority),
-                                _field("Risk flags", html.Div(flags)),
+                                _field(_("Author"), f"{m.author_name or ''} {m.author_handle or ''}".strip()
+                                       or _("unknown")),
+                                _field(_("Followers"), number(m.author_followers) if m.author_followers
+                                       else _("unknown")),
+                                _field(_("Network"), _("{network} (source {source})").format(
+                                    network=m.network, source=detail["source"])),
+                                _field(_("Link"), safe_link(m.url)),
+                                _field(_("Posted"), when(m.created_at, now, ident="mention-posted")),
+                                _field(_("Collected"), when(m.collected_at, now)),
+                                _field(_("Language"), m.language),
+                                _field(_("Sentiment"), _("{label} ({score})").format(
+                                    label=label("sentiment", m.sentiment_label), score=_score(m.sentiment_score))),
+                                _field(_("Brand"), _brand(m.brand, m.is_competitor)),
+                                _field(_("Priority"), label("priority", m.priority)),
+                                _field(_("Risk flags"), html.Div(flags)),
                             ]
                         ),
                         className="table table-sm",
@@ -163,13 +223,13 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
             dbc.Col(
                 [
                     html.Div(id="mention-presence", className="mb-2"),
-                    html.H4("Why it is here"),
+                    html.H4(_("Why it is here")),
                     html.Div(route, id="mention-route"),
                     *(_actions(item, teams) if item is not None and can_work_team(principal, item.team) else []),
-                    html.H4("History"),
-                    html.Div(_history(detail["events"]), id="mention-history-box"),
-                    html.H4("Copies on other networks"),
-                    html.Ul(copies) if copies else html.P("None.", className="text-muted"),
+                    html.H4(_("History")),
+                    html.Div(_history(detail["events"], teams), id="mention-history-box"),
+                    html.H4(_("Copies on other networks")),
+                    html.Ul(copies) if copies else html.P(_("None."), className="text-muted"),
                 ],
                 md=5,
             ),
@@ -203,8 +263,9 @@ def tick(_n: int | None, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
         route = _route(item, teams) if changed else no_update
         events = queries.item_events(session, item.id) if changed else None
         new_state = {"id": item.id, "changed": item.updated_at.isoformat()}
-    note = html.Span(f"Also viewing: {', '.join(others)}", className="vigie-presence") if others else ""
-    history = _history(events) if events is not None else no_update
+    note = html.Span(_("Also viewing: {names}").format(names=", ".join(others)), className="vigie-presence") \
+        if others else ""
+    history = _history(events, teams) if events is not None else no_update
     return note, route, history, (new_state if changed else no_update)
 
 

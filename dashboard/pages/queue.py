@@ -15,19 +15,35 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, forbidden_notice, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
 from dashboard.components.item_actions import perform
-from dashboard.components.queue_grid import build_transaction, with_link
+from dashboard.components.queue_grid import (
+    LABEL_FORMATTER,
+    SCORE_FORMATTER,
+    SLA_GETTER,
+    build_transaction,
+    grid_context,
+    grid_texts,
+    label_column,
+    with_link,
+)
+from dashboard.components.when import grid_time_column, number
 from dashboard.context import current
+from i18n import N_, _, ngettext
 from models import queries
 from models.ids import parse_cursor, parse_ids
 from models.tables import utcnow
 
-dash.register_page(__name__, path_template="/queue/<team>", title="Queue · Vigie", name="Queue", roles=QUEUE_READERS,
+
+def _page_title(**_kw: Any) -> str:
+    return _("Queue") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path_template="/queue/<team>", title=_page_title, name="Queue", roles=QUEUE_READERS,
                    nav={"order": 10, "per_team": True})
 
 # Rows changed this long before the page's position are asked for again while that
@@ -40,53 +56,65 @@ RECHECK_FOR = timedelta(seconds=30)
 MAX_SHOWN = 2 * queries.QUEUE_LIMIT
 
 PRIORITY_COMPARATOR = "({critical:0,high:1,medium:2,low:3})[valueA] - ({critical:0,high:1,medium:2,low:3})[valueB]"
-# Computed in the browser at each render, so the state moves with the clock, not only with changes.
-SLA_GETTER = ("params.data.due_at < new Date().toISOString() ? 'breached' : "
-              "(params.data.at_risk_at < new Date().toISOString() ? 'at risk' : 'on time')")
-COLUMNS: list[dict[str, Any]] = [
-    {
-        "field": "priority",
-        "headerName": "Priority",
-        "width": 110,
-        "sortIndex": 0,
-        "sort": "asc",
-        "comparator": {"function": PRIORITY_COMPARATOR},
-        "cellClassRules": {
-            "vigie-prio-critical": "params.value === 'critical'",
-            "vigie-prio-high": "params.value === 'high'",
-        },
-    },
-    {"field": "created_at", "headerName": "Posted (UTC)", "width": 170, "sort": "desc", "sortIndex": 1},
-    {"field": "status", "headerName": "Status", "width": 100},
-    {"field": "assignee", "headerName": "Assignee", "width": 120},
-    {"field": "text", "headerName": "Post", "flex": 1, "minWidth": 320, "wrapText": True, "autoHeight": True,
-     "cellClass": "vigie-text-cell"},
-    {"field": "author", "headerName": "Author", "width": 150},
-    {"field": "network", "headerName": "Network (+copies)", "width": 130},
-    {"field": "language", "headerName": "Lang", "width": 75},
-    {"field": "sentiment", "headerName": "Sentiment", "width": 110, "type": "numericColumn"},
-    {"field": "flags", "headerName": "Risk flags", "width": 170},
-    {"field": "rule_id", "headerName": "Rule", "width": 150},
-    {"field": "due_at", "headerName": "Due (UTC)", "width": 170},
-    {"headerName": "SLA", "colId": "sla", "width": 100,
-     "valueGetter": {"function": SLA_GETTER},
-     "cellClassRules": {"vigie-sla-breached": "params.value === 'breached'",
-                        "vigie-sla-risk": "params.value === 'at risk'"}},
-    {"field": "escalated", "headerName": "Esc.", "width": 80,
-     "valueFormatter": {"function": "params.value ? '▲ lead' : ''"}},
-    {"field": "link", "headerName": "", "width": 90, "cellRenderer": "markdown", "sortable": False},
-]
-# Shown to those who work the team: opens the item page at its Reply panel.
-REPLY_COLUMN: dict[str, Any] = {"field": "reply", "headerName": "", "width": 80, "cellRenderer": "markdown",
-                                "sortable": False, "filter": False, "pinned": "right"}
+CLOCK_REFRESH = ("function (_n) {"
+                 "  var now = Date.now();"
+                 "  if (now - (window.__vigieQueueClock || 0) < 20000) { return window.dash_clientside.no_update; }"
+                 "  window.__vigieQueueClock = now;"
+                 "  try { dash_ag_grid.getApi('queue-grid').refreshCells({columns: ['created_at', 'due_at', 'sla'],"
+                 "                                                         force: true}); } catch (e) {}"
+                 "  return window.dash_clientside.no_update; }")  # untranslated: JavaScript
+
+
+def columns(can_work: bool) -> list[dict[str, Any]]:
+    """The grid's columns in the reader's language (row data keeps stored keys and ISO times)."""
+    found: list[dict[str, Any]] = [
+        label_column("priority", _("Priority"), "priority", width=155, minWidth=140, sortIndex=0, sort="asc",
+                     comparator={"function": PRIORITY_COMPARATOR},
+                     cellClassRules={"vigie-prio-critical": "params.value === 'critical'",
+                                     "vigie-prio-high": "params.value === 'high'"}),
+        grid_time_column("created_at", _("Posted"), width=150, sort="desc", sortIndex=1, filter=False),
+        label_column("status", _("Status"), "status", width=135, minWidth=110),
+        {"field": "assignee", "headerName": _("Assignee"), "width": 125, "minWidth": 110},
+        {"field": "text", "headerName": _("Post"), "flex": 1, "minWidth": 320, "wrapText": True, "autoHeight": True,
+         "cellClass": "vigie-text-cell"},
+        {"field": "author", "headerName": _("Author"), "width": 150},
+        {"field": "network", "headerName": _("Network (+copies)"), "width": 155, "minWidth": 130},
+        {"field": "language", "headerName": _("Lang"), "width": 110, "minWidth": 100},
+        {"field": "sentiment", "headerName": _("Sentiment"), "width": 115, "minWidth": 110, "type": "numericColumn",
+         "valueFormatter": {"function": SCORE_FORMATTER}},
+        {"field": "flags", "headerName": _("Risk flags"), "width": 170},
+        {"field": "rule_id", "headerName": _("Rule"), "width": 150},
+        grid_time_column("due_at", _("Due"), due_time=True, width=185, minWidth=160, filter=False),
+        {"headerName": _("SLA"), "colId": "sla", "width": 135, "minWidth": 110,
+         "valueGetter": {"function": SLA_GETTER},
+         "valueFormatter": {"function": LABEL_FORMATTER.format(kind="sla")},
+         "cellClassRules": {"vigie-sla-breached": "params.value === 'breached'",
+                            "vigie-sla-risk": "params.value === 'at risk'"}},  # untranslated: JS
+        {"field": "escalated", "headerName": _("Esc."), "headerTooltip": _("Escalated to the team lead"),
+         "width": 130, "minWidth": 90,
+         "valueFormatter": {"function": "params.value ? vigieQueue.word(params, 'lead') : ''"}},
+        {"field": "link", "headerName": _("Item"), "width": 100, "cellRenderer": "markdown", "sortable": False},
+    ]
+    if can_work:  # opens the item page at its Reply panel
+        found.append({"field": "reply", "headerName": _("Reply"), "width": 110, "cellRenderer": "markdown",
+                      "sortable": False, "filter": False, "pinned": "right"})
+    return found
+
+
+def _count(text: str, n: int) -> str:
+    return text.format(n=number(n))
 
 
 def _summary(counts: dict[str, int]) -> list[Any]:
+    open_, new, claimed, overdue = (int(counts.get(k, 0)) for k in ("open", "new", "claimed", "overdue"))
     return [
-        dbc.Badge(f"{counts.get('open', 0)} open", color="primary", className="me-2", id="queue-count-open"),
-        dbc.Badge(f"{counts.get('new', 0)} new", color="info", className="me-2"),
-        dbc.Badge(f"{counts.get('claimed', 0)} claimed", color="secondary", className="me-2"),
-        dbc.Badge(f"{counts.get('overdue', 0)} past due", color="danger", className="me-2"),
+        dbc.Badge(_count(ngettext("{n} open", "{n} open", open_), open_), color="primary", className="me-2",
+                  id="queue-count-open"),
+        dbc.Badge(_count(ngettext("{n} new", "{n} new", new), new), color="info", className="me-2"),
+        dbc.Badge(_count(ngettext("{n} claimed", "{n} claimed", claimed), claimed), color="secondary",
+                  className="me-2"),
+        dbc.Badge(_count(ngettext("{n} past due", "{n} past due", overdue), overdue), color="danger",
+                  className="me-2"),
     ]
 
 
@@ -98,16 +126,17 @@ def _state(team: str, key: queries.ChangeKey, known: list[int], floor: str) -> d
 
 def _buttons(can_work: bool) -> Any:
     if not can_work:
-        return html.P("Read-only: your role reads this queue but does not work it.", className="text-muted small")
+        return html.P(_("Read-only: your role reads this queue but does not work it."), className="text-muted small")
     return html.Div(
         [
-            dbc.Button("Claim", id="queue-claim", color="primary", className="me-2", size="sm"),
-            dbc.Button("Release", id="queue-release", color="secondary", outline=True, className="me-2", size="sm"),
-            dbc.Button("Resolve", id="queue-resolve", color="success", className="me-2", size="sm"),
-            dbc.Button("Dismiss…", id="queue-dismiss-open", color="secondary", className="me-2", size="sm"),
-            dbc.Button("Escalate…", id="queue-escalate-open", color="danger", className="me-2", size="sm"),
-            dbc.Button("Reroute…", id="queue-reroute-open", color="warning", className="me-2", size="sm"),
-            html.Span("Select rows, then act. New items appear on their own.", className="text-muted small"),
+            dbc.Button(_("Claim"), id="queue-claim", color="primary", className="me-2", size="sm"),
+            dbc.Button(_("Release items"), id="queue-release", color="secondary", outline=True, className="me-2",
+                       size="sm"),
+            dbc.Button(_("Resolve"), id="queue-resolve", color="success", className="me-2", size="sm"),
+            dbc.Button(_("Dismiss…"), id="queue-dismiss-open", color="secondary", className="me-2", size="sm"),
+            dbc.Button(_("Escalate…"), id="queue-escalate-open", color="danger", className="me-2", size="sm"),
+            dbc.Button(_("Reroute…"), id="queue-reroute-open", color="warning", className="me-2", size="sm"),
+            html.Span(_("Select rows, then act. New items appear on their own."), className="text-muted small"),
         ],
         className="mb-2",
     )
@@ -117,17 +146,18 @@ def _reason_modal(other_teams: list[dict[str, str]]) -> Any:
     """One dialog for the actions that need a reason (reroute also needs a team)."""
     return dbc.Modal(
         [
-            dbc.ModalHeader(dbc.ModalTitle("Reason", id="queue-modal-title")),
+            dbc.ModalHeader(dbc.ModalTitle(_("Reason"), id="queue-modal-title")),
             dbc.ModalBody(
                 [
-                    html.Div([dbc.Label("Team"), dcc.Dropdown(id="queue-reroute-team", options=other_teams,
-                                                              clearable=False)],
+                    html.Div([dbc.Label(_("Team"), html_for="queue-reroute-team"),
+                              dcc.Dropdown(id="queue-reroute-team", options=other_teams, clearable=False,
+                                           placeholder=_("Choose a team"))],
                              id="queue-team-box"),
-                    dbc.Label("Reason (kept in the audit trail)", className="mt-2"),
+                    dbc.Label(_("Reason (kept in the audit trail)"), html_for="queue-reason", className="mt-2"),
                     dbc.Textarea(id="queue-reason", maxLength=2000),
                 ]
             ),
-            dbc.ModalFooter(dbc.Button("Confirm", id="queue-modal-confirm", color="warning")),
+            dbc.ModalFooter(dbc.Button(_("Confirm"), id="queue-modal-confirm", color="warning")),
         ],
         id="queue-modal",
         is_open=False,
@@ -137,10 +167,10 @@ def _reason_modal(other_teams: list[dict[str, str]]) -> Any:
 def layout(team: str | None = None, **_query: Any) -> Any:
     ctx = current()
     if team not in ctx.settings.team_keys:
-        return dbc.Alert(f"There is no team called {team!r}.", color="warning")
+        return dbc.Alert(_("There is no team called {team}.").format(team=repr(team)), color="warning")
     principal = current_principal()
     if not can_read_team(principal, team):
-        return forbidden_notice(f"You do not work for {ctx.settings.team(team).label}.")
+        return forbidden_notice(_("You do not work for {team}.").format(team=ctx.settings.team(team).label))
     label = ctx.settings.team(team).label
     with ctx.db.read() as session:
         key = queries.newest_change(session)  # before the rows: a change in between is sent again, not lost
@@ -152,6 +182,7 @@ def layout(team: str | None = None, **_query: Any) -> Any:
             dcc.Store(id="queue-state", data=_state(team, key, [r["id"] for r in rows], floor=key[0])),
             dcc.Store(id="queue-pending"),
             dcc.Interval(id="queue-tick", interval=ctx.settings.refresh_ms),
+            dcc.Store(id="queue-clock"),
             html.Div(
                 [
                     html.H2(label, className="me-3 mb-0", id="queue-title"),
@@ -165,16 +196,21 @@ def layout(team: str | None = None, **_query: Any) -> Any:
             dag.AgGrid(
                 id="queue-grid",
                 rowData=rows,
-                columnDefs=[*COLUMNS, REPLY_COLUMN] if can_work_team(principal, team) else COLUMNS,
+                columnDefs=columns(can_work_team(principal, team)),
                 getRowId="params.data.id",
-                defaultColDef={"resizable": True, "sortable": True, "filter": True},
+                defaultColDef={"resizable": True, "sortable": True, "filter": True, "wrapHeaderText": True,
+                               "autoHeaderHeight": True},
                 dashGridOptions={
+                    "context": grid_context(),
+                    "localeText": grid_texts(),
+                    "tooltipShowDelay": 300,
+                    "suppressColumnVirtualisation": True,  # every column in the page: screen readers, find in page
                     "rowSelection": {"mode": "multiRow"},
                     "animateRows": False,
                     # Evaluated in the browser, so an item turns at risk or overdue on time without a change.
                     "rowClassRules": {
-                        "vigie-overdue": "params.data.due_at < new Date().toISOString()",
-                        "vigie-at-risk": "params.data.due_at >= new Date().toISOString() && "
+                        "vigie-overdue": "params.data.due_at < new Date().toISOString()",  # untranslated: JS
+                        "vigie-at-risk": "params.data.due_at >= new Date().toISOString() && "  # untranslated: JS
                                          "params.data.at_risk_at < new Date().toISOString()",
                     },
                 },
@@ -182,6 +218,10 @@ def layout(team: str | None = None, **_query: Any) -> Any:
             ),
         ]
     )
+
+
+clientside_callback(CLOCK_REFRESH, Output("queue-clock", "data"), Input("queue-tick", "n_intervals"),
+                    prevent_initial_call=True)
 
 
 @callback(
@@ -231,9 +271,9 @@ def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     return transaction, no_update, new_state, summary
 
 
-MODAL_OPENERS = {"queue-dismiss-open": ("dismiss", "Dismiss: why needs it no action?"),
-                 "queue-escalate-open": ("escalate", "Escalate to the team lead: why?"),
-                 "queue-reroute-open": ("reroute", "Reroute to another team")}
+MODAL_OPENERS = {"queue-dismiss-open": ("dismiss", N_("Dismiss: why does it need no action?")),
+                 "queue-escalate-open": ("escalate", N_("Escalate to the team lead: why?")),
+                 "queue-reroute-open": ("reroute", N_("Reroute to another team"))}
 
 
 @callback(
@@ -249,7 +289,7 @@ MODAL_OPENERS = {"queue-dismiss-open": ("dismiss", "Dismiss: why needs it no act
 @guarded(*WORKERS)
 def open_modal(_d: int | None, _e: int | None, _r: int | None) -> tuple[bool, str, dict[str, str], str]:
     action, title = MODAL_OPENERS[str(dash.ctx.triggered_id)]
-    return True, title, ({} if action == "reroute" else {"display": "none"}), action
+    return True, _(title), ({} if action == "reroute" else {"display": "none"}), action
 
 
 @callback(
@@ -281,7 +321,7 @@ def act(
     if action not in ("claim", "release", "resolve", "dismiss", "escalate", "reroute"):
         raise PreventUpdate
     if not selected:
-        return "Select at least one item first.", "warning", True, no_update, False
+        return _("Select at least one item first."), "warning", True, no_update, False
     ids = [r.get("id") for r in selected if isinstance(r, dict)]
     outcome = perform(current(), principal, action, ids, reason=reason, team=team)
     text, colour = outcome.message(action)

@@ -23,33 +23,45 @@ from dash.exceptions import PreventUpdate
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import LEADS, Principal, led_teams
 from dashboard.components.item_actions import perform
-from dashboard.components.queue_grid import with_link
+from dashboard.components.queue_grid import LABELS_FORMATTER, grid_context, grid_texts, label_column, with_link
+from dashboard.components.when import grid_time_column, number, when
 from dashboard.context import current
+from i18n import N_, _, ngettext
 from models import queries, users
 from models.ids import parse_id
 from models.tables import utcnow
 
-dash.register_page(__name__, path="/triage", title="Triage · Vigie", name="Triage", roles=LEADS,
-                   nav={"order": 20, "label": "Triage"})
+
+def _page_title(**_kw: Any) -> str:
+    return _("Triage") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path="/triage", title=_page_title, name="Triage", roles=LEADS,
+                   nav={"order": 20, "label": N_("Triage")})
 
 RECHECK_SECONDS = 5
-COLUMNS: list[dict[str, Any]] = [
-    {"field": "why", "headerName": "Why here", "width": 200,
-     "cellClassRules": {"vigie-sla-breached": "params.value.includes('breached')",
-                        "vigie-sla-risk": "params.value.includes('at risk')"}},
-    {"field": "priority", "headerName": "Priority", "width": 100,
-     "cellClassRules": {"vigie-prio-critical": "params.value === 'critical'",
-                        "vigie-prio-high": "params.value === 'high'"}},
-    {"field": "team", "headerName": "Team", "width": 140},
-    {"field": "status", "headerName": "Status", "width": 95},
-    {"field": "assignee", "headerName": "Assignee", "width": 120},
-    {"field": "queued_at", "headerName": "Queued (UTC)", "width": 170, "sort": "asc"},
-    {"field": "due_at", "headerName": "Due (UTC)", "width": 170},
-    {"field": "text", "headerName": "Post", "flex": 1, "minWidth": 280, "wrapText": True, "autoHeight": True,
-     "cellClass": "vigie-text-cell"},
-    {"field": "network", "headerName": "Network", "width": 110},
-    {"field": "link", "headerName": "", "width": 90, "cellRenderer": "markdown", "sortable": False},
-]
+
+
+def columns() -> list[dict[str, Any]]:
+    """The grid's columns in the reader's language (row data keeps stored keys and ISO times)."""
+    return [
+        {"field": "why", "headerName": _("Why here"), "width": 210, "minWidth": 160,
+         "valueFormatter": {"function": LABELS_FORMATTER.format(kind="why")},
+         "cellClassRules": {"vigie-sla-breached": "params.value.includes('breached')",
+                            "vigie-sla-risk": "params.value.includes('at risk')"}},  # untranslated: JS
+        label_column("priority", _("Priority"), "priority", width=125, minWidth=110,
+                     cellClassRules={"vigie-prio-critical": "params.value === 'critical'",
+                                     "vigie-prio-high": "params.value === 'high'"}),
+        label_column("team", _("Team"), "team", width=170, minWidth=130),
+        label_column("status", _("Status"), "status", width=135, minWidth=110),
+        {"field": "assignee", "headerName": _("Assignee"), "width": 125, "minWidth": 110},
+        grid_time_column("queued_at", _("Queued"), width=150, sort="asc", filter=False),
+        grid_time_column("due_at", _("Due"), due_time=True, width=185, minWidth=160, filter=False),
+        {"field": "text", "headerName": _("Post"), "flex": 1, "minWidth": 280, "wrapText": True, "autoHeight": True,
+         "cellClass": "vigie-text-cell"},
+        {"field": "network", "headerName": _("Network"), "width": 115, "minWidth": 100},
+        {"field": "link", "headerName": _("Item"), "width": 100, "cellRenderer": "markdown", "sortable": False},
+    ]
 
 
 def _teams(principal: Principal | None) -> list[str]:
@@ -63,15 +75,20 @@ def _signature(row: dict[str, Any]) -> str:
 def _workload_table(session: Any, teams: list[str], members: list[tuple[str, str]]) -> tuple[Any, str]:
     """The table and a signature of its figures (the tick sends it only when they change)."""
     loads = {(w["assignee"], w["team"]): w for w in queries.workload(session, teams)}
+    labels = {t.key: t.label for t in current().settings.teams}
     now = utcnow()
     rows, figures = [], []
     for name, team in sorted(set(members) | set(loads)):
         w = loads.get((name, team), {"claimed": 0, "oldest": None, "breached": 0})
-        oldest = f"{int((now - w['oldest']).total_seconds() // 60)} min" if w["oldest"] else "-"
-        figures.append((name, team, w["claimed"], oldest, w["breached"]))
-        rows.append(html.Tr([html.Td(name), html.Td(team), html.Td(str(w["claimed"])), html.Td(oldest),
-                             html.Td(str(w["breached"]), className="text-danger fw-bold" if w["breached"] else "")]))
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Agent", "Team", "Claimed", "Oldest claim", "Past due")]))
+        oldest = when(w["oldest"], now) if w["oldest"] else "—"
+        # Claims age by the minute: the signature moves when the shown age would.
+        age = int((now - w["oldest"]).total_seconds() // 60) if w["oldest"] else None
+        figures.append((name, team, w["claimed"], age, w["breached"]))
+        rows.append(html.Tr([html.Td(name), html.Td(labels.get(team, team)), html.Td(number(w["claimed"])),
+                             html.Td(oldest),
+                             html.Td(number(w["breached"]), className="text-danger fw-bold" if w["breached"] else "")]))
+    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in (_("Agent"), _("Team"), _("Claimed"),
+                                                                  _("Oldest claim"), _("Past due"))]))
     table = dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, id="triage-workload")
     return table, _signature({"figures": figures})
 
@@ -79,14 +96,22 @@ def _workload_table(session: Any, teams: list[str], members: list[tuple[str, str
 def _counts(rows: list[dict[str, Any]], totals: dict[str, int]) -> list[Any]:
     """Badges: breached and unassigned from the whole teams' counts (read from the count index);
     escalated and at risk from the bounded lists ("200+" when a list is full)."""
-    def n(word: str) -> str:
-        found = sum(1 for r in rows if word in r["why"])
-        return f"{found}+" if found >= queries.TRIAGE_LIMIT else str(found)
+    def listed(word: str) -> int:
+        return sum(1 for r in rows if word in r["why"])
 
-    return [dbc.Badge(f"{n('escalated')} escalated", color="danger", className="me-2", id="triage-count-escalated"),
-            dbc.Badge(f"{totals['overdue']} breached", color="danger", className="me-2", id="triage-count-breached"),
-            dbc.Badge(f"{n('at risk')} at risk", color="warning", text_color="dark", className="me-2"),
-            dbc.Badge(f"{totals['new']} unassigned", color="info", className="me-2")]
+    def shown(n: int, full: bool = False) -> str:  # "200+" when a bounded list is full
+        return number(n) + "+" if full and n >= queries.TRIAGE_LIMIT else number(n)
+
+    escalated, at_risk = listed("escalated"), listed("at risk")  # untranslated: stored keys
+    breached, unassigned = int(totals["overdue"]), int(totals["new"])
+    return [dbc.Badge(ngettext("{n} escalated", "{n} escalated", escalated).format(n=shown(escalated, True)),
+                      color="danger", className="me-2", id="triage-count-escalated"),
+            dbc.Badge(ngettext("{n} breached", "{n} breached", breached).format(n=shown(breached)), color="danger",
+                      className="me-2", id="triage-count-breached"),
+            dbc.Badge(ngettext("{n} at risk", "{n} at risk", at_risk).format(n=shown(at_risk, True)),
+                      color="warning", text_color="dark", className="me-2"),
+            dbc.Badge(ngettext("{n} unassigned", "{n} unassigned", unassigned).format(n=shown(unassigned)),
+                      color="info", className="me-2")]
 
 
 def _totals(session: Any, teams: list[str]) -> dict[str, int]:
@@ -124,22 +149,26 @@ def layout(**_query: Any) -> Any:
         [
             dcc.Store(id="triage-known", data={**seen["state"], "marker": marker}),
             dcc.Interval(id="triage-tick", interval=ctx.settings.refresh_ms),
-            html.Div([html.H2("Triage", className="me-3 mb-0"),
+            html.Div([html.H2(_("Triage"), className="me-3 mb-0"),
                       html.Span(", ".join(labels[t] for t in teams), className="text-muted me-3"),
                       html.Div(_counts(rows, totals), id="triage-counts")],
                      className="d-flex align-items-center mb-2"),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Select(id="triage-assignee", size="sm", value="",
-                                       options=[{"label": "Assign to…", "value": ""}, *members]), md=2),
-                    dbc.Col(dbc.Button("Assign", id="triage-assign", color="primary", size="sm"), md="auto"),
-                    dbc.Col(dbc.Select(id="triage-team", size="sm", value="", options=[
-                        {"label": "Reroute to team…", "value": ""},
-                        *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)]), md=2),
-                    dbc.Col(dbc.Input(id="triage-reason", placeholder="Reason (required to reroute)", maxLength=2000,
-                                      size="sm"), md=3),
-                    dbc.Col(dbc.Button("Reroute", id="triage-reroute", color="warning", size="sm"), md="auto"),
-                    dbc.Col(dbc.Button("Resolve", id="triage-resolve", color="success", size="sm"), md="auto"),
+                    dbc.Col([dbc.Label(_("Assign to"), html_for="triage-assignee", className="visually-hidden"),
+                             dbc.Select(id="triage-assignee", size="sm", value="",
+                                        options=[{"label": _("Assign to…"), "value": ""}, *members])], md=2),
+                    dbc.Col(dbc.Button(_("Assign"), id="triage-assign", color="primary", size="sm"), md="auto"),
+                    dbc.Col([dbc.Label(_("Reroute to team"), html_for="triage-team", className="visually-hidden"),
+                             dbc.Select(id="triage-team", size="sm", value="", options=[
+                                 {"label": _("Reroute to team…"), "value": ""},
+                                 *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)])], md=2),
+                    dbc.Col([dbc.Label(_("Reason (required to reroute)"), html_for="triage-reason",
+                                       className="visually-hidden"),
+                             dbc.Input(id="triage-reason", placeholder=_("Reason (required to reroute)"),
+                                       maxLength=2000, size="sm")], md=3),
+                    dbc.Col(dbc.Button(_("Reroute"), id="triage-reroute", color="warning", size="sm"), md="auto"),
+                    dbc.Col(dbc.Button(_("Resolve"), id="triage-resolve", color="success", size="sm"), md="auto"),
                 ],
                 className="g-2 mb-2 align-items-center",
             ),
@@ -147,13 +176,16 @@ def layout(**_query: Any) -> Any:
             dag.AgGrid(
                 id="triage-grid",
                 rowData=rows,
-                columnDefs=COLUMNS,
+                columnDefs=columns(),
                 getRowId="params.data.id",
-                defaultColDef={"resizable": True, "sortable": True, "filter": True},
-                dashGridOptions={"rowSelection": {"mode": "multiRow"}, "animateRows": False},
+                defaultColDef={"resizable": True, "sortable": True, "filter": True, "wrapHeaderText": True,
+                               "autoHeaderHeight": True},
+                dashGridOptions={"context": grid_context(labels), "localeText": grid_texts(), "tooltipShowDelay": 300,
+                                 "suppressColumnVirtualisation": True,
+                                 "rowSelection": {"mode": "multiRow"}, "animateRows": False},
                 style={"height": "55vh"},
             ),
-            html.H4("Workload", className="mt-3"),
+            html.H4(_("Workload"), className="mt-3"),
             html.Div(workload, id="triage-workload-box"),
         ]
     )
@@ -215,9 +247,9 @@ def bulk(_a: int | None, _r: int | None, _s: int | None, selected: list[dict[str
     if action is None:
         raise PreventUpdate
     if not selected:
-        return "Select at least one item first.", "warning", True
+        return _("Select at least one item first."), "warning", True
     if action == "assign" and not assignee:
-        return "Choose who to assign the items to.", "warning", True
+        return _("Choose who to assign the items to."), "warning", True
     ids = [r.get("id") for r in selected if isinstance(r, dict)]
     outcome = perform(current(), principal, action, ids, reason=reason, team=team, assignee=assignee)
     text, colour = outcome.message(action)

@@ -9,6 +9,7 @@ appear there without a reload; the wall is opened with a kiosk link.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from collectors.types import RawPost
 from models import queries
 from models.db import Database
 from models.tables import AuditEvent, Mention, QueueItem, utcnow
-from models.users import create_kiosk_token
+from models.users import add_user, create_kiosk_token, set_preferences
 from tests.chrome import ARTIFACTS, chromium, prepare_site, wait_until
 from tests.kit import poll, store_posts
 from tests.support import VIGIE, free_port, wait_for_http
@@ -138,6 +139,61 @@ def test_new_post_appears_live_and_is_claimed_and_resolved(server: dict[str, Any
     browser.save_screenshot(str(ARTIFACTS / "mention.png"))
 
 
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+TWO_HOURS_AGO = re.compile(r"il y a 2 h( 0\d)?")
+
+
+def test_a_french_reader_works_the_queue_and_item_in_french(server: dict[str, Any], browser: WebDriver) -> None:
+    """An agent whose account says French and Paris: the queue, its grid's times (relative, no ISO),
+    an action's answer and the item page are in French."""
+    db, settings, base = server["db"], server["settings"], server["base"]
+    with db.write.begin() as s:
+        add_user(s, "agent-fr", "agent", ("customer_service",), PASSWORD, settings.team_keys, actor="test")
+        set_preferences(s, "agent-fr", "fr", "Europe/Paris", actor="test")
+    post = RawPost(f"b-{uuid.uuid4().hex[:12]}", "x", "@AureliaHelp my card got blocked again at the till, ref fr1",
+                   datetime.now(UTC) - timedelta(hours=2), "https://x.example/p/2", "@client_fr", "Client", 12)
+    store_posts(db, settings, [post])
+    with db.read() as s:
+        mention = s.scalars(select(Mention).where(Mention.external_id == post.external_id)).one()
+        item_id = s.scalars(select(QueueItem.id).where(QueueItem.mention_id == mention.id)).one()
+    sign_in_as(browser, base, "agent-fr", "/queue/customer_service")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    row_css = f".ag-center-cols-container .ag-row[row-id='{item_id}']"
+    wait_until(lambda: browser.find_element(By.CSS_SELECTOR, row_css), what="the item's row")
+
+    def cell(col: str) -> str:
+        found = browser.find_element(By.CSS_SELECTOR, f"{row_css} [col-id='{col}']")
+        return str(found.get_attribute("textContent")).strip()  # (a column scrolled out of view has no .text)
+
+    assert TWO_HOURS_AGO.fullmatch(cell("created_at")), cell("created_at")
+    assert re.fullmatch(r"dans .+|en retard de .+|échéance maintenant", cell("due_at")), cell("due_at")
+    assert cell("status") == "nouveau" and cell("priority") in ("critique", "haute", "moyenne", "basse")
+    headers = browser.find_element(By.CSS_SELECTOR, "#queue-grid .ag-header").text
+    assert "Priorité" in headers and "Publié" in headers and "Échéance" in headers
+    assert browser.find_element(By.ID, "queue-claim").text == "Prendre en charge"
+    assert re.fullmatch(r"[\d\u202f]+ ouverts?", browser.find_element(By.ID, "queue-count-open").text)
+    browser.find_element(By.CSS_SELECTOR, f".ag-row[row-id='{item_id}'] .ag-selection-checkbox input").click()
+    browser.find_element(By.ID, "queue-claim").click()
+    wait_until(lambda: "1 élément pris en charge." in browser.find_element(By.ID, "queue-alert").text,
+               what="the claim's answer in French")
+    wait_until(lambda: cell("status") == "pris en charge", what="the status in French")
+    assert not ISO_TIME.search(browser.find_element(By.TAG_NAME, "body").text)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "queue-fr.png"))
+
+    browser.get(f"{base}/mention/{mention.id}")
+    wait_until(lambda: browser.find_element(By.ID, "mention-history"), what="the item page")
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert f"Mention {mention.id}" in page and "Pourquoi il est ici" in page and "Historique" in page
+    assert TWO_HOURS_AGO.fullmatch(browser.find_element(By.ID, "mention-posted").text)
+    assert re.match(r"Échéance : (dans|en retard de) ", browser.find_element(By.ID, "mention-sla").text)
+    assert "pris en charge" in browser.find_element(By.ID, "mention-status").text
+    actions = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#mention-history td.audit-action")]
+    assert actions == ["prise en charge"]
+    assert not ISO_TIME.search(page), ISO_TIME.search(page)
+    browser.save_screenshot(str(ARTIFACTS / "mention-fr.png"))
+
+
 def test_untrusted_text_is_shown_as_text(server: dict[str, Any], browser: WebDriver) -> None:
     payload = "<img src=x onerror=\"window.__pwned=1\"><b>bold</b> @AureliaBank fees are a rip-off"
     mention_id, item_id = inject(server["db"], server["settings"], payload)
@@ -245,7 +301,7 @@ def test_lead_bulk_reroutes_and_sees_a_breach_without_reload(server: dict[str, A
     Select(browser.find_element(By.ID, "triage-team")).select_by_visible_text("Legal & compliance")
     browser.find_element(By.ID, "triage-reason").send_keys("card disputes go to legal this quarter")
     browser.find_element(By.ID, "triage-reroute").click()
-    wait_until(lambda: "Rerouted 3 item(s)" in browser.find_element(By.ID, "triage-alert").text, what="bulk reroute")
+    wait_until(lambda: "Rerouted 3 items" in browser.find_element(By.ID, "triage-alert").text, what="bulk reroute")
     for item_id in ids:  # they leave this lead's triage (legal is not its team)
         wait_until(lambda i=item_id: not browser.find_elements(By.CSS_SELECTOR, f".ag-row[row-id='{i}']"),
                    what=f"item {item_id} to leave triage")

@@ -53,7 +53,7 @@ def test_a_bulk_action_does_the_valid_items_once_and_reports_the_others(web: Any
     assert response.status_code == 200, response.data[:300]
     alert = response.get_json()["response"]["triage-alert"]
     assert alert["color"] == "warning"
-    assert alert["children"] == ("Resolved 2 item(s). no such item: 100000000000000000000.... no such item: -1. "
+    assert alert["children"] == ("Resolved 2 items. no such item: 100000000000000000000.... no such item: -1. "
                                  "no such item: 'abc'. no such item: 1.5. no such item: True. (+1 more)")
     after = _status(db)
     assert after[first] == ("resolved", before[first][1] + 1) and after[second] == ("resolved", before[second][1] + 1)
