@@ -16,15 +16,16 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+from babel.dates import format_date
 from dash import ALL, Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import QUEUE_READERS, Principal
 from dashboard.components.outbound import diff_spans, short
-from dashboard.components.when import local, when
+from dashboard.components.when import when
 from dashboard.context import current
-from i18n import N_, _
+from i18n import N_, _, current_reader
 from models import library
 from models.compose import word_diff
 from models.ids import no_such, parse_id
@@ -44,6 +45,11 @@ dash.register_page(__name__, path="/library", title=_page_title, name="Library",
                    nav={"order": 27, "label": N_("Library")})
 HEADERS = (N_("Key"), N_("Lang."), N_("Kind"), N_("Category"), N_("Title"), N_("In use"), N_("Newest"),
            N_("Expires"), N_("Teams"), N_("Networks"))
+
+
+def _day(moment: datetime) -> str:
+    """A template's expiry: the date typed in the form (stored as that day, 00:00 UTC), in the reader's language."""
+    return format_date(moment.date(), format="medium", locale=current_reader().language)
 
 
 def _all_teams(principal: Principal | None) -> bool:
@@ -75,7 +81,7 @@ def build_rows(entries: list[dict[str, Any]], language: str | None, category: st
                      "category": v.category, "title": v.title,
                      "in_use": _("version {version}").format(version=used.version) if used else _("none approved"),
                      "newest": _("v{version} {status}").format(version=v.version, status=version_status(v.status)),
-                     "expires": local(v.expires_at) if v.expires_at else _("never"),
+                     "expires": _day(v.expires_at) if v.expires_at else _("never"),
                      "teams": ", ".join(teams), "networks": ", ".join(networks) or _("all")})
     return rows
 
@@ -107,7 +113,7 @@ def build_versions(versions: list[Any]) -> list[Any]:
             html.Div(_("{title} · {category} · teams {teams} · networks {networks} · expires {expires}").format(
                 title=v.title, category=v.category, teams=", ".join(v.teams or ()),
                 networks=", ".join(v.networks or ()) or _("all"),
-                expires=local(v.expires_at) if v.expires_at else _("never")), className="small text-muted"),
+                expires=_day(v.expires_at) if v.expires_at else _("never")), className="small text-muted"),
             html.Div(_("Reason: {reason}").format(reason=v.decision_reason), className="small")
             if v.decision_reason else None,
             html.P(v.body, className="vigie-detail-text mt-2 mb-1"),
