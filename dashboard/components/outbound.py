@@ -18,6 +18,7 @@ from dash import html
 
 from collectors import replies as writers
 from config.settings import Settings
+from dashboard.context import current
 from i18n import N_, _, current_reader
 from i18n import formats as fmt
 from models.replies import Rules, compile_rules
@@ -65,6 +66,14 @@ def sla_state(submitted_at: datetime | None, now: datetime, sla_minutes: int) ->
 
 def sla_label(state: SlaState) -> str:
     return _(state.label)
+
+
+def team_name(key: str | None) -> str:
+    """A team's name in the reader's language (its key when the configuration no longer has it)."""
+    if key is None:
+        return "—"
+    team = next((t for t in current().settings.teams if t.key == key), None)
+    return team.label if team is not None else key
 
 
 def diff_spans(parts: Sequence[tuple[str, str]]) -> list[Any]:

@@ -23,7 +23,16 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import can_read_team
-from dashboard.components.outbound import diff_spans, hits_text, minutes_text, reason_text, short, sla_label, sla_state
+from dashboard.components.outbound import (
+    diff_spans,
+    hits_text,
+    minutes_text,
+    reason_text,
+    short,
+    sla_label,
+    sla_state,
+    team_name,
+)
 from dashboard.components.when import due, number, when
 from dashboard.context import current
 from i18n import N_, _, ngettext
@@ -89,7 +98,7 @@ def build_waiting_card(reply: Any, mention: Any, version: Any, reason: str | Non
     return dbc.Card(dbc.CardBody([
         html.Div([html.B(_("{kind} {id}").format(kind=kind_name(reply.kind).capitalize(), id=reply.id)),
                   " · " + _("{network} · team {team} · written by {author}").format(
-                      network=reply.network, team=_team(reply.team), author=reply.author),
+                      network=reply.network, team=team_name(reply.team), author=reply.author),
                   dbc.Badge(_("{state} · {waited} of {sla}").format(state=sla_label(sla),
                                                                    waited=minutes_text(sla.minutes),
                                                                    sla=minutes_text(sla_minutes)),
@@ -110,18 +119,10 @@ def build_waiting_card(reply: Any, mention: Any, version: Any, reason: str | Non
     ]), className="mb-2", id=f"approvals-reply-{reply.id}")
 
 
-def _team(key: str | None) -> str:
-    """A team's name in the reader's language (its key when the configuration no longer has it)."""
-    if key is None:
-        return "—"
-    team = next((t for t in current().settings.teams if t.key == key), None)
-    return team.label if team is not None else key
-
-
 def build_expired(rows: list[tuple[Any, Any]], now: datetime) -> Any:
     if not rows:
         return html.P(_("None."), className="text-muted")
-    body = [html.Tr([html.Td(str(r.id)), html.Td(kind_name(r.kind)), html.Td(r.network), html.Td(_team(r.team)),
+    body = [html.Tr([html.Td(str(r.id)), html.Td(kind_name(r.kind)), html.Td(r.network), html.Td(team_name(r.team)),
                      html.Td(r.author), html.Td(when(r.submitted_at, now)), html.Td(build_item(r, m)),
                      html.Td(short(r.text, 120))]) for r, m in rows]
     head = html.Thead(html.Tr([html.Th(h) for h in ("#", _("Kind"), _("Network"), _("Team"), _("Writer"),

@@ -25,7 +25,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, Principal, can_read_team, can_work_team
-from dashboard.components.outbound import answerable, hits_text, rules_for, short
+from dashboard.components.outbound import answerable, hits_text, rules_for, short, team_name
 from dashboard.components.when import local, number, when
 from dashboard.context import current
 from i18n import N_, UTC, _, current_reader
@@ -83,7 +83,7 @@ def build_row(reply: Any, now: datetime, may_act: bool) -> Any:
         html.Div([html.B(_("{kind} {id}").format(kind=kind_name(reply.kind).capitalize(), id=reply.id)),
                   " · " + _("{state} · {network} via {source} · team {team} · by {author} · attempts {attempts}")
                   .format(state=status_label(reply, now), network=reply.network, source=reply.source_name or "—",
-                          team=_team(reply.team), author=reply.author, attempts=number(reply.attempts)),
+                          team=team_name(reply.team), author=reply.author, attempts=number(reply.attempts)),
                   " · ", _("written"), " ", when(reply.created_at, now)]),
         html.P(short(reply.text, 300), className="vigie-detail-text mb-1"),
     ]
@@ -107,14 +107,6 @@ def build_row(reply: Any, now: datetime, may_act: bool) -> Any:
         parts.append(dbc.Button(_("Cancel"), id={"type": "outbox-cancel", "reply": reply.id}, size="sm",
                                 color="secondary"))
     return dbc.Card(dbc.CardBody(parts), className="mb-2", id=f"outbox-reply-{reply.id}")
-
-
-def _team(key: str | None) -> str:
-    """A team's name in the reader's language (its key when the configuration no longer has it)."""
-    if key is None:
-        return "—"
-    team = next((t for t in current().settings.teams if t.key == key), None)
-    return team.label if team is not None else key
 
 
 def _list(session: Any, principal: Principal | None) -> Any:

@@ -25,7 +25,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, Principal, can_read_team, readable_teams
-from dashboard.components.outbound import minutes_text, short
+from dashboard.components.outbound import minutes_text, short, team_name
 from dashboard.components.when import due, local, number, when
 from dashboard.context import current
 from i18n import N_, _, current_reader
@@ -100,7 +100,7 @@ def build_review_card(review: Any, mention: Any, reply: Any, now: datetime) -> A
     return dbc.Card(dbc.CardBody([
         html.Div([html.B(_("Review {id}").format(id=review.id)),
                   " · " + _("{reason} · {network} · team {team} · queued").format(
-                      reason=reason_label(review.reason), network=review.network or "—", team=_team(review.team)),
+                      reason=reason_label(review.reason), network=review.network or "—", team=team_name(review.team)),
                   " ", when(review.created_at, now), " · ", _("due"), " ", html.Span(local(review.due_at)),
                   dbc.Badge(due(review.due_at, now), color="danger" if overdue else "secondary", className="ms-2",
                             id=f"supervision-due-{review.id}")]),
@@ -112,14 +112,6 @@ def build_review_card(review: Any, mention: Any, reply: Any, now: datetime) -> A
         dbc.Button(_("Record decision"), id={"type": "supervision-decide", "review": review.id}, color="primary",
                    size="sm"),
     ]), className="mb-2" + (" border-danger" if overdue else ""), id=f"supervision-review-{review.id}")
-
-
-def _team(key: str | None) -> str:
-    """A team's name in the reader's language (its key when the configuration no longer has it)."""
-    if key is None:
-        return "—"
-    team = next((t for t in current().settings.teams if t.key == key), None)
-    return team.label if team is not None else key
 
 
 def _cell(value: float | None) -> str:
