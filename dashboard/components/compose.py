@@ -160,7 +160,7 @@ def panel(ctx: ItemContext, options: Sequence[library.Usable], can_send: bool) -
     focus = dcc.Store(id="compose-focus")
     if not can_send:
         note = html.P(_("Posts from this source ({source}) cannot be answered through Vigie: "
-                        "answer on the platform, then record it here.").format(source=ctx.source_name or _("unknown")),
+                        "answer on the platform, then record it here.").format(source=ctx.source_name or "—"),
                       className="text-muted small")
         return html.Div([store, focus, html.H4(_("Reply")), note, _elsewhere_form(True)], id="reply",
                         className="vigie-reply mb-3")

@@ -82,7 +82,7 @@ def build_rows(entries: list[dict[str, Any]], language: str | None, category: st
                      "in_use": _("version {version}").format(version=used.version) if used else _("none approved"),
                      "newest": _("v{version} {status}").format(version=v.version, status=version_status(v.status)),
                      "expires": _day(v.expires_at) if v.expires_at else _("never"),
-                     "teams": ", ".join(teams), "networks": ", ".join(networks) or _("all")})
+                     "teams": ", ".join(teams), "networks": ", ".join(networks) or _("all networks")})
     return rows
 
 
@@ -112,7 +112,7 @@ def build_versions(versions: list[Any]) -> list[Any]:
                       _("written by {name}").format(name=v.author), " ", when(v.created_at, now)]),
             html.Div(_("{title} · {category} · teams {teams} · networks {networks} · expires {expires}").format(
                 title=v.title, category=v.category, teams=", ".join(v.teams or ()),
-                networks=", ".join(v.networks or ()) or _("all"),
+                networks=", ".join(v.networks or ()) or _("all networks"),
                 expires=_day(v.expires_at) if v.expires_at else _("never")), className="small text-muted"),
             html.Div(_("Reason: {reason}").format(reason=v.decision_reason), className="small")
             if v.decision_reason else None,

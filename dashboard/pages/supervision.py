@@ -85,7 +85,7 @@ def build_subject(review: Any, mention: Any, reply: Any, now: datetime) -> list[
             when(reply.sent_at, now)], className="small"))
         parts.append(html.P(reply.text, className="vigie-detail-text mb-1"))
     if mention is not None:
-        author = mention.author_handle or mention.author_name or _("unknown")
+        author = mention.author_handle or mention.author_name or _("unknown author")
         parts.append(html.Div([html.A(_("mention {id}").format(id=mention.id), href=f"/mention/{mention.id}"),
                                f" · {mention.network} · {author}: ",
                                html.Span(short(mention.text, 400), className="text-muted")], className="small"))

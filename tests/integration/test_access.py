@@ -222,7 +222,8 @@ def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> No
             assert built.status_code == 200 and b"access-denied" not in built.data, (who, path)
             # ... and it is this page's layout: its title, and its own ids (prefixed by the page's name).
             answer = built.get_json()["response"]
-            assert answer["_pages_store"]["data"]["title"] == page["title"], (who, path)
+            title = page["title"]() if callable(page["title"]) else page["title"]  # a title in the reader's language
+            assert answer["_pages_store"]["data"]["title"] == title, (who, path)
             prefix = page["module"].rsplit(".", 1)[-1] + "-"
             if not path.endswith(f"/{MISSING}"):  # (a missing item: the page says so, with no ids of its own)
                 ids = [str(props.get("id")) for _type, props in _components(answer["_pages_content"])]
