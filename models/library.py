@@ -22,12 +22,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from i18n import N_, _
 from models.audit_log import record_event
 from models.compose import placeholders, text_sha256
 from models.tables import Template, TemplateVersion, utcnow
 
 KINDS = ("reply", "post")
 LANGUAGES = ("en", "fr")
+VERSION_STATUSES = {"draft": N_("draft"), "approved": N_("approved"), "rejected": N_("rejected"),
+                    "retired": N_("retired")}
+
+
+def version_status(status: str) -> str:
+    """A template version's state in the reader's language."""
+    return _(VERSION_STATUSES[status]) if status in VERSION_STATUSES else status
 MAX_BODY = 5000
 KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 
@@ -64,21 +72,21 @@ def _audit(session: Session, actor: str, action: str, template_id: int, before: 
 def _actor(actor: str) -> str:
     actor = (actor or "").strip()
     if not actor:
-        raise LibraryError("who is acting? an actor name is required")
+        raise LibraryError(_("who is acting? an actor name is required"))
     return actor[:200]
 
 
 def _checked(draft: Draft, known_teams: Iterable[str]) -> Draft:
     title, category, body = draft.title.strip(), draft.category.strip(), draft.body.strip()
     if not title or not category or not body:
-        raise LibraryError("a template needs a title, a category and a text")
+        raise LibraryError(_("a template needs a title, a category and a text"))
     if len(body) > MAX_BODY:
-        raise LibraryError(f"a template's text is at most {MAX_BODY} characters")
+        raise LibraryError(_("a template’s text is at most {limit} characters").format(limit=MAX_BODY))
     teams = tuple(dict.fromkeys(t for t in draft.teams if t))
     unknown = [t for t in teams if t not in set(known_teams)]
     if unknown or not teams:
-        raise LibraryError("a template names the teams that may use it "
-                           f"(unknown: {', '.join(unknown) or 'none given'})")
+        raise LibraryError(_("a template names the teams that may use it (unknown: {teams})").format(
+            teams=", ".join(unknown) or _("none given")))
     return Draft(title[:200], category[:60], body, teams, tuple(dict.fromkeys(n for n in draft.networks if n)),
                  draft.expires_at)
 
@@ -93,12 +101,14 @@ def create(session: Session, actor: str, key: str, language: str, kind: str, dra
     """A new template with its first version, a draft."""
     actor = _actor(actor)
     if not KEY.fullmatch(key or ""):
-        raise LibraryError("a template key is lower-case letters, digits and '-' (e.g. blocked-card)")
+        raise LibraryError(_("a template key is lower-case letters, digits and '-' (e.g. blocked-card)"))
     if language not in LANGUAGES or kind not in KINDS:
-        raise LibraryError(f"language is one of {', '.join(LANGUAGES)}, kind one of {', '.join(KINDS)}")
+        raise LibraryError(_("language is one of {languages}, kind one of {kinds}").format(
+            languages=", ".join(LANGUAGES), kinds=", ".join(KINDS)))
     draft = _checked(draft, known_teams)
     if session.scalars(select(Template.id).where(Template.key == key, Template.language == language)).first():
-        raise LibraryError(f"template {key} ({language}) exists already: edit it to make a new version")
+        raise LibraryError(_("template {key} ({language}) exists already: edit it to make a new version").format(
+            key=key, language=language))
     now = utcnow()
     template = Template(key=key, language=language, kind=kind, created_at=now, created_by=actor)
     session.add(template)
@@ -125,7 +135,7 @@ def edit(session: Session, actor: str, template_id: int, draft: Draft, known_tea
     draft = _checked(draft, known_teams)
     latest = _latest(session, template_id)
     if latest is None:
-        raise LibraryError(f"template {template_id} does not exist")
+        raise LibraryError(_("template {id} does not exist").format(id=template_id))
     return _add_version(session, template_id, latest.version + 1, actor, draft, utcnow(), latest)
 
 
@@ -133,12 +143,12 @@ def retire(session: Session, actor: str, template_id: int, reason: str) -> Templ
     """A new version marking the template retired: nothing uses it any more (it stays in the record)."""
     actor, reason = _actor(actor), (reason or "").strip()
     if not reason:
-        raise LibraryError("a reason is required to retire a template")
+        raise LibraryError(_("a reason is required to retire a template"))
     latest = _latest(session, template_id)
     if latest is None:
-        raise LibraryError(f"template {template_id} does not exist")
+        raise LibraryError(_("template {id} does not exist").format(id=template_id))
     if latest.status == "retired":
-        raise LibraryError("this template is already retired")
+        raise LibraryError(_("this template is already retired"))
     draft = Draft(latest.title, latest.category, latest.body, tuple(latest.teams or ()), tuple(latest.networks or ()),
                   latest.expires_at)
     version = _add_version(session, template_id, latest.version + 1, actor, draft, utcnow(), latest, "retired")
@@ -151,14 +161,15 @@ def decide(session: Session, actor: str, version_id: int, approve: bool, reason:
     actor = _actor(actor)
     version = session.get(TemplateVersion, version_id, populate_existing=True, with_for_update=True)
     if version is None:
-        raise LibraryError(f"template version {version_id} does not exist")
+        raise LibraryError(_("template version {id} does not exist").format(id=version_id))
     if version.status != "draft":
-        raise LibraryError(f"this version is {version.status}: only a draft can be decided")
+        raise LibraryError(_("this version is {status}: only a draft can be decided").format(
+            status=version_status(version.status)))
     if version.author == actor:
-        raise LibraryError("the author of a version cannot approve or reject it (four eyes)")
+        raise LibraryError(_("the author of a version cannot approve or reject it (four eyes)"))
     reason = (reason or "").strip() or None
     if not approve and not reason:
-        raise LibraryError("a reason is required to reject a version")
+        raise LibraryError(_("a reason is required to reject a version"))
     before = _state(version)
     version.status = "approved" if approve else "rejected"
     version.decided_by, version.decided_at, version.decision_reason = actor, utcnow(), reason

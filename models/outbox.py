@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from i18n import _
 from models.compose import text_sha256
 from models.library import usable_version
-from models.replies import SYSTEM, ReplyError, _actor, _load, audit, state
+from models.replies import SYSTEM, ReplyError, _actor, _load, audit, state, status_name
 from models.supervision import queue_sent_reply
 from models.tables import Mention, Reply, TemplateVersion, utcnow
 
@@ -151,15 +152,16 @@ def person_checked(session: Session, reply_id: int, actor: str, posted: bool, ur
     kept), or it was not and may be sent again (queued with the same text and approval)."""
     actor, now, note = _actor(actor), utcnow(), (note or "").strip()
     if not note:
-        raise ReplyError("say what you checked (a note is required)")
+        raise ReplyError(_("say what you checked (a note is required)"))
     reply = _load(session, reply_id)
     if reply.status not in ("unknown", "failed"):
-        raise ReplyError(f"this reply is {reply.status}: only an unknown or failed send is checked by a person")
+        raise ReplyError(_("this reply is {status}: only an unknown or failed send is checked by a person").format(
+            status=status_name(reply.status)))
     if posted and reply.status == "failed" and reply.attempts < 2:
-        raise ReplyError("the network refused this reply at its only attempt: it was not posted")
+        raise ReplyError(_("the network refused this reply at its only attempt: it was not posted"))
     link = (url or "").strip() or None
     if link is not None and (urlsplit(link).scheme not in ("http", "https") or not urlsplit(link).netloc):
-        raise ReplyError("the link must be an http(s) address")
+        raise ReplyError(_("the link must be an http(s) address"))
     before = state(reply)
     if posted:
         reply.status, reply.platform_url, reply.sent_at = "sent", link, now

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from i18n import _
 from models.audit_log import record_event
 from models.compose import text_sha256
 from models.notifications import approval_message, enqueue_written
@@ -38,6 +39,7 @@ from models.reply_rules import Target as Target
 from models.reply_rules import check as check
 from models.reply_rules import compile_rules as compile_rules
 from models.reply_rules import speaking_brand as speaking_brand
+from models.reply_rules import status_name as status_name
 from models.reply_rules import why_waiting
 from models.tables import AuditEvent, Reply, utcnow
 
@@ -81,7 +83,7 @@ def audit(session: Session, actor: str, action: str, reply: Reply, before: dict[
 def _actor(actor: str) -> str:
     actor = (actor or "").strip()
     if not actor:
-        raise ReplyError("who is acting? an actor name is required")
+        raise ReplyError(_("who is acting? an actor name is required"))
     return actor[:200]
 
 
@@ -93,13 +95,13 @@ def compose(session: Session, rules: Rules, actor: str, target: Target, text: st
     ``now`` replaces the clock for the demo's history only (the past replayed)."""
     actor, values, now = _actor(actor), dict(values or {}), now or utcnow()
     if target.kind not in ("reply", "post"):
-        raise ReplyError("a reply or a post")
+        raise ReplyError(_("a reply or a post"))
     if target.kind == "reply" and target.queue_item_id is None:
-        raise ReplyError("a reply answers an item")
+        raise ReplyError(_("a reply answers an item"))
     if target.source_name is None:
-        raise ReplyError("this source cannot be answered through Vigie: record an answer made elsewhere")
+        raise ReplyError(_("this source cannot be answered through Vigie: record an answer made elsewhere"))
     if key is not None and session.scalars(select(Reply.id).where(Reply.idempotency_key == key)).first():
-        raise ReplyError("this reply was stored already (Send pressed twice?): it is in the thread")
+        raise ReplyError(_("this reply was stored already (Send pressed twice?): it is in the thread"))
     checked = check(session, rules, target, text, version_id, values, now)
     if checked.problems:
         raise ReplyError("; ".join(checked.problems))
@@ -123,7 +125,7 @@ def compose(session: Session, rules: Rules, actor: str, target: Target, text: st
 def _load(session: Session, reply_id: int) -> Reply:
     reply = session.get(Reply, reply_id, populate_existing=True, with_for_update=True)
     if reply is None:
-        raise ReplyError(f"reply {reply_id} does not exist")
+        raise ReplyError(_("reply {id} does not exist").format(id=reply_id))
     return reply
 
 
@@ -139,10 +141,11 @@ def edit(session: Session, rules: Rules, reply_id: int, actor: str, text: str,
     actor, now = _actor(actor), utcnow()
     reply = _load(session, reply_id)
     if reply.status not in EDITABLE:
-        raise ReplyError(f"this reply is {reply.status}: it can no longer be edited")
+        raise ReplyError(_("this reply is {status}: it can no longer be edited").format(
+            status=status_name(reply.status)))
     if reply.attempts:
-        raise ReplyError("this reply was already sent to the network once (its outcome was unclear): it can no "
-                         "longer be edited; cancel it only once the account is checked on /outbox")
+        raise ReplyError(_("this reply was already sent to the network once (its outcome was unclear): it can no "
+                           "longer be edited; cancel it only once the account is checked on /outbox"))
     values = dict(values if values is not None else reply.values or {})
     checked = check(session, rules, target_of(reply), text, reply.template_version_id, values, now)
     if checked.problems:
@@ -172,9 +175,10 @@ def wrote(session: Session, reply_id: int, actor: str) -> bool:
 def _decide(session: Session, reply_id: int, actor: str) -> Reply:
     reply = _load(session, reply_id)
     if reply.status != "pending":
-        raise ReplyError(f"this reply is {reply.status}: only a waiting reply can be decided")
+        raise ReplyError(_("this reply is {status}: only a waiting reply can be decided").format(
+            status=status_name(reply.status)))
     if actor == reply.author or wrote(session, reply_id, actor):
-        raise ReplyError("whoever wrote or edited a reply cannot approve or reject it (four eyes)")
+        raise ReplyError(_("whoever wrote or edited a reply cannot approve or reject it (four eyes)"))
     return reply
 
 
@@ -187,7 +191,7 @@ def approve(session: Session, reply_id: int, actor: str, note: str | None = None
     actor, now = _actor(actor), now or utcnow()
     reply = _decide(session, reply_id, actor)
     if expected_sha256 is not None and expected_sha256 != reply.text_sha256:
-        raise ReplyError("the reply changed since you opened it: read it again before approving")
+        raise ReplyError(_("the reply changed since you opened it: read it again before approving"))
     before = state(reply)
     reply.status, reply.approved_by, reply.approved_at = "queued", actor, now
     reply.approved_sha256 = text_sha256(reply.text)
@@ -199,7 +203,7 @@ def approve(session: Session, reply_id: int, actor: str, note: str | None = None
 def reject(session: Session, reply_id: int, actor: str, reason: str) -> Reply:
     actor, now, reason = _actor(actor), utcnow(), (reason or "").strip()
     if not reason:
-        raise ReplyError("a reason is required to reject a reply (the writer reads it)")
+        raise ReplyError(_("a reason is required to reject a reply (the writer reads it)"))
     reply = _decide(session, reply_id, actor)
     before = state(reply)
     reply.status, reply.decided_by, reply.decision_reason = "rejected", actor, reason[:MAX_NOTE]
@@ -212,10 +216,11 @@ def cancel(session: Session, reply_id: int, actor: str, reason: str | None = Non
     actor, now = _actor(actor), utcnow()
     reply = _load(session, reply_id)
     if reply.status not in CANCELLABLE:
-        raise ReplyError(f"this reply is {reply.status}: it can no longer be cancelled")
+        raise ReplyError(_("this reply is {status}: it can no longer be cancelled").format(
+            status=status_name(reply.status)))
     if reply.status == "queued" and reply.attempts:
-        raise ReplyError("this reply is being retried after an unclear answer: it may be posted already, so it "
-                         "cannot be cancelled now (check the account on /outbox once it settles)")
+        raise ReplyError(_("this reply is being retried after an unclear answer: it may be posted already, so it "
+                           "cannot be cancelled now (check the account on /outbox once it settles)"))
     before = state(reply)
     reply.status, reply.updated_at, reply.next_attempt_at = "cancelled", now, None
     audit(session, actor, "reply.cancel", reply, before, (reason or "").strip()[:MAX_NOTE] or None)
@@ -247,10 +252,10 @@ def answered_elsewhere(session: Session, actor: str, target: Target, url: str | 
     kept like a reply, with its link and note."""
     actor, now, note = _actor(actor), utcnow(), (note or "").strip()
     if not note:
-        raise ReplyError("say how it was answered (a note is required)")
+        raise ReplyError(_("say how it was answered (a note is required)"))
     url = (url or "").strip() or None
     if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
-        raise ReplyError("the link must be an http(s) address")
+        raise ReplyError(_("the link must be an http(s) address"))
     reply = Reply(kind="elsewhere", queue_item_id=target.queue_item_id, mention_id=target.mention_id,
                   source_name=None, network=target.network, team=target.team, brand=target.brand,
                   language=target.language, values={}, author=actor, text=note[:MAX_NOTE],

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from config.outbound import OutboundConfig
+from i18n import N_, _
 from models.compose import check_length, fill, fixed_text_changed, placeholders, with_disclosure
 from models.library import usable_version
 from models.screening import DEFAULT_SCREEN_TERMS, Screen, compile_screen, screen
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 MAX_TEXT = 10000
+# A reply's states and kinds as people read them (the stored value is the key).
+STATUS_NAMES = {"pending": N_("waiting for approval"), "queued": N_("queued"), "sending": N_("sending"),
+                "sent": N_("sent"), "failed": N_("failed"), "unknown": N_("outcome unknown — check"),
+                "rejected": N_("rejected"), "expired": N_("expired"), "cancelled": N_("cancelled"),
+                "elsewhere": N_("answered elsewhere")}
+KIND_NAMES = {"reply": N_("reply"), "post": N_("post")}
+
+
+def status_name(status: str) -> str:
+    """A reply's state in the reader's language (an unknown one as it is stored)."""
+    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status
+
+
+def kind_name(kind: str) -> str:
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
 
 
 class ReplyError(Exception):
@@ -84,18 +100,20 @@ class Checked:
 def _template(session: Session, version_id: int, target: Target, now: datetime) -> TemplateVersion:
     version = session.get(TemplateVersion, version_id)
     if version is None:
-        raise ReplyError(f"template version {version_id} does not exist")
+        raise ReplyError(_("template version {id} does not exist").format(id=version_id))
     current = usable_version(session, version.template_id, now)
     if current is None:
-        raise ReplyError("this template is not approved for use (retired, expired or never approved)")
+        raise ReplyError(_("this template is not approved for use (retired, expired or never approved)"))
     if current.id != version.id:
-        raise ReplyError(f"a newer version of this template is in use (version {current.version}): choose it again")
+        raise ReplyError(_("a newer version of this template is in use (version {version}): choose it again")
+                         .format(version=current.version))
     if target.team is not None and target.team not in (version.teams or []):
-        raise ReplyError(f"team {target.team} may not use this template")
+        raise ReplyError(_("team {team} may not use this template").format(team=target.team))
     if version.networks and target.network not in version.networks:
-        raise ReplyError(f"this template is not for {target.network}")
+        raise ReplyError(_("this template is not for {network}").format(network=target.network))
     if version.template.kind != target.kind:
-        raise ReplyError(f"this template is for a {version.template.kind}, not a {target.kind}")
+        raise ReplyError(_("this template is for a {kind}, not a {wanted}").format(
+            kind=kind_name(version.template.kind), wanted=kind_name(target.kind)))
     return version
 
 
@@ -130,21 +148,21 @@ def check(session: Session, rules: Rules, target: Target, text: str | None, vers
     text = (text or "").strip()
     problems: list[str] = []
     if not text:
-        problems.append("the reply is empty")
+        problems.append(_("the reply is empty"))
     if len(text) > MAX_TEXT:
-        problems.append(f"the text is over {MAX_TEXT:,} characters")
+        problems.append(_("the text is over {limit} characters").format(limit=f"{MAX_TEXT:,}"))
     text = with_disclosure(text, disclosure) if text else text
     left = tuple(dict.fromkeys((*missing, *placeholders(text))))
     if left:
-        problems.append("fill " + ", ".join("{{" + name + "}}" for name in left) + " before sending")
+        problems.append(_("fill {names} before sending").format(names=", ".join("{{" + name + "}}" for name in left)))
     length = check_length(text, target.network, config.limit(target.network))
     if length.over > 0:
-        problems.append(f"{length.count} of {length.limit} characters as {target.network} counts them: "
-                        f"{length.over} too many")
+        problems.append(_("{count} of {limit} characters as {network} counts them: {over} too many").format(
+            count=length.count, limit=length.limit, network=target.network, over=length.over))
     hits = tuple({"term": h.term, "found": h.found} for h in screen(rules.screen, text))
     if hits and config.on_hit == "block":
-        problems.append("outbound screening: " + "; ".join(f"'{h['found']}' ({h['term']})" for h in hits)
-                        + " may not be published")
+        problems.append(_("outbound screening: {hits} may not be published").format(
+            hits="; ".join(f"'{h['found']}' ({h['term']})" for h in hits)))
     policy = config.policy(target.team, target.network, brand)
     free_values = version is not None and any(_free_text(name, values.get(name)) for name in placeholders(version.body))
     needs = (policy == "all" or (policy == "template_only" and (version is None or edited or free_values))

@@ -31,6 +31,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from config.archive import Supervision
+from i18n import N_, _
 from models.archive import Scope, mention_author, write_record
 from models.archive_tables import Review
 from models.audit_log import record_event
@@ -40,6 +41,12 @@ from models.reply_rules import _free_text
 from models.tables import Mention, Reply, TemplateVersion, utcnow
 
 DECISIONS: tuple[str, ...] = ("no_issue", "follow_up", "escalate")
+DECISION_NAMES = {"no_issue": N_("No issue"), "follow_up": N_("Follow-up"), "escalate": N_("Escalate")}
+
+
+def decision_name(decision: str | None) -> str:
+    """A review decision in the reader's language."""
+    return _(DECISION_NAMES[decision]) if decision in DECISION_NAMES else str(decision or "")
 NEEDS_COMMENT: tuple[str, ...] = ("follow_up", "escalate")
 MAX_COMMENT = 2000
 MAX_COVERAGE = 100_000  # reviews read for one coverage table (a few months of a busy firm's sample)
@@ -164,27 +171,28 @@ def decide(session: Session, actor: str, review_id: int, decision: str, comment:
     the role; this refuses a second decision and the reviewed reply's writer (four eyes)."""
     actor, now, comment = (actor or "").strip()[:200], now or utcnow(), (comment or "").strip()
     if not actor:
-        raise SupervisionError("a review needs a reviewer")
+        raise SupervisionError(_("a review needs a reviewer"))
     if decision not in DECISIONS:
-        raise SupervisionError(f"the decision must be one of {', '.join(DECISIONS)}")
+        raise SupervisionError(_("the decision must be one of {decisions}").format(decisions=", ".join(DECISIONS)))
     if decision in NEEDS_COMMENT and not comment:
-        raise SupervisionError(f"a comment is required to {decision.replace('_', ' ')}")
+        raise SupervisionError(_("a comment is required for a follow-up or an escalation"))
     review = session.get(Review, review_id)
     if review is None:
-        raise SupervisionError(f"review {review_id} does not exist")
+        raise SupervisionError(_("review {id} does not exist").format(id=review_id))
     if review.reviewed_at is not None:
-        raise SupervisionError(f"review {review_id} was decided already ({review.decision} by {review.reviewer})")
+        raise SupervisionError(_("review {id} was decided already ({decision} by {reviewer})").format(
+            id=review_id, decision=decision_name(review.decision), reviewer=review.reviewer))
     if review.reply_id is not None:
         author = session.scalar(select(Reply.author).where(Reply.id == review.reply_id))
         if actor == author or wrote(session, review.reply_id, actor):
-            raise SupervisionError("whoever wrote or edited a reply cannot review it (four eyes)")
+            raise SupervisionError(_("whoever wrote or edited a reply cannot review it (four eyes)"))
     before = _facts(review)
     done = session.execute(update(Review).where(Review.id == review_id, Review.reviewed_at.is_(None))
                            .values(reviewer=actor, reviewed_at=now, decision=decision,
                                    comment=comment[:MAX_COMMENT] or None)
                            .execution_options(synchronize_session=False))
     if not done.rowcount:  # type: ignore[attr-defined]  # another reviewer decided it meanwhile
-        raise SupervisionError(f"review {review_id} was decided already")
+        raise SupervisionError(_("review {id} was decided already").format(id=review_id))
     session.refresh(review)
     after = _facts(review)
     write_record(session, "review", f"review:{review_id}", {**after, "overdue": now > review.due_at},

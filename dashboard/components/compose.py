@@ -23,7 +23,9 @@ from dashboard.auth.policy import WORKERS, can_work_team
 from dashboard.components.item_actions import perform
 from dashboard.components.reply_rules import answerable, rules_for, target_of
 from dashboard.components.thread import render_thread
+from dashboard.components.when import number
 from dashboard.context import current
+from i18n import _, ngettext
 from models import actions, library, replies
 from models.compose import fill
 from models.ids import parse_id
@@ -78,40 +80,43 @@ def version_of(raw: Any) -> int | None:
 def why_waiting(checked: replies.Checked, from_template: bool) -> str:
     reasons = []
     if checked.hits:
-        reasons.append("outbound screening found " + ", ".join(f"'{h['found']}'" for h in checked.hits))
+        reasons.append(_("outbound screening found {words}").format(
+            words=", ".join(f"'{h['found']}'" for h in checked.hits)))
     if checked.policy == "all":
-        reasons.append("policy all: every reply is approved")
+        reasons.append(_("policy all: every reply is approved"))
     elif checked.edited:
-        reasons.append("the template's fixed text was edited")
+        reasons.append(_("the template's fixed text was edited"))
     elif checked.policy == "template_only" and not from_template:
-        reasons.append("free text (policy template_only)")
-    return "; ".join(reasons) or f"policy {checked.policy}"
+        reasons.append(_("free text (policy template_only)"))
+    return "; ".join(reasons) or _("policy {policy}").format(policy=checked.policy)
 
 
 def outcome_line(checked: replies.Checked, from_template: bool) -> tuple[str, str]:
     """(sentence, colour): what pressing Send will do with this text."""
     if checked.problems:
-        return "Cannot be sent: " + "; ".join(checked.problems), "danger"
+        return _("Cannot be sent: {problems}").format(problems="; ".join(checked.problems)), "danger"
     if checked.needs_approval:
-        return "Waits for compliance: " + why_waiting(checked, from_template), "warning"
-    what = "approved template" if from_template else "no approval required"
-    return f"Goes out at once (policy {checked.policy}, {what}).", "success"
+        return _("Waits for compliance: {why}").format(why=why_waiting(checked, from_template)), "warning"
+    if from_template:
+        return _("Goes out at once (policy {policy}, approved template).").format(policy=checked.policy), "success"
+    return _("Goes out at once (policy {policy}, no approval required).").format(policy=checked.policy), "success"
 
 
 def preview_children(checked: replies.Checked, network: str, from_template: bool) -> list[Any]:
     sentence, colour = outcome_line(checked, from_template)
     over = checked.count > checked.limit
     out: list[Any] = [
-        html.Div("Will be sent as:", className="small text-muted"),
-        html.Div(checked.text or "(empty)", className="vigie-reply-text mb-1", id="compose-final"),
-        html.Div(f"{checked.count} / {checked.limit} as {network} counts",
+        html.Div(_("Will be sent as:"), className="small text-muted"),
+        html.Div(checked.text or _("(empty)"), className="vigie-reply-text mb-1", id="compose-final"),
+        html.Div(_("{count} / {limit} as {network} counts").format(count=number(checked.count),
+                                                                   limit=number(checked.limit), network=network),
                  className="small " + ("text-danger fw-bold" if over else "text-muted"), id="compose-count"),
     ]
     if checked.missing:
-        out.append(html.Div("Missing: " + ", ".join("{{" + n + "}}" for n in checked.missing),
+        out.append(html.Div(_("Missing: {names}").format(names=", ".join("{{" + n + "}}" for n in checked.missing)),
                             className="small text-danger", id="compose-missing"))
     if checked.hits:
-        out.append(html.Div(["Screening: ", *[dbc.Badge(f"{h['found']} ({h['term']})", color="warning",
+        out.append(html.Div([_("Screening:") + " ", *[dbc.Badge(f"{h['found']} ({h['term']})", color="warning",
                                                          text_color="dark", className="me-1") for h in checked.hits]],
                             className="small", id="compose-hits"))
     out.append(dbc.Alert(sentence, color=colour, className="py-1 px-2 mt-2 mb-0 small", id="compose-outcome"))
@@ -121,7 +126,7 @@ def preview_children(checked: replies.Checked, network: str, from_template: bool
 def value_inputs(names: Sequence[str], given: dict[str, str]) -> list[Any]:
     return [dbc.InputGroup([dbc.InputGroupText("{{" + n + "}}"),
                             dbc.Input(id={"type": "compose-value", "name": n}, value=given.get(n, ""),
-                                      placeholder="required", maxLength=MAX_VALUE, debounce=DEBOUNCE_MS)],
+                                      placeholder=_("required"), maxLength=MAX_VALUE, debounce=DEBOUNCE_MS)],
                            size="sm", className="mb-1") for n in names]
 
 
@@ -130,16 +135,20 @@ def value_inputs(names: Sequence[str], given: dict[str, str]) -> list[Any]:
 
 def _elsewhere_form(open_: bool) -> Any:
     form = [
-        dbc.Input(id="compose-elsewhere-url", placeholder="Link to the answer (http or https, optional)",
+        dbc.Label(_("Link to the answer (http or https, optional)"), html_for="compose-elsewhere-url",
+                  className="visually-hidden"),
+        dbc.Input(id="compose-elsewhere-url", placeholder=_("Link to the answer (http or https, optional)"),
                   maxLength=MAX_URL, className="mb-1", size="sm"),
-        dbc.Textarea(id="compose-elsewhere-note", placeholder="How it was answered (required): a phone call, "
-                     "a direct message in the platform's app…", maxLength=replies.MAX_NOTE, className="mb-1"),
-        dbc.Button("Record the answer", id="compose-elsewhere-save", color="secondary", size="sm"),
+        dbc.Label(_("How it was answered (required)"), html_for="compose-elsewhere-note", className="visually-hidden"),
+        dbc.Textarea(id="compose-elsewhere-note", placeholder=_("How it was answered (required): a phone call, "
+                                                                "a direct message in the platform's app…"),
+                     maxLength=replies.MAX_NOTE, className="mb-1"),
+        dbc.Button(_("Record the answer"), id="compose-elsewhere-save", color="secondary", size="sm"),
         dbc.Alert(id="compose-elsewhere-alert", is_open=False, dismissable=True, className="mt-2 py-1"),
     ]
     if open_:
-        return html.Div([html.H5("Answered elsewhere"), *form], id="compose-elsewhere")
-    return html.Details([html.Summary("Answered elsewhere (a phone call, a message in the platform's app)…"),
+        return html.Div([html.H5(_("Answered elsewhere")), *form], id="compose-elsewhere")
+    return html.Details([html.Summary(_("Answered elsewhere (a phone call, a message in the platform's app)…")),
                          html.Div(form, className="mt-2")], id="compose-elsewhere", className="mt-3")
 
 
@@ -150,24 +159,29 @@ def panel(ctx: ItemContext, options: Sequence[library.Usable], can_send: bool) -
     store = dcc.Store(id="compose-item", data={"id": ctx.item_id, "key": uuid.uuid4().hex})
     focus = dcc.Store(id="compose-focus")
     if not can_send:
-        note = html.P(f"Posts from this source ({ctx.source_name or 'unknown'}) cannot be answered through Vigie: "
-                      "answer on the platform, then record it here.", className="text-muted small")
-        return html.Div([store, focus, html.H4("Reply"), note, _elsewhere_form(True)], id="reply",
+        note = html.P(_("Posts from this source ({source}) cannot be answered through Vigie: "
+                        "answer on the platform, then record it here.").format(source=ctx.source_name or "—"),
+                      className="text-muted small")
+        return html.Div([store, focus, html.H4(_("Reply")), note, _elsewhere_form(True)], id="reply",
                         className="vigie-reply mb-3")
     choose = dcc.Dropdown(id="compose-template", options=template_options(options), className="mb-2",
-                          placeholder=f"Template ({len(options)} fit this item; its language first)" if options
-                          else "No approved template fits this item: write free text")
-    box = dbc.Textarea(id="compose-text", placeholder="Write a reply, or choose a template above", rows=5,
+                          placeholder=ngettext("Template ({count} fits this item; its language first)",
+                                               "Template ({count} fit this item; its language first)",
+                                               len(options)).format(count=number(len(options))) if options
+                          else _("No approved template fits this item: write free text"))
+    label = dbc.Label(_("Reply text"), html_for="compose-text", className="visually-hidden")
+    box = dbc.Textarea(id="compose-text", placeholder=_("Write a reply, or choose a template above"), rows=5,
                        maxLength=replies.MAX_TEXT, debounce=DEBOUNCE_MS, className="mb-1")
-    hint = html.Div("Choosing a template fills this box. Changing its fixed text makes an edited template, "
-                    "which waits for compliance (as free text does under the usual policy: the preview says).",
+    hint = html.Div(_("Choosing a template fills this box. Changing its fixed text makes an edited template, "
+                      "which waits for compliance (as free text does under the usual policy: the preview says)."),
                     className="small text-muted mb-2", id="compose-hint")
     return html.Div(
-        [store, focus, html.H4("Reply"), choose, html.Div(id="compose-values", className="mb-2"), box, hint,
-         html.Div(html.Span("Write a reply or choose a template.", className="text-muted small"),
+        [store, focus, html.H4(_("Reply")), choose, html.Div(id="compose-values", className="mb-2"), label, box,
+         hint,
+         html.Div(html.Span(_("Write a reply or choose a template."), className="text-muted small"),
                   id="compose-preview", className="mb-2"),
-         dbc.Checkbox(id="compose-resolve", label="Resolve the item once sent", value=False, className="small"),
-         dbc.Button("Send", id="compose-send", color="primary", disabled=True, className="mt-1"),
+         dbc.Checkbox(id="compose-resolve", label=_("Resolve the item once sent"), value=False, className="small"),
+         dbc.Button(_("Send"), id="compose-send", color="primary", disabled=True, className="mt-1"),
          dbc.Alert(id="compose-alert", is_open=False, dismissable=True, className="mt-2 py-1"),
          _elsewhere_form(False)],
         id="reply", className="vigie-reply mb-3")
@@ -221,7 +235,7 @@ def choose_template(version: Any, item: Any) -> tuple[Any, Any]:
     with current().db.read() as session:
         found = _usable(session, ctx, version_of(version))
     if found is None:
-        return no_update, [html.Div("This template is no longer usable here.", className="small text-danger")]
+        return no_update, [html.Div(_("This template is no longer usable here."), className="small text-danger")]
     return found.body, value_inputs(found.placeholders, prefill(found.placeholders, ctx.author_name,
                                                                  ctx.author_handle))
 
@@ -242,13 +256,14 @@ def preview(text: Any, version: Any, values: Any, ids: Any, item: Any) -> tuple[
     ctx = _worked_item(item)
     app, given = current(), values_of(ids, values)
     if not (isinstance(text, str) and text.strip()) and version_of(version) is None:
-        return html.Span("Write a reply or choose a template.", className="text-muted small"), True
+        return html.Span(_("Write a reply or choose a template."), className="text-muted small"), True
     try:
         with app.db.read() as session:
             checked = replies.check(session, rules_for(app.settings), target_of(ctx, app.settings),
                                     text_of(text, given), version_of(version), given)
     except replies.ReplyError as exc:
-        return dbc.Alert(f"Cannot be sent: {exc}", color="danger", className="py-1 small"), True
+        return dbc.Alert(_("Cannot be sent: {problems}").format(problems=exc), color="danger",
+                         className="py-1 small"), True
     return preview_children(checked, ctx.network, version_of(version) is not None), bool(checked.problems)
 
 
@@ -283,21 +298,22 @@ def send(clicks: Any, text: Any, version: Any, values: Any, ids: Any, resolve: A
         with app.db.write.begin() as session:
             locked = actions.lock_item(session, ctx.item_id)  # a reroute committing meanwhile cannot slip past
             if locked is None or not can_work_team(principal, locked.team):
-                raise replies.ReplyError("this item is not in your teams any more")
+                raise replies.ReplyError(_("this item is not in your teams any more"))
             key = item.get("key") if isinstance(item, dict) else None
             reply = replies.compose(session, rules_for(app.settings), principal.name, target_of(ctx, app.settings),
                                     text_of(text, given), version_of(version), given,
                                     key=key if isinstance(key, str) and KEY.fullmatch(key) else None)
-            message = (f"Reply {reply.id} waits for compliance." if reply.status == "pending"
-                       else f"Reply {reply.id} is queued: it goes out within seconds.")
+            message = (_("Reply {id} waits for compliance.") if reply.status == "pending"
+                       else _("Reply {id} is queued: it goes out within seconds.")).format(id=reply.id)
             colour = "warning" if reply.status == "pending" else "success"
     except replies.ReplyError as exc:
-        return f"Not sent: {exc}", "danger", True, no_update, no_update, no_update, no_update, no_update
+        return _("Not sent: {why}").format(why=exc), "danger", True, no_update, no_update, no_update, no_update, \
+            no_update
     if resolve is True and colour == "success":
         text_, _c = perform(app, principal, "resolve", [ctx.item_id]).message("resolve")
-        message += f" {text_}"
+        message += " " + text_
     elif resolve is True:
-        message += " The item stays open until compliance decides."
+        message += " " + _("The item stays open until compliance decides.")
     children, state = render_thread(ctx.item_id, principal)
     fresh = {"id": ctx.item_id, "key": uuid.uuid4().hex}  # the next reply is another reply
     return message, colour, True, "", None, children, state, fresh  # an empty panel: nothing to send twice
@@ -326,14 +342,14 @@ def record_elsewhere(clicks: Any, url: Any, note: Any, item: Any) -> tuple[Any, 
         with app.db.write.begin() as session:
             locked = actions.lock_item(session, ctx.item_id)
             if locked is None or not can_work_team(principal, locked.team):
-                raise replies.ReplyError("this item is not in your teams any more")
+                raise replies.ReplyError(_("this item is not in your teams any more"))
             replies.answered_elsewhere(session, principal.name, target_of(ctx, app.settings),
                                        str(url)[:MAX_URL] if isinstance(url, str) else None,
                                        note if isinstance(note, str) else "")
     except replies.ReplyError as exc:
-        return f"Not recorded: {exc}", "danger", True, no_update, no_update
+        return _("Not recorded: {why}").format(why=exc), "danger", True, no_update, no_update
     children, state = render_thread(ctx.item_id, principal)
-    return "Recorded in the thread.", "success", True, children, state
+    return _("Recorded in the thread."), "success", True, children, state
 
 
 # /mention/<id>#reply (the queue's Reply link) scrolls to the panel and puts the cursor in the box.
@@ -347,7 +363,7 @@ clientside_callback(
             if (box) { box.focus(); }
         }, 50);
         return 1;
-    }""",
+    }""",  # untranslated: JavaScript code
     Output("compose-focus", "data"),
     Input("compose-item", "data"),
 )

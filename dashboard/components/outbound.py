@@ -18,6 +18,9 @@ from dash import html
 
 from collectors import replies as writers
 from config.settings import Settings
+from dashboard.context import current
+from i18n import N_, _, current_reader
+from i18n import formats as fmt
 from models.replies import Rules, compile_rules
 
 _rules: dict[int, tuple[Settings, Rules]] = {}
@@ -46,7 +49,7 @@ def answerable(settings: Settings, source_name: str | None) -> bool:
 
 @dataclass(frozen=True)
 class SlaState:
-    label: str  # on time, at risk, breached
+    label: str  # on time, at risk, breached (English: `sla_label` says it in the reader's language)
     colour: str  # Bootstrap colour of its badge
     minutes: int  # minutes waited so far
 
@@ -55,10 +58,22 @@ def sla_state(submitted_at: datetime | None, now: datetime, sla_minutes: int) ->
     """Where a waiting reply stands against compliance's approval SLA."""
     waited = max(0, int((now - submitted_at).total_seconds() // 60)) if submitted_at else 0
     if waited >= sla_minutes:
-        return SlaState("breached", "danger", waited)
+        return SlaState(N_("breached"), "danger", waited)
     if waited >= sla_minutes * SLA_AT_RISK:
-        return SlaState("at risk", "warning", waited)
-    return SlaState("on time", "success", waited)
+        return SlaState(N_("at risk"), "warning", waited)
+    return SlaState(N_("on time"), "success", waited)
+
+
+def sla_label(state: SlaState) -> str:
+    return _(state.label)
+
+
+def team_name(key: str | None) -> str:
+    """A team's name in the reader's language (its key when the configuration no longer has it)."""
+    if key is None:
+        return "—"
+    team = next((t for t in current().settings.teams if t.key == key), None)
+    return team.label if team is not None else key
 
 
 def diff_spans(parts: Sequence[tuple[str, str]]) -> list[Any]:
@@ -73,15 +88,31 @@ def short(text: str | None, size: int = 160) -> str:
     return flat if len(flat) <= size else flat[: size - 1] + "…"
 
 
-def utc(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+def minutes_text(minutes: float) -> str:
+    """A length of time in minutes for the reader: ``25 min``, ``1 h 15``, ``2 d 3 h``."""
+    return fmt.duration(max(0.0, minutes) * 60, current_reader())
 
 
-def minutes_text(minutes: int) -> str:
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min"
+# Why a reply waits, as `models.reply_rules.why_waiting` stores it in its audit event (English, kept
+# as written): each known phrase said again in the reader's language where it is shown.
+WAIT_PHRASES = {p: p for p in (
+    N_("policy all: every reply is approved"),
+    N_("the template's fixed text was edited, or a placeholder holds a link, a mention or free text"),
+    N_("free text under policy template_only"))}
+SCREENING = "outbound screening: "  # untranslated: how the stored reason reads
+
+
+def reason_text(stored: str | None, policy: str) -> str:
+    """A waiting reply's stored reason (``waits for approval: a; b``) in the reader's language."""
+    if not stored:
+        return _("policy {policy}").format(policy=policy)
+    parts = []
+    for phrase in stored.removeprefix("waits for approval: ").split("; "):  # untranslated: the stored form
+        if phrase.startswith(SCREENING):
+            parts.append(_("outbound screening: {found}").format(found=phrase.removeprefix(SCREENING)))
+        else:
+            parts.append(_(WAIT_PHRASES[phrase]) if phrase in WAIT_PHRASES else phrase)
+    return "; ".join(parts)
 
 
 def hits_text(hits: Sequence[dict[str, str]] | None) -> str:

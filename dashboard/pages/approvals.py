@@ -13,7 +13,7 @@ Every text here (post, reply, names, reasons) is untrusted and shown as plain te
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import dash
@@ -23,16 +23,35 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import can_read_team
-from dashboard.components.outbound import diff_spans, hits_text, minutes_text, short, sla_state, utc
+from dashboard.components.outbound import (
+    diff_spans,
+    hits_text,
+    minutes_text,
+    reason_text,
+    short,
+    sla_label,
+    sla_state,
+    team_name,
+)
+from dashboard.components.when import due, number, when
 from dashboard.context import current
+from i18n import N_, _, ngettext
 from models import outbox, replies, reply_views
 from models.compose import fill, with_disclosure, word_diff
 from models.ids import no_such, parse_id
+from models.replies import status_name
+from models.reply_rules import kind_name
 from models.tables import utcnow
 
 APPROVERS: tuple[str, ...] = ("compliance", "admin")
-dash.register_page(__name__, path="/approvals", title="Approvals · Vigie", name="Approvals", roles=APPROVERS,
-                   nav={"order": 25, "label": "Approvals"})
+
+
+def _page_title(**_kw: Any) -> str:
+    return _("Approvals") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path="/approvals", title=_page_title, name="Approvals", roles=APPROVERS,
+                   nav={"order": 25, "label": N_("Approvals")})
 TICK_MS = 5000
 DECIDED_SHOWN = 50
 
@@ -40,26 +59,31 @@ DECIDED_SHOWN = 50
 def build_header(waiting: int, oldest: datetime | None, now: datetime, sla_minutes: int) -> str:
     """The header line: N waiting, the oldest's wait, the SLA."""
     if not waiting:
-        return f"Nothing waiting. SLA {sla_minutes} min."
+        return _("Nothing waiting. SLA {sla}.").format(sla=minutes_text(sla_minutes))
     waited = max(0, int((now - oldest).total_seconds() // 60)) if oldest else 0
-    return f"{waiting} waiting, oldest waiting for {minutes_text(waited)}, SLA {sla_minutes} min."
+    return ngettext("{count} waiting, oldest waiting for {waited}, SLA {sla}.",
+                    "{count} waiting, oldest waiting for {waited}, SLA {sla}.", waiting).format(
+        count=number(waiting), waited=minutes_text(waited), sla=minutes_text(sla_minutes))
 
 
 def build_item(reply: Any, mention: Any) -> Any:
     """The item a reply answers: a link to its page, network, author, the start of the post."""
     if reply.kind == "post" or mention is None:
-        return html.Div(f"New post on {reply.network} (source {reply.source_name or '—'})", className="small")
-    return html.Div([html.A(f"mention {mention.id}", href=f"/mention/{mention.id}"),
-                     f" · {mention.network} · {mention.author_handle or mention.author_name or 'unknown author'}: ",
+        return html.Div(_("New post on {network} (source {source})").format(
+            network=reply.network, source=reply.source_name or "—"), className="small")
+    author = mention.author_handle or mention.author_name or _("unknown author")
+    return html.Div([html.A(_("mention {id}").format(id=mention.id), href=f"/mention/{mention.id}"),
+                     f" · {mention.network} · {author}: ",
                      html.Span(short(mention.text), className="text-muted")], className="small")
 
 
 def build_diff(reply: Any, version: Any, disclosure: str | None) -> Any:
     """The reply against the template it came from (placeholders filled), or a note for free text."""
     if version is None:
-        return html.Div("free text, no template", className="small text-muted")
+        return html.Div(_("free text, no template"), className="small text-muted")
     base = with_disclosure(fill(version.body, reply.values or {}).text.strip(), disclosure)
-    return html.Div([html.Div(f"Against template version {version.version} ({version.title}):",
+    return html.Div([html.Div(_("Against template version {version} ({title}):").format(version=version.version,
+                                                                                        title=version.title),
                               className="small text-muted"),
                      html.Div(diff_spans(word_diff(base, reply.text)), className="vigie-diff")])
 
@@ -67,47 +91,55 @@ def build_diff(reply: Any, version: Any, disclosure: str | None) -> Any:
 def build_waiting_card(reply: Any, mention: Any, version: Any, reason: str | None, now: datetime,
                        sla_minutes: int, disclosure: str | None) -> Any:
     sla = sla_state(reply.submitted_at, now, sla_minutes)
-    why = [(reason or f"policy {reply.policy}").removeprefix("waits for approval: ")]
+    why = [reason_text(reason, reply.policy)]
     if reply.screening:
-        why.append("screening: " + hits_text(reply.screening))
+        why.append(_("screening: {hits}").format(hits=hits_text(reply.screening)))
+    deadline = reply.submitted_at + timedelta(minutes=sla_minutes) if reply.submitted_at else None
     return dbc.Card(dbc.CardBody([
-        html.Div([html.B(f"{reply.kind.capitalize()} {reply.id}"),
-                  f" · {reply.network} · team {reply.team or '—'} · written by {reply.author}",
-                  dbc.Badge(f"{sla.label} · {minutes_text(sla.minutes)} of {sla_minutes} min", color=sla.colour,
-                            className="ms-2", id=f"approvals-sla-{reply.id}")]),
+        html.Div([html.B(_("{kind} {id}").format(kind=kind_name(reply.kind).capitalize(), id=reply.id)),
+                  " · " + _("{network} · team {team} · written by {author}").format(
+                      network=reply.network, team=team_name(reply.team), author=reply.author),
+                  dbc.Badge(_("{state} · {waited} of {sla}").format(state=sla_label(sla),
+                                                                   waited=minutes_text(sla.minutes),
+                                                                   sla=minutes_text(sla_minutes)),
+                            color=sla.colour, className="ms-2", id=f"approvals-sla-{reply.id}")]),
+        html.Div([_("Waiting since"), " ", when(reply.submitted_at, now), " · ", _("approval due"), " ",
+                  due(deadline, now)], className="small text-muted"),
         build_item(reply, mention),
-        html.Div("Why it waits: " + " · ".join(why), className="small mt-1"),
+        html.Div(_("Why it waits: {why}").format(why=" · ".join(why)), className="small mt-1"),
         html.P(reply.text, className="vigie-detail-text mt-2 mb-1"),
         build_diff(reply, version, disclosure),
         dbc.Textarea(id={"type": "approvals-reason", "reply": reply.id}, maxLength=2000, className="my-2",
-                     placeholder="Reason (required to reject; the writer reads it)"),
+                     placeholder=_("Reason (required to reject; the writer reads it)")),
         # the hash of the text shown: approving a text edited since is refused (never approved unseen)
         dcc.Store(id={"type": "approvals-sha", "reply": reply.id}, data=reply.text_sha256),
-        dbc.Button("Approve", id={"type": "approvals-approve", "reply": reply.id}, color="success", size="sm",
+        dbc.Button(_("Approve"), id={"type": "approvals-approve", "reply": reply.id}, color="success", size="sm",
                    className="me-2"),
-        dbc.Button("Reject", id={"type": "approvals-reject", "reply": reply.id}, color="danger", size="sm"),
+        dbc.Button(_("Reject"), id={"type": "approvals-reject", "reply": reply.id}, color="danger", size="sm"),
     ]), className="mb-2", id=f"approvals-reply-{reply.id}")
 
 
-def build_expired(rows: list[tuple[Any, Any]]) -> Any:
+def build_expired(rows: list[tuple[Any, Any]], now: datetime) -> Any:
     if not rows:
-        return html.P("None.", className="text-muted")
-    body = [html.Tr([html.Td(str(r.id)), html.Td(r.kind), html.Td(r.network), html.Td(r.team or "—"),
-                     html.Td(r.author), html.Td(utc(r.submitted_at)), html.Td(build_item(r, m)),
+        return html.P(_("None."), className="text-muted")
+    body = [html.Tr([html.Td(str(r.id)), html.Td(kind_name(r.kind)), html.Td(r.network), html.Td(team_name(r.team)),
+                     html.Td(r.author), html.Td(when(r.submitted_at, now)), html.Td(build_item(r, m)),
                      html.Td(short(r.text, 120))]) for r, m in rows]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("#", "Kind", "Network", "Team", "Writer", "Submitted",
-                                                     "Answers", "Text")]))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("#", _("Kind"), _("Network"), _("Team"), _("Writer"),
+                                                     _("Submitted"), _("Answers"), _("Text"))]))
     return dbc.Table([head, html.Tbody(body)], size="sm", id="approvals-expired-table")
 
 
-def build_decided(decisions: list[reply_views.Decision]) -> Any:
+def build_decided(decisions: list[reply_views.Decision], now: datetime) -> Any:
     if not decisions:
-        return html.P("No decision yet.", className="text-muted")
-    body = [html.Tr([html.Td(utc(d.at)), html.Td("approved" if d.action == "reply.approve" else "rejected"),
+        return html.P(_("No decision yet."), className="text-muted")
+    body = [html.Tr([html.Td(when(d.at, now)), html.Td(_("approved") if d.action == "reply.approve" else
+                                                       status_name("rejected")),
                      html.Td(d.actor), html.Td(str(d.reply_id)),
                      html.Td(d.reply.author if d.reply else "—"), html.Td(short(d.reply.text, 100) if d.reply else ""),
                      html.Td(d.reason or "")]) for d in decisions]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("When", "Decision", "By", "#", "Writer", "Text", "Reason")]))
+    head = html.Thead(html.Tr([html.Th(h) for h in (_("When"), _("Decision"), _("By"), "#", _("Writer"), _("Text"),
+                                                     _("Reason"))]))
     return dbc.Table([head, html.Tbody(body)], size="sm", id="approvals-decided-table")
 
 
@@ -123,12 +155,13 @@ def _lists(session: Any) -> tuple[list[Any], str]:
     header = build_header(outbox.counts(session).get("pending", 0), outbox.oldest_waiting_at(session), now,
                           config.sla_minutes)
     lists = [
-        html.H4("Waiting for approval", className="mt-3"),
-        html.Div(cards or html.P("Nothing waits for approval.", className="text-muted"), id="approvals-waiting"),
-        html.H4(f"Expired (waited over {config.expire_hours} h: the writer edits to submit again)", className="mt-4"),
-        html.Div(build_expired(outbox.by_status(session, ("expired",), limit=100)), id="approvals-expired"),
-        html.H4("Recently decided", className="mt-4"),
-        html.Div(build_decided(reply_views.recent_decisions(session, DECIDED_SHOWN)), id="approvals-decided"),
+        html.H4(_("Waiting for approval"), className="mt-3"),
+        html.Div(cards or html.P(_("Nothing waits for approval."), className="text-muted"), id="approvals-waiting"),
+        html.H4(_("Expired (waited over {hours}: the writer edits to submit again)").format(
+            hours=minutes_text(config.expire_hours * 60)), className="mt-4"),
+        html.Div(build_expired(outbox.by_status(session, ("expired",), limit=100), now), id="approvals-expired"),
+        html.H4(_("Recently decided"), className="mt-4"),
+        html.Div(build_decided(reply_views.recent_decisions(session, DECIDED_SHOWN), now), id="approvals-decided"),
     ]
     return lists, header
 
@@ -140,7 +173,7 @@ def layout(**_query: Any) -> Any:
     return html.Div([
         dcc.Interval(id="approvals-tick", interval=TICK_MS),
         dcc.Store(id="approvals-marker", data=marker),
-        html.H2("Approvals"),
+        html.H2(_("Approvals")),
         html.P(header, id="approvals-header", className="lead"),
         dbc.Alert(id="approvals-alert", is_open=False, dismissable=True, duration=10000),
         html.Div(lists, id="approvals-lists"),
@@ -154,17 +187,17 @@ def _decide(action: str, reply_id: int, reason: str | None, shown_sha256: str | 
         with ctx.db.write.begin() as session:
             found = outbox.reply(session, reply_id)
             if found is None or (found.team is not None and not can_read_team(principal, found.team)):
-                raise replies.ReplyError(f"reply {reply_id} does not exist")
+                raise replies.ReplyError(_("reply {id} does not exist").format(id=reply_id))
             if action == "approve":
                 if not isinstance(shown_sha256, str):
-                    raise replies.ReplyError("reload the page: the text you approve must be the text shown")
+                    raise replies.ReplyError(_("reload the page: the text you approve must be the text shown"))
                 replies.approve(session, reply_id, principal.name, reason, expected_sha256=shown_sha256)
             else:
                 replies.reject(session, reply_id, principal.name, reason or "")
     except replies.ReplyError as exc:
         return str(exc), "danger"
-    return (f"Reply {reply_id} approved: queued for sending." if action == "approve"
-            else f"Reply {reply_id} rejected."), "success"
+    return (_("Reply {id} approved: queued for sending.") if action == "approve"
+            else _("Reply {id} rejected.")).format(id=reply_id), "success"
 
 
 MARKED = ("pending", "expired")  # the states the page lists: the marker ignores the sender's work

@@ -1,12 +1,13 @@
 """Outbox: new posts from the firm's accounts, and what waits to go out or went wrong.
 
 "New post": a post template (or free text), its placeholders, the network (the firm's account on
-it, ``outbound.yaml`` ``accounts``), now or at a set UTC time, with the same live preview as a
-reply (`models.replies.check`), then `models.replies.compose`. The outbox lists replies and posts
-waiting for approval, scheduled, queued, sending, failed and "outcome unknown — check" with their
-last error; for a failed or unknown send a person records what they checked
-(`models.outbox.person_checked`), and one not yet sent can be cancelled. Agents and leads see
-their teams' replies and every post; compliance and admins everything.
+it, ``outbound.yaml`` ``accounts``), now or at a set time in the reader's time zone (stored in
+UTC), with the same live preview as a reply (`models.replies.check`), then
+`models.replies.compose`. The outbox lists replies and posts waiting for approval, scheduled,
+queued, sending, failed and "outcome unknown — check" with their last error; for a failed or
+unknown send a person records what they checked (`models.outbox.person_checked`), and one not
+yet sent can be cancelled. Agents and leads see their teams' replies and every post; compliance
+and admins everything.
 
 Texts, names and errors are untrusted: plain components only.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dash
 import dash_bootstrap_components as dbc
@@ -23,17 +25,24 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, Principal, can_read_team, can_work_team
-from dashboard.components.outbound import answerable, hits_text, rules_for, short, utc
+from dashboard.components.outbound import answerable, hits_text, rules_for, short, team_name
+from dashboard.components.when import local, number, when
 from dashboard.context import current
+from i18n import N_, UTC, _, current_reader
 from models import library, outbox, replies, reply_views
 from models.ids import no_such, parse_id
+from models.replies import status_name
+from models.reply_rules import kind_name
 from models.tables import utcnow
 
-dash.register_page(__name__, path="/outbox", title="Outbox · Vigie", name="Outbox", roles=QUEUE_READERS,
-                   nav={"order": 28, "label": "Outbox"})
+
+def _page_title(**_kw: Any) -> str:
+    return _("Outbox") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path="/outbox", title=_page_title, name="Outbox", roles=QUEUE_READERS,
+                   nav={"order": 28, "label": N_("Outbox")})
 SHOWN = ("rejected", "expired", "pending", "queued", "sending", "failed", "unknown")
-LABELS = {"pending": "waiting for approval", "queued": "queued", "sending": "sending", "failed": "failed",
-          "unknown": "outcome unknown — check"}
 TICK_MS = 5000
 
 
@@ -52,43 +61,50 @@ def may_see(principal: Principal | None, reply: Any) -> bool:
 
 def status_label(reply: Any, now: datetime) -> str:
     if reply.status == "queued" and reply.send_after and reply.send_after > now:
-        return f"scheduled for {utc(reply.send_after)}"
-    return LABELS.get(reply.status, reply.status)
+        return _("scheduled for {time}").format(time=local(reply.send_after))
+    return status_name(reply.status)
 
 
-def send_time(day: str | None, clock: str | None) -> datetime | None:
-    """The UTC time a post is scheduled for, from a date and a time field (none: now)."""
+def send_time(day: str | None, clock: str | None, zone: ZoneInfo = UTC) -> datetime | None:
+    """The time a post is scheduled for, as stored (naive UTC), from a date and a time field read in
+    ``zone``, the reader's time zone (no date: now)."""
     if not day:
         return None
     try:
-        return datetime.fromisoformat(f"{str(day)[:10]}T{(clock or '00:00')[:5]}")
+        moment = datetime.fromisoformat(f"{str(day)[:10]}T{(clock or '00:00')[:5]}")
     except ValueError:
-        raise replies.ReplyError("the time is a date (YYYY-MM-DD) and a time (HH:MM), in UTC") from None
+        raise replies.ReplyError(_("the time is a date (YYYY-MM-DD) and a time (HH:MM), in {zone}").format(
+            zone=zone.key)) from None
+    return moment.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def build_row(reply: Any, now: datetime, may_act: bool) -> Any:
     parts: list[Any] = [
-        html.Div([html.B(f"{reply.kind.capitalize()} {reply.id}"),
-                  f" · {status_label(reply, now)} · {reply.network} via {reply.source_name or '—'} · "
-                  f"team {reply.team or '—'} · by {reply.author} · attempts {reply.attempts}"]),
+        html.Div([html.B(_("{kind} {id}").format(kind=kind_name(reply.kind).capitalize(), id=reply.id)),
+                  " · " + _("{state} · {network} via {source} · team {team} · by {author} · attempts {attempts}")
+                  .format(state=status_label(reply, now), network=reply.network, source=reply.source_name or "—",
+                          team=team_name(reply.team), author=reply.author, attempts=number(reply.attempts)),
+                  " · ", _("written"), " ", when(reply.created_at, now)]),
         html.P(short(reply.text, 300), className="vigie-detail-text mb-1"),
     ]
     if reply.last_error:
-        parts.append(html.Div("Last error: " + reply.last_error[:500], className="small text-danger"))
+        parts.append(html.Div(_("Last error: {error}").format(error=reply.last_error[:500]),
+                              className="small text-danger"))
     if reply.mention_id:
-        parts.append(html.Div(html.A(f"mention {reply.mention_id}", href=f"/mention/{reply.mention_id}"),
+        parts.append(html.Div(html.A(_("mention {id}").format(id=reply.mention_id),
+                                     href=f"/mention/{reply.mention_id}"),
                               className="small mb-1"))
     if may_act and reply.status in ("failed", "unknown"):
-        parts += [dbc.Input(id={"type": "outbox-url", "reply": reply.id}, placeholder="its URL, if it was posted",
+        parts += [dbc.Input(id={"type": "outbox-url", "reply": reply.id}, placeholder=_("its URL, if it was posted"),
                             className="my-1", size="sm"),
-                  dbc.Textarea(id={"type": "outbox-note", "reply": reply.id}, placeholder="What you checked (required)",
-                               maxLength=2000, className="mb-1"),
-                  dbc.Button("It was posted", id={"type": "outbox-posted", "reply": reply.id}, size="sm",
+                  dbc.Textarea(id={"type": "outbox-note", "reply": reply.id},
+                               placeholder=_("What you checked (required)"), maxLength=2000, className="mb-1"),
+                  dbc.Button(_("It was posted"), id={"type": "outbox-posted", "reply": reply.id}, size="sm",
                              color="success", className="me-2"),
-                  dbc.Button("Not posted: send again", id={"type": "outbox-resend", "reply": reply.id}, size="sm",
+                  dbc.Button(_("Not posted: send again"), id={"type": "outbox-resend", "reply": reply.id}, size="sm",
                              color="warning", className="me-2")]
     if may_act and reply.status in replies.CANCELLABLE:
-        parts.append(dbc.Button("Cancel", id={"type": "outbox-cancel", "reply": reply.id}, size="sm",
+        parts.append(dbc.Button(_("Cancel"), id={"type": "outbox-cancel", "reply": reply.id}, size="sm",
                                 color="secondary"))
     return dbc.Card(dbc.CardBody(parts), className="mb-2", id=f"outbox-reply-{reply.id}")
 
@@ -97,7 +113,7 @@ def _list(session: Any, principal: Principal | None) -> Any:
     now = utcnow()
     rows = [r for r, _m in outbox.by_status(session, SHOWN) if may_see(principal, r)]
     if not rows:
-        return html.P("Nothing waits to go out, and nothing went wrong.", className="text-muted")
+        return html.P(_("Nothing waits to go out, and nothing went wrong."), className="text-muted")
     acts = principal is not None and principal.role in WORKERS
     return [build_row(r, now, acts and _may_act(principal, r))
             for r in rows]
@@ -109,28 +125,35 @@ def _new_post(ctx: Any, session: Any, principal: Principal) -> Any:
     posts = [u for u in library.usable(session) if u.kind == "post" and (principal.role == "admin"
                                                                           or set(u.teams) & set(principal.teams))]
     return html.Div([
-        html.H4("New post"),
-        dcc.Dropdown(id="outbox-template", placeholder="a post template (or write free text below)", className="mb-2",
+        html.H4(_("New post")),
+        dcc.Dropdown(id="outbox-template", placeholder=_("a post template (or write free text below)"),
+                     className="mb-2",
                      options=[{"label": f"{u.key} ({u.language}) · {u.title}", "value": u.version_id} for u in posts]),
         html.Div(id="outbox-fields"),
-        dbc.Textarea(id="outbox-text", placeholder="Free text (or the template's text, edited: it then waits for "
-                                                   "approval)", maxLength=replies.MAX_TEXT, className="mb-2", rows=3),
-        dbc.Row([dbc.Col(dcc.Dropdown(id="outbox-network", options=[{"label": f"{n} (account {s})", "value": n}
-                                                                    for n, s in accounts.items()],
-                                      value=next(iter(accounts), None), placeholder="network")),
+        dbc.Label(_("Post text"), html_for="outbox-text", className="visually-hidden"),
+        dbc.Textarea(id="outbox-text", placeholder=_("Free text (or the template's text, edited: it then waits for "
+                                                     "approval)"), maxLength=replies.MAX_TEXT, className="mb-2",
+                     rows=3),
+        dbc.Row([dbc.Col(dcc.Dropdown(id="outbox-network",
+                                      options=[{"label": _("{network} (account {source})").format(network=n, source=s),
+                                                "value": n} for n, s in accounts.items()],
+                                      value=next(iter(accounts), None), placeholder=_("network"))),
                  dbc.Col(dcc.Dropdown(id="outbox-team", options=[{"label": t.label, "value": t.key} for t in teams],
-                                      value=teams[0].key if teams else None, placeholder="team")),
+                                      value=teams[0].key if teams else None, placeholder=_("team"))),
                  dbc.Col(dcc.Dropdown(id="outbox-brand", value=next((b.name for b in ctx.settings.brands
                                                                      if not b.competitor), None),
                                       options=[b.name for b in ctx.settings.brands if not b.competitor])),
                  dbc.Col(dcc.Dropdown(id="outbox-language", options=list(library.LANGUAGES), value="en"))],
                 className="mb-2"),
-        dbc.Row([dbc.Col(dbc.Input(id="outbox-day", type="date"), width=3),
-                 dbc.Col(dbc.Input(id="outbox-time", type="time"), width=2),
-                 dbc.Col(html.Span("UTC; leave the date empty to send now", className="small text-muted"))],
+        dbc.Row([dbc.Col([dbc.Label(_("Send on (date)"), html_for="outbox-day", className="visually-hidden"),
+                          dbc.Input(id="outbox-day", type="date")], width=3),
+                 dbc.Col([dbc.Label(_("Send at (time)"), html_for="outbox-time", className="visually-hidden"),
+                          dbc.Input(id="outbox-time", type="time")], width=2),
+                 dbc.Col(html.Span(_("Your time zone ({zone}); leave the date empty to send now").format(
+                     zone=current_reader().zone.key), className="small text-muted", id="outbox-zone"))],
                 className="mb-2"),
         html.Div(id="outbox-preview", className="mb-2"),
-        dbc.Button("Send", id="outbox-send", color="primary", size="sm"),
+        dbc.Button(_("Send"), id="outbox-send", color="primary", size="sm"),
         dbc.Alert(id="outbox-send-alert", is_open=False, dismissable=True, className="mt-2"),
     ], className="mb-4")
 
@@ -143,8 +166,8 @@ def layout(**_query: Any) -> Any:
         listed = _list(session, principal)
     return html.Div([
         dcc.Interval(id="outbox-tick", interval=TICK_MS), dcc.Store(id="outbox-marker", data=marker),
-        html.H2("Outbox"), new_post,
-        html.H4("Waiting, scheduled and in trouble"),
+        html.H2(_("Outbox")), new_post,
+        html.H4(_("Waiting, scheduled and in trouble")),
         dbc.Alert(id="outbox-alert", is_open=False, dismissable=True),
         html.Div(listed, id="outbox-list"),
     ])
@@ -159,7 +182,7 @@ def template_fields(version_id: Any) -> Any:
     with current().db.read() as session:
         chosen = next((u for u in library.usable(session) if u.version_id == version_id), None)
     if chosen is None:
-        return html.Div("This template is no longer usable.", className="text-danger")
+        return html.Div(_("This template is no longer usable."), className="text-danger")
     return [dbc.Input(id={"type": "outbox-value", "name": name}, placeholder=name, className="mb-1", size="sm")
             for name in chosen.placeholders]
 
@@ -168,9 +191,9 @@ def _target(ctx: Any, principal: Principal, network: str | None, team: str | Non
             language: str | None) -> replies.Target:
     source = ctx.settings.outbound.accounts.get(network or "")
     if not network or not answerable(ctx.settings, source):
-        raise replies.ReplyError("choose a network the firm has an account on")
+        raise replies.ReplyError(_("choose a network the firm has an account on"))
     if team is None or not can_work_team(principal, team):
-        raise replies.ReplyError("choose one of your teams")
+        raise replies.ReplyError(_("choose one of your teams"))
     return replies.Target("post", network, source, team, brand, language or "en", None, None)
 
 
@@ -211,11 +234,13 @@ def preview(_t: Any, _v: Any, _n: Any, _vals: Any, version_id: Any, text: str | 
     except (replies.ReplyError, ValueError) as exc:
         return html.Div(str(exc), className="text-danger small")
     lines = [html.P(checked.text, className="vigie-detail-text mb-1"),
-             html.Div(f"{checked.count} of {checked.limit} characters · policy {checked.policy} · "
-                      + ("waits for approval" if checked.needs_approval else "goes out without approval"),
-                      className="small")]
+             html.Div((_("{count} of {limit} characters · policy {policy} · waits for approval")
+                       if checked.needs_approval else
+                       _("{count} of {limit} characters · policy {policy} · goes out without approval")).format(
+                 count=number(checked.count), limit=number(checked.limit), policy=checked.policy), className="small")]
     if checked.hits:
-        lines.append(html.Div("Screening: " + hits_text(checked.hits), className="small text-warning"))
+        lines.append(html.Div(_("Screening: {hits}").format(hits=hits_text(checked.hits)),
+                              className="small text-warning"))
     lines += [html.Div(p, className="small text-danger") for p in checked.problems]
     return dbc.Card(dbc.CardBody(lines), id="outbox-preview-card")
 
@@ -236,12 +261,12 @@ def send_post(clicks: int | None, version_id: Any, text: str | None, network: st
         with ctx.db.write.begin() as session:
             post = replies.compose(session, rules_for(ctx.settings), principal.name, target, text,
                                    _version(version_id), _values(),
-                                   send_after=send_time(day, clock))
+                                   send_after=send_time(day, clock, current_reader().zone))
             status, ident = post.status, post.id
     except (replies.ReplyError, ValueError) as exc:
         return str(exc), "danger", True
-    return (f"Post {ident} " + ("waits for compliance's approval." if status == "pending" else "is queued.")), \
-        "success", True
+    return (_("Post {id} waits for compliance's approval.") if status == "pending" else
+            _("Post {id} is queued.")).format(id=ident), "success", True
 
 
 @callback(Output("outbox-marker", "data"), Output("outbox-list", "children"), Output("outbox-alert", "children"),
@@ -274,14 +299,16 @@ def update_outbox(_n: Any, _posted: Any, _resend: Any, _cancel: Any, _urls: Any,
             with ctx.db.write.begin() as session:
                 found = outbox.reply(session, reply_id)
                 if found is None or not _may_act(principal, found):
-                    raise replies.ReplyError(f"reply {reply_id} does not exist or is not in your teams")
+                    raise replies.ReplyError(_("reply {id} does not exist or is not in your teams").format(
+                        id=reply_id))
                 kind = str(trigger.get("type"))
                 if kind == "outbox-cancel":
-                    replies.cancel(session, reply_id, principal.name, "cancelled from the outbox")
+                    stored = "cancelled from the outbox"  # untranslated: the audit event's reason, stored as is
+                    replies.cancel(session, reply_id, principal.name, stored)
                 else:
                     outbox.person_checked(session, reply_id, principal.name, kind == "outbox-posted", given(0),
                                           given(1))
-            alert = (f"Reply {reply_id}: done.", "success", True)
+            alert = (_("Reply {id}: done.").format(id=reply_id), "success", True)
         except replies.ReplyError as exc:
             alert = (str(exc), "danger", True)
     with ctx.db.read() as session:

@@ -19,24 +19,35 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+from babel.dates import format_date
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, Principal, can_read_team, readable_teams
-from dashboard.components.outbound import minutes_text, short, utc
+from dashboard.components.outbound import minutes_text, short, team_name
+from dashboard.components.when import due, local, number, when
 from dashboard.context import current
+from i18n import N_, _, current_reader
 from models import supervision
 from models.ids import no_such, parse_id
+from models.reply_rules import kind_name
+from models.supervision import DECISION_NAMES, decision_name
 from models.tables import utcnow
 
 REVIEWERS: tuple[str, ...] = ("compliance", "admin")
-dash.register_page(__name__, path="/supervision", title="Supervision · Vigie", name="Supervision",
-                   roles=REVIEWERS, nav={"order": 26, "label": "Supervision"})
+
+
+def _page_title(**_kw: Any) -> str:
+    return _("Supervision") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path="/supervision", title=_page_title, name="Supervision",
+                   roles=REVIEWERS, nav={"order": 26, "label": N_("Supervision")})
 TICK_MS = 5000
 SHOWN = 200
 PERIODS = {"day": timedelta(days=30), "week": timedelta(weeks=12)}  # the range each coverage table covers
-DECISION_LABELS = {"no_issue": "No issue", "follow_up": "Follow-up", "escalate": "Escalate"}
+DECISION_LABELS = DECISION_NAMES  # English; `decision_name` says them in the reader's language
 
 
 def _teams(principal: Principal | None) -> list[str] | None:
@@ -47,43 +58,58 @@ def _teams(principal: Principal | None) -> list[str] | None:
 
 
 def build_header(waiting: int, overdue: int, due_hours: int) -> str:
+    due_in = minutes_text(due_hours * 60)
     if not waiting:
-        return f"Nothing to review. Reviews are due {due_hours} h after they are queued."
-    return f"{waiting} to review, {overdue} overdue (due {due_hours} h after they are queued)."
+        return _("Nothing to review. Reviews are due {delay} after they are queued.").format(delay=due_in)
+    return _("{waiting} to review, {overdue} overdue (due {delay} after they are queued).").format(
+        waiting=number(waiting), overdue=number(overdue), delay=due_in)
 
 
-def build_subject(review: Any, mention: Any, reply: Any) -> list[Any]:
+def reason_label(reason: str) -> str:
+    """Why a review is queued (stored ``flag:fraud,scam``, ``sample``, ``free_form``), for the reader."""
+    if reason.startswith("flag:"):
+        return _("flagged: {flags}").format(flags=reason.removeprefix("flag:").replace(",", ", "))
+    if reason == "sample":
+        return _("random sample")
+    if reason == "free_form":
+        return _("free-form reply")
+    return reason
+
+
+def build_subject(review: Any, mention: Any, reply: Any, now: datetime) -> list[Any]:
     """What is reviewed: the reply's text (and the post it answers) or the post, as plain text."""
     parts: list[Any] = []
     if reply is not None:
-        parts.append(html.Div(f"{reply.kind.capitalize()} {reply.id} by {reply.author} · policy {reply.policy} · "
-                              f"sent {utc(reply.sent_at)}", className="small"))
+        parts.append(html.Div([_("{kind} {id} by {author} · policy {policy} · sent").format(
+            kind=kind_name(reply.kind).capitalize(), id=reply.id, author=reply.author, policy=reply.policy), " ",
+            when(reply.sent_at, now)], className="small"))
         parts.append(html.P(reply.text, className="vigie-detail-text mb-1"))
     if mention is not None:
-        parts.append(html.Div([html.A(f"mention {mention.id}", href=f"/mention/{mention.id}"),
-                               f" · {mention.network} · {mention.author_handle or mention.author_name or 'unknown'}: ",
+        author = mention.author_handle or mention.author_name or _("unknown author")
+        parts.append(html.Div([html.A(_("mention {id}").format(id=mention.id), href=f"/mention/{mention.id}"),
+                               f" · {mention.network} · {author}: ",
                                html.Span(short(mention.text, 400), className="text-muted")], className="small"))
     elif reply is None:
-        parts.append(html.Div(f"mention {review.mention_id} (no longer stored)", className="small text-muted"))
+        parts.append(html.Div(_("mention {id} (no longer stored)").format(id=review.mention_id),
+                              className="small text-muted"))
     return parts
 
 
 def build_review_card(review: Any, mention: Any, reply: Any, now: datetime) -> Any:
     overdue = review.due_at < now
-    left = int((review.due_at - now).total_seconds() // 60)
-    due = (f"overdue by {minutes_text(-left)}" if overdue else f"due in {minutes_text(left)}")
     return dbc.Card(dbc.CardBody([
-        html.Div([html.B(f"Review {review.id}"),
-                  f" · {review.reason} · {review.network or '—'} · team {review.team or '—'} · "
-                  f"queued {utc(review.created_at)} · due {utc(review.due_at)}",
-                  dbc.Badge(due, color="danger" if overdue else "secondary", className="ms-2",
+        html.Div([html.B(_("Review {id}").format(id=review.id)),
+                  " · " + _("{reason} · {network} · team {team} · queued").format(
+                      reason=reason_label(review.reason), network=review.network or "—", team=team_name(review.team)),
+                  " ", when(review.created_at, now), " · ", _("due"), " ", html.Span(local(review.due_at)),
+                  dbc.Badge(due(review.due_at, now), color="danger" if overdue else "secondary", className="ms-2",
                             id=f"supervision-due-{review.id}")]),
-        *build_subject(review, mention, reply),
+        *build_subject(review, mention, reply, now),
         dbc.Select(id={"type": "supervision-decision", "review": review.id}, value="no_issue", className="my-2",
-                   options=[{"label": label, "value": key} for key, label in DECISION_LABELS.items()]),
+                   options=[{"label": decision_name(key), "value": key} for key in DECISION_LABELS]),
         dbc.Textarea(id={"type": "supervision-comment", "review": review.id}, maxLength=supervision.MAX_COMMENT,
-                     className="mb-2", placeholder="Comment (required for a follow-up or an escalation)"),
-        dbc.Button("Record decision", id={"type": "supervision-decide", "review": review.id}, color="primary",
+                     className="mb-2", placeholder=_("Comment (required for a follow-up or an escalation)")),
+        dbc.Button(_("Record decision"), id={"type": "supervision-decide", "review": review.id}, color="primary",
                    size="sm"),
     ]), className="mb-2" + (" border-danger" if overdue else ""), id=f"supervision-review-{review.id}")
 
@@ -95,17 +121,21 @@ def _cell(value: float | None) -> str:
 def build_coverage(coverage: supervision.Coverage, period: str) -> Any:
     """The coverage table: per period its totals, then each reviewer."""
     if not coverage.rows:
-        return html.P("No review queued in this range.", className="text-muted")
-    head = html.Thead(html.Tr([html.Th(h) for h in (period.capitalize() + " of", "Reviewer", "Sampled", "Flagged",
-                                                     "Free-form", "Reviewed", "Late", "Overdue", "Median to review")]))
-    body = [html.Tr([html.Td(r.period.strftime("%Y-%m-%d")), html.Td(r.reviewer or "all reviews"),
-                     html.Td(str(r.sampled)), html.Td(str(r.flagged)), html.Td(str(r.free_form)),
-                     html.Td(str(r.reviewed)), html.Td(str(r.late)),
-                     html.Td(str(r.overdue) if r.reviewer is None else "",
+        return html.P(_("No review queued in this range."), className="text-muted")
+    first = _("Week of") if period == "week" else _("Day")
+    head = html.Thead(html.Tr([html.Th(h) for h in (first, _("Reviewer"), _("Sampled"), _("Flagged"), _("Free-form"),
+                                                     _("Reviewed"), _("Late"), _("Overdue"), _("Median to review"))]))
+    reader = current_reader()
+    body = [html.Tr([html.Td(format_date(r.period, format="medium", locale=reader.language)),
+                     html.Td(r.reviewer or _("all reviews")),
+                     html.Td(number(r.sampled)), html.Td(number(r.flagged)), html.Td(number(r.free_form)),
+                     html.Td(number(r.reviewed)), html.Td(number(r.late)),
+                     html.Td(number(r.overdue) if r.reviewer is None else "",
                              className="text-danger" if r.overdue else ""),
                      html.Td(_cell(r.median_minutes))],
                     className="fw-bold" if r.reviewer is None else "") for r in coverage.rows]
-    note = [] if coverage.complete else [html.P(f"Only the newest {supervision.MAX_COVERAGE:,} reviews are counted.",
+    note = [] if coverage.complete else [html.P(_("Only the newest {count} reviews are counted.").format(
+        count=number(supervision.MAX_COVERAGE)),
                                                 className="small text-warning")]
     return html.Div([*note, dbc.Table([head, html.Tbody(body)], size="sm", id="supervision-coverage-table")])
 
@@ -122,7 +152,7 @@ def _queue(session: Any) -> tuple[Any, str]:
     rows = supervision.open_reviews(session, SHOWN, _teams(principal))
     waiting, overdue = supervision.open_counts(session, now)
     cards = [build_review_card(r, m, p, now) for r, m, p in rows]
-    return (cards or html.P("Nothing to review.", className="text-muted"),
+    return (cards or html.P(_("Nothing to review."), className="text-muted"),
             build_header(waiting, overdue, current().settings.archive.supervision.due_hours))
 
 
@@ -134,15 +164,15 @@ def layout(**_query: Any) -> Any:
     return html.Div([
         dcc.Interval(id="supervision-tick", interval=TICK_MS),
         dcc.Store(id="supervision-marker", data=marker),
-        html.H2("Supervision"),
+        html.H2(_("Supervision")),
         html.P(header, id="supervision-header", className="lead"),
         dbc.Alert(id="supervision-alert", is_open=False, dismissable=True, duration=10000),
-        html.H4("To review", className="mt-3"),
+        html.H4(_("To review"), className="mt-3"),
         html.Div(cards, id="supervision-queue"),
-        html.H4("Coverage", className="mt-4"),
+        html.H4(_("Coverage"), className="mt-4"),
         dbc.RadioItems(id="supervision-period", value="day", inline=True, className="mb-2",
-                       options=[{"label": "per day (30 days)", "value": "day"},
-                                {"label": "per week (12 weeks)", "value": "week"}]),
+                       options=[{"label": _("per day (30 days)"), "value": "day"},
+                                {"label": _("per week (12 weeks)"), "value": "week"}]),
         html.Div(table, id="supervision-coverage"),
     ])
 
@@ -155,12 +185,13 @@ def _decide(review_id: int, decision: Any, comment: Any) -> tuple[str, str]:
             found = supervision.review(session, review_id)
             if found is None or (found.team is not None and not can_read_team(principal, found.team)) or (
                     found.team is None and principal.role not in EVERY_TEAM_ROLES):
-                raise supervision.SupervisionError(f"review {review_id} does not exist")
+                raise supervision.SupervisionError(_("review {id} does not exist").format(id=review_id))
             supervision.decide(session, principal.name, review_id, str(decision or ""),
                                comment if isinstance(comment, str) else None)
     except supervision.SupervisionError as exc:
         return str(exc), "danger"
-    return f"Review {review_id}: {DECISION_LABELS.get(str(decision), decision)} recorded.", "success"
+    return _("Review {id}: {decision} recorded.").format(id=review_id, decision=decision_name(str(decision))), \
+        "success"
 
 
 def _by_review(states: Any) -> dict[Any, Any]:

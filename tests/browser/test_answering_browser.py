@@ -9,6 +9,7 @@ Mastodon's write API, each exactly once, and both show as sent in the items' thr
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,9 +25,10 @@ from sqlalchemy import select
 from collectors.jobs.send_replies import run_send_replies
 from collectors.runner import sync_sources
 from collectors.types import RawPost
-from models import library
+from models import library, replies
 from models.library import Draft
-from models.tables import Mention, Reply
+from models.tables import Mention, QueueItem, Reply
+from models.users import set_preferences
 from tests.browser.test_queue_browser import sign_in_as
 from tests.chrome import ARTIFACTS, chromium, prepare_site, wait_until
 from tests.kit import store_posts
@@ -195,3 +197,42 @@ def test_template_and_free_text_replies_reach_the_network_once(site: dict[str, A
                    what="a sent reply in the thread")
     assert "private message" in browser.find_element(By.ID, "thread-list").text
     browser.save_screenshot(str(ARTIFACTS / "thread.png"))
+
+
+ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def test_a_french_reader_sees_approvals_and_the_reply_panel_in_french(site: dict[str, Any],
+                                                                      browser: WebDriver) -> None:
+    base, db, settings = site["base"], site["db"], site["settings"]
+    mention_id = site["mentions"]["112"]
+    with db.write.begin() as s:
+        set_preferences(s, "compliance", "fr", "Europe/Paris")
+        set_preferences(s, "agent2", "fr", "Europe/Paris")
+        item = s.scalars(select(QueueItem).where(QueueItem.mention_id == mention_id)).one()
+        mention = s.get(Mention, mention_id)
+        assert mention is not None
+        target = replies.Target("reply", mention.network, "masto", item.team, mention.brand, mention.language or "en",
+                                item.id, mention.id)
+        replies.compose(s, replies.compile_rules(settings), "agent2", target, "Bonjour Bob, écrivez-nous en privé.")
+
+    sign_in_as(browser, base, "compliance", "/approvals", timeout=SIGN_IN)
+    wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "button[id*='approvals-approve']"),
+               what="the approve button")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Approbations" in body and "En attente d’approbation" in body and "Approuver" in body, body[:500]
+    assert "Waiting for approval" not in body and not ISO.search(body), ISO.search(body)
+    assert browser.title == "Approbations · Vigie"
+    assert browser.find_element(By.TAG_NAME, "time").get_attribute("title").endswith("UTC+01:00")
+    browser.save_screenshot(str(ARTIFACTS / "approvals-fr.png"))
+
+    sign_in_as(browser, base, "agent2", f"/mention/{mention_id}", timeout=SIGN_IN)
+    panel = wait_until(lambda: browser.find_element(By.ID, "reply"), what="the reply panel")
+    wait_until(lambda: "Répondre" in panel.text, what="the panel in French")
+    assert browser.find_element(By.ID, "compose-send").text == "Envoyer"
+    assert "Send" not in panel.text and not ISO.search(panel.text)
+    text = browser.find_element(By.ID, "compose-text")
+    assert text.get_attribute("placeholder") == "Rédigez une réponse, ou choisissez un modèle ci-dessus"
+    text.send_keys("Bonjour Bob, nous regardons votre carte.")
+    wait_until(lambda: "Attend la conformité" in browser.find_element(By.ID, "compose-outcome").text,
+               what="the outcome line in French")

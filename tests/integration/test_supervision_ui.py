@@ -124,7 +124,7 @@ def test_the_queue_shows_untrusted_text_as_plain_strings_and_the_coverage(web: A
     page = plain_strings(_page(_client(web, "compliance"), "/supervision"))
     assert any(s.startswith("Reply") and HOSTILE in s for s in page)
     assert any(HOSTILE in s for s in page if not s.startswith("Reply"))  # the post it answers
-    assert "free_form" in " ".join(page) and "all reviews" in page
+    assert "free-form reply" in " ".join(page) and "all reviews" in page
     coverage = next(k for k in web.callback_map if k.startswith("supervision-coverage.children"))
     inputs = [{"id": "supervision-period", "property": "value", "value": "week"},
               {"id": "supervision-marker", "property": "data", "value": ""}]

@@ -22,7 +22,7 @@ def test_approval_sla_is_on_time_then_at_risk_past_75_percent_then_breached(web_
     late = sla_state(NOW - timedelta(minutes=61), NOW, 60)
     assert (late.label, late.colour, late.minutes) == ("breached", "danger", 61)
     assert build_header(3, NOW - timedelta(minutes=75), NOW, 60) == \
-        "3 waiting, oldest waiting for 1 h 15 min, SLA 60 min."
+        "3 waiting, oldest waiting for 1 h 15, SLA 1 h."
 
 
 def test_a_diff_is_plain_spans_with_classes() -> None:
