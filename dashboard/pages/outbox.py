@@ -25,6 +25,7 @@ from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, Principal, can_read_team, can_work_team
 from dashboard.components.outbound import answerable, hits_text, rules_for, short, utc
 from dashboard.context import current
+from i18n import _
 from models import library, outbox, replies, reply_views
 from models.ids import no_such, parse_id
 from models.tables import utcnow
@@ -125,8 +126,10 @@ def _new_post(ctx: Any, session: Any, principal: Principal) -> Any:
                                       options=[b.name for b in ctx.settings.brands if not b.competitor])),
                  dbc.Col(dcc.Dropdown(id="outbox-language", options=list(library.LANGUAGES), value="en"))],
                 className="mb-2"),
-        dbc.Row([dbc.Col(dbc.Input(id="outbox-day", type="date"), width=3),
-                 dbc.Col(dbc.Input(id="outbox-time", type="time"), width=2),
+        dbc.Row([dbc.Col([dbc.Label(_("Date to send"), html_for="outbox-day", class_name="visually-hidden"),
+                          dbc.Input(id="outbox-day", type="date")], width=3),
+                 dbc.Col([dbc.Label(_("Time to send"), html_for="outbox-time", class_name="visually-hidden"),
+                          dbc.Input(id="outbox-time", type="time")], width=2),
                  dbc.Col(html.Span("UTC; leave the date empty to send now", className="small text-muted"))],
                 className="mb-2"),
         html.Div(id="outbox-preview", className="mb-2"),

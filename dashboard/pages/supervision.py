@@ -26,6 +26,7 @@ from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, Principal, can_read_team, readable_teams
 from dashboard.components.outbound import minutes_text, short, utc
 from dashboard.context import current
+from i18n import _
 from models import supervision
 from models.ids import no_such, parse_id
 from models.tables import utcnow
@@ -79,8 +80,11 @@ def build_review_card(review: Any, mention: Any, reply: Any, now: datetime) -> A
                   dbc.Badge(due, color="danger" if overdue else "secondary", className="ms-2",
                             id=f"supervision-due-{review.id}")]),
         *build_subject(review, mention, reply),
-        dbc.Select(id={"type": "supervision-decision", "review": review.id}, value="no_issue", className="my-2",
-                   options=[{"label": label, "value": key} for key, label in DECISION_LABELS.items()]),
+        html.Label([html.Span(_("Decision"), className="visually-hidden"),  # names the select for screen readers
+                    dbc.Select(id={"type": "supervision-decision", "review": review.id}, value="no_issue",
+                               className="my-2",
+                               options=[{"label": label, "value": key} for key, label in DECISION_LABELS.items()])],
+                   className="d-block"),
         dbc.Textarea(id={"type": "supervision-comment", "review": review.id}, maxLength=supervision.MAX_COMMENT,
                      className="mb-2", placeholder="Comment (required for a follow-up or an escalation)"),
         dbc.Button("Record decision", id={"type": "supervision-decide", "review": review.id}, color="primary",

@@ -25,6 +25,7 @@ from dashboard.auth.policy import LEADS, Principal, led_teams
 from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import with_link
 from dashboard.context import current
+from i18n import _
 from models import queries, users
 from models.ids import parse_id
 from models.tables import utcnow
@@ -130,12 +131,14 @@ def layout(**_query: Any) -> Any:
                      className="d-flex align-items-center mb-2"),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Select(id="triage-assignee", size="sm", value="",
-                                       options=[{"label": "Assign to…", "value": ""}, *members]), md=2),
+                    dbc.Col([dbc.Label(_("Assign to"), html_for="triage-assignee", class_name="visually-hidden"),
+                             dbc.Select(id="triage-assignee", size="sm", value="",
+                                        options=[{"label": "Assign to…", "value": ""}, *members])], md=2),
                     dbc.Col(dbc.Button("Assign", id="triage-assign", color="primary", size="sm"), md="auto"),
-                    dbc.Col(dbc.Select(id="triage-team", size="sm", value="", options=[
-                        {"label": "Reroute to team…", "value": ""},
-                        *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)]), md=2),
+                    dbc.Col([dbc.Label(_("Reroute to team"), html_for="triage-team", class_name="visually-hidden"),
+                             dbc.Select(id="triage-team", size="sm", value="", options=[
+                                 {"label": "Reroute to team…", "value": ""},
+                                 *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)])], md=2),
                     dbc.Col(dbc.Input(id="triage-reason", placeholder="Reason (required to reroute)", maxLength=2000,
                                       size="sm"), md=3),
                     dbc.Col(dbc.Button("Reroute", id="triage-reroute", color="warning", size="sm"), md="auto"),
