@@ -23,6 +23,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +61,8 @@ LOAD = 40.0  # seconds: a page's first build in a fresh server is slow on a load
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 SERIOUS = ("serious", "critical")
 SHOT_WIDTH = 1400
+SHOTS = os.environ.get("VIGIE_SCREENSHOTS")  # a folder: save each page visited there
+SETTLE = 2.0  # seconds, at most, for a page's callbacks to finish and its text to stop changing
 
 TEXTS = {  # one post per team at least (routing.yaml), a legal threat (supervised after the fact)
     "cs1": "@AureliaBank my card got declined again at the shop, third time this week",
@@ -143,8 +146,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     one, a free-form reply waiting for approval, approved and draft templates, an audit trail, sealed
     archive records, a source, a supervision review (the legal threat), a kiosk token."""
     tmp = tmp_path_factory.mktemp("every-page")
-    env, db, settings = prepare_site(tmp, sources={"sources": [
-        {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False}]})
+    with pytest.MonkeyPatch.context() as patch:  # VIGIE_SCREENSHOTS is this test's: the server refuses it as unknown
+        patch.delenv("VIGIE_SCREENSHOTS", raising=False)
+        env, db, settings = prepare_site(tmp, sources={"sources": [
+            {"name": "demo", "kind": "demo", "interval_seconds": 5, "enabled": False}]})
+    env["VIGIE_REFRESH_MS"] = "15000"  # live pages tick rarely here: each settles at once (nothing is added live)
     sync_sources(db, settings)
     now = datetime.now(UTC)
     store_posts(db, settings, [RawPost(key, "x", text, now, f"https://x.example/p/{key}", f"@{key}_author",
@@ -248,8 +254,10 @@ class Visit:
 
 RENDERED = """return document.querySelectorAll(arguments[0]).length > 0
   && !document.getElementById('access-denied')
-  && !document.querySelector('[data-dash-is-loading="true"]')
-  && !document.querySelector('.ag-overlay-loading-wrapper, .ag-overlay-loading-center');"""
+  && !document.querySelector('.ag-overlay-loading-wrapper, .ag-overlay-loading-center')
+  && Array.from(document.querySelectorAll('.dash-graph')).every(function (g) { return g.querySelector('.main-svg'); });"""
+QUIET = """return document.querySelector('[data-dash-is-loading="true"]') ? null
+  : document.body.innerText + document.querySelectorAll('.ag-row').length;"""
 AXE_RUN = """const done = arguments[arguments.length - 1];
 axe.run(document, {resultTypes: ['violations']}).then(function (result) {
   done(JSON.stringify(result.violations.map(function (v) {
@@ -302,25 +310,21 @@ def _path(site: dict[str, Any], case: Case) -> str:
 
 
 def _settled(driver: WebDriver, prefix: str) -> None:
-    """The page's own content is there, no callback is running and the text has stopped changing
-    (a live page whose text changes every tick is taken as it is after a few seconds)."""
+    """The page's own content is there, then (for at most SETTLE seconds) no callback is running and the
+    text has stopped changing; a live page whose text changes at every tick is taken as it is then."""
     selector = f'#_pages_content [id^="{prefix}"]'
     wait_until(lambda: driver.execute_script(RENDERED, selector), timeout=LOAD, what=f"{prefix}* rendered")
-    last = None
-    try:
-        def still() -> bool:
-            nonlocal last
-            now = driver.execute_script(
-                "return document.body.innerText + document.querySelectorAll('.ag-row').length;")
-            same, last = now == last, now
-            return same and bool(driver.execute_script(RENDERED, selector))
-        wait_until(still, timeout=4, what="the page to settle")
-    except AssertionError:
-        pass
+    last, deadline = None, time.monotonic() + SETTLE
+    while time.monotonic() < deadline:
+        now = driver.execute_script(QUIET)
+        if now is not None and now == last:
+            return
+        last = now
+        time.sleep(0.25)
 
 
 def _screenshot(driver: WebDriver, case: Case) -> None:
-    folder = os.environ.get("VIGIE_SCREENSHOTS")
+    folder = SHOTS
     if not folder:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
