@@ -13,6 +13,9 @@ browser's Accept-Language), and judged by two tests, so that a failure says whic
 - `test_page_speaks_the_readers_language`: (c) no raw ISO timestamp is visible; (d) in French, no
   visible text is an English msgid of the catalogue whose French differs.
 
+The walk (212 cases, 106 page visits) takes about 5 minutes: marked slow. The keyboard tests at the end
+(claiming from the queue grid and from the item page with the keyboard only) are not.
+
 ``VIGIE_SCREENSHOTS=<dir>`` saves each visited page as ``<lang>-<role>-<page>.png`` (1400 px wide,
 the whole page's height).
 """
@@ -255,7 +258,8 @@ class Visit:
 RENDERED = """return document.querySelectorAll(arguments[0]).length > 0
   && !document.getElementById('access-denied')
   && !document.querySelector('.ag-overlay-loading-wrapper, .ag-overlay-loading-center')
-  && Array.from(document.querySelectorAll('.dash-graph')).every(function (g) { return g.querySelector('.main-svg'); });"""
+  && Array.from(document.querySelectorAll('.dash-graph'))
+       .every(function (g) { return g.querySelector('.main-svg'); });"""
 QUIET = """return document.querySelector('[data-dash-is-loading="true"]') ? null
   : document.body.innerText + document.querySelectorAll('.ag-row').length;"""
 AXE_RUN = """const done = arguments[arguments.length - 1];
@@ -383,6 +387,7 @@ def english_msgids() -> frozenset[str]:
     return frozenset(found)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.ident for c in CASES])
 def test_page_is_accessible(walker: Walker, case: Case) -> None:
     seen = visit(walker, case)
@@ -393,6 +398,7 @@ def test_page_is_accessible(walker: Walker, case: Case) -> None:
     assert not faults, f"{case.ident}:\n" + "\n".join(faults)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.ident for c in CASES])
 def test_page_speaks_the_readers_language(walker: Walker, case: Case) -> None:
     seen = visit(walker, case)
