@@ -13,6 +13,8 @@ Each channel::
                                              # a channel with teams gets no spike alert nor daily
                                              # summary: they concern every team)
         enabled: true                        # optional; a disabled channel needs no URL
+        language: fr                         # optional: en (the default) or fr, the messages' and
+                                             # the summary PDF's language (times in reporting.yaml's zone)
 
 The URL is checked by Apprise at start: an unknown scheme or a malformed URL fails with a
 message naming the key (never the URL itself, which often holds a token or a password). A
@@ -40,6 +42,7 @@ from config.checks import (
     validate,
 )
 from config.sources import Secret, _source_secrets
+from i18n import LANGUAGES
 
 EVENTS: tuple[str, ...] = ("sla_breach", "critical", "escalation", "spike", "daily_summary", "approval",
                            "send_failed", "archive_head")
@@ -51,6 +54,7 @@ class NotificationChannel:
     url: Secret  # an Apprise URL; `reveal()` only when sending
     events: frozenset[str]
     teams: frozenset[str] = frozenset()  # empty: items of every team
+    language: str | None = None  # the readers' language (None: English)
 
     def wants(self, event: str, team: str | None) -> bool:
         """``team`` None: a firm-wide message (a spike alert, the daily summary), for the subscribed
@@ -83,6 +87,8 @@ class ChannelEntry(FileModel):
     events: list[Annotated[str, OneOf(EVENTS)]] = Field(description="the events sent to it")
     teams: list[Text] = Field(default=[], description="only items of these teams (default: all)")
     enabled: Bool = Field(default=True, description="false: kept here, sends nothing (needs no URL)")
+    language: Annotated[str, OneOf(LANGUAGES)] | None = Field(
+        default=None, description="the language of its messages and of the summary PDF: en or fr (default: en)")
 
     @model_validator(mode="after")
     def _one_url(self) -> ChannelEntry:
@@ -127,5 +133,6 @@ def parse_notifications(
         if not channel.enabled:
             continue
         _check_url(url, file, f"{key}.{via}")
-        out.append(NotificationChannel(channel.name, url, frozenset(channel.events), frozenset(channel.teams)))
+        out.append(NotificationChannel(channel.name, url, frozenset(channel.events), frozenset(channel.teams),
+                                       channel.language))
     return tuple(out)

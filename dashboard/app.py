@@ -21,7 +21,7 @@ from dashboard.archive_download import register_archive_download
 from dashboard.auth.guard import current_principal
 from dashboard.auth.guard import install as install_guard
 from dashboard.auth.login import csrf_token, register_login
-from dashboard.auth.policy import Principal
+from dashboard.auth.policy import Principal, role_label
 from dashboard.components.nav import nav_entry, nav_links
 from dashboard.context import AppContext
 from dashboard.exports import register_exports, register_summary_exports
@@ -29,6 +29,7 @@ from dashboard.hooks import register_hooks
 from dashboard.ops import register_ops
 from dashboard.reader import install as install_reader
 from dashboard.security import install as install_security
+from i18n import _
 from models.db import Database
 
 HERE = Path(__file__).resolve().parent
@@ -41,19 +42,28 @@ def _nav_links(settings: Settings, principal: Principal) -> list[Any]:
             for link in nav_links(dash.page_registry.values(), principal, teams)]
 
 
+def _who(settings: Settings, principal: Principal) -> Any:
+    """The signed-in person's name (a link to their preferences), role and teams, in the reader's language."""
+    labels = {t.key: t.label for t in settings.teams}
+    teams = ", ".join(labels.get(key, key) for key in principal.teams)
+    about = f"{role_label(principal.role)} · {teams}" if teams else role_label(principal.role)
+    return html.Span([html.A(html.B(principal.name, id="vigie-user"), href="/preferences", id="vigie-preferences",
+                             className="link-light", title=_("Your preferences: language and time zone")),
+                      f" ({about})"],
+                     className="text-light small me-3")
+
+
 def _navbar(settings: Settings, principal: Principal | None) -> Any:
     if principal is None or principal.is_kiosk:
         return html.Div(id="vigie-user")  # a wall screen: no navigation
-    teams = f" · {', '.join(principal.teams)}" if principal.teams else ""
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("Vigie", href="/"),
                 dbc.Nav(_nav_links(settings, principal), navbar=True, className="me-auto"),
-                html.Span([html.B(principal.name, id="vigie-user"), f" ({principal.role}{teams})"],
-                          className="text-light small me-3"),
+                _who(settings, principal),
                 html.Form([dcc.Input(type="hidden", name="csrf", value=csrf_token()),
-                           html.Button("Sign out", type="submit", className="btn btn-secondary btn-sm",
+                           html.Button(_("Sign out"), type="submit", className="btn btn-secondary btn-sm",
                                        id="vigie-logout")],
                           action="/logout", method="POST", className="mb-0"),
             ],

@@ -88,6 +88,7 @@ def read_catalogue(language: str) -> Catalog:
     for path in catalogue_files(language):
         with path.open("rb") as handle:
             part = read_po(handle, locale=language)
+        merged.mime_headers = part.mime_headers  # the files' Plural-Forms: Babel's own French has three forms
         for message in part:
             if not message.id or message.fuzzy or not message.string:
                 continue

@@ -30,7 +30,7 @@ from models.archive import write_record
 from models.archive_seal import head
 from models.archive_tables import ArchiveRecord, ArchiveSeal, ArchiveSegment
 from models.archive_verify import read_anchors
-from models.notifications import enqueue
+from models.notifications import archive_head_message, enqueue_written
 
 _LOCK_KEY = 0x56494741  # "VIGA": two collectors anchoring at once queue on PostgreSQL
 EVENT = "archive_head"
@@ -102,12 +102,8 @@ def anchor_head(session: Session, settings: Settings, now: datetime, force: bool
     line = {"seq": top.seq, "hash": top.hash, "sealed_at": _stamp(top.sealed_at), "anchored_at": _stamp(now),
             "records": records}
     write_record(session, "anchor", subject(day), {**line, "day": day.isoformat(), "file": str(path)}, at=now)
-    title = f"Vigie archive head for {day.isoformat()}: segment {top.seq}"
-    body = (f"The archive's head on {day.isoformat()} (UTC): segment {top.seq}, hash {top.hash}, sealed "
-            f"{line['sealed_at']}, {records} record(s) sealed.\n\nKeep this message: `vigie archive verify` "
-            "compares the chain with the heads kept outside the database, and a rewritten chain no longer "
-            f"matches them.\n\n{json.dumps(line)}")
-    notified = len(enqueue(session, settings, EVENT, None, title, body))
+    notified = len(enqueue_written(session, settings, EVENT, None, lambda: archive_head_message(
+        day, top.seq, top.hash, top.sealed_at, records, json.dumps(line))))  # each channel's in its language
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:  # appended, never rewritten
         out.write(json.dumps(line) + "\n")

@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from i18n import _
 from models import archive_formats as fmt
 from models.archive_check import file_sha256
 from models.archive_export_proofs import LEAF_SELECT, SegmentProofs, write_segments
@@ -96,7 +97,7 @@ def _hold_conditions(session: Session, hold_id: int) -> tuple[list[ColumnElement
     a matter holds exactly what the hold keeps — a tombstone too, whose content no query can rule out."""
     hold = session.get(LegalHold, hold_id)
     if hold is None:
-        raise ExportError(f"legal hold {hold_id} does not exist")
+        raise ExportError(_("legal hold {id} does not exist").format(id=hold_id))
     scope = HoldScope.from_json(hold.scope or {})
     any_of: list[ColumnElement[bool]] = []
     if scope.mention_ids:

@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from i18n import _, current_reader
+from i18n import formats as fmt
 from models.ops_tables import CollectorHeartbeat
 from models.tables import SourceRow
 
@@ -38,10 +40,15 @@ HEARTBEAT_LIMIT = 200  # collectors read at once: newest beat first
 def collector_gone(beat: Any, now: datetime) -> str | None:
     """Why the collector of this heartbeat row is gone (stopped, or silent too long), or None if alive."""
     if beat.stopped_at is not None:
-        return f"collector {beat.worker_id} stopped at {beat.stopped_at:%Y-%m-%d %H:%M:%S} UTC"
+        return _("collector {worker} stopped at {time}").format(worker=beat.worker_id, time=_time(beat.stopped_at))
     if now - beat.beat_at > timedelta(seconds=MISSED_BEATS * beat.interval_seconds):
-        return f"collector {beat.worker_id} silent since {beat.beat_at:%Y-%m-%d %H:%M:%S} UTC"
+        return _("collector {worker} silent since {time}").format(worker=beat.worker_id, time=_time(beat.beat_at))
     return None
+
+
+def _time(moment: datetime) -> str:
+    """A time in a reason, for its reader (the request's, else UTC): ``4 Dec 2026, 10:42:05 UTC+01:00``."""
+    return fmt.local(moment, current_reader(), seconds=True)
 
 
 def _auto_id(beat: Any) -> bool:
@@ -95,8 +102,8 @@ def stale_reason(row: Any, interval_seconds: float, beats: Iterable[Any], now: d
         return None  # not run yet: shown as such
     since = max(row.last_run_at, row.not_before or row.last_run_at)
     if now - since > timedelta(seconds=MISSED_RUNS * interval_seconds):
-        return (f"no run since {row.last_run_at:%Y-%m-%d %H:%M:%S} UTC (expected every {interval_seconds:g} s): "
-                "is a collector running?")
+        return _("no run since {time} (expected every {seconds} s): is a collector running?").format(
+            time=_time(row.last_run_at), seconds=fmt.number(interval_seconds, current_reader()))
     return None
 
 

@@ -31,6 +31,8 @@ from typing import Any, Protocol
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from i18n import N_, _, current_reader, ngettext
+from i18n import formats as fmt
 from models.archive import write_record
 from models.archive_tables import LegalHold
 from models.audit_log import record_event
@@ -156,12 +158,22 @@ def hold_lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HOLD_LOCK_KEY})
 
 
+TEXT_REFUSALS = {  # a hold's text fields: (missing, too long), translated where raised
+    "matter": (N_("a hold needs a matter"), N_("the matter is longer than {limit} characters")),
+    "reason": (N_("a hold needs a reason"), N_("the reason is longer than {limit} characters")),
+    "person placing it": (N_("a hold needs a person placing it"),
+                          N_("the person placing it is longer than {limit} characters")),
+    "person releasing it": (N_("a hold needs a person releasing it"),
+                            N_("the person releasing it is longer than {limit} characters")),
+}
+
+
 def _text(value: str | None, what: str, limit: int) -> str:
     cleaned = (value or "").strip()
     if not cleaned:
-        raise HoldError(f"a hold needs a {what}")
+        raise HoldError(_(TEXT_REFUSALS[what][0]))
     if len(cleaned) > limit:
-        raise HoldError(f"the {what} is longer than {limit} characters")
+        raise HoldError(_(TEXT_REFUSALS[what][1]).format(limit=limit))
     return cleaned
 
 
@@ -170,23 +182,24 @@ def checked_scope(session: Session, scope: HoldScope) -> HoldScope:
     since = as_utc(scope.since) if scope.since else None
     until = as_utc(scope.until) if scope.until else None
     if since and until and since >= until:
-        raise HoldError("the hold's range is empty: since must come before until")
+        raise HoldError(_("the hold’s range is empty: “From” must come before “To”"))
     if len(scope.mention_ids) + len(scope.authors) + len(scope.sources) > MAX_SELECTORS:
-        raise HoldError(f"a hold names at most {MAX_SELECTORS} items, authors and sources")
+        raise HoldError(_("a hold names at most {count} items, authors and sources").format(count=MAX_SELECTORS))
     for author in scope.authors:
-        network, _, handle = author.partition(":")
+        network, _sep, handle = author.partition(":")
         if not network or not handle:
-            raise HoldError(f"author {author!r}: expected network:handle, e.g. x:@someone")
+            raise HoldError(_("author {author}: expected network:handle, e.g. x:@someone").format(author=repr(author)))
     query = scope.query.strip() if scope.query else None
     if query is not None and len(query) > MAX_QUERY:
-        raise HoldError(f"the query is longer than {MAX_QUERY} characters")
+        raise HoldError(_("the query is longer than {limit} characters").format(limit=MAX_QUERY))
     ids: list[int] = []
     if scope.sources:
         found = {str(name): int(source_id) for name, source_id in
                  session.execute(select(SourceRow.name, SourceRow.id).where(SourceRow.name.in_(scope.sources)))}
         missing = [s for s in scope.sources if s not in found]
         if missing:
-            raise HoldError(f"unknown source(s): {', '.join(missing)}")
+            raise HoldError(ngettext("unknown source: {names}", "unknown sources: {names}", len(missing)).format(
+                names=", ".join(missing)))
         ids = [found[s] for s in scope.sources]
     return HoldScope(tuple(dict.fromkeys(scope.mention_ids)), tuple(dict.fromkeys(scope.authors)),
                      tuple(dict.fromkeys(scope.sources)), since, until, query or None, tuple(ids))
@@ -221,12 +234,13 @@ def release_hold(session: Session, actor: str, hold_id: int, reason: str) -> Leg
     actor = _text(actor, "person releasing it", 200)
     hold = session.get(LegalHold, hold_id, populate_existing=True, with_for_update=True)
     if hold is None:
-        raise HoldError(f"hold {hold_id} does not exist")
+        raise HoldError(_("hold {id} does not exist").format(id=hold_id))
     if hold.released_at is not None:
-        raise HoldError(f"hold {hold_id} was already released by {hold.released_by} at "
-                        f"{hold.released_at.isoformat(timespec='seconds')}Z")
+        raise HoldError(_("hold {id} was already released by {name} at {time}").format(
+            id=hold_id, name=hold.released_by, time=fmt.local(hold.released_at, current_reader(), seconds=True)))
     if actor.casefold() == hold.placed_by.casefold():
-        raise HoldError(f"four eyes: {actor} placed hold {hold_id}; someone else from compliance must release it")
+        raise HoldError(_("four eyes: {name} placed hold {id}; someone else from compliance must release it").format(
+            name=actor, id=hold_id))
     now = utcnow()
     hold.released_by, hold.released_at, hold.release_reason = actor, now, reason
     session.flush()

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from models.audit_log import record_event
 from models.compose import text_sha256
-from models.notifications import enqueue, plain
+from models.notifications import approval_message, enqueue_written
 from models.reply_rules import MAX_TEXT as MAX_TEXT
 from models.reply_rules import Checked as Checked
 from models.reply_rules import ReplyError as ReplyError
@@ -55,10 +55,8 @@ def _notify_waiting(session: Session, rules: Rules, reply: Reply, why: str) -> N
         return
     if not any("approval" in channel.events for channel in settings.notifications):
         return
-    title = f"Vigie: a {reply.kind} waits for approval ({reply.network}, by {plain(reply.author, 100)})"
-    body = "\n".join([plain(why, 500), f"Text: {plain(reply.text, 300)}",
-                      f"Decide in Vigie: {settings.auth.public_url}/approvals"])
-    enqueue(session, settings, "approval", reply.queue_item_id, title, body)
+    enqueue_written(session, settings, "approval", reply.queue_item_id,
+                    lambda: approval_message(settings, reply, why))  # each channel's in its language
 
 
 def state(reply: Reply) -> dict[str, Any]:

@@ -225,7 +225,7 @@ def compute_summary(session: Session, settings: Settings, day: date, now: dateti
     teams: dict[str, list[Any]] = defaultdict(list)
     for item in items:
         teams[item.team].append(item)
-    labels = {t.key: t.label for t in settings.teams}
+    labels = {t.key: t.english for t in settings.teams}  # stored: the same whoever asked (pages translate)
     rules = {r.id: r.description for r in settings.rules}
     flags: Counter[str] = Counter()
     for (raw,) in session.execute(select(Mention.risk_flags).where(*heads).limit(ITEM_LIMIT)):

@@ -6,44 +6,77 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+from i18n import N_, Reader, _, current_reader, formats, use_reader
 from models.audit import safe_cell
 
 FONTS = Path(__file__).resolve().parent / "fonts"
+FONT = "DejaVu"  # untranslated: the font's name in the PDF
+REGULAR, BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"  # untranslated: file names
 # DejaVu has no emoji: fpdf2 leaves them out of the PDF and would warn on every report.
 logging.getLogger("fpdf.output").setLevel(logging.ERROR)
+# The figures' names (English, marked for the catalogue; `label()` gives the reader's).
 LABELS = {
-    "mentions": "Mentions", "net_sentiment": "Net sentiment", "negative_share": "Negative share",
-    "items": "Items queued", "breached": "SLA breaches", "adherence": "SLA adherence",
-    "first_response_median": "Median first response (min)", "resolution_median": "Median resolution (min)",
+    "mentions": N_("Mentions"), "net_sentiment": N_("Net sentiment"), "negative_share": N_("Negative share"),
+    "items": N_("Items queued"), "breached": N_("SLA breaches"), "adherence": N_("SLA adherence"),
+    "first_response_median": N_("Median first response (min)"), "resolution_median": N_("Median resolution (min)"),
 }
+SENTIMENTS = {"negative": N_("negative"), "neutral": N_("neutral"), "positive": N_("positive")}
+PRIORITIES = {"critical": N_("critical"), "high": N_("high"), "medium": N_("medium"), "low": N_("low")}
 
 
-def fmt(key: str, value: Any) -> str:
-    """A figure as people read it."""
+def _percent(value: float, language: str, decimals: int = 0, signed: bool = False) -> str:
+    """``value`` (0.125) in the language's percent form: ``12.5%`` / ``12,5 %``."""
+    pattern = Locale.parse(language).percent_formats[None].pattern
+    pattern = pattern.replace("#,##0", "#,##0." + "0" * decimals, 1) if decimals else pattern
+    return format_percent(value, format=f"+{pattern};-{pattern}" if signed else pattern, locale=language)
+
+
+def label(key: str) -> str:
+    """A figure's name in the reader's language."""
+    return _(LABELS[key]) if key in LABELS else key
+
+
+def fmt(key: str, value: Any, reader: Reader | None = None) -> str:
+    """A figure as people read it, in the reader's language (default: the current reader):
+    ``12.5%`` / ``12,5 %``, ``10,505`` / ``10 505``."""
     if value is None:
         return "–"
+    language = (reader or current_reader()).language
     if key in ("negative_share", "adherence", "action_share"):
-        return f"{value:.1%}"
+        return _percent(value, language, 1)
     if key == "net_sentiment":
-        return f"{value:+.1f}"
+        return format_decimal(value, format="+#,##0.0;-#,##0.0", locale=language)
     if isinstance(value, float):
-        return f"{value:,.1f}"
+        return format_decimal(value, format="#,##0.0", locale=language)
     if isinstance(value, int):
-        return f"{value:,}"
+        return formats.number(value, reader or current_reader())
     return str(value)
 
 
-def change_text(change: float | None) -> str:
-    return "–" if change is None else f"{change:+.0f}%"
+def change_text(change: float | None, reader: Reader | None = None) -> str:
+    """A change in percent, signed: ``+12%`` / ``+12 %``."""
+    if change is None:
+        return "–"
+    return _percent(change / 100, (reader or current_reader()).language, signed=True)
 
 
 def compared_text(figures: dict[str, Any]) -> str:
     """How the earlier days are compared: whole days, or (a day in progress) up to the same time."""
     until = figures.get("compared_until")
-    return f"each from midnight to {until}, as this day so far" if until else "whole days"
+    return _("each from midnight to {time}, as this day so far").format(time=until) if until else _("whole days")
+
+
+def day_text(day: str, reader: Reader | None = None, form: str = "medium") -> str:
+    """A stored day (``2026-10-25``) as the reader writes it: ``25 Oct 2026`` / ``25 oct. 2026``."""
+    return format_date(date.fromisoformat(day), format=form, locale=(reader or current_reader()).language)
 
 
 def csv_rows(figures: dict[str, Any]) -> list[list[Any]]:
@@ -56,7 +89,8 @@ def csv_rows(figures: dict[str, Any]) -> list[list[Any]]:
         for name, n in figures["volume"][section].items():
             rows.append([f"volume.{section}", name, "mentions" if section != "by_team" else "items", n, "", ""])
     rows.append(["volume", "copies", "mentions", figures["volume"]["copies"], "", ""])
-    for team, sla in [("all teams", figures["sla"]["overall"]), *figures["sla"]["teams"].items()]:
+    overall = "all teams"  # untranslated: a CSV value, a data format
+    for team, sla in [(overall, figures["sla"]["overall"]), *figures["sla"]["teams"].items()]:
         for key, value in sla.items():
             rows.append(["sla", team, key, value, "", ""])
     for issue in figures["issues"]:
@@ -78,7 +112,8 @@ def csv_rows(figures: dict[str, Any]) -> list[list[Any]]:
     for prev in figures["previous"]:
         for key in LABELS:
             rows.append(["previous", prev["day"], key, prev[key], "", ""])
-    rows.append(["previous", "compared", "until_local_time", figures.get("compared_until") or "end of day", "", ""])
+    until = figures.get("compared_until") or "end of day"  # untranslated: a CSV value, a data format
+    rows.append(["previous", "compared", "until_local_time", until, "", ""])
     return rows
 
 
@@ -91,88 +126,119 @@ def summary_csv(figures: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def summary_pdf(figures: dict[str, Any]) -> bytes:
-    """An A4 report: headline against the previous 7 days, volume, SLA, issues, networks, notable items."""
+def _pdf_text(text: str, narrow_space: bool) -> str:
+    """``text`` as the PDF's font can draw it: U+202F (French thousands and ``%``) becomes U+00A0
+    when the font has no glyph for it."""
+    return text if narrow_space else text.replace("\u202f", "\u00a0")
+
+
+def summary_pdf(figures: dict[str, Any], reader: Reader | None = None) -> bytes:
+    """An A4 report in ``reader``'s language and time zone (default: the current reader): headline
+    against the previous 7 days, volume, SLA, issues, networks, notable items."""
+    with use_reader(reader or current_reader()) as who:
+        return _summary_pdf(figures, who)
+
+
+def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
     pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.add_font(FONT, "", str(REGULAR))
+    pdf.add_font(FONT, "B", str(BOLD))
+    narrow = all(0x202F in getattr(font, "cmap", {}) for font in pdf.fonts.values())
+    pdf.set_lang(reader.language)
+    pdf.set_title(_("Vigie daily summary — {day}").format(day=day_text(figures["day"], reader)))
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     head = FontFace(emphasis="BOLD", fill_color=(225, 230, 240))
 
+    def line(text: str, height: float = 5) -> None:
+        pdf.multi_cell(0, height, _pdf_text(text, narrow), align="L", new_x="LMARGIN", new_y="NEXT")
+
     def title(text: str, size: int = 13) -> None:
         pdf.ln(3)
-        pdf.set_font("DejaVu", "B", size)
-        pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 9)
+        pdf.set_font(FONT, "B", size)
+        line(text, 8)
+        pdf.set_font(FONT, "", 9)
 
     def table(header: list[str], rows: list[list[str]], widths: tuple[int, ...] | None = None) -> None:
         if not rows:
-            pdf.cell(0, 6, "Nothing that day.", new_x="LMARGIN", new_y="NEXT")
+            line(_("Nothing that day."), 6)
             return
         with pdf.table(col_widths=widths, headings_style=head, line_height=5.5, text_align="LEFT") as t:
             for r in [header, *rows]:
-                line = t.row()
+                row = t.row()
                 for cell in r:
-                    line.cell(cell)
+                    row.cell(_pdf_text(cell, narrow))
 
-    pdf.set_font("DejaVu", "B", 18)
-    pdf.cell(0, 10, f"Vigie daily summary — {figures['day']}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 9)
-    state = "complete day" if figures["complete"] else "day in progress"
-    pdf.cell(0, 5, f"{figures['timezone']} day ({state}); computed {figures['computed_at_utc']} UTC",
-             new_x="LMARGIN", new_y="NEXT")
-    title("Headline, against the mean of the previous 7 days")
-    pdf.cell(0, 5, f"Earlier days: {compared_text(figures)}.", new_x="LMARGIN", new_y="NEXT")
-    table(["Figure", "This day", "Previous 7 days", "Change"],
-          [[LABELS[k], fmt(k, c["value"]), fmt(k, c["previous_mean"]), change_text(c["change_pct"])]
+    def n(value: Any, key: str = "") -> str:
+        return fmt(key, value, reader)
+
+    pdf.set_font(FONT, "B", 18)
+    line(_("Vigie daily summary — {day}").format(day=day_text(figures["day"], reader, "long")), 10)
+    pdf.set_font(FONT, "", 9)
+    computed = formats.local(datetime.fromisoformat(figures["computed_at_utc"]), reader)
+    if figures["complete"]:
+        line(_("{zone} day (complete day); computed {time}").format(zone=figures["timezone"], time=computed))
+    else:
+        line(_("{zone} day (day in progress); computed {time}").format(zone=figures["timezone"], time=computed))
+    title(_("Headline, against the mean of the previous 7 days"))
+    earlier = _("Earlier days: {how}.").format(how=compared_text(figures))
+    line(earlier)
+    table([_("Figure"), _("This day"), _("Previous 7 days"), _("Difference")],
+          [[label(k), n(c["value"], k), n(c["previous_mean"], k), change_text(c["change_pct"], reader)]
            for k, c in figures["comparison"].items()], (70, 40, 40, 30))
     vol = figures["volume"]
-    title("Volume")
-    table(["Network", "Mentions"], [[k, fmt("", v)] for k, v in vol["by_network"].items()], (90, 90))
+    title(_("Volume"))
+    table([_("Network"), _("Mentions")], [[k, n(v)] for k, v in vol["by_network"].items()], (90, 90))
     pdf.ln(2)
-    table(["Sentiment", "Mentions"], [[k, fmt("", v)] for k, v in vol["by_sentiment"].items()], (90, 90))
+    table([_("Sentiment"), _("Mentions")],
+          [[_(SENTIMENTS[k]) if k in SENTIMENTS else k, n(v)] for k, v in vol["by_sentiment"].items()], (90, 90))
     pdf.ln(2)
-    table(["Team", "Items queued"], [[k, fmt("", v)] for k, v in vol["by_team"].items()], (90, 90))
-    pdf.cell(0, 6, f"Copies on other networks (counted once above): {vol['copies']:,}", new_x="LMARGIN",
-             new_y="NEXT")
-    title("SLA adherence")
+    table([_("Team"), _("Items queued")], [[k, n(v)] for k, v in vol["by_team"].items()], (90, 90))
+    line(_("Copies on other networks (counted once above): {copies}").format(copies=n(vol["copies"])), 6)
+    title(_("SLA adherence"))
     sla_rows = []
-    for team, s in [("All teams", figures["sla"]["overall"]), *figures["sla"]["teams"].items()]:
-        sla_rows.append([team, fmt("", s["items"]), fmt("", s["first_response_median"]),
-                         fmt("", s["first_response_p90"]), fmt("", s["resolution_median"]), fmt("", s["met"]),
-                         fmt("", s["breached"]), fmt("", s["pending"]), fmt("adherence", s["adherence"])])
-    table(["Team", "Items", "1st resp. median", "1st resp. p90", "Resolution median", "Met", "Breached",
-           "Pending", "Adherence"], sla_rows, (28, 15, 20, 19, 24, 13, 19, 17, 23))
-    pdf.cell(0, 5, "Times in minutes from queueing. Met: closed by its due time; breached: closed later or "
-             "still open past it.", new_x="LMARGIN", new_y="NEXT")
-    title("Top issues and topics")
-    table(["Routing rule", "Items"], [[i["description"], fmt("", i["items"])] for i in figures["issues"]], (140, 40))
+    for team, s in [(_("All teams"), figures["sla"]["overall"]), *figures["sla"]["teams"].items()]:
+        sla_rows.append([team, n(s["items"]), n(s["first_response_median"]), n(s["first_response_p90"]),
+                         n(s["resolution_median"]), n(s["met"]), n(s["breached"]), n(s["pending"]),
+                         n(s["adherence"], "adherence")])
+    table([_("Team"), _("Items"), _("1st resp. median"), _("1st resp. p90"), _("Resolution median"), _("Met"),
+           _("Breached"), _("Pending"), _("Adherence")], sla_rows, (30, 18, 18, 15, 21, 20, 19, 17, 22))
+    line(_("Times in minutes from queueing. Met: closed by its due time; breached: closed later or still open "
+           "past it."))
+    title(_("Top issues and topics"))
+    table([_("Routing rule"), _("Items")], [[i["description"], n(i["items"])] for i in figures["issues"]], (140, 40))
     pdf.ln(2)
-    table(["Topic (risk flag)", "Mentions"], [[t["topic"], fmt("", t["mentions"])] for t in figures["topics"]],
+    table([_("Topic (risk flag)"), _("Mentions")], [[t["topic"], n(t["mentions"])] for t in figures["topics"]],
           (140, 40))
     pdf.ln(2)
-    terms = ", ".join(f"{t['term']} ({t['posts']})" for t in figures["terms"]) or "–"
-    tags = ", ".join(f"{t['hashtag']} ({t['posts']})" for t in figures["hashtags"]) or "–"
-    pdf.multi_cell(0, 5, f"Top terms: {terms}\nTop hashtags: {tags}", new_x="LMARGIN", new_y="NEXT")
-    title("Per-network value: which networks brought items that needed action")
-    table(["Network", "Mentions", "Items", "Needed action", "Dismissed", "Critical/high", "Action share"],
-          [[n["network"], fmt("", n["mentions"]), fmt("", n["items"]), fmt("", n["needed_action"]),
-            fmt("", n["dismissed"]), fmt("", n["critical_high"]), fmt("action_share", n["action_share"])]
-           for n in figures["networks"]], (30, 25, 22, 28, 25, 25, 25))
-    title("Spike and crisis alerts")
-    table(["Opened (UTC)", "Alert"], [[a["opened_at_utc"], a["summary"]] for a in figures["alerts"]], (35, 145))
-    title("Notable items")
-    table(["Item", "Priority", "Team", "Network · author", "Post"],
-          [[str(n["item"]), n["priority"], n["team"], f"{n['network']} · {n['author']} ({fmt('', n['followers'])})",
-            n["text"][:200]] for n in figures["notable"]], (14, 18, 28, 40, 80))
-    title("The previous 7 days")
-    pdf.cell(0, 5, f"Earlier days: {compared_text(figures)}.", new_x="LMARGIN", new_y="NEXT")
-    table(["Day", "Mentions", "Net sentiment", "Items", "Breaches", "Adherence", "1st resp. median"],
-          [[p["day"], fmt("", p["mentions"]), fmt("net_sentiment", p["net_sentiment"]), fmt("", p["items"]),
-            fmt("", p["breached"]), fmt("adherence", p["adherence"]), fmt("", p["first_response_median"])]
-           for p in figures["previous"]], (26, 24, 26, 22, 24, 26, 32))
+    terms = ", ".join(f"{t['term']} ({n(t['posts'])})" for t in figures["terms"]) or "–"
+    tags = ", ".join(f"{t['hashtag']} ({n(t['posts'])})" for t in figures["hashtags"]) or "–"
+    pdf.multi_cell(0, 5, _pdf_text(_("Top terms: {terms}").format(terms=terms) + "\n"
+                                   + _("Top hashtags: {tags}").format(tags=tags), narrow),
+                   new_x="LMARGIN", new_y="NEXT")
+    title(_("Per-network value: which networks brought items that needed action"))
+    table([_("Network"), _("Mentions"), _("Items"), _("Needed action"), _("Dismissed"), _("Critical/high"),
+           _("Action share")],
+          [[v["network"], n(v["mentions"]), n(v["items"]), n(v["needed_action"]), n(v["dismissed"]),
+            n(v["critical_high"]), n(v["action_share"], "action_share")]
+           for v in figures["networks"]], (24, 24, 24, 25, 24, 30, 29))
+    title(_("Spike and crisis alerts"))
+    table([_("Opened"), _("Alert")],
+          [[formats.local(datetime.fromisoformat(a["opened_at_utc"]), reader), a["summary"]]
+           for a in figures["alerts"]], (45, 135))
+    title(_("Notable items"))
+    table([_("Item"), _("Priority"), _("Team"), _("Network · author"), _("Post")],
+          [[str(v["item"]), _(PRIORITIES[v["priority"]]) if v["priority"] in PRIORITIES else v["priority"],
+            v["team"], f"{v['network']} · {v['author']} ({n(v['followers'])})", v["text"][:200]]
+           for v in figures["notable"]], (18, 18, 28, 40, 76))
+    title(_("The previous 7 days"))
+    line(earlier)
+    table([_("Day"), _("Mentions"), _("Net sentiment"), _("Items"), _("Breaches"), _("Adherence"),
+           _("1st resp. median")],
+          [[day_text(p["day"], reader), n(p["mentions"]), n(p["net_sentiment"], "net_sentiment"), n(p["items"]),
+            n(p["breached"]), n(p["adherence"], "adherence"), n(p["first_response_median"])]
+           for p in figures["previous"]], (25, 22, 24, 22, 27, 25, 35))
     return bytes(pdf.output())

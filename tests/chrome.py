@@ -21,7 +21,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-def chromium(profile: Path) -> WebDriver:
+def chromium(profile: Path, language: str | None = None) -> WebDriver:
+    """A headless Chromium; ``language`` (e.g. ``"fr"``) sets the interface language and the
+    Accept-Language it sends (by default, the machine's)."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.fail("chromium and chromedriver are needed: `make test` installs them (apt-get install "
                     "chromium chromium-driver)")
@@ -31,6 +33,9 @@ def chromium(profile: Path) -> WebDriver:
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-quic", "--window-size=1600,1000", f"--user-data-dir={profile}"):
         options.add_argument(arg)
+    if language:
+        options.add_argument(f"--lang={language}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": language})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for CSP reports
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)

@@ -1,9 +1,10 @@
 """`vigie summary`: the managers' daily summary from the command line.
 
-    vigie summary [--date YYYY-MM-DD] [--pdf FILE] [--csv FILE] [--store]
+    vigie summary [--date YYYY-MM-DD] [--pdf FILE [--language en|fr]] [--csv FILE] [--store]
 
 Computes the summary of the day (default: yesterday in the `reporting.yaml` time zone) as the
-database stands now, prints it, and writes the PDF and CSV exports when asked. It changes
+database stands now, prints it, and writes the PDF (in ``--language``, English by default, times in
+the `reporting.yaml` zone) and CSV exports when asked. It changes
 nothing unless ``--store`` is given: then the figures replace the day's stored summary (the one
 /summary shows; the collector's `summary:daily` stores each day once, at 00:30, and sends it),
 for instance after posts of that day arrived late. Only a day that is over can be stored.
@@ -16,11 +17,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
+from i18n import LANGUAGES, Reader
 from models.summary import FIRST_DAY, LAST_DAY, compute_summary, day_bounds, local_day, store_summary
-from models.summary_export import LABELS, change_text, compared_text, fmt, summary_csv, summary_pdf
+from models.summary_export import change_text, compared_text, fmt, label, summary_csv, summary_pdf
 from models.tables import utcnow
 from vigie.common import checked_settings, open_current
 
@@ -41,7 +44,7 @@ def render_text(figures: dict[str, Any]) -> str:
     out.append(f"Compared with the mean of the previous 7 days: {compared_text(figures)}.")
     out.append(f"{'figure':<30} {'this day':>12} {'prev. 7 days':>13} {'change':>7}")
     for key, c in figures["comparison"].items():
-        out.append(f"{LABELS[key]:<30} {fmt(key, c['value']):>12} {fmt(key, c['previous_mean']):>13} "
+        out.append(f"{label(key):<30} {fmt(key, c['value']):>12} {fmt(key, c['previous_mean']):>13} "
                    f"{change_text(c['change_pct']):>7}")
     vol = figures["volume"]
     out += ["", "Mentions by network: " + ", ".join(f"{k} {v:,}" for k, v in vol["by_network"].items()),
@@ -65,10 +68,12 @@ def render_text(figures: dict[str, Any]) -> str:
 @click.option("--date", "day_text", default=None, metavar="YYYY-MM-DD", help="The day (default: yesterday, local).")
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the PDF report here.")
+@click.option("--language", type=click.Choice(LANGUAGES), default=LANGUAGES[0], show_default=True,
+              help="The PDF's language.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the figures as CSV here.")
 @click.option("--store", is_flag=True, help="Replace the day's stored summary with these figures (sends nothing).")
-def summary(day_text: str | None, pdf_path: Path | None, csv_path: Path | None, store: bool) -> None:
+def summary(day_text: str | None, pdf_path: Path | None, language: str, csv_path: Path | None, store: bool) -> None:
     """Compute, print and export the managers' summary of one day."""
     settings = checked_settings()
     day = _day(day_text, settings.reporting.timezone)
@@ -90,7 +95,7 @@ def summary(day_text: str | None, pdf_path: Path | None, csv_path: Path | None, 
             store_summary(session, figures)
         click.echo(f"stored as the summary of {day}")
     if pdf_path is not None:
-        pdf_path.write_bytes(summary_pdf(figures))
+        pdf_path.write_bytes(summary_pdf(figures, Reader(language, ZoneInfo(settings.reporting.timezone))))
         click.echo(f"PDF written to {pdf_path}")
     if csv_path is not None:
         csv_path.write_text(summary_csv(figures), encoding="utf-8")

@@ -210,7 +210,10 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("operator", "operator", ()),
     ("compliance", "compliance", ()),
     ("manager", "manager", ()),
+    ("conseiller.fr", "agent", ("customer_service",)),
 )
+# Demo accounts that read Vigie in French whatever the browser says (the others follow the browser).
+DEMO_FRENCH = ("conseiller.fr",)
 
 
 def seed_demo(settings: Settings, db: Database, desk: bool = False) -> list[str]:
@@ -222,6 +225,8 @@ def seed_demo(settings: Settings, db: Database, desk: bool = False) -> list[str]
             for name, role, teams in DEMO_USERS:
                 add_user(session, name, role, [t for t in teams if t in settings.team_keys], DEMO_PASSWORD,
                          settings.team_keys, actor="demo")
+                if name in DEMO_FRENCH:
+                    set_preferences(session, name, "fr", settings.reporting.timezone, actor="demo")
             lines.append(f"demo accounts (password {DEMO_PASSWORD!r}, demo only): "
                          + ", ".join(f"{n} ({r})" for n, r, _t in DEMO_USERS))
         approved = seed_demo_library(session, settings.team_keys)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,10 +22,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from config.settings import Settings
+from i18n import _
 from models.db import Database
-from models.notifications import enqueue
+from models.notifications import enqueue_written
 from models.summary import compute_summary, day_bounds, local_day, store_summary
-from models.summary_export import LABELS, change_text, fmt
+from models.summary_export import change_text, day_text, fmt, label
 from models.tables import DailySummary, Mention, utcnow
 
 log = logging.getLogger("vigie.summary")
@@ -40,13 +42,16 @@ def due_day(now: datetime, settings: Settings) -> date:
 
 
 def summary_message(figures: dict[str, Any], public_url: str) -> tuple[str, str]:
-    """(title, body) of the summary's message: the headline against the previous 7 days, and a link."""
-    lines = [f"Daily summary for {figures['day']} ({figures['timezone']}), PDF attached.", ""]
+    """(title, body) of the summary's message in the current reader's language: the headline against
+    the previous 7 days, and a link."""
+    day = day_text(figures["day"])
+    lines = [_("Daily summary for {day} ({zone}), PDF attached.").format(day=day, zone=figures["timezone"]), ""]
     for key, c in figures["comparison"].items():
-        lines.append(f"{LABELS[key]}: {fmt(key, c['value'])} (previous 7 days: {fmt(key, c['previous_mean'])}, "
-                     f"{change_text(c['change_pct'])})")
-    lines += ["", f"Open it in Vigie: {public_url}/summary?date={figures['day']}"]
-    return f"Vigie daily summary - {figures['day']}", "\n".join(lines)
+        lines.append(_("{figure}: {value} (previous 7 days: {previous}, {change})").format(
+            figure=label(key), value=fmt(key, c["value"]), previous=fmt(key, c["previous_mean"]),
+            change=change_text(c["change_pct"])))
+    lines += ["", _("Open it in Vigie: {link}").format(link=f"{public_url}/summary?date={figures['day']}")]
+    return _("Vigie daily summary - {day}").format(day=day), "\n".join(lines)
 
 
 CATCH_UP_DAYS = 7  # a collector down for several nights stores (and sends) the days it missed
@@ -83,8 +88,8 @@ def run_daily_summary(db: Database, settings: Settings, now: datetime | None = N
                         continue
                     row = store_summary(session, figures, now)
                 # else stored by `vigie summary --store` before the job came: send those figures
-                title, body = summary_message(dict(row.figures), settings.auth.public_url)
-                for message in enqueue(session, settings, "daily_summary", None, title, body):
+                written = partial(summary_message, dict(row.figures), settings.auth.public_url)
+                for message in enqueue_written(session, settings, "daily_summary", None, written):
                     message.summary_day = day
                 row.announced_at = now
         except IntegrityError:  # stored by another collector between the check and the insert

@@ -29,6 +29,7 @@ from sqlalchemy import or_, select, update
 from config.notifications import NotificationChannel
 from config.settings import Settings
 from models.db import Database
+from models.notifications import channel_reader
 from models.notifications import enqueue as enqueue  # re-exported: the outbox's writer
 from models.summary import stored_summary
 from models.summary_export import summary_pdf
@@ -56,7 +57,8 @@ def log_line(report: DeliveryReport) -> str | None:
     """The collector's log line about a run, None when nothing was tried."""
     if not (report.sent or report.retrying or report.failed or report.errors):
         return None
-    return f"notifications: {report.sent} sent, {report.retrying} to retry, {report.failed} given up"
+    counts = (report.sent, report.retrying, report.failed)
+    return "notifications: {} sent, {} to retry, {} given up".format(*counts)  # untranslated: a log line
 
 
 def backoff(attempts: int) -> timedelta:
@@ -70,7 +72,7 @@ def send(url: str, title: str, body: str, attach: list[str] | None = None) -> st
     the reason, so its warnings are captured meanwhile."""
     notifier = apprise.Apprise()
     if not notifier.add(url):
-        return "Apprise does not accept this channel's URL"
+        return "Apprise does not accept this channel's URL"  # untranslated: an error stored
     with apprise.LogCapture(level=logging.WARNING, fmt="%(levelname)s %(message)s") as captured:
         try:
             delivered = bool(notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT,
@@ -81,7 +83,8 @@ def send(url: str, title: str, body: str, attach: list[str] | None = None) -> st
     if delivered:
         return None
     lines = [line.split(" ", 1)[1] for line in logged.splitlines() if line.startswith(("WARNING ", "ERROR "))]
-    return ("; ".join(lines) or "Apprise reported a failure without a reason")[:MAX_ERROR_CHARS]
+    unsaid = "Apprise reported a failure without a reason"  # untranslated: an error stored
+    return ("; ".join(lines) or unsaid)[:MAX_ERROR_CHARS]
 
 
 def _claim(db: Database, row_id: int, attempts: int, now: datetime) -> Notification | None:
@@ -136,10 +139,10 @@ def deliver_pending(
         ).all()
     for row_id, attempts in due:
         try:
-            outcome = _attempt(db, channels, row_id, attempts, clock)
+            outcome = _attempt(db, settings, channels, row_id, attempts, clock)
         except Exception as exc:  # one bad row must not block the rest
             log.exception("notification %d could not be delivered", row_id)
-            report.errors.append(f"notification {row_id}: {type(exc).__name__}: {exc}")
+            report.errors.append(f"notification {row_id}: {type(exc).__name__}: {exc}")  # untranslated: a log line
             continue
         if outcome == "sent":
             report.sent += 1
@@ -152,10 +155,11 @@ def deliver_pending(
     return report
 
 
-SUMMARY_MISSING = "the summary of this day is not stored"
+SUMMARY_MISSING = "the summary of this day is not stored"  # untranslated: an error stored
 
 
-def _send_summary(db: Database, channel: NotificationChannel, row: Notification) -> str | None:
+def _send_summary(db: Database, settings: Settings, channel: NotificationChannel, row: Notification) -> str | None:
+    """The daily summary's message with its PDF, in the channel's language and the firm's time zone."""
     assert row.summary_day is not None
     with db.read() as session:
         figures = stored_summary(session, row.summary_day)
@@ -164,15 +168,17 @@ def _send_summary(db: Database, channel: NotificationChannel, row: Notification)
     with tempfile.TemporaryDirectory(prefix="vigie-summary-") as folder:
         path = Path(folder) / f"vigie-summary-{row.summary_day.isoformat()}.pdf"
         try:
-            path.write_bytes(summary_pdf(figures))
+            path.write_bytes(summary_pdf(figures, channel_reader(channel, settings)))
         except Exception as exc:  # recorded like a failed send: retried with backoff, then given up
             log.exception("the PDF of the %s summary could not be made", row.summary_day)
-            return f"the PDF could not be made: {type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+            why = f"the PDF could not be made: {type(exc).__name__}: {exc}"  # untranslated: an error stored
+            return why[:MAX_ERROR_CHARS]
         return send(channel.url.reveal(), row.title, row.body, attach=[str(path)])
 
 
 def _attempt(
-    db: Database, channels: dict[str, NotificationChannel], row_id: int, attempts: int, clock: Callable[[], datetime]
+    db: Database, settings: Settings, channels: dict[str, NotificationChannel], row_id: int, attempts: int,
+    clock: Callable[[], datetime]
 ) -> str:
     row = _claim(db, row_id, attempts, clock())
     if row is None:
@@ -180,10 +186,10 @@ def _attempt(
     channel = channels.get(row.channel)
     error: str | None
     if channel is None:  # removed from (or disabled in) notifications.yaml since the row was written
-        error = f"channel {row.channel!r} is not configured (any more)"
+        error = f"channel {row.channel!r} is not configured (any more)"  # untranslated: an error stored
         outcome = _record(db, row_id, attempts + 1, error, clock(), give_up=True)
     elif row.summary_day is not None:  # the daily summary: its PDF, rendered from the stored figures
-        error = _send_summary(db, channel, row)
+        error = _send_summary(db, settings, channel, row)
         outcome = _record(db, row_id, attempts + 1, error, clock(), give_up=error == SUMMARY_MISSING)
     else:
         error = send(channel.url.reveal(), row.title, row.body)

@@ -36,7 +36,7 @@ from collectors.types import CollectorError
 from config.settings import Settings, SourceConfig
 from models import outbox, replies
 from models.db import Database
-from models.notifications import enqueue, plain
+from models.notifications import enqueue_written, send_failed_message
 from models.tables import Mention, Reply, to_naive_utc, utcnow
 
 log = logging.getLogger("vigie.collect")
@@ -122,11 +122,8 @@ def _notify(db: Database, settings: Settings, reply_id: int) -> None:
         reply = outbox.reply(session, reply_id)
         if reply is None:
             return
-        what = "outcome unknown, check the account" if reply.status == "unknown" else "failed"
-        title = f"Vigie: a {reply.kind} on {reply.network} {what}"
-        body = "\n".join([plain(reply.last_error, 500), f"Text: {plain(reply.text, 300)}",
-                          f"Open in Vigie: {settings.auth.public_url}/outbox"])
-        enqueue(session, settings, "send_failed", reply.queue_item_id, title, body)
+        enqueue_written(session, settings, "send_failed", reply.queue_item_id,
+                        lambda: send_failed_message(settings, reply))  # each channel's in its language
 
 
 def _late(reply_id: int, worker: str, outcome: Outcome) -> None:

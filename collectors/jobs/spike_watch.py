@@ -32,8 +32,10 @@ from sqlalchemy.orm import Session
 
 from collectors.spikes import Counts, Verdict, detect, history_windows, window_index
 from config.settings import Settings
+from i18n import _, current_reader, formats
 from models.db import Database
-from models.notifications import enqueue, plain
+from models.notifications import enqueue_written, plain
+from models.summary_export import fmt
 from models.tables import Alert, Mention, utcnow
 
 log = logging.getLogger("vigie.spikes")
@@ -136,15 +138,39 @@ def _triggering(session: Session, settings: Settings, verdict: Verdict, now: dat
     return out
 
 
+def alert_finding(alert: Alert) -> tuple[str, str]:
+    """(headline, the whole finding) in the current reader's words and numbers, e.g. ("Volume surge ·
+    topic outage", "Volume surge · topic outage: 64 mentions in 10 min (usually 5.1, z 4.2)"): what
+    `Verdict.summary` stores, for each channel's reader."""
+    reader = current_reader()
+    where = {"brand": _("brand {name}"), "topic": _("topic {name}")}.get(alert.scope, _("all mentions"))
+    where = where.format(name=alert.scope_key)
+    z = fmt("", round(alert.z, 1), reader)
+    if alert.kind == "volume_surge":
+        headline = _("Volume surge · {where}").format(where=where)
+        return headline, _("{headline}: {count} mentions in {minutes} min (usually {usual}, z {z})").format(
+            headline=headline, count=fmt("", int(alert.observed), reader), minutes=alert.window_minutes,
+            usual=fmt("", round(alert.expected, 1), reader), z=z)
+    headline = _("Sentiment drop · {where}").format(where=where)
+    return headline, _("{headline}: {share} negative in {minutes} min (usually {usual}, {count} mentions, "
+                       "z {z})").format(headline=headline, share=formats.percent(alert.observed, reader),
+                                        minutes=alert.window_minutes, usual=formats.percent(alert.expected, reader),
+                                        count=fmt("", alert.mentions_in_window, reader), z=z)
+
+
 def alert_message(session: Session, settings: Settings, alert: Alert) -> tuple[str, str]:
-    """(title, body) of a spike alert: the finding and the first posts that triggered it (plain text)."""
-    headline = alert.summary.split(":", 1)[0]
-    lines = [plain(alert.summary, 500), ""]
+    """(title, body) of a spike alert in the current reader's language: the finding, when it opened
+    (local time) and the first posts that triggered it (plain text)."""
+    headline, finding = alert_finding(alert)
+    lines = [plain(finding, 500), _("Opened: {time}").format(time=formats.local(alert.opened_at, current_reader())),
+             ""]
     mentions = session.scalars(select(Mention).where(Mention.id.in_(alert.mention_ids[:5]))).all()
     for m in sorted(mentions, key=lambda m: alert.mention_ids.index(m.id)):
-        lines.append(f"- {plain(m.author_handle, 60) or 'unknown'} on {plain(m.network, 30)}: {plain(m.text, 160)}")
-    lines += ["", f"Open the wall: {settings.auth.public_url}/wall"]
-    return f"Vigie: {plain(headline, 200)}", "\n".join(lines)
+        lines.append(_("- {author} on {network}: {text}").format(
+            author=plain(m.author_handle, 60) or _("unknown author"), network=plain(m.network, 30),
+            text=plain(m.text, 160)))
+    lines += ["", _("Open the wall: {link}").format(link=f"{settings.auth.public_url}/wall")]
+    return _("Vigie: {headline}").format(headline=plain(headline, 200)), "\n".join(lines)
 
 
 def _open_alert(session: Session, settings: Settings, verdict: Verdict, now: datetime, report: SpikeReport) -> None:
@@ -156,8 +182,7 @@ def _open_alert(session: Session, settings: Settings, verdict: Verdict, now: dat
                   mention_ids=_triggering(session, settings, verdict, now))
     session.add(alert)
     session.flush()
-    title, body = alert_message(session, settings, alert)
-    rows = enqueue(session, settings, "spike", None, title, body)
+    rows = enqueue_written(session, settings, "spike", None, lambda: alert_message(session, settings, alert))
     for row in rows:
         row.alert_id = alert.id
     report.opened.append(alert.id)

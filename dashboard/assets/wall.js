@@ -41,13 +41,25 @@
       })
       .catch(function () { clearTimeout(timer); state.reloading = false; });
   }
+  // The words are the page's (#wall-config data-word-*, in the screen's language); English if absent.
+  function word(name, fallback) {
+    var el = document.getElementById("wall-config");
+    return (el && el.getAttribute("data-word-" + name)) || fallback;
+  }
+  function clock(ms) {  // the local time in the reader's zone and language
+    var el = document.getElementById("wall-config"), zone = el && el.getAttribute("data-zone");
+    try {
+      return new Date(ms).toLocaleTimeString(document.documentElement.lang || undefined,
+                                             zone ? { timeZone: zone } : {});
+    } catch (e) { return new Date(ms).toLocaleTimeString(); }
+  }
   function setOffline(offline, why) {
     var root = wall(), label = document.getElementById("wall-connection");
     if (!root || !label) { return; }
     root.classList.toggle("wall-offline", offline);
-    label.textContent = !offline ? "● live"
+    label.textContent = !offline ? "● " + word("live", "live")
       : why ? "● " + why
-      : "● reconnecting since " + new Date(state.failingSince).toLocaleTimeString();
+      : "● " + word("reconnecting", "reconnecting since {time}").replace("{time}", clock(state.failingSince));
   }
 
   var originalFetch = window.fetch;
@@ -66,7 +78,7 @@
         state.refused = true;
         state.probeEvery = 30000;
         state.probedAt = Date.now();
-        setOffline(true, "access refused: sign this screen in again");
+        setOffline(true, word("refused", "access refused: sign this screen in again"));
       } else if (response.status >= 500 && state.failingSince === null) {
         state.failed += 1;
         state.failingSince = Date.now();

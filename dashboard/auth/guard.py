@@ -36,6 +36,7 @@ from flask import Flask, Response, current_app, g, jsonify, redirect, render_tem
 
 from dashboard.auth.policy import ALL_ROLES, KIOSK, SUMMARY_READERS, Principal, allowed, can_read_team
 from dashboard.context import current
+from i18n import _, current_reader
 from models import users
 from models.audit_log import record_event
 from models.tables import utcnow
@@ -162,10 +163,11 @@ def _checked_layout(layout: Callable[..., Any], page: dict[str, Any]) -> Callabl
     return checked
 
 
-def forbidden_notice(message: str = "Your role does not give access to this page.") -> Any:
+def forbidden_notice(message: str | None = None) -> Any:
+    """The refusal shown in place of a page (in the reader's language; by default: the role's)."""
     import dash_bootstrap_components as dbc
 
-    return dbc.Alert(message, color="danger", id="access-denied")
+    return dbc.Alert(message or _("Your role does not give access to this page."), color="danger", id="access-denied")
 
 
 def load_principal() -> Principal | None:
@@ -231,25 +233,27 @@ def _kiosk_sign_in(token: str, present: Principal | None) -> Principal | None:
 def scraper_token_ok() -> bool:
     """The request carries ``Authorization: Bearer <VIGIE_METRICS_TOKEN>`` (compared in constant time)."""
     token = current().settings.ops.metrics_token
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")  # untranslated: a header
     if token is None or scheme.lower() != "bearer" or not given:
         return False
     return hmac.compare_digest(given.strip().encode(), token.reveal().encode())
 
 
 def _refuse(status: int, message: str) -> Response:
+    """A JSON refusal, for programs (Dash's updates, exports): its message stays English."""
     response = jsonify({"error": message})
     response.status_code = status
     return response
 
 
 def _refuse_page(message: str) -> Response:
-    """A person's browser asked for a page it may not see: a readable page, not JSON."""
+    """A person's browser asked for a page it may not see: a readable page, not JSON, in their language."""
     body = render_template_string(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed · Vigie</title>'
+        '<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }} · Vigie</title>'
         '<link rel="stylesheet" href="/assets/00-bootstrap-5.3.9.min.css"></head><body class="container mt-5">'
         '<div class="alert alert-danger" id="access-denied">{{ message }}</div>'
-        '<a href="/" class="btn btn-primary">Back to the overview</a></body></html>', message=message)
+        '<a href="/" class="btn btn-primary">{{ back }}</a></body></html>',  # untranslated: a template
+        lang=current_reader().language, title=_("Not allowed"), message=message, back=_("Back to the overview"))
     return Response(body, status=403, mimetype="text/html")
 
 
@@ -259,7 +263,7 @@ def _check() -> Response | None:
         return None  # no such route: Flask answers 404 and runs nothing
     policy = ROUTE_POLICY.get(endpoint)
     if policy is None:
-        return _refuse(403, f"route {endpoint} has no access policy")
+        return _refuse(403, f"route {endpoint} has no access policy")  # untranslated: for programs (JSON)
     if policy == PUBLIC:
         return None
     if endpoint == "vigie_metrics" and scraper_token_ok():
@@ -271,31 +275,32 @@ def _check() -> Response | None:
             (principal is None or principal.is_kiosk):
         principal = _kiosk_sign_in(token, principal)
         if principal is None:
-            return _refuse(401, "this kiosk link is not valid (revoked or mistyped); ask for a new one")
+            # Read by the person setting up the screen: in the browser's language.
+            return _refuse(401, _("This kiosk link is not valid (revoked or mistyped); ask for a new one."))
     g.vigie_principal = principal
     if principal is None:
         if policy == PAGE:
             note = "&expired=1" if g.get("vigie_expired") else ""
             return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/')}{note}")  # type: ignore[return-value]
-        return _refuse(401, "sign in first")
+        return _refuse(401, "sign in first")  # untranslated: for programs (JSON)
     if policy == PAGE:
         page = page_for_path(request.path)
         roles = page_roles(page) if page else ALL_ROLES
         if roles is None or principal.role not in roles:
-            return _refuse_page("Your role does not give access to this page.")
+            return _refuse_page(_("Your role does not give access to this page."))
         team = _path_team(page, request.path) if page else None
         if team is not None and not can_read_team(principal, team):
-            return _refuse_page("You do not work for this team.")
+            return _refuse_page(_("You do not work for this team."))
         return None
     if policy == CALLBACK:
         body = request.get_json(silent=True)
         output = body.get("output") if isinstance(body, dict) else None
         roles = callback_roles(current_app.extensions["vigie.dash"], output) if isinstance(output, str) else None
         if roles is None or principal.role not in roles:
-            return _refuse(403, "your role may not run this update")
+            return _refuse(403, "your role may not run this update")  # untranslated: for programs (JSON)
         return None
     if principal.role not in policy:
-        return _refuse(403, "your role does not give access to this address")
+        return _refuse(403, "your role does not give access to this address")  # untranslated: for programs
     return None
 
 
@@ -306,7 +311,7 @@ def install(app: dash.Dash, server: Flask) -> None:
     server.config.update(
         SESSION_COOKIE_NAME="vigie_session",
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SAMESITE="Lax",  # untranslated: a cookie setting
         SESSION_COOKIE_SECURE=auth.secure_cookies,
         # Kiosk sessions last until revoked; users' sessions end by the times kept in them.
         PERMANENT_SESSION_LIFETIME=timedelta(days=400),

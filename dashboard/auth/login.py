@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, redirect, render_template_string, request, session
 
 from dashboard.context import current
+from i18n import N_, _, current_reader
 from models.audit_log import record_event
 from models.tables import utcnow
 from models.throttle import attempt_succeeded, begin_attempt
@@ -29,11 +30,13 @@ from models.users import authenticate, end_sessions, spend_a_password_check
 log = logging.getLogger("vigie.login")
 # Every failed sign-in gets this answer, whatever failed (unknown name, wrong password, disabled account,
 # an address or account slowed down by `models.throttle`): the page tells nobody which names exist.
-FAILED = ("Sign-in failed: check the user name and password. After several failed tries, each new try "
-          "must wait a little longer (at most a few minutes).")
+# Translated where shown (`_(FAILED)`): the page is in the browser's language (no account is known yet).
+FAILED = N_("Sign-in failed: check the user name and password. After several failed tries, each new try "
+            "must wait a little longer (at most a few minutes).")
 
+# The page's texts come from `_texts()`, in the reader's language.
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · Vigie</title>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ text.title }} · Vigie</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/assets/00-bootstrap-5.3.9.min.css"></head>
 <body class="bg-light"><main class="container" style="max-width: 420px; margin-top: 10vh">
@@ -42,17 +45,17 @@ PAGE = """<!doctype html>
 {% if error %}<div class="alert alert-danger" id="login-error">{{ error }}</div>{% endif %}
 <form method="post" action="/login" class="card card-body">
   <input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="next" value="{{ next }}">
-  <label class="form-label" for="login-name">User name</label>
+  <label class="form-label" for="login-name">{{ text.name }}</label>
   <input class="form-control mb-2" id="login-name" name="name" autocomplete="username" required autofocus
          value="{{ name }}" maxlength="100">
-  <label class="form-label" for="login-password">Password</label>
+  <label class="form-label" for="login-password">{{ text.password }}</label>
   <input class="form-control mb-3" id="login-password" name="password" type="password"
          autocomplete="current-password" required maxlength="1000">
-  <button class="btn btn-primary" id="login-submit" type="submit">Sign in</button>
+  <button class="btn btn-primary" id="login-submit" type="submit">{{ text.submit }}</button>
 </form>
 {% if oidc %}<a class="btn btn-outline-secondary w-100 mt-3" id="login-oidc"
-   href="/login/oidc?next={{ next|urlencode }}">Sign in with single sign-on</a>{% endif %}
-</main></body></html>"""
+   href="/login/oidc?next={{ next|urlencode }}">{{ text.sso }}</a>{% endif %}
+</main></body></html>"""  # untranslated: a template, its words are given by _texts()
 
 
 def safe_next(target: str | None) -> str:
@@ -87,13 +90,20 @@ def csrf_token() -> str:
     return str(session["csrf"])
 
 
+def _texts() -> dict[str, str]:
+    """The sign-in page's words, in the reader's language (the browser's: nobody is signed in yet)."""
+    return {"title": _("Sign in"), "name": _("User name"), "password": _("Password"), "submit": _("Sign in"),
+            "sso": _("Sign in with single sign-on")}
+
+
 def _form(error: str = "", name: str = "", status: int = 200) -> Response:
     notice = ""
     if request.args.get("expired"):
-        notice = "Your session ended; sign in again."
+        notice = _("Your session ended; sign in again.")
     elif request.args.get("signed_out"):
-        notice = "You are signed out."
-    html = render_template_string(PAGE, error=error, notice=notice, name=name, csrf=csrf_token(),
+        notice = _("You are signed out.")
+    html = render_template_string(PAGE, lang=current_reader().language, text=_texts(), error=error, notice=notice,
+                                  name=name, csrf=csrf_token(),
                                   next=safe_next(request.values.get("next")),
                                   oidc=current().settings.auth.oidc is not None)
     return Response(html, status=status, mimetype="text/html")
@@ -104,7 +114,7 @@ def login() -> Response:
         return _form()
     sent = request.form.get("csrf", "")
     if not sent or not hmac.compare_digest(sent, str(session.get("csrf", ""))):
-        return _form("The form expired; please sign in again.", status=400)
+        return _form(_("The form expired; please sign in again."), status=400)
     address = request.remote_addr or ""  # the client's, behind trusted proxies (dashboard/proxies.py)
     name = (request.form.get("name") or "").strip().lower()[:100]
     password = request.form.get("password") or ""
@@ -117,7 +127,7 @@ def login() -> Response:
             # Slowed down: the password is not checked (the same work is done) and nothing is audited
             # per attempt; the failure that started the wait wrote a ``login.throttled`` event.
             spend_a_password_check(password)
-            return _form(FAILED, name=name, status=401)
+            return _form(_(FAILED), name=name, status=401)
         user, why = authenticate(db_session, name, password)
         found = (user.id, user.name, user.session_epoch) if user else None
         if found is None:
@@ -128,7 +138,7 @@ def login() -> Response:
         else:
             attempt_succeeded(db_session, attempt)
     if found is None:
-        return _form(FAILED, name=name, status=401)
+        return _form(_(FAILED), name=name, status=401)
     sign_in(found[0], found[1], found[2], "password")
     return redirect(safe_next(request.form.get("next")))  # type: ignore[return-value]
 

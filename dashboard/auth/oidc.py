@@ -36,11 +36,12 @@ from joserfc.errors import JoseError
 from config.auth import OidcConfig
 from dashboard.auth.login import audit, safe_next, sign_in
 from dashboard.context import current
+from i18n import _, current_reader
 from models.users import sso_account
 
 log = logging.getLogger("vigie.oidc")
 
-SCOPE = "openid profile email"
+SCOPE = "openid profile email"  # untranslated: OpenID Connect scopes
 TIMEOUT_SECONDS = 10  # every call to the provider (discovery, keys, token)
 LEEWAY_SECONDS = 60  # clock skew allowed on exp / iat / nbf
 NEXT_KEY = "oidc_next"
@@ -48,18 +49,19 @@ STATE_PREFIX = "_state_vigie_"  # where Authlib keeps state, nonce and code veri
 ERROR_CODE = re.compile(r"[a-z_]{1,40}")  # an OAuth error code; anything else from the URL is not shown
 
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Single sign-on · Vigie</title>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }} · Vigie</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/assets/00-bootstrap-5.3.9.min.css"></head>
 <body class="bg-light"><main class="container" style="max-width: 520px; margin-top: 10vh">
 <h1 class="h3 mb-3">Vigie</h1>
 <div class="alert alert-danger" id="oidc-error">{{ message }}</div>
-<a class="btn btn-primary" id="oidc-back" href="/login?next={{ next|urlencode }}">Back to sign-in</a>
-</main></body></html>"""
+<a class="btn btn-primary" id="oidc-back" href="/login?next={{ next|urlencode }}">{{ back }}</a>
+</main></body></html>"""  # untranslated: a template, its words are given by _page()
 
 
 class SignInRefused(Exception):
-    """The sign-in cannot go on; ``message`` is shown to the user, ``why`` goes to the audit trail."""
+    """The sign-in cannot go on; ``message`` is shown to the user (in the browser's language: ``_()``
+    where raised), ``why`` goes to the audit trail (English)."""
 
     def __init__(self, message: str, why: str, status: int, actor: str = "?") -> None:
         super().__init__(message)
@@ -67,7 +69,8 @@ class SignInRefused(Exception):
 
 
 def _page(message: str, status: int, target: str = "/") -> Response:
-    html = render_template_string(PAGE, message=message, next=target)
+    html = render_template_string(PAGE, lang=current_reader().language, title=_("Single sign-on"), message=message,
+                                  back=_("Back to sign-in"), next=target)
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -83,13 +86,13 @@ def _metadata(client: Any, config: OidcConfig) -> dict[str, Any]:
         metadata: dict[str, Any] = client.load_server_metadata()
     except (requests.RequestException, ValueError) as exc:
         log.warning("OpenID Connect provider %s unreachable: %s", config.issuer, type(exc).__name__)
-        raise SignInRefused("The single sign-on provider cannot be reached right now; try again later.",
+        raise SignInRefused(_("The single sign-on provider cannot be reached right now; try again later."),
                             "provider unreachable", 502) from exc
     if str(metadata.get("issuer", "")).rstrip("/") != config.issuer:
         # OpenID Connect Discovery 4.3: the document must name the issuer it was fetched for.
         log.error("OpenID Connect: %s/.well-known/openid-configuration names issuer %r; check VIGIE_OIDC_ISSUER",
                   config.issuer, metadata.get("issuer"))
-        raise SignInRefused("Single sign-on is misconfigured (issuer mismatch); ask an admin.",
+        raise SignInRefused(_("Single sign-on is misconfigured (issuer mismatch); ask an admin."),
                             "issuer mismatch", 502)
     if "_vigie_checked" not in metadata:
         # Never accept an unsigned ID token, whatever the provider advertises.
@@ -106,11 +109,11 @@ def _identity(userinfo: dict[str, Any] | None, config: OidcConfig) -> tuple[str,
     """(subject, name hint) of a verified ID token: the subject is what is matched; the hint (the
     VIGIE_OIDC_USERNAME_CLAIM claim) only helps an admin see who was refused."""
     if not userinfo:
-        raise SignInRefused("The single sign-on provider sent no ID token; ask an admin.", "no id_token", 502)
+        raise SignInRefused(_("The single sign-on provider sent no ID token; ask an admin."), "no id_token", 502)
     subject = userinfo.get("sub")
     if not isinstance(subject, str) or not subject.strip():
         log.warning("OpenID Connect: an ID token from %s has no sub claim", config.issuer)
-        raise SignInRefused("The single sign-on provider sent no subject ('sub' claim); ask an admin.",
+        raise SignInRefused(_("The single sign-on provider sent no subject (‘sub’ claim); ask an admin."),
                             "no sub claim", 403)
     hint = userinfo.get(config.username_claim)
     return subject, hint.strip().lower()[:100] if isinstance(hint, str) else ""
@@ -121,24 +124,25 @@ def _verified_identity(client: Any, config: OidcConfig) -> tuple[str, str]:
     error = request.args.get("error")
     if error:
         code = error if ERROR_CODE.fullmatch(error) else "error"
-        raise SignInRefused(f"The single sign-on provider did not sign you in ({code}).", f"provider: {code}", 403)
+        raise SignInRefused(_("The single sign-on provider did not sign you in ({code}).").format(code=code),
+                            f"provider: {code}", 403)
     _metadata(client, config)
     try:
         token = client.authorize_access_token(claims_options=_claims_options(config), leeway=LEEWAY_SECONDS)
     except MismatchingStateError as exc:
-        raise SignInRefused("This sign-in was not started here or has expired; please sign in again.",
+        raise SignInRefused(_("This sign-in was not started here or has expired; please sign in again."),
                             "missing or unknown state", 400) from exc
     except OAuthError as exc:  # the token endpoint said no (bad code, bad client secret…)
         log.warning("OpenID Connect token request refused: %s", exc.error)
-        raise SignInRefused("The single sign-on provider refused the sign-in; please sign in again.",
+        raise SignInRefused(_("The single sign-on provider refused the sign-in; please sign in again."),
                             f"token endpoint: {exc.error}", 400) from exc
     except requests.RequestException as exc:
         log.warning("OpenID Connect provider %s unreachable: %s", config.issuer, type(exc).__name__)
-        raise SignInRefused("The single sign-on provider cannot be reached right now; try again later.",
+        raise SignInRefused(_("The single sign-on provider cannot be reached right now; try again later."),
                             "provider unreachable", 502) from exc
     except (JoseError, AuthlibBaseError, ValueError) as exc:  # signature, issuer, audience, nonce, expiry
         log.warning("OpenID Connect ID token refused: %s: %s", type(exc).__name__, exc)
-        raise SignInRefused("The single sign-on answer could not be verified; please sign in again.",
+        raise SignInRefused(_("The single sign-on answer could not be verified; please sign in again."),
                             f"id_token refused: {type(exc).__name__}", 400) from exc
     return _identity(token.get("userinfo"), config)
 
@@ -151,12 +155,14 @@ def _account(config: OidcConfig, subject: str, hint: str) -> tuple[int, str, int
             return user.id, user.name, user.session_epoch
     actor = f"oidc:{subject}"[:200]
     if why == "account disabled":
-        raise SignInRefused("This account is disabled.", why, 403, actor=actor)
+        raise SignInRefused(_("This account is disabled."), why, 403, actor=actor)
     log.warning("OpenID Connect: refused sub=%r of %s (its %s claim says %r): no account is bound to this "
                 "identity; an admin binds it with `vigie users link-oidc NAME SUBJECT`",
                 subject, config.issuer, config.username_claim, hint)
-    raise SignInRefused(f"Your single sign-on identity (subject {subject!r}) is not bound to a Vigie account; "
-                        f"ask an admin to run `vigie users link-oidc NAME {subject}`.", why, 403, actor=actor)
+    command = f"vigie users link-oidc NAME {subject}"  # untranslated: a command line
+    raise SignInRefused(_("Your single sign-on identity (subject {subject}) is not bound to a Vigie account; "
+                          "ask an admin to run `{command}`.").format(subject=repr(subject), command=command),
+                        why, 403, actor=actor)
 
 
 def register_oidc(server: Flask, config: OidcConfig, public_url: str) -> None:
@@ -181,7 +187,8 @@ def register_oidc(server: Flask, config: OidcConfig, public_url: str) -> None:
         except SignInRefused as refused:
             return _page(refused.message, refused.status, target)
         except requests.RequestException:
-            return _page("The single sign-on provider cannot be reached right now; try again later.", 502, target)
+            return _page(_("The single sign-on provider cannot be reached right now; try again later."), 502,
+                         target)
         return response
 
     def callback() -> Response:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from i18n import N_, _
 from models.tables import ROLES
 
 KIOSK = "kiosk"
@@ -32,6 +33,15 @@ WALL: tuple[str, ...] = ("operator", "compliance", "manager", "admin", KIOSK)
 EVERY_TEAM_ROLES = ("compliance", "admin")  # see items of every team
 # The daily summary covers every team (and quotes notable posts of each): managers, compliance, admins.
 SUMMARY_READERS: tuple[str, ...] = ("manager", "compliance", "admin")
+# The roles as people read them (the keys stay English: they are stored and typed at the command line).
+ROLE_LABELS: dict[str, str] = {"agent": N_("agent"), "lead": N_("lead"), "compliance": N_("compliance"),
+                               "manager": N_("manager"), "admin": N_("admin"), "operator": N_("operator"),
+                               KIOSK: N_("wall screen")}
+
+
+def role_label(role: str) -> str:
+    """``role`` in the reader's language (an unknown one as it is)."""
+    return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
 @dataclass(frozen=True)

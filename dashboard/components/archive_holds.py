@@ -19,10 +19,12 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
-from dashboard.components.archive_panels import utc
+from dashboard.components.archive_panels import at
+from dashboard.components.when import local
 from dashboard.context import current
+from i18n import _
 from models import holds
-from models.ids import no_such, parse_id
+from models.ids import parse_id, shown
 
 HOLD_ROLES: tuple[str, ...] = ("compliance",)
 SHOWN = 100
@@ -41,7 +43,8 @@ def hold_scope(items: Any, authors: Any, sources: Any, since: Any, until: Any, q
     for part in split_list(str(items) if isinstance(items, int) and not isinstance(items, bool) else items):
         number = parse_id(part)
         if number is None:
-            raise holds.HoldError(f"{no_such('mention', part)}: expected a mention id (a number)")
+            raise holds.HoldError(_("No such mention: {value}: expected a mention id (a number)").format(
+                value=shown(part)))
         ids.append(number)
 
     def day(value: Any, what: str, end: bool = False) -> datetime | None:
@@ -50,37 +53,59 @@ def hold_scope(items: Any, authors: Any, sources: Any, since: Any, until: Any, q
         try:
             start = datetime.fromisoformat(value.strip()[:10])
         except ValueError:
-            raise holds.HoldError(f"{what}: expected a date like 2026-01-31") from None
+            raise holds.HoldError(_("{field}: expected a date like 2026-01-31").format(field=what)) from None
         return start + timedelta(days=1) if end else start
 
-    return holds.HoldScope(tuple(ids), split_list(authors), split_list(sources), day(since, "from"),
-                           day(until, "to", end=True), query.strip() if isinstance(query, str) and query.strip()
+    return holds.HoldScope(tuple(ids), split_list(authors), split_list(sources), day(since, _("From")),
+                           day(until, _("To"), end=True), query.strip() if isinstance(query, str) and query.strip()
                            else None)
+
+
+def scope_text(scope: holds.HoldScope) -> str:
+    """What a hold holds, for the reader (`holds.HoldScope.describe` is the command line's English)."""
+    parts = []
+    for label, values in ((_("items {list}"), scope.mention_ids), (_("authors {list}"), scope.authors),
+                          (_("sources {list}"), scope.sources)):
+        if values:
+            parts.append(label.format(list=", ".join(str(v) for v in values)))
+    if scope.since and scope.until:
+        parts.append(_("from {start} to {end}").format(start=local(scope.since), end=local(scope.until)))
+    elif scope.since:
+        parts.append(_("from {start} on").format(start=local(scope.since)))
+    elif scope.until:
+        parts.append(_("up to {end}").format(end=local(scope.until)))
+    if scope.query:
+        parts.append(_("content containing {text}").format(text=repr(scope.query)))
+    return _("; ").join(parts) or _("every record")
 
 
 def build_holds(rows: list[Any]) -> Any:
     if not rows:
-        return html.P("No legal hold yet.", className="text-muted", id="archive-holds-table")
-    head = html.Thead(html.Tr([html.Th(h) for h in ("#", "Matter", "Scope", "Placed", "Reason", "Released")]))
+        return html.P(_("No legal hold yet."), className="text-muted", id="archive-holds-table")
+    head = html.Thead(html.Tr([html.Th(h) for h in ("#", _("Matter"), _("Scope"), _("Placed"), _("Reason"),
+                                                     _("Released"))]))
     body = []
     for h in rows:
-        scope = holds.HoldScope.from_json(h.scope or {}).describe()
-        released = (f"{utc(h.released_at)} by {h.released_by}: {h.release_reason or ''}" if h.released_at
-                    else dbc.Badge("standing", color="danger"))
+        scope = scope_text(holds.HoldScope.from_json(h.scope or {}))
+        released = ([at(h.released_at), " ", _("by {name}: {reason}").format(name=h.released_by,
+                                                                              reason=h.release_reason or "")]
+                    if h.released_at else dbc.Badge(_("standing"), color="danger"))
         body.append(html.Tr([html.Td(str(h.id)), html.Td(h.matter), html.Td(scope),
-                             html.Td(f"{utc(h.placed_at)} by {h.placed_by}"), html.Td(h.reason), html.Td(released)]))
+                             html.Td([at(h.placed_at), " ", _("by {name}").format(name=h.placed_by)]),
+                             html.Td(h.reason), html.Td(released)]))
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, id="archive-holds-table")
 
 
 def _options(rows: list[Any]) -> list[dict[str, Any]]:
-    return [{"label": f"#{h.id} {h.matter[:80]} (placed by {h.placed_by})", "value": h.id}
+    return [{"label": _("#{id} {matter} (placed by {name})").format(id=h.id, matter=h.matter[:80], name=h.placed_by),
+             "value": h.id}
             for h in rows if h.released_at is None]
 
 
 def matter_options(rows: list[Any]) -> list[dict[str, Any]]:
     """Every hold's matter, for the export tab (a released hold's records may still be asked for)."""
-    return [{"label": f"#{h.id} {h.matter[:80]}" + ("" if h.released_at is None else " (released)"), "value": h.id}
-            for h in rows]
+    return [{"label": f"#{h.id} {h.matter[:80]}" if h.released_at is None
+             else _("#{id} {matter} (released)").format(id=h.id, matter=h.matter[:80]), "value": h.id} for h in rows]
 
 
 def _read() -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]:
@@ -97,31 +122,38 @@ def section() -> Any:
                         dbc.Input(id=ident, type=kind, placeholder=placeholder, size="sm")], md=md)
 
     place = html.Div([
-        html.H5("Place a hold"),
-        dbc.Row([field("Matter", "archive-hold-matter", placeholder="e.g. Smith v. Aurelia Bank", md=4),
-                 field("From (UTC date)", "archive-hold-since", "date", md=2),
-                 field("To (UTC date)", "archive-hold-until", "date", md=2),
-                 field("Text in the content", "archive-hold-query", placeholder="optional", md=4)], className="g-2"),
-        dbc.Row([field("Items (mention ids)", "archive-hold-items", placeholder="12, 57"),
-                 field("Authors", "archive-hold-authors", placeholder="x:@someone, reddit:user"),
-                 field("Sources", "archive-hold-sources", placeholder="source names")], className="g-2"),
-        dbc.Textarea(id="archive-hold-reason", placeholder="Reason (required)", maxLength=5000, className="my-2"),
-        html.P("Nothing selected above holds every record; several items, authors or sources hold any of them; "
-               "dates and text narrow that down.", className="small text-muted"),
-        dbc.Button("Place hold", id="archive-hold-place", color="danger", size="sm"),
+        html.H5(_("Place a hold")),
+        dbc.Row([field(_("Matter"), "archive-hold-matter", placeholder=_("e.g. Smith v. Aurelia Bank"), md=4),
+                 field(_("From (UTC date)"), "archive-hold-since", "date", md=2),
+                 field(_("To (UTC date)"), "archive-hold-until", "date", md=2),
+                 field(_("Text in the content"), "archive-hold-query", placeholder=_("optional"), md=4)],
+                className="g-2"),
+        dbc.Row([field(_("Items (mention ids)"), "archive-hold-items", placeholder="12, 57"),
+                 field(_("Authors"), "archive-hold-authors",
+                       placeholder="x:@someone, reddit:user"),  # untranslated: the syntax
+                 field(_("Sources"), "archive-hold-sources", placeholder=_("source names"))], className="g-2"),
+        dbc.Label(_("Reason (required)"), html_for="archive-hold-reason", className="small mb-0 mt-2"),
+        dbc.Textarea(id="archive-hold-reason", placeholder=_("Reason (required)"), maxLength=5000, className="mb-2"),
+        html.P(_("Nothing selected above holds every record; several items, authors or sources hold any of them; "
+                 "dates and text narrow that down."), className="small text-muted"),
+        dbc.Button(_("Place hold"), id="archive-hold-place", color="danger", size="sm"),
     ], className="mb-4")
     release = html.Div([
-        html.H5("Release a hold"),
-        dbc.Row([dbc.Col(dcc.Dropdown(id="archive-hold-release-id", options=options, placeholder="standing hold"),
+        html.H5(_("Release a hold")),
+        dbc.Row([dbc.Col([dbc.Label(_("Hold to release"), html_for="archive-hold-release-id",
+                                    className="visually-hidden"),
+                          dcc.Dropdown(id="archive-hold-release-id", options=options, placeholder=_("standing hold"))],
                          md=5),
-                 dbc.Col(dbc.Input(id="archive-hold-release-reason", placeholder="Reason (required)", size="sm"),
+                 dbc.Col([dbc.Label(_("Reason for the release (required)"), html_for="archive-hold-release-reason",
+                                    className="visually-hidden"),
+                          dbc.Input(id="archive-hold-release-reason", placeholder=_("Reason (required)"), size="sm")],
                          md=5),
-                 dbc.Col(dbc.Button("Release", id="archive-hold-release", color="secondary", size="sm"), md=2)],
+                 dbc.Col(dbc.Button(_("Release"), id="archive-hold-release", color="secondary", size="sm"), md=2)],
                 className="g-2"),
-        html.P("Someone other than whoever placed it releases it (four eyes).", className="small text-muted"),
+        html.P(_("Someone other than whoever placed it releases it (four eyes)."), className="small text-muted"),
     ], className="mb-4")
     return html.Div([dbc.Alert(id="archive-hold-alert", is_open=False, dismissable=True), place, release,
-                     html.H5("Holds"), html.Div(table, id="archive-holds")])
+                     html.H5(_("Holds")), html.Div(table, id="archive-holds")])
 
 
 @callback(
@@ -161,15 +193,16 @@ def hold_action(_place: int | None, _release: int | None, matter: Any, reason: A
             if trigger == "archive-hold-place":
                 scope = hold_scope(items, authors, sources, since, until, query)
                 hold = holds.place_hold(session, principal.name, str(matter or ""), str(reason or ""), scope)
-                message = f"Hold {hold.id} placed on {holds.HoldScope.from_json(hold.scope).describe()}."
+                message = _("Hold {id} placed on {scope}.").format(
+                    id=hold.id, scope=scope_text(holds.HoldScope.from_json(hold.scope)))
             else:
                 if release_id in (None, ""):
-                    raise holds.HoldError("choose the hold to release")
+                    raise holds.HoldError(_("Choose the hold to release."))
                 hold_id = parse_id(release_id)
                 if hold_id is None:
-                    raise holds.HoldError(no_such("hold", release_id))
+                    raise holds.HoldError(_("No such hold: {value}").format(value=shown(release_id)))
                 hold = holds.release_hold(session, principal.name, hold_id, str(release_reason or ""))
-                message = f"Hold {hold.id} ({hold.matter}) released."
+                message = _("Hold {id} ({matter}) released.").format(id=hold.id, matter=hold.matter)
     except holds.HoldError as exc:
         return str(exc), "danger", True, no_update, no_update, no_update
     table, options, matters = _read()

@@ -8,11 +8,13 @@ before every other state: a dead collector never leaves its sources looking "ok"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from collectors.sources import REGISTRY
 from config.settings import Settings
+from i18n import _, current_reader, ngettext
+from i18n import formats as fmt
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,11 @@ class SourceState:
 
 
 def age(then: datetime | None, now: datetime) -> str:
-    """ "3 min ago" style, from naive UTC times."""
+    """ "3 min ago" / "il y a 3 min" for the request's reader, from naive UTC times (a time in the
+    future, a clock skew, counts as now)."""
     if then is None:
-        return "never"
-    seconds = max(0, int((now - then).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return f"{seconds} s ago"
+        return _("never")
+    return fmt.relative(min(then, now), now, current_reader())
 
 
 def polled_intervals(settings: Settings) -> dict[str, float]:
@@ -43,22 +42,34 @@ def polled_intervals(settings: Settings) -> dict[str, float]:
 def source_state(row: Any, now: datetime, configured: bool, enabled: bool, stale: str | None = None) -> SourceState:
     """``stale``: why the source is stale (`models.heartbeats.stale_map`), None when it is not."""
     if not configured:
-        return SourceState("not configured", "secondary", "in the database but no longer in sources.yaml")
+        return SourceState(_("not configured"), "secondary", _("in the database but no longer in sources.yaml"))
     if not enabled:
-        return SourceState("disabled", "secondary", "enabled: false in sources.yaml")
+        return SourceState(_("disabled"), "secondary", _("enabled: false in sources.yaml"))
     if stale is not None:
-        return SourceState("stale", "danger", f"{stale}; last success {age(row.last_ok_at, now)}")
+        return SourceState(_("stale"), "danger", _("{reason}; last success {when}").format(
+            reason=stale, when=age(row.last_ok_at, now)))
     failures = row.consecutive_failures or 0
     waiting = row.not_before is not None and row.not_before > now
     if failures:
-        wait = f"; next request after {row.not_before:%H:%M:%S} UTC" if waiting else ""
-        return SourceState("failing", "danger", f"{failures} failed poll(s) in a row since "
-                                                f"{age(row.last_ok_at, now) if row.last_ok_at else 'the start'}{wait}")
+        since = age(row.last_ok_at, now) if row.last_ok_at else _("the start")
+        detail = ngettext("{count} failed poll in a row since {since}", "{count} failed polls in a row since {since}",
+                          failures).format(count=fmt.number(failures, current_reader()), since=since)
+        if waiting:
+            detail = _("{detail}; next request {due}").format(detail=detail, due=_next(row.not_before, now))
+        return SourceState(_("failing"), "danger", detail)
     if row.last_ok_at is None:
-        return SourceState("not run yet", "secondary", "waiting for its first poll")
+        return SourceState(_("not run yet"), "secondary", _("waiting for its first poll"))
     if waiting:
-        return SourceState("waiting", "warning", f"asked to wait until {row.not_before:%H:%M:%S} UTC")
-    return SourceState("ok", "success", f"last success {age(row.last_ok_at, now)}")
+        return SourceState(_("waiting"), "warning", _("asked to wait, next request {due}").format(
+            due=_next(row.not_before, now)))
+    return SourceState(_("ok"), "success", _("last success {when}").format(when=age(row.last_ok_at, now)))
+
+
+def _next(moment: datetime, now: datetime) -> str:
+    """When the next request is allowed: ``in 5 min`` (the relative form; its local time in a tooltip elsewhere)."""
+    if moment - now < timedelta(minutes=1):
+        return _("in less than a minute")
+    return fmt.relative(moment, now, current_reader())
 
 
 def failing(rows: list[Any], enabled: set[str]) -> list[Any]:

@@ -1,11 +1,12 @@
 """The navigation bar's entries, read from the page registry.
 
 A page that belongs in the bar says so in its own ``dash.register_page``, next to its roles, with
-the fields of `NavEntry`: ``nav={"order": 20, "label": "Triage"}`` (Dash keeps unknown keyword
+the fields of `NavEntry`: ``nav={"order": 20, "label": N_("Triage")}`` (Dash keeps unknown keyword
 arguments in ``dash.page_registry``); a page without ``nav=`` has no link (the overview, an
 item's page). The bar shows the entries of the pages the principal's role may open, by declared
 order. A per-team entry (a page at ``.../<team>``, the queue) is one link per team the principal
-may read, in the configured order, labelled with the team's name.
+may read, in the configured order, labelled with the team's name. Labels are marked with ``N_()``
+and translated here, when the bar is built for its reader.
 
 Hiding a link is convenience, not access control: the guard and each page check again.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from dashboard.auth.guard import page_roles
 from dashboard.auth.policy import Principal, allowed, can_read_team
+from i18n import _
 
 TEAM = "<team>"  # the path variable a per-team page is reached by (the guard checks it too)
 
@@ -77,5 +79,5 @@ def nav_links(pages: Iterable[dict[str, Any]], principal: Principal,
             links += [NavLink(label, page["path_template"].replace(TEAM, key), f"nav-{key}")
                       for key, label in teams if can_read_team(principal, key)]
         else:
-            links.append(NavLink(entry.label, page["path"], f"nav-{page['path'].strip('/')}"))
+            links.append(NavLink(_(entry.label), page["path"], f"nav-{page['path'].strip('/')}"))
     return links

@@ -31,13 +31,20 @@ from dashboard.components.archive_panels import (
     build_verifications,
 )
 from dashboard.context import current
+from i18n import N_, _
 from models import archive_views
 from models.archive_tables import RECORD_KINDS
-from models.ids import MAX_RECORD_ID, no_such, parse_id
+from models.ids import MAX_RECORD_ID, parse_id, shown
 
 ARCHIVE_ROLES: tuple[str, ...] = ("compliance",)
-dash.register_page(__name__, path="/archive", title="Archive · Vigie", name="Archive", roles=ARCHIVE_ROLES,
-                   nav={"order": 62, "label": "Archive"})
+
+
+def _page_title(**_kw: Any) -> str:
+    return _("Archive") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path="/archive", title=_page_title, name="Archive", roles=ARCHIVE_ROLES,
+                   nav={"order": 62, "label": N_("Archive")})
 PAGE = 50  # records per page of a search
 HISTORY_PAGE = archive_views.HISTORY_LIMIT
 MAX_TEXT = 200  # characters of a search field
@@ -77,17 +84,17 @@ def _search_form() -> Any:
 
     return html.Div([
         dbc.Row([
-            dbc.Col([dbc.Label("Kind", html_for="archive-kind", className="small mb-0"),
-                     dcc.Dropdown(id="archive-kind", options=list(RECORD_KINDS), placeholder="any kind")], md=2),
-            field("Subject", "archive-subject", placeholder="mention:12, reply:3…"),
-            field("Author", "archive-author", placeholder="network:handle"),
-            field("Item (mention id)", "archive-mention", "number"),
-            field("From (UTC date)", "archive-since", "date"),
-            field("To (UTC date)", "archive-until", "date"),
+            dbc.Col([dbc.Label(_("Kind"), html_for="archive-kind", className="small mb-0"),
+                     dcc.Dropdown(id="archive-kind", options=list(RECORD_KINDS), placeholder=_("any kind"))], md=2),
+            field(_("Subject"), "archive-subject", placeholder="mention:12, reply:3…"),  # untranslated: the syntax
+            field(_("Author"), "archive-author", placeholder="network:handle"),
+            field(_("Item (mention id)"), "archive-mention", "number"),
+            field(_("From (UTC date)"), "archive-since", "date"),
+            field(_("To (UTC date)"), "archive-until", "date"),
         ], className="g-2 mb-2"),
-        dbc.Row([field("Text in the content", "archive-text", placeholder="words, case-insensitive", md=6),
-                 dbc.Col([dbc.Button("Search", id="archive-search", color="primary", size="sm", className="me-2"),
-                          dbc.Button("Older", id="archive-older", color="secondary", size="sm", outline=True)],
+        dbc.Row([field(_("Text in the content"), "archive-text", placeholder=_("words, case-insensitive"), md=6),
+                 dbc.Col([dbc.Button(_("Search"), id="archive-search", color="primary", size="sm", className="me-2"),
+                          dbc.Button(_("Older"), id="archive-older", color="secondary", size="sm", outline=True)],
                          md=3, className="d-flex align-items-end")], className="g-2 mb-2"),
         dcc.Store(id="archive-cursor", data=None),
         html.Div(id="archive-results"),
@@ -95,17 +102,18 @@ def _search_form() -> Any:
 
 
 def _history_tab(mention_id: int | None) -> Any:
-    children: Any = html.P("Give an item's mention id, or open one from the search results.",
+    children: Any = html.P(_("Give an item’s mention id, or open one from the search results."),
                            className="text-muted", id="archive-history-note")
     following = None
     if mention_id is not None:
         children, following = _history(mention_id, 0)
     return html.Div([
-        dbc.Row([dbc.Col(dbc.Input(id="archive-history-mention", type="number", size="sm", value=mention_id,
-                                   placeholder="mention id"), md=2),
-                 dbc.Col([dbc.Button("Show records", id="archive-history-show", color="primary", size="sm",
+        dbc.Row([dbc.Col([dbc.Label(_("Mention id"), html_for="archive-history-mention", className="visually-hidden"),
+                          dbc.Input(id="archive-history-mention", type="number", size="sm", value=mention_id,
+                                    placeholder=_("mention id"))], md=2),
+                 dbc.Col([dbc.Button(_("Show records"), id="archive-history-show", color="primary", size="sm",
                                      className="me-2"),
-                          dbc.Button("Later", id="archive-history-later", color="secondary", size="sm",
+                          dbc.Button(_("Later"), id="archive-history-later", color="secondary", size="sm",
                                      outline=True)], md=4)], className="g-2 mb-2"),
         dcc.Store(id="archive-history-cursor", data={"mention": mention_id, "after": following}),
         html.Div(children, id="archive-history"),
@@ -127,27 +135,28 @@ def _status() -> Any:
         verifications = archive_views.last_verifications(session, 10)
         chain = archive_views.chain_state(session)
         anchors = archive_views.anchor_tail(session, Path(path), 10)
-        built = [html.H5("Head"), build_chain(chain), html.H5("Anchored heads"), build_anchors(str(path), anchors),
-                 html.H5("Last verifications"), build_verifications(verifications)]
+        built = [html.H5(_("Head")), build_chain(chain), html.H5(_("Anchored heads")),
+                 build_anchors(str(path), anchors), html.H5(_("Last verifications")),
+                 build_verifications(verifications)]
     return built
 
 
 def layout(mention: str | None = None, **_query: Any) -> Any:
     mention_id = parse_id(mention)
     return html.Div([
-        html.H2("Archive"),
-        html.P("Every record kept for regulators: posts as received, every action and reply, holds, reviews, "
-               "configuration changes. Records are sealed into hash-chained segments; the head is anchored "
-               "outside the database.", className="text-muted"),
+        html.H2(_("Archive")),
+        html.P(_("Every record kept for regulators: posts as received, every action and reply, holds, reviews, "
+                 "configuration changes. Records are sealed into hash-chained segments; the head is anchored "
+                 "outside the database."), className="text-muted"),
         dbc.Tabs([
-            dbc.Tab(_search_form(), label="Search records", tab_id="search", className="pt-3"),
-            dbc.Tab(_history_tab(mention_id), label="Item history", tab_id="history", className="pt-3"),
-            dbc.Tab(html.Div([dbc.Button("Refresh", id="archive-status-refresh", size="sm", color="secondary",
+            dbc.Tab(_search_form(), label=_("Search records"), tab_id="search", className="pt-3"),
+            dbc.Tab(_history_tab(mention_id), label=_("Item history"), tab_id="history", className="pt-3"),
+            dbc.Tab(html.Div([dbc.Button(_("Refresh"), id="archive-status-refresh", size="sm", color="secondary",
                                          outline=True, className="mb-2"),
                               html.Div(_status(), id="archive-status")]),
-                    label="Verification and anchors", tab_id="status", className="pt-3"),
-            dbc.Tab(archive_holds.section(), label="Legal holds", tab_id="holds", className="pt-3"),
-            dbc.Tab(archive_exports.section(), label="Exports", tab_id="exports", className="pt-3"),
+                    label=_("Verification and anchors"), tab_id="status", className="pt-3"),
+            dbc.Tab(archive_holds.section(), label=_("Legal holds"), tab_id="holds", className="pt-3"),
+            dbc.Tab(archive_exports.section(), label=_("Exports"), tab_id="exports", className="pt-3"),
         ], id="archive-tabs", active_tab="history" if mention_id is not None else "search"),
     ])
 
@@ -176,7 +185,7 @@ def search(_search: int | None, _older: int | None, kind: Any, subject: Any, aut
     if older and before is None:
         raise PreventUpdate  # nothing searched yet, or the last page was shown
     if mention not in (None, "") and parse_id(mention) is None:
-        return html.P(f"{no_such('mention', mention).capitalize()}.", className="text-warning"), None
+        return html.P(_("No such mention: {value}.").format(value=shown(mention)), className="text-warning"), None
     wanted = record_filter(kind, subject, author, mention, since, until, text)
     with current().db.read() as session:
         rows = archive_views.search_records(session, wanted, _sees_restricted(), before_id=before, limit=PAGE)
@@ -203,7 +212,7 @@ def history(_show: int | None, _later: int | None, mention: Any, cursor: Any) ->
     else:
         mention_id, after = parse_id(mention), 0
         if mention_id is None:
-            return html.P("That is not a mention id.", className="text-warning", id="archive-history-note"), None
+            return html.P(_("That is not a mention id."), className="text-warning", id="archive-history-note"), None
     built, following = _history(mention_id, after)
     return built, {"mention": mention_id, "after": following}
 

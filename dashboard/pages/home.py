@@ -1,73 +1,30 @@
-"""Home: each team's queue at a glance and the health of every source."""
+"""Home (/): the signed-in person's own home, by role: an agent's items (pages/home_agent.py), a
+lead's teams (home_lead.py), compliance's approvals and reviews (home_compliance.py), a manager's
+yesterday and week (home_manager.py), the system's health for admins and operators (home_admin.py).
+
+The home is that page's layout, built here (its ids, its tick and its guarded callback come with
+it); `HOMES` is the one place that says which role lands where.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard.auth.guard import current_principal
-from dashboard.auth.policy import SIGNED_IN, can_read_team
-from dashboard.components.health import polled_intervals, source_state
-from dashboard.context import current
-from models import heartbeats, queries
-from models.tables import utcnow
+from dashboard.auth.guard import current_principal, page_for_path
+from dashboard.auth.policy import SIGNED_IN
 
 dash.register_page(__name__, path="/", title="Vigie", name="Home", roles=SIGNED_IN)
 
-
-def _source_row(row: Any, configured: dict[str, bool], now: Any, stale: dict[str, str]) -> Any:
-    state = source_state(row, now, row.name in configured, configured.get(row.name, False), stale.get(row.name))
-    return html.Tr(
-        [
-            html.Td(row.name),
-            html.Td(row.kind),
-            html.Td(dbc.Badge(state.label, color=state.color, title=state.detail, id=f"home-state-{row.name}")),
-            html.Td(row.last_ok_at.isoformat(timespec="seconds") + "Z" if row.last_ok_at else "never"),
-            html.Td(str(row.items_last_run or 0)),
-            html.Td(str(row.consecutive_failures or 0)),
-            html.Td(row.last_error or "", className="small text-break"),
-        ]
-    )
+# Each role's home page (Dash loads the page files itself: they are found in its registry, by path).
+HOMES: dict[str, str] = {"agent": "/home/agent", "lead": "/home/lead", "compliance": "/home/compliance",
+                         "manager": "/home/manager", "admin": "/home/admin", "operator": "/home/admin"}
 
 
 def layout(**_query: Any) -> Any:
-    ctx = current()
-    with ctx.db.read() as session:
-        counts = queries.team_counts(session, ctx.settings.team_keys)
-        sources = queries.source_health(session)
-        total = queries.count_mentions(session)
-        now = utcnow()
-        stale = heartbeats.stale_sources(session, polled_intervals(ctx.settings), now, sources)
-    configured = {s.name: s.enabled for s in ctx.settings.sources}
     principal = current_principal()
-    cards = [
-        dbc.Col(
-            dbc.Card(
-                dbc.CardBody(
-                    [
-                        html.H4(team.label),
-                        html.P(f"{counts[team.key]['open']} open · {counts[team.key]['overdue']} past due"),
-                        *([dbc.Button("Open queue", href=f"/queue/{team.key}", color="primary", size="sm")]
-                          if can_read_team(principal, team.key) else []),
-                    ]
-                )
-            ),
-            md=4,
-        )
-        for team in ctx.settings.teams
-    ]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Source", "Kind", "State", "Last success", "Items last run",
-                                                     "Failures in a row", "Last error")]))
-    return html.Div(
-        [
-            html.H2("Overview"),
-            html.P(f"{total:,} mentions stored.", id="home-total"),
-            dbc.Row(cards, className="g-3 mb-4"),
-            html.H3(["Sources ", dbc.Button("Details", href="/sources", size="sm", color="link")]),
-            dbc.Table([head, html.Tbody([_source_row(r, configured, now, stale) for r in sources])], size="sm",
-                      id="home-sources"),
-        ]
-    )
+    page = page_for_path(HOMES[principal.role]) if principal is not None and principal.role in HOMES else None
+    # The registry's layout is the checked one: it builds only for the roles that page names.
+    return html.Div(page["layout"]() if page is not None else None, id="home-page")

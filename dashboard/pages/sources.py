@@ -18,19 +18,26 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.auth.guard import guarded
 from dashboard.auth.policy import SIGNED_IN
-from dashboard.components.health import age, polled_intervals, source_state
+from dashboard.components.health import polled_intervals, source_state
+from dashboard.components.when import due, number, when
 from dashboard.context import current
+from i18n import N_, _, ngettext
 from models import heartbeats, queries
 from models.health import rejected_counts
 from models.notifications import failed_notifications, item_mentions, pending_count
 from models.outbox import troubles_by_source
 from models.tables import utcnow
 
-dash.register_page(__name__, path="/sources", title="Sources · Vigie", name="Sources", roles=SIGNED_IN,
-                   nav={"order": 30, "label": "Sources"})
 
-HEADERS = ("Source", "Kind", "State", "Last success", "Last run", "Items last run", "Failures in a row",
-           "Next request", "Rejected (24 h)", "Last error")
+def _page_title(**_kw: Any) -> str:
+    return _("Sources") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path="/sources", title=_page_title, name="Sources", roles=SIGNED_IN,
+                   nav={"order": 30, "label": N_("Sources")})
+
+HEADERS = (N_("Source"), N_("Kind"), N_("State"), N_("Last success"), N_("Last run"), N_("Items last run"),
+           N_("Failures in a row"), N_("Next request"), N_("Rejected (24 h)"), N_("Last error"))
 
 
 def _rows(session: Any) -> tuple[list[Any], dict[int, int]]:
@@ -50,7 +57,7 @@ def _table(rows: list[Any], rejected: dict[int, int], stale: dict[str, str]) -> 
     for row in rows:
         cfg = configured.get(row.name)
         state = source_state(row, now, cfg is not None, bool(cfg and cfg.enabled), stale.get(row.name))
-        nxt = row.not_before.strftime("%H:%M:%S UTC") if row.not_before and row.not_before > now else "on schedule"
+        nxt = due(row.not_before, now) if row.not_before and row.not_before > now else _("on schedule")
         body.append(
             html.Tr(
                 [
@@ -58,18 +65,18 @@ def _table(rows: list[Any], rejected: dict[int, int], stale: dict[str, str]) -> 
                     html.Td(row.kind),
                     html.Td([dbc.Badge(state.label, color=state.color, id=f"sources-state-{row.name}"),
                              html.Div(state.detail, className="small")]),
-                    html.Td(age(row.last_ok_at, now)),
-                    html.Td(age(row.last_run_at, now)),
-                    html.Td(str(row.items_last_run or 0)),
-                    html.Td(str(row.consecutive_failures or 0)),
+                    html.Td(when(row.last_ok_at, now, never=_("never"))),
+                    html.Td(when(row.last_run_at, now, never=_("never"))),
+                    html.Td(number(row.items_last_run or 0)),
+                    html.Td(number(row.consecutive_failures or 0)),
                     html.Td(nxt),
-                    html.Td(str(rejected.get(row.id, 0))),
+                    html.Td(number(rejected.get(row.id, 0))),
                     html.Td(row.last_error or "", className="small text-break"),  # plain text, never HTML
                 ],
                 id=f"sources-row-{row.name}",
             )
         )
-    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in HEADERS])), html.Tbody(body)], size="sm",
+    return dbc.Table([html.Thead(html.Tr([html.Th(_(h)) for h in HEADERS])), html.Tbody(body)], size="sm",
                      hover=True, responsive=True)
 
 
@@ -83,16 +90,16 @@ def _signature(rows: list[Any], rejected: dict[int, int], notes: tuple[list[Any]
 def build_troubles(troubles: dict[str, dict[str, Any]]) -> Any:
     """Per source: replies failed, of unknown outcome and being retried, with the newest error (plain text)."""
     if not troubles:
-        return html.P("No reply or post failed, is of unknown outcome or is being retried.", className="small",
+        return html.P(_("No reply or post failed, is of unknown outcome or is being retried."), className="small",
                       id="sources-troubles")
-    rows = [html.Tr([html.Td(name or "—"), html.Td(str(t["failed"])), html.Td(str(t["unknown"])),
-                     html.Td(str(t["retrying"])),
-                     html.Td(t["at"].isoformat(timespec="seconds") + "Z" if t["at"] else ""),
+    now = utcnow()
+    rows = [html.Tr([html.Td(name or "—"), html.Td(number(t["failed"])), html.Td(number(t["unknown"])),
+                     html.Td(number(t["retrying"])), html.Td(when(t["at"], now, never="")),
                      html.Td(t["error"] or "", className="small text-break")],
                     id=f"sources-troubles-{name}") for name, t in sorted(troubles.items())]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Source", "Failed", "Outcome unknown", "Retrying",
-                                                     "Newest (UTC)", "Newest error")]))
-    return html.Div([html.P("Replies and posts to check on the /outbox page.", className="small"),
+    head = html.Thead(html.Tr([html.Th(h) for h in (_("Source"), _("Failed"), _("Outcome unknown"), _("Retrying"),
+                                                     _("Newest"), _("Newest error"))]))
+    return html.Div([html.P(_("Replies and posts to check on the /outbox page."), className="small"),
                      dbc.Table([head, html.Tbody(rows)], size="sm", id="sources-troubles")])
 
 
@@ -110,18 +117,22 @@ def _notes(session: Any) -> tuple[list[Any], int, dict[int, int]]:
 def _notifications(notes: tuple[list[Any], int, dict[int, int]]) -> Any:
     """Notifications the collector gave up on (a channel's URL or token is wrong, its service is down)."""
     failed, pending, mentions = notes
-    head = html.P(f"{pending} notification(s) waiting to be sent. "
-                  + ("None given up on." if not failed else f"The newest {len(failed)} given up on:"),
-                  className="small", id="sources-notifications-summary")
+    waiting = ngettext("{count} notification waiting to be sent.", "{count} notifications waiting to be sent.",
+                       pending).format(count=number(pending))
+    given_up = _("None given up on.") if not failed else ngettext(
+        "The newest one given up on:", "The newest {count} given up on:", len(failed)).format(count=number(len(failed)))
+    head = html.P(waiting + " " + given_up, className="small", id="sources-notifications-summary")
     if not failed:
         return head
-    rows = [html.Tr([html.Td(n.created_at.isoformat(timespec="seconds") + "Z"), html.Td(n.channel), html.Td(n.event),
-                     html.Td(html.A(f"item {n.queue_item_id}", href=f"/mention/{mentions[n.queue_item_id]}")
+    now = utcnow()
+    rows = [html.Tr([html.Td(when(n.created_at, now)), html.Td(n.channel), html.Td(n.event),
+                     html.Td(html.A(_("item {id}").format(id=n.queue_item_id),
+                                    href=f"/mention/{mentions[n.queue_item_id]}")
                              if n.queue_item_id in mentions else ""),
-                     html.Td(str(n.attempts)), html.Td(n.last_error or "", className="small text-break")])
+                     html.Td(number(n.attempts)), html.Td(n.last_error or "", className="small text-break")])
             for n in failed]
-    table_head = html.Thead(html.Tr([html.Th(h) for h in ("Written (UTC)", "Channel", "Event", "Item", "Attempts",
-                                                           "Last error")]))
+    table_head = html.Thead(html.Tr([html.Th(h) for h in (_("Written"), _("Channel"), _("Event"), _("Item"),
+                                                           _("Attempts"), _("Last error"))]))
     return html.Div([head, dbc.Table([table_head, html.Tbody(rows)], size="sm", id="sources-notifications")])
 
 
@@ -136,14 +147,14 @@ def layout(**_query: Any) -> Any:
         [
             dcc.Interval(id="sources-tick", interval=max(ctx.settings.refresh_ms, 5000)),
             dcc.Store(id="sources-marker", data=_signature(rows, rejected, notes, stale) + _troubles_marker(troubles)),
-            html.H2("Sources"),
-            html.P("Health of each source as the collectors last recorded it. A failing source is retried "
-                   "with growing waits and never stops the others. Stale: not run for three of its intervals, "
-                   "or its collector stopped or went silent.", className="text-muted"),
+            html.H2(_("Sources")),
+            html.P(_("Health of each source as the collectors last recorded it. A failing source is retried "
+                     "with growing waits and never stops the others. Stale: not run for three of its intervals, "
+                     "or its collector stopped or went silent."), className="text-muted"),
             html.Div(_table(rows, rejected, stale), id="sources-table"),
-            html.H4("Notifications"),
+            html.H4(_("Notifications")),
             html.Div(_notifications(notes), id="sources-notes"),
-            html.H4("Replies and posts"),
+            html.H4(_("Replies and posts")),
             html.Div(build_troubles(troubles), id="sources-replies"),
         ]
     )

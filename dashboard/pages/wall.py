@@ -30,11 +30,17 @@ from dashboard.auth.policy import WALL
 from dashboard.components import wall_panels as panels
 from dashboard.components.health import health_marker, polled_intervals
 from dashboard.context import current
+from i18n import N_, _, current_reader
 from models import heartbeats, kpis, outbox, queries
 from models.tables import utcnow
 
-dash.register_page(__name__, path="/wall", title="Wall · Vigie", name="Wall", roles=WALL,
-                   nav={"order": 40, "label": "Wall"})
+
+def _page_title(**_kw: Any) -> str:
+    return _("Wall") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path="/wall", title=_page_title, name="Wall", roles=WALL,
+                   nav={"order": 40, "label": N_("Wall")})
 
 TIMELINE_HOURS = 24
 SLOW_SECONDS = 15
@@ -125,7 +131,7 @@ def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tu
     """The live panels; the day's figures of the KPI cards (24 h sentiment, first responses) come
     from the 15-second panels' data."""
     settings = current().settings
-    zone = settings.reporting.timezone
+    zone = current_reader().zone.key  # the reader's: a kiosk screen's is the firm's
     labels = {t.key: t.label for t in settings.teams}
     head = panels.headline_kpis(data["last_hour"], data["last_week"], kpis.change(data["last_hour"], data["last_week"]),
                                 data["net_hour"], slow["net_day"], slow["frt"], slow["frt_count"])
@@ -133,12 +139,12 @@ def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tu
     return (head + teams, panels.ticker(data["ticker"], labels, zone),
             panels.alerts_banner(data["alerts"], data["excerpts"], zone),
             panels.health_strip(data["sources"], _configured(), now, data["replies"], data["stale"]),
-            f"Updated {panels.local_time(now, zone, '%H:%M:%S')} ({zone})")
+            _("Updated {time} ({zone})").format(time=panels.local_time(now, zone, "%H:%M:%S"), zone=zone))
 
 
 def _slow_parts(data: dict[str, Any], scale: float = 1.0) -> tuple[Any, ...]:
-    zone = current().settings.reporting.timezone
-    return (panels.timeline_figure(data["rows"], data["hours"], zone, scale),
+    zone = current_reader().zone.key
+    return (panels.timeline_figure(data["rows"], data["hours"], zone, scale, panels.timeline_labels()),
             panels.network_mix(kpis.network_totals(data["rows"])),
             panels.terms(data["words"], data["tags"]),
             panels.voice(data["voice"]))
@@ -158,7 +164,8 @@ def _rotate(raw: Any) -> tuple[int, str]:
         seconds = -1
     low, high = ROTATE_RANGE
     if not low <= seconds <= high:
-        return 0, f"rotate={str(raw)[:20]} ignored: expected whole seconds from {low} to {high}"
+        return 0, _("rotate={value} ignored: expected whole seconds from {low} to {high}").format(
+            value=str(raw)[:20], low=low, high=high)
     return seconds, ""
 
 
@@ -177,7 +184,10 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
     kpi_cards, ticker, alerts, strip, updated = _live_parts(live, slow, now)
     timeline, mix, term_panel, voice = _slow_parts(slow)
     config = panels.data_attributes(rotate=seconds, reload_minutes=ctx.settings.reporting.wall_reload_minutes,
-                                    refresh_ms=ctx.settings.refresh_ms)
+                                    refresh_ms=ctx.settings.refresh_ms, zone=current_reader().zone.key,
+                                    word_live=_("live"), word_reconnecting=_("reconnecting since {time}"),
+                                    word_refused=_("access refused: sign this screen in again"))
+    span = TIMELINE_HOURS
     return html.Div(
         [
             dcc.Store(id="wall-marker", data=live_marker),
@@ -185,10 +195,10 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
             dcc.Store(id="wall-scale", data=1.0),  # the screen's width over 1920, set in the browser
             dcc.Interval(id="wall-tick", interval=ctx.settings.refresh_ms),
             html.Div(id="wall-config", **config),
-            html.Div([html.H1("Command center", className="wall-title"),
+            html.Div([html.H1(_("Command center"), className="wall-title"),
                       html.Span(note, id="wall-note", className="wall-note"),
                       html.Span(updated, id="wall-updated", className="wall-updated"),
-                      html.Span("● live", id="wall-connection", className="wall-connection")],
+                      html.Span("● " + _("live"), id="wall-connection", className="wall-connection")],
                      className="wall-head"),
             html.Div(alerts, id="wall-alerts", className="wall-alerts"),
             html.Div(strip, id="wall-strip", className="source-strip"),
@@ -197,11 +207,11 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
                     html.Div(kpi_cards, id="wall-kpis", className="wall-kpis"),
                     html.Div(
                         [
-                            _box(f"Last {TIMELINE_HOURS} hours: mentions per network, net sentiment",
+                            _box(_("Last {hours} hours: mentions per network, net sentiment").format(hours=span),
                                  dcc.Graph(id="wall-timeline", figure=timeline, config={"displayModeBar": False,
                                                                                          "staticPlot": True},
                                            responsive=True, className="wall-graph"), wide=True),
-                            _box("Newest critical and high-priority items", html.Div(ticker, id="wall-ticker")),
+                            _box(_("Newest critical and high-priority items"), html.Div(ticker, id="wall-ticker")),
                         ],
                         className="wall-row",
                     ),
@@ -210,9 +220,9 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
             ),
             html.Div(
                 [
-                    _box(f"Network mix, {TIMELINE_HOURS} h", html.Div(mix, id="wall-networks-box")),
-                    _box(f"Conversation, {TIMELINE_HOURS} h", html.Div(term_panel, id="wall-terms-box")),
-                    _box(f"Share of voice, {TIMELINE_HOURS} h", html.Div(voice, id="wall-voice-box")),
+                    _box(_("Network mix, {hours} h").format(hours=span), html.Div(mix, id="wall-networks-box")),
+                    _box(_("Conversation, {hours} h").format(hours=span), html.Div(term_panel, id="wall-terms-box")),
+                    _box(_("Share of voice, {hours} h").format(hours=span), html.Div(voice, id="wall-voice-box")),
                 ],
                 className="wall-panel wall-row wall-row-3", **panels.data_attributes(panel=1),
             ),
@@ -222,7 +232,7 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
 
 
 # The screen's size is known in the browser only: a 3840-pixel wall draws the chart's text twice as large.
-clientside_callback("function(_) { return Math.max(1, Math.round(window.innerWidth / 192) / 10); }",
+clientside_callback("function(_) { return Math.max(1, Math.round(window.innerWidth / 192) / 10); }",  # untranslated: JS
                     Output("wall-scale", "data"), Input("wall-config", "id"))
 
 

@@ -195,7 +195,7 @@ def test_failing_source_shows_on_sources_page_and_wall_strip(server: dict[str, A
     browser.save_screenshot(str(ARTIFACTS / "wall-source-down.png"))
     browser.get(server["base"] + "/sources")
     row = wait_until(lambda: browser.find_element(By.ID, "sources-row-partner-feed"), what="sources row")
-    assert "failing" in row.text and "1 failed poll(s) in a row" in row.text and "ConnectError" in row.text
+    assert "failing" in row.text and "1 failed poll in a row" in row.text and "ConnectError" in row.text
     demo = browser.find_element(By.ID, "sources-row-demo")
     assert "disabled" in demo.text
     browser.save_screenshot(str(ARTIFACTS / "sources.png"))

@@ -107,6 +107,7 @@ def _rows(wall: dict[str, Any], sql: str, **params: Any) -> list[Any]:
 
 
 HEADS = "duplicate_of_id IS NULL"
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")  # a raw stored time: never shown to people
 
 
 def _dt(value: Any) -> datetime:
@@ -323,7 +324,9 @@ def test_manager_reads_a_stored_summary_and_picks_another_day(wall: dict[str, An
     browser.find_element(By.ID, "login-submit").click()
     state = wait_until(lambda: _text(browser, "summary-state") if "Stored summary" in _text(browser, "summary-state")
                        else None, timeout=15, what="the stored summary")
-    assert stored["computed_at_utc"] in state
+    computed = browser.find_element(By.CSS_SELECTOR, "#summary-state time")  # the local time, the UTC instant kept
+    assert computed.get_attribute("datetime") == stored["computed_at_utc"] + "Z" and computed.text in state
+    assert not ISO_TIME.search(state)
     networks = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[1].text
                 for r in browser.find_elements(By.CSS_SELECTOR, "#summary-networks tbody tr")}
     start, end = (datetime.fromisoformat(stored["start_utc"]), datetime.fromisoformat(stored["end_utc"]))
@@ -355,4 +358,85 @@ def test_manager_reads_a_stored_summary_and_picks_another_day(wall: dict[str, An
     wait_until(lambda: "Stored summary" in _text(browser, "summary-state"), timeout=15, what="the default day")
     newest = str(_scalar(wall, "SELECT max(day) FROM daily_summaries"))[:10]  # (the collector stores days too)
     assert browser.find_element(By.ID, "summary-date").get_attribute("value") == newest
-    assert f"{newest} (" in _text(browser, "summary-body")
+    assert browser.find_element(By.CSS_SELECTOR, "#summary-day time").get_attribute("datetime") == newest
+
+
+def test_a_french_reader_sees_the_wall_and_the_summary_in_french(wall: dict[str, Any],
+                                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A kiosk screen has no account: its browser's Accept-Language decides. A manager whose account
+    says French reads the summary in French whatever the browser sends. Numbers with French
+    separators, days and times in words and local time: no raw ISO time anywhere on the page."""
+    from babel.dates import format_date
+    from babel.numbers import format_decimal
+
+    from models.summary import local_day
+    from models.users import set_preferences
+    from tests.web import PASSWORD
+
+    def french(n: int) -> str:
+        return format_decimal(n, locale="fr")
+
+    driver = chromium(tmp_path_factory.mktemp("wall-fr-profile"))
+    try:
+        viewport(driver, 1920, 1080)
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Accept-Language": "fr-FR,fr;q=0.9"}})
+        _open(driver, wall)
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+        wait_until(lambda: _text(driver, "wall-connection") == "● en direct" and
+                   _text(driver, "wall-updated").startswith("Mis à jour à"), timeout=15, what="the wall in French")
+        body = driver.find_element(By.TAG_NAME, "body").text
+        for words in ("Centre de commandement", "Mentions, dernière heure", "à la même heure la semaine dernière",
+                      "Première réponse médiane, aujourd’hui", "Répartition par réseau, 24 h", "Part de voix, 24 h",
+                      "Termes les plus fréquents", "SOURCE EN PANNE · partner-feed (rss)"):
+            assert words in body, words
+        assert "Command center" not in body and "last hour" not in body
+        assert not ISO_TIME.search(body), ISO_TIME.search(body)
+
+        def counts_in_french() -> bool:  # the figures as the database holds them, written the French way
+            expected = {k: french(int(v.replace(",", ""))) for k, v in _expected_headline(wall).items()
+                        if k in ("wall-kpi-volume", "wall-kpi-volume-week", "wall-kpi-frt-count")}
+            teams = _rows(wall, "SELECT team, count(*) FROM queue_items WHERE status IN ('new', 'claimed') "
+                                "GROUP BY team")
+            expected.update({f"wall-open-{t}": french(n) for t, n in teams})
+            return all(_text(driver, k) == v for k, v in expected.items())
+        wait_until(counts_in_french, timeout=15, what="the counts with French separators")
+        ticks = driver.execute_script("return document.querySelector('#wall-timeline .js-plotly-plot')"
+                                      ".layout.xaxis.ticktext;")
+        assert ticks and all(re.fullmatch(r"\d\d:00", t) for t in ticks)  # local hours, no ISO
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "wall-fr-1920x1080.png"))
+
+        # The summary: the account says French (and Paris); the browser now asks for English.
+        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Accept-Language": "en"}})
+        with wall["db"].write.begin() as s:
+            set_preferences(s, "manager", "fr", ZONE)
+        try:
+            today = local_day(utcnow(), ZONE)
+            driver.delete_all_cookies()
+            driver.get(f"{wall['base']}/summary?date={today.isoformat()}")
+            wait_until(lambda: "/login" in driver.current_url, what="the login page")
+            driver.find_element(By.ID, "login-name").send_keys("manager")
+            driver.find_element(By.ID, "login-password").send_keys(PASSWORD)
+            driver.find_element(By.ID, "login-submit").click()
+            state = wait_until(lambda: _text(driver, "summary-state") if "encore en cours" in
+                               _text(driver, "summary-state") else None, timeout=15, what="today's summary in French")
+            assert state.startswith("Aucune synthèse enregistrée pour ce jour")
+            page = driver.find_element(By.TAG_NAME, "body").text
+            for words in ("Synthèse quotidienne", "L’essentiel, comparé aux 7 jours précédents", "Respect du SLA",
+                          "Éléments marquants", "Les 7 jours précédents", "Toutes les équipes"):
+                assert words in page, words
+            assert format_date(today, format="full", locale="fr") in _text(driver, "summary-day")  # « vendredi 4 … »
+            mentions_today = _scalar(wall, f"SELECT count(*) FROM mentions WHERE created_at >= :a AND {HEADS}",
+                                     a=local_midnight(utcnow(), ZONE))
+            assert f"Mentions {french(mentions_today)}" in _text(driver, "summary-headline")
+            french_teams = [t.labels["fr"] for t in wall["settings"].teams if "fr" in t.labels]
+            assert french_teams and all(name in _text(driver, "summary-teams") for name in french_teams)
+            assert "UTC+01:00" in state or "UTC+02:00" in state  # the computed time in Paris, with its offset
+            assert not ISO_TIME.search(page), ISO_TIME.search(page)
+            driver.save_screenshot(str(ARTIFACTS / "summary-fr.png"))
+        finally:
+            with wall["db"].write.begin() as s:
+                set_preferences(s, "manager", None, None)
+    finally:
+        driver.quit()

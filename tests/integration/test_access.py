@@ -19,7 +19,7 @@ import dashboard
 from collectors.types import RawPost
 from config.settings import Settings
 from dashboard.auth.guard import CALLBACK, PAGE, PUBLIC, ROUTE_POLICY, callback_roles, page_roles
-from dashboard.auth.policy import ALL_ROLES, KIOSK, can_read_team, can_work_team
+from dashboard.auth.policy import ALL_ROLES, KIOSK, SIGNED_IN, can_read_team, can_work_team
 from dashboard.auth.policy import Principal as P
 from dashboard.components.nav import nav_entry
 from models import actions, replies
@@ -199,7 +199,7 @@ def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> No
     role, principal = _role(who), _principal(who)
     assert {page["module"] for page, _p, _t in walked} == set(dash.page_registry)
     assert {"/", "/sources", "/wall", "/triage", "/audit", "/summary", "/mention/1", "/approvals", "/library",
-            "/outbox", "/supervision", "/archive", *(f"/queue/{t}" for t in settings.team_keys)} <= {
+            "/outbox", "/supervision", "/archive", "/preferences", *(f"/queue/{t}" for t in settings.team_keys)} <= {
         path for _page, path, _t in walked}
     for page, path, team in walked:
         response = client.get(path)
@@ -222,7 +222,8 @@ def test_page_matrix(web: Any, db: Database, settings: Settings, who: str) -> No
             assert built.status_code == 200 and b"access-denied" not in built.data, (who, path)
             # ... and it is this page's layout: its title, and its own ids (prefixed by the page's name).
             answer = built.get_json()["response"]
-            assert answer["_pages_store"]["data"]["title"] == page["title"], (who, path)
+            title = page["title"]() if callable(page["title"]) else page["title"]  # a title per reader: English here
+            assert answer["_pages_store"]["data"]["title"] == title, (who, path)
             prefix = page["module"].rsplit(".", 1)[-1] + "-"
             if not path.endswith(f"/{MISSING}"):  # (a missing item: the page says so, with no ids of its own)
                 ids = [str(props.get("id")) for _type, props in _components(answer["_pages_content"])]
@@ -307,7 +308,9 @@ def test_callback_matrix_refused_callbacks_read_and_change_nothing(web: Any, db:
                   "thread-state.data": {"item": items["legal"], "stamp": ""},
                   "thread-target.data": {"reply": 1, "mode": "cancel"}, "thread-edit-text.value": "crafted",
                   # the archive's forms: refused for want of a matter or a format (compliance writes nothing)
-                  "archive-hold-matter.value": "", "archive-export-formats.value": []}
+                  "archive-hold-matter.value": "", "archive-export-formats.value": [],
+                  # preferences: a valid choice, saved on the caller's own account only
+                  "preferences-language.value": "fr", "preferences-timezone.value": "Europe/Paris"}
         response = dash_post(client, key, spec_inputs(entry["inputs"], values), spec_inputs(entry["state"], values))
         if role == ANON:
             assert response.status_code == 401, (who, key)
@@ -460,10 +463,13 @@ SUPERVISION_CALLBACKS = {
     "..supervision-marker.data": ("compliance", "admin"),
     "supervision-coverage.children": ("compliance", "admin"),
 }
+# Preferences: every person saves their own (a kiosk screen has none).
+PREFERENCES_CALLBACKS = {"..preferences-alert.children": SIGNED_IN}
 
 
 def test_outbound_callbacks_name_exactly_their_roles(web: Any) -> None:
-    for prefix, roles in {**OUTBOUND_CALLBACKS, **ARCHIVE_CALLBACKS, **SUPERVISION_CALLBACKS}.items():
+    for prefix, roles in {**OUTBOUND_CALLBACKS, **ARCHIVE_CALLBACKS, **SUPERVISION_CALLBACKS,
+                          **PREFERENCES_CALLBACKS}.items():
         keys = [k for k in web.callback_map if k == prefix or k.startswith(prefix + ".")]
         assert len(keys) == 1, (prefix, keys)
         assert set(callback_roles(web, keys[0]) or ()) == set(roles), prefix
@@ -472,3 +478,25 @@ def test_outbound_callbacks_name_exactly_their_roles(web: Any) -> None:
 def test_all_roles_are_known() -> None:
     assert set(ALL_ROLES) == {r for r, _t in ACCOUNTS.values()} | {KIOSK}
     assert actions.ActionError  # the lifecycle errors the pages show
+
+
+# The homes (dashboard/pages/home_*.py): each page and its tick name exactly these roles; / (home.py)
+# is every person's, and builds the home of their role (tests/integration/test_homes.py).
+HOMES = {
+    "/home/agent": ("agent", "admin"),
+    "/home/lead": ("lead", "admin"),
+    "/home/compliance": ("compliance", "admin"),
+    "/home/manager": ("manager", "admin"),
+    "/home/admin": ("admin", "operator"),
+}
+
+
+def test_the_homes_and_their_ticks_name_exactly_their_roles(web: Any) -> None:
+    pages = {page["path"]: page for page in dash.page_registry.values()}
+    for path, roles in HOMES.items():
+        assert set(page_roles(pages[path]) or ()) == set(roles), path
+        tick = f"..home_{path.rsplit('/', 1)[-1]}-seen.data"
+        keys = [k for k in web.callback_map if k.startswith(tick + ".")]
+        assert len(keys) == 1, (path, keys)
+        assert set(callback_roles(web, keys[0]) or ()) == set(roles), path
+    assert set(page_roles(pages["/"]) or ()) == {r for r, _t in ACCOUNTS.values()}

@@ -42,7 +42,7 @@ def test_holds_erasure_and_purge_from_the_command_line(tmp_path: Path) -> None:
                              "to now on; content containing 'refund'\n")
     unknown = vigie("archive", "hold", "place", "--matter", "m", "--reason", "r", "--source", "nowhere",
                     "--actor", "ann")
-    assert unknown.exit_code == 1 and "unknown source(s): nowhere" in unknown.stderr
+    assert unknown.exit_code == 1 and "unknown source: nowhere" in unknown.stderr
     own = vigie("archive", "hold", "release", "1", "--reason", "settled", "--actor", "ann")
     assert own.exit_code == 1 and "four eyes" in own.stderr
     assert "standing" in vigie("archive", "hold", "list").stdout

@@ -6,13 +6,15 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -23,6 +25,7 @@ from collectors.jobs.sla_watch import run_sla_watch
 from collectors.scheduler import create_scheduler
 from config.notifications import parse_notifications
 from config.settings import Settings
+from i18n import Reader, formats, use_reader
 from models import actions
 from models.db import Database, open_database
 from models.notifications import failed_notifications, pending_count
@@ -142,7 +145,7 @@ def test_sla_watch_escalates_and_every_channel_delivers_once(
     hits = replay.hits("/hooks/vigie")
     payloads = [json.loads(h.body) for h in hits]
     assert [p["title"] for p in payloads] == [title("SLA breached", late), title("Critical item", critical)]
-    assert payloads[1]["message"].startswith("critical item\nTeam: ")
+    assert payloads[1]["message"].startswith("A new critical item\nTeam: ")
     assert "Post: @AureliaBank someone took my money <b>fraud</b> on my account" in payloads[1]["message"]
     assert all(h.headers["content-type"].startswith("application/json") for h in hits)
 
@@ -169,6 +172,52 @@ def test_sla_watch_escalates_and_every_channel_delivers_once(
     assert len(inbox.messages) == 2 and len(replay.hits("/hooks/vigie")) == 2
     with db.read() as session:
         assert len(session.scalars(select(AuditEvent)).all()) == 3
+
+
+def test_a_french_channel_reads_french_with_local_times(db: Database, settings: Settings,
+                                                        smtp: tuple[Inbox, int]) -> None:
+    """Each channel's message is written in its language, its times local (the firm's zone) with
+    their offset: the English and the French mailbox get the same alert, each in its words."""
+    inbox, port = smtp
+    paris = ZoneInfo("Europe/Paris")
+    s = _with_channels(
+        replace(settings, reporting=replace(settings.reporting, timezone="Europe/Paris")),
+        {"name": "astreinte", "url": f"mailto://127.0.0.1:{port}?from=vigie@example.com&to=astreinte@example.com",
+         "events": ["sla_breach"], "language": "fr"},
+        {"name": "duty", "url": f"mailto://127.0.0.1:{port}?from=vigie@example.com&to=duty@example.com",
+         "events": ["sla_breach"]},
+    )
+    late, = _items(db, s, "@AureliaBank my card got declined again, legal action if not fixed")
+    due = datetime(2026, 12, 4, 8, 30)  # 09:30 in Paris (UTC+01:00 in winter)
+    with db.write.begin() as session:
+        session.execute(update(QueueItem).where(QueueItem.id == late).values(due_at=due))
+        item = session.get(QueueItem, late)
+        assert item is not None
+        team, mention = s.team(item.team), session.get(Mention, item.mention_id)
+        assert mention is not None
+        posted, priority = mention.created_at, mention.priority
+    assert run_sla_watch(db, s, now=datetime(2026, 12, 4, 9, 0)).notifications == 2
+    assert deliver_pending(db, s).sent == 2
+    mails = {m["to"]: m for m in inbox.messages}
+    french, english = mails["astreinte@example.com"], mails["duty@example.com"]
+
+    with use_reader(Reader("fr", paris)):
+        label = team.label
+    phrases = {"critical": "critique", "high": "haute", "medium": "moyenne", "low": "basse"}
+    assert french["subject"] == f"Vigie : SLA dépassé – {label}, priorité {phrases[priority]}"
+    text = french.get_content().replace("\r\n", "\n")
+    fr = Reader("fr", paris)
+    assert text.startswith("SLA dépassé : l’échéance était le 4 déc. 2026, 09:30 UTC+01:00\n")
+    assert f"Équipe : {label}, priorité {phrases[priority]}" in text
+    assert "Auteur : @client sur x" in text and f"Publié le {formats.local(posted, fr)}" in text
+    assert re.search(r"Publié le \d{1,2} [a-zéû]+\.? 20\d\d, \d\d:\d\d UTC[+-]\d\d:\d\d\n", text)
+    assert f"Ouvrir dans Vigie : {s.auth.public_url}/mention/" in text
+    assert "2026-12-04T" not in text and "Team:" not in text
+
+    assert english["subject"] == f"Vigie: SLA breached - {team.english}, {priority} priority"
+    body = english.get_content().replace("\r\n", "\n")
+    assert body.startswith("SLA breached: it was due Dec 4, 2026, 09:30 UTC+01:00\n")
+    assert f"Posted: {formats.local(posted, Reader('en', paris))}" in body and "Équipe" not in body
 
 
 def test_unreachable_channel_and_team_filter(db: Database, settings: Settings, replay: ReplayServer) -> None:

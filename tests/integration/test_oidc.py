@@ -346,3 +346,14 @@ def test_login_page_shows_single_sign_on_only_when_configured(sqlite_db: Databas
     assert 'id="login-oidc"' not in without.get("/login").get_data(as_text=True)
     unrouted = without.get("/login/oidc")  # no such route: a page address, so the guard asks to sign in
     assert unrouted.status_code == 302 and unrouted.headers["Location"].startswith("/login?next=")
+
+
+def test_a_french_browser_reads_single_sign_on_in_french(sqlite_db: Database, provider: OidcProvider) -> None:
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    page = _client(sqlite_db, provider.issuer).get("/login", headers=french).get_data(as_text=True)
+    assert '<html lang="fr">' in page and "Se connecter par authentification unique (SSO)" in page
+    client = _client(sqlite_db, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    refused = client.get("/login/oidc?next=/audit", headers=french)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 502 and '<html lang="fr">' in text and "est injoignable" in text
+    assert "Retour à la connexion" in text and "cannot be reached" not in text

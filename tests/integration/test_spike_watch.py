@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from collectors.jobs.spike_watch import run_spike_watch
 from config.notifications import parse_notifications
 from config.settings import Settings
+from i18n import Reader, formats
 from models.db import Database
 from models.tables import Alert, Mention, Notification
 from tests.streams import inject, outage_complaints, replay_demo
@@ -30,6 +32,7 @@ def _alerts(db: Database) -> list[Alert]:
 def _with_spike_channel(settings: Settings) -> Settings:
     channels = parse_notifications({"channels": [
         {"name": "crisis-room", "url": "json://127.0.0.1:9/hook", "events": ["spike"]},
+        {"name": "salle-de-crise", "url": "json://127.0.0.1:9/fr", "events": ["spike"], "language": "fr"},
         {"name": "legal-room", "url": "json://127.0.0.1:9/legal", "events": ["spike"], "teams": ["legal"]},
         {"name": "agents", "url": "json://127.0.0.1:9/other", "events": ["critical"]},
     ]}, set(settings.team_keys))
@@ -71,11 +74,21 @@ def test_steady_stream_raises_nothing_and_injected_surges_are_found_once(db: Dat
     # One message per alert, to the channel subscribed to spikes (not to a team's channel: an alert
     # quotes posts of every team).
     with db.read() as s:
-        messages = list(s.scalars(select(Notification).order_by(Notification.id)))
+        every = list(s.scalars(select(Notification).order_by(Notification.id)))
+    messages = [m for m in every if m.channel == "crisis-room"]
     assert len(messages) == len(opened.opened) == len(alerts)
-    assert {m.channel for m in messages} == {"crisis-room"} and {m.alert_id for m in messages} == set(opened.opened)
+    assert {m.channel for m in every} == {"crisis-room", "salle-de-crise"} and len(every) == 2 * len(messages)
+    assert {m.alert_id for m in messages} == set(opened.opened)
     outage_message = next(m for m in messages if m.alert_id == surge.id)
     assert outage_message.title == "Vigie: Volume surge · topic outage" and "Aurelia" in outage_message.body
+    assert outage_message.body.startswith(surge.summary + "\nOpened: ")
+    # The French room reads the same alert in French, its opening in the firm's time, with the offset.
+    french = next(m for m in every if m.alert_id == surge.id and m.channel == "salle-de-crise")
+    assert french.title == "Vigie : Pic de volume · thème outage"
+    finding = f"Pic de volume · thème outage : {int(surge.observed)} mentions en 10 min (d’habitude "
+    assert french.body.startswith(finding)
+    opened_at = formats.local(surge.opened_at, Reader("fr", ZoneInfo(settings.reporting.timezone)))
+    assert f"\nOuverte le {opened_at}\n" in french.body and "UTC+0" in opened_at and "Ouvrir le mur : " in french.body
 
     # While it lasts, the same alerts are updated: no new rows, no new messages.
     for minute in (6, 7, 8):
@@ -83,7 +96,7 @@ def test_steady_stream_raises_nothing_and_injected_surges_are_found_once(db: Dat
         assert again.opened == [] and again.updated >= 1
     assert len(_alerts(db)) == len(alerts)
     with db.read() as s:
-        assert s.scalar(select(func.count()).select_from(Notification)) == len(messages)
+        assert s.scalar(select(func.count()).select_from(Notification)) == len(every)
 
     # Once the burst has left the window and 30 quiet minutes passed, they close.
     assert run_spike_watch(db, settings, burst_start + timedelta(minutes=20)).closed == 0

@@ -12,16 +12,19 @@ from i18n.check import catalogue_problems, shown_files, untranslated_literals
 
 # Files whose strings are still being put through the catalogue (issue 16); this set only shrinks.
 NOT_YET: set[str] = {
-    "dashboard/app.py", "dashboard/auth/guard.py", "dashboard/auth/login.py", "dashboard/components/archive_exports.py",
-    "dashboard/components/archive_holds.py", "dashboard/components/archive_panels.py",
-    "dashboard/components/compose.py", "dashboard/components/figures.py", "dashboard/components/health.py",
-    "dashboard/components/item_actions.py", "dashboard/components/links.py", "dashboard/components/outbound.py",
-    "dashboard/components/queue_grid.py", "dashboard/components/thread.py", "dashboard/components/wall_panels.py",
-    "dashboard/pages/approvals.py", "dashboard/pages/archive.py", "dashboard/pages/audit.py",
-    "dashboard/pages/home.py", "dashboard/pages/library.py", "dashboard/pages/mention.py",
-    "dashboard/pages/outbox.py", "dashboard/pages/queue.py", "dashboard/pages/sources.py",
-    "dashboard/pages/summary.py", "dashboard/pages/supervision.py", "dashboard/pages/triage.py",
-    "dashboard/pages/wall.py",
+    "dashboard/components/compose.py",
+    "dashboard/components/item_actions.py",
+    "dashboard/components/links.py",
+    "dashboard/components/outbound.py",
+    "dashboard/components/queue_grid.py",
+    "dashboard/components/thread.py",
+    "dashboard/pages/approvals.py",
+    "dashboard/pages/library.py",
+    "dashboard/pages/mention.py",
+    "dashboard/pages/outbox.py",
+    "dashboard/pages/queue.py",
+    "dashboard/pages/supervision.py",
+    "dashboard/pages/triage.py",
 }
 
 
@@ -76,3 +79,12 @@ def test_the_reader_decides_the_language() -> None:
     assert translations("fr").gettext("no such string") == "no such string"
     with pytest.raises(ValueError):
         Reader("de")
+
+
+def test_french_plurals_follow_the_files_plural_forms() -> None:
+    from i18n import ngettext
+
+    with use_reader(Reader("fr")):
+        assert ngettext("{count} file", "{count} files", 1) == "{count} fichier"
+        assert ngettext("{count} file", "{count} files", 0) == "{count} fichier"
+        assert ngettext("{count} file", "{count} files", 3) == "{count} fichiers"

@@ -77,12 +77,12 @@ def test_source_state_and_wall_strip() -> None:
               not_before=now + timedelta(minutes=5), last_error="HTTP 500 <b>oops</b>")
     state = source_state(bad, now, True, True)
     assert (state.label, state.color) == ("failing", "danger")
-    assert state.detail == "3 failed poll(s) in a row since 2 h ago; next request after 12:05:00 UTC"
+    assert state.detail == "3 failed polls in a row since 2 h ago; next request in 5 min"
     strip = health_strip([ok, bad], {"feed": True, "x-search": True}, now)
     assert [c.children for c in strip[0].children] == ["feed · ok", "x-search · failing"]
     assert len(strip) == 2
     text = strip[1].children[0].children + strip[1].children[1].children
-    assert text == "SOURCE DOWN · x-search (x) — 3 failed poll(s), last success 2 h ago: HTTP 500 <b>oops</b>"
+    assert text == "SOURCE DOWN · x-search (x) — 3 failed polls, last success 2 h ago: HTTP 500 <b>oops</b>"
     assert health_strip([bad], {"feed": True, "x-search": False}, now)[1:] == []  # a disabled source: not on the wall
     assert health_marker([ok, bad], {"feed", "x-search"}) != health_marker([ok], {"feed", "x-search"})
 

@@ -154,3 +154,28 @@ def test_earlier_days_compared_whole_or_up_to_the_same_local_time() -> None:
     gap = compared_window(date(2026, 3, 29), "Europe/Paris", timedelta(0), time(2, 30))
     assert s < gap[1] <= e and gap[1] == gap[2]
     assert e - s == timedelta(hours=23)
+
+
+def test_panels_write_for_a_french_reader() -> None:
+    from i18n import Reader, use_reader
+
+    alert = SimpleNamespace(id=1, kind="volume_surge", summary="Volume surge · all mentions",
+                            opened_at=datetime(2026, 11, 25, 9, 0), last_seen_at=datetime(2026, 11, 25, 9, 5),
+                            mention_ids=[7, 8])
+    with use_reader(Reader("fr")):
+        head = panels.headline_kpis(10508, 9000, 16.75, -19.6, 3.2, 4.25, 1)
+        assert head[0].children[1].children == "10\u202f508"  # U+202F between thousands
+        assert [str(c) if isinstance(c, str) else c.children for c in head[0].children[2].children] == [
+            "9\u202f000", " à la même heure la semaine dernière (", "+17\xa0%", ")"]
+        assert head[1].children[1].children == "-20" and head[2].children[1].children == "4,2 min"
+        assert "1 élément pris en charge depuis minuit" in "".join(
+            c if isinstance(c, str) else c.children for c in head[2].children[2].children)
+        assert panels.minutes_text(150) == "2,5 h"
+        banner = panels.alerts_banner([alert], {}, "Europe/Paris")
+        assert banner[0].children[1].children == "depuis 10:00, confirmée à 10:05:00 · 2 publications listées"
+        quiet = panels.ticker([], {}, "Europe/Paris")[0].children
+        assert quiet == "Aucun élément ouvert de priorité critique ou haute."
+        fig = panels.timeline_figure([], ["2026-11-25T08:00:00", "2026-11-25T09:00:00"], "Europe/Paris",
+                                     labels=panels.timeline_labels())
+        assert fig.layout.yaxis.title.text == "mentions par heure" and list(fig.layout.xaxis.ticktext) == ["09:00"]
+    assert panels.headline_kpis(10508, 9000, None, None, None, None, 0)[0].children[1].children == "10,508"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("config", "models", "collectors", "dashboard", "vigie")  # bottom first: each imports only those before it
+# Bottom first: each imports only those before it.
+LAYERS = ("i18n", "config", "models", "collectors", "dashboard", "vigie")
 
 
 def imported_packages(source: str) -> set[str]:

@@ -72,6 +72,8 @@ def test_disabled_channel_needs_no_url() -> None:
          "events, teams, enabled"),
         ({"name": "x", "url": SLACK, "events": ["critical"], "team": ["legal"]},
          "notifications.yaml: channels[0].team: unknown key; did you mean teams?"),
+        ({"name": "x", "url": SLACK, "events": ["critical"], "language": "de"},
+         "notifications.yaml: channels[0].language: expected one of en, fr, got 'de'"),
     ],
 )
 def test_bad_channel(channel: dict[str, Any], message: str) -> None:
@@ -86,6 +88,12 @@ def test_url_apprise_rejects_is_named_without_its_secret() -> None:
                env={"VIGIE_URL": "nosuchservice://s3cr3t-token@host"})
     assert str(err.value).startswith("notifications.yaml: channels[0].url_env: expected an Apprise URL")
     assert "s3cr3t" not in str(err.value)
+
+
+def test_a_channel_says_its_readers_language() -> None:
+    french, default = _parse({"name": "direction", "url": SLACK, "events": ["daily_summary"], "language": "fr"},
+                             {"name": "ops", "url": SLACK, "events": ["critical"]})
+    assert (french.language, default.language) == ("fr", None)
 
 
 def test_duplicate_names() -> None:

@@ -1,0 +1,142 @@
+"""A manager's home (/home/manager, and / for managers): yesterday's summary (the figures the
+summary page shows for that day: the stored summary, or computed as /summary does) and the week's
+trend, 7 days of mentions received, items queued, resolved and breaches, built by a pure function
+(`build_trend_table`). A day's trend figures come from its stored summary, else from one bounded
+read of that day (`models.home_queries.day_trend`). A slow tick (the figures change by the day)
+re-reads them and sends them only when they changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from babel.dates import format_date
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard.auth.guard import guarded
+from dashboard.components.home_lists import signature
+from dashboard.components.when import number
+from dashboard.context import current
+from dashboard.exports import summary_figures
+from i18n import _, current_reader
+from i18n import formats as fmt
+from models import home_queries
+from models.summary import day_bounds, local_day, stored_summary
+from models.tables import utcnow
+
+ROLES: tuple[str, ...] = ("manager", "admin")  # (compliance reads /summary, but has its own home)
+TICK_MS = 300_000  # the day's figures move slowly: every 5 minutes
+TREND_DAYS = 7
+
+
+def _page_title(**_kw: Any) -> str:
+    return _("Overview") + " · Vigie"  # untranslated: the brand
+
+
+dash.register_page(__name__, path="/home/manager", title=_page_title, name="Manager home", roles=ROLES)
+
+
+def day_text(day: date | str) -> str:
+    """A day as the reader writes it: "Thu 3 Dec 2026" / "jeu. 3 déc. 2026"."""
+    value = date.fromisoformat(day) if isinstance(day, str) else day
+    return format_date(value, format="EEE d MMM y", locale=current_reader().language)
+
+
+def _share(value: float | None) -> str:
+    return fmt.percent(value, current_reader(), 1) if value is not None else "—"
+
+
+def _minutes(value: float | None) -> str:
+    return _("{minutes} min").format(minutes=number(round(value))) if value is not None else "—"
+
+
+def build_yesterday(figures: dict[str, Any], stored: bool) -> Any:
+    """Yesterday's key figures, as a two-column table (figure, value)."""
+    overall = figures["sla"]["overall"]
+    rows = [
+        (_("Mentions received"), number(figures["volume"]["mentions"])),
+        (_("Items queued"), number(overall["items"])),
+        (_("Resolved"), number(overall.get("resolved", 0))),
+        (_("Breaches"), number(overall["breached"])),
+        (_("SLA adherence"), _share(overall["adherence"])),
+        (_("First response (median)"), _minutes(overall["first_response_median"])),
+    ]
+    body = html.Tbody([html.Tr([html.Th(label, scope="row"), html.Td(value)]) for label, value in rows])
+    head = html.Thead(html.Tr([html.Th(_("Figure"), scope="col"), html.Th(_("Value"), scope="col")]))
+    note = _("Stored summary.") if stored else _("No stored summary for this day yet: computed now.")
+    return html.Div([
+        dbc.Table([head, body], size="sm", striped=True, id="home_manager-yesterday", className="w-auto"),
+        html.P([note, " ", html.A(_("Open the daily summary"), href=f"/summary?date={figures['day']}")],
+               className="small text-muted"),
+    ])
+
+
+def build_trend_table(days: list[home_queries.DayTrend]) -> Any:
+    """The week, one row per day, oldest first (pure: the days' figures in, a table out)."""
+    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
+        _("Day"), _("Mentions received"), _("Items queued"), _("Resolved"), _("Breaches"))]))
+    body = html.Tbody([html.Tr([html.Th(day_text(d.day), scope="row"), html.Td(number(d.received)),
+                                html.Td(number(d.items)), html.Td(number(d.resolved)),
+                                html.Td(number(d.breached), className="text-danger fw-bold" if d.breached else "")],
+                               id=f"home_manager-trend-{d.day}")
+                       for d in home_queries.trend_rows(days)])
+    return dbc.Table([head, body], size="sm", striped=True, id="home_manager-trend", className="w-auto")
+
+
+def _week(yesterday: date, yesterday_figures: dict[str, Any]) -> list[home_queries.DayTrend]:
+    ctx, now = current(), utcnow()
+    zone = ctx.settings.reporting.timezone
+    days = [home_queries.trend_from_summary(yesterday_figures)]
+    with ctx.db.read() as session:
+        for back in range(1, TREND_DAYS):
+            day = yesterday - timedelta(days=back)
+            stored = stored_summary(session, day)
+            if stored is not None:
+                days.append(home_queries.trend_from_summary(stored))
+            else:
+                start, end = day_bounds(day, zone)
+                days.append(home_queries.day_trend(session, day.isoformat(), start, end, now))
+    return days
+
+
+def _content() -> tuple[list[Any], str]:
+    ctx = current()
+    yesterday = local_day(utcnow(), ctx.settings.reporting.timezone) - timedelta(days=1)
+    figures, stored = summary_figures(yesterday.isoformat())
+    week = _week(yesterday, figures)
+    children = [
+        html.H3(_("Yesterday, {day}").format(day=day_text(yesterday)), className="mt-3"),
+        build_yesterday(figures, stored),
+        html.H3(_("The last 7 days"), className="mt-4"),
+        build_trend_table(week),
+    ]
+    return children, signature(figures.get("computed_at_utc"), stored, week, current_reader().language)
+
+
+def layout(**_query: Any) -> Any:
+    children, seen = _content()
+    return html.Div([
+        html.H2(_("Overview")),
+        dcc.Interval(id="home_manager-tick", interval=TICK_MS),
+        dcc.Store(id="home_manager-seen", data=seen),
+        html.Div(children, id="home_manager-body"),
+    ], id="home_manager-page")
+
+
+@callback(
+    Output("home_manager-seen", "data"),
+    Output("home_manager-body", "children"),
+    Input("home_manager-tick", "n_intervals"),
+    State("home_manager-seen", "data"),
+    prevent_initial_call=True,
+)
+@guarded(*ROLES)
+def refresh(_n: int | None, seen: Any) -> tuple[str, list[Any]]:
+    children, now_seen = _content()
+    if now_seen == seen:
+        raise PreventUpdate
+    return now_seen, children
