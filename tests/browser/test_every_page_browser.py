@@ -404,7 +404,7 @@ def test_page_speaks_the_readers_language(walker: Walker, case: Case) -> None:
     seen = visit(walker, case)
     faults = [f"(c) raw ISO timestamp shown: {m.group(0)}…" for m in ISO_TIME.finditer(seen.text)][:5]
     if case.language == "fr":
-        english = english_msgids()
+        english = english_msgids() - set(ACCOUNTS)  # the accounts' names ("lead", "compliance") are data
         faults += sorted({f"(d) English text: {text!r}" for text in seen.text_nodes if text in english})
     assert not faults, f"{case.ident}:\n" + "\n".join(faults)
 
