@@ -13,8 +13,9 @@ browser's Accept-Language), and judged by two tests, so that a failure says whic
 - `test_page_speaks_the_readers_language`: (c) no raw ISO timestamp is visible; (d) in French, no
   visible text is an English msgid of the catalogue whose French differs.
 
-The walk (212 cases, 106 page visits) takes about 5 minutes: marked slow. The keyboard tests at the end
-(claiming from the queue grid and from the item page with the keyboard only) are not.
+The walk (276 cases with the role homes, 138 page visits) takes 3 to 6 minutes: marked slow. The
+keyboard tests at the end (claiming from the queue grid and from the item page with the keyboard only)
+are not.
 
 ``VIGIE_SCREENSHOTS=<dir>`` saves each visited page as ``<lang>-<role>-<page>.png`` (1400 px wide,
 the whole page's height).
