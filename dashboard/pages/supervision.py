@@ -105,8 +105,11 @@ def build_review_card(review: Any, mention: Any, reply: Any, now: datetime) -> A
                   dbc.Badge(due(review.due_at, now), color="danger" if overdue else "secondary", className="ms-2",
                             id=f"supervision-due-{review.id}")]),
         *build_subject(review, mention, reply, now),
-        dbc.Select(id={"type": "supervision-decision", "review": review.id}, value="no_issue", className="my-2",
-                   options=[{"label": decision_name(key), "value": key} for key in DECISION_LABELS]),
+        html.Label([html.Span(_("Decision"), className="visually-hidden"),  # names the select for screen readers
+                    dbc.Select(id={"type": "supervision-decision", "review": review.id}, value="no_issue",
+                               className="my-2",
+                               options=[{"label": decision_name(key), "value": key} for key in DECISION_LABELS])],
+                   className="d-block"),
         dbc.Textarea(id={"type": "supervision-comment", "review": review.id}, maxLength=supervision.MAX_COMMENT,
                      className="mb-2", placeholder=_("Comment (required for a follow-up or an escalation)")),
         dbc.Button(_("Record decision"), id={"type": "supervision-decide", "review": review.id}, color="primary",
