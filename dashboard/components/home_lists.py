@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
+from dashboard.auth.guard import guarded
 from dashboard.components.when import due, when
 from i18n import N_, _
 from models.home_queries import AMBER, GREEN, RED, HomeItem
@@ -88,3 +90,35 @@ def signature(*parts: Any) -> str:
 def minute(now: datetime) -> str:
     """The minute of ``now``: relative times ("in 25 min") move with it, so a list is re-sent each minute."""
     return now.strftime("%Y%m%d%H%M")
+
+
+def live_home(name: str, heading: str, content: Callable[[], tuple[list[Any], str]], roles: Sequence[str],
+              tick_ms: int = HOME_TICK_MS, body: str = "lists") -> Callable[..., Any]:
+    """A home page's ``layout``: ``heading`` (marked with ``N_``, said in the reader's language) over what
+    ``content()`` gives (its children and their signature), re-read every ``tick_ms`` by a callback only
+    ``roles`` may run, which sends the children again only when their signature changed."""
+
+    @callback(
+        Output(f"{name}-seen", "data"),
+        Output(f"{name}-{body}", "children"),
+        Input(f"{name}-tick", "n_intervals"),
+        State(f"{name}-seen", "data"),
+        prevent_initial_call=True,
+    )
+    @guarded(*roles)
+    def refresh(_n: int | None, seen: Any) -> tuple[str, list[Any]]:
+        children, now_seen = content()
+        if now_seen == seen:
+            raise PreventUpdate
+        return now_seen, children
+
+    def layout(**_query: Any) -> Any:
+        children, seen = content()
+        return html.Div([
+            html.H2(_(heading)),
+            dcc.Interval(id=f"{name}-tick", interval=tick_ms),
+            dcc.Store(id=f"{name}-seen", data=seen),
+            html.Div(children, id=f"{name}-{body}"),
+        ], id=f"{name}-page")
+
+    return layout

@@ -13,13 +13,12 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import html
 
-from dashboard.auth.guard import current_principal, guarded
+from dashboard.auth.guard import current_principal
 from dashboard.auth.policy import role_label
 from dashboard.components.health import polled_intervals, source_state
-from dashboard.components.home_lists import HOME_TICK_MS, minute, rag_badge, short, signature
+from dashboard.components.home_lists import live_home, minute, rag_badge, short, signature
 from dashboard.components.when import number, when
 from dashboard.context import current
 from i18n import N_, _, ngettext
@@ -129,26 +128,4 @@ def _content() -> tuple[list[Any], str]:
     return children, digest
 
 
-def layout(**_query: Any) -> Any:
-    children, seen = _content()
-    return html.Div([
-        html.H2(_("System health")),
-        dcc.Interval(id="home_admin-tick", interval=HOME_TICK_MS),
-        dcc.Store(id="home_admin-seen", data=seen),
-        html.Div(children, id="home_admin-body"),
-    ], id="home_admin-page")
-
-
-@callback(
-    Output("home_admin-seen", "data"),
-    Output("home_admin-body", "children"),
-    Input("home_admin-tick", "n_intervals"),
-    State("home_admin-seen", "data"),
-    prevent_initial_call=True,
-)
-@guarded(*ROLES)
-def refresh(_n: int | None, seen: Any) -> tuple[str, list[Any]]:
-    children, now_seen = _content()
-    if now_seen == seen:
-        raise PreventUpdate
-    return now_seen, children
+layout = live_home("home_admin", N_("System health"), _content, ROLES, body="body")

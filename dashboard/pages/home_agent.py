@@ -10,14 +10,13 @@ from datetime import datetime
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import html
 
-from dashboard.auth.guard import current_principal, guarded
+from dashboard.auth.guard import current_principal
 from dashboard.auth.policy import readable_teams
-from dashboard.components.home_lists import HOME_TICK_MS, item_columns, item_table, minute, signature
+from dashboard.components.home_lists import item_columns, item_table, live_home, minute, signature
 from dashboard.context import current
-from i18n import _
+from i18n import N_, _
 from models import home_queries
 from models.tables import utcnow
 
@@ -60,26 +59,4 @@ def _lists() -> tuple[list[Any], str]:
     return children, seen
 
 
-def layout(**_query: Any) -> Any:
-    children, seen = _lists()
-    return html.Div([
-        html.H2(_("My work")),
-        dcc.Interval(id="home_agent-tick", interval=HOME_TICK_MS),
-        dcc.Store(id="home_agent-seen", data=seen),
-        html.Div(children, id="home_agent-lists"),
-    ], id="home_agent-page")
-
-
-@callback(
-    Output("home_agent-seen", "data"),
-    Output("home_agent-lists", "children"),
-    Input("home_agent-tick", "n_intervals"),
-    State("home_agent-seen", "data"),
-    prevent_initial_call=True,
-)
-@guarded(*ROLES)
-def refresh(_n: int | None, seen: Any) -> tuple[str, list[Any]]:
-    children, now_seen = _lists()
-    if now_seen == seen:
-        raise PreventUpdate
-    return now_seen, children
+layout = live_home("home_agent", N_("My work"), _lists, ROLES)

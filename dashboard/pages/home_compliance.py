@@ -13,16 +13,15 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import html
 
-from dashboard.auth.guard import current_principal, guarded
+from dashboard.auth.guard import current_principal
 from dashboard.auth.policy import can_read_team
-from dashboard.components.home_lists import HOME_TICK_MS, minute, short, signature, sla_text
+from dashboard.components.home_lists import live_home, minute, short, signature, sla_text
 from dashboard.components.outbound import sla_state
 from dashboard.components.when import due, number, when
 from dashboard.context import current
-from i18n import _
+from i18n import N_, _
 from models import outbox, supervision
 from models.tables import utcnow
 
@@ -115,26 +114,4 @@ def _lists() -> tuple[list[Any], str]:
     return children, digest
 
 
-def layout(**_query: Any) -> Any:
-    children, seen = _lists()
-    return html.Div([
-        html.H2(_("Compliance")),
-        dcc.Interval(id="home_compliance-tick", interval=HOME_TICK_MS),
-        dcc.Store(id="home_compliance-seen", data=seen),
-        html.Div(children, id="home_compliance-lists"),
-    ], id="home_compliance-page")
-
-
-@callback(
-    Output("home_compliance-seen", "data"),
-    Output("home_compliance-lists", "children"),
-    Input("home_compliance-tick", "n_intervals"),
-    State("home_compliance-seen", "data"),
-    prevent_initial_call=True,
-)
-@guarded(*ROLES)
-def refresh(_n: int | None, seen: Any) -> tuple[str, list[Any]]:
-    children, now_seen = _lists()
-    if now_seen == seen:
-        raise PreventUpdate
-    return now_seen, children
+layout = live_home("home_compliance", N_("Compliance"), _lists, ROLES)

@@ -11,15 +11,14 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import html
 
-from dashboard.auth.guard import current_principal, guarded
+from dashboard.auth.guard import current_principal
 from dashboard.auth.policy import LEADS, led_teams
-from dashboard.components.home_lists import HOME_TICK_MS, item_columns, item_table, minute, signature
+from dashboard.components.home_lists import item_columns, item_table, live_home, minute, signature
 from dashboard.components.when import number
 from dashboard.context import current
-from i18n import _, ngettext
+from i18n import N_, _, ngettext
 from models import home_queries, queries, users
 from models.tables import utcnow
 
@@ -96,26 +95,4 @@ def _lists() -> tuple[list[Any], str]:
     return children, digest
 
 
-def layout(**_query: Any) -> Any:
-    children, seen = _lists()
-    return html.Div([
-        html.H2(_("My teams")),
-        dcc.Interval(id="home_lead-tick", interval=HOME_TICK_MS),
-        dcc.Store(id="home_lead-seen", data=seen),
-        html.Div(children, id="home_lead-lists"),
-    ], id="home_lead-page")
-
-
-@callback(
-    Output("home_lead-seen", "data"),
-    Output("home_lead-lists", "children"),
-    Input("home_lead-tick", "n_intervals"),
-    State("home_lead-seen", "data"),
-    prevent_initial_call=True,
-)
-@guarded(*ROLES)
-def refresh(_n: int | None, seen: Any) -> tuple[str, list[Any]]:
-    children, now_seen = _lists()
-    if now_seen == seen:
-        raise PreventUpdate
-    return now_seen, children
+layout = live_home("home_lead", N_("My teams"), _lists, ROLES)

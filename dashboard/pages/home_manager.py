@@ -14,15 +14,13 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from babel.dates import format_date
-from dash import Input, Output, State, callback, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import html
 
-from dashboard.auth.guard import guarded
-from dashboard.components.home_lists import signature
+from dashboard.components.home_lists import live_home, signature
 from dashboard.components.when import number
 from dashboard.context import current
 from dashboard.exports import summary_figures
-from i18n import _, current_reader
+from i18n import N_, _, current_reader
 from i18n import formats as fmt
 from models import home_queries
 from models.summary import day_bounds, local_day, stored_summary
@@ -117,26 +115,4 @@ def _content() -> tuple[list[Any], str]:
     return children, signature(figures.get("computed_at_utc"), stored, week, current_reader().language)
 
 
-def layout(**_query: Any) -> Any:
-    children, seen = _content()
-    return html.Div([
-        html.H2(_("Overview")),
-        dcc.Interval(id="home_manager-tick", interval=TICK_MS),
-        dcc.Store(id="home_manager-seen", data=seen),
-        html.Div(children, id="home_manager-body"),
-    ], id="home_manager-page")
-
-
-@callback(
-    Output("home_manager-seen", "data"),
-    Output("home_manager-body", "children"),
-    Input("home_manager-tick", "n_intervals"),
-    State("home_manager-seen", "data"),
-    prevent_initial_call=True,
-)
-@guarded(*ROLES)
-def refresh(_n: int | None, seen: Any) -> tuple[str, list[Any]]:
-    children, now_seen = _content()
-    if now_seen == seen:
-        raise PreventUpdate
-    return now_seen, children
+layout = live_home("home_manager", N_("Overview"), _content, ROLES, tick_ms=TICK_MS, body="body")
