@@ -25,6 +25,7 @@ from i18n import N_, _, ngettext
 from models import queries
 from models.audit import changes, utc_text
 from models.ids import parse_id, shown
+from models.labels import label
 
 
 def _page_title(**_kw: Any) -> str:
@@ -104,7 +105,7 @@ def show(since: str | None, until: str | None, item: Any, actor: str | None) -> 
     with current().db.read() as session:
         events = queries.newest_audit_events(session, _day(since), _day(until, True), item_id, actor or None, SHOWN)
     rows = [html.Tr([html.Td(html.Time(local(e.at, seconds=True), dateTime=utc_text(e.at))), html.Td(e.actor),
-                     html.Td(e.action), html.Td(str(e.queue_item_id or "")),
+                     html.Td(label("action", e.action)), html.Td(str(e.queue_item_id or "")),
                      html.Td(describe(e.before or {}, e.after or {})), html.Td(e.reason or "")]) for e in events]
     head = html.Thead(html.Tr([html.Th(h) for h in (_("When"), _("Who"), _("Action"), _("Item"), _("Change"),
                                                      _("Reason"))]))
