@@ -13,14 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dash import html
 
 from collectors import replies as writers
 from config.settings import Settings
 from dashboard.context import current
-from i18n import N_, _, current_reader
+from i18n import N_, UTC, _, current_reader
 from i18n import formats as fmt
+from models import replies
 from models.replies import Rules, compile_rules
 
 _rules: dict[int, tuple[Settings, Rules]] = {}
@@ -118,3 +120,16 @@ def reason_text(stored: str | None, policy: str) -> str:
 def hits_text(hits: Sequence[dict[str, str]] | None) -> str:
     """Outbound screening hits as one line: 'found' (term)."""
     return "; ".join(f"'{h.get('found', '')}' ({h.get('term', '')})" for h in (hits or []))
+
+
+def send_time(day: str | None, clock: str | None, zone: ZoneInfo = UTC) -> datetime | None:
+    """The time a post is scheduled for, as stored (naive UTC), from a date and a time field read in
+    ``zone``, the reader's time zone (no date: now)."""
+    if not day:
+        return None
+    try:
+        moment = datetime.fromisoformat(f"{str(day)[:10]}T{(clock or '00:00')[:5]}")
+    except ValueError:
+        raise replies.ReplyError(_("the time is a date (YYYY-MM-DD) and a time (HH:MM), in {zone}").format(
+            zone=zone.key)) from None
+    return moment.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)

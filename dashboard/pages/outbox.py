@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 import dash_bootstrap_components as dbc
@@ -25,10 +24,10 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, Principal, can_read_team, can_work_team
-from dashboard.components.outbound import answerable, hits_text, rules_for, short, team_name
+from dashboard.components.outbound import answerable, hits_text, rules_for, send_time, short, team_name
 from dashboard.components.when import local, number, when
 from dashboard.context import current
-from i18n import N_, UTC, _, current_reader
+from i18n import N_, _, current_reader
 from models import library, outbox, replies, reply_views
 from models.ids import no_such, parse_id
 from models.replies import status_name
@@ -63,19 +62,6 @@ def status_label(reply: Any, now: datetime) -> str:
     if reply.status == "queued" and reply.send_after and reply.send_after > now:
         return _("scheduled for {time}").format(time=local(reply.send_after))
     return status_name(reply.status)
-
-
-def send_time(day: str | None, clock: str | None, zone: ZoneInfo = UTC) -> datetime | None:
-    """The time a post is scheduled for, as stored (naive UTC), from a date and a time field read in
-    ``zone``, the reader's time zone (no date: now)."""
-    if not day:
-        return None
-    try:
-        moment = datetime.fromisoformat(f"{str(day)[:10]}T{(clock or '00:00')[:5]}")
-    except ValueError:
-        raise replies.ReplyError(_("the time is a date (YYYY-MM-DD) and a time (HH:MM), in {zone}").format(
-            zone=zone.key)) from None
-    return moment.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def build_row(reply: Any, now: datetime, may_act: bool) -> Any:

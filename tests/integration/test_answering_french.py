@@ -171,7 +171,7 @@ def test_a_post_scheduled_in_paris_time_is_stored_in_utc(web: Any, db: Database,
 def test_the_schedule_is_read_in_the_readers_zone(web: Any) -> None:
     from zoneinfo import ZoneInfo
 
-    from dashboard.pages.outbox import send_time
+    from dashboard.components.outbound import send_time
 
     assert send_time("2031-07-01", "09:30", ZoneInfo("Europe/Paris")) == datetime(2031, 7, 1, 7, 30)
     assert send_time("2031-07-01", None, ZoneInfo("America/New_York")) == datetime(2031, 7, 1, 4, 0)
