@@ -54,16 +54,22 @@ _READER: ContextVar[Reader | None] = ContextVar("vigie_reader", default=None)
 
 
 def current_reader() -> Reader:
-    """The reader of the text being written: the web request's, else `use_reader()`'s, else English/UTC."""
+    """The reader of the text being written: `use_reader()`'s (a notice for a channel, even when a click in a
+    request sends it), else the web request's, else English/UTC."""
+    explicit = _READER.get()
+    if explicit is not None:  # a job or a notice written for someone else, even inside a request
+        return explicit
     if has_request_context():
         reader = g.get("vigie_reader")
         if reader is None:  # worked out at the first string of the request, once the guard knows who asks
             factory = current_app.extensions.get("vigie.reader")
             if factory is None:
-                return _READER.get() or Reader()
-            reader = g.vigie_reader = factory()
+                return Reader()
+            reader = factory()
+            if "vigie_principal" in g:  # kept once the guard has said who asks (before, the browser's language)
+                g.vigie_reader = reader
         return reader  # type: ignore[no-any-return]
-    return _READER.get() or Reader()
+    return Reader()
 
 
 @contextmanager

@@ -160,11 +160,17 @@ def set_active(session: Session, name: str, active: bool, actor: str = "cli") ->
     return user
 
 
+# tzdata names that are not places: browsers' Intl refuses them, so the pages could not show times in them.
+NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+
+
 def check_preferences(language: str | None, timezone: str | None) -> None:
     if language is not None and language not in LANGUAGES:
         raise UserError(f"language {language!r}: expected one of {', '.join(LANGUAGES)} (or none: the browser's)")
     if timezone is not None:
         try:
+            if timezone in NOT_ZONES:
+                raise ValueError(timezone)
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise UserError(f"time zone {timezone!r}: expected an IANA name such as Europe/Paris "

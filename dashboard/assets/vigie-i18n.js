@@ -55,5 +55,13 @@
     if (Math.abs(left) < 60) { return w.due_now; }
     return left > 0 ? fill(w.in, {duration: duration(left, ctx)}) : fill(w.overdue, {duration: duration(-left, ctx)});
   }
-  window.vigieI18n = {when: when, due: due, local: local, duration: duration};
+  function safe(fn) {  // a zone the browser does not know: the times in UTC rather than an empty grid
+    return function (value, ctx) {
+      try { return fn(value, ctx); } catch (e) {
+        if (ctx && ctx.zone !== "UTC") { return fn(value, Object.assign({}, ctx, {zone: "UTC"})); }
+        return "";
+      }
+    };
+  }
+  window.vigieI18n = {when: safe(when), due: safe(due), local: safe(local), duration: duration};
 }());

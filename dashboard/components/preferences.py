@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from i18n import LANGUAGES
+from models.users import NOT_ZONES
 
 BROWSER = "browser"  # the language choice "as my browser" (stored as no language)
 FIRM = "firm"  # the time-zone choice "the firm's" (stored as no zone); no IANA zone has this name
@@ -15,8 +16,10 @@ FIRM = "firm"  # the time-zone choice "the firm's" (stored as no zone); no IANA 
 
 @lru_cache(maxsize=1)
 def zones() -> tuple[str, ...]:
-    """The IANA zones this server knows, sorted (the ``posix/`` and ``right/`` copies left out)."""
-    return tuple(sorted(z for z in available_timezones() if not z.startswith(("posix/", "right/"))))
+    """The IANA zones this server knows, sorted (the ``posix/`` and ``right/`` copies left out, and the
+    names that are not places, which browsers refuse: `models.users.NOT_ZONES`)."""
+    return tuple(sorted(z for z in available_timezones()
+                        if not z.startswith(("posix/", "right/")) and z not in NOT_ZONES))
 
 
 def choices(language: str | None, timezone: str | None) -> tuple[str, str]:

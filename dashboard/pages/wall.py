@@ -151,7 +151,10 @@ def _slow_parts(data: dict[str, Any], scale: float = 1.0) -> tuple[Any, ...]:
 
 
 def _snapshot(session: Any, now: datetime, live: str, slow: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    return (_cached("live", live, lambda: _live(session, now)), _cached("slow", slow, lambda: _slow(session, now)))
+    # The live part words the stale sources' reasons (language, time zone): kept per reader.
+    reader = current_reader()
+    return (_cached(f"live:{reader.language}:{reader.zone.key}", live, lambda: _live(session, now)),
+            _cached("slow", slow, lambda: _slow(session, now)))
 
 
 def _rotate(raw: Any) -> tuple[int, str]:

@@ -71,3 +71,28 @@ def test_french_plurals_follow_the_files_plural_forms() -> None:
         assert ngettext("{count} file", "{count} files", 1) == "{count} fichier"
         assert ngettext("{count} file", "{count} files", 0) == "{count} fichier"
         assert ngettext("{count} file", "{count} files", 3) == "{count} fichiers"
+
+
+def test_a_notice_written_for_someone_inside_a_request_follows_them() -> None:
+    """A click that sends a notice to an English channel writes it in English, whoever clicked."""
+    from flask import Flask, g
+
+    from i18n import _
+
+    app = Flask("reader-test")
+    app.extensions["vigie.reader"] = lambda: Reader("fr")
+    with app.test_request_context("/"):
+        g.vigie_principal = None
+        assert _("due now") == "échéance maintenant"  # the request's reader
+        with use_reader(Reader("en")):
+            assert _("due now") == "due now"  # the channel's
+        assert _("due now") == "échéance maintenant"
+
+
+def test_zones_that_are_not_places_are_not_offered_nor_stored() -> None:
+    from dashboard.components.preferences import zones
+    from models.users import UserError, check_preferences
+
+    assert "Europe/Paris" in zones() and not {"Factory", "localtime", "posixrules"} & set(zones())
+    with pytest.raises(UserError):
+        check_preferences("fr", "Factory")

@@ -52,4 +52,4 @@ def test_the_grid_context_carries_the_readers_zone_labels_and_links() -> None:
     assert context["language"] == "fr" and context["zone"] == "Europe/Paris"
     assert context["labels"]["status"]["new"] == "nouveau" and context["labels"]["team"] == {"legal": "Juridique"}
     assert context["words"]["ago"] == "il y a {duration}" and context["cells"]["lead"] == "▲ responsable"
-    assert rows[0]["link"] == "[Détails](/mention/7)" and rows[0]["reply"] == "[Réponse](/mention/7#reply)"
+    assert rows[0]["link"] == "[Détails](/mention/7)" and rows[0]["reply"] == "[Répondre](/mention/7#reply)"
