@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from i18n import N_, _
+
 MAX_ID = 2**31 - 1  # INTEGER ids (queue items, mentions, replies, templates, holds, reviews…)
 MAX_RECORD_ID = 2**63 - 1  # BIGINT ids (archive records)
 
@@ -40,9 +42,16 @@ def shown(value: Any) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
+NO_SUCH = {"item": N_("no such item: {value}"), "reply": N_("no such reply: {value}"),
+           "review": N_("no such review: {value}"), "template": N_("no such template: {value}"),
+           "template version": N_("no such template version: {value}"), "hold": N_("no such hold: {value}"),
+           "record": N_("no such record: {value}")}
+
+
 def no_such(kind: str, value: Any) -> str:
-    """The one message for an id that is not one: ``no such item: 'abc'``."""
-    return f"no such {kind}: {shown(value)}"
+    """The one message for an id that is not one: ``no such item: 'abc'`` (in the reader's language)."""
+    known = NO_SUCH.get(kind)
+    return _(known).format(value=shown(value)) if known else f"no such {kind}: {shown(value)}"
 
 
 def parse_ids(values: Iterable[Any], kind: str = "item") -> tuple[list[int], list[str]]:

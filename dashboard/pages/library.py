@@ -336,7 +336,7 @@ def decide_version(_approve: list[int | None], _reject: list[int | None], _reaso
         raise PreventUpdate
     version_id = parse_id(trigger.get("version"))
     if version_id is None:
-        kind = "template version"  # untranslated: models.ids.no_such's message is English
+        kind = "template version"  # untranslated: a key of models.ids.NO_SUCH
         return no_such(kind, trigger.get("version")), "danger", True
     reasons = {item["id"].get("version"): item.get("value") for item in (dash.ctx.states_list[0] or [])
                if isinstance(item, dict) and isinstance(item.get("id"), dict)}

@@ -96,3 +96,12 @@ def test_zones_that_are_not_places_are_not_offered_nor_stored() -> None:
     assert "Europe/Paris" in zones() and not {"Factory", "localtime", "posixrules"} & set(zones())
     with pytest.raises(UserError):
         check_preferences("fr", "Factory")
+
+
+def test_an_id_that_is_not_one_is_answered_in_the_readers_language() -> None:
+    from models.ids import no_such
+
+    assert no_such("item", "abc") == "no such item: 'abc'"
+    with use_reader(Reader("fr")):
+        assert no_such("item", "abc") == "aucun élément : 'abc'"
+        assert no_such("widget", 5) == "no such widget: 5"  # a kind with no message of its own
