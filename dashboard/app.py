@@ -89,7 +89,10 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
 
         register_oidc(server, settings.auth.oidc, settings.auth.public_url)
     app = dash.Dash(
-        "vigie",
+        # Dash names page modules after this: the package the pages live in, so each page is the module
+        # ``dashboard.pages.<name>`` whatever was imported before (the name "vigie" would turn into the
+        # prefix of a second set of module names once the ``vigie`` package is imported: duplicate pages).
+        "dashboard",
         server=server,  # type: ignore[arg-type]  # a Flask app is accepted (Dash docs)
         use_pages=True,
         pages_folder=str(HERE / "pages"),
