@@ -85,6 +85,13 @@ class Enricher:
         score, label = score_sentiment(text, language)
         return text, language, score, label
 
+    def warm_up(self) -> None:
+        """Load the language and sentiment models now (a second or more on a busy host) rather than
+        inside the first poll: a standby collector then takes a dead one's sources over at once."""
+        for language in ("en", "fr"):
+            score_sentiment("warm up", language)
+        detect_language("the models load once, before the first poll")
+
     def enrich(self, raw: RawPost, collected_at: datetime) -> Enriched:
         text, language, score, label = self.score(raw)
         folded = fold(text)

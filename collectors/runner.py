@@ -15,6 +15,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from collectors.http import RateLimited
 from collectors.ingest import RunReport, ingest, record_health, same_item_by_reason
@@ -32,7 +33,16 @@ MAX_BACKOFF_SECONDS = 3600.0
 
 
 def sync_sources(db: Database, settings: Settings) -> None:
-    """Make sure every configured source has its row (cursor and health live there)."""
+    """Make sure every configured source has its row (cursor and health live there). Collectors
+    started together on a new database race to add the rows: the loser reads them and goes on."""
+    try:
+        _sync_sources(db, settings)
+    except IntegrityError:  # another collector added a row first (sources.name is unique)
+        log.info("another collector added the source rows first; reading them again")
+        _sync_sources(db, settings)
+
+
+def _sync_sources(db: Database, settings: Settings) -> None:
     with db.write.begin() as session:
         existing = {r.name: r for r in session.scalars(select(SourceRow))}
         for cfg in settings.sources:
@@ -64,6 +74,14 @@ def release_leases(db: Database, owner: str) -> None:
         )
 
 
+def lease_ttl(settings: Settings, cfg: SourceConfig) -> timedelta:
+    """How long a lease on ``cfg`` lasts past its holder's last write: ``VIGIE_LEASE_SECONDS``, or
+    the larger of 60 s and three of the source's intervals."""
+    if settings.ops.lease_seconds is not None:
+        return timedelta(seconds=settings.ops.lease_seconds)
+    return timedelta(seconds=max(60.0, cfg.interval_seconds * 3))
+
+
 def failure_backoff(interval: float, failures: int, permanent: bool) -> datetime | None:
     """When a failing source may be asked again. The first failure keeps the normal schedule;
     then the wait doubles (interval x 2, x 4, …, jittered by 10 %) up to an hour, and a
@@ -90,7 +108,7 @@ def poll_source(
     answers, on the source's row."""
     report = RunReport(cfg.name)
     failures = 0
-    lease = Lease(owner or settings.worker_id, timedelta(seconds=max(60.0, cfg.interval_seconds * 3)))
+    lease = Lease(owner or settings.worker_id, lease_ttl(settings, cfg))
     try:
         if not acquire_lease(db, cfg.name, lease.owner, lease.ttl):
             report.leased = False

@@ -32,6 +32,7 @@ from config.settings import Settings, SourceConfig
 from models.db import Database
 
 log = logging.getLogger("vigie.collect")
+SOURCE_THREADS = 4  # polls running at once in one collector
 
 
 def polled_sources(settings: Settings) -> list[SourceConfig]:
@@ -81,8 +82,12 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
     `shutdown`). ``demo_desk`` (`vigie demo` only) adds the demo's simulated agents."""
     sync_sources(db, settings)
     enricher = Enricher(settings)
+    enricher.warm_up()  # before the first beat: a collector that beats can take sources over at once
     beat_once(db, settings, starting=True)  # a database that refuses the heartbeat fails the start
-    executors = {"default": ThreadPoolExecutor(max_workers=4), "heartbeat": ThreadPoolExecutor(max_workers=1)}
+    # Polls have their pool, the scheduled jobs theirs: a long daily summary or seal never holds up
+    # a poll, nor the takeover of a dead collector's sources.
+    executors = {"default": ThreadPoolExecutor(max_workers=SOURCE_THREADS), "jobs": ThreadPoolExecutor(max_workers=4),
+                 "heartbeat": ThreadPoolExecutor(max_workers=1)}
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler: BaseScheduler = cls(executors=executors, job_defaults=defaults, timezone=UTC)
@@ -111,6 +116,7 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
             name=job.name,
             replace_existing=True,
             args=(db, settings, stop),
+            executor="jobs",
             next_run_time=now + timedelta(seconds=job.first_seconds(settings)),
         )
     return scheduler

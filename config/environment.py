@@ -79,6 +79,7 @@ class Environment(FileModel):
     trusted_proxies: Networks = Field(default=(), alias="VIGIE_TRUSTED_PROXIES")
     max_request_bytes: EnvPositiveInt = Field(default=DEFAULT_MAX_REQUEST_BYTES, alias="VIGIE_MAX_REQUEST_BYTES")
     heartbeat_seconds: EnvPositiveInt = Field(default=15, alias="VIGIE_HEARTBEAT_SECONDS")
+    lease_seconds: EnvPositiveInt | None = Field(default=None, alias="VIGIE_LEASE_SECONDS")
     metrics_token: MetricsToken | None = Field(default=None, alias="VIGIE_METRICS_TOKEN", repr=False)
     log_format: LogFormat = Field(default="plain", alias="VIGIE_LOG_FORMAT")
     web_workers: EnvPositiveInt = Field(default=4, alias="VIGIE_WEB_WORKERS")

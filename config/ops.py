@@ -1,5 +1,5 @@
-"""Operations' settings from the environment: the collectors' heartbeat, the `/metrics` token, the log
-format and the gunicorn workers. Read once by `config.settings.load_settings`."""
+"""Operations' settings from the environment: the collectors' heartbeat and source leases, the
+`/metrics` token, the log format and the gunicorn workers. Read once by `config.settings.load_settings`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from config.sources import Secret
 OPS_ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_HEARTBEAT_SECONDS": ("15", "how often each collector writes its heartbeat row; a collector silent for "
                                 "three of its intervals is gone (its sources turn stale, `/readyz` says so)"),
+    "VIGIE_LEASE_SECONDS": ("the larger of 60 and three poll intervals", "how long a collector's lease on a "
+                            "source lasts past its last write: a collector that dies without a clean stop has "
+                            "its sources taken over by another after this long (plus one poll interval)"),
     "VIGIE_METRICS_TOKEN": ("unset (admins only)", "bearer token a Prometheus scraper sends to `/metrics` "
                             "(`Authorization: Bearer ...`); signed-in admins may read it too"),
     "VIGIE_LOG_FORMAT": ("plain", "`plain` lines or `json` (one object per line: time, level, logger, message, "
@@ -24,6 +27,7 @@ LOG_FORMATS: tuple[str, ...] = ("plain", "json")
 @dataclass(frozen=True)
 class OpsConfig:
     heartbeat_seconds: int = 15
+    lease_seconds: int | None = None  # None: max(60 s, 3 x the source's interval) (`collectors.runner.lease_ttl`)
     metrics_token: Secret | None = None
     log_format: str = "plain"
     web_workers: int = 4
@@ -34,6 +38,7 @@ def parse_ops(env: Mapping[str, str]) -> OpsConfig:
     given = read_environment(env)
     return OpsConfig(
         heartbeat_seconds=given.heartbeat_seconds,
+        lease_seconds=given.lease_seconds,
         metrics_token=Secret(given.metrics_token) if given.metrics_token else None,
         log_format=given.log_format,
         web_workers=given.web_workers,
