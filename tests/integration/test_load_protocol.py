@@ -1,0 +1,52 @@
+"""The load test's users speak Dash's protocol from `/_dash-dependencies` alone (benchmarks/load/
+dash_protocol.py): the bodies they build are answered by the real app as a browser's are."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmarks.load import dash_protocol as dp
+from collectors.types import RawPost
+from config.settings import Settings
+from models.db import Database
+from tests.kit import store_posts
+from tests.web import make_accounts, sign_in
+
+
+def _post(client: Any, deps: list[dict[str, Any]], output: str, trigger: str, values: dict[str, Any]) -> Any:
+    payload = dp.body(dp.find(deps, output, trigger), trigger, values)
+    answer = client.post("/_dash-update-component", data=dp.dumps(payload), content_type="application/json")
+    assert answer.status_code in (200, 204), answer.get_data(as_text=True)[:500]
+    return answer.get_json() if answer.status_code == 200 else None
+
+
+def test_an_agents_round_through_the_dependencies(web: Any, db: Database, settings: Settings) -> None:
+    make_accounts(db, settings)
+    store_posts(db, settings, [RawPost(f"load{n}", "x", f"@AureliaBank my card got declined again, {n}",
+                                       datetime.now(UTC)) for n in range(3)])
+    client = web.server.test_client()
+    assert sign_in(client, "agent").status_code == 302
+    deps = json.loads(client.get("/_dash-dependencies").get_data(as_text=True))
+
+    page = dp.response_value(_post(client, deps, "_pages_content.children", "_pages_location.pathname",
+                                   {"_pages_location.pathname": "/queue/customer_service",
+                                    "_pages_location.search": ""}), "_pages_content", "children")
+    state = dp.prop_of(page, "queue-state", "data")
+    rows = dp.prop_of(page, "queue-grid", "rowData")
+    assert state["team"] == "customer_service" and len(rows) == 3
+
+    _post(client, deps, "queue-state.data", "queue-tick.n_intervals",
+          {"queue-tick.n_intervals": 1, "queue-state.data": state})
+    claimed = _post(client, deps, "queue-alert.children", "queue-claim.n_clicks",
+                    {"queue-claim.n_clicks": 1, "queue-grid.selectedRows": [rows[0]], "queue-state.data": state})
+    assert dp.response_value(claimed, "queue-alert", "color") == "success"
+    # the reply panel's Send, with its pattern-matching placeholders (none here) sent as empty lists
+    sent = _post(client, deps, "compose-alert.children", "compose-send.n_clicks",
+                 {"compose-send.n_clicks": 1, "compose-text.value": "Thank you: we are looking into it.",
+                  "compose-resolve.value": False, "compose-item.data": {"id": rows[0]["id"], "key": "a" * 32}})
+    assert dp.response_value(sent, "compose-alert", "children")
+    resolved = _post(client, deps, "queue-alert.children", "queue-resolve.n_clicks",
+                     {"queue-resolve.n_clicks": 1, "queue-grid.selectedRows": [rows[0]], "queue-state.data": state})
+    assert dp.response_value(resolved, "queue-alert", "color") == "success"
