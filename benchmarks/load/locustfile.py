@@ -6,8 +6,9 @@ Two kinds of user, both speaking Dash's protocol over HTTP as a browser does (`d
   markers the server last sent (so a tick with nothing new costs what it costs a real screen).
 - ``Agent``: a team agent signed in through the login form. It opens its team's queue, ticks it
   every refresh carrying the page's position (`queue-state`), and every ``work_seconds`` works one
-  new item as a person does: claim it on the queue, open its item page, reply (free text through
-  the compose panel's Send) and resolve it on the queue.
+  new item as a person does: claim it on the queue, open its item page (and its presence tick),
+  reply (free text through the compose panel's Send: stored, waiting for compliance under the
+  shipped `template_only` policy) and resolve it on the queue.
 
 A request whose status is not 200/204, or whose answer says the action failed, is a failure.
 """
@@ -158,11 +159,15 @@ class Agent(DashUser):
             events.request.fire(request_type="WORK", name="claim lost to another agent", response_time=0,
                                 response_length=0, exception=None, context={})
             return
-        self.open_page("item page load", f"/mention/{int(row['mention_id'])}")
+        page = self.open_page("item page load", f"/mention/{int(row['mention_id'])}")
+        item = dp.prop_of(page, "mention-item", "data")
+        if item is not None:  # the page's presence tick: who else has the item open (a write)
+            self.call("item tick", "mention-item.data", "mention-tick.n_intervals",
+                      {"mention-tick.n_intervals": 1, "mention-item.data": item})
+        compose = dp.prop_of(page, "compose-item", "data") or {"id": int(row["id"]), "key": uuid.uuid4().hex}
         answer = self.call("reply (send)", "compose-alert.children", "compose-send.n_clicks",
                            {"compose-send.n_clicks": 1, "compose-text.value": REPLY, "compose-template.value": None,
-                            "compose-resolve.value": False,
-                            "compose-item.data": {"id": int(row["id"]), "key": uuid.uuid4().hex}})
+                            "compose-resolve.value": False, "compose-item.data": compose})
         colour = dp.response_value(answer, "compose-alert", "color")
         if colour not in ("success", "warning"):
             events.request.fire(request_type="WORK", name="reply refused", response_time=0, response_length=0,

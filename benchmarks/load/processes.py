@@ -4,6 +4,7 @@ the harness's environment, sampled for resident memory, and stopped by their own
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -88,12 +89,17 @@ class RssSampler(threading.Thread):
         self.join(5)
 
 
+SERVER_ERROR = re.compile(r'gunicorn\.access: .* HTTP/[\d.]+" 5\d\d ')  # an answer 5xx, to anyone
+
+
 def logged_errors(workdir: Path, names: list[str]) -> list[str]:
-    """Lines the servers logged at ERROR or CRITICAL, and tracebacks, from their log files."""
+    """Lines the servers logged at ERROR or CRITICAL, tracebacks, and 5xx answers in gunicorn's access
+    log (Chromium's requests included), from their log files."""
     found = []
     for name in names:
         path = workdir / f"{name}.log"
         if path.exists():
             found += [f"{name}: {line}" for line in path.read_text(errors="replace").splitlines()
-                      if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")]
+                      if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")
+                      or SERVER_ERROR.search(line)]
     return found

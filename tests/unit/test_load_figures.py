@@ -52,3 +52,18 @@ def test_a_body_follows_the_dependency() -> None:
     layout = {"type": "Div", "namespace": "h", "props": {"children": [
         {"type": "Store", "namespace": "d", "props": {"id": "s", "data": 5}}]}}
     assert prop_of(layout, "s", "data") == 5 and prop_of(layout, "x", "data") is None
+
+
+def test_server_errors_are_read_from_the_logs(tmp_path: Path) -> None:
+    from benchmarks.load.processes import logged_errors
+
+    (tmp_path / "web.log").write_text(
+        '2026-12-04 11:38:27,371 INFO gunicorn.access: 127.0.0.1 - - [04/Dec/2026:11:38:27 +0000] '
+        '"POST /_dash-update-component HTTP/1.1" 200 201 "x" 73ms\n'
+        '2026-12-04 11:38:28,371 INFO gunicorn.access: 127.0.0.1 - - [04/Dec/2026:11:38:28 +0000] '
+        '"POST /_dash-update-component HTTP/1.1" 500 201 "x" 73ms\n'
+        '2026-12-04 11:38:29,000 WARNING vigie.x: slow 500 ms\n')
+    (tmp_path / "collect-1.log").write_text("2026-12-04 11:38:29,000 ERROR vigie.archive: refused\nTraceback (most\n")
+    found = logged_errors(tmp_path, ["web", "collect-1", "collect-2"])
+    assert [f.split(":")[0] for f in found] == ["web", "collect-1", "collect-1"]
+    assert '" 500 ' in found[0]
