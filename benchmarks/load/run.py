@@ -99,7 +99,9 @@ def wait_ready(base: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=5) as r:
+            # one request at a time: a worker's first request sets Dash up, and Dash 4 does that unlocked
+            # (two first requests at once can fail with "dictionary changed size during iteration")
+            with urllib.request.urlopen(f"{base}/readyz", timeout=60) as r:
                 if r.status == 200:
                     return
         except OSError:
