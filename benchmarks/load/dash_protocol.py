@@ -38,8 +38,8 @@ def find(dependencies: list[dict[str, Any]], output: str, trigger: str) -> dict[
 def _values(specs: list[dict[str, Any]], values: Mapping[str, Any]) -> list[Any]:
     found: list[Any] = []
     for spec in specs:
-        if str(spec["id"]).startswith("{"):  # a pattern-matching id (ALL): the components it matches, none here
-            found.append([])
+        if str(spec["id"]).startswith("{"):  # a pattern-matching id (ALL): a list, one item per component matched
+            found.append(values.get(pattern_key(spec), []))
             continue
         key = f"{spec['id']}.{spec['property']}"
         item: dict[str, Any] = {"id": spec["id"], "property": spec["property"]}
@@ -49,9 +49,36 @@ def _values(specs: list[dict[str, Any]], values: Mapping[str, Any]) -> list[Any]
     return found
 
 
+def pattern_key(spec: dict[str, Any]) -> str:
+    """How ``values`` names a pattern-matching input or state: "<type>[ALL].<prop>"."""
+    return f"{json.loads(str(spec['id'])).get('type')}[ALL].{spec['property']}"
+
+
+def matched(components: list[dict[str, Any]], prop: str) -> list[dict[str, Any]]:
+    """The list a pattern-matching input or state carries: ``prop`` of each matched component."""
+    return [{"id": c["props"]["id"], "property": prop, "value": c["props"].get(prop) if prop != "id"
+             else c["props"]["id"]} for c in components]
+
+
+def fill_blanks(components: list[dict[str, Any]], rng: Any) -> None:
+    """Type a short value into each empty placeholder input (a name, or else a case reference), as an
+    agent does before sending: one word, so no free text published under the template."""
+    for c in components:
+        if not c["props"].get("value"):
+            name = str(c["props"]["id"].get("name", ""))
+            c["props"]["value"] = "Alex" if "name" in name else f"REF-{rng.randrange(10_000, 99_999)}"
+
+
+def with_type(tree: Any, kind: str) -> list[dict[str, Any]]:
+    """The components of a serialised layout whose (dict) id has ``type`` ``kind`` (give their values and
+    ids from the same list: Dash pairs them by position)."""
+    return [n for n in walk(tree) if isinstance(n["props"].get("id"), dict) and n["props"]["id"].get("type") == kind]
+
+
 def body(dep: dict[str, Any], trigger: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """The POST body for ``dep`` fired by ``trigger``; ``values``: "id.prop" -> value for its inputs
-    and state (a property left out is sent without a value, as Dash does for one never set)."""
+    and state (a property left out is sent without a value, as Dash does for one never set), and
+    "<type>[ALL].prop" -> the list for a pattern-matching one (`matched`; none matched: [])."""
     return {"output": dep["output"], "outputs": _outputs(dep["output"]),
             "inputs": _values(dep["inputs"], values), "state": _values(dep.get("state", []), values),
             "changedPropIds": [trigger]}

@@ -7,8 +7,8 @@ Two kinds of user, both speaking Dash's protocol over HTTP as a browser does (`d
 - ``Agent``: a team agent signed in through the login form. It opens its team's queue, ticks it
   every refresh carrying the page's position (`queue-state`), and every ``work_seconds`` works one
   new item as a person does: claim it on the queue, open its item page (and its presence tick),
-  reply (free text through the compose panel's Send: stored, waiting for compliance under the
-  shipped `template_only` policy) and resolve it on the queue.
+  reply (the first template the panel suggests, loaded with its placeholders filled, then Send;
+  free text when none fits) and resolve it on the queue.
 
 A request whose status is not 200/204, or whose answer says the action failed, is a failure.
 """
@@ -149,6 +149,25 @@ class Agent(DashUser):
                            self.queue_values(**{f"{button}.n_clicks": 1, "queue-grid.selectedRows": [row]}))
         return str(dp.response_value(answer, "queue-alert", "color") or "")
 
+    def reply_values(self, page: Any, compose: Any) -> dict[str, Any]:
+        """The reply panel as a person leaves it: the first suggested template of the library, loaded
+        into the box with its placeholders filled from the post (sent at once under the shipped
+        `template_only` policy, but for legal's items); free text when none fits (it waits for compliance)."""
+        options = dp.prop_of(page, "compose-template", "options") or []
+        if not options:
+            return {"compose-text.value": REPLY, "compose-template.value": None}
+        version = options[0]["value"]
+        chosen = self.call("template choice", "compose-text.value", "compose-template.value",
+                           {"compose-template.value": version, "compose-item.data": compose})
+        text = dp.response_value(chosen, "compose-text", "value")
+        inputs = dp.with_type(dp.response_value(chosen, "compose-values", "children"), "compose-value")
+        dp.fill_blanks(inputs, random)
+        if not isinstance(text, str):
+            return {"compose-text.value": REPLY, "compose-template.value": None}
+        return {"compose-text.value": text, "compose-template.value": version,
+                "compose-value[ALL].value": dp.matched(inputs, "value"),
+                "compose-value[ALL].id": dp.matched(inputs, "id")}
+
     def work(self) -> None:
         new = [r for r in self.rows.values() if r.get("status") == "new"]
         if not new:
@@ -166,8 +185,8 @@ class Agent(DashUser):
                       {"mention-tick.n_intervals": 1, "mention-item.data": item})
         compose = dp.prop_of(page, "compose-item", "data") or {"id": int(row["id"]), "key": uuid.uuid4().hex}
         answer = self.call("reply (send)", "compose-alert.children", "compose-send.n_clicks",
-                           {"compose-send.n_clicks": 1, "compose-text.value": REPLY, "compose-template.value": None,
-                            "compose-resolve.value": False, "compose-item.data": compose})
+                           {"compose-send.n_clicks": 1, "compose-resolve.value": False, "compose-item.data": compose,
+                            **self.reply_values(page, compose)})
         colour = dp.response_value(answer, "compose-alert", "color")
         if colour not in ("success", "warning"):
             events.request.fire(request_type="WORK", name="reply refused", response_time=0, response_length=0,

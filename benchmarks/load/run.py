@@ -79,6 +79,7 @@ def write_config(workdir: Path, collectors: int, multiplier: float) -> Path:
 
 def make_accounts(db: Any, env: dict[str, str], walls: int, agents: int, password: str) -> dict[str, Any]:
     from config.settings import load_settings
+    from models.library_file import seed_demo_library
     from models.users import add_user, create_kiosk_token
 
     settings = load_settings(env=env)
@@ -92,6 +93,7 @@ def make_accounts(db: Any, env: dict[str, str], walls: int, agents: int, passwor
         add_user(session, WATCHER, "agent", [teams[0]], password, teams, actor="load")
         for n in range(walls):
             plan["kiosks"].append(create_kiosk_token(session, f"load-wall-{n + 1}", actor="load"))
+        seed_demo_library(session, teams)  # the demo's templates, approved: agents reply with them
     return plan
 
 

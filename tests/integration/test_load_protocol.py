@@ -4,6 +4,7 @@ dash_protocol.py): the bodies they build are answered by the real app as a brows
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from benchmarks.load import dash_protocol as dp
 from collectors.types import RawPost
 from config.settings import Settings
 from models.db import Database
+from models.library_file import seed_demo_library
 from models.users import create_kiosk_token
 from tests.kit import store_posts
 from tests.web import make_accounts, sign_in
@@ -25,6 +27,8 @@ def _post(client: Any, deps: list[dict[str, Any]], output: str, trigger: str, va
 
 def test_an_agents_round_through_the_dependencies(web: Any, db: Database, settings: Settings) -> None:
     make_accounts(db, settings)
+    with db.write.begin() as session:
+        seed_demo_library(session, settings.team_keys)
     store_posts(db, settings, [RawPost(f"load{n}", "x", f"@AureliaBank my card got declined again, {n}",
                                        datetime.now(UTC)) for n in range(3)])
     client = web.server.test_client()
@@ -48,12 +52,21 @@ def test_an_agents_round_through_the_dependencies(web: Any, db: Database, settin
                                          "_pages_location.search": ""}), "_pages_content", "children")
     _post(client, deps, "mention-item.data", "mention-tick.n_intervals",
           {"mention-tick.n_intervals": 1, "mention-item.data": dp.prop_of(item_page, "mention-item", "data")})
-    # the reply panel's Send, with its pattern-matching placeholders (none here) sent as empty lists
+    # the reply panel: the first suggested template, loaded with its placeholders (pattern-matching
+    # inputs, sent back as lists), then Send: an approved template as it is goes out at once
+    compose = dp.prop_of(item_page, "compose-item", "data")
+    version = dp.prop_of(item_page, "compose-template", "options")[0]["value"]
+    chosen = _post(client, deps, "compose-text.value", "compose-template.value",
+                   {"compose-template.value": version, "compose-item.data": compose})
+    inputs = dp.with_type(dp.response_value(chosen, "compose-values", "children"), "compose-value")
+    dp.fill_blanks(inputs, random.Random(1))  # what the agent types in the empty ones (case_ref...)
+    assert inputs and all(i["props"]["value"] for i in inputs)
     sent = _post(client, deps, "compose-alert.children", "compose-send.n_clicks",
-                 {"compose-send.n_clicks": 1, "compose-text.value": "Thank you: we are looking into it.",
-                  "compose-resolve.value": False,
-                  "compose-item.data": dp.prop_of(item_page, "compose-item", "data")})
-    assert dp.response_value(sent, "compose-alert", "color") in ("success", "warning")
+                 {"compose-send.n_clicks": 1, "compose-text.value": dp.response_value(chosen, "compose-text", "value"),
+                  "compose-template.value": version, "compose-resolve.value": False, "compose-item.data": compose,
+                  "compose-value[ALL].value": dp.matched(inputs, "value"),
+                  "compose-value[ALL].id": dp.matched(inputs, "id")})
+    assert dp.response_value(sent, "compose-alert", "color") == "success", sent
     resolved = _post(client, deps, "queue-alert.children", "queue-resolve.n_clicks",
                      {"queue-resolve.n_clicks": 1, "queue-grid.selectedRows": [rows[0]], "queue-state.data": state})
     assert dp.response_value(resolved, "queue-alert", "color") == "success"
