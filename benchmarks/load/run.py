@@ -139,6 +139,17 @@ def store_to_row(db: Any, seen: dict[int, float], team: str, since: float, until
     return latencies, missed
 
 
+def reply_states(db: Any) -> str:
+    """The agents' replies by outbox state (sent: the demo network took them)."""
+    from sqlalchemy import func, select
+
+    from models.tables import Reply
+
+    with db.read() as session:
+        rows = session.execute(select(Reply.status, func.count()).group_by(Reply.status).limit(50)).all()
+    return ", ".join(f"{status} {count}" for status, count in sorted(rows)) or "none"
+
+
 @click.command()
 @click.option("--minutes", default=10.0, show_default=True, help="How long the users run.")
 @click.option("--walls", default=50, show_default=True, help="Wall screens (kiosk sessions).")
@@ -213,6 +224,7 @@ def main(minutes: float, walls: int, agents: int, database_url: str, collectors:
     click.echo(f"Locust exit {locust.returncode}; {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
     for line in lines:
         click.echo(line)
+    click.echo(f"replies by outbox state: {reply_states(db)}")
     for line in logged[:20]:
         click.echo(f"  logged: {line[:300]}")
     if down:
