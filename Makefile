@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow test-all soak lint bench chromium clean
+.PHONY: demo test test-slow test-all soak lint bench load chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,10 +47,23 @@ soak: $(STAMP) chromium
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy config models collectors dashboard vigie i18n
+	$(BIN)/mypy --explicit-package-bases benchmarks/load
 
 bench: $(STAMP)
 	$(BIN)/vigie bench ingest
 	$(BIN)/vigie bench dashboard
+
+# The scale-out load test (benchmarks/load/run.py): gunicorn (4 workers) and two `vigie collect` on
+# PostgreSQL, Locust's wall screens and agents, a Chromium on a queue; exits 1 when a target is missed.
+# LOAD_DATABASE_URL is emptied first (refused unless empty or the load test's own).
+LOAD_MINUTES ?= 10
+LOAD_WALLS ?= 50
+LOAD_AGENTS ?= 20
+LOAD_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/vigie_load
+load: $(STAMP) chromium
+	$(BIN)/python -c 'import locust' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,load]'
+	$(BIN)/python benchmarks/load/run.py --minutes $(LOAD_MINUTES) --walls $(LOAD_WALLS) --agents $(LOAD_AGENTS) \
+		--database-url '$(LOAD_DATABASE_URL)'
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -26,3 +26,8 @@ except SchemaNotCurrent as exc:
     raise AppImportError(str(exc)) from None
 app = create_app(_settings, _db)
 server = app.server
+# Dash sets itself up (its callbacks, scripts and page router) on a worker's first request, without a
+# lock: gunicorn's threads serving a new worker's first requests at once raced it (`make load` saw 500s:
+# "dictionary changed size during iteration", a Dash script path "not valid"). One request here, before
+# the worker serves anyone, does it once.
+server.test_client().get("/healthz")

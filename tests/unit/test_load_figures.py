@@ -1,0 +1,69 @@
+"""The load test's verdict (benchmarks/load/figures.py): which figures miss which target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.load.dash_protocol import body, find, prop_of
+from benchmarks.load.figures import Stat, judge, percentile, read_locust_stats
+
+GOOD = [Stat("queue tick", "POST", 100, 0, 40, 120), Stat("sign-in (argon2)", "POST", 20, 0, 900, 2500),
+        Stat("claim lost to another agent", "WORK", 3, 0, 0, 0)]
+RSS = {"web worker pid 1": 180.0, "collect-1": 220.0}
+
+
+def test_percentile_is_nearest_rank() -> None:
+    assert percentile([3.0, 1.0, 2.0, 4.0], 0.5) == 2.0
+    assert percentile([float(n) for n in range(1, 101)], 0.95) == 95.0
+    assert percentile([7.0], 0.95) == 7.0
+
+
+def test_all_targets_met_and_sign_in_is_not_a_callback() -> None:
+    lines, verdict = judge(GOOD, 0, 0, RSS, [1.0, 2.0, 2.5], 4)
+    assert verdict.missed == []
+    assert any("sign-in (argon2)" in line and line.endswith("-") for line in lines)
+
+
+def test_each_missed_target_is_named() -> None:
+    slow = [Stat("wall tick", "POST", 100, 1, 80, 301)]
+    _lines, verdict = judge(slow, 1, 2, {"collect-2": 300.0}, [], 0)
+    assert verdict.missed == ["zero errors", "wall tick p95 <= 300 ms", "collect-2 RSS < 300 MB", "store->row p95"]
+    _lines, verdict = judge(GOOD, 0, 0, RSS, [0.5] * 94 + [3.5] * 6, 0)
+    assert verdict.missed == ["store->row p95"]
+
+
+def test_locusts_csv_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "x_stats.csv"
+    path.write_text('Type,Name,Request Count,Failure Count,Median Response Time,50%,95%\n'
+                    'POST,wall tick,221,2,270,270,1400\n,Aggregated,221,2,270,270,1400\n')
+    assert read_locust_stats(path) == [Stat("wall tick", "POST", 221, 2, 270.0, 1400.0)]
+
+
+def test_a_body_follows_the_dependency() -> None:
+    dep = {"output": "..a.children...b.data@1f2e..", "inputs": [{"id": "t", "property": "n_intervals"}],
+           "state": [{"id": '{"type":"v","name":["ALL"]}', "property": "value"}, {"id": "s", "property": "data"}]}
+    assert find([dep], "b.data", "t.n_intervals") is dep
+    assert body(dep, "t.n_intervals", {"t.n_intervals": 3, "s.data": {"k": 1}}) == {
+        "output": "..a.children...b.data@1f2e..",
+        "outputs": [{"id": "a", "property": "children"}, {"id": "b", "property": "data"}],
+        "inputs": [{"id": "t", "property": "n_intervals", "value": 3}],
+        "state": [[], {"id": "s", "property": "data", "value": {"k": 1}}],
+        "changedPropIds": ["t.n_intervals"]}
+    layout = {"type": "Div", "namespace": "h", "props": {"children": [
+        {"type": "Store", "namespace": "d", "props": {"id": "s", "data": 5}}]}}
+    assert prop_of(layout, "s", "data") == 5 and prop_of(layout, "x", "data") is None
+
+
+def test_server_errors_are_read_from_the_logs(tmp_path: Path) -> None:
+    from benchmarks.load.processes import logged_errors
+
+    (tmp_path / "web.log").write_text(
+        '2026-12-04 11:38:27,371 INFO gunicorn.access: 127.0.0.1 - - [04/Dec/2026:11:38:27 +0000] '
+        '"POST /_dash-update-component HTTP/1.1" 200 201 "x" 73ms\n'
+        '2026-12-04 11:38:28,371 INFO gunicorn.access: 127.0.0.1 - - [04/Dec/2026:11:38:28 +0000] '
+        '"POST /_dash-update-component HTTP/1.1" 500 201 "x" 73ms\n'
+        '2026-12-04 11:38:29,000 WARNING vigie.x: slow 500 ms\n')
+    (tmp_path / "collect-1.log").write_text("2026-12-04 11:38:29,000 ERROR vigie.archive: refused\nTraceback (most\n")
+    found = logged_errors(tmp_path, ["web", "collect-1", "collect-2"])
+    assert [f.split(":")[0] for f in found] == ["web", "collect-1", "collect-1"]
+    assert '" 500 ' in found[0]
