@@ -250,8 +250,8 @@ def week_trend(session: Session, days: Sequence[date], timezone: str, now: datet
         if stored is not None:
             out.append(trend_from_summary(stored))
         elif counted:
-            rows = day_counts(session, day)
-            sla = sla_from_counts([r for r in rows if r[0]], now)
+            rows = day_counts(session, day, now)
+            sla = sla_from_counts(r for r in rows if r[0])
             received = sum(r[4] for r in rows if r[2] == "sentiment")
             out.append(DayTrend(day.isoformat(), received, int(sla["items"]), int(sla["resolved"]),
                                 int(sla["breached"])))
