@@ -17,7 +17,7 @@ from models import actions, summary_fold
 from models.db import Database
 from models.home_queries import week_trend
 from models.sla import SlaClock
-from models.summary import FRESH, compute_summary, compute_summary_exact, store_summary
+from models.summary import FRESH, compute_summary, compute_summary_exact, day_bounds, store_summary
 from models.summary_fold import BUCKETS, LAST_WIDTH, fold, fresh
 from models.summary_tables import SummaryCount, SummaryFoldMark
 from models.tables import QueueItem, utcnow
@@ -82,7 +82,10 @@ def test_items_changed_after_being_folded_are_counted_as_they_stand(db: Database
     clock = SlaClock.from_settings(seeded)
     teams = [t.key for t in seeded.teams]
     with db.read() as s:
-        open_ids = list(s.scalars(select(QueueItem.id).where(QueueItem.status == "new").order_by(QueueItem.id)))
+        start, end = day_bounds(DAYS[1], zone)  # (the DST day)
+        open_ids = list(s.scalars(select(QueueItem.id).where(
+            QueueItem.status == "new", QueueItem.created_at >= start, QueueItem.created_at < end)
+            .order_by(QueueItem.id)))
     assert len(open_ids) > 40
     with db.write.begin() as s:
         for n, item_id in enumerate(open_ids[:40]):
@@ -99,6 +102,7 @@ def test_items_changed_after_being_folded_are_counted_as_they_stand(db: Database
     report = fold(db, zone, now)
     assert report.items >= 40  # the changes (and nothing twice: compared below)
     with db.read() as s:
+        assert fresh(s, zone, now, FRESH)
         for day in DAYS:
             _same(compute_summary(s, seeded, day, now), compute_summary_exact(s, seeded, day, now))
 
