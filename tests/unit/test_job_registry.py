@@ -57,7 +57,7 @@ def test_the_scheduler_schedules_the_table(base_settings: Settings, sqlite_db: D
 def test_the_ids_and_the_first_runs_are_kept(base_settings: Settings) -> None:
     assert [job.id for job in JOBS] == IDS
     assert [job.first_seconds(base_settings) for job in JOBS] == [120, 5, 15, 20, 15, 10, 5, 10, 300, 30, 10]
-    assert [job.every_seconds(base_settings) for job in JOBS] == [3600, 30, 30, 300, 10, 5, 60, 3600, 600, 10]
+    assert [job.every_seconds(base_settings) for job in JOBS] == [3600, 30, 30, 300, 60, 10, 5, 60, 3600, 600, 10]
     assert [job.id for job in JOBS if job.demo_only] == ["demo:desk"]
 
 
