@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -234,6 +234,31 @@ def day_trend(session: Session, day: str, start: datetime, end: datetime, now: d
         .order_by(QueueItem.id).limit(TREND_ITEM_LIMIT)).all()
     sla = sla_figures(list(items), now)
     return DayTrend(day, int(received), int(sla["items"]), int(sla["resolved"]), int(sla["breached"]))
+
+
+def week_trend(session: Session, days: Sequence[date], timezone: str, now: datetime) -> list[DayTrend]:
+    """The trend figures of ``days`` (local dates): each day's stored summary, else its running
+    counts (`models.summary_counts`: a few hundred rows) when they are fresh, else `day_trend`."""
+    from models.summary import FRESH, day_bounds, stored_summary
+    from models.summary_counts import day_counts, sla_from_counts
+    from models.summary_fold import fresh
+
+    counted = fresh(session, timezone, now, FRESH)
+    out = []
+    for day in days:
+        stored = stored_summary(session, day)
+        if stored is not None:
+            out.append(trend_from_summary(stored))
+        elif counted:
+            rows = day_counts(session, day, now)
+            sla = sla_from_counts(r for r in rows if r[0])
+            received = sum(r[4] for r in rows if r[2] == "sentiment")
+            out.append(DayTrend(day.isoformat(), received, int(sla["items"]), int(sla["resolved"]),
+                                int(sla["breached"])))
+        else:
+            start, end = day_bounds(day, timezone)
+            out.append(day_trend(session, day.isoformat(), start, end, now))
+    return out
 
 
 def trend_rows(days: Iterable[DayTrend]) -> list[DayTrend]:

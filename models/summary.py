@@ -206,8 +206,31 @@ def comparison(today: dict[str, Any], previous: list[dict[str, Any]]) -> dict[st
     return out
 
 
+FRESH = timedelta(minutes=5)  # the running counts serve a summary when folded this close to its ``now``
+
+
 def compute_summary(session: Session, settings: Settings, day: date, now: datetime | None = None) -> dict[str, Any]:
-    """Every figure of ``day`` (a local date), as the database stands at ``now``."""
+    """Every figure of ``day`` (a local date), as the database stands at ``now``: from the running
+    counts (`models.summary_counts`, a few hundred rows) when they were folded within `FRESH` of
+    ``now``, else by reading every item of the day (`compute_summary_exact`)."""
+    from models import summary_counts
+    from models.summary_fold import fresh
+
+    now = now or utcnow()
+    if fresh(session, settings.reporting.timezone, now, FRESH):
+        return summary_counts.compute_summary_stored(session, settings, day, now)
+    return compute_summary_exact(session, settings, day, now)
+
+
+def top(counts: Counter[str], n: int) -> list[tuple[str, int]]:
+    """The ``n`` largest counts, ties by name (pure: the same whichever order they were counted in)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def compute_summary_exact(session: Session, settings: Settings, day: date,
+                          now: datetime | None = None) -> dict[str, Any]:
+    """Every figure of ``day`` (a local date), as the database stands at ``now``, read item by item
+    (the reference the running counts are checked against; the path when they are not fresh)."""
     now = now or utcnow()
     zone = settings.reporting.timezone
     start, end = day_bounds(day, zone)
@@ -256,8 +279,8 @@ def compute_summary(session: Session, settings: Settings, day: date, now: dateti
         "sla": {"overall": overall,
                 "teams": {labels.get(t, t): sla_figures(v, now) for t, v in sorted(teams.items())}},
         "issues": [{"rule": r, "description": rules.get(r, r), "items": n}
-                   for r, n in Counter(i.rule_id for i in items).most_common(8)],
-        "topics": [{"topic": f, "mentions": n} for f, n in flags.most_common(10)],
+                   for r, n in top(Counter(i.rule_id for i in items), 8)],
+        "topics": [{"topic": f, "mentions": n} for f, n in top(flags, 10)],
         "terms": [{"term": w, "posts": n} for w, n in words],
         "hashtags": [{"hashtag": t, "posts": n} for t, n in tags],
         "alerts": _alerts(session, start, end),

@@ -73,6 +73,8 @@ JOBS: tuple[Job[Any], ...] = (
         first=lambda s: min(_detector_every(s), 15), run="spike_watch:run_spike_watch"),
     Job("summary:daily", "compute, store and send yesterday's summary", every=300, first=20,
         run="daily_summary:run_daily_summary"),  # logs each day it stores itself
+    Job("summary:fold", "fold changed items and new posts into the summary's daily counts", every=60, first=15,
+        run="summary_fold:run_summary_fold"),
     Job("notify:send", "send pending notifications", every=10, first=10, run="notify:deliver_pending"),
     Job("replies:send", "send queued replies and posts, expire old approvals", every=5, first=5,
         run="send_replies:run_send_replies", heeds_stop=True),

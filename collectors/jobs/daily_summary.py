@@ -27,6 +27,7 @@ from models.db import Database
 from models.notifications import enqueue_written
 from models.summary import compute_summary, day_bounds, local_day, store_summary
 from models.summary_export import change_text, day_text, fmt, label
+from models.summary_fold import fold
 from models.tables import DailySummary, Mention, utcnow
 
 log = logging.getLogger("vigie.summary")
@@ -62,6 +63,7 @@ def run_daily_summary(db: Database, settings: Settings, now: datetime | None = N
     before the first mention); the days done, oldest first. Each day is computed in a read
     transaction and then written in a short one, so collection and people are never held up."""
     now = now or utcnow()
+    fold(db, settings.reporting.timezone, now)  # the counts up to now: the summary reads them
     last = due_day(now, settings)
     done: list[date] = []
     with db.read() as session:

@@ -1,9 +1,9 @@
 """A manager's home (/home/manager, and / for managers): yesterday's summary (the figures the
 summary page shows for that day: the stored summary, or computed as /summary does) and the week's
 trend, 7 days of mentions received, items queued, resolved and breaches, built by a pure function
-(`build_trend_table`). A day's trend figures come from its stored summary, else from one bounded
-read of that day (`models.home_queries.day_trend`). A slow tick (the figures change by the day)
-re-reads them and sends them only when they changed.
+(`build_trend_table`). A day's trend figures come from its stored summary, else from its running
+counts (`models.home_queries.week_trend`: a few hundred rows a day, whatever the day's size). A
+slow tick (the figures change by the day) re-reads them and sends them only when they changed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dashboard.exports import summary_figures
 from i18n import N_, _, current_reader
 from i18n import formats as fmt
 from models import home_queries
-from models.summary import day_bounds, local_day, stored_summary
+from models.summary import local_day
 from models.tables import utcnow
 
 ROLES: tuple[str, ...] = ("manager", "admin")  # (compliance reads /summary, but has its own home)
@@ -86,19 +86,11 @@ def build_trend_table(days: list[home_queries.DayTrend]) -> Any:
 
 
 def _week(yesterday: date, yesterday_figures: dict[str, Any]) -> list[home_queries.DayTrend]:
-    ctx, now = current(), utcnow()
-    zone = ctx.settings.reporting.timezone
-    days = [home_queries.trend_from_summary(yesterday_figures)]
+    ctx = current()
+    days = [yesterday - timedelta(days=back) for back in range(1, TREND_DAYS)]
     with ctx.db.read() as session:
-        for back in range(1, TREND_DAYS):
-            day = yesterday - timedelta(days=back)
-            stored = stored_summary(session, day)
-            if stored is not None:
-                days.append(home_queries.trend_from_summary(stored))
-            else:
-                start, end = day_bounds(day, zone)
-                days.append(home_queries.day_trend(session, day.isoformat(), start, end, now))
-    return days
+        earlier = home_queries.week_trend(session, days, ctx.settings.reporting.timezone, utcnow())
+    return [home_queries.trend_from_summary(yesterday_figures), *earlier]
 
 
 def _content() -> tuple[list[Any], str]:

@@ -1,0 +1,64 @@
+"""The daily summary's running figures (`models.summary_fold` writes them, `models.summary_counts`
+reads them): per local day, counts by (team, network, measure, value), and what was folded.
+
+- ``summary_counts``: one row per (day, team, network, measure, value), ``n`` items or mentions.
+  A dimension a measure does not need is ``''`` (the SLA measures have no network, the sentiment
+  counts no team). Minutes (first response, resolution) are counted in fixed buckets
+  (`models.summary_fold.bucket`); an open item is counted under its due minute, so that the
+  reader judges it breached or pending at its own ``now``.
+- ``summary_folded_items``: each queue item as it was last folded, so that a later change (claimed,
+  resolved, rerouted) takes back what it had added before adding its new figures.
+- ``summary_folded_mentions``: the mentions folded (posts never change once stored).
+- ``summary_fold_marks``: where each fold stopped (restart-safe) and the time zone of the days.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.tables import Base
+
+
+class SummaryCount(Base):
+    __tablename__ = "summary_counts"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    team: Mapped[str] = mapped_column(String(40), primary_key=True)
+    network: Mapped[str] = mapped_column(String(40), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(12), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    n: Mapped[int]
+
+
+class SummaryFoldedItem(Base):
+    __tablename__ = "summary_folded_items"
+
+    item_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    network: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12))
+    priority_rank: Mapped[int]
+    rule_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    due_at: Mapped[datetime]
+
+
+class SummaryFoldedMention(Base):
+    __tablename__ = "summary_folded_mentions"
+
+    mention_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
+class SummaryFoldMark(Base):
+    __tablename__ = "summary_fold_marks"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)  # "items" or "mentions"
+    timezone: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime | None]  # items: the last updated_at folded; mentions: unused
+    last_id: Mapped[int] = mapped_column(default=0)
+    folded_at: Mapped[datetime | None]  # when a fold last ran to its end (the figures' freshness)
