@@ -296,14 +296,15 @@ def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, rol
     from models.users import add_user
 
     password = secrets.token_urlsafe(16)
+    name = f"bench.{role}.{secrets.token_hex(3)}"  # a reused database keeps the accounts of earlier runs
     with db.write.begin() as session:
         teams = [team] if role in ("agent", "lead") else []
-        add_user(session, f"bench.{role}", role, teams, password, settings.team_keys, actor="bench")
+        add_user(session, name, role, teams, password, settings.team_keys, actor="bench")
     client = app.server.test_client()
     form = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', form)
     assert csrf is not None
-    answer = client.post("/login", data={"csrf": csrf.group(1), "name": f"bench.{role}", "password": password})
+    answer = client.post("/login", data={"csrf": csrf.group(1), "name": name, "password": password})
     if answer.status_code != 302:
         raise RuntimeError("the benchmark could not sign in")
     client.get("/")  # let Dash set up its routes
