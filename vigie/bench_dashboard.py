@@ -174,7 +174,7 @@ def _seeded_database(settings: Settings, count: int, days: int, url: str, reuse:
         claim_scratch(db, BENCH)
         if seeded_already(db, count, days):
             upgrade(db.engine)  # indexes added since it was seeded
-            analyze(db)
+            _settle(db)
             click.echo(f"reusing {count:,} mentions over {days} days in "
                        f"{masked_url(db.engine.url.render_as_string())}")
             return db, _source_id(db)
@@ -183,9 +183,18 @@ def _seeded_database(settings: Settings, count: int, days: int, url: str, reuse:
     click.echo(f"seeding {count:,} mentions over {days} days into {masked_url(db.engine.url.render_as_string())}…")
     started = time.perf_counter()
     source_id = seed(db, settings, count, days)
-    analyze(db)  # as the collector does hourly
+    _settle(db)
     click.echo(f"  seeded in {time.perf_counter() - started:.1f} s")
     return db, source_id
+
+
+def _settle(db: Database) -> None:
+    """Statistics, as the collector refreshes them hourly; on PostgreSQL also the visibility map
+    (VACUUM), as autovacuum sets it after a bulk insert: index-only scans read the table without it."""
+    analyze(db)
+    if not db.is_sqlite:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: int = 7,
