@@ -1,7 +1,9 @@
 """The figures of the wall (and of the daily summary): bounded reads, then pure functions.
 
 Reads take the session first and never commit; each is served by an index (mentions by
-``created_at``, queue items by ``claimed_at``, alerts by the open-alert index). "Mentions"
+``created_at``: the windows' counts and groups from ``ix_mentions_window`` alone; queue items by
+``claimed_at``, with team and queueing time in ``ix_queue_items_claimed``; alerts by the
+open-alert index). "Mentions"
 are the original posts: copies (``duplicate_of_id``) are counted once, with their original.
 The pure functions below them turn rows into figures and are tested without a database.
 """
@@ -136,6 +138,13 @@ def net_sentiment(counts: dict[str, int]) -> float | None:
     if not total:
         return None
     return 100.0 * (counts.get("positive", 0) - counts.get("negative", 0)) / total
+
+
+def sentiment_totals(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Positive, negative and other mentions over ``network_hours`` rows (the day's sentiment from
+    the timeline's one grouped read, not a second pass over the day's mentions)."""
+    positive, negative = sum(r["positive"] for r in rows), sum(r["negative"] for r in rows)
+    return {"positive": positive, "negative": negative, "other": sum(r["count"] for r in rows) - positive - negative}
 
 
 def change(now: int, before: int) -> float | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, tuple_
+from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, SourceRow, utcnow
+from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueCount, QueueItem, SourceRow, utcnow
 
 QUEUE_LIMIT = 500
 GRID_TEXT_CHARS = 280
@@ -144,27 +144,25 @@ def last_change(session: Session) -> datetime | None:
 
 
 def team_counts(session: Session, teams: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    """Open, new, claimed and overdue items per team."""
+    """Open, new, claimed, overdue and critical items per team.
+
+    The counts come from ``queue_counts`` (a few rows kept by triggers, migration 0016), the
+    overdue ones as open minus those not yet due: a range of ``ix_queue_items_open_due`` over the
+    items due from now on, which the SLA keeps to the last hours' items however long the queue."""
     now = utcnow()
-    # Grouped by (status, team), the leading columns of ix_queue_items_open_due: read from the index alone.
-    rows = session.execute(
-        select(
-            QueueItem.status,
-            QueueItem.team,
-            func.count(),
-            func.sum(case((QueueItem.due_at < now, 1), else_=0)),
-            func.sum(case((QueueItem.priority_rank == 0, 1), else_=0)),
-        )
-        .where(QueueItem.status.in_(OPEN_STATUSES))
-        .group_by(QueueItem.status, QueueItem.team)
-    )
     out = {t: {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0} for t in teams}
-    for status, team, total, overdue, critical in rows:
+    rows = session.execute(select(QueueCount.team, QueueCount.status, QueueCount.critical, QueueCount.n)
+                           .where(QueueCount.status.in_(OPEN_STATUSES), QueueCount.n > 0))
+    for team, status, critical, n in rows:
         counts = out.setdefault(team, {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0})
-        counts[status] += int(total)
-        counts["open"] += int(total)
-        counts["overdue"] += int(overdue or 0)
-        counts["critical"] += int(critical or 0)
+        counts[status] += int(n)
+        counts["open"] += int(n)
+        counts["overdue"] += int(n)
+        counts["critical"] += int(n) if critical else 0
+    for team in out:  # per (status, team): SQLite then walks ix_queue_items_open_due, not a team's queue
+        for status in OPEN_STATUSES:
+            out[team]["overdue"] -= int(session.scalar(select(func.count()).select_from(QueueItem).where(
+                QueueItem.status == status, QueueItem.team == team, QueueItem.due_at >= now)) or 0)
     return out
 
 
@@ -267,8 +265,10 @@ def triage_rows(session: Session, teams: list[str], limit: int = TRIAGE_LIMIT) -
             mine = (QueueItem.status == status, QueueItem.team == team)
             add("escalated", _row_select().where(*mine, QueueItem.escalated_at.is_not(None))
                 .order_by(QueueItem.escalated_at.desc()))
-            # at_risk_at <= due_at: walking by due time, the at-risk items come first.
-            add("sla", _row_select().where(*mine, QueueItem.at_risk_at <= now).order_by(QueueItem.due_at))
+            # at_risk_at <= due_at: walking by due time, the at-risk and breached items come first (an
+            # item without at_risk_at is listed once breached, not looked for through the whole queue).
+            add("sla", _row_select().where(*mine, or_(QueueItem.at_risk_at <= now, QueueItem.due_at <= now))
+                .order_by(QueueItem.due_at))
         add("unassigned", _row_select().where(QueueItem.status == "new", QueueItem.team == team)
             .order_by(QueueItem.created_at, QueueItem.id))
     for row in found.values():

@@ -65,6 +65,10 @@ class Mention(Base):
         Index("ix_mentions_text_key", "text_key"),
         Index("ix_mentions_link_key", "link_key", sqlite_where=text("link_key IS NOT NULL"),
               postgresql_where=text("link_key IS NOT NULL")),
+        # The wall's windows (counts, sentiment, networks, brands of an hour or a day) from the index alone.
+        Index("ix_mentions_window", "created_at", "network", "sentiment_label", "sentiment_score", "brand",
+              "is_competitor", "duplicate_of_id", sqlite_where=text("duplicate_of_id IS NULL"),
+              postgresql_where=text("duplicate_of_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,7 +110,10 @@ class QueueItem(Base):
         Index("ix_queue_items_open_age", "status", "team", "created_at"),  # unassigned items, oldest first
         Index("ix_queue_items_escalated", "status", "team", "escalated_at"),  # open escalations
         Index("ix_queue_items_created_at", "created_at"),  # newest critical items
-        Index("ix_queue_items_claimed_at", "claimed_at"),  # first responses of a day
+        Index("ix_queue_items_claimed", "claimed_at", "team", "created_at"),  # first responses, index alone
+        # The triage workload (claimed items per team and assignee), from this partial index alone.
+        Index("ix_queue_items_claimed_load", "team", "assignee", "claimed_at", "due_at", "status",
+              sqlite_where=text("status = 'claimed'"), postgresql_where=text("status = 'claimed'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,6 +140,19 @@ class QueueItem(Base):
 
 # A team's queue in display order (priority, newest first), walked without sorting.
 Index("ix_queue_items_team_queue", QueueItem.team, QueueItem.priority_rank, QueueItem.created_at.desc())
+
+
+class QueueCount(Base):
+    """Queue items per (team, status, critical or not), kept by database triggers on ``queue_items``
+    (migration 0016) in the writer's own statement: the live pages read the open counts from these
+    few rows instead of counting every open item on each change. Never written by the application."""
+
+    __tablename__ = "queue_counts"
+
+    team: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    critical: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int]
 
 
 class RejectedItem(Base):

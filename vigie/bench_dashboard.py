@@ -2,10 +2,11 @@
 
 A scratch database (``--database-url``, by default ``var/bench-dashboard.db``, emptied
 first; refused if it holds data the benchmarks did not create: `models.scratch`) is seeded
-with N enriched mentions spread over the last 7 days (distinct copies of enriched demo
-posts, inserted in bulk), and each round a few new items arrive, as in the live room. The
-queue tick and the wall tick are then posted to Dash's real endpoint through Flask's test
-client and timed end to end on the server."""
+with N enriched mentions spread over the last ``--days`` days (distinct copies of enriched
+demo posts, inserted in bulk; ``--reuse`` keeps a database seeded so already), and each round
+a few new items arrive, as in the live room. The live ticks (queue, wall, triage, sources, an
+open item's page) are then posted to Dash's real endpoint through Flask's test client and
+timed end to end on the server."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from vigie.bench import BENCH, demo_posts
 from vigie.common import claim_scratch
 
 SEED_SOURCE = "bench-seed"
+SEED_BASE = 25_000  # mentions enriched and inserted through Python; the rest are copies of them
 
 
 def _fresh_database(url: str) -> Database:
@@ -56,8 +58,31 @@ def _fresh_database(url: str) -> Database:
     return db
 
 
-def seed(db: Database, settings: Settings, count: int) -> int:
-    """Insert ``count`` mentions with queue items; returns the source id used."""
+def _seed_id(days: int, n: int) -> str:
+    return f"seed-{days}d-{n}"
+
+
+def seeded_already(db: Database, count: int, days: int) -> bool:
+    """Whether the scratch database holds exactly ``count`` seeded mentions over ``days`` days, so
+    that ``--reuse`` may skip the seeding."""
+    from sqlalchemy import func, inspect
+
+    if not inspect(db.engine).has_table("mentions"):
+        return False
+    with db.read() as session:
+        found = session.scalar(select(func.count()).select_from(Mention).where(
+            Mention.external_id.like(f"seed-{days}d-%")))
+    return found == count
+
+
+def _source_id(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalars(select(SourceRow.id).where(SourceRow.name == SEED_SOURCE)).one())
+
+
+def seed(db: Database, settings: Settings, count: int, days: int = 7) -> int:
+    """Insert ``count`` mentions with queue items spread over the last ``days`` days; returns the
+    source id used."""
     sync_sources(db, replace(settings, sources=(SourceConfig(SEED_SOURCE, "demo", 60, False, {}),)))
     with db.read() as session:
         source_id = session.scalars(select(SourceRow.id).where(SourceRow.name == SEED_SOURCE)).one()
@@ -67,14 +92,15 @@ def seed(db: Database, settings: Settings, count: int) -> int:
     rng = random.Random(3)
     statuses = ["new"] * 3 + ["claimed"] + ["resolved"] * 6
     chunk = 5000
-    for start in range(0, count, chunk):
+    base = min(count, SEED_BASE)
+    for start in range(0, base, chunk):
         mentions: list[dict[str, Any]] = []
         meta: list[tuple[Any, str]] = []
-        for n in range(start, min(count, start + chunk)):
+        for n in range(start, min(base, start + chunk)):
             e = samples[n % len(samples)]
-            at = now - timedelta(seconds=rng.uniform(0, 7 * 86400))
-            mentions.append({**e.mention, "source_id": source_id, "external_id": f"seed-{n}", "created_at": at,
-                             "collected_at": at, "cluster_key": f"seed-{n}"})
+            at = now - timedelta(seconds=rng.uniform(0, days * 86400))
+            mentions.append({**e.mention, "source_id": source_id, "external_id": _seed_id(days, n),
+                             "created_at": at, "collected_at": at, "cluster_key": _seed_id(days, n)})
             meta.append((e, rng.choice(statuses)))
         waits = [rng.uniform(1, 120) for _ in meta]
         with db.write.begin() as session:
@@ -89,7 +115,39 @@ def seed(db: Database, settings: Settings, count: int) -> int:
                  "resolved_at": m["collected_at"] + timedelta(minutes=3 * wait) if st == "resolved" else None}
                 for (mid,), m, (e, st), wait in zip(ids, mentions, meta, waits, strict=True)
             ])
+    for copy, start in enumerate(range(base, count, base), start=1):
+        _copy_base(db, int(source_id), copy, min(base, count - start))
     return int(source_id)
+
+
+def _copy_base(db: Database, source_id: int, copy: int, rows: int) -> None:
+    """Copy the first ``rows`` seeded mentions and their queue items in the database itself (INSERT
+    ... SELECT: a million enriched rows through Python take most of an hour on a shared machine).
+    A copy keeps its original's time and status; its cluster key names the original."""
+    from sqlalchemy import func, literal
+
+    from models.tables import Base
+
+    skip = {"id", "external_id", "cluster_key", "duplicate_of_id"}
+    mention_cols = [c.name for c in Mention.__table__.columns if c.name not in skip]
+    item_cols = [c.name for c in QueueItem.__table__.columns if c.name not in ("id", "mention_id")]
+    mentions, items = Base.metadata.tables["mentions"], Base.metadata.tables["queue_items"]
+    with db.write.begin() as session:
+        before = session.scalar(select(func.max(Mention.id))) or 0
+        originals = (select(*(mentions.c[c] for c in mention_cols),
+                            (mentions.c.external_id + literal(f"x{copy}")).label("external_id"),
+                            mentions.c.external_id.label("cluster_key"))
+                     .where(mentions.c.source_id == source_id, mentions.c.external_id.not_like("%x%"),
+                            mentions.c.external_id.like("seed-%"))
+                     .order_by(mentions.c.id).limit(rows))
+        session.execute(insert(mentions).from_select([*mention_cols, "external_id", "cluster_key"], originals))
+        original = mentions.alias("original")
+        session.execute(insert(items).from_select(["mention_id", *item_cols], select(
+            mentions.c.id, *(items.c[c] for c in item_cols))
+            .select_from(mentions.join(original, (original.c.source_id == mentions.c.source_id)
+                                       & (original.c.external_id == mentions.c.cluster_key))
+                         .join(items, items.c.mention_id == original.c.id))
+            .where(mentions.c.id > before)))
 
 
 def callback_payload(app: Any, output_part: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]]) -> Any:
@@ -108,15 +166,42 @@ def _percentiles(samples: list[float]) -> str:
     return f"p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
 
 
-def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None:
+def _seeded_database(settings: Settings, count: int, days: int, url: str, reuse: bool) -> tuple[Database, int]:
+    """The scratch database seeded with ``count`` mentions over ``days`` days: with ``reuse``, one
+    seeded so already (upgraded to this release's schema) is kept as it is."""
+    if reuse:
+        db = open_database(url)
+        claim_scratch(db, BENCH)
+        if seeded_already(db, count, days):
+            upgrade(db.engine)  # indexes added since it was seeded
+            _settle(db)
+            click.echo(f"reusing {count:,} mentions over {days} days in "
+                       f"{masked_url(db.engine.url.render_as_string())}")
+            return db, _source_id(db)
+        db.engine.dispose()
+    db = _fresh_database(url)
+    click.echo(f"seeding {count:,} mentions over {days} days into {masked_url(db.engine.url.render_as_string())}…")
+    started = time.perf_counter()
+    source_id = seed(db, settings, count, days)
+    _settle(db)
+    click.echo(f"  seeded in {time.perf_counter() - started:.1f} s")
+    return db, source_id
+
+
+def _settle(db: Database) -> None:
+    """Statistics, as the collector refreshes them hourly; on PostgreSQL also the visibility map
+    (VACUUM), as autovacuum sets it after a bulk insert: index-only scans read the table without it."""
+    analyze(db)
+    if not db.is_sqlite:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+
+
+def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: int = 7,
+                  reuse: bool = False) -> None:
     from dashboard.app import create_app
 
-    db = _fresh_database(url)
-    click.echo(f"seeding {count:,} mentions into {masked_url(db.engine.url.render_as_string())}…")
-    started = time.perf_counter()
-    source_id = seed(db, settings, count)
-    analyze(db)  # as the collector does hourly
-    click.echo(f"  seeded in {time.perf_counter() - started:.1f} s")
+    db, source_id = _seeded_database(settings, count, days, url, reuse)
     app = create_app(replace(settings, database_url=url), db)
     team = settings.teams[0].key
     client = _signed_in_client(app, db, settings, team, "agent")  # timed through the login guard, as users are
@@ -131,7 +216,8 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
     timings: dict[str, list[float]] = {"queue tick, 3 new items": [], "queue tick, nothing new": [],
                                        "wall tick, 3 new items": [], "wall tick, nothing new": [],
                                        "wall tick, all recomputed": [],
-                                       "triage tick, re-read": []}
+                                       "triage tick, re-read": [], "sources tick": [],
+                                       "item page tick": []}
     for n in range(rounds):
         with db.read() as session:
             before = queries.newest_change(session)
@@ -167,8 +253,18 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str) -> None
                                  "value": n + 1}], [{"id": "triage-known", "property": "data",
                                                      "value": {"rows": {}, "load": ""}}])
         timings["triage tick, re-read"].append(_post(lead, body))
-    click.echo(f"dashboard benchmark: {count:,} mentions, {rounds} rounds, {db.engine.dialect.name}, "
-               f"3 new items per round (target p95 <= 150 ms)")
+        # The sources page (its marker from the previous round: a new poll moved it) and an open
+        # item's page (presence noted, the item re-read when it changed).
+        body = callback_payload(app, "sources-marker.data", [{"id": "sources-tick", "property": "n_intervals",
+                                 "value": n + 1}], [{"id": "sources-marker", "property": "data", "value": ""}])
+        timings["sources tick"].append(_post(operator, body))
+        item = {"id": known[n % len(known)] if known else 1, "changed": ""}
+        body = callback_payload(app, "mention-presence.children", [{"id": "mention-tick", "property": "n_intervals",
+                                 "value": n + 1}], [{"id": "mention-item", "property": "data", "value": item}])
+        timings["item page tick"].append(_post(client, body))
+    click.echo(f"dashboard benchmark: {count:,} mentions over {days} days, {rounds} rounds, "
+               f"{db.engine.dialect.name}, 3 new items per round (targets: ticks p95 <= 100 ms, "
+               f"wall all recomputed <= 300 ms)")
     for label, samples in timings.items():
         click.echo(f"  {label:<26} {_percentiles(samples)}")
     _jobs(db, settings, count)
@@ -230,14 +326,15 @@ def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, rol
     from models.users import add_user
 
     password = secrets.token_urlsafe(16)
+    name = f"bench.{role}.{secrets.token_hex(3)}"  # a reused database keeps the accounts of earlier runs
     with db.write.begin() as session:
         teams = [team] if role in ("agent", "lead") else []
-        add_user(session, f"bench.{role}", role, teams, password, settings.team_keys, actor="bench")
+        add_user(session, name, role, teams, password, settings.team_keys, actor="bench")
     client = app.server.test_client()
     form = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', form)
     assert csrf is not None
-    answer = client.post("/login", data={"csrf": csrf.group(1), "name": f"bench.{role}", "password": password})
+    answer = client.post("/login", data={"csrf": csrf.group(1), "name": name, "password": password})
     if answer.status_code != 302:
         raise RuntimeError("the benchmark could not sign in")
     client.get("/")  # let Dash set up its routes

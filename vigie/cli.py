@@ -279,11 +279,14 @@ def bench_ingest(count: int, batch: int | None) -> None:
 @click.option("--rounds", default=200, show_default=True, help="Calls timed per callback.")
 @click.option("--database-url", default="sqlite:///var/bench-dashboard.db", show_default=True,
               help="Scratch database, emptied first (one holding other data is refused).")
-def bench_dashboard(mentions: int, rounds: int, database_url: str) -> None:
-    """p50/p95 server time of the queue and wall update callbacks over a seeded database."""
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 400),
+              help="Days of history the seeded mentions are spread over.")
+@click.option("--reuse", is_flag=True, help="Keep the scratch database when it already holds these mentions.")
+def bench_dashboard(mentions: int, rounds: int, database_url: str, days: int, reuse: bool) -> None:
+    """p50/p95 server time of the live update callbacks over a seeded database."""
     from vigie.bench_dashboard import run_dashboard
 
-    run_dashboard(checked_settings(), mentions, rounds, database_url)
+    run_dashboard(checked_settings(), mentions, rounds, database_url, days, reuse)
 
 
 @bench.command("outbox")

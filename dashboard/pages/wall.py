@@ -122,7 +122,7 @@ def _slow(session: Any, now: datetime) -> dict[str, Any]:
     responses = kpis.first_responses(session, kpis.local_midnight(now, settings.reporting.timezone), now)
     overall, per_team = kpis.medians_by_team(responses)
     return {"rows": rows, "hours": hours, "words": words, "tags": tags,
-            "net_day": kpis.net_sentiment(kpis.sentiment_counts(session, now - timedelta(hours=24), now)),
+            "net_day": kpis.net_sentiment(kpis.sentiment_totals(rows)),  # the timeline's 24 hours
             "frt": overall, "frt_count": len(responses), "frt_team": per_team,
             "voice": kpis.share_of_voice(kpis.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
 

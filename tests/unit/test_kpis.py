@@ -179,3 +179,12 @@ def test_panels_write_for_a_french_reader() -> None:
                                      labels=panels.timeline_labels())
         assert fig.layout.yaxis.title.text == "mentions par heure" and list(fig.layout.xaxis.ticktext) == ["09:00"]
     assert panels.headline_kpis(10508, 9000, None, None, None, None, 0)[0].children[1].children == "10,508"
+
+
+def test_sentiment_totals_of_the_timeline_rows() -> None:
+    rows = [{"hour": "h1", "network": "x", "count": 10, "negative": 4, "positive": 1, "mean": 0.0},
+            {"hour": "h2", "network": "reddit", "count": 5, "negative": 0, "positive": 3, "mean": 0.0}]
+    totals = kpis.sentiment_totals(rows)
+    assert totals == {"positive": 4, "negative": 4, "other": 7}
+    assert kpis.net_sentiment(totals) == 0.0
+    assert kpis.net_sentiment(kpis.sentiment_totals([])) is None

@@ -1,0 +1,110 @@
+"""live ticks at a million mentions: covering indexes for the wall's 24-hour windows, the first
+responses and the triage workload, and open-item counters kept by triggers (the wall and the
+triage page count open items on every change: a count over the queue was O(open items))
+
+Revision ID: 0016
+Revises: 0014
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+_HEADS = "duplicate_of_id IS NULL"
+_CLAIMED = "status = 'claimed'"
+
+# One row per (team, status, critical) with its item count, moved by the same statement that
+# inserts, changes or deletes a queue item (so in the writer's transaction, whoever the writer is).
+_SQLITE_TRIGGERS = [
+    """CREATE TRIGGER queue_counts_insert AFTER INSERT ON queue_items BEGIN
+         INSERT INTO queue_counts (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1)
+         ON CONFLICT (team, status, critical) DO UPDATE SET n = n + 1;
+       END""",
+    """CREATE TRIGGER queue_counts_delete AFTER DELETE ON queue_items BEGIN
+         UPDATE queue_counts SET n = n - 1
+         WHERE team = OLD.team AND status = OLD.status AND critical = (OLD.priority_rank = 0);
+       END""",
+    """CREATE TRIGGER queue_counts_update AFTER UPDATE OF team, status, priority_rank ON queue_items
+       WHEN OLD.team IS NOT NEW.team OR OLD.status IS NOT NEW.status
+            OR (OLD.priority_rank = 0) IS NOT (NEW.priority_rank = 0) BEGIN
+         UPDATE queue_counts SET n = n - 1
+         WHERE team = OLD.team AND status = OLD.status AND critical = (OLD.priority_rank = 0);
+         INSERT INTO queue_counts (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1)
+         ON CONFLICT (team, status, critical) DO UPDATE SET n = n + 1;
+       END""",
+]
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION vigie_queue_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE queue_counts SET n = n - 1
+    WHERE team = OLD.team AND status = OLD.status AND critical = (OLD.priority_rank = 0);
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    INSERT INTO queue_counts (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1)
+    ON CONFLICT (team, status, critical) DO UPDATE SET n = queue_counts.n + 1;
+  END IF;
+  RETURN NULL;
+END $$"""
+_PG_TRIGGERS = [
+    "CREATE TRIGGER queue_counts_insert AFTER INSERT OR DELETE ON queue_items "
+    "FOR EACH ROW EXECUTE FUNCTION vigie_queue_counts()",
+    "CREATE TRIGGER queue_counts_update AFTER UPDATE OF team, status, priority_rank ON queue_items FOR EACH ROW "
+    "WHEN (OLD.team IS DISTINCT FROM NEW.team OR OLD.status IS DISTINCT FROM NEW.status "
+    "OR (OLD.priority_rank = 0) IS DISTINCT FROM (NEW.priority_rank = 0)) EXECUTE FUNCTION vigie_queue_counts()",
+]
+
+
+def upgrade() -> None:
+    # The wall's windows (mentions, sentiment, networks, brands of the last hour and day), read
+    # from the index alone: at 1M mentions a day's rows are 140,000 table lookups otherwise.
+    op.create_index("ix_mentions_window", "mentions",
+                    ["created_at", "network", "sentiment_label", "sentiment_score", "brand", "is_competitor",
+                     "duplicate_of_id"], sqlite_where=sa.text(_HEADS), postgresql_where=sa.text(_HEADS))
+    # First responses of a day (team, queued, claimed), from the index alone; replaces the bare one.
+    op.drop_index("ix_queue_items_claimed_at", table_name="queue_items")
+    op.create_index("ix_queue_items_claimed", "queue_items", ["claimed_at", "team", "created_at"])
+    # The triage workload: claimed items per team and assignee, from a partial index alone.
+    op.create_index("ix_queue_items_claimed_load", "queue_items", ["team", "assignee", "claimed_at", "due_at", "status"],
+                    sqlite_where=sa.text(_CLAIMED), postgresql_where=sa.text(_CLAIMED))
+    op.create_table(
+        "queue_counts",
+        sa.Column("team", sa.String(40), primary_key=True),
+        sa.Column("status", sa.String(12), primary_key=True),
+        sa.Column("critical", sa.Boolean(), primary_key=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute("LOCK TABLE queue_items IN SHARE ROW EXCLUSIVE MODE")  # no change between count and trigger
+        op.execute(_PG_FUNCTION)
+        for statement in _PG_TRIGGERS:
+            op.execute(statement)
+    else:
+        for statement in _SQLITE_TRIGGERS:
+            op.execute(statement)
+    op.execute("INSERT INTO queue_counts (team, status, critical, n) "
+               "SELECT team, status, priority_rank = 0, count(*) FROM queue_items "
+               "GROUP BY team, status, priority_rank = 0")
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS queue_counts_update" + (" ON queue_items" if _pg() else ""))
+    op.execute("DROP TRIGGER IF EXISTS queue_counts_insert" + (" ON queue_items" if _pg() else ""))
+    if _pg():
+        op.execute("DROP FUNCTION IF EXISTS vigie_queue_counts()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS queue_counts_delete")
+    op.drop_table("queue_counts")
+    op.drop_index("ix_queue_items_claimed_load", table_name="queue_items")
+    op.drop_index("ix_queue_items_claimed", table_name="queue_items")
+    op.create_index("ix_queue_items_claimed_at", "queue_items", ["claimed_at"])
+    op.drop_index("ix_mentions_window", table_name="mentions")
+
+
+def _pg() -> bool:
+    return bool(op.get_bind().dialect.name == "postgresql")
