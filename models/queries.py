@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueCount, QueueItem, SourceRow, utcnow
+from models import queue_counts
+from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, SourceRow, utcnow
 
 QUEUE_LIMIT = 500
 GRID_TEXT_CHARS = 280
@@ -146,14 +147,12 @@ def last_change(session: Session) -> datetime | None:
 def team_counts(session: Session, teams: tuple[str, ...]) -> dict[str, dict[str, int]]:
     """Open, new, claimed, overdue and critical items per team.
 
-    The counts come from ``queue_counts`` (a few rows kept by triggers, migration 0016), the
+    The counts come from ``queue_counts`` (a few rows kept through triggers: models/queue_counts.py), the
     overdue ones as open minus those not yet due: a range of ``ix_queue_items_open_due`` over the
     items due from now on, which the SLA keeps to the last hours' items however long the queue."""
     now = utcnow()
     out = {t: {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0} for t in teams}
-    rows = session.execute(select(QueueCount.team, QueueCount.status, QueueCount.critical, QueueCount.n)
-                           .where(QueueCount.status.in_(OPEN_STATUSES), QueueCount.n > 0))
-    for team, status, critical, n in rows:
+    for team, status, critical, n in queue_counts.counts(session, OPEN_STATUSES):
         counts = out.setdefault(team, {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0})
         counts[status] += int(n)
         counts["open"] += int(n)

@@ -143,15 +143,29 @@ Index("ix_queue_items_team_queue", QueueItem.team, QueueItem.priority_rank, Queu
 
 
 class QueueCount(Base):
-    """Queue items per (team, status, critical or not), kept by database triggers on ``queue_items``
-    (migration 0016) in the writer's own statement: the live pages read the open counts from these
-    few rows instead of counting every open item on each change. Never written by the application."""
+    """Queue items per (team, status, critical or not), as folded from ``queue_count_changes`` by the
+    ``queue:counts`` job (models/queue_counts.py). The live pages read the open counts from these few
+    rows plus the changes not yet folded, instead of counting every open item on each change."""
 
     __tablename__ = "queue_counts"
 
     team: Mapped[str] = mapped_column(String(40), primary_key=True)
     status: Mapped[str] = mapped_column(String(12), primary_key=True)
     critical: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int]
+
+
+class QueueCountChange(Base):
+    """A +1 or -1 on one (team, status, critical) count, inserted by the database triggers on
+    ``queue_items`` (migration 0016) in the writer's own statement: insert-only, so writers never
+    wait on a shared counter row. Never written by the application; folded and deleted by the job."""
+
+    __tablename__ = "queue_count_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    team: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12))
+    critical: Mapped[bool]
     n: Mapped[int]
 
 

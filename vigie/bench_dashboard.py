@@ -28,6 +28,7 @@ from collectors.runner import sync_sources
 from collectors.types import Parsed
 from config.effective import masked_url
 from config.settings import Settings, SourceConfig
+from models import queue_counts
 from models.db import Database, analyze, open_database
 from models.migrate import upgrade
 from models.tables import Mention, QueueItem, SourceRow, utcnow
@@ -190,7 +191,10 @@ def _seeded_database(settings: Settings, count: int, days: int, url: str, reuse:
 
 def _settle(db: Database) -> None:
     """Statistics, as the collector refreshes them hourly; on PostgreSQL also the visibility map
-    (VACUUM), as autovacuum sets it after a bulk insert: index-only scans read the table without it."""
+    (VACUUM), as autovacuum sets it after a bulk insert: index-only scans read the table without it.
+    The seed's queue count changes are folded first, as the collector's ``queue:counts`` job does."""
+    with db.write.begin() as session:
+        queue_counts.fold(session)
     analyze(db)
     if not db.is_sqlite:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -75,6 +75,8 @@ JOBS: tuple[Job[Any], ...] = (
         run="daily_summary:run_daily_summary"),  # logs each day it stores itself
     Job("summary:fold", "fold changed items and new posts into the summary's daily counts", every=60, first=15,
         run="summary_fold:run_summary_fold"),
+    Job("queue:counts", "fold the queue's count changes into its totals", every=10, first=5,
+        run="queue_counts:run_queue_counts"),
     Job("notify:send", "send pending notifications", every=10, first=10, run="notify:deliver_pending"),
     Job("replies:send", "send queued replies and posts, expire old approvals", every=5, first=5,
         run="send_replies:run_send_replies", heeds_stop=True),

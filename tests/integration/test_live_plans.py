@@ -25,6 +25,7 @@ from sqlalchemy import event, text
 
 from collectors.runner import sync_sources
 from config.settings import Settings
+from models import queue_counts
 from models.db import Database, open_database
 from models.migrate import upgrade
 from tests.conftest import PG_URL, _reset_postgres, web_settings
@@ -71,6 +72,8 @@ def _fill(db: Database, settings: Settings) -> None:
         source = conn.execute(text("SELECT min(id) FROM sources")).scalar_one()
         conn.execute(text(_MENTIONS), {"source": source, "rows": ROWS})
         conn.execute(text(_ITEMS), {"teams": list(settings.team_keys)})
+    with db.write.begin() as session:  # as the collector's queue:counts job does
+        queue_counts.fold(session)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")  # statistics and the visibility map, as autovacuum keeps them
 

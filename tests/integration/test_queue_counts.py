@@ -1,19 +1,22 @@
-"""The open-item counters (``queue_counts``, kept by triggers: migration 0016) follow every way an
-item is stored, changed or removed, and `queries.team_counts` reads the same figures a count over
-the queue gives (SQLite and PostgreSQL)."""
+"""The open-item counters (``queue_counts`` and the changes the triggers of migration 0016 insert,
+folded by the ``queue:counts`` job) follow every way an item is stored, changed or removed, whether
+the fold ran or not, and `queries.team_counts` reads the same figures a count over the queue gives
+(SQLite and PostgreSQL); writers never wait on one another for the counts (PostgreSQL)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, delete, func, select, update
+import pytest
+from sqlalchemy import case, delete, func, select, text, update
 
+from collectors.jobs.queue_counts import run_queue_counts
 from collectors.types import RawPost
 from config.settings import Settings
-from models import actions, queries
+from models import actions, queries, queue_counts
 from models.db import Database
 from models.sla import SlaClock
-from models.tables import OPEN_STATUSES, QueueCount, QueueItem, utcnow
+from models.tables import OPEN_STATUSES, QueueCount, QueueCountChange, QueueItem, utcnow
 from tests.kit import store_posts
 
 
@@ -27,9 +30,21 @@ def _counted(db: Database) -> dict[tuple[str, str, bool], int]:
 
 
 def _kept(db: Database) -> dict[tuple[str, str, bool], int]:
+    """What the counters say: the folded totals plus the changes not yet folded."""
+    statuses = ("new", "claimed", "resolved", "dismissed")
+    with db.read() as s:
+        return {(t, st, c): n for t, st, c, n in queue_counts.counts(s, statuses)}
+
+
+def _folded(db: Database) -> dict[tuple[str, str, bool], int]:
     with db.read() as s:
         return {(t, st, bool(c)): int(n) for t, st, c, n in
                 s.execute(select(QueueCount.team, QueueCount.status, QueueCount.critical, QueueCount.n)) if n}
+
+
+def _pending(db: Database) -> int:
+    with db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(QueueCountChange)) or 0)
 
 
 def _slow_team_counts(db: Database, teams: tuple[str, ...]) -> dict[str, dict[str, int]]:
@@ -57,6 +72,9 @@ def test_counters_follow_inserts_changes_and_deletes(db: Database, settings: Set
              for n in range(30)]
     store_posts(db, settings, posts)
     assert _kept(db) == _counted(db) and sum(_kept(db).values()) == 30
+    assert _pending(db) == 30 and _folded(db) == {}  # nothing folded yet: the reader adds the changes
+    assert run_queue_counts(db, settings).changes == 30
+    assert _pending(db) == 0 and _folded(db) == _counted(db)
     with db.read() as s:
         ids = list(s.scalars(select(QueueItem.id).order_by(QueueItem.id)))
     clock = SlaClock.from_settings(settings)
@@ -69,7 +87,45 @@ def test_counters_follow_inserts_changes_and_deletes(db: Database, settings: Set
         s.execute(update(QueueItem).where(QueueItem.id.in_(ids[3:6])).values(priority_rank=0))
         s.execute(update(QueueItem).where(QueueItem.id == ids[6]).values(updated_at=utcnow()))  # no count moves
         s.execute(delete(QueueItem).where(QueueItem.id.in_(ids[7:9])))
-    assert _kept(db) == _counted(db)
+    assert _kept(db) == _counted(db) and _pending(db) > 0  # half folded, half pending
     teams = settings.team_keys
     with db.read() as s:
         assert queries.team_counts(s, teams) == _slow_team_counts(db, teams)
+    run_queue_counts(db, settings)
+    assert _folded(db) == _counted(db) and _pending(db) == 0 and run_queue_counts(db, settings).changes == 0
+    with db.read() as s:
+        assert queries.team_counts(s, teams) == _slow_team_counts(db, teams)
+
+
+def test_writers_of_different_teams_never_wait_on_the_counts(db: Database, settings: Settings) -> None:
+    """Two transactions changing items of two teams in opposite orders: with a counter row per team
+    updated in place, the second statement of the first would wait for the other's lock (and the
+    other's for the first's: a deadlock). The changes are inserted rows: neither waits."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: nothing to interleave")
+    posts = [RawPost(f"w{n}", "x", f"@AureliaBank my card got declined again {n}", datetime.now(UTC))
+             for n in range(4)]
+    store_posts(db, settings, posts)
+    run_queue_counts(db, settings)
+    with db.read() as s:
+        ids = list(s.scalars(select(QueueItem.id).order_by(QueueItem.id)))
+    with db.write.begin() as s:  # two items per team
+        s.execute(update(QueueItem).where(QueueItem.id.in_(ids[:2])).values(team="legal"))
+        s.execute(update(QueueItem).where(QueueItem.id.in_(ids[2:])).values(team="marketing"))
+    first, second = db.engine.connect(), db.engine.connect()
+    try:
+        t1, t2 = first.begin(), second.begin()
+        for conn in (first, second):
+            conn.execute(text("SET LOCAL lock_timeout = '3s'"))
+        first.execute(update(QueueItem).where(QueueItem.id == ids[0]).values(status="claimed"))  # legal
+        second.execute(update(QueueItem).where(QueueItem.id == ids[2]).values(status="claimed"))  # marketing
+        first.execute(update(QueueItem).where(QueueItem.id == ids[3]).values(status="claimed"))  # marketing
+        t1.commit()
+        second.execute(update(QueueItem).where(QueueItem.id == ids[1]).values(status="claimed"))  # legal
+        t2.commit()
+    finally:
+        first.close()
+        second.close()
+    assert _kept(db) == _counted(db)
+    run_queue_counts(db, settings)
+    assert _folded(db) == _counted(db)

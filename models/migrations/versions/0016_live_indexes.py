@@ -3,50 +3,47 @@ responses and the triage workload, and open-item counters kept by triggers (the 
 triage page count open items on every change: a count over the queue was O(open items))
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
 _HEADS = "duplicate_of_id IS NULL"
 _CLAIMED = "status = 'claimed'"
 
-# One row per (team, status, critical) with its item count, moved by the same statement that
-# inserts, changes or deletes a queue item (so in the writer's transaction, whoever the writer is).
+# Item counts per (team, status, critical): ``queue_counts`` holds the folded totals, and the triggers
+# only ever INSERT a +1/-1 row into ``queue_count_changes`` in the writer's own statement. No writer
+# locks a shared counter row: collectors storing batches of several teams in different orders, and
+# agents' actions, never wait for each other or deadlock on the counts. The ``queue:counts`` job
+# folds the changes into the totals (models/queue_counts.py); readers add both.
 _SQLITE_TRIGGERS = [
     """CREATE TRIGGER queue_counts_insert AFTER INSERT ON queue_items BEGIN
-         INSERT INTO queue_counts (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1)
-         ON CONFLICT (team, status, critical) DO UPDATE SET n = n + 1;
+         INSERT INTO queue_count_changes (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1);
        END""",
     """CREATE TRIGGER queue_counts_delete AFTER DELETE ON queue_items BEGIN
-         UPDATE queue_counts SET n = n - 1
-         WHERE team = OLD.team AND status = OLD.status AND critical = (OLD.priority_rank = 0);
+         INSERT INTO queue_count_changes (team, status, critical, n) VALUES (OLD.team, OLD.status, OLD.priority_rank = 0, -1);
        END""",
     """CREATE TRIGGER queue_counts_update AFTER UPDATE OF team, status, priority_rank ON queue_items
        WHEN OLD.team IS NOT NEW.team OR OLD.status IS NOT NEW.status
             OR (OLD.priority_rank = 0) IS NOT (NEW.priority_rank = 0) BEGIN
-         UPDATE queue_counts SET n = n - 1
-         WHERE team = OLD.team AND status = OLD.status AND critical = (OLD.priority_rank = 0);
-         INSERT INTO queue_counts (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1)
-         ON CONFLICT (team, status, critical) DO UPDATE SET n = n + 1;
+         INSERT INTO queue_count_changes (team, status, critical, n) VALUES (OLD.team, OLD.status, OLD.priority_rank = 0, -1);
+         INSERT INTO queue_count_changes (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1);
        END""",
 ]
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION vigie_queue_counts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE queue_counts SET n = n - 1
-    WHERE team = OLD.team AND status = OLD.status AND critical = (OLD.priority_rank = 0);
+    INSERT INTO queue_count_changes (team, status, critical, n) VALUES (OLD.team, OLD.status, OLD.priority_rank = 0, -1);
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    INSERT INTO queue_counts (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1)
-    ON CONFLICT (team, status, critical) DO UPDATE SET n = queue_counts.n + 1;
+    INSERT INTO queue_count_changes (team, status, critical, n) VALUES (NEW.team, NEW.status, NEW.priority_rank = 0, 1);
   END IF;
   RETURN NULL;
 END $$"""
@@ -78,6 +75,14 @@ def upgrade() -> None:
         sa.Column("critical", sa.Boolean(), primary_key=True),
         sa.Column("n", sa.Integer(), nullable=False),
     )
+    op.create_table(
+        "queue_count_changes",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("team", sa.String(40), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("critical", sa.Boolean(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute("LOCK TABLE queue_items IN SHARE ROW EXCLUSIVE MODE")  # no change between count and trigger
@@ -99,6 +104,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS vigie_queue_counts()")
     else:
         op.execute("DROP TRIGGER IF EXISTS queue_counts_delete")
+    op.drop_table("queue_count_changes")
     op.drop_table("queue_counts")
     op.drop_index("ix_queue_items_claimed_load", table_name="queue_items")
     op.drop_index("ix_queue_items_claimed", table_name="queue_items")
