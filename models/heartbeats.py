@@ -70,14 +70,24 @@ def collectors_ready(beats: Iterable[Any], now: datetime) -> tuple[bool, str]:
     forgets a retired one with `vigie collectors forget NAME`)."""
     beats = list(beats)
     alive = [b for b in beats if collector_gone(b, now) is None]
-    silent = [b for b in beats if b.stopped_at is None and collector_gone(b, now) is not None
-              and not any(_restarted_as(b, a) for a in alive)]
+    silent = silent_collectors(beats, now)
     if silent:  # (counted, not named: /readyz is public; `vigie collectors list` names them)
         return False, (f"{len(silent)} collector(s) silent for three of their intervals without a clean stop; "
                        "restart them, or `vigie collectors forget NAME` for one retired (`vigie collectors list`)")
     if not alive:
         return False, "no collector heartbeat within three of its intervals"
     return True, f"{len(alive)} collector(s) with a fresh heartbeat"
+
+
+def silent_collectors(beats: Iterable[Any], now: datetime) -> list[Any]:
+    """The collectors silent for three of their intervals without a clean stop (killed, hung, a dead
+    host), newest beat first, unless a collector started since on the same host replaced it (both
+    without a fixed VIGIE_WORKER_ID). They stay listed until they beat again or an operator forgets
+    them (`vigie collectors forget NAME`): the wall and /readyz show them meanwhile."""
+    beats = list(beats)
+    alive = [b for b in beats if collector_gone(b, now) is None]
+    return [b for b in beats if b.stopped_at is None and collector_gone(b, now) is not None
+            and not any(_restarted_as(b, a) for a in alive)]
 
 
 def holder(row: Any, beats: Iterable[Any]) -> Any | None:
@@ -180,6 +190,11 @@ def live_collectors(session: Session, now: datetime) -> list[CollectorHeartbeat]
     rows = session.scalars(select(CollectorHeartbeat).where(CollectorHeartbeat.stopped_at.is_(None))
                            .order_by(CollectorHeartbeat.beat_at.desc()).limit(HEARTBEAT_LIMIT))
     return [r for r in rows if collector_gone(r, now) is None]
+
+
+def silent(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """[(worker id, why)] for the collectors silent without a clean stop (`silent_collectors`), read now."""
+    return [(b.worker_id, collector_gone(b, now) or "") for b in silent_collectors(heartbeats(session), now)]
 
 
 def stale_sources(session: Session, intervals: Mapping[str, float], now: datetime,

@@ -153,10 +153,12 @@ def _down_text(count: int, then: datetime | None, now: datetime, error: str) -> 
 
 
 def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime,
-                 replies: dict[str, int] | None = None, stale: dict[str, str] | None = None) -> list[Any]:
-    """A chip per enabled source (stale, ok, waiting, failing…), then a red line per stale source
-    (``stale``: why, per name) and per failing one, then a red line when replies failed or their
-    outcome is unknown (``replies``: counts per reply state)."""
+                 replies: dict[str, int] | None = None, stale: dict[str, str] | None = None,
+                 silent: list[tuple[str, str]] | None = None) -> list[Any]:
+    """A chip per enabled source (stale, ok, waiting, failing…), then a red line per collector silent
+    without a clean stop (``silent``: worker id, why; its sources may already be taken over by the
+    others), per stale source (``stale``: why, per name) and per failing one, then a red line when
+    replies failed or their outcome is unknown (``replies``: counts per reply state)."""
     enabled = {name for name, on in configured.items() if on}
     stale = stale or {}
     chips = []
@@ -166,7 +168,11 @@ def health_strip(rows: list[Any], configured: dict[str, bool], now: datetime,
         state = source_state(row, now, True, True, stale.get(row.name))
         chips.append(html.Span(f"{row.name} · {_(state.label)}", className=f"health-chip health-{state.color}",
                                title=state.detail))
-    down = [html.Div([
+    down = [html.Div([  # plain text: worker ids come from the environment of each collector
+        html.Span(_("COLLECTOR SILENT · {worker}").format(worker=worker), className="strip-name"),
+        html.Span(" — " + why),
+    ], className="strip-item", id=f"wall-silent-{n}") for n, (worker, why) in enumerate(silent or [])]
+    down += [html.Div([
         html.Span(_("SOURCE STALE · {name} ({kind})").format(name=row.name, kind=row.kind), className="strip-name"),
         html.Span(" — " + _stale_text(stale[row.name], row.last_ok_at, now)),
     ], className="strip-item", id=f"wall-stale-{row.name}") for row in rows if enabled & {row.name} & set(stale)]

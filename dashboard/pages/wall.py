@@ -85,6 +85,7 @@ def _markers(session: Any, now: datetime) -> tuple[str, str]:
     newest, seen, closed = kpis.change_marks(session)
     rows = queries.source_health(session)
     health = health_marker(rows, {k for k, v in _configured().items() if v}, _stale(session, rows, now))
+    health += "|" + ",".join(worker for worker, _why in heartbeats.silent(session, now))
     clock = int(now.timestamp()) // CLOCK_SECONDS
     replies = outbox.counts(session)
     troubles = f"{replies.get('failed', 0)}:{replies.get('unknown', 0)}"
@@ -108,6 +109,7 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
         "excerpts": {a.id: kpis.mention_excerpts(session, a.mention_ids[:3]) for a in alerts},
         "sources": (sources := queries.source_health(session)),
         "stale": _stale(session, sources, now),
+        "silent": heartbeats.silent(session, now),
         "replies": outbox.counts(session),
     }
 
@@ -138,7 +140,7 @@ def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tu
     teams = panels.team_cards(data["counts"], labels, slow["frt_team"])
     return (head + teams, panels.ticker(data["ticker"], labels, zone),
             panels.alerts_banner(data["alerts"], data["excerpts"], zone),
-            panels.health_strip(data["sources"], _configured(), now, data["replies"], data["stale"]),
+            panels.health_strip(data["sources"], _configured(), now, data["replies"], data["stale"], data["silent"]),
             _("Updated {time} ({zone})").format(time=panels.local_time(now, zone, "%H:%M:%S"), zone=zone))
 
 

@@ -10,7 +10,8 @@ pick) a random moment after the server received one of its sources' page request
 fetches, enriches, or stores the small batches of that page), then watches:
 
 * the wall's stale data (`models.heartbeats.stale_sources`, as `dashboard.pages.wall` reads it)
-  names the killed collector for each of its sources once it missed three heartbeats;
+  names the killed collector for each of its sources once it missed three heartbeats, and the
+  wall's silent collectors (`models.heartbeats.silent`) still name it after the takeover;
 * each of its sources is asked again by a survivor within the lease plus one poll interval;
 * afterwards a fresh collector (a new ``VIGIE_WORKER_ID``) replaces it, so three keep running.
 
@@ -233,6 +234,8 @@ def test_three_collectors_take_over_a_killed_ones_sources_over_20_trials(tmp_pat
             with db.read() as s:
                 beat = next(b for b in heartbeats.heartbeats(s) if b.worker_id == victim)
                 assert heartbeats.collector_gone(beat, utcnow()) is not None
+                # its sources taken over, the wall's strip still names it (`heartbeats.silent`, as the wall reads it)
+                assert victim in [worker for worker, _why in heartbeats.silent(s, utcnow())]
             assert {o for n, o in _leases(db).items() if n in theirs} <= set(fleet.procs)
             takeovers += [at - killed for at in taken.values()]
         for stream in streams.values():  # the streams stop growing: the collectors catch up

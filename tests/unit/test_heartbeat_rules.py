@@ -16,7 +16,7 @@ from config.checks import ConfigError
 from config.ops import parse_ops
 from dashboard.components.health import health_marker, source_state
 from dashboard.components.wall_panels import health_strip
-from models.heartbeats import collector_gone, holder, stale_map, stale_reason
+from models.heartbeats import collector_gone, holder, silent_collectors, stale_map, stale_reason
 from tests.web import plain_strings
 from vigie.logs import JsonFormatter, logging_dict
 
@@ -34,6 +34,9 @@ class Beat:
     interval_seconds: int = 15
     stopped_at: datetime | None = None
     sources: list[Any] = field(default_factory=list)
+    hostname: str = "host-a"
+    pid: int = 1
+    started_at: datetime = NOW - timedelta(hours=1)
 
 
 @dataclass
@@ -148,3 +151,21 @@ def test_json_log_lines_carry_time_level_logger_message_and_exception() -> None:
     config = logging_dict("json", "INFO", gunicorn=True)
     assert config["loggers"]["gunicorn.access"]["handlers"] == ["stderr"] == config["root"]["handlers"]
     assert config["formatters"]["vigie"] == {"()": JsonFormatter}
+
+
+def test_the_wall_names_a_collector_killed_even_once_its_sources_are_taken_over() -> None:
+    """Failover hides a dead collector from the sources (a survivor holds their leases): the wall
+    still names it, until it beats again, is forgotten, or a collector restarted on its host (both
+    without a fixed id) replaces it. A clean stop is not a death."""
+    killed = Beat("c2", NOW - timedelta(minutes=2))
+    beats = [Beat("c1", NOW - timedelta(seconds=5)), killed, Beat("c3", NOW - timedelta(minutes=5), stopped_at=NOW)]
+    assert [b.worker_id for b in silent_collectors(beats, NOW)] == ["c2"]
+    replaced = [Beat("host-a:2", NOW, hostname="host-a", pid=2, started_at=NOW - timedelta(seconds=30)),
+                Beat("host-a:1", NOW - timedelta(minutes=2), hostname="host-a", pid=1)]
+    assert silent_collectors(replaced, NOW) == []
+    why = collector_gone(killed, NOW) or ""
+    strip = health_strip([Row("demo", lease_owner="c1")], {"demo": True}, NOW, {}, {}, [("c2", why)])
+    lines = [el for el in strip[1:] if getattr(el, "id", None) == "wall-silent-0"]
+    text = " ".join(plain_strings(as_json(lines[0])))
+    assert len(lines) == 1 and "COLLECTOR SILENT · c2" in text and "collector c2 silent since" in text
+    assert health_strip([Row("demo", lease_owner="c1")], {"demo": True}, NOW, {}, {}, [])[1:] == []
