@@ -30,6 +30,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -39,11 +40,19 @@ from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
 from models.archive import Entry, Scope, author_key, post_content, write_many
 from models.archive_tables import SourcePoll
+from models.bulk import insert_rows, next_ids, one_of
 from models.erasure import restricted_columns, restriction_markers
 from models.supervision import queue_posts
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
 
 CLUSTER_WINDOW = timedelta(days=7)
+MENTIONS, QUEUE_ITEMS = Mention.metadata.tables["mentions"], QueueItem.metadata.tables["queue_items"]
+MENTION_FIELDS = ("external_id", "network", "url", "author_handle", "author_name", "author_followers", "text",
+                  "language", "created_at", "collected_at", "sentiment_score", "sentiment_label", "brand",
+                  "is_competitor", "risk_flags", "risk_terms", "priority", "cluster_key", "text_key", "link_key")
+MENTION_COLUMNS = ("id", "source_id", "duplicate_of_id", *MENTION_FIELDS)
+QUEUE_COLUMNS = ("mention_id", "team", "status", "priority_rank", "assignee", "due_at", "at_risk_at", "rule_id",
+                 "explanation", "created_at", "updated_at", "resolved_at", "copy_count")
 
 
 @dataclass(frozen=True)
@@ -57,9 +66,8 @@ class StoreResult:
 
 
 def _known_external_ids(session: Session, source_id: int, ids: Sequence[str]) -> set[str]:
-    rows = session.execute(
-        select(Mention.external_id).where(Mention.source_id == source_id, Mention.external_id.in_(ids))
-    )
+    rows = session.execute(select(Mention.external_id).where(
+        Mention.source_id == source_id, one_of(session.connection(), Mention.external_id, ids)))
     return {r[0] for r in rows}
 
 
@@ -67,7 +75,7 @@ def _cluster_heads(session: Session, keys: Sequence[str], since: datetime) -> di
     rows = session.execute(
         # a copy points at its original: coalesce makes the head an original, never another copy
         select(Mention.cluster_key, func.min(func.coalesce(Mention.duplicate_of_id, Mention.id)))
-        .where(Mention.cluster_key.in_(keys), Mention.collected_at >= since)
+        .where(one_of(session.connection(), Mention.cluster_key, keys), Mention.collected_at >= since)
         .group_by(Mention.cluster_key)
     )
     return {key: int(head) for key, head in rows}
@@ -85,13 +93,20 @@ def _shared_heads(
             continue
         rows = session.execute(
             select(column, Mention.network, func.min(Mention.id))
-            .where(column.in_(keys), column.is_not(None), Mention.collected_at >= since,
+            .where(one_of(session.connection(), column, keys), column.is_not(None), Mention.collected_at >= since,
                    Mention.duplicate_of_id.is_(None))
             .group_by(column, Mention.network)
         )
         for key, network, head in rows:
             found.setdefault((kind, str(key)), []).append((str(network), int(head)))
     return found
+
+
+def _mention_row(mention: dict[str, Any], markers: dict[str, str], mention_id: int, source_id: int,
+                 head: int | None) -> tuple[Any, ...]:
+    """A mention's row in `MENTION_COLUMNS` order; a restricted author's with the marker."""
+    live = restricted_columns(mention, markers)
+    return (mention_id, source_id, head, *(live[name] for name in MENTION_FIELDS))
 
 
 def _other_network_head(
@@ -187,64 +202,38 @@ def store_batch(
             if key:  # later items of this batch can be copies of this one
                 shared.setdefault((kind, key), []).append((item.mention["network"], item.external_id))
 
-    # Core executemany without RETURNING: sqlite3 and psycopg (pipeline mode) send these fast,
-    # where a multi-row INSERT … RETURNING is a new, huge statement for psycopg to parse each
-    # time (measured 4x slower on PostgreSQL). The new ids are then read back by external id.
+    # Bulk rows with their ids allocated up front (`models.bulk`: COPY on PostgreSQL): no per-row
+    # statement, nothing read back. Originals first, then copies, so a copy's head precedes it.
     conn = session.connection()
     # A restricted author's posts are stored live with the marker (the archive keeps them as received).
     markers = restriction_markers(session) if fresh else {}
-    new_ids: dict[str, int] = {}
+    ids = next_ids(conn, MENTIONS, len(originals) + len(copies))
+    new_ids = {e.external_id: mention_id for e, mention_id in zip(originals, ids, strict=False)}
+    copy_ids = {e.external_id: mention_id for (e, _), mention_id in zip(copies, ids[len(originals):], strict=True)}
+    for e in originals:
+        heads[e.cluster_key] = new_ids[e.external_id]
+    for entries in shared.values():  # heads of this batch, named by external id until now
+        entries[:] = [(net, new_ids.get(head, head) if isinstance(head, str) else head) for net, head in entries]
+    rows = [_mention_row(e.mention, markers, new_ids[e.external_id], source_id, None) for e in originals]
+    per_head: dict[int, int] = {}
+    for e, ref in copies:
+        head = heads[ref] if isinstance(ref, str) else _head_id(e, shared[ref])
+        per_head[head] = per_head.get(head, 0) + 1
+        # A copy is never a head: without its text and link keys, head lookups skip it.
+        rows.append(_mention_row({**e.mention, "text_key": None, "link_key": None}, markers,
+                                 copy_ids[e.external_id], source_id, head))
+    insert_rows(conn, MENTIONS, MENTION_COLUMNS, rows)
     if originals:
-        conn.execute(insert(Mention), [{**restricted_columns(e.mention, markers), "source_id": source_id}
-                                       for e in originals])
-        new_ids = {
-            str(ext): int(mid)
-            for ext, mid in session.execute(
-                select(Mention.external_id, Mention.id).where(
-                    Mention.source_id == source_id, Mention.external_id.in_([e.external_id for e in originals])
-                )
-            )
-        }
-        for e in originals:
-            heads[e.cluster_key] = new_ids[e.external_id]
-        for entries in shared.values():  # heads of this batch, named by external id until now
-            entries[:] = [(net, new_ids.get(head, head) if isinstance(head, str) else head) for net, head in entries]
-        conn.execute(
-            insert(QueueItem),
-            [
-                {
-                    "mention_id": new_ids[e.external_id],
-                    "team": e.route.team,
-                    "status": e.route.status,
-                    "priority_rank": priority_rank(e.mention["priority"]),
-                    "assignee": None,
-                    "due_at": e.due_at,
-                    "at_risk_at": e.at_risk_at,
-                    "rule_id": e.route.rule_id,
-                    "explanation": e.route.explanation,
-                    "created_at": now,
-                    "updated_at": now,
-                    "resolved_at": now if e.route.status == "dismissed" else None,
-                }
-                for e in originals
-            ],
-        )
+        insert_rows(conn, QUEUE_ITEMS, QUEUE_COLUMNS, [
+            (new_ids[e.external_id], e.route.team, e.route.status, priority_rank(e.mention["priority"]), None,
+             e.due_at, e.at_risk_at, e.route.rule_id, e.route.explanation, now, now,
+             now if e.route.status == "dismissed" else None, 0)
+            for e in originals
+        ])
         # Supervision's review queue: flagged posts always, a deterministic sample of the others.
         queue_posts(session, [(new_ids[e.external_id], e.external_id, e.mention.get("risk_flags") or (),
                                e.mention["network"], e.route.team) for e in originals], now)
-    if copies:
-        rows = []
-        for e, ref in copies:
-            head = heads[ref] if isinstance(ref, str) else _head_id(e, shared[ref])
-            # A copy is never a head: without its text and link keys, head lookups skip it.
-            rows.append({**restricted_columns(e.mention, markers), "source_id": source_id, "duplicate_of_id": head,
-                         "text_key": None,
-                         "link_key": None})
-        conn.execute(insert(Mention), rows)
-        # The head's queue item shows how many copies it has, and moves in the live queues.
-        per_head: dict[int, int] = {}
-        for row in rows:
-            per_head[row["duplicate_of_id"]] = per_head.get(row["duplicate_of_id"], 0) + 1
+    if per_head:  # the head's queue item shows how many copies it has, and moves in the live queues
         conn.execute(
             update(QueueItem)
             .where(QueueItem.mention_id == bindparam("head"))
@@ -252,7 +241,7 @@ def store_batch(
             [{"head": head, "added": added} for head, added in per_head.items()],
         )
     if fresh:
-        _archive_posts(session, source_id, originals, [e for e, _ in copies], new_ids, now)
+        _archive_posts(session, source_id, originals, [e for e, _ in copies], {**new_ids, **copy_ids}, now)
     kept_new, kept_before = _keep_rejected(session, source_id, rejected, now) if rejected else (0, 0)
     result = StoreResult(len(fresh), len(originals), len(copies), skipped, kept_new, kept_before)
     _record_poll(session, source_id, len(batch) + len(rejected) if returned is None else returned, result, now)
@@ -275,11 +264,6 @@ def _record_poll(session: Session, source_id: int, returned: int, result: StoreR
 def _archive_posts(session: Session, source_id: int, originals: Sequence[Enriched], copies: Sequence[Enriched],
                    ids: dict[str, int], now: datetime) -> None:
     """One archive record per stored post: as received (the raw item) and as normalised."""
-    if copies:
-        ids = {**ids, **{
-            str(ext): int(mid) for ext, mid in session.execute(
-                select(Mention.external_id, Mention.id).where(
-                    Mention.source_id == source_id, Mention.external_id.in_([e.external_id for e in copies])))}}
     entries = []
     for e in (*originals, *copies):
         mention_id = ids[e.external_id]
