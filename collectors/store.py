@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from collectors.clean import canonical_json, storable_json
@@ -40,7 +40,7 @@ from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
 from models.archive import Entry, Scope, author_key, post_content, write_many
 from models.archive_tables import SourcePoll
-from models.bulk import insert_rows, next_ids, one_of
+from models.bulk import add_copies, insert_rows, next_ids, one_of
 from models.erasure import restricted_columns, restriction_markers
 from models.supervision import queue_posts
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
@@ -234,12 +234,7 @@ def store_batch(
         queue_posts(session, [(new_ids[e.external_id], e.external_id, e.mention.get("risk_flags") or (),
                                e.mention["network"], e.route.team) for e in originals], now)
     if per_head:  # the head's queue item shows how many copies it has, and moves in the live queues
-        conn.execute(
-            update(QueueItem)
-            .where(QueueItem.mention_id == bindparam("head"))
-            .values(copy_count=QueueItem.copy_count + bindparam("added"), updated_at=now),
-            [{"head": head, "added": added} for head, added in per_head.items()],
-        )
+        add_copies(conn, per_head, now)
     if fresh:
         _archive_posts(session, source_id, originals, [e for e, _ in copies], {**new_ids, **copy_ids}, now)
     kept_new, kept_before = _keep_rejected(session, source_id, rejected, now) if rejected else (0, 0)

@@ -12,6 +12,7 @@ statement for SQLAlchemy to expand and psycopg to convert. So:
   times, JSON and booleans stored exactly as SQLAlchemy stores them).
 * `next_ids`: the ids of rows about to be inserted (PostgreSQL: the column's sequence; SQLite:
   after the highest, the writer holding the lock), so nothing is read back after the insert.
+* `add_copies`: the copy counts of a batch's heads, one UPDATE … FROM unnest() on PostgreSQL.
 * `one_of`: ``column = ANY(:array)`` on PostgreSQL, one parameter whatever the list's length;
   ``IN`` elsewhere.
 """
@@ -20,12 +21,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, func, select, text
+from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute
+
+from models.tables import QueueItem
 
 Processor = Callable[[Any], Any] | None
 _PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[Processor]] = {}
@@ -100,3 +104,16 @@ def one_of(conn: Connection, column: ColumnElement[Any] | QueryableAttribute[Any
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+def add_copies(conn: Connection, per_head: dict[int, int], now: datetime) -> None:
+    """Add ``per_head`` copies ({head mention id: copies}) to the heads' queue items, moved to ``now``."""
+    if conn.dialect.name == "postgresql":  # one statement; executemany pipelines one per head
+        conn.execute(text("UPDATE queue_items SET copy_count = queue_items.copy_count + v.added, updated_at = :now "
+                          "FROM unnest(CAST(:heads AS INTEGER[]), CAST(:added AS INTEGER[])) AS v(head, added) "
+                          "WHERE queue_items.mention_id = v.head"),
+                     {"now": now, "heads": list(per_head), "added": list(per_head.values())})
+        return
+    conn.execute(update(QueueItem).where(QueueItem.mention_id == bindparam("head"))
+                 .values(copy_count=QueueItem.copy_count + bindparam("added"), updated_at=now),
+                 [{"head": head, "added": added} for head, added in per_head.items()])
