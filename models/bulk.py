@@ -59,10 +59,16 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     if not rows:
         return
     names = tuple(columns)
-    processors = [] if bound else _processors(conn, table, names)
-    if any(processors):
-        rows = [tuple(v if p is None or v is None else p(v) for p, v in zip(processors, row, strict=True))
-                for row in rows]
+    converted = [] if bound else [(i, p) for i, p in enumerate(_processors(conn, table, names)) if p is not None]
+    if converted:  # only the columns that have a processor (SQLite: times, JSON; PostgreSQL: JSON)
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, processor in converted:
+                if values[i] is not None:
+                    values[i] = processor(values[i])
+            out.append(tuple(values))
+        rows = out
     if conn.dialect.name == "postgresql":
         _copy(conn, table.name, names, rows)
         return
