@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, String, cast, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from collectors.clean import canonical_json, storable_json
@@ -65,44 +65,60 @@ class StoreResult:
     rejected_known: int = 0  # unreadable items already kept (the same item sent again): not kept twice
 
 
-def _known_external_ids(session: Session, source_id: int, ids: Sequence[str]) -> set[str]:
-    rows = session.execute(select(Mention.external_id).where(
-        Mention.source_id == source_id, one_of(session.connection(), Mention.external_id, ids)))
-    return {r[0] for r in rows}
-
-
-def _cluster_heads(session: Session, keys: Sequence[str], since: datetime) -> dict[str, int]:
-    rows = session.execute(
-        # a copy points at its original: coalesce makes the head an original, never another copy
-        select(Mention.cluster_key, func.min(func.coalesce(Mention.duplicate_of_id, Mention.id)))
-        .where(one_of(session.connection(), Mention.cluster_key, keys), Mention.collected_at >= since)
-        .group_by(Mention.cluster_key)
-    )
-    return {key: int(head) for key, head in rows}
-
-
 # {("text"|"link", key): {network: its first original's mention id (an external id until stored)}}
 Shared = dict[tuple[str, str], dict[str, int | str]]
+# (A dict per key, not a list of every original: one text posted by many people on one network made
+# each later post scan them all, quadratic in a batch; measured 16% of the SQLite pipeline.)
 
 
-def _shared_heads(session: Session, items: Sequence[Enriched], since: datetime) -> Shared:
-    """Originals of the cluster window sharing a text or a link with ``items``: the first per network.
-    (A dict per key, not a list of every original: one text posted by many people on one network made
-    each later post scan them all, quadratic in a batch; measured 16% of the SQLite pipeline.)"""
-    found: Shared = {}
+def _lookup_parts(session: Session, source_id: int, items: Sequence[Enriched], since: datetime) -> list[Any]:
+    """The batch's lookups, each row (kind, key, network, mention id): its ids already stored
+    ("known"), the cluster heads of its cluster keys ("cluster"), and the originals of another
+    network sharing its texts or links ("text", "link"; the first of each network)."""
+    conn = session.connection()
+    no_text, no_id = cast(None, String).label("network"), cast(None, Integer).label("head")
+    parts: list[Any] = [
+        select(literal("known", String), Mention.external_id, no_text, no_id).where(
+            Mention.source_id == source_id, one_of(conn, Mention.external_id, list({e.external_id for e in items}))),
+        # a copy points at its original: coalesce makes the head an original, never another copy
+        select(literal("cluster", String), Mention.cluster_key, no_text,
+               func.min(func.coalesce(Mention.duplicate_of_id, Mention.id)))
+        .where(one_of(conn, Mention.cluster_key, list({e.cluster_key for e in items})), Mention.collected_at >= since)
+        .group_by(Mention.cluster_key),
+    ]
     for kind, column in (("text", Mention.text_key), ("link", Mention.link_key)):
         keys = list({k for e in items if (k := e.mention.get(f"{kind}_key"))})
-        if not keys:
-            continue
-        rows = session.execute(
-            select(column, Mention.network, func.min(Mention.id))
-            .where(one_of(session.connection(), column, keys), column.is_not(None), Mention.collected_at >= since,
-                   Mention.duplicate_of_id.is_(None))
-            .group_by(column, Mention.network)
-        )
-        for key, network, head in rows:
-            found.setdefault((kind, str(key)), {})[str(network)] = int(head)
-    return found
+        if keys:
+            parts.append(select(literal(kind, String), column, Mention.network, func.min(Mention.id))
+                         .where(one_of(conn, column, keys), column.is_not(None), Mention.collected_at >= since,
+                                Mention.duplicate_of_id.is_(None))
+                         .group_by(column, Mention.network))
+    return parts
+
+
+def _lookups(session: Session, source_id: int, items: Sequence[Enriched],
+             since: datetime) -> tuple[set[str], dict[str, int], Shared]:
+    """(the external ids already stored, the cluster heads, the shared texts and links) of a batch.
+    PostgreSQL: one round trip (UNION ALL, each list one array); SQLite: one query each (in process,
+    and each within its bound on parameters). Asked for every item of the batch, not only the new
+    ones: a superset of keys, the same answer for each new item."""
+    parts = _lookup_parts(session, source_id, items, since) if items else []
+    if session.get_bind().dialect.name == "postgresql" and parts:
+        rows: list[Any] = list(session.execute(union_all(*parts)))
+    else:
+        rows = [row for part in parts for row in session.execute(part)]
+    known: set[str] = set()
+    heads: dict[str, int] = {}
+    shared: Shared = {}
+    for kind, key, network, head in rows:
+        if kind == "known":
+            known.add(str(key))
+        elif kind == "cluster":
+            heads[str(key)] = int(head)
+        else:
+            shared.setdefault((kind, str(key)), {})[str(network)] = int(head)
+    return known, heads, shared
+
 
 
 def _mention_row(mention: dict[str, Any], markers: dict[str, str], mention_id: int, source_id: int,
@@ -173,7 +189,8 @@ def store_batch(
     if lease is not None and not moved.rowcount:  # type: ignore[attr-defined]
         raise LeaseLost(f"source {source_id}: lease no longer held by {lease.owner}; another collector took it over")
 
-    known = _known_external_ids(session, source_id, list({e.external_id for e in batch})) if batch else set()
+    since = now - CLUSTER_WINDOW
+    known, heads, shared = _lookups(session, source_id, batch, since)
     fresh: list[Enriched] = []
     seen: set[str] = set()
     for item in batch:
@@ -183,9 +200,6 @@ def store_batch(
         fresh.append(item)
     skipped = len(batch) - len(fresh)
 
-    since = now - CLUSTER_WINDOW
-    heads = _cluster_heads(session, list({e.cluster_key for e in fresh}), since) if fresh else {}
-    shared = _shared_heads(session, fresh, since) if fresh else {}
     originals: list[Enriched] = []
     copies: list[tuple[Enriched, str | tuple[str, str]]] = []  # the item and the key of its head
     batch_keys: set[str] = set()
