@@ -30,8 +30,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Integer, String, cast, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from collectors.clean import canonical_json, storable_json
@@ -39,11 +40,19 @@ from collectors.pipeline import Enriched, priority_rank
 from collectors.types import Rejected
 from models.archive import Entry, Scope, author_key, post_content, write_many
 from models.archive_tables import SourcePoll
+from models.bulk import add_copies, insert_rows, next_ids, one_of
 from models.erasure import restricted_columns, restriction_markers
 from models.supervision import queue_posts
 from models.tables import Mention, QueueItem, RejectedItem, SourceRow, utcnow
 
 CLUSTER_WINDOW = timedelta(days=7)
+MENTIONS, QUEUE_ITEMS = Mention.metadata.tables["mentions"], QueueItem.metadata.tables["queue_items"]
+MENTION_FIELDS = ("external_id", "network", "url", "author_handle", "author_name", "author_followers", "text",
+                  "language", "created_at", "collected_at", "sentiment_score", "sentiment_label", "brand",
+                  "is_competitor", "risk_flags", "risk_terms", "priority", "cluster_key", "text_key", "link_key")
+MENTION_COLUMNS = ("id", "source_id", "duplicate_of_id", *MENTION_FIELDS)
+QUEUE_COLUMNS = ("mention_id", "team", "status", "priority_rank", "assignee", "due_at", "at_risk_at", "rule_id",
+                 "explanation", "created_at", "updated_at", "resolved_at", "copy_count")
 
 
 @dataclass(frozen=True)
@@ -56,58 +65,81 @@ class StoreResult:
     rejected_known: int = 0  # unreadable items already kept (the same item sent again): not kept twice
 
 
-def _known_external_ids(session: Session, source_id: int, ids: Sequence[str]) -> set[str]:
-    rows = session.execute(
-        select(Mention.external_id).where(Mention.source_id == source_id, Mention.external_id.in_(ids))
-    )
-    return {r[0] for r in rows}
+# {("text"|"link", key): {network: its first original's mention id (an external id until stored)}}
+Shared = dict[tuple[str, str], dict[str, int | str]]
+# (A dict per key, not a list of every original: one text posted by many people on one network made
+# each later post scan them all, quadratic in a batch; measured 16% of the SQLite pipeline.)
 
 
-def _cluster_heads(session: Session, keys: Sequence[str], since: datetime) -> dict[str, int]:
-    rows = session.execute(
+def _lookup_parts(session: Session, source_id: int, items: Sequence[Enriched], since: datetime) -> list[Any]:
+    """The batch's lookups, each row (kind, key, network, mention id): its ids already stored
+    ("known"), the cluster heads of its cluster keys ("cluster"), and the originals of another
+    network sharing its texts or links ("text", "link"; the first of each network)."""
+    conn = session.connection()
+    no_text, no_id = cast(None, String).label("network"), cast(None, Integer).label("head")
+    parts: list[Any] = [
+        select(literal("known", String), Mention.external_id, no_text, no_id).where(
+            Mention.source_id == source_id, one_of(conn, Mention.external_id, list({e.external_id for e in items}))),
         # a copy points at its original: coalesce makes the head an original, never another copy
-        select(Mention.cluster_key, func.min(func.coalesce(Mention.duplicate_of_id, Mention.id)))
-        .where(Mention.cluster_key.in_(keys), Mention.collected_at >= since)
-        .group_by(Mention.cluster_key)
-    )
-    return {key: int(head) for key, head in rows}
-
-
-def _shared_heads(
-    session: Session, items: Sequence[Enriched], since: datetime
-) -> dict[tuple[str, str], list[tuple[str, int | str]]]:
-    """Originals of the cluster window sharing a text or a link with ``items``, per network:
-    {("text"|"link", key): [(network, mention id)]}."""
-    found: dict[tuple[str, str], list[tuple[str, int | str]]] = {}
+        select(literal("cluster", String), Mention.cluster_key, no_text,
+               func.min(func.coalesce(Mention.duplicate_of_id, Mention.id)))
+        .where(one_of(conn, Mention.cluster_key, list({e.cluster_key for e in items})), Mention.collected_at >= since)
+        .group_by(Mention.cluster_key),
+    ]
     for kind, column in (("text", Mention.text_key), ("link", Mention.link_key)):
         keys = list({k for e in items if (k := e.mention.get(f"{kind}_key"))})
-        if not keys:
-            continue
-        rows = session.execute(
-            select(column, Mention.network, func.min(Mention.id))
-            .where(column.in_(keys), column.is_not(None), Mention.collected_at >= since,
-                   Mention.duplicate_of_id.is_(None))
-            .group_by(column, Mention.network)
-        )
-        for key, network, head in rows:
-            found.setdefault((kind, str(key)), []).append((str(network), int(head)))
-    return found
+        if keys:
+            parts.append(select(literal(kind, String), column, Mention.network, func.min(Mention.id))
+                         .where(one_of(conn, column, keys), column.is_not(None), Mention.collected_at >= since,
+                                Mention.duplicate_of_id.is_(None))
+                         .group_by(column, Mention.network))
+    return parts
 
 
-def _other_network_head(
-    item: Enriched, shared: dict[tuple[str, str], list[tuple[str, int | str]]]
-) -> tuple[str, str] | None:
+def _lookups(session: Session, source_id: int, items: Sequence[Enriched],
+             since: datetime) -> tuple[set[str], dict[str, int], Shared]:
+    """(the external ids already stored, the cluster heads, the shared texts and links) of a batch.
+    PostgreSQL: one round trip (UNION ALL, each list one array); SQLite: one query each (in process,
+    and each within its bound on parameters). Asked for every item of the batch, not only the new
+    ones: a superset of keys, the same answer for each new item."""
+    parts = _lookup_parts(session, source_id, items, since) if items else []
+    if session.get_bind().dialect.name == "postgresql" and parts:
+        rows: list[Any] = list(session.execute(union_all(*parts)))
+    else:
+        rows = [row for part in parts for row in session.execute(part)]
+    known: set[str] = set()
+    heads: dict[str, int] = {}
+    shared: Shared = {}
+    for kind, key, network, head in rows:
+        if kind == "known":
+            known.add(str(key))
+        elif kind == "cluster":
+            heads[str(key)] = int(head)
+        else:
+            shared.setdefault((kind, str(key)), {})[str(network)] = int(head)
+    return known, heads, shared
+
+
+
+def _mention_row(mention: dict[str, Any], markers: dict[str, str], mention_id: int, source_id: int,
+                 head: int | None) -> tuple[Any, ...]:
+    """A mention's row in `MENTION_COLUMNS` order; a restricted author's with the marker."""
+    live = restricted_columns(mention, markers)
+    return (mention_id, source_id, head, *(live[name] for name in MENTION_FIELDS))
+
+
+def _other_network_head(item: Enriched, shared: Shared) -> tuple[str, str] | None:
     """The (kind, key) under which an original on another network shares this item's text or link.
     The same text or link on the same network is two people (two customers), not a copy."""
     for kind in ("text", "link"):
         key = item.mention.get(f"{kind}_key")
-        if key and any(net != item.mention["network"] for net, _ in shared.get((kind, key), ())):
+        if key and any(net != item.mention["network"] for net in shared.get((kind, key), ())):
             return (kind, key)
     return None
 
 
-def _head_id(item: Enriched, entries: list[tuple[str, int | str]]) -> int:
-    ids = [head for net, head in entries if net != item.mention["network"] and isinstance(head, int)]
+def _head_id(item: Enriched, entries: dict[str, int | str]) -> int:
+    ids = [head for net, head in entries.items() if net != item.mention["network"] and isinstance(head, int)]
     return min(ids)
 
 
@@ -157,7 +189,8 @@ def store_batch(
     if lease is not None and not moved.rowcount:  # type: ignore[attr-defined]
         raise LeaseLost(f"source {source_id}: lease no longer held by {lease.owner}; another collector took it over")
 
-    known = _known_external_ids(session, source_id, list({e.external_id for e in batch})) if batch else set()
+    since = now - CLUSTER_WINDOW
+    known, heads, shared = _lookups(session, source_id, batch, since)
     fresh: list[Enriched] = []
     seen: set[str] = set()
     for item in batch:
@@ -167,9 +200,6 @@ def store_batch(
         fresh.append(item)
     skipped = len(batch) - len(fresh)
 
-    since = now - CLUSTER_WINDOW
-    heads = _cluster_heads(session, list({e.cluster_key for e in fresh}), since) if fresh else {}
-    shared = _shared_heads(session, fresh, since) if fresh else {}
     originals: list[Enriched] = []
     copies: list[tuple[Enriched, str | tuple[str, str]]] = []  # the item and the key of its head
     batch_keys: set[str] = set()
@@ -185,74 +215,46 @@ def store_batch(
         originals.append(item)
         for kind, key in (("text", item.mention.get("text_key")), ("link", item.mention.get("link_key"))):
             if key:  # later items of this batch can be copies of this one
-                shared.setdefault((kind, key), []).append((item.mention["network"], item.external_id))
+                # stored ids follow the batch's order, after every stored one: the first is the least
+                shared.setdefault((kind, key), {}).setdefault(item.mention["network"], item.external_id)
 
-    # Core executemany without RETURNING: sqlite3 and psycopg (pipeline mode) send these fast,
-    # where a multi-row INSERT … RETURNING is a new, huge statement for psycopg to parse each
-    # time (measured 4x slower on PostgreSQL). The new ids are then read back by external id.
+    # Bulk rows with their ids allocated up front (`models.bulk`: COPY on PostgreSQL): no per-row
+    # statement, nothing read back. Originals first, then copies, so a copy's head precedes it.
     conn = session.connection()
     # A restricted author's posts are stored live with the marker (the archive keeps them as received).
     markers = restriction_markers(session) if fresh else {}
-    new_ids: dict[str, int] = {}
+    ids = next_ids(conn, MENTIONS, len(originals) + len(copies))
+    new_ids = {e.external_id: mention_id for e, mention_id in zip(originals, ids, strict=False)}
+    copy_ids = {e.external_id: mention_id for (e, _), mention_id in zip(copies, ids[len(originals):], strict=True)}
+    for e in originals:
+        heads[e.cluster_key] = new_ids[e.external_id]
+    for entries in shared.values():  # heads of this batch, named by external id until now
+        for net, head in entries.items():
+            if isinstance(head, str):
+                entries[net] = new_ids.get(head, head)
+    rows = [_mention_row(e.mention, markers, new_ids[e.external_id], source_id, None) for e in originals]
+    per_head: dict[int, int] = {}
+    for e, ref in copies:
+        head = heads[ref] if isinstance(ref, str) else _head_id(e, shared[ref])
+        per_head[head] = per_head.get(head, 0) + 1
+        # A copy is never a head: without its text and link keys, head lookups skip it.
+        rows.append(_mention_row({**e.mention, "text_key": None, "link_key": None}, markers,
+                                 copy_ids[e.external_id], source_id, head))
+    insert_rows(conn, MENTIONS, MENTION_COLUMNS, rows)
     if originals:
-        conn.execute(insert(Mention), [{**restricted_columns(e.mention, markers), "source_id": source_id}
-                                       for e in originals])
-        new_ids = {
-            str(ext): int(mid)
-            for ext, mid in session.execute(
-                select(Mention.external_id, Mention.id).where(
-                    Mention.source_id == source_id, Mention.external_id.in_([e.external_id for e in originals])
-                )
-            )
-        }
-        for e in originals:
-            heads[e.cluster_key] = new_ids[e.external_id]
-        for entries in shared.values():  # heads of this batch, named by external id until now
-            entries[:] = [(net, new_ids.get(head, head) if isinstance(head, str) else head) for net, head in entries]
-        conn.execute(
-            insert(QueueItem),
-            [
-                {
-                    "mention_id": new_ids[e.external_id],
-                    "team": e.route.team,
-                    "status": e.route.status,
-                    "priority_rank": priority_rank(e.mention["priority"]),
-                    "assignee": None,
-                    "due_at": e.due_at,
-                    "at_risk_at": e.at_risk_at,
-                    "rule_id": e.route.rule_id,
-                    "explanation": e.route.explanation,
-                    "created_at": now,
-                    "updated_at": now,
-                    "resolved_at": now if e.route.status == "dismissed" else None,
-                }
-                for e in originals
-            ],
-        )
+        insert_rows(conn, QUEUE_ITEMS, QUEUE_COLUMNS, [
+            (new_ids[e.external_id], e.route.team, e.route.status, priority_rank(e.mention["priority"]), None,
+             e.due_at, e.at_risk_at, e.route.rule_id, e.route.explanation, now, now,
+             now if e.route.status == "dismissed" else None, 0)
+            for e in originals
+        ])
         # Supervision's review queue: flagged posts always, a deterministic sample of the others.
         queue_posts(session, [(new_ids[e.external_id], e.external_id, e.mention.get("risk_flags") or (),
                                e.mention["network"], e.route.team) for e in originals], now)
-    if copies:
-        rows = []
-        for e, ref in copies:
-            head = heads[ref] if isinstance(ref, str) else _head_id(e, shared[ref])
-            # A copy is never a head: without its text and link keys, head lookups skip it.
-            rows.append({**restricted_columns(e.mention, markers), "source_id": source_id, "duplicate_of_id": head,
-                         "text_key": None,
-                         "link_key": None})
-        conn.execute(insert(Mention), rows)
-        # The head's queue item shows how many copies it has, and moves in the live queues.
-        per_head: dict[int, int] = {}
-        for row in rows:
-            per_head[row["duplicate_of_id"]] = per_head.get(row["duplicate_of_id"], 0) + 1
-        conn.execute(
-            update(QueueItem)
-            .where(QueueItem.mention_id == bindparam("head"))
-            .values(copy_count=QueueItem.copy_count + bindparam("added"), updated_at=now),
-            [{"head": head, "added": added} for head, added in per_head.items()],
-        )
+    if per_head:  # the head's queue item shows how many copies it has, and moves in the live queues
+        add_copies(conn, per_head, now)
     if fresh:
-        _archive_posts(session, source_id, originals, [e for e, _ in copies], new_ids, now)
+        _archive_posts(session, source_id, originals, [e for e, _ in copies], {**new_ids, **copy_ids}, now)
     kept_new, kept_before = _keep_rejected(session, source_id, rejected, now) if rejected else (0, 0)
     result = StoreResult(len(fresh), len(originals), len(copies), skipped, kept_new, kept_before)
     _record_poll(session, source_id, len(batch) + len(rejected) if returned is None else returned, result, now)
@@ -275,11 +277,6 @@ def _record_poll(session: Session, source_id: int, returned: int, result: StoreR
 def _archive_posts(session: Session, source_id: int, originals: Sequence[Enriched], copies: Sequence[Enriched],
                    ids: dict[str, int], now: datetime) -> None:
     """One archive record per stored post: as received (the raw item) and as normalised."""
-    if copies:
-        ids = {**ids, **{
-            str(ext): int(mid) for ext, mid in session.execute(
-                select(Mention.external_id, Mention.id).where(
-                    Mention.source_id == source_id, Mention.external_id.in_([e.external_id for e in copies])))}}
     entries = []
     for e in (*originals, *copies):
         mention_id = ids[e.external_id]

@@ -34,6 +34,7 @@ from models.archive_hashing import bounded as bounded
 from models.archive_hashing import canonical as canonical
 from models.archive_hashing import sha256_text as sha256_text
 from models.archive_tables import ArchiveContent, ArchivePending, ArchiveRecord
+from models.bulk import insert_rows
 from models.tables import Base, utcnow
 
 MAX_FIELD = 300  # author and subject columns
@@ -101,37 +102,14 @@ RECORD_COLUMNS = ("id", "kind", "subject", "at", "sha256", "retention_class", "r
                   "source_id", "author", "network", "brand", "team")
 
 
-def _insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]],
-            arrays: bool = True) -> None:
-    """Insert ``rows`` (plain tuples in ``columns`` order) in one statement's worth of work: a post
-    batch writes three rows per post here, and per-row work dominated the archive's time
-    (SQLAlchemy's parameter processing on SQLite, psycopg's per-row pipeline on PostgreSQL).
-    SQLite: the driver's executemany. PostgreSQL: one INSERT … SELECT FROM unnest() of one array
-    per column, one round trip; not for the bodies (``arrays=False``): psycopg escapes array
-    elements in Python, and JSON is full of quotes, so they go by executemany. The values are
-    bound as the columns bind them (`write_many` converts the times with their own processor)."""
-    names = ", ".join(columns)
-    if arrays and conn.dialect.name == "postgresql":
-        types = _pg_types(conn, table, tuple(columns))
-        unnested = ", ".join(f"%s::{t}[]" for t in types)
-        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnested})",
-                             tuple(list(c) for c in zip(*rows, strict=True)))
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})",
-                         rows)  # type: ignore[arg-type]  # a list of tuples: the driver's executemany
-
-
-_PG_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-
-
-def _pg_types(conn: Connection, table: str, columns: tuple[str, ...]) -> list[str]:
-    """The columns' PostgreSQL types, as the model declares them (for the arrays' casts)."""
-    key = (table, columns)
-    if key not in _PG_TYPES:
-        declared = Base.metadata.tables[table].c
-        _PG_TYPES[key] = [declared[c].type.compile(dialect=conn.dialect) for c in columns]
-    return _PG_TYPES[key]
+def _insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (plain tuples in ``columns`` order, bound as the columns bind them: `write_many`
+    converts the times with their own processor) in one statement's worth of work: a post batch
+    writes three rows per post here, and per-row work dominated the archive's time (SQLAlchemy's
+    parameter processing on SQLite, psycopg's per-row pipeline on PostgreSQL). SQLite: the driver's
+    executemany; PostgreSQL: COPY (`models.bulk`; an earlier INSERT … SELECT FROM unnest() still
+    sent the JSON bodies by executemany, psycopg escaping array elements in Python)."""
+    insert_rows(conn, Base.metadata.tables[table], columns, rows, bound=True)
 
 
 def write_many(session: Session, entries: Sequence[Entry], at: datetime | None = None) -> list[int]:
@@ -161,7 +139,7 @@ def write_many(session: Session, entries: Sequence[Entry], at: datetime | None =
                         scope.author[:MAX_FIELD] if scope.author else None, scope.network, scope.brand, scope.team))
         contents.append((record_id, body))
     _insert(conn, ArchiveRecord.__tablename__, RECORD_COLUMNS, records)
-    _insert(conn, ArchiveContent.__tablename__, ("record_id", "body"), contents, arrays=False)
+    _insert(conn, ArchiveContent.__tablename__, ("record_id", "body"), contents)
     _insert(conn, ArchivePending.__tablename__, ("record_id",), [(i,) for i in ids])
     return ids
 

@@ -35,10 +35,11 @@ from i18n import N_, _
 from models.archive import Scope, mention_author, write_record
 from models.archive_tables import Review
 from models.audit_log import record_event
+from models.bulk import insert_rows
 from models.compose import fixed_text_changed, text_sha256
 from models.replies import wrote
 from models.reply_rules import _free_text
-from models.tables import Mention, Reply, TemplateVersion, utcnow
+from models.tables import Base, Mention, Reply, TemplateVersion, utcnow
 
 DECISIONS: tuple[str, ...] = ("no_issue", "follow_up", "escalate")
 DECISION_NAMES = {"no_issue": N_("No issue"), "follow_up": N_("Follow-up"), "escalate": N_("Escalate")}
@@ -119,8 +120,10 @@ def queue_posts(session: Session, posts: Sequence[tuple[int, str, Iterable[str],
         reason = ingest_reason(config, mention_id, external_id, flags or (), network, team)
         if reason is not None:
             rows.append(_row(config, reason, now, mention_id=mention_id, reply_id=None, network=network, team=team))
-    if rows:
-        session.connection().execute(insert(Review), rows)
+    if rows:  # a batch's reviews in one bulk write (`models.bulk`: COPY on PostgreSQL)
+        columns = tuple(rows[0])
+        insert_rows(session.connection(), Base.metadata.tables[Review.__tablename__], columns,
+                    [tuple(row[c] for c in columns) for row in rows])
     return len(rows)
 
 

@@ -46,6 +46,9 @@ from vigie.common import claim_scratch
 
 BENCH_SOURCE = "bench-ingest"
 BENCH = "vigie bench"  # what the benchmarks mark their databases as (`models.scratch`)
+# The pipeline's time over its floor's, at most (issue 17): SQLite is in-process, so what is left
+# over the floor is Python work; PostgreSQL adds the server's indexes and the round trips.
+RATIO_TARGETS = {"sqlite": 1.5, "postgresql": 2.0}
 
 
 def demo_posts(count: int, seed: int = 11) -> list[RawPost]:
@@ -144,7 +147,9 @@ def run_ingest(settings: Settings, count: int, batch: int | None) -> None:
     click.echo(f"  pipeline  {t_pipe:7.2f} s  {n / t_pipe:8,.0f} mentions/s  (whole pipeline into mentions + queue)")
     click.echo(f"  floor     {floor:7.2f} s  {n / floor:8,.0f} mentions/s  "
                f"(scoring {t_score:.2f} s + bare bulk insert {t_insert:.2f} s)")
-    click.echo(f"  ratio     {t_pipe / floor:7.2f}x the floor (target <= 2.0x); target >= 3,000 mentions/s: "
+    target = RATIO_TARGETS.get(db.engine.dialect.name, 2.0)
+    click.echo(f"  ratio     {t_pipe / floor:7.2f}x the floor (target <= {target}x: "
+               f"{'met' if t_pipe / floor <= target else 'NOT met'}); target >= 3,000 mentions/s: "
                f"{'met' if n / t_pipe >= 3000 else 'NOT met'}")
     click.echo(f"  archive   {t_archive:7.2f} s  of the pipeline's time (post records and poll counts): "
                f"+{share:.1%} over the pipeline without it, {(t_pipe - t_archive) / floor:.2f}x the floor without it "
