@@ -72,8 +72,9 @@ def test_counters_follow_inserts_changes_and_deletes(db: Database, settings: Set
              for n in range(30)]
     store_posts(db, settings, posts)
     assert _kept(db) == _counted(db) and sum(_kept(db).values()) == 30
-    assert _pending(db) == 30 and _folded(db) == {}  # nothing folded yet: the reader adds the changes
-    assert run_queue_counts(db, settings).changes == 30
+    pending = _pending(db)  # a row per item (SQLite), per statement's team and status (PostgreSQL)
+    assert pending > 0 and _folded(db) == {}  # nothing folded yet: the reader adds the changes
+    assert run_queue_counts(db, settings).changes == pending
     assert _pending(db) == 0 and _folded(db) == _counted(db)
     with db.read() as s:
         ids = list(s.scalars(select(QueueItem.id).order_by(QueueItem.id)))
