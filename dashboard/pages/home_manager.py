@@ -89,7 +89,7 @@ def _week(yesterday: date, yesterday_figures: dict[str, Any]) -> list[home_queri
     ctx, now = current(), utcnow()
     zone = ctx.settings.reporting.timezone
     days = [home_queries.trend_from_summary(yesterday_figures)]
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         for back in range(1, TREND_DAYS):
             day = yesterday - timedelta(days=back)
             stored = stored_summary(session, day)
