@@ -61,6 +61,8 @@ def effective_environment(given: Environment, values: Mapping[str, Any]) -> dict
     such as the worker id), secrets as ``***``."""
     out = masked(given) | dict(values)
     out["DATABASE_URL"] = masked_url(given.database_url)
+    if given.database_read_url:
+        out["DATABASE_READ_URL"] = masked_url(given.database_read_url)
     return {name: out[name] for name in (f.alias or n for n, f in Environment.model_fields.items()) if name in out}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field
 
@@ -51,6 +52,16 @@ def _networks(value: Any) -> tuple[str, ...]:
     return tuple(str(ipaddress.ip_network(part.strip(), strict=False)) for part in value.split(",") if part.strip())
 
 
+def _postgresql_url(value: Any) -> bool:
+    """``postgresql[+driver]://[user[:password]@]host[:port]/database``: a streaming replica is PostgreSQL's."""
+    parts = urlsplit(str(value))
+    scheme, _, driver = parts.scheme.partition("+")
+    return (scheme == "postgresql" and (not driver or driver.isidentifier()) and bool(parts.path.strip("/"))
+            and (parts.port or 5432) > 0)
+
+
+ReadUrl = Annotated[str, SECRET, expect("a PostgreSQL SQLAlchemy URL (postgresql+psycopg://user@replica/db)",
+                                        _postgresql_url)]
 Networks = Annotated[tuple[str, ...], expect("addresses or CIDRs separated by commas (e.g. 127.0.0.1,10.0.0.0/8)",
                                              _networks, _networks)]
 
@@ -62,6 +73,7 @@ class Environment(FileModel):
 
     config: str | None = Field(default=None, alias="VIGIE_CONFIG")
     database_url: SecretValue = Field(default="sqlite:///var/vigie.db", alias="DATABASE_URL", repr=False)
+    database_read_url: ReadUrl | None = Field(default=None, alias="DATABASE_READ_URL", repr=False)
     host: str = Field(default="127.0.0.1", alias="VIGIE_HOST")
     port: EnvPositiveInt = Field(default=8050, alias="VIGIE_PORT")
     refresh_ms: EnvPositiveInt = Field(default=2000, alias="VIGIE_REFRESH_MS")

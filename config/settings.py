@@ -50,6 +50,8 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent
 ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_CONFIG": ("config/ shipped with Vigie", "directory holding the YAML files below"),
     "DATABASE_URL": ("sqlite:///var/vigie.db", "any SQLAlchemy URL; PostgreSQL for scale-out"),
+    "DATABASE_READ_URL": ("unset (pages read the primary)", "a PostgreSQL streaming replica of DATABASE_URL the "
+                          "dashboard's read-only pages read from"),
     "VIGIE_HOST": ("127.0.0.1", "address `vigie serve` and `vigie demo` listen on"),
     "VIGIE_PORT": ("8050", "port `vigie serve` and `vigie demo` listen on"),
     "VIGIE_REFRESH_MS": ("2000", "how often live pages ask for changes, in milliseconds"),
@@ -84,6 +86,7 @@ class Settings:
     reporting: ReportingConfig
     outbound: OutboundConfig = field(default_factory=OutboundConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    database_read_url: str | None = None  # a streaming replica the pages read (models.db, models.replica)
     environment: Environment | None = None  # the variables as read (`vigie config check` prints them)
     ops: OpsConfig = field(default_factory=OpsConfig)  # heartbeat, /metrics token, log format (config/ops.py)
     egress: Egress = field(default_factory=Egress)
@@ -131,6 +134,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         environment=given,
         config_dir=config_dir,
         database_url=given.database_url,
+        database_read_url=given.database_read_url,
         host=given.host,
         port=given.port,
         refresh_ms=given.refresh_ms,

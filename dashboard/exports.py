@@ -103,7 +103,7 @@ def default_summary_day() -> date:
     from models.tables import utcnow
 
     ctx = current()
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         newest = stored_days(session, limit=1)
     return newest[0] if newest else local_day(utcnow(), ctx.settings.reporting.timezone)
 
@@ -126,7 +126,7 @@ def summary_figures(raw: Any) -> tuple[dict[str, Any], bool]:
         day = default_summary_day()
     if not FIRST_DAY <= day <= LAST_DAY:
         raise BadQuery(f"date: expected a day from {FIRST_DAY} to {LAST_DAY}, got {day}")
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         stored = stored_summary(session, day)
         if stored is not None:
             return stored, True

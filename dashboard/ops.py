@@ -3,7 +3,8 @@
 - ``GET /healthz``: the process answers (no database): ``200 {"status": "ok"}``. Public.
 - ``GET /readyz``: ``200`` when the database answers, its schema is at the code's head revision
   at least one collector's heartbeat is fresh and none is silent without a clean stop
-  (`models.heartbeats.collectors_ready`); ``503`` otherwise. The JSON body names each
+  (`models.heartbeats.collectors_ready`), and the replica of ``DATABASE_READ_URL``, when set,
+  answers as a standby (its lag is reported, in bytes and seconds); ``503`` otherwise. The JSON body names each
   check, ok or not, and why. Public: it says ready or not, and nothing of the data.
 - ``GET /metrics``: Prometheus text (`dashboard.metrics`), for a scraper sending
   ``Authorization: Bearer <VIGIE_METRICS_TOKEN>`` or a signed-in admin (the guard checks both).

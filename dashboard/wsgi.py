@@ -17,11 +17,12 @@ from models.db import open_database
 from models.migrate import SchemaNotCurrent, require_head
 
 _settings = load_checked_settings()
-_db = open_database(_settings.database_url, _settings.archive.retention, _settings.archive.supervision)
+_db = open_database(_settings.database_url, _settings.archive.retention, _settings.archive.supervision,
+                    read_url=_settings.database_read_url)
 try:
     require_head(_db.engine)
 except SchemaNotCurrent as exc:
-    _db.engine.dispose()
+    _db.dispose()
     # gunicorn prints an AppImportError's message alone and halts (exit 4) instead of respawning workers
     raise AppImportError(str(exc)) from None
 app = create_app(_settings, _db)

@@ -5,6 +5,13 @@ SQLite (the embedded default) runs in WAL mode with a busy timeout,
 ``BEGIN IMMEDIATE`` so that two writers queue on the lock at the start instead of
 failing half-way with "database is locked"; readers use a plain ``BEGIN`` and never
 block writers under WAL. Any other SQLAlchemy URL (PostgreSQL) is used as given.
+
+Three session factories: ``write`` (the primary, transactions that change something), ``read``
+(the primary: reads that must see the caller's own writes, and every read of the collectors and
+the command line) and ``pages`` (the dashboard's read-only page reads: a PostgreSQL streaming
+replica when ``DATABASE_READ_URL`` is set, the primary's ``read`` otherwise). A replica lags:
+whoever reads ``pages`` must bound what it shows by what the replica has applied
+(`models.replica`); the queue page does (dashboard/pages/queue.py).
 """
 
 from __future__ import annotations
@@ -55,11 +62,24 @@ def make_engine(url: str) -> Engine:
 
 @dataclass(frozen=True)
 class Database:
-    """The engine and its two session factories: ``read`` and ``write``."""
+    """The engine and its session factories: ``read`` and ``write`` on the primary, ``pages`` on
+    the replica engine when there is one (else ``pages`` is ``read``)."""
 
     engine: Engine
     read: sessionmaker[Session]
     write: sessionmaker[Session]
+    replica_engine: Engine | None = None
+    pages_factory: sessionmaker[Session] | None = None
+
+    @property
+    def pages(self) -> sessionmaker[Session]:
+        """Sessions for read-only page reads that tolerate lag: the replica's, or the primary's."""
+        return self.pages_factory or self.read
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.replica_engine is not None:
+            self.replica_engine.dispose()
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,16 +93,23 @@ def analyze(db: Database) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def open_database(url: str, retention: Retention | None = None, supervision: Supervision | None = None) -> Database:
+def open_database(url: str, retention: Retention | None = None, supervision: Supervision | None = None,
+                  read_url: str | None = None) -> Database:
     """The database at ``url``. Its write sessions carry ``retention`` and ``supervision``
     (`config.archive`; the defaults when None): the archive writer gives each record its retention
     from the first, and `models.supervision` queues reviews by the second, in the writer's own
-    transaction, without every caller between a collector and the store having to pass them on."""
+    transaction, without every caller between a collector and the store having to pass them on.
+    ``read_url``: a streaming replica of ``url`` (``DATABASE_READ_URL``) for ``pages``; not
+    connected to until a page reads (a replica down does not stop a start: `/readyz` says so)."""
     engine = make_engine(url)
+    replica = (create_engine(read_url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                             connect_args={"connect_timeout": 5}) if read_url else None)
     writer = engine.execution_options(**{_WRITE_OPTION: True})
     return Database(
         engine=engine,
         read=sessionmaker(engine, expire_on_commit=False),
         write=sessionmaker(writer, expire_on_commit=False, info={"retention": retention or Retention(),
                                                                  "supervision": supervision or Supervision()}),
+        replica_engine=replica,
+        pages_factory=sessionmaker(replica, expire_on_commit=False) if replica is not None else None,
     )

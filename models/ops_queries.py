@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from models.db import Database
 from models.heartbeats import collectors_ready, heartbeats
 from models.migrate import current_revision, head_revision
+from models.replica import replica_status
 from models.tables import Alert, Notification, Reply
 
 # Replies on their way out, per state: waiting for approval, queued to send, being sent, retried
@@ -30,8 +31,10 @@ def _head() -> str:
 
 
 def readiness(db: Database, now: datetime) -> dict[str, dict[str, Any]]:
-    """{check: {"ok": bool, "detail": str}} for database, schema and collector; each check stops
-    at its first failure and says why (never a value from the database beyond a revision id)."""
+    """{check: {"ok": bool, "detail": str}} for database, schema and collector, and the replica when
+    one is set (its lag too: ``lag_bytes``, ``lag_seconds``; a lag alone leaves it ready, the pages
+    bound what they show by it); each check stops at its first failure and says why (never a value
+    from the database beyond a revision id)."""
     checks: dict[str, dict[str, Any]] = {}
     try:
         with db.read() as session:
@@ -56,6 +59,9 @@ def readiness(db: Database, now: datetime) -> dict[str, dict[str, Any]]:
         checks["collector"] = {"ok": ok, "detail": detail}
     except Exception as exc:
         checks["collector"] = {"ok": False, "detail": f"heartbeats unreadable ({type(exc).__name__})"}
+    replica = replica_status(db)
+    if replica is not None:  # DATABASE_READ_URL set: the pages read it, so it must answer, as a standby
+        checks["replica"] = replica
     return checks
 
 

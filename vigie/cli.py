@@ -106,7 +106,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve the dashboard (development server; use gunicorn 'dashboard.wsgi:server' in production)."""
     settings = checked_settings()
     _logging(settings)
-    db = open_current(settings)
+    db = open_current(settings, pages=True)
     host, port = host or settings.host, port or settings.port
     settings = _listening(settings, host, port)
     click.echo(f"Vigie dashboard on http://{host}:{port}/")

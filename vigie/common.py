@@ -65,19 +65,21 @@ def claim_scratch(db: Database, purpose: str) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-def open_current(settings: Settings) -> Database:
+def open_current(settings: Settings, pages: bool = False) -> Database:
     """The database, only if its schema is at the head revision: otherwise the command ends with one
-    line saying the revision it has, the one it needs and what to run (`vigie db upgrade`)."""
+    line saying the revision it has, the one it needs and what to run (`vigie db upgrade`). With
+    ``pages`` (the dashboard), its pages read the replica of DATABASE_READ_URL when one is set."""
     from models.migrate import SchemaNotCurrent, require_head
 
-    db = open_database(settings.database_url, settings.archive.retention, settings.archive.supervision)
+    db = open_database(settings.database_url, settings.archive.retention, settings.archive.supervision,
+                       read_url=settings.database_read_url if pages else None)
     try:
         require_head(db.engine)
     except SchemaNotCurrent as exc:
-        db.engine.dispose()
+        db.dispose()
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
-        db.engine.dispose()
+        db.dispose()
         raise click.ClickException(unreadable(exc)) from None
     return db
 

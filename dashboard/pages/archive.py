@@ -123,7 +123,7 @@ def _history_tab(mention_id: int | None) -> Any:
 def _history(mention_id: int, after: int) -> tuple[Any, int | None]:
     """The records of ``mention_id`` after ``after``, and the cursor of the next page (None: no more)."""
     restricted = _sees_restricted()
-    with current().db.read() as session:
+    with current().db.pages() as session:
         entries = archive_views.mention_history(session, mention_id, restricted, after_id=after, limit=HISTORY_PAGE)
     following = entries[-1].record.id if len(entries) >= HISTORY_PAGE else None
     return build_history(mention_id, entries, not restricted, HISTORY_PAGE), following
@@ -131,7 +131,7 @@ def _history(mention_id: int, after: int) -> tuple[Any, int | None]:
 
 def _status() -> Any:
     path = current().settings.archive.anchor_file
-    with current().db.read() as session:
+    with current().db.pages() as session:
         verifications = archive_views.last_verifications(session, 10)
         chain = archive_views.chain_state(session)
         anchors = archive_views.anchor_tail(session, Path(path), 10)
@@ -187,7 +187,7 @@ def search(_search: int | None, _older: int | None, kind: Any, subject: Any, aut
     if mention not in (None, "") and parse_id(mention) is None:
         return html.P(_("No such mention: {value}.").format(value=shown(mention)), className="text-warning"), None
     wanted = record_filter(kind, subject, author, mention, since, until, text)
-    with current().db.read() as session:
+    with current().db.pages() as session:
         rows = archive_views.search_records(session, wanted, _sees_restricted(), before_id=before, limit=PAGE)
     return build_results(rows, not older, PAGE), {"before": rows[-1].id if len(rows) >= PAGE else None}
 

@@ -102,7 +102,7 @@ def show(since: str | None, until: str | None, item: Any, actor: str | None) -> 
     if item not in (None, "") and item_id is None:
         return links, html.P(_("No such item: {value}.").format(value=shown(item)), className="text-warning",
                              id="audit-events")
-    with current().db.read() as session:
+    with current().db.pages() as session:
         events = queries.newest_audit_events(session, _day(since), _day(until, True), item_id, actor or None, SHOWN)
     rows = [html.Tr([html.Td(html.Time(local(e.at, seconds=True), dateTime=utc_text(e.at))), html.Td(e.actor),
                      html.Td(label("action", e.action)), html.Td(str(e.queue_item_id or "")),

@@ -83,7 +83,7 @@ def build_failures(failed: list[Any], now: datetime) -> Any:
 
 def _read(now: datetime) -> dict[str, Any]:
     ctx = current()
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         rows = queries.source_health(session)
         stale = heartbeats.stale_sources(session, polled_intervals(ctx.settings), now, rows)
         beats = heartbeats.heartbeats(session, limit=20)

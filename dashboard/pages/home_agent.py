@@ -34,7 +34,7 @@ def _read(now: datetime) -> tuple[list[home_queries.HomeItem], list[home_queries
     ctx, principal = current(), current_principal()
     teams = readable_teams(principal, ctx.settings.team_keys)
     name = principal.name if principal is not None else ""
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         held = home_queries.held_items(session, name, teams, now=now)
         urgent = home_queries.urgent_unclaimed(session, teams, now=now)
     return held, urgent, teams

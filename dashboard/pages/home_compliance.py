@@ -91,7 +91,7 @@ def build_reviews(reviews: list[tuple[Any, Any, Any]], now: datetime, labels: di
 def _lists() -> tuple[list[Any], str]:
     ctx, principal, now = current(), current_principal(), utcnow()
     labels = {t.key: t.label for t in ctx.settings.teams}
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         waiting = [(r, m) for r, m in outbox.waiting(session, limit=SHOWN)
                    if r.team is None or can_read_team(principal, r.team)]
         pending = outbox.counts(session, ("pending",)).get("pending", 0)

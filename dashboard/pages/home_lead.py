@@ -33,7 +33,7 @@ dash.register_page(__name__, path="/home/lead", title=_page_title, name="Lead ho
 
 
 def _read(teams: list[str], now: datetime) -> dict[str, Any]:
-    with current().db.read() as session:
+    with current().db.pages() as session:
         counts = queries.team_counts(session, tuple(teams))
         loads = home_queries.team_loads(queries.workload(session, teams), users.team_members(session, teams))
         return {

@@ -88,7 +88,7 @@ def build_trend_table(days: list[home_queries.DayTrend]) -> Any:
 def _week(yesterday: date, yesterday_figures: dict[str, Any]) -> list[home_queries.DayTrend]:
     ctx = current()
     days = [yesterday - timedelta(days=back) for back in range(1, TREND_DAYS)]
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         earlier = home_queries.week_trend(session, days, ctx.settings.reporting.timezone, utcnow())
     return [home_queries.trend_from_summary(yesterday_figures), *earlier]
 

@@ -5,6 +5,15 @@ The grid is filled once by `layout()`; afterwards each tick asks only for items
 changed since the last one and sends them as an AG Grid row transaction (add,
 update or remove), never the whole table. Actions write through `models.actions`,
 each with an audit event.
+
+With a replica (``DATABASE_READ_URL``) the layout and the ticks read it (``db.pages``); the rules
+that keep a lagging replica from losing or repeating a change are `models.replica`'s: the page's
+state carries ``lsn``, the position its last read had applied (an upper bound), and ``seen``, the
+clock of that read's snapshot (a lower bound). A tick on a replica behind ``lsn`` sends nothing;
+the recheck of the seconds behind the cursor lasts while ``seen`` is within `RECHECK_FOR` of the
+cursor, so a replica that paused or lagged keeps it open until it has replayed past it. An
+action's own rows are read again on the primary, which is why its callback moves ``lsn`` to the
+primary's position: the next ticks wait for the replica rather than show those rows as they were.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from dashboard.components.queue_grid import (
 from dashboard.components.when import grid_time_column, number
 from dashboard.context import current
 from i18n import N_, _, ngettext
-from models import queries
+from models import queries, replica
 from models.ids import parse_cursor, parse_ids
 from models.tables import utcnow
 
@@ -118,10 +127,26 @@ def _summary(counts: dict[str, int]) -> list[Any]:
     ]
 
 
-def _state(team: str, key: queries.ChangeKey, known: list[int], floor: str) -> dict[str, Any]:
+def _state(team: str, key: queries.ChangeKey, known: list[int], floor: str, lsn: int | None = None,
+           seen: datetime | None = None) -> dict[str, Any]:
     """The page's position in the stream of changes; ``floor``: the rows were read whole at
-    that time, so nothing stamped before it needs asking for again."""
-    return {"team": team, "key": list(key), "known": known, "floor": floor}
+    that time, so nothing stamped before it needs asking for again; ``lsn`` and ``seen``: how far
+    the database read had got (`models.replica`; None on SQLite, and ``seen`` None: "now")."""
+    return {"team": team, "key": list(key), "known": known, "floor": floor, "lsn": lsn,
+            "seen": seen.isoformat() if seen else None}
+
+
+def _lsn(state: dict[str, Any]) -> int:
+    value = state.get("lsn")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _seen(state: dict[str, Any], now: datetime) -> datetime:
+    """The clock of the snapshot the page read last (from the browser: a bad one counts as now)."""
+    try:
+        return datetime.fromisoformat(str(state["seen"])) if state.get("seen") else now
+    except ValueError:
+        return now
 
 
 def _buttons(can_work: bool) -> Any:
@@ -172,14 +197,17 @@ def layout(team: str | None = None, **_query: Any) -> Any:
     if not can_read_team(principal, team):
         return forbidden_notice(_("You do not work for {team}.").format(team=ctx.settings.team(team).label))
     label = ctx.settings.team(team).label
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
+        at = replica.snapshot(ctx.db, session)
         key = queries.newest_change(session)  # before the rows: a change in between is sent again, not lost
         rows = with_link(queries.open_queue(session, team))
         counts = queries.team_counts(session, ctx.settings.team_keys)[team]
+        lsn = replica.position(ctx.db, session)
     other_teams = [{"label": t.label, "value": t.key} for t in ctx.settings.teams if t.key != team]
     return html.Div(
         [
-            dcc.Store(id="queue-state", data=_state(team, key, [r["id"] for r in rows], floor=key[0])),
+            dcc.Store(id="queue-state", data=_state(team, key, [r["id"] for r in rows], floor=key[0], lsn=lsn,
+                                                    seen=at.clock if at.standby else None)),
             dcc.Store(id="queue-pending"),
             dcc.Interval(id="queue-tick", interval=ctx.settings.refresh_ms),
             dcc.Store(id="queue-clock"),
@@ -244,27 +272,36 @@ def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
         raise PreventUpdate
     key: queries.ChangeKey = (str(state["key"][0]), key_id)
     known = set(state["known"])
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
+        now = replica.snapshot(ctx.db, session)
+        if replica.behind(now, state.get("lsn")):
+            raise PreventUpdate  # an older database than the page's last read: wait for it to catch up
+        clock = now.clock if now.standby else None
         forward = queries.changes_after(session, key, limit=queries.QUEUE_LIMIT)
         if len(forward) >= queries.QUEUE_LIMIT or len(known) > MAX_SHOWN:
             # A burst: reload the queue's top rows rather than page through thousands of changes.
             newest = queries.newest_change(session)
             rows = with_link(queries.open_queue(session, team))
             counts = queries.team_counts(session, ctx.settings.team_keys)[team]
-            new_state = _state(team, newest, [r["id"] for r in rows], floor=newest[0])
+            new_state = _state(team, newest, [r["id"] for r in rows], floor=newest[0],
+                               lsn=replica.position(ctx.db, session), seen=clock)
             return no_update, rows, new_state, _summary(counts)
         at = datetime.fromisoformat(key[0])
         behind = []
-        if utcnow() - at < RECHECK_FOR:
+        # Measured on the clock of the snapshot read last (a replica's, paused or lagging), not this worker's.
+        if _seen(state, utcnow()) - at < RECHECK_FOR:
             start = max(at - OVERLAP, datetime.fromisoformat(state["floor"]))
             behind = queries.changes_between(session, start, at)
+        lsn = replica.position(ctx.db, session)
         if not forward and not behind:
-            return no_update, no_update, no_update, no_update
+            if lsn == state.get("lsn") and (clock.isoformat() if clock else None) == state.get("seen"):
+                return no_update, no_update, no_update, no_update
+            return no_update, no_update, _state(team, key, sorted(known), state["floor"], lsn, clock), no_update
         transaction, known = build_transaction(team, behind + forward, known)
         fresh_counts = queries.team_counts(session, ctx.settings.team_keys)[team] if forward else None
     if forward:
         key = (forward[-1]["updated_at"], int(forward[-1]["id"]))
-    new_state = _state(team, key, sorted(known), floor=state["floor"])
+    new_state = _state(team, key, sorted(known), floor=state["floor"], lsn=lsn, seen=clock)
     if not (transaction["add"] or transaction["update"] or transaction["remove"]):
         return no_update, no_update, new_state, no_update
     summary = _summary(fresh_counts) if fresh_counts is not None else no_update
@@ -298,6 +335,7 @@ def open_modal(_d: int | None, _e: int | None, _r: int | None) -> tuple[bool, st
     Output("queue-alert", "is_open"),
     Output("queue-grid", "rowTransaction", allow_duplicate=True),
     Output("queue-modal", "is_open", allow_duplicate=True),
+    Output("queue-state", "data", allow_duplicate=True),
     Input("queue-claim", "n_clicks"),
     Input("queue-release", "n_clicks"),
     Input("queue-resolve", "n_clicks"),
@@ -313,7 +351,7 @@ def open_modal(_d: int | None, _e: int | None, _r: int | None) -> tuple[bool, st
 def act(
     _c: int | None, _rl: int | None, _r: int | None, _m: int | None, selected: list[dict[str, Any]] | None,
     pending: str | None, team: str | None, reason: str | None, state: dict[str, Any],
-) -> tuple[Any, str, bool, Any, bool]:
+) -> tuple[Any, str, bool, Any, bool, Any]:
     principal = current_principal()
     assert principal is not None  # guarded
     which = str(dash.ctx.triggered_id)
@@ -321,7 +359,7 @@ def act(
     if action not in ("claim", "release", "resolve", "dismiss", "escalate", "reroute"):
         raise PreventUpdate
     if not selected:
-        return _("Select at least one item first."), "warning", True, no_update, False
+        return _("Select at least one item first."), "warning", True, no_update, False, no_update
     ids = [r.get("id") for r in selected if isinstance(r, dict)]
     outcome = perform(current(), principal, action, ids, reason=reason, team=team)
     text, colour = outcome.message(action)
@@ -329,10 +367,13 @@ def act(
     # another agent claimed first shows who has it at once. Only items of this page's team are read.
     team_key = str(state["team"])
     if not can_read_team(principal, team_key):  # the page's team comes from the browser: checked
-        return text, colour, True, no_update, False
+        return text, colour, True, no_update, False, no_update
     wanted = parse_ids(ids)[0]
     done = {d["id"] for d in outcome.done}
-    with current().db.read() as session:
+    with current().db.read() as session:  # the primary: these rows must show this action
         rows = [r for r in queries.rows_by_ids(session, wanted) if r["team"] == team_key or r["id"] in done]
     transaction, _known = build_transaction(team_key, rows, {r["id"] for r in rows})
-    return text, colour, True, transaction, False
+    # With a replica, the next ticks wait until it has applied the action (models.replica, rule 4).
+    primary = replica.primary_position(current().db)
+    new_state = no_update if primary is None else {**state, "lsn": max(primary, _lsn(state))}
+    return text, colour, True, transaction, False, new_state

@@ -138,7 +138,7 @@ def _notifications(notes: tuple[list[Any], int, dict[int, int]]) -> Any:
 
 def layout(**_query: Any) -> Any:
     ctx = current()
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         rows, rejected = _rows(session)
         stale = _stale(session, rows)
         notes = _notes(session)
@@ -171,7 +171,7 @@ def layout(**_query: Any) -> Any:
 )
 @guarded(*SIGNED_IN)
 def refresh_sources(_n: int, marker: str) -> tuple[Any, Any, Any, Any]:
-    with current().db.read() as session:
+    with current().db.pages() as session:
         rows, rejected = _rows(session)
         stale = _stale(session, rows)
         notes = _notes(session)

@@ -139,7 +139,7 @@ def _read(session: Any, teams: list[str]) -> dict[str, Any]:
 def layout(**_query: Any) -> Any:
     ctx = current()
     teams = _teams(current_principal())
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         marker = _marker(session)  # before the reads: a change in between is read again, not missed
         seen = _read(session, teams)
     rows, totals, workload = seen["rows"], seen["totals"], seen["workload"]
@@ -205,7 +205,7 @@ def refresh(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     """When the marker moved, re-read the bounded lists; send only added, changed and removed rows."""
     ctx = current()
     teams = _teams(current_principal())
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         marker = _marker(session)
         if marker == state.get("marker"):
             return no_update, no_update, no_update, no_update

@@ -183,7 +183,7 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
     ctx = current()
     now = utcnow()
     seconds, note = _rotate(rotate)
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         live_marker, slow_marker = _markers(session, now)
         live, slow = _snapshot(session, now, live_marker, slow_marker)
     kpi_cards, ticker, alerts, strip, updated = _live_parts(live, slow, now)
@@ -272,7 +272,7 @@ def refresh_wall(_n: int, scale: Any, marker: str, slow_marker: str) -> tuple[An
     ctx = current()
     now = utcnow()
     rescaled = ctx_triggered("wall-scale")
-    with ctx.db.read() as session:
+    with ctx.db.pages() as session:
         live_marker, new_slow = _markers(session, now)
         live_changed, slow_changed = live_marker != marker, new_slow != slow_marker or rescaled
         if not live_changed and not slow_changed:

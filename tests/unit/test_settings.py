@@ -219,3 +219,18 @@ def test_readme_documents_every_connector_key() -> None:
         missing += [f"{kind}.{k}" for k in sorted(keys) if f"`{k}`" not in readme]
         assert f"`{kind}`" in readme, kind
     assert not missing, f"README.md does not document: {missing}"
+
+
+@pytest.mark.parametrize("url", ["sqlite:///var/replica.db", "postgresql://", "postgres://r/db",
+                                 "postgresql+psycopg://u@replica:notaport/db", "replica.internal"])
+def test_a_bad_read_url_is_refused_at_start_without_its_value(url: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={"DATABASE_READ_URL": url})
+    assert str(err.value).startswith("environment: DATABASE_READ_URL: expected a PostgreSQL SQLAlchemy URL")
+    assert url not in str(err.value)  # a secret: never echoed
+
+
+def test_a_read_url_is_kept_and_unset_by_default() -> None:
+    url = "postgresql+psycopg://vigie:pw@replica.internal:5433/vigie"
+    assert load_settings(env={"DATABASE_READ_URL": url}).database_read_url == url
+    assert load_settings(env={}).database_read_url is None
