@@ -148,20 +148,21 @@ def team_counts(session: Session, teams: tuple[str, ...]) -> dict[str, dict[str,
     """Open, new, claimed, overdue and critical items per team.
 
     The counts come from ``queue_counts`` (a few rows kept through triggers: models/queue_counts.py), the
-    overdue ones as open minus those not yet due: a range of ``ix_queue_items_open_due`` over the
-    items due from now on, which the SLA keeps to the last hours' items however long the queue."""
+    overdue ones as open minus those not yet due, read in the same statement (one snapshot): a range
+    of ``ix_queue_items_open_due`` over the items due from now on, which the SLA keeps to the last
+    hours' items however long the queue."""
     now = utcnow()
     out = {t: {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0} for t in teams}
-    for team, status, critical, n in queue_counts.counts(session, OPEN_STATUSES):
+    not_due: dict[tuple[str, str], int] = {}
+    for team, status, critical, n, due in queue_counts.counts_with_not_due(session, OPEN_STATUSES, now):
         counts = out.setdefault(team, {"open": 0, "new": 0, "claimed": 0, "overdue": 0, "critical": 0})
         counts[status] += int(n)
         counts["open"] += int(n)
         counts["overdue"] += int(n)
         counts["critical"] += int(n) if critical else 0
-    for team in out:  # per (status, team): SQLite then walks ix_queue_items_open_due, not a team's queue
-        for status in OPEN_STATUSES:
-            out[team]["overdue"] -= int(session.scalar(select(func.count()).select_from(QueueItem).where(
-                QueueItem.status == status, QueueItem.team == team, QueueItem.due_at >= now)) or 0)
+        not_due[(team, status)] = due  # one figure per (team, status): the critical pair's rows agree
+    for (team, _status), due in not_due.items():
+        out[team]["overdue"] -= due
     return out
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, forbidden_notice, guarded
@@ -375,5 +375,10 @@ def act(
     transaction, _known = build_transaction(team_key, rows, {r["id"] for r in rows})
     # With a replica, the next ticks wait until it has applied the action (models.replica, rule 4).
     primary = replica.primary_position(current().db)
-    new_state = no_update if primary is None else {**state, "lsn": max(primary, _lsn(state))}
+    # Only the position changes: a tick that ran meanwhile moved the rest of the state (its key and
+    # known rows), and writing back the state this click sent would undo it (rows added twice).
+    new_state: Any = no_update
+    if primary is not None:
+        new_state = Patch()
+        new_state["lsn"] = max(primary, _lsn(state))
     return text, colour, True, transaction, False, new_state
