@@ -53,10 +53,11 @@ def _networks(value: Any) -> tuple[str, ...]:
 
 
 def _postgresql_url(value: Any) -> bool:
-    """``postgresql[+driver]://[user[:password]@]host[:port]/database``: a streaming replica is PostgreSQL's."""
+    """``postgresql[+psycopg]://[user[:password]@]host[:port]/database``: a streaming replica is PostgreSQL's,
+    through the driver Vigie installs (its connect timeout is psycopg's)."""
     parts = urlsplit(str(value))
     scheme, _, driver = parts.scheme.partition("+")
-    return (scheme == "postgresql" and (not driver or driver.isidentifier()) and bool(parts.path.strip("/"))
+    return (scheme == "postgresql" and driver in ("", "psycopg") and bool(parts.path.strip("/"))
             and (parts.port or 5432) > 0)
 
 

@@ -119,6 +119,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     """Read the environment and the YAML files once; raise ConfigError on a bad value."""
     env = os.environ if env is None else env
     given = read_environment(env)
+    if given.database_read_url and not str(given.database_url).startswith("postgresql"):
+        raise ConfigError("environment: DATABASE_READ_URL: a replica is read only beside a PostgreSQL DATABASE_URL "
+                          "(its primary); unset it, or point DATABASE_URL at the primary")
     config_dir = config_directory(env)
     files = read_files(config_dir)
     check_variable_names(env, set(ENV_VARS) | referenced_variables(files["sources.yaml"], files["notifications.yaml"]))

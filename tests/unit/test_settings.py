@@ -221,16 +221,28 @@ def test_readme_documents_every_connector_key() -> None:
     assert not missing, f"README.md does not document: {missing}"
 
 
+PRIMARY = "postgresql+psycopg://vigie:pw@primary.internal:5432/vigie"
+
+
 @pytest.mark.parametrize("url", ["sqlite:///var/replica.db", "postgresql://", "postgres://r/db",
-                                 "postgresql+psycopg://u@replica:notaport/db", "replica.internal"])
+                                 "postgresql+psycopg://u@replica:notaport/db", "replica.internal",
+                                 "postgresql+pg8000://u@replica/db"])
 def test_a_bad_read_url_is_refused_at_start_without_its_value(url: str) -> None:
     with pytest.raises(ConfigError) as err:
-        load_settings(env={"DATABASE_READ_URL": url})
+        load_settings(env={"DATABASE_URL": PRIMARY, "DATABASE_READ_URL": url})
     assert str(err.value).startswith("environment: DATABASE_READ_URL: expected a PostgreSQL SQLAlchemy URL")
     assert url not in str(err.value)  # a secret: never echoed
 
 
 def test_a_read_url_is_kept_and_unset_by_default() -> None:
     url = "postgresql+psycopg://vigie:pw@replica.internal:5433/vigie"
-    assert load_settings(env={"DATABASE_READ_URL": url}).database_read_url == url
+    assert load_settings(env={"DATABASE_URL": PRIMARY, "DATABASE_READ_URL": url}).database_read_url == url
     assert load_settings(env={}).database_read_url is None
+
+
+def test_a_replica_beside_an_sqlite_primary_is_refused() -> None:
+    url = "postgresql+psycopg://vigie:pw@replica.internal:5433/vigie"
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={"DATABASE_READ_URL": url})  # DATABASE_URL: the SQLite default
+    assert str(err.value).startswith("environment: DATABASE_READ_URL: a replica is read only beside a PostgreSQL")
+    assert url not in str(err.value)
