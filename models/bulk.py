@@ -99,7 +99,7 @@ def next_ids(conn: Connection, table: Table, count: int) -> list[int]:
     if conn.dialect.name == "postgresql":
         rows = conn.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
                                  "FROM generate_series(1, :n)"), {"n": count})
-        return [int(r[0]) for r in rows]
+        return sorted(int(r[0]) for r in rows)  # ascending, as callers rely on (the first is the least)
     top = conn.scalar(select(func.max(table.c.id))) or 0
     return list(range(top + 1, top + 1 + count))
 
@@ -115,6 +115,10 @@ def one_of(conn: Connection, column: ColumnElement[Any] | QueryableAttribute[Any
 def add_copies(conn: Connection, per_head: dict[int, int], now: datetime) -> None:
     """Add ``per_head`` copies ({head mention id: copies}) to the heads' queue items, moved to ``now``."""
     if conn.dialect.name == "postgresql":  # one statement; executemany pipelines one per head
+        # The heads' rows locked in id order first: two collectors adding copies to the same heads
+        # would otherwise lock them in their plans' orders, and could deadlock (a batch rolled back).
+        conn.execute(text("SELECT id FROM queue_items WHERE mention_id = ANY(CAST(:heads AS INTEGER[])) "
+                          "ORDER BY id FOR UPDATE"), {"heads": sorted(per_head)})
         conn.execute(text("UPDATE queue_items SET copy_count = queue_items.copy_count + v.added, updated_at = :now "
                           "FROM unnest(CAST(:heads AS INTEGER[]), CAST(:added AS INTEGER[])) AS v(head, added) "
                           "WHERE queue_items.mention_id = v.head"),
@@ -122,4 +126,4 @@ def add_copies(conn: Connection, per_head: dict[int, int], now: datetime) -> Non
         return
     conn.execute(update(QueueItem).where(QueueItem.mention_id == bindparam("head"))
                  .values(copy_count=QueueItem.copy_count + bindparam("added"), updated_at=now),
-                 [{"head": head, "added": added} for head, added in per_head.items()])
+                 [{"head": head, "added": added} for head, added in sorted(per_head.items())])
