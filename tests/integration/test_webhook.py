@@ -410,7 +410,8 @@ def test_scheduler_never_polls_push_sources(db: Database, settings: Settings) ->
     stop = threading.Event()
     scheduler = create_scheduler(both, db, stop, blocking=False)
     assert {job.id for job in scheduler.get_jobs()} == {"source:demo", "maintenance:analyze", "sla:watch",
-                                                        "alerts:detect", "summary:daily", "notify:send",
+                                                        "alerts:detect", "summary:daily", "summary:fold",
+                                                        "queue:counts", "notify:send",
                                                         "replies:send", "archive:seal", "archive:purge",
                                                         "archive:anchor", "heartbeat"}
     with db.read() as s:  # its row exists (health is shown for it) but it was never polled
