@@ -197,6 +197,14 @@ def silent(session: Session, now: datetime) -> list[tuple[str, str]]:
     return [(b.worker_id, collector_gone(b, now) or "") for b in silent_collectors(heartbeats(session), now)]
 
 
+def stale_and_silent(session: Session, intervals: Mapping[str, float], now: datetime,
+                     rows: Iterable[Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """`stale_sources` and `silent` from one read of the heartbeats (the wall asks both on each tick)."""
+    beats = heartbeats(session)
+    return (stale_map(rows, intervals, beats, now),
+            [(b.worker_id, collector_gone(b, now) or "") for b in silent_collectors(beats, now)])
+
+
 def stale_sources(session: Session, intervals: Mapping[str, float], now: datetime,
                   rows: Iterable[Any] | None = None) -> dict[str, str]:
     """{name: why stale} for the polled sources (``intervals``: name → seconds), read now

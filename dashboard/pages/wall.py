@@ -73,9 +73,10 @@ def _configured() -> dict[str, bool]:
     return {s.name: s.enabled for s in current().settings.sources}
 
 
-def _stale(session: Any, rows: list[Any], now: datetime) -> dict[str, str]:
-    """Polled sources not run for three intervals or whose collector is gone (`models.heartbeats`)."""
-    return heartbeats.stale_sources(session, polled_intervals(current().settings), now, rows)
+def _health(session: Any, rows: list[Any], now: datetime) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Polled sources not run for three intervals or whose collector is gone, and the collectors
+    silent without a clean stop (`models.heartbeats`), from one read of the heartbeats."""
+    return heartbeats.stale_and_silent(session, polled_intervals(current().settings), now, rows)
 
 
 def _markers(session: Any, now: datetime) -> tuple[str, str]:
@@ -84,8 +85,9 @@ def _markers(session: Any, now: datetime) -> tuple[str, str]:
     last = queries.last_change(session)
     newest, seen, closed = kpis.change_marks(session)
     rows = queries.source_health(session)
-    health = health_marker(rows, {k for k, v in _configured().items() if v}, _stale(session, rows, now))
-    health += "|" + ",".join(worker for worker, _why in heartbeats.silent(session, now))
+    stale, silent = _health(session, rows, now)
+    health = health_marker(rows, {k for k, v in _configured().items() if v}, stale)
+    health += "|" + ",".join(worker for worker, _why in silent)
     clock = int(now.timestamp()) // CLOCK_SECONDS
     replies = outbox.counts(session)
     troubles = f"{replies.get('failed', 0)}:{replies.get('unknown', 0)}"
@@ -99,6 +101,8 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
     hour_ago = now - timedelta(hours=1)
     week_end = kpis.same_time_last_week(now, settings.reporting.timezone)
     alerts = kpis.open_alerts(session)
+    sources = queries.source_health(session)
+    stale, silent = _health(session, sources, now)
     return {
         "last_hour": kpis.mention_count(session, hour_ago, now),
         "last_week": kpis.mention_count(session, week_end - timedelta(hours=1), week_end),
@@ -107,9 +111,9 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
         "ticker": queries.newest_critical(session, limit=TICKER_ITEMS),
         "alerts": alerts,
         "excerpts": {a.id: kpis.mention_excerpts(session, a.mention_ids[:3]) for a in alerts},
-        "sources": (sources := queries.source_health(session)),
-        "stale": _stale(session, sources, now),
-        "silent": heartbeats.silent(session, now),
+        "sources": sources,
+        "stale": stale,
+        "silent": silent,
         "replies": outbox.counts(session),
     }
 
