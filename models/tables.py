@@ -69,6 +69,10 @@ class Mention(Base):
         Index("ix_mentions_window", "created_at", "network", "sentiment_label", "sentiment_score", "brand",
               "is_competitor", "duplicate_of_id", sqlite_where=text("duplicate_of_id IS NULL"),
               postgresql_where=text("duplicate_of_id IS NULL")),
+        # An original's copies (the item page), and the foreign key's check when mentions are deleted
+        # (retention): without it, each deleted row scanned the whole table for copies pointing at it.
+        Index("ix_mentions_duplicate_of", "duplicate_of_id", sqlite_where=text("duplicate_of_id IS NOT NULL"),
+              postgresql_where=text("duplicate_of_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -270,7 +274,10 @@ class Notification(Base):
     between the two loses nothing, a failing channel is retried and its error kept)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status", "status", "id"),)
+    __table_args__ = (Index("ix_notifications_status", "status", "id"),
+                      Index("ix_notifications_item", "queue_item_id",  # a deleted item's foreign-key check
+                            sqlite_where=text("queue_item_id IS NOT NULL"),
+                            postgresql_where=text("queue_item_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
@@ -396,6 +403,7 @@ class Reply(Base):
     __table_args__ = (
         Index("ix_replies_status_due", "status", "next_attempt_at"),
         Index("ix_replies_item", "queue_item_id", "id"),
+        Index("ix_replies_mention", "mention_id"),  # a deleted mention's foreign-key check
         Index("ix_replies_status_submitted", "status", "submitted_at"),
         Index("ix_replies_updated", "updated_at", "id"),
     )
