@@ -93,3 +93,15 @@ def judge(stats: Sequence[Stat], user_errors: int, logged_errors: int, rss_mb: M
     # stay out of it by design, so this count is told, not judged.
     lines.append(f"            {rows_missed} open items of the watched team stored meanwhile never in its grid")
     return lines, v
+
+
+def cpu_line(cpu: Mapping[str, float]) -> str:
+    """Where the machine's cores went during the run (told, not judged): every process of the test
+    shares them, Locust and Chromium included."""
+    capacity = cpu["wall"] * cpu["cores"]
+    if capacity <= 0:
+        return "cpu         not sampled"
+    parts = ", ".join(f"{name} {cpu[name]:.0f} s ({cpu[name] / capacity:.0%})"
+                      for name in ("web", "collectors", "postgres", "rest"))
+    return (f"cpu         {cpu['busy']:.0f} of {capacity:.0f} core-seconds busy ({cpu['busy'] / capacity:.0%} of "
+            f"{cpu['cores']:.0f} cores x {cpu['wall']:.0f} s): {parts} (rest: Locust, Chromium, the harness)")

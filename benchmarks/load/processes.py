@@ -1,5 +1,6 @@
 """The load test's processes: gunicorn (the deployment's config) and `vigie collect`, started with
-the harness's environment, sampled for resident memory, and stopped by their own process ids."""
+the harness's environment, sampled for resident memory and CPU time, and stopped by their own
+process ids."""
 
 from __future__ import annotations
 
@@ -60,14 +61,51 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The process's CPU time so far (user + system), or None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime: fields 14 and 15 of proc(5)
+
+
+def busy_seconds() -> float:
+    """The machine's CPU time spent on anything but idling, all cores, since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICK  # idle and iowait left out; guests are in user
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (its backends included)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip().startswith("postgres"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 class RssSampler(threading.Thread):
     """Every ``every`` seconds, the resident memory of each named process and of the children of
-    the gunicorn master (its workers; a replaced worker shows as a new pid); keeps the maximum."""
+    the gunicorn master (its workers; a replaced worker shows as a new pid); keeps the maximum.
+    It also notes each one's CPU time and the PostgreSQL server's, so that `cpu` tells where the
+    cores went between the first sample and the last."""
 
     def __init__(self, named: dict[str, int], parents: dict[str, int], every: float = 1.0) -> None:
         super().__init__(daemon=True)
         self.named, self.parents, self.every = named, parents, every
         self.maximum: dict[str, float] = {}
+        self._first: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+        self._wall: list[float] = []
+        self._busy: list[float] = []
         self._halt = threading.Event()
 
     def sample(self) -> None:
@@ -79,6 +117,26 @@ class RssSampler(threading.Thread):
             mb = rss_mb(pid)
             if mb is not None:
                 self.maximum[label] = max(mb, self.maximum.get(label, 0.0))
+        for label, pid in [*pids.items(), *((f"postgres pid {p}", p) for p in postgres_pids())]:
+            seconds = cpu_seconds(pid)
+            if seconds is not None:
+                self._first.setdefault(label, seconds)
+                self._last[label] = seconds
+        self._wall.append(time.monotonic())
+        self._busy.append(busy_seconds())
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds between the first sample and the last: ``wall`` (elapsed), ``cores``, ``busy``
+        (the whole machine), and per group: ``web``, ``collectors`` and ``postgres`` (a process that
+        ended between two samples loses its last second); ``rest`` is the machine's other work (Locust,
+        Chromium, this harness, anything else running)."""
+        used = {label: self._last[label] - self._first[label] for label in self._last}
+        groups = {"web": sum(v for k, v in used.items() if k.startswith("web")),
+                  "collectors": sum(v for k, v in used.items() if k.startswith("collect")),
+                  "postgres": sum(v for k, v in used.items() if k.startswith("postgres"))}
+        busy = self._busy[-1] - self._busy[0] if self._busy else 0.0
+        return {"wall": self._wall[-1] - self._wall[0] if self._wall else 0.0, "cores": float(os.cpu_count() or 1),
+                "busy": busy, **groups, "rest": busy - sum(groups.values())}
 
     def run(self) -> None:
         while not self._halt.wait(self.every):

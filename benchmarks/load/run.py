@@ -42,6 +42,25 @@ DEMO_RATE = 90  # posts a minute of the shipped demo source
 WATCHER = "load.watch"
 
 
+def _create_if_missing(url: str) -> None:
+    """Create the PostgreSQL database named in ``url`` when the server has none by that name (a new
+    machine: `make load` works without a `createdb` first)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    target = make_url(url)
+    if target.get_backend_name() != "postgresql" or not target.database:
+        return
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": target.database}).first() is None:
+                conn.exec_driver_sql(f'CREATE DATABASE "{target.database.replace(chr(34), "")}"')
+                print(f"created the database {target.database}")
+    finally:
+        server.dispose()
+
+
 def fresh_database(url: str) -> Any:
     """The database emptied and migrated (refused unless empty or this test's own)."""
     from models.db import open_database
@@ -49,6 +68,7 @@ def fresh_database(url: str) -> Any:
     from models.tables import Base
     from vigie.common import claim_scratch
 
+    _create_if_missing(url)
     db = open_database(url)
     claim_scratch(db, PURPOSE)
     Base.metadata.drop_all(db.engine)
@@ -224,6 +244,7 @@ def main(minutes: float, walls: int, agents: int, database_url: str, collectors:
     click.echo(f"Locust exit {locust.returncode}; {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
     for line in lines:
         click.echo(line)
+    click.echo(figures.cpu_line(sampler.cpu()))
     click.echo(f"replies by outbox state: {reply_states(db)}")
     for line in logged[:20]:
         click.echo(f"  logged: {line[:300]}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.load.dash_protocol import body, find, prop_of
-from benchmarks.load.figures import Stat, judge, percentile, read_locust_stats
+from benchmarks.load.figures import Stat, cpu_line, judge, percentile, read_locust_stats
+from benchmarks.load.processes import RssSampler
 
 GOOD = [Stat("queue tick", "POST", 100, 0, 40, 120), Stat("sign-in (argon2)", "POST", 20, 0, 900, 2500),
         Stat("claim lost to another agent", "WORK", 3, 0, 0, 0)]
@@ -67,3 +68,23 @@ def test_server_errors_are_read_from_the_logs(tmp_path: Path) -> None:
     found = logged_errors(tmp_path, ["web", "collect-1", "collect-2"])
     assert [f.split(":")[0] for f in found] == ["web", "collect-1", "collect-1"]
     assert '" 500 ' in found[0]
+
+
+def test_the_cpu_line_splits_the_machine_between_the_servers_and_the_rest() -> None:
+    line = cpu_line({"wall": 100.0, "cores": 2.0, "busy": 150.0, "web": 60.0, "collectors": 20.0,
+                     "postgres": 30.0, "rest": 40.0})
+    assert line.startswith("cpu         150 of 200 core-seconds busy (75% of 2 cores x 100 s)")
+    assert "web 60 s (30%)" in line and "rest 40 s (20%)" in line
+
+
+def test_the_sampler_reads_cpu_time_from_proc() -> None:
+    import os
+
+    burn = sum(n * n for n in range(2_000_000))  # some CPU time of our own between two samples
+    assert burn > 0
+    sampler = RssSampler({"collect-self": os.getpid()}, {})
+    sampler.sample()
+    sum(n * n for n in range(3_000_000))
+    sampler.sample()
+    cpu = sampler.cpu()
+    assert cpu["collectors"] > 0 and cpu["busy"] >= cpu["collectors"] and cpu["wall"] > 0
