@@ -118,11 +118,20 @@ def mention_keys(network: str, created_at: datetime, label: str, flags: Any, dup
 
 
 def _mark(session: Session, name: str, timezone: str) -> SummaryFoldMark:
+    """The fold's mark ``name``, locked; made first if there is none. Two collectors folding for the
+    first time at once both find none: the row is inserted unless there (not added, which made the
+    second fail on the primary key, an ERROR in its log), then read and locked."""
     mark = session.get(SummaryFoldMark, name, with_for_update=True)
     if mark is None:
-        mark = SummaryFoldMark(name=name, timezone=timezone, at=None, last_id=0, folded_at=None)
-        session.add(mark)
-        session.flush()
+        values = {"name": name, "timezone": timezone, "at": None, "last_id": 0, "folded_at": None}
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            session.execute(pg_insert(SummaryFoldMark).values(values).on_conflict_do_nothing())
+        else:  # SQLite: writers are one at a time (BEGIN IMMEDIATE); OR IGNORE all the same
+            session.execute(insert(SummaryFoldMark).values(values).prefix_with("OR IGNORE"))
+        mark = session.get(SummaryFoldMark, name, with_for_update=True, populate_existing=True)
+        assert mark is not None
     return mark
 
 

@@ -158,3 +158,28 @@ def test_the_week_and_the_comparison_read_stored_figures(db: Database, seeded: S
                     week[day.isoformat()].resolved, week[day.isoformat()].breached) == (
                 figures["volume"]["mentions"], figures["sla"]["overall"]["items"],
                 figures["sla"]["overall"]["resolved"], figures["sla"]["overall"]["breached"])
+
+
+def test_two_collectors_folding_for_the_first_time_at_once_both_succeed(db: Database) -> None:
+    """Each collector runs `summary:fold`: the first two at once both found no mark; the second
+    then failed on the mark's primary key (an ERROR line in its log, counted by `make load`)."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with db.write.begin() as session:
+                summary_fold._mark(session, "items", "Europe/Paris").last_id = 5
+        except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
+            failures.append(error)
+
+    with db.write.begin() as session:
+        summary_fold._mark(session, "items", "Europe/Paris")  # made, not committed yet
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(0.5)  # the other fold now waits: for the row (PostgreSQL), for the writer (SQLite)
+    other.join(30)
+    assert not other.is_alive() and not failures, failures
+    with db.read() as session:
+        assert session.scalars(select(SummaryFoldMark.last_id).where(SummaryFoldMark.name == "items")).one() == 5
