@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -167,7 +169,12 @@ def core_figures(session: Session, start: datetime, end: datetime, now: datetime
             Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None),
             Mention.collected_at <= now)
         .group_by(Mention.sentiment_label).limit(10)).all())
-    return core_from({str(k): int(v) for k, v in labels.items()}, sla_figures(_items(session, start, end, now), now))
+    items = session.execute(  # (only what `sla_figures` reads: no join to the posts)
+        select(QueueItem.id, QueueItem.status, QueueItem.created_at, QueueItem.claimed_at, QueueItem.resolved_at,
+               QueueItem.due_at)
+        .where(QueueItem.created_at >= start, QueueItem.created_at < end, QueueItem.created_at <= now)
+        .order_by(QueueItem.id).limit(ITEM_LIMIT)).all()
+    return core_from({str(k): int(v) for k, v in labels.items()}, sla_figures(list(items), now))
 
 
 def core_from(labels: dict[str, int], sla: dict[str, Any]) -> dict[str, Any]:
@@ -248,16 +255,56 @@ def compute_summary_exact(session: Session, settings: Settings, day: date,
     teams: dict[str, list[Any]] = defaultdict(list)
     for item in items:
         teams[item.team].append(item)
-    labels = {t.key: t.english for t in settings.teams}  # stored: the same whoever asked (pages translate)
-    rules = {r.id: r.description for r in settings.rules}
     flags: Counter[str] = Counter()
     for (raw,) in session.execute(select(Mention.risk_flags).where(*heads).limit(ITEM_LIMIT)):
         flags.update(set(raw or []))
+
+    def earlier_core(earlier: date, until: time | None, lag: timedelta) -> dict[str, Any]:
+        return core_figures(session, *compared_window(earlier, zone, lag, until))
+
+    return assemble(session, settings, day, now, DayFigures(
+        by_network=by_network, by_sentiment=by_sentiment, copies=copies,
+        by_team={t: len(v) for t, v in teams.items()}, overall=sla_figures(items, now),
+        teams={t: sla_figures(v, now) for t, v in teams.items()}, rules=Counter(i.rule_id for i in items),
+        flags=flags, networks=network_value(items, dict(by_network)),
+        truncated=len(items) >= ITEM_LIMIT), earlier_core)  # more items than read: the SLA figures cover the first
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What a reading of a day (item by item here, or from the running counts: `models.summary_counts`)
+    hands to `assemble`; teams by key."""
+
+    by_network: Counter[str]  # original posts
+    by_sentiment: Counter[str]
+    copies: int
+    by_team: dict[str, int]  # items queued
+    overall: dict[str, Any]  # `sla_figures` of every item
+    teams: dict[str, dict[str, Any]]  # `sla_figures` of each team's
+    rules: Counter[str]  # items per routing rule
+    flags: Counter[str]  # original posts per risk flag
+    networks: list[dict[str, Any]]  # `network_value`
+    truncated: bool
+
+
+EarlierCore = Callable[[date, time | None, timedelta], dict[str, Any]]
+
+
+def assemble(session: Session, settings: Settings, day: date, now: datetime, figures: DayFigures,
+             earlier_core: EarlierCore) -> dict[str, Any]:
+    """The summary of ``day`` from its figures, read either way: the reads both ways share (top terms,
+    alerts, notable items) and each earlier day's compared figures from ``earlier_core(day, until,
+    lag)`` (``until``: the local time a day in progress is compared up to; ``lag``: how long after its
+    end a whole day is judged)."""
+    zone = settings.reporting.timezone
+    start, end = day_bounds(day, zone)
+    labels = {t.key: t.english for t in settings.teams}  # stored: the same whoever asked (pages translate)
+    rules = {r.id: r.description for r in settings.rules}
+    heads = (Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None))
     texts = list(session.scalars(select(Mention.text).where(*heads).order_by(Mention.created_at.desc())
                                  .limit(TEXT_LIMIT)))
     words, tags = top_terms(texts, [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords])
-    overall = sla_figures(items, now)
-    core = core_from(dict(by_sentiment), overall)  # from what was read above: no second pass over the day
+    core = core_from(dict(figures.by_sentiment), figures.overall)
     complete = now >= end
     # A day in progress is compared with the same part of the days before (midnight to the same
     # local time); a day that is over with the whole days, as they stood as long after their end.
@@ -265,27 +312,26 @@ def compute_summary_exact(session: Session, settings: Settings, day: date,
     previous = []
     for back in range(1, PREVIOUS_DAYS + 1):
         earlier = day - timedelta(days=back)
-        p_start, p_end, as_of = compared_window(earlier, zone, now - end, until)
-        previous.append({"day": earlier.isoformat(), **core_figures(session, p_start, p_end, as_of)})
+        previous.append({"day": earlier.isoformat(), **earlier_core(earlier, until, now - end)})
+    by_sentiment = figures.by_sentiment
     return {
         "day": day.isoformat(), "timezone": zone, "start_utc": start.isoformat(), "end_utc": end.isoformat(),
         "computed_at_utc": now.isoformat(timespec="seconds"), "complete": complete,
-        "compared_until": until.strftime("%H:%M") if until else None,
-        "truncated": len(items) >= ITEM_LIMIT,  # more items than read: the SLA figures cover the first
-        "volume": {"mentions": sum(by_network.values()), "copies": copies,
-                   "by_network": dict(by_network.most_common()), "by_sentiment": dict(by_sentiment.most_common()),
-                   "by_team": {labels.get(t, t): len(v) for t, v in sorted(teams.items())},
+        "compared_until": until.strftime("%H:%M") if until else None, "truncated": figures.truncated,
+        "volume": {"mentions": sum(figures.by_network.values()), "copies": figures.copies,
+                   "by_network": dict(figures.by_network.most_common()),
+                   "by_sentiment": dict(by_sentiment.most_common()),
+                   "by_team": {labels.get(t, t): n for t, n in sorted(figures.by_team.items())},
                    "net_sentiment": net_sentiment(dict(by_sentiment))},
-        "sla": {"overall": overall,
-                "teams": {labels.get(t, t): sla_figures(v, now) for t, v in sorted(teams.items())}},
-        "issues": [{"rule": r, "description": rules.get(r, r), "items": n}
-                   for r, n in top(Counter(i.rule_id for i in items), 8)],
-        "topics": [{"topic": f, "mentions": n} for f, n in top(flags, 10)],
+        "sla": {"overall": figures.overall,
+                "teams": {labels.get(t, t): v for t, v in sorted(figures.teams.items())}},
+        "issues": [{"rule": r, "description": rules.get(r, r), "items": n} for r, n in top(figures.rules, 8)],
+        "topics": [{"topic": f, "mentions": n} for f, n in top(figures.flags, 10)],
         "terms": [{"term": w, "posts": n} for w, n in words],
         "hashtags": [{"hashtag": t, "posts": n} for t, n in tags],
         "alerts": _alerts(session, start, end),
         "notable": _notable(session, start, end, labels),
-        "networks": network_value(items, dict(by_network)),
+        "networks": figures.networks,
         "previous": previous,
         "comparison": comparison(core, previous),
     }

@@ -9,39 +9,32 @@ What differs from the item-by-item reading, by design:
   the minute); the figures are those of the last fold (the collector folds every minute);
 - the previous 7 days of a day that is over are their stored summaries (`daily_summaries`, each
   judged as it stood when the collector stored it, 00:30 the next morning), else their counts as
-  they stand now. A day in progress is still compared with the same part of the days before,
-  read item by item (`models.summary.core_figures`): the counts have no time of day.
+  they stand now. A day in progress is compared with the same part of the days before, as each
+  stood then (the counts have no time of day): counted in the database (`core_until`: a few
+  grouped rows a day, but still a scan of that part of each day's items).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
-from models.kpis import net_sentiment, top_terms
 from models.summary import (
     COMPARED,
-    PREVIOUS_DAYS,
-    TEXT_LIMIT,
-    _alerts,
-    _notable,
+    DayFigures,
+    assemble,
     compared_window,
-    comparison,
-    core_figures,
     core_from,
-    day_bounds,
-    local_time,
     stored_summary,
-    top,
 )
-from models.summary_fold import DUE_FORMAT, bucket_middle
+from models.summary_fold import BUCKETS, DUE_FORMAT, LAST_WIDTH, bucket_middle
 from models.summary_tables import SummaryCount
-from models.tables import Mention
+from models.tables import CLOSED_STATUSES, Mention, QueueItem
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -157,6 +150,50 @@ def core_of_day(session: Session, day: date, now: datetime) -> dict[str, Any]:
     return core_from(dict(labels), sla_from_counts(r for r in rows if r[0]))
 
 
+def _floor(session: Session, value: Any) -> Any:
+    """``floor`` of a non-negative number in SQL (SQLite's CAST truncates; PostgreSQL's rounds)."""
+    return func.floor(value) if session.get_bind().dialect.name == "postgresql" else cast(value, Integer)
+
+
+def _bucket_sql(session: Session, later: Any, earlier: Any) -> Any:
+    """`models.summary_fold.bucket` of the minutes from ``earlier`` to ``later``, in SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        minutes = extract("epoch", later - earlier) / 60
+    else:
+        minutes = (func.julianday(later) - func.julianday(earlier)) * 1440
+    widths = [(minutes < bound, _floor(session, minutes / width) * width) for bound, width in BUCKETS]
+    return case((minutes <= 0, 0), *widths, else_=_floor(session, minutes / LAST_WIDTH) * LAST_WIDTH)
+
+
+def core_until(session: Session, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
+    """`models.summary.core_figures` (the compared figures of [start, end) as they stood at ``now``:
+    the part of an earlier day a day in progress is compared with) counted in the database, a few
+    rows back whatever the day's size; the medians from minute buckets, as the counts give them."""
+    labels: Counter[str] = Counter({str(k): int(v) for k, v in session.execute(
+        select(Mention.sentiment_label, func.count()).where(
+            Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None),
+            Mention.collected_at <= now)
+        .group_by(Mention.sentiment_label).limit(10)).all()})
+    q = QueueItem
+    queued = (q.created_at >= start, q.created_at < end, q.created_at <= now)
+    filed = and_(q.status == "dismissed", q.claimed_at.is_(None), q.resolved_at == q.created_at)
+    closed = and_(q.status.in_(CLOSED_STATUSES), q.resolved_at.is_not(None), q.resolved_at <= now)
+    rows: list[Row] = []
+    for kind, n in session.execute(
+            select(case((filed, "filed"), (and_(closed, q.resolved_at <= q.due_at), "met"), (closed, "late"),
+                        (q.due_at < now, "overdue"), else_="pending").label("kind"), func.count())
+            .where(*queued).group_by("kind").limit(10)):
+        rows.append(("", "", str(kind), "", int(n)))
+    rows.append(("", "", "items", "", sum(r[4] for r in rows)))
+    for measure, later, extra in (("first", q.claimed_at, (q.claimed_at <= now,)),
+                                  ("resolution", q.resolved_at, (closed, q.status == "resolved"))):
+        lower = _bucket_sql(session, later, q.created_at).label("lower")
+        for value, n in session.execute(select(lower, func.count()).where(*queued, ~filed, *extra)
+                                        .group_by(lower).limit(ROW_LIMIT)):
+            rows.append(("", "", measure, str(int(value)), int(n)))
+    return core_from(dict(labels), sla_from_counts(rows))
+
+
 def stored_core(figures: dict[str, Any]) -> dict[str, Any]:
     """The compared figures of a stored summary (its own values, as it stood when stored)."""
     return {key: figures["comparison"][key]["value"] for key in COMPARED}
@@ -164,8 +201,6 @@ def stored_core(figures: dict[str, Any]) -> dict[str, Any]:
 
 def compute_summary_stored(session: Session, settings: Settings, day: date, now: datetime) -> dict[str, Any]:
     """Every figure of ``day`` from its counts; see the module's docstring for what differs."""
-    zone = settings.reporting.timezone
-    start, end = day_bounds(day, zone)
     rows = day_counts(session, day, now)
     by_network: Counter[str] = Counter()
     by_sentiment: Counter[str] = Counter()
@@ -186,44 +221,17 @@ def compute_summary_stored(session: Session, settings: Settings, day: date, now:
             rules[value] += n
         elif team:
             teams[team].append(row)
-    labels = {t.key: t.english for t in settings.teams}
-    descriptions = {r.id: r.description for r in settings.rules}
-    heads = (Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None))
-    texts = list(session.scalars(select(Mention.text).where(*heads).order_by(Mention.created_at.desc())
-                                 .limit(TEXT_LIMIT)))
-    words, tags = top_terms(texts, [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords])
-    overall = sla_from_counts(r for v in teams.values() for r in v)
-    core = core_from(dict(by_sentiment), overall)
-    complete = now >= end
-    until = None if complete else local_time(now, zone)
-    previous = []
-    for back in range(1, PREVIOUS_DAYS + 1):
-        earlier = day - timedelta(days=back)
-        if until is not None:  # the same part of the day before: only the items can tell
-            p_start, p_end, as_of = compared_window(earlier, zone, now - end, until)
-            previous.append({"day": earlier.isoformat(), **core_figures(session, p_start, p_end, as_of)})
-            continue
+    zone = settings.reporting.timezone
+
+    def earlier_core(earlier: date, until: time | None, lag: timedelta) -> dict[str, Any]:
+        if until is not None:  # the same part of the day before, as it stood then: counted in the database
+            return core_until(session, *compared_window(earlier, zone, lag, until))
         stored = stored_summary(session, earlier)
-        figures = stored_core(stored) if stored is not None else core_of_day(session, earlier, now)
-        previous.append({"day": earlier.isoformat(), **figures})
-    return {
-        "day": day.isoformat(), "timezone": zone, "start_utc": start.isoformat(), "end_utc": end.isoformat(),
-        "computed_at_utc": now.isoformat(timespec="seconds"), "complete": complete,
-        "compared_until": until.strftime("%H:%M") if until else None, "truncated": False,
-        "volume": {"mentions": sum(by_network.values()), "copies": copies,
-                   "by_network": dict(by_network.most_common()), "by_sentiment": dict(by_sentiment.most_common()),
-                   "by_team": {labels.get(t, t): sum(n for r in v for n in (r[4],) if r[2] == "items")
-                               for t, v in sorted(teams.items())},
-                   "net_sentiment": net_sentiment(dict(by_sentiment))},
-        "sla": {"overall": overall,
-                "teams": {labels.get(t, t): sla_from_counts(v) for t, v in sorted(teams.items())}},
-        "issues": [{"rule": r, "description": descriptions.get(r, r), "items": n} for r, n in top(rules, 8)],
-        "topics": [{"topic": f, "mentions": n} for f, n in top(flags, 10)],
-        "terms": [{"term": w, "posts": n} for w, n in words],
-        "hashtags": [{"hashtag": t, "posts": n} for t, n in tags],
-        "alerts": _alerts(session, start, end),
-        "notable": _notable(session, start, end, labels),
-        "networks": networks_from_counts(rows, dict(by_network)),
-        "previous": previous,
-        "comparison": comparison(core, previous),
-    }
+        return stored_core(stored) if stored is not None else core_of_day(session, earlier, now)
+
+    return assemble(session, settings, day, now, DayFigures(
+        by_network=by_network, by_sentiment=by_sentiment, copies=copies,
+        by_team={t: sum(r[4] for r in v if r[2] == "items") for t, v in teams.items()},
+        overall=sla_from_counts(r for v in teams.values() for r in v),
+        teams={t: sla_from_counts(v) for t, v in teams.items()}, rules=rules, flags=flags,
+        networks=networks_from_counts(rows, dict(by_network)), truncated=False), earlier_core)

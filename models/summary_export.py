@@ -4,6 +4,7 @@ models/fonts/: nothing is downloaded). Both are pure functions of the stored fig
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 from datetime import date, datetime
@@ -139,13 +140,45 @@ def summary_pdf(figures: dict[str, Any], reader: Reader | None = None) -> bytes:
         return _summary_pdf(figures, who)
 
 
+@functools.cache
+def _parsed_font(style: str, path: Path) -> Any:
+    """The font as fpdf2 parses it (cmap, widths, glyph ids: most of a report's fixed cost), once a
+    process. Read only afterwards: each document gets its own copy (`_add_fonts`)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_font(FONT, style, str(path))
+    return pdf.fonts[f"{FONT.lower()}{style}"]
+
+
+def _add_fonts(pdf: Any) -> None:
+    """``pdf.add_font`` for the regular and bold faces, from the parsed fonts of `_parsed_font`: the
+    document's own copy keeps what it changes (the glyphs it used, its subset); the font file is
+    opened afresh, unparsed, for the subset written at output (fontTools cuts it down in place)."""
+    from fontTools import ttLib
+    from fpdf.fonts import SubsetMap, TTFFont
+
+    for style, path in (("", REGULAR), ("B", BOLD)):
+        parsed = _parsed_font(style, path)
+        font = TTFFont.__new__(TTFFont)
+        for slot in TTFFont.__slots__:
+            if hasattr(parsed, slot):
+                setattr(font, slot, getattr(parsed, slot))
+        font.i = len(pdf.fonts) + 1
+        font.ttfont = ttLib.TTFont(path, recalcTimestamp=False, lazy=True)
+        font.cw = parsed.cw.copy()  # (a defaultdict: reading a missing character adds it)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font.subset = SubsetMap(font)
+        pdf.fonts[font.fontkey] = font
+
+
 def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
     pdf = FPDF(format="A4")
-    pdf.add_font(FONT, "", str(REGULAR))
-    pdf.add_font(FONT, "B", str(BOLD))
+    _add_fonts(pdf)
     narrow = all(0x202F in getattr(font, "cmap", {}) for font in pdf.fonts.values())
     pdf.set_lang(reader.language)
     pdf.set_title(_("Vigie daily summary — {day}").format(day=day_text(figures["day"], reader)))

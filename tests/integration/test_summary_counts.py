@@ -183,3 +183,24 @@ def test_two_collectors_folding_for_the_first_time_at_once_both_succeed(db: Data
     assert not other.is_alive() and not failures, failures
     with db.read() as session:
         assert session.scalars(select(SummaryFoldMark.last_id).where(SummaryFoldMark.name == "items")).one() == 5
+
+
+def test_a_day_in_progress_is_compared_from_counts_made_in_the_database(
+        db: Database, seeded: Settings) -> None:  # noqa: F811
+    """The part of each earlier day a day in progress is compared with, as it stood then, counted in
+    the database (`core_until`): the item-by-item figures, medians within half a bucket."""
+    zone = seeded.reporting.timezone
+    start, _end = day_bounds(DAYS[2], zone)
+    now = start + timedelta(hours=13, minutes=30)  # 13:30 in Paris on 2026-10-26
+    fold(db, zone, now)
+    with db.read() as s:
+        assert fresh(s, zone, now, FRESH)
+        counted, exact = compute_summary(s, seeded, DAYS[2], now), compute_summary_exact(s, seeded, DAYS[2], now)
+    assert counted["compared_until"] == exact["compared_until"] == "13:30"
+    compared = [p for p in exact["previous"] if p["mentions"]]
+    assert len(compared) >= 2 and any(p["breached"] for p in compared)
+    for mine, theirs in zip(counted["previous"], exact["previous"], strict=True):
+        _same_sla({k: v for k, v in mine.items() if k not in ("day", "net_sentiment", "negative_share", "mentions")},
+                  {k: v for k, v in theirs.items() if k not in ("day", "net_sentiment", "negative_share", "mentions")})
+        assert (mine["mentions"], mine["net_sentiment"], mine["negative_share"]) == (
+            theirs["mentions"], theirs["net_sentiment"], theirs["negative_share"])
