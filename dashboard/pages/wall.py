@@ -31,7 +31,7 @@ from dashboard.components import wall_panels as panels
 from dashboard.components.health import health_marker, polled_intervals
 from dashboard.context import current
 from i18n import N_, _, current_reader
-from models import heartbeats, kpis, outbox, queries
+from models import heartbeats, kpis, outbox, queries, wall_rollup
 from models.tables import utcnow
 
 
@@ -121,7 +121,7 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
 def _slow(session: Any, now: datetime) -> dict[str, Any]:
     settings = current().settings
     since = kpis.hours_back(now, TIMELINE_HOURS)
-    rows = kpis.network_hours(session, since, now)
+    rows = wall_rollup.network_hours(session, since, now)  # whole hours from the rollups
     brands = [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords]
     words, tags = kpis.top_terms(kpis.recent_texts(session, now - timedelta(hours=TIMELINE_HOURS), now), brands)
     hours = [(since + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00:00") for i in range(TIMELINE_HOURS)]
@@ -130,7 +130,7 @@ def _slow(session: Any, now: datetime) -> dict[str, Any]:
     return {"rows": rows, "hours": hours, "words": words, "tags": tags,
             "net_day": kpis.net_sentiment(kpis.sentiment_totals(rows)),  # the timeline's 24 hours
             "frt": overall, "frt_count": len(responses), "frt_team": per_team,
-            "voice": kpis.share_of_voice(kpis.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
+            "voice": kpis.share_of_voice(wall_rollup.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
 
 
 def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tuple[Any, ...]:
