@@ -19,7 +19,7 @@ from statistics import median as _median
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.queries import _hour_bucket
@@ -58,6 +58,43 @@ def first_responses(session: Session, since: datetime, until: datetime,
             for team, created, claimed in rows if claimed is not None]
 
 
+def _response_minutes(session: Session) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        minutes = (func.julianday(QueueItem.claimed_at) - func.julianday(QueueItem.created_at)) * 1440.0
+    else:
+        # date_part is double precision (extract is numeric since PostgreSQL 14: a slower sort)
+        minutes = func.date_part("epoch", QueueItem.claimed_at - QueueItem.created_at) / 60.0
+    minutes = cast(minutes, Float)
+    return case((minutes < 0, 0.0), else_=minutes)
+
+
+def response_medians(session: Session, since: datetime, until: datetime, limit: int = RESPONSE_SAMPLE
+                     ) -> tuple[float | None, dict[str, float | None], int]:
+    """`medians_by_team(first_responses(...))` and the number of responses, worked out in the database:
+    only the middle rows (two per team and overall at most) come back, not the day's responses."""
+    newest = (select(QueueItem.team.label("team"), _response_minutes(session).label("m"))
+              .where(QueueItem.claimed_at >= since, QueueItem.claimed_at < until)
+              .order_by(QueueItem.claimed_at.desc()).limit(limit).subquery())
+    ranked = select(newest.c.team, newest.c.m,
+                    func.row_number().over(partition_by=newest.c.team, order_by=newest.c.m).label("rt"),
+                    func.count().over(partition_by=newest.c.team).label("nt"),
+                    func.row_number().over(order_by=newest.c.m).label("ra"),
+                    func.count().over().label("na")).subquery()
+    # the middle row(s) of n: 2 x rank in [n, n + 2] (one row when n is odd, two when even)
+    team_mid = (2 * ranked.c.rt >= ranked.c.nt) & (2 * ranked.c.rt <= ranked.c.nt + 2)
+    all_mid = (2 * ranked.c.ra >= ranked.c.na) & (2 * ranked.c.ra <= ranked.c.na + 2)
+    rows = session.execute(select(ranked.c.team, ranked.c.m, team_mid, all_mid, ranked.c.na)
+                           .where(or_(team_mid, all_mid)).limit(4 * 50)).all()
+    per: dict[str, list[float]] = {}
+    overall: list[float] = []
+    for team, minutes, in_team, in_all, _n in rows:
+        if in_team:
+            per.setdefault(str(team), []).append(float(minutes))
+        if in_all:
+            overall.append(float(minutes))
+    return median(overall), {team: median(v) for team, v in per.items()}, int(rows[0][4]) if rows else 0
+
+
 def network_hours(session: Session, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Per hour and network: mentions, negative and positive ones, mean sentiment (bounded by hours x networks)."""
     bucket = _hour_bucket(session).label("hour")
@@ -88,6 +125,18 @@ def recent_texts(session: Session, since: datetime, until: datetime, limit: int 
     return list(session.scalars(select(Mention.text).where(
         Mention.created_at >= since, Mention.created_at < until, _heads())
         .order_by(Mention.created_at.desc()).limit(limit)))
+
+
+def recent_ids(session: Session, since: datetime, until: datetime, limit: int = TEXT_SAMPLE) -> list[int]:
+    """The ids of the newest ``limit`` mentions in [since, until) (`recent_texts`' posts)."""
+    return list(session.scalars(select(Mention.id).where(
+        Mention.created_at >= since, Mention.created_at < until, _heads())
+        .order_by(Mention.created_at.desc()).limit(limit)))
+
+
+def texts_by_id(session: Session, ids: list[int]) -> dict[int, str]:
+    """The texts of these mentions (at most ``TEXT_SAMPLE``)."""
+    return {i: t for i, t in session.execute(select(Mention.id, Mention.text).where(Mention.id.in_(ids[:TEXT_SAMPLE])))}
 
 
 def open_alerts(session: Session, limit: int = 6) -> list[Alert]:
@@ -192,32 +241,53 @@ _WORD = re.compile(r"[#@]?[^\W\d_][\w'’-]*", re.UNICODE)
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
+def term_skip(exclude: Iterable[str] = ()) -> frozenset[str]:
+    """The words and hashtags never counted: stop words, and the brands' own names and hashtags
+    (every post says them) (pure)."""
+    skip = set(STOPWORDS)
+    for phrase in exclude:
+        skip.update(w.lower() for w in _WORD.findall(phrase))
+        skip.add("#" + "".join(_WORD.findall(phrase)).lower())  # the brand's own hashtag
+    return frozenset(skip)
+
+
+Terms = tuple[frozenset[str], frozenset[str]]  # (words, hashtags) of one post
+
+
+def post_terms(text: str, skip: frozenset[str]) -> Terms:
+    """The words (lower-cased, three letters or more) and hashtags of one post, each once; handles,
+    links and ``skip`` left out (pure)."""
+    words: set[str] = set()
+    tags: set[str] = set()
+    for token in _WORD.findall(_URL.sub(" ", text)):
+        token = token.lower().strip("'’-")
+        if token.startswith("#"):
+            if len(token) > 2 and token not in skip:
+                tags.add(token)
+        elif not token.startswith("@") and len(token) >= 3 and token not in skip:
+            words.add(token)
+    return frozenset(words), frozenset(tags)
+
+
+def count_terms(posts: Iterable[Terms], limit: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(words, hashtags), each the ``limit`` most frequent over ``posts`` with counts (pure)."""
+    words: Counter[str] = Counter()
+    tags: Counter[str] = Counter()
+    for post_words, post_tags in posts:
+        words.update(post_words)
+        tags.update(post_tags)
+    order = lambda kv: (-kv[1], kv[0])  # noqa: E731
+    return sorted(words.items(), key=order)[:limit], sorted(tags.items(), key=order)[:limit]
+
+
 def top_terms(texts: Iterable[str], exclude: Iterable[str] = (), limit: int = 10) -> tuple[
         list[tuple[str, int]], list[tuple[str, int]]]:
     """(words, hashtags), each the ``limit`` most frequent with counts, counted once per post.
 
     Words are lower-cased, three letters or more, not stop words and not among ``exclude``
     (the brands' own names and hashtags: every post says them); handles and links are skipped."""
-    skip = set(STOPWORDS)
-    for phrase in exclude:
-        skip.update(w.lower() for w in _WORD.findall(phrase))
-        skip.add("#" + "".join(_WORD.findall(phrase)).lower())  # the brand's own hashtag
-    words: Counter[str] = Counter()
-    tags: Counter[str] = Counter()
-    for text in texts:
-        seen_words: set[str] = set()
-        seen_tags: set[str] = set()
-        for token in _WORD.findall(_URL.sub(" ", text)):
-            token = token.lower().strip("'’-")
-            if token.startswith("#"):
-                if len(token) > 2 and token not in skip:
-                    seen_tags.add(token)
-            elif not token.startswith("@") and len(token) >= 3 and token not in skip:
-                seen_words.add(token)
-        words.update(seen_words)
-        tags.update(seen_tags)
-    order = lambda kv: (-kv[1], kv[0])  # noqa: E731
-    return sorted(words.items(), key=order)[:limit], sorted(tags.items(), key=order)[:limit]
+    skip = term_skip(exclude)
+    return count_terms((post_terms(text, skip) for text in texts), limit)
 
 
 def hours_back(now: datetime, hours: int) -> datetime:

@@ -51,6 +51,7 @@ TICKER_ITEMS = 5
 ROTATE_RANGE = (5, 3600)
 _cache: dict[str, tuple[str, Any]] = {}
 _cache_lock = threading.Lock()
+_terms: tuple[frozenset[str], dict[int, kpis.Terms]] = (frozenset(), {})  # (words skipped, terms by post id)
 
 
 def _cached(name: str, marker: str, compute: Any) -> Any:
@@ -118,18 +119,34 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
     }
 
 
+def _top_terms(session: Any, since: datetime, until: datetime, brands: list[str]) -> Any:
+    """`kpis.top_terms` of the window's newest posts, each post's terms found once per worker: a step
+    tokenises only the posts that arrived since the last (a post never changes once stored)."""
+    global _terms
+    skip = kpis.term_skip(brands)
+    ids = kpis.recent_ids(session, since, until)
+    with _cache_lock:
+        known = _terms if _terms[0] == skip else (skip, {})
+    missing = [i for i in ids if i not in known[1]]
+    found = {i: kpis.post_terms(text, skip) for i, text in kpis.texts_by_id(session, missing).items()}
+    terms = {i: known[1].get(i) or found[i] for i in ids if i in known[1] or i in found}
+    with _cache_lock:
+        _terms = (skip, terms)  # the current window's posts only
+    return kpis.count_terms(terms[i] for i in ids if i in terms)
+
+
 def _slow(session: Any, now: datetime) -> dict[str, Any]:
     settings = current().settings
     since = kpis.hours_back(now, TIMELINE_HOURS)
     rows = wall_rollup.network_hours(session, since, now)  # whole hours from the rollups
     brands = [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords]
-    words, tags = kpis.top_terms(kpis.recent_texts(session, now - timedelta(hours=TIMELINE_HOURS), now), brands)
+    words, tags = _top_terms(session, now - timedelta(hours=TIMELINE_HOURS), now, brands)
     hours = [(since + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00:00") for i in range(TIMELINE_HOURS)]
-    responses = kpis.first_responses(session, kpis.local_midnight(now, settings.reporting.timezone), now)
-    overall, per_team = kpis.medians_by_team(responses)
+    overall, per_team, responded = kpis.response_medians(
+        session, kpis.local_midnight(now, settings.reporting.timezone), now)
     return {"rows": rows, "hours": hours, "words": words, "tags": tags,
             "net_day": kpis.net_sentiment(kpis.sentiment_totals(rows)),  # the timeline's 24 hours
-            "frt": overall, "frt_count": len(responses), "frt_team": per_team,
+            "frt": overall, "frt_count": responded, "frt_team": per_team,
             "voice": kpis.share_of_voice(wall_rollup.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
 
 
