@@ -136,7 +136,8 @@ def recent_ids(session: Session, since: datetime, until: datetime, limit: int = 
 
 def texts_by_id(session: Session, ids: list[int]) -> dict[int, str]:
     """The texts of these mentions (at most ``TEXT_SAMPLE``)."""
-    return {i: t for i, t in session.execute(select(Mention.id, Mention.text).where(Mention.id.in_(ids[:TEXT_SAMPLE])))}
+    return {i: t for i, t in session.execute(select(Mention.id, Mention.text).where(
+        Mention.id.in_(ids[:TEXT_SAMPLE])).limit(TEXT_SAMPLE))}
 
 
 def open_alerts(session: Session, limit: int = 6) -> list[Alert]:

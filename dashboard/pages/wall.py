@@ -18,6 +18,7 @@ page by itself (see there).
 from __future__ import annotations
 
 import threading
+import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,7 +52,8 @@ TICKER_ITEMS = 5
 ROTATE_RANGE = (5, 3600)
 _cache: dict[str, tuple[str, Any]] = {}
 _cache_lock = threading.Lock()
-_terms: tuple[frozenset[str], dict[int, kpis.Terms]] = (frozenset(), {})  # (words skipped, terms by post id)
+# per database (tests serve several from one app): (the words skipped, each post's terms by id)
+_terms: weakref.WeakKeyDictionary[Any, tuple[frozenset[str], dict[int, kpis.Terms]]] = weakref.WeakKeyDictionary()
 
 
 def _cached(name: str, marker: str, compute: Any) -> Any:
@@ -119,19 +121,20 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def _top_terms(session: Any, since: datetime, until: datetime, brands: list[str]) -> Any:
-    """`kpis.top_terms` of the window's newest posts, each post's terms found once per worker: a step
-    tokenises only the posts that arrived since the last (a post never changes once stored)."""
-    global _terms
+def _top_terms(session: Any, db: Any, since: datetime, until: datetime, brands: list[str]) -> Any:
+    """`kpis.top_terms` of the window's newest posts, each post's terms found once per worker and
+    database ``db``: a step tokenises only the posts that arrived since the last (a post never
+    changes once stored)."""
     skip = kpis.term_skip(brands)
     ids = kpis.recent_ids(session, since, until)
     with _cache_lock:
-        known = _terms if _terms[0] == skip else (skip, {})
-    missing = [i for i in ids if i not in known[1]]
+        kept = _terms.get(db)
+    known = kept[1] if kept is not None and kept[0] == skip else {}
+    missing = [i for i in ids if i not in known]
     found = {i: kpis.post_terms(text, skip) for i, text in kpis.texts_by_id(session, missing).items()}
-    terms = {i: known[1].get(i) or found[i] for i in ids if i in known[1] or i in found}
+    terms = {i: known[i] if i in known else found[i] for i in ids if i in known or i in found}
     with _cache_lock:
-        _terms = (skip, terms)  # the current window's posts only
+        _terms[db] = (skip, terms)  # the current window's posts only
     return kpis.count_terms(terms[i] for i in ids if i in terms)
 
 
@@ -140,7 +143,7 @@ def _slow(session: Any, now: datetime) -> dict[str, Any]:
     since = kpis.hours_back(now, TIMELINE_HOURS)
     rows = wall_rollup.network_hours(session, since, now)  # whole hours from the rollups
     brands = [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords]
-    words, tags = _top_terms(session, now - timedelta(hours=TIMELINE_HOURS), now, brands)
+    words, tags = _top_terms(session, current().db, now - timedelta(hours=TIMELINE_HOURS), now, brands)
     hours = [(since + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00:00") for i in range(TIMELINE_HOURS)]
     overall, per_team, responded = kpis.response_medians(
         session, kpis.local_midnight(now, settings.reporting.timezone), now)

@@ -116,9 +116,9 @@ def test_the_day_s_first_responses_and_top_terms_as_the_exact_reads(web: Any, db
             assert overall == pytest.approx(want_overall, abs=1e-6)
             assert per_team == pytest.approx(want_team, abs=1e-6) and len(per_team) >= 2
             assert few[0] == pytest.approx(few_exact[0], abs=1e-6) and few[1] == pytest.approx(few_exact[1], abs=1e-6)
-            terms = wall._top_terms(s, now - timedelta(hours=24), now, brands)  # every post read
+            terms = wall._top_terms(s, db, now - timedelta(hours=24), now, brands)  # every post read
             assert terms == kpis.top_terms(kpis.recent_texts(s, now - timedelta(hours=24), now), brands)
             assert terms[0] and terms[1]
             later = now + timedelta(minutes=9)  # a step later: some posts known, some new
-            assert wall._top_terms(s, later - timedelta(hours=24), later, brands) == kpis.top_terms(
+            assert wall._top_terms(s, db, later - timedelta(hours=24), later, brands) == kpis.top_terms(
                 kpis.recent_texts(s, later - timedelta(hours=24), later), brands)
