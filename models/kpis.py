@@ -19,7 +19,7 @@ from statistics import median as _median
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, case, cast, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from models.queries import _hour_bucket
@@ -56,43 +56,6 @@ def first_responses(session: Session, since: datetime, until: datetime,
         .limit(limit))
     return [(str(team), max(0.0, (claimed - created).total_seconds() / 60))
             for team, created, claimed in rows if claimed is not None]
-
-
-def _response_minutes(session: Session) -> Any:
-    if session.get_bind().dialect.name == "sqlite":
-        minutes = (func.julianday(QueueItem.claimed_at) - func.julianday(QueueItem.created_at)) * 1440.0
-    else:
-        # date_part is double precision (extract is numeric since PostgreSQL 14: a slower sort)
-        minutes = func.date_part("epoch", QueueItem.claimed_at - QueueItem.created_at) / 60.0
-    minutes = cast(minutes, Float)
-    return case((minutes < 0, 0.0), else_=minutes)
-
-
-def response_medians(session: Session, since: datetime, until: datetime, limit: int = RESPONSE_SAMPLE
-                     ) -> tuple[float | None, dict[str, float | None], int]:
-    """`medians_by_team(first_responses(...))` and the number of responses, worked out in the database:
-    only the middle rows (two per team and overall at most) come back, not the day's responses."""
-    newest = (select(QueueItem.team.label("team"), _response_minutes(session).label("m"))
-              .where(QueueItem.claimed_at >= since, QueueItem.claimed_at < until)
-              .order_by(QueueItem.claimed_at.desc()).limit(limit).subquery())
-    ranked = select(newest.c.team, newest.c.m,
-                    func.row_number().over(partition_by=newest.c.team, order_by=newest.c.m).label("rt"),
-                    func.count().over(partition_by=newest.c.team).label("nt"),
-                    func.row_number().over(order_by=newest.c.m).label("ra"),
-                    func.count().over().label("na")).subquery()
-    # the middle row(s) of n: 2 x rank in [n, n + 2] (one row when n is odd, two when even)
-    team_mid = (2 * ranked.c.rt >= ranked.c.nt) & (2 * ranked.c.rt <= ranked.c.nt + 2)
-    all_mid = (2 * ranked.c.ra >= ranked.c.na) & (2 * ranked.c.ra <= ranked.c.na + 2)
-    rows = session.execute(select(ranked.c.team, ranked.c.m, team_mid, all_mid, ranked.c.na)
-                           .where(or_(team_mid, all_mid)).limit(4 * 50)).all()
-    per: dict[str, list[float]] = {}
-    overall: list[float] = []
-    for team, minutes, in_team, in_all, _n in rows:
-        if in_team:
-            per.setdefault(str(team), []).append(float(minutes))
-        if in_all:
-            overall.append(float(minutes))
-    return median(overall), {team: median(v) for team, v in per.items()}, int(rows[0][4]) if rows else 0
 
 
 def network_hours(session: Session, since: datetime, until: datetime) -> list[dict[str, Any]]:

@@ -145,11 +145,11 @@ def _slow(session: Any, now: datetime) -> dict[str, Any]:
     brands = [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords]
     words, tags = _top_terms(session, current().db, now - timedelta(hours=TIMELINE_HOURS), now, brands)
     hours = [(since + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00:00") for i in range(TIMELINE_HOURS)]
-    overall, per_team, responded = kpis.response_medians(
-        session, kpis.local_midnight(now, settings.reporting.timezone), now)
+    responses = kpis.first_responses(session, kpis.local_midnight(now, settings.reporting.timezone), now)
+    overall, per_team = kpis.medians_by_team(responses)
     return {"rows": rows, "hours": hours, "words": words, "tags": tags,
             "net_day": kpis.net_sentiment(kpis.sentiment_totals(rows)),  # the timeline's 24 hours
-            "frt": overall, "frt_count": responded, "frt_team": per_team,
+            "frt": overall, "frt_count": len(responses), "frt_team": per_team,
             "voice": kpis.share_of_voice(wall_rollup.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
 
 
