@@ -90,6 +90,19 @@ def recent_texts(session: Session, since: datetime, until: datetime, limit: int 
         .order_by(Mention.created_at.desc()).limit(limit)))
 
 
+def recent_ids(session: Session, since: datetime, until: datetime, limit: int = TEXT_SAMPLE) -> list[int]:
+    """The ids of the newest ``limit`` mentions in [since, until) (`recent_texts`' posts)."""
+    return list(session.scalars(select(Mention.id).where(
+        Mention.created_at >= since, Mention.created_at < until, _heads())
+        .order_by(Mention.created_at.desc()).limit(limit)))
+
+
+def texts_by_id(session: Session, ids: list[int]) -> dict[int, str]:
+    """The texts of these mentions (at most ``TEXT_SAMPLE``)."""
+    return {i: t for i, t in session.execute(select(Mention.id, Mention.text).where(
+        Mention.id.in_(ids[:TEXT_SAMPLE])).limit(TEXT_SAMPLE))}
+
+
 def open_alerts(session: Session, limit: int = 6) -> list[Alert]:
     """Open spike alerts, the most recently confirmed first."""
     return list(session.scalars(select(Alert).where(Alert.closed_at.is_(None))
@@ -192,32 +205,53 @@ _WORD = re.compile(r"[#@]?[^\W\d_][\w'’-]*", re.UNICODE)
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
+def term_skip(exclude: Iterable[str] = ()) -> frozenset[str]:
+    """The words and hashtags never counted: stop words, and the brands' own names and hashtags
+    (every post says them) (pure)."""
+    skip = set(STOPWORDS)
+    for phrase in exclude:
+        skip.update(w.lower() for w in _WORD.findall(phrase))
+        skip.add("#" + "".join(_WORD.findall(phrase)).lower())  # the brand's own hashtag
+    return frozenset(skip)
+
+
+Terms = tuple[frozenset[str], frozenset[str]]  # (words, hashtags) of one post
+
+
+def post_terms(text: str, skip: frozenset[str]) -> Terms:
+    """The words (lower-cased, three letters or more) and hashtags of one post, each once; handles,
+    links and ``skip`` left out (pure)."""
+    words: set[str] = set()
+    tags: set[str] = set()
+    for token in _WORD.findall(_URL.sub(" ", text)):
+        token = token.lower().strip("'’-")
+        if token.startswith("#"):
+            if len(token) > 2 and token not in skip:
+                tags.add(token)
+        elif not token.startswith("@") and len(token) >= 3 and token not in skip:
+            words.add(token)
+    return frozenset(words), frozenset(tags)
+
+
+def count_terms(posts: Iterable[Terms], limit: int = 10) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(words, hashtags), each the ``limit`` most frequent over ``posts`` with counts (pure)."""
+    words: Counter[str] = Counter()
+    tags: Counter[str] = Counter()
+    for post_words, post_tags in posts:
+        words.update(post_words)
+        tags.update(post_tags)
+    order = lambda kv: (-kv[1], kv[0])  # noqa: E731
+    return sorted(words.items(), key=order)[:limit], sorted(tags.items(), key=order)[:limit]
+
+
 def top_terms(texts: Iterable[str], exclude: Iterable[str] = (), limit: int = 10) -> tuple[
         list[tuple[str, int]], list[tuple[str, int]]]:
     """(words, hashtags), each the ``limit`` most frequent with counts, counted once per post.
 
     Words are lower-cased, three letters or more, not stop words and not among ``exclude``
     (the brands' own names and hashtags: every post says them); handles and links are skipped."""
-    skip = set(STOPWORDS)
-    for phrase in exclude:
-        skip.update(w.lower() for w in _WORD.findall(phrase))
-        skip.add("#" + "".join(_WORD.findall(phrase)).lower())  # the brand's own hashtag
-    words: Counter[str] = Counter()
-    tags: Counter[str] = Counter()
-    for text in texts:
-        seen_words: set[str] = set()
-        seen_tags: set[str] = set()
-        for token in _WORD.findall(_URL.sub(" ", text)):
-            token = token.lower().strip("'’-")
-            if token.startswith("#"):
-                if len(token) > 2 and token not in skip:
-                    seen_tags.add(token)
-            elif not token.startswith("@") and len(token) >= 3 and token not in skip:
-                seen_words.add(token)
-        words.update(seen_words)
-        tags.update(seen_tags)
-    order = lambda kv: (-kv[1], kv[0])  # noqa: E731
-    return sorted(words.items(), key=order)[:limit], sorted(tags.items(), key=order)[:limit]
+    skip = term_skip(exclude)
+    return count_terms((post_terms(text, skip) for text in texts), limit)
 
 
 def hours_back(now: datetime, hours: int) -> datetime:

@@ -11,7 +11,8 @@ write transaction each:
   with a new due time), its old keys are taken back and its new ones added. Re-reading is therefore
   harmless, and a run stopped half-way (a crash) simply starts again from the mark;
 - mentions by id from ``MENTION_OVERLAP`` ids below the mark, those not folded yet (a post never
-  changes once stored).
+  changes once stored), into the day's counts and, in the same transaction, the wall's hourly
+  rollups (`models.wall_rollup`).
 
 The mark rows are locked first in each transaction, so two collectors never fold the same change
 twice. A change of the reporting time zone empties the counts: they are folded again from the start.
@@ -32,10 +33,12 @@ from typing import Any
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from models import wall_rollup
 from models.db import Database
 from models.summary import filed_closed, local_day
 from models.summary_tables import SummaryCount, SummaryFoldedItem, SummaryFoldedMention, SummaryFoldMark
 from models.tables import CLOSED_STATUSES, Mention, QueueItem, utcnow
+from models.wall_rollup import WallBrandHour, WallHourCount
 
 BUCKETS = ((60, 1), (240, 5), (1440, 15), (10080, 60))  # (below this many minutes, bucket width)
 LAST_WIDTH = 1440
@@ -199,7 +202,7 @@ def _fold_mentions(session: Session, timezone: str, after: int | None) -> tuple[
         after = max(0, mark.last_id - MENTION_OVERLAP)
     rows = session.execute(
         select(Mention.id, Mention.network, Mention.created_at, Mention.sentiment_label, Mention.risk_flags,
-               Mention.duplicate_of_id)
+               Mention.duplicate_of_id, Mention.sentiment_score, Mention.brand, Mention.is_competitor)
         .outerjoin(SummaryFoldedMention, SummaryFoldedMention.mention_id == Mention.id)
         .where(Mention.id > after, SummaryFoldedMention.mention_id.is_(None))
         .order_by(Mention.id).limit(BATCH)).all()
@@ -211,6 +214,8 @@ def _fold_mentions(session: Session, timezone: str, after: int | None) -> tuple[
                                   timezone))
     session.execute(insert(SummaryFoldedMention), [{"mention_id": r.id} for r in rows])
     _apply(session, delta)
+    wall_rollup.fold_posts(session, [(r.created_at, r.network, r.sentiment_label, r.sentiment_score, r.brand,
+                                      r.is_competitor, r.duplicate_of_id) for r in rows])
     mark.last_id = max(mark.last_id, rows[-1].id)
     return len(rows), rows[-1].id
 
@@ -227,7 +232,8 @@ def _reset_if_moved(db: Database, timezone: str) -> bool:
         zones = set(session.scalars(select(SummaryFoldMark.timezone)))
         if not zones or zones == {timezone}:
             return False
-        for table in (SummaryCount, SummaryFoldedItem, SummaryFoldedMention, SummaryFoldMark):
+        for table in (SummaryCount, SummaryFoldedItem, SummaryFoldedMention, SummaryFoldMark, WallHourCount,
+                      WallBrandHour):
             session.execute(delete(table))
         return True
 

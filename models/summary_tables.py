@@ -10,13 +10,17 @@ reads them): per local day, counts by (team, network, measure, value), and what 
   resolved, rerouted) takes back what it had added before adding its new figures.
 - ``summary_folded_mentions``: the mentions folded (posts never change once stored).
 - ``summary_fold_marks``: where each fold stopped (restart-safe) and the time zone of the days.
+- ``wall_hour_counts`` and ``wall_brand_hours``: the wall's rollups, folded with the mentions (the
+  same mark: a post is folded into both at once), per UTC hour: original posts per (network,
+  sentiment label) with the sum of their scores, and per (brand, competitor). `models.wall_rollup`
+  reads them.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import String
+from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables import Base
@@ -62,3 +66,22 @@ class SummaryFoldMark(Base):
     at: Mapped[datetime | None]  # items: the last updated_at folded; mentions: unused
     last_id: Mapped[int] = mapped_column(default=0)
     folded_at: Mapped[datetime | None]  # when a fold last ran to its end (the figures' freshness)
+
+
+class WallHourCount(Base):
+    __tablename__ = "wall_hour_counts"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)  # UTC, the start of the hour
+    network: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int]
+    score_sum: Mapped[float] = mapped_column(Float)
+
+
+class WallBrandHour(Base):
+    __tablename__ = "wall_brand_hours"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    brand: Mapped[str] = mapped_column(String(200), primary_key=True)
+    competitor: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int]

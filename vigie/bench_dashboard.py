@@ -175,7 +175,7 @@ def _seeded_database(settings: Settings, count: int, days: int, url: str, reuse:
         claim_scratch(db, BENCH)
         if seeded_already(db, count, days):
             upgrade(db.engine)  # indexes added since it was seeded
-            _settle(db)
+            _settle(db, settings.reporting.timezone)
             click.echo(f"reusing {count:,} mentions over {days} days in "
                        f"{masked_url(db.engine.url.render_as_string())}")
             return db, _source_id(db)
@@ -184,17 +184,21 @@ def _seeded_database(settings: Settings, count: int, days: int, url: str, reuse:
     click.echo(f"seeding {count:,} mentions over {days} days into {masked_url(db.engine.url.render_as_string())}…")
     started = time.perf_counter()
     source_id = seed(db, settings, count, days)
-    _settle(db)
+    _settle(db, settings.reporting.timezone)
     click.echo(f"  seeded in {time.perf_counter() - started:.1f} s")
     return db, source_id
 
 
-def _settle(db: Database) -> None:
+def _settle(db: Database, timezone: str) -> None:
     """Statistics, as the collector refreshes them hourly; on PostgreSQL also the visibility map
     (VACUUM), as autovacuum sets it after a bulk insert: index-only scans read the table without it.
-    The seed's queue count changes are folded first, as the collector's ``queue:counts`` job does."""
+    The seed's queue count changes and posts are folded first, as the collector's ``queue:counts``
+    and ``summary:fold`` jobs do (the wall reads the hourly rollups of the latter)."""
+    from models.summary_fold import fold
+
     with db.write.begin() as session:
         queue_counts.fold(session)
+    fold(db, timezone)
     analyze(db)
     if not db.is_sqlite:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -18,6 +18,7 @@ page by itself (see there).
 from __future__ import annotations
 
 import threading
+import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from dashboard.components import wall_panels as panels
 from dashboard.components.health import health_marker, polled_intervals
 from dashboard.context import current
 from i18n import N_, _, current_reader
-from models import heartbeats, kpis, outbox, queries
+from models import heartbeats, kpis, outbox, queries, wall_rollup
 from models.tables import utcnow
 
 
@@ -51,6 +52,8 @@ TICKER_ITEMS = 5
 ROTATE_RANGE = (5, 3600)
 _cache: dict[str, tuple[str, Any]] = {}
 _cache_lock = threading.Lock()
+# per database (tests serve several from one app): (the words skipped, each post's terms by id)
+_terms: weakref.WeakKeyDictionary[Any, tuple[frozenset[str], dict[int, kpis.Terms]]] = weakref.WeakKeyDictionary()
 
 
 def _cached(name: str, marker: str, compute: Any) -> Any:
@@ -118,19 +121,36 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
     }
 
 
+def _top_terms(session: Any, db: Any, since: datetime, until: datetime, brands: list[str]) -> Any:
+    """`kpis.top_terms` of the window's newest posts, each post's terms found once per worker and
+    database ``db``: a step tokenises only the posts that arrived since the last (a post never
+    changes once stored)."""
+    skip = kpis.term_skip(brands)
+    ids = kpis.recent_ids(session, since, until)
+    with _cache_lock:
+        kept = _terms.get(db)
+    known = kept[1] if kept is not None and kept[0] == skip else {}
+    missing = [i for i in ids if i not in known]
+    found = {i: kpis.post_terms(text, skip) for i, text in kpis.texts_by_id(session, missing).items()}
+    terms = {i: known[i] if i in known else found[i] for i in ids if i in known or i in found}
+    with _cache_lock:
+        _terms[db] = (skip, terms)  # the current window's posts only
+    return kpis.count_terms(terms[i] for i in ids if i in terms)
+
+
 def _slow(session: Any, now: datetime) -> dict[str, Any]:
     settings = current().settings
     since = kpis.hours_back(now, TIMELINE_HOURS)
-    rows = kpis.network_hours(session, since, now)
+    rows = wall_rollup.network_hours(session, since, now)  # whole hours from the rollups
     brands = [b.name for b in settings.brands] + [k for b in settings.brands for k in b.keywords]
-    words, tags = kpis.top_terms(kpis.recent_texts(session, now - timedelta(hours=TIMELINE_HOURS), now), brands)
+    words, tags = _top_terms(session, current().db, now - timedelta(hours=TIMELINE_HOURS), now, brands)
     hours = [(since + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00:00") for i in range(TIMELINE_HOURS)]
     responses = kpis.first_responses(session, kpis.local_midnight(now, settings.reporting.timezone), now)
     overall, per_team = kpis.medians_by_team(responses)
     return {"rows": rows, "hours": hours, "words": words, "tags": tags,
             "net_day": kpis.net_sentiment(kpis.sentiment_totals(rows)),  # the timeline's 24 hours
             "frt": overall, "frt_count": len(responses), "frt_team": per_team,
-            "voice": kpis.share_of_voice(kpis.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
+            "voice": kpis.share_of_voice(wall_rollup.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
 
 
 def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tuple[Any, ...]:

@@ -3,7 +3,8 @@ by a sequential scan, nor reads thousands of their rows from the table.
 
 A PostgreSQL database is filled in bulk (a week of mentions and their queue items, 40 % of the
 items open, as `vigie bench dashboard` seeds them), vacuumed and analysed; each live callback
-(wall, triage, queue, sources, an item's page) is then posted to Dash's real endpoint through
+(wall, triage, queue, sources, an item's page; the wall's 24-hour panels from the rollups of
+``summary:fold``, run once after the fill, and a few posts stored since) is then posted to Dash's real endpoint through
 the test client while every statement it sends is captured (``before_cursor_execute``), and
 each captured SELECT is explained (``EXPLAIN (FORMAT JSON)``, with its own parameters). At a
 million mentions a sequential scan of either table is seconds, not the 100 ms a tick may take;
@@ -25,7 +26,7 @@ from sqlalchemy import event, text
 
 from collectors.runner import sync_sources
 from config.settings import Settings
-from models import queue_counts
+from models import queue_counts, summary_fold
 from models.db import Database, open_database
 from models.migrate import upgrade
 from tests.conftest import PG_URL, _reset_postgres, web_settings
@@ -74,6 +75,10 @@ def _fill(db: Database, settings: Settings) -> None:
         conn.execute(text(_ITEMS), {"teams": list(settings.team_keys)})
     with db.write.begin() as session:  # as the collector's queue:counts job does
         queue_counts.fold(session)
+    summary_fold.fold(db, settings.reporting.timezone)  # and summary:fold (the wall's hourly rollups)
+    with db.engine.begin() as conn:  # a few posts stored since the fold: read past its mark
+        source = conn.execute(text("SELECT min(id) FROM sources")).scalar_one()
+        conn.execute(text(_MENTIONS.replace("'plan-'", "'late-'")), {"source": source, "rows": 5})
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")  # statistics and the visibility map, as autovacuum keeps them
 
