@@ -1,15 +1,15 @@
 """the wall's hourly rollups (posts per network and sentiment label, per brand), folded with the
 daily summary's mentions; the mentions' fold starts again so that the history is folded into them
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
