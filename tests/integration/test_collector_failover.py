@@ -4,7 +4,7 @@ lost or stored twice, and the wall's health data names the dead collector.
 
 Four X recent searches, each served as X documents it by a stream that keeps growing (newest
 first, ``since_id``, ``next_token`` pages of 10: the strictest cursor of the connectors), at
-``/s<k>/2/tweets/search/recent``. ``VIGIE_LEASE_SECONDS=5`` and ``VIGIE_HEARTBEAT_SECONDS=1``
+``/s<k>/2/tweets/search/recent``. ``VIGIE_LEASE_SECONDS=10`` (the shortest accepted) and ``VIGIE_HEARTBEAT_SECONDS=1``
 keep a trial to seconds. Each trial kills one of the collectors holding leases (seeded random
 pick) a random moment after the server received one of its sources' page requests (while it
 fetches, enriches, or stores the small batches of that page), then watches:
@@ -50,7 +50,7 @@ from tests.support import VIGIE
 TRIALS = 20
 SOURCES = 4
 INTERVAL = 1.0  # each source's poll interval, seconds
-LEASE = 5  # VIGIE_LEASE_SECONDS
+LEASE = 10  # VIGIE_LEASE_SECONDS: the floor (10 s, and twice the heartbeat: config.ops.lease_floor)
 HEARTBEAT = 1  # VIGIE_HEARTBEAT_SECONDS: gone after three, before the lease runs out
 SLACK = 5.0  # seconds of scheduling noise allowed (measured up to 3.9 s at a load average of 20 on 2 cores)
 STARTUP = 180.0  # seconds a collector may take to start (and the last ones to catch up) on a busy machine
