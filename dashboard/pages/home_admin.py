@@ -22,7 +22,7 @@ from dashboard.components.home_lists import live_home, minute, rag_badge, short,
 from dashboard.components.when import number, when
 from dashboard.context import current
 from i18n import N_, _, ngettext
-from models import heartbeats, home_queries, notifications, ops_queries, queries
+from models import heartbeats, home_queries, notifications, ops_queries
 from models.tables import utcnow
 
 ROLES: tuple[str, ...] = ("admin", "operator")
@@ -83,10 +83,9 @@ def build_failures(failed: list[Any], now: datetime) -> Any:
 
 def _read(now: datetime) -> dict[str, Any]:
     ctx = current()
+    health = heartbeats.health(ctx.db, polled_intervals(ctx.settings), now)  # on the primary: judged by `now`
+    rows, stale, beats = health.rows, health.stale, health.beats[:20]
     with ctx.db.pages() as session:
-        rows = queries.source_health(session)
-        stale = heartbeats.stale_sources(session, polled_intervals(ctx.settings), now, rows)
-        beats = heartbeats.heartbeats(session, limit=20)
         backlog = ops_queries.notification_backlog(session)
         failed = notifications.failed_notifications(session, limit=FAILURES_SHOWN)
     configured = {s.name: s.enabled for s in ctx.settings.sources}
