@@ -10,8 +10,10 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from models import heartbeats, queries
+from models import heartbeats, queries, replica
+from models.ops_queries import readiness
 from models.tables import utcnow
 from tests.integration.test_replica import TEAM, _add, _caught_up, _replay, live, pg, prepared  # noqa: F401
 from tests.web import dash_post, plain_strings, sign_in
@@ -102,3 +104,16 @@ def test_after_a_claim_the_agents_next_page_shows_it_while_the_replica_lags(
     assert any(s.endswith("number 500") for s in _page(agent, "/"))
     with agent.session_transaction() as session:
         assert "own_lsn" not in session  # caught up: the position is dropped, pages read the replica again
+
+
+def test_readyz_gives_up_on_a_replica_that_does_not_answer(live: dict[str, Any],  # noqa: F811
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The position query made slow (one patched point: its SQL sleeps 10 s): `/readyz`'s replica
+    check answers within its statement timeout, the replica not usable."""
+    slow = text("select pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn,"
+                " pg_last_xact_replay_timestamp() from pg_sleep(10)")
+    monkeypatch.setattr(replica, "_POSITION", slow)
+    started = time.monotonic()
+    checked = readiness(live["db"], utcnow())["replica"]
+    assert time.monotonic() - started < 5  # (its statement timeout: 2 s, models.replica.READYZ_TIMEOUT_MS)
+    assert checked == {"ok": False, "detail": "replica unreachable (OperationalError)"}
