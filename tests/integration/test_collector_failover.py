@@ -44,7 +44,7 @@ from models.db import Database, open_database
 from models.tables import Mention, QueueItem, SourceRow, utcnow
 from tests.conftest import PG_URL, _reset_postgres
 from tests.kit import config_dir, db_upgrade, vigie_env
-from tests.replay import ReplayServer, Reply, Request
+from tests.replay import ReplayServer, Reply, Request, x_recent_page
 from tests.support import VIGIE
 
 TRIALS = 20
@@ -72,20 +72,11 @@ class Stream:
     def __call__(self, req: Request) -> Reply:
         with self.lock:
             self.published = newest = min(self.limit, self.published + 3)
-        since = int(req.arg("since_id") or 0)
-        below = int(req.arg("next_token") or newest + 1)
-        ids = list(range(min(below - 1, newest), since, -1))[:int(req.arg("max_results") or 10)]
+        words = f"@AureliaBank {self.name}: my card was declined again, ticket " + "{n}"
+        reply, ids = x_recent_page(req, newest, words)
         with self.lock:
             self.served.append((time.time(), ids))
-        if not ids:
-            return Reply.json({"meta": {"result_count": 0}})
-        data = [{"id": str(n), "text": f"@AureliaBank {self.name}: my card was declined again, ticket {n}",
-                 "created_at": "2026-11-25T08:00:00.000Z", "author_id": "42", "lang": "en"} for n in ids]
-        meta: dict[str, object] = {"newest_id": str(ids[0]), "oldest_id": str(ids[-1]), "result_count": len(ids)}
-        if ids[-1] - 1 > since:
-            meta["next_token"] = str(ids[-1])
-        users = [{"id": "42", "username": "kim", "name": "Kim", "public_metrics": {"followers_count": 12}}]
-        return Reply.json({"data": data, "includes": {"users": users}, "meta": meta})
+        return reply
 
     def asked_since(self, moment: float) -> float | None:
         """When this stream was first asked for a page after ``moment`` (time.time()), if it was."""
