@@ -10,6 +10,8 @@ costs nothing more; a write costs one query on the primary (its position) at the
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, session
 
 from dashboard.context import current
@@ -17,6 +19,7 @@ from models import db as database
 from models.replica import primary_position
 
 KEY = "own_lsn"
+log = logging.getLogger("vigie.web")
 
 
 def install(server: Flask) -> None:
@@ -32,7 +35,10 @@ def install(server: Flask) -> None:
         if state is None:
             return response
         if state.wrote:
-            session[KEY] = primary_position(current().db)
+            try:
+                session[KEY] = primary_position(current().db)
+            except Exception:  # the write is committed: its answer goes out; only the tracking is lost
+                log.warning("own writes: the primary's position could not be read", exc_info=True)
         elif state.caught_up and KEY in session:
             session.pop(KEY)
         return response
