@@ -211,7 +211,8 @@ class Health:
     silent: list[tuple[str, str]]
 
 
-def health(db: Database, intervals: Mapping[str, float], now: datetime, limit: int = 100) -> Health:
+def health(db: Database, intervals: Mapping[str, float], now: datetime, limit: int = 100,
+           session: Session | None = None) -> Health:
     """The sources' and collectors' health now, read on the primary (``db.read``) even when pages read
     a replica: heartbeats and runs are judged against ``now``, the web worker's clock, and a replica
     lagging three heartbeat intervals would show every collector silent and every source stale. (The

@@ -83,11 +83,12 @@ def build_failures(failed: list[Any], now: datetime) -> Any:
 
 def _read(now: datetime) -> dict[str, Any]:
     ctx = current()
-    health = heartbeats.health(ctx.db, polled_intervals(ctx.settings), now)  # on the primary: judged by `now`
-    rows, stale, beats = health.rows, health.stale, health.beats[:20]
     with ctx.db.pages() as session:
+        # on the primary, even with a replica: judged by `now` (`models.heartbeats.health`)
+        health = heartbeats.health(ctx.db, polled_intervals(ctx.settings), now, session=session)
         backlog = ops_queries.notification_backlog(session)
         failed = notifications.failed_notifications(session, limit=FAILURES_SHOWN)
+    rows, stale, beats = health.rows, health.stale, health.beats[:20]
     configured = {s.name: s.enabled for s in ctx.settings.sources}
     states = {r.name: source_state(r, now, r.name in configured, configured.get(r.name, False), stale.get(r.name))
               for r in rows}

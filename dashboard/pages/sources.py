@@ -43,7 +43,7 @@ HEADERS = (N_("Source"), N_("Kind"), N_("State"), N_("Last success"), N_("Last r
 def _rows(session: Any) -> tuple[list[Any], dict[int, int], dict[str, str]]:
     """The source rows and their stale reasons, read on the primary even with a replica (judged by this
     worker's clock: `models.heartbeats.health`), and the rejected items of the last 24 hours."""
-    health = heartbeats.health(current().db, polled_intervals(current().settings), utcnow())
+    health = heartbeats.health(current().db, polled_intervals(current().settings), utcnow(), session=session)
     return health.rows, rejected_counts(session, utcnow() - timedelta(hours=24)), health.stale
 
 

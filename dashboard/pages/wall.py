@@ -80,7 +80,7 @@ def _markers(session: Any, now: datetime) -> tuple[str, str, heartbeats.Health]:
     on the primary, with a replica too: judged by this worker's clock (`models.heartbeats.health`)."""
     last = queries.last_change(session)
     newest, seen, closed = kpis.change_marks(session)
-    state = heartbeats.health(current().db, polled_intervals(current().settings), now)
+    state = heartbeats.health(current().db, polled_intervals(current().settings), now, session=session)
     health = health_marker(state.rows, {k for k, v in _configured().items() if v}, state.stale)
     health += "|" + ",".join(worker for worker, _why in state.silent)
     clock = int(now.timestamp()) // CLOCK_SECONDS
