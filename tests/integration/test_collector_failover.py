@@ -9,7 +9,7 @@ keep a trial to seconds. Each trial kills one of the collectors holding leases (
 pick) a random moment after the server received one of its sources' page requests (while it
 fetches, enriches, or stores the small batches of that page), then watches:
 
-* the wall's stale data (`models.heartbeats.stale_sources`, as `dashboard.pages.wall` reads it)
+* the wall's stale data (`models.heartbeats.stale_sources`: the rule `heartbeats.health` gives the wall)
   names the killed collector for each of its sources once it missed three heartbeats, and the
   wall's silent collectors (`models.heartbeats.silent`) still name it after the takeover;
 * each of its sources is asked again by a survivor within the lease plus one poll interval;
