@@ -85,8 +85,12 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
     enricher.warm_up()  # before the first beat: a collector that beats can take sources over at once
     beat_once(db, settings, starting=True)  # a database that refuses the heartbeat fails the start
     # Polls have their pool, the scheduled jobs theirs: a long daily summary or seal never holds up
-    # a poll, nor the takeover of a dead collector's sources.
+    # a poll, nor the takeover of a dead collector's sources. The short outgoing jobs (replies,
+    # notifications, queue counts: `Job.outgoing`) have a thread each, so a first summary fold over a
+    # long history on all four "jobs" threads never delays them past their grace time.
+    jobs = scheduled_jobs(demo_desk)
     executors = {"default": ThreadPoolExecutor(max_workers=SOURCE_THREADS), "jobs": ThreadPoolExecutor(max_workers=4),
+                 "outgoing": ThreadPoolExecutor(max_workers=max(1, sum(job.outgoing for job in jobs))),
                  "heartbeat": ThreadPoolExecutor(max_workers=1)}
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
     cls = BlockingScheduler if blocking else BackgroundScheduler
@@ -106,7 +110,7 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
             args=(db, settings, enricher, cfg, stop),
             next_run_time=now,
         )
-    for job in scheduled_jobs(demo_desk):
+    for job in jobs:
         job.function(), job.report_line()  # a misnamed function fails here, at start, not at each run
         scheduler.add_job(
             functools.partial(run_job, job),  # called (db, settings, stop), or by hand (db, settings)
@@ -116,7 +120,7 @@ def create_scheduler(settings: Settings, db: Database, stop: threading.Event, bl
             name=job.name,
             replace_existing=True,
             args=(db, settings, stop),
-            executor="jobs",
+            executor="outgoing" if job.outgoing else "jobs",
             next_run_time=now + timedelta(seconds=job.first_seconds(settings)),
         )
     return scheduler

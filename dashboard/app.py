@@ -27,6 +27,7 @@ from dashboard.context import AppContext
 from dashboard.exports import register_exports, register_summary_exports
 from dashboard.hooks import register_hooks
 from dashboard.ops import register_ops
+from dashboard.own_writes import install as install_own_writes
 from dashboard.reader import install as install_reader
 from dashboard.security import install as install_security
 from i18n import _
@@ -116,6 +117,7 @@ def create_app(settings: Settings, db: Database) -> dash.Dash:
     for page in dash.page_registry.values():
         nav_entry(page)  # a nav entry that cannot make a link fails at start, naming its page
     install_security(app, server, settings.auth)  # trusted proxies, request size limit, security headers
+    install_own_writes(server)  # before the guard: every request starts its own tracking
     install_guard(app, server)
     install_reader(app, server)  # each request's language and time zone; <html lang>
     return app

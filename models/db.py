@@ -12,21 +12,64 @@ the command line) and ``pages`` (the dashboard's read-only page reads: a Postgre
 replica when ``DATABASE_READ_URL`` is set, the primary's ``read`` otherwise). A replica lags:
 whoever reads ``pages`` must bound what it shows by what the replica has applied
 (`models.replica`); the queue page does (dashboard/pages/queue.py).
+
+A person's own writes: a web request that committed a write records the primary's position after it
+(`OwnWrites`, kept by the dashboard in the person's session, dashboard/own_writes.py); while a later
+request of theirs carries a position the replica has not replayed, ``pages`` hands out the primary's
+sessions, so a reload or another page never shows the state before their action. Without a pending
+position ``pages`` costs nothing more; with one, one short query on the replica per request.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.archive import Retention, Supervision
 
 _WRITE_OPTION = "vigie_write"
+_REPLAYED = text("select pg_last_wal_replay_lsn() - '0/0'::pg_lsn")
+
+
+@dataclass
+class OwnWrites:
+    """One web request's own-write state (`track_own_writes`): ``wait_for``, the primary position
+    the person's last write reached (from their session; None: nothing pending), ``caught_up``
+    (None until asked: whether the replica has replayed it), ``wrote`` (this request committed a write)."""
+
+    wait_for: int | None = None
+    caught_up: bool | None = None
+    wrote: bool = False
+
+
+_OWN_WRITES: ContextVar[OwnWrites | None] = ContextVar("vigie_own_writes", default=None)
+
+
+def track_own_writes(wait_for: int | None) -> OwnWrites:
+    """Start a web request's own-write tracking (its state is returned, read it at the request's end)."""
+    state = OwnWrites(wait_for=wait_for if isinstance(wait_for, int) and not isinstance(wait_for, bool) else None)
+    _OWN_WRITES.set(state)
+    return state
+
+
+def current_own_writes() -> OwnWrites | None:
+    return _OWN_WRITES.get()
+
+
+def stop_tracking() -> None:
+    _OWN_WRITES.set(None)
+
+
+def _wrote(_session: Session) -> None:
+    state = _OWN_WRITES.get()
+    if state is not None:
+        state.wrote = True
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -73,8 +116,24 @@ class Database:
 
     @property
     def pages(self) -> sessionmaker[Session]:
-        """Sessions for read-only page reads that tolerate lag: the replica's, or the primary's."""
-        return self.pages_factory or self.read
+        """Sessions for read-only page reads that tolerate lag: the replica's, or the primary's (no
+        replica, or one that has not replayed the reader's own last write yet: `OwnWrites`)."""
+        if self.pages_factory is None:
+            return self.read
+        state = _OWN_WRITES.get()
+        if state is None or state.wait_for is None:
+            return self.pages_factory
+        if state.caught_up is None:  # asked once per request
+            state.caught_up = self._replayed(state.wait_for)
+        return self.pages_factory if state.caught_up else self.read
+
+    def _replayed(self, lsn: int) -> bool:
+        try:
+            with self.pages_factory() as session:  # type: ignore[misc]
+                replayed = session.execute(_REPLAYED).scalar()
+        except Exception:  # the replica unreachable: the primary answers (and /readyz says so)
+            return False
+        return replayed is not None and int(replayed) >= lsn
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -105,11 +164,14 @@ def open_database(url: str, retention: Retention | None = None, supervision: Sup
     replica = (create_engine(read_url, pool_pre_ping=True, pool_size=5, max_overflow=10,
                              connect_args={"connect_timeout": 5}) if read_url else None)
     writer = engine.execution_options(**{_WRITE_OPTION: True})
+    write = sessionmaker(writer, expire_on_commit=False, info={"retention": retention or Retention(),
+                                                               "supervision": supervision or Supervision()})
+    if replica is not None:
+        event.listen(write, "after_commit", _wrote)  # a web request's own write (`OwnWrites`)
     return Database(
         engine=engine,
         read=sessionmaker(engine, expire_on_commit=False),
-        write=sessionmaker(writer, expire_on_commit=False, info={"retention": retention or Retention(),
-                                                                 "supervision": supervision or Supervision()}),
+        write=write,
         replica_engine=replica,
         pages_factory=sessionmaker(replica, expire_on_commit=False) if replica is not None else None,
     )

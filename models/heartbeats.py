@@ -17,6 +17,7 @@ Queries take the session first, are bounded and never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,9 @@ from sqlalchemy.orm import Session
 
 from i18n import _, current_reader
 from i18n import formats as fmt
+from models.db import Database
 from models.ops_tables import CollectorHeartbeat
+from models.queries import source_health
 from models.tables import SourceRow
 
 MISSED_BEATS = 3  # a collector silent this many heartbeat intervals is gone
@@ -197,12 +200,29 @@ def silent(session: Session, now: datetime) -> list[tuple[str, str]]:
     return [(b.worker_id, collector_gone(b, now) or "") for b in silent_collectors(heartbeats(session), now)]
 
 
-def stale_and_silent(session: Session, intervals: Mapping[str, float], now: datetime,
-                     rows: Iterable[Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """`stale_sources` and `silent` from one read of the heartbeats (the wall asks both on each tick)."""
-    beats = heartbeats(session)
-    return (stale_map(rows, intervals, beats, now),
-            [(b.worker_id, collector_gone(b, now) or "") for b in silent_collectors(beats, now)])
+@dataclass(frozen=True)
+class Health:
+    """The source rows, the collectors' heartbeats, the stale sources {name: why} and the silent
+    collectors [(worker id, why)], all read on the primary (`health`)."""
+
+    rows: list[SourceRow]
+    beats: list[CollectorHeartbeat]
+    stale: dict[str, str]
+    silent: list[tuple[str, str]]
+
+
+def health(db: Database, intervals: Mapping[str, float], now: datetime, limit: int = 100,
+           session: Session | None = None) -> Health:
+    """The sources' and collectors' health now, read on the primary (``db.read``) even when pages read
+    a replica: heartbeats and runs are judged against ``now``, the web worker's clock, and a replica
+    lagging three heartbeat intervals would show every collector silent and every source stale. (The
+    replica's replay clock is no fix: on a standby of an idle primary it stands still, and a collector
+    killed then would never be seen silent.) Two bounded reads of small tables. ``limit``: source rows."""
+    with db.read() as session:
+        rows = source_health(session, limit)
+        beats = heartbeats(session)
+    return Health(rows, beats, stale_map(rows, intervals, beats, now),
+                  [(b.worker_id, collector_gone(b, now) or "") for b in silent_collectors(beats, now)])
 
 
 def stale_sources(session: Session, intervals: Mapping[str, float], now: datetime,

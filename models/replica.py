@@ -43,6 +43,7 @@ from models.db import Database
 from models.tables import utcnow
 
 LONG_AGO = datetime(2000, 1, 1)
+READYZ_TIMEOUT_MS = 2000  # /readyz's replica and primary position queries, each
 _POSITION = text(
     "select pg_is_in_recovery(),"
     " (case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end)"
@@ -74,7 +75,11 @@ def snapshot(db: Database, session: Session) -> Snapshot:
     return _snapshot(session)
 
 
-def _snapshot(session: Session) -> Snapshot:
+def _snapshot(session: Session, bounded: bool = False) -> Snapshot:
+    """``bounded`` (`/readyz`): the query gives up after READYZ_TIMEOUT_MS (a replica stuck on a
+    recovery conflict or a saturated server must not hold the probe until the load balancer's own timeout)."""
+    if bounded:
+        session.execute(text(f"set local statement_timeout = {READYZ_TIMEOUT_MS}"))
     standby, lsn, replayed = session.execute(_POSITION).one()
     clock = _naive_utc(replayed) if standby else utcnow()
     return Snapshot(None if lsn is None else int(lsn), clock, bool(standby))
@@ -103,18 +108,18 @@ def replica_status(db: Database) -> dict[str, Any] | None:
     """For `/readyz`: None without a replica; else ``ok`` (reachable and still a standby),
     ``detail``, ``lag_bytes`` (WAL the primary has written that the replica has not applied) and
     ``lag_seconds`` (0 when caught up, else how old its last replayed commit is)."""
-    if db.replica_engine is None:
+    if db.replica_engine is None or db.pages_factory is None:
         return None
     try:
-        with db.pages() as session:
-            at = _snapshot(session)
+        with db.pages_factory() as session:  # the replica itself, whoever asks
+            at = _snapshot(session, bounded=True)
     except Exception as exc:  # any driver error: the replica is not usable
         return {"ok": False, "detail": f"replica unreachable ({type(exc).__name__})"}
     if not at.standby:
         return {"ok": False, "detail": "DATABASE_READ_URL is not a standby (promoted, or the primary itself)"}
     try:
         with db.read() as session:
-            primary = _snapshot(session).lsn
+            primary = _snapshot(session, bounded=True).lsn
     except Exception as exc:
         return {"ok": False, "detail": f"primary unreachable ({type(exc).__name__})"}
     lag_bytes = max(0, (primary or 0) - (at.lsn or 0))

@@ -177,3 +177,22 @@ class ReplayServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def x_recent_page(req: Request, newest: int, text: str) -> tuple[Reply, list[int]]:
+    """One page of X's recent search (API v2, as X documents it) over a stream of posts numbered
+    1..``newest``, newest first: ``since_id``, ``next_token`` (the oldest id of the page before),
+    ``max_results`` (10 by default). ``text``: each post's text, ``{n}`` its number. Returns the
+    reply and the ids it serves (none: an empty page)."""
+    since = int(req.arg("since_id") or 0)
+    below = int(req.arg("next_token") or newest + 1)
+    ids = list(range(min(below - 1, newest), since, -1))[:int(req.arg("max_results") or 10)]
+    if not ids:
+        return Reply.json({"meta": {"result_count": 0}}), ids
+    data = [{"id": str(n), "text": text.format(n=n), "created_at": "2026-11-25T08:00:00.000Z", "author_id": "42",
+             "lang": "en"} for n in ids]
+    meta: dict[str, object] = {"newest_id": str(ids[0]), "oldest_id": str(ids[-1]), "result_count": len(ids)}
+    if ids[-1] - 1 > since:
+        meta["next_token"] = str(ids[-1])
+    users = [{"id": "42", "username": "kim", "name": "Kim", "public_metrics": {"followers_count": 12}}]
+    return Reply.json({"data": data, "includes": {"users": users}, "meta": meta}), ids

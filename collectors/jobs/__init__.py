@@ -40,6 +40,9 @@ class Job(Generic[Report]):
     log_line: Callable[[Report], str | None] | None = None  # the report's log line, None: nothing to say
     heeds_stop: bool = False  # run ends early once the collector's stop event is set (stop=...)
     demo_only: bool = False  # only in `vigie demo`, never in `vigie collect`
+    # a short job others wait on (a reply, a notification, the queue's counts): runs on the scheduler's
+    # "outgoing" executor, never queued behind a long summary fold or seal on the "jobs" one
+    outgoing: bool = False
 
     def every_seconds(self, settings: Settings) -> float:
         return self.every(settings) if callable(self.every) else self.every
@@ -76,10 +79,11 @@ JOBS: tuple[Job[Any], ...] = (
     Job("summary:fold", "fold changed items and new posts into the summary's daily counts", every=60, first=15,
         run="summary_fold:run_summary_fold"),
     Job("queue:counts", "fold the queue's count changes into its totals", every=10, first=5,
-        run="queue_counts:run_queue_counts"),
-    Job("notify:send", "send pending notifications", every=10, first=10, run="notify:deliver_pending"),
+        run="queue_counts:run_queue_counts", outgoing=True),
+    Job("notify:send", "send pending notifications", every=10, first=10, run="notify:deliver_pending",
+        outgoing=True),
     Job("replies:send", "send queued replies and posts, expire old approvals", every=5, first=5,
-        run="send_replies:run_send_replies", heeds_stop=True),
+        run="send_replies:run_send_replies", heeds_stop=True, outgoing=True),
     Job("archive:seal", "seal new archive records into hash-chained segments",
         every=lambda s: s.archive.seal_every_seconds, first=10, run="seal_archive:run_seal_archive"),
     Job("archive:purge", "delete archive content past retention and on no legal hold (tombstones)",

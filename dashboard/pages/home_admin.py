@@ -22,7 +22,7 @@ from dashboard.components.home_lists import live_home, minute, rag_badge, short,
 from dashboard.components.when import number, when
 from dashboard.context import current
 from i18n import N_, _, ngettext
-from models import heartbeats, home_queries, notifications, ops_queries, queries
+from models import heartbeats, home_queries, notifications, ops_queries
 from models.tables import utcnow
 
 ROLES: tuple[str, ...] = ("admin", "operator")
@@ -84,11 +84,11 @@ def build_failures(failed: list[Any], now: datetime) -> Any:
 def _read(now: datetime) -> dict[str, Any]:
     ctx = current()
     with ctx.db.pages() as session:
-        rows = queries.source_health(session)
-        stale = heartbeats.stale_sources(session, polled_intervals(ctx.settings), now, rows)
-        beats = heartbeats.heartbeats(session, limit=20)
+        # on the primary, even with a replica: judged by `now` (`models.heartbeats.health`)
+        health = heartbeats.health(ctx.db, polled_intervals(ctx.settings), now, session=session)
         backlog = ops_queries.notification_backlog(session)
         failed = notifications.failed_notifications(session, limit=FAILURES_SHOWN)
+    rows, stale, beats = health.rows, health.stale, health.beats[:20]
     configured = {s.name: s.enabled for s in ctx.settings.sources}
     states = {r.name: source_state(r, now, r.name in configured, configured.get(r.name, False), stale.get(r.name))
               for r in rows}

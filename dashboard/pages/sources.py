@@ -22,7 +22,7 @@ from dashboard.components.health import polled_intervals, source_state
 from dashboard.components.when import due, number, when
 from dashboard.context import current
 from i18n import N_, _, ngettext
-from models import heartbeats, queries
+from models import heartbeats
 from models.health import rejected_counts
 from models.notifications import failed_notifications, item_mentions, pending_count
 from models.outbox import troubles_by_source
@@ -40,13 +40,11 @@ HEADERS = (N_("Source"), N_("Kind"), N_("State"), N_("Last success"), N_("Last r
            N_("Failures in a row"), N_("Next request"), N_("Rejected (24 h)"), N_("Last error"))
 
 
-def _rows(session: Any) -> tuple[list[Any], dict[int, int]]:
-    rows = queries.source_health(session)
-    return rows, rejected_counts(session, utcnow() - timedelta(hours=24))
-
-
-def _stale(session: Any, rows: list[Any]) -> dict[str, str]:
-    return heartbeats.stale_sources(session, polled_intervals(current().settings), utcnow(), rows)
+def _rows(session: Any) -> tuple[list[Any], dict[int, int], dict[str, str]]:
+    """The source rows and their stale reasons, read on the primary even with a replica (judged by this
+    worker's clock: `models.heartbeats.health`), and the rejected items of the last 24 hours."""
+    health = heartbeats.health(current().db, polled_intervals(current().settings), utcnow(), session=session)
+    return health.rows, rejected_counts(session, utcnow() - timedelta(hours=24)), health.stale
 
 
 def _table(rows: list[Any], rejected: dict[int, int], stale: dict[str, str]) -> Any:
@@ -139,8 +137,7 @@ def _notifications(notes: tuple[list[Any], int, dict[int, int]]) -> Any:
 def layout(**_query: Any) -> Any:
     ctx = current()
     with ctx.db.pages() as session:
-        rows, rejected = _rows(session)
-        stale = _stale(session, rows)
+        rows, rejected, stale = _rows(session)
         notes = _notes(session)
         troubles = troubles_by_source(session)
     return html.Div(
@@ -172,8 +169,7 @@ def layout(**_query: Any) -> Any:
 @guarded(*SIGNED_IN)
 def refresh_sources(_n: int, marker: str) -> tuple[Any, Any, Any, Any]:
     with current().db.pages() as session:
-        rows, rejected = _rows(session)
-        stale = _stale(session, rows)
+        rows, rejected, stale = _rows(session)
         notes = _notes(session)
         troubles = troubles_by_source(session)
     latest = _signature(rows, rejected, notes, stale) + _troubles_marker(troubles)

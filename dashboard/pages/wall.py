@@ -62,10 +62,10 @@ _terms: weakref.WeakKeyDictionary[Any, tuple[frozenset[str], dict[int, kpis.Term
 # small queries), as they share the panels computed for it. 50 screens over 4 workers tick about six
 # times a second in each.
 MARKER_SECONDS = 1.0
-_marks: dict[int, tuple[float, tuple[str, str]]] = {}
+_marks: dict[int, tuple[float, tuple[str, str, heartbeats.Health]]] = {}
 
 
-def _current_markers(db: Any, session: Any, now: datetime) -> tuple[str, str]:
+def _current_markers(db: Any, session: Any, now: datetime) -> tuple[str, str, heartbeats.Health]:
     """`_markers`, read at most once per MARKER_SECONDS by this worker."""
     clock = time.monotonic()
     with _cache_lock:
@@ -98,36 +98,29 @@ def _configured() -> dict[str, bool]:
     return {s.name: s.enabled for s in current().settings.sources}
 
 
-def _health(session: Any, rows: list[Any], now: datetime) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Polled sources not run for three intervals or whose collector is gone, and the collectors
-    silent without a clean stop (`models.heartbeats`), from one read of the heartbeats."""
-    return heartbeats.stale_and_silent(session, polled_intervals(current().settings), now, rows)
-
-
-def _markers(session: Any, now: datetime) -> tuple[str, str]:
-    """(live, slow): live moves with any item, mention, alert (opened, confirmed, closed) or
-    failing-source change, and every ``CLOCK_SECONDS``; slow moves every ``SLOW_SECONDS``."""
+def _markers(session: Any, now: datetime) -> tuple[str, str, heartbeats.Health]:
+    """(live, slow, health): live moves with any item, mention, alert (opened, confirmed, closed) or
+    failing-source change, and every ``CLOCK_SECONDS``; slow moves every ``SLOW_SECONDS``. The
+    sources' and collectors' health (stale sources, collectors silent without a clean stop) is read
+    on the primary, with a replica too: judged by this worker's clock (`models.heartbeats.health`)."""
     last = queries.last_change(session)
     newest, seen, closed = kpis.change_marks(session)
-    rows = queries.source_health(session)
-    stale, silent = _health(session, rows, now)
-    health = health_marker(rows, {k for k, v in _configured().items() if v}, stale)
-    health += "|" + ",".join(worker for worker, _why in silent)
+    state = heartbeats.health(current().db, polled_intervals(current().settings), now, session=session)
+    health = health_marker(state.rows, {k for k, v in _configured().items() if v}, state.stale)
+    health += "|" + ",".join(worker for worker, _why in state.silent)
     clock = int(now.timestamp()) // CLOCK_SECONDS
     replies = outbox.counts(session)
     troubles = f"{replies.get('failed', 0)}:{replies.get('unknown', 0)}"
     live = f"{last.isoformat() if last else '-'}|{newest}|{seen or '-'}|{closed or '-'}|{clock}|{health}|{troubles}"
     slow = str(int(now.timestamp()) // SLOW_SECONDS)
-    return live, slow
+    return live, slow, state
 
 
-def _live(session: Any, now: datetime) -> dict[str, Any]:
+def _live(session: Any, now: datetime, health: heartbeats.Health) -> dict[str, Any]:
     settings = current().settings
     hour_ago = now - timedelta(hours=1)
     week_end = kpis.same_time_last_week(now, settings.reporting.timezone)
     alerts = kpis.open_alerts(session)
-    sources = queries.source_health(session)
-    stale, silent = _health(session, sources, now)
     return {
         "last_hour": kpis.mention_count(session, hour_ago, now),
         "last_week": kpis.mention_count(session, week_end - timedelta(hours=1), week_end),
@@ -136,9 +129,9 @@ def _live(session: Any, now: datetime) -> dict[str, Any]:
         "ticker": queries.newest_critical(session, limit=TICKER_ITEMS),
         "alerts": alerts,
         "excerpts": {a.id: kpis.mention_excerpts(session, a.mention_ids[:3]) for a in alerts},
-        "sources": sources,
-        "stale": stale,
-        "silent": silent,
+        "sources": health.rows,
+        "stale": health.stale,
+        "silent": health.silent,
         "replies": outbox.counts(session),
     }
 
@@ -198,10 +191,11 @@ def _slow_parts(data: dict[str, Any], scale: float = 1.0) -> tuple[Any, ...]:
             panels.voice(data["voice"]))
 
 
-def _snapshot(session: Any, now: datetime, live: str, slow: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _snapshot(session: Any, now: datetime, live: str, slow: str,
+              health: heartbeats.Health) -> tuple[dict[str, Any], dict[str, Any]]:
     # The live part words the stale sources' reasons (language, time zone): kept per reader.
     reader = current_reader()
-    return (_cached(f"live:{reader.language}:{reader.zone.key}", live, lambda: _live(session, now)),
+    return (_cached(f"live:{reader.language}:{reader.zone.key}", live, lambda: _live(session, now, health)),
             _cached("slow", slow, lambda: _slow(session, now)))
 
 
@@ -230,8 +224,8 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
     now = utcnow()
     seconds, note = _rotate(rotate)
     with ctx.db.pages() as session:
-        live_marker, slow_marker = _markers(session, now)
-        live, slow = _snapshot(session, now, live_marker, slow_marker)
+        live_marker, slow_marker, health = _markers(session, now)
+        live, slow = _snapshot(session, now, live_marker, slow_marker, health)
     kpi_cards, ticker, alerts, strip, updated = _live_parts(live, slow, now)
     timeline, mix, term_panel, voice = _slow_parts(slow)
     config = panels.data_attributes(rotate=seconds, reload_minutes=ctx.settings.reporting.wall_reload_minutes,
@@ -319,11 +313,11 @@ def refresh_wall(_n: int, scale: Any, marker: str, slow_marker: str) -> tuple[An
     now = utcnow()
     rescaled = ctx_triggered("wall-scale")
     with ctx.db.pages() as session:
-        live_marker, new_slow = _current_markers(ctx.db, session, now)
+        live_marker, new_slow, health = _current_markers(ctx.db, session, now)
         live_changed, slow_changed = live_marker != marker, new_slow != slow_marker or rescaled
         if not live_changed and not slow_changed:
             return (no_update,) * 11
-        live, slow = _snapshot(session, now, live_marker, new_slow)
+        live, slow = _snapshot(session, now, live_marker, new_slow, health)
     # the KPI cards also show figures of the slow data (24 h sentiment, first responses today)
     live_out = _live_parts(live, slow, now) if live_changed or slow_changed else (no_update,) * 5
     slow_out = _slow_parts(slow, _scale(scale)) if slow_changed else (no_update,) * 4

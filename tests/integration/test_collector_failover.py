@@ -4,12 +4,12 @@ lost or stored twice, and the wall's health data names the dead collector.
 
 Four X recent searches, each served as X documents it by a stream that keeps growing (newest
 first, ``since_id``, ``next_token`` pages of 10: the strictest cursor of the connectors), at
-``/s<k>/2/tweets/search/recent``. ``VIGIE_LEASE_SECONDS=5`` and ``VIGIE_HEARTBEAT_SECONDS=1``
+``/s<k>/2/tweets/search/recent``. ``VIGIE_LEASE_SECONDS=10`` (the shortest accepted) and ``VIGIE_HEARTBEAT_SECONDS=1``
 keep a trial to seconds. Each trial kills one of the collectors holding leases (seeded random
 pick) a random moment after the server received one of its sources' page requests (while it
 fetches, enriches, or stores the small batches of that page), then watches:
 
-* the wall's stale data (`models.heartbeats.stale_sources`, as `dashboard.pages.wall` reads it)
+* the wall's stale data (`models.heartbeats.stale_sources`: the rule `heartbeats.health` gives the wall)
   names the killed collector for each of its sources once it missed three heartbeats, and the
   wall's silent collectors (`models.heartbeats.silent`) still name it after the takeover;
 * each of its sources is asked again by a survivor within the lease plus one poll interval;
@@ -44,13 +44,13 @@ from models.db import Database, open_database
 from models.tables import Mention, QueueItem, SourceRow, utcnow
 from tests.conftest import PG_URL, _reset_postgres
 from tests.kit import config_dir, db_upgrade, vigie_env
-from tests.replay import ReplayServer, Reply, Request
+from tests.replay import ReplayServer, Reply, Request, x_recent_page
 from tests.support import VIGIE
 
 TRIALS = 20
 SOURCES = 4
 INTERVAL = 1.0  # each source's poll interval, seconds
-LEASE = 5  # VIGIE_LEASE_SECONDS
+LEASE = 10  # VIGIE_LEASE_SECONDS: the floor (10 s, and twice the heartbeat: config.ops.lease_floor)
 HEARTBEAT = 1  # VIGIE_HEARTBEAT_SECONDS: gone after three, before the lease runs out
 SLACK = 5.0  # seconds of scheduling noise allowed (measured up to 3.9 s at a load average of 20 on 2 cores)
 STARTUP = 180.0  # seconds a collector may take to start (and the last ones to catch up) on a busy machine
@@ -72,20 +72,11 @@ class Stream:
     def __call__(self, req: Request) -> Reply:
         with self.lock:
             self.published = newest = min(self.limit, self.published + 3)
-        since = int(req.arg("since_id") or 0)
-        below = int(req.arg("next_token") or newest + 1)
-        ids = list(range(min(below - 1, newest), since, -1))[:int(req.arg("max_results") or 10)]
+        words = f"@AureliaBank {self.name}: my card was declined again, ticket " + "{n}"
+        reply, ids = x_recent_page(req, newest, words)
         with self.lock:
             self.served.append((time.time(), ids))
-        if not ids:
-            return Reply.json({"meta": {"result_count": 0}})
-        data = [{"id": str(n), "text": f"@AureliaBank {self.name}: my card was declined again, ticket {n}",
-                 "created_at": "2026-11-25T08:00:00.000Z", "author_id": "42", "lang": "en"} for n in ids]
-        meta: dict[str, object] = {"newest_id": str(ids[0]), "oldest_id": str(ids[-1]), "result_count": len(ids)}
-        if ids[-1] - 1 > since:
-            meta["next_token"] = str(ids[-1])
-        users = [{"id": "42", "username": "kim", "name": "Kim", "public_metrics": {"followers_count": 12}}]
-        return Reply.json({"data": data, "includes": {"users": users}, "meta": meta})
+        return reply
 
     def asked_since(self, moment: float) -> float | None:
         """When this stream was first asked for a page after ``moment`` (time.time()), if it was."""

@@ -15,6 +15,7 @@ from collectors.types import RawPost
 from config.settings import Settings
 from models import actions, queries, queue_counts
 from models.db import Database
+from models.migrate import current_revision, head_revision
 from models.sla import SlaClock
 from models.tables import OPEN_STATUSES, QueueCount, QueueCountChange, QueueItem, utcnow
 from tests.kit import store_posts
@@ -128,5 +129,36 @@ def test_writers_of_different_teams_never_wait_on_the_counts(db: Database, setti
         first.close()
         second.close()
     assert _kept(db) == _counted(db)
+    run_queue_counts(db, settings)
+    assert _folded(db) == _counted(db)
+
+
+COUNT_TRIGGERS = {"queue_counts_insert", "queue_counts_delete", "queue_counts_update"}
+
+
+def _triggers(db: Database) -> set[str]:
+    """The enabled triggers on queue_items, by name."""
+    sql = ("select name from sqlite_master where type = 'trigger' and tbl_name = 'queue_items'" if db.is_sqlite else
+           "select tgname from pg_trigger where tgrelid = 'queue_items'::regclass and not tgisinternal"
+           " and tgenabled <> 'D'")
+    with db.read() as s:
+        return set(s.scalars(text(sql)))
+
+
+def test_the_count_triggers_stand_at_the_migration_head(db: Database, settings: Settings) -> None:
+    """A later migration rebuilding queue_items (SQLite's batch_alter_table copies the table and drops
+    its triggers without a word) would leave the counts frozen: at head, the three triggers of 0016
+    are there and the counts follow a store, a change and a removal as a recount gives them."""
+    assert current_revision(db.engine) == head_revision()
+    assert _triggers(db) >= COUNT_TRIGGERS
+    store_posts(db, settings, [RawPost(f"h{n}", "x", f"@AureliaBank my card got declined again {n}",
+                                       datetime.now(UTC)) for n in range(5)])
+    with db.read() as s:
+        ids = list(s.scalars(select(QueueItem.id).order_by(QueueItem.id)))
+    with db.write.begin() as s:
+        actions.claim(s, ids[0], "alice")
+        s.execute(update(QueueItem).where(QueueItem.id == ids[1]).values(priority_rank=0))
+        s.execute(delete(QueueItem).where(QueueItem.id == ids[2]))
+    assert _kept(db) == _counted(db) and sum(_counted(db).values()) == 4
     run_queue_counts(db, settings)
     assert _folded(db) == _counted(db)

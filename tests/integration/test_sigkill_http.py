@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from models.db import open_database
 from models.tables import Mention, QueueItem
 from tests.kit import config_dir, vigie_env
-from tests.replay import ReplayServer, Reply, Request
+from tests.replay import ReplayServer, Reply, Request, x_recent_page
 from tests.support import VIGIE
 
 TRIALS = 20
@@ -75,19 +75,7 @@ class GrowingSearch(Growing):
 
     def __call__(self, req: Request) -> Reply:
         newest = self.publish()
-        since = int(req.arg("since_id") or 0)
-        below = int(req.arg("next_token") or newest + 1)
-        size = int(req.arg("max_results") or 10)
-        ids = [n for n in range(min(below - 1, newest), since, -1)][:size]
-        if not ids:
-            return Reply.json({"meta": {"result_count": 0}})
-        data = [{"id": str(n), "text": f"@AureliaBank my card was declined again, ticket {n}",
-                 "created_at": "2026-11-25T08:00:00.000Z", "author_id": "42", "lang": "en"} for n in ids]
-        meta: dict[str, object] = {"newest_id": str(ids[0]), "oldest_id": str(ids[-1]), "result_count": len(ids)}
-        if ids[-1] - 1 > since:
-            meta["next_token"] = str(ids[-1])
-        users = [{"id": "42", "username": "kim", "name": "Kim", "public_metrics": {"followers_count": 12}}]
-        return Reply.json({"data": data, "includes": {"users": users}, "meta": meta})
+        return x_recent_page(req, newest, "@AureliaBank my card was declined again, ticket {n}")[0]
 
 
 def _kill_loop(tmp_path: Path, replay: ReplayServer, path: str, source: dict[str, object]) -> dict[str, str]:

@@ -94,3 +94,39 @@ def test_a_report_is_logged_only_when_it_has_something_to_say(caplog: pytest.Log
         run_job(_job(lambda db, settings: 3, line), None, None)  # type: ignore[arg-type]
         run_job(_job(lambda db, settings: 3), None, None)  # type: ignore[arg-type]
     assert [r.getMessage() for r in caplog.records] == ["test job: 3 done"]
+
+
+OUTGOING = ("replies:send", "notify:send", "queue:counts")
+
+
+def test_the_outgoing_jobs_run_while_long_jobs_hold_every_jobs_thread(base_settings: Settings,
+                                                                       sqlite_db: Database) -> None:
+    """A real scheduler, started: four long jobs (a first summary fold over a big history, a seal…)
+    hold every thread of the "jobs" executor; replies, notifications and the queue's counts still run."""
+    settings = replace(base_settings, sources=(), worker_id="test-worker")
+    scheduler = create_scheduler(settings, sqlite_db, threading.Event(), blocking=False)
+    release, ran = threading.Event(), {name: threading.Event() for name in OUTGOING}
+    hogs_started = threading.Semaphore(0)
+
+    def hog() -> None:
+        hogs_started.release()
+        release.wait(30)
+
+    now = datetime.now(UTC)
+    for k in range(4):
+        scheduler.add_job(hog, "interval", seconds=3600, id=f"hog:{k}", executor="jobs", next_run_time=now)
+    later = now + timedelta(seconds=1)  # once the hogs have the threads
+    for name in OUTGOING:
+        scheduler.modify_job(name, func=ran[name].set, args=(), next_run_time=later)
+    for job in scheduler.get_jobs():
+        if job.id not in OUTGOING and not job.id.startswith("hog:"):
+            scheduler.remove_job(job.id)  # the heartbeat and the other jobs: not this test's subject
+    scheduler.start()
+    try:
+        assert all(hogs_started.acquire(timeout=10) for _ in range(4)), "the long jobs did not start"
+        late = [name for name, event in ran.items() if not event.wait(10)]
+        assert not late, f"waited behind the long jobs: {late}"
+    finally:
+        release.set()
+        scheduler.shutdown(wait=True)
+    assert [job.id for job in JOBS if job.outgoing] == ["queue:counts", "notify:send", "replies:send"]
