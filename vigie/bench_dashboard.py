@@ -363,12 +363,7 @@ def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
 
 def _clear_wall_cache(everything: bool) -> None:
     """Forget what the wall computed (the live panels, or all), so that the next tick computes it."""
-    wall = _wall_module()
-    with wall._cache_lock:
-        if everything:
-            wall._cache.clear()
-        else:
-            wall._cache.pop("live", None)
+    _wall_module()._cache.forget("" if everything else "live")
 
 
 def _post(client: Any, body: dict[str, Any]) -> float:
