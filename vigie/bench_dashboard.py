@@ -252,7 +252,9 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
                                                          "value": markers[1]}])
             timings[label].append(_post(operator, body))
         # The lead's triage page when its marker moved (an item changed, or 5 s passed): it re-reads
-        # its bounded lists (escalated, at risk or breached, unassigned) and the workload.
+        # its bounded lists (escalated, at risk or breached, unassigned) and the workload. What
+        # another lead screen of the worker read for that marker is forgotten: a re-read, timed.
+        _page_module("/triage")._cache.forget()
         body = callback_payload(app, "triage-known.data", [{"id": "triage-tick", "property": "n_intervals",
                                  "value": n + 1}], [{"id": "triage-known", "property": "data",
                                                      "value": {"rows": {}, "load": ""}}])
@@ -345,14 +347,18 @@ def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, rol
     return client
 
 
-def _wall_module() -> Any:
-    """The wall page's module as Dash imported it (Dash Pages names modules after their path: a
-    plain `import dashboard.pages.wall` would load a second copy, with a cache of its own)."""
+def _page_module(path: str) -> Any:
+    """A page's module as Dash imported it (Dash Pages names modules after their path: a plain
+    `import dashboard.pages.wall` would load a second copy, with a cache of its own)."""
     import sys
 
     import dash
 
-    return sys.modules[next(p["module"] for p in dash.page_registry.values() if p["path"] == "/wall")]
+    return sys.modules[next(p["module"] for p in dash.page_registry.values() if p["path"] == path)]
+
+
+def _wall_module() -> Any:
+    return _page_module("/wall")
 
 
 def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
