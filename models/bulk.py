@@ -113,17 +113,22 @@ def one_of(conn: Connection, column: ColumnElement[Any] | QueryableAttribute[Any
 
 
 def add_copies(conn: Connection, per_head: dict[int, int], now: datetime) -> None:
-    """Add ``per_head`` copies ({head mention id: copies}) to the heads' queue items, moved to ``now``."""
+    """Add ``per_head`` copies ({head mention id: copies}) to the heads' queue items, moved to ``now``
+    or kept where they are when a later change already stamped them: ``now`` is the batch's start,
+    and an agent's claim committed meanwhile must not be moved back behind a live page's position
+    (an equal stamp is still read again by the page's recheck of the seconds behind it)."""
     if conn.dialect.name == "postgresql":  # one statement; executemany pipelines one per head
         # The heads' rows locked in id order first: two collectors adding copies to the same heads
         # would otherwise lock them in their plans' orders, and could deadlock (a batch rolled back).
         conn.execute(text("SELECT id FROM queue_items WHERE mention_id = ANY(CAST(:heads AS INTEGER[])) "
                           "ORDER BY id FOR UPDATE"), {"heads": sorted(per_head)})
-        conn.execute(text("UPDATE queue_items SET copy_count = queue_items.copy_count + v.added, updated_at = :now "
+        conn.execute(text("UPDATE queue_items SET copy_count = queue_items.copy_count + v.added, "
+                          "updated_at = greatest(queue_items.updated_at, :now) "
                           "FROM unnest(CAST(:heads AS INTEGER[]), CAST(:added AS INTEGER[])) AS v(head, added) "
                           "WHERE queue_items.mention_id = v.head"),
                      {"now": now, "heads": list(per_head), "added": list(per_head.values())})
         return
     conn.execute(update(QueueItem).where(QueueItem.mention_id == bindparam("head"))
-                 .values(copy_count=QueueItem.copy_count + bindparam("added"), updated_at=now),
+                 .values(copy_count=QueueItem.copy_count + bindparam("added"),
+                         updated_at=func.max(QueueItem.updated_at, now)),  # SQLite: max() of two is scalar
                  [{"head": head, "added": added} for head, added in sorted(per_head.items())])

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select, tuple_
+from sqlalchemy import Select, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from models import queue_counts
+from models.bulk import one_of
 from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, SourceRow, utcnow
 
 QUEUE_LIMIT = 500
@@ -246,34 +247,81 @@ def count_mentions(session: Session) -> int:
 TRIAGE_LIMIT = 200
 
 
-def triage_rows(session: Session, teams: list[str], limit: int = TRIAGE_LIMIT) -> list[dict[str, Any]]:
-    """What a lead must look at, for ``teams``: escalated items, items at risk or past their SLA
-    (soonest due first), and unassigned items (oldest first). Each row says why it is here
-    (``why``). One bounded query per (list, status, team), each walking its own index in order."""
-    now = utcnow()
-    found: dict[int, dict[str, Any]] = {}
-
-    def add(reason: str, statement: Select[Any]) -> None:
-        for r in session.execute(statement.limit(limit)):
-            row = found.setdefault(r.id, {**_as_row(r, now), "why": []})
-            label = row["sla"] if reason == "sla" else reason
-            if label not in row["why"]:
-                row["why"].append(label)
-
+def _triage_lists(teams: list[str], now: datetime, limit: int) -> list[tuple[str, bool, Select[*tuple[Any, ...]]]]:
+    """The lead's bounded lists as (reason, newest first, statement of (id, sort key)): per team and
+    open status its escalated items and those at risk or past their SLA (soonest due first), and
+    per team its unassigned items (oldest first). Each walks its own index in order and stops at
+    ``limit``; only the ids and their sort keys are read."""
+    lists: list[tuple[str, bool, Select[*tuple[Any, ...]]]] = []
     for team in teams:
         for status in OPEN_STATUSES:
             mine = (QueueItem.status == status, QueueItem.team == team)
-            add("escalated", _row_select().where(*mine, QueueItem.escalated_at.is_not(None))
-                .order_by(QueueItem.escalated_at.desc()))
+            lists.append(("escalated", True, select(QueueItem.id, QueueItem.escalated_at.label("k"))
+                          .where(*mine, QueueItem.escalated_at.is_not(None))
+                          .order_by(QueueItem.escalated_at.desc()).limit(limit)))
             # at_risk_at <= due_at: walking by due time, the at-risk and breached items come first (an
             # item without at_risk_at is listed once breached, not looked for through the whole queue).
-            add("sla", _row_select().where(*mine, or_(QueueItem.at_risk_at <= now, QueueItem.due_at <= now))
-                .order_by(QueueItem.due_at))
-        add("unassigned", _row_select().where(QueueItem.status == "new", QueueItem.team == team)
-            .order_by(QueueItem.created_at, QueueItem.id))
-    for row in found.values():
-        row["why"] = ", ".join(row["why"])
-    return list(found.values())
+            lists.append(("sla", False, select(QueueItem.id, QueueItem.due_at.label("k"))
+                          .where(*mine, or_(QueueItem.at_risk_at <= now, QueueItem.due_at <= now))
+                          .order_by(QueueItem.due_at).limit(limit)))
+        lists.append(("unassigned", False, select(QueueItem.id, QueueItem.created_at.label("k"))
+                      .where(QueueItem.status == "new", QueueItem.team == team)
+                      .order_by(QueueItem.created_at, QueueItem.id).limit(limit)))
+    return lists
+
+
+def _triage_select() -> Select[*tuple[Any, ...]]:
+    """What the triage grid shows of an item (its columns, the link's mention, the SLA's times)."""
+    return select(
+        QueueItem.id, QueueItem.team, QueueItem.status, QueueItem.assignee, QueueItem.due_at, QueueItem.at_risk_at,
+        QueueItem.created_at.label("queued_at"), QueueItem.copy_count, Mention.id.label("mention_id"),
+        Mention.priority, Mention.network, func.substr(Mention.text, 1, GRID_TEXT_CHARS).label("text"),
+    ).join(Mention, Mention.id == QueueItem.mention_id)
+
+
+def triage_rows(session: Session, teams: list[str], limit: int = TRIAGE_LIMIT) -> list[dict[str, Any]]:
+    """What a lead must look at, for ``teams``: escalated items, items at risk or past their SLA
+    (soonest due first), and unassigned items (oldest first). Each row says why it is here
+    (``why``) and carries what the triage grid shows. Two statements: the lists' ids (one bounded
+    index walk each, in one UNION ALL), then each item listed, once, with its post."""
+    if not teams:
+        return []
+    now = utcnow()
+    lists = _triage_lists(teams, now, limit)
+    parts = []
+    for number, (_reason, _newest, statement) in enumerate(lists):
+        sub = statement.subquery()
+        parts.append(select(sub.c.id, sub.c.k, literal(number).label("list")))
+    found: dict[int, list[tuple[Any, int]]] = {number: [] for number in range(len(lists))}
+    for item_id, key, number in session.execute(union_all(*parts)):
+        found[int(number)].append((key, int(item_id)))
+    order: dict[int, list[int]] = {}  # item id -> its lists, in list order; items in first-found order
+    for number, (_reason, newest, _statement) in enumerate(lists):
+        for _key, item_id in sorted(found[number], key=lambda pair: pair[0], reverse=newest):
+            order.setdefault(item_id, []).append(number)
+    if not order:
+        return []
+    listed = one_of(session.connection(), QueueItem.id, list(order))
+    rows = {r.id: r for r in session.execute(_triage_select().where(listed))}
+    out = []
+    for item_id, numbers in order.items():
+        r = rows.get(item_id)
+        if r is None:  # gone between the two reads (a deleted item): not shown
+            continue
+        sla = sla_state(r.status, r.due_at, r.at_risk_at, now)
+        why: list[str] = []
+        for number in numbers:
+            label = sla if lists[number][0] == "sla" else lists[number][0]
+            if label and label not in why:  # no SLA label for an item closed between the two reads
+                why.append(label)
+        out.append({
+            "id": r.id, "mention_id": r.mention_id, "team": r.team, "status": r.status, "priority": r.priority,
+            "assignee": r.assignee or "", "queued_at": r.queued_at.isoformat(timespec="seconds") + "Z",
+            "due_at": r.due_at.isoformat(timespec="seconds") + "Z",
+            "network": r.network + (f" +{r.copy_count}" if r.copy_count else ""),  # copies on other networks
+            "text": r.text, "why": ", ".join(why),
+        })
+    return out
 
 
 def workload(session: Session, teams: list[str], limit: int = 500) -> list[dict[str, Any]]:

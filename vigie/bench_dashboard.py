@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import statistics
 import time
 from dataclasses import replace
@@ -216,7 +217,12 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
     lead = _signed_in_client(app, db, settings, team, "lead")
     operator = _signed_in_client(app, db, settings, team, "operator")  # the wall is not an agent's page
     enricher = Enricher(settings)
-    live = demo_posts(rounds * 3 + 10, seed=99)
+    # New posts each run, also on a reused database: the same ids would be known already (nothing
+    # stored, no marker moved: "3 new items" would time nothing new), the same author and text a
+    # repost (a copy, no queue item).
+    run = secrets.token_hex(4)
+    live = [replace(p, external_id=f"{p.external_id}-{run}", author_handle=f"{p.author_handle or '@b'}{run}")
+            for p in demo_posts(rounds * 3 + 10, seed=99)]
     with db.read() as session:
         from models import queries
 
@@ -233,6 +239,8 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
                chunk_size=None)
         with db.read() as session:
             after = queries.newest_change(session)
+        if after == before:
+            raise RuntimeError("a round stored no new item: the ticks timed 'with new items' would time nothing new")
         # The page's position: just before this round's items, or already past them (a tick
         # that finds nothing new, but still re-checks the last seconds for late commits).
         for label, key in (("queue tick, 3 new items", before), ("queue tick, nothing new", after)):
@@ -258,7 +266,9 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
                                                          "value": markers[1]}])
             timings[label].append(_post(operator, body))
         # The lead's triage page when its marker moved (an item changed, or 5 s passed): it re-reads
-        # its bounded lists (escalated, at risk or breached, unassigned) and the workload.
+        # its bounded lists (escalated, at risk or breached, unassigned) and the workload. What
+        # another lead screen of the worker read for that marker is forgotten: a re-read, timed.
+        _page_module("/triage")._cache.forget()
         body = callback_payload(app, "triage-known.data", [{"id": "triage-tick", "property": "n_intervals",
                                  "value": n + 1}], [{"id": "triage-known", "property": "data",
                                                      "value": {"rows": {}, "load": ""}}])
@@ -339,7 +349,6 @@ def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, rol
     """A test client signed in through the login form with ``role`` (of ``team`` for an agent or a
     lead), an account made in the scratch database."""
     import re
-    import secrets
 
     from models.users import add_user
 
@@ -359,14 +368,18 @@ def _signed_in_client(app: Any, db: Database, settings: Settings, team: str, rol
     return client
 
 
-def _wall_module() -> Any:
-    """The wall page's module as Dash imported it (Dash Pages names modules after their path: a
-    plain `import dashboard.pages.wall` would load a second copy, with a cache of its own)."""
+def _page_module(path: str) -> Any:
+    """A page's module as Dash imported it (Dash Pages names modules after their path: a plain
+    `import dashboard.pages.wall` would load a second copy, with a cache of its own)."""
     import sys
 
     import dash
 
-    return sys.modules[next(p["module"] for p in dash.page_registry.values() if p["path"] == "/wall")]
+    return sys.modules[next(p["module"] for p in dash.page_registry.values() if p["path"] == path)]
+
+
+def _wall_module() -> Any:
+    return _page_module("/wall")
 
 
 def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
@@ -377,12 +390,7 @@ def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
 
 def _clear_wall_cache(everything: bool) -> None:
     """Forget what the wall computed (the live panels, or all), so that the next tick computes it."""
-    wall = _wall_module()
-    with wall._cache_lock:
-        if everything:
-            wall._cache.clear()
-        else:
-            wall._cache.pop("live", None)
+    _wall_module()._cache.forget("" if everything else "live")
 
 
 def _post(client: Any, body: dict[str, Any]) -> float:

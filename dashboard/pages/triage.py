@@ -4,7 +4,8 @@ age, and the workload of each agent; bulk assign, reroute and resolve.
 A lead sees the teams it leads (an admin sees all). Each tick reads a cheap marker (the newest
 item change, and the clock in 5-second steps); when it moved, the page re-reads its bounded
 lists and sends the grid only what changed (an AG Grid row transaction), so an item that falls
-past its SLA moves to "breached" without a reload.
+past its SLA moves to "breached" without a reload. The lists are read once per marker for all
+the lead screens of a worker with the same teams (`_cache`); each screen words them for its reader.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dashboard.auth.policy import LEADS, Principal, led_teams
 from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import LABELS_FORMATTER, grid_context, grid_texts, label_column, with_link
 from dashboard.components.when import grid_time_column, number, when
+from dashboard.components.worker_cache import MarkerCache
 from dashboard.context import current
 from i18n import N_, _, ngettext
 from models import queries, users
@@ -40,6 +42,7 @@ dash.register_page(__name__, path="/triage", title=_page_title, name="Triage", r
                    nav={"order": 20, "label": N_("Triage")})
 
 RECHECK_SECONDS = 5
+_cache = MarkerCache()  # the lists read per (teams, marker), shared by this worker's lead screens
 
 
 def columns() -> list[dict[str, Any]]:
@@ -72,9 +75,9 @@ def _signature(row: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _workload_table(session: Any, teams: list[str], members: list[tuple[str, str]]) -> tuple[Any, str]:
+def _workload_table(loads_read: list[dict[str, Any]], members: list[tuple[str, str]]) -> tuple[Any, str]:
     """The table and a signature of its figures (the tick sends it only when they change)."""
-    loads = {(w["assignee"], w["team"]): w for w in queries.workload(session, teams)}
+    loads = {(w["assignee"], w["team"]): w for w in loads_read}
     labels = {t.key: t.label for t in current().settings.teams}
     now = utcnow()
     rows, figures = [], []
@@ -126,12 +129,21 @@ def _marker(session: Any) -> str:
     return f"{last.isoformat() if last else '-'}|{int(time.time() // RECHECK_SECONDS)}"
 
 
-def _read(session: Any, teams: list[str]) -> dict[str, Any]:
-    """Everything the page shows, and the state its tick compares against."""
-    members = users.team_members(session, teams)
-    rows = with_link(queries.triage_rows(session, teams))
-    totals = _totals(session, teams)
-    workload, load_signature = _workload_table(session, teams, members)
+def _lists(session: Any, teams: list[str]) -> dict[str, Any]:
+    """What the page reads for ``teams``, in no reader's words: the same for every lead of them."""
+    return {"members": users.team_members(session, teams), "rows": queries.triage_rows(session, teams),
+            "totals": _totals(session, teams), "loads": queries.workload(session, teams)}
+
+
+def _read(session: Any, teams: list[str], marker: str) -> dict[str, Any]:
+    """Everything the page shows, and the state its tick compares against. The lists are read once
+    per marker for all the lead screens of this worker with the same teams (`_cache`); each
+    reader gets its own copies, in its words."""
+    name = f"{id(current().db)}:{','.join(teams)}"  # one database per app; a test process holds several
+    read = _cache.get(name, marker, lambda: _lists(session, teams))
+    members, totals = read["members"], read["totals"]
+    rows = with_link([dict(r) for r in read["rows"]])
+    workload, load_signature = _workload_table(read["loads"], members)
     state = {"rows": {str(r["id"]): _signature(r) for r in rows}, "load": load_signature, "totals": totals}
     return {"rows": rows, "totals": totals, "workload": workload, "members": members, "state": state}
 
@@ -141,7 +153,7 @@ def layout(**_query: Any) -> Any:
     teams = _teams(current_principal())
     with ctx.db.pages() as session:
         marker = _marker(session)  # before the reads: a change in between is read again, not missed
-        seen = _read(session, teams)
+        seen = _read(session, teams, marker)
     rows, totals, workload = seen["rows"], seen["totals"], seen["workload"]
     members = [{"label": n, "value": n} for n in sorted({name for name, _t in seen["members"]})]
     labels = {t.key: t.label for t in ctx.settings.teams}
@@ -209,7 +221,7 @@ def refresh(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
         marker = _marker(session)
         if marker == state.get("marker"):
             return no_update, no_update, no_update, no_update
-        seen = _read(session, teams)
+        seen = _read(session, teams, marker)
     rows, totals, workload = seen["rows"], seen["totals"], seen["workload"]
     known: dict[str, str] = state.get("rows", {})
     now = seen["state"]["rows"]

@@ -31,6 +31,7 @@ from dashboard.auth.guard import guarded
 from dashboard.auth.policy import WALL
 from dashboard.components import wall_panels as panels
 from dashboard.components.health import health_marker, polled_intervals
+from dashboard.components.worker_cache import MarkerCache
 from dashboard.context import current
 from i18n import N_, _, current_reader
 from models import heartbeats, kpis, outbox, queries, wall_rollup
@@ -51,8 +52,8 @@ SLOW_SECONDS = 15
 CLOCK_SECONDS = 5
 TICKER_ITEMS = 5
 ROTATE_RANGE = (5, 3600)
-_cache: dict[str, tuple[str, Any]] = {}
-_cache_lock = threading.Lock()
+_cache = MarkerCache()
+_cache_lock = threading.Lock()  # the top terms' and the markers' dictionaries below
 # per database (tests serve several from one app): (the words skipped, each post's terms by id)
 _terms: weakref.WeakKeyDictionary[Any, tuple[frozenset[str], dict[int, kpis.Terms]]] = weakref.WeakKeyDictionary()
 
@@ -80,14 +81,7 @@ def _current_markers(db: Any, session: Any, now: datetime) -> tuple[str, str, he
 
 def _cached(name: str, marker: str, compute: Any) -> Any:
     """The value computed for ``marker``, shared by every screen of this worker."""
-    with _cache_lock:
-        hit = _cache.get(name)
-    if hit is not None and hit[0] == marker:
-        return hit[1]
-    value = compute()
-    with _cache_lock:
-        _cache[name] = (marker, value)
-    return value
+    return _cache.get(name, marker, compute)
 
 
 def ctx_triggered(component: str) -> bool:

@@ -51,6 +51,35 @@ def test_changes_are_paged_without_getting_stuck(db: Database, settings: Setting
         assert queries.changes_after(s, key) == []
 
 
+def test_a_copy_stored_after_a_claim_keeps_the_claims_stamp_and_the_page_sees_it(
+        db: Database, settings: Settings) -> None:
+    """A batch stamped before an agent's claim but writing after it adds a copy to the claimed
+    item: its change time stays the claim's (never moved back behind it), and the live queue's
+    tick, positioned at the claim, reads the new copy count in its recheck of the seconds behind."""
+    text = "Aurelia Bank froze my savings account without any notice and nobody answers the phone"
+    store_posts(db, settings, [RawPost("x1", "x", text, datetime.now(UTC), None, "@zoe", "Zoe", 50)])
+    # On PostgreSQL a batch reads its clock when its transaction starts; a claim stamped after that
+    # and committed first (the batch then waits for the row's lock) is later than the batch's stamp:
+    # the claim here is stamped 30 s ahead of the batch that follows.
+    with db.write.begin() as s:
+        item_id = s.scalars(select(QueueItem.id)).one()
+        claimed_at = actions.claim(s, item_id, "alice", at=datetime.now(UTC).replace(tzinfo=None)
+                                   + timedelta(seconds=30)).updated_at
+    with db.read() as s:  # the page, after the claim: positioned at it
+        key = queries.newest_change(s)
+    assert key == (claimed_at.isoformat(), item_id)
+    store_posts(db, settings, [RawPost("m1", "mastodon", text, datetime.now(UTC), None, "zoe@social.example",
+                                       "Zoe", 50)])
+    with db.read() as s:
+        item = s.get(QueueItem, item_id)
+        assert item is not None and item.copy_count == 1
+        assert item.updated_at == claimed_at  # not moved back to the batch's start
+        at = datetime.fromisoformat(key[0])
+        overlap = timedelta(seconds=5)  # the queue page's OVERLAP (dashboard/pages/queue.py)
+        seen = queries.changes_after(s, key) + queries.changes_between(s, at - overlap, at)
+    assert [(r["id"], r["copies"], r["status"]) for r in seen] == [(item_id, 1, "claimed")]
+
+
 def test_lost_lease_stores_nothing(db: Database, settings: Settings) -> None:
     sync_sources(db, settings)
     with db.write.begin() as s:

@@ -1,0 +1,40 @@
+"""Values computed once per change marker and shared by every screen a worker serves.
+
+A live page's tick first reads a cheap marker (the newest change, a clock step); what it shows
+for that marker is the same for every reader with the same scope, so the first tick to see a
+new marker computes it and the others of this process reuse it. A new marker is a new
+computation: a change shows on the next tick. Values are kept per name (a scope: the wall's
+panels, a lead's teams), one marker each, so the cache stays as small as the scopes in use.
+Callers keep what they hand out unchanged (copy before adding a reader's words).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class MarkerCache:
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, marker: str, compute: Callable[[], T]) -> T:
+        """The value computed for ``marker`` under ``name``; computed now when the marker moved."""
+        with self._lock:
+            hit = self._values.get(name)
+        if hit is not None and hit[0] == marker:
+            return hit[1]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            self._values[name] = (marker, value)
+        return value
+
+    def forget(self, prefix: str = "") -> None:
+        """Forget the values whose names start with ``prefix`` (all by default): benchmarks and tests."""
+        with self._lock:
+            for name in [n for n in self._values if n.startswith(prefix)]:
+                del self._values[name]
