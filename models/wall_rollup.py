@@ -94,9 +94,30 @@ def _upsert(session: Session) -> Any:
     return insert
 
 
+def _fold_mark(session: Session) -> int:
+    return session.scalar(select(SummaryFoldMark.last_id).where(SummaryFoldMark.name == "mentions")) or 0
+
+
+def _consistent(session: Session, read: Any, exact: Any) -> Any:
+    """``read(tail)`` from the rollups and the tail past the fold's mark, with the mark unchanged from
+    before the tail to after the rollups. On PostgreSQL each statement sees its own snapshot: a fold
+    committed between the tail's read and the rollups' would count its posts twice (in both). The
+    fold moves the mark and the rollups in one transaction and the mark only grows (a reset empties
+    the rollups too), so an unchanged mark means both reads saw the same folded posts. A mark that
+    keeps moving (a fold catching up in batches): the exact read."""
+    for _attempt in range(3):
+        tail = _tail(session)
+        if tail is None:
+            break
+        value = read(tail)
+        if _fold_mark(session) == tail[0]:
+            return value
+    return exact()
+
+
 def _tail(session: Session) -> tuple[int, list[Any]] | None:
     """(the fold's mark, the original posts stored past it), or None when the fold is far behind."""
-    mark = session.scalar(select(SummaryFoldMark.last_id).where(SummaryFoldMark.name == "mentions")) or 0
+    mark = _fold_mark(session)
     newest = session.scalar(select(func.max(Mention.id))) or 0
     if not mark or newest - mark >= TAIL:
         return None
@@ -113,9 +134,14 @@ def _edges(since: datetime, until: datetime, lo: datetime, hi: datetime) -> list
 def network_hours(session: Session, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """`models.kpis.network_hours` (same rows, same order) from the rollups."""
     lo, hi = whole_hours(since, until)
-    tail = _tail(session) if lo < hi else None
-    if tail is None:
+    if lo >= hi:
         return kpis.network_hours(session, since, until)
+    return _consistent(session, lambda tail: _network_hours(session, since, until, lo, hi, tail),
+                       lambda: kpis.network_hours(session, since, until))
+
+
+def _network_hours(session: Session, since: datetime, until: datetime, lo: datetime, hi: datetime,
+                   tail: tuple[int, list[Any]]) -> list[dict[str, Any]]:
     posts: Counter[NetKey] = Counter()
     scores: defaultdict[NetKey, float] = defaultdict(float)
     for r in session.execute(select(WallHourCount.hour, WallHourCount.network, WallHourCount.label, WallHourCount.n,
@@ -159,9 +185,14 @@ def hour_rows(posts: Counter[NetKey], scores: dict[NetKey, float]) -> list[dict[
 def brand_counts(session: Session, since: datetime, until: datetime) -> list[tuple[str, bool, int]]:
     """`models.kpis.brand_counts` (same figures, brands in name order) from the rollups."""
     lo, hi = whole_hours(since, until)
-    tail = _tail(session) if lo < hi else None
-    if tail is None:
+    if lo >= hi:
         return kpis.brand_counts(session, since, until)
+    return _consistent(session, lambda tail: _brand_counts(session, since, until, lo, hi, tail),
+                       lambda: kpis.brand_counts(session, since, until))
+
+
+def _brand_counts(session: Session, since: datetime, until: datetime, lo: datetime, hi: datetime,
+                  tail: tuple[int, list[Any]]) -> list[tuple[str, bool, int]]:
     totals: Counter[tuple[str, bool]] = Counter()
     for brand, competitor, n in session.execute(
             select(WallBrandHour.brand, WallBrandHour.competitor, func.sum(WallBrandHour.n))

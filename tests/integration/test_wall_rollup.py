@@ -111,3 +111,40 @@ def test_the_top_terms_as_the_exact_read(web: Any, db: Database, seeded: Setting
             later = now + timedelta(minutes=9)  # a step later: some posts known, some new
             assert wall._top_terms(s, db, later - timedelta(hours=24), later, brands) == kpis.top_terms(
                 kpis.recent_texts(s, later - timedelta(hours=24), later), brands)
+
+
+def test_a_fold_committed_between_the_tail_and_the_rollups_is_not_counted_twice(
+        db: Database, seeded: Settings) -> None:  # noqa: F811
+    """On PostgreSQL each statement reads its own snapshot: a fold committed after the tail (the posts
+    past the mark) was read and before the rollups are counted its posts in both."""
+    from sqlalchemy import event
+
+    fold(db, ZONE)
+    now = END - timedelta(minutes=23, seconds=17)
+    inject(db, seeded, ["Aurelia Bank outage, app down again, furious"] * 3, now - timedelta(hours=5), 60,
+           prefix="late")
+    since = kpis.hours_back(now, 24)
+    with db.read() as s:
+        exact = kpis.network_hours(s, since, now)
+        voice_exact = sorted(kpis.brand_counts(s, now - timedelta(hours=24), now))
+    folded: list[str] = []
+
+    def fold_first(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "wall_hour_counts" in statement and not folded:  # just before the page's rollup read
+            folded.append(statement)
+            fold(db, ZONE)  # another collector's fold, committed on its own connection
+
+    with db.read() as s:
+        event.listen(s.connection(), "before_cursor_execute", fold_first)
+        rows = wall_rollup.network_hours(s, since, now)
+    assert folded, "the fold ran between the two reads (else this test checks nothing)"
+    _same_hours(rows, exact)
+    folded.clear()
+    with db.read() as s:
+        inject(db, seeded, ["Aurelia Bank outage again"] * 2, now - timedelta(hours=4), 60, prefix="later")
+        event.listen(s.connection(), "before_cursor_execute",
+                     lambda c, cur, st, *a: fold_first(c, cur, st.replace("wall_brand_hours", "wall_hour_counts")))
+        voice = wall_rollup.brand_counts(s, now - timedelta(hours=24), now)
+    with db.read() as s:
+        voice_exact = sorted(kpis.brand_counts(s, now - timedelta(hours=24), now))
+    assert folded and voice == voice_exact
