@@ -14,7 +14,7 @@ whoever reads ``pages`` must bound what it shows by what the replica has applied
 (`models.replica`); the queue page does (dashboard/pages/queue.py).
 
 A person's own writes: a web request that committed a write records the primary's position after it
-(`OwnWrites`, kept by the dashboard in the person's session, dashboard/own_writes.py); while a later
+(`OwnWrites`, kept by the dashboard in a cookie of its own, dashboard/own_writes.py); while a later
 request of theirs carries a position the replica has not replayed, ``pages`` hands out the primary's
 sessions, so a reload or another page never shows the state before their action. Without a pending
 position ``pages`` costs nothing more; with one, one short query on the replica per request.
@@ -130,6 +130,8 @@ class Database:
     def _replayed(self, lsn: int) -> bool:
         try:
             with self.pages_factory() as session:  # type: ignore[misc]
+                # bounded: a hung replica must not add its own wait to every request of whoever wrote
+                session.execute(text("SET LOCAL statement_timeout = 1000"))
                 replayed = session.execute(_REPLAYED).scalar()
         except Exception:  # the replica unreachable: the primary answers (and /readyz says so)
             return False
