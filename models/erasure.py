@@ -108,6 +108,12 @@ def restrict_mentions(session: Session, author: str, request_id: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def newest_request(session: Session) -> int:
+    """The newest data-protection request's id (0: none): it changes whenever texts were restricted, so
+    what a page keeps of posts' texts (the wall's top terms) is dropped with it."""
+    return int(session.scalar(select(func.max(ErasureRequest.id))) or 0)
+
+
 def request_erasure(session: Session, actor: str, author: str, reason: str) -> ErasureRequest:
     """Restrict ``author`` ("network:handle") now; erased once retention ends (`settle_erasures`)."""
     author, reason, actor = author.strip(), reason.strip(), actor.strip()

@@ -257,8 +257,6 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
                                ("wall tick, nothing new", current_markers)):
             if label != "wall tick, nothing new":
                 _clear_wall_cache(everything=label == "wall tick, all recomputed")
-            with _wall_module()._cache_lock:  # the first screen of its second: the markers read, not shared
-                _wall_module()._marks.clear()
             body = callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",
                                      "value": n + 1}, {"id": "wall-scale", "property": "data", "value": 1.0}],
                                     [{"id": "wall-marker", "property": "data", "value": markers[0]},

@@ -18,7 +18,6 @@ page by itself (see there).
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +33,7 @@ from dashboard.components.health import health_marker, polled_intervals
 from dashboard.components.worker_cache import MarkerCache
 from dashboard.context import current
 from i18n import N_, _, current_reader
-from models import heartbeats, kpis, outbox, queries, wall_rollup
+from models import erasure, heartbeats, kpis, outbox, queries, wall_rollup
 from models.tables import utcnow
 
 
@@ -53,30 +52,10 @@ CLOCK_SECONDS = 5
 TICKER_ITEMS = 5
 ROTATE_RANGE = (5, 3600)
 _cache = MarkerCache()
-_cache_lock = threading.Lock()  # the top terms' and the markers' dictionaries below
-# per database (tests serve several from one app): (the words skipped, each post's terms by id)
-_terms: weakref.WeakKeyDictionary[Any, tuple[frozenset[str], dict[int, kpis.Terms]]] = weakref.WeakKeyDictionary()
-
-
-# The change markers a worker read last, per database (tests serve several from one app), and when
-# (monotonic seconds): its screens ticking within MARKER_SECONDS of each other share one reading (five
-# small queries), as they share the panels computed for it. 50 screens over 4 workers tick about six
-# times a second in each.
-MARKER_SECONDS = 1.0
-_marks: dict[int, tuple[float, tuple[str, str, heartbeats.Health]]] = {}
-
-
-def _current_markers(db: Any, session: Any, now: datetime) -> tuple[str, str, heartbeats.Health]:
-    """`_markers`, read at most once per MARKER_SECONDS by this worker."""
-    clock = time.monotonic()
-    with _cache_lock:
-        hit = _marks.get(id(db))
-    if hit is not None and clock - hit[0] < MARKER_SECONDS:
-        return hit[1]
-    markers = _markers(session, now)
-    with _cache_lock:
-        _marks[id(db)] = (clock, markers)
-    return markers
+_cache_lock = threading.Lock()  # the top terms' dictionary below
+# per database (tests serve several from one app): (the words skipped, the newest data-protection
+# request, each post's terms by id)
+_terms: weakref.WeakKeyDictionary[Any, tuple[frozenset[str], int, dict[int, kpis.Terms]]] = weakref.WeakKeyDictionary()
 
 
 def _cached(name: str, marker: str, compute: Any) -> Any:
@@ -133,17 +112,18 @@ def _live(session: Any, now: datetime, health: heartbeats.Health) -> dict[str, A
 def _top_terms(session: Any, db: Any, since: datetime, until: datetime, brands: list[str]) -> Any:
     """`kpis.top_terms` of the window's newest posts, each post's terms found once per worker and
     database ``db``: a step tokenises only the posts that arrived since the last (a post never
-    changes once stored)."""
+    changes once stored, but for a data-protection request's restriction, which empties the cache)."""
     skip = kpis.term_skip(brands)
     ids = kpis.recent_ids(session, since, until)
+    generation = erasure.newest_request(session)
     with _cache_lock:
         kept = _terms.get(db)
-    known = kept[1] if kept is not None and kept[0] == skip else {}
+    known = kept[2] if kept is not None and kept[:2] == (skip, generation) else {}
     missing = [i for i in ids if i not in known]
     found = {i: kpis.post_terms(text, skip) for i, text in kpis.texts_by_id(session, missing).items()}
     terms = {i: known[i] if i in known else found[i] for i in ids if i in known or i in found}
     with _cache_lock:
-        _terms[db] = (skip, terms)  # the current window's posts only
+        _terms[db] = (skip, generation, terms)  # the current window's posts only
     return kpis.count_terms(terms[i] for i in ids if i in terms)
 
 
@@ -307,7 +287,7 @@ def refresh_wall(_n: int, scale: Any, marker: str, slow_marker: str) -> tuple[An
     now = utcnow()
     rescaled = ctx_triggered("wall-scale")
     with ctx.db.pages() as session:
-        live_marker, new_slow, health = _current_markers(ctx.db, session, now)
+        live_marker, new_slow, health = _markers(session, now)
         live_changed, slow_changed = live_marker != marker, new_slow != slow_marker or rescaled
         if not live_changed and not slow_changed:
             return (no_update,) * 11

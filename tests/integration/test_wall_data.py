@@ -57,29 +57,3 @@ def test_first_responses_of_a_busy_day_are_the_newest(db: Database, settings: Se
     assert sorted(m for _, m in every) == [10, 20, 30, 40, 50]
     assert sorted(m for _, m in newest) == [40, 50]  # past the sample's size, the latest claims count
 
-
-def test_screens_ticking_within_a_second_share_one_reading_of_the_markers(web: Any, db: Database,
-                                                                        settings: Settings) -> None:
-    import time
-
-    from sqlalchemy import event
-
-    wall = _wall_module()
-    statements: list[str] = []
-    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    now = datetime(2026, 11, 25, 12, 0, 1)
-    with db.write.begin() as s:
-        s.add(Alert(kind="volume_surge", scope="all", scope_key="", opened_at=now, last_seen_at=now,
-                    window_minutes=10, observed=50, expected=10, z=9, peak_observed=50, mentions_in_window=50,
-                    summary="Volume surge · all mentions", mention_ids=[]))
-    with web.server.app_context(), db.read() as s:
-        wall._marks.clear()
-        first = wall._current_markers(db, s, now)
-        read = len(statements)
-        assert read > 0
-        assert wall._current_markers(db, s, now) == first and len(statements) == read  # the second screen: shared
-        with db.write.begin() as w:  # a change: seen once the reading is older than MARKER_SECONDS
-            w.query(Alert).update({"closed_at": now})
-        time.sleep(wall.MARKER_SECONDS)
-    with web.server.app_context(), db.read() as s:
-        assert wall._current_markers(db, s, now)[0] != first[0] and len(statements) > read

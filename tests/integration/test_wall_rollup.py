@@ -148,3 +148,30 @@ def test_a_fold_committed_between_the_tail_and_the_rollups_is_not_counted_twice(
     with db.read() as s:
         voice_exact = sorted(kpis.brand_counts(s, now - timedelta(hours=24), now))
     assert folded and voice == voice_exact
+
+
+def test_the_top_terms_drop_a_restricted_authors_words(web: Any, db: Database, seeded: Settings) -> None:  # noqa: F811
+    """A data-protection request rewrites the author's posts in place: the wall's per-post terms kept
+    by the worker are dropped with it (the restricted words are shown nowhere)."""
+    from datetime import UTC
+
+    from collectors.types import RawPost
+    from models.erasure import request_erasure
+    from tests.kit import store_posts
+    from tests.streams import STREAM_SOURCE
+
+    wall = sys.modules[next(p["module"] for p in dash.page_registry.values() if p["path"] == "/wall")]
+    now = END - timedelta(hours=2)
+    posts = [RawPost(f"leak-{i}", "x", f"zanzibarish charges on my Aurelia account, case {i}",
+                     (now - timedelta(seconds=3000 - 10 * i)).replace(tzinfo=UTC), None, "@leaker", "Leaker", 5)
+             for i in range(250)]  # more than the window's most said words
+    store_posts(db, seeded, posts, source=STREAM_SOURCE, collected_at=now.replace(tzinfo=None))
+
+    def words() -> list[str]:
+        with db.read() as s:
+            return [w for w, _n in wall._top_terms(s, db, now - timedelta(hours=24), now, ["Aurelia Bank"])[0]]
+
+    assert "zanzibarish" in words()  # counted, and each post's terms kept by this worker
+    with db.write.begin() as s:
+        request_erasure(s, "dpo", "x:@leaker", "the author's request")
+    assert "zanzibarish" not in words()
