@@ -217,10 +217,13 @@ def health(db: Database, intervals: Mapping[str, float], now: datetime, limit: i
     a replica: heartbeats and runs are judged against ``now``, the web worker's clock, and a replica
     lagging three heartbeat intervals would show every collector silent and every source stale. (The
     replica's replay clock is no fix: on a standby of an idle primary it stands still, and a collector
-    killed then would never be seen silent.) Two bounded reads of small tables. ``limit``: source rows."""
-    with db.read() as session:
-        rows = source_health(session, limit)
-        beats = heartbeats(session)
+    killed then would never be seen silent.) Two bounded reads of small tables. ``limit``: source rows.
+    ``session``: the page's own, used when there is no replica (then it reads the primary already)."""
+    if session is not None and db.replica_engine is None:
+        rows, beats = source_health(session, limit), heartbeats(session)
+    else:
+        with db.read() as primary:
+            rows, beats = source_health(primary, limit), heartbeats(primary)
     return Health(rows, beats, stale_map(rows, intervals, beats, now),
                   [(b.worker_id, collector_gone(b, now) or "") for b in silent_collectors(beats, now)])
 
