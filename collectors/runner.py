@@ -23,6 +23,7 @@ from collectors.pipeline import Enricher
 from collectors.sources import build_polled_source
 from collectors.store import Lease, LeaseLost
 from collectors.types import CollectorError, Source
+from config.ops import lease_floor
 from config.settings import Settings, SourceConfig
 from models.db import Database
 from models.tables import SourceRow, utcnow
@@ -76,10 +77,11 @@ def release_leases(db: Database, owner: str) -> None:
 
 def lease_ttl(settings: Settings, cfg: SourceConfig) -> timedelta:
     """How long a lease on ``cfg`` lasts past its holder's last write: ``VIGIE_LEASE_SECONDS``, or
-    the larger of 60 s and three of the source's intervals."""
+    the larger of 60 s and three of the source's intervals, and never under the floor of two
+    heartbeat intervals (`config.ops.lease_floor`; a long ``VIGIE_HEARTBEAT_SECONDS`` raises it)."""
     if settings.ops.lease_seconds is not None:
-        return timedelta(seconds=settings.ops.lease_seconds)
-    return timedelta(seconds=max(60.0, cfg.interval_seconds * 3))
+        return timedelta(seconds=settings.ops.lease_seconds)  # checked against the floor at start
+    return timedelta(seconds=max(60.0, cfg.interval_seconds * 3, lease_floor(settings.ops.heartbeat_seconds)))
 
 
 def failure_backoff(interval: float, failures: int, permanent: bool) -> datetime | None:

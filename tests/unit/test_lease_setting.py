@@ -36,3 +36,8 @@ def test_a_lease_that_is_not_a_positive_integer_is_refused(value: str) -> None:
     with pytest.raises(ConfigError, match="VIGIE_LEASE_SECONDS"):
         load_settings(env={"VIGIE_LEASE_SECONDS": value})
 
+
+
+def test_unset_the_lease_never_falls_under_two_heartbeats() -> None:
+    settings = load_settings(env={"VIGIE_HEARTBEAT_SECONDS": "45"})  # default lease: a minute, under 2 x 45 s
+    assert lease_ttl(settings, SourceConfig("a", "demo", 5, True, {})) == timedelta(seconds=90)
