@@ -79,17 +79,18 @@ def busy_seconds() -> float:
     return (sum(values[:8]) - values[3] - values[4]) / TICK  # idle and iowait left out; guests are in user
 
 
-def postgres_pids() -> list[int]:
-    """The PostgreSQL server's processes on this machine (its backends included)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip().startswith("postgres"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def server_pids(postmaster: int | None) -> list[int]:
+    """The PostgreSQL server's processes: its postmaster and the postmaster's children (backends,
+    background workers); none when not known. Other clusters on the machine are left out; a
+    backend that ends between two samples loses its last second."""
+    return [] if postmaster is None else [postmaster, *children(postmaster)]
 
 
 class RssSampler(threading.Thread):
@@ -98,9 +99,10 @@ class RssSampler(threading.Thread):
     It also notes each one's CPU time and the PostgreSQL server's, so that `cpu` tells where the
     cores went between the first sample and the last."""
 
-    def __init__(self, named: dict[str, int], parents: dict[str, int], every: float = 1.0) -> None:
+    def __init__(self, named: dict[str, int], parents: dict[str, int], every: float = 1.0,
+                 postmaster: int | None = None) -> None:
         super().__init__(daemon=True)
-        self.named, self.parents, self.every = named, parents, every
+        self.named, self.parents, self.every, self.postmaster = named, parents, every, postmaster
         self.maximum: dict[str, float] = {}
         self._first: dict[str, float] = {}
         self._last: dict[str, float] = {}
@@ -117,7 +119,7 @@ class RssSampler(threading.Thread):
             mb = rss_mb(pid)
             if mb is not None:
                 self.maximum[label] = max(mb, self.maximum.get(label, 0.0))
-        for label, pid in [*pids.items(), *((f"postgres pid {p}", p) for p in postgres_pids())]:
+        for label, pid in [*pids.items(), *((f"postgres pid {p}", p) for p in server_pids(self.postmaster))]:
             seconds = cpu_seconds(pid)
             if seconds is not None:
                 self._first.setdefault(label, seconds)

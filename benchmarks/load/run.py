@@ -61,6 +61,18 @@ def _create_if_missing(url: str) -> None:
         server.dispose()
 
 
+def postmaster(db: Any) -> int | None:
+    """The PostgreSQL server's postmaster on this machine (the parent of a backend of ours), for the
+    `cpu` line; None for another database or a server elsewhere."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql" or db.engine.url.host not in ("127.0.0.1", "localhost", None):
+        return None
+    with db.engine.connect() as conn:
+        backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    return processes.parent_of(int(backend))
+
+
 def fresh_database(url: str) -> Any:
     """The database emptied and migrated (refused unless empty or this test's own)."""
     from models.db import open_database
@@ -211,7 +223,7 @@ def main(minutes: float, walls: int, agents: int, database_url: str, collectors:
     servers = [web, *collects]
     sampler = processes.RssSampler({"web master": web.pid, **{f"collect-{n + 1}": p.pid
                                                                for n, p in enumerate(collects)}},
-                                   {"web worker": web.pid})
+                                   {"web worker": web.pid}, postmaster=postmaster(db))
     driver = None
     try:
         wait_ready(base)
