@@ -294,7 +294,7 @@ def _jobs(db: Database, settings: Settings, count: int) -> None:
     run with nothing new), and a whole day's summary (with its 7 days before) from the running
     counts, its PDF (the first in the process apart: fpdf2 imported, fonts parsed), the same summary
     read item by item (the path before the counts), and today's so far (its 7 days before compared
-    up to the same time of day, read item by item)."""
+    up to the same time of day, grouped in the database: `summary_counts.core_until`)."""
     from collectors.jobs.spike_watch import run_spike_watch
     from models.summary import compute_summary, compute_summary_exact, local_day
     from models.summary_export import summary_pdf
@@ -331,7 +331,7 @@ def _jobs(db: Database, settings: Settings, count: int) -> None:
                 compute_summary_exact(session, settings, day)
             timings["daily summary, item by item"].append(time.perf_counter() - start)
             start = time.perf_counter()
-            with db.read() as session:  # its 7 days before up to the same time: still read item by item
+            with db.read() as session:  # its 7 days before up to the same time: grouped counts of those hours
                 compute_summary(session, settings, day + timedelta(days=1))
             timings["daily summary, today"].append(time.perf_counter() - start)
     click.echo(f"collector jobs: {count:,} mentions over 7 days ({count // 7:,} a day)")
