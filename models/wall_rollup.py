@@ -115,6 +115,16 @@ def _consistent(session: Session, read: Any, exact: Any) -> Any:
     return exact()
 
 
+def _windowed(session: Session, since: datetime, until: datetime, rollup: Any, exact: Any) -> Any:
+    """``rollup(session, since, until, lo, hi, tail)`` over the window's whole hours ``lo``..``hi``
+    (`_consistent` with the fold's mark), or ``exact(session, since, until)`` when it has none."""
+    lo, hi = whole_hours(since, until)
+    if lo >= hi:
+        return exact(session, since, until)
+    return _consistent(session, lambda tail: rollup(session, since, until, lo, hi, tail),
+                       lambda: exact(session, since, until))
+
+
 def _tail(session: Session) -> tuple[int, list[Any]] | None:
     """(the fold's mark, the original posts stored past it), or None when the fold is far behind."""
     mark = _fold_mark(session)
@@ -133,11 +143,7 @@ def _edges(since: datetime, until: datetime, lo: datetime, hi: datetime) -> list
 
 def network_hours(session: Session, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """`models.kpis.network_hours` (same rows, same order) from the rollups."""
-    lo, hi = whole_hours(since, until)
-    if lo >= hi:
-        return kpis.network_hours(session, since, until)
-    return _consistent(session, lambda tail: _network_hours(session, since, until, lo, hi, tail),
-                       lambda: kpis.network_hours(session, since, until))
+    return _windowed(session, since, until, _network_hours, kpis.network_hours)  # type: ignore[no-any-return]
 
 
 def _network_hours(session: Session, since: datetime, until: datetime, lo: datetime, hi: datetime,
@@ -184,11 +190,7 @@ def hour_rows(posts: Counter[NetKey], scores: dict[NetKey, float]) -> list[dict[
 
 def brand_counts(session: Session, since: datetime, until: datetime) -> list[tuple[str, bool, int]]:
     """`models.kpis.brand_counts` (same figures, brands in name order) from the rollups."""
-    lo, hi = whole_hours(since, until)
-    if lo >= hi:
-        return kpis.brand_counts(session, since, until)
-    return _consistent(session, lambda tail: _brand_counts(session, since, until, lo, hi, tail),
-                       lambda: kpis.brand_counts(session, since, until))
+    return _windowed(session, since, until, _brand_counts, kpis.brand_counts)  # type: ignore[no-any-return]
 
 
 def _brand_counts(session: Session, since: datetime, until: datetime, lo: datetime, hi: datetime,
