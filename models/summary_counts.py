@@ -10,8 +10,7 @@ What differs from the item-by-item reading, by design:
 - the previous 7 days of a day that is over are their stored summaries (`daily_summaries`, each
   judged as it stood when the collector stored it, 00:30 the next morning), else their counts as
   they stand now. A day in progress is compared with the same part of the days before, as each
-  stood then (the counts have no time of day): counted in the database (`core_until`: a few
-  grouped rows a day, but still a scan of that part of each day's items).
+  stood then (`core_until`): the whole hours from the counts by hour, the partial hour read.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, and_, case, cast, extract, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.summary import (
@@ -32,9 +31,18 @@ from models.summary import (
     core_from,
     stored_summary,
 )
-from models.summary_fold import BUCKETS, DUE_FORMAT, LAST_WIDTH, bucket_middle
-from models.summary_tables import SummaryCount
-from models.tables import CLOSED_STATUSES, Mention, QueueItem
+from models.summary_fold import (
+    DUE_FORMAT,
+    HOUR_MEASURES,
+    STATE_FIELDS,
+    ItemState,
+    bucket_middle,
+    hour_of,
+    hour_value,
+    item_events,
+)
+from models.summary_tables import SummaryCount, SummaryFoldedItem, SummaryFoldedMention
+from models.tables import Mention
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -150,47 +158,69 @@ def core_of_day(session: Session, day: date, now: datetime) -> dict[str, Any]:
     return core_from(dict(labels), sla_from_counts(r for r in rows if r[0]))
 
 
-def _floor(session: Session, value: Any) -> Any:
-    """``floor`` of a non-negative number in SQL (SQLite's CAST truncates; PostgreSQL's rounds)."""
-    return func.floor(value) if session.get_bind().dialect.name == "postgresql" else cast(value, Integer)
+def _partial_items(session: Session, start: datetime, hour: datetime, cut: datetime) -> Counter[tuple[str, str]]:
+    """What the items of [start, cut) became in [hour, cut] (the partial hour a comparison ends in),
+    from their folded copies (indexed by their times: a few hundred rows, not the day's part)."""
+    f = SummaryFoldedItem
+    times = (f.created_at, f.claimed_at, f.resolved_at, f.due_at)
+    rows = session.execute(
+        select(*(getattr(f, name) for name in STATE_FIELDS))
+        .where(f.created_at >= start, f.created_at < cut, or_(*(and_(t >= hour, t <= cut) for t in times)))
+        .limit(ROW_LIMIT)).all()
+    out: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        for measure, value, at in item_events(ItemState(*row)):
+            # as `core_figures` judges them: queued and due strictly before ``cut``; the others at it
+            if hour <= at and (at < cut if measure in ("h:items", "h:breach") else at <= cut):
+                out[(measure, value)] += 1
+    return out
 
 
-def _bucket_sql(session: Session, later: Any, earlier: Any) -> Any:
-    """`models.summary_fold.bucket` of the minutes from ``earlier`` to ``later``, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        minutes = extract("epoch", later - earlier) / 60
-    else:
-        minutes = (func.julianday(later) - func.julianday(earlier)) * 1440
-    widths = [(minutes < bound, _floor(session, minutes / width) * width) for bound, width in BUCKETS]
-    return case((minutes <= 0, 0), *widths, else_=_floor(session, minutes / LAST_WIDTH) * LAST_WIDTH)
+def _partial_posts(session: Session, start: datetime, hour: datetime, cut: datetime) -> Counter[str]:
+    """Original posts of [start, cut) seen in [hour, cut] (created in it and collected by ``cut``, or
+    created earlier and collected in it: kept by the fold as ``seen_at``), per sentiment label."""
+    m = Mention
+    created = select(m.sentiment_label, func.count()).where(
+        m.created_at >= hour, m.created_at < cut, m.collected_at <= cut, m.duplicate_of_id.is_(None)
+    ).group_by(m.sentiment_label).limit(10)
+    late = (select(m.sentiment_label, func.count())
+            .join(SummaryFoldedMention, SummaryFoldedMention.mention_id == m.id)
+            .where(SummaryFoldedMention.seen_at >= hour, SummaryFoldedMention.seen_at <= cut,
+                   m.created_at >= start, m.created_at < hour, m.duplicate_of_id.is_(None))
+            .group_by(m.sentiment_label).limit(10))
+    out: Counter[str] = Counter()
+    for query in (created, late):
+        for label, n in session.execute(query):
+            out[str(label)] += int(n)
+    return out
 
 
-def core_until(session: Session, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
-    """`models.summary.core_figures` (the compared figures of [start, end) as they stood at ``now``:
-    the part of an earlier day a day in progress is compared with) counted in the database, a few
-    rows back whatever the day's size; the medians from minute buckets, as the counts give them."""
-    labels: Counter[str] = Counter({str(k): int(v) for k, v in session.execute(
-        select(Mention.sentiment_label, func.count()).where(
-            Mention.created_at >= start, Mention.created_at < end, Mention.duplicate_of_id.is_(None),
-            Mention.collected_at <= now)
-        .group_by(Mention.sentiment_label).limit(10)).all()})
-    q = QueueItem
-    queued = (q.created_at >= start, q.created_at < end, q.created_at <= now)
-    filed = and_(q.status == "dismissed", q.claimed_at.is_(None), q.resolved_at == q.created_at)
-    closed = and_(q.status.in_(CLOSED_STATUSES), q.resolved_at.is_not(None), q.resolved_at <= now)
+def core_until(session: Session, day: date, start: datetime, cut: datetime) -> dict[str, Any]:
+    """`models.summary.core_figures` of [start, cut) as it stood at ``cut`` (the part of an earlier
+    ``day`` a day in progress is compared with): the whole hours before ``cut`` from their hourly
+    counts (`models.summary_fold.item_events`), the partial hour it ends in read exactly (its items'
+    folded copies, its posts); a few hundred rows whatever the day's size. The medians from minute
+    buckets, as the counts give them."""
+    whole = hour_of(cut, start)
+    hour = start + timedelta(hours=whole)
+    counted: Counter[tuple[str, str]] = Counter()
+    for measure, value, n in session.execute(
+            select(SummaryCount.measure, SummaryCount.value, SummaryCount.n)
+            .where(SummaryCount.day == day, SummaryCount.team == "", SummaryCount.network == "",
+                   SummaryCount.measure.in_(HOUR_MEASURES), SummaryCount.value < hour_value(whole, ""))
+            .limit(ROW_LIMIT)):
+        counted[(str(measure), str(value).partition("|")[2])] += int(n)
+    counted.update(_partial_items(session, start, hour, cut))
+    labels: Counter[str] = Counter({value: n for (measure, value), n in counted.items() if measure == "h:seen"})
+    labels.update(_partial_posts(session, start, hour, cut))
+    plain = {"h:items": "items", "h:met": "met", "h:breach": "late"}  # (breached: late or overdue, alike here)
+    buckets = {"h:first": "first", "h:resolved": "resolution"}
     rows: list[Row] = []
-    for kind, n in session.execute(
-            select(case((filed, "filed"), (and_(closed, q.resolved_at <= q.due_at), "met"), (closed, "late"),
-                        (q.due_at < now, "overdue"), else_="pending").label("kind"), func.count())
-            .where(*queued).group_by("kind").limit(10)):
-        rows.append(("", "", str(kind), "", int(n)))
-    rows.append(("", "", "items", "", sum(r[4] for r in rows)))
-    for measure, later, extra in (("first", q.claimed_at, (q.claimed_at <= now,)),
-                                  ("resolution", q.resolved_at, (closed, q.status == "resolved"))):
-        lower = _bucket_sql(session, later, q.created_at).label("lower")
-        for value, n in session.execute(select(lower, func.count()).where(*queued, ~filed, *extra)
-                                        .group_by(lower).limit(ROW_LIMIT)):
-            rows.append(("", "", measure, str(int(value)), int(n)))
+    for (measure, value), n in counted.items():
+        if measure in plain:
+            rows.append(("", "", plain[measure], "", n))
+        elif measure in buckets:
+            rows.append(("", "", buckets[measure], value, n))
     return core_from(dict(labels), sla_from_counts(rows))
 
 
@@ -225,7 +255,7 @@ def compute_summary_stored(session: Session, settings: Settings, day: date, now:
 
     def earlier_core(earlier: date, until: time | None, lag: timedelta) -> dict[str, Any]:
         if until is not None:  # the same part of the day before, as it stood then: counted in the database
-            return core_until(session, *compared_window(earlier, zone, lag, until))
+            return core_until(session, earlier, *compared_window(earlier, zone, lag, until)[:2])
         stored = stored_summary(session, earlier)
         return stored_core(stored) if stored is not None else core_of_day(session, earlier, now)
 

@@ -21,6 +21,14 @@ Minutes (first response, resolution) are counted in fixed buckets (`bucket`): 1 
 hour, 5 under 4 hours, 15 under a day, 60 under a week, a day beyond. A percentile read from them
 (`bucket_middle`) is within half a bucket of the exact one: 30 s under an hour, 2.5 min under
 4 hours, 7.5 min under a day, 30 min under a week.
+
+A day in progress is compared with the same part of the 7 days before, as each stood then
+(`models.summary_counts.core_until`). For that, the compared figures are also counted by the hour
+of the day (from the day's start, 0 to 24) at which each became true (`item_events`, `hour_keys`):
+an item queued, first answered, closed by its due time, breached (its due time passed, not met),
+resolved; an original post seen (created and collected, whichever came later). Measures ``h:...``,
+value ``"HH|..."``. A post seen in a later hour than it was created in (collected late) also keeps
+that time (``summary_folded_mentions.seen_at``), so that the partial hour of a comparison finds it.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import astuple, dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_, update
@@ -35,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from models import wall_rollup
 from models.db import Database
-from models.summary import filed_closed, local_day
+from models.summary import day_bounds, filed_closed, local_day
 from models.summary_tables import SummaryCount, SummaryFoldedItem, SummaryFoldedMention, SummaryFoldMark
 from models.tables import CLOSED_STATUSES, Mention, QueueItem, utcnow
 from models.wall_rollup import WallBrandHour, WallHourCount
@@ -46,6 +55,8 @@ OVERLAP = timedelta(minutes=10)  # items changed this long before the mark are r
 MENTION_OVERLAP = 20_000  # ids below the mark read again (posts committed late, PostgreSQL)
 BATCH = 5000
 DUE_FORMAT = "%Y-%m-%dT%H:%M"  # an open item's due minute
+HOURS = 25  # hours of the longest local day (a DST change): events later are never in a day's part
+HOUR_MEASURES = ("h:items", "h:first", "h:met", "h:breach", "h:resolved", "h:seen")
 
 Key = tuple[date, str, str, str, str]  # (day, team, network, measure, value)
 
@@ -80,11 +91,61 @@ class ItemState:
     due_at: datetime
 
 
-_STATE_FIELDS = tuple(ItemState.__dataclass_fields__)
+STATE_FIELDS = tuple(ItemState.__dataclass_fields__)
 
 
 def _minutes(later: datetime, earlier: datetime) -> float:
     return max(0.0, (later - earlier).total_seconds() / 60)
+
+
+@lru_cache(maxsize=64)
+def day_start(day: date, timezone: str) -> datetime:
+    """The start of a local day, naive UTC (`models.summary.day_bounds`, kept: one per item folded)."""
+    return day_bounds(day, timezone)[0]
+
+
+def hour_of(at: datetime, start: datetime) -> int:
+    """The hour of a day (from its ``start``, 0 to 24 on a 25-hour day) that holds ``at`` (pure)."""
+    return int((at - start).total_seconds() // 3600)
+
+
+def hour_value(hour: int, value: str) -> str:
+    """The counts' value of an hourly measure: zero-padded, so that ``< "HH|"`` selects the hours before."""
+    return f"{hour:02d}|{value}"
+
+
+Event = tuple[str, str, datetime]  # (measure, value, when it became true)
+
+
+def item_events(item: ItemState) -> list[Event]:
+    """The compared figures one queue item adds, each with the time it became true (pure), as
+    `models.summary.core_figures` judges a day at a time of day: queued at its creation; unless filed
+    closed, first answered at its claim (its bucket of minutes), met at its closing when closed by its
+    due time, else breached at its due time (closed later or still open: late or overdue from then),
+    resolved at its resolving (its bucket)."""
+    events: list[Event] = [("h:items", "", item.created_at)]
+    if filed_closed(item):
+        return events
+    if item.claimed_at is not None:
+        events.append(("h:first", str(bucket(_minutes(item.claimed_at, item.created_at))), item.claimed_at))
+    closed = item.status in CLOSED_STATUSES and item.resolved_at is not None
+    if closed and item.resolved_at is not None and item.resolved_at <= item.due_at:
+        events.append(("h:met", "", item.resolved_at))
+    else:
+        events.append(("h:breach", "", item.due_at))
+    if closed and item.status == "resolved" and item.resolved_at is not None:
+        events.append(("h:resolved", str(bucket(_minutes(item.resolved_at, item.created_at))), item.resolved_at))
+    return events
+
+
+def hour_keys(day: date, start: datetime, events: list[Event]) -> list[Key]:
+    """The hourly counts of ``events`` of ``day`` (starting at ``start``); later than the day, none (pure)."""
+    keys: list[Key] = []
+    for measure, value, at in events:
+        hour = hour_of(at, start)
+        if 0 <= hour < HOURS:
+            keys.append((day, "", "", measure, hour_value(hour, value)))
+    return keys
 
 
 def item_keys(item: ItemState, timezone: str) -> list[Key]:
@@ -98,7 +159,7 @@ def item_keys(item: ItemState, timezone: str) -> list[Key]:
         keys.append((day, team, net, "high", ""))
     if filed_closed(item):
         keys.append((day, team, "", "filed", ""))
-        return keys
+        return keys + hour_keys(day, day_start(day, timezone), item_events(item))
     if item.claimed_at is not None:
         keys.append((day, team, "", "first", str(bucket(_minutes(item.claimed_at, item.created_at)))))
     if item.status in CLOSED_STATUSES and item.resolved_at is not None:
@@ -107,17 +168,28 @@ def item_keys(item: ItemState, timezone: str) -> list[Key]:
             keys.append((day, team, "", "resolution", str(bucket(_minutes(item.resolved_at, item.created_at)))))
     else:
         keys.append((day, team, "", "open", item.due_at.strftime(DUE_FORMAT)))
-    return keys
+    return keys + hour_keys(day, day_start(day, timezone), item_events(item))
+
+
+def seen_late(created_at: datetime, collected_at: datetime, timezone: str) -> datetime | None:
+    """When a post was seen (collected) if that was in a later hour of its day than its creation
+    (kept with its folded copy: the partial hour of a comparison reads it), else None: seen in the
+    hour it was created, or after its day (pure)."""
+    start = day_start(local_day(created_at, timezone), timezone)
+    return collected_at if hour_of(created_at, start) < hour_of(collected_at, start) < HOURS else None
 
 
 def mention_keys(network: str, created_at: datetime, label: str, flags: Any, duplicate_of: int | None,
-                 timezone: str) -> list[Key]:
+                 timezone: str, collected_at: datetime | None = None) -> list[Key]:
     """The counts one post adds to the day it was created (pure): a copy only as a copy; an original
-    under its sentiment and each of its risk flags once."""
+    under its sentiment and each of its risk flags once, and under the hour it was seen in (created
+    and collected, whichever later)."""
     day = local_day(created_at, timezone)
     if duplicate_of is not None:
         return [(day, "", network, "copies", "")]
-    return [(day, "", network, "sentiment", label)] + [(day, "", "", "flag", str(f)[:100]) for f in set(flags or [])]
+    seen = max(created_at, collected_at or created_at)
+    return ([(day, "", network, "sentiment", label)] + [(day, "", "", "flag", str(f)[:100]) for f in set(flags or [])]
+            + hour_keys(day, day_start(day, timezone), [("h:seen", label, seen)]))
 
 
 def _mark(session: Session, name: str, timezone: str) -> SummaryFoldMark:
@@ -169,7 +241,7 @@ def _fold_items(session: Session, timezone: str, now: datetime, after: tuple[dat
     rows = session.execute(query.order_by(QueueItem.updated_at, QueueItem.id).limit(BATCH)).all()
     if not rows:
         return 0, after
-    folded = {f.item_id: ItemState(*(getattr(f, n) for n in _STATE_FIELDS)) for f in session.scalars(
+    folded = {f.item_id: ItemState(*(getattr(f, n) for n in STATE_FIELDS)) for f in session.scalars(
         select(SummaryFoldedItem).where(SummaryFoldedItem.item_id.in_([r.id for r in rows])))}
     delta: Counter[Key] = Counter()
     added, changed = [], []
@@ -180,9 +252,9 @@ def _fold_items(session: Session, timezone: str, now: datetime, after: tuple[dat
             continue
         if before is not None:
             delta.subtract(item_keys(before, timezone))
-            changed.append({"item_id": r.id, **dict(zip(_STATE_FIELDS, astuple(state), strict=True))})
+            changed.append({"item_id": r.id, **dict(zip(STATE_FIELDS, astuple(state), strict=True))})
         else:
-            added.append({"item_id": r.id, **dict(zip(_STATE_FIELDS, astuple(state), strict=True))})
+            added.append({"item_id": r.id, **dict(zip(STATE_FIELDS, astuple(state), strict=True))})
         folded[r.id] = state  # (an item twice in one batch cannot be: ids are unique per read)
         delta.update(item_keys(state, timezone))
     if added:
@@ -202,7 +274,8 @@ def _fold_mentions(session: Session, timezone: str, after: int | None) -> tuple[
         after = max(0, mark.last_id - MENTION_OVERLAP)
     rows = session.execute(
         select(Mention.id, Mention.network, Mention.created_at, Mention.sentiment_label, Mention.risk_flags,
-               Mention.duplicate_of_id, Mention.sentiment_score, Mention.brand, Mention.is_competitor)
+               Mention.duplicate_of_id, Mention.sentiment_score, Mention.brand, Mention.is_competitor,
+               Mention.collected_at)
         .outerjoin(SummaryFoldedMention, SummaryFoldedMention.mention_id == Mention.id)
         .where(Mention.id > after, SummaryFoldedMention.mention_id.is_(None))
         .order_by(Mention.id).limit(BATCH)).all()
@@ -211,8 +284,10 @@ def _fold_mentions(session: Session, timezone: str, after: int | None) -> tuple[
     delta: Counter[Key] = Counter()
     for r in rows:
         delta.update(mention_keys(r.network, r.created_at, r.sentiment_label, r.risk_flags, r.duplicate_of_id,
-                                  timezone))
-    session.execute(insert(SummaryFoldedMention), [{"mention_id": r.id} for r in rows])
+                                  timezone, r.collected_at))
+    session.execute(insert(SummaryFoldedMention), [
+        {"mention_id": r.id, "seen_at": None if r.duplicate_of_id is not None
+         else seen_late(r.created_at, r.collected_at, timezone)} for r in rows])
     _apply(session, delta)
     wall_rollup.fold_posts(session, [(r.created_at, r.network, r.sentiment_label, r.sentiment_score, r.brand,
                                       r.is_competitor, r.duplicate_of_id) for r in rows])

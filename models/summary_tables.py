@@ -7,8 +7,10 @@ reads them): per local day, counts by (team, network, measure, value), and what 
   (`models.summary_fold.bucket`); an open item is counted under its due minute, so that the
   reader judges it breached or pending at its own ``now``.
 - ``summary_folded_items``: each queue item as it was last folded, so that a later change (claimed,
-  resolved, rerouted) takes back what it had added before adding its new figures.
-- ``summary_folded_mentions``: the mentions folded (posts never change once stored).
+  resolved, rerouted) takes back what it had added before adding its new figures; indexed by its
+  times, for the partial hour a day in progress is compared up to (`models.summary_counts`).
+- ``summary_folded_mentions``: the mentions folded (posts never change once stored), with the time
+  a post was seen when that was in a later hour than its creation (collected late: ``seen_at``).
 - ``summary_fold_marks``: where each fold stopped (restart-safe) and the time zone of the days.
 - ``wall_hour_counts`` and ``wall_brand_hours``: the wall's rollups, folded with the mentions (the
   same mark: a post is folded into both at once), per UTC hour: original posts per (network,
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables import Base
@@ -51,11 +53,21 @@ class SummaryFoldedItem(Base):
     resolved_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
 
+    __table_args__ = (
+        Index("ix_summary_folded_items_created_at", "created_at"),
+        Index("ix_summary_folded_items_claimed_at", "claimed_at"),
+        Index("ix_summary_folded_items_resolved_at", "resolved_at"),
+        Index("ix_summary_folded_items_due_at", "due_at"),
+    )
+
 
 class SummaryFoldedMention(Base):
     __tablename__ = "summary_folded_mentions"
 
     mention_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime | None]  # collected in a later hour than created
+
+    __table_args__ = (Index("ix_summary_folded_mentions_seen_at", "seen_at"),)
 
 
 class SummaryFoldMark(Base):
