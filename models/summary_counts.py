@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, cast, extract, func, select
 from sqlalchemy.orm import Session
 
 from models.summary import (
@@ -31,18 +31,9 @@ from models.summary import (
     core_from,
     stored_summary,
 )
-from models.summary_fold import (
-    DUE_FORMAT,
-    HOUR_MEASURES,
-    STATE_FIELDS,
-    ItemState,
-    bucket_middle,
-    hour_of,
-    hour_value,
-    item_events,
-)
+from models.summary_fold import DUE_FORMAT, HOUR_MEASURES, bucket, bucket_middle, hour_of, hour_value
 from models.summary_tables import SummaryCount, SummaryFoldedItem, SummaryFoldedMention
-from models.tables import Mention
+from models.tables import CLOSED_STATUSES, Mention
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -58,7 +49,7 @@ def day_counts(session: Session, day: date, now: datetime) -> list[Row]:
     due minutes (thousands on a busy day) never reach Python. (``DUE_FORMAT`` sorts as it reads.)"""
     rows: list[Row] = [(r.team, r.network, r.measure, r.value, int(r.n)) for r in session.execute(
         select(SummaryCount.team, SummaryCount.network, SummaryCount.measure, SummaryCount.value, SummaryCount.n)
-        .where(SummaryCount.day == day, SummaryCount.measure != "open").limit(ROW_LIMIT))]
+        .where(SummaryCount.day == day, SummaryCount.measure.not_in(("open", *HOUR_MEASURES))).limit(ROW_LIMIT))]
     overdue = (SummaryCount.value <= (now - timedelta(minutes=1)).strftime(DUE_FORMAT)).label("overdue")
     for team, late, n in session.execute(
             select(SummaryCount.team, overdue, func.sum(SummaryCount.n))
@@ -158,21 +149,39 @@ def core_of_day(session: Session, day: date, now: datetime) -> dict[str, Any]:
     return core_from(dict(labels), sla_from_counts(r for r in rows if r[0]))
 
 
+def _whole_minutes(session: Session, later: Any, earlier: Any) -> Any:
+    """The whole minutes from ``earlier`` to ``later``, in SQL (SQLite's julianday: to within a
+    fraction of a millisecond; a bucket's bounds are whole minutes)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.floor(extract("epoch", later - earlier) / 60)
+    return cast((func.julianday(later) - func.julianday(earlier)) * 1440, Integer)  # (>= 0: truncation is floor)
+
+
 def _partial_items(session: Session, start: datetime, hour: datetime, cut: datetime) -> Counter[tuple[str, str]]:
     """What the items of [start, cut) became in [hour, cut] (the partial hour a comparison ends in),
-    from their folded copies (indexed by their times: a few hundred rows, not the day's part)."""
+    counted in the database from their folded copies, one indexed time at a time (an OR of the four
+    read the whole part of the day), as `models.summary_fold.item_events` counts them: queued and
+    due strictly before ``cut``, claimed and closed by it; buckets of whole minutes, grouped."""
     f = SummaryFoldedItem
-    times = (f.created_at, f.claimed_at, f.resolved_at, f.due_at)
-    rows = session.execute(
-        select(*(getattr(f, name) for name in STATE_FIELDS))
-        .where(f.created_at >= start, f.created_at < cut, or_(*(and_(t >= hour, t <= cut) for t in times)))
-        .limit(ROW_LIMIT)).all()
+    part = (f.created_at >= start, f.created_at < cut)
+    judged = ~and_(f.status == "dismissed", f.claimed_at.is_(None), f.resolved_at == f.created_at)  # not filed
+    closed = and_(f.status.in_(CLOSED_STATUSES), f.resolved_at.is_not(None))
+    met = and_(closed, f.resolved_at <= f.due_at)
     out: Counter[tuple[str, str]] = Counter()
-    for row in rows:
-        for measure, value, at in item_events(ItemState(*row)):
-            # as `core_figures` judges them: queued and due strictly before ``cut``; the others at it
-            if hour <= at and (at < cut if measure in ("h:items", "h:breach") else at <= cut):
-                out[(measure, value)] += 1
+    counts: list[tuple[str, Any, Any, tuple[Any, ...]]] = [
+        ("h:items", f.created_at, f.created_at < cut, ()),
+        ("h:met", f.resolved_at, f.resolved_at <= cut, (judged, met)),
+        ("h:breach", f.due_at, f.due_at < cut, (judged, ~met))]
+    for measure, at, until, extra in counts:
+        out[(measure, "")] += session.scalar(select(func.count()).where(*part, at >= hour, until, *extra)) or 0
+    grouped: list[tuple[str, Any, tuple[Any, ...]]] = [
+        ("h:first", f.claimed_at, (judged,)),
+        ("h:resolved", f.resolved_at, (judged, closed, f.status == "resolved"))]
+    for measure, at, extra in grouped:
+        minutes = _whole_minutes(session, at, f.created_at).label("minutes")
+        for value, n in session.execute(select(minutes, func.count()).where(*part, at >= hour, at <= cut, *extra)
+                                        .group_by(minutes).limit(ROW_LIMIT)):
+            out[(measure, str(bucket(max(0, int(value)))))] += int(n)
     return out
 
 

@@ -91,7 +91,7 @@ class ItemState:
     due_at: datetime
 
 
-STATE_FIELDS = tuple(ItemState.__dataclass_fields__)
+_STATE_FIELDS = tuple(ItemState.__dataclass_fields__)
 
 
 def _minutes(later: datetime, earlier: datetime) -> float:
@@ -241,7 +241,7 @@ def _fold_items(session: Session, timezone: str, now: datetime, after: tuple[dat
     rows = session.execute(query.order_by(QueueItem.updated_at, QueueItem.id).limit(BATCH)).all()
     if not rows:
         return 0, after
-    folded = {f.item_id: ItemState(*(getattr(f, n) for n in STATE_FIELDS)) for f in session.scalars(
+    folded = {f.item_id: ItemState(*(getattr(f, n) for n in _STATE_FIELDS)) for f in session.scalars(
         select(SummaryFoldedItem).where(SummaryFoldedItem.item_id.in_([r.id for r in rows])))}
     delta: Counter[Key] = Counter()
     added, changed = [], []
@@ -252,9 +252,9 @@ def _fold_items(session: Session, timezone: str, now: datetime, after: tuple[dat
             continue
         if before is not None:
             delta.subtract(item_keys(before, timezone))
-            changed.append({"item_id": r.id, **dict(zip(STATE_FIELDS, astuple(state), strict=True))})
+            changed.append({"item_id": r.id, **dict(zip(_STATE_FIELDS, astuple(state), strict=True))})
         else:
-            added.append({"item_id": r.id, **dict(zip(STATE_FIELDS, astuple(state), strict=True))})
+            added.append({"item_id": r.id, **dict(zip(_STATE_FIELDS, astuple(state), strict=True))})
         folded[r.id] = state  # (an item twice in one batch cannot be: ids are unique per read)
         delta.update(item_keys(state, timezone))
     if added:
