@@ -96,6 +96,7 @@ class Environment(FileModel):
     metrics_token: MetricsToken | None = Field(default=None, alias="VIGIE_METRICS_TOKEN", repr=False)
     log_format: LogFormat = Field(default="plain", alias="VIGIE_LOG_FORMAT")
     web_workers: EnvPositiveInt = Field(default=4, alias="VIGIE_WEB_WORKERS")
+    web_threads: EnvPositiveInt = Field(default=2, alias="VIGIE_WEB_THREADS")
     proxy_url: SecretValue | None = Field(default=None, alias="VIGIE_PROXY_URL", repr=False)  # may hold user:password@
     ca_bundle: str | None = Field(default=None, alias="VIGIE_CA_BUNDLE")
 

@@ -22,6 +22,9 @@ OPS_ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_LOG_FORMAT": ("plain", "`plain` lines or `json` (one object per line: time, level, logger, message, "
                          "exception) for every process, gunicorn's own logs included"),
     "VIGIE_WEB_WORKERS": ("4", "gunicorn workers started by deploy/gunicorn.conf.py"),
+    "VIGIE_WEB_THREADS": ("2", "threads per gunicorn worker: more let a slow request (an export, a PDF) block "
+                          "fewer others, but the threads of a worker share one core (Python's lock): at 4, "
+                          "the load test's callbacks took 4x longer in the server than at 1"),
 }
 LOG_FORMATS: tuple[str, ...] = ("plain", "json")
 MIN_LEASE_SECONDS = 10  # a shorter lease is lost by any poll whose page takes longer to fetch and store
@@ -40,6 +43,7 @@ class OpsConfig:
     metrics_token: Secret | None = None
     log_format: str = "plain"
     web_workers: int = 4
+    web_threads: int = 2
 
 
 def parse_ops(env: Mapping[str, str]) -> OpsConfig:
@@ -55,4 +59,5 @@ def parse_ops(env: Mapping[str, str]) -> OpsConfig:
         metrics_token=Secret(given.metrics_token) if given.metrics_token else None,
         log_format=given.log_format,
         web_workers=given.web_workers,
+        web_threads=given.web_threads,
     )

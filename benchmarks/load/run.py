@@ -1,7 +1,7 @@
 """`make load`: the scale-out load test, on PostgreSQL, with real processes and a real load tool.
 
 What runs (each a real process, on this machine):
-- gunicorn with the deployment's settings (`deploy/gunicorn.conf.py`: 4 gthread workers) serving
+- gunicorn with the deployment's settings (`deploy/gunicorn.conf.py`: 4 gthread workers of 2 threads) serving
   `dashboard.wsgi:server`;
 - two `vigie collect` processes (``--collectors``) sharing the sources by their lease rows, fed the
   demo stream at ten times its rate (``--rate-multiplier``): one demo source per collector, each

@@ -128,12 +128,14 @@ def test_serve_and_gunicorn_refuse_an_old_schema_and_say_what_to_run(tmp_path: P
                            timeout=60)
     assert serve.returncode == 1 and serve.stderr == f"Error: {wanted}\n", serve.stderr
     gunicorn = Path(VIGIE).with_name("gunicorn")
-    web = subprocess.run([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{free_port()}", "--no-control-socket",
+    # One worker: two failing at once race inside gunicorn's arbiter (its own HaltServer traceback,
+    # another exit code: seen in CI and here), which is gunicorn's, not what this test is about.
+    web = subprocess.run([str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{free_port()}", "--no-control-socket",
                           "dashboard.wsgi:server"], env=env, capture_output=True, text=True, timeout=120,
                          cwd=Path(__file__).resolve().parents[2])
     assert web.returncode == 4, web.stderr  # gunicorn's "App failed to load": it halts, never respawning
     assert f"\n{wanted}\n" in web.stderr and "App failed to load" in web.stderr
-    # no traceback through our code (gunicorn logs its own HaltServer with one when both workers fail at once)
+    # no traceback through our code
     root = Path(__file__).resolve().parents[2]
     assert not [d for d in ("dashboard", "models", "vigie", "config") if f'File "{root / d}' in web.stderr], web.stderr
     assert _revision(env["DATABASE_URL"]) == BEFORE

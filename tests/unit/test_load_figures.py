@@ -63,11 +63,17 @@ def test_server_errors_are_read_from_the_logs(tmp_path: Path) -> None:
         '"POST /_dash-update-component HTTP/1.1" 200 201 "x" 73ms\n'
         '2026-12-04 11:38:28,371 INFO gunicorn.access: 127.0.0.1 - - [04/Dec/2026:11:38:28 +0000] '
         '"POST /_dash-update-component HTTP/1.1" 500 201 "x" 73ms\n'
-        '2026-12-04 11:38:29,000 WARNING vigie.x: slow 500 ms\n')
+        '2026-12-04 11:38:29,000 WARNING vigie.x: slow 500 ms\n'
+        # the harness waiting for the collectors' first heartbeat: not an error
+        '2026-12-04 19:04:31,413 INFO gunicorn.access: 127.0.0.1 - - [04/Dec/2026:19:04:31 +0000] '
+        '"GET /readyz HTTP/1.1" 503 221 "Python-urllib/3.11" 174ms\n'
+        # anyone else told "not ready" (a browser, a balancer): counted
+        '2026-12-04 19:04:32,413 INFO gunicorn.access: 127.0.0.1 - - [04/Dec/2026:19:04:32 +0000] '
+        '"GET /readyz HTTP/1.1" 503 221 "curl/7.88" 3ms\n')
     (tmp_path / "collect-1.log").write_text("2026-12-04 11:38:29,000 ERROR vigie.archive: refused\nTraceback (most\n")
     found = logged_errors(tmp_path, ["web", "collect-1", "collect-2"])
-    assert [f.split(":")[0] for f in found] == ["web", "collect-1", "collect-1"]
-    assert '" 500 ' in found[0]
+    assert [f.split(":")[0] for f in found] == ["web", "web", "collect-1", "collect-1"]
+    assert '" 500 ' in found[0] and '"curl/7.88"' in found[1]
 
 
 def test_the_cpu_line_splits_the_machine_between_the_servers_and_the_rest() -> None:
