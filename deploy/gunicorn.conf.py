@@ -2,8 +2,9 @@
 
 Read from Vigie's own settings (`config.settings.load_settings`, so a bad value stops the start
 naming it): the address (VIGIE_HOST, VIGIE_PORT), the workers (VIGIE_WEB_WORKERS, default 4) and
-their threads (VIGIE_WEB_THREADS, default 2), the logging (VIGIE_LOG_FORMAT, VIGIE_LOG_LEVEL). gunicorn's error and access logs and the `vigie.*`
-loggers of every worker go through one formatter to stderr (`vigie.logs`); plain lines or JSON.
+their threads (VIGIE_WEB_THREADS, default 2), the logging (VIGIE_LOG_FORMAT, VIGIE_LOG_LEVEL).
+gunicorn's error and access logs and the `vigie.*` loggers of every worker go through one
+formatter to stderr (`vigie.logs`); plain lines or JSON.
 Options given on gunicorn's command line win over these (e.g. ``--bind unix:/run/vigie/web.sock``).
 No scheduler runs in a worker: `vigie collect` is the only scheduler process.
 """
