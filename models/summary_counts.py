@@ -39,12 +39,14 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 ROW_LIMIT = 200_000  # rows of one day's counts (a few thousand in practice)
+EARLY = timedelta(days=1)  # how far before its day an item's time is looked for (a due time before queueing)
 
 Row = tuple[str, str, str, str, int]  # (team, network, measure, value, n)
 
 
 def day_counts(session: Session, day: date, now: datetime) -> list[Row]:
-    """A day's counts, its open items already judged at ``now`` in the database: per team, those
+    """A day's counts but the hourly ones (`core_until` reads those), its open items already judged
+    at ``now`` in the database: per team, those
     due before the minute of ``now`` (``"overdue"``) and the others (``"pending"``), so the rows of
     due minutes (thousands on a busy day) never reach Python. (``DUE_FORMAT`` sorts as it reads.)"""
     rows: list[Row] = [(r.team, r.network, r.measure, r.value, int(r.n)) for r in session.execute(
@@ -150,18 +152,23 @@ def core_of_day(session: Session, day: date, now: datetime) -> dict[str, Any]:
 
 
 def _whole_minutes(session: Session, later: Any, earlier: Any) -> Any:
-    """The whole minutes from ``earlier`` to ``later``, in SQL (SQLite's julianday: to within a
-    fraction of a millisecond; a bucket's bounds are whole minutes)."""
+    """The whole minutes from ``earlier`` to ``later``, in SQL. SQLite's julianday keeps milliseconds
+    and a double's rounding: a whole number of minutes may come out a hair under it, hence the
+    0.6 ms added before truncating (a delay within a millisecond of a bucket's bound may fall on
+    its other side: half a bucket at most, as the counts promise)."""
     if session.get_bind().dialect.name == "postgresql":
         return func.floor(extract("epoch", later - earlier) / 60)
-    return cast((func.julianday(later) - func.julianday(earlier)) * 1440, Integer)  # (>= 0: truncation is floor)
+    return cast((func.julianday(later) - func.julianday(earlier)) * 1440 + 1e-5, Integer)  # (>= 0: truncation is floor)
 
 
 def _partial_items(session: Session, start: datetime, hour: datetime, cut: datetime) -> Counter[tuple[str, str]]:
     """What the items of [start, cut) became in [hour, cut] (the partial hour a comparison ends in),
     counted in the database from their folded copies, one indexed time at a time (an OR of the four
     read the whole part of the day), as `models.summary_fold.item_events` counts them: queued and
-    due strictly before ``cut``, claimed and closed by it; buckets of whole minutes, grouped."""
+    due strictly before ``cut``, claimed and closed by it; buckets of whole minutes, grouped. In
+    the day's first hour, also what happened before its start (counted under hour 0 by the fold)."""
+    if hour == start:
+        hour = start - EARLY
     f = SummaryFoldedItem
     part = (f.created_at >= start, f.created_at < cut)
     judged = ~and_(f.status == "dismissed", f.claimed_at.is_(None), f.resolved_at == f.created_at)  # not filed
@@ -207,9 +214,10 @@ def _partial_posts(session: Session, start: datetime, hour: datetime, cut: datet
 def core_until(session: Session, day: date, start: datetime, cut: datetime) -> dict[str, Any]:
     """`models.summary.core_figures` of [start, cut) as it stood at ``cut`` (the part of an earlier
     ``day`` a day in progress is compared with): the whole hours before ``cut`` from their hourly
-    counts (`models.summary_fold.item_events`), the partial hour it ends in read exactly (its items'
-    folded copies, its posts); a few hundred rows whatever the day's size. The medians from minute
-    buckets, as the counts give them."""
+    counts (`models.summary_fold.item_events`: about 1,500 rows for a day, most of them minute
+    buckets), the partial hour it ends in counted in the database (its items' folded copies, its
+    posts); the same whatever the day's size. The medians from minute buckets, as the counts give
+    them."""
     whole = hour_of(cut, start)
     hour = start + timedelta(hours=whole)
     counted: Counter[tuple[str, str]] = Counter()
@@ -263,7 +271,7 @@ def compute_summary_stored(session: Session, settings: Settings, day: date, now:
     zone = settings.reporting.timezone
 
     def earlier_core(earlier: date, until: time | None, lag: timedelta) -> dict[str, Any]:
-        if until is not None:  # the same part of the day before, as it stood then: counted in the database
+        if until is not None:  # the same part of the day before, as it stood then: from its hourly counts
             return core_until(session, earlier, *compared_window(earlier, zone, lag, until)[:2])
         stored = stored_summary(session, earlier)
         return stored_core(stored) if stored is not None else core_of_day(session, earlier, now)

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from models import wall_rollup
 from models.db import Database
-from models.summary import day_bounds, filed_closed, local_day
+from models.summary import FIRST_DAY, LAST_DAY, day_bounds, filed_closed, local_day
 from models.summary_tables import SummaryCount, SummaryFoldedItem, SummaryFoldedMention, SummaryFoldMark
 from models.tables import CLOSED_STATUSES, Mention, QueueItem, utcnow
 from models.wall_rollup import WallBrandHour, WallHourCount
@@ -55,7 +55,7 @@ OVERLAP = timedelta(minutes=10)  # items changed this long before the mark are r
 MENTION_OVERLAP = 20_000  # ids below the mark read again (posts committed late, PostgreSQL)
 BATCH = 5000
 DUE_FORMAT = "%Y-%m-%dT%H:%M"  # an open item's due minute
-HOURS = 25  # hours of the longest local day (a DST change): events later are never in a day's part
+HOURS = 26  # hour 0 to 25: the end of the longest local day (25 hours, a DST change) is hour 25; later: no part
 HOUR_MEASURES = ("h:items", "h:first", "h:met", "h:breach", "h:resolved", "h:seen")
 
 Key = tuple[date, str, str, str, str]  # (day, team, network, measure, value)
@@ -99,9 +99,11 @@ def _minutes(later: datetime, earlier: datetime) -> float:
 
 
 @lru_cache(maxsize=64)
-def day_start(day: date, timezone: str) -> datetime:
-    """The start of a local day, naive UTC (`models.summary.day_bounds`, kept: one per item folded)."""
-    return day_bounds(day, timezone)[0]
+def day_start(day: date, timezone: str) -> datetime | None:
+    """The start of a local day, naive UTC (`models.summary.day_bounds`, kept: one per item folded);
+    None for a day no summary covers (before 2000 or after 2099: a post dated 1970 by its platform
+    is stored and folded all the same, without hourly counts)."""
+    return day_bounds(day, timezone)[0] if FIRST_DAY <= day <= LAST_DAY else None
 
 
 def hour_of(at: datetime, start: datetime) -> int:
@@ -138,12 +140,17 @@ def item_events(item: ItemState) -> list[Event]:
     return events
 
 
-def hour_keys(day: date, start: datetime, events: list[Event]) -> list[Key]:
-    """The hourly counts of ``events`` of ``day`` (starting at ``start``); later than the day, none (pure)."""
+def hour_keys(day: date, start: datetime | None, events: list[Event]) -> list[Key]:
+    """The hourly counts of ``events`` of ``day`` (starting at ``start``) (pure): an event before the
+    day's start (a due time before the item was queued, a clock ahead on another machine) counts
+    from hour 0, as the items read one by one count it in every part of the day; one after the day,
+    in none."""
+    if start is None:
+        return []
     keys: list[Key] = []
     for measure, value, at in events:
-        hour = hour_of(at, start)
-        if 0 <= hour < HOURS:
+        hour = max(0, hour_of(at, start))
+        if hour < HOURS:
             keys.append((day, "", "", measure, hour_value(hour, value)))
     return keys
 
@@ -176,6 +183,8 @@ def seen_late(created_at: datetime, collected_at: datetime, timezone: str) -> da
     (kept with its folded copy: the partial hour of a comparison reads it), else None: seen in the
     hour it was created, or after its day (pure)."""
     start = day_start(local_day(created_at, timezone), timezone)
+    if start is None:
+        return None
     return collected_at if hour_of(created_at, start) < hour_of(collected_at, start) < HOURS else None
 
 

@@ -294,7 +294,7 @@ def _jobs(db: Database, settings: Settings, count: int) -> None:
     run with nothing new), and a whole day's summary (with its 7 days before) from the running
     counts, its PDF (the first in the process apart: fpdf2 imported, fonts parsed), the same summary
     read item by item (the path before the counts), and today's so far (its 7 days before compared
-    up to the same time of day, grouped in the database: `summary_counts.core_until`)."""
+    up to the same time of day from their hourly counts: `summary_counts.core_until`)."""
     from collectors.jobs.spike_watch import run_spike_watch
     from models.summary import compute_summary, compute_summary_exact, local_day
     from models.summary_export import summary_pdf

@@ -19,15 +19,20 @@ _TIMES = ("created_at", "claimed_at", "resolved_at", "due_at")
 
 
 def upgrade() -> None:
+    # Everything is folded again (the next ``summary:fold`` run; until then the summary reads item by
+    # item: its marks are not fresh), the wall's rollups with it (they share the posts' fold). Emptied
+    # first, so that the indexes below are built on empty tables.
+    tables = ("summary_counts", "summary_folded_items", "summary_folded_mentions", "summary_fold_marks",
+              "wall_hour_counts", "wall_brand_hours")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"TRUNCATE {', '.join(tables)}")
+    else:
+        for table in tables:
+            op.execute(f"DELETE FROM {table}")  # noqa: S608  (table names written above)
     op.add_column("summary_folded_mentions", sa.Column("seen_at", sa.DateTime(), nullable=True))
     op.create_index("ix_summary_folded_mentions_seen_at", "summary_folded_mentions", ["seen_at"])
     for column in _TIMES:
         op.create_index(f"ix_summary_folded_items_{column}", "summary_folded_items", [column])
-    # Everything is folded again (the next ``summary:fold`` run; until then the summary reads item by
-    # item: its marks are not fresh), the wall's rollups with it (they share the posts' fold).
-    for table in ("summary_counts", "summary_folded_items", "summary_folded_mentions", "summary_fold_marks",
-                  "wall_hour_counts", "wall_brand_hours"):
-        op.execute(f"DELETE FROM {table}")  # noqa: S608  (table names written above)
 
 
 def downgrade() -> None:
