@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, and_, cast, extract, func, select
+from sqlalchemy import Integer, and_, cast, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.summary import (
@@ -171,7 +171,10 @@ def _partial_items(session: Session, start: datetime, hour: datetime, cut: datet
         hour = start - EARLY
     f = SummaryFoldedItem
     part = (f.created_at >= start, f.created_at < cut)
-    judged = ~and_(f.status == "dismissed", f.claimed_at.is_(None), f.resolved_at == f.created_at)  # not filed
+    # not filed closed (`models.summary.filed_closed`), NULL-safe: a NOT of the three would drop an
+    # item dismissed without a closing time, which Python counts as judged
+    judged = or_(f.status != "dismissed", f.claimed_at.is_not(None), f.resolved_at.is_(None),
+                 f.resolved_at != f.created_at)
     closed = and_(f.status.in_(CLOSED_STATUSES), f.resolved_at.is_not(None))
     met = and_(closed, f.resolved_at <= f.due_at)
     out: Counter[tuple[str, str]] = Counter()
