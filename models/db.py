@@ -4,9 +4,11 @@ SQLite (the embedded default) runs in WAL mode with a busy timeout,
 ``synchronous=NORMAL`` and foreign keys on. Writers open their transaction with
 ``BEGIN IMMEDIATE`` so that two writers queue on the lock at the start instead of
 failing half-way with "database is locked"; readers use a plain ``BEGIN`` and never
-block writers under WAL. Any other SQLAlchemy URL (PostgreSQL) is used as given.
+block writers under WAL. Any other SQLAlchemy URL (PostgreSQL) is used as given, its pooled
+connections pinged before use after sitting idle (`_ping_when_idle`).
 
-Three session factories: ``write`` (the primary, transactions that change something), ``read``
+Three session factories (and ``lookup``, one-statement reads: `Database.lookup`):
+``write`` (the primary, transactions that change something), ``read``
 (the primary: reads that must see the caller's own writes, and every read of the collectors and
 the command line) and ``pages`` (the dashboard's read-only page reads: a PostgreSQL streaming
 replica when ``DATABASE_READ_URL`` is set, the primary's ``read`` otherwise). A replica lags:
@@ -22,12 +24,13 @@ position ``pages`` costs nothing more; with one, one short query on the replica 
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,6 +93,36 @@ def _prepare_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+IDLE_PING_SECONDS = 10.0  # a pooled PostgreSQL connection idle this long is pinged before use
+
+
+def _ping_when_idle(engine: Engine) -> Engine:
+    """Ping a pooled connection before use only when it sat idle in the pool for IDLE_PING_SECONDS
+    (SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip per session, two per web
+    request). An idle connection is the one a server restart or a network device may have dropped;
+    a dead one is replaced before use, and the pool's older connections with it. A connection that
+    dies while in use (a restart during a busy second) fails that one statement, and SQLAlchemy then
+    replaces every pooled connection older than the failure: the next request reconnects."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["vigie_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("vigie_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # new, or back in the pool moments ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.InvalidatePoolError(f"a pooled connection is dead: {error}") from error
+
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine for ``url``; for a SQLite file, create its folder first."""
     parsed = make_url(url)
@@ -100,7 +133,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 10})
         _prepare_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return _ping_when_idle(create_engine(url, pool_size=5, max_overflow=10))
 
 
 @dataclass(frozen=True)
@@ -113,6 +146,14 @@ class Database:
     write: sessionmaker[Session]
     replica_engine: Engine | None = None
     pages_factory: sessionmaker[Session] | None = None
+    lookup_factory: sessionmaker[Session] | None = None
+
+    @property
+    def lookup(self) -> sessionmaker[Session]:
+        """Sessions for one-statement reads on the primary (the sign-in guard's user of each request):
+        on PostgreSQL in autocommit, so a lookup is its one statement, without a BEGIN and a ROLLBACK
+        around it (one statement sees one snapshot either way); ``read`` on SQLite."""
+        return self.lookup_factory or self.read
 
     @property
     def pages(self) -> sessionmaker[Session]:
@@ -163,8 +204,8 @@ def open_database(url: str, retention: Retention | None = None, supervision: Sup
     ``read_url``: a streaming replica of ``url`` (``DATABASE_READ_URL``) for ``pages``; not
     connected to until a page reads (a replica down does not stop a start: `/readyz` says so)."""
     engine = make_engine(url)
-    replica = (create_engine(read_url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                             connect_args={"connect_timeout": 5}) if read_url else None)
+    replica = (_ping_when_idle(create_engine(read_url, pool_size=5, max_overflow=10,
+                                             connect_args={"connect_timeout": 5})) if read_url else None)
     writer = engine.execution_options(**{_WRITE_OPTION: True})
     write = sessionmaker(writer, expire_on_commit=False, info={"retention": retention or Retention(),
                                                                "supervision": supervision or Supervision()})
@@ -176,4 +217,6 @@ def open_database(url: str, retention: Retention | None = None, supervision: Sup
         write=write,
         replica_engine=replica,
         pages_factory=sessionmaker(replica, expire_on_commit=False) if replica is not None else None,
+        lookup_factory=(None if engine.dialect.name == "sqlite" else
+                        sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)),
     )

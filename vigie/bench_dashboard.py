@@ -255,6 +255,9 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
         for label, markers in (("wall tick, 3 new items", ("stale", current_markers[1])),
                                ("wall tick, all recomputed", ("stale", "stale")),
                                ("wall tick, nothing new", current_markers)):
+            # Each timed tick reads the markers itself (the first screen of its second, not one of
+            # those that share what it read: `dashboard.pages.wall.MARKER_SECONDS`).
+            _wall_module()._markers_now.forget()
             if label != "wall tick, nothing new":
                 _clear_wall_cache(everything=label == "wall tick, all recomputed")
             body = callback_payload(app, "wall-marker.data", [{"id": "wall-tick", "property": "n_intervals",

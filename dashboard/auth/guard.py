@@ -175,7 +175,7 @@ def load_principal() -> Principal | None:
     ctx = current()
     now = utcnow()
     if "kiosk_id" in session:
-        with ctx.db.read() as db_session:
+        with ctx.db.lookup() as db_session:
             kiosk = users.kiosk_by_id(db_session, int(session["kiosk_id"]))
         # The token's hash, not only the row: a token made again for the same screen name does not
         # bring back the sessions of the revoked one.
@@ -197,7 +197,7 @@ def load_principal() -> Principal | None:
         session.clear()
         g.vigie_expired = True
         return None
-    with ctx.db.read() as db_session:
+    with ctx.db.lookup() as db_session:
         user = users.user_by_id(db_session, int(session["uid"]))
     if user is None or not user.active or user.session_epoch != session.get("epoch"):
         session.clear()

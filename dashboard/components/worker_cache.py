@@ -6,11 +6,16 @@ new marker computes it and the others of this process reuse it. A new marker is 
 computation: a change shows on the next tick. Values are kept per name (a scope: the wall's
 panels, a lead's teams), one marker each, so the cache stays as small as the scopes in use.
 Callers keep what they hand out unchanged (copy before adding a reader's words).
+
+The markers themselves are shared for a moment (`FreshFor`): every wall screen of a worker asks the
+same five questions of the database each tick; the first to ask in a second answers them for the
+others of that second (one computation at a time: the others wait for it rather than ask again).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -38,3 +43,32 @@ class MarkerCache:
         with self._lock:
             for name in [n for n in self._values if n.startswith(prefix)]:
                 del self._values[name]
+
+
+class FreshFor:
+    """A value computed at most once every ``seconds`` per name for this process (single flight:
+    callers arriving while it is computed wait for that computation). A caller may thus see a value
+    up to ``seconds`` old: the live pages' markers, read again by every screen's tick."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._values: dict[str, tuple[float, Any]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, compute: Callable[[], T]) -> T:
+        with self._lock:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            hit = self._values.get(name)
+            now = time.monotonic()
+            if hit is not None and now - hit[0] < self.seconds:
+                return hit[1]  # type: ignore[no-any-return]
+            value = compute()
+            self._values[name] = (time.monotonic(), value)
+            return value
+
+    def forget(self) -> None:
+        """Forget every value (benchmarks and tests: the next caller computes)."""
+        with self._lock:
+            self._values.clear()

@@ -41,6 +41,7 @@ from dashboard.components.queue_grid import (
     with_link,
 )
 from dashboard.components.when import grid_time_column, number
+from dashboard.components.worker_cache import MarkerCache
 from dashboard.context import current
 from i18n import N_, _, ngettext
 from models import queries, replica
@@ -252,6 +253,17 @@ clientside_callback(CLOCK_REFRESH, Output("queue-clock", "data"), Input("queue-t
                     prevent_initial_call=True)
 
 
+_counts_cache = MarkerCache()
+
+
+def _team_counts(session: Any, newest: dict[str, Any], teams: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """Every team's counts as of the newest change read (``newest``: the last of a tick's forward
+    changes, fewer than a page, so the newest there was) and of this second (what is overdue moves
+    with the clock): read once for all the queue screens of this worker that saw the same."""
+    marker = f"{newest['updated_at']}|{newest['id']}|{int(utcnow().timestamp())}"
+    return _counts_cache.get("counts", marker, lambda: queries.team_counts(session, teams))
+
+
 @callback(
     Output("queue-grid", "rowTransaction"),
     Output("queue-grid", "rowData"),
@@ -298,7 +310,7 @@ def refresh_queue(_n: int, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
                 return no_update, no_update, no_update, no_update
             return no_update, no_update, _state(team, key, sorted(known), state["floor"], lsn, clock), no_update
         transaction, known = build_transaction(team, behind + forward, known)
-        fresh_counts = queries.team_counts(session, ctx.settings.team_keys)[team] if forward else None
+        fresh_counts = _team_counts(session, forward[-1], ctx.settings.team_keys)[team] if forward else None
     if forward:
         key = (forward[-1]["updated_at"], int(forward[-1]["id"]))
     new_state = _state(team, key, sorted(known), floor=state["floor"], lsn=lsn, seen=clock)

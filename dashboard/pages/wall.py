@@ -30,7 +30,7 @@ from dashboard.auth.guard import guarded
 from dashboard.auth.policy import WALL
 from dashboard.components import wall_panels as panels
 from dashboard.components.health import health_marker, polled_intervals
-from dashboard.components.worker_cache import MarkerCache
+from dashboard.components.worker_cache import FreshFor, MarkerCache
 from dashboard.context import current
 from i18n import N_, _, current_reader
 from models import erasure, heartbeats, kpis, outbox, queries, wall_rollup
@@ -52,6 +52,8 @@ CLOCK_SECONDS = 5
 TICKER_ITEMS = 5
 ROTATE_RANGE = (5, 3600)
 _cache = MarkerCache()
+MARKER_SECONDS = 1.0  # the markers are read once a second per worker, for all its wall screens
+_markers_now = FreshFor(MARKER_SECONDS)
 _cache_lock = threading.Lock()  # the top terms' dictionary below
 # per database (tests serve several from one app): (the words skipped, the newest data-protection
 # request, each post's terms by id)
@@ -87,6 +89,12 @@ def _markers(session: Any, now: datetime) -> tuple[str, str, heartbeats.Health]:
     live = f"{last.isoformat() if last else '-'}|{newest}|{seen or '-'}|{closed or '-'}|{clock}|{health}|{troubles}"
     slow = str(int(now.timestamp()) // SLOW_SECONDS)
     return live, slow, state
+
+
+def _shared_markers(session: Any, now: datetime) -> tuple[str, str, heartbeats.Health]:
+    """`_markers`, read by the first wall screen of this worker to tick in a second and shared by the
+    others of that second: a change shows on the walls up to MARKER_SECONDS later than read alone."""
+    return _markers_now.get("wall", lambda: _markers(session, now))
 
 
 def _live(session: Any, now: datetime, health: heartbeats.Health) -> dict[str, Any]:
@@ -157,12 +165,18 @@ def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tu
             _("Updated {time} ({zone})").format(time=panels.local_time(now, zone, "%H:%M:%S"), zone=zone))
 
 
-def _slow_parts(data: dict[str, Any], scale: float = 1.0) -> tuple[Any, ...]:
-    zone = current_reader().zone.key
-    return (panels.timeline_figure(data["rows"], data["hours"], zone, scale, panels.timeline_labels()),
-            panels.network_mix(kpis.network_totals(data["rows"])),
-            panels.terms(data["words"], data["tags"]),
-            panels.voice(data["voice"]))
+def _slow_parts(data: dict[str, Any], marker: str, scale: float = 1.0) -> tuple[Any, ...]:
+    """The 24-hour panels as drawn for ``marker`` (the slow data's), drawn once per language, time
+    zone and scale for all the screens of this worker (the chart as a plain figure dictionary)."""
+    reader = current_reader()
+    zone = reader.zone.key
+
+    def draw() -> tuple[Any, ...]:
+        figure = panels.timeline_figure(data["rows"], data["hours"], zone, scale, panels.timeline_labels())
+        return (figure.to_dict(), panels.network_mix(kpis.network_totals(data["rows"])),
+                panels.terms(data["words"], data["tags"]), panels.voice(data["voice"]))
+
+    return _cached(f"drawn:{reader.language}:{zone}:{scale}", marker, draw)  # type: ignore[no-any-return]
 
 
 def _snapshot(session: Any, now: datetime, live: str, slow: str,
@@ -198,10 +212,10 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
     now = utcnow()
     seconds, note = _rotate(rotate)
     with ctx.db.pages() as session:
-        live_marker, slow_marker, health = _markers(session, now)
+        live_marker, slow_marker, health = _shared_markers(session, now)
         live, slow = _snapshot(session, now, live_marker, slow_marker, health)
     kpi_cards, ticker, alerts, strip, updated = _live_parts(live, slow, now)
-    timeline, mix, term_panel, voice = _slow_parts(slow)
+    timeline, mix, term_panel, voice = _slow_parts(slow, slow_marker)
     config = panels.data_attributes(rotate=seconds, reload_minutes=ctx.settings.reporting.wall_reload_minutes,
                                     refresh_ms=ctx.settings.refresh_ms, zone=current_reader().zone.key,
                                     word_live=_("live"), word_reconnecting=_("reconnecting since {time}"),
@@ -287,12 +301,12 @@ def refresh_wall(_n: int, scale: Any, marker: str, slow_marker: str) -> tuple[An
     now = utcnow()
     rescaled = ctx_triggered("wall-scale")
     with ctx.db.pages() as session:
-        live_marker, new_slow, health = _markers(session, now)
+        live_marker, new_slow, health = _shared_markers(session, now)
         live_changed, slow_changed = live_marker != marker, new_slow != slow_marker or rescaled
         if not live_changed and not slow_changed:
             return (no_update,) * 11
         live, slow = _snapshot(session, now, live_marker, new_slow, health)
     # the KPI cards also show figures of the slow data (24 h sentiment, first responses today)
     live_out = _live_parts(live, slow, now) if live_changed or slow_changed else (no_update,) * 5
-    slow_out = _slow_parts(slow, _scale(scale)) if slow_changed else (no_update,) * 4
+    slow_out = _slow_parts(slow, new_slow, _scale(scale)) if slow_changed else (no_update,) * 4
     return (live_marker if live_changed else no_update, new_slow if slow_changed else no_update, *live_out, *slow_out)
