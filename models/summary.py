@@ -270,6 +270,21 @@ def compute_summary_exact(session: Session, settings: Settings, day: date,
         truncated=len(items) >= ITEM_LIMIT), earlier_core)  # more items than read: the SLA figures cover the first
 
 
+NOTABLE_RANKS = (0, 1)  # critical and high (collectors.routing.PRIORITY_RANK)
+NotableCandidates = Callable[[Session, datetime, datetime, int], list[int]]
+
+
+def notable_candidates(session: Session, start: datetime, end: datetime, limit: int) -> list[int]:
+    """The day's critical and high items, highest priority first, then the widest audience, read item
+    by item with their posts (the reference; `models.summary_counts.folded_notable` reads the same
+    order from the folded items)."""
+    return list(session.scalars(
+        select(QueueItem.id).join(Mention, Mention.id == QueueItem.mention_id)
+        .where(QueueItem.created_at >= start, QueueItem.created_at < end, QueueItem.priority_rank.in_(NOTABLE_RANKS))
+        .order_by(QueueItem.priority_rank, Mention.author_followers.desc().nulls_last(), QueueItem.id)
+        .limit(limit)))
+
+
 @dataclass(frozen=True)
 class DayFigures:
     """What a reading of a day (item by item here, or from the running counts: `models.summary_counts`)
@@ -291,11 +306,11 @@ EarlierCore = Callable[[date, time | None, timedelta], dict[str, Any]]
 
 
 def assemble(session: Session, settings: Settings, day: date, now: datetime, figures: DayFigures,
-             earlier_core: EarlierCore) -> dict[str, Any]:
+             earlier_core: EarlierCore, notable: NotableCandidates = notable_candidates) -> dict[str, Any]:
     """The summary of ``day`` from its figures, read either way: the reads both ways share (top terms,
-    alerts, notable items) and each earlier day's compared figures from ``earlier_core(day, until,
-    lag)`` (``until``: the local time a day in progress is compared up to; ``lag``: how long after its
-    end a whole day is judged)."""
+    alerts, notable items: their order from ``notable``) and each earlier day's compared figures from
+    ``earlier_core(day, until, lag)`` (``until``: the local time a day in progress is compared up to;
+    ``lag``: how long after its end a whole day is judged)."""
     zone = settings.reporting.timezone
     start, end = day_bounds(day, zone)
     labels = {t.key: t.english for t in settings.teams}  # stored: the same whoever asked (pages translate)
@@ -330,7 +345,7 @@ def assemble(session: Session, settings: Settings, day: date, now: datetime, fig
         "terms": [{"term": w, "posts": n} for w, n in words],
         "hashtags": [{"hashtag": t, "posts": n} for t, n in tags],
         "alerts": _alerts(session, start, end),
-        "notable": _notable(session, start, end, labels),
+        "notable": _notable(session, start, end, labels, notable),
         "networks": figures.networks,
         "previous": previous,
         "comparison": comparison(core, previous),
@@ -344,16 +359,17 @@ def _alerts(session: Session, start: datetime, end: datetime) -> list[dict[str, 
              "closed_at_utc": a.closed_at.isoformat(timespec="seconds") if a.closed_at else None} for a in rows]
 
 
-def _notable(session: Session, start: datetime, end: datetime, labels: dict[str, str]) -> list[dict[str, Any]]:
+def _notable(session: Session, start: datetime, end: datetime, labels: dict[str, str],
+             candidates: NotableCandidates) -> list[dict[str, Any]]:
     """The day's items that mattered most: highest priority first, then the widest audience, one per
-    author (an influencer's ten complaints are one notable voice)."""
-    rows = session.execute(
+    author (an influencer's ten complaints are one notable voice). ``candidates`` orders the day's
+    items (`notable_candidates`); only the first NOTABLE * 20 are read with their posts."""
+    order = {item_id: n for n, item_id in enumerate(candidates(session, start, end, NOTABLE * 20))}
+    rows = sorted(session.execute(
         select(QueueItem.id, QueueItem.team, QueueItem.status, Mention.id, Mention.network, Mention.author_handle,
                Mention.author_followers, Mention.priority, Mention.text, Mention.created_at)
-        .join(Mention, Mention.id == QueueItem.mention_id)
-        .where(QueueItem.created_at >= start, QueueItem.created_at < end, QueueItem.priority_rank <= 1)
-        .order_by(QueueItem.priority_rank, Mention.author_followers.desc().nulls_last(), QueueItem.id)
-        .limit(NOTABLE * 20)).all()
+        .join(Mention, Mention.id == QueueItem.mention_id).where(QueueItem.id.in_(list(order)))).all(),
+        key=lambda row: order[row[0]])
     authors: set[str] = set()
     picked = []
     for row in rows:

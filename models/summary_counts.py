@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from models.summary import (
     COMPARED,
+    NOTABLE_RANKS,
     DayFigures,
     assemble,
     compared_window,
@@ -285,4 +286,16 @@ def compute_summary_stored(session: Session, settings: Settings, day: date, now:
         by_team={t: sum(r[4] for r in v if r[2] == "items") for t, v in teams.items()},
         overall=sla_from_counts(r for v in teams.values() for r in v),
         teams={t: sla_from_counts(v) for t, v in teams.items()}, rules=rules, flags=flags,
-        networks=networks_from_counts(rows, dict(by_network)), truncated=False), earlier_core)
+        networks=networks_from_counts(rows, dict(by_network)), truncated=False), earlier_core, folded_notable)
+
+
+def folded_notable(session: Session, start: datetime, end: datetime, limit: int) -> list[int]:
+    """`models.summary.notable_candidates`' order, from the folded items: per rank a range of
+    ``ix_summary_folded_items_notable`` (the audience in the index: no post read), sorted."""
+    return list(session.scalars(
+        select(SummaryFoldedItem.item_id)
+        .where(SummaryFoldedItem.priority_rank.in_(NOTABLE_RANKS), SummaryFoldedItem.created_at >= start,
+               SummaryFoldedItem.created_at < end)
+        .order_by(SummaryFoldedItem.priority_rank, SummaryFoldedItem.author_followers.desc().nulls_last(),
+                  SummaryFoldedItem.item_id)
+        .limit(limit)))

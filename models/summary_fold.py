@@ -89,6 +89,7 @@ class ItemState:
     claimed_at: datetime | None
     resolved_at: datetime | None
     due_at: datetime
+    author_followers: int | None = None  # not counted: the summary's notable items are ordered by it
 
 
 _STATE_FIELDS = tuple(ItemState.__dataclass_fields__)
@@ -243,7 +244,7 @@ def _fold_items(session: Session, timezone: str, now: datetime, after: tuple[dat
         after = (mark.at - OVERLAP, 0)
     query = (select(QueueItem.id, QueueItem.updated_at, Mention.network, QueueItem.team, QueueItem.status,
                     QueueItem.priority_rank, QueueItem.rule_id, QueueItem.created_at, QueueItem.claimed_at,
-                    QueueItem.resolved_at, QueueItem.due_at)
+                    QueueItem.resolved_at, QueueItem.due_at, Mention.author_followers)
              .join(Mention, Mention.id == QueueItem.mention_id).where(QueueItem.updated_at <= now))
     if after is not None:
         query = query.where(tuple_(QueueItem.updated_at, QueueItem.id) > tuple_(*after))

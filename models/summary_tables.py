@@ -8,7 +8,8 @@ reads them): per local day, counts by (team, network, measure, value), and what 
   reader judges it breached or pending at its own ``now``.
 - ``summary_folded_items``: each queue item as it was last folded, so that a later change (claimed,
   resolved, rerouted) takes back what it had added before adding its new figures; indexed by its
-  times, for the partial hour a day in progress is compared up to (`models.summary_counts`).
+  times, for the partial hour a day in progress is compared up to (`models.summary_counts`), and
+  by priority and time with its author's audience, for the day's notable items.
 - ``summary_folded_mentions``: the mentions folded (posts never change once stored), with the time
   a post was seen when that was in a later hour than its creation (collected late: ``seen_at``).
 - ``summary_fold_marks``: where each fold stopped (restart-safe) and the time zone of the days.
@@ -52,9 +53,13 @@ class SummaryFoldedItem(Base):
     claimed_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
+    author_followers: Mapped[int | None]  # the post's author's: the day's notable items, widest audience first
 
     __table_args__ = (
         Index("ix_summary_folded_items_created_at", "created_at"),
+        # the day's notable items (`models.summary_counts.folded_notable`): per rank, the day's range,
+        # the audience read from the index itself, then sorted
+        Index("ix_summary_folded_items_notable", "priority_rank", "created_at", "author_followers", "item_id"),
         Index("ix_summary_folded_items_claimed_at", "claimed_at"),
         Index("ix_summary_folded_items_resolved_at", "resolved_at"),
         Index("ix_summary_folded_items_due_at", "due_at"),

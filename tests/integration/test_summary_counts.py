@@ -212,3 +212,26 @@ def test_a_day_in_progress_is_compared_from_counts_by_the_hour(
                   {k: v for k, v in theirs.items() if k not in ("day", "net_sentiment", "negative_share", "mentions")})
         assert (mine["mentions"], mine["net_sentiment"], mine["negative_share"]) == (
             theirs["mentions"], theirs["net_sentiment"], theirs["negative_share"])
+
+
+def test_the_audience_of_items_folded_before_0020_is_filled_in_by_it(db: Database, seeded: Settings) -> None:  # noqa: F811
+    """Migration 0020 gives the items folded under 0019 their post's audience (the notable items'
+    order) without folding again: downgraded to 0019 (the column dropped) and upgraded back."""
+    from alembic import command
+
+    from models.migrate import alembic_config
+    from models.summary_tables import SummaryFoldedItem
+    from models.tables import Mention
+
+    fold(db, seeded.reporting.timezone, _minute(utcnow()))
+    cfg = alembic_config()
+    for revision in ("0019", "head"):
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            (command.downgrade if revision == "0019" else command.upgrade)(cfg, revision)
+    with db.read() as s:
+        pairs = s.execute(select(SummaryFoldedItem.author_followers, Mention.author_followers)
+                          .join(QueueItem, QueueItem.id == SummaryFoldedItem.item_id)
+                          .join(Mention, Mention.id == QueueItem.mention_id)).all()
+    assert len(pairs) > 100 and sum(1 for folded, _ in pairs if folded) > 50
+    assert all(folded == post for folded, post in pairs)
