@@ -10,7 +10,9 @@ Each tick (``VIGIE_REFRESH_MS``) first reads a cheap change marker; when nothing
 nothing is sent. The "live" panels follow every change, and what changes with time alone
 (items falling due, a source's wait ending) within 5 s; the 24-hour panels (timeline, mix,
 terms, voice, and the day's sentiment and first responses) are recomputed every 15 s. Both
-are computed once per marker for all the screens this worker serves. ``?rotate=SECONDS``
+are computed and drawn once per marker for all the screens this worker serves, and the marker
+itself is read once a second per worker (`MARKER_SECONDS`); the panels show the time their data was
+read ("Updated ..."). ``?rotate=SECONDS``
 alternates the two halves of the wall (assets/wall.js), which also reconnects and reloads the
 page by itself (see there).
 """
@@ -114,6 +116,7 @@ def _live(session: Any, now: datetime, health: heartbeats.Health) -> dict[str, A
         "stale": health.stale,
         "silent": health.silent,
         "replies": outbox.counts(session),
+        "as_of": now,  # when read: the panels' ages and "Updated" time are as of then
     }
 
 
@@ -150,19 +153,28 @@ def _slow(session: Any, now: datetime) -> dict[str, Any]:
             "voice": kpis.share_of_voice(wall_rollup.brand_counts(session, now - timedelta(hours=TIMELINE_HOURS), now))}
 
 
-def _live_parts(data: dict[str, Any], slow: dict[str, Any], now: datetime) -> tuple[Any, ...]:
-    """The live panels; the day's figures of the KPI cards (24 h sentiment, first responses) come
-    from the 15-second panels' data."""
+def _live_parts(data: dict[str, Any], slow: dict[str, Any], marker: str) -> tuple[Any, ...]:
+    """The live panels as of when their data was read; the day's figures of the KPI cards (24 h
+    sentiment, first responses) come from the 15-second panels' data. Drawn once per ``marker``
+    (both data's), language and time zone for all the screens of this worker."""
     settings = current().settings
-    zone = current_reader().zone.key  # the reader's: a kiosk screen's is the firm's
-    labels = {t.key: t.label for t in settings.teams}
-    head = panels.headline_kpis(data["last_hour"], data["last_week"], kpis.change(data["last_hour"], data["last_week"]),
-                                data["net_hour"], slow["net_day"], slow["frt"], slow["frt_count"])
-    teams = panels.team_cards(data["counts"], labels, slow["frt_team"])
-    return (head + teams, panels.ticker(data["ticker"], labels, zone),
-            panels.alerts_banner(data["alerts"], data["excerpts"], zone),
-            panels.health_strip(data["sources"], _configured(), now, data["replies"], data["stale"], data["silent"]),
-            _("Updated {time} ({zone})").format(time=panels.local_time(now, zone, "%H:%M:%S"), zone=zone))
+    reader = current_reader()
+    zone = reader.zone.key  # the reader's: a kiosk screen's is the firm's
+    now = data["as_of"]
+
+    def draw() -> tuple[Any, ...]:
+        labels = {t.key: t.label for t in settings.teams}
+        head = panels.headline_kpis(data["last_hour"], data["last_week"],
+                                    kpis.change(data["last_hour"], data["last_week"]),
+                                    data["net_hour"], slow["net_day"], slow["frt"], slow["frt_count"])
+        teams = panels.team_cards(data["counts"], labels, slow["frt_team"])
+        return (head + teams, panels.ticker(data["ticker"], labels, zone),
+                panels.alerts_banner(data["alerts"], data["excerpts"], zone),
+                panels.health_strip(data["sources"], _configured(), now, data["replies"], data["stale"],
+                                    data["silent"]),
+                _("Updated {time} ({zone})").format(time=panels.local_time(now, zone, "%H:%M:%S"), zone=zone))
+
+    return _cached(f"live-drawn:{reader.language}:{zone}", marker, draw)  # type: ignore[no-any-return]
 
 
 def _slow_parts(data: dict[str, Any], marker: str, scale: float = 1.0) -> tuple[Any, ...]:
@@ -214,7 +226,7 @@ def layout(rotate: Any = None, **_query: Any) -> Any:
     with ctx.db.pages() as session:
         live_marker, slow_marker, health = _shared_markers(session, now)
         live, slow = _snapshot(session, now, live_marker, slow_marker, health)
-    kpi_cards, ticker, alerts, strip, updated = _live_parts(live, slow, now)
+    kpi_cards, ticker, alerts, strip, updated = _live_parts(live, slow, f"{live_marker}|{slow_marker}")
     timeline, mix, term_panel, voice = _slow_parts(slow, slow_marker)
     config = panels.data_attributes(rotate=seconds, reload_minutes=ctx.settings.reporting.wall_reload_minutes,
                                     refresh_ms=ctx.settings.refresh_ms, zone=current_reader().zone.key,
@@ -307,6 +319,6 @@ def refresh_wall(_n: int, scale: Any, marker: str, slow_marker: str) -> tuple[An
             return (no_update,) * 11
         live, slow = _snapshot(session, now, live_marker, new_slow, health)
     # the KPI cards also show figures of the slow data (24 h sentiment, first responses today)
-    live_out = _live_parts(live, slow, now) if live_changed or slow_changed else (no_update,) * 5
+    live_out = _live_parts(live, slow, f"{live_marker}|{new_slow}")  # (one of the two changed: see above)
     slow_out = _slow_parts(slow, new_slow, _scale(scale)) if slow_changed else (no_update,) * 4
     return (live_marker if live_changed else no_update, new_slow if slow_changed else no_update, *live_out, *slow_out)
