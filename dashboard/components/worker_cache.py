@@ -25,18 +25,27 @@ T = TypeVar("T")
 class MarkerCache:
     def __init__(self) -> None:
         self._values: dict[str, tuple[str, Any]] = {}
+        self._locks: dict[str, threading.RLock] = {}
         self._lock = threading.Lock()
 
     def get(self, name: str, marker: str, compute: Callable[[], T]) -> T:
-        """The value computed for ``marker`` under ``name``; computed now when the marker moved."""
+        """The value computed for ``marker`` under ``name``; computed now when the marker moved, once:
+        the screens asking for the same name meanwhile wait for that computation (a worker's screens
+        all reloading at once, after a restart, do not each compute the same panels)."""
         with self._lock:
             hit = self._values.get(name)
+            lock = self._locks.setdefault(name, threading.RLock())
         if hit is not None and hit[0] == marker:
             return hit[1]  # type: ignore[no-any-return]
-        value = compute()
-        with self._lock:
-            self._values[name] = (marker, value)
-        return value
+        with lock:
+            with self._lock:
+                hit = self._values.get(name)
+            if hit is not None and hit[0] == marker:  # computed while this caller waited
+                return hit[1]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self._values[name] = (marker, value)
+            return value
 
     def forget(self, prefix: str = "") -> None:
         """Forget the values whose names start with ``prefix`` (all by default): benchmarks and tests."""
@@ -53,12 +62,12 @@ class FreshFor:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._values: dict[str, tuple[float, Any]] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, threading.RLock] = {}
         self._lock = threading.Lock()
 
     def get(self, name: str, compute: Callable[[], T]) -> T:
         with self._lock:
-            lock = self._locks.setdefault(name, threading.Lock())
+            lock = self._locks.setdefault(name, threading.RLock())
         with lock:
             hit = self._values.get(name)
             now = time.monotonic()

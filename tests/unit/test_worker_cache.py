@@ -1,11 +1,12 @@
-"""dashboard.components.worker_cache.FreshFor: the wall's markers read once a second per worker."""
+"""dashboard.components.worker_cache: the wall's markers read once a second per worker (FreshFor), what
+a marker shows computed once per worker (MarkerCache), by one caller at a time."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from dashboard.components.worker_cache import FreshFor
+from dashboard.components.worker_cache import FreshFor, MarkerCache
 
 
 def test_a_value_is_computed_once_within_its_seconds_and_again_after() -> None:
@@ -47,3 +48,28 @@ def test_callers_arriving_during_a_computation_wait_for_it_rather_than_compute_a
     for t in [first, *others]:
         t.join(5)
     assert results == ["markers"] * 4 and len(calls) == 1
+
+
+def test_a_marker_value_is_computed_once_by_one_of_the_callers_asking_at_once() -> None:
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+    cache = MarkerCache()
+
+    def slow() -> str:
+        calls.append("m1")
+        started.set()
+        release.wait(5)
+        return "panels for m1"
+
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get("slow", "m1", slow))) for _ in range(4)]
+    threads[0].start()
+    assert started.wait(5)
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.1)
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert results == ["panels for m1"] * 4 and calls == ["m1"]
+    assert cache.get("slow", "m2", lambda: "panels for m2") == "panels for m2"  # a new marker: computed
