@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 ROW_LIMIT = 200_000  # rows of one day's counts (a few thousand in practice)
-EARLY = timedelta(days=1)  # how far before its day an item's time is looked for (a due time before queueing)
 
 Row = tuple[str, str, str, str, int]  # (team, network, measure, value, n)
 
@@ -167,11 +166,15 @@ def _partial_items(session: Session, start: datetime, hour: datetime, cut: datet
     counted in the database from their folded copies, one indexed time at a time (an OR of the four
     read the whole part of the day), as `models.summary_fold.item_events` counts them: queued and
     due strictly before ``cut``, claimed and closed by it; buckets of whole minutes, grouped. In
-    the day's first hour, also what happened before its start (counted under hour 0 by the fold)."""
-    if hour == start:
-        hour = start - EARLY
+    the day's first hour, also what happened before its start (counted under hour 0 by the fold): no
+    lower bound on the times then, and the items queued in [start, cut) are read by their queueing
+    time (a range of the times from a day before read a whole day's items)."""
     f = SummaryFoldedItem
     part = (f.created_at >= start, f.created_at < cut)
+
+    def since(at: Any) -> tuple[Any, ...]:
+        return () if hour == start else (at >= hour,)
+
     # not filed closed (`models.summary.filed_closed`), NULL-safe: a NOT of the three would drop an
     # item dismissed without a closing time, which Python counts as judged
     judged = or_(f.status != "dismissed", f.claimed_at.is_not(None), f.resolved_at.is_(None),
@@ -184,13 +187,13 @@ def _partial_items(session: Session, start: datetime, hour: datetime, cut: datet
         ("h:met", f.resolved_at, f.resolved_at <= cut, (judged, met)),
         ("h:breach", f.due_at, f.due_at < cut, (judged, ~met))]
     for measure, at, until, extra in counts:
-        out[(measure, "")] += session.scalar(select(func.count()).where(*part, at >= hour, until, *extra)) or 0
+        out[(measure, "")] += session.scalar(select(func.count()).where(*part, *since(at), until, *extra)) or 0
     grouped: list[tuple[str, Any, tuple[Any, ...]]] = [
         ("h:first", f.claimed_at, (judged,)),
         ("h:resolved", f.resolved_at, (judged, closed, f.status == "resolved"))]
     for measure, at, extra in grouped:
         minutes = _whole_minutes(session, at, f.created_at).label("minutes")
-        for value, n in session.execute(select(minutes, func.count()).where(*part, at >= hour, at <= cut, *extra)
+        for value, n in session.execute(select(minutes, func.count()).where(*part, *since(at), at <= cut, *extra)
                                         .group_by(minutes).limit(ROW_LIMIT)):
             out[(measure, str(bucket(max(0, int(value)))))] += int(n)
     return out

@@ -251,6 +251,7 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
         # The wall: its live panels recomputed after new items (the 24-hour panels still current),
         # every panel recomputed (the first screen after the 15 s step; the other screens of the
         # worker then share it), and nothing new. The first wall call after the write reads cold pages.
+        _clear_of_step(_wall_module().CLOCK_SECONDS)
         current_markers = _wall_markers(app, db)
         for label, markers in (("wall tick, 3 new items", ("stale", current_markers[1])),
                                ("wall tick, all recomputed", ("stale", "stale")),
@@ -297,9 +298,11 @@ def _jobs(db: Database, settings: Settings, count: int) -> None:
     run with nothing new), and a whole day's summary (with its 7 days before) from the running
     counts, its PDF (the first in the process apart: fpdf2 imported, fonts parsed), the same summary
     read item by item (the path before the counts), and today's so far (its 7 days before compared
-    up to the same time of day from their hourly counts: `summary_counts.core_until`)."""
+    up to the same time of day from their hourly counts: `summary_counts.core_until`), and, since that
+    depends on the time of day, the day before as it stood at 00:30, 13:30 and 23:54 (SO_FAR_HOURS)."""
     from collectors.jobs.spike_watch import run_spike_watch
-    from models.summary import compute_summary, compute_summary_exact, local_day
+    from models.summary import compute_summary, compute_summary_exact, day_bounds, local_day
+    from models.summary_counts import compute_summary_stored
     from models.summary_export import summary_pdf
     from models.summary_fold import fold
 
@@ -307,7 +310,8 @@ def _jobs(db: Database, settings: Settings, count: int) -> None:
                                        "daily summary, one day": [],
                                        "summary PDF, first": [],  # in the process: fpdf2 imported, fonts parsed
                                        "summary PDF": [],
-                                       "daily summary, item by item": [], "daily summary, today": []}
+                                       "daily summary, item by item": [], "daily summary, today": [],
+                                       "daily summary, so far": []}
     for _ in range(10):
         start = time.perf_counter()
         run_spike_watch(db, settings)
@@ -337,6 +341,14 @@ def _jobs(db: Database, settings: Settings, count: int) -> None:
             with db.read() as session:  # its 7 days before up to the same time: grouped counts of those hours
                 compute_summary(session, settings, day + timedelta(days=1))
             timings["daily summary, today"].append(time.perf_counter() - start)
+            # Today's cost depends on the time of day (the partial hour, the day's first hour): the
+            # day before as it stood at three times of its day, from its counts, whenever this runs.
+            for hours in SO_FAR_HOURS:
+                as_then = day_bounds(day, zone)[0] + timedelta(hours=hours)
+                start = time.perf_counter()
+                with db.read() as session:
+                    compute_summary_stored(session, settings, day, as_then)
+                timings["daily summary, so far"].append(time.perf_counter() - start)
     click.echo(f"collector jobs: {count:,} mentions over 7 days ({count // 7:,} a day)")
     click.echo(f"  {'summary fold, history':<26} {history:7.2f} s once ({report.items:,} items, "
                f"{report.mentions:,} posts)")
@@ -387,6 +399,19 @@ def _wall_markers(app: Any, db: Database) -> tuple[str, str]:
     with app.server.app_context(), db.read() as session:  # the marker reads the configured sources
         markers: tuple[str, str] = _wall_module()._markers(session, utcnow())
         return markers
+
+
+SO_FAR_HOURS = (0.5, 13.5, 23.9)  # "daily summary, so far": 00:30, 13:30 and 23:54 of the day before
+STEP_MARGIN = 1.5  # seconds: more than the three wall ticks of a round take
+
+
+def _clear_of_step(seconds: int) -> None:
+    """Wait past the wall's next clock step when it is less than STEP_MARGIN away. A tick crossing
+    one recomputes what moves with time (the 24-hour panels at every third step): "3 new items"
+    and "nothing new" then time what they say, and the recomputing of everything is timed apart."""
+    left = seconds - time.time() % seconds
+    if left < STEP_MARGIN:
+        time.sleep(left + 0.05)
 
 
 def _clear_wall_cache(everything: bool) -> None:

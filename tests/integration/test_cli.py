@@ -152,7 +152,8 @@ def test_benchmarks_run_and_print_their_figures(tmp_path: Path) -> None:
                                capture_output=True, text=True, timeout=300)
     assert dashboard.returncode == 0, dashboard.stderr
     for label in ("queue tick, 3 new items", "queue tick, nothing new", "wall tick, 3 new items",
-                  "wall tick, nothing new", "sources tick", "item page tick"):
+                  "wall tick, nothing new", "sources tick", "item page tick", "daily summary, today",
+                  "daily summary, so far"):
         assert re.search(rf"{label} +p50 +\d+\.\d ms +p95 +\d+\.\d ms", dashboard.stdout), dashboard.stdout
     again = subprocess.run([VIGIE, "bench", "dashboard", "--mentions", "2000", "--rounds", "2", "--reuse",
                             "--database-url", f"sqlite:///{tmp_path / 'dash.db'}"], env=env,
