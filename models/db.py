@@ -118,6 +118,8 @@ def _ping_when_idle(engine: Engine) -> Engine:
         try:
             dialect.do_ping(dbapi_conn)
         except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, dbapi_conn, None):
+                raise  # not a dead connection (as SQLAlchemy's own pre-ping): the pool is kept
             raise exc.InvalidatePoolError(f"a pooled connection is dead: {error}") from error
 
     return engine

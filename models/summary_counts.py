@@ -6,7 +6,8 @@ What differs from the item-by-item reading, by design:
   within half a bucket of the exact value (30 s under an hour, 2.5 min under 4 hours, 7.5 min under a
   day, 30 min under a week);
 - an open item due within the minute that holds ``now`` counts as pending (its due time is kept to
-  the minute); the figures are those of the last fold (the collector folds every minute);
+  the minute); the figures are those of the last fold (the collector folds every minute), the
+  notable items' order too (`folded_notable`: an item queued since then joins them at the next fold);
 - the previous 7 days of a day that is over are their stored summaries (`daily_summaries`, each
   judged as it stood when the collector stored it, 00:30 the next morning), else their counts as
   they stand now. A day in progress is compared with the same part of the days before, as each

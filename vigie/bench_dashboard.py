@@ -417,6 +417,7 @@ def _clear_of_step(seconds: int) -> None:
 def _clear_wall_cache(everything: bool) -> None:
     """Forget what the wall computed (the live panels, or all), so that the next tick computes it."""
     _wall_module()._cache.forget("" if everything else "live")
+    _wall_module()._markers_now.forget()
 
 
 def _post(client: Any, body: dict[str, Any]) -> float:

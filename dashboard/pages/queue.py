@@ -259,7 +259,9 @@ _counts_cache = MarkerCache()
 def _team_counts(session: Any, newest: dict[str, Any], teams: tuple[str, ...]) -> dict[str, dict[str, int]]:
     """Every team's counts as of the newest change read (``newest``: the last of a tick's forward
     changes, fewer than a page, so the newest there was) and of this second (what is overdue moves
-    with the clock): read once for all the queue screens of this worker that saw the same."""
+    with the clock): read once for all the queue screens of this worker that saw the same. A
+    transaction stamped earlier that commits within that second does not move the newest change: the
+    counts read before it serve that second, and the next change (a later tick) reads them again."""
     marker = f"{newest['updated_at']}|{newest['id']}|{int(utcnow().timestamp())}"
     return _counts_cache.get("counts", marker, lambda: queries.team_counts(session, teams))
 

@@ -96,7 +96,8 @@ def _markers(session: Any, now: datetime) -> tuple[str, str, heartbeats.Health]:
 def _shared_markers(session: Any, now: datetime) -> tuple[str, str, heartbeats.Health]:
     """`_markers`, read by the first wall screen of this worker to tick in a second and shared by the
     others of that second: a change shows on the walls up to MARKER_SECONDS later than read alone."""
-    return _markers_now.get("wall", lambda: _markers(session, now))
+    # per engine: the primary and a replica (read by whoever has a write pending) keep their own
+    return _markers_now.get(f"wall:{id(session.get_bind())}", lambda: _markers(session, now))
 
 
 def _live(session: Any, now: datetime, health: heartbeats.Health) -> dict[str, Any]:
@@ -282,11 +283,13 @@ clientside_callback("function(_) { return Math.max(1, Math.round(window.innerWid
 
 
 def _scale(raw: Any) -> float:
-    """The browser's scale, kept within 1..4 (it comes from the client)."""
+    """The browser's scale, kept within 1..4 and to a tenth (it comes from the client, and the panels
+    are drawn once per scale: a worker keeps at most 31 of them)."""
     try:
-        return min(4.0, max(1.0, float(raw)))
+        value = float(raw)
     except (TypeError, ValueError):
         return 1.0
+    return round(min(4.0, max(1.0, value)), 1) if value == value else 1.0  # (NaN: not a number)
 
 
 @callback(

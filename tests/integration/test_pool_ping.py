@@ -35,7 +35,8 @@ def _kill(database: Database, pid: int) -> None:
     other = create_engine(PG_URL, poolclass=NullPool)  # a connection of its own, outside the pool
     try:
         with other.connect() as conn:
-            assert conn.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+            # (waits up to 5 s for the server process to be gone, PostgreSQL 14 and later)
+            assert conn.execute(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar_one()
     finally:
         other.dispose()
 

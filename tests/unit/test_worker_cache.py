@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+
+import pytest
 
 from dashboard.components.worker_cache import FreshFor, MarkerCache
 
@@ -73,3 +76,42 @@ def test_a_marker_value_is_computed_once_by_one_of_the_callers_asking_at_once() 
         t.join(5)
     assert results == ["panels for m1"] * 4 and calls == ["m1"]
     assert cache.get("slow", "m2", lambda: "panels for m2") == "panels for m2"  # a new marker: computed
+
+
+def _ask_marker(cache: MarkerCache | FreshFor, compute: Callable[[], str]) -> str:
+    return cache.get("slow", "m1", compute) if isinstance(cache, MarkerCache) else cache.get("wall", compute)
+
+
+@pytest.mark.parametrize("cache", [MarkerCache(), FreshFor(60)], ids=["MarkerCache", "FreshFor"])
+def test_callers_waiting_for_a_computation_that_fails_fail_with_it_and_later_callers_try_again(
+        cache: MarkerCache | FreshFor) -> None:
+    """A database down: the screens waiting for the one computing fail at once with its error rather
+    than each wait for their own attempt in turn."""
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def failing() -> str:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        raise ConnectionError("database unreachable")
+
+    errors: list[str] = []
+
+    def ask() -> None:
+        try:
+            _ask_marker(cache, failing)
+        except ConnectionError as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    threads[0].start()
+    assert started.wait(5)
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.1)
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert errors == ["database unreachable"] * 4 and len(calls) == 1
+    assert _ask_marker(cache, lambda: "back") == "back"  # a caller after the failure computes again
