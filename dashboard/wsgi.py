@@ -12,7 +12,7 @@ from __future__ import annotations
 from gunicorn.errors import AppImportError
 
 from collectors.sources import load_checked_settings
-from dashboard.app import create_app
+from dashboard.app import create_app, settle
 from models.db import open_database
 from models.migrate import SchemaNotCurrent, require_head
 
@@ -29,6 +29,7 @@ app = create_app(_settings, _db)
 server = app.server
 # Dash sets itself up (its callbacks, scripts and page router) on a worker's first request, without a
 # lock: gunicorn's threads serving a new worker's first requests at once raced it (`make load` saw 500s:
-# "dictionary changed size during iteration", a Dash script path "not valid"). One request here, before
-# the worker serves anyone, does it once.
-server.test_client().get("/healthz")
+# "dictionary changed size during iteration", a Dash script path "not valid"). `settle` makes one
+# request before the worker serves anyone, then keeps what was built out of the garbage collector's
+# full passes.
+settle(app)

@@ -208,10 +208,11 @@ def _settle(db: Database, timezone: str) -> None:
 
 def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: int = 7,
                   reuse: bool = False) -> None:
-    from dashboard.app import create_app
+    from dashboard.app import create_app, settle
 
     db, source_id = _seeded_database(settings, count, days, url, reuse)
     app = create_app(replace(settings, database_url=url), db)
+    settle(app)  # as a server process does (dashboard/wsgi.py)
     team = settings.teams[0].key
     client = _signed_in_client(app, db, settings, team, "agent")  # timed through the login guard, as users are
     lead = _signed_in_client(app, db, settings, team, "lead")
@@ -289,10 +290,10 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
                f"wall all recomputed <= 300 ms)")
     for label, samples in timings.items():
         click.echo(f"  {label:<26} {_percentiles(samples)}")
-    _jobs(db, settings, count)
+    _jobs(db, settings, count, days)
 
 
-def _jobs(db: Database, settings: Settings, count: int) -> None:
+def _jobs(db: Database, settings: Settings, count: int, days: int = 7) -> None:
     """The collector's reporting jobs over the same database: a spike-watch run (the last
     ``(baseline_windows + 1) x window_minutes``), the summary's fold (the whole history once, then a
     run with nothing new), and a whole day's summary (with its 7 days before) from the running
@@ -349,7 +350,7 @@ def _jobs(db: Database, settings: Settings, count: int) -> None:
                 with db.read() as session:
                     compute_summary_stored(session, settings, day, as_then)
                 timings["daily summary, so far"].append(time.perf_counter() - start)
-    click.echo(f"collector jobs: {count:,} mentions over 7 days ({count // 7:,} a day)")
+    click.echo(f"collector jobs: {count:,} mentions over {days} days ({count // days:,} a day)")
     click.echo(f"  {'summary fold, history':<26} {history:7.2f} s once ({report.items:,} items, "
                f"{report.mentions:,} posts)")
     for label, samples in timings.items():

@@ -93,9 +93,10 @@ def _listening(settings: Settings, host: str, port: int) -> Settings:
 
 
 def _serve(settings: Settings, db: Database, host: str, port: int) -> None:
-    from dashboard.app import create_app
+    from dashboard.app import create_app, settle
 
     app = create_app(settings, db)
+    settle(app)
     app.run(host=host, port=port, debug=False, threaded=True)
 
 
