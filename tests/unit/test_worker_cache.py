@@ -12,6 +12,21 @@ import pytest
 from dashboard.components.worker_cache import FreshFor, MarkerCache
 
 
+def _ask_while_the_first_computes(ask: Callable[[], None], started: threading.Event, release: threading.Event,
+                                  callers: int = 4) -> None:
+    """``callers`` threads run ``ask``: the first starts computing (``started``), the others arrive
+    while it does, then the computation is let go (``release``) and all are waited for."""
+    threads = [threading.Thread(target=ask) for _ in range(callers)]
+    threads[0].start()
+    assert started.wait(5)
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.1)
+    release.set()
+    for t in threads:
+        t.join(5)
+
+
 def test_a_value_is_computed_once_within_its_seconds_and_again_after() -> None:
     calls: list[int] = []
     cache = FreshFor(0.2)
@@ -40,16 +55,7 @@ def test_callers_arriving_during_a_computation_wait_for_it_rather_than_compute_a
         return "markers"
 
     results: list[str] = []
-    first = threading.Thread(target=lambda: results.append(cache.get("wall", slow)))
-    first.start()
-    assert started.wait(5)
-    others = [threading.Thread(target=lambda: results.append(cache.get("wall", slow))) for _ in range(3)]
-    for t in others:
-        t.start()
-    time.sleep(0.1)
-    release.set()
-    for t in [first, *others]:
-        t.join(5)
+    _ask_while_the_first_computes(lambda: results.append(cache.get("wall", slow)), started, release)
     assert results == ["markers"] * 4 and len(calls) == 1
 
 
@@ -65,15 +71,7 @@ def test_a_marker_value_is_computed_once_by_one_of_the_callers_asking_at_once() 
         return "panels for m1"
 
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get("slow", "m1", slow))) for _ in range(4)]
-    threads[0].start()
-    assert started.wait(5)
-    for t in threads[1:]:
-        t.start()
-    time.sleep(0.1)
-    release.set()
-    for t in threads:
-        t.join(5)
+    _ask_while_the_first_computes(lambda: results.append(cache.get("slow", "m1", slow)), started, release)
     assert results == ["panels for m1"] * 4 and calls == ["m1"]
     assert cache.get("slow", "m2", lambda: "panels for m2") == "panels for m2"  # a new marker: computed
 
@@ -104,14 +102,6 @@ def test_callers_waiting_for_a_computation_that_fails_fail_with_it_and_later_cal
         except ConnectionError as error:
             errors.append(str(error))
 
-    threads = [threading.Thread(target=ask) for _ in range(4)]
-    threads[0].start()
-    assert started.wait(5)
-    for t in threads[1:]:
-        t.start()
-    time.sleep(0.1)
-    release.set()
-    for t in threads:
-        t.join(5)
+    _ask_while_the_first_computes(ask, started, release)
     assert errors == ["database unreachable"] * 4 and len(calls) == 1
     assert _ask_marker(cache, lambda: "back") == "back"  # a caller after the failure computes again
