@@ -48,6 +48,16 @@ def test_three_writers_and_a_sealer_leave_every_record_sealed_once(db: Database,
     done = threading.Event()
     errors: list[BaseException] = []
     written = {"posts": 0, "actions": 0, "segments": 0}
+    sealed = threading.Condition()
+
+    def after_a_seal(since: int) -> int:
+        """Wait until the sealer has sealed a segment after `since` segments: the interleaving the test is about
+        is arranged, not left to the scheduler (on SQLite the writers can hold the file's lock long enough for
+        the sealer to seal once in the whole run)."""
+        with sealed:
+            if not sealed.wait_for(lambda: written["segments"] > since or done.is_set(), timeout=60):
+                raise TimeoutError("the sealer sealed nothing for 60 s")
+            return written["segments"]
 
     def guarded(work: Callable[[Database], None]) -> Callable[[], None]:
         def run() -> None:
@@ -63,14 +73,20 @@ def test_three_writers_and_a_sealer_leave_every_record_sealed_once(db: Database,
     def ingesting(name: str, seed: int) -> Callable[[Database], None]:
         def work(own: Database) -> None:
             posts = demo_posts(BATCHES * BATCH, seed=seed)
+            seen = 0
             for n in range(BATCHES):
+                if n % 2 == 1:  # six waits: at least six segments sealed amid the writing
+                    seen = after_a_seal(seen)
                 report = ingest(own, sources[name], enricher, Parsed(posts[n * BATCH:(n + 1) * BATCH]), utcnow(),
                                 RunReport(name), chunk_size=None, next_cursor=f"{name}:{n}")
                 written["posts"] += report.stored
         return work
 
     def acting(own: Database) -> None:
+        seen = 0
         for n, item_id in enumerate(items):
+            if n % 10 == 9:
+                seen = after_a_seal(seen)
             with own.write.begin() as s:
                 actions.claim(s, item_id, "ana")
             with own.write.begin() as s:
@@ -82,8 +98,11 @@ def test_three_writers_and_a_sealer_leave_every_record_sealed_once(db: Database,
         rng = random.Random(3)
         while not done.is_set():
             with own.write.begin() as s:
-                if seal(s, "sealer", limit=rng.randint(1, 40)) is not None:
+                segment = seal(s, "sealer", limit=rng.randint(1, 40))
+            if segment is not None:
+                with sealed:
                     written["segments"] += 1
+                    sealed.notify_all()
 
     writers = [threading.Thread(target=guarded(w)) for w in (ingesting("demo", 21), ingesting("demo-b", 22), acting)]
     sealer = threading.Thread(target=guarded(sealing))
@@ -92,7 +111,9 @@ def test_three_writers_and_a_sealer_leave_every_record_sealed_once(db: Database,
         t.start()
     for t in writers:
         t.join()
-    done.set()
+    with sealed:
+        done.set()
+        sealed.notify_all()
     sealer.join()
     assert not errors, errors
     assert written["posts"] > 2 * BATCHES * BATCH * 0.8 and written["actions"] == 2 * len(items)
