@@ -165,9 +165,10 @@ def item_keys(item: ItemState, timezone: str) -> list[Key]:
                        (day, "", "", "rule", item.rule_id[:100])]
     if item.priority_rank <= 1:
         keys.append((day, team, net, "high", ""))
+    keys += hour_keys(day, day_start(day, timezone), item_events(item))
     if filed_closed(item):
         keys.append((day, team, "", "filed", ""))
-        return keys + hour_keys(day, day_start(day, timezone), item_events(item))
+        return keys
     if item.claimed_at is not None:
         keys.append((day, team, "", "first", str(bucket(_minutes(item.claimed_at, item.created_at)))))
     if item.status in CLOSED_STATUSES and item.resolved_at is not None:
@@ -176,7 +177,7 @@ def item_keys(item: ItemState, timezone: str) -> list[Key]:
             keys.append((day, team, "", "resolution", str(bucket(_minutes(item.resolved_at, item.created_at)))))
     else:
         keys.append((day, team, "", "open", item.due_at.strftime(DUE_FORMAT)))
-    return keys + hour_keys(day, day_start(day, timezone), item_events(item))
+    return keys
 
 
 def seen_late(created_at: datetime, collected_at: datetime, timezone: str) -> datetime | None:
