@@ -80,14 +80,28 @@ def _navbar(settings: Settings, principal: Principal | None) -> Any:
 def settle(app: dash.Dash) -> None:
     """Ready a server process's app before it serves anyone (gunicorn's workers, `vigie serve`):
     one request sets Dash up (callbacks, scripts, page router: done on a first request, without a
-    lock, it raced among a new worker's threads), then what was built so far (the app, Dash's and
-    plotly's modules: some 170,000 objects) is moved out of Python's garbage collector's reach
-    (`gc.freeze`). Each of its full collections walked them all: 95 ms, falling inside whichever
-    request allocated at the wrong moment (a wall tick with new items at 288 ms, 130 of them in the
-    collector). Tests build many apps in one process and do not settle them."""
+    lock, it raced among a new worker's threads), the wall's chart is drawn once, then what was
+    built so far (the app, Dash's and plotly's modules: some 170,000 objects) is moved out of
+    Python's garbage collector's reach (`gc.freeze`). Each of its full collections walked them all:
+    95 ms, falling inside whichever request allocated at the wrong moment (a wall tick with new
+    items at 288 ms, 130 of them in the collector). Tests build many apps in one process and do not settle them."""
     app.server.test_client().get("/healthz")
+    _draw_chart_once()
     gc.collect()
     gc.freeze()
+
+
+def _draw_chart_once() -> None:
+    """The wall's chart drawn once with a placeholder day, as Dash sends it: on first use plotly reads
+    the description of its validators (a JSON file of several megabytes) and builds one per property,
+    ~100 ms that fell in the first wall screen's page load on each worker (`make load`: the slowest
+    page loads), and left that many objects outside `gc.freeze`, for every full collection to walk."""
+    from dashboard.components.wall_panels import timeline_figure
+
+    hours = [f"2026-01-01T{h:02d}:00:00" for h in range(24)]
+    rows = [{"hour": h, "network": net, "count": 2, "positive": 1, "negative": 1}
+            for h in hours for net in ("x", "rss")]
+    timeline_figure(rows, hours, "UTC").to_plotly_json()
 
 
 def create_app(settings: Settings, db: Database) -> dash.Dash:
