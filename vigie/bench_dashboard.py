@@ -223,7 +223,7 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
     # repost (a copy, no queue item).
     run = secrets.token_hex(4)
     live = [replace(p, external_id=f"{p.external_id}-{run}", author_handle=f"{p.author_handle or '@b'}{run}")
-            for p in demo_posts(rounds * 3 + 10, seed=99)]
+            for p in demo_posts((rounds + 1) * 3 + 10, seed=99)]
     with db.read() as session:
         from models import queries
 
@@ -233,7 +233,10 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
                                        "wall tick, all recomputed": [],
                                        "triage tick, re-read": [], "sources tick": [],
                                        "item page tick": []}
-    for n in range(rounds):
+    # One round more than asked, the first not counted: a running worker has served its screens
+    # before (the wall's 24-hour panels already drawn, the triage lists read once), which round 0 of a
+    # new process has not: its "3 new items" wall tick computed every panel, as "all recomputed" times.
+    for n in range(rounds + 1):
         with db.read() as session:
             before = queries.newest_change(session)
         ingest(db, source_id, enricher, Parsed(live[n * 3 : n * 3 + 3]), utcnow(), RunReport(SEED_SOURCE),
@@ -285,7 +288,9 @@ def run_dashboard(settings: Settings, count: int, rounds: int, url: str, days: i
         body = callback_payload(app, "mention-presence.children", [{"id": "mention-tick", "property": "n_intervals",
                                  "value": n + 1}], [{"id": "mention-item", "property": "data", "value": item}])
         timings["item page tick"].append(_post(client, body))
-    click.echo(f"dashboard benchmark: {count:,} mentions over {days} days, {rounds} rounds, "
+    for samples in timings.values():
+        del samples[0]  # the warm-up round
+    click.echo(f"dashboard benchmark: {count:,} mentions over {days} days, {rounds} rounds after one untimed, "
                f"{db.engine.dialect.name}, 3 new items per round (targets: ticks p95 <= 100 ms, "
                f"wall all recomputed <= 300 ms)")
     for label, samples in timings.items():
