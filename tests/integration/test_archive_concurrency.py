@@ -49,13 +49,15 @@ def test_three_writers_and_a_sealer_leave_every_record_sealed_once(db: Database,
     errors: list[BaseException] = []
     written = {"posts": 0, "actions": 0, "segments": 0}
     sealed = threading.Condition()
+    aborted = threading.Event()
 
     def after_a_seal(since: int) -> int:
         """Wait until the sealer has sealed a segment after `since` segments: the interleaving the test is about
         is arranged, not left to the scheduler (on SQLite the writers can hold the file's lock long enough for
         the sealer to seal once in the whole run)."""
         with sealed:
-            if not sealed.wait_for(lambda: written["segments"] > since or done.is_set(), timeout=60):
+            if not sealed.wait_for(lambda: written["segments"] > since or done.is_set() or aborted.is_set(),
+                                   timeout=60):
                 raise TimeoutError("the sealer sealed nothing for 60 s")
             return written["segments"]
 
@@ -66,6 +68,9 @@ def test_three_writers_and_a_sealer_leave_every_record_sealed_once(db: Database,
                 work(own)
             except BaseException as exc:  # reported by the main thread
                 errors.append(exc)
+                with sealed:  # no one waits 60 s for a sealer (or a writer) that stopped
+                    aborted.set()
+                    sealed.notify_all()
             finally:
                 own.engine.dispose()
         return run

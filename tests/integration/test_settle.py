@@ -8,7 +8,6 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from plotly.validator_cache import ValidatorCache
 
 from dashboard.app import settle
 
@@ -30,6 +29,7 @@ def test_settling_answers_a_first_request_and_freezes_what_was_built(web_app, un
 @pytest.fixture
 def plotly_unloaded() -> Iterator[None]:
     """Plotly as in a new process: validators not yet loaded (other tests of this session drew charts)."""
+    ValidatorCache = pytest.importorskip("plotly.validator_cache").ValidatorCache  # plotly's own, not public
     saved = (ValidatorCache._json_cache, dict(ValidatorCache._cache))
     ValidatorCache._json_cache, ValidatorCache._cache = None, {}
     yield
@@ -40,6 +40,7 @@ def plotly_unloaded() -> Iterator[None]:
 def test_settling_loads_the_charts_validators_before_anyone_asks(web_app, unfrozen: None,  # type: ignore[no-untyped-def]
                                                                  plotly_unloaded: None) -> None:
     settle(web_app)
+    ValidatorCache = pytest.importorskip("plotly.validator_cache").ValidatorCache
     assert ValidatorCache._json_cache is not None
     loaded = set(ValidatorCache._cache)
     # the wall's timeline: stacked bars per network, the net-sentiment line on a second axis
