@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from config.settings import Brand, LexiconFlag
@@ -23,9 +23,11 @@ from models.terms import (  # noqa: F401  (re-exported: callers import these fro
     _term_parts,
     _token_starts,
     fold,
+    plural_variants,
     strip_accents,
     tokenize,
 )
+from models.unmask import MIN_REST, MIN_TOGETHER, Unmasked, run_together, together_terms, unmask
 
 MAX_TEXT_CHARS = 20_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -135,9 +137,12 @@ def _is_acronym(term: str) -> bool:
 
 @dataclass(frozen=True)
 class CompiledLexicon:
-    folded: PhraseMatcher  # matched against fold(text)
+    folded: PhraseMatcher  # matched against fold(text), and against its unmasked reading
     acronyms: PhraseMatcher  # matched against strip_accents(text), case-sensitive
     order: tuple[str, ...]  # flag names in lexicon order
+    together: dict[str, tuple[str, bool]]  # terms written together with another word (models/unmask.py)
+    together_lengths: list[int]
+    robust: bool  # the unmasked reading and words written together are tried
 
 
 @dataclass(frozen=True)
@@ -146,18 +151,40 @@ class RiskMatch:
     terms: dict[str, list[str]]  # flag -> the words of the post that matched it
 
 
-def compile_lexicon(lexicon: Iterable[LexiconFlag]) -> CompiledLexicon:
-    plain: list[tuple[str, str]] = []
+def compile_lexicon(lexicon: Iterable[LexiconFlag], robust: bool = True) -> CompiledLexicon:
+    """The matchers for the risk lexicon. ``robust=False`` reads whole words as written only (no
+    plural forms, no unmasked reading): what `vigie bench risk` compares against."""
+    plain: list[tuple[str, str, str]] = []  # (flag, folded term, language)
     acronyms: list[tuple[str, str]] = []
+    accented: set[str] = set()  # one-word terms whose accents folding removed: "procès" is not in "processing"
     order = []
     for flag in lexicon:
         order.append(flag.name)
-        for term in (t for words in flag.terms.values() for t in words):
-            if _is_acronym(term):
-                acronyms.append((flag.name, strip_accents(term)))
-            else:
-                plain.append((flag.name, fold(term)))
-    return CompiledLexicon(PhraseMatcher(plain), PhraseMatcher(acronyms), tuple(order))
+        for language, terms in flag.terms.items():
+            for term in terms:
+                if _is_acronym(term):
+                    acronyms.append((flag.name, strip_accents(term)))
+                    continue
+                plain.append((flag.name, fold(term), language if language in ("en", "fr") else ""))
+                if strip_accents(term) != term and " " not in term.strip():
+                    accented.add(fold(term))
+
+    def variants_for(language: str) -> Callable[[str], tuple[str, ...]]:
+        return lambda token: plural_variants(token, language)
+
+    by_language = {language: variants_for(language) for language in ("en", "fr", "")}
+    entries = [(label, text, by_language[language]) if robust else (label, text) for label, text, language in plain]
+    together = together_terms(
+        (label, parts, tuple(frozenset(plural_variants(t, language)) if not wild else frozenset((t,))
+                             for t, wild in parts))
+        for label, parts, language in ((label, _term_parts(text), language) for label, text, language in plain
+                                       if text not in accented)
+        if parts
+    )
+    return CompiledLexicon(
+        PhraseMatcher(entries), PhraseMatcher(acronyms), tuple(order),
+        together, sorted({len(k) for k in together}), robust,
+    )
 
 
 _UPPER_PAIR = re.compile(r"[A-Z]{2}")
@@ -166,8 +193,21 @@ _UPPER_PAIR = re.compile(r"[A-Z]{2}")
 def match_risk(
     lexicon: CompiledLexicon, folded: str, unaccented: str, words: list[str] | None = None
 ) -> RiskMatch:
-    """Flags whose terms appear; ``words`` is ``tokenize(folded)`` when the caller has it."""
+    """Flags whose terms appear; ``words`` is ``tokenize(folded)`` when the caller has it.
+
+    Terms match as written, in their plural and agreement forms, and in the text's unmasked
+    reading (spaced or dotted letters, digit and symbol swaps, hashtags and words written
+    together: models/unmask.py); a term found only there names the words the author wrote.
+    """
+    if words is None:
+        words = tokenize(folded)
     found = lexicon.folded.find(folded, words)
+    masked = unmask(folded) if lexicon.robust else None
+    if masked is not None:
+        found += _unmasked_hits(lexicon, folded, masked)
+        if masked.ambiguous:
+            split = unmask(folded, split_first=True)
+            found += _unmasked_hits(lexicon, folded, split) if split else []
     if _UPPER_PAIR.search(unaccented):  # acronyms need two capitals in a row
         found += lexicon.acronyms.find(unaccented)
     hits: dict[str, set[str]] = {}
@@ -175,6 +215,28 @@ def match_risk(
         hits.setdefault(label, set()).add(words_matched)
     flags = tuple(name for name in lexicon.order if name in hits)
     return RiskMatch(flags, {name: sorted(hits[name])[:5] for name in flags})
+
+
+def _unmasked_hits(lexicon: CompiledLexicon, folded: str, masked: Unmasked) -> list[tuple[str, str]]:
+    """Terms in the text as meant, each named by the words of ``folded`` it was read from."""
+    found: list[tuple[str, str]] = []
+    matcher = lexicon.folded
+    # Most rewrites make words no term needs ("$aapl" read "saapl", "q3" "qe"): then the
+    # reading as meant cannot find a term the plain reading missed, and is not matched.
+    if any(matcher.may_use(word) for a, b, _, _ in masked.segments for word in tokenize(masked.text[a:b])):
+        text = masked.text
+        words = tokenize(text)
+        hits = lexicon.folded.hits(words)
+        if hits:
+            starts = _token_starts(text, words, max(end for _, _, end in hits))
+            for label, i, end in hits:
+                a, b = masked.folded_span(starts[i], starts[end - 1] + len(words[end - 1]))
+                found.append((label, folded[a:b]))
+    for start, end, word in masked.tags:
+        if len(word) >= MIN_TOGETHER + MIN_REST and word.isalpha():
+            found += [(label, folded[start:end])
+                      for label, _ in run_together(word, True, lexicon.together, lexicon.together_lengths)]
+    return found
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,32 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
 class _Term:
     label: str
     parts: tuple[tuple[str, bool], ...]  # (token, matches any ending)
+    accepts: tuple[frozenset[str], ...]  # per part, the words of a text that stand for it
+
+
+Variants = Callable[[str], tuple[str, ...]]
+
+
+def plural_variants(token: str, language: str = "") -> tuple[str, ...]:
+    """A term's word and its plural and agreement forms in its language ("" for both, as people
+    mix languages): English "stolen card" also matches "stolen cards"; French "carte bloquée"
+    "cartes bloquées", "tribunal" "tribunaux". Words of fewer than three letters, and words
+    already ending in s, x or z, take no ending, so "procès" is never "process" and "de" never
+    "des"; English words take no French ending, so "pin" is never "pine"."""
+    if len(token) < 3 or not token.isalpha() or token[-1] in "sxz":
+        return (token,)
+    found = [token, token + "s"]
+    if language in ("en", ""):
+        if token.endswith(("ch", "sh")):
+            found.append(token + "es")
+    if language != "en":
+        if token[-1] != "e":
+            found += [token + "e", token + "es"]
+        if token.endswith(("au", "eu")):
+            found.append(token + "x")
+        if token.endswith("al"):
+            found.append(token[:-2] + "aux")
+    return tuple(dict.fromkeys(found))
 
 
 def _term_parts(term: str) -> tuple[tuple[str, bool], ...]:
@@ -72,29 +98,49 @@ class PhraseMatcher:
     ``forms``, when given, maps a word of the text to the term tokens it may stand for
     (the word itself first): the outbound screen passes its inflection rule, so "risks"
     is tried as "risks" and as "risk". Without it a word matches only itself (or a
-    wildcard prefix), which is what the inbound lexicons use.
+    wildcard prefix). ``variants`` works the other way, once, when the terms are compiled:
+    it maps a term's word to the words of a text that match it (the inbound lexicons give
+    ``plural_variants`` for the term's language with each entry), so matching a post costs the
+    same dict look-ups as without it.
     """
 
-    def __init__(self, entries: Iterable[tuple[str, str]], forms: Forms | None = None) -> None:
+    def __init__(
+        self,
+        entries: Iterable[tuple[str, str] | tuple[str, str, Variants]],
+        forms: Forms | None = None,
+        variants: Variants | None = None,
+    ) -> None:
         self.forms = forms
         self.exact: dict[str, list[_Term]] = {}  # one-token terms and those whose second token is a wildcard
         self.pairs: dict[tuple[str, str], list[_Term]] = {}  # phrases, by their first two tokens
         self.prefix: dict[str, list[_Term]] = {}  # terms whose first token is a wildcard
-        for label, text in entries:
+        for entry in entries:
+            label, text = entry[0], entry[1]
+            variants_of = entry[2] if len(entry) > 2 else variants  # type: ignore[misc]
             parts = _term_parts(text)
             if not parts:
                 continue
-            term = _Term(label, parts)
+            accepts = tuple(
+                frozenset(variants_of(tok) if variants_of and not wild else (tok,)) for tok, wild in parts
+            )
+            term = _Term(label, parts, accepts)
             (first, wild_first) = parts[0]
             if wild_first:
                 self.prefix.setdefault(first, []).append(term)
             elif len(parts) > 1 and not parts[1][1]:
                 # Keyed by two tokens, "@ aureliabank" or "my card" is only tried where it can match,
                 # not at every "@" or "my".
-                self.pairs.setdefault((first, parts[1][0]), []).append(term)
+                for pair in ((a, b) for a in accepts[0] for b in accepts[1]):
+                    self.pairs.setdefault(pair, []).append(term)
             else:
-                self.exact.setdefault(first, []).append(term)
+                for word in accepts[0]:
+                    self.exact.setdefault(word, []).append(term)
         self.prefix_lengths = sorted({len(k) for k in self.prefix})
+        # Every word some term needs (wildcards by their first three letters, in prefix_heads).
+        self.vocabulary = frozenset(
+            word for terms in (*self.exact.values(), *self.pairs.values()) for term in terms
+            for accepted in term.accepts for word in accepted
+        )
         # Most words start no wildcard term: a set of first three letters skips them at once.
         self.prefix_heads = {k[:3] for k in self.prefix}
         if any(len(k) < 3 for k in self.prefix):
@@ -112,6 +158,10 @@ class PhraseMatcher:
             return []
         starts = _token_starts(text, words, max(end for _, _, end in hits))
         return [(label, text[starts[i] : starts[end - 1] + len(words[end - 1])]) for label, i, end in hits]
+
+    def may_use(self, word: str) -> bool:
+        """False when no term needs ``word`` (it may be part of one when True)."""
+        return word in self.vocabulary or word[:3] in self.prefix_heads
 
     def labels(self, words: list[str]) -> list[str]:
         """The labels found in ``tokenize(text)``, in order of appearance."""
@@ -135,7 +185,7 @@ class PhraseMatcher:
             for term in candidates:
                 end = i + len(term.parts)
                 if end <= len(words) and all(
-                    words[i + k].startswith(tok) if wild else words[i + k] == tok
+                    words[i + k].startswith(tok) if wild else words[i + k] in term.accepts[k]
                     for k, (tok, wild) in enumerate(term.parts)
                 ):
                     hits.append((term.label, i, end))
@@ -168,7 +218,7 @@ class PhraseMatcher:
             for term in candidates:
                 end = i + len(term.parts)
                 if end <= len(words) and all(
-                    words[i + k].startswith(tok) if wild else tok in alternatives[i + k]
+                    words[i + k].startswith(tok) if wild else not term.accepts[k].isdisjoint(alternatives[i + k])
                     for k, (tok, wild) in enumerate(term.parts)
                 ):
                     hits.append((term.label, i, end))

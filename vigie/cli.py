@@ -290,6 +290,18 @@ def bench_dashboard(mentions: int, rounds: int, database_url: str, days: int, re
     run_dashboard(checked_settings(), mentions, rounds, database_url, days, reuse)
 
 
+@bench.command("risk")
+@click.option("--eval-dir", default="../shared/eval", show_default=True, type=click.Path(path_type=Path),
+              help="Public corpora for the false-positive figure (see its README.md).")
+def bench_risk(eval_dir: Path) -> None:
+    """Risk fixtures flagged, near misses, and false positives on texts that should not fire."""
+    from vigie.bench_risk import run_risk
+
+    failures = run_risk(checked_settings(), eval_dir)
+    if failures:
+        raise SystemExit(1)
+
+
 @bench.command("outbox")
 @click.option("--count", default=2000, show_default=True, help="Replies to preview, compose and send.")
 @click.option("--database-url", default="sqlite:///var/bench-outbox.db", show_default=True,
@@ -299,6 +311,22 @@ def bench_outbox(count: int, database_url: str) -> None:
     from vigie.bench_outbox import run_outbox
 
     run_outbox(checked_settings(), count, database_url)
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Judgement quality on labelled public data (figures, not tests)."""
+
+
+@eval_group.command("routing")
+@click.option("--posts", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labelled posts (default benchmarks/routing/posts.csv; columns as its GUIDE.md).")
+@click.option("--show-wrong", default=0, show_default=True, help="Print this many misrouted posts.")
+def eval_routing(posts: Path | None, show_wrong: int) -> None:
+    """Routing accuracy per team, the confusion matrix and per-rule precision on labelled posts."""
+    from vigie.eval_routing import POSTS, run_routing
+
+    run_routing(checked_settings(), posts or POSTS, show_wrong)
 
 
 def _add_groups() -> None:
