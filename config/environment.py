@@ -99,6 +99,11 @@ class Environment(FileModel):
     web_threads: EnvPositiveInt = Field(default=2, alias="VIGIE_WEB_THREADS")
     proxy_url: SecretValue | None = Field(default=None, alias="VIGIE_PROXY_URL", repr=False)  # may hold user:password@
     ca_bundle: str | None = Field(default=None, alias="VIGIE_CA_BUNDLE")
+    sentiment_model: str | None = Field(default=None, alias="VIGIE_SENTIMENT_MODEL")
+    sentiment_tokenizer: str | None = Field(default=None, alias="VIGIE_SENTIMENT_TOKENIZER")
+    sentiment_labels: str = Field(default="negative,neutral,positive", alias="VIGIE_SENTIMENT_LABELS")
+    sentiment_batch: EnvPositiveInt = Field(default=32, alias="VIGIE_SENTIMENT_BATCH")
+    sentiment_max_tokens: EnvPositiveInt = Field(default=128, alias="VIGIE_SENTIMENT_MAX_TOKENS")
 
 
 def read_environment(env: Mapping[str, str]) -> Environment:

@@ -38,6 +38,7 @@ from config.rules import Brand as Brand
 from config.rules import LexiconFlag as LexiconFlag
 from config.rules import RoutingRule as RoutingRule
 from config.rules import parse_brands, parse_lexicons, parse_routing
+from config.sentiment_model import MODEL_ENV_VARS, SentimentModelConfig, parse_sentiment_model
 from config.sla import SlaConfig, parse_sla, parse_teams
 from config.sla import TeamConfig as TeamConfig
 from config.sources import Secret as Secret  # re-exported: the rest of Vigie imports from config.settings
@@ -60,6 +61,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_WORKER_ID": ("hostname:pid", "name of this collector process in source leases"),
     **AUTH_ENV_VARS,
     **OPS_ENV_VARS,
+    **MODEL_ENV_VARS,
     **EGRESS_ENV_VARS,
 }
 
@@ -90,6 +92,7 @@ class Settings:
     environment: Environment | None = None  # the variables as read (`vigie config check` prints them)
     ops: OpsConfig = field(default_factory=OpsConfig)  # heartbeat, /metrics token, log format (config/ops.py)
     egress: Egress = field(default_factory=Egress)
+    sentiment_model: SentimentModelConfig | None = None  # a firm's own ONNX model (config/sentiment_model.py)
 
     def team(self, key: str) -> TeamConfig:
         for team in self.teams:
@@ -156,6 +159,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         outbound=parse_outbound(files["outbound.yaml"], team_keys, own_brands, {s.name for s in sources}),
         archive=parse_archive(files["archive.yaml"], team_keys, own_brands, flags),
         ops=parse_ops(env),
+        sentiment_model=parse_sentiment_model(env),
         egress=parse_egress(env),
     )
     if "auth" not in overrides:  # tests pass their own (the default keeps a key file under var/)

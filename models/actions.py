@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from config.settings import PRIORITIES
 from i18n import N_, _
 from models.audit_log import record_event
 from models.labels import label
@@ -212,6 +213,27 @@ def reroute(session: Session, item_id: int, actor: str, team: str, reason: str, 
                     "escalated_at": None, "escalation_reason": None, "updated_at": now},
                    N_("item {id} is {status} in {team}; only open items can be rerouted"), text,
                    extra_where=QueueItem.team == item.team)
+
+
+def rescore(session: Session, item_id: int, actor: str, team: str, priority: str, rule_id: str, explanation: str,
+            reason: str, clock: SlaClock) -> QueueItem:
+    """Route a new, unassigned item again after a firm's own model changed its post's sentiment (the
+    `sentiment:rescore` job): its team, priority, rule and explanation, due by the SLA counted from
+    when the post was collected. An item someone has claimed, assigned or closed is left alone
+    (ActionError): a person's decision stands. ``reason`` says what the model changed."""
+    if not clock.knows(team):
+        raise ActionError(_("unknown team {team}").format(team=repr(team)))
+    item, now = _start(session, item_id, actor)
+    mention = session.get(Mention, item.mention_id)
+    assert mention is not None
+    at_risk, due = clock.deadlines(team, priority, mention.collected_at)
+    changed = _change(session, item, actor, "rescore", ("new",),
+                      {"team": team, "priority_rank": PRIORITIES.index(priority), "rule_id": rule_id,
+                       "explanation": explanation, "due_at": due, "at_risk_at": at_risk, "updated_at": now},
+                      N_("item {id} is {status} in {team}; only new items are routed again"),
+                      _reason(reason), extra_where=QueueItem.assignee.is_(None))
+    mention.priority = priority  # what the pages show; the post's text and shipped score stay as stored
+    return changed
 
 
 def history(session: Session, item_id: int, limit: int = 1000) -> list[AuditEvent]:

@@ -20,7 +20,7 @@ LABELS: dict[str, dict[str, str]] = {
             "unassigned": N_("unassigned")},
     "action": {"claim": N_("claim"), "release": N_("release"), "resolve": N_("resolve"), "dismiss": N_("dismiss"),
                "reopen": N_("reopen"), "escalate": N_("escalate"), "reroute": N_("reroute"),
-               "assign": N_("assign")},
+               "assign": N_("assign"), "rescore": N_("routed again by the firm's model")},
     "field": {"team": N_("team"), "status": N_("status"), "assignee": N_("assignee"), "due_at": N_("due"),
               "at_risk_at": N_("at risk from"), "claimed_at": N_("claimed at"), "escalated_at": N_("escalated at"),
               "escalation_reason": N_("escalation reason"), "resolved_at": N_("closed at")},

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import queue_counts
 from models.bulk import one_of
+from models.judgement_tables import ModelScore
 from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, SourceRow, utcnow
 
 QUEUE_LIMIT = 500
@@ -224,7 +225,7 @@ def mention_detail(session: Session, mention_id: int) -> dict[str, Any] | None:
     events = item_events(session, item.id) if item is not None else []
     source = session.get(SourceRow, mention.source_id)
     return {"mention": mention, "head": head, "item": item, "copies": list(copies), "events": events,
-            "source": source.name if source else "?"}
+            "source": source.name if source else "?", "model_score": session.get(ModelScore, mention.id)}
 
 
 def queue_item(session: Session, item_id: int) -> QueueItem | None:

@@ -454,6 +454,7 @@ class Reply(Base):
 
 # The archive's and operations' tables share this metadata (migrations, tests' resets).
 from models import archive_tables as archive_tables  # noqa: E402
+from models import judgement_tables as judgement_tables  # noqa: E402
 from models import ops_tables as ops_tables  # noqa: E402
 from models import summary_tables as summary_tables  # noqa: E402
 from models import throttle as throttle  # noqa: E402

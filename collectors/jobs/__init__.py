@@ -90,6 +90,8 @@ JOBS: tuple[Job[Any], ...] = (
         every=lambda s: s.archive.purge_every_minutes * 60, first=300, run="purge_archive:run_purge_archive"),
     Job("archive:anchor", "anchor the day's archive head outside the database", every=600, first=30,
         run="anchor_archive:run_anchor_archive"),
+    Job("sentiment:rescore", "score new items with the firm's own sentiment model", every=30, first=20,
+        run="rescore_sentiment:run_rescore_sentiment"),
     Job("demo:desk", "the demo's simulated agents claim and close items", every=10, first=10,
         run="demo_desk:run_demo_desk", heeds_stop=True, demo_only=True),
 )

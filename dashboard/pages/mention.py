@@ -96,6 +96,24 @@ def _score(score: float) -> str:
     return ("+" if value > 0 else "") + number(value)
 
 
+def _sentiment(m: Any, by_model: Any) -> Any:
+    """The shipped model's label and score, and the firm's own model's beside it when it scored the
+    post (VIGIE_SENTIMENT_MODEL), saying which decided and what that changed."""
+    shipped = _("{label} ({score})").format(label=label("sentiment", m.sentiment_label),
+                                            score=_score(m.sentiment_score))
+    if by_model is None:
+        return shipped
+    theirs = _("{label} ({score})").format(label=label("sentiment", by_model.label), score=_score(by_model.score))
+    if by_model.decided_by == "model":
+        line = _("{theirs} by the firm's model {model}, which decided; the shipped model said {shipped}").format(
+            theirs=theirs, model=by_model.model, shipped=shipped)
+    else:
+        line = _("{shipped}; the firm's model {model} agrees: {theirs}").format(
+            shipped=shipped, model=by_model.model, theirs=theirs)
+    return html.Div([html.Div(line, id="mention-sentiment-model"),
+                     html.Small(by_model.outcome, className="text-muted")])
+
+
 def _brand(brand: str | None, competitor: bool) -> str:
     if not brand:
         return _("none")
@@ -207,8 +225,7 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
                                 _field(_("Posted"), when(m.created_at, now, ident="mention-posted")),
                                 _field(_("Collected"), when(m.collected_at, now)),
                                 _field(_("Language"), m.language),
-                                _field(_("Sentiment"), _("{label} ({score})").format(
-                                    label=label("sentiment", m.sentiment_label), score=_score(m.sentiment_score))),
+                                _field(_("Sentiment"), _sentiment(m, detail["model_score"])),
                                 _field(_("Brand"), _brand(m.brand, m.is_competitor)),
                                 _field(_("Priority"), label("priority", m.priority)),
                                 _field(_("Risk flags"), html.Div(flags)),

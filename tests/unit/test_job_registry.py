@@ -22,7 +22,7 @@ from models.db import Database
 
 IDS = ["maintenance:analyze", "sla:watch", "alerts:detect", "summary:daily", "summary:fold", "queue:counts",
        "notify:send", "replies:send",
-       "archive:seal", "archive:purge", "archive:anchor", "demo:desk"]
+       "archive:seal", "archive:purge", "archive:anchor", "sentiment:rescore", "demo:desk"]
 
 
 def _built(settings: Settings, db: Database, demo_desk: bool) -> tuple[BaseScheduler, datetime, datetime]:
@@ -56,8 +56,9 @@ def test_the_scheduler_schedules_the_table(base_settings: Settings, sqlite_db: D
 
 def test_the_ids_and_the_first_runs_are_kept(base_settings: Settings) -> None:
     assert [job.id for job in JOBS] == IDS
-    assert [job.first_seconds(base_settings) for job in JOBS] == [120, 5, 15, 20, 15, 5, 10, 5, 10, 300, 30, 10]
-    assert [job.every_seconds(base_settings) for job in JOBS] == [3600, 30, 30, 300, 60, 10, 10, 5, 60, 3600, 600, 10]
+    assert [job.first_seconds(base_settings) for job in JOBS] == [120, 5, 15, 20, 15, 5, 10, 5, 10, 300, 30, 20, 10]
+    assert [job.every_seconds(base_settings) for job in JOBS] == [3600, 30, 30, 300, 60, 10, 10, 5, 60, 3600, 600, 30,
+                                                                  10]
     assert [job.id for job in JOBS if job.demo_only] == ["demo:desk"]
 
 

@@ -1,0 +1,188 @@
+"""Bring your own sentiment model (issue 18, item 2): the `sentiment:rescore` job with a real ONNX
+model and a real tokenizer, both built here (nothing downloaded), on SQLite and PostgreSQL.
+
+The model reads one made-up word, "blorf", as very negative and "yay" as very positive; the shipped
+model knows neither, so it calls them neutral: the two disagree, and the firm's model decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from collectors.jobs.rescore_sentiment import run_rescore_sentiment
+from collectors.nlp.onnx_sentiment import ModelError
+from config.checks import ConfigError
+from config.sentiment_model import SentimentModelConfig
+from config.settings import Settings, load_settings
+from models import actions
+from models.db import Database
+from models.judgement_tables import ModelScore
+from models.tables import AuditEvent, Mention, QueueItem
+from tests.kit import seed_items
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+tokenizers = pytest.importorskip("tokenizers")
+
+VOCAB = {"[PAD]": 0, "[UNK]": 1, "blorf": 2, "yay": 3}
+# One row of class logits (negative, neutral, positive) per token; a text's logits are the sum
+# over its tokens (padding masked out) plus a small lean to neutral.
+WEIGHTS = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [4.0, 0.0, -1.0], [-1.0, 0.0, 4.0]]
+BIAS = [0.0, 0.5, 0.0]
+
+
+def build_model(folder: Path, labels: int = 3) -> SentimentModelConfig:
+    """A tiny sequence classifier as an ONNX file (Gather, mask, ReduceSum, Add) and its tokenizer."""
+    from onnx import TensorProto, helper
+
+    weights = [row[:labels] for row in WEIGHTS]
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gather", ["embedding", "input_ids"], ["per_token"]),
+            helper.make_node("Cast", ["attention_mask"], ["mask_float"], to=TensorProto.FLOAT),
+            helper.make_node("Unsqueeze", ["mask_float", "last_axis"], ["mask3"]),
+            helper.make_node("Mul", ["per_token", "mask3"], ["masked"]),
+            helper.make_node("ReduceSum", ["masked", "token_axis"], ["summed"], keepdims=0),
+            helper.make_node("Add", ["summed", "bias"], ["logits"]),
+        ],
+        "sentiment",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", labels])],
+        [helper.make_tensor("embedding", TensorProto.FLOAT, [len(VOCAB), labels], sum(weights, [])),
+         helper.make_tensor("bias", TensorProto.FLOAT, [labels], BIAS[:labels]),
+         helper.make_tensor("last_axis", TensorProto.INT64, [1], [2]),
+         helper.make_tensor("token_axis", TensorProto.INT64, [1], [1])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = folder / "sentiment.onnx"
+    onnx.save(model, str(path))
+
+    tokenizer = tokenizers.Tokenizer(tokenizers.models.WordLevel(VOCAB, unk_token="[UNK]"))
+    tokenizer.normalizer = tokenizers.normalizers.Lowercase()
+    tokenizer.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    tokenizer.save(str(folder / "tokenizer.json"))
+    return SentimentModelConfig(path, folder / "tokenizer.json", ("negative", "neutral", "positive")[:labels]
+                                if labels == 3 else ("negative", "positive"), batch=2)
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> SentimentModelConfig:
+    return build_model(tmp_path)
+
+
+def _item(db: Database, item_id: int) -> tuple[QueueItem, Mention, ModelScore | None]:
+    with db.read() as s:
+        item = s.get(QueueItem, item_id)
+        assert item is not None
+        mention = s.get(Mention, item.mention_id)
+        assert mention is not None
+        score = s.get(ModelScore, item.mention_id)
+        s.expunge_all()
+        return item, mention, score
+
+
+def test_the_model_decides_where_it_disagrees_and_routes_new_items_again(
+        db: Database, settings: Settings, model: SentimentModelConfig) -> None:
+    settings = replace(settings, sentiment_model=model)
+    negative, kept, agree, many = seed_items(db, settings, [
+        "@AureliaBank blorf",  # the shipped model: neutral; the firm's model: negative
+        "@AureliaBank blorf blorf",  # the same, but an agent claims it first
+        "@AureliaBank an ordinary day",  # both neutral
+        "@AureliaBank yay",  # the firm's model: positive
+    ])
+    before, mention_before, _ = _item(db, negative)
+    assert (before.team, before.rule_id, mention_before.sentiment_label) == ("marketing", "default", "neutral")
+    with db.write.begin() as s:
+        actions.claim(s, kept, "agent.zoe")
+
+    report = run_rescore_sentiment(db, settings)
+    assert (report.scored, report.disagreed, report.routed_again, report.kept, report.errors) == (4, 3, 1, 1, [])
+
+    item, mention, score = _item(db, negative)
+    assert score is not None and score.label == "negative" and score.score < -0.9
+    assert score.decided_by == "model" and score.model == "sentiment.onnx"
+    assert (item.team, item.rule_id, item.priority_rank, mention.priority) == (
+        "customer_service", "unhappy-customer", 2, "medium")  # strongly negative: at least medium
+    assert mention.sentiment_label == "neutral"  # the shipped score stays as stored, beside the model's
+    assert score.outcome == ("routed again: team marketing → customer_service; priority low → medium; "
+                             "rule default → unhappy-customer")
+    with db.read() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.queue_item_id == negative,
+                                                    AuditEvent.action == "rescore")).all()
+        assert len(events) == 1
+        assert events[0].actor == "model:sentiment.onnx"
+        assert events[0].before["team"] == "marketing" and events[0].after["team"] == "customer_service"
+        assert "sentiment negative" in (events[0].reason or "") and "shipped model said neutral" in events[0].reason
+
+    item, _, score = _item(db, kept)  # a person's decision stands
+    assert (item.team, item.status, item.assignee) == ("marketing", "claimed", "agent.zoe")
+    assert score is not None and score.decided_by == "model" and score.outcome.startswith("not routed again")
+
+    _, _, score = _item(db, agree)
+    assert score is not None and (score.decided_by, score.label) == ("both", "neutral")
+    item, _, score = _item(db, many)
+    assert score is not None and score.label == "positive" and score.outcome == "same team, priority and rule"
+
+    again = run_rescore_sentiment(db, settings)  # every post is scored once
+    assert again.scored == 0
+
+
+def test_a_model_that_cannot_run_writes_nothing_and_says_which_file(
+        db: Database, settings: Settings, tmp_path: Path, model: SentimentModelConfig) -> None:
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    seed_items(db, settings, ["@AureliaBank blorf"])
+    with pytest.raises(ModelError, match="broken.onnx: not a model onnxruntime can load"):
+        run_rescore_sentiment(db, replace(settings, sentiment_model=replace(model, path=broken)))
+    # Two classes declared for a three-class model: the shape is refused, nothing is stored.
+    with pytest.raises(ModelError, match=r"expected logits of shape \(1, 2\)"):
+        run_rescore_sentiment(db, replace(settings, sentiment_model=replace(model, labels=("negative", "positive"))))
+    with db.read() as s:
+        assert s.scalars(select(ModelScore)).all() == []
+    assert run_rescore_sentiment(db, replace(settings, sentiment_model=model)).scored == 1  # then it works
+
+
+def test_settings_check_the_files_and_labels(tmp_path: Path, model: SentimentModelConfig) -> None:
+    env = {"VIGIE_SENTIMENT_MODEL": str(model.path)}
+    loaded = load_settings(env=env).sentiment_model
+    assert loaded is not None and loaded.tokenizer == model.tokenizer and loaded.labels == model.labels
+    with pytest.raises(ConfigError, match="VIGIE_SENTIMENT_MODEL: expected a readable file"):
+        load_settings(env={"VIGIE_SENTIMENT_MODEL": str(tmp_path / "missing.onnx")})
+    with pytest.raises(ConfigError, match="VIGIE_SENTIMENT_LABELS: expected the model's classes"):
+        load_settings(env={**env, "VIGIE_SENTIMENT_LABELS": "negative,happy,positive"})
+    with pytest.raises(ConfigError, match="VIGIE_SENTIMENT_TOKENIZER: expected a readable file"):
+        load_settings(env={**env, "VIGIE_SENTIMENT_TOKENIZER": str(tmp_path / "nope.json")})
+    assert load_settings(env={}).sentiment_model is None
+
+
+def test_the_item_page_shows_both_scores_and_which_decided(web, db: Database, settings: Settings,  # type: ignore[no-untyped-def]
+                                                           model: SentimentModelConfig) -> None:
+    import json
+
+    from tests.web import dash_post, make_accounts, sign_in
+
+    settings = replace(settings, sentiment_model=model)
+    (item_id,) = seed_items(db, settings, ["@AureliaBank blorf"])
+    run_rescore_sentiment(db, settings)
+    make_accounts(db, settings)
+    client = web.server.test_client()
+    assert sign_in(client, "agent").status_code == 302  # customer service: the item moved there
+    with db.read() as s:
+        item = s.get(QueueItem, item_id)
+        assert item is not None
+        mention_id = item.mention_id
+    response = dash_post(client, ".._pages_content.children..._pages_store.data..",
+                         [{"id": "_pages_location", "property": "pathname", "value": f"/mention/{mention_id}"},
+                          {"id": "_pages_location", "property": "search", "value": ""}])
+    assert response.status_code == 200
+    page = json.dumps(response.get_json()["response"]["_pages_content"], ensure_ascii=False)
+    assert "by the firm's model sentiment.onnx, which decided; the shipped model said neutral" in page
+    assert "routed again: team marketing → customer_service" in page
