@@ -19,7 +19,7 @@ def upgrade() -> None:
         "model_scores",
         sa.Column("mention_id", sa.Integer(), sa.ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("model", sa.String(200), nullable=False),
-        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("score", sa.Double(), nullable=False),
         sa.Column("label", sa.String(10), nullable=False),
         sa.Column("scored_at", sa.DateTime(), nullable=False),
         sa.Column("decided_by", sa.String(10), nullable=False),
