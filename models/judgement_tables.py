@@ -26,3 +26,25 @@ class ModelScore(Base):
     # nothing to decide). What the decision changed, in words, for the item page.
     decided_by: Mapped[str] = mapped_column(String(10))
     outcome: Mapped[str] = mapped_column(Text)
+
+
+class Correction(Base):
+    """A person marking a judgement on an item wrong, with one click: its sentiment (and the right
+    label), a risk flag (that should not have fired) or its team (and the right one). Kept for
+    the leads' list and for retraining (`vigie model train --with-corrections`); each one is an
+    audit event too."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (Index("ix_corrections_team_at", "team", "created_at"),
+                      Index("ix_corrections_item", "queue_item_id"), Index("ix_corrections_mention", "mention_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue_item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id"))
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # sentiment, flag or team
+    wrong: Mapped[str] = mapped_column(String(100))  # the judgement marked wrong: a label, a flag, a team
+    right: Mapped[str | None] = mapped_column(String(100))  # the right label or team; None for a flag
+    team: Mapped[str] = mapped_column(String(40))  # the item's team when it was corrected
+    language: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

@@ -203,6 +203,50 @@ def _label_from_score(score: float, margin: float = 0.25) -> str:
     return "positive" if score >= margin else "neutral"
 
 
+def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str, float]]:
+    """The words that moved the score most, each with how far it pushed the post towards positive
+    (+) or negative (-), in logit units (the difference of the positive and negative logits it
+    added): unigrams (a negated one as "not <word>"), bigrams, and each word's share of the VADER
+    and banking-lexicon valences. Sorted by weight, at most ``top``; empty for other languages.
+    """
+    if language not in SUPPORTED or not text or not text.strip():
+        return []
+    model = _models().get(language)
+    weights: dict[str, list[float]] = model["weights"] if model else {}
+    lexicon = BANKING_LEXICON.get(language, {})
+    vader = _vader_for(language) or {}
+
+    def lean(name: str) -> float:
+        w = weights.get(name)
+        return (w[2] - w[0]) if w is not None else 0.0
+
+    vpos, vneg = lean("_vpos"), lean("_vneg")
+    pushes: dict[str, float] = {}
+    scope = 0
+    prev = ""
+    for tok in tokenize(text):
+        negated = scope > 0
+        scope = scope - 1 if scope else 0
+        sign = -1.0 if negated else 1.0
+        shown = f"not {tok}" if negated else tok
+        push = lean(("~" + tok) if negated else tok)
+        valence = sign * vader.get(tok, 0.0)
+        push += vpos * valence if valence > 0 else vneg * -valence
+        push += 2 * DOMAIN_WEIGHT * sign * lexicon.get(tok, 0.0) / 3.0
+        if push:
+            pushes[shown] = pushes.get(shown, 0.0) + push
+        if prev:
+            bigram = prev + " " + tok
+            push = lean(bigram) + 2 * DOMAIN_WEIGHT * lexicon.get(bigram, 0.0) / 3.0
+            if push:
+                pushes[bigram] = pushes.get(bigram, 0.0) + push
+        if tok in _NEGATORS or tok.endswith("n't"):
+            scope = NEGATION_SCOPE
+        prev = tok
+    ranked = sorted(pushes.items(), key=lambda kv: -abs(kv[1]))
+    return [(word, round(push, 2)) for word, push in ranked[:top] if abs(push) >= 0.05]
+
+
 def score_sentiment(text: str, language: str) -> tuple[float, str]:
     """``(P(pos) - P(neg), label)`` for English and French; ``(0.0, "neutral")`` otherwise."""
     if language not in SUPPORTED or not text or not text.strip():

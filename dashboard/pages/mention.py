@@ -17,9 +17,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from collectors.nlp.sentiment import explain_sentiment
 from dashboard.auth.guard import current_principal, forbidden_notice, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
-from dashboard.components import compose, thread
+from dashboard.components import compose, corrections, thread
 from dashboard.components.item_actions import ACTIONS, perform
 from dashboard.components.links import safe_link
 from dashboard.components.sentence import sentence
@@ -97,12 +98,17 @@ def _score(score: float) -> str:
 
 
 def _sentiment(m: Any, by_model: Any) -> Any:
-    """The shipped model's label and score, and the firm's own model's beside it when it scored the
-    post (VIGIE_SENTIMENT_MODEL), saying which decided and what that changed."""
+    """The shipped model's label and score, the words that moved it most, and the firm's own
+    model's beside it when it scored the post (VIGIE_SENTIMENT_MODEL), saying which decided and
+    what that changed."""
     shipped = _("{label} ({score})").format(label=label("sentiment", m.sentiment_label),
                                             score=_score(m.sentiment_score))
+    pushes = explain_sentiment(m.text, m.language)
+    why = [html.Small([_("Words that moved it: "), *[
+        html.Span(f"{word} {_score(push)}", className="me-2 " + ("text-success" if push > 0 else "text-danger"))
+        for word, push in pushes]], id="mention-sentiment-why", className="d-block")] if pushes else []
     if by_model is None:
-        return shipped
+        return html.Div([html.Div(shipped), *why])
     theirs = _("{label} ({score})").format(label=label("sentiment", by_model.label), score=_score(by_model.score))
     if by_model.decided_by == "model":
         line = _("{theirs} by the firm's model {model}, which decided; the shipped model said {shipped}").format(
@@ -110,8 +116,13 @@ def _sentiment(m: Any, by_model: Any) -> Any:
     else:
         line = _("{shipped}; the firm's model {model} agrees: {theirs}").format(
             shipped=shipped, model=by_model.model, theirs=theirs)
-    return html.Div([html.Div(line, id="mention-sentiment-model"),
-                     html.Small(by_model.outcome, className="text-muted")])
+    return html.Div([html.Div(line, id="mention-sentiment-model"), *why,
+                     html.Small(by_model.outcome, className="text-muted d-block")])
+
+
+def _decided(m: Any, by_model: Any) -> str:
+    """The sentiment label that decided: the firm's model's when it did, else the shipped model's."""
+    return str(by_model.label) if by_model is not None and by_model.decided_by == "model" else str(m.sentiment_label)
 
 
 def _brand(brand: str | None, competitor: bool) -> str:
@@ -182,7 +193,8 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
         return forbidden_notice(_("This item belongs to a team you do not work for."))
     terms = m.risk_terms or {}
     flags = [
-        dbc.Badge(f"{flag}: {', '.join(terms.get(flag, []))}", color="danger", className="me-1")
+        dbc.Badge(_("{flag}: fired by {words}").format(flag=flag, words=", ".join(terms.get(flag, [])) or "?"),
+                  color="danger", className="me-1")
         for flag in m.risk_flags
     ] or [html.Span(_("none"), className="text-muted")]
     teams = {t.key: t.label for t in ctx.settings.teams}
@@ -233,6 +245,8 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
                         ),
                         className="table table-sm",
                     ),
+                    *([corrections.section(item, _decided(m, detail["model_score"]), list(m.risk_flags or []), teams)]
+                      if item is not None and can_work_team(principal, item.team) else []),
                     *([thread.box(item.id, principal), compose.section(item.id)] if item is not None else []),
                 ],
                 md=7,

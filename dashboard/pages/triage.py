@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import LEADS, Principal, led_teams
+from dashboard.components import corrections
 from dashboard.components.item_actions import perform
 from dashboard.components.queue_grid import LABELS_FORMATTER, grid_context, grid_texts, label_column, with_link
 from dashboard.components.when import grid_time_column, number, when
@@ -30,6 +31,7 @@ from dashboard.components.worker_cache import MarkerCache
 from dashboard.context import current
 from i18n import N_, _, ngettext
 from models import queries, users
+from models.corrections import recent as correction_rows
 from models.ids import parse_id
 from models.tables import utcnow
 
@@ -154,6 +156,7 @@ def layout(**_query: Any) -> Any:
     with ctx.db.pages() as session:
         marker = _marker(session)  # before the reads: a change in between is read again, not missed
         seen = _read(session, teams, marker)
+        found_corrections = correction_rows(session, tuple(teams))
     rows, totals, workload = seen["rows"], seen["totals"], seen["workload"]
     members = [{"label": n, "value": n} for n in sorted({name for name, _t in seen["members"]})]
     labels = {t.key: t.label for t in ctx.settings.teams}
@@ -199,6 +202,10 @@ def layout(**_query: Any) -> Any:
             ),
             html.H4(_("Workload"), className="mt-3"),
             html.Div(workload, id="triage-workload-box"),
+            html.H4(_("Corrections by the team"), className="mt-3"),
+            html.P(_("Judgements the team marked wrong on item pages, newest first (they train the model: "
+                     "vigie model train --with-corrections)."), className="text-muted small"),
+            corrections.listing(found_corrections, labels),
         ]
     )
 
