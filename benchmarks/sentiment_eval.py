@@ -16,7 +16,6 @@ texts, after one warm-up call that loads the models).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,44 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from collectors.nlp.evaluation import macro_f1, macro_recall, read_lines, read_split  # noqa: E402
 from collectors.nlp.language import detect_language  # noqa: E402
 from collectors.nlp.sentiment import LABELS, score_sentiment  # noqa: E402
-
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-
-
-def read_lines(path: Path) -> list[str]:
-    """File lines (no trailing newline in these files), literal ``\\uXXXX`` escapes decoded."""
-    text = path.read_text(encoding="utf-8")
-    return [_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line) for line in text.splitlines()]
-
-
-def read_split(folder: Path, split: str) -> tuple[list[str], list[int]]:
-    texts = read_lines(folder / f"{split}_text.txt")
-    labels = [int(x) for x in read_lines(folder / f"{split}_labels.txt")]
-    return texts, labels
-
-
-def per_class(gold: Sequence[int], pred: Sequence[int]) -> list[tuple[float, float]]:
-    """(recall, F1) for classes 0, 1, 2."""
-    out = []
-    for c in range(3):
-        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p == c)
-        n_gold = sum(1 for g in gold if g == c)
-        n_pred = sum(1 for p in pred if p == c)
-        recall = tp / n_gold if n_gold else 0.0
-        precision = tp / n_pred if n_pred else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out.append((recall, f1))
-    return out
-
-
-def macro_recall(gold: Sequence[int], pred: Sequence[int]) -> float:
-    return 100 * sum(r for r, _ in per_class(gold, pred)) / 3
-
-
-def macro_f1(gold: Sequence[int], pred: Sequence[int]) -> float:
-    return 100 * sum(f for _, f in per_class(gold, pred)) / 3
 
 
 def predict(texts: Sequence[str], language: str) -> list[int]:

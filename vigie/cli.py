@@ -329,6 +329,27 @@ def eval_routing(posts: Path | None, show_wrong: int) -> None:
     run_routing(checked_settings(), posts or POSTS, show_wrong)
 
 
+@main.group("model")
+def model_group() -> None:
+    """The shipped sentiment model: retrain it (with the agents' corrections)."""
+
+
+@model_group.command("train")
+@click.option("--with-corrections", is_flag=True, help="Add the agents' sentiment corrections from DATABASE_URL.")
+@click.option("--eval-dir", default="../shared/eval", show_default=True, type=click.Path(path_type=Path),
+              help="The public labelled data (xlmt/, tweeteval/; see its README.md).")
+@click.option("--out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where the weights go (default: the shipped file, collectors/nlp/data/sentiment_model.json.gz).")
+@click.option("--c", "c", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Use this regularisation for both languages instead of choosing it by 5-fold CV (faster).")
+def model_train(with_corrections: bool, eval_dir: Path, out: Path | None, c: float | None) -> None:
+    """Retrain the shipped sentiment model; print its figures before and after on the validation files."""
+    from collectors.nlp.sentiment import MODEL_PATH
+    from vigie.model_train import run_train
+
+    run_train(checked_settings(), eval_dir, with_corrections, out or MODEL_PATH, c)
+
+
 def _add_groups() -> None:
     from vigie.cli_archive import archive
     from vigie.cli_audit import audit

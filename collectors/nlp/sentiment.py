@@ -247,12 +247,13 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
     return [(word, round(push, 2)) for word, push in ranked[:top] if abs(push) >= 0.05]
 
 
-def score_sentiment(text: str, language: str) -> tuple[float, str]:
-    """``(P(pos) - P(neg), label)`` for English and French; ``(0.0, "neutral")`` otherwise."""
+def score_sentiment(text: str, language: str, models: dict[str, dict] | None = None) -> tuple[float, str]:
+    """``(P(pos) - P(neg), label)`` for English and French; ``(0.0, "neutral")`` otherwise.
+    ``models`` replaces the shipped weights (`vigie model train` compares a retrained model)."""
     if language not in SUPPORTED or not text or not text.strip():
         return 0.0, "neutral"
     feats = features(text, language, _vader_for(language))
-    model = _models().get(language)
+    model = (_models() if models is None else models).get(language)
     if model is None:
         return _lexicon_only(feats)
     weights: dict[str, list[float]] = model["weights"]

@@ -24,25 +24,16 @@ import argparse
 import gzip
 import json
 import random
-import re
 import sys
 from pathlib import Path
 
+from collectors.nlp.evaluation import read_lines
 from collectors.nlp.sentiment import LABELS, _vader_for, features
 
 LANGUAGES = {"en": "english", "fr": "french"}
 C_GRID = (0.03, 0.05, 0.1, 0.2, 0.3, 0.5)
 PRUNE = 1e-3
 SEED = 13
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-
-
-def read_lines(path: Path) -> list[str]:
-    """Lines of a UTF-8 file without trailing newline; literal ``\\uXXXX`` escapes decoded."""
-    text = path.read_text(encoding="utf-8")
-    return [_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line) for line in text.splitlines()]
-
-
 def load_split(eval_dir: Path, language: str, split: str) -> tuple[list[str], list[int]]:
     folder = eval_dir / "xlmt" / LANGUAGES[language]
     texts = read_lines(folder / f"{split}_text.txt")
@@ -52,14 +43,16 @@ def load_split(eval_dir: Path, language: str, split: str) -> tuple[list[str], li
     return texts, labels
 
 
-def train_language(eval_dir: Path, language: str) -> dict:
-    """Cross-validate C, refit, and return the pruned weights for one language."""
+def train_language(eval_dir: Path, language: str, extra: list[tuple[str, int]] | None = None,
+                   c_grid: tuple[float, ...] = C_GRID) -> dict:
+    """Cross-validate C, refit, and return the pruned weights for one language. ``extra`` adds
+    labelled posts to the train split (the agents' corrections, `vigie model train`)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     texts, labels = load_split(eval_dir, language, "train")
-    pairs = list(zip(texts, labels, strict=True))
+    pairs = list(zip(texts, labels, strict=True)) + list(extra or [])
     random.Random(SEED).shuffle(pairs)
     vader = _vader_for(language)
     x_dicts = [features(text, language, vader) for text, _ in pairs]
@@ -69,8 +62,8 @@ def train_language(eval_dir: Path, language: str) -> dict:
     vectorizer = DictVectorizer()
     x = vectorizer.fit_transform(x_dicts)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
-    best_c, best_f1 = C_GRID[0], -1.0
-    for c in C_GRID:
+    best_c, best_f1 = c_grid[0], -1.0
+    for c in c_grid:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
         f1 = float(cross_val_score(model, x, y, cv=folds, scoring="f1_macro").mean())
         print(f"{language} C={c:<5} 5-fold CV macro-F1 {100 * f1:.1f}", file=sys.stderr)
@@ -92,7 +85,29 @@ def train_language(eval_dir: Path, language: str) -> dict:
         "c": best_c,
         "cv_macro_f1": round(100 * best_f1, 1),
         "train_size": len(y),
+        **({"extra_examples": len(extra)} if extra else {}),
     }
+
+
+def build(eval_dir: Path, extra: dict[str, list[tuple[str, int]]] | None = None, c: float | None = None) -> dict:
+    """The whole model file's content: both languages, trained on XLM-T train (plus ``extra``);
+    ``c`` fixes the regularisation instead of choosing it from C_GRID by cross-validation."""
+    extra = extra or {}
+    return {
+        "format": 1,
+        "labels": list(LABELS),
+        "source": "XLM-T/UMSAB sentiment train splits (cardiffnlp/xlm-t @874214d)"
+                  + (f" + {sum(len(v) for v in extra.values())} agents' corrections" if any(extra.values()) else ""),
+        "languages": {lang: train_language(eval_dir, lang, extra.get(lang), (c,) if c else C_GRID)
+                      for lang in LANGUAGES},
+    }
+
+
+def write(model: dict, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    with gzip.GzipFile(target, "wb", mtime=0) as handle:  # mtime=0: byte-identical reruns
+        handle.write(payload.encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,17 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.eval_dir / "xlmt").is_dir():
         raise SystemExit(f"no xlmt/ folder under {args.eval_dir}: pass --eval-dir")
-    model = {
-        "format": 1,
-        "labels": list(LABELS),
-        "source": "XLM-T/UMSAB sentiment train splits (cardiffnlp/xlm-t @874214d)",
-        "languages": {lang: train_language(args.eval_dir, lang) for lang in LANGUAGES},
-    }
-    args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / "sentiment_model.json.gz"
-    payload = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    with gzip.GzipFile(target, "wb", mtime=0) as handle:  # mtime=0: byte-identical reruns
-        handle.write(payload.encode("utf-8"))
+    write(build(args.eval_dir), target)
     print(f"wrote {target} ({target.stat().st_size} bytes)", file=sys.stderr)
     return 0
 

@@ -1,0 +1,85 @@
+"""`vigie model train --with-corrections` (issue 18, item 5): the agents' sentiment corrections join
+the training data, the figures before and after are printed, the weights are written and read back.
+
+The public validation files are not in this repository, so the test writes small ones of the same
+shape; the shipped weights stay untouched (``--out``)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from collectors.nlp.sentiment import score_sentiment
+from config.settings import Settings
+from models import corrections
+from models.db import Database
+from tests.kit import seed_items
+from vigie.cli import main
+
+pytest.importorskip("sklearn")
+
+# Words no corpus holds: the shipped model reads them as neutral, the agents say otherwise.
+ENGLISH = "@AureliaBank this zorblax is what I got from you today"
+FRENCH = "@banqueaurelia je trouve que votre flimzouk est vraiment comme ça"
+WORDS = {"en": ("awful", "table", "great"), "fr": ("horrible", "table", "génial")}
+
+
+def _eval_dir(root: Path) -> Path:
+    """XLM-T-shaped train and val files (no trailing newline) and TweetEval's val, 90 lines each."""
+    for language, folder in (("en", "english"), ("fr", "french")):
+        target = root / "xlmt" / folder
+        target.mkdir(parents=True)
+        for split in ("train", "val"):
+            lines = [f"{WORDS[language][i % 3]} number {i} {split}" for i in range(90)]
+            (target / f"{split}_text.txt").write_text("\n".join(lines), encoding="utf-8")
+            (target / f"{split}_labels.txt").write_text("\n".join(str(i % 3) for i in range(90)), encoding="utf-8")
+    tweets = root / "tweeteval"
+    tweets.mkdir()
+    (tweets / "val_text.txt").write_text("\n".join(f"{WORDS['en'][i % 3]} tweet {i}" for i in range(90)),
+                                         encoding="utf-8")
+    (tweets / "val_labels.txt").write_text("\n".join(str(i % 3) for i in range(90)), encoding="utf-8")
+    return root
+
+
+def test_corrections_retrain_the_model_and_the_figures_are_printed(
+        tmp_path: Path, sqlite_db: Database, base_settings: Settings) -> None:
+    url = str(sqlite_db.engine.url)
+    settings = replace(base_settings, database_url=url)
+    english, french = seed_items(sqlite_db, settings, [ENGLISH, FRENCH])
+    teams = settings.team_keys
+    with sqlite_db.write.begin() as s:
+        corrections.correct(s, english, "agent", "sentiment", "positive", teams)
+        corrections.correct(s, french, "agent", "sentiment", "negative", teams)
+    assert score_sentiment(ENGLISH, "en")[1] != "positive"  # the shipped model's view
+
+    out = tmp_path / "model.json.gz"
+    result = CliRunner().invoke(main.commands["model"], ["train", "--with-corrections", "--eval-dir",
+                                                        str(_eval_dir(tmp_path / "eval")), "--out", str(out),
+                                                        "--c", "10"], env={"DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "corrections used: 2 (en 1, fr 1)" in text
+    for label in ("TweetEval val macro-recall (the 90 unseen)", "XLM-T English val macro-F1 (90)",
+                  "XLM-T French val macro-F1 (90)"):
+        assert re.search(re.escape(label) + r"\s+\d+\.\d\s+\d+\.\d", text), label
+    agreement = re.search(r"corrected posts labelled as the agents did \(%\)\s+(\d+\.\d)\s+(\d+\.\d)", text)
+    assert agreement is not None and float(agreement.group(2)) == 100.0 > float(agreement.group(1))
+    assert f"wrote {out}" in text
+
+    with gzip.open(out, "rt", encoding="utf-8") as handle:
+        model = json.load(handle)["languages"]
+    assert model["en"]["extra_examples"] == 1 and model["en"]["train_size"] == 91
+    assert score_sentiment(ENGLISH, "en", model)[1] == "positive"
+    assert score_sentiment(FRENCH, "fr", model)[1] == "negative"
+
+
+def test_training_without_the_data_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main.commands["model"], ["train", "--eval-dir", str(tmp_path), "--out",
+                                                        str(tmp_path / "m.json.gz")])
+    assert result.exit_code != 0 and "no xlmt/ and tweeteval/ folders under" in result.output
