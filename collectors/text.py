@@ -27,7 +27,7 @@ from models.terms import (  # noqa: F401  (re-exported: callers import these fro
     strip_accents,
     tokenize,
 )
-from models.unmask import MIN_REST, MIN_TOGETHER, Unmasked, run_together, together_terms, unmask
+from models.unmask import MIN_TOGETHER, Unmasked, run_together, together_terms, unmask
 
 MAX_TEXT_CHARS = 20_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -233,9 +233,9 @@ def _unmasked_hits(lexicon: CompiledLexicon, folded: str, masked: Unmasked) -> l
                 a, b = masked.folded_span(starts[i], starts[end - 1] + len(words[end - 1]))
                 found.append((label, folded[a:b]))
     for start, end, word in masked.tags:
-        if len(word) >= MIN_TOGETHER + MIN_REST and word.isalpha():
+        if len(word) >= MIN_TOGETHER - 1 and word.isalpha():
             found += [(label, folded[start:end])
-                      for label, _ in run_together(word, True, lexicon.together, lexicon.together_lengths)]
+                      for label, _ in run_together(word, lexicon.together, lexicon.together_lengths)]
     return found
 
 

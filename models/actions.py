@@ -215,25 +215,45 @@ def reroute(session: Session, item_id: int, actor: str, team: str, reason: str, 
                    extra_where=QueueItem.team == item.team)
 
 
+AUTOMATIC_ACTORS = ("sla-watch",)  # plus "model:<file>": actors whose events are not a person's decision
+
+
 def rescore(session: Session, item_id: int, actor: str, team: str, priority: str, rule_id: str, explanation: str,
-            reason: str, clock: SlaClock) -> QueueItem:
-    """Route a new, unassigned item again after a firm's own model changed its post's sentiment (the
+            reason: str, clock: SlaClock) -> tuple[QueueItem, str]:
+    """Route an item again after a firm's own model changed its post's sentiment (the
     `sentiment:rescore` job): its team, priority, rule and explanation, due by the SLA counted from
-    when the post was collected. An item someone has claimed, assigned or closed is left alone
-    (ActionError): a person's decision stands. ``reason`` says what the model changed."""
+    when the post was collected; moved to another team, it is no longer escalated (as with
+    Reroute). Only an item no person has acted on: one claimed, released, assigned, rerouted,
+    escalated, reopened, closed or corrected by someone keeps where they put it (ActionError). The
+    change is read from the locked item and written into the audit event's reason after ``reason``
+    (priority, rule and explanation are not in the snapshot); returned with the item ("" and no
+    event when nothing would change)."""
     if not clock.knows(team):
         raise ActionError(_("unknown team {team}").format(team=repr(team)))
     item, now = _start(session, item_id, actor)
+    person = session.scalar(select(AuditEvent.actor).where(
+        AuditEvent.queue_item_id == item.id, AuditEvent.actor.not_in(AUTOMATIC_ACTORS),
+        AuditEvent.actor.not_like("model:%")).limit(1))
+    if person is not None:
+        raise ActionError(_("{actor} has acted on item {id}: their decision stands").format(actor=person, id=item.id))
     mention = session.get(Mention, item.mention_id)
     assert mention is not None
+    changes = "; ".join(f"{what} {old} → {new}" for what, old, new in (
+        ("team", item.team, team), ("priority", mention.priority, priority), ("rule", item.rule_id, rule_id))
+        if old != new)
+    if not changes:
+        return item, ""  # nothing to write, no event
     at_risk, due = clock.deadlines(team, priority, mention.collected_at)
-    changed = _change(session, item, actor, "rescore", ("new",),
-                      {"team": team, "priority_rank": PRIORITIES.index(priority), "rule_id": rule_id,
-                       "explanation": explanation, "due_at": due, "at_risk_at": at_risk, "updated_at": now},
+    values: dict[str, Any] = {"team": team, "priority_rank": PRIORITIES.index(priority), "rule_id": rule_id,
+                              "explanation": explanation, "due_at": due, "at_risk_at": at_risk, "updated_at": now}
+    if team != item.team:
+        values.update(escalated_at=None, escalation_reason=None)
+    changed = _change(session, item, actor, "rescore", ("new",), values,
                       N_("item {id} is {status} in {team}; only new items are routed again"),
-                      _reason(reason), extra_where=QueueItem.assignee.is_(None))
+                      _reason(f"{reason}: {changes}"),
+                      extra_where=(QueueItem.assignee.is_(None)) & (QueueItem.team == item.team))
     mention.priority = priority  # what the pages show; the post's text and shipped score stay as stored
-    return changed
+    return changed, changes
 
 
 def history(session: Session, item_id: int, limit: int = 1000) -> list[AuditEvent]:

@@ -103,11 +103,13 @@ def recent(session: Session, teams: tuple[str, ...] | None, limit: int = MAX_LIS
 
 
 def sentiment_examples(session: Session, limit: int = 100_000) -> list[tuple[str, str, str]]:
-    """(text, language, right label) of every sentiment correction; the newest person's word wins
-    when several corrected one post."""
+    """(text, language, right label) of the newest ``limit`` sentiment corrections; the newest
+    person's word wins when several corrected one post."""
     rows = session.execute(select(Mention.id, Mention.text, Mention.language, Correction.right)
                            .join(Mention, Mention.id == Correction.mention_id)
                            .where(Correction.kind == "sentiment")
-                           .order_by(Correction.created_at, Correction.id).limit(limit)).all()
-    latest = {mention_id: (text, language, str(right)) for mention_id, text, language, right in rows}
+                           .order_by(Correction.created_at.desc(), Correction.id.desc()).limit(limit)).all()
+    latest: dict[int, tuple[str, str, str]] = {}
+    for mention_id, text, language, right in rows:  # newest first: the first seen per post wins
+        latest.setdefault(mention_id, (text, language, str(right)))
     return list(latest.values())

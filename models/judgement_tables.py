@@ -22,8 +22,9 @@ class ModelScore(Base):
     score: Mapped[float]  # P(positive) - P(negative)
     label: Mapped[str] = mapped_column(String(10))
     scored_at: Mapped[datetime]
-    # The model decides when set: "model" (its label routed the item) or "shipped" (the labels agree,
-    # nothing to decide). What the decision changed, in words, for the item page.
+    # "model": the labels differ and the model's decided (priority and routing computed again with it);
+    # "both": the labels agree; "error": the model could not read this post (not tried again).
+    # What the decision changed, in words, for the item page.
     decided_by: Mapped[str] = mapped_column(String(10))
     outcome: Mapped[str] = mapped_column(Text)
 

@@ -47,7 +47,7 @@ _MASKED = re.compile(
     r"|(?P<underscore>_)"
 )
 MIN_TOGETHER = 5  # letters of a term found written together with another word (4 in a hashtag)
-MIN_REST = 2  # letters of the other word (in a hashtag; 3 in a plain word; 2 more beside a 4-letter term)
+MIN_REST = 2  # letters of the other word in a hashtag (4 beside a 4-letter term)
 _ONE_LETTER_WORDS = frozenset("aiy")  # "a s c a m": the article, then the word
 
 
@@ -214,11 +214,23 @@ def _spaced_runs(folded: str, split_first: bool) -> tuple[list[tuple[int, int, s
     return rewrites, ambiguous
 
 
+# Words people write after a short term in a hashtag ("#scamalert", "#fraudewatch"): a term of
+# four or five letters is a prefix of too many words ("#scampi", "#panneausolaire") to be read
+# at a hashtag's start before anything else.
+_AFTER = frozenset({"alert", "alerts", "alerte", "alertes", "warning", "watch", "victim", "victims", "victime",
+                    "victimes", "report", "news", "info", "infos", "again", "encore"})
+# Short words a joined phrase may hold in its middle ("fuite de données", "usurpation d'identité");
+# any other word under four letters keeps a phrase out of hashtags ("wasn't me" in "#ItWasntMe").
+_LINKING = frozenset({"d", "de", "du", "des", "en", "la", "le", "l"})
+MIN_HEAD = 6  # letters of a term found at a hashtag's start without a wildcard or a word of _AFTER
+
+
 def together_terms(terms: Iterable[tuple[str, tuple[tuple[str, bool], ...], tuple[frozenset[str], ...]]]
                    ) -> dict[str, tuple[str, bool]]:
     """Each term's words written together ("bankscam" is found by "scam"; "identity theft" as
     "identitytheft"), by that string: (label, wildcard). Terms of fewer than four letters are
-    left out ("fee" is in "coffee"); those of four are tried in hashtags only."""
+    left out ("fee" is in "coffee"), and phrases whose first or last word has fewer than four
+    letters, or with a short word other than a linking one inside ("not mine", "in my name")."""
     found: dict[str, tuple[str, bool]] = {}
     for label, all_parts, all_accepts in terms:
         # Written together, "usurpation d'identité" is "usurpationdidentite": apostrophes and hyphens go.
@@ -227,10 +239,14 @@ def together_terms(terms: Iterable[tuple[str, tuple[tuple[str, bool], ...], tupl
         accepts = tuple(all_accepts[k] for k in kept)
         if not parts or not all(tok.isalpha() for tok, _ in parts):
             continue
+        words = [tok for tok, _ in parts]
+        if len(words) > 1 and (len(words[0]) < 4 or len(words[-1]) < 4
+                               or any(len(w) < 4 and w not in _LINKING for w in words[1:-1])):
+            continue
         wild = parts[-1][1]
         combos = [""]
-        for (tok, is_wild), words in zip(parts, accepts, strict=True):
-            options = [tok] if is_wild else sorted(words)
+        for (tok, is_wild), accepted in zip(parts, accepts, strict=True):
+            options = [tok] if is_wild else sorted(accepted)
             combos = [c + o for c in combos for o in options][:32]
         for combo in combos:
             if len(combo) >= MIN_TOGETHER - 1:
@@ -238,22 +254,24 @@ def together_terms(terms: Iterable[tuple[str, tuple[tuple[str, bool], ...], tupl
     return found
 
 
-def run_together(word: str, hashtag: bool, together: dict[str, tuple[str, bool]],
-                 lengths: list[int]) -> list[tuple[str, str]]:
-    """(label, term string) for the terms ``word`` starts or ends with, another word beside."""
-    rest, shortest = (MIN_REST, MIN_TOGETHER - 1) if hashtag else (MIN_REST + 1, MIN_TOGETHER)
+def run_together(word: str, together: dict[str, tuple[str, bool]], lengths: list[int]) -> list[tuple[str, str]]:
+    """(label, term string) for a hashtag's word that is a term written together, or starts or ends
+    with one beside another word: at the end, beside at least four letters (two for a term of
+    five or more: "#bankscam", "#aureliafraud", not "#coffees"); at the start, a wildcard term of
+    five letters or more ("#fraudalert"), a term of MIN_HEAD or more ("#phishingattack"), or a
+    shorter one before a word of _AFTER ("#scamalert", not "#scampi" nor "#panneausolaire")."""
     whole = together.get(word)
     hits: list[tuple[str, str]] = [(whole[0], word)] if whole else []
     size = len(word)
     for length in lengths:
-        if length < shortest:
-            continue
-        if length + (rest if length >= MIN_TOGETHER else rest + 2) > size:
-            continue
+        if length >= size:
+            break
+        rest = size - length
         head = together.get(word[:length])
-        if head:
+        if head and ((head[1] and length >= MIN_TOGETHER) or (length >= MIN_HEAD and rest >= MIN_REST)
+                     or word[length:] in _AFTER):
             hits.append((head[0], word[:length]))
         tail = together.get(word[-length:])
-        if tail:
+        if tail and rest >= (MIN_REST if length >= MIN_TOGETHER else 4):
             hits.append((tail[0], word[-length:]))
     return hits

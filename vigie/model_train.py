@@ -8,7 +8,8 @@ item page, models/corrections.py) join the train split, the newest person's labe
 English and French posts. Printed, before (the model in use) and after (the one trained now):
 TweetEval val macro-recall on the tweets XLM-T's train split does not hold, XLM-T English and
 French val macro-F1 (validation files are never trained on), and the share of the corrected
-posts the model now labels as the agents did. The new weights are written to ``--out``
+posts the model labels as the agents did (after: in-sample, it was trained on them; a sanity
+check that they were used, not a quality figure). The new weights are written to ``--out``
 (default: the shipped file, which collectors read when they start: restart them).
 """
 
@@ -70,7 +71,7 @@ def run_train(settings: Settings, eval_dir: Path, with_corrections: bool, out: P
             return 100 * agree / len(examples)
 
         click.echo(f"{'corrected posts labelled as the agents did (%)':52} "
-                   f"{agreeing(before):7.1f} {agreeing(after):7.1f}")
+                   f"{agreeing(before):7.1f} {agreeing(after):7.1f}   (in-sample: trained on them)")
     for language, trained in sorted(after.items()):
         click.echo(f"{language}: C={trained['c']}, 5-fold CV macro-F1 on train {trained['cv_macro_f1']}, "
                    f"{trained['train_size']} examples, {len(trained['weights'])} features kept")

@@ -6,14 +6,18 @@ whose post the model has not scored, oldest first, scores their texts in batches
 (collectors/nlp/onnx_sentiment.py), and for each writes a `model_scores` row beside the post
 (the shipped model's score stays as stored): the model's score and label, which decided, and
 what that changed. Where the model's label differs from the shipped one, the model decides:
-priority and routing are computed again with its score (the same rules as at ingest), and a new,
-unassigned item whose team, priority or rule changes is routed again (``actions.rescore``, an
-audit event by ``model:<file name>`` saying what the model changed). An item someone has
-claimed, assigned or closed keeps its place: a person's decision stands; the row says so.
+priority and routing are computed again with its score (the same rules as at ingest), and a new
+item no person has acted on whose team, priority or rule changes is routed again
+(``actions.rescore``, an audit event by ``model:<file name>`` saying what the model changed, read
+from the locked item). An item someone has claimed, released, assigned, rerouted, escalated,
+reopened, closed or corrected keeps its place: a person's decision stands; the row says so.
 
 One short transaction per item: an item that fails does not hold back the others, and a scored
 post is never scored again (its row exists). A model that cannot be loaded or run fails the run
-with its file and reason in the collector's log; nothing is written, the next run tries again.
+with its file and reason in the collector's log; nothing is written, the next run tries again. A
+post the model alone cannot read (its batch is then scored text by text) gets a row saying so
+(``decided_by`` "error"), so it is not tried every 30 s for two days. "A person has acted" means
+any audit event on the item by someone other than the SLA watch or a model (`actions.rescore`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from collectors.nlp.onnx_sentiment import OnnxSentiment
+from collectors.nlp.onnx_sentiment import ModelError, OnnxSentiment
 from collectors.routing import Scored, compute_priority, route
 from config.sentiment_model import SentimentModelConfig
 from config.settings import Settings
@@ -92,11 +96,28 @@ def _decide(settings: Settings, row: Any, score: float, label: str) -> tuple[str
     return decided.team, priority, decided.rule_id, decided.explanation
 
 
-def _changes(row: Any, team: str, priority: str, rule: str) -> str:
-    parts = [f"{what} {old} → {new}" for what, old, new in
-             (("team", row.team, team), ("priority", row.priority, priority), ("rule", row.rule_id, rule))
-             if old != new]
-    return "; ".join(parts)
+def score_texts(model: OnnxSentiment, texts: list[str]) -> list[tuple[float, str, str | None]]:
+    """(score, label, error) per text. A batch the model refuses is scored again text by text, so
+    one text it cannot read (error set, never retried) does not hold back the others; when it
+    refuses every text alone too, the model or its settings are at fault: ModelError, nothing
+    written, the next run tries again."""
+    try:
+        return [(score, label, None) for score, label in model.score(texts)]
+    except ModelError:
+        if len(texts) == 1:
+            raise
+    found: list[tuple[float, str, str | None]] = []
+    last: ModelError | None = None
+    for text in texts:
+        try:
+            ((score, label),) = model.score([text])
+            found.append((score, label, None))
+        except ModelError as exc:
+            last = exc
+            found.append((0.0, "", str(exc)[:500]))
+    if last is not None and all(error for _, _, error in found):
+        raise last
+    return found
 
 
 def run_rescore_sentiment(db: Database, settings: Settings, now: datetime | None = None,
@@ -109,34 +130,36 @@ def run_rescore_sentiment(db: Database, settings: Settings, now: datetime | None
     rows = _unscored(db, now - WINDOW, limit)
     if not rows:
         return report
-    results = scorer(config).score([row.text for row in rows])  # a ModelError fails the run, nothing written
+    results = score_texts(scorer(config), [row.text for row in rows])  # ModelError: the run fails, nothing written
     clock = SlaClock.from_settings(settings)
     actor = f"model:{config.name}"[:200]
-    for row, (score, label) in zip(rows, results, strict=True):
+    for row, (score, label, error) in zip(rows, results, strict=True):
         try:
             with db.write.begin() as session:
                 decided_by, outcome = "both", "the firm's model agrees with the shipped model"
-                if label != row.sentiment_label:
+                if error is not None:
+                    decided_by, outcome = "error", f"the model could not score this post: {error}"
+                elif label != row.sentiment_label:
                     decided_by = "model"
                     report.disagreed += 1
                     team, priority, rule, explanation = _decide(settings, row, score, label)
-                    changes = _changes(row, team, priority, rule)
-                    if not changes:
-                        outcome = "same team, priority and rule"
-                    else:
-                        reason = (f"sentiment {label} ({score:+.2f}) by {config.name}; the shipped model said "
-                                  f"{row.sentiment_label} ({row.sentiment_score:+.2f}): {changes}")
-                        try:
-                            with session.begin_nested():
-                                actions.rescore(session, row.item_id, actor, team, priority, rule, explanation,
-                                                reason, clock)
+                    reason = (f"sentiment {label} ({score:+.2f}) by {config.name}; the shipped model said "
+                              f"{row.sentiment_label} ({row.sentiment_score:+.2f})")
+                    try:
+                        with session.begin_nested():
+                            _, changes = actions.rescore(session, row.item_id, actor, team, priority, rule,
+                                                         explanation, reason, clock)
+                        if changes:
                             outcome = f"routed again: {changes}"
                             report.routed_again += 1
-                        except actions.ActionError as refused:
-                            outcome = f"not routed again ({refused}); the model would have: {changes}"
-                            report.kept += 1
+                        else:
+                            outcome = "same team, priority and rule"
+                    except actions.ActionError as refused:
+                        outcome = f"not routed again: {refused}"
+                        report.kept += 1
                 session.add(ModelScore(mention_id=row.mention_id, model=config.name[:200], score=score,
-                                       label=label, scored_at=now, decided_by=decided_by, outcome=outcome[:2000]))
+                                       label=label or row.sentiment_label, scored_at=now, decided_by=decided_by,
+                                       outcome=outcome[:2000]))
             report.scored += 1
         except Exception as exc:  # one bad item must not stop the others
             log.exception("sentiment model: item %d could not be re-scored", row.item_id)

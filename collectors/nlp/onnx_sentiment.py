@@ -41,8 +41,12 @@ class OnnxSentiment:
         except Exception as exc:
             raise ModelError(f"{config.tokenizer}: not a tokenizers JSON file ({exc})") from exc
         self.tokenizer.enable_truncation(max_length=config.max_tokens)
-        pad = self.tokenizer.padding or {}
-        self.tokenizer.enable_padding(pad_id=pad.get("pad_id", 0), pad_token=pad.get("pad_token", "[PAD]"))
+        if self.tokenizer.padding is None:  # the file says nothing: its own pad token, by the usual names
+            pad_token = next((t for t in ("<pad>", "[PAD]", "<|pad|>") if self.tokenizer.token_to_id(t) is not None),
+                             None)
+            if pad_token is None:
+                raise ModelError(f"{config.tokenizer}: no padding set and no <pad> or [PAD] token to pad batches with")
+            self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id(pad_token), pad_token=pad_token)
         self.inputs = {i.name for i in self.session.get_inputs()}
         if "input_ids" not in self.inputs:
             raise ModelError(f"{config.path}: the model has no input_ids input (it has {sorted(self.inputs)})")

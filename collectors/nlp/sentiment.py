@@ -222,6 +222,14 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
 
     vpos, vneg = lean("_vpos"), lean("_vneg")
     pushes: dict[str, float] = {}
+    present: set[str] = set()  # words and bigrams are binary features: a weight counts once
+
+    def once(name: str) -> float:
+        if name in present:
+            return 0.0
+        present.add(name)
+        return lean(name)
+
     scope = 0
     prev = ""
     for tok in tokenize(text):
@@ -229,7 +237,7 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
         scope = scope - 1 if scope else 0
         sign = -1.0 if negated else 1.0
         shown = f"not {tok}" if negated else tok
-        push = lean(("~" + tok) if negated else tok)
+        push = once(("~" + tok) if negated else tok)
         valence = sign * vader.get(tok, 0.0)
         push += vpos * valence if valence > 0 else vneg * -valence
         push += 2 * DOMAIN_WEIGHT * sign * lexicon.get(tok, 0.0) / 3.0
@@ -237,7 +245,7 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
             pushes[shown] = pushes.get(shown, 0.0) + push
         if prev:
             bigram = prev + " " + tok
-            push = lean(bigram) + 2 * DOMAIN_WEIGHT * lexicon.get(bigram, 0.0) / 3.0
+            push = once(bigram) + 2 * DOMAIN_WEIGHT * lexicon.get(bigram, 0.0) / 3.0
             if push:
                 pushes[bigram] = pushes.get(bigram, 0.0) + push
         if tok in _NEGATORS or tok.endswith("n't"):

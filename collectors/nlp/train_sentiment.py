@@ -104,10 +104,14 @@ def build(eval_dir: Path, extra: dict[str, list[tuple[str, int]]] | None = None,
 
 
 def write(model: dict, target: Path) -> None:
+    """The model file, written whole beside ``target`` then renamed over it: a collector starting
+    meanwhile reads the old file or the new one, never half of one."""
     target.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    with gzip.GzipFile(target, "wb", mtime=0) as handle:  # mtime=0: byte-identical reruns
-        handle.write(payload.encode("utf-8"))
+    partial = target.with_name(target.name + ".partial")
+    with open(partial, "wb") as raw, gzip.GzipFile(target.name, "wb", fileobj=raw, mtime=0) as handle:
+        handle.write(payload.encode("utf-8"))  # mtime=0 and the final name inside: byte-identical reruns
+    partial.replace(target)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,6 +76,8 @@ def mark(clicks: list[int | None], state: dict[str, Any]) -> Any:
             if item is None or not can_work_team(principal, item.team):
                 return dbc.Alert(_("This item belongs to a team you do not work for."), color="danger")
             row = corrections.correct(session, item.id, principal.name, kind, value, ctx.settings.team_keys)
+            if not can_work_team(principal, row.team):  # rerouted between the read and the lock: undone
+                raise ActionError(_("This item belongs to a team you do not work for."))
             what = said(row.kind, row.wrong, row.right, {t.key: t.label for t in ctx.settings.teams})
     except ActionError as refused:
         return dbc.Alert(str(refused), color="warning")

@@ -104,7 +104,8 @@ def _sentiment(m: Any, by_model: Any) -> Any:
     shipped = _("{label} ({score})").format(label=label("sentiment", m.sentiment_label),
                                             score=_score(m.sentiment_score))
     pushes = explain_sentiment(m.text, m.language)
-    why = [html.Small([_("Words that moved it: "), *[
+    decided = by_model is not None and by_model.decided_by == "model"
+    why = [html.Small([_("Words that moved the shipped model: ") if decided else _("Words that moved it: "), *[
         html.Span(f"{word} {_score(push)}", className="me-2 " + ("text-success" if push > 0 else "text-danger"))
         for word, push in pushes]], id="mention-sentiment-why", className="d-block")] if pushes else []
     if by_model is None:

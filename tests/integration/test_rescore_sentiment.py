@@ -21,6 +21,7 @@ from config.settings import Settings, load_settings
 from models import actions
 from models.db import Database
 from models.judgement_tables import ModelScore
+from models.sla import SlaClock
 from models.tables import AuditEvent, Mention, QueueItem
 from tests.kit import seed_items
 
@@ -28,7 +29,7 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 tokenizers = pytest.importorskip("tokenizers")
 
-VOCAB = {"[PAD]": 0, "[UNK]": 1, "blorf": 2, "yay": 3}
+VOCAB = {"[PAD]": 0, "[UNK]": 1, "blorf": 2, "yay": 3, "glitch": 99}  # "glitch": past the model's table
 # One row of class logits (negative, neutral, positive) per token; a text's logits are the sum
 # over its tokens (padding masked out) plus a small lean to neutral.
 WEIGHTS = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [4.0, 0.0, -1.0], [-1.0, 0.0, 4.0]]
@@ -53,7 +54,7 @@ def build_model(folder: Path, labels: int = 3) -> SentimentModelConfig:
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
          helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", labels])],
-        [helper.make_tensor("embedding", TensorProto.FLOAT, [len(VOCAB), labels], sum(weights, [])),
+        [helper.make_tensor("embedding", TensorProto.FLOAT, [len(WEIGHTS), labels], sum(weights, [])),
          helper.make_tensor("bias", TensorProto.FLOAT, [labels], BIAS[:labels]),
          helper.make_tensor("last_axis", TensorProto.INT64, [1], [2]),
          helper.make_tensor("token_axis", TensorProto.INT64, [1], [1])],
@@ -92,19 +93,22 @@ def _item(db: Database, item_id: int) -> tuple[QueueItem, Mention, ModelScore | 
 def test_the_model_decides_where_it_disagrees_and_routes_new_items_again(
         db: Database, settings: Settings, model: SentimentModelConfig) -> None:
     settings = replace(settings, sentiment_model=model)
-    negative, kept, agree, many = seed_items(db, settings, [
+    negative, kept, rerouted, agree, many, unreadable = seed_items(db, settings, [
         "@AureliaBank blorf",  # the shipped model: neutral; the firm's model: negative
         "@AureliaBank blorf blorf",  # the same, but an agent claims it first
+        "@AureliaBank blorf blorf blorf",  # the same, but a lead reroutes it (it stays new, unassigned)
         "@AureliaBank an ordinary day",  # both neutral
         "@AureliaBank yay",  # the firm's model: positive
+        "@AureliaBank glitch",  # the model fails on this one text alone
     ])
     before, mention_before, _ = _item(db, negative)
     assert (before.team, before.rule_id, mention_before.sentiment_label) == ("marketing", "default", "neutral")
     with db.write.begin() as s:
         actions.claim(s, kept, "agent.zoe")
+        actions.reroute(s, rerouted, "lead.max", "legal", "looks like a legal matter", SlaClock.from_settings(settings))
 
     report = run_rescore_sentiment(db, settings)
-    assert (report.scored, report.disagreed, report.routed_again, report.kept, report.errors) == (4, 3, 1, 1, [])
+    assert (report.scored, report.disagreed, report.routed_again, report.kept, report.errors) == (6, 4, 1, 2, [])
 
     item, mention, score = _item(db, negative)
     assert score is not None and score.label == "negative" and score.score < -0.9
@@ -120,11 +124,19 @@ def test_the_model_decides_where_it_disagrees_and_routes_new_items_again(
         assert len(events) == 1
         assert events[0].actor == "model:sentiment.onnx"
         assert events[0].before["team"] == "marketing" and events[0].after["team"] == "customer_service"
-        assert "sentiment negative" in (events[0].reason or "") and "shipped model said neutral" in events[0].reason
+        assert events[0].reason == (f"sentiment negative ({score.score:+.2f}) by sentiment.onnx; the shipped model "
+                                    f"said neutral ({mention.sentiment_score:+.2f}): team marketing → "
+                                    "customer_service; priority low → medium; rule default → unhappy-customer")
 
     item, _, score = _item(db, kept)  # a person's decision stands
     assert (item.team, item.status, item.assignee) == ("marketing", "claimed", "agent.zoe")
-    assert score is not None and score.decided_by == "model" and score.outcome.startswith("not routed again")
+    assert score is not None and score.decided_by == "model"
+    assert score.outcome == f"not routed again: agent.zoe has acted on item {kept}: their decision stands"
+    item, _, score = _item(db, rerouted)  # new and unassigned again, but a lead put it there
+    assert (item.team, item.status) == ("legal", "new")
+    assert score is not None and score.outcome.startswith("not routed again: lead.max has acted")
+    _, _, score = _item(db, unreadable)  # stored as unreadable, not tried again
+    assert score is not None and score.decided_by == "error" and "inference failed" in score.outcome
 
     _, _, score = _item(db, agree)
     assert score is not None and (score.decided_by, score.label) == ("both", "neutral")

@@ -104,7 +104,9 @@ def test_command_on_the_shipped_set(base_settings: Settings) -> None:
     assert result.exit_code == 0, result.output
     total = len(read_posts(POSTS, list(base_settings.team_keys)))
     assert f"routing on posts.csv: {total} posts" in result.output
-    right = int(re.search(r"accuracy\s+[\d.]+% \((\d+) of", result.output).group(1))  # type: ignore[union-attr]
-    assert 0 < right <= total
+    # A floor under the held-out half (79.1% when the rules were last changed): a change to the
+    # lexicons or the rules that routes worse fails here.
+    held_out = re.search(r"held out half \(even ids\) ([\d.]+)%", result.output)
+    assert held_out is not None and float(held_out.group(1)) >= 75.0, result.output
     for line in ("confusion (rows: the label; columns: where the rules sent it)", "precision"):
         assert line in result.output
