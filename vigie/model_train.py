@@ -42,7 +42,8 @@ def run_train(settings: Settings, eval_dir: Path, with_corrections: bool, out: P
     try:
         import sklearn  # noqa: F401
     except ImportError as missing:
-        raise click.ClickException("training needs scikit-learn: .venv/bin/pip install -e '.[train]'") from missing
+        raise click.ClickException(
+            "training needs scikit-learn: .venv/bin/python -m pip install -e '.[train]'") from missing
     from collectors.nlp.train_sentiment import build, write
 
     if not (eval_dir / "xlmt").is_dir() or not (eval_dir / "tweeteval").is_dir():
