@@ -413,7 +413,7 @@ def test_scheduler_never_polls_push_sources(db: Database, settings: Settings) ->
                                                         "alerts:detect", "summary:daily", "summary:fold",
                                                         "queue:counts", "notify:send",
                                                         "replies:send", "archive:seal", "archive:purge",
-                                                        "archive:anchor", "heartbeat"}
+                                                        "archive:anchor", "sentiment:rescore", "heartbeat"}
     with db.read() as s:  # its row exists (health is shown for it) but it was never polled
         hook = s.scalars(select(SourceRow).where(SourceRow.name == "hook")).one()
     assert (hook.kind, hook.last_run_at) == ("webhook", None)
