@@ -56,7 +56,7 @@ def test_the_french_vector_table_carries_sentiment_to_words_never_trained_on(
     monkeypatch.setattr(T, "lexicons", lambda language: {})  # only the vectors can know the new words
     inputs = T.Inputs.of("fr", texts)
     model = Model(T.fit(inputs, range(len(texts)), labels, 1.0))
-    assert model.words is not None and len(model.rows) == 20000
+    assert model.words is not None and len(model.rows) == 3 * 20000
     unseen = {"positive": ["magnifique", "formidable"], "negative": ["pitoyable", "épouvantable"],
               "neutral": ["fauteuil", "jeudi"]}
     for label, words in unseen.items():
