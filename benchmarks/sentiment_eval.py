@@ -72,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         data = corpus(eval_dir, language)
         figures = cross_validate(Inputs.of(language, data.texts), data, recorded["c"])
         for name, value in figures.items():
-            label = f"{language} {recorded['recipe']} C={recorded['c']} {name.replace('_', '-')} ({len(data.texts)})" \
-                if name.startswith("macro") else name
+            label = f"{language} {recorded['recipe']} C={recorded['c']} {name}" if name.startswith("macro") else name
             was = recorded.get("cv", {}).get(name)
             disagree += was != value
             reference = next((ref for key, ref in REFERENCES.items() if name.startswith(key)), "")

@@ -343,7 +343,7 @@ def model_group() -> None:
 @click.option("--c", "c", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Use this regularisation for both languages instead of choosing it by 5-fold CV (faster).")
 def model_train(with_corrections: bool, eval_dir: Path, out: Path | None, c: float | None) -> None:
-    """Retrain the shipped sentiment model; print its figures before and after on the validation files."""
+    """Retrain the shipped sentiment model; print its cross-validated figures before and after."""
     from collectors.nlp.sentiment import MODEL_PATH
     from vigie.model_train import run_train
 

@@ -65,7 +65,7 @@ def run_train(settings: Settings, eval_dir: Path, with_corrections: bool, out: P
     for language, trained in sorted(model["languages"].items()):
         recorded = before_figures.get(language, {}).get("cv", {})
         for name, value in trained["cv"].items():
-            label = f"{language} {name.replace('_', '-')}" if name.startswith("macro") else name
+            label = f"{language} {name}" if name.startswith("macro") else name
             was = recorded.get(name)
             click.echo(f"{label:52} {was if was is not None else '-':>7} {value:7.1f}")
     if examples:

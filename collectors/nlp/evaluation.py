@@ -1,13 +1,13 @@
-"""Figures for a sentiment model on the public validation files (../shared/eval, see its README):
-shared by `benchmarks/sentiment_eval.py` and `vigie model train`. Pure functions and file reads."""
+"""Reading the public labelled files (../shared/eval, see its README) and the figures a sentiment
+model is judged on (macro-recall, macro-F1): shared by the training recipe
+(`collectors/nlp/train_sentiment.py`, which `vigie model train` runs) and
+`benchmarks/sentiment_eval.py`. Pure functions and file reads."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-
-from collectors.nlp.sentiment import LABELS
 
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
@@ -44,26 +44,3 @@ def macro_recall(gold: Sequence[int], pred: Sequence[int]) -> float:
 
 def macro_f1(gold: Sequence[int], pred: Sequence[int]) -> float:
     return 100 * sum(f for _, f in per_class(gold, pred)) / 3
-
-
-Scorer = Callable[[str, str], tuple[float, str]]
-
-
-def validation_figures(eval_dir: Path, score: Scorer) -> dict[str, float]:
-    """The three figures a sentiment model is judged on here, for ``score(text, language)``:
-    TweetEval val macro-recall on the tweets not in XLM-T's English train split (the others are),
-    and XLM-T English and French val macro-F1."""
-    def predict(texts: Sequence[str], language: str) -> list[int]:
-        return [LABELS.index(score(text, language)[1]) for text in texts]
-
-    tweets, tweet_gold = read_split(eval_dir / "tweeteval", "val")
-    seen = set(read_lines(eval_dir / "xlmt" / "english" / "train_text.txt"))
-    unseen = [i for i, t in enumerate(tweets) if t not in seen]
-    en, en_gold = read_split(eval_dir / "xlmt" / "english", "val")
-    fr, fr_gold = read_split(eval_dir / "xlmt" / "french", "val")
-    return {
-        f"TweetEval val macro-recall (the {len(unseen)} unseen)":
-            macro_recall([tweet_gold[i] for i in unseen], predict([tweets[i] for i in unseen], "en")),
-        f"XLM-T English val macro-F1 ({len(en)})": macro_f1(en_gold, predict(en, "en")),
-        f"XLM-T French val macro-F1 ({len(fr)})": macro_f1(fr_gold, predict(fr, "fr")),
-    }

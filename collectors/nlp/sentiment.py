@@ -38,7 +38,6 @@ import re
 from array import array
 from collections.abc import Mapping
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +123,7 @@ def tokenize(text: str) -> list[str]:
 Lexicons = Mapping[str, Mapping[str, float]]  # prefix ("v", "p") → word → valence
 
 
-def _walk(text: str, language: str, lexicons: Lexicons,
+def walk(text: str, language: str, lexicons: Lexicons,
           vector_words: Mapping[str, int] | None = None) -> tuple[dict[str, float], list[int]]:
     """One pass over the tokens: the sparse features (below) and the vector rows of the words the
     model's vector table holds (every occurrence, in order; empty without a table)."""
@@ -181,20 +180,7 @@ def features(text: str, language: str, lexicons: Lexicons | None = None) -> dict
     adds it with the fixed weight ``DOMAIN_WEIGHT``, because the tweet corpora hardly contain
     banking words to learn its weight from.
     """
-    return _walk(text, language, lexicons or {})[0]
-
-
-@lru_cache(maxsize=1)
-def vader_lexicon() -> dict[str, float]:
-    """VADER's word → mean valence table, read from the installed package (MIT); training copies
-    it into the model file (lexicon ``v`` of English)."""
-    table: dict[str, float] = {}
-    text = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 2:
-            table[parts[0]] = float(parts[1])
-    return table
+    return walk(text, language, lexicons or {})[0]
 
 
 class Model:
@@ -217,7 +203,7 @@ class Model:
         self.prior: float = vectors.get("prior", 0.0) if vectors else 0.0
 
     def walk(self, text: str, language: str) -> tuple[dict[str, float], list[int]]:
-        return _walk(text, language, self.lexicons, self.words)
+        return walk(text, language, self.lexicons, self.words)
 
 
 def load_models(data: Mapping[str, Any]) -> dict[str, Model]:
@@ -225,25 +211,40 @@ def load_models(data: Mapping[str, Any]) -> dict[str, Model]:
     return {language: Model(model) for language, model in data.items()}
 
 
+FORMAT = 2  # what train_sentiment writes: per language, weights, lexicons' tables, vector table
+
+
+@lru_cache(maxsize=1)
+def _read() -> dict[str, Any]:
+    """The shipped file's ``languages`` (an empty dict when it is missing: the documented fallback);
+    a file of another format, or one that is not a model file, is refused with what to do."""
+    if not MODEL_PATH.exists():
+        return {}
+    try:
+        with gzip.open(MODEL_PATH, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as broken:
+        raise ValueError(f"{MODEL_PATH}: not a readable sentiment model ({broken}): restore it from the "
+                         "release or retrain it (vigie model train)") from broken
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else None
+        raise ValueError(f"{MODEL_PATH}: model file format {found!r}, this release reads {FORMAT}: "
+                         "restore it from the release or retrain it (vigie model train)")
+    languages: dict[str, Any] = data["languages"]
+    return languages
+
+
 @lru_cache(maxsize=1)
 def _models() -> dict[str, Model]:
     """The shipped weights per language; an empty dict when the data file is missing."""
-    if not MODEL_PATH.exists():
-        return {}
-    with gzip.open(MODEL_PATH, "rt", encoding="utf-8") as handle:
-        data = json.load(handle)
-    return load_models(data["languages"])
+    return load_models(_read())
 
 
 def model_figures() -> dict[str, dict[str, Any]]:
     """What the shipped file says of itself per language: the recipe, C, the training size and the
     cross-validated figures training printed (`vigie model train` shows them as "before")."""
-    if not MODEL_PATH.exists():
-        return {}
-    with gzip.open(MODEL_PATH, "rt", encoding="utf-8") as handle:
-        data = json.load(handle)
     return {language: {k: v for k, v in model.items() if k not in ("weights", "lexicons", "vectors", "bias")}
-            for language, model in data["languages"].items()}
+            for language, model in _read().items()}
 
 
 def _lexicon_only(feats: dict[str, float]) -> tuple[float, str]:

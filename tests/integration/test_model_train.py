@@ -71,8 +71,9 @@ def test_corrections_retrain_the_model_and_the_figures_are_printed(
     for label in ("TweetEval val macro-recall (90)", "XLM-T English val macro-F1 (90)",
                   "XLM-T French val macro-F1 (90)"):
         assert re.search(re.escape(label) + r"\s+-\s+\d+\.\d", text), label
-    for label in ("en macro-recall", "en macro-f1", "fr macro-recall", "fr macro-f1"):
-        assert re.search(re.escape(label) + r"\s+\d+\.\d\s+\d+\.\d", text), label
+    # the overall figures: on 270 English and 180 French posts here, on other numbers in the shipped file
+    for label in ("en macro-recall (270)", "en macro-F1 (270)", "fr macro-recall (180)", "fr macro-F1 (180)"):
+        assert re.search(re.escape(label) + r"\s+-\s+\d+\.\d", text), label
     agreement = re.search(r"corrected posts labelled as the agents did \(%\)\s+(\d+\.\d)\s+(\d+\.\d)", text)
     assert agreement is not None and float(agreement.group(2)) == 100.0 > float(agreement.group(1))
     assert f"wrote {out}" in text
@@ -81,7 +82,7 @@ def test_corrections_retrain_the_model_and_the_figures_are_printed(
         model = json.load(handle)["languages"]
     # English: TweetEval val + XLM-T train + XLM-T val (here no text in two files) + the correction
     assert model["en"]["extra_examples"] == 1 and model["en"]["train_size"] == 271
-    assert model["fr"]["train_size"] == 181 and model["fr"]["vectors"]["words"]["génial"] >= 0
+    assert model["fr"]["train_size"] == 181 and "génial" in model["fr"]["vectors"]["words"]
     model = load_models(model)
     assert score_sentiment(ENGLISH, "en", model)[1] == "positive"
     assert score_sentiment(FRENCH, "fr", model)[1] == "negative"

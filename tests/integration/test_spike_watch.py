@@ -65,7 +65,7 @@ def test_steady_stream_raises_nothing_and_injected_surges_are_found_once(db: Dat
     assert ("volume_surge", "topic", "outage") in alerts, alerts.keys()
     assert ("sentiment_drop", "brand", "Aurelia Bank") in alerts, alerts.keys()
     surge = alerts[("volume_surge", "topic", "outage")]
-    assert surge.mentions_in_window >= 48 and surge.z >= 4 and surge.observed >= 2 * surge.expected
+    assert surge.mentions_in_window >= 64 and surge.z >= 4 and surge.observed >= 2 * surge.expected
     assert surge.summary.startswith("Volume surge · topic outage: ")
     assert set(surge.mention_ids) <= burst_ids | _outage_ids(db), "an alert lists posts of its own scope"
     assert len(set(surge.mention_ids) & burst_ids) >= 15

@@ -80,3 +80,28 @@ def test_threats_and_fraud_reports_read_negative_to_a_bank() -> None:
     for text, lang in cases:
         score, label = score_sentiment(text, lang)
         assert label == "negative" and score < -0.2, (text, score, label)
+
+
+@pytest.mark.parametrize("content", [b"not gzip at all", "format-1"])
+def test_a_model_file_of_another_format_or_broken_is_refused_with_what_to_do(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, content: bytes | str) -> None:
+    import gzip
+    import json
+
+    from collectors.nlp import sentiment
+
+    path = tmp_path / "sentiment_model.json.gz"
+    if content == "format-1":  # the previous release's file: read by this scorer it would score wrongly
+        path.write_bytes(gzip.compress(json.dumps({"format": 1, "languages": {"en": {"bias": [0, 0, 0],
+                                                                                      "weights": {}}}}).encode()))
+    else:
+        path.write_bytes(content)  # type: ignore[arg-type]
+    monkeypatch.setattr(sentiment, "MODEL_PATH", path)
+    sentiment._read.cache_clear()
+    sentiment._models.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="retrain it \\(vigie model train\\)"):
+            sentiment.score_sentiment("my card got blocked again", "en")
+    finally:
+        sentiment._read.cache_clear()
+        sentiment._models.cache_clear()
