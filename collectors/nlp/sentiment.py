@@ -124,7 +124,7 @@ Lexicons = Mapping[str, Mapping[str, float]]  # prefix ("v", "p") → word → v
 
 
 def walk(text: str, language: str, lexicons: Lexicons,
-          vector_words: Mapping[str, int] | None = None) -> tuple[dict[str, float], list[int]]:
+         vector_words: Mapping[str, int] | None = None) -> tuple[dict[str, float], list[int]]:
     """One pass over the tokens: the sparse features (below) and the vector rows of the words the
     model's vector table holds (every occurrence, in order; empty without a table)."""
     feats: dict[str, float] = {}
@@ -187,8 +187,9 @@ class Model:
     """One language's weights as the scorer uses them: ``bias`` and ``weights`` (feature →
     [negative, neutral, positive] logit weights), the word lexicons behind the ``_x`` features,
     and optionally a word-vector table already multiplied by the model's vector weights, so a
-    word's vector costs one look-up: ``rows[3*words[w]:3*words[w]+3]`` is what that word adds to the three
-    logits, and a post gets the mean over its words that have one."""
+    word's vector costs one look-up: ``rows[3*words[w]:3*words[w]+3]`` is what that word adds to
+    the three logits; a post gets their sum over its words that have one, divided by their number
+    plus ``prior``."""
 
     __slots__ = ("bias", "weights", "lexicons", "words", "rows", "prior")
 
@@ -214,10 +215,11 @@ def load_models(data: Mapping[str, Any]) -> dict[str, Model]:
 FORMAT = 2  # what train_sentiment writes: per language, weights, lexicons' tables, vector table
 
 
-@lru_cache(maxsize=1)
 def _read() -> dict[str, Any]:
     """The shipped file's ``languages`` (an empty dict when it is missing: the documented fallback);
-    a file of another format, or one that is not a model file, is refused with what to do."""
+    a file of another format, or one that is not a model file, is refused with what to do. Not
+    cached: the scorer keeps only the ``Model`` objects (their vector table as one array, not the
+    file's ~117,000 three-number lists)."""
     if not MODEL_PATH.exists():
         return {}
     try:

@@ -97,11 +97,9 @@ def test_a_model_file_of_another_format_or_broken_is_refused_with_what_to_do(
     else:
         path.write_bytes(content)  # type: ignore[arg-type]
     monkeypatch.setattr(sentiment, "MODEL_PATH", path)
-    sentiment._read.cache_clear()
     sentiment._models.cache_clear()
     try:
         with pytest.raises(ValueError, match="retrain it \\(vigie model train\\)"):
             sentiment.score_sentiment("my card got blocked again", "en")
     finally:
-        sentiment._read.cache_clear()
         sentiment._models.cache_clear()
