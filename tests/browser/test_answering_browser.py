@@ -123,7 +123,8 @@ def _click(browser: WebDriver, css: str) -> None:
     redrawn it (the element found a moment ago is then stale)."""
     def attempt() -> bool:
         element = browser.find_element(By.CSS_SELECTOR, css)
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        # at once: Bootstrap smooth-scrolls the page, and a click while it glides lands below the window
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
         try:
             element.click()
         except (ElementClickInterceptedException, StaleElementReferenceException):
