@@ -338,16 +338,19 @@ def model_group() -> None:
 @click.option("--with-corrections", is_flag=True, help="Add the agents' sentiment corrections from DATABASE_URL.")
 @click.option("--eval-dir", default="../shared/eval", show_default=True, type=click.Path(path_type=Path),
               help="The public labelled data (xlmt/, tweeteval/; see its README.md).")
+@click.option("--semeval-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="SemEval-2017 Task 4A's English *.tsv.gz (default: the copies in collectors/nlp/sources/).")
 @click.option("--out", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Where the weights go (default: the shipped file, collectors/nlp/data/sentiment_model.json.gz).")
 @click.option("--c", "c", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Use this regularisation for both languages instead of choosing it by 5-fold CV (faster).")
-def model_train(with_corrections: bool, eval_dir: Path, out: Path | None, c: float | None) -> None:
+def model_train(with_corrections: bool, eval_dir: Path, semeval_dir: Path | None, out: Path | None,
+                c: float | None) -> None:
     """Retrain the shipped sentiment model; print its cross-validated figures before and after."""
     from collectors.nlp.sentiment import MODEL_PATH
     from vigie.model_train import run_train
 
-    run_train(checked_settings(), eval_dir, with_corrections, out or MODEL_PATH, c)
+    run_train(checked_settings(), eval_dir, with_corrections, out or MODEL_PATH, c, semeval_dir)
 
 
 def _add_groups() -> None:

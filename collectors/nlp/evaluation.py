@@ -5,17 +5,15 @@ model is judged on (macro-recall, macro-F1): shared by the training recipe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+from collectors.nlp.sentiment import decode
 
 
 def read_lines(path: Path) -> list[str]:
     """File lines (no trailing newline in these files), literal ``\\uXXXX`` escapes decoded."""
-    text = path.read_text(encoding="utf-8")
-    return [_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line) for line in text.splitlines()]
+    return [decode(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def read_split(folder: Path, split: str) -> tuple[list[str], list[int]]:

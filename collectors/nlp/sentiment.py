@@ -47,6 +47,7 @@ MODEL_PATH = Path(__file__).with_name("data") / "sentiment_model.json.gz"
 MAX_CHARS = 1000  # sentiment of a 10,000-char post is decided by its opening anyway
 
 _URL_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|@\w+")
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _ELONGATED = re.compile(r"(.)\1{2,}")
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[!?]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"})
@@ -98,14 +99,21 @@ BANKING_LEXICON: dict[str, dict[str, float]] = {
 }
 
 
+def decode(text: str) -> str:
+    """Literal ``\\uXXXX`` escapes decoded: tweet datasets (SemEval's, TweetEval's) and text passed
+    through JSON twice write ``’`` and ``,`` as ``\\u2019`` and ``\\u002c``."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "\\u" in text else text
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased word, emoji and ``!?`` tokens; URLs and @handles dropped, '#' kept off.
 
     French elisions are split ("l'appli" → "l'", "appli") so the content word matches
     the same feature whether or not it follows an article; English contractions stay
-    whole ("don't"), apostrophes normalised first.
+    whole ("don't"), apostrophes normalised first, literal ``\\uXXXX`` escapes decoded first
+    (``don\\u2019t`` is "don't", not "don", "u", "t").
     """
-    text = _URL_OR_HANDLE.sub(" ", text[:MAX_CHARS].lower().replace("\u2019", "'"))
+    text = _URL_OR_HANDLE.sub(" ", decode(text[:MAX_CHARS]).lower().replace("\u2019", "'"))
     text = _ELONGATED.sub(r"\1\1", text)
     tokens: list[str] = []
     for tok in _TOKEN.findall(text):

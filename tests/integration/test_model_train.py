@@ -26,7 +26,7 @@ pytest.importorskip("sklearn")
 require_training_vectors()
 
 # Words no corpus holds: the shipped model reads them as neutral, the agents say otherwise.
-ENGLISH = "@AureliaBank this zorblax is what I got from you today"
+ENGLISH = "@AureliaBank this zorblax is what I got from you on tuesday"
 FRENCH = "@banqueaurelia je trouve que votre flimzouk est vraiment comme ça"
 WORDS = {"en": ("awful", "table", "great"), "fr": ("horrible", "table", "génial")}
 
@@ -45,6 +45,12 @@ def _eval_dir(root: Path) -> Path:
     (tweets / "val_text.txt").write_text("\n".join(f"{WORDS['en'][i % 3]} tweet {i}" for i in range(90)),
                                          encoding="utf-8")
     (tweets / "val_labels.txt").write_text("\n".join(str(i % 3) for i in range(90)), encoding="utf-8")
+    semeval = root / "semeval"
+    semeval.mkdir()
+    names = ("negative", "neutral", "positive")
+    for year in ("2013train", "2016test"):
+        with gzip.open(semeval / f"twitter-{year}-A.tsv.gz", "wt", encoding="utf-8") as handle:
+            handle.writelines(f"{names[i % 3]}\t{WORDS['en'][i % 3]} @user {year} {i}\n" for i in range(60))
     return root
 
 
@@ -60,8 +66,9 @@ def test_corrections_retrain_the_model_and_the_figures_are_printed(
     assert score_sentiment(ENGLISH, "en")[1] != "positive"  # the shipped model's view
 
     out = tmp_path / "model.json.gz"
-    result = CliRunner().invoke(main.commands["model"], ["train", "--with-corrections", "--eval-dir",
-                                                        str(_eval_dir(tmp_path / "eval")), "--out", str(out),
+    data = _eval_dir(tmp_path / "eval")
+    result = CliRunner().invoke(main.commands["model"], ["train", "--with-corrections", "--eval-dir", str(data),
+                                                        "--semeval-dir", str(data / "semeval"), "--out", str(out),
                                                         "--c", "10"], env={"DATABASE_URL": url})
     assert result.exit_code == 0, result.output
     text = result.output
@@ -69,10 +76,11 @@ def test_corrections_retrain_the_model_and_the_figures_are_printed(
     # before: what the shipped file recorded (its validation files are larger than these: "-");
     # after: pooled out-of-fold figures of the model trained now
     for label in ("TweetEval val macro-recall (90)", "XLM-T English val macro-F1 (90)",
-                  "XLM-T French val macro-F1 (90)"):
+                  "XLM-T French val macro-F1 (90)", "SemEval-2016 test held out: macro-recall (60)",
+                  "SemEval-2016 test held out: macro-F1 (60)"):
         assert re.search(re.escape(label) + r"\s+-\s+\d+\.\d", text), label
     # the overall figures: on 270 English and 180 French posts here, on other numbers in the shipped file
-    for label in ("en macro-recall (270)", "en macro-F1 (270)", "fr macro-recall (180)", "fr macro-F1 (180)"):
+    for label in ("en macro-recall (390)", "en macro-F1 (390)", "fr macro-recall (180)", "fr macro-F1 (180)"):
         assert re.search(re.escape(label) + r"\s+-\s+\d+\.\d", text), label
     agreement = re.search(r"corrected posts labelled as the agents did \(%\)\s+(\d+\.\d)\s+(\d+\.\d)", text)
     assert agreement is not None and float(agreement.group(2)) == 100.0 > float(agreement.group(1))
@@ -80,8 +88,8 @@ def test_corrections_retrain_the_model_and_the_figures_are_printed(
 
     with gzip.open(out, "rt", encoding="utf-8") as handle:
         model = json.load(handle)["languages"]
-    # English: TweetEval val + XLM-T train + XLM-T val (here no text in two files) + the correction
-    assert model["en"]["extra_examples"] == 1 and model["en"]["train_size"] == 271
+    # English: TweetEval val + XLM-T train + XLM-T val + SemEval (here no text in two files) + the correction
+    assert model["en"]["extra_examples"] == 1 and model["en"]["train_size"] == 391
     assert model["fr"]["train_size"] == 181 and "génial" in model["fr"]["vectors"]["words"]
     model = load_models(model)
     assert score_sentiment(ENGLISH, "en", model)[1] == "positive"
@@ -92,3 +100,8 @@ def test_training_without_the_data_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main.commands["model"], ["train", "--eval-dir", str(tmp_path), "--out",
                                                         str(tmp_path / "m.json.gz")])
     assert result.exit_code != 0 and "no xlmt/ and tweeteval/ folders under" in result.output
+    data = _eval_dir(tmp_path / "eval")
+    result = CliRunner().invoke(main.commands["model"], ["train", "--eval-dir", str(data), "--semeval-dir",
+                                                        str(tmp_path), "--out", str(tmp_path / "m.json.gz")])
+    assert result.exit_code != 0 and f"no SemEval *.tsv.gz files in {tmp_path}: pass --semeval-dir" in result.output
+    assert not (tmp_path / "m.json.gz").exists()

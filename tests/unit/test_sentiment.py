@@ -103,3 +103,10 @@ def test_a_model_file_of_another_format_or_broken_is_refused_with_what_to_do(
             sentiment.score_sentiment("my card got blocked again", "en")
     finally:
         sentiment._models.cache_clear()
+
+
+def test_literal_unicode_escapes_read_as_the_characters_they_stand_for() -> None:
+    # SemEval's and TweetEval's files (and text through JSON twice) write ’ and , as \u2019, \u002c
+    assert tokenize("I don\\u2019t like it\\u002c really") == tokenize("I don’t like it, really") == \
+        ["i", "don't", "like", "it", "really"]
+    assert score_sentiment("I don\\u2019t like it", "en") == score_sentiment("I don’t like it", "en")
