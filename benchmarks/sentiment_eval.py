@@ -13,7 +13,8 @@ shipped scorer; printed: macro-recall and macro-F1 ×100 overall and on each pub
 file's tweets (TweetEval val macro-recall, XLM-T English and French val macro-F1), next to the
 figures recorded in the shipped file (they must agree: a differing line means the file was not
 made by this recipe from these files); English also: SemEval-2016's test tweets scored by the
-recipe trained on every other post (the newest year held out, as TweetEval's 2017 test is).
+recipe trained on every tweet but that edition's (the newest edition held out, as TweetEval's
+test is of 2017, a year after every training tweet).
 Needs the training packages (``pip install -e '.[train]'``, in the dev set). Also printed:
 language-detection accuracy on the XLM-T English and French validation texts, and the speed of
 ``detect_language`` and ``score_sentiment`` on one core (best of three passes over the English
@@ -63,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"evaluation data not found: {', '.join(missing)} (pass --eval-dir)", file=sys.stderr)
         return 2
-    from collectors.nlp.train_sentiment import Inputs, corpus, cross_validate, held_out_latest
+    from collectors.nlp.train_sentiment import SEMEVAL, Inputs, corpus, cross_validate, held_out_latest
+
+    if not any(SEMEVAL.glob("*.tsv.gz")):
+        print(f"no SemEval *.tsv.gz files in {SEMEVAL}: restore them from the repository", file=sys.stderr)
+        return 2
 
     shipped = model_figures()
     if not shipped:

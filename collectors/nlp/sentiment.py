@@ -49,7 +49,8 @@ MAX_CHARS = 1000  # sentiment of a 10,000-char post is decided by its opening an
 _URL_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _ELONGATED = re.compile(r"(.)\1{2,}")
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[!?]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[!?]+|[.,;:]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+BREAK = ","  # the token a clause's punctuation (. , ; :) becomes: it ends a negation's scope and a bigram
 _ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"})
 _NEGATORS = frozenset(
     {"not", "no", "never", "nothing", "nobody", "none", "nor", "cannot", "without", "dont", "cant",
@@ -101,12 +102,19 @@ BANKING_LEXICON: dict[str, dict[str, float]] = {
 
 def decode(text: str) -> str:
     """Literal ``\\uXXXX`` escapes decoded: tweet datasets (SemEval's, TweetEval's) and text passed
-    through JSON twice write ``’`` and ``,`` as ``\\u2019`` and ``\\u002c``."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "\\u" in text else text
+    through JSON twice write ``’`` and ``,`` as ``\\u2019`` and ``\\u002c``, an emoji as a pair of
+    surrogates (``\\ud83d\\ude0d``), joined back here (a lone one becomes U+FFFD)."""
+    if "\\u" not in text:
+        return text
+    out = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if any("\ud800" <= ch <= "\udfff" for ch in out):
+        out = out.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return out
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word, emoji and ``!?`` tokens; URLs and @handles dropped, '#' kept off.
+    """Lower-cased word, emoji and ``!?`` tokens, and ``BREAK`` for a clause's punctuation; URLs
+    and @handles dropped, '#' kept off.
 
     French elisions are split ("l'appli" → "l'", "appli") so the content word matches
     the same feature whether or not it follows an article; English contractions stay
@@ -123,6 +131,8 @@ def tokenize(text: str) -> list[str]:
             tokens.append(rest)
         elif tok[0] in "!?":
             tokens.append(tok[:1])
+        elif tok[0] in ".,;:":
+            tokens.append(BREAK)
         else:
             tokens.append(tok)
     return tokens
@@ -146,6 +156,10 @@ def walk(text: str, language: str, lexicons: Lexicons,
     scope = 0
     prev = ""
     for tok in tokenize(text):
+        if tok == BREAK:  # "nobody answers, unacceptable": the negation ends at the comma
+            scope = 0
+            prev = ""
+            continue
         if scope:
             feats["~" + tok] = 1.0
             sign = -1.0
@@ -181,8 +195,9 @@ def walk(text: str, language: str, lexicons: Lexicons,
 def features(text: str, language: str, lexicons: Lexicons | None = None) -> dict[str, float]:
     """The sparse feature dict shared by training and scoring.
 
-    Binary lower-cased unigrams (``~`` prefix inside a negation scope), bigrams, emoji and
-    ``!``/``?`` runs; per lexicon with prefix ``x``, ``_xpos``/``_xneg``: the sums of the positive
+    Binary lower-cased unigrams (``~`` prefix inside a negation scope: the ``NEGATION_SCOPE``
+    tokens after a negator, up to a clause's punctuation), bigrams (not across that punctuation),
+    emoji and ``!``/``?`` runs; per lexicon with prefix ``x``, ``_xpos``/``_xneg``: the sums of the positive
     and negative valences of the words it holds, flipped inside a negation scope. ``_dom``
     (banking lexicon valence / 3, clipped to ±2) is not learned: training drops it and scoring
     adds it with the fixed weight ``DOMAIN_WEIGHT``, because the tweet corpora hardly contain
@@ -302,6 +317,10 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
     scope = 0
     prev = ""
     for tok in tokens:
+        if tok == BREAK:
+            scope = 0
+            prev = ""
+            continue
         negated = scope > 0
         scope = scope - 1 if scope else 0
         sign = -1.0 if negated else 1.0

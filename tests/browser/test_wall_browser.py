@@ -225,8 +225,10 @@ def test_a_negative_burst_raises_the_alert_banner_within_10_s(wall: dict[str, An
                         else None, timeout=10, what="the alert banner")
     elapsed = time.monotonic() - started
     assert "Volume surge · topic outage" in banner and "ALERT" in banner
+    # the surge's posts are the burst's (in the page: the banner is capped, and when the sentiment
+    # drops open in the same tick, as they may, the surge's block comes second and is cut short)
     listed = browser.find_elements(By.CSS_SELECTOR, ".wall-alert-volume_surge .alert-posts li")
-    assert listed and all("Aurelia" in li.text for li in listed)
+    assert listed and all("Aurelia" in str(li.get_attribute("textContent")) for li in listed)
     with wall["db"].read() as s:  # what the banner shows is the stored alert
         injected = set(s.scalars(select(Mention.id).where(Mention.external_id.like("burst-%"))))
     ids = _rows(wall, "SELECT mention_ids FROM alerts WHERE scope = 'topic' AND scope_key = 'outage'")

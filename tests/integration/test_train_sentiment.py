@@ -50,20 +50,22 @@ def test_the_corpus_takes_each_text_once_and_knows_the_validation_files(tmp_path
     # tweets came from these files)
     _raw_semeval(raw, "twitter-2013train-A", ["1\tneutral\tPlain  day @AureliaBank http://t.co/x1",
                                               "2\tnegative\tcard  swallowed @Bank https://t.co/y",
-                                              '3\tneutral\t"It\\u2019s ok"', "4\tnegative\tdon\\u2019t\\u002c ever"])
+                                              '3\tneutral\t"It\\u2019s ok"',
+                                              "4\tnegative\t@Bank: don\\u2019t\\u002c ever"])
     _raw_semeval(raw, "twitter-2016test-A", ["5\tnegative\tA good day\tNA", "6\tnegative\tcard swallowed @user",
                                              "7\tpositive\tlove it\t"])
     T.derive_semeval(raw, semeval)
     assert T.read_semeval(semeval / "twitter-2013train-A.tsv.gz") == (
-        ["Plain day @user", "card swallowed @user", '"It’s ok"', "don’t, ever"], [1, 0, 1, 0])
+        ["Plain day @user", "card swallowed @user", '"It’s ok"', "@user don’t, ever"], [1, 0, 1, 0])
     assert T.corpus(tmp_path, "en", None).texts == ["a good day", "a bad day", "plain day @user", "it’s ok", "new one"]
     data = T.corpus(tmp_path, "en", semeval)
     assert data.texts == ["a good day", "a bad day", "plain day @user", "it’s ok", "new one", "card swallowed @user",
-                          "don’t, ever", "love it"]
+                          "@user don’t, ever", "love it"]
     assert data.labels == [2, 0, 1, 1, 2, 0, 0, 2]
     assert data.files == {"TweetEval val macro-recall (4)": [0, 1, 2, 3], "XLM-T English val macro-F1 (1)": [2]}
     # the newest file's tweets, wherever first seen, with that file's labels ("A good day": negative there)
     assert data.latest == [0, 5, 7] and data.latest_labels == [0, 0, 2] and data.disagreements == 1
+    assert data.edition == {0, 5, 7}  # the edition's files: here its test file alone
     _write(tmp_path / "xlmt" / "french", "train", ["bonne journée"], [2])
     _write(tmp_path / "xlmt" / "french", "val", ["journée"], [1])
     assert T.corpus(tmp_path, "fr", semeval).texts == ["bonne journée", "journée"]  # SemEval is English
@@ -77,10 +79,15 @@ def test_a_semeval_file_that_is_not_labelled_tweets_is_an_error_naming_it(tmp_pa
     for content, error in ((b"neutral\tfine\nobjective\tnot a label\n",
                             r":2: not negative\|neutral\|positive<TAB>text"),
                            (b"neutral\t \n", r":1: not negative"),
-                           (b"neutral\t\xff\xfe\n", r":1: unreadable \(.*codec"),
+                           (b"neutral\t\xff\xfe\n", r":1: not UTF-8 \(.*codec"),
+                           (b"neutral\tfine\n" * 2000 + b"neutral\t\xff\n", r":2001: not UTF-8 \(.*codec"),
+                           (b"truncated", r":\d+: unreadable"),
                            (None, r":1: unreadable \(Not a gzipped file")):
         if content is None:
             derived.write_bytes(b"not gzip at all")
+        elif content == b"truncated":
+            whole = gzip.compress(b"neutral\tfine and dandy\n" * 5000)
+            derived.write_bytes(whole[:40] + bytes(b ^ 0x5A for b in whole[40:200]) + whole[200:])
         else:
             derived.write_bytes(gzip.compress(content))
         with pytest.raises(SystemExit, match=rf"twitter-2013dev-A.tsv.gz{error}"):
@@ -92,6 +99,7 @@ def test_the_held_out_year_is_never_trained_on(monkeypatch: pytest.MonkeyPatch) 
                     labels=[k for _ in range(30) for k in (0, 1, 2)])
     data.latest = list(range(60, 90))
     data.latest_labels = [data.labels[i] for i in data.latest]
+    data.edition = set(range(55, 90))  # the edition's other files: not scored, not trained on either
     inputs = T.Inputs.of("en", data.texts + ["extra lovely"])
     trained: list[list[int]] = []
     real_fit = T.fit
@@ -102,9 +110,9 @@ def test_the_held_out_year_is_never_trained_on(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(T, "fit", spy_fit)
     figures = T.held_out_latest(inputs, data, 1.0, [("extra lovely", 2)])
-    assert trained == [list(range(60)) + [90]]  # every other post and the extra one, none of the year
-    assert figures == {"SemEval-2016 test held out: macro-recall (30)": 100.0,
-                       "SemEval-2016 test held out: macro-F1 (30)": 100.0}
+    assert trained == [list(range(55)) + [90]]  # every other post and the extra one, none of the edition
+    assert figures == {"SemEval-2016 held out: test macro-recall (30)": 100.0,
+                       "SemEval-2016 held out: test macro-F1 (30)": 100.0}
 
 
 def _french() -> tuple[list[str], list[int]]:

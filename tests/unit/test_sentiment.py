@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.nlp.sentiment import LABELS, MODEL_PATH, score_sentiment, tokenize
+from collectors.nlp.sentiment import LABELS, MODEL_PATH, explain_sentiment, features, score_sentiment, tokenize
 
 
 def test_model_file_ships() -> None:
@@ -108,5 +108,14 @@ def test_a_model_file_of_another_format_or_broken_is_refused_with_what_to_do(
 def test_literal_unicode_escapes_read_as_the_characters_they_stand_for() -> None:
     # SemEval's and TweetEval's files (and text through JSON twice) write ’ and , as \u2019, \u002c
     assert tokenize("I don\\u2019t like it\\u002c really") == tokenize("I don’t like it, really") == \
-        ["i", "don't", "like", "it", "really"]
+        ["i", "don't", "like", "it", ",", "really"]
     assert score_sentiment("I don\\u2019t like it", "en") == score_sentiment("I don’t like it", "en")
+    assert tokenize("love it \\ud83d\\ude0d") == ["love", "it", "😍"]  # an emoji as JSON writes it
+
+
+def test_a_negation_and_a_bigram_stop_at_a_clause_punctuation() -> None:
+    feats = features("nobody answers, unacceptable. Not happy; bad", "en")
+    assert {"nobody", "~answers", "nobody answers", "unacceptable", "not", "~happy", "bad"} <= set(feats)
+    assert not {"~unacceptable", "answers unacceptable", "~bad", "happy bad"} & set(feats)
+    shown = dict(explain_sentiment("@AureliaBank my card was blocked again and nobody answers, unacceptable", "en"))
+    assert "not unacceptable" not in shown and shown.get("unacceptable", 0) < 0
