@@ -109,6 +109,11 @@ def open_alerts(session: Session, limit: int = 6) -> list[Alert]:
                                 .order_by(Alert.last_seen_at.desc(), Alert.id.desc()).limit(limit)))
 
 
+def open_alert_count(session: Session) -> int:
+    """How many spike alerts are open, whatever `open_alerts`' limit (the wall says how many it does not show)."""
+    return int(session.scalar(select(func.count()).select_from(Alert).where(Alert.closed_at.is_(None))) or 0)
+
+
 def change_marks(session: Session) -> tuple[int, datetime | None, datetime | None]:
     """The newest mention id and the latest alert sighting and closing: with the newest item
     change, the wall's cheap "did anything change" marker."""

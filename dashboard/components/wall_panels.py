@@ -118,13 +118,21 @@ def ticker(items: list[dict[str, Any]], labels: dict[str, str], zone: str) -> li
     return out
 
 
-def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], zone: str) -> list[Any]:
-    """One block per open alert: what was found, since when, and the first posts that triggered it."""
+BANNER_CELLS = 4  # the banner's grid: two columns, two rows (it is capped so that the panels still fit)
+
+
+def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], zone: str,
+                  total: int | None = None) -> list[Any]:
+    """One cell per open alert: what was found, since when, and the first posts that triggered it.
+    One alert has the banner's width and its two newest posts; several share a two-column grid, one
+    post each. When more are open (``total``, counted whatever `open_alerts`' limit) than the grid
+    holds, its last cell counts and names the rest: an alert is never hidden without saying so."""
+    total = max(total or 0, len(alerts))
+    shown = alerts if total <= BANNER_CELLS else alerts[:BANNER_CELLS - 1]
     out = []
-    for n, alert in enumerate(alerts):
-        shown = 2 if n == 0 else 1  # every alert shows what triggered it; the newest two posts (the banner is capped)
+    for alert in shown:
         posts = [html.Li(f"{p['author'] or _('unknown')} · {p['network']}: {p['text'][:160]}")
-                 for p in excerpts.get(alert.id, [])[:shown]]
+                 for p in excerpts.get(alert.id, [])[:2 if total == 1 else 1]]
         listed = len(alert.mention_ids)
         out.append(html.Div([
             html.Div([html.Span(_("ALERT"), className="alert-tag"), " ", alert.summary], className="alert-title"),
@@ -134,6 +142,14 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
                 count=number(listed)), className="alert-meta"),
             html.Ul(posts, className="alert-posts"),
         ], className=f"wall-alert wall-alert-{alert.kind}", id=f"wall-alert-{alert.id}"))
+    rest = total - len(shown)
+    if rest:
+        out.append(html.Div([
+            html.Div([html.Span(_("ALERT"), className="alert-tag"), " ",
+                      ngettext("{count} more open alert", "{count} more open alerts", rest).format(count=number(rest))],
+                     className="alert-title"),
+            html.Ul([html.Li(a.summary) for a in alerts[len(shown):len(shown) + 2]], className="alert-posts"),
+        ], className="wall-alert wall-alert-more", id="wall-alert-more"))
     return out
 
 

@@ -112,6 +112,7 @@ def _live(session: Any, now: datetime, health: heartbeats.Health) -> dict[str, A
         "counts": queries.team_counts(session, settings.team_keys),
         "ticker": queries.newest_critical(session, limit=TICKER_ITEMS),
         "alerts": alerts,
+        "alert_count": kpis.open_alert_count(session),
         "excerpts": {a.id: kpis.mention_excerpts(session, a.mention_ids[:3]) for a in alerts},
         "sources": health.rows,
         "stale": health.stale,
@@ -170,7 +171,7 @@ def _live_parts(data: dict[str, Any], slow: dict[str, Any], marker: str) -> tupl
                                     data["net_hour"], slow["net_day"], slow["frt"], slow["frt_count"])
         teams = panels.team_cards(data["counts"], labels, slow["frt_team"])
         return (head + teams, panels.ticker(data["ticker"], labels, zone),
-                panels.alerts_banner(data["alerts"], data["excerpts"], zone),
+                panels.alerts_banner(data["alerts"], data["excerpts"], zone, data["alert_count"]),
                 panels.health_strip(data["sources"], _configured(), now, data["replies"], data["stale"],
                                     data["silent"]),
                 _("Updated {time} ({zone})").format(time=panels.local_time(now, zone, "%H:%M:%S"), zone=zone))

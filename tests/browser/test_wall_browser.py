@@ -225,8 +225,8 @@ def test_a_negative_burst_raises_the_alert_banner_within_10_s(wall: dict[str, An
                         else None, timeout=10, what="the alert banner")
     elapsed = time.monotonic() - started
     assert "Volume surge · topic outage" in banner and "ALERT" in banner
-    # the surge's posts are the burst's (in the page: the banner is capped, and when the sentiment
-    # drops open in the same tick, as they may, the surge's block comes second and is cut short)
+    # the surge's posts are the burst's (read as text: when the sentiment drops open in the same
+    # tick, as they may, the surge's cell is one of several)
     listed = browser.find_elements(By.CSS_SELECTOR, ".wall-alert-volume_surge .alert-posts li")
     assert listed and all("Aurelia" in str(li.get_attribute("textContent")) for li in listed)
     with wall["db"].read() as s:  # what the banner shows is the stored alert

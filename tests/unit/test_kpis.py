@@ -60,6 +60,30 @@ def test_panels_keep_untrusted_text_as_text() -> None:
     assert panels.signed(-19.6) == "-20" and panels.signed(None) == "–"
 
 
+def test_alerts_banner_shows_each_open_alert_or_says_how_many_it_does_not() -> None:
+    def alert(n: int) -> Any:
+        return SimpleNamespace(id=n, kind="sentiment_drop", summary=f"Sentiment drop · brand B{n}",
+                               opened_at=datetime(2026, 11, 25, 9, 0), last_seen_at=datetime(2026, 11, 25, 9, 5),
+                               mention_ids=[n, n + 100])
+    posts = {n: [{"author": "a", "network": "x", "text": f"post {n}.{k}"} for k in (1, 2)] for n in range(1, 7)}
+
+    def cells(banner: list[Any]) -> list[tuple[str, list[str]]]:
+        return [(b.id, [li.children for li in b.children[-1].children]) for b in banner]
+
+    # alone: the banner's width and its two newest posts
+    alone = panels.alerts_banner([alert(1)], posts, "UTC")
+    assert cells(alone) == [("wall-alert-1", ["a · x: post 1.1", "a · x: post 1.2"])]
+    # up to four: a cell each, one post each
+    four = panels.alerts_banner([alert(n) for n in range(1, 5)], posts, "UTC", total=4)
+    assert cells(four) == [(f"wall-alert-{n}", [f"a · x: post {n}.1"]) for n in range(1, 5)]
+    # more open than the grid holds (and than were read): three cells, then the count of the rest and their names
+    many = panels.alerts_banner([alert(n) for n in range(1, 7)], posts, "UTC", total=9)
+    assert [c[0] for c in cells(many)] == ["wall-alert-1", "wall-alert-2", "wall-alert-3", "wall-alert-more"]
+    assert many[3].children[0].children[2] == "6 more open alerts"
+    assert cells(many)[3][1] == ["Sentiment drop · brand B4", "Sentiment drop · brand B5"]
+    assert panels.alerts_banner([], {}, "UTC", total=0) == []
+
+
 def test_summary_sla_verdicts_percentiles_and_comparison() -> None:
     from models.summary import comparison, day_bounds, percentile, sla_figures
 
