@@ -64,10 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"evaluation data not found: {', '.join(missing)} (pass --eval-dir)", file=sys.stderr)
         return 2
-    from collectors.nlp.train_sentiment import SEMEVAL, Inputs, corpus, cross_validate, held_out_latest
+    from collectors.nlp.train_sentiment import (
+        SEMEVAL,
+        Inputs,
+        MissingData,
+        corpus,
+        cross_validate,
+        held_out_latest,
+        require_semeval,
+    )
 
-    if not any(SEMEVAL.glob("*.tsv.gz")):
-        print(f"no SemEval *.tsv.gz files in {SEMEVAL}: restore them from the repository", file=sys.stderr)
+    try:
+        require_semeval(SEMEVAL, "restore them from the repository")
+    except MissingData as missing:
+        print(missing, file=sys.stderr)
         return 2
 
     shipped = model_figures()

@@ -4,7 +4,7 @@ variable (a typo such as ``VIGIE_PROT`` would otherwise leave the default in for
 
 Variables are strings: an empty one counts as unset. A variable named by a ``*_env`` key of
 sources.yaml or notifications.yaml (a credential) is known too, and so are the test suite's own
-(`TEST_ENV_VARS`), which Vigie itself never reads.
+(`TEST_ENV_VARS`) and the training tool's (`config.training`), which Vigie itself never reads.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, Field
 
 from config.checks import SECRET, ConfigError, FileModel, expect, unknown_key, validate
+from config.training import TRAINING_ENV_VARS
 
 # Read by the test suite and its tools only (README: configuration reference, "tests only").
 TEST_ENV_VARS: dict[str, str] = {
@@ -115,7 +116,7 @@ def read_environment(env: Mapping[str, str]) -> Environment:
 
 def check_variable_names(env: Iterable[str], known: Iterable[str]) -> None:
     """Refuse a ``VIGIE_*`` variable Vigie does not know, naming the nearest known one (never its value)."""
-    names = set(known) | set(TEST_ENV_VARS)
+    names = set(known) | set(TEST_ENV_VARS) | set(TRAINING_ENV_VARS)
     for name in sorted(env):
         if name.startswith("VIGIE_") and name not in names:
             valid = sorted(n for n in names if n.startswith("VIGIE_"))

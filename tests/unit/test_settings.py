@@ -15,6 +15,7 @@ from config.checks import _unwrap, field_at
 from config.effective import FILE_MODELS
 from config.environment import TEST_ENV_VARS, Environment
 from config.settings import ENV_VARS, ConfigError, load_settings
+from config.training import TRAINING_ENV_VARS, train_cache
 from tests.kit import config_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,6 +51,18 @@ def test_bad_environment(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(env=env)
     assert message in str(err.value)
+
+
+def test_the_training_tools_cache_variable_is_known_and_checked(tmp_path: Path) -> None:
+    # a developer who exports VIGIE_TRAIN_CACHE (README) can still run the product beside the training tool
+    assert load_settings(env={"VIGIE_TRAIN_CACHE": str(tmp_path)}).port > 0
+    with pytest.raises(ConfigError, match="VIGIE_TRAIN_CAHCE: unknown variable"):
+        load_settings(env={"VIGIE_TRAIN_CAHCE": str(tmp_path)})
+    assert train_cache({"VIGIE_TRAIN_CACHE": str(tmp_path / "vectors")}) == tmp_path / "vectors"
+    assert train_cache({"VIGIE_TRAIN_CACHE": ""}) == train_cache({}) == REPO / "var" / "train-cache"
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ConfigError, match="VIGIE_TRAIN_CACHE: expected a folder"):
+        train_cache({"VIGIE_TRAIN_CACHE": str(tmp_path / "a-file")})
 
 
 def _broken(tmp_path: Path, file: str, mutate) -> str:  # type: ignore[no-untyped-def]
@@ -163,7 +176,7 @@ def documentation_problems(readme: str) -> list[str]:
     table = set(re.findall(r"^\| `([A-Z_]+)` \|", environment, re.MULTILINE))
     problems += [f"environment: {name}: read, not documented" for name in ENV_VARS if name not in table]
     problems += [f"environment: {name}: documented, not read" for name in sorted(table)
-                 if name not in ENV_VARS and name not in TEST_ENV_VARS]
+                 if name not in ENV_VARS and name not in TEST_ENV_VARS and name not in TRAINING_ENV_VARS]
     return problems
 
 
