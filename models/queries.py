@@ -225,11 +225,19 @@ def mention_detail(session: Session, mention_id: int) -> dict[str, Any] | None:
     events = item_events(session, item.id) if item is not None else []
     source = session.get(SourceRow, mention.source_id)
     return {"mention": mention, "head": head, "item": item, "copies": list(copies), "events": events,
-            "source": source.name if source else "?", "model_score": session.get(ModelScore, mention.id)}
+            "source": source.name if source else "?", "model_score": session.get(ModelScore, mention.id),
+            "mark": item_mark(session, item) if item is not None else ""}
 
 
 def queue_item(session: Session, item_id: int) -> QueueItem | None:
     return session.get(QueueItem, item_id)
+
+
+def item_mark(session: Session, item: QueueItem) -> str:
+    """What changes when the item page must be drawn again: the item's stamp and its newest event's id
+    (a correction writes an event and leaves the item as it was)."""
+    newest = session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.queue_item_id == item.id))
+    return f"{item.updated_at.isoformat()}|{newest or 0}"
 
 
 def item_events(session: Session, item_id: int, limit: int = 200) -> list[AuditEvent]:

@@ -215,7 +215,7 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
     ]
     live = []
     if item is not None:
-        live = [dcc.Store(id="mention-item", data={"id": item.id, "changed": item.updated_at.isoformat()}),
+        live = [dcc.Store(id="mention-item", data={"id": item.id, "changed": detail["mark"]}),
                 dcc.Interval(id="mention-tick", interval=PRESENCE_MS)]
     return dbc.Row(
         [
@@ -279,7 +279,8 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
 )
 @guarded(*QUEUE_READERS)
 def tick(_n: int | None, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
-    """Say who else has the item open, note that we do, and refresh the item when it changed."""
+    """Say who else has the item open, note that we do, and refresh the item and its history when either
+    changed (`queries.item_mark`)."""
     ctx, principal = current(), current_principal()
     assert principal is not None  # guarded
     now = utcnow()
@@ -290,11 +291,12 @@ def tick(_n: int | None, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
             raise PreventUpdate
         presence.touch(session, item.id, principal.name, now)
         others = [n for n in presence.viewers(session, item.id, now) if n != principal.name]
-        changed = item.updated_at.isoformat() != state.get("changed")
+        mark = queries.item_mark(session, item)
+        changed = mark != state.get("changed")
         teams = {t.key: t.label for t in ctx.settings.teams}
         route = _route(item, teams) if changed else no_update
         events = queries.item_events(session, item.id) if changed else None
-        new_state = {"id": item.id, "changed": item.updated_at.isoformat()}
+        new_state = {"id": item.id, "changed": mark}
     note = html.Span(_("Also viewing: {names}").format(names=", ".join(others)), className="vigie-presence") \
         if others else ""
     history = _history(events, teams) if events is not None else no_update

@@ -47,6 +47,15 @@ def _click(web: Any, client: Any, item_id: int, kind: str, value: str) -> Any:
     return json.dumps(response.get_json(), ensure_ascii=False)
 
 
+def _tick(web: Any, client: Any, item_id: int, changed: str) -> dict[str, Any]:
+    """The item page's tick, as its interval fires: what it redraws (an empty dict: nothing)."""
+    key = next(k for k in web.callback_map if "mention-history-box.children" in k)
+    response = dash_post(client, key, [{"id": "mention-tick", "property": "n_intervals", "value": 1}],
+                         [{"id": "mention-item", "property": "data", "value": {"id": item_id, "changed": changed}}])
+    assert response.status_code in (200, 204), response.data[:300]
+    return response.get_json()["response"] if response.status_code == 200 else {}
+
+
 @pytest.fixture
 def item(db: Database, settings: Settings) -> dict[str, int]:
     # Negative, flagged card_issue, in customer service: "my card got blocked again, useless"
@@ -69,8 +78,13 @@ def test_an_agent_marks_judgements_wrong_with_one_click(web: Any, db: Database, 
     for text in ("Sentiment is neutral", "Sentiment is positive", "Not card_issue", "Belongs to Legal & compliance"):
         assert text in page, text
 
+    shown = _tick(web, agent, item["item"], "")["mention-item"]["data"]["changed"]  # as the page holds it
+    assert "mention-history-box" not in _tick(web, agent, item["item"], shown)  # nothing new: nothing redrawn
     said = _click(web, agent, item["item"], "sentiment", "neutral")
     assert "Recorded: sentiment negative, should be neutral" in said
+    # the open page's history shows the correction at its next tick (the item itself is unchanged)
+    redrawn = _tick(web, agent, item["item"], shown)
+    assert "sentiment negative is wrong: neutral" in json.dumps(redrawn.get("mention-history-box"))
     assert "already" in _click(web, agent, item["item"], "sentiment", "neutral")  # once per person
     assert "Recorded: flag card_issue should not have fired" in _click(web, agent, item["item"], "flag", "card_issue")
     assert "Recorded: team Customer service, should be Legal" in _click(web, agent, item["item"], "team", "legal")
