@@ -44,7 +44,8 @@ from models import actions, outbox, replies
 from models.db import Database
 from models.library import usable
 from models.library_file import DEMO_APPROVER
-from models.tables import QueueItem, Reply, SourceRow, to_naive_utc
+from models.reply_tables import Reply
+from models.tables import QueueItem, SourceRow, to_naive_utc
 
 log = logging.getLogger("vigie.collect")
 

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from models.archive import Scope, mention_author, write_record
 from models.archive_tables import ErasureRequest
-from models.tables import AuditEvent, Mention, QueueItem, Reply, utcnow
+from models.reply_tables import Reply
+from models.tables import AuditEvent, Mention, QueueItem, utcnow
 
 MAX_ACTOR = 200  # audit_events.actor is String(200)
 

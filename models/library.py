@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from i18n import N_, _
 from models.audit_log import record_event
 from models.compose import placeholders, text_sha256
-from models.tables import Template, TemplateVersion, utcnow
+from models.reply_tables import Template, TemplateVersion
+from models.tables import utcnow
 
 KINDS = ("reply", "post")
 LANGUAGES = ("en", "fr")

@@ -41,7 +41,8 @@ from sqlalchemy.orm import Session
 from config.outbound import DEFAULT_LIMITS
 from models.compose import PLACEHOLDER
 from models.library import KEY, MAX_BODY, Draft, create, decide
-from models.tables import Template, utcnow
+from models.reply_tables import Template
+from models.tables import utcnow
 
 DEMO_LIBRARY = Path(__file__).parent / "data" / "demo_library.yaml"
 BRACES = re.compile(r"\{+[^{}]*\}+|\{|\}")

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from i18n import DEFAULT_LANGUAGE, N_, Reader, _, current_reader, ngettext, use_reader
 from i18n import formats as fmt
-from models.tables import Mention, Notification, QueueItem, Reply, utcnow
+from models.reply_tables import Reply
+from models.tables import Mention, Notification, QueueItem, utcnow
 
 if TYPE_CHECKING:
     from config.notifications import NotificationChannel

@@ -17,7 +17,8 @@ from models.db import Database
 from models.heartbeats import collectors_ready, heartbeats
 from models.migrate import current_revision, head_revision
 from models.replica import replica_status
-from models.tables import Alert, Notification, Reply
+from models.reply_tables import Reply
+from models.tables import Alert, Notification
 
 # Replies on their way out, per state: waiting for approval, queued to send, being sent, retried
 # (queued with attempts), of unknown outcome, failed for good.

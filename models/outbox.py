@@ -24,8 +24,9 @@ from i18n import _
 from models.compose import text_sha256
 from models.library import usable_version
 from models.replies import SYSTEM, ReplyError, _actor, _load, audit, state, status_name
+from models.reply_tables import Reply, TemplateVersion
 from models.supervision import queue_sent_reply
-from models.tables import Mention, Reply, TemplateVersion, utcnow
+from models.tables import Mention, utcnow
 
 MAX_ERROR = 1000
 

@@ -41,7 +41,8 @@ from models.reply_rules import compile_rules as compile_rules
 from models.reply_rules import speaking_brand as speaking_brand
 from models.reply_rules import status_name as status_name
 from models.reply_rules import why_waiting
-from models.tables import AuditEvent, Reply, utcnow
+from models.reply_tables import Reply
+from models.tables import AuditEvent, utcnow
 
 EDITABLE = ("pending", "rejected", "expired", "queued")  # queued: not yet claimed by the sender
 CANCELLABLE = ("pending", "rejected", "expired", "queued", "failed")

@@ -19,8 +19,9 @@ from config.outbound import OutboundConfig
 from i18n import N_, _
 from models.compose import check_length, fill, fixed_text_changed, placeholders, with_disclosure
 from models.library import usable_version
+from models.reply_tables import TemplateVersion
 from models.screening import DEFAULT_SCREEN_TERMS, Screen, compile_screen, screen
-from models.tables import TemplateVersion, utcnow
+from models.tables import utcnow
 
 if TYPE_CHECKING:
     from config.settings import Settings

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from models.outbox import thread
 from models.replies import WRITE_ACTIONS
-from models.tables import AuditEvent, Mention, QueueItem, Reply, SourceRow, Template, TemplateVersion
+from models.reply_tables import Reply, Template, TemplateVersion
+from models.tables import AuditEvent, Mention, QueueItem, SourceRow
 
 DECISIONS = ("reply.approve", "reply.reject")
 

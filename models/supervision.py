@@ -39,7 +39,8 @@ from models.bulk import insert_rows
 from models.compose import fixed_text_changed, text_sha256
 from models.replies import wrote
 from models.reply_rules import _free_text
-from models.tables import Base, Mention, Reply, TemplateVersion, utcnow
+from models.reply_tables import Reply, TemplateVersion
+from models.tables import Base, Mention, utcnow
 
 DECISIONS: tuple[str, ...] = ("no_issue", "follow_up", "escalate")
 DECISION_NAMES = {"no_issue": N_("No issue"), "follow_up": N_("Follow-up"), "escalate": N_("Escalate")}

@@ -37,7 +37,8 @@ from models import library, outbox, replies
 from models.db import open_database
 from models.library import Draft
 from models.migrate import upgrade
-from models.tables import REPLY_STATES, Base, Mention, QueueItem, SourceRow
+from models.reply_tables import REPLY_STATES
+from models.tables import Base, Mention, QueueItem, SourceRow
 from vigie.bench import BENCH, demo_posts
 from vigie.common import claim_scratch
 

@@ -175,7 +175,7 @@ def reply_states(db: Any) -> str:
     """The agents' replies by outbox state (sent: the demo network took them)."""
     from sqlalchemy import func, select
 
-    from models.tables import Reply
+    from models.reply_tables import Reply
 
     with db.read() as session:
         rows = session.execute(select(Reply.status, func.count()).group_by(Reply.status).limit(50)).all()

@@ -41,7 +41,8 @@ from config.settings import Settings
 from models import actions, replies
 from models.db import Database
 from models.library import Usable, suggest, usable
-from models.tables import Mention, QueueItem, Reply, User, utcnow
+from models.reply_tables import Reply
+from models.tables import Mention, QueueItem, User, utcnow
 from models.users import add_user, get_user
 
 log = logging.getLogger("vigie.collect")

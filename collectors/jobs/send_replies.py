@@ -37,7 +37,8 @@ from config.settings import Settings, SourceConfig
 from models import outbox, replies
 from models.db import Database
 from models.notifications import enqueue_written, send_failed_message
-from models.tables import Mention, Reply, to_naive_utc, utcnow
+from models.reply_tables import Reply
+from models.tables import Mention, to_naive_utc, utcnow
 
 log = logging.getLogger("vigie.collect")
 

@@ -27,7 +27,8 @@ from collectors.runner import sync_sources
 from collectors.types import RawPost
 from models import library, replies
 from models.library import Draft
-from models.tables import Mention, QueueItem, Reply
+from models.reply_tables import Reply
+from models.tables import Mention, QueueItem
 from models.users import set_preferences
 from tests.browser.test_queue_browser import sign_in_as
 from tests.chrome import ARTIFACTS, chromium, prepare_site, wait_until

@@ -24,7 +24,8 @@ from dashboard.auth.policy import Principal as P
 from dashboard.components.nav import nav_entry
 from models import actions, replies
 from models.db import Database
-from models.tables import AuditEvent, Mention, QueueItem, Reply
+from models.reply_tables import Reply
+from models.tables import AuditEvent, Mention, QueueItem
 from models.users import create_kiosk_token
 from tests.kit import seed_items, store_posts
 from tests.web import ACCOUNTS, dash_post, make_accounts, sign_in, spec_inputs

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from config.settings import Settings
 from models import replies
 from models.db import Database
-from models.tables import Mention, QueueItem, Reply, utcnow
+from models.reply_tables import Reply
+from models.tables import Mention, QueueItem, utcnow
 from models.users import set_preferences
 from tests.kit import seed_items
 from tests.web import dash_post, make_accounts, sign_in

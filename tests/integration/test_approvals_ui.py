@@ -12,7 +12,8 @@ from config.settings import Settings
 from models import library, replies
 from models.compose import text_sha256
 from models.db import Database
-from models.tables import AuditEvent, Mention, QueueItem, Reply, TemplateVersion
+from models.reply_tables import Reply, TemplateVersion
+from models.tables import AuditEvent, Mention, QueueItem
 from models.users import add_user
 from tests.kit import seed_items
 from tests.web import PASSWORD, dash_post, make_accounts, plain_strings, sign_in

@@ -19,7 +19,8 @@ from dashboard.components.thread import status_label
 from dashboard.context import AppContext
 from models import library, replies
 from models.db import Database
-from models.tables import QueueItem, Reply
+from models.reply_tables import Reply
+from models.tables import QueueItem
 from tests.kit import seed_items
 from tests.web import dash_post, make_accounts, sign_in
 

@@ -27,7 +27,8 @@ from config.settings import Settings
 from models import actions, replies
 from models.db import Database
 from models.library_file import seed_demo_library
-from models.tables import AuditEvent, Mention, QueueItem, Reply, Template, TemplateVersion, User, utcnow
+from models.reply_tables import Reply, Template, TemplateVersion
+from models.tables import AuditEvent, Mention, QueueItem, User, utcnow
 from models.users import add_user, set_active
 from tests.streams import inject
 from vigie.cli_users import seed_demo

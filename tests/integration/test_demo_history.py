@@ -14,7 +14,8 @@ from collectors.demo_history import claim_delay, replay_history
 from config.settings import Settings
 from config.sources import SourceConfig
 from models.db import Database
-from models.tables import AuditEvent, Mention, QueueItem, Reply, SourceRow
+from models.reply_tables import Reply
+from models.tables import AuditEvent, Mention, QueueItem, SourceRow
 from vigie.cli_users import seed_demo
 
 HOURS = 0.5

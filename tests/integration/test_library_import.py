@@ -20,7 +20,7 @@ from models.library_file import (
     load_library,
     seed_demo_library,
 )
-from models.tables import Template, TemplateVersion
+from models.reply_tables import Template, TemplateVersion
 
 
 def test_import_drafts_each_new_template_once_and_refuses_an_unknown_team(db: Database, settings: Settings) -> None:

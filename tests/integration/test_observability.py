@@ -23,7 +23,8 @@ from models.db import Database, open_database
 from models.migrate import alembic_config
 from models.ops_tables import CollectorHeartbeat
 from models.replies import Target
-from models.tables import OPEN_STATUSES, Alert, Mention, Notification, QueueItem, Reply, SourceRow, utcnow
+from models.reply_tables import Reply
+from models.tables import OPEN_STATUSES, Alert, Mention, Notification, QueueItem, SourceRow, utcnow
 from tests.conftest import web_settings
 from tests.kit import seed_items
 from tests.support import free_port

@@ -18,7 +18,8 @@ from models.compose import text_sha256
 from models.db import Database
 from models.library import Draft, LibraryError
 from models.replies import ReplyError, Target
-from models.tables import AuditEvent, Mention, QueueItem, Reply, TemplateVersion, utcnow
+from models.reply_tables import Reply, TemplateVersion
+from models.tables import AuditEvent, Mention, QueueItem, utcnow
 from tests.kit import seed_items
 
 TEAMS = ("customer_service", "legal", "marketing")

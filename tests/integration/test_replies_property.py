@@ -25,7 +25,8 @@ from models.compose import text_sha256
 from models.db import Database
 from models.library import Draft
 from models.replies import ReplyError, Target
-from models.tables import AuditEvent, Mention, QueueItem, Reply, utcnow
+from models.reply_tables import Reply
+from models.tables import AuditEvent, Mention, QueueItem, utcnow
 from tests.kit import seed_items
 
 AGENTS = ("agent.a", "agent.b")

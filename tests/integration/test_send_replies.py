@@ -29,7 +29,8 @@ from models import replies
 from models.compose import text_sha256
 from models.db import Database
 from models.replies import Target
-from models.tables import AuditEvent, Mention, Notification, QueueItem, Reply, utcnow
+from models.reply_tables import Reply
+from models.tables import AuditEvent, Mention, Notification, QueueItem, utcnow
 from tests.kit import store_posts
 from tests.platform_writes import NETWORKS, FakeBluesky, FakePlatform, FakeReddit, FakeX, source, x
 from tests.replay import Reply as Answer

@@ -34,7 +34,8 @@ from models import replies
 from models.db import open_database
 from models.migrate import upgrade
 from models.replies import Target
-from models.tables import Mention, QueueItem, Reply
+from models.reply_tables import Reply
+from models.tables import Mention, QueueItem
 from tests.kit import config_dir, store_posts, vigie_env
 from tests.platform_writes import FakeMastodon, FakeX
 from tests.replay import Reply as Answer

@@ -10,8 +10,8 @@ import pytest
 
 from config.archive import SampleRule, Supervision
 from models.compose import text_sha256
+from models.reply_tables import Reply
 from models.supervision import Reviewed, coverage_rows, draw, free_form, ingest_reason, period_start, sampled
-from models.tables import Reply
 
 N = 10_000
 
