@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models.queries import sla_state
-from models.summary import sla_figures
+from models.summary_sla import sla_figures
 from models.tables import OPEN_STATUSES, Mention, QueueItem, utcnow
 
 HELD_LIMIT = 50  # items one agent holds, shown at once

@@ -24,7 +24,6 @@ them (`daily_summaries`, one row per day, never rewritten by the scheduler).
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,15 +34,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.kpis import median, net_sentiment, top_terms
-from models.tables import CLOSED_STATUSES, Alert, DailySummary, Mention, QueueItem, utcnow
+from models.kpis import net_sentiment, top_terms
+from models.summary_notable import NotableCandidates, _notable, notable_candidates
+from models.summary_sla import network_value, sla_figures
+from models.tables import Alert, DailySummary, Mention, QueueItem, utcnow
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
 ITEM_LIMIT = 500_000  # items of one day read for the SLA figures
 TEXT_LIMIT = 5000  # newest posts of the day read for the top terms
-NOTABLE = 10
 PREVIOUS_DAYS = 7
 COMPARED = ("mentions", "net_sentiment", "negative_share", "items", "breached", "adherence",
             "first_response_median", "resolution_median")
@@ -83,82 +83,6 @@ def compared_window(day: date, timezone: str, lag: timedelta,
     cut = datetime.combine(day, until, tzinfo=ZoneInfo(timezone)).astimezone(UTC).replace(tzinfo=None)
     cut = min(max(cut, start), end)  # (a time a DST change skips or repeats stays inside the day)
     return start, cut, cut
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile (0 < share <= 1)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
-def _minutes(later: datetime | None, earlier: datetime) -> float | None:
-    return None if later is None else max(0.0, (later - earlier).total_seconds() / 60)
-
-
-def filed_closed(item: Any) -> bool:
-    """Filed dismissed by a routing rule (``status: dismissed``, e.g. spam): never anyone's work."""
-    return item.status == "dismissed" and item.claimed_at is None and item.resolved_at == item.created_at
-
-
-def sla_figures(items: list[Any], now: datetime) -> dict[str, Any]:
-    """First response, resolution and SLA verdicts of queue item rows as they stood at ``now``
-    (a claim or a closing stamped later had not happened yet), pure. Items filed closed by
-    routing are counted (``filed_closed``) but not judged."""
-    filed = sum(1 for i in items if filed_closed(i))
-    items = [i for i in items if not filed_closed(i)]
-
-    def by_now(at: datetime | None) -> datetime | None:
-        return at if at is not None and at <= now else None
-
-    closed = [i for i in items if i.status in CLOSED_STATUSES and by_now(i.resolved_at) is not None]
-    responses = [m for m in (_minutes(by_now(i.claimed_at), i.created_at) for i in items) if m is not None]
-    resolutions = [m for m in (_minutes(i.resolved_at, i.created_at) for i in closed if i.status == "resolved")
-                   if m is not None]
-    met = sum(1 for i in closed if i.resolved_at <= i.due_at)
-    breached = len(closed) - met
-    pending = 0
-    closed_ids = {i.id for i in closed}  # (a set: a day holds tens of thousands of items)
-    for i in items:
-        if i.id in closed_ids:
-            continue
-        if i.due_at < now:
-            breached += 1
-        else:
-            pending += 1
-    judged = met + breached
-    return {
-        "items": len(items) + filed, "filed_closed": filed, "responded": len(responses),
-        "first_response_median": median(responses), "first_response_p90": percentile(responses, 0.9),
-        "resolved": sum(1 for i in closed if i.status == "resolved"),
-        "dismissed": sum(1 for i in closed if i.status == "dismissed"),
-        "resolution_median": median(resolutions), "resolution_p90": percentile(resolutions, 0.9),
-        "met": met, "breached": breached, "pending": pending,
-        "adherence": met / judged if judged else None,
-    }
-
-
-def _needed_action(item: Any) -> bool:
-    """Someone worked it: resolved, or claimed and being worked. (Escalation is no sign: the SLA
-    watch escalates every breached or critical item by itself, noise included.)"""
-    return item.status in ("resolved", "claimed")
-
-
-def network_value(items: list[Any], mentions: dict[str, int]) -> list[dict[str, Any]]:
-    """Per network: mentions, items, items that needed action, noise dismissed, critical/high (pure)."""
-    per: dict[str, list[Any]] = defaultdict(list)
-    for i in items:
-        per[i.network].append(i)
-    out = []
-    for network in sorted(set(per) | set(mentions)):
-        rows = per.get(network, [])
-        actioned = sum(1 for i in rows if _needed_action(i))
-        out.append({"network": network, "mentions": mentions.get(network, 0), "items": len(rows),
-                    "needed_action": actioned, "dismissed": sum(1 for i in rows if i.status == "dismissed"),
-                    "critical_high": sum(1 for i in rows if i.priority_rank <= 1),
-                    "action_share": actioned / len(rows) if rows else None})
-    return sorted(out, key=lambda r: (-r["needed_action"], -r["mentions"], r["network"]))
 
 
 def core_figures(session: Session, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
@@ -270,21 +194,6 @@ def compute_summary_exact(session: Session, settings: Settings, day: date,
         truncated=len(items) >= ITEM_LIMIT), earlier_core)  # more items than read: the SLA figures cover the first
 
 
-NOTABLE_RANKS = (0, 1)  # critical and high (collectors.routing.PRIORITY_RANK)
-NotableCandidates = Callable[[Session, datetime, datetime, int], list[int]]
-
-
-def notable_candidates(session: Session, start: datetime, end: datetime, limit: int) -> list[int]:
-    """The day's critical and high items, highest priority first, then the widest audience, read item
-    by item with their posts (the reference; `models.summary_counts.folded_notable` reads the same
-    order from the folded items)."""
-    return list(session.scalars(
-        select(QueueItem.id).join(Mention, Mention.id == QueueItem.mention_id)
-        .where(QueueItem.created_at >= start, QueueItem.created_at < end, QueueItem.priority_rank.in_(NOTABLE_RANKS))
-        .order_by(QueueItem.priority_rank, Mention.author_followers.desc().nulls_last(), QueueItem.id)
-        .limit(limit)))
-
-
 @dataclass(frozen=True)
 class DayFigures:
     """What a reading of a day (item by item here, or from the running counts: `models.summary_counts`)
@@ -357,32 +266,6 @@ def _alerts(session: Session, start: datetime, end: datetime) -> list[dict[str, 
                            .order_by(Alert.opened_at).limit(50))
     return [{"summary": a.summary, "opened_at_utc": a.opened_at.isoformat(timespec="seconds"),
              "closed_at_utc": a.closed_at.isoformat(timespec="seconds") if a.closed_at else None} for a in rows]
-
-
-def _notable(session: Session, start: datetime, end: datetime, labels: dict[str, str],
-             candidates: NotableCandidates) -> list[dict[str, Any]]:
-    """The day's items that mattered most: highest priority first, then the widest audience, one per
-    author (an influencer's ten complaints are one notable voice). ``candidates`` orders the day's
-    items (`notable_candidates`); only the first NOTABLE * 20 are read with their posts."""
-    order = {item_id: n for n, item_id in enumerate(candidates(session, start, end, NOTABLE * 20))}
-    rows = sorted(session.execute(
-        select(QueueItem.id, QueueItem.team, QueueItem.status, Mention.id, Mention.network, Mention.author_handle,
-               Mention.author_followers, Mention.priority, Mention.text, Mention.created_at)
-        .join(Mention, Mention.id == QueueItem.mention_id).where(QueueItem.id.in_(list(order)))).all(),
-        key=lambda row: order[row[0]])
-    authors: set[str] = set()
-    picked = []
-    for row in rows:
-        author = row[5] or f"#{row[3]}"  # a post without a handle (news, imports) is its own voice
-        if author in authors:
-            continue
-        authors.add(author)
-        picked.append(row)
-    rows = picked[:NOTABLE]
-    return [{"item": i, "team": labels.get(team, team), "status": status, "mention": m, "network": net,
-             "author": author or "", "followers": followers, "priority": prio, "text": text[:280],
-             "created_at_utc": created.isoformat(timespec="seconds")}
-            for i, team, status, m, net, author, followers, prio, text, created in rows]
 
 
 def store_summary(session: Session, figures: dict[str, Any], now: datetime | None = None) -> DailySummary:

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from models.summary import (
     COMPARED,
-    NOTABLE_RANKS,
     DayFigures,
     assemble,
     compared_window,
@@ -34,6 +33,7 @@ from models.summary import (
     stored_summary,
 )
 from models.summary_fold import DUE_FORMAT, HOUR_MEASURES, bucket, bucket_middle, hour_of, hour_value
+from models.summary_notable import NOTABLE_RANKS
 from models.summary_tables import SummaryCount, SummaryFoldedItem, SummaryFoldedMention
 from models.tables import CLOSED_STATUSES, Mention
 
@@ -83,7 +83,7 @@ def hist_median(hist: list[tuple[float, int]]) -> float | None:
 
 
 def hist_percentile(hist: list[tuple[float, int]], share: float) -> float | None:
-    """Nearest-rank percentile of a sorted histogram, as `models.summary.percentile` (pure)."""
+    """Nearest-rank percentile of a sorted histogram, as `models.summary_sla.percentile` (pure)."""
     import math
 
     total = sum(n for _, n in hist)
@@ -91,7 +91,7 @@ def hist_percentile(hist: list[tuple[float, int]], share: float) -> float | None
 
 
 def sla_from_counts(rows: Iterable[Row]) -> dict[str, Any]:
-    """`models.summary.sla_figures` from one team's (or every team's) counts (`day_counts`: open items
+    """`models.summary_sla.sla_figures` from one team's (or every team's) counts (`day_counts`: open items
     already judged at its ``now``) (pure)."""
     plain: Counter[str] = Counter()
     first: Counter[float] = Counter()
@@ -123,7 +123,7 @@ def sla_from_counts(rows: Iterable[Row]) -> dict[str, Any]:
 
 
 def networks_from_counts(rows: Iterable[Row], mentions: dict[str, int]) -> list[dict[str, Any]]:
-    """`models.summary.network_value` from a day's counts (pure)."""
+    """`models.summary_sla.network_value` from a day's counts (pure)."""
     per: dict[str, Counter[str]] = defaultdict(Counter)
     for _team, net, measure, value, n in rows:
         if not net:
@@ -176,7 +176,7 @@ def _partial_items(session: Session, start: datetime, hour: datetime, cut: datet
     def since(at: Any) -> tuple[Any, ...]:
         return () if hour == start else (at >= hour,)
 
-    # not filed closed (`models.summary.filed_closed`), NULL-safe: a NOT of the three would drop an
+    # not filed closed (`models.summary_sla.filed_closed`), NULL-safe: a NOT of the three would drop an
     # item dismissed without a closing time, which Python counts as judged
     judged = or_(f.status != "dismissed", f.claimed_at.is_not(None), f.resolved_at.is_(None),
                  f.resolved_at != f.created_at)
@@ -294,7 +294,7 @@ def compute_summary_stored(session: Session, settings: Settings, day: date, now:
 
 
 def folded_notable(session: Session, start: datetime, end: datetime, limit: int) -> list[int]:
-    """`models.summary.notable_candidates`' order, from the folded items: per rank a range of
+    """`models.summary_notable.notable_candidates`' order, from the folded items: per rank a range of
     ``ix_summary_folded_items_notable`` (the audience in the index: no post read), sorted."""
     return list(session.scalars(
         select(SummaryFoldedItem.item_id)

@@ -44,7 +44,8 @@ from sqlalchemy.orm import Session
 
 from models import wall_rollup
 from models.db import Database
-from models.summary import FIRST_DAY, LAST_DAY, day_bounds, filed_closed, local_day
+from models.summary import FIRST_DAY, LAST_DAY, day_bounds, local_day
+from models.summary_sla import filed_closed
 from models.summary_tables import SummaryCount, SummaryFoldedItem, SummaryFoldedMention, SummaryFoldMark
 from models.tables import CLOSED_STATUSES, Mention, QueueItem, utcnow
 from models.wall_rollup import WallBrandHour, WallHourCount
@@ -157,7 +158,7 @@ def hour_keys(day: date, start: datetime | None, events: list[Event]) -> list[Ke
 
 
 def item_keys(item: ItemState, timezone: str) -> list[Key]:
-    """The counts one queue item adds to its day (the day it was queued), as `models.summary.sla_figures`
+    """The counts one queue item adds to its day (the day it was queued), as `models.summary_sla.sla_figures`
     and `network_value` judge it (pure). An open item is counted under its due minute: whoever
     reads decides, at their ``now``, whether it is breached."""
     day, team, net = local_day(item.created_at, timezone), item.team, item.network

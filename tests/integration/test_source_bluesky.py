@@ -365,12 +365,12 @@ def test_hostile_post_views_are_rejected_one_by_one_and_parse_never_raises(monke
                      "3mc3surr003": "Aurelia \ud83d drive.google.com/f...", "3mc3odd0005": "Aurelia"}
     assert [r.external_id for r in parsed.rejected] == [ALICE + "3mc3deep004", None, None, "at://", None]
     # whatever breaks inside one post rejects that post with the reason; the page goes on
-    from collectors.sources import bluesky
+    from collectors.sources import bluesky_posts
 
     def broken(record: Any, embed: Any) -> str:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bluesky, "_text", broken)
+    monkeypatch.setattr(bluesky_posts, "_text", broken)
     parsed = _parse(good)
     assert parsed.posts == [] and parsed.rejected[0].reason == f"bluesky: post {ALICE}3mc3good001 could not be read " \
                                                                 "(RuntimeError)"

@@ -366,7 +366,7 @@ def test_reddit_hosted_media_and_the_post_itself_are_not_outbound_links() -> Non
 
 
 def test_parse_never_raises_a_hostile_post_is_rejected_and_the_rest_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    from collectors.sources import reddit
+    from collectors.sources import reddit_posts
 
     src = build_polled_source(_config("http://127.0.0.1:1"))
     for payload in (None, "text", [], {"data": None}, {"data": {"children": "abc"}}, 42):
@@ -386,8 +386,8 @@ def test_parse_never_raises_a_hostile_post_is_rejected_and_the_rest_goes_on(monk
     assert [p.external_id for p in parsed.posts] == ["t3_h5", "t3_ok"]
     assert [r.external_id for r in parsed.rejected] == ["t3_h1", "t3_h2", "t3_h3", "t3_h4"]
 
-    real = reddit._markdown
-    monkeypatch.setattr(reddit, "_markdown", lambda t: real(t) if t != "boom" else 1 / 0)
+    real = reddit_posts._markdown
+    monkeypatch.setattr(reddit_posts, "_markdown", lambda t: real(t) if t != "boom" else 1 / 0)
     parsed = src.parse(_listing(_t3("t3_boom", title="x", selftext="boom"), _t3("t3_ok", title="fine")))
     assert [p.external_id for p in parsed.posts] == ["t3_ok"]
     assert [(r.external_id, r.reason) for r in parsed.rejected] == [

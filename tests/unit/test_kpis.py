@@ -85,7 +85,8 @@ def test_alerts_banner_shows_each_open_alert_or_says_how_many_it_does_not() -> N
 
 
 def test_summary_sla_verdicts_percentiles_and_comparison() -> None:
-    from models.summary import comparison, day_bounds, percentile, sla_figures
+    from models.summary import comparison, day_bounds
+    from models.summary_sla import percentile, sla_figures
 
     t0 = datetime(2026, 11, 24, 9, 0)
     ids = itertools.count(1)

@@ -1,6 +1,6 @@
 """The summary counts' minute buckets and the percentiles read from them (pure): each value is
 within half a bucket of what its bucket stands for, and a histogram of bucket middles gives the
-median and nearest-rank percentile that `statistics.median` and `models.summary.percentile` give."""
+median and nearest-rank percentile that `statistics.median` and `models.summary_sla.percentile` give."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import random
 import statistics
 from collections import Counter
 
-from models.summary import percentile
 from models.summary_counts import hist_median, hist_percentile
 from models.summary_fold import BUCKETS, LAST_WIDTH, bucket, bucket_middle
+from models.summary_sla import percentile
 
 
 def _width(value: float) -> int:
