@@ -64,15 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"evaluation data not found: {', '.join(missing)} (pass --eval-dir)", file=sys.stderr)
         return 2
-    from collectors.nlp.train_sentiment import (
-        SEMEVAL,
-        Inputs,
-        MissingData,
-        corpus,
-        cross_validate,
-        held_out_latest,
-        require_semeval,
-    )
+    from collectors.nlp.train_data import SEMEVAL, MissingData, corpus, require_semeval
+    from collectors.nlp.train_sentiment import Inputs, cross_validate, held_out_latest
 
     try:
         require_semeval(SEMEVAL, "restore them from the repository")

