@@ -222,11 +222,13 @@ def mention_detail(session: Session, mention_id: int) -> dict[str, Any] | None:
     copies = session.scalars(
         select(Mention).where(Mention.duplicate_of_id == head.id).order_by(Mention.id).limit(50)
     ).all()
+    # the mark before the events: an event written between the two reads is then drawn at the next tick
+    mark = item_mark(session, item) if item is not None else ""
     events = item_events(session, item.id) if item is not None else []
     source = session.get(SourceRow, mention.source_id)
     return {"mention": mention, "head": head, "item": item, "copies": list(copies), "events": events,
             "source": source.name if source else "?", "model_score": session.get(ModelScore, mention.id),
-            "mark": item_mark(session, item) if item is not None else ""}
+            "mark": mark}
 
 
 def queue_item(session: Session, item_id: int) -> QueueItem | None:
@@ -241,8 +243,10 @@ def item_mark(session: Session, item: QueueItem) -> str:
 
 
 def item_events(session: Session, item_id: int, limit: int = 200) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.queue_item_id == item_id)
-                                .order_by(AuditEvent.id).limit(limit)))
+    """The item's newest ``limit`` events, oldest first (its history as the item page shows it)."""
+    newest = session.scalars(select(AuditEvent).where(AuditEvent.queue_item_id == item_id)
+                             .order_by(AuditEvent.id.desc()).limit(limit))
+    return list(reversed(list(newest)))
 
 
 def source_health(session: Session, limit: int = 100) -> list[SourceRow]:

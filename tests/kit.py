@@ -200,8 +200,8 @@ def require_training_vectors() -> None:
     from the npm registry before the tests; a test never fetches anything."""
     import pytest
 
-    from collectors.nlp.train_data import CACHE
+    from collectors.nlp.train_data import cache
 
-    if not (CACHE / "glove-en.npz").exists():
-        pytest.fail(f"no English vectors in {CACHE}: run make test (or python -m collectors.nlp.train_sentiment "
+    if not (cache() / "glove-en.npz").exists():
+        pytest.fail(f"no English vectors in {cache()}: run make test (or python -m collectors.nlp.train_sentiment "
                     "--fetch)", pytrace=False)

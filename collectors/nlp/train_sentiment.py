@@ -63,11 +63,11 @@ from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
 from collectors.nlp.evaluation import macro_f1, macro_recall
 from collectors.nlp.sentiment import FORMAT, LABELS, Lexicons, Model, score_sentiment, walk
 from collectors.nlp.train_data import (
-    CACHE,
     LANGUAGES,
     SEMEVAL,
     Corpus,
     MissingData,
+    cache,
     corpus,
     derive_semeval,
     english_vectors,
@@ -213,7 +213,7 @@ def cross_validate(inputs: Inputs, data: Corpus, c: float,
 def held_out_latest(inputs: Inputs, data: Corpus, c: float, extra: Sequence[tuple[str, int]] = ()) -> dict[str, float]:
     """SemEval-2016's test tweets scored by the recipe at ``c`` trained on every post but that
     edition's (and ``extra``): the figure nearest to a later year's unseen tweets."""
-    held = data.edition  # LATEST is one of the edition's files
+    held = data.edition | set(data.latest)  # LATEST is one of the edition's files: a guard if either changes
     labels = data.labels + [label for _, label in extra]
     model = Model(fit(inputs, [i for i in range(len(labels)) if i not in held], labels, c))
     gold = data.latest_labels
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fetch:
         english_vectors()
-        print(f"English vectors ready in {CACHE}", file=sys.stderr)
+        print(f"English vectors ready in {cache()}", file=sys.stderr)
         return 0
     if args.derive_semeval:
         derive_semeval(args.derive_semeval, args.semeval_dir)

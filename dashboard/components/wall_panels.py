@@ -142,13 +142,13 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
                 count=number(listed)), className="alert-meta"),
             html.Ul(posts, className="alert-posts"),
         ], className=f"wall-alert wall-alert-{alert.kind}", id=f"wall-alert-{alert.id}"))
-    rest = total - len(shown)
-    if rest:
+    rest, named = total - len(shown), alerts[len(shown):len(shown) + 2]
+    if rest and named:  # (a count read a moment after the list may name none: the next tick has them)
         out.append(html.Div([
             html.Div([html.Span(_("ALERT"), className="alert-tag"), " ",
                       ngettext("{count} more open alert", "{count} more open alerts", rest).format(count=number(rest))],
                      className="alert-title"),
-            html.Ul([html.Li(a.summary) for a in alerts[len(shown):len(shown) + 2]], className="alert-posts"),
+            html.Ul([html.Li(a.summary) for a in named], className="alert-posts"),
         ], className="wall-alert wall-alert-more", id="wall-alert-more"))
     return out
 

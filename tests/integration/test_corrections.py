@@ -135,3 +135,24 @@ def test_sentiment_examples_keep_the_newest_word_per_post(db: Database, settings
             ("@AureliaBank my card got blocked again, useless bank", "en", "positive")]
         assert [r.actor for r in corrections.recent(s, ("customer_service",))] == ["lead", "agent"]
         assert corrections.recent(s, ("legal",)) == []
+
+
+def test_the_item_history_shows_its_newest_events(db: Database, item: dict[str, int]) -> None:
+    from models.audit_log import record_event
+    from models.queries import item_events, item_mark
+
+    with db.write.begin() as s:
+        for n in range(205):
+            record_event(s, "agent", "correct", item_id=item["item"], reason=f"note {n}")
+    with db.read() as s:
+        row = s.get(QueueItem, item["item"])
+        assert row is not None
+        before = item_mark(s, row)
+        shown = [e.reason for e in item_events(s, item["item"], limit=200)]
+        assert shown == [f"note {n}" for n in range(5, 205)]  # the newest 200, oldest first
+    with db.write.begin() as s:
+        record_event(s, "agent", "correct", item_id=item["item"], reason="note 205")
+    with db.read() as s:
+        row = s.get(QueueItem, item["item"])
+        assert row is not None and item_mark(s, row) != before
+        assert item_events(s, item["item"], limit=200)[-1].reason == "note 205"

@@ -82,6 +82,15 @@ def test_alerts_banner_shows_each_open_alert_or_says_how_many_it_does_not() -> N
     assert many[3].children[0].children[2] == "6 more open alerts"
     assert cells(many)[3][1] == ["Sentiment drop · brand B4", "Sentiment drop · brand B5"]
     assert panels.alerts_banner([], {}, "UTC", total=0) == []
+    # five: the grid's last cell names the two it does not show
+    five = panels.alerts_banner([alert(n) for n in range(1, 6)], posts, "UTC", total=5)
+    assert [c[0] for c in cells(five)][-1] == "wall-alert-more"
+    assert five[3].children[0].children[2] == "2 more open alerts"
+    # the count and the list read apart (an alert opened or closed between them): no cell without a name
+    assert len(panels.alerts_banner([alert(1), alert(2)], posts, "UTC", total=1)) == 2
+    assert panels.alerts_banner([], posts, "UTC", total=1) == []
+    assert [c[0] for c in cells(panels.alerts_banner([alert(1), alert(2)], posts, "UTC", total=3))] == [
+        "wall-alert-1", "wall-alert-2"]
 
 
 def test_summary_sla_verdicts_percentiles_and_comparison() -> None:
@@ -198,6 +207,8 @@ def test_panels_write_for_a_french_reader() -> None:
         assert panels.minutes_text(150) == "2,5 h"
         banner = panels.alerts_banner([alert], {}, "Europe/Paris")
         assert banner[0].children[1].children == "depuis 10:00, confirmée à 10:05:00 · 2 publications listées"
+        many = panels.alerts_banner([alert] * 5, {}, "Europe/Paris", total=6)
+        assert many[-1].children[0].children[2] == "3 autres alertes ouvertes"
         quiet = panels.ticker([], {}, "Europe/Paris")[0].children
         assert quiet == "Aucun élément ouvert de priorité critique ou haute."
         fig = panels.timeline_figure([], ["2026-11-25T08:00:00", "2026-11-25T09:00:00"], "Europe/Paris",
