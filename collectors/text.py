@@ -205,8 +205,8 @@ def match_risk(
     masked = unmask(folded) if lexicon.robust else None
     if masked is not None:
         found += _unmasked_hits(lexicon, folded, masked)
-        if masked.ambiguous:
-            split = unmask(folded, split_first=True)
+        for lead in range(1, masked.leading + 1):  # "il y a s c a m": "y" and "a" words of their own
+            split = unmask(folded, split_first=lead)
             found += _unmasked_hits(lexicon, folded, split) if split else []
     if _UPPER_PAIR.search(unaccented):  # acronyms need two capitals in a row
         found += lexicon.acronyms.find(unaccented)

@@ -56,7 +56,7 @@ class Unmasked:
     text: str  # the folded text as meant, for the matcher (``folded`` itself when only hashtags were found)
     segments: list[tuple[int, int, int, int]]  # (start, end) in ``text`` and (start, end) in folded, rewritten
     tags: list[tuple[int, int, str]]  # each hashtag's word: its span in folded, and as meant
-    ambiguous: bool  # a run of spaced letters may start with a word of its own ("a s c a m")
+    leading: int  # one-letter words a run of spaced letters may start with ("y a s c a m"): 0 none
 
     def folded_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the folded text that ``text[start:end]`` was read from."""
@@ -95,21 +95,22 @@ _SPACED = re.compile(r"(?:^|\s)\S{1,2}\s\S{1,2}\s\S{1,2}(?:\s|$)")
 _WHITE = re.compile(r"\s")
 
 
-def unmask(folded: str, split_first: bool = False) -> Unmasked | None:
+def unmask(folded: str, split_first: int = 0) -> Unmasked | None:
     """``folded`` read as meant, or None when nothing in it looks masked.
 
-    When the reading is ``ambiguous``, the caller reads it again with ``split_first``: runs of
-    spaced letters starting with "a", "i" or "y", or with a letter after an apostrophe, then
-    leave that letter a word of its own ("a s c a m", "i'm h o m e l e s s"; but
-    "d'h a m e ç o n n a g e" is one word, so both readings are tried).
+    When the reading has ``leading`` one-letter words, the caller reads it again with
+    ``split_first`` 1 up to that many: runs of spaced letters starting with "a", "i" or "y", or
+    with a letter after an apostrophe, then leave that many letters words of their own ("a s c a m",
+    "i'm h o m e l e s s", "il y a s c a m" two; but "d'h a m e ç o n n a g e" and "a r n a q u e"
+    are one word, so every reading is tried).
 
     Cost: two scans in C find the chunks (runs of non-space) that may be masked, and only those
     are read in Python; links are skipped."""
     tags: list[tuple[int, int, str]] = []
     rewrites = _odd_chunks(folded, tags)
-    ambiguous = False
+    leading = 0
     if _SPACED.search(folded):
-        spaced, ambiguous = _spaced_runs(folded, split_first)
+        spaced, leading = _spaced_runs(folded, split_first)
         rewrites += spaced
     if not rewrites and not tags:
         return None
@@ -126,7 +127,7 @@ def unmask(folded: str, split_first: bool = False) -> Unmasked | None:
         size += len(meant)
         pos = end
     pieces.append(folded[pos:])
-    return Unmasked("".join(pieces) if segments else folded, segments, tags, ambiguous)
+    return Unmasked("".join(pieces) if segments else folded, segments, tags, leading)
 
 
 def _chunk_at(folded: str, pos: int) -> tuple[int, int]:
@@ -177,21 +178,23 @@ def _odd_chunks(folded: str, tags: list[tuple[int, int, str]]) -> list[tuple[int
     return rewrites
 
 
-def _spaced_runs(folded: str, split_first: bool) -> tuple[list[tuple[int, int, str]], bool]:
-    """Rewrites of runs of single characters written apart ("s c a m", "s. c. a. m"), and
-    whether one may start with a word of its own."""
+def _spaced_runs(folded: str, split_first: int) -> tuple[list[tuple[int, int, str]], int]:
+    """Rewrites of runs of single characters written apart ("s c a m", "s. c. a. m"), the first
+    ``split_first`` one-letter words of each left apart, and how many a run may start with (each
+    run keeps at least ``MIN_RUN`` letters)."""
     rewrites: list[tuple[int, int, str]] = []
     run: list[tuple[int, int, str]] = []
-    ambiguous = False
+    leading = 0
 
     def close_run() -> None:
-        nonlocal ambiguous
+        nonlocal leading
         if len(run) >= MIN_RUN:
-            first = run[0]
-            if first[2] in _ONE_LETTER_WORDS or (first[0] > 0 and folded[first[0] - 1] in "'\u2019"):
-                ambiguous = True
-                if split_first:
-                    run.pop(0)
+            lead = 0
+            while lead < len(run) - MIN_RUN and (run[lead][2] in _ONE_LETTER_WORDS or (
+                    lead == 0 and run[0][0] > 0 and folded[run[0][0] - 1] in "'\u2019")):
+                lead += 1
+            leading = max(leading, lead)
+            del run[:min(split_first, lead)]
             rewrites.append((run[0][0], run[-1][1], _read_leet("".join(c for _, _, c in run))))
         run.clear()
 
@@ -211,7 +214,7 @@ def _spaced_runs(folded: str, split_first: bool) -> tuple[list[tuple[int, int, s
         if elided:  # "l'e s c r o q u e r i e": the run starts after the apostrophe
             run.append((offset + elided.start(1), offset + elided.end(1), elided.group(1)))
     close_run()
-    return rewrites, ambiguous
+    return rewrites, leading
 
 
 # Words people write after a short term in a hashtag ("#scamalert", "#fraudewatch"): a term of
