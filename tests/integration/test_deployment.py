@@ -91,7 +91,8 @@ class Stack:
             for name, proc in self.procs.items():
                 assert proc.poll() is None, f"{name} exited {proc.returncode}: {self.log(name)}"
             time.sleep(0.5)
-        raise AssertionError(f"{path} did not answer {status} {saying!r} within {timeout} s (last: {seen} {body[:300]})")
+        raise AssertionError(f"{path} did not answer {status} {saying!r} within {timeout} s "
+                             f"(last: {seen} {body[:300]})")
 
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
