@@ -101,8 +101,8 @@ def unmask(folded: str, split_first: int = 0) -> Unmasked | None:
     When the reading has ``leading`` one-letter words, the caller reads it again with
     ``split_first`` 1 up to that many: runs of spaced letters starting with "a", "i" or "y", or
     with a letter after an apostrophe, then leave that many letters words of their own ("a s c a m",
-    "i'm h o m e l e s s", "il y a s c a m" two; but "d'h a m e ç o n n a g e" and "a r n a q u e"
-    are one word, so every reading is tried).
+    "i'm h o m e l e s s", "il y a s c a m" and "i m s c a m m e d" two; but "d'h a m e ç o n n a g e"
+    and "a r n a q u e" are one word, so every reading is tried).
 
     Cost: two scans in C find the chunks (runs of non-space) that may be masked, and only those
     are read in Python; links are skipped."""
@@ -191,7 +191,8 @@ def _spaced_runs(folded: str, split_first: int) -> tuple[list[tuple[int, int, st
         if len(run) >= MIN_RUN:
             lead = 0
             while lead < len(run) - MIN_RUN and (run[lead][2] in _ONE_LETTER_WORDS or (
-                    lead == 0 and run[0][0] > 0 and folded[run[0][0] - 1] in "'\u2019")):
+                    lead == 0 and run[0][0] > 0 and folded[run[0][0] - 1] in "'\u2019") or (
+                    lead == 1 and run[0][2] + run[1][2] == "im")):  # "i m s c a m m e d": I'm
                 lead += 1
             leading = max(leading, lead)
             del run[:min(split_first, lead)]
