@@ -86,7 +86,7 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from collectors.http import HttpClient, HttpOptions, Response
 from collectors.options import Credential, HttpUrl, label, text
-from collectors.sources.bluesky_posts import _post, _sort_at
+from collectors.sources.bluesky_posts import post_of, sort_at
 from collectors.types import (
     CollectorError,
     Page,
@@ -188,7 +188,7 @@ class BlueskySource:
         posts = body.get("posts") if isinstance(body, dict) else None
         if not isinstance(posts, list):
             raise CollectorError(f"{self.service}{SEARCH}: expected an object with a list of posts")
-        times = [t for t in (_sort_at(p) for p in posts) if t is not None]
+        times = [t for t in (sort_at(p) for p in posts) if t is not None]
         top = max([t for t in (parse_iso_time(sweep.get("top")), *times) if t is not None], default=None)
         since = parse_iso_time(sweep["since"])
         # The sweep ends with the pages, or on reaching posts older than its start (a service
@@ -213,7 +213,7 @@ class BlueskySource:
         views = body.get("posts")
         for view in views if isinstance(views, list) else []:
             try:
-                post = _post(view, fetched, self.network)
+                post = post_of(view, fetched, self.network)
             except Exception as exc:  # a hostile post view: rejected whole, the page goes on
                 uri = view.get("uri") if isinstance(view, dict) else None
                 ext = uri[:200] if isinstance(uri, str) and uri.startswith("at://") else None

@@ -18,7 +18,7 @@ LINK_FACET = "app.bsky.richtext.facet#link"
 MAX_DEPTH = 2  # embeds within embeds read for a post without text
 
 
-def _post(view: Any, fetched: datetime, network: str) -> RawPost | Rejected:
+def post_of(view: Any, fetched: datetime, network: str) -> RawPost | Rejected:
     """One post view as a post, or rejected with the reason (a view that is not a post, or has nothing to show)."""
     uri = view.get("uri") if isinstance(view, dict) else None
     if not isinstance(uri, str) or not uri.startswith("at://"):
@@ -43,7 +43,7 @@ def _post(view: Any, fetched: datetime, network: str) -> RawPost | Rejected:
         external_id=uri[:200],
         network=network,
         text=text,
-        created_at=_sort_at(view) or fetched,
+        created_at=sort_at(view) or fetched,
         url=_web_url(uri, handle if verified else did),
         author_handle=handle,
         author_name=name if isinstance(name, str) and name.strip() else handle,
@@ -207,7 +207,7 @@ def _did(uri: str, author: dict[str, Any]) -> str | None:
     return did if isinstance(did, str) and did.startswith("did:") else None
 
 
-def _sort_at(view: Any) -> datetime | None:
+def sort_at(view: Any) -> datetime | None:
     """What `since` filters on: the earlier of createdAt and indexedAt (a post dated in the future sorts when seen)."""
     if not isinstance(view, dict):
         return None

@@ -76,7 +76,7 @@ from pydantic import Field
 
 from collectors.http import HttpClient, HttpOptions, RateLimited, Response, parse_retry_after
 from collectors.options import Credential, HttpUrl, at_least_one, every, text
-from collectors.sources.reddit_posts import _name, _post, _time
+from collectors.sources.reddit_posts import name_of, parse_time, post_of
 from collectors.types import (
     CollectorError,
     Page,
@@ -252,9 +252,9 @@ class RedditSource:
         rejected: list[Rejected] = []
         for child in children:
             try:
-                post = _post(child)
+                post = post_of(child)
             except Exception as exc:  # noqa: BLE001 - one hostile post must not cost the page
-                post = Rejected(_name(child), f"Reddit post could not be read ({type(exc).__name__})", child)
+                post = Rejected(name_of(child), f"Reddit post could not be read ({type(exc).__name__})", child)
             if isinstance(post, Rejected):
                 rejected.append(post)
             else:
@@ -265,7 +265,8 @@ class RedditSource:
 def _mark(child: Any) -> dict[str, Any] | None:
     """A post's place in a new-first listing: its fullname and creation time."""
     post = child.get("data") if isinstance(child, dict) else None
-    if not isinstance(post, dict) or not isinstance(post.get("name"), str) or _time(post.get("created_utc")) is None:
+    if (not isinstance(post, dict) or not isinstance(post.get("name"), str)
+            or parse_time(post.get("created_utc")) is None):
         return None
     return {"name": post["name"], "created": float(post["created_utc"])}
 

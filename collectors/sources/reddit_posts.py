@@ -18,13 +18,13 @@ WEB_URL = "https://www.reddit.com"
 GONE = frozenset({"[removed]", "[deleted]", "[deleted by user]", "[removed by reddit]"})
 
 
-def _name(child: Any) -> str | None:
+def name_of(child: Any) -> str | None:
     data = child.get("data") if isinstance(child, dict) else None
     name = data.get("name") if isinstance(data, dict) else None
     return name if isinstance(name, str) and name.startswith("t3_") else None
 
 
-def _post(child: Any) -> RawPost | Rejected:
+def post_of(child: Any) -> RawPost | Rejected:
     data = child.get("data") if isinstance(child, dict) else None
     if not isinstance(child, dict) or child.get("kind") != "t3" or not isinstance(data, dict):
         kind = child.get("kind") if isinstance(child, dict) else type(child).__name__
@@ -32,7 +32,7 @@ def _post(child: Any) -> RawPost | Rejected:
     name = data.get("name")
     if not isinstance(name, str) or not name.startswith("t3_"):
         return Rejected(None, "Reddit post without a fullname (t3_…)", child)
-    created = _time(data.get("created_utc"))
+    created = parse_time(data.get("created_utc"))
     if created is None:
         return Rejected(name, f"Reddit post {name!r} has no readable created_utc", child)
     # a crosspost carries the original post (its text, its link) in crosspost_parent_list
@@ -130,7 +130,7 @@ def _text(value: Any) -> str:
     return "" if text in GONE else text
 
 
-def _time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
