@@ -67,8 +67,8 @@ def complaints(eval_dir: Path) -> list[str]:
         return []
     csv.field_size_limit(10**8)
     with open(path, encoding="utf-8", newline="") as handle:
-        return [row["Consumer complaint narrative"] for row in csv.DictReader(handle)
-                if row.get("Consumer complaint narrative", "").strip()]
+        narratives = (row.get("Consumer complaint narrative") or "" for row in csv.DictReader(handle))
+        return [text for text in narratives if text.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
