@@ -22,7 +22,8 @@ SENTIMENT_LABELS = ("negative", "neutral", "positive")
 MODEL_ENV_VARS: dict[str, tuple[str, str]] = {
     "VIGIE_SENTIMENT_MODEL": ("unset (the shipped model only)", "an ONNX sentiment classifier (a path): the "
                               "`sentiment:rescore` job scores new queue items with it in batches after ingest, and "
-                              "its label decides their priority and routing (see \"Bring your own sentiment model\")"),
+                              "its label decides their sentiment (what the counts show), priority and routing "
+                              "(see \"Bring your own sentiment model\")"),
     "VIGIE_SENTIMENT_TOKENIZER": ("tokenizer.json beside the model", "the model's tokenizer, a Hugging Face "
                                   "`tokenizers` JSON file"),
     "VIGIE_SENTIMENT_LABELS": ("negative,neutral,positive", "the model's output classes in order, separated by "

@@ -252,7 +252,7 @@ def rescore(session: Session, item_id: int, actor: str, team: str, priority: str
                       N_("item {id} is {status} in {team}; only new items are routed again"),
                       _reason(f"{reason}: {changes}"),
                       extra_where=(QueueItem.assignee.is_(None)) & (QueueItem.team == item.team))
-    mention.priority = priority  # what the pages show; the post's text and shipped score stay as stored
+    mention.priority = priority  # what the pages show (its sentiment: `summary_fold.relabel`, by the job)
     return changed, changes
 
 

@@ -1,5 +1,6 @@
 """Judgements made after ingest: a firm's own model's score of an item's post (the `sentiment:rescore`
-job). The post and its shipped-model score stay as stored; this row sits beside them."""
+job), beside the shipped model's. Where the firm's model decides, the post's row carries its label
+and score (what every count reads) and this row keeps both."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ class ModelScore(Base):
     # What the decision changed, in words, for the item page.
     decided_by: Mapped[str] = mapped_column(String(10))
     outcome: Mapped[str] = mapped_column(Text)
+    # The shipped model's score and label as the post was stored. Where the firm's model decided,
+    # the post's row (`mentions.sentiment_*`) holds the firm's since migration 0023, so that the
+    # wall, the summary and the spike watch count the label that decided; None on rows scored
+    # before it (their post kept the shipped label).
+    shipped_score: Mapped[float | None]
+    shipped_label: Mapped[str | None] = mapped_column(String(10))
 
 
 class Correction(Base):

@@ -10,9 +10,10 @@ write transaction each:
   (``summary_folded_items``): unchanged, nothing; changed (claimed, resolved, rerouted, escalated
   with a new due time), its old keys are taken back and its new ones added. Re-reading is therefore
   harmless, and a run stopped half-way (a crash) simply starts again from the mark;
-- mentions by id from ``MENTION_OVERLAP`` ids below the mark, those not folded yet (a post never
-  changes once stored), into the day's counts and, in the same transaction, the wall's hourly
-  rollups (`models.wall_rollup`).
+- mentions by id from ``MENTION_OVERLAP`` ids below the mark, those not folded yet, into the day's
+  counts and, in the same transaction, the wall's hourly rollups (`models.wall_rollup`). A post
+  changes once stored only when a firm's own model decides its sentiment: `relabel` then moves
+  its folded counts, under the same mark's lock.
 
 The mark rows are locked first in each transaction, so two collectors never fold the same change
 twice. A change of the reporting time zone empties the counts: they are folded again from the start.
@@ -307,6 +308,32 @@ def _fold_mentions(session: Session, timezone: str, after: int | None) -> tuple[
     return len(rows), rows[-1].id
 
 
+def relabel(session: Session, mention: Mention, label: str, score: float, timezone: str) -> bool:
+    """Give a stored post the sentiment that decided it (a firm's own model: `sentiment:rescore`), in
+    the caller's transaction: its row, and, when the fold has counted it already, the day's counts
+    and the wall's hourly rollups moved from the old label to the new. The fold's mark is locked
+    first (made, in ``timezone``, if no fold ran yet), so a fold running meanwhile either counted the
+    post before (the move is made here) or counts it after this commits, with the new label. True
+    when folded counts moved."""
+    mark = _mark(session, "mentions", timezone)
+    # The label as committed, read under the lock: another run that relabelled this post meanwhile
+    # has moved its counts already (its model_scores row then fails this one's insert too).
+    old_label, old_score = session.execute(select(Mention.sentiment_label, Mention.sentiment_score)
+                                           .where(Mention.id == mention.id)).one()
+    mention.sentiment_label, mention.sentiment_score = label, score
+    if old_label == label or session.get(SummaryFoldedMention, mention.id) is None:
+        return False
+    delta: Counter[Key] = Counter()
+    for lab, sign in ((old_label, -1), (label, 1)):
+        for key in mention_keys(mention.network, mention.created_at, lab, mention.risk_flags,
+                                mention.duplicate_of_id, mark.timezone, mention.collected_at):
+            delta[key] += sign
+    _apply(session, delta)
+    if mention.duplicate_of_id is None:  # the wall counts originals
+        wall_rollup.move_post(session, mention.created_at, mention.network, (old_label, old_score), (label, score))
+    return True
+
+
 @dataclass(frozen=True)
 class FoldReport:
     items: int  # queue items read (changed since the mark, or re-read in the overlap)
@@ -316,7 +343,8 @@ class FoldReport:
 
 def _reset_if_moved(db: Database, timezone: str) -> bool:
     with db.write.begin() as session:
-        zones = set(session.scalars(select(SummaryFoldMark.timezone)))
+        # The marks locked first, as the fold and `relabel` lock them before the counts they change.
+        zones = set(session.scalars(select(SummaryFoldMark.timezone).with_for_update()))
         if not zones or zones == {timezone}:
             return False
         for table in (SummaryCount, SummaryFoldedItem, SummaryFoldedMention, SummaryFoldMark, WallHourCount,

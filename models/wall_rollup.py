@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import kpis
@@ -70,20 +70,41 @@ def post_deltas(rows: Iterable[Any]) -> tuple[Counter[NetKey], defaultdict[NetKe
 def fold_posts(session: Session, rows: Iterable[Any]) -> None:
     """Add posts to the rollups (called by the fold, under its mark's lock: one writer at a time)."""
     posts, scores, brands = post_deltas(rows)
-    upsert = _upsert(session)
     if posts:
-        statement = upsert(WallHourCount)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["hour", "network", "label"],
-            set_={"n": WallHourCount.n + statement.excluded.n,
-                  "score_sum": WallHourCount.score_sum + statement.excluded.score_sum}),
-            [{"hour": h, "network": net, "label": label, "n": n, "score_sum": scores[(h, net, label)]}
-             for (h, net, label), n in sorted(posts.items())])
+        _add_hours(session, posts, scores)
     if brands:
-        statement = upsert(WallBrandHour)
+        statement = _upsert(session)(WallBrandHour)
         session.execute(statement.on_conflict_do_update(
             index_elements=["hour", "brand", "competitor"], set_={"n": WallBrandHour.n + statement.excluded.n}),
             [{"hour": h, "brand": b, "competitor": c, "n": n} for (h, b, c), n in sorted(brands.items())])
+
+
+def _add_hours(session: Session, posts: Counter[NetKey], scores: dict[NetKey, float]) -> None:
+    """Add ``posts`` (negative: take away) and their score sums to the hourly counts; a row taken
+    down to no post is deleted."""
+    statement = _upsert(session)(WallHourCount)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["hour", "network", "label"],
+        set_={"n": WallHourCount.n + statement.excluded.n,
+              "score_sum": WallHourCount.score_sum + statement.excluded.score_sum}),
+        [{"hour": h, "network": net, "label": label, "n": n, "score_sum": scores[(h, net, label)]}
+         for (h, net, label), n in sorted(posts.items())])
+    for hour, network, label in (key for key, n in posts.items() if n < 0):  # a row taken down to no post
+        session.execute(delete(WallHourCount).where(WallHourCount.hour == hour, WallHourCount.network == network,
+                                                    WallHourCount.label == label, WallHourCount.n == 0))
+
+
+def move_post(session: Session, at: datetime, network: str, old: tuple[str, float], new: tuple[str, float]) -> None:
+    """One folded original post's sentiment changed (a firm's model decided: `summary_fold.relabel`):
+    its hour's counts move from the ``old`` (label, score) to the ``new``. Under the fold's mark lock."""
+    hour = hour_of(at)
+    posts: Counter[NetKey] = Counter()
+    scores: defaultdict[NetKey, float] = defaultdict(float)
+    for (label, score), sign in ((old, -1), (new, 1)):
+        key = (hour, str(network), str(label))
+        posts[key] += sign
+        scores[key] += sign * float(score or 0.0)
+    _add_hours(session, posts, scores)
 
 
 def _upsert(session: Session) -> Any:

@@ -3,10 +3,12 @@
 Every 30 s (first 20 s after start), when VIGIE_SENTIMENT_MODEL names an ONNX model
 (config/sentiment_model.py), each run reads up to ``limit`` queue items of the last two days
 whose post the model has not scored, oldest first, scores their texts in batches
-(collectors/nlp/onnx_sentiment.py), and for each writes a `model_scores` row beside the post
-(the shipped model's score stays as stored): the model's score and label, which decided, and
-what that changed. Where the model's label differs from the shipped one, the model decides:
-priority and routing are computed again with its score (the same rules as at ingest), and a new
+(collectors/nlp/onnx_sentiment.py), and for each writes a `model_scores` row beside the post:
+the model's score and label, the shipped model's, which decided, and what that changed. Where
+the model's label differs from the shipped one, the model decides: the post's row takes its label
+and score (`summary_fold.relabel`: the wall, the daily summary and the spike watch count the label
+that decided, their folded counts moved in the same transaction), priority and routing are
+computed again with its score (the same rules as at ingest), and a new
 item no person has acted on whose team, priority or rule changes is routed again
 (``actions.rescore``, an audit event by ``model:<file name>`` saying what the model changed, read
 from the locked item). An item someone has claimed, released, assigned, rerouted, escalated,
@@ -27,13 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from collectors.nlp.onnx_sentiment import ModelError, OnnxSentiment
 from collectors.routing import Scored, compute_priority, route
 from config.sentiment_model import SentimentModelConfig
 from config.settings import Settings
-from models import actions
+from models import actions, summary_fold
 from models.db import Database
 from models.judgement_tables import ModelScore
 from models.sla import SlaClock
@@ -157,9 +159,16 @@ def run_rescore_sentiment(db: Database, settings: Settings, now: datetime | None
                     except actions.ActionError as refused:
                         outcome = f"not routed again: {refused}"
                         report.kept += 1
+                if decided_by == "model":  # the post carries the label that decided: every count reads it
+                    # the item's stamp moves, so open queue pages redraw its row (label and score)
+                    session.execute(update(QueueItem).where(QueueItem.id == row.item_id).values(updated_at=utcnow()))
+                    mention = session.get(Mention, row.mention_id)
+                    assert mention is not None
+                    summary_fold.relabel(session, mention, label, score, settings.reporting.timezone)
                 session.add(ModelScore(mention_id=row.mention_id, model=config.name[:200], score=score,
                                        label=label or row.sentiment_label, scored_at=now, decided_by=decided_by,
-                                       outcome=outcome[:2000]))
+                                       outcome=outcome[:2000], shipped_score=row.sentiment_score,
+                                       shipped_label=row.sentiment_label))
             report.scored += 1
         except Exception as exc:  # one bad item must not stop the others
             log.exception("sentiment model: item %d could not be re-scored", row.item_id)

@@ -101,8 +101,12 @@ def _sentiment(m: Any, by_model: Any) -> Any:
     """The shipped model's label and score, the words that moved it most, and the firm's own
     model's beside it when it scored the post (VIGIE_SENTIMENT_MODEL), saying which decided and
     what that changed."""
-    shipped = _("{label} ({score})").format(label=label("sentiment", m.sentiment_label),
-                                            score=_score(m.sentiment_score))
+    # The shipped model's judgement: the post's own row, unless a firm's model decided since migration
+    # 0023 (the post then carries that model's, the shipped one is kept beside it).
+    kept = by_model is not None and by_model.shipped_label is not None
+    shipped_label, shipped_score = ((by_model.shipped_label, by_model.shipped_score) if kept
+                                    else (m.sentiment_label, m.sentiment_score))
+    shipped = _("{label} ({score})").format(label=label("sentiment", shipped_label), score=_score(shipped_score))
     pushes = explain_sentiment(m.text, m.language)
     decided = by_model is not None and by_model.decided_by == "model"
     why = [html.Small([_("Words that moved the shipped model: ") if decided else _("Words that moved it: "), *[

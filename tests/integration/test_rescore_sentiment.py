@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from collectors.jobs.rescore_sentiment import run_rescore_sentiment
 from collectors.nlp.onnx_sentiment import ModelError
@@ -22,6 +23,15 @@ from models import actions
 from models.db import Database
 from models.judgement_tables import ModelScore
 from models.sla import SlaClock
+from models.summary_fold import fold
+from models.summary_tables import (
+    SummaryCount,
+    SummaryFoldedItem,
+    SummaryFoldedMention,
+    SummaryFoldMark,
+    WallBrandHour,
+    WallHourCount,
+)
 from models.tables import AuditEvent, Mention, QueueItem
 from tests.kit import seed_items
 
@@ -115,7 +125,9 @@ def test_the_model_decides_where_it_disagrees_and_routes_new_items_again(
     assert score.decided_by == "model" and score.model == "sentiment.onnx"
     assert (item.team, item.rule_id, item.priority_rank, mention.priority) == (
         "customer_service", "unhappy-customer", 2, "medium")  # strongly negative: at least medium
-    assert mention.sentiment_label == "neutral"  # the shipped score stays as stored, beside the model's
+    # the post carries the label that decided (every count reads it); the shipped one is kept beside it
+    assert (mention.sentiment_label, mention.sentiment_score) == ("negative", score.score)
+    assert score.shipped_label == "neutral" and score.shipped_score is not None and abs(score.shipped_score) < 0.5
     assert score.outcome == ("routed again: team marketing → customer_service; priority low → medium; "
                              "rule default → unhappy-customer")
     with db.read() as s:
@@ -125,11 +137,12 @@ def test_the_model_decides_where_it_disagrees_and_routes_new_items_again(
         assert events[0].actor == "model:sentiment.onnx"
         assert events[0].before["team"] == "marketing" and events[0].after["team"] == "customer_service"
         assert events[0].reason == (f"sentiment negative ({score.score:+.2f}) by sentiment.onnx; the shipped model "
-                                    f"said neutral ({mention.sentiment_score:+.2f}): team marketing → "
+                                    f"said neutral ({score.shipped_score:+.2f}): team marketing → "
                                     "customer_service; priority low → medium; rule default → unhappy-customer")
 
-    item, _, score = _item(db, kept)  # a person's decision stands
-    assert (item.team, item.status, item.assignee) == ("marketing", "claimed", "agent.zoe")
+    item, mention, score = _item(db, kept)  # a person's decision stands (the sentiment is the model's)
+    assert (item.team, item.status, item.assignee, mention.sentiment_label) == (
+        "marketing", "claimed", "agent.zoe", "negative")
     assert score is not None and score.decided_by == "model"
     assert score.outcome == f"not routed again: agent.zoe has acted on item {kept}: their decision stands"
     item, _, score = _item(db, rerouted)  # new and unassigned again, but a lead put it there
@@ -138,13 +151,58 @@ def test_the_model_decides_where_it_disagrees_and_routes_new_items_again(
     _, _, score = _item(db, unreadable)  # stored as unreadable, not tried again
     assert score is not None and score.decided_by == "error" and "inference failed" in score.outcome
 
-    _, _, score = _item(db, agree)
-    assert score is not None and (score.decided_by, score.label) == ("both", "neutral")
+    _, mention, score = _item(db, agree)
+    assert score is not None and (score.decided_by, score.label, score.shipped_label) == ("both", "neutral", "neutral")
+    assert mention.sentiment_score == score.shipped_score  # the post's own score where the models agree
     item, _, score = _item(db, many)
     assert score is not None and score.label == "positive" and score.outcome == "same team, priority and rule"
 
     again = run_rescore_sentiment(db, settings)  # every post is scored once
     assert again.scored == 0
+
+
+def _counts(db: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The daily summary's folded counts and the wall's hourly rollups."""
+    with db.read() as s:
+        summary = sorted((r.day, r.team, r.network, r.measure, r.value, r.n) for r in s.scalars(select(SummaryCount)))
+        wall = sorted((r.hour, r.network, r.label, r.n, round(r.score_sum, 6))
+                      for r in s.scalars(select(WallHourCount)))
+    return summary, wall
+
+
+@pytest.mark.parametrize("fold_first", [True, False], ids=["folded-before", "folded-after"])
+def test_the_wall_and_the_summary_count_the_label_that_decided(
+        db: Database, settings: Settings, model: SentimentModelConfig, fold_first: bool) -> None:
+    """Whether the fold counted the posts before the model re-scored them (their counts are then
+    moved) or after (it reads the new labels), the counts are those a fold from scratch makes, and
+    they count the firm's model's labels."""
+    settings = replace(settings, sentiment_model=model)
+    zone = settings.reporting.timezone
+    items = seed_items(db, settings, ["@AureliaBank blorf", "@AureliaBank yay", "@AureliaBank an ordinary day"])
+    items += seed_items(db, settings, ["@AureliaBank blorf blorf"], prefix="m", network="mastodon")  # alone there
+    if fold_first:
+        fold(db, zone)
+    with db.read() as s:
+        stamps = dict(s.execute(select(QueueItem.id, QueueItem.updated_at).where(QueueItem.id.in_(items))).all())
+    report = run_rescore_sentiment(db, settings)
+    assert (report.scored, report.disagreed) == (4, 3)
+    with db.read() as s:  # each relabelled item's stamp moved: open queue pages redraw its row
+        moved = {i for i, at in s.execute(select(QueueItem.id, QueueItem.updated_at).where(QueueItem.id.in_(items)))
+                 if at > stamps[i]}
+    assert moved == {items[0], items[1], items[3]}
+    fold(db, zone)  # the items routed again, and any post not counted yet
+    summary, wall = _counts(db)
+    sentiments = {(network, value): n for _, _, network, measure, value, n in summary if measure == "sentiment"}
+    # the shipped model said neutral, four times
+    assert sentiments == {("x", "negative"): 1, ("x", "positive"): 1, ("x", "neutral"): 1, ("mastodon", "negative"): 1}
+    assert sorted((net, label, n) for _, net, label, n, _ in wall) == [
+        ("mastodon", "negative", 1), ("x", "negative", 1), ("x", "neutral", 1), ("x", "positive", 1)]
+    with db.write.begin() as s:  # a fold from scratch, from the posts as they now stand
+        for table in (SummaryCount, SummaryFoldedItem, SummaryFoldedMention, SummaryFoldMark, WallHourCount,
+                      WallBrandHour):
+            s.execute(delete(table))
+    fold(db, zone)
+    assert _counts(db) == (summary, wall)
 
 
 def test_a_model_that_cannot_run_writes_nothing_and_says_which_file(
@@ -198,3 +256,14 @@ def test_the_item_page_shows_both_scores_and_which_decided(web, db: Database, se
     page = json.dumps(response.get_json()["response"]["_pages_content"], ensure_ascii=False)
     assert "by the firm's model sentiment.onnx, which decided; the shipped model said neutral" in page
     assert "routed again: team marketing → customer_service" in page
+    with db.write.begin() as s:  # a post scored before migration 0023: it kept the shipped label itself
+        shipped = s.get(ModelScore, mention_id)
+        assert shipped is not None and shipped.shipped_label == "neutral"
+        s.execute(update(Mention).where(Mention.id == mention_id).values(
+            sentiment_label="neutral", sentiment_score=shipped.shipped_score))
+        shipped.shipped_label = shipped.shipped_score = None
+    response = dash_post(client, ".._pages_content.children..._pages_store.data..",
+                         [{"id": "_pages_location", "property": "pathname", "value": f"/mention/{mention_id}"},
+                          {"id": "_pages_location", "property": "search", "value": ""}])
+    page = json.dumps(response.get_json()["response"]["_pages_content"], ensure_ascii=False)
+    assert "by the firm's model sentiment.onnx, which decided; the shipped model said neutral" in page
