@@ -8,7 +8,7 @@ the transaction with the cursor) lives in `collectors.store`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -101,11 +101,8 @@ class Enricher:
         followers = raw.author_followers if raw.author_followers and raw.author_followers > 0 else None
         if followers is not None:  # a platform's odd count must not sink the batch (int4 on PostgreSQL)
             followers = min(int(followers), MAX_FOLLOWERS)
-        priority, why_priority = compute_priority(
-            risk.flags, self.severities, score, followers, self.settings.influencer_followers
-        )
-        scored = Scored(text, language, score, label, brand, competitor, risk.flags, risk.terms, followers, priority)
-        decided = route(self.settings.rules, scored, why_priority)
+        priority, decided = decide(self.settings, self.severities, Scored(
+            text, language, score, label, brand, competitor, risk.flags, risk.terms, followers))
         at_risk, due = self._deadlines(decided.team, priority, collected_at)
         mention = {
             "external_id": storable_id(raw.external_id),
@@ -130,6 +127,14 @@ class Enricher:
             "link_key": link_key(text, raw.links),
         }
         return Enriched(mention, decided, due, at_risk, raw.raw)
+
+
+def decide(settings: Settings, severities: dict[str, str], post: Scored) -> tuple[str, Route]:
+    """(priority, route) of a judged post, by the settings' rules: the ingest's and the firm's model's
+    (`collectors.jobs.rescore_sentiment`) one rule. ``post.priority`` is not read: it is computed here."""
+    priority, why = compute_priority(post.flags, severities, post.sentiment_score, post.followers,
+                                     settings.influencer_followers)
+    return priority, route(settings.rules, replace(post, priority=priority), why)
 
 
 def storable_id(external_id: str) -> str:

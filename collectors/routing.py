@@ -31,7 +31,7 @@ class Scored:
     flags: tuple[str, ...]
     terms: Mapping[str, list[str]]
     followers: int | None
-    priority: str
+    priority: str = ""  # computed from the others (`collectors.pipeline.decide`)
 
 
 @dataclass(frozen=True)

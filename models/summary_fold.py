@@ -308,13 +308,12 @@ def _fold_mentions(session: Session, timezone: str, after: int | None) -> tuple[
     return len(rows), rows[-1].id
 
 
-def relabel(session: Session, mention: Mention, label: str, score: float, timezone: str) -> bool:
+def relabel(session: Session, mention: Mention, label: str, score: float, timezone: str) -> None:
     """Give a stored post the sentiment that decided it (a firm's own model: `sentiment:rescore`), in
     the caller's transaction: its row, and, when the fold has counted it already, the day's counts
     and the wall's hourly rollups moved from the old label to the new. The fold's mark is locked
     first (made, in ``timezone``, if no fold ran yet), so a fold running meanwhile either counted the
-    post before (the move is made here) or counts it after this commits, with the new label. True
-    when folded counts moved."""
+    post before (the move is made here) or counts it after this commits, with the new label."""
     mark = _mark(session, "mentions", timezone)
     # The label as committed, read under the lock: another run that relabelled this post meanwhile
     # has moved its counts already (its model_scores row then fails this one's insert too).
@@ -322,7 +321,7 @@ def relabel(session: Session, mention: Mention, label: str, score: float, timezo
                                            .where(Mention.id == mention.id)).one()
     mention.sentiment_label, mention.sentiment_score = label, score
     if old_label == label or session.get(SummaryFoldedMention, mention.id) is None:
-        return False
+        return
     delta: Counter[Key] = Counter()
     for lab, sign in ((old_label, -1), (label, 1)):
         for key in mention_keys(mention.network, mention.created_at, lab, mention.risk_flags,
@@ -331,7 +330,6 @@ def relabel(session: Session, mention: Mention, label: str, score: float, timezo
     _apply(session, delta)
     if mention.duplicate_of_id is None:  # the wall counts originals
         wall_rollup.move_post(session, mention.created_at, mention.network, (old_label, old_score), (label, score))
-    return True
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from collectors.nlp.onnx_sentiment import ModelError, OnnxSentiment
-from collectors.routing import Scored, compute_priority, route
+from collectors.pipeline import decide
+from collectors.routing import Scored
 from config.sentiment_model import SentimentModelConfig
 from config.settings import Settings
 from models import actions, summary_fold
@@ -89,12 +90,9 @@ def _unscored(db: Database, since: datetime, limit: int) -> list[Any]:
 
 def _decide(settings: Settings, row: Any, score: float, label: str) -> tuple[str, str, str, str]:
     """(team, priority, rule, explanation) with the model's sentiment, by the ingest's rules."""
-    severities = {f.name: f.severity for f in settings.lexicon}
-    flags = tuple(row.risk_flags or ())
-    priority, why = compute_priority(flags, severities, score, row.author_followers, settings.influencer_followers)
-    scored = Scored(row.text, row.language, score, label, row.brand, bool(row.is_competitor), flags,
-                    dict(row.risk_terms or {}), row.author_followers, priority)
-    decided = route(settings.rules, scored, why)
+    priority, decided = decide(settings, {f.name: f.severity for f in settings.lexicon}, Scored(
+        row.text, row.language, score, label, row.brand, bool(row.is_competitor), tuple(row.risk_flags or ()),
+        dict(row.risk_terms or {}), row.author_followers))
     return decided.team, priority, decided.rule_id, decided.explanation
 
 
