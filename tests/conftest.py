@@ -91,15 +91,6 @@ def web_settings(settings: Settings, **auth_changes: object) -> Settings:
     return replace(settings, auth=replace(auth, **auth_changes))
 
 
-@pytest.fixture(autouse=True)
-def _shared_app_first(request: pytest.FixtureRequest) -> None:
-    """The shared app is built (and served once) before any integration test runs, whatever the
-    order: a test that builds an app of its own (`tests.web.app_server`) and ran first took the page
-    callbacks, and the shared app's tests after it found none (test_summary then test_corrections)."""
-    if request.node.path.parent.name == "integration":
-        request.getfixturevalue("web_app")
-
-
 @pytest.fixture(scope="session")
 def web_app(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from dashboard.app import create_app
