@@ -8,7 +8,7 @@ the transaction with the cursor) lives in `collectors.store`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -101,8 +101,8 @@ class Enricher:
         followers = raw.author_followers if raw.author_followers and raw.author_followers > 0 else None
         if followers is not None:  # a platform's odd count must not sink the batch (int4 on PostgreSQL)
             followers = min(int(followers), MAX_FOLLOWERS)
-        priority, decided = decide(self.settings, self.severities, Scored(
-            text, language, score, label, brand, competitor, risk.flags, risk.terms, followers))
+        priority, decided = decide(self.settings, self.severities, text, language, score, label, brand, competitor,
+                                   risk.flags, risk.terms, followers)
         at_risk, due = self._deadlines(decided.team, priority, collected_at)
         mention = {
             "external_id": storable_id(raw.external_id),
@@ -129,12 +129,14 @@ class Enricher:
         return Enriched(mention, decided, due, at_risk, raw.raw)
 
 
-def decide(settings: Settings, severities: dict[str, str], post: Scored) -> tuple[str, Route]:
-    """(priority, route) of a judged post, by the settings' rules: the ingest's and the firm's model's
-    (`collectors.jobs.rescore_sentiment`) one rule. ``post.priority`` is not read: it is computed here."""
-    priority, why = compute_priority(post.flags, severities, post.sentiment_score, post.followers,
-                                     settings.influencer_followers)
-    return priority, route(settings.rules, replace(post, priority=priority), why)
+def decide(settings: Settings, severities: dict[str, str], text: str, language: str, score: float, label: str,
+           brand: str | None, competitor: bool, flags: tuple[str, ...], terms: dict[str, list[str]],
+           followers: int | None) -> tuple[str, Route]:
+    """(priority, route) of a judged post, by the settings' rules: one rule for the ingest and for a
+    firm's own model (`collectors.jobs.rescore_sentiment`)."""
+    priority, why = compute_priority(flags, severities, score, followers, settings.influencer_followers)
+    post = Scored(text, language, score, label, brand, competitor, flags, terms, followers, priority)
+    return priority, route(settings.rules, post, why)
 
 
 def storable_id(external_id: str) -> str:

@@ -31,7 +31,7 @@ class Scored:
     flags: tuple[str, ...]
     terms: Mapping[str, list[str]]
     followers: int | None
-    priority: str = ""  # computed from the others (`collectors.pipeline.decide`)
+    priority: str
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from sqlalchemy import select, update
 
 from collectors.nlp.onnx_sentiment import ModelError, OnnxSentiment
 from collectors.pipeline import decide
-from collectors.routing import Scored
 from config.sentiment_model import SentimentModelConfig
 from config.settings import Settings
 from models import actions, summary_fold
@@ -90,9 +89,9 @@ def _unscored(db: Database, since: datetime, limit: int) -> list[Any]:
 
 def _decide(settings: Settings, row: Any, score: float, label: str) -> tuple[str, str, str, str]:
     """(team, priority, rule, explanation) with the model's sentiment, by the ingest's rules."""
-    priority, decided = decide(settings, {f.name: f.severity for f in settings.lexicon}, Scored(
-        row.text, row.language, score, label, row.brand, bool(row.is_competitor), tuple(row.risk_flags or ()),
-        dict(row.risk_terms or {}), row.author_followers))
+    priority, decided = decide(settings, {f.name: f.severity for f in settings.lexicon}, row.text, row.language,
+                               score, label, row.brand, bool(row.is_competitor), tuple(row.risk_flags or ()),
+                               dict(row.risk_terms or {}), row.author_followers)
     return decided.team, priority, decided.rule_id, decided.explanation
 
 
