@@ -21,7 +21,7 @@ from models.summary import FRESH, compute_summary, compute_summary_exact, day_bo
 from models.summary_fold import BUCKETS, LAST_WIDTH, fold, fresh
 from models.summary_tables import SummaryCount, SummaryFoldMark
 from models.tables import QueueItem, utcnow
-from tests.integration.test_summary import DAYS, seeded  # noqa: F401  (the seeded days fixture)
+from tests.summary_days import DAYS
 
 PERCENTILES = ("first_response_median", "first_response_p90", "resolution_median", "resolution_p90")
 
@@ -59,7 +59,7 @@ def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
-def test_counts_give_the_exact_figures_of_each_day(db: Database, seeded: Settings) -> None:  # noqa: F811
+def test_counts_give_the_exact_figures_of_each_day(db: Database, seeded: Settings) -> None:
     zone = seeded.reporting.timezone
     now = _minute(utcnow())  # (the seeded work is stamped up to days after END: the counts hold it all)
     report = fold(db, zone, now)
@@ -76,7 +76,7 @@ def test_counts_give_the_exact_figures_of_each_day(db: Database, seeded: Setting
         assert compute_summary(s, seeded, DAYS[2], late)["truncated"] is False
 
 
-def test_items_changed_after_being_folded_are_counted_as_they_stand(db: Database, seeded: Settings) -> None:  # noqa: F811
+def test_items_changed_after_being_folded_are_counted_as_they_stand(db: Database, seeded: Settings) -> None:
     zone = seeded.reporting.timezone
     fold(db, zone, _minute(utcnow()))
     clock = SlaClock.from_settings(seeded)
@@ -107,7 +107,7 @@ def test_items_changed_after_being_folded_are_counted_as_they_stand(db: Database
             _same(compute_summary(s, seeded, day, now), compute_summary_exact(s, seeded, day, now))
 
 
-def test_a_fold_stopped_half_way_or_read_again_changes_nothing(db: Database, seeded: Settings,  # noqa: F811
+def test_a_fold_stopped_half_way_or_read_again_changes_nothing(db: Database, seeded: Settings,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     zone, now = seeded.reporting.timezone, _minute(utcnow())
     monkeypatch.setattr(summary_fold, "BATCH", 50)
@@ -142,7 +142,7 @@ def test_a_fold_stopped_half_way_or_read_again_changes_nothing(db: Database, see
         assert s.scalar(select(func.count()).select_from(SummaryCount)) < 8000
 
 
-def test_the_week_and_the_comparison_read_stored_figures(db: Database, seeded: Settings) -> None:  # noqa: F811
+def test_the_week_and_the_comparison_read_stored_figures(db: Database, seeded: Settings) -> None:
     zone, now = seeded.reporting.timezone, _minute(utcnow())
     fold(db, zone, now)
     with db.write.begin() as s:
@@ -190,7 +190,7 @@ def test_two_collectors_folding_for_the_first_time_at_once_both_succeed(db: Data
 @pytest.mark.parametrize("until", [timedelta(hours=13, minutes=30), timedelta(minutes=40),
                                    timedelta(hours=18), timedelta(hours=23, minutes=59, seconds=30)])
 def test_a_day_in_progress_is_compared_from_counts_by_the_hour(
-        db: Database, seeded: Settings, until: timedelta) -> None:  # noqa: F811
+        db: Database, seeded: Settings, until: timedelta) -> None:
     """The part of each earlier day a day in progress is compared with, as it stood then (`core_until`:
     the whole hours from the counts by the hour, the partial hour read): the item-by-item figures,
     medians within half a bucket; posts collected two minutes after they were written (the seeded lag)
@@ -214,7 +214,7 @@ def test_a_day_in_progress_is_compared_from_counts_by_the_hour(
             theirs["mentions"], theirs["net_sentiment"], theirs["negative_share"])
 
 
-def test_the_audience_of_items_folded_before_0020_is_filled_in_by_it(db: Database, seeded: Settings) -> None:  # noqa: F811
+def test_the_audience_of_items_folded_before_0020_is_filled_in_by_it(db: Database, seeded: Settings) -> None:
     """Migration 0020 gives the items folded under 0019 their post's audience (the notable items'
     order) without folding again: downgraded to 0019 (the column dropped) and upgraded back."""
     from alembic import command

@@ -19,8 +19,8 @@ from models import kpis, wall_rollup
 from models.db import Database
 from models.summary_fold import fold
 from models.summary_tables import SummaryFoldMark, WallBrandHour, WallHourCount
-from tests.integration.test_summary import END, ZONE, seeded  # noqa: F401  (the seeded days fixture)
 from tests.streams import inject
+from tests.summary_days import END, ZONE
 
 
 def _same_hours(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> None:
@@ -45,7 +45,7 @@ def _compare(db: Database, now: datetime) -> None:
     assert voice == sorted(voice_exact) and sum(n for _b, _c, n in voice) > 100
 
 
-def test_the_rollups_give_the_exact_figures(db: Database, seeded: Settings) -> None:  # noqa: F811
+def test_the_rollups_give_the_exact_figures(db: Database, seeded: Settings) -> None:
     fold(db, ZONE)
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(WallHourCount)) > 80  # ~90 hours x networks
@@ -71,7 +71,7 @@ def test_the_rollups_give_the_exact_figures(db: Database, seeded: Settings) -> N
     _compare(db, now)
 
 
-def test_without_a_fold_the_window_is_read_exactly(db: Database, seeded: Settings) -> None:  # noqa: F811
+def test_without_a_fold_the_window_is_read_exactly(db: Database, seeded: Settings) -> None:
     now = END - timedelta(minutes=41)
     with db.read() as s:
         assert wall_rollup._tail(s) is None
@@ -101,7 +101,7 @@ def test_hour_arithmetic() -> None:
                                                      "negative": 2, "positive": 0, "mean": -0.375}]
 
 
-def test_the_top_terms_as_the_exact_read(web: Any, db: Database, seeded: Settings) -> None:  # noqa: F811
+def test_the_top_terms_as_the_exact_read(web: Any, db: Database, seeded: Settings) -> None:
     wall = sys.modules[next(p["module"] for p in dash.page_registry.values() if p["path"] == "/wall")]
     brands = ["Aurelia Bank", "aurelia"]
     for now in (END - timedelta(hours=2, minutes=13), END - timedelta(hours=14)):
@@ -115,7 +115,7 @@ def test_the_top_terms_as_the_exact_read(web: Any, db: Database, seeded: Setting
 
 
 def test_a_fold_committed_between_the_tail_and_the_rollups_is_not_counted_twice(
-        db: Database, seeded: Settings) -> None:  # noqa: F811
+        db: Database, seeded: Settings) -> None:
     """On PostgreSQL each statement reads its own snapshot: a fold committed after the tail (the posts
     past the mark) was read and before the rollups are counted its posts in both."""
     from sqlalchemy import event
@@ -151,7 +151,7 @@ def test_a_fold_committed_between_the_tail_and_the_rollups_is_not_counted_twice(
     assert folded and voice == voice_exact
 
 
-def test_the_top_terms_drop_a_restricted_authors_words(web: Any, db: Database, seeded: Settings) -> None:  # noqa: F811
+def test_the_top_terms_drop_a_restricted_authors_words(web: Any, db: Database, seeded: Settings) -> None:
     """A data-protection request rewrites the author's posts in place: the wall's per-post terms kept
     by the worker are dropped with it (the restricted words are shown nowhere)."""
     from datetime import UTC
