@@ -130,7 +130,6 @@ def test_crafted_update_without_session_or_with_wrong_team_reads_and_changes_not
         assert s.get(QueueItem, items["legal"]).assignee == "legal-agent"  # type: ignore[union-attr]
 
 
-
 def test_item_pages_and_their_updates_check_the_items_team(web: Any, db: Database, settings: Settings) -> None:
     make_accounts(db, settings)
     items = items_by_team(db, settings)
