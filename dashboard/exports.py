@@ -59,7 +59,7 @@ def _rows(fmt: str, wanted: dict[str, object]) -> Iterator[str]:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(CSV_COLUMNS)
-            for event in iter_events(session, **wanted):  # type: ignore[arg-type]
+            for event in iter_events(session, replies=True, **wanted):  # type: ignore[arg-type]
                 writer.writerow(csv_row(event))
                 if buffer.tell() > 64_000:
                     yield buffer.getvalue()
@@ -67,7 +67,7 @@ def _rows(fmt: str, wanted: dict[str, object]) -> Iterator[str]:
                     buffer.truncate()
             yield buffer.getvalue()
         else:
-            for event in iter_events(session, **wanted):  # type: ignore[arg-type]
+            for event in iter_events(session, replies=True, **wanted):  # type: ignore[arg-type]
                 yield json.dumps(event_record(event), ensure_ascii=False) + "\n"
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models.actions import snapshot
+from models.audit_log import of_item
 
 # The formula-safe cell is in models.safe_csv (standard library only: the offline check of an
 # archive export reads it back); re-exported here under the names callers know.
@@ -34,17 +35,20 @@ from models.safe_csv import FORMULA_STARTS as FORMULA_STARTS
 from models.safe_csv import safe_cell as safe_cell
 from models.tables import AuditEvent, QueueItem, to_naive_utc
 
-CSV_COLUMNS = ("id", "at", "actor", "action", "item", "reason", "before", "after", "changed")
+# "subject": what a reply's or a template's event is about ("reply:12"), its item's column empty
+CSV_COLUMNS = ("id", "at", "actor", "action", "item", "reason", "before", "after", "changed", "subject")
 NONE_SHOWN = "(none)"
 
 
 def iter_events(
     session: Session, since: datetime | None = None, until: datetime | None = None, item_id: int | None = None,
-    actor: str | None = None, page: int = 1000,
+    actor: str | None = None, page: int = 1000, replies: bool = False,
 ) -> Iterator[AuditEvent]:
     """Audit events in id order, ``since`` <= at < ``until`` (naive or aware UTC), optionally of
-    one item or one actor, read ``page`` rows per statement. The session's identity map holds
-    its objects weakly, so events the caller has let go of are freed: memory stays flat."""
+    one item (with ``replies``, the events of the replies written on it too: `of_item`; the chain
+    check reads the item's own) or one actor, read ``page`` rows per statement. The session's
+    identity map holds its objects weakly, so events the caller has let go of are freed: memory
+    stays flat."""
     page = max(1, page)
     conditions = []
     if since is not None:
@@ -52,7 +56,7 @@ def iter_events(
     if until is not None:
         conditions.append(AuditEvent.at < to_naive_utc(until))
     if item_id is not None:
-        conditions.append(AuditEvent.queue_item_id == item_id)
+        conditions.append(of_item(item_id) if replies else AuditEvent.queue_item_id == item_id)
     if actor is not None:
         conditions.append(AuditEvent.actor == actor)
     last = 0
@@ -105,13 +109,15 @@ def event_record(event: AuditEvent) -> dict[str, Any]:
         "reason": event.reason,
         "before": event.before or {},
         "after": event.after or {},
+        "subject": event.subject,
     }
 
 
 def csv_row(event: AuditEvent) -> list[str]:
     record = event_record(event)
     cells = [record["id"], record["at"], record["actor"], record["action"], record["item"], record["reason"],
-             _json(record["before"]), _json(record["after"]), describe_changes(record["before"], record["after"])]
+             _json(record["before"]), _json(record["after"]), describe_changes(record["before"], record["after"]),
+             record["subject"]]
     return [safe_cell(cell) for cell in cells]
 
 

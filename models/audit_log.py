@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, cast, literal, or_, select
 from sqlalchemy.orm import Session
 
 from models.archive import Scope, mention_author, write_record
@@ -42,6 +42,25 @@ def record_event(
                   "subject": subject, "before": event.before, "after": event.after, "reason": reason},
                  scope=_scope(session, item_id, subject), at=event.at)
     return event
+
+
+def of_item(item_id: int) -> ColumnElement[bool]:
+    """An item's events and those of the replies written on it ("reply:<id>": a reply's events carry
+    the reply's state, so they are not in the item's chain): what a person asking for an item's
+    trail means. Both halves are indexed (``queue_item_id``; ``subject``)."""
+    subjects = select(literal("reply:", String) + cast(Reply.id, String)).where(Reply.queue_item_id == item_id)
+    return or_(AuditEvent.queue_item_id == item_id, AuditEvent.subject.in_(subjects))
+
+
+def items_of_replies(session: Session, events: list[AuditEvent]) -> dict[int, int]:
+    """{event id: the item its reply was written on} for the reply events among ``events`` (one query)."""
+    reply_of = {e.id: int(e.subject[6:]) for e in events
+                if e.queue_item_id is None and e.subject and e.subject.startswith("reply:") and e.subject[6:].isdigit()}
+    if not reply_of:
+        return {}
+    items = {reply: item for reply, item in session.execute(
+        select(Reply.id, Reply.queue_item_id).where(Reply.id.in_(set(reply_of.values())))) if item is not None}
+    return {event: items[reply] for event, reply in reply_of.items() if reply in items}
 
 
 def _scope(session: Session, item_id: int | None, subject: str | None) -> Scope:

@@ -13,6 +13,7 @@ from sqlalchemy import Select, case, func, literal, or_, select, tuple_, union_a
 from sqlalchemy.orm import Session
 
 from models import queue_counts
+from models.audit_log import of_item
 from models.bulk import one_of
 from models.judgement_tables import ModelScore
 from models.tables import OPEN_STATUSES, AuditEvent, Mention, QueueItem, SourceRow, utcnow
@@ -357,14 +358,15 @@ def newest_audit_events(
     session: Session, since: datetime | None = None, until: datetime | None = None, item_id: int | None = None,
     actor: str | None = None, limit: int = 100,
 ) -> list[AuditEvent]:
-    """The newest audit events matching the filters, newest first (bounded)."""
+    """The newest audit events matching the filters, newest first (bounded); of an item, with the
+    events of the replies written on it (`models.audit_log.of_item`)."""
     statement = select(AuditEvent)
     if since is not None:
         statement = statement.where(AuditEvent.at >= since)
     if until is not None:
         statement = statement.where(AuditEvent.at < until)
     if item_id is not None:
-        statement = statement.where(AuditEvent.queue_item_id == item_id)
+        statement = statement.where(of_item(item_id))
     if actor:
         statement = statement.where(AuditEvent.actor == actor)
     return list(session.scalars(statement.order_by(AuditEvent.id.desc()).limit(limit)))

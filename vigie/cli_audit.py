@@ -55,7 +55,7 @@ def audit() -> None:
 @click.option("--until", default=None, metavar="WHEN",
               help="Events before this UTC date-time (a date alone: up to the end of that day).")
 @click.option("--item", "item_id", type=ITEM_ID, default=None, metavar="ID",
-              help="Only this queue item's events.")
+              help="Only this queue item's events and those of the replies written on it.")
 @click.option("--actor", default=None, metavar="NAME", help="Only this actor's events.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               metavar="FILE", help="Write to FILE instead of stdout (a CSV file starts with a UTF-8 BOM, for Excel).")
@@ -68,7 +68,7 @@ def export(fmt: str, since: str | None, until: str | None, item_id: int | None, 
     db = open_current(checked_settings())
     try:
         with snapshot_session(db) as session, _output(output, fmt) as out:
-            events = iter_events(session, since=start, until=end, item_id=item_id, actor=actor)
+            events = iter_events(session, since=start, until=end, item_id=item_id, actor=actor, replies=True)
             count = write_csv(events, out) if fmt == "csv" else write_jsonl(events, out)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output or 'to stdout'}: {exc.strerror or exc}") from exc

@@ -24,6 +24,7 @@ from dashboard.exports import EXPORT_ROLES
 from i18n import N_, _, ngettext
 from models import queries
 from models.audit import changes, utc_text
+from models.audit_log import items_of_replies
 from models.ids import parse_id, shown
 from models.labels import label
 
@@ -82,6 +83,14 @@ def _day(value: str | None, end: bool = False) -> datetime | None:
         return None
 
 
+def _item_cell(event: Any, replied_on: dict[int, int]) -> str:
+    if event.queue_item_id is not None:
+        return str(event.queue_item_id)
+    if event.id in replied_on:  # "4821 (reply 3845)"
+        return _("{item} (reply {reply})").format(item=replied_on[event.id], reply=event.subject[6:])
+    return ""
+
+
 @callback(
     Output("audit-links", "children"),
     Output("audit-table", "children"),
@@ -104,8 +113,9 @@ def show(since: str | None, until: str | None, item: Any, actor: str | None) -> 
                              id="audit-events")
     with current().db.pages() as session:
         events = queries.newest_audit_events(session, _day(since), _day(until, True), item_id, actor or None, SHOWN)
+        replied_on = items_of_replies(session, events)  # a reply's event: the item it was written on
     rows = [html.Tr([html.Td(html.Time(local(e.at, seconds=True), dateTime=utc_text(e.at))), html.Td(e.actor),
-                     html.Td(label("action", e.action)), html.Td(str(e.queue_item_id or "")),
+                     html.Td(label("action", e.action)), html.Td(_item_cell(e, replied_on)),
                      html.Td(describe(e.before or {}, e.after or {})), html.Td(e.reason or "")]) for e in events]
     head = html.Thead(html.Tr([html.Th(h) for h in (_("When"), _("Who"), _("Action"), _("Item"), _("Change"),
                                                      _("Reason"))]))

@@ -228,7 +228,7 @@ def test_cli_export_is_spreadsheet_safe_and_complete(db: Database, settings: Set
     assert not (tmp_path / "audit.csv.part").exists()
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["id", "at", "actor", "action", "item", "reason", "before", "after", "changed"]
+    assert rows[0] == ["id", "at", "actor", "action", "item", "reason", "before", "after", "changed", "subject"]
     assert len(rows) == total + 1
     by_action = {row[3]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     assert by_action["claim"]["actor"] == "'" + FORMULA_ACTOR

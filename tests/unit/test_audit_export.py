@@ -112,7 +112,7 @@ def test_jsonl_parses_line_by_line_keeps_unicode_and_is_not_neutralised() -> Non
     assert len(lines) == 2 and text.endswith("\n")
     first, second = (json.loads(line) for line in lines)
     assert first == {"id": 1, "at": "2024-05-01T09:30:01Z", "actor": "=cmd|' /C calc'!A0", "action": "claim",
-                     "item": 7, "reason": "Zoë ✓ 日本", "before": NEW, "after": CLAIMED}
+                     "item": 7, "reason": "Zoë ✓ 日本", "before": NEW, "after": CLAIMED, "subject": None}
     assert second["item"] is None and second["after"] == {"kiosk": "wall-1"}
 
 
