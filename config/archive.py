@@ -51,6 +51,7 @@ from config.checks import (
     expect,
     validate,
 )
+from config.outbound import Disclosure, pick_disclosure
 
 DEFAULT_CLASSES: Mapping[str, str] = {"sec_17a4": "6y", "mifid": "5y", "default": "7y"}
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([ydh])\s*$")
@@ -137,6 +138,12 @@ class Supervision:
     sample_rules: tuple[SampleRule, ...] = ()
     free_form: bool = True
     due_hours: int = 72
+    # outbound.yaml's (`config.settings` puts them here): a template sent as written with its disclosure
+    # line is not free-form
+    disclosures: tuple[Disclosure, ...] = ()
+
+    def disclosure(self, brand: str | None, network: str, language: str | None) -> str | None:
+        return pick_disclosure(self.disclosures, brand, network, language)
 
     def percent(self, network: str | None, team: str | None) -> float:
         for rule in self.sample_rules:
@@ -224,8 +231,9 @@ def _known(value: str | None, known: set[str], file: str, key: str, what: str) -
 
 
 def parse_archive(data: Any, teams: set[str], brands: set[str], flags: set[str],
-                  file: str = "archive.yaml") -> ArchiveConfig:
-    """Check ``archive.yaml`` against the teams, brands and lexicon flags it may name."""
+                  file: str = "archive.yaml", disclosures: tuple[Disclosure, ...] = ()) -> ArchiveConfig:
+    """Check ``archive.yaml`` against the teams, brands and lexicon flags it may name; supervision
+    knows outbound.yaml's ``disclosures``."""
     checked = validate(ArchiveFile, data, file)
     ret, sup = checked.retention, checked.supervision
     rules = []
@@ -246,5 +254,6 @@ def parse_archive(data: Any, teams: set[str], brands: set[str], flags: set[str],
         purge_every_minutes=checked.purge_every_minutes,
         anchor_file=checked.anchor_file,
         anchor_hour=checked.anchor_hour,
-        supervision=Supervision(tuple(sup.flags), sup.sample_percent, tuple(samples), sup.free_form, sup.due_hours),
+        supervision=Supervision(tuple(sup.flags), sup.sample_percent, tuple(samples), sup.free_form, sup.due_hours,
+                                disclosures),
     )

@@ -13,6 +13,7 @@ accounts for new posts.
     length_limits: {x: 280, bluesky: 300, mastodon: 500, reddit: 10000, demo: 500}
     disclosures:                    # added to (or checked in) every reply and post of the brand on those networks
       - {brand: Aurelia Bank, networks: [x], text: "Aurelia Bank SA, regulated by the ACPR"}
+      - {brand: Aurelia Bank, networks: [x], language: fr, text: "Aurelia Bank SA, régulée par l'ACPR"}
     screening:
       on_hit: approve               # approve: a hit forces approval; block: a hit cannot be sent at all
       defaults: true                # start from Vigie's built-in list of promissory terms
@@ -59,6 +60,18 @@ class Disclosure:
     brand: str
     networks: frozenset[str]
     text: str
+    language: str | None = None  # the replies in this language; None: any language without one of its own
+
+
+def pick_disclosure(disclosures: tuple[Disclosure, ...], brand: str | None, network: str,
+                    language: str | None = None) -> str | None:
+    """The line a reply of ``brand`` on ``network`` in ``language`` carries: the first entry for
+    that language, else the first for any language; None when none applies."""
+    found = [item for item in disclosures if item.brand == brand and network in item.networks]
+    for item in found:
+        if language is not None and item.language == language:
+            return item.text
+    return next((item.text for item in found if item.language is None), None)
 
 
 @dataclass(frozen=True)
@@ -85,11 +98,8 @@ class OutboundConfig:
     def limit(self, network: str) -> int:
         return self.length_limits.get(network, FALLBACK_LIMIT)
 
-    def disclosure(self, brand: str | None, network: str) -> str | None:
-        for item in self.disclosures:
-            if item.brand == brand and network in item.networks:
-                return item.text
-        return None
+    def disclosure(self, brand: str | None, network: str, language: str | None = None) -> str | None:
+        return pick_disclosure(self.disclosures, brand, network, language)
 
 
 Policy = Annotated[str, OneOf(POLICIES)]
@@ -109,10 +119,17 @@ class ApprovalBlock(FileModel):
     sla_minutes: PositiveInt = Field(default=60, description="compliance's target to decide a waiting draft")
 
 
+Language = Annotated[str, expect("a language code such as en or fr",
+                                  lambda v: isinstance(v, str) and v.strip().isalpha() and 2 <= len(v.strip()) <= 3,
+                                  lambda v: v.strip().lower())]
+
+
 class DisclosureEntry(FileModel):
     brand: Text = Field(description="one of the firm's brands of brands.yaml")
     networks: list[Text] = Field(description="the networks it applies on")
     text: Text = Field(description="the line added to (or checked in) each reply and post")
+    language: Language | None = Field(default=None, description="only the replies and posts in this language "
+                                      "(a code such as fr); without: those in a language with no line of its own")
 
     @field_validator("networks")
     @classmethod
@@ -166,7 +183,7 @@ def parse_outbound(data: Any, teams: set[str], brands: set[str], sources: set[st
     disclosures = []
     for i, item in enumerate(checked.disclosures):
         _known(item.brand, brands, file, f"disclosures[{i}].brand", "a brand from brands.yaml")
-        disclosures.append(Disclosure(item.brand, frozenset(item.networks), item.text))
+        disclosures.append(Disclosure(item.brand, frozenset(item.networks), item.text, item.language))
     for network, name in checked.accounts.items():
         _known(name, sources, file, f"accounts.{network}", "a source from sources.yaml")
     return OutboundConfig(

@@ -136,6 +136,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     own_brands = {b.name for b in brands if not b.competitor}
     rules, influencer = parse_routing(files["routing.yaml"], team_keys, flags, {b.name for b in brands})
     sources = parse_sources(files["sources.yaml"], env=env)
+    outbound = parse_outbound(files["outbound.yaml"], team_keys, own_brands, {s.name for s in sources})
     values: dict[str, Any] = dict(
         environment=given,
         config_dir=config_dir,
@@ -156,8 +157,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         sla=parse_sla(files["teams.yaml"], PRIORITIES),
         notifications=parse_notifications(files["notifications.yaml"], team_keys, env),
         reporting=parse_reporting(files["reporting.yaml"], flags),
-        outbound=parse_outbound(files["outbound.yaml"], team_keys, own_brands, {s.name for s in sources}),
-        archive=parse_archive(files["archive.yaml"], team_keys, own_brands, flags),
+        outbound=outbound,
+        archive=parse_archive(files["archive.yaml"], team_keys, own_brands, flags, disclosures=outbound.disclosures),
         ops=parse_ops(env),
         sentiment_model=parse_sentiment_model(env),
         egress=parse_egress(env),

@@ -136,7 +136,7 @@ def check(session: Session, rules: Rules, target: Target, text: str | None, vers
     now = now or utcnow()
     config = rules.config
     brand = speaking_brand(rules, target.brand)
-    disclosure = config.disclosure(brand, target.network)
+    disclosure = config.disclosure(brand, target.network, target.language)
     missing: tuple[str, ...] = ()
     edited = False
     version = _template(session, version_id, target, now) if version_id is not None else None

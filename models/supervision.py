@@ -88,13 +88,13 @@ def ingest_reason(config: Supervision, mention_id: int, external_id: str, flags:
     return "sample" if sampled(mention_id, external_id, config.percent(network, team)) else None
 
 
-def free_form(reply: Reply, template_body: str | None) -> bool:
+def free_form(reply: Reply, template_body: str | None, disclosure: str | None = None) -> bool:
     """Was ``reply`` sent without pre-approval and not as an unedited template?
 
     Pre-approved: compliance approved this very text. An unedited template: the template filled
-    with plain values, as written. Under policy ``none`` the rules never checked the text, so it is
-    compared here; without the brand's disclosure settings a template sent with its disclosure
-    line counts as edited (reviewed once too often, never missed)."""
+    with plain values, as written, with the ``disclosure`` line its brand, network and language
+    carry (outbound.yaml, as `models.reply_rules` adds it). Under policy ``none`` the rules never
+    checked the text, so it is compared here."""
     if reply.kind not in ("reply", "post"):
         return False
     if reply.approved_sha256 is not None and reply.approved_sha256 == text_sha256(reply.text):
@@ -104,7 +104,7 @@ def free_form(reply: Reply, template_body: str | None) -> bool:
     values = reply.values or {}
     if any(_free_text(name, value) for name, value in values.items()):
         return True
-    return fixed_text_changed(template_body, reply.text, values, None)
+    return fixed_text_changed(template_body, reply.text, values, disclosure)
 
 
 def _row(config: Supervision, reason: str, now: datetime, **ids: Any) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def queue_sent_reply(session: Session, reply: Reply, now: datetime | None = None
     body = None
     if reply.template_version_id is not None:
         body = session.scalar(select(TemplateVersion.body).where(TemplateVersion.id == reply.template_version_id))
-    if not free_form(reply, body):
+    if not free_form(reply, body, config.disclosure(reply.brand, reply.network, reply.language)):
         return False
     session.connection().execute(insert(Review), [_row(config, "free_form", now or utcnow(),
                                                          mention_id=reply.mention_id, reply_id=reply.id,

@@ -151,7 +151,8 @@ def _lists(session: Any) -> tuple[list[Any], str]:
     why = reply_views.reasons(session, [r.id for r, _m in waiting])
     versions = reply_views.template_versions(session, [r.template_version_id for r, _m in waiting])
     cards = [build_waiting_card(r, m, versions.get(r.template_version_id or 0), why.get(r.id), now,
-                                config.sla_minutes, config.disclosure(r.brand, r.network)) for r, m in waiting]
+                                config.sla_minutes, config.disclosure(r.brand, r.network, r.language))
+             for r, m in waiting]
     header = build_header(outbox.counts(session).get("pending", 0), outbox.oldest_waiting_at(session), now,
                           config.sla_minutes)
     lists = [

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from config.archive import SampleRule, Supervision
+from config.outbound import Disclosure
 from models.compose import text_sha256
 from models.reply_tables import Reply
 from models.supervision import Reviewed, coverage_rows, draw, free_form, ingest_reason, period_start, sampled
@@ -72,6 +73,24 @@ def test_free_form_is_any_text_sent_without_approval_but_an_unedited_template() 
     assert free_form(_reply(text="Hello see https://x.example/win, we will call you today.", template_version_id=3,
                             values={"first_name": "see https://x.example/win"}), body)  # free text in a value
     assert not free_form(_reply(kind="elsewhere"), None)  # answered outside Vigie: nothing was sent
+
+
+def test_a_template_sent_as_written_with_its_disclosure_line_is_not_free_form() -> None:
+    body = "Bonjour {{first_name}}, nous vous appelons aujourd'hui."
+    english = Disclosure("Aurelia Bank", frozenset({"x"}), "Aurelia Bank SA, regulated by the ACPR")
+    french = Disclosure("Aurelia Bank", frozenset({"x"}), "Aurelia Bank SA, régulée par l'ACPR", "fr")
+    config = Supervision(disclosures=(english, french))
+    line = config.disclosure("Aurelia Bank", "x", "fr")
+    assert line == french.text and config.disclosure("Aurelia Bank", "x", "de") == english.text
+    assert config.disclosure("Aurelia Bank", "bluesky", "fr") is None and config.disclosure("Other", "x", "fr") is None
+    sent = _reply(text=f"Bonjour Ana, nous vous appelons aujourd'hui.\n\n{line}", template_version_id=3,
+                  values={"first_name": "Ana"}, brand="Aurelia Bank", network="x", language="fr")
+    assert not free_form(sent, body, line)  # as compose wrote it: the template and the brand's line
+    assert free_form(sent, body, None)  # (before: nobody told supervision the line, every one was reviewed)
+    assert free_form(sent, body, english.text)  # another line than the one its language carries: an edit
+    edited = _reply(text=f"Bonjour Ana, nous vous appelons demain.\n\n{line}", template_version_id=3,
+                    values={"first_name": "Ana"})
+    assert free_form(edited, body, line)
 
 
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday
