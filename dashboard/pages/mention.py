@@ -26,7 +26,8 @@ from dashboard.components.links import safe_link
 from dashboard.components.sentence import sentence
 from dashboard.components.when import due, local, number, when
 from dashboard.context import current
-from i18n import _
+from i18n import _, current_reader
+from i18n import formats as fmt
 from models import presence, queries
 from models.ids import parse_id, shown
 from models.labels import label
@@ -149,7 +150,8 @@ def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
         return [html.P(_("Not queued."), className="text-muted")]
     now = utcnow()
     sla = queries.sla_state(item.status, item.due_at, item.at_risk_at, now)
-    deadline = sentence(_("Due: {deadline}"), deadline=due(item.due_at, now))
+    deadline = _closed(item, now) if item.resolved_at is not None and not sla else \
+        sentence(_("Due: {deadline}"), deadline=due(item.due_at, now))
     out = [
         html.P([html.B(teams.get(item.team, item.team)),
                 f" · {label('status', item.status)} · {item.assignee or _('unassigned')}"],
@@ -158,10 +160,23 @@ def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
         html.P([*deadline, *([" · ", _("SLA {state}").format(state=label("sla", sla))] if sla else [])],
                className="text-muted", id="mention-sla"),
     ]
-    if item.escalated_at is not None:
+    if item.escalated_at is not None and sla:
         out.append(dbc.Alert(_("Escalated to the lead: {reason}").format(reason=item.escalation_reason or ""),
                              color="danger", className="py-1"))
+    elif item.escalated_at is not None:  # closed since: what happened, not an alarm
+        out.append(html.P(_("It was escalated to the lead: {reason}").format(reason=item.escalation_reason or ""),
+                          className="text-muted small", id="mention-escalated"))
     return out
+
+
+def _closed(item: QueueItem, now: datetime) -> list[Any]:
+    """A closed item: when, and whether within its deadline (a live countdown would read "overdue"
+    once the deadline passes, however early it was closed)."""
+    assert item.resolved_at is not None
+    late = (item.resolved_at - item.due_at).total_seconds()
+    verdict = _("within its deadline") if late <= 0 else \
+        _("{duration} after its deadline").format(duration=fmt.duration(late, current_reader()))
+    return [*sentence(_("Closed {when}"), when=when(item.resolved_at, now)), f" ({verdict})"]
 
 
 def _actions(item: QueueItem, teams: dict[str, str]) -> list[Any]:
