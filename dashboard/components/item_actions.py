@@ -10,6 +10,7 @@ the others done, and none half-done; every item's outcome comes back for the pag
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,10 +48,13 @@ class Outcome:
     def message(self, action: str) -> tuple[str, str]:
         """(text, colour) for the page's alert."""
         text = DONE[action](len(self.done)).format(n=len(self.done)) if self.done else ""
-        if self.errors:
-            text = (text + " " if text else "") + " ".join(self.errors[:5])
-            if len(self.errors) > 5:
-                text += " " + _("(+{n} more)").format(n=len(self.errors) - 5)
+        if self.errors:  # the same refusal for several items is said once, with their count
+            counted = Counter(self.errors)
+            shown = [error if n == 1 else ngettext("{error} ({n} item)", "{error} ({n} items)", n).format(
+                error=error, n=n) for error, n in counted.items()]
+            text = (text + " " if text else "") + "; ".join(shown[:5])
+            if len(shown) > 5:
+                text += " " + _("(+{n} more)").format(n=sum(list(counted.values())[5:]))
         colour = "danger" if self.errors and not self.done else "warning" if self.errors else "success"
         return text, colour
 
