@@ -104,9 +104,13 @@ def web_app(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory): 
 
 @pytest.fixture
 def web(web_app, db: Database, settings: Settings):  # type: ignore[no-untyped-def]
-    """The shared app, reading and writing this test's database (SQLite and PostgreSQL)."""
+    """The shared app, reading and writing this test's database (SQLite and PostgreSQL). The days'
+    figures a worker keeps a minute (`dashboard.exports._computed`, per process: one database in
+    production) are forgotten, so that no test reads another's."""
+    from dashboard import exports
     from dashboard.context import AppContext
 
+    exports._computed.clear()
     before = web_app.server.extensions["vigie"]
     web_app.server.extensions["vigie"] = AppContext(settings=web_settings(settings), db=db)
     yield web_app

@@ -1,5 +1,5 @@
-"""A manager's home (/home/manager, and / for managers): yesterday's summary (the figures the
-summary page shows for that day: the stored summary, or computed as /summary does) and the week's
+"""A manager's home (/home/manager, and / for managers): today so far and yesterday's summary (the
+figures the summary page shows for those days: the stored summary, or computed as /summary does) and the week's
 trend, 7 days of mentions received, items queued, resolved and breaches, built by a pure function
 (`build_trend_table`). A day's trend figures come from its stored summary, else from its running
 counts (`models.home_queries.week_trend`: a few hundred rows a day, whatever the day's size). A
@@ -52,8 +52,8 @@ def _minutes(value: float | None) -> str:
     return _("{minutes} min").format(minutes=number(round(value))) if value is not None else "—"
 
 
-def build_yesterday(figures: dict[str, Any], stored: bool) -> Any:
-    """Yesterday's key figures, as a two-column table (figure, value)."""
+def build_yesterday(figures: dict[str, Any], stored: bool, today: bool = False) -> Any:
+    """A day's key figures (yesterday's; ``today``: the day so far), as a two-column table (figure, value)."""
     overall = figures["sla"]["overall"]
     rows = [
         (_("Mentions received"), number(figures["volume"]["mentions"])),
@@ -65,9 +65,13 @@ def build_yesterday(figures: dict[str, Any], stored: bool) -> Any:
     ]
     body = html.Tbody([html.Tr([html.Th(label, scope="row"), html.Td(value)]) for label, value in rows])
     head = html.Thead(html.Tr([html.Th(_("Figure"), scope="col"), html.Th(_("Value"), scope="col")]))
-    note = _("Stored summary.") if stored else _("No stored summary for this day yet: computed now.")
+    note = _("The day so far, computed now.") if today else _("Stored summary.") if stored else \
+        _("No stored summary for this day yet: computed now.")
+    if not today and not figures["volume"]["mentions"]:
+        note = _("Nothing was collected that day (a new installation, or the collectors were stopped).")
     return html.Div([
-        dbc.Table([head, body], size="sm", striped=True, id="home_manager-yesterday", className="w-auto"),
+        dbc.Table([head, body], size="sm", striped=True, id="home_manager-today" if today else "home_manager-yesterday",
+                  className="w-auto"),
         html.P([note, " ", html.A(_("Open the daily summary"), href=f"/summary?date={figures['day']}")],
                className="small text-muted"),
     ])
@@ -95,16 +99,21 @@ def _week(yesterday: date, yesterday_figures: dict[str, Any]) -> list[home_queri
 
 def _content() -> tuple[list[Any], str]:
     ctx = current()
-    yesterday = local_day(utcnow(), ctx.settings.reporting.timezone) - timedelta(days=1)
+    today = local_day(utcnow(), ctx.settings.reporting.timezone)
+    yesterday = today - timedelta(days=1)
+    now_figures, _stored = summary_figures(today.isoformat())  # computed now, kept a minute (`summary_figures`)
     figures, stored = summary_figures(yesterday.isoformat())
     week = _week(yesterday, figures)
     children = [
+        html.H3(_("Today so far, {day}").format(day=day_text(today)), className="mt-3"),
+        build_yesterday(now_figures, False, today=True),
         html.H3(_("Yesterday, {day}").format(day=day_text(yesterday)), className="mt-3"),
         build_yesterday(figures, stored),
         html.H3(_("The last 7 days"), className="mt-4"),
         build_trend_table(week),
     ]
-    return children, signature(figures.get("computed_at_utc"), stored, week, current_reader().language)
+    return children, signature(now_figures.get("computed_at_utc"), figures.get("computed_at_utc"), stored, week,
+                               current_reader().language)
 
 
 layout = live_home("home_manager", N_("Overview"), _content, ROLES, tick_ms=TICK_MS, body="body")

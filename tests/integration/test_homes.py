@@ -17,6 +17,7 @@ from models import actions, home_queries, replies
 from models.archive_tables import Review
 from models.db import Database
 from models.summary import compute_summary, day_bounds, local_day
+from models.summary_fold import fold
 from models.tables import QueueItem, utcnow
 from models.users import set_preferences
 from tests.kit import seed_items
@@ -196,6 +197,33 @@ def test_the_managers_yesterday_and_week(web: Any, db: Database, settings: Setti
     assert len([i for i in found if i.startswith("home_manager-trend-")]) == 7
     assert f"home_manager-trend-{yesterday.isoformat()}" in found
     assert f"/summary?date={yesterday.isoformat()}" in str(home)
+    assert "home_manager-today" in found and "The day so far, computed now." in _shown(home)
+
+
+def test_a_new_managers_home_shows_today_and_says_why_yesterday_is_empty(web: Any, db: Database,
+                                                                          settings: Settings) -> None:
+    make_accounts(db, settings)
+    seed_items(db, settings, [f"{CARD} (today {i})" for i in range(2)], prefix="td")  # posted now
+    fold(db, settings.reporting.timezone)  # as the collector's summary:fold job does, every minute
+    home = _page(_client(web, "manager"), "/")
+    found, texts = _ids(home), _shown(home)
+    assert "home_manager-today" in found and "home_manager-yesterday" in found
+    table = str(next(node for node in _tables(home) if node["props"]["id"] == "home_manager-today"))
+    assert "'Mentions received'" in table and "'2'" in table, table[:2000]
+    assert "Nothing was collected that day (a new installation, or the collectors were stopped)." in texts
+
+
+def _tables(node: Any) -> list[Any]:
+    found = []
+    if isinstance(node, dict):
+        if isinstance(node.get("props"), dict) and str(node["props"].get("id", "")).startswith("home_manager-"):
+            found.append(node)
+        for value in node.values():
+            found += _tables(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _tables(value)
+    return found
 
 
 def test_the_health_home_for_admins_and_operators(web: Any, db: Database, settings: Settings) -> None:
