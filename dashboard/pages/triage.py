@@ -171,13 +171,15 @@ def layout(**_query: Any) -> Any:
             dbc.Row(
                 [
                     dbc.Col([dbc.Label(_("Assign to"), html_for="triage-assignee", className="visually-hidden"),
-                             dbc.Select(id="triage-assignee", size="sm", value="",
-                                        options=[{"label": _("Assign to…"), "value": ""}, *members])], md=2),
+                             # (dbc.Select draws ``placeholder`` as its own hidden option of value "": an
+                             # option of ours with that value showed blank)
+                             dbc.Select(id="triage-assignee", size="sm", value="", placeholder=_("Assign to…"),
+                                        options=members)], md=2),
                     dbc.Col(dbc.Button(_("Assign"), id="triage-assign", color="primary", size="sm"), md="auto"),
                     dbc.Col([dbc.Label(_("Reroute to team"), html_for="triage-team", className="visually-hidden"),
-                             dbc.Select(id="triage-team", size="sm", value="", options=[
-                                 {"label": _("Reroute to team…"), "value": ""},
-                                 *({"label": labels[k], "value": k} for k in ctx.settings.team_keys)])], md=2),
+                             dbc.Select(id="triage-team", size="sm", value="", placeholder=_("Reroute to team…"),
+                                        options=[{"label": labels[k], "value": k} for k in ctx.settings.team_keys])],
+                            md=2),
                     dbc.Col([dbc.Label(_("Reason (required to reroute)"), html_for="triage-reason",
                                        className="visually-hidden"),
                              dbc.Input(id="triage-reason", placeholder=_("Reason (required to reroute)"),

@@ -298,6 +298,10 @@ def test_lead_bulk_reroutes_and_sees_a_breach_without_reload(server: dict[str, A
         wait_until(lambda i=item_id: browser.find_element(By.CSS_SELECTOR, f".ag-row[row-id='{i}']"),
                    what=f"unassigned item {item_id} on triage")
         browser.find_element(By.CSS_SELECTOR, f".ag-row[row-id='{item_id}'] .ag-selection-checkbox input").click()
+    # The pickers say what they are for before anything is picked (they showed blank: dbc.Select's own
+    # hidden option came first).
+    assert Select(browser.find_element(By.ID, "triage-assignee")).first_selected_option.text == "Assign to…"
+    assert Select(browser.find_element(By.ID, "triage-team")).first_selected_option.text == "Reroute to team…"
     Select(browser.find_element(By.ID, "triage-team")).select_by_visible_text("Legal & compliance")
     browser.find_element(By.ID, "triage-reason").send_keys("card disputes go to legal this quarter")
     browser.find_element(By.ID, "triage-reroute").click()
