@@ -241,7 +241,12 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
             *live,
             dbc.Col(
                 [
-                    html.H3([_("Mention {id}").format(id=m.id), *_records_link(principal, m.id)]),
+                    # The item's number beside the post's: the queue, the actions' messages, the homes'
+                    # lists and the audit trail name items by it.
+                    html.H3([_("Mention {id}").format(id=m.id),
+                             *([html.Small(" · " + _("item {id}").format(id=item.id), className="text-muted",
+                                           id="mention-item-number")] if item is not None else []),
+                             *_records_link(principal, m.id)]),
                     *copy_note,
                     html.P(m.text, className="vigie-detail-text", id="mention-text"),
                     html.Table(

@@ -45,6 +45,7 @@ def test_a_closed_items_deadline_reads_as_kept_or_missed(web: Any, db: Database,
                   .values(due_at=now - timedelta(minutes=40), resolved_at=now - timedelta(minutes=15)))
         mentions = {i: s.get(QueueItem, i).mention_id for i in (early, late, escalated)}  # type: ignore[union-attr]
     text = _page_text(web, db, mentions[early])
+    assert f" · item {early}" in text  # the number the queue, the messages and the audit trail use
     assert "Closed" in text and "(within its deadline)" in text, text
     assert "overdue" not in text and "Due:" not in text
     text = _page_text(web, db, mentions[late])
