@@ -66,12 +66,14 @@ class Disclosure:
 def pick_disclosure(disclosures: tuple[Disclosure, ...], brand: str | None, network: str,
                     language: str | None = None) -> str | None:
     """The line a reply of ``brand`` on ``network`` in ``language`` carries: the first entry for
-    that language, else the first for any language; None when none applies."""
+    that language, else the first without a language, else the first of any language (a brand that
+    must carry a line on a network always carries one); None when no entry names the brand and network."""
     found = [item for item in disclosures if item.brand == brand and network in item.networks]
     for item in found:
         if language is not None and item.language == language:
             return item.text
-    return next((item.text for item in found if item.language is None), None)
+    general = [item for item in found if item.language is None] or found
+    return general[0].text if general else None
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ class ApprovalBlock(FileModel):
 
 
 Language = Annotated[str, expect("a language code such as en or fr",
-                                  lambda v: isinstance(v, str) and v.strip().isalpha() and 2 <= len(v.strip()) <= 3,
+                                  lambda v: isinstance(v, str) and v.strip().isascii() and v.strip().isalpha()
+                                  and 2 <= len(v.strip()) <= 3,
                                   lambda v: v.strip().lower())]
 
 

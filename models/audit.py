@@ -56,7 +56,7 @@ def iter_events(
     if until is not None:
         conditions.append(AuditEvent.at < to_naive_utc(until))
     if item_id is not None:
-        conditions.append(of_item(item_id) if replies else AuditEvent.queue_item_id == item_id)
+        conditions.append(of_item(session, item_id) if replies else AuditEvent.queue_item_id == item_id)
     if actor is not None:
         conditions.append(AuditEvent.actor == actor)
     last = 0

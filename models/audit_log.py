@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, cast, literal, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from models.archive import Scope, mention_author, write_record
@@ -44,12 +44,20 @@ def record_event(
     return event
 
 
-def of_item(item_id: int) -> ColumnElement[bool]:
+MAX_REPLIES_OF_ITEM = 1000  # replies read per item for its trail (a handful in practice): bounded
+
+
+def of_item(session: Session, item_id: int) -> ColumnElement[bool]:
     """An item's events and those of the replies written on it ("reply:<id>": a reply's events carry
     the reply's state, so they are not in the item's chain): what a person asking for an item's
-    trail means. Both halves are indexed (``queue_item_id``; ``subject``)."""
-    subjects = select(literal("reply:", String) + cast(Reply.id, String)).where(Reply.queue_item_id == item_id)
-    return or_(AuditEvent.queue_item_id == item_id, AuditEvent.subject.in_(subjects))
+    trail means. The replies are read first (indexed by item) and named as a list: PostgreSQL then
+    combines the two indexes (``queue_item_id``; ``subject``), where a subquery in the OR made it
+    walk the whole table (measured: 199,993 of 200,000 rows read for one item)."""
+    replies = session.scalars(select(Reply.id).where(Reply.queue_item_id == item_id).order_by(Reply.id)
+                              .limit(MAX_REPLIES_OF_ITEM)).all()
+    if not replies:
+        return AuditEvent.queue_item_id == item_id
+    return or_(AuditEvent.queue_item_id == item_id, AuditEvent.subject.in_([f"reply:{r}" for r in replies]))
 
 
 def items_of_replies(session: Session, events: list[AuditEvent]) -> dict[int, int]:

@@ -366,7 +366,7 @@ def newest_audit_events(
     if until is not None:
         statement = statement.where(AuditEvent.at < until)
     if item_id is not None:
-        statement = statement.where(of_item(item_id))
+        statement = statement.where(of_item(session, item_id))
     if actor:
         statement = statement.where(AuditEvent.actor == actor)
     return list(session.scalars(statement.order_by(AuditEvent.id.desc()).limit(limit)))

@@ -108,7 +108,7 @@ def compose(session: Session, rules: Rules, actor: str, target: Target, text: st
         raise ReplyError("; ".join(checked.problems))
     reply = Reply(kind=target.kind, queue_item_id=target.queue_item_id, mention_id=target.mention_id,
                   source_name=target.source_name, network=target.network, team=target.team, brand=checked.brand,
-                  language=target.language, template_version_id=version_id,
+                  language=checked.language or target.language, template_version_id=version_id,
                   values={k: str(v)[:200] for k, v in values.items()}, author=actor, text=checked.text,
                   text_sha256=text_sha256(checked.text), policy=checked.policy,
                   needs_approval=checked.needs_approval, screening=list(checked.hits),

@@ -96,6 +96,7 @@ class Checked:
     problems: tuple[str, ...]  # reasons it cannot be sent as it is (missing values, too long, blocked)
     disclosure: str | None
     brand: str | None = None  # the firm's brand the reply speaks for (`speaking_brand`)
+    language: str | None = None  # the text's: its template's, else the target's (its disclosure line's)
 
 
 def _template(session: Session, version_id: int, target: Target, now: datetime) -> TemplateVersion:
@@ -136,10 +137,13 @@ def check(session: Session, rules: Rules, target: Target, text: str | None, vers
     now = now or utcnow()
     config = rules.config
     brand = speaking_brand(rules, target.brand)
-    disclosure = config.disclosure(brand, target.network, target.language)
     missing: tuple[str, ...] = ()
     edited = False
     version = _template(session, version_id, target, now) if version_id is not None else None
+    # The text's language: a template's own (the panel offers templates of other languages than the
+    # post's detected one), else the target's. The disclosure line is that language's.
+    language = version.template.language if version is not None else target.language
+    disclosure = config.disclosure(brand, target.network, language)
     if version is not None:
         filled = fill(version.body, values)
         missing = filled.missing
@@ -169,7 +173,7 @@ def check(session: Session, rules: Rules, target: Target, text: str | None, vers
     needs = (policy == "all" or (policy == "template_only" and (version is None or edited or free_values))
              or bool(hits))
     return Checked(text, length.count, length.limit, left, hits, policy, needs, edited or free_values,
-                   tuple(problems), disclosure, brand)
+                   tuple(problems), disclosure, brand, language)
 
 
 # A placeholder holds a name, a reference, a date: a value with a link, a mention, a hashtag or

@@ -174,8 +174,8 @@ def _closed(item: QueueItem, now: datetime) -> list[Any]:
     once the deadline passes, however early it was closed)."""
     assert item.resolved_at is not None
     late = (item.resolved_at - item.due_at).total_seconds()
-    verdict = _("within its deadline") if late <= 0 else \
-        _("{duration} after its deadline").format(duration=fmt.duration(late, current_reader()))
+    verdict = _("within its deadline") if late <= 0 else _("less than a minute after its deadline") if late < 60 \
+        else _("{duration} after its deadline").format(duration=fmt.duration(late, current_reader()))
     return [*sentence(_("Closed {when}"), when=when(item.resolved_at, now)), f" ({verdict})"]
 
 

@@ -180,6 +180,8 @@ def _target(ctx: Any, principal: Principal, network: str | None, team: str | Non
         raise replies.ReplyError(_("choose a network the firm has an account on"))
     if team is None or not can_work_team(principal, team):
         raise replies.ReplyError(_("choose one of your teams"))
+    if language not in (None, "", *library.LANGUAGES):  # the browser's: a language the library has, never another
+        raise replies.ReplyError(_("choose a language"))
     return replies.Target("post", network, source, team, brand, language or "en", None, None)
 
 

@@ -10,14 +10,17 @@ import io
 import json
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from sqlalchemy import select, text
 
 from config.settings import Settings
 from models import actions, replies
 from models.audit import check_chain, iter_events
+from models.audit_log import of_item
 from models.db import Database
 from models.queries import newest_audit_events
-from models.tables import QueueItem
+from models.tables import AuditEvent, QueueItem
 from tests.kit import seed_items
 from tests.web import dash_post, make_accounts, plain_strings, sign_in
 from vigie.cli_audit import audit
@@ -96,3 +99,28 @@ def test_the_audit_page_shows_a_replys_event_with_its_item(web: Any, db: Databas
     assert str(first) in texts  # the item's own events
     csv_text = client.get(f"/audit/export.csv?item={first}").get_data(as_text=True)
     assert f"reply:{reply_id}" in csv_text and csv_text.splitlines()[0].lstrip("\ufeff").endswith(",subject")
+
+
+def _read_rows(plan: dict[str, Any]) -> int:
+    """Rows the plan's nodes read and threw away, over the whole tree (EXPLAIN ANALYZE's JSON)."""
+    return int(plan.get("Rows Removed by Filter", 0)) + sum(_read_rows(p) for p in plan.get("Plans", []))
+
+
+def test_an_items_trail_is_read_by_index_among_many_events(db: Database, settings: Settings) -> None:
+    """On PostgreSQL, the item's events OR its replies' events combine two indexes; a subquery in the
+    OR made it walk the whole table from the newest event (199,993 of 200,000 rows thrown away)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the plan of PostgreSQL")
+    make_accounts(db, settings)
+    first, _reply_id, _other = _replied(db, settings)
+    with db.engine.begin() as conn:  # 60,000 events of other replies, newer than the item's
+        conn.execute(text("INSERT INTO audit_events (at, actor, action, queue_item_id, before, after, subject) "
+                          "SELECT now(), 'x', 'reply.sent', NULL, '{}', '{}', 'reply:' || (100000 + g) "
+                          "FROM generate_series(1, 60000) AS g"))
+        conn.execute(text("ANALYZE audit_events"))
+    with db.read() as s:
+        statement = select(AuditEvent).where(of_item(s, first)).order_by(AuditEvent.id.desc()).limit(100)
+        compiled = statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+        (plan,), = s.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}")).one()
+        assert len(newest_audit_events(s, item_id=first)) == len(list(iter_events(s, item_id=first, replies=True)))
+    assert _read_rows(plan["Plan"]) < 100, json.dumps(plan)[:3000]

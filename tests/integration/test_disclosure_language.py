@@ -59,6 +59,12 @@ def test_a_template_sent_as_written_in_french_is_not_reviewed_as_free_form(db: D
                 reply = replies.compose(s, rules, "agent", target, None, version_id, {})
                 assert reply.status == "queued", (language, reply.status)  # an approved template as written
                 made[language] = (reply.id, reply.text, body)
+        with written.write.begin() as s:  # a French template on a post detected as English: the template's line
+            item = s.get(QueueItem, items[1])
+            assert item is not None
+            target = replies.Target("reply", "x", "demo", item.team, "Aurelia Bank", "en", item.id, item.mention_id)
+            mixed = replies.compose(s, rules, "agent", target, None, sent["fr"][0], {})
+            assert mixed.text.endswith(FRENCH) and mixed.language == "fr", (mixed.text, mixed.language)
         assert made["fr"][1] == f"{made['fr'][2]}\n\n{FRENCH}"
         assert made["en"][1] == f"{made['en'][2]}\n\n{ENGLISH}"
         with written.write.begin() as s:

@@ -83,6 +83,8 @@ def test_a_template_sent_as_written_with_its_disclosure_line_is_not_free_form() 
     line = config.disclosure("Aurelia Bank", "x", "fr")
     assert line == french.text and config.disclosure("Aurelia Bank", "x", "de") == english.text
     assert config.disclosure("Aurelia Bank", "bluesky", "fr") is None and config.disclosure("Other", "x", "fr") is None
+    # Only lines of some languages: a reply in another still carries one (never none at all).
+    assert Supervision(disclosures=(french,)).disclosure("Aurelia Bank", "x", "de") == french.text
     sent = _reply(text=f"Bonjour Ana, nous vous appelons aujourd'hui.\n\n{line}", template_version_id=3,
                   values={"first_name": "Ana"}, brand="Aurelia Bank", network="x", language="fr")
     assert not free_form(sent, body, line)  # as compose wrote it: the template and the brand's line
