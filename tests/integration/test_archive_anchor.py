@@ -25,7 +25,7 @@ from models.archive_tables import ArchiveRecord
 from models.archive_verify import read_anchors, verify
 from models.db import Database
 from models.tables import Notification, utcnow
-from tests.integration.test_archive_fuzz import drop_archive_triggers, read_facts, reseal
+from tests.archive_tamper import drop_archive_triggers, read_facts, reseal
 from vigie.cli_archive import archive
 
 COMPLIANCE = NotificationChannel("compliance", Secret("json://127.0.0.1:9/hook"), frozenset({"archive_head"}))
