@@ -52,11 +52,16 @@ class Outcome:
             counted = Counter(self.errors)
             shown = [error if n == 1 else ngettext("{error} ({n} item)", "{error} ({n} items)", n).format(
                 error=error, n=n) for error, n in counted.items()]
-            text = (text + " " if text else "") + "; ".join(shown[:5])
+            text = (text + " " if text else "") + " ".join(_sentence(m) for m in shown[:5])
             if len(shown) > 5:
                 text += " " + _("(+{n} more)").format(n=sum(list(counted.values())[5:]))
         colour = "danger" if self.errors and not self.done else "warning" if self.errors else "success"
         return text, colour
+
+
+def _sentence(message: str) -> str:
+    """A refusal ends with its full stop, so that several read apart ("… (4 items). item 9 is closed.")."""
+    return message if message.endswith((".", "!", "?")) else message + "."
 
 
 def _allowed(principal: Principal, action: str, team: str) -> bool:

@@ -35,11 +35,11 @@ def test_a_bulk_answer_counts_in_the_readers_language() -> None:
         assert done.message("resolve")[0] == "2 éléments résolus."
         assert Outcome(done=[{"id": 1}]).message("claim")[0] == "1 élément pris en charge."
         many = Outcome(errors=[f"e{n}" for n in range(7)]).message("claim")
-        assert many == ("e0; e1; e2; e3; e4 (+2 autres)", "danger")
+        assert many == ("e0. e1. e2. e3. e4. (+2 autres)", "danger")
     # One refusal for four items is said once, with the count (it was said four times in a row).
-    same = Outcome(done=[{"id": 1}], errors=["a reason is required to escalate an item"] * 4 + ["item 9 is closed"])
-    assert same.message("escalate") == ("Escalated 1 item. a reason is required to escalate an item (4 items); "
-                                        "item 9 is closed", "warning")
+    same = Outcome(done=[{"id": 1}], errors=["a reason is required to escalate an item"] * 4 + ["item 9 is closed."])
+    assert same.message("escalate") == ("Escalated 1 item. a reason is required to escalate an item (4 items). "
+                                        "item 9 is closed.", "warning")
 
 
 def test_a_sentence_keeps_its_components_where_the_language_puts_them() -> None:
