@@ -52,7 +52,7 @@ def _minutes(value: float | None) -> str:
     return _("{minutes} min").format(minutes=number(round(value))) if value is not None else "—"
 
 
-def build_yesterday(figures: dict[str, Any], stored: bool, today: bool = False) -> Any:
+def build_day(figures: dict[str, Any], stored: bool, today: bool = False) -> Any:
     """A day's key figures (yesterday's; ``today``: the day so far), as a two-column table (figure, value)."""
     overall = figures["sla"]["overall"]
     rows = [
@@ -106,9 +106,9 @@ def _content() -> tuple[list[Any], str]:
     week = _week(yesterday, figures)
     children = [
         html.H3(_("Today so far, {day}").format(day=day_text(today)), className="mt-3"),
-        build_yesterday(now_figures, False, today=True),
+        build_day(now_figures, False, today=True),
         html.H3(_("Yesterday, {day}").format(day=day_text(yesterday)), className="mt-3"),
-        build_yesterday(figures, stored),
+        build_day(figures, stored),
         html.H3(_("The last 7 days"), className="mt-4"),
         build_trend_table(week),
     ]
