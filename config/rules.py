@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -59,6 +59,15 @@ class LexiconFlag:
     name: str
     severity: str
     terms: Mapping[str, tuple[str, ...]]
+    english: str = ""  # the flag's name as shown (``label``; default: from its key)
+    labels: Mapping[str, str] = field(default_factory=dict)  # other languages' names (``labels``)
+
+    @property
+    def label(self) -> str:
+        """The flag's name in the language of whoever reads (i18n.current_reader)."""
+        from i18n import current_reader
+
+        return self.labels.get(current_reader().language, self.english or self.name)
 
 
 # --- brands.yaml ------------------------------------------------------------------------------------
@@ -99,6 +108,9 @@ def parse_brands(data: Any, file: str = "brands.yaml") -> tuple[Brand, ...]:
 
 class FlagEntry(FileModel):
     severity: Priority = Field(description="the lowest priority a mention carrying the flag gets")
+    label: Text | None = Field(default=None, description="the flag's name as shown (default: from its key)")
+    labels: dict[Annotated[str, OneOf(("fr",))], Text] = Field(
+        default_factory=dict, description="the flag's name in the interface's other languages, e.g. {fr: Fraude}")
     terms: dict[str, list[Text]] = Field(description="terms per language code (a trailing * matches any ending)")
 
 
@@ -108,7 +120,8 @@ class LexiconsFile(FileModel):
 
 def parse_lexicons(data: Any, file: str = "lexicons.yaml") -> tuple[LexiconFlag, ...]:
     checked = validate(LexiconsFile, data, file)
-    return tuple(LexiconFlag(name, flag.severity, {lang: tuple(words) for lang, words in flag.terms.items()})
+    return tuple(LexiconFlag(name, flag.severity, {lang: tuple(words) for lang, words in flag.terms.items()},
+                             flag.label or name.replace("_", " ").capitalize(), dict(flag.labels))
                  for name, flag in checked.flags.items())
 
 

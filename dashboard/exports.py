@@ -150,7 +150,7 @@ def summary_export(fmt: str) -> Response:
         return Response(str(exc), status=400, mimetype="text/plain")
     name = f"vigie-summary-{figures['day']}.{fmt}"
     if fmt == "pdf":
-        return Response(summary_pdf(figures), mimetype="application/pdf",
+        return Response(summary_pdf(figures, settings=current().settings), mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return Response(summary_csv(figures), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

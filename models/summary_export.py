@@ -9,7 +9,7 @@ import io
 import logging
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 from babel.dates import format_date
@@ -17,6 +17,9 @@ from babel.numbers import format_decimal, format_percent
 
 from i18n import N_, Reader, _, current_reader, formats, use_reader
 from models.audit import safe_cell
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"  # untranslated: the font's name in the PDF
@@ -133,11 +136,20 @@ def _pdf_text(text: str, narrow_space: bool) -> str:
     return text if narrow_space else text.replace("\u202f", "\u00a0")
 
 
-def summary_pdf(figures: dict[str, Any], reader: Reader | None = None) -> bytes:
+def summary_pdf(figures: dict[str, Any], reader: Reader | None = None, settings: Settings | None = None) -> bytes:
     """An A4 report in ``reader``'s language and time zone (default: the current reader): headline
-    against the previous 7 days, volume, SLA, issues, networks, notable items."""
+    against the previous 7 days, volume, SLA, issues, networks, notable items. With ``settings``,
+    teams and risk flags are named in that language (teams.yaml and lexicons.yaml ``labels``)."""
     with use_reader(reader or current_reader()) as who:
-        return _summary_pdf(figures, who)
+        return _summary_pdf(figures, who, *names(settings))
+
+
+def names(settings: Settings | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The current reader's names of teams (stored figures name a team by its English ``label``) and
+    of risk flags (stored by key); without settings, none: the stored names are shown."""
+    if settings is None:
+        return {}, {}
+    return {t.english: t.label for t in settings.teams}, {f.name: f.label for f in settings.lexicon}
 
 
 @functools.cache
@@ -173,7 +185,7 @@ def _add_fonts(pdf: Any) -> None:
         pdf.fonts[font.fontkey] = font
 
 
-def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
+def _summary_pdf(figures: dict[str, Any], reader: Reader, teams: dict[str, str], flags: dict[str, str]) -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
@@ -229,14 +241,14 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
     table([_("Sentiment"), _("Mentions")],
           [[_(SENTIMENTS[k]) if k in SENTIMENTS else k, n(v)] for k, v in vol["by_sentiment"].items()], (90, 90))
     pdf.ln(2)
-    table([_("Team"), _("Items queued")], [[k, n(v)] for k, v in vol["by_team"].items()], (90, 90))
+    table([_("Team"), _("Items queued")], [[teams.get(k, k), n(v)] for k, v in vol["by_team"].items()], (90, 90))
     line(_("Copies on other networks (counted once above): {copies}").format(copies=n(vol["copies"])), 6)
     title(_("SLA adherence"))
     sla_rows = []
     for team, s in [(_("All teams"), figures["sla"]["overall"]), *figures["sla"]["teams"].items()]:
-        sla_rows.append([team, n(s["items"]), n(s["first_response_median"]), n(s["first_response_p90"]),
-                         n(s["resolution_median"]), n(s["met"]), n(s["breached"]), n(s["pending"]),
-                         n(s["adherence"], "adherence")])
+        sla_rows.append([teams.get(team, team), n(s["items"]), n(s["first_response_median"]),
+                         n(s["first_response_p90"]), n(s["resolution_median"]), n(s["met"]), n(s["breached"]),
+                         n(s["pending"]), n(s["adherence"], "adherence")])
     table([_("Team"), _("Items"), _("1st resp. median"), _("1st resp. p90"), _("Resolution median"), _("Met"),
            _("Breached"), _("Pending"), _("Adherence")], sla_rows, (30, 18, 18, 15, 21, 20, 19, 17, 22))
     line(_("Times in minutes from queueing. Met: closed by its due time; breached: closed later or still open "
@@ -244,8 +256,8 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
     title(_("Top issues and topics"))
     table([_("Routing rule"), _("Items")], [[i["description"], n(i["items"])] for i in figures["issues"]], (140, 40))
     pdf.ln(2)
-    table([_("Topic (risk flag)"), _("Mentions")], [[t["topic"], n(t["mentions"])] for t in figures["topics"]],
-          (140, 40))
+    table([_("Topic (risk flag)"), _("Mentions")], [[flags.get(t["topic"], t["topic"]), n(t["mentions"])]
+                                                      for t in figures["topics"]], (140, 40))
     pdf.ln(2)
     terms = ", ".join(f"{t['term']} ({n(t['posts'])})" for t in figures["terms"]) or "–"
     tags = ", ".join(f"{t['hashtag']} ({n(t['posts'])})" for t in figures["hashtags"]) or "–"
@@ -265,7 +277,7 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader) -> bytes:
     title(_("Notable items"))
     table([_("Item"), _("Priority"), _("Team"), _("Network · author"), _("Post")],
           [[str(v["item"]), _(PRIORITIES[v["priority"]]) if v["priority"] in PRIORITIES else v["priority"],
-            v["team"], f"{v['network']} · {v['author']} ({n(v['followers'])})", v["text"][:200]]
+            teams.get(v["team"], v["team"]), f"{v['network']} · {v['author']} ({n(v['followers'])})", v["text"][:200]]
            for v in figures["notable"]], (18, 18, 28, 40, 76))
     title(_("The previous 7 days"))
     line(earlier)

@@ -95,7 +95,7 @@ def summary(day_text: str | None, pdf_path: Path | None, language: str, csv_path
             store_summary(session, figures)
         click.echo(f"stored as the summary of {day}")
     if pdf_path is not None:
-        pdf_path.write_bytes(summary_pdf(figures, Reader(language, ZoneInfo(settings.reporting.timezone))))
+        pdf_path.write_bytes(summary_pdf(figures, Reader(language, ZoneInfo(settings.reporting.timezone)), settings))
         click.echo(f"PDF written to {pdf_path}")
     if csv_path is not None:
         csv_path.write_text(summary_csv(figures), encoding="utf-8")

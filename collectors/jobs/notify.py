@@ -168,7 +168,7 @@ def _send_summary(db: Database, settings: Settings, channel: NotificationChannel
     with tempfile.TemporaryDirectory(prefix="vigie-summary-") as folder:
         path = Path(folder) / f"vigie-summary-{row.summary_day.isoformat()}.pdf"
         try:
-            path.write_bytes(summary_pdf(figures, channel_reader(channel, settings)))
+            path.write_bytes(summary_pdf(figures, channel_reader(channel, settings), settings))
         except Exception as exc:  # recorded like a failed send: retried with backoff, then given up
             log.exception("the PDF of the %s summary could not be made", row.summary_day)
             why = f"the PDF could not be made: {type(exc).__name__}: {exc}"  # untranslated: an error stored

@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, html
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import WORKERS, can_work_team
+from dashboard.components.names import flag_name
 from dashboard.components.when import local
 from dashboard.context import current
 from i18n import _
@@ -29,7 +30,7 @@ def said(kind: str, wrong: str, right: str | None, teams: dict[str, str]) -> str
         return _("sentiment {wrong}, should be {right}").format(wrong=label("sentiment", wrong),
                                                                 right=label("sentiment", right))
     if kind == "flag":
-        return _("flag {flag} should not have fired").format(flag=wrong)
+        return _("flag “{flag}” should not have fired").format(flag=flag_name(wrong))
     return _("team {wrong}, should be {right}").format(wrong=teams.get(wrong, wrong),
                                                        right=teams.get(right or "", right or ""))
 
@@ -43,7 +44,7 @@ def section(item: Any, sentiment: str, flags: list[str], teams: dict[str, str]) 
     buttons = [
         *(button(_("Sentiment is {label}").format(label=label("sentiment", s)), "sentiment", s)
           for s in corrections.SENTIMENTS if s != sentiment),
-        *(button(_("Not {flag}").format(flag=f), "flag", f) for f in flags),
+        *(button(_("Not “{flag}”").format(flag=flag_name(f)), "flag", f) for f in flags),
         *(button(_("Belongs to {team}").format(team=name), "team", key) for key, name in teams.items()
           if key != item.team),
     ]

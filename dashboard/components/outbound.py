@@ -19,7 +19,6 @@ from dash import html
 
 from collectors import replies as writers
 from config.settings import Settings
-from dashboard.context import current
 from i18n import N_, UTC, _, current_reader
 from i18n import formats as fmt
 from models import replies
@@ -68,14 +67,6 @@ def sla_state(submitted_at: datetime | None, now: datetime, sla_minutes: int) ->
 
 def sla_label(state: SlaState) -> str:
     return _(state.label)
-
-
-def team_name(key: str | None) -> str:
-    """A team's name in the reader's language (its key when the configuration no longer has it)."""
-    if key is None:
-        return "—"
-    team = next((t for t in current().settings.teams if t.key == key), None)
-    return team.label if team is not None else key
 
 
 def diff_spans(parts: Sequence[tuple[str, str]]) -> list[Any]:

@@ -23,11 +23,12 @@ SCORE_FORMATTER = "vigieQueue.score(params)"  # a score to two decimals with its
 SLA_GETTER = "vigieQueue.sla(params.data)"  # "breached", "at risk", "on time": with the clock, in the browser
 
 
-def grid_context(teams: dict[str, str] | None = None) -> dict[str, Any]:
+def grid_context(teams: dict[str, str] | None = None, flags: dict[str, str] | None = None) -> dict[str, Any]:
     """The grids' ``dashGridOptions.context``: `grid_locale()`, the labels of stored keys, the
-    teams' names and the words the grids' own cells say."""
+    teams' and risk flags' names and the words the grids' own cells say."""
     words = {"lead": _("▲ lead")}
-    return {**grid_locale(), "labels": {**labels.table("status", "priority", "sla", "why"), "team": teams or {}},
+    return {**grid_locale(), "labels": {**labels.table("status", "priority", "sla", "why"), "team": teams or {},
+                                        "flag": flags or {}},
             "cells": words}
 
 

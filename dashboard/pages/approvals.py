@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import can_read_team
+from dashboard.components.names import team_name
 from dashboard.components.outbound import (
     diff_spans,
     hits_text,
@@ -31,7 +32,6 @@ from dashboard.components.outbound import (
     short,
     sla_label,
     sla_state,
-    team_name,
 )
 from dashboard.components.when import due, number, when
 from dashboard.context import current

@@ -18,6 +18,7 @@ from dash import html
 from dashboard.auth.guard import current_principal
 from dashboard.auth.policy import can_read_team
 from dashboard.components.home_lists import live_home, minute, short, signature, sla_text
+from dashboard.components.names import review_reason
 from dashboard.components.outbound import sla_state
 from dashboard.components.when import due, number, when
 from dashboard.context import current
@@ -63,21 +64,10 @@ def build_drafts(waiting: list[tuple[Any, Any]], now: datetime, sla_minutes: int
                    _("Text")], rows, "home_compliance-drafts", _("Nothing waits for approval."))
 
 
-def reason_text(reason: str) -> str:
-    """Why a post or reply is reviewed (`models.supervision`: ``sample``, ``free_form``, ``flag:a,b``)."""
-    if reason == "sample":
-        return _("random sample")
-    if reason == "free_form":
-        return _("free-form reply")
-    if reason.startswith("flag:"):
-        return _("flagged: {flags}").format(flags=reason.removeprefix("flag:").replace(",", ", "))
-    return reason
-
-
 def build_reviews(reviews: list[tuple[Any, Any, Any]], now: datetime, labels: dict[str, str]) -> Any:
     rows = [html.Tr([
         html.Td(html.A(_("Review {number}").format(number=review.id), href="/supervision")),
-        html.Td(reason_text(review.reason)),
+        html.Td(review_reason(review.reason)),
         html.Td(labels.get(review.team or "", review.team or "—")),
         html.Td(review.network or "—"),
         html.Td(due(review.due_at, now)),

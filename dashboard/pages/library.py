@@ -22,6 +22,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import QUEUE_READERS, Principal
+from dashboard.components.names import team_name, team_names
 from dashboard.components.outbound import diff_spans, short
 from dashboard.components.when import when
 from dashboard.context import current
@@ -68,9 +69,10 @@ def may_name(principal: Principal | None, teams: list[Any] | tuple[Any, ...]) ->
 
 
 def build_rows(entries: list[dict[str, Any]], language: str | None, category: str | None,
-               team: str | None) -> list[dict[str, Any]]:
-    """The catalogue's rows as plain values, filtered (pure: tested without a browser)."""
-    rows = []
+               team: str | None, team_names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The catalogue's rows as plain values, filtered (pure: tested without a browser); teams are
+    shown by ``team_names`` (key → name in the reader's language) where it has them."""
+    rows, names = [], team_names or {}
     for e in entries:
         v, used = e["latest"], e["in_use"]
         teams, networks = list(v.teams or ()), list(v.networks or ())
@@ -82,7 +84,8 @@ def build_rows(entries: list[dict[str, Any]], language: str | None, category: st
                      "in_use": _("version {version}").format(version=used.version) if used else _("none approved"),
                      "newest": _("v{version} {status}").format(version=v.version, status=version_status(v.status)),
                      "expires": _day(v.expires_at) if v.expires_at else _("never"),
-                     "teams": ", ".join(teams), "networks": ", ".join(networks) or _("all networks")})
+                     "teams": ", ".join(names.get(t, t) for t in teams),
+                     "networks": ", ".join(networks) or _("all networks")})
     return rows
 
 
@@ -111,7 +114,7 @@ def build_versions(versions: list[Any]) -> list[Any]:
             html.Div([html.B(_("Version {version}").format(version=v.version)), *decided, " · ",
                       _("written by {name}").format(name=v.author), " ", when(v.created_at, now)]),
             html.Div(_("{title} · {category} · teams {teams} · networks {networks} · expires {expires}").format(
-                title=v.title, category=v.category, teams=", ".join(v.teams or ()),
+                title=v.title, category=v.category, teams=", ".join(team_name(t) for t in v.teams or ()),
                 networks=", ".join(v.networks or ()) or _("all networks"),
                 expires=_day(v.expires_at) if v.expires_at else _("never")), className="small text-muted"),
             html.Div(_("Reason: {reason}").format(reason=v.decision_reason), className="small")
@@ -236,7 +239,8 @@ def layout(template: str | None = None, **_query: Any) -> Any:
     ], className="my-2")
     form = _form(ctx, principal, None) if principal is not None and principal.role in EDITORS else None
     return html.Div([*head, html.H4(_("Templates")), filters,
-                     html.Div(build_table(build_rows(entries, None, None, None)), id="library-table"), form])
+                     html.Div(build_table(build_rows(entries, None, None, None, team_names())), id="library-table"),
+                     form])
 
 
 @callback(Output("library-table", "children"), Input("library-filter-language", "value"),
@@ -246,7 +250,7 @@ def filter_library(language: str | None, category: str | None, team: str | None)
     principal = current_principal()
     with current().db.read() as session:
         entries = [e for e in library.catalogue(session) if may_see(principal, e["latest"].teams)]
-        return build_table(build_rows(entries, language, category, team))
+        return build_table(build_rows(entries, language, category, team, team_names()))
 
 
 def _expiry(raw: str | None) -> datetime | None:

@@ -20,7 +20,7 @@ from dash.exceptions import PreventUpdate
 from collectors.nlp.sentiment import explain_sentiment
 from dashboard.auth.guard import current_principal, forbidden_notice, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
-from dashboard.components import compose, corrections, thread
+from dashboard.components import compose, corrections, names, thread
 from dashboard.components.item_actions import ACTIONS, perform
 from dashboard.components.links import safe_link
 from dashboard.components.sentence import sentence
@@ -212,8 +212,10 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
     if item is not None and not can_read_team(principal, item.team):
         return forbidden_notice(_("This item belongs to a team you do not work for."))
     terms = m.risk_terms or {}
+    flag_names = names.flag_names()
     flags = [
-        dbc.Badge(_("{flag}: fired by {words}").format(flag=flag, words=", ".join(terms.get(flag, [])) or "?"),
+        dbc.Badge(_("{flag}: fired by {words}").format(flag=flag_names.get(flag, flag),
+                                                        words=", ".join(terms.get(flag, [])) or "?"),
                   color="danger", className="me-1")
         for flag in m.risk_flags
     ] or [html.Span(_("none"), className="text-muted")]

@@ -24,7 +24,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, Principal, can_read_team, can_work_team
-from dashboard.components.outbound import answerable, hits_text, rules_for, send_time, short, team_name
+from dashboard.components.names import team_name
+from dashboard.components.outbound import answerable, hits_text, rules_for, send_time, short
 from dashboard.components.when import local, number, when
 from dashboard.context import current
 from i18n import N_, _, current_reader

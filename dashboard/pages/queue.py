@@ -30,8 +30,10 @@ from dash.exceptions import PreventUpdate
 from dashboard.auth.guard import current_principal, forbidden_notice, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
 from dashboard.components.item_actions import perform
+from dashboard.components.names import flag_names
 from dashboard.components.queue_grid import (
     LABEL_FORMATTER,
+    LABELS_FORMATTER,
     SCORE_FORMATTER,
     SLA_GETTER,
     build_transaction,
@@ -75,6 +77,11 @@ CLOCK_REFRESH = ("function (_n) {"
                  "  return window.dash_clientside.no_update; }")  # untranslated: JavaScript
 
 
+# The risk flags' column is filtered on the names it shows, not the stored keys.
+FLAGS_FILTER = ("vigieQueue.labels({value: params.data && params.data.flags, context: params.context},"
+                " 'flag')")  # untranslated: JavaScript
+
+
 def columns(can_work: bool) -> list[dict[str, Any]]:
     """The grid's columns in the reader's language (row data keeps stored keys and ISO times)."""
     found: list[dict[str, Any]] = [
@@ -92,7 +99,9 @@ def columns(can_work: bool) -> list[dict[str, Any]]:
         {"field": "language", "headerName": _("Lang"), "width": 110, "minWidth": 100},
         {"field": "sentiment", "headerName": _("Sentiment"), "width": 115, "minWidth": 110, "type": "numericColumn",
          "valueFormatter": {"function": SCORE_FORMATTER}},
-        {"field": "flags", "headerName": _("Risk flags"), "width": 170},
+        {"field": "flags", "headerName": _("Risk flags"), "width": 170,
+         "valueFormatter": {"function": LABELS_FORMATTER.format(kind="flag")},
+         "filterValueGetter": {"function": FLAGS_FILTER}},  # the filter reads the names shown
         {"field": "rule_id", "headerName": _("Rule"), "width": 150},
         grid_time_column("due_at", _("Due"), due_time=True, width=185, minWidth=160, filter=False),
         {"headerName": _("SLA"), "colId": "sla", "width": 135, "minWidth": 110,
@@ -230,7 +239,7 @@ def layout(team: str | None = None, **_query: Any) -> Any:
                 defaultColDef={"resizable": True, "sortable": True, "filter": True, "wrapHeaderText": True,
                                "autoHeaderHeight": True},
                 dashGridOptions={
-                    "context": grid_context(),
+                    "context": grid_context(flags=flag_names()),
                     "localeText": grid_texts(),
                     "tooltipShowDelay": 300,
                     "suppressColumnVirtualisation": True,  # every column in the page: screen readers, find in page

@@ -18,6 +18,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, SUMMARY_READERS
+from dashboard.components.names import flag_name
 from dashboard.components.readable import decimal, number, percent, sentence, signed, signed_percent
 from dashboard.components.when import local
 from dashboard.context import current
@@ -176,8 +177,8 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                 [_("Issue"), _("Items")], [[i["description"], number(i["items"])] for i in figures["issues"]],
                 "summary-issues")),
             _section(_("Top topics (risk flags)"), _table(
-                [_("Topic"), _("Mentions")], [[t["topic"], number(t["mentions"])] for t in figures["topics"]],
-                "summary-topics"),
+                [_("Topic"), _("Mentions")],
+                [[flag_name(t["topic"]), number(t["mentions"])] for t in figures["topics"]], "summary-topics"),
                 html.P(_("Terms: {terms}").format(terms=terms)),
                 html.P(_("Hashtags: {hashtags}").format(hashtags=hashtags))),
         ]),

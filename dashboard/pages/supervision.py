@@ -25,7 +25,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, Principal, can_read_team, readable_teams
-from dashboard.components.outbound import minutes_text, short, team_name
+from dashboard.components.names import review_reason, team_name
+from dashboard.components.outbound import minutes_text, short
 from dashboard.components.when import due, local, number, when
 from dashboard.context import current
 from i18n import N_, _, current_reader
@@ -65,17 +66,6 @@ def build_header(waiting: int, overdue: int, due_hours: int) -> str:
         waiting=number(waiting), overdue=number(overdue), delay=due_in)
 
 
-def reason_label(reason: str) -> str:
-    """Why a review is queued (stored ``flag:fraud,scam``, ``sample``, ``free_form``), for the reader."""
-    if reason.startswith("flag:"):
-        return _("flagged: {flags}").format(flags=reason.removeprefix("flag:").replace(",", ", "))
-    if reason == "sample":
-        return _("random sample")
-    if reason == "free_form":
-        return _("free-form reply")
-    return reason
-
-
 def build_subject(review: Any, mention: Any, reply: Any, now: datetime) -> list[Any]:
     """What is reviewed: the reply's text (and the post it answers) or the post, as plain text."""
     parts: list[Any] = []
@@ -100,7 +90,7 @@ def build_review_card(review: Any, mention: Any, reply: Any, now: datetime) -> A
     return dbc.Card(dbc.CardBody([
         html.Div([html.B(_("Review {id}").format(id=review.id)),
                   " · " + _("{reason} · {network} · team {team} · queued").format(
-                      reason=reason_label(review.reason), network=review.network or "—", team=team_name(review.team)),
+                      reason=review_reason(review.reason), network=review.network or "—", team=team_name(review.team)),
                   " ", when(review.created_at, now), " · ", _("due"), " ", html.Span(local(review.due_at)),
                   dbc.Badge(due(review.due_at, now), color="danger" if overdue else "secondary", className="ms-2",
                             id=f"supervision-due-{review.id}")]),

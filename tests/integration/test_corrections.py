@@ -73,9 +73,9 @@ def test_an_agent_marks_judgements_wrong_with_one_click(web: Any, db: Database, 
     page = _page(agent, f"/mention/{item['mention']}")
     # The explanations: the words that moved the sentiment, the words that fired each flag.
     assert "Words that moved it: " in page and "blocked" in page
-    assert "card_issue: fired by card got blocked" in page
+    assert "Card issue: fired by card got blocked" in page  # the flag by its name (lexicons.yaml)
     # The buttons: the other two sentiments, each flag, each other team.
-    for text in ("Sentiment is neutral", "Sentiment is positive", "Not card_issue", "Belongs to Legal & compliance"):
+    for text in ("Sentiment is neutral", "Sentiment is positive", "Not “Card issue”", "Belongs to Legal & compliance"):
         assert text in page, text
 
     shown = _tick(web, agent, item["item"], "")["mention-item"]["data"]["changed"]  # as the page holds it
@@ -86,7 +86,7 @@ def test_an_agent_marks_judgements_wrong_with_one_click(web: Any, db: Database, 
     redrawn = _tick(web, agent, item["item"], shown)
     assert "sentiment negative is wrong: neutral" in json.dumps(redrawn.get("mention-history-box"))
     assert "already" in _click(web, agent, item["item"], "sentiment", "neutral")  # once per person
-    assert "Recorded: flag card_issue should not have fired" in _click(web, agent, item["item"], "flag", "card_issue")
+    assert "Recorded: flag “Card issue” should not have fired" in _click(web, agent, item["item"], "flag", "card_issue")
     assert "Recorded: team Customer service, should be Legal" in _click(web, agent, item["item"], "team", "legal")
     # Not the item's judgement (a flag it has not, an unknown team, the label it has): refused, nothing stored.
     for kind, value in (("flag", "fraud"), ("team", "sales"), ("sentiment", "negative"), ("kind", "x")):

@@ -143,6 +143,21 @@ def test_the_pdf_in_french_reads_french_with_french_numbers(db: Database, seeded
     assert "Headline, against the mean of the previous 7 days" in english and "synthèse" not in english
 
 
+def test_the_pdf_names_teams_and_topics_in_the_readers_language(db: Database, seeded: Settings,
+                                                               tmp_path: Path) -> None:
+    """With the settings, a French PDF names teams and risk flags as teams.yaml and lexicons.yaml do in French."""
+    with db.read() as s:
+        figures = compute_summary(s, seeded, DAYS[1], END)
+    topics = [t["topic"] for t in figures["topics"]]
+    assert "card_issue" in topics and figures["volume"]["by_team"].get("Customer service")
+    french = Reader("fr", ZoneInfo(ZONE))
+    named = _pdf_text(summary_pdf(figures, french, seeded), tmp_path, "named.pdf")
+    assert "Problème de carte" in named and "Service client" in named
+    assert "card_issue" not in named and "Customer service" not in named
+    plain = _pdf_text(summary_pdf(figures, french), tmp_path, "plain.pdf")  # no settings: as stored
+    assert "card_issue" in plain and "Customer service" in plain
+
+
 def test_a_french_channel_gets_the_summary_and_its_pdf_in_french(db: Database, seeded: Settings,
                                                                  smtp: tuple[Inbox, int],  # noqa: F811
                                                                  tmp_path: Path) -> None:
