@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from config.settings import PRIORITIES, RoutingRule
+from i18n import N_
 
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 
@@ -42,6 +43,100 @@ class Route:
     explanation: str
 
 
+class Words:
+    """How an explanation's values are written: in English as stored (this class), or in a reader's
+    language (the item page's subclass, `dashboard.components.why`)."""
+
+    def text(self, template: str) -> str:
+        return template
+
+    def flag(self, key: str) -> str:
+        return key
+
+    def score(self, value: float) -> str:
+        return f"{value:+.2f}"
+
+    def count(self, value: int) -> str:
+        return f"{value:,}"
+
+    def priority(self, key: str) -> str:
+        return key
+
+    def sentiment(self, key: str) -> str:
+        return key
+
+    def rule(self, rule: RoutingRule) -> str:
+        return rule.description
+
+
+ENGLISH = Words()
+# How a value is written, by its placeholder's name (the others are shown as they are).
+KINDS = {"flag": "flag", "score": "score", "limit": "score", "followers": "count", "least": "count",
+         "priority": "priority", "floor": "priority", "label": "sentiment"}
+
+
+class Reason(NamedTuple):  # a named tuple, not a dataclass: one or two are made for every post collected
+    """One clause of an explanation: its sentence (English, marked for the catalogue) and its values."""
+
+    template: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+
+def _english_flags(hits: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    return "; ".join(f"{f} ({', '.join(terms)})" for f, terms in hits)
+
+
+_ENGLISH: dict[str, Callable[[Any], str]] = {
+    "flags": _english_flags, "score": ENGLISH.score, "limit": ENGLISH.score, "followers": ENGLISH.count,
+    "least": ENGLISH.count}  # the values English writes otherwise than as they are (flags, priorities: keys)
+
+
+def written(reason: Reason, words: Words = ENGLISH) -> str:
+    """``reason`` as ``words`` write it (English by default: the stored explanation)."""
+    template, pairs = reason
+    if words is ENGLISH:  # the ingest's path, once or twice for every post collected: no lookups
+        return template.format_map({name: _ENGLISH[name](value) if name in _ENGLISH else value
+                                    for name, value in pairs})
+    values: dict[str, Any] = {}
+    for name, value in pairs:
+        if name == "flags":  # (flag, its terms) pairs
+            values[name] = "; ".join(f"{words.flag(f)} ({', '.join(terms)})" for f, terms in value)
+        else:
+            kind = KINDS.get(name)
+            values[name] = getattr(words, kind)(value) if kind else value
+    return words.text(template).format_map(values)
+
+
+def priority_reasons(
+    flags: tuple[str, ...],
+    severities: Mapping[str, str],
+    sentiment_score: float,
+    followers: int | None,
+    influencer_followers: int,
+) -> tuple[str, tuple[Reason, ...]]:
+    """Priority and the reasons for it.
+
+    The base is the most severe flag's severity (low when there is none); a strongly
+    negative post is at least medium; an influential author raises an actionable
+    post (one with a flag or negative sentiment) one step; spam is always low.
+    """
+    if "spam" in flags:
+        return "low", (Reason(N_("spam is always low priority")),)
+    rank = PRIORITY_RANK["low"]
+    reason = Reason(N_("no risk flag"))
+    for flag in flags:
+        sev = PRIORITY_RANK[severities.get(flag, "low")]
+        if sev < rank:
+            rank, reason = sev, Reason(N_("flag {flag} is {priority}"), (("flag", flag), ("priority", PRIORITIES[sev])))
+    if sentiment_score <= -0.5 and rank > PRIORITY_RANK["medium"]:
+        rank, reason = PRIORITY_RANK["medium"], Reason(N_("strongly negative ({score})"), (("score", sentiment_score),))
+    actionable = bool(flags) or sentiment_score < -0.05
+    if followers is not None and followers >= influencer_followers and actionable and rank > 0:
+        raised = Reason(N_("raised one step for an author with {followers} followers"), (("followers", followers),))
+        return PRIORITIES[rank - 1], (reason, raised)
+    return PRIORITIES[rank], (reason,)
+
+
 def compute_priority(
     flags: tuple[str, ...],
     severities: Mapping[str, str],
@@ -49,78 +144,70 @@ def compute_priority(
     followers: int | None,
     influencer_followers: int,
 ) -> tuple[str, str]:
-    """Priority and the reason for it.
-
-    The base is the most severe flag's severity (low when there is none); a strongly
-    negative post is at least medium; an influential author raises an actionable
-    post (one with a flag or negative sentiment) one step; spam is always low.
-    """
-    if "spam" in flags:
-        return "low", "spam is always low priority"
-    rank = PRIORITY_RANK["low"]
-    reason = "no risk flag"
-    for flag in flags:
-        sev = PRIORITY_RANK[severities.get(flag, "low")]
-        if sev < rank:
-            rank, reason = sev, f"flag {flag} is {PRIORITIES[sev]}"
-    if sentiment_score <= -0.5 and rank > PRIORITY_RANK["medium"]:
-        rank, reason = PRIORITY_RANK["medium"], f"strongly negative ({sentiment_score:+.2f})"
-    actionable = bool(flags) or sentiment_score < -0.05
-    if followers is not None and followers >= influencer_followers and actionable and rank > 0:
-        rank -= 1
-        reason += f", raised one step for an author with {followers:,} followers"
-    return PRIORITIES[rank], reason
+    """Priority and the reason for it, in English (`priority_reasons`, written)."""
+    priority, reasons = priority_reasons(flags, severities, sentiment_score, followers, influencer_followers)
+    return priority, ", ".join(written(r) for r in reasons)
 
 
-def _flags_any(m: Scored, wanted: tuple[str, ...]) -> str | None:
+def _flags_any(m: Scored, wanted: tuple[str, ...]) -> Reason | None:
+    if not m.flags:
+        return None
     hits = [f for f in wanted if f in m.flags]
     if not hits:
         return None
-    parts = [f"{f} ({', '.join(m.terms.get(f, [])[:3])})" for f in hits]
-    return "risk flag " + "; ".join(parts)
+    return Reason(N_("risk flag {flags}"), (("flags", tuple((f, tuple(m.terms.get(f, [])[:3])) for f in hits)),))
 
 
-def _sentiment(m: Scored, wanted: str) -> str | None:
-    return f"sentiment {wanted} ({m.sentiment_score:+.2f})" if m.sentiment_label == wanted else None
+def _sentiment(m: Scored, wanted: str) -> Reason | None:
+    if m.sentiment_label != wanted:
+        return None
+    return Reason(N_("sentiment {label} ({score})"), (("label", wanted), ("score", m.sentiment_score)))
 
 
-def _sentiment_below(m: Scored, limit: float) -> str | None:
-    return f"sentiment {m.sentiment_score:+.2f} below {limit:+.2f}" if m.sentiment_score < limit else None
+def _sentiment_below(m: Scored, limit: float) -> Reason | None:
+    if m.sentiment_score >= limit:
+        return None
+    return Reason(N_("sentiment {score} below {limit}"), (("score", m.sentiment_score), ("limit", limit)))
 
 
-def _competitor(m: Scored, wanted: bool) -> str | None:
+def _competitor(m: Scored, wanted: bool) -> Reason | None:
     if m.is_competitor != wanted:
         return None
     if wanted:
-        return f"about competitor {m.brand}"
-    return f"about our brand {m.brand}" if m.brand else "not about a competitor"
+        return Reason(N_("about competitor {brand}"), (("brand", m.brand),))
+    return Reason(N_("about our brand {brand}"), (("brand", m.brand),)) if m.brand else \
+        Reason(N_("not about a competitor"))
 
 
-def _brand_any(m: Scored, wanted: tuple[str, ...]) -> str | None:
-    return f"brand {m.brand}" if m.brand in wanted else None
+def _brand_any(m: Scored, wanted: tuple[str, ...]) -> Reason | None:
+    return Reason(N_("brand {brand}"), (("brand", m.brand),)) if m.brand in wanted else None
 
 
-def _language_any(m: Scored, wanted: tuple[str, ...]) -> str | None:
-    return f"language {m.language}" if m.language in wanted else None
+def _language_any(m: Scored, wanted: tuple[str, ...]) -> Reason | None:
+    return Reason(N_("language {language}"), (("language", m.language),)) if m.language in wanted else None
 
 
-def _priority_at_least(m: Scored, wanted: str) -> str | None:
-    ok = PRIORITY_RANK[m.priority] <= PRIORITY_RANK[wanted]
-    return f"priority {m.priority} (at least {wanted})" if ok else None
+def _priority_at_least(m: Scored, wanted: str) -> Reason | None:
+    if PRIORITY_RANK[m.priority] > PRIORITY_RANK[wanted]:
+        return None
+    return Reason(N_("priority {priority} (at least {floor})"), (("priority", m.priority), ("floor", wanted)))
 
 
-def _min_followers(m: Scored, wanted: int) -> str | None:
-    if m.followers is not None and m.followers >= wanted:
-        return f"author has {m.followers:,} followers (at least {wanted:,})"
-    return None
+def _min_followers(m: Scored, wanted: int) -> Reason | None:
+    if m.followers is None or m.followers < wanted:
+        return None
+    return Reason(N_("author has {followers} followers (at least {least})"),
+                  (("followers", m.followers), ("least", wanted)))
 
 
-def _text_regex(m: Scored, pattern: str) -> str | None:
+def _text_regex(m: Scored, pattern: str) -> Reason | None:
     found = re.search(pattern, m.text, re.IGNORECASE)
-    return f"text matches /{pattern}/ (“{found.group(0)[:40]}”)" if found else None
+    if not found:
+        return None
+    return Reason(N_("text matches /{pattern}/ (“{found}”)"), (("pattern", pattern), ("found", found.group(0)[:40])))
 
 
-CONDITIONS: dict[str, Callable[[Scored, Any], str | None]] = {
+CONDITIONS: dict[str, Callable[[Scored, Any], Reason | None]] = {
     "flags_any": _flags_any,
     "sentiment": _sentiment,
     "sentiment_below": _sentiment_below,
@@ -133,20 +220,31 @@ CONDITIONS: dict[str, Callable[[Scored, Any], str | None]] = {
 }
 
 
+def matched(rule: RoutingRule, mention: Scored) -> tuple[Reason, ...] | None:
+    """Why ``rule`` holds for ``mention`` (one reason per condition; none for a rule without
+    conditions), or None when one of its conditions does not."""
+    reasons: list[Reason] = []
+    for name, wanted in rule.when.items():
+        reason = CONDITIONS[name](mention, wanted)
+        if reason is None:
+            return None
+        reasons.append(reason)
+    return tuple(reasons)
+
+
+def explain(rule: RoutingRule, reasons: tuple[Reason, ...], priority: str, priority_why: str,
+            words: Words = ENGLISH) -> str:
+    """The sentence stored on the item (English) or shown to a reader (``words``): the rule, why it
+    matched, and the priority with its reason (``priority_why``, already written)."""
+    why = "; ".join([written(r, words) for r in reasons]) if reasons else words.text(N_("no earlier rule matched"))
+    return words.text(N_("Rule “{rule}” ({description}): {why}. Priority {priority}: {reason}.")).format(
+        rule=rule.id, description=words.rule(rule), why=why, priority=words.priority(priority), reason=priority_why)
+
+
 def route(rules: tuple[RoutingRule, ...], mention: Scored, priority_reason: str) -> Route:
     """First matching rule → team, with a human-readable explanation of every condition."""
     for rule in rules:
-        reasons: list[str] = []
-        for name, wanted in rule.when.items():
-            reason = CONDITIONS[name](mention, wanted)
-            if reason is None:
-                break
-            reasons.append(reason)
-        else:
-            why = "; ".join(reasons) if reasons else "no earlier rule matched"
-            explanation = (
-                f"Rule “{rule.id}” ({rule.description}): {why}. "
-                f"Priority {mention.priority}: {priority_reason}."
-            )
-            return Route(rule.team, rule.id, rule.status, explanation)
+        reasons = matched(rule, mention)
+        if reasons is not None:
+            return Route(rule.team, rule.id, rule.status, explain(rule, reasons, mention.priority, priority_reason))
     raise ValueError("routing rules have no default rule")  # settings guarantee one

@@ -42,6 +42,14 @@ class RoutingRule:
     when: Mapping[str, Any]
     description: str
     status: str = "new"
+    descriptions: Mapping[str, str] = field(default_factory=dict)  # in other languages (``descriptions``)
+
+    @property
+    def label(self) -> str:
+        """The rule's sentence in the language of whoever reads (i18n.current_reader)."""
+        from i18n import current_reader
+
+        return self.descriptions.get(current_reader().language, self.description)
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,8 @@ class RuleEntry(FileModel):
     team: Text = Field(description="the team of teams.yaml the item goes to")
     when: When = Field(default=When(), description="conditions, all of which must hold (none: the default route)")
     description: Text | None = Field(default=None, description="a sentence saying why (default: the id)")
+    descriptions: dict[Annotated[str, OneOf(("fr",))], Text] = Field(
+        default_factory=dict, description="that sentence in the interface's other languages, e.g. {fr: Fraude}")
     status: Annotated[str, OneOf(("new", "dismissed"))] = Field(default="new",
             description="new, or dismissed (filed closed)")
 
@@ -194,7 +204,7 @@ def parse_routing(
                 raise _fail(file, f"{key}.when.{name}", f"{what} ({', '.join(sorted(known))})", unknown)
         out.append(RoutingRule(rule.id, rule.team, {k: tuple(v) if isinstance(v, list) else v
                                                     for k, v in when.items()},
-                               rule.description or rule.id, rule.status))
+                               rule.description or rule.id, rule.status, dict(rule.descriptions)))
     if not out or out[-1].when:
         raise _fail(file, "rules", "a last rule with no `when` (the default route)", "none")
     return tuple(out), checked.influencer_followers

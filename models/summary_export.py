@@ -144,12 +144,14 @@ def summary_pdf(figures: dict[str, Any], reader: Reader | None = None, settings:
         return _summary_pdf(figures, who, *names(settings))
 
 
-def names(settings: Settings | None) -> tuple[dict[str, str], dict[str, str]]:
-    """The current reader's names of teams (stored figures name a team by its English ``label``) and
-    of risk flags (stored by key); without settings, none: the stored names are shown."""
+def names(settings: Settings | None) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The current reader's names of teams (stored figures name a team by its English ``label``), of
+    risk flags (stored by key) and of routing rules (by id); without settings, none: the stored
+    names are shown."""
     if settings is None:
-        return {}, {}
-    return {t.english: t.label for t in settings.teams}, {f.name: f.label for f in settings.lexicon}
+        return {}, {}, {}
+    return ({t.english: t.label for t in settings.teams}, {f.name: f.label for f in settings.lexicon},
+            {r.id: r.label for r in settings.rules})
 
 
 @functools.cache
@@ -185,7 +187,8 @@ def _add_fonts(pdf: Any) -> None:
         pdf.fonts[font.fontkey] = font
 
 
-def _summary_pdf(figures: dict[str, Any], reader: Reader, teams: dict[str, str], flags: dict[str, str]) -> bytes:
+def _summary_pdf(figures: dict[str, Any], reader: Reader, teams: dict[str, str], flags: dict[str, str],
+                 rules: dict[str, str]) -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
@@ -254,7 +257,8 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader, teams: dict[str, str],
     line(_("Times in minutes from queueing. Met: closed by its due time; breached: closed later or still open "
            "past it."))
     title(_("Top issues and topics"))
-    table([_("Routing rule"), _("Items")], [[i["description"], n(i["items"])] for i in figures["issues"]], (140, 40))
+    table([_("Routing rule"), _("Items")],
+          [[rules.get(i["rule"], i["description"]), n(i["items"])] for i in figures["issues"]], (140, 40))
     pdf.ln(2)
     table([_("Topic (risk flag)"), _("Mentions")], [[flags.get(t["topic"], t["topic"]), n(t["mentions"])]
                                                       for t in figures["topics"]], (140, 40))

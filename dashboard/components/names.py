@@ -41,6 +41,13 @@ def flags_text(keys: Iterable[str]) -> str:
     return ", ".join(names.get(key, key) for key in keys)
 
 
+def rule_name(rule_id: str, stored: str) -> str:
+    """A routing rule's sentence in the reader's language (``stored``: the one the figures kept, shown
+    when routing.yaml no longer has the rule)."""
+    rule = next((r for r in current().settings.rules if r.id == rule_id), None)
+    return rule.label if rule is not None else stored
+
+
 def review_reason(reason: str) -> str:
     """Why supervision reviews a post or reply (stored ``flag:fraud,scam``, ``sample``, ``free_form``)."""
     if reason.startswith("flag:"):

@@ -20,7 +20,7 @@ from dash.exceptions import PreventUpdate
 from collectors.nlp.sentiment import explain_sentiment
 from dashboard.auth.guard import current_principal, forbidden_notice, guarded
 from dashboard.auth.policy import QUEUE_READERS, WORKERS, can_read_team, can_work_team
-from dashboard.components import compose, corrections, names, thread
+from dashboard.components import compose, corrections, names, thread, why
 from dashboard.components.item_actions import ACTIONS, perform
 from dashboard.components.links import safe_link
 from dashboard.components.sentence import sentence
@@ -30,6 +30,7 @@ from i18n import _, current_reader
 from i18n import formats as fmt
 from models import presence, queries
 from models.ids import parse_id, shown
+from models.judgement_tables import ModelScore
 from models.labels import label
 from models.tables import QueueItem, utcnow
 
@@ -145,7 +146,7 @@ def _records_link(principal: Any, mention_id: int) -> list[Any]:
                    className="fs-6 fw-normal ms-3")]
 
 
-def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
+def _route(item: QueueItem | None, teams: dict[str, str], explained: str = "") -> list[Any]:
     if item is None:
         return [html.P(_("Not queued."), className="text-muted")]
     now = utcnow()
@@ -156,7 +157,7 @@ def _route(item: QueueItem | None, teams: dict[str, str]) -> list[Any]:
         html.P([html.B(teams.get(item.team, item.team)),
                 f" · {label('status', item.status)} · {item.assignee or _('unassigned')}"],
                id="mention-status"),
-        html.P(item.explanation, id="mention-explanation"),
+        html.P(explained or item.explanation, id="mention-explanation"),
         html.P([*deadline, *([" · ", _("SLA {state}").format(state=label("sla", sla))] if sla else [])],
                className="text-muted", id="mention-sla"),
     ]
@@ -221,7 +222,7 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
     ] or [html.Span(_("none"), className="text-muted")]
     teams = {t.key: t.label for t in ctx.settings.teams}
     now = utcnow()
-    route = _route(item, teams)
+    route = _route(item, teams, why.explanation(ctx.settings, item, m, detail["model_score"]) if item else "")
     copy_note = (
         [dbc.Alert(sentence(_("This post is a copy of {mention}."),
                             mention=html.A(_("mention {id}").format(id=head.id), href=f"/mention/{head.id}")),
@@ -320,7 +321,8 @@ def tick(_n: int | None, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
         mark = queries.item_mark(session, item)
         changed = mark != state.get("changed")
         teams = {t.key: t.label for t in ctx.settings.teams}
-        route = _route(item, teams) if changed else no_update
+        route = _route(item, teams, why.explanation(ctx.settings, item, item.mention, session.get(
+            ModelScore, item.mention_id))) if changed else no_update
         events = queries.item_events(session, item.id) if changed else None
         new_state = {"id": item.id, "changed": mark}
     note = html.Span(_("Also viewing: {names}").format(names=", ".join(others)), className="vigie-presence") \

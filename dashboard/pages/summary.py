@@ -18,7 +18,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, SUMMARY_READERS
-from dashboard.components.names import flag_name
+from dashboard.components.names import flag_name, rule_name
 from dashboard.components.readable import decimal, number, percent, sentence, signed, signed_percent
 from dashboard.components.when import local
 from dashboard.context import current
@@ -174,7 +174,8 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                className="small text-muted"),
         dbc.Row([
             _section(_("Top issues (routing rules)"), _table(
-                [_("Issue"), _("Items")], [[i["description"], number(i["items"])] for i in figures["issues"]],
+                [_("Issue"), _("Items")],
+                [[rule_name(i["rule"], i["description"]), number(i["items"])] for i in figures["issues"]],
                 "summary-issues")),
             _section(_("Top topics (risk flags)"), _table(
                 [_("Topic"), _("Mentions")],

@@ -1,12 +1,15 @@
-"""Risk flags and teams by their names in the reader's language (lexicons.yaml and teams.yaml
-``label`` / ``labels``), never by their keys: the item page's badges and correction buttons, the
-queue grid, supervision's reasons, the summary page and its PDF, the template library. Through
-Dash's real endpoint, for an agent who reads French and one who reads English."""
+"""Risk flags, teams and routing reasons in the reader's language (lexicons.yaml and teams.yaml
+``labels``, routing.yaml ``descriptions``), never by their keys: the item page's badges, correction
+buttons and routing explanation (stored in English, the record; shown in French only where deciding
+the post again gives the stored sentence), the queue grid, supervision's reasons, the library's
+teams. Through Dash's real endpoint, for an agent who reads French and one who reads English."""
 
 from __future__ import annotations
 
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from config.settings import Settings
 from dashboard.components import names
@@ -70,6 +73,10 @@ def test_a_french_agent_reads_flags_by_their_french_names(web: Any, db: Database
     shown = " ".join(_text(layout))
     assert "Problème de carte : déclenché par card got blocked" in shown  # the flag's badge
     assert "card_issue : déclenché" not in shown and "Card issue" not in shown
+    assert _text(_find(layout, "mention-explanation")) == [
+        "Règle « service-problem » (Problème de service (panne, carte, frais, accès au compte)) : signal de risque "
+        "Problème de carte (card got blocked); à propos de notre marque Aurelia Bank. Priorité haute : le signal "
+        "« Problème de carte » est de priorité haute."]
     buttons = " ".join(_text(_find(layout, "correct-box")))
     assert "Pas « Problème de carte »" in buttons and "Relève de Juridique et conformité" in buttons
     assert "card_issue" not in buttons
@@ -83,10 +90,25 @@ def test_a_french_agent_reads_flags_by_their_french_names(web: Any, db: Database
     assert "'flag'" in column["filterValueGetter"]["function"]  # filtered on the names shown
 
 
+def test_a_decision_the_rules_no_longer_make_keeps_its_stored_words(web: Any, db: Database,
+                                                                     settings: Settings) -> None:
+    """The stored explanation is the record: when deciding the post again does not give the same
+    sentence (rules, lexicons or scores changed since), a French reader sees it as it was stored."""
+    client, mention = _agent(web, db, settings, "fr")
+    stored = "Rule “service-problem” (Card trouble, before the rules were edited): risk flag card_issue."
+    with db.write.begin() as s:
+        row = s.scalars(select(QueueItem).where(QueueItem.mention_id == mention)).one()
+        row.explanation = stored
+    assert _text(_find(_layout(client, f"/mention/{mention}"), "mention-explanation")) == [stored]
+
+
 def test_an_english_agent_reads_the_english_names(web: Any, db: Database, settings: Settings) -> None:
     client, mention = _agent(web, db, settings, "en")
     layout = _layout(client, f"/mention/{mention}")
     assert "Card issue: fired by card got blocked" in " ".join(_text(layout))
+    explained = " ".join(_text(_find(layout, "mention-explanation")))
+    assert explained.startswith("Rule “service-problem” (Service problem (outage, card, fees, account access)): "
+                                "risk flag card_issue (card got blocked)")  # as stored
     buttons = " ".join(_text(_find(layout, "correct-box")))
     assert "Not “Card issue”" in buttons and "card_issue" not in buttons
     context = _find(_layout(client, "/queue/customer_service"), "queue-grid")["props"]["dashGridOptions"]["context"]

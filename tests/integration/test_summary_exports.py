@@ -145,7 +145,7 @@ def test_the_pdf_in_french_reads_french_with_french_numbers(db: Database, seeded
 
 def test_the_pdf_names_teams_and_topics_in_the_readers_language(db: Database, seeded: Settings,
                                                                tmp_path: Path) -> None:
-    """With the settings, a French PDF names teams and risk flags as teams.yaml and lexicons.yaml do in French."""
+    """With the settings, a French PDF names teams, risk flags and routing rules as the configuration does in French."""
     with db.read() as s:
         figures = compute_summary(s, seeded, DAYS[1], END)
     topics = [t["topic"] for t in figures["topics"]]
@@ -153,6 +153,8 @@ def test_the_pdf_names_teams_and_topics_in_the_readers_language(db: Database, se
     french = Reader("fr", ZoneInfo(ZONE))
     named = _pdf_text(summary_pdf(figures, french, seeded), tmp_path, "named.pdf")
     assert "Problème de carte" in named and "Service client" in named
+    french_rules = {r.id: r.descriptions["fr"] for r in seeded.rules}
+    assert all(french_rules[i["rule"]] in named for i in figures["issues"])  # routing rules by their French
     assert "card_issue" not in named and "Customer service" not in named
     plain = _pdf_text(summary_pdf(figures, french), tmp_path, "plain.pdf")  # no settings: as stored
     assert "card_issue" in plain and "Customer service" in plain

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from collectors.routing import Scored, compute_priority, route
+from collectors.routing import (
+    Reason,
+    Scored,
+    Words,
+    compute_priority,
+    explain,
+    matched,
+    priority_reasons,
+    route,
+    written,
+)
 from collectors.text import (
     cluster_key,
     compile_brands,
@@ -13,6 +23,7 @@ from collectors.text import (
     normalize_text,
     strip_accents,
 )
+from config.rules import RoutingRule
 from config.settings import Settings
 
 
@@ -106,3 +117,44 @@ def test_routing_rules_and_explanations(base_settings: Settings) -> None:
     r = route(rules, _scored(sentiment_label="positive", sentiment_score=0.8), "none")
     assert (r.team, r.rule_id) == ("marketing", "default")
     assert "no earlier rule matched" in r.explanation
+
+
+def test_every_condition_explains_itself_in_the_stored_english_and_in_other_words() -> None:
+    """The stored sentence is the record: each condition's English is as it always was, and the same
+    reasons written with other words (the item page's, in the reader's language) change only the values."""
+    rule = RoutingRule("all-of-them", "legal", {"flags_any": ("fraud", "fees"), "sentiment": "negative",
+                                                "sentiment_below": -0.3, "competitor": False,
+                                                "brand_any": ("Aurelia Bank",), "language_any": ("en",),
+                                                "priority_at_least": "high", "min_followers": 5000,
+                                                "text_regex": r"sto+len"}, "Everything at once")
+    post = _scored(text="my money was stoooolen", sentiment_label="negative", sentiment_score=-0.62,
+                   flags=("fees", "fraud"), terms={"fraud": ["stolen", "fraud", "scam", "fourth"], "fees": ["fee"]},
+                   followers=12345, priority="critical")
+    reasons = matched(rule, post)
+    assert reasons is not None and matched(rule, _scored()) is None
+    priority, why = priority_reasons(post.flags, {"fraud": "critical", "fees": "medium"}, -0.62, 12345, 10000)
+    assert priority == "critical" and len(why) == 1  # already critical: not raised
+    english = "; ".join(written(r) for r in reasons)
+    assert english == ("risk flag fraud (stolen, fraud, scam); fees (fee); sentiment negative (-0.62); "
+                       "sentiment -0.62 below -0.30; about our brand Aurelia Bank; brand Aurelia Bank; language en; "
+                       "priority critical (at least high); author has 12,345 followers (at least 5,000); "
+                       "text matches /sto+len/ (“stoooolen”)")
+    assert explain(rule, reasons, priority, written(why[0])) == (
+        f"Rule “all-of-them” (Everything at once): {english}. Priority critical: flag fraud is critical.")
+    assert route((rule,), post, "x").explanation.startswith(f"Rule “all-of-them” (Everything at once): {english}.")
+
+    class Shouting(Words):
+        def text(self, template: str) -> str:
+            return template.upper().replace("{FLAGS}", "{flags}").replace("{SCORE}", "{score}")
+
+        def flag(self, key: str) -> str:
+            return f"<{key}>"
+
+        def score(self, value: float) -> str:
+            return f"{value:.1f}"
+
+    assert written(reasons[0], Shouting()) == "RISK FLAG <fraud> (stolen, fraud, scam); <fees> (fee)"
+    assert written(Reason("strongly negative ({score})", (("score", -0.62),)), Shouting()) == "STRONGLY NEGATIVE (-0.6)"
+    _p, raised = priority_reasons(("fees",), {"fees": "medium"}, -0.2, 20000, 10000)
+    assert _p == "high" and ", ".join(written(r) for r in raised) == (
+        "flag fees is medium, raised one step for an author with 20,000 followers")
