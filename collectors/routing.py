@@ -232,11 +232,17 @@ def matched(rule: RoutingRule, mention: Scored) -> tuple[Reason, ...] | None:
     return tuple(reasons)
 
 
+NO_EARLIER_RULE = N_("no earlier rule matched")
+
+
 def explain(rule: RoutingRule, reasons: tuple[Reason, ...], priority: str, priority_why: str,
             words: Words = ENGLISH) -> str:
     """The sentence stored on the item (English) or shown to a reader (``words``): the rule, why it
     matched, and the priority with its reason (``priority_why``, already written)."""
-    why = "; ".join([written(r, words) for r in reasons]) if reasons else words.text(N_("no earlier rule matched"))
+    if words is ENGLISH:  # the ingest's path: no lookups
+        why = "; ".join([written(r) for r in reasons]) if reasons else NO_EARLIER_RULE
+        return f"Rule “{rule.id}” ({rule.description}): {why}. Priority {priority}: {priority_why}."
+    why = "; ".join([written(r, words) for r in reasons]) if reasons else words.text(NO_EARLIER_RULE)
     return words.text(N_("Rule “{rule}” ({description}): {why}. Priority {priority}: {reason}.")).format(
         rule=rule.id, description=words.rule(rule), why=why, priority=words.priority(priority), reason=priority_why)
 
@@ -244,7 +250,13 @@ def explain(rule: RoutingRule, reasons: tuple[Reason, ...], priority: str, prior
 def route(rules: tuple[RoutingRule, ...], mention: Scored, priority_reason: str) -> Route:
     """First matching rule → team, with a human-readable explanation of every condition."""
     for rule in rules:
-        reasons = matched(rule, mention)
-        if reasons is not None:
-            return Route(rule.team, rule.id, rule.status, explain(rule, reasons, mention.priority, priority_reason))
+        reasons: list[Reason] = []
+        for name, wanted in rule.when.items():  # `matched`, inline: run for every post collected
+            reason = CONDITIONS[name](mention, wanted)
+            if reason is None:
+                break
+            reasons.append(reason)
+        else:
+            return Route(rule.team, rule.id, rule.status,
+                         explain(rule, tuple(reasons), mention.priority, priority_reason))
     raise ValueError("routing rules have no default rule")  # settings guarantee one

@@ -141,6 +141,10 @@ def test_every_condition_explains_itself_in_the_stored_english_and_in_other_word
                        "text matches /sto+len/ (“stoooolen”)")
     assert explain(rule, reasons, priority, written(why[0])) == (
         f"Rule “all-of-them” (Everything at once): {english}. Priority critical: flag fraud is critical.")
+    # The ingest's English (written without lookups) is what any words writing English would write.
+    for found in (reasons, ()):
+        assert explain(rule, found, priority, "x", Words()) == explain(rule, found, priority, "x")
+    assert explain(rule, (), "low", "no risk flag").endswith(": no earlier rule matched. Priority low: no risk flag.")
     assert route((rule,), post, "x").explanation.startswith(f"Rule “all-of-them” (Everything at once): {english}.")
 
     class Shouting(Words):
