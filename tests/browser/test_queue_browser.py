@@ -168,6 +168,13 @@ def test_a_french_reader_works_the_queue_and_item_in_french(server: dict[str, An
     assert TWO_HOURS_AGO.fullmatch(cell("created_at")), cell("created_at")
     assert re.fullmatch(r"dans .+|en retard de .+|échéance maintenant", cell("due_at")), cell("due_at")
     assert cell("status") == "nouveau" and cell("priority") in ("critique", "haute", "moyenne", "basse")
+    assert cell("flags") == "Problème de carte, Demande de service"  # flags by their French names, filtered so
+    shown = "return dash_ag_grid.getApi('queue-grid').getDisplayedRowCount();"
+    for words, rows in (("problème de carte", lambda n: n >= 1), ("card_issue", lambda n: n == 0)):
+        browser.execute_script("dash_ag_grid.getApi('queue-grid').setFilterModel("
+                               "{flags: {filterType: 'text', type: 'contains', filter: arguments[0]}});", words)
+        assert rows(browser.execute_script(shown)), (words, browser.execute_script(shown))
+    browser.execute_script("dash_ag_grid.getApi('queue-grid').setFilterModel(null);")
     headers = browser.find_element(By.CSS_SELECTOR, "#queue-grid .ag-header").text
     assert "Priorité" in headers and "Publié" in headers and "Échéance" in headers
     assert browser.find_element(By.ID, "queue-claim").text == "Prendre en charge"
@@ -190,6 +197,9 @@ def test_a_french_reader_works_the_queue_and_item_in_french(server: dict[str, An
     assert "pris en charge" in browser.find_element(By.ID, "mention-status").text
     actions = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#mention-history td.audit-action")]
     assert actions == ["prise en charge"]
+    assert browser.find_element(By.ID, "mention-explanation").text.startswith(
+        "Règle « service-problem » (Problème de service (panne, carte, frais, accès au compte)) : signal de risque "
+        "Problème de carte (card got blocked)")
     assert not ISO_TIME.search(page), ISO_TIME.search(page)
     browser.save_screenshot(str(ARTIFACTS / "mention-fr.png"))
 
