@@ -42,7 +42,7 @@ MARK = "# untranslated:"
 # /metrics' help, /healthz) stay English.
 SHOWN = ("dashboard/pages", "dashboard/components", "dashboard/app.py", "dashboard/auth/login.py",
          "dashboard/auth/guard.py", "dashboard/auth/oidc.py", "models/notifications.py", "collectors/jobs/notify.py",
-         "collectors/jobs/daily_summary.py", "models/summary_export.py")
+         "collectors/jobs/daily_summary.py", "models/summary_export.py", "models/alert_words.py")
 
 
 def shown_files() -> list[Path]:

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.alert_words import figures_of
 from models.kpis import net_sentiment, top_terms
 from models.summary_notable import NotableCandidates, _notable, notable_candidates
 from models.summary_sla import network_value, sla_figures
@@ -264,7 +265,7 @@ def assemble(session: Session, settings: Settings, day: date, now: datetime, fig
 def _alerts(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
     rows = session.scalars(select(Alert).where(Alert.opened_at >= start, Alert.opened_at < end)
                            .order_by(Alert.opened_at).limit(50))
-    return [{"summary": a.summary, "opened_at_utc": a.opened_at.isoformat(timespec="seconds"),
+    return [{"summary": a.summary, **figures_of(a), "opened_at_utc": a.opened_at.isoformat(timespec="seconds"),
              "closed_at_utc": a.closed_at.isoformat(timespec="seconds") if a.closed_at else None} for a in rows]
 
 

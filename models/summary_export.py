@@ -16,6 +16,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 from i18n import N_, Reader, _, current_reader, formats, use_reader
+from models.alert_words import stored_finding
 from models.audit import safe_cell
 
 if TYPE_CHECKING:
@@ -276,7 +277,7 @@ def _summary_pdf(figures: dict[str, Any], reader: Reader, teams: dict[str, str],
            for v in figures["networks"]], (24, 24, 24, 25, 24, 30, 29))
     title(_("Spike and crisis alerts"))
     table([_("Opened"), _("Alert")],
-          [[formats.local(datetime.fromisoformat(a["opened_at_utc"]), reader), a["summary"]]
+          [[formats.local(datetime.fromisoformat(a["opened_at_utc"]), reader), stored_finding(a, flags)]
            for a in figures["alerts"]], (45, 135))
     title(_("Notable items"))
     table([_("Item"), _("Priority"), _("Team"), _("Network · author"), _("Post")],

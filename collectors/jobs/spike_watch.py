@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 from collectors.spikes import Counts, Verdict, detect, history_windows, window_index
 from config.settings import Settings
 from i18n import _, current_reader, formats
+from models import alert_words
 from models.db import Database
 from models.notifications import enqueue_written, plain
-from models.summary_export import fmt
 from models.tables import Alert, Mention, utcnow
 
 log = logging.getLogger("vigie.spikes")
@@ -138,30 +138,10 @@ def _triggering(session: Session, settings: Settings, verdict: Verdict, now: dat
     return out
 
 
-def alert_finding(alert: Alert) -> tuple[str, str]:
-    """(headline, the whole finding) in the current reader's words and numbers, e.g. ("Volume surge ·
-    topic outage", "Volume surge · topic outage: 64 mentions in 10 min (usually 5.1, z 4.2)"): what
-    `Verdict.summary` stores, for each channel's reader."""
-    reader = current_reader()
-    where = {"brand": _("brand {name}"), "topic": _("topic {name}")}.get(alert.scope, _("all mentions"))
-    where = where.format(name=alert.scope_key)
-    z = fmt("", round(alert.z, 1), reader)
-    if alert.kind == "volume_surge":
-        headline = _("Volume surge · {where}").format(where=where)
-        return headline, _("{headline}: {count} mentions in {minutes} min (usually {usual}, z {z})").format(
-            headline=headline, count=fmt("", int(alert.observed), reader), minutes=alert.window_minutes,
-            usual=fmt("", round(alert.expected, 1), reader), z=z)
-    headline = _("Sentiment drop · {where}").format(where=where)
-    return headline, _("{headline}: {share} negative in {minutes} min (usually {usual}, {count} mentions, "
-                       "z {z})").format(headline=headline, share=formats.percent(alert.observed, reader),
-                                        minutes=alert.window_minutes, usual=formats.percent(alert.expected, reader),
-                                        count=fmt("", alert.mentions_in_window, reader), z=z)
-
-
 def alert_message(session: Session, settings: Settings, alert: Alert) -> tuple[str, str]:
     """(title, body) of a spike alert in the current reader's language: the finding, when it opened
     (local time) and the first posts that triggered it (plain text)."""
-    headline, finding = alert_finding(alert)
+    headline, finding = alert_words.finding(alert, {f.name: f.label for f in settings.lexicon})
     lines = [plain(finding, 500), _("Opened: {time}").format(time=formats.local(alert.opened_at, current_reader())),
              ""]
     mentions = session.scalars(select(Mention).where(Mention.id.in_(alert.mention_ids[:5]))).all()

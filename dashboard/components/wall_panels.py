@@ -23,6 +23,7 @@ from dashboard.components.health import failing, source_state
 from dashboard.components.readable import minutes_text, number, sentence, signed, signed_percent
 from i18n import N_, _, current_reader, ngettext
 from i18n import formats as fmt
+from models.alert_words import finding
 from models.kpis import Voice
 
 NETWORK_COLOURS = {"x": "#9aa5b8", "mastodon": "#8c7bff", "bluesky": "#3ea8ff", "reddit": "#ff6a33",
@@ -122,8 +123,9 @@ BANNER_CELLS = 4  # the banner's grid: two columns, two rows (it is capped so th
 
 
 def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], zone: str,
-                  total: int | None = None) -> list[Any]:
-    """One cell per open alert: what was found, since when, and the first posts that triggered it.
+                  total: int | None = None, flags: dict[str, str] | None = None) -> list[Any]:
+    """One cell per open alert: what was found (in the reader's words, a topic by its name in
+    ``flags``), since when, and the first posts that triggered it.
     One alert has the banner's width and its two newest posts; several share a two-column grid, one
     post each. When more are open (``total``, counted whatever `open_alerts`' limit) than the grid
     holds, its last cell counts and names the rest: an alert is never hidden without saying so."""
@@ -135,7 +137,8 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
                  for p in excerpts.get(alert.id, [])[:2 if total == 1 else 1]]
         listed = len(alert.mention_ids)
         out.append(html.Div([
-            html.Div([html.Span(_("ALERT"), className="alert-tag"), " ", alert.summary], className="alert-title"),
+            html.Div([html.Span(_("ALERT"), className="alert-tag"), " ", finding(alert, flags)[1]],
+                     className="alert-title"),
             html.Div(ngettext("since {opened}, last confirmed {seen} · {count} post listed",
                               "since {opened}, last confirmed {seen} · {count} posts listed", listed).format(
                 opened=local_time(alert.opened_at, zone), seen=local_time(alert.last_seen_at, zone, "%H:%M:%S"),
@@ -148,7 +151,7 @@ def alerts_banner(alerts: list[Any], excerpts: dict[int, list[dict[str, Any]]], 
             html.Div([html.Span(_("ALERT"), className="alert-tag"), " ",
                       ngettext("{count} more open alert", "{count} more open alerts", rest).format(count=number(rest))],
                      className="alert-title"),
-            html.Ul([html.Li(a.summary) for a in named], className="alert-posts"),
+            html.Ul([html.Li(finding(a, flags)[1]) for a in named], className="alert-posts"),
         ], className="wall-alert wall-alert-more", id="wall-alert-more"))
     return out
 

@@ -18,12 +18,13 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard.auth.guard import current_principal, guarded
 from dashboard.auth.policy import EVERY_TEAM_ROLES, SUMMARY_READERS
-from dashboard.components.names import flag_name, rule_name
+from dashboard.components.names import flag_names, rule_name
 from dashboard.components.readable import decimal, number, percent, sentence, signed, signed_percent
 from dashboard.components.when import local
 from dashboard.context import current
 from dashboard.exports import BadQuery, default_summary_day, summary_figures
 from i18n import N_, _, current_reader
+from models.alert_words import stored_finding
 from models.summary import FIRST_DAY, LAST_DAY
 
 # The headline figures' names (the keys are the stored figures').
@@ -141,6 +142,7 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
     vol, sla = figures["volume"], figures["sla"]
     compared = _compared(figures)
     teams, sentiments = _team_names(), {k: _(v) for k, v in SENTIMENTS.items()}
+    flags = flag_names()
     sla_rows = [[team, number(s["items"]), figure("", s["first_response_median"]), figure("", s["first_response_p90"]),
                  figure("", s["resolution_median"]), number(s["met"]), number(s["breached"]), number(s["pending"]),
                  figure("adherence", s["adherence"])]
@@ -179,7 +181,8 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                 "summary-issues")),
             _section(_("Top topics (risk flags)"), _table(
                 [_("Topic"), _("Mentions")],
-                [[flag_name(t["topic"]), number(t["mentions"])] for t in figures["topics"]], "summary-topics"),
+                [[flags.get(t["topic"], t["topic"]), number(t["mentions"])] for t in figures["topics"]],
+                "summary-topics"),
                 html.P(_("Terms: {terms}").format(terms=terms)),
                 html.P(_("Hashtags: {hashtags}").format(hashtags=hashtags))),
         ]),
@@ -195,8 +198,8 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
                  f"{n['author']} ({figure('', n['followers'])})", n["text"][:200], _word(STATUSES, n["status"])]
                 for n in figures["notable"]], "summary-notable"),
         html.H4(_("Spike and crisis alerts"), className="mt-3"),
-        _table([_("Opened"), _("Alert")], [[_time(a["opened_at_utc"]), a["summary"]] for a in figures["alerts"]],
-               "summary-alerts"),
+        _table([_("Opened"), _("Alert")],
+               [[_time(a["opened_at_utc"]), stored_finding(a, flags)] for a in figures["alerts"]], "summary-alerts"),
         html.H4(_("The previous 7 days ({compared})").format(compared=compared), className="mt-3"),
         _table([_("Day"), _("Mentions"), _("Net sentiment"), _("Items"), _("SLA breaches"), _("Adherence"),
                 _("First response median")],

@@ -32,6 +32,7 @@ from dashboard.auth.guard import guarded
 from dashboard.auth.policy import WALL
 from dashboard.components import wall_panels as panels
 from dashboard.components.health import health_marker, polled_intervals
+from dashboard.components.names import flag_names
 from dashboard.components.worker_cache import FreshFor, MarkerCache
 from dashboard.context import current
 from i18n import N_, _, current_reader
@@ -171,7 +172,7 @@ def _live_parts(data: dict[str, Any], slow: dict[str, Any], marker: str) -> tupl
                                     data["net_hour"], slow["net_day"], slow["frt"], slow["frt_count"])
         teams = panels.team_cards(data["counts"], labels, slow["frt_team"])
         return (head + teams, panels.ticker(data["ticker"], labels, zone),
-                panels.alerts_banner(data["alerts"], data["excerpts"], zone, data["alert_count"]),
+                panels.alerts_banner(data["alerts"], data["excerpts"], zone, data["alert_count"], flag_names()),
                 panels.health_strip(data["sources"], _configured(), now, data["replies"], data["stale"],
                                     data["silent"]),
                 _("Updated {time} ({zone})").format(time=panels.local_time(now, zone, "%H:%M:%S"), zone=zone))

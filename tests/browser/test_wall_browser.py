@@ -221,10 +221,10 @@ def test_a_negative_burst_raises_the_alert_banner_within_10_s(wall: dict[str, An
     now = utcnow()
     inject(wall["db"], wall["settings"], outage_complaints(40), now - timedelta(seconds=60), 55)
     started = time.monotonic()
-    banner = wait_until(lambda: _text(browser, "wall-alerts") if "topic outage" in _text(browser, "wall-alerts")
+    banner = wait_until(lambda: _text(browser, "wall-alerts") if "topic Outage" in _text(browser, "wall-alerts")
                         else None, timeout=10, what="the alert banner")
     elapsed = time.monotonic() - started
-    assert "Volume surge · topic outage" in banner and "ALERT" in banner
+    assert "Volume surge · topic Outage" in banner and "ALERT" in banner  # the flag by its name
     # the surge's posts are the burst's (read as text: when the sentiment drops open in the same
     # tick, as they may, the surge's cell is one of several)
     listed = browser.find_elements(By.CSS_SELECTOR, ".wall-alert-volume_surge .alert-posts li")

@@ -83,12 +83,13 @@ def test_steady_stream_raises_nothing_and_injected_surges_are_found_once(db: Dat
     assert {m.channel for m in every} == {"crisis-room", "salle-de-crise"} and len(every) == 2 * len(messages)
     assert {m.alert_id for m in messages} == set(opened.opened)
     outage_message = next(m for m in messages if m.alert_id == surge.id)
-    assert outage_message.title == "Vigie: Volume surge · topic outage" and "Aurelia" in outage_message.body
-    assert outage_message.body.startswith(surge.summary + "\nOpened: ")
+    # The topic by its flag's name (lexicons.yaml); the stored line keeps the key.
+    assert outage_message.title == "Vigie: Volume surge · topic Outage" and "Aurelia" in outage_message.body
+    assert outage_message.body.startswith(surge.summary.replace("topic outage", "topic Outage") + "\nOpened: ")
     # The French room reads the same alert in French, its opening in the firm's time, with the offset.
     french = next(m for m in every if m.alert_id == surge.id and m.channel == "salle-de-crise")
-    assert french.title == "Vigie : Pic de volume · thème outage"
-    finding = f"Pic de volume · thème outage : {int(surge.observed)} mentions en 10 min (d’habitude "
+    assert french.title == "Vigie : Pic de volume · thème Panne"  # the flag by its French name
+    finding = f"Pic de volume · thème Panne : {int(surge.observed)} mentions en 10 min (d’habitude "
     assert french.body.startswith(finding)
     opened_at = formats.local(surge.opened_at, Reader("fr", ZoneInfo(settings.reporting.timezone)))
     assert f"\nOuverte le {opened_at}\n" in french.body and "UTC+0" in opened_at and "Ouvrir le mur : " in french.body

@@ -22,7 +22,7 @@ from i18n import Reader, formats
 from models.db import Database
 from models.summary import compute_summary, store_summary, stored_summary
 from models.summary_export import fmt, summary_csv, summary_pdf
-from models.tables import DailySummary, Notification
+from models.tables import Alert, DailySummary, Notification
 from models.users import add_user, set_preferences
 from tests.integration.test_notifications import Inbox, smtp  # noqa: F401  (the local SMTP server fixture)
 from tests.kit import config_dir, vigie_env
@@ -145,17 +145,27 @@ def test_the_pdf_in_french_reads_french_with_french_numbers(db: Database, seeded
 
 def test_the_pdf_names_teams_and_topics_in_the_readers_language(db: Database, seeded: Settings,
                                                                tmp_path: Path) -> None:
-    """With the settings, a French PDF names teams, risk flags and routing rules as the configuration does in French."""
+    """With the settings, a French PDF names teams, risk flags and routing rules as the configuration does in
+    French, and says a spike alert from its figures (its stored line is English)."""
+    opened = datetime(2026, 10, 25, 10, 0)
+    with db.write.begin() as s:
+        s.add(Alert(kind="volume_surge", scope="topic", scope_key="outage", opened_at=opened, last_seen_at=opened,
+                    window_minutes=10, observed=64, expected=5.1, z=4.2, peak_observed=64, mentions_in_window=64,
+                    summary="Volume surge · topic outage: 64 mentions in 10 min (usually 5.1, z 4.2)",
+                    mention_ids=[]))
     with db.read() as s:
         figures = compute_summary(s, seeded, DAYS[1], END)
     topics = [t["topic"] for t in figures["topics"]]
     assert "card_issue" in topics and figures["volume"]["by_team"].get("Customer service")
+    assert figures["alerts"] and figures["alerts"][0]["summary"].startswith("Volume surge · topic outage: 64")
     french = Reader("fr", ZoneInfo(ZONE))
     named = _pdf_text(summary_pdf(figures, french, seeded), tmp_path, "named.pdf")
     assert "Problème de carte" in named and "Service client" in named
     french_rules = {r.id: r.descriptions["fr"] for r in seeded.rules}
     assert all(french_rules[i["rule"]] in named for i in figures["issues"])  # routing rules by their French
     assert "card_issue" not in named and "Customer service" not in named
+    assert "Pic de volume · thème Panne : 64 mentions en 10 min (d’habitude 5,1, z 4,2)" in named
+    assert "Volume surge" not in named
     plain = _pdf_text(summary_pdf(figures, french), tmp_path, "plain.pdf")  # no settings: as stored
     assert "card_issue" in plain and "Customer service" in plain
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from dashboard.components import wall_panels as panels
 from models import kpis
+from models.alert_words import figures_of, stored_finding
 
 
 def test_local_midnight_follows_the_zone_and_its_dst() -> None:
@@ -46,10 +47,18 @@ def test_share_of_voice_and_network_totals() -> None:
     assert kpis.network_totals(rows) == [("x", 7), ("reddit", 5)]
 
 
+def _alert(n: int, kind: str, scope: str, key: str, mention_ids: list[int]) -> Any:
+    """An open alert as the wall reads it: its figures, and the English line stored with it."""
+    surge = kind == "volume_surge"
+    return SimpleNamespace(id=n, kind=kind, scope=scope, scope_key=key, window_minutes=10,
+                           observed=64 if surge else 0.4, expected=5.1 if surge else 0.12, z=4.2,
+                           mentions_in_window=64 if surge else 25, summary="(the stored English line)",
+                           opened_at=datetime(2026, 11, 25, 9, 0), last_seen_at=datetime(2026, 11, 25, 9, 5),
+                           mention_ids=mention_ids)
+
+
 def test_panels_keep_untrusted_text_as_text() -> None:
-    alert = SimpleNamespace(id=1, kind="volume_surge", summary="Volume surge · topic outage: 40 mentions",
-                            opened_at=datetime(2026, 11, 25, 9, 0), last_seen_at=datetime(2026, 11, 25, 9, 5),
-                            mention_ids=[7])
+    alert = _alert(1, "volume_surge", "topic", "outage", mention_ids=[7])
     posts = {1: [{"author": "<b>x</b>", "network": "x", "text": "<img src=x onerror=alert(1)>"}]}
     banner = panels.alerts_banner([alert], posts, "Europe/Paris")
     item = banner[0].children[2].children[0]
@@ -62,9 +71,7 @@ def test_panels_keep_untrusted_text_as_text() -> None:
 
 def test_alerts_banner_shows_each_open_alert_or_says_how_many_it_does_not() -> None:
     def alert(n: int) -> Any:
-        return SimpleNamespace(id=n, kind="sentiment_drop", summary=f"Sentiment drop · brand B{n}",
-                               opened_at=datetime(2026, 11, 25, 9, 0), last_seen_at=datetime(2026, 11, 25, 9, 5),
-                               mention_ids=[n, n + 100])
+        return _alert(n, "sentiment_drop", "brand", f"B{n}", mention_ids=[n, n + 100])
     posts = {n: [{"author": "a", "network": "x", "text": f"post {n}.{k}"} for k in (1, 2)] for n in range(1, 7)}
 
     def cells(banner: list[Any]) -> list[tuple[str, list[str]]]:
@@ -80,7 +87,10 @@ def test_alerts_banner_shows_each_open_alert_or_says_how_many_it_does_not() -> N
     many = panels.alerts_banner([alert(n) for n in range(1, 7)], posts, "UTC", total=9)
     assert [c[0] for c in cells(many)] == ["wall-alert-1", "wall-alert-2", "wall-alert-3", "wall-alert-more"]
     assert many[3].children[0].children[2] == "6 more open alerts"
-    assert cells(many)[3][1] == ["Sentiment drop · brand B4", "Sentiment drop · brand B5"]
+    assert cells(many)[3][1] == [f"Sentiment drop · brand B{n}: 40% negative in 10 min (usually 12%, 25 mentions, "
+                                 "z 4.2)" for n in (4, 5)]
+    assert many[0].children[0].children[2] == ("Sentiment drop · brand B1: 40% negative in 10 min (usually 12%, "
+                                               "25 mentions, z 4.2)")
     assert panels.alerts_banner([], {}, "UTC", total=0) == []
     # five: the grid's last cell names the two it does not show
     five = panels.alerts_banner([alert(n) for n in range(1, 6)], posts, "UTC", total=5)
@@ -193,9 +203,7 @@ def test_earlier_days_compared_whole_or_up_to_the_same_local_time() -> None:
 def test_panels_write_for_a_french_reader() -> None:
     from i18n import Reader, use_reader
 
-    alert = SimpleNamespace(id=1, kind="volume_surge", summary="Volume surge · all mentions",
-                            opened_at=datetime(2026, 11, 25, 9, 0), last_seen_at=datetime(2026, 11, 25, 9, 5),
-                            mention_ids=[7, 8])
+    alert = _alert(1, "volume_surge", "topic", "outage", mention_ids=[7, 8])
     with use_reader(Reader("fr")):
         head = panels.headline_kpis(10508, 9000, 16.75, -19.6, 3.2, 4.25, 1)
         assert head[0].children[1].children == "10\u202f508"  # U+202F between thousands
@@ -205,8 +213,10 @@ def test_panels_write_for_a_french_reader() -> None:
         assert "1 élément pris en charge depuis minuit" in "".join(
             c if isinstance(c, str) else c.children for c in head[2].children[2].children)
         assert panels.minutes_text(150) == "2,5 h"
-        banner = panels.alerts_banner([alert], {}, "Europe/Paris")
+        banner = panels.alerts_banner([alert], {}, "Europe/Paris", flags={"outage": "Panne"})
         assert banner[0].children[1].children == "depuis 10:00, confirmée à 10:05:00 · 2 publications listées"
+        assert banner[0].children[0].children[2] == ("Pic de volume · thème Panne : 64 mentions en 10 min "
+                                                     "(d’habitude 5,1, z 4,2)")  # not the stored English
         many = panels.alerts_banner([alert] * 5, {}, "Europe/Paris", total=6)
         assert many[-1].children[0].children[2] == "3 autres alertes ouvertes"
         quiet = panels.ticker([], {}, "Europe/Paris")[0].children
@@ -224,3 +234,16 @@ def test_sentiment_totals_of_the_timeline_rows() -> None:
     assert totals == {"positive": 4, "negative": 4, "other": 7}
     assert kpis.net_sentiment(totals) == 0.0
     assert kpis.net_sentiment(kpis.sentiment_totals([])) is None
+
+
+def test_a_summary_alert_is_said_from_its_figures_or_as_it_was_kept() -> None:
+    from i18n import Reader, use_reader
+
+    kept = {"summary": "Sentiment drop · brand Aurelia Bank: 40% negative in 10 min (usually 12%, 25 mentions, z 4.2)",
+            **figures_of(_alert(1, "sentiment_drop", "brand", "Aurelia Bank", []))}
+    assert stored_finding(kept) == kept["summary"]  # English from the figures: the stored line, word for word
+    with use_reader(Reader("fr")):
+        assert stored_finding(kept) == ("Chute du sentiment · marque Aurelia Bank : 40\xa0% de négatif en 10 min "
+                                        "(d’habitude 12\xa0%, 25 mentions, z 4,2)")
+        older = {"summary": "Volume surge · all mentions: 9 mentions in 10 min"}  # kept before its figures were
+        assert stored_finding(older) == older["summary"]
