@@ -294,7 +294,8 @@ def _label_from_score(score: float, margin: float = 0.25) -> str:
 def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str, float]]:
     """The words that moved the score most, each with how far it pushed the post towards positive
     (+) or negative (-), in logit units (the difference of the positive and negative logits it
-    added): unigrams (a negated one as "not <word>"), bigrams, and each word's share of the lexicon
+    added): unigrams (a negated one as its feature, "~<word>", which a page writes "not <word>" in
+    the reader's language), bigrams, and each word's share of the lexicon
     valences, of the banking lexicon and of the mean word vector. Sorted by weight, at most
     ``top``; empty for other languages.
     """
@@ -324,8 +325,8 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
 
     for tok, negated, bigram in steps(tokens):
         sign = -1.0 if negated else 1.0
-        shown = f"not {tok}" if negated else tok
-        push = once(("~" + tok) if negated else tok)
+        shown = ("~" + tok) if negated else tok
+        push = once(shown)
         for table, pos, neg in leans:
             valence = sign * table.get(tok, 0.0)
             push += pos * valence if valence > 0 else neg * -valence

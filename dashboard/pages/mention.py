@@ -112,7 +112,7 @@ def _sentiment(m: Any, by_model: Any) -> Any:
     pushes = explain_sentiment(m.text, m.language)
     decided = by_model is not None and by_model.decided_by == "model"
     why = [html.Small([_("Words that moved the shipped model: ") if decided else _("Words that moved it: "), *[
-        html.Span(f"{word} {_score(push)}", className="me-2 " + ("text-success" if push > 0 else "text-danger"))
+        html.Span(f"{_word(word)} {_score(push)}", className="me-2 " + ("text-success" if push > 0 else "text-danger"))
         for word, push in pushes]], id="mention-sentiment-why", className="d-block")] if pushes else []
     if by_model is None:
         return html.Div([html.Div(shipped), *why])
@@ -125,6 +125,11 @@ def _sentiment(m: Any, by_model: Any) -> Any:
             shipped=shipped, model=by_model.model, theirs=theirs)
     return html.Div([html.Div(line, id="mention-sentiment-model"), *why,
                      html.Small(by_model.outcome, className="text-muted d-block")])
+
+
+def _word(word: str) -> str:
+    """A word that moved the sentiment; a negated one (``~word``) as the reader writes it: "not word"."""
+    return _("not {word}").format(word=word[1:]) if word.startswith("~") else word
 
 
 def _decided(m: Any, by_model: Any) -> str:

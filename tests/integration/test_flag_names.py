@@ -116,7 +116,12 @@ def test_an_english_agent_reads_the_english_names(web: Any, db: Database, settin
 
 
 def test_supervision_reasons_and_library_teams_are_named(web: Any, settings: Settings) -> None:
-    from dashboard.pages.library import build_rows  # a page module: imported once the app exists
+    from collectors.nlp.sentiment import explain_sentiment
+    from dashboard.pages.library import build_rows  # page modules: imported once the app exists
+    from dashboard.pages.mention import _word
+
+    moved = dict(explain_sentiment("personne ne répond, inadmissible", "fr"))
+    assert "~répond" in moved  # a negated word, as its feature
 
     with web.server.app_context():
         with use_reader(Reader("fr", ZoneInfo("Europe/Paris"))):
@@ -124,6 +129,7 @@ def test_supervision_reasons_and_library_teams_are_named(web: Any, settings: Set
             assert names.review_reason("flag:gone_from_config") == "signalé : gone_from_config"  # kept as stored
             assert names.review_reason("sample") == "échantillon aléatoire"
             assert names.team_name("legal") == "Juridique et conformité"
+            assert _word("~répond") == "pas répond" and _word("répond") == "répond"
             entry = {"template_id": 1, "key": "k", "language": "fr", "kind": "reply", "in_use": None,
                      "latest": _Version(teams=["customer_service", "legal"])}
             row = build_rows([entry], None, None, None, names.team_names())[0]
@@ -131,6 +137,7 @@ def test_supervision_reasons_and_library_teams_are_named(web: Any, settings: Set
         with use_reader(Reader("en", ZoneInfo("UTC"))):
             assert names.review_reason("flag:fraud") == "flagged: Fraud"
             assert names.flag_name("vulnerable_customer") == "Vulnerable customer"
+            assert _word("~answers") == "not answers"
 
 
 class _Version:
