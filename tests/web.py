@@ -100,3 +100,33 @@ def plain_strings(node: Any) -> list[str]:
     if isinstance(node, list):
         return [s for value in node for s in plain_strings(value)]
     return []
+
+
+def find_id(node: Any, ident: str) -> Any:
+    """The component whose id is ``ident`` in a Dash layout's JSON (None when absent)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("props"), dict) and node["props"].get("id") == ident:
+            return node
+        values: list[Any] = list(node.values())
+    elif isinstance(node, list):
+        values = node
+    else:
+        return None
+    for value in values:
+        found = find_id(value, ident)
+        if found is not None:
+            return found
+    return None
+
+
+def children_text(node: Any) -> list[str]:
+    """The text a person reads in a component tree: its children's strings (not ids, links or a
+    ``<time>``'s machine value)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [t for child in node for t in children_text(child)]
+    if isinstance(node, dict):
+        props = node.get("props")
+        return children_text(props.get("children") if isinstance(props, dict) else node.get("children"))
+    return []

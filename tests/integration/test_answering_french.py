@@ -19,7 +19,7 @@ from models.reply_tables import Reply
 from models.tables import Mention, QueueItem, utcnow
 from models.users import set_preferences
 from tests.kit import seed_items
-from tests.web import dash_post, make_accounts, sign_in
+from tests.web import dash_post, find_id, make_accounts, sign_in
 
 ROUTER = ".._pages_content.children..._pages_store.data.."
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
@@ -38,23 +38,6 @@ def _visible(node: Any) -> list[str]:
             return [s for key in SHOWN if key in props for s in _visible(props[key])]
         return [s for value in node.values() for s in _visible(value)]
     return []
-
-
-def _find(node: Any, ident: str) -> Any:
-    """The component whose id is ``ident`` in a tree (None when absent)."""
-    if isinstance(node, dict):
-        if isinstance(node.get("props"), dict) and node["props"].get("id") == ident:
-            return node
-        values: list[Any] = list(node.values())
-    elif isinstance(node, list):
-        values = node
-    else:
-        return None
-    for value in values:
-        found = _find(value, ident)
-        if found is not None:
-            return found
-    return None
 
 
 def _french(db: Database, *names: str) -> None:
@@ -117,7 +100,7 @@ def test_a_french_agent_composes_in_french(web: Any, db: Database, settings: Set
     _french(db, "agent")
     item_id, mention_id, _target = _item(db, settings)
     agent = _client(web, "agent")
-    panel = _find(_page(agent, f"/mention/{mention_id}"), "reply")
+    panel = find_id(_page(agent, f"/mention/{mention_id}"), "reply")
     assert panel is not None
     shown = _visible(panel)
     assert "Répondre" in shown and "Envoyer" in shown and "Répondu ailleurs" in " ".join(shown), shown
@@ -147,8 +130,8 @@ def test_a_post_scheduled_in_paris_time_is_stored_in_utc(web: Any, db: Database,
     shown = " ".join(_visible(page))
     assert "Votre fuseau horaire (Europe/Paris) ; laissez la date vide pour envoyer maintenant" in shown, shown
     assert "Nouvelle publication" in shown and "Envois" in shown and not ISO.search(shown)
-    network = _find(page, "outbox-network")["props"]["value"]
-    team = _find(page, "outbox-team")["props"]["value"]
+    network = find_id(page, "outbox-network")["props"]["value"]
+    team = find_id(page, "outbox-team")["props"]["value"]
     states = [{"id": "outbox-template", "property": "value", "value": None},
               {"id": "outbox-text", "property": "value", "value": "Nos agences ferment à 16 h le 24 décembre."},
               {"id": "outbox-network", "property": "value", "value": network},

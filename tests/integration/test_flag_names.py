@@ -18,33 +18,10 @@ from models.db import Database
 from models.tables import QueueItem
 from models.users import set_preferences
 from tests.kit import seed_items
-from tests.web import dash_post, make_accounts, sign_in
+from tests.web import children_text, dash_post, find_id, make_accounts, sign_in
 
 ROUTER = ".._pages_content.children..._pages_store.data.."
 CARD = "@AureliaBank my card got blocked again, useless bank"  # flagged card_issue, customer service
-
-
-def _text(node: Any) -> list[str]:
-    """What a person reads in a component tree: its children's strings, not its ids or attributes."""
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, list):
-        return [t for child in node for t in _text(child)]
-    if isinstance(node, dict):
-        return _text((node.get("props") or {}).get("children"))
-    return []
-
-
-def _find(node: Any, ident: str) -> Any:
-    if isinstance(node, dict):
-        if (node.get("props") or {}).get("id") == ident:
-            return node
-        found = [_find(v, ident) for v in node.values()]
-    elif isinstance(node, list):
-        found = [_find(v, ident) for v in node]
-    else:
-        return None
-    return next((f for f in found if f is not None), None)
 
 
 def _layout(client: Any, path: str) -> Any:
@@ -70,18 +47,18 @@ def _agent(web: Any, db: Database, settings: Settings, language: str) -> tuple[A
 def test_a_french_agent_reads_flags_by_their_french_names(web: Any, db: Database, settings: Settings) -> None:
     client, mention = _agent(web, db, settings, "fr")
     layout = _layout(client, f"/mention/{mention}")
-    shown = " ".join(_text(layout))
+    shown = " ".join(children_text(layout))
     assert "Problème de carte : déclenché par card got blocked" in shown  # the flag's badge
     assert "card_issue : déclenché" not in shown and "Card issue" not in shown
-    assert _text(_find(layout, "mention-explanation")) == [
+    assert children_text(find_id(layout, "mention-explanation")) == [
         "Règle « service-problem » (Problème de service (panne, carte, frais, accès au compte)) : signal de risque "
         "Problème de carte (card got blocked); à propos de notre marque Aurelia Bank. Priorité haute : le signal "
         "« Problème de carte » est de priorité haute."]
-    buttons = " ".join(_text(_find(layout, "correct-box")))
+    buttons = " ".join(children_text(find_id(layout, "correct-box")))
     assert "Pas « Problème de carte »" in buttons and "Relève de Juridique et conformité" in buttons
     assert "card_issue" not in buttons
 
-    grid = _find(_layout(client, "/queue/customer_service"), "queue-grid")["props"]
+    grid = find_id(_layout(client, "/queue/customer_service"), "queue-grid")["props"]
     context = grid["dashGridOptions"]["context"]
     assert context["labels"]["flag"]["card_issue"] == "Problème de carte"
     assert context["labels"]["flag"]["fraud"] == "Fraude"
@@ -99,19 +76,19 @@ def test_a_decision_the_rules_no_longer_make_keeps_its_stored_words(web: Any, db
     with db.write.begin() as s:
         row = s.scalars(select(QueueItem).where(QueueItem.mention_id == mention)).one()
         row.explanation = stored
-    assert _text(_find(_layout(client, f"/mention/{mention}"), "mention-explanation")) == [stored]
+    assert children_text(find_id(_layout(client, f"/mention/{mention}"), "mention-explanation")) == [stored]
 
 
 def test_an_english_agent_reads_the_english_names(web: Any, db: Database, settings: Settings) -> None:
     client, mention = _agent(web, db, settings, "en")
     layout = _layout(client, f"/mention/{mention}")
-    assert "Card issue: fired by card got blocked" in " ".join(_text(layout))
-    explained = " ".join(_text(_find(layout, "mention-explanation")))
+    assert "Card issue: fired by card got blocked" in " ".join(children_text(layout))
+    explained = " ".join(children_text(find_id(layout, "mention-explanation")))
     assert explained.startswith("Rule “service-problem” (Service problem (outage, card, fees, account access)): "
                                 "risk flag card_issue (card got blocked)")  # as stored
-    buttons = " ".join(_text(_find(layout, "correct-box")))
+    buttons = " ".join(children_text(find_id(layout, "correct-box")))
     assert "Not “Card issue”" in buttons and "card_issue" not in buttons
-    context = _find(_layout(client, "/queue/customer_service"), "queue-grid")["props"]["dashGridOptions"]["context"]
+    context = find_id(_layout(client, "/queue/customer_service"), "queue-grid")["props"]["dashGridOptions"]["context"]
     assert context["labels"]["flag"]["legal_threat"] == "Legal threat"
 
 

@@ -21,7 +21,7 @@ from models.summary_fold import fold
 from models.tables import QueueItem, utcnow
 from models.users import set_preferences
 from tests.kit import seed_items
-from tests.web import dash_post, make_accounts, plain_strings, sign_in
+from tests.web import children_text, dash_post, make_accounts, plain_strings, sign_in
 
 ROUTER = ".._pages_content.children..._pages_store.data.."
 CARD = "@AureliaBank my card got declined again at the shop"  # routed to customer_service
@@ -53,18 +53,6 @@ def _ids(node: Any) -> list[str]:
         for value in node:
             found += _ids(value)
     return found
-
-
-def _shown(node: Any) -> list[str]:
-    """The text a person reads (the children strings; not ids, links or a <time>'s machine value)."""
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, list):
-        return [t for value in node for t in _shown(value)]
-    if isinstance(node, dict):
-        props = node.get("props")
-        return _shown(props.get("children") if isinstance(props, dict) else node.get("children"))
-    return []
 
 
 def _seed(db: Database, settings: Settings, texts: list[str], tag: str) -> list[int]:
@@ -108,7 +96,7 @@ def test_the_agents_lists_their_order_and_their_teams_only(web: Any, db: Databas
     assert not any("lawyer" in text for text in plain_strings(home))
     texts = plain_strings(home)
     assert "Items I hold" in texts and "My work" in texts
-    assert not any("T" in t and t[:4].isdigit() and ":" in t for t in _shown(home))  # no raw ISO time shown
+    assert not any("T" in t and t[:4].isdigit() and ":" in t for t in children_text(home))  # no raw ISO time shown
 
     # The tick: the same answer is not sent twice; the legal agent's tick never lists the card.
     tick = next(k for k in web.callback_map if k.startswith("..home_agent-seen.data"))
@@ -168,7 +156,7 @@ def test_compliance_sees_drafts_and_reviews_due(web: Any, db: Database, settings
     ids = _ids(home)
     assert f"home_compliance-drafts-{reply_id}" in ids and any(i.startswith("home_compliance-reviews-") for i in ids)
     assert "/approvals" in str(home) and "/supervision" in str(home)
-    texts = _shown(home)
+    texts = children_text(home)
     assert "breached" in texts and any(t.startswith("We are looking into it.") for t in texts)
 
 
@@ -197,7 +185,7 @@ def test_the_managers_yesterday_and_week(web: Any, db: Database, settings: Setti
     assert len([i for i in found if i.startswith("home_manager-trend-")]) == 7
     assert f"home_manager-trend-{yesterday.isoformat()}" in found
     assert f"/summary?date={yesterday.isoformat()}" in str(home)
-    assert "home_manager-today" in found and "The day so far, computed now." in _shown(home)
+    assert "home_manager-today" in found and "The day so far, computed now." in children_text(home)
 
 
 def test_a_new_managers_home_shows_today_and_says_why_yesterday_is_empty(web: Any, db: Database,
@@ -206,7 +194,7 @@ def test_a_new_managers_home_shows_today_and_says_why_yesterday_is_empty(web: An
     seed_items(db, settings, [f"{CARD} (today {i})" for i in range(2)], prefix="td")  # posted now
     fold(db, settings.reporting.timezone)  # as the collector's summary:fold job does, every minute
     home = _page(_client(web, "manager"), "/")
-    found, texts = _ids(home), _shown(home)
+    found, texts = _ids(home), children_text(home)
     assert "home_manager-today" in found and "home_manager-yesterday" in found
     table = str(next(node for node in _tables(home) if node["props"]["id"] == "home_manager-today"))
     assert "'Mentions received'" in table and "'2'" in table, table[:2000]

@@ -11,36 +11,11 @@ from models import actions
 from models.db import Database
 from models.users import set_preferences
 from tests.kit import seed_items
-from tests.web import dash_post, make_accounts, plain_strings, sign_in, spec_inputs
+from tests.web import children_text, dash_post, find_id, make_accounts, plain_strings, sign_in, spec_inputs
 
 ROUTER = ".._pages_content.children..._pages_store.data.."
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 TEXTS = ["@AureliaBank my card got declined again at the shop", "@AureliaBank my card was blocked at the ATM, help"]
-
-
-def _find(node: Any, ident: str) -> Any:
-    """The component with ``ident`` in a layout's JSON."""
-    if isinstance(node, dict):
-        if (node.get("props") or {}).get("id") == ident:
-            return node
-        found = [_find(v, ident) for v in node.values()]
-    elif isinstance(node, list):
-        found = [_find(v, ident) for v in node]
-    else:
-        return None
-    return next((f for f in found if f is not None), None)
-
-
-def _text(node: Any) -> list[str]:
-    """The text a person reads in a component tree: its children's strings (not attributes such as
-    a ``<time>``'s ISO ``dateTime``)."""
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, list):
-        return [t for child in node for t in _text(child)]
-    if isinstance(node, dict):
-        return _text((node.get("props") or {}).get("children"))
-    return []
 
 
 def test_a_french_lead_reads_triage_and_its_answers_in_french(web: Any, db: Database, settings: Settings) -> None:
@@ -57,14 +32,15 @@ def test_a_french_lead_reads_triage_and_its_answers_in_french(web: Any, db: Data
     answer = page.get_json()["response"]
     assert answer["_pages_store"]["data"]["title"] == "Tri · Vigie"
     layout = answer["_pages_content"]["children"]
-    grid = _find(layout, "triage-grid")["props"]
+    grid = find_id(layout, "triage-grid")["props"]
     assert [c["headerName"] for c in grid["columnDefs"]][:3] == ["Pourquoi ici", "Priorité", "Équipe"]
     context = grid["dashGridOptions"]["context"]
     assert (context["language"], context["zone"]) == ("fr", "Europe/Paris")
     assert context["labels"]["why"]["unassigned"] == "non attribué" and context["labels"]["status"]["new"] == "nouveau"
     assert grid["dashGridOptions"]["localeText"]["noRowsToShow"] == "Aucun élément à afficher"
     plain_strings(layout)  # (no component that could render HTML)
-    shown = " ".join(_text(_find(layout, "triage-counts")) + _text(_find(layout, "triage-workload")))
+    shown = " ".join(children_text(find_id(layout, "triage-counts"))
+                     + children_text(find_id(layout, "triage-workload")))
     assert "1 non attribué" in shown and "1 non attribués" not in shown  # French plurals: 0 and 1 are singular
     assert "Plus ancienne prise en charge" in shown and "à l’instant" in shown
     assert not ISO_TIME.search(shown)
