@@ -174,6 +174,9 @@ def render(figures: dict[str, Any], stored: bool) -> list[Any]:
         html.P(_("Met: closed by its due time; breached: closed later, or still open past it; pending: open, not yet "
                  "due. Items filed closed by a routing rule (spam) are counted but not judged."),
                className="small text-muted"),
+        html.P(_("First response: minutes from queueing to the first claim, of the items queued that day (the wall's "
+                 "median is of the items claimed since midnight, wherever they were queued); medians within half a "
+                 "minute under an hour."), className="small text-muted", id="summary-first-response"),
         dbc.Row([
             _section(_("Top issues (routing rules)"), _table(
                 [_("Issue"), _("Items")],

@@ -4,21 +4,24 @@ and its e-mail reaches a local SMTP server with the PDF attached; the command pr
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import select
 
 from collectors.jobs.daily_summary import run_daily_summary
 from collectors.jobs.notify import deliver_pending
 from config.notifications import parse_notifications
 from config.settings import Settings
-from i18n import Reader, formats
+from i18n import Reader, formats, use_reader
 from models.db import Database
 from models.summary import compute_summary, store_summary, stored_summary
 from models.summary_export import fmt, summary_csv, summary_pdf
@@ -28,7 +31,7 @@ from tests.integration.test_notifications import Inbox, smtp  # noqa: F401  (the
 from tests.kit import config_dir, vigie_env
 from tests.summary_days import DAYS, END, ZONE
 from tests.support import VIGIE
-from tests.web import PASSWORD, app_server, make_accounts, sign_in
+from tests.web import PASSWORD, app_server, children_text, find_id, make_accounts, sign_in
 
 
 def test_pdf_renders_and_csv_holds_the_figures(db: Database, seeded: Settings, tmp_path: Path) -> None:
@@ -168,6 +171,31 @@ def test_the_pdf_names_teams_and_topics_in_the_readers_language(db: Database, se
     assert "Volume surge" not in named
     plain = _pdf_text(summary_pdf(figures, french), tmp_path, "plain.pdf")  # no settings: as stored
     assert "card_issue" in plain and "Customer service" in plain
+
+
+def test_the_summary_page_names_rules_topics_and_alerts_in_french(web: Any, db: Database, seeded: Settings) -> None:
+    """The page a French manager reads: routing rules, risk flags and a spike alert in French, and
+    what its first-response median counts (the wall's counts otherwise)."""
+    from dashboard.pages.summary import render  # a page module: imported once the app exists
+
+    opened = datetime(2026, 10, 25, 10, 0)
+    with db.write.begin() as s:
+        s.add(Alert(kind="volume_surge", scope="topic", scope_key="outage", opened_at=opened, last_seen_at=opened,
+                    window_minutes=10, observed=64, expected=5.1, z=4.2, peak_observed=64, mentions_in_window=64,
+                    summary="Volume surge · topic outage: 64 mentions in 10 min (usually 5.1, z 4.2)",
+                    mention_ids=[]))
+    with db.read() as s:
+        figures = compute_summary(s, seeded, DAYS[1], END)
+    with web.server.app_context(), use_reader(Reader("fr", ZoneInfo(ZONE))):
+        page = json.loads(json.dumps(render(figures, True), cls=PlotlyJSONEncoder))
+    topics = " ".join(children_text(find_id(page, "summary-topics")))
+    issues = " ".join(children_text(find_id(page, "summary-issues")))
+    alerts = " ".join(children_text(find_id(page, "summary-alerts")))
+    assert "Problème de carte" in topics and "card_issue" not in topics
+    assert "Problème de service (panne, carte, frais, accès au compte)" in issues and "Service problem" not in issues
+    assert "Pic de volume · thème Panne : 64 mentions" in alerts and "Volume surge" not in alerts
+    assert "la médiane du mur porte sur les éléments pris en charge depuis minuit" in " ".join(
+        children_text(find_id(page, "summary-first-response")))
 
 
 def test_a_french_channel_gets_the_summary_and_its_pdf_in_french(db: Database, seeded: Settings,
