@@ -169,7 +169,7 @@ class RuleEntry(FileModel):
     when: When = Field(default=When(), description="conditions, all of which must hold (none: the default route)")
     description: Text | None = Field(default=None, description="a sentence saying why (default: the id)")
     descriptions: dict[Annotated[str, OneOf(("fr",))], Text] = Field(
-        default_factory=dict, description="that sentence in the interface's other languages, e.g. {fr: Fraude}")
+        default_factory=dict, description="the sentence in other languages, e.g. {fr: Fraude signalée}")
     status: Annotated[str, OneOf(("new", "dismissed"))] = Field(default="new",
             description="new, or dismissed (filed closed)")
 

@@ -295,7 +295,7 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
     """The words that moved the score most, each with how far it pushed the post towards positive
     (+) or negative (-), in logit units (the difference of the positive and negative logits it
     added): unigrams (a negated one as its feature, "~<word>", which a page writes "not <word>" in
-    the reader's language), bigrams, and each word's share of the lexicon
+    the reader's language; a negator itself as it is), bigrams, and each word's share of the lexicon
     valences, of the banking lexicon and of the mean word vector. Sorted by weight, at most
     ``top``; empty for other languages.
     """
@@ -325,8 +325,10 @@ def explain_sentiment(text: str, language: str, top: int = 6) -> list[tuple[str,
 
     for tok, negated, bigram in steps(tokens):
         sign = -1.0 if negated else 1.0
-        shown = ("~" + tok) if negated else tok
-        push = once(shown)
+        feature = ("~" + tok) if negated else tok
+        # A negated word is shown as its feature (~word); a negator after another ("ne ... pas") as itself.
+        shown = feature if negated and tok not in _NEGATORS and not tok.endswith("n't") else tok
+        push = once(feature)
         for table, pos, neg in leans:
             valence = sign * table.get(tok, 0.0)
             push += pos * valence if valence > 0 else neg * -valence

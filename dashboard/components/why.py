@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.routing import ENGLISH, Scored, Words, explain, matched, priority_reasons, written
+from babel.numbers import get_decimal_symbol
+
+from collectors.routing import Scored, Words, explain, matched, priority_reasons, written
 from config.rules import RoutingRule
 from config.settings import Settings
-from dashboard.components.readable import decimal, number
+from dashboard.components.readable import number
 from i18n import _, current_reader
 from models.labels import label
 
@@ -31,7 +33,9 @@ class ReaderWords(Words):
         return self.flags.get(key, key)
 
     def score(self, value: float) -> str:
-        return ("+" if value > 0 else "-" if value < 0 else "") + decimal(abs(value), 2)
+        # Rounded as the stored English rounds it (Python's float formatting), then written the
+        # reader's way: -0.615 is "-0.61" in the record, so "-0,61" here, never "-0,62".
+        return f"{value:+.2f}".replace(".", get_decimal_symbol(current_reader().language))
 
     def count(self, value: int) -> str:
         return number(value)
@@ -52,21 +56,23 @@ def explanation(settings: Settings, item: Any, mention: Any, by_model: Any) -> s
     stored = str(item.explanation)
     if current_reader().language == "en" or mention is None:
         return stored
-    decided = by_model is not None and by_model.decided_by == "model"
-    score = float(by_model.score if decided else mention.sentiment_score)
-    sentiment = str(by_model.label if decided else mention.sentiment_label)
     rule = next((r for r in settings.rules if r.id == item.rule_id), None)
     if rule is None:
         return stored
+    # The scores that may have decided: the firm's model's where it did (the explanation is then
+    # written again), else the shipped model's (also when the firm's model changed nothing else).
+    judged = [(float(mention.sentiment_score), str(mention.sentiment_label))]
+    if by_model is not None and by_model.decided_by == "model":
+        judged.insert(0, (float(by_model.score), str(by_model.label)))
     flags = tuple(mention.risk_flags or ())
-    priority, reasons = priority_reasons(flags, {f.name: f.severity for f in settings.lexicon}, score,
-                                         mention.author_followers, settings.influencer_followers)
-    post = Scored(mention.text, mention.language, score, sentiment, mention.brand, bool(mention.is_competitor),
-                  flags, dict(mention.risk_terms or {}), mention.author_followers, priority)
-    found = matched(rule, post)
-    if found is None:
-        return stored
-    if explain(rule, found, priority, ", ".join(written(r) for r in reasons), ENGLISH) != stored:
-        return stored  # not the decision that was stored: its own words
-    words = ReaderWords(settings)
-    return explain(rule, found, priority, ", ".join(written(r, words) for r in reasons), words)
+    severities = {f.name: f.severity for f in settings.lexicon}
+    for score, sentiment in judged:
+        priority, reasons = priority_reasons(flags, severities, score, mention.author_followers,
+                                             settings.influencer_followers)
+        post = Scored(mention.text, mention.language, score, sentiment, mention.brand, bool(mention.is_competitor),
+                      flags, dict(mention.risk_terms or {}), mention.author_followers, priority)
+        found = matched(rule, post)
+        if found is not None and explain(rule, found, priority, ", ".join(written(r) for r in reasons)) == stored:
+            words = ReaderWords(settings)
+            return explain(rule, found, priority, ", ".join(written(r, words) for r in reasons), words)
+    return stored  # not a decision these rules make of this post now: the stored words

@@ -109,10 +109,10 @@ def _sentiment(m: Any, by_model: Any) -> Any:
     shipped_label, shipped_score = ((by_model.shipped_label, by_model.shipped_score) if kept
                                     else (m.sentiment_label, m.sentiment_score))
     shipped = _("{label} ({score})").format(label=label("sentiment", shipped_label), score=_score(shipped_score))
-    pushes = explain_sentiment(m.text, m.language)
+    pushes = _moved(explain_sentiment(m.text, m.language))
     decided = by_model is not None and by_model.decided_by == "model"
     why = [html.Small([_("Words that moved the shipped model: ") if decided else _("Words that moved it: "), *[
-        html.Span(f"{_word(word)} {_score(push)}", className="me-2 " + ("text-success" if push > 0 else "text-danger"))
+        html.Span(f"{word} {_score(push)}", className="me-2 " + ("text-success" if push > 0 else "text-danger"))
         for word, push in pushes]], id="mention-sentiment-why", className="d-block")] if pushes else []
     if by_model is None:
         return html.Div([html.Div(shipped), *why])
@@ -125,6 +125,24 @@ def _sentiment(m: Any, by_model: Any) -> Any:
             shipped=shipped, model=by_model.model, theirs=theirs)
     return html.Div([html.Div(line, id="mention-sentiment-model"), *why,
                      html.Small(by_model.outcome, className="text-muted d-block")])
+
+
+def _explained(session: Any, detail: dict[str, Any]) -> str:
+    """The item's routing explanation for the reader: decided on the item's own post (a copy's
+    original, ``head``) with that post's model score."""
+    head, item = detail["head"], detail["item"]
+    by_model = detail["model_score"] if head.id == detail["mention"].id else session.get(ModelScore, head.id)
+    return why.explanation(current().settings, item, head, by_model)
+
+
+def _moved(pushes: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The words that moved the sentiment as the reader reads them, those that read alike counted
+    once ("not happy": the negated word and its bigram), strongest first."""
+    summed: dict[str, float] = {}
+    for word, push in pushes:
+        shown = _word(word)
+        summed[shown] = summed.get(shown, 0.0) + push
+    return sorted(((w, round(p, 2)) for w, p in summed.items() if abs(p) >= 0.05), key=lambda wp: -abs(wp[1]))
 
 
 def _word(word: str) -> str:
@@ -211,6 +229,7 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
                          color="warning")
     with ctx.db.read() as session:
         detail = queries.mention_detail(session, wanted)
+        explained = "" if detail is None or detail["item"] is None else _explained(session, detail)
     if detail is None:
         return dbc.Alert(_("Mention {id} does not exist.").format(id=wanted), color="warning")
     m, head, item = detail["mention"], detail["head"], detail["item"]
@@ -227,7 +246,7 @@ def layout(mention_id: str | None = None, **_query: Any) -> Any:
     ] or [html.Span(_("none"), className="text-muted")]
     teams = {t.key: t.label for t in ctx.settings.teams}
     now = utcnow()
-    route = _route(item, teams, why.explanation(ctx.settings, item, m, detail["model_score"]) if item else "")
+    route = _route(item, teams, explained)
     copy_note = (
         [dbc.Alert(sentence(_("This post is a copy of {mention}."),
                             mention=html.A(_("mention {id}").format(id=head.id), href=f"/mention/{head.id}")),
@@ -327,7 +346,7 @@ def tick(_n: int | None, state: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
         changed = mark != state.get("changed")
         teams = {t.key: t.label for t in ctx.settings.teams}
         route = _route(item, teams, why.explanation(ctx.settings, item, item.mention, session.get(
-            ModelScore, item.mention_id))) if changed else no_update
+            ModelScore, item.mention_id))) if changed else no_update  # (the item's post: a copy's original)
         events = queries.item_events(session, item.id) if changed else None
         new_state = {"id": item.id, "changed": mark}
     note = html.Span(_("Also viewing: {names}").format(names=", ".join(others)), className="vigie-presence") \

@@ -95,10 +95,11 @@ def test_an_english_agent_reads_the_english_names(web: Any, db: Database, settin
 def test_supervision_reasons_and_library_teams_are_named(web: Any, settings: Settings) -> None:
     from collectors.nlp.sentiment import explain_sentiment
     from dashboard.pages.library import build_rows  # page modules: imported once the app exists
-    from dashboard.pages.mention import _word
+    from dashboard.pages.mention import _moved, _word
 
     moved = dict(explain_sentiment("personne ne répond, inadmissible", "fr"))
     assert "~répond" in moved  # a negated word, as its feature
+    assert "pas" in dict(explain_sentiment("je ne suis pas content", "fr"))  # a negator as itself, never "~pas"
 
     with web.server.app_context():
         with use_reader(Reader("fr", ZoneInfo("Europe/Paris"))):
@@ -106,7 +107,7 @@ def test_supervision_reasons_and_library_teams_are_named(web: Any, settings: Set
             assert names.review_reason("flag:gone_from_config") == "signalé : gone_from_config"  # kept as stored
             assert names.review_reason("sample") == "échantillon aléatoire"
             assert names.team_name("legal") == "Juridique et conformité"
-            assert _word("~répond") == "pas répond" and _word("répond") == "répond"
+            assert _word("~répond") == "répond (nié)" and _word("répond") == "répond"
             entry = {"template_id": 1, "key": "k", "language": "fr", "kind": "reply", "in_use": None,
                      "latest": _Version(teams=["customer_service", "legal"])}
             row = build_rows([entry], None, None, None, names.team_names())[0]
@@ -115,6 +116,9 @@ def test_supervision_reasons_and_library_teams_are_named(web: Any, settings: Set
             assert names.review_reason("flag:fraud") == "flagged: Fraud"
             assert names.flag_name("vulnerable_customer") == "Vulnerable customer"
             assert _word("~answers") == "not answers"
+            # the negated word and its bigram read alike: counted once
+            assert _moved([("not happy", -1.27), ("~happy", -1.24), ("bank", -1.15), ("~with", 0.02)]) == [
+                ("not happy", -2.51), ("bank", -1.15)]
 
 
 class _Version:
