@@ -11,6 +11,7 @@ ones (`sentiment_examples`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,23 @@ def describe(kind: str, wrong: str, right: str | None) -> str:
     if kind == "flag":
         return f"risk flag {wrong} should not have fired"
     return f"team {wrong} is wrong: {right}"
+
+
+_DESCRIBED = (  # `describe`'s sentences read back: (pattern, kind)
+    (re.compile(r"sentiment (\S+) is wrong: (\S+)"), "sentiment"),
+    (re.compile(r"risk flag (\S+) should not have fired"), "flag"),
+    (re.compile(r"team (\S+) is wrong: (\S+)"), "team"),
+)
+
+
+def described(reason: str | None) -> tuple[str, str, str | None] | None:
+    """(kind, wrong, right) of an audit reason `describe` wrote, for a page to say it in the
+    reader's language; None for any other text."""
+    for pattern, kind in _DESCRIBED:
+        found = pattern.fullmatch(reason or "")
+        if found:
+            return kind, found.group(1), found.group(2) if found.lastindex == 2 else None
+    return None
 
 
 def correct(session: Session, item_id: int, actor: str, kind: str, value: str, teams: tuple[str, ...],

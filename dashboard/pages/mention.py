@@ -29,6 +29,7 @@ from dashboard.context import current
 from i18n import _, current_reader
 from i18n import formats as fmt
 from models import presence, queries
+from models.corrections import described
 from models.ids import parse_id, shown
 from models.judgement_tables import ModelScore
 from models.labels import label
@@ -72,6 +73,13 @@ def _changes(before: dict[str, Any], after: dict[str, Any], teams: dict[str, str
                      for k, v in after.items() if before.get(k) != v)
 
 
+def _reason(event: Any, teams: dict[str, str]) -> str:
+    """An event's reason: as a person wrote it, or a correction (written in English by
+    `models.corrections.describe`) in the reader's words."""
+    found = described(event.reason) if event.action == "correct" else None
+    return corrections.said(*found, teams) if found else str(event.reason or "")
+
+
 def _history(events: list[Any], teams: dict[str, str]) -> Any:
     if not events:
         return html.P(_("No action yet."), className="text-muted", id="mention-history")
@@ -83,7 +91,7 @@ def _history(events: list[Any], teams: dict[str, str]) -> Any:
                 html.Td(e.actor),
                 html.Td(label("action", e.action), className="audit-action"),
                 html.Td(_changes(e.before or {}, e.after or {}, teams)),
-                html.Td(e.reason or ""),
+                html.Td(_reason(e, teams)),
             ]
         )
         for e in events

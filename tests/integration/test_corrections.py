@@ -17,6 +17,7 @@ from models.audit import check_chain
 from models.db import Database
 from models.judgement_tables import Correction
 from models.tables import AuditEvent, QueueItem
+from models.users import set_preferences
 from tests.kit import seed_items
 from tests.web import dash_post, make_accounts, sign_in
 
@@ -84,7 +85,8 @@ def test_an_agent_marks_judgements_wrong_with_one_click(web: Any, db: Database, 
     assert "Recorded: sentiment negative, should be neutral" in said
     # the open page's history shows the correction at its next tick (the item itself is unchanged)
     redrawn = _tick(web, agent, item["item"], shown)
-    assert "sentiment negative is wrong: neutral" in json.dumps(redrawn.get("mention-history-box"))
+    # (stored in English as the audit's reason; the history says it in the reader's words)
+    assert "sentiment negative, should be neutral" in json.dumps(redrawn.get("mention-history-box"))
     assert "already" in _click(web, agent, item["item"], "sentiment", "neutral")  # once per person
     assert "Recorded: flag “Card issue” should not have fired" in _click(web, agent, item["item"], "flag", "card_issue")
     assert "Recorded: team Customer service, should be Legal" in _click(web, agent, item["item"], "team", "legal")
@@ -110,6 +112,12 @@ def test_an_agent_marks_judgements_wrong_with_one_click(web: Any, db: Database, 
     assert "Corrections by the team" in listed and "sentiment negative, should be neutral" in listed
     assert "my card got blocked again" in listed
     assert "sentiment negative, should be neutral" not in _page(_client(web, "legal-lead"), "/triage")
+
+    with db.write.begin() as s:  # the same history, read in French: the corrections in French words
+        set_preferences(s, "agent", "fr", "Europe/Paris", actor="test")
+    history = json.dumps(_tick(web, agent, item["item"], "")["mention-history-box"], ensure_ascii=False)
+    assert "le signal « Problème de carte » n’aurait pas dû se déclencher" in history
+    assert "sentiment négatif, devrait être neutre" in history and "is wrong" not in history
 
 
 def test_another_teams_agent_cannot_correct(web: Any, db: Database, settings: Settings, item: dict[str, int]) -> None:
@@ -156,3 +164,11 @@ def test_the_item_history_shows_its_newest_events(db: Database, item: dict[str, 
         row = s.get(QueueItem, item["item"])
         assert row is not None and item_mark(s, row) != before
         assert item_events(s, item["item"], limit=200)[-1].reason == "note 205"
+
+
+def test_a_corrections_audit_reason_reads_back_and_nothing_else_does() -> None:
+    for kind, wrong, right in (("sentiment", "negative", "neutral"), ("flag", "card_issue", None),
+                               ("team", "customer_service", "legal")):
+        assert corrections.described(corrections.describe(kind, wrong, right)) == (kind, wrong, right)
+    for other in ("customer asked twice", "", None, "risk flag card_issue should not have fired, really"):
+        assert corrections.described(other) is None
