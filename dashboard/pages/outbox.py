@@ -130,7 +130,8 @@ def _new_post(ctx: Any, session: Any, principal: Principal) -> Any:
                  dbc.Col(dcc.Dropdown(id="outbox-brand", value=next((b.name for b in ctx.settings.brands
                                                                      if not b.competitor), None),
                                       options=[b.name for b in ctx.settings.brands if not b.competitor])),
-                 dbc.Col(dcc.Dropdown(id="outbox-language", options=list(library.LANGUAGES), value="en"))],
+                 dbc.Col(dcc.Dropdown(id="outbox-language", options=list(library.LANGUAGES), placeholder=_("language"),
+                                      value=_own_language()))],
                 className="mb-2"),
         dbc.Row([dbc.Col([dbc.Label(_("Send on (date)"), html_for="outbox-day", className="visually-hidden"),
                           dbc.Input(id="outbox-day", type="date")], width=3),
@@ -172,6 +173,12 @@ def template_fields(version_id: Any) -> Any:
         return html.Div(_("This template is no longer usable."), className="text-danger")
     return [dbc.Input(id={"type": "outbox-value", "name": name}, placeholder=name, className="mb-1", size="sm")
             for name in chosen.placeholders]
+
+
+def _own_language() -> str:
+    """A new post's language, at first: the writer's, where the library has templates in it."""
+    language = current_reader().language
+    return language if language in library.LANGUAGES else "en"
 
 
 def _target(ctx: Any, principal: Principal, network: str | None, team: str | None, brand: str | None,

@@ -132,6 +132,7 @@ def test_a_post_scheduled_in_paris_time_is_stored_in_utc(web: Any, db: Database,
     assert "Nouvelle publication" in shown and "Envois" in shown and not ISO.search(shown)
     network = find_id(page, "outbox-network")["props"]["value"]
     team = find_id(page, "outbox-team")["props"]["value"]
+    assert find_id(page, "outbox-language")["props"]["value"] == "fr"  # a French writer's posts: French at first
     states = [{"id": "outbox-template", "property": "value", "value": None},
               {"id": "outbox-text", "property": "value", "value": "Nos agences ferment à 16 h le 24 décembre."},
               {"id": "outbox-network", "property": "value", "value": network},
