@@ -250,13 +250,7 @@ def explain(rule: RoutingRule, reasons: tuple[Reason, ...], priority: str, prior
 def route(rules: tuple[RoutingRule, ...], mention: Scored, priority_reason: str) -> Route:
     """First matching rule → team, with a human-readable explanation of every condition."""
     for rule in rules:
-        reasons: list[Reason] = []
-        for name, wanted in rule.when.items():  # `matched`, inline: run for every post collected
-            reason = CONDITIONS[name](mention, wanted)
-            if reason is None:
-                break
-            reasons.append(reason)
-        else:
-            return Route(rule.team, rule.id, rule.status,
-                         explain(rule, tuple(reasons), mention.priority, priority_reason))
+        reasons = matched(rule, mention)
+        if reasons is not None:
+            return Route(rule.team, rule.id, rule.status, explain(rule, reasons, mention.priority, priority_reason))
     raise ValueError("routing rules have no default rule")  # settings guarantee one

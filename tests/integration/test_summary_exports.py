@@ -146,10 +146,8 @@ def test_the_pdf_in_french_reads_french_with_french_numbers(db: Database, seeded
     assert "Headline, against the mean of the previous 7 days" in english and "synthèse" not in english
 
 
-def test_the_pdf_names_teams_and_topics_in_the_readers_language(db: Database, seeded: Settings,
-                                                               tmp_path: Path) -> None:
-    """With the settings, a French PDF names teams, risk flags and routing rules as the configuration does in
-    French, and says a spike alert from its figures (its stored line is English)."""
+def _with_a_surge(db: Database, seeded: Settings) -> dict[str, Any]:
+    """The seeded day's figures with a volume surge on the outage topic opened that morning."""
     opened = datetime(2026, 10, 25, 10, 0)
     with db.write.begin() as s:
         s.add(Alert(kind="volume_surge", scope="topic", scope_key="outage", opened_at=opened, last_seen_at=opened,
@@ -157,7 +155,14 @@ def test_the_pdf_names_teams_and_topics_in_the_readers_language(db: Database, se
                     summary="Volume surge · topic outage: 64 mentions in 10 min (usually 5.1, z 4.2)",
                     mention_ids=[]))
     with db.read() as s:
-        figures = compute_summary(s, seeded, DAYS[1], END)
+        return compute_summary(s, seeded, DAYS[1], END)
+
+
+def test_the_pdf_names_teams_and_topics_in_the_readers_language(db: Database, seeded: Settings,
+                                                               tmp_path: Path) -> None:
+    """With the settings, a French PDF names teams, risk flags and routing rules as the configuration does in
+    French, and says a spike alert from its figures (its stored line is English)."""
+    figures = _with_a_surge(db, seeded)
     topics = [t["topic"] for t in figures["topics"]]
     assert "card_issue" in topics and figures["volume"]["by_team"].get("Customer service")
     assert figures["alerts"] and figures["alerts"][0]["summary"].startswith("Volume surge · topic outage: 64")
@@ -178,14 +183,7 @@ def test_the_summary_page_names_rules_topics_and_alerts_in_french(web: Any, db: 
     what its first-response median counts (the wall's counts otherwise)."""
     from dashboard.pages.summary import render  # a page module: imported once the app exists
 
-    opened = datetime(2026, 10, 25, 10, 0)
-    with db.write.begin() as s:
-        s.add(Alert(kind="volume_surge", scope="topic", scope_key="outage", opened_at=opened, last_seen_at=opened,
-                    window_minutes=10, observed=64, expected=5.1, z=4.2, peak_observed=64, mentions_in_window=64,
-                    summary="Volume surge · topic outage: 64 mentions in 10 min (usually 5.1, z 4.2)",
-                    mention_ids=[]))
-    with db.read() as s:
-        figures = compute_summary(s, seeded, DAYS[1], END)
+    figures = _with_a_surge(db, seeded)
     with web.server.app_context(), use_reader(Reader("fr", ZoneInfo(ZONE))):
         page = json.loads(json.dumps(render(figures, True), cls=PlotlyJSONEncoder))
     topics = " ".join(children_text(find_id(page, "summary-topics")))
